@@ -1,0 +1,110 @@
+/**
+ * One error type for the whole system. Domain code throws `DomainError` with a code from the closed
+ * table below; the edge turns any thrown value into an HTTP answer through `toHttpError`, the one
+ * mapper. Domain code never knows about HTTP exceptions; the status lives in the table so that the
+ * mapping is reviewed in one place.
+ *
+ * Adding a code is one line in ERROR_CODES. Messages are public: they are sent to clients as they are,
+ * so they must be clear and must never carry data (put data in `details`).
+ */
+import { z } from 'zod';
+
+export const ERROR_CODES = {
+  'validation.failed': { status: 422, message: 'The request did not pass validation.' },
+  'request.malformed': { status: 400, message: 'The request is malformed.' },
+  'auth.required': { status: 401, message: 'Authentication is required.' },
+  'auth.invalid_credentials': { status: 401, message: 'The credentials are not valid.' },
+  'auth.forbidden': { status: 403, message: 'You are not allowed to do this.' },
+  not_found: { status: 404, message: 'Not found.' },
+  // Deliberately 404, word for word the same as not_found: another user's resource must be
+  // indistinguishable from a resource that does not exist.
+  'access.denied': { status: 404, message: 'Not found.' },
+  'csrf.invalid': { status: 403, message: 'The form has expired or is not valid; reload the page and try again.' },
+  rate_limited: { status: 429, message: 'Too many requests; try again later.' },
+  conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  'idempotency.key_reused': { status: 422, message: 'This Idempotency-Key was already used with a different request.' },
+  'idempotency.in_progress': { status: 409, message: 'A request with this Idempotency-Key is still being processed.' },
+  'money.currency_mismatch': { status: 422, message: 'The amounts are in different currencies.' },
+  'money.negative': { status: 422, message: 'The amount must not be negative.' },
+  'money.invalid': { status: 422, message: 'The amount is not valid.' },
+  'currency.unknown': { status: 422, message: 'The currency is not supported.' },
+  'id.invalid': { status: 400, message: 'The identifier is not valid.' },
+  'state.illegal_transition': { status: 409, message: 'This action is not possible in the current state.' },
+  'webhook.signature_invalid': { status: 401, message: 'The webhook signature is not valid.' },
+  'webhook.timestamp_out_of_tolerance': { status: 401, message: 'The webhook timestamp is outside the accepted tolerance.' },
+  'webhook.headers_missing': { status: 400, message: 'The webhook signature headers are missing.' },
+  'invoice.expired': { status: 409, message: 'The invoice has expired.' },
+  'invoice.not_valid': { status: 409, message: 'The invoice is no longer valid.' },
+  'invoice.already_paid': { status: 409, message: 'The invoice is already paid.' },
+  'invoice.amount_mismatch': { status: 409, message: 'The amount or currency does not match the invoice.' },
+  'invoice.unknown': { status: 409, message: 'The invoice is not known to this shop.' },
+  'refund.exceeds_captured': { status: 409, message: 'The refunds would exceed the captured amount.' },
+  'refund.not_allowed': { status: 409, message: 'This payment cannot be refunded.' },
+  'session.expired': { status: 409, message: 'The payment session has expired.' },
+  'session.not_payable': { status: 409, message: 'The payment session can no longer be paid.' },
+  'card.invalid': { status: 422, message: 'The card details are not valid.' },
+  'payment.declined': { status: 402, message: 'The payment was declined.' },
+  'balance.insufficient': { status: 402, message: 'The balance is insufficient.' },
+  'config.invalid': { status: 500, message: 'The service is misconfigured.' },
+  internal: { status: 500, message: 'An internal error occurred.' },
+  'upstream.unavailable': { status: 502, message: 'An upstream service is unavailable.' },
+} as const satisfies Record<string, { readonly status: number; readonly message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+export interface HttpError {
+  readonly status: number;
+  readonly body: { error: { code: string; message: string; details?: unknown } };
+}
+
+/** The single error type of the domain; its code decides the HTTP status at the edge. */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, details?: ErrorDetails, options?: { cause?: unknown }) {
+    // The message is always the table's public message, so err.message is safe to show anywhere;
+    // the specifics travel in details, the original failure in cause (for logs only).
+    super(ERROR_CODES[code].message, options);
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = details === undefined ? undefined : Object.freeze({ ...details });
+  }
+}
+
+/** Narrows an unknown thrown value, optionally to one code, without an instanceof at every call site. */
+export function isDomainError(err: unknown, code?: ErrorCode): err is DomainError {
+  return err instanceof DomainError && (code === undefined || err.code === code);
+}
+
+/** Tells whether a string (e.g. from another party's error body) is one of our codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The one mapper from anything thrown to an HTTP answer; unknown errors never leak their message. */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof DomainError) {
+    const { status, message } = ERROR_CODES[err.code];
+    const error: HttpError['body']['error'] = { code: err.code, message };
+    // Server-side failures keep their details for the logs: they may describe internals
+    // (configuration, upstream addresses) that a client has no business seeing.
+    if (err.details !== undefined && status < 500) error.details = err.details;
+    return { status, body: { error } };
+  }
+  // $ZodError is the base of both zod's classic ZodError and errors thrown by zod/v4/core.
+  if (err instanceof z.core.$ZodError) {
+    const { status, message } = ERROR_CODES['validation.failed'];
+    const issues = err.issues.map((issue) => ({
+      path: issue.path.map((segment) => String(segment)).join('.'),
+      message: issue.message,
+    }));
+    return { status, body: { error: { code: 'validation.failed', message, details: { issues } } } };
+  }
+  const { status, message } = ERROR_CODES.internal;
+  return { status, body: { error: { code: 'internal', message } } };
+}
