@@ -1,0 +1,173 @@
+// The database platform: one party's PostgreSQL-dialect database, embedded (PGlite) or served
+// (PostgreSQL through pg), behind one shape so that storage code and tests run on both unchanged.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyBlankCluster } from './pglite-template.ts';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+
+export type Engine = 'pglite' | 'postgres';
+
+/** A drizzle database over either engine. */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+/** A drizzle transaction over either engine. */
+export type Tx = PgTransaction<PgQueryResultHKT, Record<string, unknown>, ExtractTablesWithRelations<Record<string, unknown>>>;
+/** Anything that runs queries: the database itself or an open transaction. */
+export type Executor = Db | Tx;
+
+/** Where a party keeps its schema history. */
+export interface DatabaseSpec {
+  /** The party's name; also the default directory under the data dir. */
+  readonly name: string;
+  /** Folder of drizzle-kit migrations (with meta/_journal.json). */
+  readonly migrationsFolder: string;
+}
+
+/** How to reach one party's database: a PostgreSQL URL wins over the PGlite directory. */
+export type DatabaseLocation =
+  | { readonly engine: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | { readonly engine: 'pglite'; readonly dataDir: string | undefined }; // undefined: in memory
+
+export type Unlisten = () => Promise<void>;
+
+/** One party's open database. */
+export interface Database {
+  readonly engine: Engine;
+  readonly spec: DatabaseSpec;
+  readonly db: Db;
+  /** Runs fn in one explicit transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Subscribes to a NOTIFY channel (a dedicated connection on PostgreSQL). */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<Unlisten>;
+  /** Reachable and every migration of the spec applied. */
+  ready(): Promise<boolean>;
+  /** Closes every connection; pending work has been awaited by the callers. */
+  close(): Promise<void>;
+  /** The raw client, for tests and tools that need the engine itself. */
+  readonly raw: PGlite | pg.Pool;
+}
+
+/** Rows of a raw SQL query on any executor. */
+export async function rows<T>(executor: Executor, query: SQL): Promise<T[]> {
+  const result = (await executor.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+// Keeps a stable advisory-lock key per party so that concurrent starts migrate one at a time.
+function lockKey(name: string): number {
+  let h = 0;
+  for (const ch of `countersign:migrate:${name}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return h;
+}
+
+function journalCount(spec: DatabaseSpec): number {
+  const journal = JSON.parse(readFileSync(join(spec.migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+async function appliedCount(db: Db): Promise<number> {
+  const exists = await rows<{ t: string | null }>(db, sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  if (!exists[0]?.t) return 0;
+  const r = await rows<{ n: number | string }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return Number(r[0]?.n ?? 0);
+}
+
+/** Opens a party's database and applies its migrations. */
+export async function openDatabase(spec: DatabaseSpec, location: DatabaseLocation): Promise<Database> {
+  if (location.engine === 'pglite') return openPglite(spec, location.dataDir);
+  return openPostgres(spec, location.url, location.poolSize ?? 10);
+}
+
+async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, client?: PGlite): Promise<Database> {
+  if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
+  const pglite = client ?? (await PGlite.create(dataDir ? { dataDir } : {}));
+  const db = drizzlePglite({ client: pglite }) as unknown as Db;
+  await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
+  return pgliteDatabase(spec, pglite, db);
+}
+
+function pgliteDatabase(spec: DatabaseSpec, pglite: PGlite, db: Db): Database {
+  const expected = journalCount(spec);
+  return {
+    engine: 'pglite',
+    spec,
+    db,
+    raw: pglite,
+    transaction: (fn) => db.transaction(fn),
+    async listen(channel, onPayload) {
+      const off = await pglite.listen(channel, onPayload);
+      return () => off();
+    },
+    async ready() {
+      try {
+        return (await appliedCount(db)) >= expected;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(spec: DatabaseSpec, url: string, poolSize: number): Promise<Database> {
+  // Migrate on one dedicated connection under an advisory lock: N nodes may start at once.
+  const migrator = new pg.Client({ connectionString: url });
+  await migrator.connect();
+  try {
+    await migrator.query('select pg_advisory_lock($1)', [lockKey(spec.name)]);
+    await migratePg(drizzlePg({ client: migrator }), { migrationsFolder: spec.migrationsFolder });
+  } finally {
+    await migrator.query('select pg_advisory_unlock_all()').catch(() => undefined);
+    await migrator.end();
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // A dropped idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool }) as unknown as Db;
+  const expected = journalCount(spec);
+  const listeners = new Set<pg.Client>();
+  return {
+    engine: 'postgres',
+    spec,
+    db,
+    raw: pool,
+    transaction: (fn) => db.transaction(fn),
+    async listen(channel, onPayload) {
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => undefined);
+      await client.connect();
+      client.on('notification', (msg) => {
+        if (msg.channel === channel) onPayload(msg.payload ?? '');
+      });
+      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+      listeners.add(client);
+      return async () => {
+        if (!listeners.delete(client)) return;
+        await client.end().catch(() => undefined);
+      };
+    },
+    async ready() {
+      try {
+        return (await appliedCount(db)) >= expected;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await Promise.all([...listeners].map((c) => c.end().catch(() => undefined)));
+      listeners.clear();
+      await pool.end();
+    },
+  };
+}
