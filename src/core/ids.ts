@@ -39,6 +39,7 @@ export const ID_PREFIXES = {
   acc: 'bank account',
   apr: 'approval request',
   txn: 'bank transaction',
+  req: 'http request',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

@@ -2,19 +2,17 @@
 // So a blank cluster is initialised once per PGlite version and copied for every new data directory;
 // the test helper does the same with migrated clusters. Copies are built aside and renamed into
 // place, so parallel processes never see a half-written template.
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 
+// Templates are keyed by PGlite's version: a cluster made by one version may not open in another.
 const pgliteVersion: string = (() => {
-  const require = createRequire(import.meta.url);
-  try {
-    return (require('@electric-sql/pglite/package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
+  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 })();
 
 /** Directory where templates live, shared by every process on this machine. */

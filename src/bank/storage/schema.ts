@@ -1,0 +1,2 @@
+// The bank's database schema: one schema and one migration history for this party.
+export * from '../../platform/schema.ts';

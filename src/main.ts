@@ -1,0 +1,146 @@
+// `npm start`: runs the shop, the gateway and the bank as three processes, each on its own port with
+// its own database, wired to each other through configuration. Secrets the parties share (the demo
+// merchant's API key and webhook secret, the gateway's key at the bank) are generated at first start
+// into <DATA_DIR>/secrets.json (mode 0600) and handed to each process in its environment, never by hand.
+// Ctrl-C stops all three cleanly: each closes its server, finishes its jobs and closes its database.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { newWebhookSecret } from './core/webhook-signature.ts';
+import { parseServiceBase } from './platform/service.ts';
+
+const PARTIES = [
+  { name: 'bank', port: 3002 },
+  { name: 'gateway', port: 3001 },
+  { name: 'shop', port: 3000 },
+] as const;
+
+interface Secrets {
+  demoMerchantApiKey: string;
+  demoMerchantWebhookSecret: string;
+  bankGatewayKey: string;
+  bankCallbackSecret: string;
+  shopSessionSecret: string;
+}
+
+function loadSecrets(dataDir: string): Secrets {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+  const secrets: Secrets = {
+    demoMerchantApiKey: `sk_test_${randomBytes(24).toString('base64url')}`,
+    demoMerchantWebhookSecret: newWebhookSecret(),
+    bankGatewayKey: newWebhookSecret(),
+    bankCallbackSecret: newWebhookSecret(),
+    shopSessionSecret: randomBytes(32).toString('base64url'),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/** The environment each party's process gets: its own settings plus how to reach the others. */
+export function partyEnvironments(env: NodeJS.ProcessEnv, secrets: Secrets): Record<string, NodeJS.ProcessEnv> {
+  const url = (name: string, port: number) => parseServiceBase(name, port, env).publicUrl;
+  const shopUrl = url('shop', 3000);
+  const gatewayUrl = url('gateway', 3001);
+  const bankUrl = url('bank', 3002);
+  const links = {
+    SHOP_PUBLIC_URL: shopUrl,
+    GATEWAY_PUBLIC_URL: gatewayUrl,
+    BANK_PUBLIC_URL: bankUrl,
+    // The shop is the gateway's demo merchant; the gateway is the bank's acquirer.
+    GATEWAY_DEMO_MERCHANT_API_KEY: secrets.demoMerchantApiKey,
+    GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: secrets.demoMerchantWebhookSecret,
+    GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: `${shopUrl}/webhooks/gateway`,
+    SHOP_GATEWAY_URL: gatewayUrl,
+    SHOP_GATEWAY_API_KEY: secrets.demoMerchantApiKey,
+    SHOP_GATEWAY_WEBHOOK_SECRETS: secrets.demoMerchantWebhookSecret,
+    SHOP_SESSION_SECRET: secrets.shopSessionSecret,
+    GATEWAY_BANK_URL: bankUrl,
+    GATEWAY_BANK_KEY: secrets.bankGatewayKey,
+    BANK_GATEWAY_KEY: secrets.bankGatewayKey,
+    BANK_GATEWAY_CALLBACK_URL: `${gatewayUrl}/bank/callbacks`,
+    BANK_CALLBACK_SECRET: secrets.bankCallbackSecret,
+    GATEWAY_BANK_CALLBACK_SECRET: secrets.bankCallbackSecret,
+  };
+  // Explicit settings in the caller's environment win over the generated wiring.
+  const merged = { ...links, ...env };
+  return Object.fromEntries(PARTIES.map((p) => [p.name, merged]));
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+  const secrets = loadSecrets(dataDir);
+  const envs = partyEnvironments({ ...process.env, DATA_DIR: dataDir }, secrets);
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const started = Date.now();
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping shop, gateway and bank…');
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    console.log('stopped: servers closed, jobs finished, databases closed.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const ready = PARTIES.map(
+    (party) =>
+      new Promise<string>((done, fail) => {
+        const entry = fileURLToPath(new URL(`./${party.name}/main.ts`, import.meta.url));
+        const child = fork(entry, [], {
+          env: envs[party.name],
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+          // Ctrl-C reaches the launcher, which stops the children in order; they must not die first.
+          detached: true,
+        });
+        children.set(party.name, child);
+        const log = createWriteStream(join(dataDir, 'logs', `${party.name}.log`), { flags: 'a' });
+        // JSON log lines go to the party's log file; anything else (the service line, errors) to the terminal.
+        for (const stream of [child.stdout!, child.stderr!]) {
+          createInterface({ input: stream }).on('line', (line) => {
+            if (line.startsWith('{')) log.write(`${line}\n`);
+            else if (!line.startsWith(`${party.name.padEnd(8)} http`)) console.error(`[${party.name}] ${line}`);
+          });
+        }
+        child.on('message', (m) => {
+          const msg = m as { type?: string; url?: string };
+          if (msg.type === 'ready' && msg.url) done(msg.url);
+        });
+        child.on('exit', (code, signal) => {
+          fail(new Error(`${party.name} exited (${signal ?? code}) before it was ready; see ${join(dataDir, 'logs', `${party.name}.log`)}`));
+          if (!stopping) {
+            console.error(`${party.name} stopped unexpectedly (${signal ?? code}); stopping the others.`);
+            void stopAll(1);
+          }
+        });
+      }),
+  );
+  try {
+    const urls = await Promise.all(ready);
+    PARTIES.forEach((p, i) => console.log(`${p.name.padEnd(8)} ${urls[i]}`));
+    console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — open the shop at ${urls[2]} (logs in ${join(dataDir, 'logs')}; Ctrl-C stops all three)`);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    await stopAll(1);
+  }
+}
+
+void main();

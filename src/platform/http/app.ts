@@ -1,0 +1,102 @@
+// The edge every service shares: request ids, access logs, metrics, health and readiness, the
+// OpenAPI document, and the ONE error mapper that turns domain errors into HTTP answers.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { DomainError, toHttpError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { withRequestId, type Logger } from '../log.ts';
+import type { HttpMetrics } from './metrics.ts';
+
+/** Context variables every route can read. */
+export interface BaseVariables {
+  requestId: string;
+}
+
+/** A Hono env carrying the base variables plus a party's own. */
+export type AppEnv<V extends object = object> = Env & { Variables: BaseVariables & V };
+
+/** A router whose zod validation failures go through the one error mapper (422 with field issues). */
+export function createRouter<E extends Env = AppEnv>() {
+  return new OpenAPIHono<E>({
+    defaultHook: (result) => {
+      if (!result.success) throw result.error;
+    },
+  });
+}
+
+const HTTP_CODES: Record<number, Parameters<typeof toHttpError>[0]> = {
+  400: new DomainError('request.malformed'),
+  401: new DomainError('auth.required'),
+  403: new DomainError('auth.forbidden'),
+  404: new DomainError('not_found'),
+};
+
+/** Maps anything thrown at the edge to `{ error: { code, message } }` with the right status. */
+export function errorResponse(err: unknown, log: Logger) {
+  let mapped = err;
+  if (err instanceof HTTPException) {
+    const known = HTTP_CODES[err.status];
+    if (known) mapped = known;
+    else if (err.status === 413) return { status: 413, body: { error: { code: 'request.too_large', message: 'The request body is too large.' } } };
+  }
+  const out = toHttpError(mapped);
+  if (out.status >= 500) log.error({ err }, 'request failed');
+  return out;
+}
+
+export interface ServiceAppOptions {
+  readonly name: string;
+  readonly version?: string;
+  readonly log: Logger;
+  readonly metrics: HttpMetrics;
+  /** True when the database is reachable and migrated (and anything else the service needs). */
+  readonly ready: () => Promise<boolean>;
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Creates a service's root app with the platform's middleware and endpoints mounted. */
+export function createServiceApp(opts: ServiceAppOptions) {
+  const app = createRouter<AppEnv>();
+  const { log, metrics } = opts;
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && SAFE_REQUEST_ID.test(given) ? given : newId('req');
+    c.set('requestId', requestId);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await withRequestId(requestId, next);
+    const seconds = (performance.now() - started) / 1000;
+    const route = routePath(c, -1) || 'unmatched';
+    metrics.observe(c.req.method, route, c.res.status, seconds);
+    if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
+      withRequestId(requestId, () =>
+        log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request'),
+      );
+    }
+  });
+
+  app.onError((err, c) => {
+    const { status, body } = withRequestId(c.get('requestId') ?? 'unknown', () => errorResponse(err, log));
+    return c.json(body, status as 400);
+  });
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Nothing is here.' } }, 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', service: opts.name }));
+  app.get('/readyz', async (c) => {
+    const ok = await opts.ready().catch(() => false);
+    return c.json({ status: ok ? 'ready' : 'not ready', service: opts.name }, ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    c.header('content-type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: `countersign ${opts.name}`, version: opts.version ?? '0.1.0' },
+  });
+  return app;
+}
