@@ -51,7 +51,10 @@ export function createLogger(service: string, level = 'info', destination?: Dest
       formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? (scrub(a) as string) : a)) as Parameters<typeof method>);
+          // pino takes a bare Error's message as the line's message: scrub that too.
+          const first = args[0];
+          const normal = first instanceof Error ? [{ err: first }, args[1] ?? first.message, ...args.slice(2)] : args;
+          method.apply(this, normal.map((a) => (typeof a === 'string' ? (scrub(a) as string) : a)) as Parameters<typeof method>);
         },
       },
       serializers: { err: (e: unknown) => scrub(e) },

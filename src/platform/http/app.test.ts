@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createRoute, z } from '@hono/zod-openapi';
+import { DomainError } from '../../core/errors.ts';
+import { createLogger } from '../log.ts';
+import { createServiceApp } from './app.ts';
+import { createMetrics } from './metrics.ts';
+
+function makeApp(ready = async () => true) {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
+  const app = createServiceApp({ name: 'test', log: createLogger('test', 'info', sink), metrics: createMetrics('test'), ready });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/things',
+      request: { body: { content: { 'application/json': { schema: z.object({ name: z.string().min(1), count: z.int().positive() }) } } } },
+      responses: { 201: { description: 'created', content: { 'application/json': { schema: z.object({ name: z.string() }) } } } },
+    }),
+    (c) => c.json({ name: c.req.valid('json').name }, 201),
+  );
+  app.get('/expired', () => {
+    throw new DomainError('invoice.expired');
+  });
+  app.get('/boom', () => {
+    throw new Error('database password is hunter2');
+  });
+  return { app, lines };
+}
+
+describe('the service edge', () => {
+  it('answers /healthz while the process is up', async () => {
+    const res = await makeApp().app.request('/healthz');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok', service: 'test' });
+  });
+
+  it('answers /readyz 503 when the database is not ready and 200 when it is', async () => {
+    assert.equal((await makeApp(async () => false).app.request('/readyz')).status, 503);
+    assert.equal((await makeApp(async () => {
+      throw new Error('connection refused');
+    }).app.request('/readyz')).status, 503);
+    assert.equal((await makeApp().app.request('/readyz')).status, 200);
+  });
+
+  it('counts requests and their latency by route pattern in /metrics', async () => {
+    const { app } = makeApp();
+    await app.request('/things', { method: 'POST', body: JSON.stringify({ name: 'a', count: 1 }), headers: { 'content-type': 'application/json' } });
+    await app.request('/expired');
+    const text = await (await app.request('/metrics')).text();
+    assert.match(text, /http_requests_total\{method="POST",route="\/things",status="201",service="test"\} 1/);
+    assert.match(text, /http_requests_total\{method="GET",route="\/expired",status="409",service="test"\} 1/);
+    assert.match(text, /http_request_duration_seconds_count\{service="test",method="POST",route="\/things"\} 1/);
+  });
+
+  it('maps a domain error to its status with a clear JSON error', async () => {
+    const res = await makeApp().app.request('/expired');
+    assert.equal(res.status, 409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'invoice.expired');
+    assert.ok(body.error.message.length > 5);
+  });
+
+  it('answers invalid input with 422 naming the fields, and malformed JSON with 400', async () => {
+    const { app } = makeApp();
+    const bad = await app.request('/things', { method: 'POST', body: JSON.stringify({ name: '', count: 1.5 }), headers: { 'content-type': 'application/json' } });
+    assert.equal(bad.status, 422);
+    const body = (await bad.json()) as { error: { code: string; details: { issues: { path: string }[] } } };
+    assert.equal(body.error.code, 'validation.failed');
+    assert.deepEqual(body.error.details.issues.map((i) => i.path).sort(), ['count', 'name']);
+    const malformed = await app.request('/things', { method: 'POST', body: '{"name":', headers: { 'content-type': 'application/json' } });
+    assert.equal(malformed.status, 400);
+    assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'request.malformed');
+  });
+
+  it('hides an unexpected error behind a generic 500 and logs it with the request id, redacted', async () => {
+    const { app, lines } = makeApp();
+    const res = await app.request('/boom', { headers: { 'x-request-id': 'req-test-1' } });
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.ok(!text.includes('hunter2'));
+    assert.equal(res.headers.get('x-request-id'), 'req-test-1');
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string }).find((l) => l.msg === 'request failed');
+    assert.equal(logged?.requestId, 'req-test-1');
+  });
+
+  it('answers unknown paths with a JSON 404 and gives every response a request id', async () => {
+    const res = await makeApp().app.request('/nowhere');
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'not_found');
+    assert.match(res.headers.get('x-request-id') ?? '', /^req_/);
+  });
+
+  it('refuses a request id that could inject into logs and makes its own', async () => {
+    const res = await makeApp().app.request('/healthz', { headers: { 'x-request-id': '"},{"admin":true' } });
+    assert.match(res.headers.get('x-request-id') ?? '', /^req_/);
+  });
+
+  it('publishes its OpenAPI document with the registered routes', async () => {
+    const doc = (await (await makeApp().app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/things']);
+  });
+});
