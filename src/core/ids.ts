@@ -39,6 +39,9 @@ export const ID_PREFIXES = {
   acc: 'bank account',
   apr: 'approval request',
   txn: 'bank transaction',
+  bauth: 'bank authorisation',
+  bref: 'bank refund',
+  bcb: 'bank callback',
   req: 'http request',
 } as const;
 
