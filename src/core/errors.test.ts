@@ -40,6 +40,13 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'config.invalid': 500,
   internal: 500,
   'upstream.unavailable': 502,
+  'cart.empty': 409,
+  'cart.quantity_invalid': 422,
+  'product.unavailable': 409,
+  'checkout.incomplete': 409,
+  'order.not_changeable': 409,
+  'order.not_payable': 409,
+  'auth.email_taken': 409,
 };
 
 describe('DomainError', () => {

@@ -51,6 +51,13 @@ export const ERROR_CODES = {
   'config.invalid': { status: 500, message: 'The service is misconfigured.' },
   internal: { status: 500, message: 'An internal error occurred.' },
   'upstream.unavailable': { status: 502, message: 'An upstream service is unavailable.' },
+  'cart.empty': { status: 409, message: 'The cart is empty.' },
+  'cart.quantity_invalid': { status: 422, message: 'The quantity must be a whole number from 1 to 99.' },
+  'product.unavailable': { status: 409, message: 'This product is no longer available.' },
+  'checkout.incomplete': { status: 409, message: 'Choose a delivery method and enter an address first.' },
+  'order.not_changeable': { status: 409, message: 'This order can no longer be changed.' },
+  'order.not_payable': { status: 409, message: 'This order cannot be paid.' },
+  'auth.email_taken': { status: 409, message: 'An account with this email already exists.' },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

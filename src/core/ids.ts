@@ -43,6 +43,8 @@ export const ID_PREFIXES = {
   bref: 'bank refund',
   bcb: 'bank callback',
   req: 'http request',
+  dlv: 'delivery method',
+  adr: 'address',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

@@ -1,0 +1,34 @@
+/**
+ * The order: what the customer bought, frozen at ordering. Its status is never set directly; it
+ * follows its invoice through the one rule in order-status.rule.ts. Every state and transition:
+ *
+ *   awaiting_payment --pay-->    paid
+ *   awaiting_payment --cancel--> cancelled
+ *   awaiting_payment --revise--> awaiting_payment   lines, delivery or address changed (new invoice)
+ *   paid             --refund--> refunded
+ *
+ * cancelled and refunded are terminal; paid only moves on to refunded.
+ */
+import { defineMachine } from '../../core/state-machine.ts';
+
+export const ORDER_STATUSES = ['awaiting_payment', 'paid', 'cancelled', 'refunded'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const ORDER_EVENTS = ['pay', 'cancel', 'revise', 'refund'] as const;
+export type OrderEvent = (typeof ORDER_EVENTS)[number];
+
+/** The order's state machine. */
+export const orderMachine = defineMachine<OrderStatus, OrderEvent>({
+  name: 'order',
+  states: ORDER_STATUSES,
+  events: ORDER_EVENTS,
+  transitions: {
+    awaiting_payment: { pay: 'paid', cancel: 'cancelled', revise: 'awaiting_payment' },
+    paid: { refund: 'refunded' },
+  },
+});
+
+/** Whether the customer may still change the order (and so void and reissue its invoice). */
+export function isChangeable(status: OrderStatus): boolean {
+  return orderMachine.can(status, 'revise');
+}

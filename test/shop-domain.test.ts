@@ -1,0 +1,184 @@
+// The shop's pure rules: invoice and order machines over every (state, event) pair, the one rule from
+// invoice status to order status, checkout arithmetic, invoice reuse/void/expiry, and safe redirects.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isDomainError } from '../src/core/errors.ts';
+import { money } from '../src/core/money.ts';
+import { canView, safeNextPath } from '../src/shop/domain/access.ts';
+import { chooseDelivery, freezeLines, orderTotals, parseQuantity, type CatalogProduct } from '../src/shop/domain/checkout.ts';
+import { INVOICE_EVENTS, INVOICE_STATUSES, invoiceMachine, isValidStatus, type InvoiceEvent, type InvoiceStatus } from '../src/shop/domain/invoice.machine.ts';
+import { invoiceTerms, isPayable, planInvoice } from '../src/shop/domain/invoice.ts';
+import { ORDER_EVENTS, ORDER_STATUSES, orderMachine, type OrderEvent, type OrderStatus } from '../src/shop/domain/order.machine.ts';
+import { followInvoice, orderStatusForInvoice } from '../src/shop/domain/order-status.rule.ts';
+
+const eur = (minor: bigint) => money(minor, 'EUR');
+
+describe('invoice machine', () => {
+  const legal: Record<string, InvoiceStatus> = {
+    'open/pay': 'paid',
+    'open/expire': 'expired',
+    'open/void': 'voided',
+    'open/cancel': 'cancelled',
+    'paid/refund': 'refunded',
+  };
+  for (const state of INVOICE_STATUSES) {
+    for (const event of INVOICE_EVENTS) {
+      const key = `${state}/${event}`;
+      const expected = legal[key];
+      it(`${expected ? 'moves' : 'refuses'} ${state} --${event}-->${expected ? ` ${expected}` : ''}`, () => {
+        const result = invoiceMachine.transition(state, event as InvoiceEvent);
+        if (expected) assert.deepEqual(result.ok && result.state, expected);
+        else assert.ok(!result.ok && result.error.code === 'state.illegal_transition');
+      });
+    }
+  }
+  it('treats only open invoices as valid and every other non-paid status as terminal', () => {
+    assert.deepEqual(INVOICE_STATUSES.filter(isValidStatus), ['open']);
+    assert.deepEqual(INVOICE_STATUSES.filter((s) => invoiceMachine.isTerminal(s)), ['expired', 'voided', 'cancelled', 'refunded']);
+  });
+});
+
+describe('order machine', () => {
+  const legal: Record<string, OrderStatus> = {
+    'awaiting_payment/pay': 'paid',
+    'awaiting_payment/cancel': 'cancelled',
+    'awaiting_payment/revise': 'awaiting_payment',
+    'paid/refund': 'refunded',
+  };
+  for (const state of ORDER_STATUSES) {
+    for (const event of ORDER_EVENTS) {
+      const expected = legal[`${state}/${event}`];
+      it(`${expected ? 'moves' : 'refuses'} ${state} --${event}-->${expected ? ` ${expected}` : ''}`, () => {
+        const result = orderMachine.transition(state, event as OrderEvent);
+        if (expected) assert.deepEqual(result.ok && result.state, expected);
+        else assert.ok(!result.ok && result.error.code === 'state.illegal_transition');
+      });
+    }
+  }
+});
+
+describe('order status follows invoice status (the one rule)', () => {
+  const rule: Record<InvoiceStatus, OrderStatus> = {
+    open: 'awaiting_payment',
+    expired: 'awaiting_payment',
+    voided: 'awaiting_payment',
+    paid: 'paid',
+    cancelled: 'cancelled',
+    refunded: 'refunded',
+  };
+  for (const invoiceStatus of INVOICE_STATUSES) {
+    it(`maps invoice ${invoiceStatus} to order ${rule[invoiceStatus]}`, () => {
+      assert.equal(orderStatusForInvoice(invoiceStatus), rule[invoiceStatus]);
+    });
+  }
+  // Every (order status, invoice status) pair: either the order follows legally, or it is refused.
+  for (const current of ORDER_STATUSES) {
+    for (const invoiceStatus of INVOICE_STATUSES) {
+      const target = rule[invoiceStatus];
+      const legal =
+        target === current ||
+        (current === 'awaiting_payment' && (target === 'paid' || target === 'cancelled')) ||
+        (current === 'paid' && target === 'refunded');
+      it(`${legal ? 'lets' : 'refuses'} an order ${current} follow an invoice ${invoiceStatus}`, () => {
+        if (legal) assert.deepEqual(followInvoice(current, invoiceStatus), { status: target, changed: target !== current });
+        else assert.throws(() => followInvoice(current, invoiceStatus), (e) => isDomainError(e, 'state.illegal_transition'));
+      });
+    }
+  }
+});
+
+describe('checkout arithmetic', () => {
+  const catalog = new Map<string, CatalogProduct>([
+    ['p1', { id: 'p1', name: 'Mug', price: eur(1250n), archived: false }],
+    ['p2', { id: 'p2', name: 'Poster', price: eur(999n), archived: false }],
+    ['p3', { id: 'p3', name: 'Old', price: eur(100n), archived: true }],
+    ['p4', { id: 'p4', name: 'Dollar thing', price: money(500n, 'USD'), archived: false }],
+  ]);
+
+  it('accepts whole quantities 1..99 as numbers or digit strings', () => {
+    assert.deepEqual([1, 99, '7', ' 12 '].map(parseQuantity), [1, 99, 7, 12]);
+  });
+  for (const bad of [0, -1, 100, 1.5, '1.5', '-1', '0', '100', '1e2', '0x10', '', 'abc', NaN, Infinity, 1e21, '99999999999999999999', null, undefined, [2], { q: 1 }]) {
+    it(`refuses the quantity ${JSON.stringify(bad) ?? String(bad)}`, () => {
+      assert.throws(() => parseQuantity(bad), (e) => isDomainError(e, 'cart.quantity_invalid'));
+    });
+  }
+
+  it('freezes lines at catalog prices and totals them with delivery in minor units', () => {
+    const lines = freezeLines([{ productId: 'p1', quantity: 3 }, { productId: 'p2', quantity: 1 }], catalog);
+    assert.deepEqual(lines.map((l) => [l.name, l.unitPrice.minor, l.lineTotal.minor]), [['Mug', 1250n, 3750n], ['Poster', 999n, 999n]]);
+    const totals = orderTotals(lines, eur(490n));
+    assert.deepEqual([totals.subtotal.minor, totals.delivery.minor, totals.total.minor, totals.currency], [4749n, 490n, 5239n, 'EUR']);
+  });
+  it('refuses an empty cart, an archived or unknown product, and mixed currencies', () => {
+    assert.throws(() => freezeLines([], catalog), (e) => isDomainError(e, 'cart.empty'));
+    assert.throws(() => freezeLines([{ productId: 'p3', quantity: 1 }], catalog), (e) => isDomainError(e, 'product.unavailable'));
+    assert.throws(() => freezeLines([{ productId: 'nope', quantity: 1 }], catalog), (e) => isDomainError(e, 'product.unavailable'));
+    assert.throws(
+      () => freezeLines([{ productId: 'p1', quantity: 1 }, { productId: 'p4', quantity: 1 }], catalog),
+      (e) => isDomainError(e, 'money.currency_mismatch'),
+    );
+    const lines = freezeLines([{ productId: 'p1', quantity: 1 }], catalog);
+    assert.throws(() => orderTotals(lines, money(100n, 'USD')), (e) => isDomainError(e, 'money.currency_mismatch'));
+  });
+  it('chooses only an offered, active delivery method', () => {
+    const options = [
+      { id: 'd1', name: 'Standard', price: eur(490n), active: true },
+      { id: 'd2', name: 'Gone', price: eur(0n), active: false },
+    ];
+    assert.equal(chooseDelivery('d1', options).name, 'Standard');
+    for (const id of ['d2', 'dX', null, undefined]) {
+      assert.throws(() => chooseDelivery(id, options), (e) => isDomainError(e, 'checkout.incomplete'));
+    }
+  });
+});
+
+describe('invoice rules', () => {
+  const now = new Date(Date.UTC(2026, 0, 1, 12));
+  const later = (s: number) => new Date(now.getTime() + s * 1000);
+  it('issues an invoice for the total, owned by the order owner, expiring after the TTL', () => {
+    const terms = invoiceTerms({ orderId: 'ord_1', ownerId: 'usr_1', total: eur(5239n), now, ttlSeconds: 1800 });
+    assert.deepEqual([terms.amount.minor, terms.ownerId, terms.expiresAt.toISOString()], [5239n, 'usr_1', '2026-01-01T12:30:00.000Z']);
+    assert.ok(Object.isFrozen(terms));
+  });
+  it('is payable only while open and before expiry', () => {
+    assert.equal(isPayable({ status: 'open', expiresAt: later(1) }, now), true);
+    assert.equal(isPayable({ status: 'open', expiresAt: now }, now), false);
+    for (const status of ['paid', 'expired', 'voided', 'cancelled', 'refunded'] as const) {
+      assert.equal(isPayable({ status, expiresAt: later(60) }, now), false, status);
+    }
+  });
+  it('reuses an open, unexpired invoice of the same amount', () => {
+    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: later(60) }, eur(100n), now), { kind: 'reuse', invoiceId: 'inv_a' });
+  });
+  it('voids an open invoice whose amount no longer matches the order and issues a new one', () => {
+    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: later(60) }, eur(101n), now), {
+      kind: 'issue',
+      close: { invoiceId: 'inv_a', event: 'void' },
+    });
+  });
+  it('expires an open invoice past its time and issues a new one', () => {
+    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: now }, eur(100n), now), {
+      kind: 'issue',
+      close: { invoiceId: 'inv_a', event: 'expire' },
+    });
+  });
+  it('issues a fresh invoice when there is none open', () => {
+    assert.deepEqual(planInvoice(undefined, eur(100n), now), { kind: 'issue' });
+    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'voided', amount: eur(100n), expiresAt: later(60) }, eur(100n), now), { kind: 'issue' });
+  });
+});
+
+describe('access and redirects', () => {
+  it('lets the owner and staff see a resource, nobody else', () => {
+    assert.equal(canView({ id: 'usr_a', role: 'customer' }, 'usr_a'), true);
+    assert.equal(canView({ id: 'usr_s', role: 'staff' }, 'usr_a'), true);
+    assert.equal(canView({ id: 'usr_b', role: 'customer' }, 'usr_a'), false);
+  });
+  it('returns after login only to same-origin relative paths', () => {
+    assert.equal(safeNextPath('/orders/ord_1?tab=invoice'), '/orders/ord_1?tab=invoice');
+    for (const bad of ['https://evil.test/', '//evil.test', '/\\evil.test', '\\\\evil', 'javascript:alert(1)', '/ok\nx', '', undefined, 'orders', '/%2F%2Fevil.test'.replace('%2F%2F', '/\t/')]) {
+      assert.equal(safeNextPath(bad), '/', String(bad));
+    }
+  });
+});
