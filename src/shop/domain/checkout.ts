@@ -21,6 +21,7 @@ export interface CatalogProduct {
 export interface DeliveryOption {
   readonly id: string;
   readonly name: string;
+  readonly description?: string;
   readonly price: Money;
   readonly active: boolean;
 }

@@ -1,0 +1,112 @@
+// Users, login sessions and the failed-login counter. Session tokens are random and only their
+// sha256 is stored; failures are counted in the database so that the limit holds across nodes.
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { DomainError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import type { Role } from '../domain/access.ts';
+import { appendAudit } from './audit.ts';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { loginFailures, loginSessions, users } from './tables.ts';
+
+export type User = typeof users.$inferSelect;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Emails are compared lower-cased and trimmed. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Creates a user; `auth.email_taken` when the email already has an account. */
+export async function createUser(
+  db: Executor,
+  input: { email: string; name: string; password: string; role?: Role },
+  now: Date,
+): Promise<User> {
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(users)
+      .values({ id: newId('usr', now), email: normaliseEmail(input.email), name: input.name.trim(), passwordHash, role: input.role ?? 'customer', createdAt: now })
+      .onConflictDoNothing({ target: users.email })
+      .returning();
+    if (!row) throw new DomainError('auth.email_taken', { field: 'email' });
+    await appendAudit(tx, { actor: row.id, action: 'user.registered', subject: row.id, data: { role: row.role } }, now);
+    return row;
+  });
+}
+
+/** The user with this email and password, or null (in the same time either way). */
+export async function checkCredentials(db: Executor, email: string, password: string): Promise<User | null> {
+  const [user] = await db.select().from(users).where(eq(users.email, normaliseEmail(email)));
+  if (!user) return verifyAgainstDummy(password).then(() => null);
+  return (await verifyPassword(password, user.passwordHash)) ? user : null;
+}
+
+/** Reads a user by id. */
+export async function getUser(db: Executor, id: string): Promise<User | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.id, id));
+  return user;
+}
+
+/** Opens a login session; returns the token for the cookie (never stored in clear). */
+export async function createLoginSession(db: Executor, userId: string, now: Date, ttlSeconds: number): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await db.insert(loginSessions).values({
+    id: newId('ses', now),
+    tokenHash: sha256(token),
+    userId,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+  });
+  return token;
+}
+
+/** The user behind a session token, when the session exists and has not expired. */
+export async function userForSession(db: Executor, token: string, now: Date): Promise<User | undefined> {
+  if (token.length === 0 || token.length > 100) return undefined;
+  const [row] = await db
+    .select({ user: users })
+    .from(loginSessions)
+    .innerJoin(users, eq(users.id, loginSessions.userId))
+    .where(and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now)));
+  return row?.user;
+}
+
+/** Ends a login session (log out, or the old session at login: no fixation). */
+export async function deleteLoginSession(db: Executor, token: string): Promise<void> {
+  await db.delete(loginSessions).where(eq(loginSessions.tokenHash, sha256(token)));
+}
+
+function failureKey(email: string, ip: string): string {
+  return sha256(`${normaliseEmail(email)}\n${ip}`);
+}
+
+/** Failed logins for this email from this address within the window. */
+export async function recentLoginFailures(db: Executor, email: string, ip: string, now: Date, windowSeconds: number): Promise<number> {
+  const since = new Date(now.getTime() - windowSeconds * 1000);
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(loginFailures)
+    .where(and(eq(loginFailures.keyHash, failureKey(email, ip)), gt(loginFailures.at, since)));
+  return Number(row?.n ?? 0);
+}
+
+/** Counts one failed login; old rows of the same key are pruned on the way. */
+export async function recordLoginFailure(db: Executor, email: string, ip: string, now: Date, windowSeconds: number): Promise<void> {
+  const key = failureKey(email, ip);
+  await db.delete(loginFailures).where(and(eq(loginFailures.keyHash, key), lt(loginFailures.at, new Date(now.getTime() - windowSeconds * 1000))));
+  await db.insert(loginFailures).values({ keyHash: key, at: now });
+}
+
+/** Forgets the failures of a key after a successful login. */
+export async function clearLoginFailures(db: Executor, email: string, ip: string): Promise<void> {
+  await db.delete(loginFailures).where(eq(loginFailures.keyHash, failureKey(email, ip)));
+}
+
+/** Every customer, newest first (staff console). */
+export async function listUsers(db: Executor): Promise<Array<Pick<User, 'id' | 'email' | 'name' | 'role' | 'createdAt'>>> {
+  return db.select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt }).from(users).orderBy(sql`${users.createdAt} desc`);
+}

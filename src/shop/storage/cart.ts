@@ -1,0 +1,104 @@
+// The customer's cart: one open cart per user, lines of (product, quantity), and the checkout choices
+// made so far (delivery method, address). It holds no prices: prices are read from the catalog when
+// shown and frozen into the order at "Pay now".
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { DomainError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { MAX_QUANTITY, parseQuantity } from '../domain/checkout.ts';
+import { toProduct, type Product } from './catalog.ts';
+import { addresses, cartLines, carts, deliveryMethods, products, type FrozenAddress } from './tables.ts';
+
+export type Cart = typeof carts.$inferSelect;
+export type Address = typeof addresses.$inferSelect;
+
+/** The user's open cart, created on first use (the partial unique index makes races harmless). */
+export async function openCart(db: Executor, userId: string, now: Date): Promise<Cart> {
+  const [existing] = await db.select().from(carts).where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
+  if (existing) return existing;
+  await db.insert(carts).values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now }).onConflictDoNothing();
+  const [created] = await db.select().from(carts).where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
+  return created!;
+}
+
+/** Adds `quantity` of a product (its price comes from the catalog, never from the request). */
+export async function addToCart(db: Executor, userId: string, productId: string, quantityInput: unknown, now: Date): Promise<void> {
+  const quantity = parseQuantity(quantityInput);
+  const [product] = await db.select().from(products).where(eq(products.id, productId));
+  if (!product || product.archived) throw new DomainError('product.unavailable', { field: 'productId' });
+  const cart = await openCart(db, userId, now);
+  await db.transaction(async (tx) => {
+    const [line] = await tx.select().from(cartLines).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId))).for('update');
+    const total = (line?.quantity ?? 0) + quantity;
+    if (total > MAX_QUANTITY) throw new DomainError('cart.quantity_invalid', { field: 'quantity', max: MAX_QUANTITY });
+    if (line) await tx.update(cartLines).set({ quantity: total }).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId)));
+    else await tx.insert(cartLines).values({ cartId: cart.id, productId, quantity, addedAt: now });
+    await tx.update(carts).set({ updatedAt: now }).where(eq(carts.id, cart.id));
+  });
+}
+
+/** Sets a line's quantity (1..99); removing is a separate, explicit action. */
+export async function setCartQuantity(db: Executor, userId: string, productId: string, quantityInput: unknown, now: Date): Promise<void> {
+  const quantity = parseQuantity(quantityInput);
+  const cart = await openCart(db, userId, now);
+  await db.update(cartLines).set({ quantity }).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId)));
+}
+
+/** Removes a product from the cart. */
+export async function removeFromCart(db: Executor, userId: string, productId: string, now: Date): Promise<void> {
+  const cart = await openCart(db, userId, now);
+  await db.delete(cartLines).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId)));
+}
+
+/** A cart line with the product as the catalog shows it now. */
+export interface CartLineView {
+  readonly product: Product;
+  readonly quantity: number;
+}
+
+/** The open cart with its lines and products. */
+export async function cartView(db: Executor, userId: string, now: Date): Promise<{ cart: Cart; lines: CartLineView[]; address: Address | undefined }> {
+  const cart = await openCart(db, userId, now);
+  const rows = await db
+    .select({ product: products, quantity: cartLines.quantity })
+    .from(cartLines)
+    .innerJoin(products, eq(products.id, cartLines.productId))
+    .where(eq(cartLines.cartId, cart.id))
+    .orderBy(asc(cartLines.addedAt), asc(products.id));
+  const [address] = cart.addressId ? await db.select().from(addresses).where(eq(addresses.id, cart.addressId)) : [];
+  return { cart, lines: rows.map((r) => ({ product: toProduct(r.product), quantity: r.quantity })), address };
+}
+
+/** Number of items in the open cart (for the header badge). */
+export async function cartCount(db: Executor, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`coalesce(sum(${cartLines.quantity}), 0)::int` })
+    .from(cartLines)
+    .innerJoin(carts, eq(carts.id, cartLines.cartId))
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
+  return Number(row?.n ?? 0);
+}
+
+/** Records the chosen delivery method on the open cart (only an active one). */
+export async function chooseCartDelivery(db: Executor, userId: string, deliveryMethodId: string, now: Date): Promise<void> {
+  const [method] = await db.select().from(deliveryMethods).where(eq(deliveryMethods.id, deliveryMethodId));
+  if (!method || !method.active) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
+  const cart = await openCart(db, userId, now);
+  await db.update(carts).set({ deliveryMethodId, updatedAt: now }).where(eq(carts.id, cart.id));
+}
+
+/** Saves a delivery address to the user's address book and selects it for the open cart. */
+export async function saveCartAddress(db: Executor, userId: string, address: FrozenAddress, now: Date): Promise<void> {
+  const cart = await openCart(db, userId, now);
+  await db.transaction(async (tx) => {
+    const id = newId('adr', now);
+    await tx.insert(addresses).values({ id, userId, ...address, createdAt: now });
+    await tx.update(carts).set({ addressId: id, updatedAt: now }).where(eq(carts.id, cart.id));
+  });
+}
+
+/** The user's most recent address, to prefill the form. */
+export async function lastAddress(db: Executor, userId: string): Promise<Address | undefined> {
+  const [row] = await db.select().from(addresses).where(eq(addresses.userId, userId)).orderBy(sql`${addresses.createdAt} desc`).limit(1);
+  return row;
+}

@@ -1,0 +1,186 @@
+// The shop's storage against real databases (PGlite and PostgreSQL): accounts and sessions, the login
+// limit's counter, the catalog, carts turned into orders with frozen lines, invoices reused, voided
+// and reissued, the order following its invoice with an outbox event and job, and the audit chain.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
+import { isDomainError } from '../src/core/errors.ts';
+import { money } from '../src/core/money.ts';
+import { fakeClock } from '../src/platform/clock.ts';
+import type { Database } from '../src/platform/db/database.ts';
+import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
+import { jobs } from '../src/platform/jobs/jobs.schema.ts';
+import { shopDatabaseSpec } from '../src/shop/main.ts';
+import * as accounts from '../src/shop/storage/accounts.ts';
+import { verifyAuditChain } from '../src/shop/storage/audit.ts';
+import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
+import { archiveProduct, changeProductPrice, createProduct, listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
+import { DEMO_ACCOUNTS, ensureDemoData } from '../src/shop/storage/demo-data.ts';
+import { ORDER_STATUS_TASK } from '../src/shop/storage/order-status-outbox.ts';
+import { applyInvoiceEvent, changeOrderDelivery, invoiceForPayment, orderDetail, placeOrder } from '../src/shop/storage/orders.ts';
+import { auditLog, invoices, orderStatusEvents, users } from '../src/shop/storage/tables.ts';
+
+const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
+
+for (const engine of testEngines()) {
+  describe(`shop storage on ${engine}`, () => {
+    let database: Database;
+    const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
+    let customerId: string;
+
+    before(async () => {
+      database = await freshDatabase(shopDatabaseSpec, engine);
+      await ensureDemoData(database, clock.now());
+      customerId = (await database.db.select().from(users).where(eq(users.email, 'customer@shop.test')))[0]!.id;
+    });
+    after(async () => {
+      await database.close();
+    });
+
+    async function checkout(userId: string, items: Array<[string, number]>, deliveryIndex = 1) {
+      for (const [productId, q] of items) await addToCart(database.db, userId, productId, q, clock.now());
+      const methods = await listDeliveryMethods(database.db);
+      await chooseCartDelivery(database.db, userId, methods[deliveryIndex]!.id, clock.now());
+      await saveCartAddress(database.db, userId, address, clock.now());
+      return placeOrder(database.db, userId, clock.now());
+    }
+
+    it('creates the demo accounts, six EUR products and three delivery methods once, however often it runs', async () => {
+      await ensureDemoData(database, clock.now());
+      await ensureDemoData(database, clock.now());
+      const emails = (await database.db.select({ email: users.email, role: users.role }).from(users)).map((u) => `${u.email}:${u.role}`).sort();
+      assert.deepEqual(emails, ['customer@shop.test:customer', 'other@shop.test:customer', 'staff@shop.test:staff']);
+      const catalog = await listProducts(database.db);
+      assert.equal(catalog.length, 6);
+      assert.ok(catalog.every((p) => p.price.currency === 'EUR' && p.price.minor > 0n));
+      assert.equal((await listDeliveryMethods(database.db)).length, 3);
+      for (const a of DEMO_ACCOUNTS) assert.ok(await accounts.checkCredentials(database.db, a.email, a.password), a.email);
+    });
+
+    it('refuses a second account with the same email in another case, and a wrong password', async () => {
+      await assert.rejects(accounts.createUser(database.db, { email: ' Customer@Shop.TEST ', name: 'X', password: 'whatever-long' }, clock.now()), (e) => isDomainError(e, 'auth.email_taken'));
+      assert.equal(await accounts.checkCredentials(database.db, 'customer@shop.test', 'wrong-password'), null);
+      assert.equal(await accounts.checkCredentials(database.db, 'nobody@shop.test', 'demo-customer-password'), null);
+      const [row] = await database.db.select().from(users).where(eq(users.email, 'customer@shop.test'));
+      assert.match(row!.passwordHash, /^scrypt\$/);
+      assert.ok(!row!.passwordHash.includes('demo-customer-password'));
+    });
+
+    it('finds a session by its token until it expires or is deleted, storing only a hash', async () => {
+      const token = await accounts.createLoginSession(database.db, customerId, clock.now(), 60);
+      assert.equal((await accounts.userForSession(database.db, token, clock.now()))?.id, customerId);
+      const stored = await database.db.execute(sql`select token_hash from login_sessions`);
+      assert.ok(!JSON.stringify(stored).includes(token));
+      assert.equal(await accounts.userForSession(database.db, token, new Date(clock.now().getTime() + 61_000)), undefined);
+      await accounts.deleteLoginSession(database.db, token);
+      assert.equal(await accounts.userForSession(database.db, token, clock.now()), undefined);
+    });
+
+    it('counts failed logins per email and address within the window', async () => {
+      const now = clock.now();
+      for (let i = 0; i < 3; i++) await accounts.recordLoginFailure(database.db, 'a@shop.test', '10.0.0.1', now, 900);
+      assert.equal(await accounts.recentLoginFailures(database.db, 'A@shop.test', '10.0.0.1', now, 900), 3);
+      assert.equal(await accounts.recentLoginFailures(database.db, 'a@shop.test', '10.0.0.2', now, 900), 0);
+      assert.equal(await accounts.recentLoginFailures(database.db, 'a@shop.test', '10.0.0.1', new Date(now.getTime() + 901_000), 900), 0);
+      await accounts.clearLoginFailures(database.db, 'a@shop.test', '10.0.0.1');
+      assert.equal(await accounts.recentLoginFailures(database.db, 'a@shop.test', '10.0.0.1', now, 900), 0);
+    });
+
+    it('freezes lines at the price of the moment; a later price change or archive leaves the order as it was', async () => {
+      const product = await createProduct(database.db, { name: 'Frozen thing', description: 'd', price: money(1000n, 'EUR') }, 'staff', clock.now());
+      const order = await checkout(customerId, [[product.id, 2]]);
+      await changeProductPrice(database.db, product.id, money(5000n, 'EUR'), 'staff', clock.now());
+      await archiveProduct(database.db, product.id, 'staff', clock.now());
+      const detail = await orderDetail(database.db, order.id);
+      assert.deepEqual(detail!.lines.map((l) => [l.name, l.unitPriceMinor, l.quantity, l.lineTotalMinor]), [['Frozen thing', 1000n, 2, 2000n]]);
+      assert.equal(detail!.order.subtotalMinor, 2000n);
+      assert.equal(detail!.order.totalMinor, 2000n + detail!.order.deliveryMinor);
+      assert.ok(!(await listProducts(database.db)).some((p) => p.id === product.id), 'archived product left the catalog');
+      await assert.rejects(addToCart(database.db, customerId, product.id, 1, clock.now()), (e) => isDomainError(e, 'product.unavailable'));
+    });
+
+    it('refuses to order an empty cart or one without delivery and address', async () => {
+      await assert.rejects(placeOrder(database.db, customerId, clock.now()), (e) => isDomainError(e, 'cart.empty'));
+      const [p] = await listProducts(database.db);
+      await addToCart(database.db, customerId, p!.id, 1, clock.now());
+      await assert.rejects(placeOrder(database.db, customerId, clock.now()), (e) => isDomainError(e, 'checkout.incomplete'));
+    });
+
+    it('reuses the valid invoice on a repeated "Pay now", expires it after its time and issues a new one', async () => {
+      const [p] = await listProducts(database.db);
+      const order = await checkout(customerId, [[p!.id, 1]]);
+      const first = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
+      const again = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
+      assert.equal(again.id, first.id);
+      assert.equal(first.amountMinor, order.totalMinor);
+      assert.equal(first.userId, customerId);
+      assert.equal(first.expiresAt.getTime() - first.createdAt.getTime(), 1800_000);
+      const later = new Date(clock.now().getTime() + 1800_000);
+      const fresh = await invoiceForPayment(database.db, order.id, customerId, later, 1800);
+      assert.notEqual(fresh.id, first.id);
+      const [old] = await database.db.select().from(invoices).where(eq(invoices.id, first.id));
+      assert.deepEqual([old!.status, old!.valid], ['expired', false]);
+    });
+
+    it('voids the open invoice when the unpaid order changes and issues a new one for the new total', async () => {
+      const [p] = await listProducts(database.db);
+      const order = await checkout(customerId, [[p!.id, 1]], 0);
+      const first = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
+      const methods = await listDeliveryMethods(database.db);
+      const { order: revised, invoice } = await changeOrderDelivery(database.db, order.id, customerId, methods[2]!.id, clock.now(), 1800);
+      assert.equal(revised.totalMinor, order.subtotalMinor + methods[2]!.price.minor);
+      assert.equal(invoice!.amountMinor, revised.totalMinor);
+      const [old] = await database.db.select().from(invoices).where(eq(invoices.id, first.id));
+      assert.deepEqual([old!.status, old!.valid, old!.amountMinor], ['voided', false, order.totalMinor], 'the old invoice is voided, its amount untouched');
+      const open = await database.db.select().from(invoices).where(sql`order_id = ${order.id} and status = 'open'`);
+      assert.equal(open.length, 1);
+    });
+
+    it('refuses to pay or change another customer\'s order', async () => {
+      const [p] = await listProducts(database.db);
+      const order = await checkout(customerId, [[p!.id, 1]]);
+      const other = (await database.db.select().from(users).where(eq(users.email, 'other@shop.test')))[0]!;
+      await assert.rejects(invoiceForPayment(database.db, order.id, other.id, clock.now(), 1800), (e) => isDomainError(e, 'access.denied'));
+      const methods = await listDeliveryMethods(database.db);
+      await assert.rejects(changeOrderDelivery(database.db, order.id, other.id, methods[0]!.id, clock.now(), 1800), (e) => isDomainError(e, 'access.denied'));
+    });
+
+    it('moves the order to paid when its invoice is paid, with an outbox event and a delivery job in the same transaction', async () => {
+      const [p] = await listProducts(database.db);
+      const order = await checkout(customerId, [[p!.id, 3]]);
+      const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
+      const { order: paid } = await database.transaction((tx) => applyInvoiceEvent(tx, invoice.id, 'pay', 'test', clock.now()));
+      assert.equal(paid.status, 'paid');
+      const events = await database.db.select().from(orderStatusEvents).where(eq(orderStatusEvents.orderId, order.id)).orderBy(orderStatusEvents.seq);
+      assert.deepEqual(events.map((e) => [e.fromStatus, e.toStatus]), [[null, 'awaiting_payment'], ['awaiting_payment', 'paid']]);
+      const queued = await database.db.select().from(jobs).where(eq(jobs.task, ORDER_STATUS_TASK));
+      for (const e of events) assert.ok(queued.some((j) => (j.payload as { eventId: string }).eventId === e.id), `job for ${e.id}`);
+      await assert.rejects(invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800), (e) => isDomainError(e, 'order.not_payable'));
+      await assert.rejects(database.transaction((tx) => applyInvoiceEvent(tx, invoice.id, 'pay', 'test', clock.now())), (e) => isDomainError(e, 'state.illegal_transition'));
+    });
+
+    it('rolls back the invoice change, the event and the job together when the transaction fails', async () => {
+      const [p] = await listProducts(database.db);
+      const order = await checkout(customerId, [[p!.id, 1]]);
+      const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
+      const eventsBefore = (await database.db.select().from(orderStatusEvents)).length;
+      await assert.rejects(database.transaction(async (tx) => {
+        await applyInvoiceEvent(tx, invoice.id, 'pay', 'test', clock.now());
+        throw new Error('crash after the effect');
+      }));
+      const [still] = await database.db.select().from(invoices).where(eq(invoices.id, invoice.id));
+      assert.equal(still!.status, 'open');
+      assert.equal((await database.db.select().from(orderStatusEvents)).length, eventsBefore);
+    });
+
+    it('keeps an intact hash chain in the audit log and detects an edited entry', async () => {
+      assert.equal(await verifyAuditChain(database.db), null);
+      const entries = await database.db.select().from(auditLog);
+      assert.ok(entries.length > 10);
+      const victim = entries[3]!;
+      await database.db.update(auditLog).set({ action: 'tampered' }).where(eq(auditLog.seq, victim.seq));
+      assert.equal(await verifyAuditChain(database.db), victim.seq);
+      await database.db.update(auditLog).set({ action: victim.action }).where(eq(auditLog.seq, victim.seq));
+    });
+  });
+}
