@@ -25,6 +25,9 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'webhook.signature_invalid': 401,
   'webhook.timestamp_out_of_tolerance': 401,
   'webhook.headers_missing': 400,
+  'webhook.replayed': 409,
+  'approval.expired': 409,
+  'approval.already_answered': 409,
   'invoice.expired': 409,
   'invoice.not_valid': 409,
   'invoice.already_paid': 409,
@@ -47,6 +50,9 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'order.not_changeable': 409,
   'order.not_payable': 409,
   'auth.email_taken': 409,
+  'webhook.replayed': 409,
+  'approval.expired': 409,
+  'approval.already_answered': 409,
 };
 
 describe('DomainError', () => {
