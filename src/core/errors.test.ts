@@ -50,9 +50,6 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'order.not_changeable': 409,
   'order.not_payable': 409,
   'auth.email_taken': 409,
-  'webhook.replayed': 409,
-  'approval.expired': 409,
-  'approval.already_answered': 409,
 };
 
 describe('DomainError', () => {
