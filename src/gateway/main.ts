@@ -1,8 +1,23 @@
 // Composition root of the gateway: reads its configuration, wires storage, routes and jobs by hand.
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import { parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
+import { createWorker } from '../platform/jobs/worker.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
+import { createBankAdapter } from './issuer/bank.adapter.ts';
+import type { IssuerPort } from './issuer/issuer.port.ts';
+import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
+import { createPayments, REFUND_AT_BANK_TASK, SETTLE_TASK } from './payments.ts';
+import { apiRoutes } from './routes/api.routes.ts';
+import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
+import { payRoutes } from './routes/pay.routes.tsx';
+import { DELIVER_WEBHOOK_TASK } from './storage/events.ts';
+import { pruneIdempotencyKeys } from './storage/idempotency.ts';
+import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
+import { settingOrGenerate } from './storage/settings.ts';
 
 /** The gateway's database: its schema history. */
 export const gatewayDatabaseSpec = {
@@ -10,24 +25,138 @@ export const gatewayDatabaseSpec = {
   migrationsFolder: fileURLToPath(new URL('./storage/migrations', import.meta.url)),
 } as const;
 
+const whsec = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a whsec_<base64> secret');
+
+/** Idempotency keys are kept at least this long (Stripe: 24 h). */
+export const IDEMPOTENCY_RETENTION_MS = 25 * 3600 * 1000;
+
 /** The gateway's configuration, parsed from the environment. */
-export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): { base: ServiceBase } {
-  return Object.freeze({ base: parseServiceBase('gateway', 3001, env) });
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
+  const base: ServiceBase = parseServiceBase('gateway', 3001, env);
+  const raw = parseEnv(
+    'gateway',
+    {
+      GATEWAY_BANK_URL: z.url().default('http://127.0.0.1:3002'),
+      GATEWAY_BANK_KEY: whsec,
+      GATEWAY_BANK_CALLBACK_SECRET: whsec,
+      GATEWAY_DEMO_MERCHANT_API_KEY: z.string().regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key').optional(),
+      GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: whsec.optional(),
+      GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: z.url().optional(),
+      GATEWAY_DEMO_MERCHANT_NAME: z.string().min(1).max(100).default('Countersign demo shop'),
+      GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: positiveInt(900),
+      GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
+      GATEWAY_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+      GATEWAY_JOB_POLL_MS: positiveInt(250),
+    },
+    env,
+  );
+  if ((raw.GATEWAY_DEMO_MERCHANT_API_KEY === undefined) !== (raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET === undefined)) {
+    throw new Error('gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_API_KEY and GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET must be set together');
+  }
+  return Object.freeze({
+    base,
+    bankUrl: raw.GATEWAY_BANK_URL,
+    bankKey: raw.GATEWAY_BANK_KEY,
+    bankCallbackSecret: raw.GATEWAY_BANK_CALLBACK_SECRET,
+    demoMerchant:
+      raw.GATEWAY_DEMO_MERCHANT_API_KEY && raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET
+        ? {
+            apiKey: raw.GATEWAY_DEMO_MERCHANT_API_KEY,
+            webhookSecret: raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET,
+            webhookUrl: raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL ?? null,
+            name: raw.GATEWAY_DEMO_MERCHANT_NAME,
+            ackWindowSeconds: raw.GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS,
+          }
+        : null,
+    fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
+    webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
+    jobPollMs: raw.GATEWAY_JOB_POLL_MS,
+  });
 }
 
-/** Starts the gateway service. */
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+/** Starts the gateway service. Tests may pass a database, a fake issuer and a clock. */
 export async function startGateway(
-  config: ReturnType<typeof loadGatewayConfig>,
-  deps: { database?: Database; log?: Logger } = {},
+  config: GatewayConfig,
+  deps: { database?: Database; log?: Logger; issuer?: IssuerPort; clock?: Clock } = {},
 ): Promise<ServiceHandle> {
+  const clock = deps.clock ?? systemClock;
   return bootService({
     name: 'gateway',
     spec: gatewayDatabaseSpec,
     base: config.base,
-    ...deps,
-    compose: ({ app }) => {
-      app.get('/', (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1>'));
-      return {};
+    ...(deps.database ? { database: deps.database } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    compose: async ({ app, database, log }) => {
+      if (config.demoMerchant) {
+        // Upsert: a restart keeps the same merchant, and the configured key and secret are the active ones.
+        await upsertMerchant(
+          database.db,
+          {
+            id: DEMO_MERCHANT_ID,
+            name: config.demoMerchant.name,
+            webhookUrl: config.demoMerchant.webhookUrl,
+            apiKey: config.demoMerchant.apiKey,
+            webhookSecret: config.demoMerchant.webhookSecret,
+            ackWindowSeconds: config.demoMerchant.ackWindowSeconds,
+          },
+          clock,
+        );
+      }
+      const fingerprintSecret = config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
+      const issuer = deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock });
+      const payments = createPayments({ database, issuer, clock, fingerprintSecret, log });
+      let wake = () => undefined as void;
+      const worker = createWorker({
+        database,
+        clock,
+        log,
+        pollIntervalMs: config.jobPollMs,
+        concurrency: 4,
+        tasks: {
+          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs }),
+          [SETTLE_TASK]: async (p) => {
+            await payments.settle((p as { sessionId: string }).sessionId);
+          },
+          [REFUND_AT_BANK_TASK]: async (p) => {
+            await payments.refundAtBank((p as { refundId: string }).refundId);
+          },
+          'gateway.void_unacknowledged': async () => {
+            await payments.voidUnacknowledged();
+          },
+          'gateway.expire_sessions': async () => {
+            await payments.expireSessions();
+          },
+          'gateway.poll_pending': async () => {
+            await payments.pollPending();
+          },
+          'gateway.prune_idempotency_keys': async () => {
+            await pruneIdempotencyKeys(database.db, new Date(clock.now().getTime() - IDEMPOTENCY_RETENTION_MS));
+          },
+        },
+        recurring: [
+          { task: 'gateway.void_unacknowledged', everySeconds: 1 },
+          { task: 'gateway.expire_sessions', everySeconds: 5 },
+          { task: 'gateway.poll_pending', everySeconds: 5 },
+          { task: 'gateway.prune_idempotency_keys', everySeconds: 3600 },
+        ],
+      });
+      wake = () => worker.wake();
+      let listeningUrl = config.base.publicUrl;
+      // With port 0 (tests) the address is known only once listening.
+      const publicUrl = () => listeningUrl;
+      app.route('/v1', apiRoutes({ database, payments, clock, publicUrl, wake }));
+      app.route('/bank', bankCallbackRoutes({ database, payments, clock, secrets: [config.bankCallbackSecret], wake }));
+      app.route('/pay', payRoutes({ database, payments, wake }));
+      app.get('/', (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a></p>'));
+      return {
+        onListening: async (_server, url) => {
+          if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');
+          await worker.start();
+        },
+        onStop: () => worker.stop(),
+      };
     },
   });
 }

@@ -1,2 +1,3 @@
 // The gateway's database schema: one schema and one migration history for this party.
 export * from '../../platform/schema.ts';
+export * from './tables.ts';

@@ -1,0 +1,107 @@
+// The issuer port over HTTP to our bank service. Every request is signed with Standard Webhooks
+// headers (secret GATEWAY_BANK_KEY) over the exact body sent; a GET signs the empty body.
+import { DomainError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { toJSON, type Money } from '../../core/money.ts';
+import { signWebhook } from '../../core/webhook-signature.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { AuthorizeRequest, IssuerDecision, IssuerPort } from './issuer.port.ts';
+
+export interface BankAdapterOptions {
+  readonly baseUrl: string;
+  readonly key: string;
+  readonly clock: Clock;
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** Creates the HTTP adapter to the bank. */
+export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
+  const base = options.baseUrl.replace(/\/$/, '');
+  const doFetch = options.fetch ?? fetch;
+
+  async function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const body = payload === undefined ? '' : JSON.stringify(payload);
+    const headers = signWebhook({ id: newId('msg', options.clock.now()), timestamp: options.clock.now(), body, secrets: [options.key] });
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, {
+        method,
+        headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        ...(method === 'POST' ? { body } : {}),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new DomainError('upstream.unavailable', { upstream: 'bank', path }, { cause: err });
+    }
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      json = {};
+    }
+    if (response.status >= 500) throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: response.status });
+    return { status: response.status, json };
+  }
+
+  function failIfNot2xx(r: { status: number; json: Record<string, unknown> }, path: string): void {
+    if (r.status < 200 || r.status >= 300) {
+      const code = (r.json.error as { code?: string } | undefined)?.code;
+      throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: r.status, code });
+    }
+  }
+
+  return {
+    async authorize(request: AuthorizeRequest): Promise<IssuerDecision> {
+      const r = await call('POST', '/api/v1/authorizations', {
+        gateway_ref: request.gatewayRef,
+        card: {
+          number: request.card.number,
+          exp_month: request.card.expMonth,
+          exp_year: request.card.expYear,
+          cvc: request.card.cvc,
+          name: request.card.name,
+        },
+        amount: toJSON(request.amount),
+        merchant: { name: request.merchantName },
+        description: request.description,
+        reference: request.reference,
+      });
+      // A 4xx with an error body that is a card problem is a decline, not an outage.
+      if (r.status === 402 || (r.status >= 400 && r.status < 500 && r.json.status === undefined)) {
+        const code = (r.json.error as { code?: string } | undefined)?.code ?? 'card_declined';
+        if (r.status === 402 || code === 'card.invalid' || code === 'payment.declined' || code === 'balance.insufficient') {
+          return { status: 'declined', authorizationId: null, declineReason: code === 'balance.insufficient' ? 'insufficient_funds' : 'card_declined' };
+        }
+        throw new DomainError('upstream.unavailable', { upstream: 'bank', status: r.status, code });
+      }
+      failIfNot2xx(r, '/api/v1/authorizations');
+      const id = String(r.json.id ?? '');
+      if (r.json.status === 'approved') return { status: 'approved', authorizationId: id };
+      if (r.json.status === 'pending') {
+        return { status: 'pending', authorizationId: id, ...(typeof r.json.approval_expires_at === 'string' ? { approvalExpiresAt: r.json.approval_expires_at } : {}) };
+      }
+      if (r.json.status === 'declined') return { status: 'declined', authorizationId: id || null, declineReason: String(r.json.decline_reason ?? 'card_declined') };
+      throw new DomainError('upstream.unavailable', { upstream: 'bank', reason: 'unexpected_status' });
+    },
+    async status(authorizationId) {
+      const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}`;
+      const r = await call('GET', path);
+      failIfNot2xx(r, path);
+      return { status: String(r.json.status), ...(r.json.decline_reason ? { declineReason: String(r.json.decline_reason) } : {}) };
+    },
+    async capture(authorizationId: string, amount: Money) {
+      const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}/capture`;
+      failIfNot2xx(await call('POST', path, { amount: toJSON(amount) }), path);
+    },
+    async void(authorizationId: string) {
+      const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}/void`;
+      failIfNot2xx(await call('POST', path, {}), path);
+    },
+    async refund(authorizationId: string, refundRef: string, amount: Money) {
+      const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}/refunds`;
+      failIfNot2xx(await call('POST', path, { refund_ref: refundRef, amount: toJSON(amount) }), path);
+    },
+  };
+}

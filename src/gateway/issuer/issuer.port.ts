@@ -1,0 +1,36 @@
+// The issuer port: how the gateway asks the card's bank. The bank adapter speaks HTTP to our bank
+// service; tests use an in-memory fake. Card data passes through here and nowhere else.
+import type { Money } from '../../core/money.ts';
+import type { CardInput } from '../domain/card.ts';
+
+export type DeclineReason = 'insufficient_funds' | 'card_declined' | 'invalid_cvc' | 'expired_card' | 'approval_declined' | 'approval_expired';
+
+/** The bank's answer to an authorisation, or to a status poll. */
+export type IssuerDecision =
+  | { readonly status: 'approved'; readonly authorizationId: string }
+  | { readonly status: 'declined'; readonly authorizationId: string | null; readonly declineReason: string }
+  | { readonly status: 'pending'; readonly authorizationId: string; readonly approvalExpiresAt?: string };
+
+export interface AuthorizeRequest {
+  /** Our reference; the bank treats a repeat with the same reference as the same authorisation. */
+  readonly gatewayRef: string;
+  readonly card: CardInput;
+  readonly amount: Money;
+  readonly merchantName: string;
+  readonly description: string;
+  readonly reference: string;
+}
+
+/** The card issuer, as the gateway needs it. Methods throw DomainError('upstream.unavailable') when the bank cannot be reached. */
+export interface IssuerPort {
+  /** Asks for an authorisation of the amount on the card. */
+  authorize(request: AuthorizeRequest): Promise<IssuerDecision>;
+  /** Current state of an authorisation (for pending ones whose callback may be lost). */
+  status(authorizationId: string): Promise<{ status: 'approved' | 'declined' | 'pending' | 'captured' | 'voided' | string; declineReason?: string }>;
+  /** Takes the money of an approved authorisation. Idempotent at the bank. */
+  capture(authorizationId: string, amount: Money): Promise<void>;
+  /** Releases an approved authorisation. Idempotent at the bank. */
+  void(authorizationId: string): Promise<void>;
+  /** Returns part or all of a captured amount; refundRef makes it idempotent. */
+  refund(authorizationId: string, refundRef: string, amount: Money): Promise<void>;
+}

@@ -1,0 +1,216 @@
+// The merchant API under /v1, documented in /openapi.json. Bearer API key on every route; every
+// POST honours Idempotency-Key. Amounts are `{ "minor": "<digits>", "currency": "EUR" }` both ways.
+import { createRoute, z } from '@hono/zod-openapi';
+import { DomainError } from '../../core/errors.ts';
+import { fromJSON, money, toJSON, type Currency } from '../../core/money.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { resendDelivery } from '../jobs/deliver-webhook.ts';
+import type { Payments } from '../payments.ts';
+import { listEvents, type EventPayload } from '../storage/events.ts';
+import { findSession } from '../storage/sessions.ts';
+import type { MerchantRow } from '../storage/tables.ts';
+import { apiKeyAuth } from './auth.middleware.ts';
+import { idempotency } from './idempotency.middleware.ts';
+import { errorSchema, eventSchema, moneySchema, refundSchema, sessionSchema, sessionView } from './views.ts';
+
+type Env = AppEnv<{ merchant: MerchantRow }>;
+
+export interface ApiDeps {
+  readonly database: Database;
+  readonly payments: Payments;
+  readonly clock: Clock;
+  readonly publicUrl: () => string;
+  /** Wakes the job worker after a commit that enqueued work. */
+  readonly wake?: () => void;
+}
+
+const positiveMoney = moneySchema.transform((v, ctx) => {
+  try {
+    const m = fromJSON(v);
+    if (m.minor <= 0n) throw new DomainError('money.invalid');
+    return m;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive amount in minor units with a supported currency' });
+    return z.NEVER;
+  }
+});
+
+const httpUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+const createSessionBody = z
+  .object({
+    amount: positiveMoney,
+    merchant_reference: z.string().min(1).max(200),
+    description: z.string().max(500).default(''),
+    expires_at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the session stops being payable. Default: 30 minutes after creation.' }),
+    expires_in_seconds: z.number().int().min(60).max(7 * 86400).optional().openapi({ description: 'Alternative to expires_at.' }),
+    return_url: httpUrl.optional(),
+    cancel_url: httpUrl.optional(),
+  })
+  .refine((b) => !(b.expires_at && b.expires_in_seconds), { message: 'give expires_at or expires_in_seconds, not both', path: ['expires_at'] })
+  .openapi('CreatePaymentSession');
+
+const refundBody = z
+  .object({ session_id: z.string().min(1).max(64), amount: positiveMoney, reason: z.string().max(500).default('') })
+  .openapi('CreateRefund');
+
+const idempotencyHeader = z.object({
+  'idempotency-key': z.string().optional().openapi({ description: 'Makes the POST safe to retry; kept 24 h.' }),
+});
+
+const errors = {
+  400: { description: 'Malformed request', content: { 'application/json': { schema: errorSchema } } },
+  401: { description: 'Missing or invalid API key', content: { 'application/json': { schema: errorSchema } } },
+  404: { description: 'Not found', content: { 'application/json': { schema: errorSchema } } },
+  409: { description: 'Conflict with the current state, or idempotency.in_progress', content: { 'application/json': { schema: errorSchema } } },
+  422: { description: 'Validation failed, or idempotency.key_reused', content: { 'application/json': { schema: errorSchema } } },
+} as const;
+
+const security = [{ bearerAuth: [] }];
+
+/** The /v1 router. */
+export function apiRoutes(deps: ApiDeps) {
+  const { database, payments, clock, publicUrl } = deps;
+  const router = createRouter<Env>();
+  router.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'Secret API key sk_test_…' });
+  router.use('*', apiKeyAuth(database));
+  router.use('*', idempotency({ database, clock }));
+
+  const idParam = z.object({ id: z.string().min(1).max(64) });
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/payment_sessions',
+      security,
+      summary: 'Create a payment session',
+      request: { headers: idempotencyHeader, body: { required: true, content: { 'application/json': { schema: createSessionBody } } } },
+      responses: { 201: { description: 'Created', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const now = clock.now();
+      const expiresAt = body.expires_at ? new Date(body.expires_at) : new Date(now.getTime() + (body.expires_in_seconds ?? 1800) * 1000);
+      const s = await payments.createSession({
+        merchantId: c.get('merchant').id,
+        amount: body.amount,
+        merchantReference: body.merchant_reference,
+        description: body.description,
+        expiresAt,
+        returnUrl: body.return_url ?? null,
+        cancelUrl: body.cancel_url ?? null,
+      });
+      return c.json(sessionView(s, publicUrl()), 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/payment_sessions/{id}',
+      security,
+      summary: 'Retrieve a payment session (authoritative status, including the acknowledgement)',
+      request: { params: idParam },
+      responses: { 200: { description: 'The session', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const s = await findSession(database.db, c.req.valid('param').id, c.get('merchant').id);
+      if (!s) throw new DomainError('not_found', { resource: 'payment_session' });
+      return c.json(sessionView(s, publicUrl()), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/payment_sessions/{id}/cancel',
+      security,
+      summary: 'Cancel a session that has not been paid (only from status created)',
+      request: { params: idParam, headers: idempotencyHeader },
+      responses: { 200: { description: 'The canceled session', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const s = await payments.cancelSession(c.get('merchant').id, c.req.valid('param').id);
+      deps.wake?.();
+      return c.json(sessionView(s, publicUrl()), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/refunds',
+      security,
+      summary: 'Refund part or all of a captured payment (the total never exceeds the captured amount)',
+      request: { headers: idempotencyHeader, body: { required: true, content: { 'application/json': { schema: refundBody } } } },
+      responses: { 201: { description: 'Created', content: { 'application/json': { schema: refundSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const r = await payments.createRefund(c.get('merchant').id, { sessionId: body.session_id, amount: body.amount, reason: body.reason });
+      deps.wake?.();
+      return c.json(
+        {
+          id: r.id,
+          object: 'refund' as const,
+          session_id: r.sessionId,
+          amount: toJSON(money(r.amountMinor, r.currency as Currency)),
+          reason: r.reason,
+          status: r.status,
+          created_at: r.createdAt.toISOString(),
+        },
+        201,
+      );
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/events',
+      security,
+      summary: 'The event feed after a cursor, oldest first (what a shop reconciles from)',
+      request: {
+        query: z.object({
+          after: z.string().regex(/^(0|[1-9][0-9]{0,18})$/).default('0').openapi({ description: 'cursor of the last event seen; 0 for the start' }),
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'A page of events',
+          content: { 'application/json': { schema: z.object({ data: z.array(eventSchema), next_cursor: z.string(), has_more: z.boolean() }) } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { after, limit } = c.req.valid('query');
+      const page = await listEvents(database.db, c.get('merchant').id, BigInt(after), limit + 1);
+      const shown = page.slice(0, limit);
+      const data = shown.map((e) => ({ cursor: e.cursor.toString(), ...(e.payload as EventPayload) }));
+      return c.json({ data, next_cursor: shown.at(-1)?.cursor.toString() ?? after, has_more: page.length > limit }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/webhook_deliveries/{id}/resend',
+      security,
+      summary: 'Send a webhook delivery again now',
+      request: { params: idParam, headers: idempotencyHeader },
+      responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('queued') }) } } }, ...errors },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      if (!(await resendDelivery(database, id, c.get('merchant').id, clock))) throw new DomainError('not_found', { resource: 'webhook_delivery' });
+      deps.wake?.();
+      return c.json({ id, status: 'queued' as const }, 202);
+    },
+  );
+
+  return router;
+}

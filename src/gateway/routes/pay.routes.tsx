@@ -1,0 +1,85 @@
+// The hosted payment page and its two JSON endpoints (status, authorise). The session id, 80 random
+// bits, is the capability: whoever the shop sent here may see the session's public status and pay.
+import type { Context } from 'hono';
+import { DomainError } from '../../core/errors.ts';
+import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { cardInputSchema } from '../domain/card.ts';
+import { isFinal } from '../domain/session.machine.ts';
+import { PayPage } from '../pages/pay.page.tsx';
+import { PAY_SCRIPT, PAY_STYLES } from '../pages/pay-client.ts';
+import type { Payments } from '../payments.ts';
+import { findMerchant } from '../storage/merchants.ts';
+import { findSession } from '../storage/sessions.ts';
+import type { SessionRow } from '../storage/tables.ts';
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function secure(c: Context) {
+  c.header('content-security-policy', CSP);
+  c.header('x-content-type-options', 'nosniff');
+  c.header('referrer-policy', 'no-referrer');
+  c.header('cache-control', 'no-store');
+}
+
+/** What the page (and anyone with the link) may see of a session. */
+export function publicStatus(s: SessionRow) {
+  return {
+    id: s.id,
+    status: s.status,
+    decline_reason: s.declineReason,
+    last_error: s.lastError,
+    expires_at: s.expiresAt.toISOString(),
+    return_url: isFinal(s.status) ? s.returnUrl : null,
+    card: s.cardLast4 ? { last4: s.cardLast4, brand: s.cardBrand } : null,
+  };
+}
+
+/** The /pay router. */
+export function payRoutes(deps: { database: Database; payments: Payments; wake?: () => void }) {
+  const router = createRouter<AppEnv>();
+  router.use('*', async (c, next) => {
+    await next();
+    secure(c);
+  });
+  router.get('/assets/pay.js', (c) => c.body(PAY_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  router.get('/assets/pay.css', (c) => c.body(PAY_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));
+
+  async function load(id: string): Promise<SessionRow> {
+    const s = id.length <= 64 ? await findSession(deps.database.db, id) : undefined;
+    if (!s) throw new DomainError('not_found', { resource: 'payment_session' });
+    return s;
+  }
+
+  router.get('/:id', async (c) => {
+    const s = await load(c.req.param('id'));
+    const merchant = await findMerchant(deps.database.db, s.merchantId);
+    return c.html('<!doctype html>' + String(<PayPage session={s} merchant={merchant!} />));
+  });
+  router.get('/:id/status', async (c) => c.json(publicStatus(await load(c.req.param('id')))));
+  router.post('/:id/authorize', async (c) => {
+    // JSON only: a cross-site HTML form cannot send it without a CORS preflight we never grant.
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new DomainError('request.malformed', { reason: 'json_required' });
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new DomainError('request.malformed', { reason: 'body_not_json' });
+    }
+    const card = cardInputSchema.safeParse(json);
+    if (!card.success) throw new DomainError('card.invalid', { fields: { number: 'Enter the card details.' } });
+    const s = await deps.payments.submitCard(c.req.param('id'), card.data);
+    deps.wake?.();
+    return c.json(publicStatus(s));
+  });
+  return router;
+}

@@ -1,0 +1,91 @@
+// The event feed and its outbox: an event row, and for merchants with a webhook endpoint a delivery
+// row plus its job, all in the caller's transaction (the state change's), so that a committed change
+// always has its event and a rolled-back one has none.
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { newId } from '../../core/ids.ts';
+import { toJSON, money, type Currency } from '../../core/money.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { enqueue } from '../../platform/jobs/enqueue.ts';
+import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
+
+export const DELIVER_WEBHOOK_TASK = 'gateway.deliver_webhook';
+
+/** The JSON every webhook and feed entry carries. */
+export interface EventPayload {
+  readonly id: string;
+  readonly type: string;
+  readonly created_at: string;
+  readonly data: {
+    readonly session_id: string;
+    readonly merchant_reference: string;
+    readonly amount: { minor: string; currency: string };
+    readonly status: string;
+    readonly sequence: number;
+    readonly reason?: string;
+    readonly refund?: { id: string; amount: { minor: string; currency: string }; refunded_total: { minor: string; currency: string } };
+  };
+}
+
+/** Appends an event for a session (already updated to its new status and sequence) and its outbox row. */
+export async function appendEvent(
+  tx: Executor,
+  input: { session: SessionRow; type: string; reason?: string | null; refund?: EventPayload['data']['refund'] },
+  clock: Clock,
+): Promise<EventPayload> {
+  const now = clock.now();
+  const { session } = input;
+  const id = newId('evt', now);
+  const payload: EventPayload = {
+    id,
+    type: input.type,
+    created_at: now.toISOString(),
+    data: {
+      session_id: session.id,
+      merchant_reference: session.merchantReference,
+      amount: toJSON(money(session.amountMinor, session.currency as Currency)),
+      status: session.status,
+      sequence: session.sequence,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.refund ? { refund: input.refund } : {}),
+    },
+  };
+  // Feed cursors must become visible in order: serialise this merchant's appends until commit.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`gateway:events:${session.merchantId}`}, 0))`);
+  await tx.insert(events).values({
+    id,
+    merchantId: session.merchantId,
+    type: input.type,
+    sessionId: session.id,
+    sequence: session.sequence,
+    payload,
+    createdAt: now,
+  });
+  const [merchant] = await tx.select().from(merchants).where(eq(merchants.id, session.merchantId));
+  if (merchant?.webhookUrl) {
+    const deliveryId = newId('whd', now);
+    await tx.insert(webhookDeliveries).values({
+      id: deliveryId,
+      merchantId: session.merchantId,
+      eventId: id,
+      status: merchant.webhookEnabled ? 'pending' : 'disabled',
+      nextAttemptAt: merchant.webhookEnabled ? now : null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (merchant.webhookEnabled) {
+      await enqueue(tx, { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 }, clock);
+    }
+  }
+  return payload;
+}
+
+/** A page of a merchant's feed after a cursor, oldest first. */
+export async function listEvents(db: Executor, merchantId: string, after: bigint, limit: number): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(events)
+    .where(and(eq(events.merchantId, merchantId), gt(events.cursor, after)))
+    .orderBy(asc(events.cursor))
+    .limit(limit);
+}

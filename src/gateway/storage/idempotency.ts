@@ -1,0 +1,48 @@
+// Idempotency keys, Stripe's way. The row is inserted in its own transaction before the request
+// runs, so the primary key (merchant, key) decides concurrent races: exactly one request claims
+// it, the others see it in progress or, later, replay its stored response.
+import { and, eq, lt } from 'drizzle-orm';
+import type { Clock } from '../../platform/clock.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { idempotencyKeys } from './tables.ts';
+
+export type IdempotencyClaim =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'in_progress' }
+  | { readonly kind: 'mismatch' }
+  | { readonly kind: 'replay'; readonly status: number; readonly body: string };
+
+/** Claims a key for a request hash, or reports what the earlier request with this key left. */
+export async function claimIdempotencyKey(db: Executor, merchantId: string, key: string, requestHash: string, clock: Clock): Promise<IdempotencyClaim> {
+  const inserted = await db
+    .insert(idempotencyKeys)
+    .values({ merchantId, key, requestHash, state: 'in_progress', createdAt: clock.now() })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  if (inserted.length === 1) return { kind: 'claimed' };
+  const [row] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key)));
+  // Deleted between our insert and select (the first request failed and released it): ask to retry.
+  if (!row) return { kind: 'in_progress' };
+  if (row.requestHash !== requestHash) return { kind: 'mismatch' };
+  if (row.state === 'in_progress') return { kind: 'in_progress' };
+  return { kind: 'replay', status: row.responseStatus ?? 500, body: row.responseBody ?? '' };
+}
+
+/** Stores the response of the request that claimed the key. */
+export async function completeIdempotencyKey(db: Executor, merchantId: string, key: string, status: number, body: string): Promise<void> {
+  await db
+    .update(idempotencyKeys)
+    .set({ state: 'done', responseStatus: status, responseBody: body })
+    .where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key)));
+}
+
+/** Forgets a claim whose request failed on our side (5xx), so that a retry with the key runs again. */
+export async function releaseIdempotencyKey(db: Executor, merchantId: string, key: string): Promise<void> {
+  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key)));
+}
+
+/** Deletes keys older than the retention (at least 24 h); returns how many. */
+export async function pruneIdempotencyKeys(db: Executor, olderThan: Date): Promise<number> {
+  const gone = await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, olderThan)).returning({ key: idempotencyKeys.key });
+  return gone.length;
+}

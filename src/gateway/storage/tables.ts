@@ -1,0 +1,164 @@
+// The gateway's own tables. Amounts are bigint minor units with their currency beside them; card
+// data is limited to last 4, brand and fingerprint (the number and CVC never reach this schema).
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { SessionStatus } from '../domain/session.machine.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+export const merchants = pgTable('merchants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  webhookUrl: text('webhook_url'),
+  // A 410 from the endpoint turns this off; a merchant turns it back on.
+  webhookEnabled: boolean('webhook_enabled').notNull().default(true),
+  ackWindowSeconds: integer('ack_window_seconds').notNull().default(900),
+  createdAt: ts('created_at').notNull(),
+});
+
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  merchantId: text('merchant_id').notNull().references(() => merchants.id),
+  // Only the sha256 of the key is kept; the prefix lets a merchant tell keys apart.
+  hash: text('hash').notNull().unique(),
+  prefix: text('prefix').notNull(),
+  createdAt: ts('created_at').notNull(),
+  revokedAt: ts('revoked_at'),
+});
+
+export const signingSecrets = pgTable('signing_secrets', {
+  id: text('id').primaryKey(),
+  merchantId: text('merchant_id').notNull().references(() => merchants.id),
+  // Kept in clear: the gateway needs it to sign. Up to two are active during a rotation.
+  secret: text('secret').notNull(),
+  createdAt: ts('created_at').notNull(),
+  retiredAt: ts('retired_at'),
+}, (t) => [uniqueIndex('signing_secrets_merchant_secret').on(t.merchantId, t.secret)]);
+
+export const paymentSessions = pgTable(
+  'payment_sessions',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    status: text('status').$type<SessionStatus>().notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: text('currency').notNull(),
+    merchantReference: text('merchant_reference').notNull(),
+    description: text('description').notNull().default(''),
+    returnUrl: text('return_url'),
+    cancelUrl: text('cancel_url'),
+    expiresAt: ts('expires_at').notNull(),
+    // Per-session sequence: every state change increments it; events carry it.
+    sequence: integer('sequence').notNull().default(0),
+    cardLast4: text('card_last4'),
+    cardBrand: text('card_brand'),
+    cardFingerprint: text('card_fingerprint'),
+    bankAuthorizationId: text('bank_authorization_id'),
+    declineReason: text('decline_reason'),
+    lastError: text('last_error'),
+    authorizedAt: ts('authorized_at'),
+    // The acknowledgement of payment.authorized: null while waiting, then acknowledged | refused | timed_out.
+    acknowledgement: text('acknowledgement').$type<'acknowledged' | 'refused' | 'timed_out'>(),
+    acknowledgedAt: ts('acknowledged_at'),
+    ackDeadline: ts('ack_deadline'),
+    voidReason: text('void_reason'),
+    capturedMinor: bigint('captured_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+    refundedMinor: bigint('refunded_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('payment_sessions_merchant_idx').on(t.merchantId, t.createdAt),
+    index('payment_sessions_waiting_idx').on(t.status).where(sql`status in ('created', 'processing', 'requires_approval', 'authorized')`),
+  ],
+);
+
+export const refunds = pgTable('refunds', {
+  id: text('id').primaryKey(),
+  sessionId: text('session_id').notNull().references(() => paymentSessions.id),
+  merchantId: text('merchant_id').notNull().references(() => merchants.id),
+  amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+  currency: text('currency').notNull(),
+  reason: text('reason').notNull().default(''),
+  // pending (recorded, bank not yet told) -> succeeded
+  status: text('status').$type<'pending' | 'succeeded'>().notNull(),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [index('refunds_session_idx').on(t.sessionId)]);
+
+export const events = pgTable(
+  'events',
+  {
+    // The feed's cursor: drawn under a per-merchant advisory lock, so ids become visible in order.
+    cursor: bigserial('cursor', { mode: 'bigint' }).primaryKey(),
+    id: text('id').notNull().unique(),
+    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    type: text('type').notNull(),
+    sessionId: text('session_id').notNull(),
+    sequence: integer('sequence').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('events_merchant_cursor_idx').on(t.merchantId, t.cursor)],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    merchantId: text('merchant_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    state: text('state').$type<'in_progress' | 'done'>().notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.merchantId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    eventId: text('event_id').notNull(),
+    // pending -> delivered | refused | failed (schedule exhausted) | disabled (endpoint gone or off)
+    status: text('status').$type<'pending' | 'delivered' | 'refused' | 'failed' | 'disabled'>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('webhook_deliveries_event_idx').on(t.eventId)],
+);
+
+export const webhookAttempts = pgTable('webhook_attempts', {
+  id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+  deliveryId: text('delivery_id').notNull().references(() => webhookDeliveries.id),
+  attempt: integer('attempt').notNull(),
+  url: text('url').notNull(),
+  statusCode: integer('status_code'),
+  latencyMs: integer('latency_ms').notNull(),
+  responseExcerpt: text('response_excerpt'),
+  error: text('error'),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)]);
+
+/** Bank callbacks received, by webhook-id: the dedupe row written in the effect's transaction. */
+export const bankCallbacks = pgTable('bank_callbacks', {
+  webhookId: text('webhook_id').primaryKey(),
+  type: text('type').notNull(),
+  authorizationId: text('authorization_id').notNull(),
+  receivedAt: ts('received_at').notNull(),
+});
+
+export type MerchantRow = typeof merchants.$inferSelect;
+export type SessionRow = typeof paymentSessions.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+/** Generated-once settings of this gateway (e.g. the card fingerprint key). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
