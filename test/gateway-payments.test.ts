@@ -249,7 +249,7 @@ for (const engine of testEngines()) {
       const s = await settled(id);
       assert.equal(s.status, 'captured');
       const stale = signWebhook({ id: 'msg_old', timestamp: new Date(Date.now() - 3600_000), body, secrets: [gw.bankCallbackSecret] });
-      assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: stale, body })).status, 401);
+      assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: "POST", headers: { ...stale }, body })).status, 401);
       assert.equal(shop.eventsFor(id).filter((e) => e.type === 'payment.authorized').length, 1);
     });
 
