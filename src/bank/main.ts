@@ -1,8 +1,21 @@
-// Composition root of the bank: reads its configuration, wires storage, routes and jobs by hand.
+// Composition root of the bank: reads its configuration, wires storage, routes, jobs and the
+// real-time hub by hand, and creates the demo cardholder at first start.
+import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import { parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
+import { createWorker, type Worker } from '../platform/jobs/jobs.ts';
 import type { Logger } from '../platform/log.ts';
+import { createHub } from '../platform/realtime/index.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
+import { findSession, SESSION_COOKIE } from './auth/sessions.ts';
+import { bankTasks } from './jobs/bank-jobs.ts';
+import { appRoutes } from './routes/app.routes.tsx';
+import { gatewayApiRoutes } from './routes/gateway-api.routes.ts';
+import { cardholderRoom, type IssuerSettings } from './storage/bank-settings.ts';
+import { ensureDemoCardholder } from './storage/seed-demo.ts';
 
 /** The bank's database: its schema history. */
 export const bankDatabaseSpec = {
@@ -10,24 +23,124 @@ export const bankDatabaseSpec = {
   migrationsFolder: fileURLToPath(new URL('./storage/migrations', import.meta.url)),
 } as const;
 
+const secretList = z
+  .string()
+  .min(1)
+  .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0))
+  .pipe(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be whsec_<base64> (comma-separated during a rotation)')).min(1));
+
+export interface BankConfig {
+  readonly base: ServiceBase;
+  /** Secrets the gateway signs its requests with (BANK_GATEWAY_KEY; two during a rotation). */
+  readonly gatewayKeys: readonly string[];
+  /** Where decisions on pending authorisations are POSTed (BANK_GATEWAY_CALLBACK_URL). */
+  readonly callbackUrl: string;
+  /** Secrets the bank signs its callbacks with (BANK_CALLBACK_SECRET). */
+  readonly callbackSecrets: readonly string[];
+  readonly issuer: IssuerSettings;
+  /** Create the demo cardholder at start (BANK_DEMO_CARDHOLDER, default true). */
+  readonly seedDemo: boolean;
+}
+
 /** The bank's configuration, parsed from the environment. */
-export function loadBankConfig(env: Record<string, string | undefined> = process.env): { base: ServiceBase } {
-  return Object.freeze({ base: parseServiceBase('bank', 3002, env) });
+export function loadBankConfig(env: Record<string, string | undefined> = process.env): BankConfig {
+  const base = parseServiceBase('bank', 3002, env);
+  const raw = parseEnv(
+    'bank',
+    {
+      BANK_GATEWAY_KEY: secretList,
+      BANK_GATEWAY_CALLBACK_URL: z.url(),
+      BANK_CALLBACK_SECRET: secretList,
+      BANK_APPROVAL_TIMEOUT_SECONDS: positiveInt(120),
+      BANK_PROCESSING_DELAY_SECONDS: positiveInt(3),
+      BANK_DEMO_CARDHOLDER: z.enum(['true', 'false']).default('true'),
+    },
+    env,
+  );
+  return Object.freeze({
+    base,
+    gatewayKeys: raw.BANK_GATEWAY_KEY,
+    callbackUrl: raw.BANK_GATEWAY_CALLBACK_URL,
+    callbackSecrets: raw.BANK_CALLBACK_SECRET,
+    issuer: Object.freeze({ approvalTimeoutSeconds: raw.BANK_APPROVAL_TIMEOUT_SECONDS, processingDelaySeconds: raw.BANK_PROCESSING_DELAY_SECONDS }),
+    seedDemo: raw.BANK_DEMO_CARDHOLDER === 'true',
+  });
+}
+
+function cookieValue(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Starts the bank service. */
 export async function startBank(
-  config: ReturnType<typeof loadBankConfig>,
-  deps: { database?: Database; log?: Logger } = {},
+  config: BankConfig,
+  deps: { database?: Database; log?: Logger; clock?: Clock; workerPollMs?: number } = {},
 ): Promise<ServiceHandle> {
+  const clock = deps.clock ?? systemClock;
   return bootService({
     name: 'bank',
     spec: bankDatabaseSpec,
     base: config.base,
-    ...deps,
-    compose: ({ app }) => {
-      app.get('/', (c) => c.html('<!doctype html><title>countersign bank</title><h1>countersign bank</h1>'));
-      return {};
+    ...(deps.database ? { database: deps.database } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    compose: async ({ app, database, log }) => {
+      if (config.seedDemo) await ensureDemoCardholder(database, clock.now());
+      let worker: Worker | undefined;
+      const wake = () => worker?.wake();
+      worker = createWorker({
+        database,
+        clock,
+        log,
+        concurrency: 4,
+        // Callbacks are what the payer's browser waits for: retry soon at first, then back off.
+        retry: { baseMs: 1_000, capMs: 600_000 },
+        pollIntervalMs: deps.workerPollMs ?? 500,
+        tasks: bankTasks({ database, clock, callback: { url: config.callbackUrl, secrets: config.callbackSecrets }, wake }),
+      });
+      const hub = createHub({
+        database,
+        log,
+        // Only a cardholder's own room, from the session cookie of the upgrade request; and only from
+        // a page of this host (the Origin check stops cross-site WebSocket hijacking).
+        authorize: async (room, req) => {
+          const origin = req.headers.origin;
+          if (origin !== undefined && new URL(origin).host !== req.headers.host) return false;
+          const session = await findSession(database.db, cookieValue(req, SESSION_COOKIE), clock.now());
+          return session !== undefined && room === cardholderRoom(session.cardholderId);
+        },
+      });
+      app.route('/api/v1', gatewayApiRoutes({ database, clock, settings: config.issuer, gatewayKeys: config.gatewayKeys, wake }));
+      app.route('/', appRoutes({ database, clock, secureCookies: config.base.publicUrl.startsWith('https:'), wake }));
+      app.get('/', (c) => c.redirect('/app', 303));
+      await hub.start();
+      await worker.start();
+      return {
+        onListening: (server) => {
+          hub.attach(server);
+          // bootService closes the HTTP server before onStop, and server.close() waits for every
+          // connection, upgraded WebSockets included, which only hub.stop() ends: without this an
+          // open bank app would hang the shutdown. Stopping the hub first lets the close finish.
+          const close = server.close.bind(server);
+          server.close = ((callback?: (err?: Error) => void) => {
+            void hub.stop();
+            return close(callback);
+          }) as typeof server.close;
+        },
+        onStop: async () => {
+          await hub.stop();
+          await worker.stop();
+        },
+      };
     },
   });
 }

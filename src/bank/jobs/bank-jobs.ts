@@ -1,0 +1,31 @@
+// The bank's durable jobs: approval expiry, the processing delay, and callback delivery to the
+// gateway. Each is idempotent (jobs run at least once): decisions are no-ops once decided, a
+// delivered callback is not sent again.
+import { z } from 'zod';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { JobHandler } from '../../platform/jobs/jobs.ts';
+import { expireApproval, finishProcessingDelay } from '../storage/answer-approval.ts';
+import { BANK_TASKS } from '../storage/bank-settings.ts';
+import { deliverCallback, type CallbackTarget } from '../storage/gateway-callbacks.ts';
+
+/** The bank's job handlers; `wake` lets a decision's callback go out without waiting for the next poll. */
+export function bankTasks(deps: { database: Database; clock: Clock; callback: CallbackTarget; wake: () => void }): Record<string, JobHandler> {
+  const { database, clock } = deps;
+  return {
+    [BANK_TASKS.expireApproval]: async (payload) => {
+      const { approvalId } = z.object({ approvalId: z.string() }).parse(payload);
+      await database.transaction((tx) => expireApproval(tx, approvalId, clock));
+      deps.wake();
+    },
+    [BANK_TASKS.processingDelay]: async (payload) => {
+      const { authorizationId } = z.object({ authorizationId: z.string() }).parse(payload);
+      await database.transaction((tx) => finishProcessingDelay(tx, authorizationId, clock));
+      deps.wake();
+    },
+    [BANK_TASKS.deliverCallback]: async (payload) => {
+      const { callbackId } = z.object({ callbackId: z.string() }).parse(payload);
+      await deliverCallback(database, callbackId, deps.callback, clock);
+    },
+  };
+}

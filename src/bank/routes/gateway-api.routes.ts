@@ -1,0 +1,143 @@
+// The issuer API the gateway calls. Every request is signed by the gateway (Standard Webhooks with
+// BANK_GATEWAY_KEY over the exact raw body; GET: empty body); the timestamp must be within 5 min and
+// each webhook-id is accepted once, recorded in the same transaction as the request's effect, so a
+// forged, stale or replayed request is refused and changes nothing.
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { DomainError } from '../../core/errors.ts';
+import { fromJSON, type Money } from '../../core/money.ts';
+import { verifyWebhook } from '../../core/webhook-signature.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database, Tx } from '../../platform/db/database.ts';
+import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { authorizationView, type AuthorizationRow } from '../storage/authorization-view.ts';
+import type { IssuerSettings } from '../storage/bank-settings.ts';
+import { captureAuthorization, refundAuthorization, voidAuthorization } from '../storage/capture-void-refund.ts';
+import { createAuthorization } from '../storage/create-authorization.ts';
+import { recordGatewayRequest } from '../storage/record-gateway-request.ts';
+import { transactionWithRetry } from '../storage/retry-transaction.ts';
+import { lockAuthorization } from '../storage/settle-pending.ts';
+
+export interface GatewayApiDeps {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly settings: IssuerSettings;
+  /** The gateway's signing secrets (two during a rotation). */
+  readonly gatewayKeys: readonly string[];
+  /** Called after a commit that enqueued jobs, so that workers look at once. */
+  readonly wake: () => void;
+}
+
+const moneySchema = z.object({ minor: z.union([z.string(), z.number()]), currency: z.string() }).transform((v, ctx) => {
+  try {
+    const m = fromJSON(v);
+    if (m.minor <= 0n) throw new DomainError('money.invalid');
+    return m;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive amount in minor units with a supported currency' });
+    return z.NEVER;
+  }
+});
+
+const year = z.coerce.number().int().min(0).max(2100).transform((y) => (y < 100 ? 2000 + y : y));
+
+const authorizeSchema = z.object({
+  gateway_ref: z.string().min(1).max(200),
+  card: z.object({
+    number: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits'),
+    exp_month: z.coerce.number().int().min(1).max(12),
+    exp_year: year,
+    cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits'),
+    name: z.string().max(200).default(''),
+  }),
+  amount: moneySchema,
+  merchant: z.object({ name: z.string().min(1).max(200) }),
+  description: z.string().max(500).default(''),
+  reference: z.string().max(200).default(''),
+});
+const captureSchema = z.object({ amount: moneySchema });
+const refundSchema = z.object({ refund_ref: z.string().min(1).max(200), amount: moneySchema });
+
+function parseJson<T extends z.ZodType>(schema: T, raw: string): z.infer<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new DomainError('request.malformed', { reason: 'body_not_json' });
+  }
+  return schema.parse(value);
+}
+
+/** The gateway API router, mounted at /api/v1. */
+export function gatewayApiRoutes(deps: GatewayApiDeps) {
+  const { database, clock } = deps;
+  const router = createRouter<AppEnv>();
+
+  /** Verifies the signature over the raw body, then runs `effect` with the webhook-id recorded in its transaction. */
+  async function signed<T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>): Promise<T> {
+    const body = c.req.method === 'GET' ? '' : await c.req.text();
+    const headers = c.req.header();
+    const { id } = verifyWebhook({ headers, body, secrets: deps.gatewayKeys, now: clock.now() });
+    return transactionWithRetry(database, async (tx) => {
+      await recordGatewayRequest(tx, id, clock.now());
+      return effect(tx, body);
+    });
+  }
+
+  const authorizationId = (c: Context<AppEnv>) => {
+    const id = c.req.param('id') ?? '';
+    if (!/^bauth_[0-9A-Z]{26}$/.test(id)) throw new DomainError('not_found');
+    return id;
+  };
+
+  router.post('/authorizations', async (c) => {
+    const result = await signed(c, async (tx, raw) => {
+      const body = parseJson(authorizeSchema, raw);
+      return createAuthorization(
+        tx,
+        {
+          gatewayRef: body.gateway_ref,
+          card: { number: body.card.number, expMonth: body.card.exp_month, expYear: body.card.exp_year, cvc: body.card.cvc, name: body.card.name },
+          amount: body.amount as Money,
+          merchantName: body.merchant.name,
+          description: body.description,
+          reference: body.reference,
+        },
+        deps.settings,
+        clock,
+      );
+    });
+    if (result.created && result.authorization.status === 'pending') deps.wake();
+    return c.json(authorizationView(result.authorization), result.created ? 201 : 200);
+  });
+
+  router.get('/authorizations/:id', async (c) => {
+    const id = authorizationId(c);
+    const row = await signed(c, (tx) => lockAuthorization(tx, id));
+    if (!row) throw new DomainError('not_found');
+    return c.json(authorizationView(row));
+  });
+
+  router.post('/authorizations/:id/capture', async (c) => {
+    const id = authorizationId(c);
+    const row: AuthorizationRow = await signed(c, (tx, raw) => captureAuthorization(tx, id, parseJson(captureSchema, raw).amount as Money, clock));
+    return c.json(authorizationView(row));
+  });
+
+  router.post('/authorizations/:id/void', async (c) => {
+    const id = authorizationId(c);
+    const row = await signed(c, (tx) => voidAuthorization(tx, id, clock));
+    return c.json(authorizationView(row));
+  });
+
+  router.post('/authorizations/:id/refunds', async (c) => {
+    const id = authorizationId(c);
+    const result = await signed(c, (tx, raw) => {
+      const body = parseJson(refundSchema, raw);
+      return refundAuthorization(tx, { id, refundRef: body.refund_ref, amount: body.amount as Money }, clock);
+    });
+    return c.json({ id: result.refundId, status: 'refunded', authorization: authorizationView(result.authorization) });
+  });
+
+  return router;
+}

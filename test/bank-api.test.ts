@@ -1,0 +1,194 @@
+// The issuer API the gateway calls, against a started bank on both engines: authorise with every
+// decline reason, holds, capture, void, refund, idempotency, and refusal of forged, stale and
+// replayed requests (which change nothing).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { newWebhookSecret } from '../src/core/webhook-signature.ts';
+import { testEngines } from '../src/platform/db/testing.ts';
+import { accounts, authorizations, cards, gatewayRequests, movements } from '../src/bank/storage/schema.ts';
+import { authorizationBody, cardOf, startTestBank, type TestBank } from '../src/bank/testing.ts';
+
+for (const engine of testEngines()) {
+  describe(`bank issuer API (${engine})`, () => {
+    let t: TestBank;
+    before(async () => {
+      t = await startTestBank(engine);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    async function accountOf(number: string) {
+      const db = t.bank.database.db;
+      const [card] = await db.select().from(cards).where(eq(cards.number, number));
+      const [account] = await db.select().from(accounts).where(eq(accounts.id, card!.accountId));
+      return account!;
+    }
+
+    it('approves the approved card at once and holds the amount on the account', async () => {
+      const before = await accountOf(cardOf('approved'));
+      const res = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved')));
+      assert.equal(res.status, 201);
+      assert.equal(res.body.status, 'approved');
+      assert.match(res.body.id, /^bauth_/);
+      const afterHold = await accountOf(cardOf('approved'));
+      assert.equal(afterHold.heldMinor - before.heldMinor, 1250n);
+      assert.equal(afterHold.balanceMinor, before.balanceMinor);
+    });
+
+    it('returns the same authorisation for a repeated gateway_ref without holding twice', async () => {
+      const body = authorizationBody(cardOf('approved'));
+      const first = await t.gateway('POST', '/api/v1/authorizations', body);
+      const held = (await accountOf(cardOf('approved'))).heldMinor;
+      const second = await t.gateway('POST', '/api/v1/authorizations', body);
+      assert.equal(first.status, 201);
+      assert.equal(second.status, 200);
+      assert.equal(second.body.id, first.body.id);
+      assert.equal((await accountOf(cardOf('approved'))).heldMinor, held);
+    });
+
+    it('declines with the reason the card and the request call for', async () => {
+      const cases: [string, Record<string, unknown>, string][] = [
+        [cardOf('declined'), {}, 'card_declined'],
+        [cardOf('insufficient_funds'), {}, 'insufficient_funds'],
+        ['4000000000000000', {}, 'unknown_card'],
+        [cardOf('approved'), { cvc: '999' }, 'invalid_cvc'],
+        [cardOf('approved'), { exp_month: 1, exp_year: 2020 }, 'expired_card'],
+      ];
+      for (const [number, cardOverrides, reason] of cases) {
+        const body = authorizationBody(number);
+        const res = await t.gateway('POST', '/api/v1/authorizations', { ...body, card: { ...body.card, ...cardOverrides } });
+        assert.equal(res.status, 201, reason);
+        assert.equal(res.body.status, 'declined', reason);
+        assert.equal(res.body.decline_reason, reason);
+      }
+    });
+
+    it('declines an amount larger than the available balance and holds nothing', async () => {
+      const before = await accountOf(cardOf('approved'));
+      const available = before.balanceMinor - before.heldMinor;
+      const res = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: String(available + 1n), currency: 'EUR' } }));
+      assert.equal(res.body.status, 'declined');
+      assert.equal(res.body.decline_reason, 'insufficient_funds');
+      assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
+    });
+
+    it('captures into a debit movement, releases the rest of the hold, and repeats idempotently', async () => {
+      const before = await accountOf(cardOf('approved'));
+      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '5000', currency: 'EUR' } }));
+      const cap = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '4000', currency: 'EUR' } });
+      assert.equal(cap.status, 200);
+      assert.equal(cap.body.status, 'captured');
+      const again = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '4000', currency: 'EUR' } });
+      assert.equal(again.body.status, 'captured');
+      const afterCapture = await accountOf(cardOf('approved'));
+      assert.equal(afterCapture.balanceMinor, before.balanceMinor - 4000n);
+      assert.equal(afterCapture.heldMinor, before.heldMinor);
+      const debits = await t.bank.database.db.select().from(movements).where(eq(movements.authorizationId, auth.body.id));
+      assert.deepEqual(debits.map((m) => [m.kind, m.amountMinor]), [['capture', -4000n]]);
+    });
+
+    it('voids an approved authorisation, releasing its hold, and refuses to capture it afterwards', async () => {
+      const before = await accountOf(cardOf('approved'));
+      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved')));
+      const voided = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/void`);
+      assert.equal(voided.body.status, 'voided');
+      assert.equal((await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/void`)).body.status, 'voided');
+      assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
+      const cap = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '1250', currency: 'EUR' } });
+      assert.equal(cap.status, 409);
+      assert.equal(cap.body.error.code, 'state.illegal_transition');
+      const got = await t.gateway('GET', `/api/v1/authorizations/${auth.body.id}`);
+      assert.equal(got.body.status, 'voided');
+    });
+
+    it('refunds as credit movements, idempotent on refund_ref, never beyond the captured amount', async () => {
+      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '3000', currency: 'EUR' } }));
+      await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '3000', currency: 'EUR' } });
+      const before = await accountOf(cardOf('approved'));
+      const r1 = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-1', amount: { minor: '1000', currency: 'EUR' } });
+      assert.equal(r1.status, 200);
+      assert.equal(r1.body.status, 'refunded');
+      const r1again = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-1', amount: { minor: '1000', currency: 'EUR' } });
+      assert.equal(r1again.body.id, r1.body.id);
+      const tooMuch = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-2', amount: { minor: '2001', currency: 'EUR' } });
+      assert.equal(tooMuch.status, 409);
+      assert.equal(tooMuch.body.error.code, 'refund.exceeds_captured');
+      const rest = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-3', amount: { minor: '2000', currency: 'EUR' } });
+      assert.equal(rest.status, 200);
+      assert.equal((await accountOf(cardOf('approved'))).balanceMinor, before.balanceMinor + 3000n);
+      const [row] = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.id, auth.body.id));
+      assert.equal(row!.refundedMinor, 3000n);
+    });
+
+    it('refuses to refund an authorisation that was never captured', async () => {
+      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved')));
+      const res = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'r', amount: { minor: '100', currency: 'EUR' } });
+      assert.equal(res.status, 409);
+    });
+
+    it('refuses an unsigned request with 401 and creates nothing', async () => {
+      const body = authorizationBody(cardOf('approved'));
+      const res = await fetch(`${t.url}/api/v1/authorizations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.ok(res.status === 400 || res.status === 401, String(res.status));
+      const json = (await res.json()) as { error: { code: string; message: string } };
+      assert.match(json.error.code, /^webhook\./);
+      const rows = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref));
+      assert.equal(rows.length, 0);
+    });
+
+    it('refuses a request signed with another key (forged) with 401 and holds nothing', async () => {
+      const before = await accountOf(cardOf('approved'));
+      const body = authorizationBody(cardOf('approved'));
+      const res = await t.gateway('POST', '/api/v1/authorizations', body, { key: newWebhookSecret() });
+      assert.equal(res.status, 401);
+      assert.equal(res.body.error.code, 'webhook.signature_invalid');
+      assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
+      assert.equal((await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref))).length, 0);
+    });
+
+    it('refuses a request whose body was altered after signing', async () => {
+      const body = authorizationBody(cardOf('approved'));
+      const { signWebhook } = await import('../src/core/webhook-signature.ts');
+      const headers = signWebhook({ id: 'msg_tamper', timestamp: new Date(), body: JSON.stringify(body), secrets: [t.gatewayKey] });
+      const tampered = JSON.stringify({ ...body, amount: { minor: '1', currency: 'EUR' } });
+      const res = await fetch(`${t.url}/api/v1/authorizations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: tampered });
+      assert.equal(res.status, 401);
+    });
+
+    it('refuses a request whose timestamp is more than 5 minutes old or ahead', async () => {
+      for (const skew of [-6 * 60_000, 6 * 60_000]) {
+        const body = authorizationBody(cardOf('approved'));
+        const res = await t.gateway('POST', '/api/v1/authorizations', body, { timestamp: new Date(Date.now() + skew) });
+        assert.equal(res.status, 401);
+        assert.equal(res.body.error.code, 'webhook.timestamp_out_of_tolerance');
+        assert.equal((await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref))).length, 0);
+      }
+    });
+
+    it('refuses a replayed request (same webhook-id) with 409 and changes nothing', async () => {
+      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '2000', currency: 'EUR' } }));
+      await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '2000', currency: 'EUR' } });
+      const refund = { refund_ref: 'once', amount: { minor: '500', currency: 'EUR' } };
+      const first = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'msg_replay_me' });
+      assert.equal(first.status, 200);
+      const balance = (await accountOf(cardOf('approved'))).balanceMinor;
+      // The same signed message again, and the same id on a different (new) refund: both refused.
+      const replay = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'msg_replay_me' });
+      assert.equal(replay.status, 409);
+      assert.equal(replay.body.error.code, 'webhook.replayed');
+      const sneaky = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'other', amount: { minor: '500', currency: 'EUR' } }, { id: 'msg_replay_me' });
+      assert.equal(sneaky.status, 409);
+      assert.equal((await accountOf(cardOf('approved'))).balanceMinor, balance);
+      const seen = await t.bank.database.db.select().from(gatewayRequests).where(eq(gatewayRequests.webhookId, 'msg_replay_me'));
+      assert.equal(seen.length, 1);
+    });
+
+    it('answers 404 for an unknown authorisation and 422 for a malformed body', async () => {
+      assert.equal((await t.gateway('GET', '/api/v1/authorizations/bauth_01ARZ3NDEKTSV4RRFFQ69G5FAV')).status, 404);
+      const bad = await t.gateway('POST', '/api/v1/authorizations', { gateway_ref: 'x', amount: { minor: '-5', currency: 'EUR' } });
+      assert.equal(bad.status, 422);
+    });
+  });
+}
