@@ -1,0 +1,125 @@
+// Register, log in, log out. Login returns to the page asked for (`next`, same-origin paths only),
+// issues a new session token every time (no fixation), and refuses further attempts for an
+// email+address after too many failures within the window (counted in the database).
+import type { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { isDomainError } from '../../core/errors.ts';
+import { safeNextPath } from '../domain/access.ts';
+import { CsrfField, Field, Layout, Notice, type PageCtx } from '../pages/layout.tsx';
+import * as accounts from '../storage/accounts.ts';
+import type { ShopDeps, ShopEnv } from './context.ts';
+import { pageCtx, readForm } from './helpers.tsx';
+import { clearSessionCookie, clientIp, SESSION_COOKIE, setSessionCookie } from './session.ts';
+
+type Errors = Partial<Record<string, string>>;
+
+const LoginPage = (p: { ctx: PageCtx; next: string; email?: string; errors?: Errors; notice?: string }) => (
+  <Layout ctx={p.ctx} title="Log in">
+    <h1>Log in</h1>
+    {p.notice ? <Notice kind="error">{p.notice}</Notice> : null}
+    <form class="stack card" method="post" action={`/login?next=${encodeURIComponent(p.next)}`}>
+      <CsrfField token={p.ctx.csrf} />
+      <Field name="email" label="Email" type="email" value={p.email} error={p.errors?.email} autocomplete="username" required />
+      <Field name="password" label="Password" type="password" error={p.errors?.password} autocomplete="current-password" required />
+      <div class="actions">
+        <button type="submit">Log in</button>
+        <a href={`/register?next=${encodeURIComponent(p.next)}`}>Create an account</a>
+      </div>
+    </form>
+  </Layout>
+);
+
+const RegisterPage = (p: { ctx: PageCtx; next: string; values?: Record<string, string>; errors?: Errors }) => (
+  <Layout ctx={p.ctx} title="Create an account">
+    <h1>Create an account</h1>
+    <form class="stack card" method="post" action={`/register?next=${encodeURIComponent(p.next)}`}>
+      <CsrfField token={p.ctx.csrf} />
+      <Field name="name" label="Your name" value={p.values?.name} error={p.errors?.name} autocomplete="name" required />
+      <Field name="email" label="Email" type="email" value={p.values?.email} error={p.errors?.email} autocomplete="email" required />
+      <Field name="password" label="Password" type="password" error={p.errors?.password} autocomplete="new-password" hint="At least 10 characters." required />
+      <div class="actions">
+        <button type="submit">Create account</button>
+        <a href={`/login?next=${encodeURIComponent(p.next)}`}>I already have one</a>
+      </div>
+    </form>
+  </Layout>
+);
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
+
+/** Mounts the account routes. */
+export function accountRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const { database, clock, settings } = deps;
+
+  async function startSession(c: Parameters<typeof setSessionCookie>[0], userId: string): Promise<void> {
+    // Rotate: whatever session the browser had is ended, a new token is issued.
+    const old = getCookie(c, SESSION_COOKIE);
+    if (old) await accounts.deleteLoginSession(database.db, old);
+    const token = await accounts.createLoginSession(database.db, userId, clock.now(), settings.sessionTtlSeconds);
+    setSessionCookie(c, deps, token);
+  }
+
+  app.get('/login', async (c) => c.html(<LoginPage ctx={await pageCtx(c, deps)} next={safeNextPath(c.req.query('next'))} />));
+
+  app.post('/login', async (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    const form = await readForm(c);
+    const email = (form.email ?? '').trim().slice(0, 320);
+    const password = (form.password ?? '').slice(0, 1000);
+    const errors: Errors = {};
+    if (!email) errors.email = 'Enter your email.';
+    if (!password) errors.password = 'Enter your password.';
+    if (errors.email || errors.password) return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={errors} />, 422);
+    const ip = clientIp(c, deps);
+    const now = clock.now();
+    const failures = await accounts.recentLoginFailures(database.db, email, ip, now, settings.loginWindowSeconds);
+    if (failures >= settings.loginMaxFailures) {
+      const minutes = Math.ceil(settings.loginWindowSeconds / 60);
+      return c.html(
+        <LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} notice={`Too many failed attempts for this email. Try again in ${minutes} minutes.`} />,
+        429,
+      );
+    }
+    const user = await accounts.checkCredentials(database.db, email, password);
+    if (!user) {
+      await accounts.recordLoginFailure(database.db, email, ip, now, settings.loginWindowSeconds);
+      return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={{ password: 'The email or password is not right.' }} />, 401);
+    }
+    await accounts.clearLoginFailures(database.db, email, ip);
+    await startSession(c, user.id);
+    return c.redirect(next, 303);
+  });
+
+  app.get('/register', async (c) => c.html(<RegisterPage ctx={await pageCtx(c, deps)} next={safeNextPath(c.req.query('next'))} />));
+
+  app.post('/register', async (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    const form = await readForm(c);
+    const values = { name: (form.name ?? '').trim().slice(0, 200), email: (form.email ?? '').trim().slice(0, 320) };
+    const password = form.password ?? '';
+    const errors: Errors = {};
+    if (!values.name) errors.name = 'Enter your name.';
+    if (!EMAIL.test(values.email)) errors.email = 'Enter a valid email address.';
+    if (password.length < 10) errors.password = 'Use at least 10 characters.';
+    else if (password.length > 200) errors.password = 'Use at most 200 characters.';
+    if (Object.keys(errors).length === 0) {
+      try {
+        // The role is never read from the form: registration makes customers only.
+        const user = await accounts.createUser(database.db, { ...values, password, role: 'customer' }, clock.now());
+        await startSession(c, user.id);
+        return c.redirect(next, 303);
+      } catch (err) {
+        if (!isDomainError(err, 'auth.email_taken')) throw err;
+        errors.email = 'An account with this email already exists. Log in instead?';
+      }
+    }
+    return c.html(<RegisterPage ctx={await pageCtx(c, deps)} next={next} values={values} errors={errors} />, 422);
+  });
+
+  app.post('/logout', async (c) => {
+    const token = c.get('sessionToken');
+    if (token) await accounts.deleteLoginSession(database.db, token);
+    clearSessionCookie(c, deps);
+    return c.redirect('/', 303);
+  });
+}

@@ -1,0 +1,35 @@
+// What every shop route sees: the dependencies wired in main.ts and the per-request variables set by
+// the session middleware (the logged-in user, the session token, the CSRF token for forms).
+import type { Context } from 'hono';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { AppEnv } from '../../platform/http/app.ts';
+import type { Logger } from '../../platform/log.ts';
+import type { User } from '../storage/accounts.ts';
+
+/** The shop's settings the routes need (parsed once in main.ts). */
+export interface ShopSettings {
+  readonly publicUrl: string;
+  readonly sessionSecret: string;
+  readonly sessionTtlSeconds: number;
+  readonly invoiceTtlSeconds: number;
+  readonly loginMaxFailures: number;
+  readonly loginWindowSeconds: number;
+  readonly trustProxy: boolean;
+}
+
+/** Hand-wired dependencies of the shop's routes. */
+export interface ShopDeps {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly settings: ShopSettings;
+  readonly log: Logger;
+}
+
+export type ShopEnv = AppEnv<{
+  user: User | undefined;
+  sessionToken: string | undefined;
+  csrfToken: string;
+}>;
+
+export type ShopContext = Context<ShopEnv>;
