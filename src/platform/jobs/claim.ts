@@ -1,0 +1,52 @@
+// Claim: takes up to `limit` due jobs for one worker in a single statement. SKIP LOCKED lets any
+// number of workers claim at once without waiting on or double-taking each other's rows:
+//
+//   update jobs set status = 'running', locked_by = $worker, locked_until = $now + lease,
+//                   attempts = attempts + 1, updated_at = $now
+//   where id in (select id from jobs
+//                where (status = 'pending' and run_at <= $now)
+//                   or (status = 'running' and locked_until < $now)   -- lease expired: holder is gone
+//                order by run_at for update skip locked limit $limit)
+//   returning *
+//
+// `now` comes from the clock (a parameter, not the database's now()) so tests can move time.
+import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Executor } from '../db/database.ts';
+import type { Job } from './job-state.ts';
+import { jobs } from './jobs.schema.ts';
+
+export interface ClaimOptions {
+  readonly workerId: string;
+  readonly limit: number;
+  readonly leaseSeconds: number;
+}
+
+/** Claims due jobs (and jobs whose lease expired) for this worker; returns them as now held. */
+export async function claimJobs(executor: Executor, options: ClaimOptions, clock: Clock = systemClock): Promise<Job[]> {
+  if (options.limit < 1) return [];
+  const now = clock.now();
+  const due = executor
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      or(
+        and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)),
+        and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now)),
+      ),
+    )
+    .orderBy(asc(jobs.runAt))
+    .limit(options.limit)
+    .for('update', { skipLocked: true });
+  return executor
+    .update(jobs)
+    .set({
+      status: 'running',
+      lockedBy: options.workerId,
+      lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
+      attempts: sql`${jobs.attempts} + 1`,
+      updatedAt: now,
+    })
+    .where(inArray(jobs.id, due))
+    .returning();
+}

@@ -1,0 +1,29 @@
+// Settle: the one write that moves a job out of `running`, guarded by the claim. A worker whose
+// lease expired and was taken over by another matches no row here, so its outcome is dropped.
+import { and, eq } from 'drizzle-orm';
+import type { Executor } from '../db/database.ts';
+import type { JobClaim, JobOutcome } from './job-state.ts';
+import { jobs } from './jobs.schema.ts';
+
+/** Writes the outcome if `claim` still holds the job; false when the claim was lost. */
+export async function settleJob(executor: Executor, claim: JobClaim, outcome: JobOutcome, lastError: string | null, now: Date): Promise<boolean> {
+  const settled = await executor
+    .update(jobs)
+    .set({
+      status: outcome.status,
+      runAt: outcome.runAt,
+      attempts: outcome.attempts,
+      lockedBy: null,
+      lockedUntil: null,
+      lastError,
+      updatedAt: now,
+    })
+    .where(heldBy(claim))
+    .returning({ id: jobs.id });
+  return settled.length === 1;
+}
+
+/** The guard of every write by a job's holder: still running, still ours, still the same attempt. */
+export function heldBy(claim: JobClaim) {
+  return and(eq(jobs.id, claim.id), eq(jobs.status, 'running'), eq(jobs.lockedBy, claim.lockedBy), eq(jobs.attempts, claim.attempts));
+}
