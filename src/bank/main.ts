@@ -11,7 +11,7 @@ import type { Logger } from '../platform/log.ts';
 import { createHub } from '../platform/realtime/index.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
 import { findSession, SESSION_COOKIE } from './auth/sessions.ts';
-import { bankTasks } from './jobs/bank-jobs.ts';
+import { BANK_RECURRING, bankTasks } from './jobs/bank-jobs.ts';
 import { appRoutes } from './routes/app.routes.tsx';
 import { gatewayApiRoutes } from './routes/gateway-api.routes.ts';
 import { cardholderRoom, type IssuerSettings } from './storage/bank-settings.ts';
@@ -105,6 +105,7 @@ export async function startBank(
         // Callbacks are what the payer's browser waits for: retry soon at first, then back off.
         retry: { baseMs: 1_000, capMs: 600_000 },
         pollIntervalMs: deps.workerPollMs ?? 500,
+        recurring: BANK_RECURRING,
         tasks: bankTasks({ database, clock, callback: { url: config.callbackUrl, secrets: config.callbackSecrets }, wake }),
       });
       const hub = createHub({

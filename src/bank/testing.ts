@@ -91,10 +91,10 @@ export interface TestBank {
 }
 
 /** Starts a bank on a fresh database (demo cardholder included) with a callback receiver. */
-export async function startTestBank(engine: Engine, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestBank> {
+export async function startTestBank(engine: Engine, options: { clock?: Clock; env?: Record<string, string>; gatewayKey?: string } = {}): Promise<TestBank> {
   const clock = options.clock ?? systemClock;
   const callbacks = await startCallbackReceiver(clock);
-  const gatewayKey = newWebhookSecret();
+  const gatewayKey = options.gatewayKey ?? newWebhookSecret();
   const database = await freshDatabase(bankDatabaseSpec, engine);
   const config = loadBankConfig({
     BANK_PORT: '0',

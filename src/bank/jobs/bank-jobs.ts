@@ -1,5 +1,5 @@
-// The bank's durable jobs: approval expiry, the processing delay, and callback delivery to the
-// gateway. Each is idempotent (jobs run at least once): decisions are no-ops once decided, a
+// The bank's durable jobs: approval expiry, the processing delay, callback delivery to the
+// gateway, and (recurring) retention. Each is idempotent (jobs run at least once): decisions are no-ops once decided, a
 // delivered callback is not sent again.
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
@@ -8,6 +8,7 @@ import type { JobHandler } from '../../platform/jobs/jobs.ts';
 import { expireApproval, finishProcessingDelay } from '../storage/answer-approval.ts';
 import { BANK_TASKS } from '../storage/bank-settings.ts';
 import { deliverCallback, type CallbackTarget } from '../storage/gateway-callbacks.ts';
+import { pruneBankRecords } from '../storage/prune.ts';
 
 /** The bank's job handlers; `wake` lets a decision's callback go out without waiting for the next poll. */
 export function bankTasks(deps: { database: Database; clock: Clock; callback: CallbackTarget; wake: () => void }): Record<string, JobHandler> {
@@ -27,5 +28,11 @@ export function bankTasks(deps: { database: Database; clock: Clock; callback: Ca
       const { callbackId } = z.object({ callbackId: z.string() }).parse(payload);
       await deliverCallback(database, callbackId, deps.callback, clock);
     },
+    [BANK_TASKS.prune]: async () => {
+      await database.transaction((tx) => pruneBankRecords(tx, clock.now()));
+    },
   };
 }
+
+/** The bank's recurring jobs. */
+export const BANK_RECURRING = [{ task: BANK_TASKS.prune, everySeconds: 600 }] as const;

@@ -11,6 +11,7 @@ export const BANK_TASKS = {
   expireApproval: 'bank.expire_approval',
   processingDelay: 'bank.processing_delay',
   deliverCallback: 'bank.deliver_callback',
+  prune: 'bank.prune',
 } as const;
 
 /** The real-time room of one cardholder's bank app. */
