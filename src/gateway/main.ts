@@ -127,6 +127,7 @@ export async function startGateway(
           },
           'gateway.expire_sessions': async () => {
             await payments.expireSessions();
+            await payments.recoverInterrupted();
           },
           'gateway.poll_pending': async () => {
             await payments.pollPending();

@@ -214,7 +214,13 @@ export function createPayments(deps: PaymentsDeps) {
         return (await transitionSession(tx, locked, 'capture', clock, { patch: { capturedMinor: locked.amountMinor } })).session;
       });
     }
-    await issuer.void(s.bankAuthorizationId);
+    try {
+      await issuer.void(s.bankAuthorizationId);
+    } catch (err) {
+      // Already released at the bank (expired or voided there): nothing to take back, record the void.
+      const atBank = await issuer.status(s.bankAuthorizationId).catch(() => null);
+      if (!atBank || !['voided', 'expired', 'declined'].includes(atBank.status)) throw err;
+    }
     return database.transaction(async (tx) => {
       const locked = await lockSession(tx, sessionId);
       if (locked.status !== 'authorized') return locked;
@@ -240,6 +246,25 @@ export function createPayments(deps: PaymentsDeps) {
       });
     }
     return done;
+  }
+
+  /**
+   * Sessions left in `processing` by a crash between the card submit and the bank's answer go back to
+   * `created` so the payer can try again; the retry reuses the session id as gateway_ref, which the
+   * bank treats as the same authorisation, so nothing is authorised twice.
+   */
+  async function recoverInterrupted(olderThanMs = 120_000): Promise<string[]> {
+    const cutoff = new Date(clock.now().getTime() - olderThanMs);
+    return database.transaction(async (tx) => {
+      const stuck = await tx
+        .select()
+        .from(paymentSessions)
+        .where(and(eq(paymentSessions.status, 'processing'), lt(paymentSessions.updatedAt, cutoff)))
+        .limit(50)
+        .for('update', { skipLocked: true });
+      for (const s of stuck) await transitionSession(tx, s, 'authorization_failed', clock, { patch: { lastError: 'interrupted' } });
+      return stuck.map((s) => s.id);
+    });
   }
 
   /** Asks the bank about authorisations pending longer than `olderThanMs`, in case a callback was lost. */
@@ -327,6 +352,7 @@ export function createPayments(deps: PaymentsDeps) {
     voidUnacknowledged,
     settle,
     expireSessions,
+    recoverInterrupted,
     pollPending,
     createRefund,
     refundAtBank,

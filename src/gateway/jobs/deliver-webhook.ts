@@ -11,6 +11,7 @@ import type { Logger } from '../../platform/log.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
 import type { Payments } from '../payments.ts';
 import { DELIVER_WEBHOOK_TASK, type EventPayload } from '../storage/events.ts';
+import { nextDraw } from '../storage/faults.ts';
 import { activeSecrets, findMerchant } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
 import { events, merchants, webhookAttempts, webhookDeliveries } from '../storage/tables.ts';
@@ -44,7 +45,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
   const doFetch = deps.fetch ?? fetch;
 
   return async function deliverWebhook(jobPayload: unknown): Promise<void> {
-    const { deliveryId, attempt } = jobPayload as { deliveryId: string; attempt: number };
+    const { deliveryId, attempt, held } = jobPayload as { deliveryId: string; attempt: number; held?: boolean };
     const [delivery] = await database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
     // A repeated or late job for a settled delivery, or an attempt that already ran (at least once delivery of jobs).
     if (!delivery || delivery.status !== 'pending' || delivery.attempts >= attempt) return;
@@ -71,25 +72,55 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       }
     }
 
+    const fault = await nextDraw(database.db, merchant.id, 'webhook');
+    if (fault && !held) {
+      // Delay and reorder hold the delivery back once (later events may overtake it), then send it.
+      const w = fault.config.webhooks;
+      const holdMs =
+        fault.pick('delay') < w.delay ? w.delay_ms : fault.pick('reorder') < w.reorder ? Math.round(fault.pick('reorder_ms') * w.reorder_window_ms) : 0;
+      if (holdMs > 0) {
+        await enqueue(
+          database.db,
+          { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt, held: true }, runAt: new Date(now.getTime() + holdMs), key: `${deliveryId}:${attempt}:held`, maxAttempts: 3 },
+          clock,
+        );
+        deps.log?.info({ deliveryId, holdMs }, 'fault injection: webhook held back');
+        return;
+      }
+    }
+    const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
+    const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
+
     const body = JSON.stringify(payload);
     const secrets = await activeSecrets(database.db, merchant.id);
     const headers = signWebhook({ id: event.id, timestamp: now, body, secrets });
-    const started = performance.now();
-    let status: number | null = null;
-    let text = '';
-    let error: string | null = null;
-    try {
-      const response = await doFetch(merchant.webhookUrl, {
+    const send = () =>
+      doFetch(merchant.webhookUrl!, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'countersign-gateway/1' },
         body,
         signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
         redirect: 'manual',
       });
-      status = response.status;
-      text = (await response.text()).slice(0, 4096);
-    } catch (err) {
-      error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
+    const started = performance.now();
+    let status: number | null = null;
+    let text = '';
+    let error: string | null = null;
+    if (dropped) {
+      error = 'fault_injected: dropped';
+    } else {
+      try {
+        const response = await send();
+        status = response.status;
+        text = (await response.text()).slice(0, 4096);
+      } catch (err) {
+        error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
+      }
+      if (duplicated) {
+        // The same message again (same webhook-id): receivers must dedupe. Its answer changes nothing.
+        const again = await send().then((r) => r.text().then(() => r.status)).catch(() => null);
+        deps.log?.info({ deliveryId, status: again }, 'fault injection: webhook duplicated');
+      }
     }
     const latencyMs = Math.round(performance.now() - started);
     await database.db.insert(webhookAttempts).values({

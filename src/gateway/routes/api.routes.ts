@@ -8,7 +8,9 @@ import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { resendDelivery } from '../jobs/deliver-webhook.ts';
 import type { Payments } from '../payments.ts';
+import { faultConfigSchema } from '../domain/faults.ts';
 import { listEvents, type EventPayload } from '../storage/events.ts';
+import { nextDraw, readFaults, setFaults } from '../storage/faults.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { MerchantRow } from '../storage/tables.ts';
 import { apiKeyAuth } from './auth.middleware.ts';
@@ -76,6 +78,16 @@ export function apiRoutes(deps: ApiDeps) {
   const router = createRouter<Env>();
   router.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'Secret API key sk_test_…' });
   router.use('*', apiKeyAuth(database));
+  // Injected API faults (off by default): before the idempotency claim, so a failed request left no trace.
+  router.use('*', async (c, next) => {
+    if (c.req.path.includes('/admin/')) return next();
+    const fault = await nextDraw(database.db, c.get('merchant').id, 'api');
+    if (fault) {
+      if (fault.pick('slow') < fault.config.api.slow) await new Promise((r) => setTimeout(r, fault.config.api.slow_ms));
+      if (fault.pick('fail') < fault.config.api.fail) throw new DomainError('upstream.unavailable', { fault_injected: true });
+    }
+    return next();
+  });
   router.use('*', idempotency({ database, clock }));
 
   const idParam = z.object({ id: z.string().min(1).max(64) });
@@ -209,6 +221,44 @@ export function apiRoutes(deps: ApiDeps) {
       if (!(await resendDelivery(database, id, c.get('merchant').id, clock))) throw new DomainError('not_found', { resource: 'webhook_delivery' });
       deps.wake?.();
       return c.json({ id, status: 'queued' as const }, 202);
+    },
+  );
+
+  const faultBody = z
+    .object({
+      enabled: z.boolean(),
+      seed: z.string().min(1).max(200).openapi({ description: 'Same seed + same order of operations = same faults.' }),
+      config: faultConfigSchema.default({ webhooks: { drop: 0, duplicate: 0, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }, api: { fail: 0, slow: 0, slow_ms: 0 } }),
+    })
+    .openapi('FaultInjection');
+
+  router.openapi(
+    createRoute({
+      method: 'put',
+      path: '/admin/fault_injection',
+      security,
+      summary: 'Switch fault injection for this merchant (test mode): drop/duplicate/reorder/delay webhooks, fail/slow API calls; rates 0..1',
+      request: { body: { required: true, content: { 'application/json': { schema: faultBody } } } },
+      responses: { 200: { description: 'The settings now in force', content: { 'application/json': { schema: faultBody } } }, ...errors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      await setFaults(database.db, c.get('merchant').id, body, clock);
+      return c.json(body, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/admin/fault_injection',
+      security,
+      summary: 'Read this merchant\'s fault injection settings',
+      responses: { 200: { description: 'Settings (enabled false when never set)', content: { 'application/json': { schema: faultBody } } }, ...errors },
+    }),
+    async (c) => {
+      const f = await readFaults(database.db, c.get('merchant').id);
+      return c.json(f ? { enabled: f.enabled, seed: f.seed, config: f.config } : { enabled: false, seed: '', config: faultConfigSchema.parse({}) }, 200);
     },
   );
 

@@ -162,3 +162,27 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Fault injection per merchant, off unless a row exists with enabled = true. Decisions are drawn
+ * from HMAC(seed, counter): the same seed and the same sequence of operations give the same faults.
+ */
+export const faultSettings = pgTable('fault_settings', {
+  merchantId: text('merchant_id').primaryKey().references(() => merchants.id),
+  enabled: boolean('enabled').notNull().default(false),
+  seed: text('seed').notNull(),
+  // Separate streams, so background webhook retries do not shift the API's sequence of draws.
+  apiCounter: integer('api_counter').notNull().default(0),
+  webhookCounter: integer('webhook_counter').notNull().default(0),
+  config: jsonb('config').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** Merchant dashboard logins: the cookie carries a random token, the table its sha256. */
+export const dashboardSessions = pgTable('dashboard_sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  merchantId: text('merchant_id').notNull().references(() => merchants.id),
+  csrf: text('csrf').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull(),
+});

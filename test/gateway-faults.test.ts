@@ -1,0 +1,121 @@
+// Fault injection (off by default, per merchant, reproducible from a seed) on both engines:
+// duplicated, dropped and delayed webhooks, failed API calls; plus re-sending a delivery and the
+// recovery of a session left in processing by a crash.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { rows } from '../src/platform/db/database.ts';
+import { testEngines } from '../src/platform/db/testing.ts';
+import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
+
+const card = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'A Payer' };
+const OFF = { enabled: false, seed: 'off', config: {} };
+
+for (const engine of testEngines()) {
+  describe(`gateway fault injection (${engine})`, () => {
+    let gw: Awaited<ReturnType<typeof startTestGateway>>;
+    let shop: Awaited<ReturnType<typeof webhookReceiver>>;
+    let n = 0;
+    before(async () => {
+      shop = await webhookReceiver();
+      gw = await startTestGateway(engine, { webhookUrl: shop.url });
+    });
+    after(async () => {
+      await gw?.stop();
+      await shop?.close();
+    });
+    beforeEach(async () => {
+      assert.equal((await gw.api('/v1/admin/fault_injection', { method: 'PUT', body: OFF })).status, 200);
+    });
+
+    const faults = (body: unknown) => gw.api('/v1/admin/fault_injection', { method: 'PUT', body });
+    async function paidSession() {
+      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '700', currency: 'EUR' }, merchant_reference: `f_${engine}_${++n}` } });
+      const { id } = (await res.json()) as { id: string };
+      const paid = await fetch(`${gw.url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      assert.equal(paid.status, 200);
+      return { id, at: Date.now() };
+    }
+
+    it('is off by default: GET shows disabled and deliveries arrive once', async () => {
+      const got = (await (await gw.api('/v1/admin/fault_injection')).json()) as { enabled: boolean };
+      assert.equal(got.enabled, false);
+      const { id } = await paidSession();
+      await eventually(() => (shop.eventsFor(id).some((e) => e.type === 'payment.captured') ? true : undefined));
+      assert.equal(shop.eventsFor(id).filter((e) => e.type === 'payment.authorized').length, 1);
+    });
+
+    it('duplicate sends the same message twice with the same webhook-id and bytes', async () => {
+      assert.equal((await faults({ enabled: true, seed: 'dup', config: { webhooks: { duplicate: 1 } } })).status, 200);
+      const { id } = await paidSession();
+      const copies = await eventually(() => {
+        const list = shop.received.filter((r) => JSON.parse(r.body.toString()).data.session_id === id && JSON.parse(r.body.toString()).type === 'payment.authorized');
+        return list.length >= 2 ? list : undefined;
+      });
+      assert.equal(copies[0]!.headers['webhook-id'], copies[1]!.headers['webhook-id']);
+      assert.ok(copies[0]!.body.equals(copies[1]!.body));
+    });
+
+    it('drop loses an attempt: it is logged as such, nothing arrives, and a retry is scheduled', async () => {
+      await faults({ enabled: true, seed: 'drop', config: { webhooks: { drop: 1 } } });
+      const { id } = await paidSession();
+      const attempt = await eventually(async () => {
+        const r = await rows<{ error: string | null; next_attempt_at: Date | null; status: string }>(
+          gw.database.db,
+          sql`select a.error, d.next_attempt_at, d.status from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id join events e on e.id = d.event_id where e.session_id = ${id}`,
+        );
+        return r[0];
+      });
+      assert.equal(attempt.error, 'fault_injected: dropped');
+      assert.equal(attempt.status, 'pending');
+      assert.ok(attempt.next_attempt_at);
+      assert.equal(shop.eventsFor(id).length, 0);
+    });
+
+    it('delay holds a delivery back by delay_ms', async () => {
+      await faults({ enabled: true, seed: 'delay', config: { webhooks: { delay: 1, delay_ms: 1500 } } });
+      const { id, at } = await paidSession();
+      const first = await eventually(() => shop.received.find((r) => JSON.parse(r.body.toString()).data.session_id === id));
+      assert.ok(first.at - at >= 1400, `arrived after ${first.at - at} ms`);
+    });
+
+    it('API fail answers 502 before anything happens, and the same seed gives the same faults again', async () => {
+      const config = { api: { fail: 0.5 } };
+      const run = async () => {
+        await faults({ enabled: true, seed: 'api-seed-1', config });
+        const out: number[] = [];
+        for (let i = 0; i < 8; i++) out.push((await gw.api('/v1/events?limit=1')).status);
+        return out;
+      };
+      const a = await run();
+      const b = await run();
+      assert.deepEqual(a, b);
+      assert.ok(a.includes(502) && a.includes(200), `a mix of failures and successes: ${a}`);
+      await faults({ enabled: true, seed: 'all-fail', config: { api: { fail: 1 } } });
+      const before = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from payment_sessions`);
+      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '1', currency: 'EUR' }, merchant_reference: 'x' } });
+      assert.equal(res.status, 502);
+      const afterCount = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from payment_sessions`);
+      assert.equal(afterCount[0]!.n, before[0]!.n);
+    });
+
+    it('a delivery can be re-sent through the API', async () => {
+      const { id } = await paidSession();
+      await eventually(() => (shop.eventsFor(id).some((e) => e.type === 'payment.captured') ? true : undefined));
+      const [d] = await rows<{ id: string }>(gw.database.db, sql`select d.id from webhook_deliveries d join events e on e.id = d.event_id where e.session_id = ${id} and e.type = 'payment.captured'`);
+      const res = await gw.api(`/v1/webhook_deliveries/${d!.id}/resend`, { method: 'POST' });
+      assert.equal(res.status, 202);
+      await eventually(() => (shop.eventsFor(id).filter((e) => e.type === 'payment.captured').length === 2 ? true : undefined));
+      assert.equal((await gw.api('/v1/webhook_deliveries/whd_nope/resend', { method: 'POST' })).status, 404);
+    });
+
+    it('a session left in processing by a crash goes back to created and can be paid', async () => {
+      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '700', currency: 'EUR' }, merchant_reference: `crash_${engine}` } });
+      const { id } = (await res.json()) as { id: string };
+      await gw.database.db.execute(sql`update payment_sessions set status = 'processing', sequence = sequence + 1, updated_at = now() - interval '10 minutes' where id = ${id}`);
+      await eventually(async () => ((await (await fetch(`${gw.url}/pay/${id}/status`)).json()) as { status: string }).status === 'created' || undefined, 12_000);
+      const paid = await fetch(`${gw.url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      assert.equal(((await paid.json()) as { status: string }).status, 'authorized');
+    });
+  });
+}
