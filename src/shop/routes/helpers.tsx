@@ -1,6 +1,7 @@
 // Small helpers shared by the shop's routes: the page context, the login gate, the access gate and
 // form reading.
 import { toHttpError } from '../../core/errors.ts';
+import { safeNextPath } from '../domain/access.ts';
 import { AccessDenied, ErrorPage, type PageCtx } from '../pages/layout.tsx';
 import { cartCount } from '../storage/cart.ts';
 import type { User } from '../storage/accounts.ts';
@@ -21,7 +22,22 @@ export async function pageCtx(c: ShopContext, deps: ShopDeps): Promise<PageCtx> 
 /** Where an anonymous visitor goes: the login page, which brings them back here afterwards. */
 export function loginRedirect(c: ShopContext): Response {
   const url = new URL(c.req.url);
-  return c.redirect(`/login?next=${encodeURIComponent(`${url.pathname}${url.search}`)}`, 302);
+  let next = `${url.pathname}${url.search}`;
+  if (c.req.method !== 'GET') {
+    // A form posted while logged out: come back to the page that showed the form, not to the POST.
+    next = '/';
+    const referer = c.req.header('referer');
+    if (referer) {
+      try {
+        const from = new URL(referer);
+        if (from.origin === url.origin) next = safeNextPath(`${from.pathname}${from.search}`);
+      } catch {
+        // An unparsable referer: home.
+      }
+    }
+    return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+  }
+  return c.redirect(`/login?next=${encodeURIComponent(next)}`, 302);
 }
 
 /** Whether the request is for the JSON API (errors answer as JSON there). */
