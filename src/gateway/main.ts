@@ -13,6 +13,7 @@ import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
 import { createPayments, REFUND_AT_BANK_TASK, SETTLE_TASK } from './payments.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
+import { dashboardRoutes } from './routes/dashboard.routes.tsx';
 import { payRoutes } from './routes/pay.routes.tsx';
 import { DELIVER_WEBHOOK_TASK } from './storage/events.ts';
 import { pruneIdempotencyKeys } from './storage/idempotency.ts';
@@ -150,7 +151,8 @@ export async function startGateway(
       app.route('/v1', apiRoutes({ database, payments, clock, publicUrl, wake }));
       app.route('/bank', bankCallbackRoutes({ database, payments, clock, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ database, payments, wake }));
-      app.get('/', (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a></p>'));
+      app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
+      app.get('/', (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/dashboard">Merchant dashboard</a></p>'));
       return {
         onListening: async (_server, url) => {
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');
