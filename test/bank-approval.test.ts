@@ -126,6 +126,11 @@ for (const engine of testEngines()) {
       sockets.push(anonymous);
       anonymous.send({ type: 'join', room: `cardholder:${cardholderId}` });
       assert.equal(((await anonymous.next((f) => f.type === 'error')) as any).code, 'access.denied');
+      // The cardholder's own cookie, but from another site's page (cross-site WebSocket hijacking).
+      const crossSite = await connectTestSocket(wsUrl(t.url), { headers: { cookie: demo.cookie, origin: 'http://evil.test' } });
+      sockets.push(crossSite);
+      crossSite.send({ type: 'join', room: `cardholder:${cardholderId}` });
+      assert.equal(((await crossSite.next((f) => f.type === 'error')) as any).code, 'access.denied');
       assert.equal((await t.gateway('GET', `/api/v1/authorizations/${auth.id}`)).body.status, 'pending');
       await answer(approval.id, 'decline');
     });

@@ -38,6 +38,7 @@ for (const engine of testEngines()) {
       const html = await app.text();
       assert.ok(html.includes(DEMO_CARDHOLDER.name));
       assert.ok(html.includes('€1,000,000.00'), 'the demo balance is shown');
+      assert.ok(html.includes('4000 0025 0000 3155'), 'the demo cards are listed');
     });
 
     it('stores the password as an scrypt hash, never in clear', async () => {

@@ -21,6 +21,43 @@ export interface ActivityData {
   movements: { id: string; kind: string; amountMinor: bigint; currency: string; description: string; createdAt: Date; accountName: string }[];
 }
 
+export interface CardItem {
+  id: string;
+  number: string;
+  expMonth: number;
+  expYear: number;
+  policy: string;
+  label: string;
+}
+
+const POLICY_TEXT: Record<string, string> = {
+  standard: 'approved at once',
+  decline: 'always declined',
+  approval: 'asks you in this app',
+  delayed: 'approved after a short delay',
+};
+
+function Cards(props: { cards: CardItem[] }) {
+  return (
+    <div id="cards">
+      <h2>Your cards</h2>
+      <ul class="list">
+        {props.cards.map((card) => (
+          <li data-card-id={card.id}>
+            <span>
+              {card.label}
+              <br />
+              <span class="meta">
+                {card.number.replace(/(\d{4})(?=\d)/g, '$1 ')} · {String(card.expMonth).padStart(2, '0')}/{String(card.expYear).slice(-2)} · {POLICY_TEXT[card.policy] ?? card.policy}
+              </span>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 const fmt = (minor: bigint, currency: string) => formatMoney({ minor, currency: parseCurrency(currency) });
 
 function ApprovalCard(props: { item: ApprovalItem; csrf: string; now: Date }) {
@@ -216,6 +253,7 @@ export function AppPage(props: {
   now: Date;
   approvals: ApprovalItem[];
   activity: ActivityData;
+  cards: CardItem[];
 }) {
   return (
     <Layout
@@ -248,6 +286,7 @@ export function AppPage(props: {
         No payments waiting for your approval.
       </p>
       <Activity data={props.activity} />
+      <Cards cards={props.cards} />
       <script dangerouslySetInnerHTML={{ __html: CLIENT }} />
     </Layout>
   );

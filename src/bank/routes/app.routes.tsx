@@ -24,7 +24,7 @@ import {
 import { AppPage, Activity, type ActivityData } from '../pages/app.page.tsx';
 import { LoginPage } from '../pages/login.page.tsx';
 import { answerApproval, type ApprovalAnswer } from '../storage/answer-approval.ts';
-import { cardholderAccounts, openApprovals, openHolds, recentMovements } from '../storage/app-queries.ts';
+import { cardholderAccounts, cardholderCards, openApprovals, openHolds, recentMovements } from '../storage/app-queries.ts';
 import { cardholders } from '../storage/bank.schema.ts';
 import { cardholderRoom } from '../storage/bank-settings.ts';
 import { eq } from 'drizzle-orm';
@@ -147,6 +147,7 @@ export function appRoutes(deps: AppRoutesDeps) {
         now={now}
         approvals={approvals}
         activity={await activity(session.cardholderId)}
+        cards={await cardholderCards(database.db, session.cardholderId)}
       />,
     );
   });

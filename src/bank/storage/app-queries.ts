@@ -2,7 +2,7 @@
 // Every query is scoped by the cardholder id: nobody reads another's.
 import { and, desc, eq, gt } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
-import { accounts, approvalRequests, authorizations, movements } from './bank.schema.ts';
+import { accounts, approvalRequests, authorizations, cards, movements } from './bank.schema.ts';
 
 /** Open (unanswered, unexpired) approval requests, oldest first. */
 export async function openApprovals(executor: Executor, cardholderId: string, now: Date) {
@@ -62,4 +62,13 @@ export async function recentMovements(executor: Executor, cardholderId: string, 
     .where(eq(accounts.cardholderId, cardholderId))
     .orderBy(desc(movements.createdAt), desc(movements.id))
     .limit(limit);
+}
+
+/** The cardholder's cards (never the CVC), for the app's card list. */
+export async function cardholderCards(executor: Executor, cardholderId: string) {
+  return executor
+    .select({ id: cards.id, number: cards.number, expMonth: cards.expMonth, expYear: cards.expYear, policy: cards.policy, label: cards.label })
+    .from(cards)
+    .where(eq(cards.cardholderId, cardholderId))
+    .orderBy(cards.createdAt, cards.id);
 }
