@@ -54,6 +54,16 @@ describe('the service edge', () => {
     assert.match(text, /http_request_duration_seconds_count\{service="test",method="POST",route="\/things"\} 1/);
   });
 
+  it('labels metrics with the handler route even when a party adds wildcard middleware after it', async () => {
+    const { app } = makeApp();
+    app.use('*', async (_c, next) => next());
+    await app.request('/readyz');
+    await app.request('/no/such/page');
+    const text = await (await app.request('/metrics')).text();
+    assert.match(text, /http_requests_total\{method="GET",route="\/readyz",status="200",service="test"\} 1/);
+    assert.match(text, /http_requests_total\{method="GET",route="unmatched",status="404",service="test"\} 1/);
+  });
+
   it('maps a domain error to its status with a clear JSON error', async () => {
     const res = await makeApp().app.request('/expired');
     assert.equal(res.status, 409);

@@ -3,7 +3,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import { DomainError, toHttpError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { withRequestId, type Logger } from '../log.ts';
@@ -70,7 +70,8 @@ export function createServiceApp(opts: ServiceAppOptions) {
     const started = performance.now();
     await withRequestId(requestId, next);
     const seconds = (performance.now() - started) / 1000;
-    const route = routePath(c, -1) || 'unmatched';
+    // The handler's pattern, not a wildcard middleware's (those match every path and come as 'ALL').
+    const route = matchedRoutes(c).find((r) => r.method !== 'ALL')?.path ?? 'unmatched';
     metrics.observe(c.req.method, route, c.res.status, seconds);
     if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
       withRequestId(requestId, () =>
