@@ -188,6 +188,22 @@ for (const engine of testEngines()) {
       assert.equal((await client.send('/api/cart/items', { json: { productId: productIds[0], quantity: 1 } })).status, 201, 'with the token it works');
     });
 
+    it('refuses every state-changing route of the shop without a valid CSRF token', async () => {
+      const client = await customer();
+      const { orderId } = await buy(client, [[productIds[0]!, '1']]);
+      const posts = shop.app.routes.filter((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE');
+      const paths = [...new Set(posts.map((r) => r.path))].filter((p) => !p.startsWith('/webhooks/'));
+      assert.ok(paths.length >= 15, `found ${paths.length} state-changing routes`);
+      for (const path of paths) {
+        const concrete = path.replace('/orders/:id', `/orders/${orderId}`).replace('/staff/products/:id', `/staff/products/${productIds[0]}`);
+        assert.doesNotMatch(concrete, /:/, `no parameter left in ${concrete}`);
+        for (const csrf of [false, 'wrong-token'] as const) {
+          const res = await client.send(concrete, { form: { productId: productIds[0]!, quantity: '1' }, csrf });
+          assert.equal(res.status, 403, `${concrete} with ${csrf || 'no token'}`);
+        }
+      }
+    });
+
     it('refuses negative, zero, fractional, huge and malformed quantities, leaving the cart unchanged', async () => {
       const client = await loggedIn('customer@shop.test', 'demo-customer-password');
       const before = await (await client.send('/api/cart')).json();
