@@ -28,6 +28,7 @@ export interface CardItem {
   expYear: number;
   policy: string;
   label: string;
+  accountName: string;
 }
 
 const POLICY_TEXT: Record<string, string> = {
@@ -48,7 +49,7 @@ function Cards(props: { cards: CardItem[] }) {
               {card.label}
               <br />
               <span class="meta">
-                {card.number.replace(/(\d{4})(?=\d)/g, '$1 ')} · {String(card.expMonth).padStart(2, '0')}/{String(card.expYear).slice(-2)} · {POLICY_TEXT[card.policy] ?? card.policy}
+                {card.number.replace(/(\d{4})(?=\d)/g, '$1 ')} · {String(card.expMonth).padStart(2, '0')}/{String(card.expYear).slice(-2)} · {POLICY_TEXT[card.policy] ?? card.policy} · {card.accountName}
               </span>
             </span>
           </li>
@@ -117,7 +118,7 @@ export function Activity(props: { data: ActivityData }) {
             <span>
               {h.merchantName} <span class="meta">({h.status === 'pending' ? 'awaiting approval' : 'authorised'})</span>
             </span>
-            <span class="neg">−{fmt(h.heldMinor, h.currency)}</span>
+            <span class="amt neg">−{fmt(h.heldMinor, h.currency)}</span>
           </li>
         ))}
       </ul>
@@ -133,7 +134,7 @@ export function Activity(props: { data: ActivityData }) {
                 {m.accountName} · {m.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC
               </span>
             </span>
-            <span class={m.amountMinor < 0n ? 'neg' : 'pos'}>
+            <span class={m.amountMinor < 0n ? 'amt neg' : 'amt pos'}>
               {m.amountMinor < 0n ? '−' : '+'}
               {fmt(m.amountMinor < 0n ? -m.amountMinor : m.amountMinor, m.currency)}
             </span>

@@ -15,7 +15,7 @@ button{width:100%;padding:12px;border-radius:10px;border:0;font-size:16px;font-w
 .approve{background:#1a7f37;color:#fff}.decline{background:#e5e7eb;color:#1c2430}button:disabled{opacity:.5;cursor:default}
 .outcome{margin-top:8px;font-weight:600}.empty{color:#8a94a3}
 ul.list{list-style:none;padding:0;margin:0}ul.list li{display:flex;justify-content:space-between;padding:8px 0;border-bottom:1px solid #eef1f5;gap:8px}
-.neg{color:#b42318}.pos{color:#1a7f37}label{display:block;margin:12px 0 4px;font-weight:600}
+.amt{white-space:nowrap;text-align:right}.neg{color:#b42318}.pos{color:#1a7f37}label{display:block;margin:12px 0 4px;font-weight:600}
 input{width:100%;padding:12px;border:1px solid #c4cbd6;border-radius:10px;font-size:16px}.error{color:#b42318;margin:10px 0}
 .link{background:none;color:#2f6feb;padding:0;width:auto;font-weight:500}
 `;

@@ -67,8 +67,9 @@ export async function recentMovements(executor: Executor, cardholderId: string, 
 /** The cardholder's cards (never the CVC), for the app's card list. */
 export async function cardholderCards(executor: Executor, cardholderId: string) {
   return executor
-    .select({ id: cards.id, number: cards.number, expMonth: cards.expMonth, expYear: cards.expYear, policy: cards.policy, label: cards.label })
+    .select({ id: cards.id, number: cards.number, expMonth: cards.expMonth, expYear: cards.expYear, policy: cards.policy, label: cards.label, accountName: accounts.name })
     .from(cards)
+    .innerJoin(accounts, eq(accounts.id, cards.accountId))
     .where(eq(cards.cardholderId, cardholderId))
     .orderBy(cards.createdAt, cards.id);
 }

@@ -65,7 +65,7 @@ export async function createCardholder(tx: Executor, input: NewCardholder, now: 
   const id = newId('chd', now);
   await tx.insert(cardholders).values({ id, email: input.email, name: input.name, passwordHash: await hashPassword(input.password), createdAt: now });
   const accountIds: string[] = [];
-  for (const account of input.accounts) {
+  for (const [index, account] of input.accounts.entries()) {
     const accountId = newId('acc', now);
     accountIds.push(accountId);
     await tx.insert(accounts).values({
@@ -74,7 +74,7 @@ export async function createCardholder(tx: Executor, input: NewCardholder, now: 
       name: account.name,
       currency: account.currency ?? 'EUR',
       balanceMinor: account.balanceMinor,
-      createdAt: now,
+      createdAt: new Date(now.getTime() + index),
     });
     await tx.insert(movements).values({
       id: newId('txn', now),
@@ -87,7 +87,7 @@ export async function createCardholder(tx: Executor, input: NewCardholder, now: 
     });
   }
   const cardIds: string[] = [];
-  for (const card of input.cards) {
+  for (const [index, card] of input.cards.entries()) {
     const cardId = newId('card', now);
     cardIds.push(cardId);
     await tx.insert(cards).values({
@@ -101,7 +101,8 @@ export async function createCardholder(tx: Executor, input: NewCardholder, now: 
       policy: card.policy,
       approvalTimeoutSeconds: card.approvalTimeoutSeconds ?? null,
       label: card.label,
-      createdAt: now,
+      // A millisecond apart, so that the app lists the cards in the order they were issued.
+      createdAt: new Date(now.getTime() + index),
     });
   }
   return { id, accountIds, cardIds };
