@@ -163,6 +163,19 @@ for (const engine of testEngines()) {
       assert.equal(third.headers.get('idempotent-replayed'), 'true');
     });
 
+    it('a claim left in progress by a crashed request is taken over after five minutes', async () => {
+      await gw.database.db.execute(
+        sql`insert into idempotency_keys (merchant_id, key, request_hash, state, created_at) select id, 'crashed-key', 'x', 'in_progress', now() - interval '6 minutes' from merchants`,
+      );
+      const res = await gw.api('/v1/payment_sessions', { body: validBody('inv_crashed'), headers: { 'idempotency-key': 'crashed-key' } });
+      assert.equal(res.status, 201);
+      await gw.database.db.execute(
+        sql`insert into idempotency_keys (merchant_id, key, request_hash, state, created_at) select id, 'recent-key', 'x', 'in_progress', now() from merchants`,
+      );
+      const busy = await gw.api('/v1/payment_sessions', { body: validBody('inv_recent'), headers: { 'idempotency-key': 'recent-key' } });
+      assert.equal(busy.status, 422, 'a live claim with another hash is still refused');
+    });
+
     it('concurrent refunds never add up to more than the captured amount', async () => {
       const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_refund') })).json()) as { id: string };
       await fetch(`${gw.url}/pay/${s.id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });

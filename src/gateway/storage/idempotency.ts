@@ -6,6 +6,9 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { idempotencyKeys } from './tables.ts';
 
+/** How long an in-progress claim may hold before it counts as abandoned by a crashed process. */
+export const ABANDONED_AFTER_MS = 5 * 60 * 1000;
+
 export type IdempotencyClaim =
   | { readonly kind: 'claimed' }
   | { readonly kind: 'in_progress' }
@@ -14,6 +17,18 @@ export type IdempotencyClaim =
 
 /** Claims a key for a request hash, or reports what the earlier request with this key left. */
 export async function claimIdempotencyKey(db: Executor, merchantId: string, key: string, requestHash: string, clock: Clock): Promise<IdempotencyClaim> {
+  // A claim still in progress after this long belongs to a process that died mid-request: a
+  // retry may take it over (the request's effects are transactional, so none was half-written).
+  await db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.merchantId, merchantId),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.state, 'in_progress'),
+        lt(idempotencyKeys.createdAt, new Date(clock.now().getTime() - ABANDONED_AFTER_MS)),
+      ),
+    );
   const inserted = await db
     .insert(idempotencyKeys)
     .values({ merchantId, key, requestHash, state: 'in_progress', createdAt: clock.now() })
