@@ -216,7 +216,8 @@ for (const engine of testEngines()) {
     });
 
     it('documents the API in /openapi.json', async () => {
-      const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, unknown>; webhooks: Record<string, { post: { description: string } }> };
+      assert.match(doc.webhooks.payment_event!.post.description, /acknowledgement window/);
       for (const p of ['/v1/payment_sessions', '/v1/payment_sessions/{id}', '/v1/payment_sessions/{id}/cancel', '/v1/refunds', '/v1/events']) {
         assert.ok(doc.paths[p], p);
       }

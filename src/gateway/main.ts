@@ -15,6 +15,7 @@ import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.tsx';
 import { payRoutes } from './routes/pay.routes.tsx';
+import { documentWebhooks } from './routes/webhook.docs.ts';
 import { DELIVER_WEBHOOK_TASK } from './storage/events.ts';
 import { pruneIdempotencyKeys } from './storage/idempotency.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
@@ -148,6 +149,7 @@ export async function startGateway(
       let listeningUrl = config.base.publicUrl;
       // With port 0 (tests) the address is known only once listening.
       const publicUrl = () => listeningUrl;
+      documentWebhooks(app.openAPIRegistry);
       app.route('/v1', apiRoutes({ database, payments, clock, publicUrl, wake }));
       app.route('/bank', bankCallbackRoutes({ database, payments, clock, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ database, payments, wake }));
