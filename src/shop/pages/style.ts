@@ -17,7 +17,7 @@ main { max-width:1040px; margin:0 auto; padding:1.25rem 1rem 3rem; }
 h1 { font-size:1.6rem; margin:.25rem 0 1rem; }
 h2 { font-size:1.2rem; margin:1.5rem 0 .75rem; }
 .muted { color:var(--muted); }
-.grid { display:grid; gap:1rem; grid-template-columns:repeat(auto-fill,minmax(220px,1fr)); }
+.grid { display:grid; gap:1rem; grid-template-columns:repeat(auto-fill,minmax(160px,1fr)); }
 .card { background:var(--card); border:1px solid var(--line); border-radius:var(--radius); padding:1rem; }
 .product-card { display:flex; flex-direction:column; gap:.5rem; }
 .product-card a.title { font-weight:600; text-decoration:none; color:var(--ink); }
