@@ -50,6 +50,8 @@ for (const engine of testEngines()) {
         { ...validBody(), amount: { minor: '100', currency: 'XXX' } },
         { ...validBody(), merchant_reference: '' },
         { ...validBody(), return_url: 'javascript:alert(1)' },
+        { ...validBody(), expires_in_seconds: undefined, expires_at: new Date(Date.now() - 1000).toISOString() },
+        { ...validBody(), expires_in_seconds: undefined, expires_at: new Date(Date.now() + 8 * 86400_000).toISOString() },
       ]) {
         const res = await gw.api('/v1/payment_sessions', { body });
         assert.equal(res.status, 422, JSON.stringify(body));

@@ -1,4 +1,5 @@
 // Composition root of the gateway: reads its configuration, wires storage, routes and jobs by hand.
+import { AsyncResource } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
@@ -145,7 +146,10 @@ export async function startGateway(
           { task: 'gateway.prune_idempotency_keys', everySeconds: 3600 },
         ],
       });
-      wake = () => worker.wake();
+      // Woken from inside a request, the worker would otherwise carry that request's id into every
+      // later job's log lines: wake it from the context captured here, at start.
+      const outside = new AsyncResource('gateway.worker.wake');
+      wake = () => outside.runInAsyncScope(() => worker.wake());
       let listeningUrl = config.base.publicUrl;
       // With port 0 (tests) the address is known only once listening.
       const publicUrl = () => listeningUrl;

@@ -198,6 +198,21 @@ export function createPayments(deps: PaymentsDeps) {
         )
         .returning({ id: paymentSessions.id });
       for (const { id } of overdue) await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId: id }, key: `settle:${id}` }, clock);
+      // Decided but not settled for 10 minutes (the bank was down through every retry of the job):
+      // try again, once per 10-minute bucket.
+      const stuck = await tx
+        .select({ id: paymentSessions.id })
+        .from(paymentSessions)
+        .where(
+          and(
+            eq(paymentSessions.status, 'authorized'),
+            sql`${paymentSessions.acknowledgement} is not null`,
+            lt(paymentSessions.updatedAt, new Date(now.getTime() - 600_000)),
+          ),
+        )
+        .limit(50);
+      const bucket = Math.floor(now.getTime() / 600_000);
+      for (const { id } of stuck) await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId: id }, key: `settle:${id}:${bucket}` }, clock);
       return overdue.map((o) => o.id);
     });
   }

@@ -105,6 +105,7 @@ export function apiRoutes(deps: ApiDeps) {
       const body = c.req.valid('json');
       const now = clock.now();
       const expiresAt = body.expires_at ? new Date(body.expires_at) : new Date(now.getTime() + (body.expires_in_seconds ?? 1800) * 1000);
+      if (expiresAt.getTime() > now.getTime() + 7 * 86400_000) throw new DomainError('validation.failed', { field: 'expires_at', reason: 'more_than_7_days_ahead' });
       const s = await payments.createSession({
         merchantId: c.get('merchant').id,
         amount: body.amount,
