@@ -12,12 +12,16 @@ describe('bank app in Chromium', () => {
   let t: TestBank;
   let browser: Browser;
   let page: Page;
+  const cspViolations: string[] = [];
 
   before(async () => {
     t = await startTestBank('pglite');
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     page = await context.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
+    });
     await page.goto(`${t.url}/app`);
     assert.match(page.url(), /\/login$/);
     await page.fill('#email', DEMO_CARDHOLDER.email);
@@ -68,6 +72,16 @@ describe('bank app in Chromium', () => {
     assert.equal(await card.getByRole('button', { name: 'Approve' }).isDisabled(), true);
     const callback = await t.callbacks.next((b) => b.authorization_id === auth.id, 10_000);
     assert.deepEqual([callback.type, callback.decline_reason], ['authorization.declined', 'approval_expired']);
+  });
+
+  it('serves the app under a nonce-based CSP that forbids framing, with no violation while in use', async () => {
+    const res = await page.request.get(`${t.url}/app`);
+    const csp = res.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'nonce-[^']+'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.ok(!csp.includes('unsafe-inline'));
+    assert.equal(res.headers()['x-frame-options'], 'DENY');
+    assert.deepEqual(cspViolations, []);
   });
 
   it('lists captures as movements after the gateway captures', async () => {

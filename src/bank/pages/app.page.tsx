@@ -255,10 +255,12 @@ export function AppPage(props: {
   approvals: ApprovalItem[];
   activity: ActivityData;
   cards: CardItem[];
+  nonce: string;
 }) {
   return (
     <Layout
       title="countersign bank"
+      nonce={props.nonce}
       bodyAttrs={{
         'data-room': `cardholder:${props.cardholderId}`,
         'data-csrf': props.csrf,
@@ -288,7 +290,7 @@ export function AppPage(props: {
       </p>
       <Activity data={props.activity} />
       <Cards cards={props.cards} />
-      <script dangerouslySetInnerHTML={{ __html: CLIENT }} />
+      <script nonce={props.nonce} dangerouslySetInnerHTML={{ __html: CLIENT }} />
     </Layout>
   );
 }

@@ -20,15 +20,38 @@ input{width:100%;padding:12px;border:1px solid #c4cbd6;border-radius:10px;font-s
 .link{background:none;color:#2f6feb;padding:0;width:auto;font-weight:500}
 `;
 
+/**
+ * The Content-Security-Policy of every bank page: only this page's own inline style and script (by
+ * nonce), requests and sockets to this origin, forms to this origin, and never inside a frame — an
+ * Approve button must not be clickjackable.
+ */
+export function pageSecurityHeaders(nonce: string): Record<string, string> {
+  return {
+    'content-security-policy': [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src 'nonce-${nonce}'`,
+      "connect-src 'self'",
+      "img-src 'self'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+  };
+}
+
 /** The document around every bank page. */
-export function Layout(props: { title: string; children: Child; bodyAttrs?: Record<string, string> }) {
+export function Layout(props: { title: string; nonce: string; children: Child; bodyAttrs?: Record<string, string> }) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
-        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
+        <style nonce={props.nonce} dangerouslySetInnerHTML={{ __html: STYLE }} />
       </head>
       <body {...(props.bodyAttrs ?? {})}>
         <main>{props.children}</main>

@@ -2,9 +2,9 @@
 import { Layout } from './layout.tsx';
 
 /** The login page; `error` is shown above the form. */
-export function LoginPage(props: { csrf: string; error?: string; email?: string }) {
+export function LoginPage(props: { csrf: string; nonce: string; error?: string; email?: string }) {
   return (
-    <Layout title="Log in · countersign bank">
+    <Layout title="Log in · countersign bank" nonce={props.nonce}>
       <header>
         <h1>countersign bank</h1>
       </header>

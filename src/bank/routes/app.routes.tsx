@@ -22,6 +22,7 @@ import {
   type BankSession,
 } from '../auth/sessions.ts';
 import { AppPage, Activity, type ActivityData } from '../pages/app.page.tsx';
+import { pageSecurityHeaders } from '../pages/layout.tsx';
 import { LoginPage } from '../pages/login.page.tsx';
 import { answerApproval, type ApprovalAnswer } from '../storage/answer-approval.ts';
 import { cardholderAccounts, cardholderCards, openApprovals, openHolds, recentMovements } from '../storage/app-queries.ts';
@@ -40,7 +41,7 @@ export interface AppRoutesDeps {
   readonly wake: () => void;
 }
 
-type BankEnv = AppEnv<{ session: BankSession }>;
+type BankEnv = AppEnv<{ session: BankSession; nonce: string }>;
 
 function clientAddress(c: Context): string | undefined {
   try {
@@ -56,10 +57,22 @@ export function appRoutes(deps: AppRoutesDeps) {
   const router = createRouter<BankEnv>();
   const cookieBase = { httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, path: '/' } as const;
 
-  const loginPage = (c: Context, status: 200 | 401 | 403 | 429, error?: string, email?: string) => {
+  // Every page gets a fresh nonce for its inline style and script, and the security headers.
+  // Only on the app's own paths, so that /healthz, /readyz and /metrics keep their route labels.
+  const securePage = async (c: Context<BankEnv>, next: () => Promise<void>) => {
+    const nonce = randomBytes(16).toString('base64');
+    c.set('nonce', nonce);
+    await next();
+    if ((c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
+      for (const [name, value] of Object.entries(pageSecurityHeaders(nonce))) c.res.headers.set(name, value);
+    }
+  };
+  for (const path of ['/login', '/logout', '/app/*']) router.use(path, securePage);
+
+  const loginPage = (c: Context<BankEnv>, status: 200 | 401 | 403 | 429, error?: string, email?: string) => {
     const csrf = randomBytes(24).toString('base64url');
     setCookie(c, LOGIN_CSRF_COOKIE, csrf, { ...cookieBase, maxAge: 3600 });
-    return c.html(<LoginPage csrf={csrf} error={error} email={email} />, status);
+    return c.html(<LoginPage csrf={csrf} nonce={c.get('nonce')} error={error} email={email} />, status);
   };
 
   router.get('/login', async (c) => {
@@ -97,7 +110,7 @@ export function appRoutes(deps: AppRoutesDeps) {
 
   // Everything below needs a session: pages redirect to /login, JSON callers get 401.
   const wantsJson = (c: Context) => (c.req.header('accept') ?? '').includes('application/json') || c.req.header('x-csrf-token') !== undefined;
-  router.use('/app', requireSession);
+  // In Hono '/app/*' matches '/app' too.
   router.use('/app/*', requireSession);
   router.use('/logout', requireSession);
   async function requireSession(c: Context<BankEnv>, next: () => Promise<void>) {
@@ -148,6 +161,7 @@ export function appRoutes(deps: AppRoutesDeps) {
         approvals={approvals}
         activity={await activity(session.cardholderId)}
         cards={await cardholderCards(database.db, session.cardholderId)}
+        nonce={c.get('nonce')}
       />,
     );
   });
