@@ -18,7 +18,7 @@ import { archiveProduct, changeProductPrice, createProduct, listDeliveryMethods,
 import { DEMO_ACCOUNTS, ensureDemoData } from '../src/shop/storage/demo-data.ts';
 import { ORDER_STATUS_TASK } from '../src/shop/storage/order-status-outbox.ts';
 import { applyInvoiceEvent, changeOrderDelivery, invoiceForPayment, orderDetail, placeOrder } from '../src/shop/storage/orders.ts';
-import { auditLog, invoices, orderStatusEvents, users } from '../src/shop/storage/tables.ts';
+import { auditLog, invoices, orderLines, orderStatusEvents, products, users } from '../src/shop/storage/tables.ts';
 
 const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
 
@@ -178,9 +178,36 @@ for (const engine of testEngines()) {
       const entries = await database.db.select().from(auditLog);
       assert.ok(entries.length > 10);
       const victim = entries[3]!;
-      await database.db.update(auditLog).set({ action: 'tampered' }).where(eq(auditLog.seq, victim.seq));
-      assert.equal(await verifyAuditChain(database.db), victim.seq);
-      await database.db.update(auditLog).set({ action: victim.action }).where(eq(auditLog.seq, victim.seq));
+      // The database refuses the edit outright; with the trigger off (an attacker with DDL rights),
+      // the chain still shows where history was rewritten.
+      await assert.rejects(database.db.update(auditLog).set({ action: 'tampered' }).where(eq(auditLog.seq, victim.seq)));
+      await assert.rejects(database.db.delete(auditLog).where(eq(auditLog.seq, victim.seq)));
+      await database.db.execute(sql`alter table audit_log disable trigger audit_log_append_only`);
+      try {
+        await database.db.update(auditLog).set({ action: 'tampered' }).where(eq(auditLog.seq, victim.seq));
+        assert.equal(await verifyAuditChain(database.db), victim.seq);
+        await database.db.update(auditLog).set({ action: victim.action }).where(eq(auditLog.seq, victim.seq));
+      } finally {
+        await database.db.execute(sql`alter table audit_log enable trigger audit_log_append_only`);
+      }
+      assert.equal(await verifyAuditChain(database.db), null);
+    });
+
+    it('refuses in the database to change an invoice\'s terms, delete an invoice or a product, or edit an order line', async () => {
+      const [p] = await listProducts(database.db);
+      const order = await checkout(customerId, [[p!.id, 1]]);
+      const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
+      const refused = (pattern: RegExp) => (e: unknown) => pattern.test(`${(e as Error).message} ${((e as { cause?: Error }).cause)?.message ?? ''}`);
+      const otherId = (await database.db.select().from(users).where(eq(users.email, 'other@shop.test')))[0]!.id;
+      await assert.rejects(database.db.update(invoices).set({ amountMinor: 1n }).where(eq(invoices.id, invoice.id)), refused(/immutable/));
+      await assert.rejects(database.db.update(invoices).set({ userId: otherId }).where(eq(invoices.id, invoice.id)), refused(/immutable/));
+      await assert.rejects(database.db.update(invoices).set({ expiresAt: new Date(Date.UTC(2030, 0, 1)) }).where(eq(invoices.id, invoice.id)), refused(/immutable/));
+      await assert.rejects(database.db.delete(invoices).where(eq(invoices.id, invoice.id)), refused(/never deleted/));
+      await assert.rejects(database.db.update(orderLines).set({ unitPriceMinor: 1n }).where(eq(orderLines.orderId, order.id)), refused(/frozen/));
+      const unused = await createProduct(database.db, { name: 'Unsold', description: '', price: money(100n, 'EUR') }, 'staff', clock.now());
+      await assert.rejects(database.db.delete(products).where(eq(products.id, unused.id)), refused(/never deleted/));
+      const [still] = await database.db.select().from(invoices).where(eq(invoices.id, invoice.id));
+      assert.equal(still!.amountMinor, order.totalMinor);
     });
   });
 }
