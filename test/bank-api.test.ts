@@ -185,6 +185,18 @@ for (const engine of testEngines()) {
       assert.equal(seen.length, 1);
     });
 
+    it('documents every issuer endpoint and the decision callback in /openapi.json', async () => {
+      const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, unknown>; webhooks: Record<string, unknown> };
+      assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1')).sort(), [
+        '/api/v1/authorizations',
+        '/api/v1/authorizations/{id}',
+        '/api/v1/authorizations/{id}/capture',
+        '/api/v1/authorizations/{id}/refunds',
+        '/api/v1/authorizations/{id}/void',
+      ]);
+      assert.ok(doc.webhooks.authorization_decided);
+    });
+
     it('answers 404 for an unknown authorisation and 422 for a malformed body', async () => {
       assert.equal((await t.gateway('GET', '/api/v1/authorizations/bauth_01ARZ3NDEKTSV4RRFFQ69G5FAV')).status, 404);
       const bad = await t.gateway('POST', '/api/v1/authorizations', { gateway_ref: 'x', amount: { minor: '-5', currency: 'EUR' } });

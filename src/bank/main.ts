@@ -13,6 +13,7 @@ import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, typ
 import { findSession, SESSION_COOKIE } from './auth/sessions.ts';
 import { BANK_RECURRING, bankTasks } from './jobs/bank-jobs.ts';
 import { appRoutes } from './routes/app.routes.tsx';
+import { documentGatewayApi } from './routes/gateway-api.docs.ts';
 import { gatewayApiRoutes } from './routes/gateway-api.routes.ts';
 import { cardholderRoom, type IssuerSettings } from './storage/bank-settings.ts';
 import { ensureDemoCardholder } from './storage/seed-demo.ts';
@@ -120,6 +121,7 @@ export async function startBank(
           return session !== undefined && room === cardholderRoom(session.cardholderId);
         },
       });
+      documentGatewayApi(app.openAPIRegistry);
       app.route('/api/v1', gatewayApiRoutes({ database, clock, settings: config.issuer, gatewayKeys: config.gatewayKeys, wake }));
       app.route('/', appRoutes({ database, clock, secureCookies: config.base.publicUrl.startsWith('https:'), wake }));
       app.get('/', (c) => c.redirect('/app', 303));

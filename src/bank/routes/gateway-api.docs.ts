@@ -1,0 +1,137 @@
+// Documents the issuer API and the bank's callback (OpenAPI 3.1, served at /openapi.json), so the
+// gateway's side of the contract can be read from the running bank.
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { DECLINE_REASONS } from '../domain/authorization.machine.ts';
+
+type OpenAPIRegistry = OpenAPIHono['openAPIRegistry'];
+
+const money = z.object({ minor: z.string().openapi({ example: '4250' }), currency: z.string().openapi({ example: 'EUR' }) });
+const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const authorization = z
+  .object({
+    id: z.string().openapi({ example: 'bauth_01KAVX3Q7V3C4T2N8H5W6Y9Z0A' }),
+    gateway_ref: z.string(),
+    status: z.enum(['pending', 'approved', 'declined', 'captured', 'voided', 'refunded']),
+    decline_reason: z.enum(DECLINE_REASONS).optional(),
+    approval_expires_at: z.string().optional().openapi({ description: 'While pending on the cardholder: when the request expires (ISO 8601).' }),
+    amount: money,
+    captured_amount: money,
+    refunded_amount: money,
+  })
+  .openapi('BankAuthorization');
+const signedHeaders = z.object({
+  'webhook-id': z.string().openapi({ description: 'Unique per request; a repeat is refused (409 webhook.replayed).' }),
+  'webhook-timestamp': z.string().openapi({ description: 'Unix seconds; refused when more than 5 minutes off.' }),
+  'webhook-signature': z.string().openapi({ description: 'v1,<base64 HMAC-SHA256 of "id.timestamp.body"> with BANK_GATEWAY_KEY.' }),
+});
+const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
+const refused = {
+  400: { description: 'Signature headers missing', content: { 'application/json': { schema: error } } },
+  401: { description: 'Forged signature or timestamp out of tolerance', content: { 'application/json': { schema: error } } },
+  409: { description: 'Replayed webhook-id, or not possible in the current state', content: { 'application/json': { schema: error } } },
+  422: { description: 'Malformed body', content: { 'application/json': { schema: error } } },
+};
+const ok = (description: string) => ({ description, content: { 'application/json': { schema: authorization } } });
+const SIGNED =
+  'Signed by the gateway with Standard Webhooks (secret BANK_GATEWAY_KEY) over the exact raw body (GET: the empty body). ' +
+  'The webhook-id is recorded in the transaction of the effect: a replayed request is refused and changes nothing.';
+
+/** Registers the issuer API and the decision callback in the bank's OpenAPI document. */
+export function documentGatewayApi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/authorizations',
+    summary: 'Authorise an amount on a card',
+    description:
+      `${SIGNED} Idempotent on gateway_ref (a repeat returns the same authorisation with 200). Approved and pending ` +
+      'authorisations hold the amount (available balance never below zero); pending ones are decided later and the ' +
+      'decision is POSTed to BANK_GATEWAY_CALLBACK_URL.',
+    request: {
+      headers: signedHeaders,
+      body: {
+        content: {
+          'application/json': {
+            schema: z.object({
+              gateway_ref: z.string(),
+              card: z.object({ number: z.string(), exp_month: z.number(), exp_year: z.number(), cvc: z.string(), name: z.string() }),
+              amount: money,
+              merchant: z.object({ name: z.string() }),
+              description: z.string(),
+              reference: z.string(),
+            }),
+          },
+        },
+      },
+    },
+    responses: { 201: ok('Created: approved, declined (with decline_reason) or pending'), 200: ok('The authorisation with this gateway_ref'), ...refused },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/authorizations/{id}',
+    summary: 'Read an authorisation',
+    description: SIGNED,
+    request: { headers: signedHeaders, params: idParam },
+    responses: { 200: ok('The authorisation'), 404: { description: 'Unknown', content: { 'application/json': { schema: error } } }, ...refused },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/authorizations/{id}/capture',
+    summary: 'Capture an approved authorisation (the hold becomes a debit; any rest is released)',
+    description: `${SIGNED} Idempotent: capturing a captured authorisation returns it unchanged.`,
+    request: { headers: signedHeaders, params: idParam, body: { content: { 'application/json': { schema: z.object({ amount: money }) } } } },
+    responses: { 200: ok('Captured'), ...refused },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/authorizations/{id}/void',
+    summary: 'Void an approved or pending authorisation (the hold is released)',
+    description: `${SIGNED} Idempotent. Voiding a pending one withdraws the request from the bank app.`,
+    request: { headers: signedHeaders, params: idParam },
+    responses: { 200: ok('Voided'), ...refused },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/authorizations/{id}/refunds',
+    summary: 'Refund part or all of a capture (a credit movement)',
+    description: `${SIGNED} Idempotent on refund_ref; the sum of refunds never exceeds the captured amount (409 refund.exceeds_captured).`,
+    request: {
+      headers: signedHeaders,
+      params: idParam,
+      body: { content: { 'application/json': { schema: z.object({ refund_ref: z.string(), amount: money }) } } },
+    },
+    responses: {
+      200: {
+        description: 'Refunded',
+        content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('refunded'), authorization }) } },
+      },
+      ...refused,
+    },
+  });
+  registry.registerWebhook({
+    method: 'post',
+    path: 'authorization_decided',
+    summary: 'A pending authorisation was decided (POSTed to BANK_GATEWAY_CALLBACK_URL)',
+    description:
+      'Sent when the cardholder approves or declines in the bank app, when the approval request expires (decline_reason ' +
+      'approval_expired), or when a processing delay ends (approved). Signed with Standard Webhooks (secret BANK_CALLBACK_SECRET); ' +
+      'the webhook-id is the same on every retry (dedupe on it). Written to an outbox in the decision\'s transaction and retried with ' +
+      'backoff until a 2xx answer.',
+    request: {
+      headers: signedHeaders,
+      body: {
+        content: {
+          'application/json': {
+            schema: z.object({
+              type: z.enum(['authorization.approved', 'authorization.declined']),
+              authorization_id: z.string(),
+              gateway_ref: z.string(),
+              decline_reason: z.enum(DECLINE_REASONS).optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: { 200: { description: 'Received (any 2xx)' } },
+  });
+}
