@@ -326,6 +326,16 @@ for (const engine of testEngines()) {
         assert.equal(inv!.status, 'open', 'the stranger changed nothing');
       });
 
+      it('lets nobody but the owner pay or change the order, not even staff', async () => {
+        const boss = await staff();
+        for (const action of ['pay', 'delivery']) {
+          const res = await boss.send(`/orders/${ids.orderId}/${action}`, { form: { deliveryMethodId: deliveryIds[2]! } });
+          assert.equal(res.status, 404, action);
+        }
+        const rows = await database.db.select().from(invoices).where(eq(invoices.orderId, ids.orderId));
+        assert.deepEqual(rows.map((r) => [r.id, r.status]), [[ids.invoiceId, 'open']]);
+      });
+
       it('shows every owner-scoped page and API to the owner and to staff', async () => {
         for (const client of [await customer(), await staff()]) {
           for (const r of routes()) {
