@@ -4,13 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
-import { newWebhookSecret, signWebhook } from '../src/core/webhook-signature.ts';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
-import { DEMO_MERCHANT_ID, rotateSecret } from '../src/gateway/storage/merchants.ts';
+import { DEMO_MERCHANT_ID } from '../src/gateway/storage/merchants.ts';
 import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
-import { systemClock } from '../src/platform/clock.ts';
 
 const PAN = '4242424242424242';
 const card = (number = PAN) => ({ number, exp_month: 12, exp_year: 2034, cvc: '987', name: 'A Payer' });
