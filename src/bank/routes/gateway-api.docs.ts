@@ -27,8 +27,7 @@ const signedHeaders = z.object({
 });
 const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
 const refused = {
-  400: { description: 'Signature headers missing', content: { 'application/json': { schema: error } } },
-  401: { description: 'Forged signature or timestamp out of tolerance', content: { 'application/json': { schema: error } } },
+  401: { description: 'Unsigned, forged, or timestamp out of tolerance', content: { 'application/json': { schema: error } } },
   409: { description: 'Replayed webhook-id, or not possible in the current state', content: { 'application/json': { schema: error } } },
   422: { description: 'Malformed body', content: { 'application/json': { schema: error } } },
 };

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { DomainError } from '../../core/errors.ts';
+import { DomainError, isDomainError } from '../../core/errors.ts';
 import { fromJSON, type Money } from '../../core/money.ts';
 import { verifyWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -78,7 +78,14 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
   async function signed<T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>): Promise<T> {
     const body = c.req.method === 'GET' ? '' : await c.req.text();
     const headers = c.req.header();
-    const { id } = verifyWebhook({ headers, body, secrets: deps.gatewayKeys, now: clock.now() });
+    let id: string;
+    try {
+      ({ id } = verifyWebhook({ headers, body, secrets: deps.gatewayKeys, now: clock.now() }));
+    } catch (err) {
+      // An unsigned request is as unauthenticated as a forged one: 401 for both, as agreed with the gateway.
+      if (isDomainError(err, 'webhook.headers_missing')) throw new DomainError('webhook.signature_invalid', err.details);
+      throw err;
+    }
     return transactionWithRetry(database, async (tx) => {
       await recordGatewayRequest(tx, id, clock.now());
       return effect(tx, body);
