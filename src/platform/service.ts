@@ -58,7 +58,7 @@ export interface ServiceContext {
 export interface Composition {
   /** Called with the live HTTP server (to attach WebSockets) after listen. */
   readonly onListening?: (server: import('node:http').Server, url: string) => Promise<void> | void;
-  /** Stops workers, hubs and timers; called before the database closes. */
+  /** Stops workers, hubs and timers; runs while requests drain, before the database closes. */
   readonly onStop?: () => Promise<void>;
 }
 
@@ -111,8 +111,9 @@ export async function bootService(opts: BootOptions): Promise<ServiceHandle> {
     app,
     stop: () =>
       (stopping ??= (async () => {
-        await server.close();
-        await composition.onStop?.();
+        // Draining requests and stopping hubs and workers run together: an upgraded WebSocket keeps
+        // server.close() waiting until the hub closes it. Jobs a late request enqueues are durable rows.
+        await Promise.all([server.close(), composition.onStop?.()]);
         await database.close();
         log.info('stopped');
       })()),
