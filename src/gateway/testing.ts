@@ -145,13 +145,24 @@ export function logCapture() {
 export const TEST_API_KEY = 'sk_test_gatewaytestkey0123456789abcdef';
 
 /** A gateway on a fresh database with the fake issuer; the demo merchant posts to `webhookUrl`. */
-export async function startTestGateway(engine: Engine, options: { webhookUrl?: string; ackWindowSeconds?: number; webhookTimeoutMs?: number } = {}) {
+export async function startTestGateway(
+  engine: Engine,
+  options: {
+    webhookUrl?: string;
+    ackWindowSeconds?: number;
+    webhookTimeoutMs?: number;
+    /** A real bank instead of the fake issuer. */
+    bank?: { url: string; key: string; callbackSecret: string };
+    port?: number;
+  } = {},
+) {
   const database = await freshDatabase(gatewayDatabaseSpec, engine);
   const webhookSecret = newWebhookSecret();
-  const bankCallbackSecret = newWebhookSecret();
+  const bankCallbackSecret = options.bank?.callbackSecret ?? newWebhookSecret();
   const config = loadGatewayConfig({
-    GATEWAY_PORT: '0',
-    GATEWAY_BANK_KEY: newWebhookSecret(),
+    GATEWAY_PORT: String(options.port ?? 0),
+    GATEWAY_BANK_KEY: options.bank?.key ?? newWebhookSecret(),
+    ...(options.bank ? { GATEWAY_BANK_URL: options.bank.url } : {}),
     GATEWAY_BANK_CALLBACK_SECRET: bankCallbackSecret,
     GATEWAY_DEMO_MERCHANT_API_KEY: TEST_API_KEY,
     GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: webhookSecret,
@@ -163,9 +174,9 @@ export async function startTestGateway(engine: Engine, options: { webhookUrl?: s
   });
   const issuer = new FakeIssuer();
   const logs = logCapture();
-  const handle: ServiceHandle = await startGateway(config, { database, issuer, log: logs.log });
+  const handle: ServiceHandle = await startGateway(config, { database, ...(options.bank ? {} : { issuer }), log: logs.log });
   const api = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; key?: string } = {}) =>
-    fetch(`${handle.url}${path}`, {
+    fetch(`${options.port ? `http://127.0.0.1:${options.port}` : handle.url}${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
       headers: {
         authorization: `Bearer ${init.key ?? TEST_API_KEY}`,
@@ -174,7 +185,9 @@ export async function startTestGateway(engine: Engine, options: { webhookUrl?: s
       },
       ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
     });
-  return { handle, database, issuer, logs, api, webhookSecret, bankCallbackSecret, url: handle.url, stop: () => handle.stop() };
+  // With port 0 the handle knows the address; with a fixed port, it is that port on localhost.
+  const url = options.port ? `http://127.0.0.1:${options.port}` : handle.url;
+  return { handle, database, issuer, logs, api, webhookSecret, bankCallbackSecret, url, stop: () => handle.stop() };
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `ms`. */
