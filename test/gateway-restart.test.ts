@@ -1,0 +1,80 @@
+// The demo merchant is upserted from configuration at every start: a restart keeps the merchant, its
+// sessions and its key working, and a changed configured secret replaces the old one. Both engines,
+// each on a database that outlives the process (a PGlite directory, a PostgreSQL database).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { newWebhookSecret } from '../src/core/webhook-signature.ts';
+import { gatewayDatabaseSpec, loadGatewayConfig, startGateway } from '../src/gateway/main.ts';
+import { rows } from '../src/platform/db/database.ts';
+import { databaseUrl, freshPostgresDatabaseName, testEngines } from '../src/platform/db/testing.ts';
+import { createLogger } from '../src/platform/log.ts';
+
+const KEY = 'sk_test_restartrestartrestart0001';
+
+for (const engine of testEngines()) {
+  describe(`gateway restart (${engine})`, () => {
+    it('keeps the demo merchant, its sessions and its key across restarts, and follows a changed secret', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cs-gw-restart-'));
+      const location = engine === 'pglite' ? { GATEWAY_DATA_DIR: join(dir, 'db') } : { GATEWAY_DATABASE_URL: databaseUrl(await freshPostgresDatabaseName(gatewayDatabaseSpec)) };
+      const env = (secret: string) =>
+        loadGatewayConfig({
+          GATEWAY_PORT: '0',
+          GATEWAY_BANK_KEY: newWebhookSecret(),
+          GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(),
+          GATEWAY_DEMO_MERCHANT_API_KEY: KEY,
+          GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: secret,
+          ...location,
+        });
+      const log = createLogger('gateway', 'silent');
+      const first = newWebhookSecret();
+      const second = newWebhookSecret();
+      try {
+        let gw = await startGateway(env(first), { log });
+        const created = await fetch(`${gw.url}/v1/payment_sessions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ amount: { minor: '100', currency: 'EUR' }, merchant_reference: 'r1' }),
+        });
+        const { id } = (await created.json()) as { id: string };
+        await gw.stop();
+
+        gw = await startGateway(env(first), { log });
+        const got = await fetch(`${gw.url}/v1/payment_sessions/${id}`, { headers: { authorization: `Bearer ${KEY}` } });
+        assert.equal(got.status, 200);
+        await gw.stop();
+
+        gw = await startGateway(env(second), { log });
+        const merchants = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from merchants`);
+        assert.equal(merchants[0]!.n, 1);
+        const active = await rows<{ secret: string }>(gw.database.db, sql`select secret from signing_secrets where retired_at is null`);
+        assert.deepEqual(active.map((a) => a.secret), [second]);
+        await gw.stop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+describe('gateway configuration', () => {
+  it('refuses to start with a message naming each bad variable, never echoing a secret', () => {
+    assert.throws(
+      () => loadGatewayConfig({ GATEWAY_BANK_CALLBACK_SECRET: 'not-a-secret-value', GATEWAY_DEMO_MERCHANT_API_KEY: 'pk_wrong' }),
+      (err: Error) => {
+        assert.match(err.message, /GATEWAY_BANK_KEY/);
+        assert.match(err.message, /GATEWAY_BANK_CALLBACK_SECRET/);
+        assert.match(err.message, /GATEWAY_DEMO_MERCHANT_API_KEY/);
+        assert.ok(!err.message.includes('not-a-secret-value'));
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadGatewayConfig({ GATEWAY_BANK_KEY: newWebhookSecret(), GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(), GATEWAY_DEMO_MERCHANT_API_KEY: KEY }),
+      /must be set together/,
+    );
+  });
+});
