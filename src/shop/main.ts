@@ -6,6 +6,9 @@ import { parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
+import { createPayments, type PaymentsConfig } from './payments/payments.module.ts';
+import type { ShopGateway } from './payments/gateway-events.ts';
+import { createGatewayAdapter } from './payments/gateway.adapter.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
@@ -21,6 +24,7 @@ export interface ShopConfig {
   readonly base: ServiceBase;
   readonly settings: ShopSettings;
   readonly demoData: boolean;
+  readonly payments: PaymentsConfig;
 }
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -37,10 +41,35 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
     SHOP_TRUST_PROXY: flag(false),
     SHOP_DEMO_DATA: flag(true),
+    // The gateway (issue 6): without an API key "Pay now" only shows the invoice (no payments).
+    SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
+    SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
+    // One secret, or two (comma-separated) while the gateway rotates its signing secret.
+    SHOP_GATEWAY_WEBHOOK_SECRETS: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean))
+      .refine((l) => l.length <= 2, 'at most two secrets (during a rotation)')
+      .refine((l) => l.every((x) => x.startsWith('whsec_')), 'each secret starts with whsec_'),
+    SHOP_GATEWAY_TIMEOUT_MS: positiveInt(5000),
+    SHOP_RECONCILE_EVERY_SECONDS: positiveInt(60),
+    SHOP_RECONCILE_PENDING_AGE_SECONDS: positiveInt(900),
+    SHOP_EXPIRY_EVERY_SECONDS: positiveInt(30),
+    SHOP_JOB_POLL_MS: positiveInt(500),
   }, env);
   return Object.freeze({
     base,
     demoData: raw.SHOP_DEMO_DATA,
+    payments: Object.freeze({
+      gatewayUrl: raw.SHOP_GATEWAY_URL,
+      gatewayApiKey: raw.SHOP_GATEWAY_API_KEY,
+      webhookSecrets: Object.freeze(raw.SHOP_GATEWAY_WEBHOOK_SECRETS),
+      gatewayTimeoutMs: raw.SHOP_GATEWAY_TIMEOUT_MS,
+      reconcileEverySeconds: raw.SHOP_RECONCILE_EVERY_SECONDS,
+      reconcilePendingAgeSeconds: raw.SHOP_RECONCILE_PENDING_AGE_SECONDS,
+      expiryEverySeconds: raw.SHOP_EXPIRY_EVERY_SECONDS,
+      jobPollMs: raw.SHOP_JOB_POLL_MS,
+    }),
     settings: Object.freeze({
       publicUrl: base.publicUrl,
       sessionSecret: raw.SHOP_SESSION_SECRET,
@@ -54,8 +83,10 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
 }
 
 /** Starts the shop service. */
-export async function startShop(config: ShopConfig, deps: { database?: Database; log?: Logger; clock?: Clock } = {}): Promise<ServiceHandle> {
+export async function startShop(config: ShopConfig, deps: { database?: Database; log?: Logger; clock?: Clock; gateway?: ShopGateway; jobs?: boolean } = {}): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
+  const p = config.payments;
+  const gateway = deps.gateway ?? (p.gatewayApiKey ? createGatewayAdapter({ baseUrl: p.gatewayUrl, apiKey: p.gatewayApiKey, timeoutMs: p.gatewayTimeoutMs }) : undefined);
   return bootService({
     name: 'shop',
     spec: shopDatabaseSpec,
@@ -64,8 +95,14 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
     ...(deps.log ? { log: deps.log } : {}),
     compose: async ({ app, database, log }) => {
       if (config.demoData) await ensureDemoData(database, clock.now());
-      app.route('/', createShopApp({ database, clock, settings: config.settings, log }));
-      return {};
+      // Payments first: the webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
+      const payments = createPayments({ app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true });
+      app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));
+      await payments.start();
+      return {
+        onListening: (server) => payments.attach(server),
+        onStop: () => payments.stop(),
+      };
     },
   });
 }

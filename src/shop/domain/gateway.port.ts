@@ -33,6 +33,21 @@ export interface PaymentSessionStatus {
   readonly invoiceId: string;
 }
 
+/** A refund of part or all of a captured payment; `refundId` (our `ref_…`) is also the Idempotency-Key. */
+export interface RefundRequest {
+  readonly sessionId: string;
+  readonly refundId: string;
+  readonly amount: Money;
+  readonly reason: string;
+}
+
+/** The gateway's answer: its refund id, and failed (with the gateway's code) when it refused the refund. */
+export interface RefundResult {
+  readonly refundId: string;
+  readonly status: 'pending' | 'succeeded' | 'failed';
+  readonly reason?: string | undefined;
+}
+
 /** The shop's port to any payment gateway (adapters implement it; the domain never sees HTTP). */
 export interface GatewayPort {
   /** Creates (idempotently, keyed by the attempt id) a hosted payment session for a valid invoice. */
@@ -41,4 +56,6 @@ export interface GatewayPort {
   getSession(sessionId: string): Promise<PaymentSessionStatus>;
   /** Cancels a session whose invoice expired or was voided, so it can no longer be paid. */
   cancelSession(sessionId: string): Promise<void>;
+  /** Refunds (idempotently, keyed by our refund id) part or all of a captured session; throws only when it may be retried. */
+  createRefund(request: RefundRequest): Promise<RefundResult>;
 }

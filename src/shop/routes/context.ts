@@ -5,6 +5,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { AppEnv } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/log.ts';
+import type { ShopGateway } from '../payments/gateway-events.ts';
 import type { User } from '../storage/accounts.ts';
 
 /** The shop's settings the routes need (parsed once in main.ts). */
@@ -24,6 +25,8 @@ export interface ShopDeps {
   readonly clock: Clock;
   readonly settings: ShopSettings;
   readonly log: Logger;
+  /** The payment gateway (issue 6); absent when no API key is configured ("Pay now" only shows the invoice). */
+  readonly gateway?: ShopGateway;
 }
 
 export type ShopEnv = AppEnv<{

@@ -8,7 +8,10 @@ import { isChangeable } from '../domain/order.machine.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from '../pages/layout.tsx';
 import type { User } from '../storage/accounts.ts';
 import { listDeliveryMethods } from '../storage/catalog.ts';
-import { changeOrderDelivery, getInvoice, invoiceForPayment, listOrders, orderDetail, shownInvoiceStatus, type InvoiceRow, type OrderDetail } from '../storage/orders.ts';
+import { attemptsOf } from '../payments/attempts.ts';
+import { checkInvoicePayment } from '../payments/reconcile.ts';
+import { payOrder } from '../payments/start-payment.ts';
+import { changeOrderDelivery, getInvoice, listOrders, orderDetail, shownInvoiceStatus, type InvoiceRow, type OrderDetail } from '../storage/orders.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, pageCtx, readForm, requireUser } from './helpers.tsx';
 
@@ -104,6 +107,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (user instanceof Response) return user;
     const rows = await listOrders(db, { userId: user.id });
     const now = clock.now();
+    const csrf = c.get('csrfToken');
     return c.html(
       <Layout ctx={await pageCtx(c, deps)} title="My orders">
         <h1>My orders</h1>
@@ -121,6 +125,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
                   <th>Status</th>
                   <th>Invoice</th>
                   <th class="num">Total</th>
+                  <th></th>
                 </tr>
               </thead>
               <tbody>
@@ -143,6 +148,14 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
                       )}
                     </td>
                     <td class="num">{showMoney(order.totalMinor, order.currency)}</td>
+                    <td>
+                      {latestInvoice && latestInvoice.status === 'open' && deps.gateway ? (
+                        <form method="post" action={`/orders/${order.id}/check-payment`} class="inline-form">
+                          <CsrfField token={csrf} />
+                          <button class="secondary" type="submit">Check payment status</button>
+                        </form>
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -252,8 +265,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const d = await visibleOrder(user, c.req.param('id'));
     if (!d || d.order.userId !== user.id) return denied(c, deps);
     try {
-      const invoice = await invoiceForPayment(db, d.order.id, user.id, clock.now(), settings.invoiceTtlSeconds);
-      return c.redirect(`/invoices/${invoice.id}`, 303);
+      return c.redirect(await payOrder(deps, d.order.id, user.id), 303);
     } catch (err) {
       if (!isDomainError(err, 'order.not_payable')) throw err;
       return renderOrder(c, await pageCtx(c, deps), d, 'This order cannot be paid any more.', 409);
@@ -276,13 +288,45 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     return c.redirect(`/orders/${d.order.id}`, 303);
   });
 
+  // "Check payment status": asks the gateway server to server (the webhook's code path), then shows the invoice.
+  app.post('/orders/:id/check-payment', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    const d = await visibleOrder(user, c.req.param('id'));
+    const inv = d?.invoices[0];
+    if (!d || !inv) return denied(c, deps);
+    let failed = false;
+    if (deps.gateway && inv.status === 'open') {
+      try {
+        await checkInvoicePayment({ database, gateway: deps.gateway, clock }, inv.id);
+      } catch (err) {
+        failed = true;
+        deps.log.warn({ err, invoiceId: inv.id }, 'status check at the gateway failed');
+      }
+    }
+    return c.redirect(`/invoices/${inv.id}${failed ? '?payment=unavailable' : ''}`, 303);
+  });
+
   app.get('/invoices/:id', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
-    const inv = await visibleInvoice(user, c.req.param('id'));
+    let inv = await visibleInvoice(user, c.req.param('id'));
     if (!inv) return denied(c, deps);
+    // Back from the gateway: the page never changes state by itself; it asks the gateway server to
+    // server, through the webhook's code path, in case the webhook has not arrived yet.
+    let checkFailed = false;
+    if (c.req.query('from') === 'gateway' && deps.gateway && inv.status === 'open') {
+      try {
+        if ((await checkInvoicePayment({ database, gateway: deps.gateway, clock }, inv.id)) > 0) inv = (await getInvoice(db, inv.id)) ?? inv;
+      } catch (err) {
+        checkFailed = true;
+        deps.log.warn({ err, invoiceId: inv.id }, 'status check at the gateway failed');
+      }
+    }
     const now = clock.now();
     const status = shownInvoiceStatus(inv, now);
+    const attempts = await attemptsOf(db, inv.id);
+    const inProgress = status === 'open' && attempts.some((a) => a.status === 'pending');
     const ctx = await pageCtx(c, deps);
     return c.html(
       <Layout ctx={ctx} title={`Invoice ${inv.id}`}>
@@ -294,7 +338,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
             <dl class="facts">
               <dt>Status</dt>
               <dd>
-                <span id="invoice-status" data-invoice={inv.id}>
+                <span id="invoice-status" data-invoice={inv.id} data-order={inv.orderId} data-status={status} data-in-progress={inProgress ? 'true' : 'false'}>
                   <Status status={status} testid="invoice-status" />
                 </span>
               </dd>
@@ -315,27 +359,58 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
             </dl>
           </div>
           <div class="card">
+            {c.req.query('payment') === 'unavailable' || checkFailed ? <Notice kind="error">The payment service could not be reached. Please try again in a moment.</Notice> : null}
             {status === 'open' ? (
-              <p>This invoice is waiting for payment. Card payment through the gateway opens here in the next release; this page updates by itself when the payment arrives.</p>
+              <>
+                <p id="payment-message" data-testid="payment-message">
+                  {inProgress ? 'Your payment is being processed. This page updates by itself.' : 'This invoice is waiting for payment. This page updates by itself when the payment arrives.'}
+                </p>
+                {ctx.user?.id === inv.userId ? (
+                  <form id="pay-actions" method="post" action={`/orders/${inv.orderId}/pay`} class="actions">
+                    <CsrfField token={ctx.csrf} />
+                    <button type="submit">{attempts.length ? 'Pay now (try again)' : 'Pay now'}</button>
+                  </form>
+                ) : null}
+              </>
             ) : status === 'paid' ? (
-              <p>
+              <p id="payment-message" data-testid="payment-message">
                 Paid — thank you. <a href={`/orders/${inv.orderId}/receipt`}>See the receipt</a>.
               </p>
             ) : (
-              <p>
+              <p id="payment-message" data-testid="payment-message">
                 This invoice can no longer be paid. <a href={`/orders/${inv.orderId}`}>Open the order</a> to get a new one.
               </p>
             )}
           </div>
         </div>
-        {status === 'open' ? (
-          // Polling fallback until issue 6 pushes status changes over WebSocket.
-          <script
-            dangerouslySetInnerHTML={{
-              __html: `(function(){var el=document.getElementById('invoice-status');var id=el.dataset.invoice;var t=setInterval(function(){fetch('/api/invoices/'+id+'/status',{credentials:'same-origin'}).then(function(r){return r.ok?r.json():null}).then(function(s){if(s&&s.status!=='open'){clearInterval(t);location.reload();}}).catch(function(){});},5000);})();`,
-            }}
-          />
+        {attempts.length ? (
+          <>
+            <h2>Payment attempts</h2>
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Attempt</th>
+                    <th>Started</th>
+                    <th>Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {attempts.map((a) => (
+                    <tr data-testid="attempt-row">
+                      <td>{a.id}</td>
+                      <td>{when(a.createdAt)}</td>
+                      <td>
+                        <Status status={a.status} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
         ) : null}
+        {status === 'open' ? <script src="/assets/invoice.js" defer></script> : null}
       </Layout>,
     );
   });

@@ -9,7 +9,8 @@ import { MAX_QUANTITY } from '../domain/checkout.ts';
 import { CsrfField, Field, Layout, Notice, Placeholder, show, type PageCtx } from '../pages/layout.tsx';
 import { addToCart, cartView, chooseCartDelivery, lastAddress, removeFromCart, saveCartAddress, setCartQuantity, type CartLineView } from '../storage/cart.ts';
 import { getProduct, listDeliveryMethods, listProducts, type Product } from '../storage/catalog.ts';
-import { invoiceForPayment, orderForCart, placeOrder } from '../storage/orders.ts';
+import { payOrder } from '../payments/start-payment.ts';
+import { orderForCart, placeOrder } from '../storage/orders.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { errorPage, pageCtx, readForm, requireUser } from './helpers.tsx';
 
@@ -477,8 +478,8 @@ export function shopRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
       } else throw err;
     }
     try {
-      const invoice = await invoiceForPayment(db, orderId, user.id, clock.now(), settings.invoiceTtlSeconds);
-      return c.redirect(`/invoices/${invoice.id}`, 303);
+      // Issue 6: a payment attempt and a hosted session at the gateway, then off to its page.
+      return c.redirect(await payOrder(deps, orderId, user.id), 303);
     } catch (err) {
       if (isDomainError(err, 'order.not_payable')) return c.redirect(`/orders/${orderId}`, 303);
       throw err;

@@ -160,9 +160,20 @@ export const paymentAttempts = pgTable('payment_attempts', {
   invoiceId: text('invoice_id').notNull().references(() => invoices.id),
   status: text('status').notNull(),
   gatewaySessionId: text('gateway_session_id'),
+  // The gateway's hosted page for this session: "Pay now" sends the payer back to it while payable.
+  redirectUrl: text('redirect_url'),
+  // The highest session sequence applied: older news about the session is ignored.
+  lastSequence: integer('last_sequence').notNull().default(-1),
+  // Why it was refused, declined or failed (an error code or the gateway's reason).
+  reason: text('reason'),
   createdAt: ts('created_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
-}, (t) => [index('payment_attempts_invoice_idx').on(t.invoiceId)]);
+}, (t) => [
+  index('payment_attempts_invoice_idx').on(t.invoiceId),
+  // One attempt per gateway session: a webhook and "Pay now" racing cannot make two.
+  uniqueIndex('payment_attempts_session_idx').on(t.gatewaySessionId),
+  index('payment_attempts_status_idx').on(t.status, t.updatedAt),
+]);
 
 // The outbox: every order-status change writes one row here and one job in the same transaction;
 // issue 6's worker signs and delivers them to warehouse and CRM integrations.

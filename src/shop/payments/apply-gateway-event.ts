@@ -1,0 +1,174 @@
+/**
+ * The one code path for payment news: the webhook intake, the return-URL status check and
+ * reconciliation (status polls and the event feed) all call `applyGatewayEvent`. In ONE transaction:
+ * the event id is claimed in the dedupe table (a duplicate gets the first verdict again and changes
+ * nothing), the reference must be one of our invoices and the session one of its attempts, an event
+ * older than the attempt's last applied sequence is ignored, an authorisation is checked (amount and
+ * currency equal, invoice open, unexpired, not paid by another attempt) and then accepted (invoice paid
+ * through `applyInvoiceEvent`, attempt moved, audit, real-time message) or refused (recorded, 409 so
+ * that the gateway voids). Only after the commit does the caller answer.
+ */
+import { and, eq } from 'drizzle-orm';
+import { DomainError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database, Executor } from '../../platform/db/database.ts';
+import { publish } from '../../platform/realtime/index.ts';
+import { appendAudit } from '../storage/audit.ts';
+import { applyInvoiceEvent, type InvoiceRow } from '../storage/orders.ts';
+import { invoices, paymentAttempts } from '../storage/tables.ts';
+import { attemptMachine, type AttemptEvent, type AttemptStatus } from './attempt.machine.ts';
+import type { PaymentEvent, SessionState } from './gateway-events.ts';
+import { gatewayEvents, webhookReceipts } from './payments.schema.ts';
+
+export type Verdict = 'accepted' | 'refused' | 'ignored' | 'duplicate';
+
+/** What became of an event; `httpStatus` is the answer the gateway gets (2xx acknowledges). */
+export interface ApplyOutcome {
+  readonly verdict: Verdict;
+  readonly httpStatus: 200 | 409;
+  readonly code?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly invoiceId?: string | undefined;
+}
+
+type AttemptRow = typeof paymentAttempts.$inferSelect;
+
+/** The attempt event a session state means (undefined: nothing to do for the attempt). */
+function attemptEventFor(state: SessionState): AttemptEvent | undefined {
+  switch (state) {
+    case 'pending':
+      return 'pending';
+    case 'declined':
+      return 'decline';
+    case 'expired':
+    case 'canceled':
+      return 'expire';
+    case 'voided':
+      return 'void';
+    case 'refunded':
+      return 'refund';
+    default:
+      return undefined;
+  }
+}
+
+/** Why an authorisation cannot be accepted for this invoice, or undefined when it can. */
+export function refusalFor(invoice: InvoiceRow, attempt: AttemptRow, event: PaymentEvent, now: Date): DomainError | undefined {
+  if (event.amount.currency !== invoice.currency || event.amount.minor !== invoice.amountMinor) {
+    return new DomainError('invoice.amount_mismatch', { expected: `${invoice.amountMinor} ${invoice.currency}`, got: `${event.amount.minor} ${event.amount.currency}` });
+  }
+  if (invoice.status === 'paid') return attempt.status === 'paid' || attempt.status === 'captured' ? undefined : new DomainError('invoice.already_paid');
+  if (invoice.status === 'expired' || (invoice.status === 'open' && now.getTime() >= invoice.expiresAt.getTime())) return new DomainError('invoice.expired');
+  if (invoice.status !== 'open') return new DomainError('invoice.not_valid', { status: invoice.status });
+  return undefined;
+}
+
+const isAuthorisation = (s: SessionState) => s === 'authorized' || s === 'captured';
+
+/** Applies one gateway event exactly once (see the file header); throws only for failures before the commit. */
+export async function applyGatewayEvent(
+  database: Database,
+  event: PaymentEvent,
+  clock: Clock,
+  options: { receipt?: boolean } = {},
+): Promise<ApplyOutcome> {
+  const now = clock.now();
+  const outcome = await database.transaction(async (tx) => {
+    const claimed = await tx
+      .insert(gatewayEvents)
+      .values({ eventId: event.id, sessionId: event.sessionId, invoiceId: event.invoiceId, status: event.status, sequence: event.sequence, source: event.source, verdict: 'pending', httpStatus: 0, appliedAt: now })
+      .onConflictDoNothing()
+      .returning({ eventId: gatewayEvents.eventId });
+    let result: ApplyOutcome;
+    if (claimed.length === 0) {
+      const [first] = await tx.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id));
+      result = { verdict: 'duplicate', httpStatus: first!.httpStatus === 409 ? 409 : 200, code: first!.code ?? undefined, reason: `duplicate of an event already ${first!.verdict}`, invoiceId: event.invoiceId };
+    } else {
+      result = await decide(tx, event, now, clock);
+      await tx.update(gatewayEvents).set({ verdict: result.verdict, httpStatus: result.httpStatus, code: result.code ?? null, reason: result.reason ?? null }).where(eq(gatewayEvents.eventId, event.id));
+    }
+    if (options.receipt) {
+      await tx.insert(webhookReceipts).values({ receivedAt: now, eventId: event.id, eventType: event.status, sessionId: event.sessionId, invoiceId: event.invoiceId, verdict: result.verdict, httpStatus: result.httpStatus, reason: result.code ?? result.reason ?? null });
+    }
+    return result;
+  });
+  return outcome;
+}
+
+async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock): Promise<ApplyOutcome> {
+  const refuseOrIgnore = (err: DomainError, reason?: string): ApplyOutcome =>
+    // Only an authorisation asks a question the gateway acts on; other news refused would be retried for a day.
+    isAuthorisation(event.status)
+      ? { verdict: 'refused', httpStatus: 409, code: err.code, reason: reason ?? err.message, invoiceId: event.invoiceId }
+      : { verdict: 'ignored', httpStatus: 200, code: err.code, reason: reason ?? err.message, invoiceId: event.invoiceId };
+
+  const [invoice] = /^inv_[0-9A-Za-z]{1,60}$/.test(event.invoiceId) ? await tx.select().from(invoices).where(eq(invoices.id, event.invoiceId)).for('update') : [];
+  if (!invoice) return refuseOrIgnore(new DomainError('invoice.unknown'), 'reference is not one of this shop\'s invoices');
+
+  let [attempt] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, event.sessionId)).for('update');
+  if (attempt && attempt.invoiceId !== invoice.id) return refuseOrIgnore(new DomainError('invoice.unknown'), 'session belongs to another invoice');
+  if (!attempt) {
+    // A session of our invoice whose id we never stored (crash between create and store): adopt it.
+    [attempt] = await tx
+      .insert(paymentAttempts)
+      .values({ id: newId('att', now), invoiceId: invoice.id, status: 'session_created', gatewaySessionId: event.sessionId, lastSequence: -1, createdAt: now, updatedAt: now })
+      .returning();
+    await appendAudit(tx, { actor: 'gateway', action: 'attempt.adopted', subject: attempt!.id, data: { invoiceId: invoice.id, sessionId: event.sessionId } }, now);
+  }
+  const current = attempt!;
+
+  if (event.sequence <= current.lastSequence) {
+    // Older than (or the same as) what was applied: change nothing, but repeat a refusal so a redelivered authorisation is still voided.
+    if (isAuthorisation(event.status) && current.status === 'refused') return { verdict: 'refused', httpStatus: 409, code: current.reason ?? 'invoice.not_valid', reason: 'already refused', invoiceId: invoice.id };
+    return { verdict: 'ignored', httpStatus: 200, reason: `sequence ${event.sequence} not newer than ${current.lastSequence}`, invoiceId: invoice.id };
+  }
+
+  const moveAttempt = async (ev: AttemptEvent, reason?: string): Promise<AttemptStatus | undefined> => {
+    const t = attemptMachine.transition(current.status as AttemptStatus, ev);
+    if (!t.ok) return undefined;
+    await tx
+      .update(paymentAttempts)
+      .set({ status: t.state, lastSequence: event.sequence, updatedAt: now, ...(reason ? { reason } : {}) })
+      .where(and(eq(paymentAttempts.id, current.id), eq(paymentAttempts.status, current.status)));
+    await appendAudit(tx, { actor: 'gateway', action: `attempt.${ev}`, subject: current.id, data: { from: current.status, to: t.state, invoiceId: invoice.id, eventId: event.id, sequence: event.sequence, source: event.source, ...(reason ? { reason } : {}) } }, now);
+    return t.state;
+  };
+  const bumpSequence = () => tx.update(paymentAttempts).set({ lastSequence: event.sequence, updatedAt: now }).where(eq(paymentAttempts.id, current.id));
+  const announce = (invoiceStatus: string, attemptStatus: string) =>
+    publish(tx, `invoice:${invoice.id}`, { invoiceId: invoice.id, status: invoiceStatus, attemptId: current.id, attemptStatus }, clock);
+
+  if (isAuthorisation(event.status)) {
+    const refusal = refusalFor(invoice, current, event, now);
+    if (refusal) {
+      const to = await moveAttempt('refuse', refusal.code);
+      if (!to) await bumpSequence();
+      await announce(invoice.status, to ?? current.status);
+      return { verdict: 'refused', httpStatus: 409, code: refusal.code, reason: refusal.message, invoiceId: invoice.id };
+    }
+    let invoiceStatus: string = invoice.status;
+    let attemptStatus: string = current.status;
+    if (invoice.status !== 'paid') {
+      invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', now)).invoice.status;
+      attemptStatus = (await moveAttempt('accept')) ?? attemptStatus;
+    }
+    if (event.status === 'captured' && attemptStatus === 'paid') {
+      current.status = 'paid';
+      attemptStatus = (await moveAttempt('capture')) ?? attemptStatus;
+    }
+    if (attemptStatus === current.status) await bumpSequence();
+    await announce(invoiceStatus, attemptStatus);
+    return { verdict: 'accepted', httpStatus: 200, invoiceId: invoice.id };
+  }
+
+  const ev = attemptEventFor(event.status);
+  const to = ev ? await moveAttempt(ev, event.reason) : undefined;
+  if (!to) {
+    await bumpSequence();
+    return { verdict: 'ignored', httpStatus: 200, reason: `${event.status} changes nothing for an attempt ${current.status}`, invoiceId: invoice.id };
+  }
+  let invoiceStatus: string = invoice.status;
+  if (ev === 'refund' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'refund', 'gateway', now)).invoice.status;
+  await announce(invoiceStatus, to);
+  return { verdict: 'accepted', httpStatus: 200, invoiceId: invoice.id };
+}

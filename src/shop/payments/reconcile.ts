@@ -1,0 +1,128 @@
+/**
+ * Asking the gateway instead of waiting for it: the return-URL status check, "check payment status",
+ * reconciliation of attempts pending too long, and the event feed read from a stored cursor. Every
+ * answer goes through `applyGatewayEvent` — the webhook's code path — so a late webhook, a poll and a
+ * feed entry about the same change fulfil the order exactly once.
+ */
+import { and, asc, eq, inArray, lte } from 'drizzle-orm';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { enqueue } from '../../platform/jobs/jobs.ts';
+import { publish } from '../../platform/realtime/index.ts';
+import { applyInvoiceEvent } from '../storage/orders.ts';
+import { invoices, paymentAttempts } from '../storage/tables.ts';
+import { applyGatewayEvent, type ApplyOutcome } from './apply-gateway-event.ts';
+import { eventFromSnapshot, type ShopGateway } from './gateway-events.ts';
+import { paymentState } from './payments.schema.ts';
+
+export interface ReconcileDeps {
+  readonly database: Database;
+  readonly gateway: ShopGateway;
+  readonly clock: Clock;
+}
+
+export const CANCEL_SESSION_TASK = 'shop.payment.cancel_session';
+const FEED_CURSOR_KEY = 'gateway.events.cursor';
+const OPEN_ATTEMPT: string[] = ['session_created', 'pending'];
+
+/** Reads one session at the gateway and applies what it says as a trusted, synthetic event. */
+export async function checkSession(deps: ReconcileDeps, sessionId: string): Promise<ApplyOutcome> {
+  const snapshot = await deps.gateway.getSession(sessionId);
+  return applyGatewayEvent(deps.database, eventFromSnapshot(snapshot), deps.clock);
+}
+
+/** Asks the gateway about every open attempt of an invoice (return URL, "check payment status"). */
+export async function checkInvoicePayment(deps: ReconcileDeps, invoiceId: string): Promise<number> {
+  const open = await deps.database.db
+    .select()
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.invoiceId, invoiceId), inArray(paymentAttempts.status, OPEN_ATTEMPT)));
+  let checked = 0;
+  for (const a of open) {
+    if (!a.gatewaySessionId) continue;
+    await checkSession(deps, a.gatewaySessionId);
+    checked++;
+  }
+  return checked;
+}
+
+/** Polls attempts still open after `ageSeconds` (a webhook may have been lost). */
+export async function reconcilePendingAttempts(deps: ReconcileDeps, ageSeconds: number, limit = 100): Promise<number> {
+  const before = new Date(deps.clock.now().getTime() - ageSeconds * 1000);
+  const stale = await deps.database.db
+    .select()
+    .from(paymentAttempts)
+    .where(and(inArray(paymentAttempts.status, OPEN_ATTEMPT), lte(paymentAttempts.updatedAt, before)))
+    .orderBy(asc(paymentAttempts.updatedAt))
+    .limit(limit);
+  let n = 0;
+  for (const a of stale) {
+    if (!a.gatewaySessionId) continue;
+    await checkSession(deps, a.gatewaySessionId);
+    n++;
+  }
+  return n;
+}
+
+/** Reads the gateway's event feed from the stored cursor and applies each event; returns how many were read. */
+export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise<number> {
+  const db = deps.database.db;
+  const [row] = await db.select().from(paymentState).where(eq(paymentState.key, FEED_CURSOR_KEY));
+  let cursor = row?.value ?? null;
+  let read = 0;
+  for (let page = 0; page < maxPages; page++) {
+    const result = await deps.gateway.listEvents(cursor);
+    for (const event of result.events) await applyGatewayEvent(deps.database, event, deps.clock);
+    read += result.events.length;
+    if (result.nextCursor && result.nextCursor !== cursor) {
+      cursor = result.nextCursor;
+      // Saved after the page is applied: a crash re-reads it, and the dedupe table makes that harmless.
+      await db
+        .insert(paymentState)
+        .values({ key: FEED_CURSOR_KEY, value: cursor, updatedAt: deps.clock.now() })
+        .onConflictDoUpdate({ target: paymentState.key, set: { value: cursor, updatedAt: deps.clock.now() } });
+    }
+    if (!result.hasMore) break;
+  }
+  return read;
+}
+
+/** Expires open invoices past their expiry, and queues the cancellation of their open gateway sessions. */
+export async function expireInvoices(deps: Pick<ReconcileDeps, 'database' | 'clock'>, limit = 100): Promise<string[]> {
+  const now = deps.clock.now();
+  const due = await deps.database.db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(and(eq(invoices.status, 'open'), lte(invoices.expiresAt, now)))
+    .limit(limit);
+  const expired: string[] = [];
+  for (const { id } of due) {
+    await deps.database.transaction(async (tx) => {
+      const [inv] = await tx.select().from(invoices).where(eq(invoices.id, id)).for('update');
+      // Paid (or closed) meanwhile by a webhook that won the race: nothing to expire.
+      if (!inv || inv.status !== 'open') return;
+      const { invoice } = await applyInvoiceEvent(tx, id, 'expire', 'system:expiry', now);
+      const open = await tx.select().from(paymentAttempts).where(and(eq(paymentAttempts.invoiceId, id), inArray(paymentAttempts.status, OPEN_ATTEMPT)));
+      for (const a of open) {
+        if (a.gatewaySessionId) await enqueue(tx, { task: CANCEL_SESSION_TASK, payload: { sessionId: a.gatewaySessionId }, key: `cancel:${a.gatewaySessionId}`, maxAttempts: 10 }, deps.clock);
+      }
+      await publish(tx, `invoice:${id}`, { invoiceId: id, status: invoice.status }, deps.clock);
+      expired.push(id);
+    });
+  }
+  return expired;
+}
+
+/** The cancel job: a session already past `created` cannot be cancelled; the intake refuses its authorisation. */
+export async function cancelGatewaySession(deps: ReconcileDeps, payload: unknown): Promise<void> {
+  const sessionId = (payload as { sessionId?: unknown })?.sessionId;
+  if (typeof sessionId !== 'string') return;
+  try {
+    await deps.gateway.cancelSession(sessionId);
+  } catch (err) {
+    const status = (err as { details?: { status?: number } }).details?.status;
+    if (status === 409 || status === 404) return;
+    throw err;
+  }
+  await checkSession(deps, sessionId);
+}

@@ -1,0 +1,103 @@
+/**
+ * "Pay now": the order's valid invoice (reused or issued), then a payment attempt and a hosted session
+ * at the gateway. An attempt whose session can still be paid is reused, so repeated clicks do not
+ * pile up sessions; a declined or expired one leaves room for a new attempt on the same invoice.
+ */
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { isDomainError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { appendAudit } from '../storage/audit.ts';
+import { invoiceAmount, invoiceForPayment, type InvoiceRow } from '../storage/orders.ts';
+import { paymentAttempts } from '../storage/tables.ts';
+import { attemptMachine, type AttemptStatus } from './attempt.machine.ts';
+import type { ShopGateway } from './gateway-events.ts';
+
+export interface StartPaymentDeps {
+  readonly database: Database;
+  readonly gateway: ShopGateway;
+  readonly clock: Clock;
+  readonly publicUrl: string;
+  readonly invoiceTtlSeconds: number;
+}
+
+/** Where to send the browser: the gateway's hosted page (or the invoice page when nothing is payable). */
+export interface StartedPayment {
+  readonly invoice: InvoiceRow;
+  readonly attemptId: string;
+  readonly redirectUrl: string;
+  readonly reused: boolean;
+  /** Set when the gateway could not make a session: the redirect is then the invoice page saying so. */
+  readonly failed?: string;
+}
+
+/** Starts (or resumes) paying an order's invoice; throws DomainError (upstream.unavailable...) for the page. */
+export async function startPayment(deps: StartPaymentDeps, orderId: string, userId: string): Promise<StartedPayment> {
+  const { database, gateway, clock } = deps;
+  const db = database.db;
+  const now = clock.now();
+  const invoice = await invoiceForPayment(db, orderId, userId, now, deps.invoiceTtlSeconds);
+
+  const [reusable] = await db
+    .select()
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.invoiceId, invoice.id), inArray(paymentAttempts.status, ['session_created', 'pending'])))
+    .orderBy(desc(paymentAttempts.createdAt))
+    .limit(1);
+  if (reusable?.redirectUrl) return { invoice, attemptId: reusable.id, redirectUrl: reusable.redirectUrl, reused: true };
+
+  const attemptId = newId('att', now);
+  await database.transaction(async (tx) => {
+    await tx.insert(paymentAttempts).values({ id: attemptId, invoiceId: invoice.id, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
+    await appendAudit(tx, { actor: userId, action: 'attempt.created', subject: attemptId, data: { invoiceId: invoice.id } }, now);
+  });
+
+  const move = async (to: AttemptStatus, set: Partial<typeof paymentAttempts.$inferInsert>, data: Record<string, unknown>) => {
+    const at = clock.now();
+    await database.transaction(async (tx) => {
+      const updated = await tx
+        .update(paymentAttempts)
+        .set({ ...set, status: to, updatedAt: at })
+        .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, 'created')))
+        .returning({ id: paymentAttempts.id });
+      if (updated.length) await appendAudit(tx, { actor: userId, action: `attempt.${to}`, subject: attemptId, data: { invoiceId: invoice.id, ...data } }, at);
+    });
+  };
+
+  try {
+    const session = await gateway.createSession({
+      invoiceId: invoice.id,
+      attemptId,
+      amount: invoiceAmount(invoice),
+      expiresAt: invoice.expiresAt,
+      returnUrl: `${deps.publicUrl.replace(/\/+$/, '')}/invoices/${invoice.id}?from=gateway`,
+      description: `Order ${invoice.orderId}`,
+    });
+    attemptMachine.apply('created', 'session_created');
+    // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
+    const adopted = await db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, session.sessionId));
+    if (adopted.length) {
+      await move('failed', {}, { reason: 'session adopted by another attempt', sessionId: session.sessionId });
+      await db.update(paymentAttempts).set({ redirectUrl: session.redirectUrl }).where(eq(paymentAttempts.id, adopted[0]!.id));
+      return { invoice, attemptId: adopted[0]!.id, redirectUrl: session.redirectUrl, reused: true };
+    }
+    await move('session_created', { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl }, { sessionId: session.sessionId });
+    return { invoice, attemptId, redirectUrl: session.redirectUrl, reused: false };
+  } catch (err) {
+    const code = isDomainError(err) ? err.code : 'error';
+    await move('failed', { reason: code }, { reason: code });
+    if (!isDomainError(err)) throw err;
+    return { invoice, attemptId, redirectUrl: `/invoices/${invoice.id}?payment=unavailable`, reused: false, failed: code };
+  }
+}
+
+/** Where "Pay now" sends the browser: the hosted page, or (no gateway configured) the invoice page. */
+export async function payOrder(deps: { database: Database; clock: Clock; gateway?: ShopGateway | undefined; settings: { publicUrl: string; invoiceTtlSeconds: number } }, orderId: string, userId: string): Promise<string> {
+  if (!deps.gateway) {
+    const invoice = await invoiceForPayment(deps.database.db, orderId, userId, deps.clock.now(), deps.settings.invoiceTtlSeconds);
+    return `/invoices/${invoice.id}`;
+  }
+  const started = await startPayment({ database: deps.database, gateway: deps.gateway, clock: deps.clock, publicUrl: deps.settings.publicUrl, invoiceTtlSeconds: deps.settings.invoiceTtlSeconds }, orderId, userId);
+  return started.redirectUrl;
+}

@@ -1,0 +1,89 @@
+// Test helpers for the shop's payments: an in-memory gateway behind the shop's port (with a feed and
+// fault switches), and signed webhook deliveries in our gateway's wire format.
+import { randomBytes } from 'node:crypto';
+import { DomainError } from '../../core/errors.ts';
+import { toJSON, type Money } from '../../core/money.ts';
+import { signWebhook } from '../../core/webhook-signature.ts';
+import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
+import type { EventPage, PaymentEvent, SessionSnapshot, SessionState, ShopGateway } from './gateway-events.ts';
+
+interface FakeSession {
+  id: string;
+  request: PaymentSessionRequest;
+  status: string;
+  sequence: number;
+}
+
+/** An in-memory gateway: sessions keyed by attempt id (idempotent), statuses moved by the test. */
+export class FakeGateway implements ShopGateway {
+  readonly sessions = new Map<string, FakeSession>();
+  readonly calls: string[] = [];
+  readonly feed: Array<PaymentEvent & { cursor: string }> = [];
+  failCreate = false;
+  private n = 0;
+
+  async createSession(request: PaymentSessionRequest): Promise<PaymentSession> {
+    this.calls.push(`create:${request.attemptId}`);
+    if (this.failCreate) throw new DomainError('upstream.unavailable');
+    const existing = [...this.sessions.values()].find((s) => s.request.attemptId === request.attemptId);
+    const s = existing ?? { id: `ps_fake${++this.n}${randomBytes(3).toString('hex')}`, request, status: 'created', sequence: 1 };
+    this.sessions.set(s.id, s);
+    return { sessionId: s.id, redirectUrl: `http://gateway.test/pay/${s.id}` };
+  }
+
+  async getSession(sessionId: string): Promise<SessionSnapshot> {
+    this.calls.push(`get:${sessionId}`);
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new DomainError('not_found');
+    return { sessionId: s.id, status: state(s.status), amount: s.request.amount, invoiceId: s.request.invoiceId, sequence: s.sequence };
+  }
+
+  async cancelSession(sessionId: string): Promise<void> {
+    this.calls.push(`cancel:${sessionId}`);
+    const s = this.sessions.get(sessionId);
+    if (s && s.status === 'created') this.move(sessionId, 'canceled');
+  }
+
+  /** Refunds (issue 6 point 8): recorded in `calls`; the refund module's tests use their own fake. */
+  async createRefund(request: RefundRequest): Promise<RefundResult> {
+    this.calls.push(`refund:${request.refundId}`);
+    return { refundId: `ref_gw${request.refundId.slice(4)}`, status: 'pending' };
+  }
+
+  async listEvents(after: string | null): Promise<EventPage> {
+    const from = after ? this.feed.findIndex((e) => e.cursor === after) + 1 : 0;
+    const page = this.feed.slice(from, from + 2);
+    return { events: page, nextCursor: page.at(-1)?.cursor ?? after, hasMore: from + 2 < this.feed.length };
+  }
+
+  /** Moves a session (sequence + 1) and appends the event to the feed; returns the wire event a webhook would carry. */
+  move(sessionId: string, status: string, reason?: string) {
+    const s = this.sessions.get(sessionId)!;
+    s.status = status;
+    s.sequence += 1;
+    const wire = wireEvent({ sessionId, invoiceId: s.request.invoiceId, amount: s.request.amount, status, sequence: s.sequence, ...(reason ? { reason } : {}) });
+    this.feed.push({ id: wire.id, sessionId, invoiceId: s.request.invoiceId, status: state(status), amount: s.request.amount, sequence: s.sequence, reason, source: 'feed', cursor: `c${this.feed.length + 1}` });
+    return wire;
+  }
+}
+
+function state(status: string): SessionState {
+  return status === 'created' || status === 'processing' || status === 'requires_approval' ? 'pending' : (status as SessionState);
+}
+
+/** A gateway event body as our gateway sends it. */
+export function wireEvent(e: { sessionId: string; invoiceId: string; amount: Money; status: string; sequence: number; reason?: string; id?: string }) {
+  return {
+    id: e.id ?? `evt_${randomBytes(10).toString('hex')}`,
+    type: `payment.${e.status}`,
+    created_at: new Date().toISOString(),
+    data: { session_id: e.sessionId, merchant_reference: e.invoiceId, amount: toJSON(e.amount), status: e.status, sequence: e.sequence, ...(e.reason ? { reason: e.reason } : {}) },
+  };
+}
+
+/** Signs a body like the gateway does; `timestamp` defaults to now. */
+export function signedDelivery(event: { id: string }, secrets: readonly string[], timestamp = new Date(), bodyOverride?: string) {
+  const body = bodyOverride ?? JSON.stringify(event);
+  const headers = signWebhook({ id: event.id, timestamp, body: JSON.stringify(event), secrets });
+  return { body, headers: { ...headers, 'content-type': 'application/json' } as Record<string, string> };
+}

@@ -1,0 +1,113 @@
+/**
+ * `POST /webhooks/gateway`: the gateway's payment events. The raw bytes are verified (Standard
+ * Webhooks, 5 min tolerance both ways, up to two secrets during a rotation) before anything is parsed;
+ * then `applyGatewayEvent` decides and commits in one transaction, and only then do we answer — 2xx is
+ * the shop's acknowledgement (the gateway captures), 409 a refusal (it voids). A failure before the
+ * commit answers 500, so the gateway retries. Every delivery is kept in `webhook_receipts`.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../../platform/http/app.ts';
+import { z } from '@hono/zod-openapi';
+import { DomainError, isDomainError } from '../../core/errors.ts';
+import { verifyWebhook } from '../../core/webhook-signature.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { Logger } from '../../platform/log.ts';
+import { applyGatewayEvent } from './apply-gateway-event.ts';
+import { parseGatewayEvent } from './gateway.adapter.ts';
+import { webhookReceipts } from './payments.schema.ts';
+
+export const WEBHOOK_PATH = '/webhooks/gateway';
+const MAX_BODY_BYTES = 256 * 1024;
+
+export interface WebhookDeps {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Active signing secrets (one, or two during a rotation). */
+  readonly secrets: readonly string[];
+  readonly toleranceSeconds?: number;
+}
+
+const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** Mounts the webhook intake on the service app and documents it in /openapi.json. */
+export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void {
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: WEBHOOK_PATH,
+    summary: 'Payment events from the gateway (Standard Webhooks)',
+    description:
+      'Verified over the raw body with the webhook-id/-timestamp/-signature headers (5 min tolerance, two secrets during rotation). ' +
+      'Deduplicated by webhook-id in the same transaction as the effect. 200 after the commit acknowledges (for payment.authorized: capture). ' +
+      '409 refuses a payment.authorized (unknown reference, amount/currency mismatch, invoice expired, not valid or already paid): the gateway voids it. ' +
+      '401/400 bad signature or headers; 500 failure before the commit (retry).',
+    request: {
+      headers: z.object({ 'webhook-id': z.string(), 'webhook-timestamp': z.string(), 'webhook-signature': z.string() }),
+      body: { content: { 'application/json': { schema: z.object({ id: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()) }) } } },
+    },
+    responses: {
+      200: { description: 'Applied (or a duplicate / stale event, which changes nothing)', content: { 'application/json': { schema: z.object({ received: z.boolean(), verdict: z.string() }) } } },
+      400: { description: 'Signature headers missing or body malformed', content: { 'application/json': { schema: errorBody } } },
+      401: { description: 'Signature invalid or timestamp outside the tolerance', content: { 'application/json': { schema: errorBody } } },
+      409: { description: 'Refused: the gateway voids the authorisation', content: { 'application/json': { schema: errorBody } } },
+      500: { description: 'Not applied; retry', content: { 'application/json': { schema: errorBody } } },
+    },
+  });
+
+  app.post(WEBHOOK_PATH, async (c) => {
+    const now = deps.clock.now();
+    const keep = async (row: { eventId?: string | null; verdict: string; httpStatus: number; reason: string }) => {
+      try {
+        await deps.database.db.insert(webhookReceipts).values({ receivedAt: now, eventId: row.eventId ?? null, verdict: row.verdict, httpStatus: row.httpStatus, reason: row.reason.slice(0, 500) });
+      } catch (err) {
+        deps.log.error({ err }, 'could not record a webhook receipt');
+      }
+    };
+    const refuse = async (status: 400 | 401 | 413 | 500, code: string, message: string, verdict: string, eventId?: string | null) => {
+      await keep({ eventId: eventId ?? null, verdict, httpStatus: status, reason: code });
+      return c.json({ error: { code, message } }, status);
+    };
+
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    const headerId = c.req.header('webhook-id')?.slice(0, 200) ?? null;
+    if (raw.byteLength > MAX_BODY_BYTES) return refuse(413, 'request.too_large', 'Body too large.', 'bad_request', headerId);
+    let verified: { id: string };
+    try {
+      verified = verifyWebhook({
+        headers: { 'webhook-id': c.req.header('webhook-id'), 'webhook-timestamp': c.req.header('webhook-timestamp'), 'webhook-signature': c.req.header('webhook-signature') },
+        body: raw,
+        secrets: deps.secrets,
+        now,
+        toleranceSeconds: deps.toleranceSeconds ?? 300,
+      });
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      const status = err.code === 'webhook.headers_missing' ? 400 : err.code === 'config.invalid' ? 500 : 401;
+      deps.log.warn({ code: err.code, webhookId: headerId }, 'webhook refused before verification');
+      return refuse(status, err.code, err.message, 'bad_signature', headerId);
+    }
+
+    let event;
+    try {
+      const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { id?: unknown };
+      // The signed header id is the dedupe key; a body claiming another id is not what was signed for.
+      if (parsed.id !== verified.id) throw new DomainError('validation.failed', { reason: 'body id differs from webhook-id' });
+      event = parseGatewayEvent(parsed, 'webhook');
+    } catch (err) {
+      // Signed by the gateway yet unreadable: a 400 is retried by the gateway, and staff see why.
+      return refuse(400, 'validation.failed', isDomainError(err) ? JSON.stringify(err.details ?? {}) : 'malformed JSON', 'malformed', verified.id);
+    }
+
+    try {
+      const outcome = await applyGatewayEvent(deps.database, event, deps.clock, { receipt: true });
+      if (outcome.httpStatus === 409) {
+        return c.json({ error: { code: outcome.code ?? 'conflict', message: outcome.reason ?? 'Refused.' } }, 409);
+      }
+      return c.json({ received: true, verdict: outcome.verdict }, 200);
+    } catch (err) {
+      deps.log.error({ err, eventId: event.id }, 'webhook not applied');
+      return refuse(500, 'internal', 'The event was not applied; retry.', 'error', event.id);
+    }
+  });
+}

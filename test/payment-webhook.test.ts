@@ -1,0 +1,301 @@
+// The shop's payment integration in process on both engines, with an in-memory gateway behind the
+// port: "Pay now" creates an attempt and a session; the webhook intake verifies the raw bytes,
+// deduplicates in the effect's transaction, refuses (409) what must not be captured and keeps every
+// delivery; the return URL, reconciliation and the event feed share the webhook's code path; expiry
+// cancels the session.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { and, eq } from 'drizzle-orm';
+import { money } from '../src/core/money.ts';
+import { newWebhookSecret } from '../src/core/webhook-signature.ts';
+import { fakeClock } from '../src/platform/clock.ts';
+import type { Database } from '../src/platform/db/database.ts';
+import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
+import { realtimeMessages } from '../src/platform/realtime/realtime.schema.ts';
+import { jobs } from '../src/platform/jobs/jobs.schema.ts';
+import type { ServiceHandle } from '../src/platform/service.ts';
+import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
+import { gatewayEvents, webhookReceipts } from '../src/shop/payments/payments.schema.ts';
+import { CANCEL_SESSION_TASK, cancelGatewaySession, expireInvoices, readEventFeed, reconcilePendingAttempts } from '../src/shop/payments/reconcile.ts';
+import { FakeGateway, signedDelivery, wireEvent } from '../src/shop/payments/testing.ts';
+import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
+import { auditLog, invoices, orders, orderStatusEvents, paymentAttempts } from '../src/shop/storage/tables.ts';
+import { ShopClient } from './support/shop-client.ts';
+
+const SECRET = 'payment-test-secret-'.padEnd(48, 'x');
+
+for (const engine of testEngines()) {
+  describe(`shop payments and webhook intake (${engine})`, () => {
+    let shop: ServiceHandle;
+    let database: Database;
+    const clock = fakeClock(Date.now());
+    const gateway = new FakeGateway();
+    const current = newWebhookSecret();
+    const previous = newWebhookSecret();
+    const retired = newWebhookSecret();
+    let productIds: string[] = [];
+    let deliveryId = '';
+    const app = { request: (path: string, init?: RequestInit) => shop.app.request(path, init) };
+    let client: ShopClient;
+
+    before(async () => {
+      database = await freshDatabase(shopDatabaseSpec, engine);
+      const config = loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: SECRET, LOG_LEVEL: 'silent', SHOP_TRUST_PROXY: 'true', SHOP_GATEWAY_WEBHOOK_SECRETS: `${current},${previous}` });
+      shop = await startShop(config, { database, clock, gateway, jobs: false });
+      productIds = (await listProducts(database.db)).map((p) => p.id);
+      deliveryId = (await listDeliveryMethods(database.db))[0]!.id;
+      client = new ShopClient(app, '198.51.100.9');
+      assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303);
+    });
+    after(async () => {
+      await shop?.stop();
+    });
+
+    /** Buys one product and presses "Pay now": returns the invoice and the gateway session. */
+    async function payNow() {
+      await client.emptyCart();
+      await client.send('/cart/add', { form: { productId: productIds[0]!, quantity: '1' } });
+      await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
+      await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
+      const page = await (await client.send('/checkout/pay')).text();
+      const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
+      const res = await client.send('/checkout/pay', { form: { cartId } });
+      assert.equal(res.status, 303);
+      const location = res.headers.get('location') ?? '';
+      const sessionId = /^http:\/\/gateway\.test\/pay\/(ps_\w+)$/.exec(location)?.[1];
+      assert.ok(sessionId, `redirected to the hosted page, got ${location}`);
+      const session = gateway.sessions.get(sessionId)!;
+      const [invoice] = await database.db.select().from(invoices).where(eq(invoices.id, session.request.invoiceId));
+      return { sessionId, invoice: invoice!, amount: money(invoice!.amountMinor, 'EUR') };
+    }
+
+    async function deliver(event: { id: string }, options: { secrets?: string[]; timestamp?: Date; body?: string } = {}) {
+      const d = signedDelivery(event, options.secrets ?? [current], options.timestamp ?? clock.now(), options.body);
+      return shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body });
+    }
+    const invoiceRow = async (id: string) => (await database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!;
+    const attemptOf = async (sessionId: string) => (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!;
+    const audits = async (action: string, subject: string) => (await database.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))).length;
+    const receiptsFor = async (eventId: string) => database.db.select().from(webhookReceipts).where(eq(webhookReceipts.eventId, eventId));
+
+    it('"Pay now" creates an attempt and a session for the invoice (amount, reference, expiry, return URL), and a second click reuses it', async () => {
+      const { sessionId, invoice } = await payNow();
+      const s = gateway.sessions.get(sessionId)!;
+      assert.equal(s.request.invoiceId, invoice.id);
+      assert.equal(s.request.amount.minor, invoice.amountMinor);
+      assert.equal(s.request.expiresAt.getTime(), invoice.expiresAt.getTime());
+      assert.match(s.request.returnUrl, new RegExp(`/invoices/${invoice.id}\\?from=gateway$`));
+      const attempt = await attemptOf(sessionId);
+      assert.equal(attempt.id, s.request.attemptId, 'the attempt id is the idempotency key');
+      assert.equal(attempt.status, 'session_created');
+      const again = await client.send(`/orders/${invoice.orderId}/pay`, { form: {} });
+      assert.equal(again.headers.get('location'), `http://gateway.test/pay/${sessionId}`);
+      assert.equal((await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))).length, 1);
+    });
+
+    it('accepts a verified payment.authorized: invoice and order paid, attempt paid, audit, real-time message, receipt kept; then 200', async () => {
+      const { sessionId, invoice } = await payNow();
+      const event = gateway.move(sessionId, 'authorized');
+      const res = await deliver(event);
+      assert.equal(res.status, 200);
+      assert.equal((await invoiceRow(invoice.id)).status, 'paid');
+      assert.equal((await attemptOf(sessionId)).status, 'paid');
+      const [order] = await database.db.select().from(orders).where(eq(orders.id, invoice.orderId));
+      assert.equal(order!.status, 'paid');
+      assert.equal(await audits('invoice.pay', invoice.id), 1);
+      const messages = await database.db.select().from(realtimeMessages).where(eq(realtimeMessages.room, `invoice:${invoice.id}`));
+      assert.ok(messages.some((m) => (m.payload as { status: string }).status === 'paid'));
+      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict), ['accepted']);
+      // captured afterwards moves the attempt on
+      assert.equal((await deliver(gateway.move(sessionId, 'captured'))).status, 200);
+      assert.equal((await attemptOf(sessionId)).status, 'captured');
+    });
+
+    it('applies a duplicate delivery once: the second answers 200 and changes nothing', async () => {
+      const { sessionId, invoice } = await payNow();
+      const event = gateway.move(sessionId, 'authorized');
+      const [a, b] = await Promise.all([deliver(event), deliver(event)]);
+      assert.deepEqual([a.status, b.status].sort(), [200, 200]);
+      assert.equal((await deliver(event)).status, 200);
+      assert.equal(await audits('invoice.pay', invoice.id), 1);
+      const events = await database.db.select().from(orderStatusEvents).where(and(eq(orderStatusEvents.orderId, invoice.orderId), eq(orderStatusEvents.toStatus, 'paid')));
+      assert.equal(events.length, 1);
+      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict).sort(), ['accepted', 'duplicate', 'duplicate']);
+    });
+
+    it('refuses a forged signature, an altered body, a stale or future timestamp and a retired secret, changing nothing, and keeps each receipt', async () => {
+      const { sessionId, invoice } = await payNow();
+      const event = gateway.move(sessionId, 'authorized');
+      const tampered = JSON.stringify({ ...event, data: { ...event.data, amount: { minor: '1', currency: 'EUR' } } });
+      const cases: Array<[string, Response]> = [
+        ['forged', await deliver(event, { secrets: [newWebhookSecret()] })],
+        ['altered body', await deliver(event, { body: tampered })],
+        ['stale timestamp', await deliver(event, { timestamp: new Date(clock.now().getTime() - 301_000) })],
+        ['future timestamp', await deliver(event, { timestamp: new Date(clock.now().getTime() + 301_000) })],
+        ['retired secret', await deliver(event, { secrets: [retired] })],
+      ];
+      for (const [what, res] of cases) assert.equal(res.status, 401, what);
+      const missing = await shop.app.request('/webhooks/gateway', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      assert.equal(missing.status, 400);
+      assert.equal((await invoiceRow(invoice.id)).status, 'open');
+      assert.equal((await attemptOf(sessionId)).status, 'session_created');
+      assert.equal((await database.db.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id))).length, 0, 'not even deduplicated');
+      const kept = await receiptsFor(event.id);
+      assert.equal(kept.filter((r) => r.verdict === 'bad_signature').length, 5);
+      const headless = await database.db.select().from(webhookReceipts).where(eq(webhookReceipts.reason, 'webhook.headers_missing'));
+      assert.ok(headless.length >= 1, 'a delivery without headers is kept too');
+      // Within the tolerance, and signed with the previous secret during a rotation: accepted.
+      assert.equal((await deliver(event, { secrets: [previous], timestamp: new Date(clock.now().getTime() - 290_000) })).status, 200);
+      assert.equal((await invoiceRow(invoice.id)).status, 'paid');
+    });
+
+    it('ignores an event older than what was applied (out of order), and repeats nothing', async () => {
+      const { sessionId, invoice } = await payNow();
+      const approval = gateway.move(sessionId, 'requires_approval');
+      const authorized = gateway.move(sessionId, 'authorized');
+      assert.equal((await deliver(authorized)).status, 200);
+      assert.equal((await deliver(approval)).status, 200);
+      assert.equal((await attemptOf(sessionId)).status, 'paid');
+      const stale = wireEvent({ sessionId, invoiceId: invoice.id, amount: money(invoice.amountMinor, 'EUR'), status: 'declined', sequence: authorized.data.sequence - 1 });
+      assert.equal((await deliver(stale)).status, 200);
+      assert.equal((await attemptOf(sessionId)).status, 'paid');
+      const [row] = await database.db.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, stale.id));
+      assert.equal(row!.verdict, 'ignored');
+    });
+
+    it('refuses with 409 an amount or currency different from the invoice, keeps the refusal, and a redelivery is refused again', async () => {
+      for (const amount of ['minor', 'currency'] as const) {
+        const { sessionId, invoice } = await payNow();
+        const s = gateway.sessions.get(sessionId)!;
+        s.request = { ...s.request, amount: amount === 'minor' ? money(invoice.amountMinor - 1n, 'EUR') : money(invoice.amountMinor, 'USD') };
+        const event = gateway.move(sessionId, 'authorized');
+        const res = await deliver(event);
+        assert.equal(res.status, 409, amount);
+        assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invoice.amount_mismatch');
+        assert.equal((await invoiceRow(invoice.id)).status, 'open');
+        const attempt = await attemptOf(sessionId);
+        assert.equal(attempt.status, 'refused');
+        assert.equal(attempt.reason, 'invoice.amount_mismatch');
+        assert.equal((await deliver(event)).status, 409, 'a duplicate of a refusal is still a refusal (else the gateway would capture)');
+        assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict), ['refused', 'duplicate']);
+      }
+    });
+
+    it('refuses a reference that is not one of this shop\'s invoices', async () => {
+      const event = wireEvent({ sessionId: 'ps_foreign1', invoiceId: 'inv_01JAAAAAAAAAAAAAAAAAAAAAAA', amount: money(1000n, 'EUR'), status: 'authorized', sequence: 3 });
+      const res = await deliver(event);
+      assert.equal(res.status, 409);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invoice.unknown');
+      const other = wireEvent({ sessionId: 'ps_foreign2', invoiceId: 'order-42', amount: money(1000n, 'EUR'), status: 'authorized', sequence: 3 });
+      assert.equal((await deliver(other)).status, 409);
+      assert.equal((await receiptsFor(event.id))[0]!.verdict, 'refused');
+    });
+
+    it('refuses an authorisation that arrives after the invoice expired (409), and the invoice stays unpaid', async () => {
+      const { sessionId, invoice } = await payNow();
+      clock.advance(invoice.expiresAt.getTime() - clock.now().getTime() + 1000);
+      try {
+        const res = await deliver(gateway.move(sessionId, 'authorized'));
+        assert.equal(res.status, 409);
+        assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invoice.expired');
+        assert.notEqual((await invoiceRow(invoice.id)).status, 'paid');
+        assert.equal((await attemptOf(sessionId)).status, 'refused');
+      } finally {
+        clock.set(Date.now());
+      }
+    });
+
+    it('a declined attempt is retried on the same invoice; an authorisation of another attempt of a paid invoice is refused as already paid', async () => {
+      const first = await payNow();
+      assert.equal((await deliver(gateway.move(first.sessionId, 'declined', 'card_declined'))).status, 200);
+      assert.equal((await attemptOf(first.sessionId)).status, 'declined');
+      const retry = await client.send(`/orders/${first.invoice.orderId}/pay`, { form: {} });
+      const secondSession = /\/pay\/(ps_\w+)$/.exec(retry.headers.get('location') ?? '')![1]!;
+      assert.notEqual(secondSession, first.sessionId);
+      assert.equal(gateway.sessions.get(secondSession)!.request.invoiceId, first.invoice.id, 'same invoice, new attempt');
+      assert.equal((await deliver(gateway.move(secondSession, 'authorized'))).status, 200);
+      // A third session for the same invoice (e.g. paid twice in two tabs) is refused: the gateway voids it.
+      const [att] = await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, secondSession));
+      const third = await gateway.createSession({ ...gateway.sessions.get(secondSession)!.request, attemptId: 'att_other' });
+      const res = await deliver(gateway.move(third.sessionId, 'authorized'));
+      assert.equal(res.status, 409);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invoice.already_paid');
+      assert.equal(await audits('invoice.pay', first.invoice.id), 1);
+      assert.equal((await attemptOf(secondSession)).id, att!.id);
+    });
+
+    it('the return URL asks the gateway and applies its answer; racing the webhook it fulfils the order exactly once', async () => {
+      const { sessionId, invoice } = await payNow();
+      const plain = await client.send(`/invoices/${invoice.id}`);
+      assert.equal(plain.status, 200);
+      assert.equal((await invoiceRow(invoice.id)).status, 'open', 'the page alone changes nothing');
+      const event = gateway.move(sessionId, 'authorized');
+      const [page, hook] = await Promise.all([client.send(`/invoices/${invoice.id}?from=gateway`), deliver(event)]);
+      assert.equal(page.status, 200);
+      assert.equal(hook.status, 200);
+      assert.match(await page.text(), /data-testid="invoice-status"[^>]*>paid|Paid — thank you/);
+      assert.equal((await invoiceRow(invoice.id)).status, 'paid');
+      assert.equal(await audits('invoice.pay', invoice.id), 1);
+      const paidEvents = await database.db.select().from(orderStatusEvents).where(and(eq(orderStatusEvents.orderId, invoice.orderId), eq(orderStatusEvents.toStatus, 'paid')));
+      assert.equal(paidEvents.length, 1);
+    });
+
+    it('"check payment status" on my orders asks the gateway through the same path', async () => {
+      const { sessionId, invoice } = await payNow();
+      gateway.move(sessionId, 'authorized');
+      const list = await (await client.send('/orders')).text();
+      assert.match(list, new RegExp(`/orders/${invoice.orderId}/check-payment`));
+      const res = await client.send(`/orders/${invoice.orderId}/check-payment`, { form: {} });
+      assert.equal(res.status, 303);
+      assert.equal((await invoiceRow(invoice.id)).status, 'paid');
+    });
+
+    it('recovers a dropped webhook from the event feed (cursor kept) and polls attempts pending too long', async () => {
+      const { sessionId, invoice } = await payNow();
+      gateway.move(sessionId, 'authorized'); // never delivered
+      const deps = { database, gateway, clock };
+      await readEventFeed(deps);
+      assert.equal((await invoiceRow(invoice.id)).status, 'paid');
+      const before = gateway.calls.length;
+      assert.equal(await readEventFeed(deps), 0, 'the cursor was stored: nothing is read twice');
+      assert.equal(gateway.calls.length, before);
+
+      const second = await payNow();
+      gateway.move(second.sessionId, 'authorized');
+      assert.equal(await reconcilePendingAttempts(deps, 900), 0, 'not old enough yet');
+      clock.advance(901_000);
+      try {
+        assert.ok((await reconcilePendingAttempts(deps, 900)) >= 1);
+        assert.equal((await invoiceRow(second.invoice.id)).status, 'paid');
+      } finally {
+        clock.set(Date.now());
+      }
+    });
+
+    it('expiry expires the invoice and its order follows, queues the session cancellation, and the cancel job closes the attempt', async () => {
+      const { sessionId, invoice } = await payNow();
+      clock.advance(invoice.expiresAt.getTime() - clock.now().getTime() + 1000);
+      try {
+        const expired = await expireInvoices({ database, clock });
+        assert.ok(expired.includes(invoice.id));
+        assert.equal((await invoiceRow(invoice.id)).status, 'expired');
+        const [order] = await database.db.select().from(orders).where(eq(orders.id, invoice.orderId));
+        // The order follows the one rule: an expired invoice leaves it awaiting payment (a new invoice can be issued).
+        assert.equal(order!.status, 'awaiting_payment');
+        assert.equal(await audits('invoice.expire', invoice.id), 1);
+        const queued = await database.db.select().from(jobs).where(and(eq(jobs.task, CANCEL_SESSION_TASK), eq(jobs.key, `cancel:${sessionId}`)));
+        assert.equal(queued.length, 1);
+        await cancelGatewaySession({ database, gateway, clock }, queued[0]!.payload);
+        assert.equal(gateway.sessions.get(sessionId)!.status, 'canceled');
+        assert.equal((await attemptOf(sessionId)).status, 'expired');
+      } finally {
+        clock.set(Date.now());
+      }
+    });
+
+    it('documents the webhook intake in /openapi.json', async () => {
+      const doc = (await (await shop.app.request('/openapi.json')).json()) as { paths: Record<string, { post?: { responses: Record<string, unknown> } }> };
+      assert.ok(doc.paths['/webhooks/gateway']?.post?.responses['409']);
+    });
+  });
+}
