@@ -35,6 +35,8 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'invoice.unknown': 409,
   'refund.exceeds_captured': 409,
   'refund.not_allowed': 409,
+  'refund.reason_required': 422,
+  'refund.approval_by_requester': 409,
   'session.expired': 409,
   'session.not_payable': 409,
   'card.invalid': 422,

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   'invoice.unknown': { status: 409, message: 'The invoice is not known to this shop.' },
   'refund.exceeds_captured': { status: 409, message: 'The refunds would exceed the captured amount.' },
   'refund.not_allowed': { status: 409, message: 'This payment cannot be refunded.' },
+  'refund.reason_required': { status: 422, message: 'A refund needs a reason.' },
+  'refund.approval_by_requester': { status: 409, message: 'A second staff member must approve this refund.' },
   'session.expired': { status: 409, message: 'The payment session has expired.' },
   'session.not_payable': { status: 409, message: 'The payment session can no longer be paid.' },
   'card.invalid': { status: 422, message: 'The card details are not valid.' },

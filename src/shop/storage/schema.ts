@@ -2,3 +2,4 @@
 export * from '../../platform/schema.ts';
 export * from './tables.ts';
 export * from '../payments/payments.schema.ts';
+export * from '../refunds/refunds.schema.ts';

@@ -1,0 +1,37 @@
+// The refund rules, pure: what a request becomes, and who may approve. The storage layer calls them
+// under the invoice's row lock, which is what makes the total hold under concurrent requests.
+import { DomainError } from '../../core/errors.ts';
+import { add, compare, isPositive, subtract, type Money } from '../../core/money.ts';
+import type { InvoiceStatus } from '../domain/invoice.machine.ts';
+import type { RefundStatus } from './refund.machine.ts';
+
+/** Normalises a refund reason; throws refund.reason_required when empty or absurd. */
+export function refundReason(raw: string | undefined): string {
+  const reason = (raw ?? '').trim().replace(/\s+/g, ' ');
+  if (reason.length < 3 || reason.length > 500) throw new DomainError('refund.reason_required', { min: 3, max: 500 });
+  return reason;
+}
+
+/** Decides a refund request: its first status, or why it is refused (never more than captured in all). */
+export function decideRefundRequest(input: {
+  invoiceStatus: InvoiceStatus;
+  captured: Money;
+  reserved: Money;
+  requested: Money;
+  approvalThresholdMinor: bigint;
+}): { status: Extract<RefundStatus, 'awaiting_approval' | 'pending'>; remainingAfter: Money } {
+  if (input.invoiceStatus !== 'paid') throw new DomainError('refund.not_allowed', { invoiceStatus: input.invoiceStatus });
+  if (input.requested.currency !== input.captured.currency) throw new DomainError('money.currency_mismatch', { left: input.captured.currency, right: input.requested.currency });
+  if (!isPositive(input.requested)) throw new DomainError('money.invalid', { reason: 'refund_must_be_positive' });
+  const after = add(input.reserved, input.requested);
+  if (compare(after, input.captured) > 0) {
+    throw new DomainError('refund.exceeds_captured', { captured: input.captured.minor.toString(), reserved: input.reserved.minor.toString(), requested: input.requested.minor.toString() });
+  }
+  return { status: input.requested.minor > input.approvalThresholdMinor ? 'awaiting_approval' : 'pending', remainingAfter: subtract(input.captured, after) };
+}
+
+/** Throws unless this staff member may approve (or reject) a refund someone else requested. */
+export function checkApprover(refund: { status: RefundStatus; requestedBy: string }, approverId: string): void {
+  if (refund.status !== 'awaiting_approval') throw new DomainError('state.illegal_transition', { status: refund.status });
+  if (refund.requestedBy === approverId) throw new DomainError('refund.approval_by_requester');
+}
