@@ -14,6 +14,7 @@ import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { publish } from '../../platform/realtime/index.ts';
+import { applyRefundEvent } from '../refunds/refunds.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { applyInvoiceEvent, type InvoiceRow } from '../storage/orders.ts';
 import { invoices, paymentAttempts } from '../storage/tables.ts';
@@ -85,6 +86,8 @@ export async function applyGatewayEvent(
       const [first] = await tx.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id));
       result = { verdict: 'duplicate', httpStatus: first!.httpStatus === 409 ? 409 : 200, code: first!.code ?? undefined, reason: `duplicate of an event already ${first!.verdict}`, invoiceId: event.invoiceId };
     } else {
+      // Refund news first (idempotent per refund, whatever the session's sequence), then the session's state.
+      await applyRefundEvent(tx, event, now);
       result = await decide(tx, event, now, clock);
       await tx.update(gatewayEvents).set({ verdict: result.verdict, httpStatus: result.httpStatus, code: result.code ?? null, reason: result.reason ?? null }).where(eq(gatewayEvents.eventId, event.id));
     }

@@ -32,6 +32,8 @@ export interface PaymentEvent {
   readonly amount: Money;
   readonly sequence: number;
   readonly reason?: string | undefined;
+  /** On refund news: the gateway's refund, and the session's refunded total after it (the refund module applies it). */
+  readonly refund?: { readonly id: string; readonly amount: Money; readonly refundedTotal: Money } | undefined;
   /** Where it came from, for the staff console and the audit trail. */
   readonly source: 'webhook' | 'feed' | 'status_check';
 }

@@ -40,7 +40,7 @@ interface WireSession {
 export interface WireEvent {
   id: string;
   type: string;
-  data: { session_id: string; merchant_reference: string; amount: unknown; status: string; sequence: number; reason?: string | null };
+  data: { session_id: string; merchant_reference: string; amount: unknown; status: string; sequence: number; reason?: string | null; refund?: { id: string; amount: unknown; refunded_total: unknown } | null };
 }
 
 /** Maps our gateway's session status onto the shop's neutral states. */
@@ -80,6 +80,7 @@ export function parseGatewayEvent(raw: unknown, source: PaymentEvent['source']):
     amount: fromJSON(e.data.amount),
     sequence: e.data.sequence,
     reason: e.data.reason ?? undefined,
+    refund: e.data.refund && typeof e.data.refund.id === 'string' ? { id: e.data.refund.id, amount: fromJSON(e.data.refund.amount), refundedTotal: fromJSON(e.data.refund.refunded_total) } : undefined,
     source,
   };
 }
