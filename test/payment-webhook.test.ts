@@ -293,6 +293,16 @@ for (const engine of testEngines()) {
       }
     });
 
+    it('shows staff every webhook received with its verdict and every attempt; customers are denied', async () => {
+      const staff = new ShopClient(app, '198.51.100.10');
+      assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+      const html = await (await staff.send('/staff/payments')).text();
+      for (const verdict of ['accepted', 'duplicate', 'refused', 'bad_signature', 'ignored']) assert.match(html, new RegExp(`class="status ${verdict}"`), verdict);
+      assert.match(html, /invoice\.amount_mismatch/);
+      assert.match(html, /data-testid="staff-attempt"/);
+      assert.equal((await client.send('/staff/payments')).status, 404);
+    });
+
     it('documents the webhook intake in /openapi.json', async () => {
       const doc = (await (await shop.app.request('/openapi.json')).json()) as { paths: Record<string, { post?: { responses: Record<string, unknown> } }> };
       assert.ok(doc.paths['/webhooks/gateway']?.post?.responses['409']);

@@ -10,6 +10,7 @@ import { orderRoutes } from './orders.routes.tsx';
 import { csrfMiddleware, sessionMiddleware } from './session.ts';
 import { shopRoutes } from './shop.routes.tsx';
 import { staffRoutes } from './staff.routes.tsx';
+import { staffPaymentRoutes } from '../payments/staff-payments.routes.tsx';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
 const SHOP_PATHS = ['/', '/login', '/register', '/logout', '/products/*', '/cart/*', '/checkout/*', '/orders/*', '/invoices/*', '/staff/*', '/api/*', '/webhooks/*'] as const;
@@ -45,5 +46,6 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   shopRoutes(app, deps);
   orderRoutes(app, deps);
   staffRoutes(app, deps);
+  staffPaymentRoutes(app, deps);
   return app;
 }

@@ -20,6 +20,7 @@ const StaffNav = () => (
     <a href="/staff/invoices">Invoices</a>
     <a href="/staff/customers">Customers</a>
     <a href="/staff/products">Products</a>
+    <a href="/staff/payments">Payments</a>
   </p>
 );
 
