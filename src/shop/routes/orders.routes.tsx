@@ -14,6 +14,7 @@ import { payOrder } from '../payments/start-payment.ts';
 import { changeOrderDelivery, getInvoice, listOrders, orderDetail, shownInvoiceStatus, type InvoiceRow, type OrderDetail } from '../storage/orders.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, pageCtx, readForm, requireUser } from './helpers.tsx';
+import { RefundNotices } from '../refunds/notices.tsx';
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 
@@ -216,6 +217,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
             </form>
           </div>
         ) : null}
+        <RefundNotices db={db} userId={d.order.userId} orderId={d.order.id} />
         <h2>Invoices</h2>
         <div class="table-wrap">
           <table>

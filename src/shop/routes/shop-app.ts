@@ -10,6 +10,7 @@ import { orderRoutes } from './orders.routes.tsx';
 import { csrfMiddleware, sessionMiddleware } from './session.ts';
 import { shopRoutes } from './shop.routes.tsx';
 import { staffRoutes } from './staff.routes.tsx';
+import { staffOrderPaymentRoutes } from './staff-payments.routes.tsx';
 import { staffPaymentRoutes } from '../payments/staff-payments.routes.tsx';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
@@ -46,6 +47,7 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   shopRoutes(app, deps);
   orderRoutes(app, deps);
   staffRoutes(app, deps);
+  staffOrderPaymentRoutes(app, deps);
   staffPaymentRoutes(app, deps);
   return app;
 }
