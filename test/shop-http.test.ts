@@ -195,7 +195,7 @@ for (const engine of testEngines()) {
       const paths = [...new Set(posts.map((r) => r.path))].filter((p) => !p.startsWith('/webhooks/'));
       assert.ok(paths.length >= 15, `found ${paths.length} state-changing routes`);
       for (const path of paths) {
-        const concrete = path.replace('/orders/:id', `/orders/${orderId}`).replace('/staff/products/:id', `/staff/products/${productIds[0]}`);
+        const concrete = path.replace('/orders/:id', `/orders/${orderId}`).replace('/staff/products/:id', `/staff/products/${productIds[0]}`).replace('/staff/refunds/:id', '/staff/refunds/ref_none');
         assert.doesNotMatch(concrete, /:/, `no parameter left in ${concrete}`);
         for (const csrf of [false, 'wrong-token'] as const) {
           const res = await client.send(concrete, { form: { productId: productIds[0]!, quantity: '1' }, csrf });

@@ -21,6 +21,7 @@ const StaffNav = () => (
     <a href="/staff/customers">Customers</a>
     <a href="/staff/products">Products</a>
     <a href="/staff/payments">Payments</a>
+    <a href="/staff/refunds">Refunds</a>
   </p>
 );
 
@@ -78,7 +79,7 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
             <tbody>
               {rows.map(({ order, email }) => (
                 <tr data-testid="staff-order">
-                  <td><a href={`/orders/${order.id}`}>{order.id}</a></td>
+                  <td><a href={`/staff/orders/${order.id}`}>{order.id}</a></td>
                   <td>{email}</td>
                   <td>{when(order.createdAt)}</td>
                   <td><Status status={order.status} /></td>
