@@ -126,4 +126,58 @@ describe('paying in Chromium with the three services running', () => {
       await browser.close();
     }
   });
+
+  it('a declined card (4000 0000 0000 0002) leaves the invoice open; "Pay now" again on the same invoice pays with 4242', async () => {
+    const shop = urls.get('shop')!;
+    const gateway = urls.get('gateway')!;
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${shop}/login`);
+      await page.getByLabel('Email').fill('other@shop.test');
+      await page.getByLabel('Password').fill('demo-other-password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.goto(`${shop}/`);
+      await page.getByRole('link', { name: 'Enamel mug' }).click();
+      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await page.goto(`${shop}/checkout`);
+      await page.getByRole('link', { name: 'Continue to delivery' }).click();
+      await page.getByRole('button', { name: 'Continue to address' }).click();
+      await page.getByLabel('Full name').fill('Grace Hopper');
+      await page.getByLabel('Street and number').fill('2 Compiler Road');
+      await page.getByLabel('Postal code').fill('10115');
+      await page.getByLabel('City').fill('Berlin');
+      await page.getByLabel('Country (two letters)').fill('DE');
+      await page.getByRole('button', { name: 'Continue to payment' }).click();
+      await page.getByRole('button', { name: 'Pay now' }).click();
+      await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
+      const firstSession = page.url();
+      const card = async (number: string) => {
+        await page.fill('#number', number);
+        await page.fill('#exp', '12/34');
+        await page.fill('#cvc', '123');
+        await page.fill('#name', 'Grace Hopper');
+        await page.click('#submit');
+      };
+      await card('4000 0000 0000 0002');
+      await page.waitForSelector('#stage:has-text("declined")', { timeout: 20_000 });
+      await page.click('#return');
+      await page.waitForURL(new RegExp(`^${shop}/invoices/inv_\\w+\\?from=gateway`));
+      const invoiceUrl = page.url().split('?')[0]!;
+      assert.equal((await page.getByTestId('invoice-status').textContent())?.trim(), 'open');
+      await page.getByRole('button', { name: /Pay now/ }).click();
+      await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
+      assert.notEqual(page.url(), firstSession, 'a new attempt and session');
+      await card('4242 4242 4242 4242');
+      await page.waitForSelector('#stage:has-text("Paid")', { timeout: 20_000 });
+      await page.click('#return');
+      await page.waitForURL(new RegExp(`^${invoiceUrl}`));
+      assert.equal((await page.getByTestId('invoice-status').textContent())?.trim(), 'paid');
+      assert.equal(await page.getByTestId('attempt-row').count(), 2, 'two attempts on the one invoice');
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  });
 });
