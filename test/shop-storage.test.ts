@@ -49,7 +49,7 @@ for (const engine of testEngines()) {
       await ensureDemoData(database, clock.now());
       await ensureDemoData(database, clock.now());
       const emails = (await database.db.select({ email: users.email, role: users.role }).from(users)).map((u) => `${u.email}:${u.role}`).sort();
-      assert.deepEqual(emails, ['customer@shop.test:customer', 'other@shop.test:customer', 'staff@shop.test:staff']);
+      assert.deepEqual(emails, ['customer@shop.test:customer', 'manager@shop.test:staff', 'other@shop.test:customer', 'staff@shop.test:staff']);
       const catalog = await listProducts(database.db);
       assert.equal(catalog.length, 6);
       assert.ok(catalog.every((p) => p.price.currency === 'EUR' && p.price.minor > 0n));

@@ -13,6 +13,8 @@ export const DEMO_ACCOUNTS = [
   { email: 'customer@shop.test', password: 'demo-customer-password', name: 'Demo Customer', role: 'customer' },
   { email: 'other@shop.test', password: 'demo-other-password', name: 'Other Customer', role: 'customer' },
   { email: 'staff@shop.test', password: 'demo-staff-password', name: 'Shop Staff', role: 'staff' },
+  // A second staff member: refunds above the approval threshold need someone else's approval.
+  { email: 'manager@shop.test', password: 'demo-manager-password', name: 'Shop Manager', role: 'staff' },
 ] as const;
 
 const DEMO_PRODUCTS = [
