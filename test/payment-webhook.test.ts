@@ -293,6 +293,26 @@ for (const engine of testEngines()) {
       }
     });
 
+    it('answers 500 when applying fails before the commit (nothing changed, kept as error), so the gateway retries and the retry is applied', async () => {
+      const { sessionId, invoice } = await payNow();
+      const event = gateway.move(sessionId, 'authorized');
+      const transaction = database.transaction;
+      (database as { transaction: unknown }).transaction = async () => {
+        throw new Error('connection lost');
+      };
+      let res: Response;
+      try {
+        res = await deliver(event);
+      } finally {
+        (database as { transaction: unknown }).transaction = transaction;
+      }
+      assert.equal(res.status, 500);
+      assert.equal((await invoiceRow(invoice.id)).status, 'open');
+      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict), ['error']);
+      assert.equal((await deliver(event)).status, 200, 'the retry is not mistaken for a duplicate');
+      assert.equal((await invoiceRow(invoice.id)).status, 'paid');
+    });
+
     it('shows staff every webhook received with its verdict and every attempt; customers are denied', async () => {
       const staff = new ShopClient(app, '198.51.100.10');
       assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
