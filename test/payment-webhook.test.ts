@@ -93,6 +93,15 @@ for (const engine of testEngines()) {
       assert.equal((await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))).length, 1);
     });
 
+    it('two "Pay now" clicks at once make one attempt and one session', async () => {
+      const { invoice } = await payNow();
+      await deliver(gateway.move([...gateway.sessions.values()].find((x) => x.request.invoiceId === invoice.id)!.id, 'declined'));
+      const [a, b] = await Promise.all([client.send(`/orders/${invoice.orderId}/pay`, { form: {} }), client.send(`/orders/${invoice.orderId}/pay`, { form: {} })]);
+      assert.equal(a.headers.get('location'), b.headers.get('location'));
+      const open = (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))).filter((x) => x.status !== 'declined');
+      assert.equal(open.length, 1);
+    });
+
     it('accepts a verified payment.authorized: invoice and order paid, attempt paid, audit, real-time message, receipt kept; then 200', async () => {
       const { sessionId, invoice } = await payNow();
       const event = gateway.move(sessionId, 'authorized');

@@ -10,9 +10,12 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { invoiceAmount, invoiceForPayment, type InvoiceRow } from '../storage/orders.ts';
-import { paymentAttempts } from '../storage/tables.ts';
+import { invoices, paymentAttempts } from '../storage/tables.ts';
 import { attemptMachine, type AttemptStatus } from './attempt.machine.ts';
 import type { ShopGateway } from './gateway-events.ts';
+
+// How long an attempt may sit in `created` (its session being requested) before a new click gives up on it.
+const IN_FLIGHT_MS = 60_000;
 
 export interface StartPaymentDeps {
   readonly database: Database;
@@ -39,19 +42,25 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
   const now = clock.now();
   const invoice = await invoiceForPayment(db, orderId, userId, now, deps.invoiceTtlSeconds);
 
-  const [reusable] = await db
-    .select()
-    .from(paymentAttempts)
-    .where(and(eq(paymentAttempts.invoiceId, invoice.id), inArray(paymentAttempts.status, ['session_created', 'pending'])))
-    .orderBy(desc(paymentAttempts.createdAt))
-    .limit(1);
-  if (reusable?.redirectUrl) return { invoice, attemptId: reusable.id, redirectUrl: reusable.redirectUrl, reused: true };
-
-  const attemptId = newId('att', now);
-  await database.transaction(async (tx) => {
-    await tx.insert(paymentAttempts).values({ id: attemptId, invoiceId: invoice.id, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
-    await appendAudit(tx, { actor: userId, action: 'attempt.created', subject: attemptId, data: { invoiceId: invoice.id } }, now);
+  // Under the invoice's row lock: two clicks at once find the same attempt instead of making two.
+  const picked = await database.transaction(async (tx) => {
+    await tx.select({ id: invoices.id }).from(invoices).where(eq(invoices.id, invoice.id)).for('update');
+    const [open] = await tx
+      .select()
+      .from(paymentAttempts)
+      .where(and(eq(paymentAttempts.invoiceId, invoice.id), inArray(paymentAttempts.status, ['created', 'session_created', 'pending'])))
+      .orderBy(desc(paymentAttempts.createdAt))
+      .limit(1);
+    if (open && open.status !== 'created' && open.redirectUrl) return { reuse: open.redirectUrl, attemptId: open.id };
+    // Still being created by another click: ask again with the same id (idempotent at the gateway: the same session).
+    if (open && open.status === 'created' && now.getTime() - open.createdAt.getTime() < IN_FLIGHT_MS) return { attemptId: open.id };
+    const id = newId('att', now);
+    await tx.insert(paymentAttempts).values({ id, invoiceId: invoice.id, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
+    await appendAudit(tx, { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId: invoice.id } }, now);
+    return { attemptId: id };
   });
+  if (picked.reuse) return { invoice, attemptId: picked.attemptId, redirectUrl: picked.reuse, reused: true };
+  const attemptId = picked.attemptId;
 
   const move = async (to: AttemptStatus, set: Partial<typeof paymentAttempts.$inferInsert>, data: Record<string, unknown>) => {
     const at = clock.now();
@@ -77,7 +86,7 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
     attemptMachine.apply('created', 'session_created');
     // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
     const adopted = await db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, session.sessionId));
-    if (adopted.length) {
+    if (adopted.length && adopted[0]!.id !== attemptId) {
       await move('failed', {}, { reason: 'session adopted by another attempt', sessionId: session.sessionId });
       await db.update(paymentAttempts).set({ redirectUrl: session.redirectUrl }).where(eq(paymentAttempts.id, adopted[0]!.id));
       return { invoice, attemptId: adopted[0]!.id, redirectUrl: session.redirectUrl, reused: true };
