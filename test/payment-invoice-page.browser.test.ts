@@ -82,18 +82,26 @@ describe('invoice page in Chromium', () => {
   });
 
   it('asks before leaving while the payment is in progress', async () => {
-    await withPage(browser, async (page) => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
       const { sessionId, invoiceId } = await paying(page);
       await deliver(gateway.move(sessionId, 'requires_approval'));
       await page.goto(`${shop.url}/invoices/${invoiceId}`);
       assert.equal(await page.locator('#invoice-status').getAttribute('data-in-progress'), 'true');
       await page.click('h1'); // Chromium shows the prompt only after a user gesture
-      const dialog = new Promise<string>((resolve) => page.once('dialog', (d) => {
-        resolve(d.type());
-        void d.dismiss();
-      }));
+      const dialog = new Promise<string>((resolve) =>
+        page.once('dialog', async (d) => {
+          const type = d.type();
+          await d.accept(); // leave: the page then closes cleanly
+          resolve(type);
+        }),
+      );
       await page.close({ runBeforeUnload: true });
       assert.equal(await dialog, 'beforeunload');
-    });
+    } finally {
+      // The page is gone already; closing the context must not fail the test.
+      await context.close().catch(() => undefined);
+    }
   });
 });

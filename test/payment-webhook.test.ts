@@ -238,6 +238,9 @@ for (const engine of testEngines()) {
       const plain = await client.send(`/invoices/${invoice.id}`);
       assert.equal(plain.status, 200);
       assert.equal((await invoiceRow(invoice.id)).status, 'open', 'the page alone changes nothing');
+      // Back without paying (the session is still waiting for a card): nothing is "in progress".
+      assert.doesNotMatch(await (await client.send(`/invoices/${invoice.id}?from=gateway`)).text(), /data-in-progress="true"/);
+      assert.equal((await attemptOf(sessionId)).status, 'session_created');
       const event = gateway.move(sessionId, 'authorized');
       const [page, hook] = await Promise.all([client.send(`/invoices/${invoice.id}?from=gateway`), deliver(event)]);
       assert.equal(page.status, 200);

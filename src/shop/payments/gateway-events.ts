@@ -7,8 +7,12 @@
 import type { Money } from '../../core/money.ts';
 import type { GatewayPort, PaymentSessionStatus } from '../domain/gateway.port.ts';
 
-/** A session's state as the shop understands it ('canceled': closed unpaid on the shop's request). */
-export type SessionState = PaymentSessionStatus['status'] | 'canceled';
+/**
+ * A session's state as the shop understands it: 'open' = waiting for the payer (nothing submitted yet,
+ * so nothing is in progress); 'pending' = a card was submitted and the bank is deciding; 'canceled' =
+ * closed unpaid on the shop's request.
+ */
+export type SessionState = PaymentSessionStatus['status'] | 'open' | 'canceled';
 
 /** The gateway's authoritative view of a session, with the version that orders its changes. */
 export interface SessionSnapshot {

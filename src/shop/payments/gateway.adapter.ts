@@ -47,6 +47,7 @@ export interface WireEvent {
 export function neutralState(status: string): SessionState {
   switch (status) {
     case 'created':
+      return 'open';
     case 'processing':
     case 'requires_approval':
       return 'pending';

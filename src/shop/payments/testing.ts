@@ -68,7 +68,8 @@ export class FakeGateway implements ShopGateway {
 }
 
 function state(status: string): SessionState {
-  return status === 'created' || status === 'processing' || status === 'requires_approval' ? 'pending' : (status as SessionState);
+  if (status === 'created') return 'open';
+  return status === 'processing' || status === 'requires_approval' ? 'pending' : (status as SessionState);
 }
 
 /** A gateway event body as our gateway sends it. */
