@@ -8,7 +8,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../platform/http/app.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { createWorker, type Worker } from '../../platform/jobs/jobs.ts';
+import { createWorker, type JobHandler, type RecurringJob, type Worker } from '../../platform/jobs/jobs.ts';
 import type { Logger } from '../../platform/log.ts';
 import { createHub } from '../../platform/realtime/index.ts';
 import { canView } from '../domain/access.ts';
@@ -72,6 +72,9 @@ export function createPayments(input: {
   gateway: ShopGateway | undefined;
   settings: ShopSettings;
   runJobs: boolean;
+  /** Other shop tasks (integrations, refunds): ONE worker per shop process must know every task the shop enqueues, or it fails them as unknown. */
+  tasks?: Readonly<Record<string, JobHandler>>;
+  recurring?: readonly RecurringJob[];
 }) {
   const { app, database, clock, log, config, gateway } = input;
   webhookRoutes(app, { database, clock, log, secrets: config.webhookSecrets });
@@ -95,8 +98,10 @@ export function createPayments(input: {
       recurring: [
         { task: EXPIRY_TASK, everySeconds: config.expiryEverySeconds },
         ...(deps ? [{ task: RECONCILE_TASK, everySeconds: config.reconcileEverySeconds }] : []),
+        ...(input.recurring ?? []),
       ],
       tasks: {
+        ...input.tasks,
         [EXPIRY_TASK]: async () => {
           const expired = await expireInvoices({ database, clock });
           if (expired.length) worker?.wake();
