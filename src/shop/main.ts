@@ -11,6 +11,8 @@ import type { ShopGateway } from './payments/gateway-events.ts';
 import { createGatewayAdapter } from './payments/gateway.adapter.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { createShopApp } from './routes/shop-app.ts';
+import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
+import { refundTasks } from './refunds/index.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
 
 /** The shop's database: its schema history. */
@@ -25,6 +27,8 @@ export interface ShopConfig {
   readonly settings: ShopSettings;
   readonly demoData: boolean;
   readonly payments: PaymentsConfig;
+  /** Order-status events to integration endpoints (SHOP_INTEGRATION_*). */
+  readonly integrations: IntegrationConfig;
 }
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -60,6 +64,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
   return Object.freeze({
     base,
     demoData: raw.SHOP_DEMO_DATA,
+    integrations: loadIntegrationConfig(env),
     payments: Object.freeze({
       gatewayUrl: raw.SHOP_GATEWAY_URL,
       gatewayApiKey: raw.SHOP_GATEWAY_API_KEY,
@@ -96,7 +101,7 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
     compose: async ({ app, database, log }) => {
       if (config.demoData) await ensureDemoData(database, clock.now());
       // Payments first: the webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
-      const payments = createPayments({ app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true });
+      const payments = createPayments({ app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true, tasks: { ...integrationTasks({ database, clock, config: config.integrations }), ...refundTasks({ database, clock, gateway }) } });
       app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));
       await payments.start();
       return {
