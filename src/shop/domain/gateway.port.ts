@@ -1,8 +1,9 @@
 /**
  * The one port through which the shop reaches a payment gateway (ARCHITECTURE.md: "a shop could swap
- * our gateway for Stripe without touching its domain code"). Issue 6 provides the adapter for our
- * gateway; nothing in this issue calls it. A payment attempt belongs to exactly one valid invoice; an
- * invoice may have several attempts while it is valid (seed 002).
+ * our gateway for Stripe without touching its domain code"). Our gateway's adapter is
+ * `payments/gateway.adapter.ts`; a Stripe adapter would map Checkout Sessions and its events onto
+ * the same neutral types (status, a monotonic sequence, the event feed). A payment attempt belongs to
+ * exactly one valid invoice; an invoice may have several attempts while it is valid (seed 002).
  */
 import type { Money } from '../../core/money.ts';
 
@@ -25,12 +26,46 @@ export interface PaymentSession {
   readonly redirectUrl: string;
 }
 
-/** The gateway's view of a session, for reconciliation of attempts pending too long. */
+/**
+ * A session's state as the shop understands it, whatever the gateway: 'open' = waiting for the payer
+ * (nothing submitted, nothing in progress); 'pending' = submitted, the bank is deciding; 'canceled' =
+ * closed unpaid on the shop's request.
+ */
+export type SessionState = 'open' | 'pending' | 'authorized' | 'captured' | 'declined' | 'expired' | 'canceled' | 'voided' | 'refunded';
+
+/** The gateway's authoritative view of a session (return URL, "check payment status", reconciliation). */
 export interface PaymentSessionStatus {
   readonly sessionId: string;
-  readonly status: 'pending' | 'authorized' | 'captured' | 'declined' | 'expired' | 'voided' | 'refunded';
+  readonly status: SessionState;
   readonly amount: Money;
   readonly invoiceId: string;
+  /** Increases with every change of the session; older news never overrides newer (Stripe: the event's created time). */
+  readonly sequence: number;
+  readonly reason?: string | undefined;
+  readonly redirectUrl?: string | undefined;
+}
+
+/** One piece of payment news: delivered by webhook, read from the feed, or synthesised from a status read. */
+export interface PaymentEvent {
+  /** Unique per event at the gateway (the dedupe key); synthetic events use `sync:<session>:<sequence>`. */
+  readonly id: string;
+  readonly sessionId: string;
+  readonly invoiceId: string;
+  readonly status: SessionState;
+  readonly amount: Money;
+  readonly sequence: number;
+  readonly reason?: string | undefined;
+  /** On refund news: the gateway's refund, and the session's refunded total after it (the refund module applies it). */
+  readonly refund?: { readonly id: string; readonly amount: Money; readonly refundedTotal: Money } | undefined;
+  /** Where it came from, for the staff console and the audit trail. */
+  readonly source: 'webhook' | 'feed' | 'status_check';
+}
+
+/** A page of the gateway's event feed, read after a cursor. */
+export interface EventPage {
+  readonly events: readonly PaymentEvent[];
+  readonly nextCursor: string | null;
+  readonly hasMore: boolean;
 }
 
 /** A refund of part or all of a captured payment; `refundId` (our `ref_…`) is also the Idempotency-Key. */
@@ -56,6 +91,8 @@ export interface GatewayPort {
   getSession(sessionId: string): Promise<PaymentSessionStatus>;
   /** Cancels a session whose invoice expired or was voided, so it can no longer be paid. */
   cancelSession(sessionId: string): Promise<void>;
+  /** Reads the gateway's event feed after a cursor (null: from the start), so a lost webhook is recovered. */
+  listEvents(after: string | null, limit?: number): Promise<EventPage>;
   /** Refunds (idempotently, keyed by our refund id) part or all of a captured session; throws only when it may be retried. */
   createRefund(request: RefundRequest): Promise<RefundResult>;
 }
