@@ -12,6 +12,7 @@ import { fakeClock } from '../src/platform/clock.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import { jobs } from '../src/platform/jobs/jobs.schema.ts';
+import { realtimeMessages } from '../src/platform/realtime/realtime.schema.ts';
 import type { RefundRequest, RefundResult } from '../src/shop/domain/gateway.port.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import {
@@ -131,6 +132,10 @@ for (const engine of testEngines()) {
       const actions = (await database.db.select().from(auditLog)).filter((e) => e.subject === first.id || e.subject === rest.id).map((e) => e.action);
       assert.deepEqual(actions, ['refund.requested', 'refund.submit', 'refund.succeed', 'refund.requested', 'refund.succeed']);
       assert.ok((await database.db.select().from(auditLog)).some((e) => e.action === 'invoice.refund' && e.subject === invoice.id));
+      // Each change was published to the invoice's real-time room (the owner's open invoice page).
+      const pushed = (await database.db.select().from(realtimeMessages).where(eq(realtimeMessages.room, `invoice:${invoice.id}`))).map((m) => m.payload as { refund?: { id: string; status: string }; status?: string });
+      assert.deepEqual(pushed.filter((p) => p.refund?.id === first.id).map((p) => p.refund!.status), ['pending', 'submitted', 'succeeded']);
+      assert.ok(pushed.some((p) => p.status === 'refunded'));
       assert.equal(await verifyAuditChain(database.db), null);
       await assert.rejects(request(invoice, 1), (e) => isDomainError(e, 'refund.not_allowed'));
     });
