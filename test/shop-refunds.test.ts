@@ -14,7 +14,8 @@ import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import { jobs } from '../src/platform/jobs/jobs.schema.ts';
 import { realtimeMessages } from '../src/platform/realtime/realtime.schema.ts';
 import type { RefundRequest, RefundResult } from '../src/shop/domain/gateway.port.ts';
-import { shopDatabaseSpec } from '../src/shop/main.ts';
+import { loadShopConfig, shopDatabaseSpec } from '../src/shop/main.ts';
+import { ConfigError } from '../src/platform/config.ts';
 import {
   applyRefundEvent,
   approveRefund,
@@ -179,6 +180,10 @@ for (const engine of testEngines()) {
       assert.equal(refundApprovalThreshold({}), 10_000n);
       assert.equal(refundApprovalThreshold({ SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '2500' }), 2500n);
       assert.throws(() => refundApprovalThreshold({ SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '12.5' }), /SHOP_REFUND_APPROVAL_THRESHOLD_MINOR/);
+      const base = { SHOP_PORT: '0', SHOP_SESSION_SECRET: 'x'.repeat(40) };
+      assert.equal(loadShopConfig({ ...base, SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '2500' }).settings.refundApprovalThresholdMinor, 2500n);
+      assert.equal(loadShopConfig(base).settings.refundApprovalThresholdMinor, 10_000n);
+      assert.throws(() => loadShopConfig({ ...base, SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '-1' }), (e) => e instanceof ConfigError && /SHOP_REFUND_APPROVAL_THRESHOLD_MINOR/.test(e.message));
     });
 
     it('lets exactly the allowed ones of 20 concurrent refund requests through, never more than captured', async () => {

@@ -12,7 +12,7 @@ import { createGatewayAdapter } from './payments/gateway.adapter.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
-import { refundTasks } from './refunds/index.ts';
+import { refundApprovalThreshold, refundTasks } from './refunds/index.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
 
 /** The shop's database: its schema history. */
@@ -83,6 +83,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       loginMaxFailures: raw.SHOP_LOGIN_MAX_FAILURES,
       loginWindowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
       trustProxy: raw.SHOP_TRUST_PROXY,
+      refundApprovalThresholdMinor: refundApprovalThreshold(env),
     }),
   });
 }

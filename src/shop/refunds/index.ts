@@ -3,6 +3,7 @@
 //   createWorker({ ..., tasks: { ...refundTasks({ database, gateway, clock }), ... } })
 // and in the gateway event intake, in its transaction after the dedupe: `await applyRefundEvent(tx, event, now)`.
 import type { Clock } from '../../platform/clock.ts';
+import { ConfigError } from '../../platform/config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { JobHandler } from '../../platform/jobs/jobs.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
@@ -35,7 +36,7 @@ export const DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR = 10_000n;
 export function refundApprovalThreshold(env: Record<string, string | undefined> = process.env): bigint {
   const raw = env.SHOP_REFUND_APPROVAL_THRESHOLD_MINOR;
   if (raw === undefined || raw === '') return DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
-  if (!/^[0-9]{1,15}$/.test(raw)) throw new Error('shop: invalid configuration:\n  SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: must be a whole number of minor units');
+  if (!/^[0-9]{1,15}$/.test(raw)) throw new ConfigError(`shop: invalid configuration:\n  SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: must be a whole number of minor units (got "${raw.slice(0, 40)}")`);
   return BigInt(raw);
 }
 

@@ -17,6 +17,8 @@ export interface ShopSettings {
   readonly loginMaxFailures: number;
   readonly loginWindowSeconds: number;
   readonly trustProxy: boolean;
+  /** Refunds above this (minor units) need a second staff member's approval (SHOP_REFUND_APPROVAL_THRESHOLD_MINOR). */
+  readonly refundApprovalThresholdMinor?: bigint;
 }
 
 /** Hand-wired dependencies of the shop's routes. */

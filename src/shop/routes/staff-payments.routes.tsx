@@ -47,7 +47,7 @@ export async function reconciliationFindings(db: ShopDeps['database']['db']) {
 export function staffOrderPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: { approvalThresholdMinor?: bigint } = {}): void {
   const { database, clock } = deps;
   const db = database.db;
-  const threshold = options.approvalThresholdMinor ?? refundApprovalThreshold();
+  const threshold = options.approvalThresholdMinor ?? deps.settings.refundApprovalThresholdMinor ?? refundApprovalThreshold();
 
   function staffOnly(c: ShopContext) {
     const user = requireUser(c);
