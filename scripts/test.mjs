@@ -11,7 +11,7 @@
 //   4. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
 //   5. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file
 //
-// Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 120000).
+// Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000).
 //
 // Environment given to the tests:
 //   CHROMIUM_PATH            path of the Chromium binary (test/support/browser.ts uses it)
@@ -36,7 +36,7 @@ import { startThrowawayPostgres } from './pg-cluster.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_ROOTS = ['src', 'test'];
 const TEST_SUFFIX = '.test.ts';
-const TEST_TIMEOUT_MS = Number(process.env.COUNTERSIGN_TEST_TIMEOUT_MS) || 120_000; // per test (and per file)
+const TEST_TIMEOUT_MS = Number(process.env.COUNTERSIGN_TEST_TIMEOUT_MS) || 300_000; // per test (and per file)
 const TEST_CONCURRENCY = 2;
 
 const startedAt = Date.now();
@@ -79,7 +79,7 @@ function usage() {
   say('  FILTER  run only test files whose path (relative to the repo) contains one of these substrings');
   say('env: COUNTERSIGN_TEST_PG_URL=postgres://...  use this PostgreSQL instead of starting a throwaway one');
   say('     CHROMIUM_PATH=/path/to/chromium         use this Chromium instead of /usr/bin/chromium');
-  say('     COUNTERSIGN_TEST_TIMEOUT_MS=120000        per-test timeout (a timed-out test counts as cancelled)');
+  say('     COUNTERSIGN_TEST_TIMEOUT_MS=300000        per-test timeout (a timed-out test counts as cancelled)');
 }
 
 function parseArgs(argv) {
