@@ -4,25 +4,10 @@
 // tab; a second browser context is the cardholder logged into the bank app (`/app`). Each case checks
 // what the user sees and the gateway's authoritative session (captured only when paid).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './support/browser.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { checkoutToHostedPage, shopLogin, startSystem, type RunningSystem } from './support/system.ts';
 
 interface Session {
   id: string;
@@ -32,51 +17,22 @@ interface Session {
 }
 
 describe('special test cards in Chromium with the three services running', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cs-pay-cards-'));
-  let launcher: ReturnType<typeof spawn> | undefined;
-  const urls = new Map<string, string>();
-  const output: string[] = [];
+  let system: RunningSystem | undefined;
+  let urls: Map<string, string>;
   let browser: Browser | undefined;
   let customer: BrowserContext;
   let app: Page;
   let apiKey: string;
 
   before(async () => {
-    const ports = { SHOP_PORT: await freePort(), GATEWAY_PORT: await freePort(), BANK_PORT: await freePort() };
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        BANK_APPROVAL_TIMEOUT_SECONDS: '8',
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const proc = launcher;
-    proc.stderr!.on('data', (d) => output.push(String(d)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output.join('')}`)), 60_000);
-      proc.once('exit', (code) => reject(new Error(`launcher exited ${code}:\n${output.join('')}`)));
-      createInterface({ input: proc.stdout! }).on('line', (line) => {
-        output.push(`${line}\n`);
-        const m = /^(shop|gateway|bank)\s+(http:\/\/\S+)$/.exec(line);
-        if (m) urls.set(m[1]!, m[2]!);
-        if (line.startsWith('ready in')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    apiKey = (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantApiKey: string }).demoMerchantApiKey;
+    system = await startSystem({ BANK_APPROVAL_TIMEOUT_SECONDS: '8' });
+    urls = new Map(Object.entries(system.urls));
+    apiKey = system.demoMerchantApiKey();
 
     browser = await launchBrowser();
     customer = await browser.newContext();
     const login = await customer.newPage();
-    await login.goto(`${urls.get('shop')}/login`);
-    await login.getByLabel('Email').fill('customer@shop.test');
-    await login.getByLabel('Password').fill('demo-customer-password');
-    await login.getByRole('button', { name: 'Log in' }).click();
-    await login.waitForLoadState();
+    await shopLogin(login, urls.get('shop')!, 'customer@shop.test', 'demo-customer-password');
     await login.close();
 
     const cardholder = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
@@ -90,21 +46,7 @@ describe('special test cards in Chromium with the three services running', () =>
 
   after(async () => {
     await browser?.close().catch(() => {});
-    const proc = launcher;
-    if (proc && proc.exitCode === null) {
-      proc.kill('SIGINT');
-      await new Promise<void>((r) => {
-        const t = setTimeout(() => {
-          proc.kill('SIGKILL');
-          r();
-        }, 10_000);
-        proc.once('exit', () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    await system?.stop();
   });
 
   async function session(id: string): Promise<Session> {
@@ -118,21 +60,7 @@ describe('special test cards in Chromium with the three services running', () =>
     const shop = urls.get('shop')!;
     const gateway = urls.get('gateway')!;
     const page = await customer.newPage();
-    await page.goto(`${shop}/`);
-    await page.getByRole('link', { name: 'Enamel mug' }).click();
-    await page.getByRole('button', { name: 'Add to cart' }).click();
-    await page.goto(`${shop}/checkout`);
-    await page.getByRole('link', { name: 'Continue to delivery' }).click();
-    await page.getByRole('button', { name: 'Continue to address' }).click();
-    await page.getByLabel('Full name').fill('Ada Lovelace');
-    await page.getByLabel('Street and number').fill('1 Analytical Street');
-    await page.getByLabel('Postal code').fill('10115');
-    await page.getByLabel('City').fill('Berlin');
-    await page.getByLabel('Country (two letters)').fill('DE');
-    await page.getByRole('button', { name: 'Continue to payment' }).click();
-    await page.getByRole('button', { name: 'Pay now' }).click();
-    await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
-    const sessionId = page.url().split('/').pop()!.split(/[?#]/)[0]!;
+    const sessionId = await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
 
     // The newest invoice (this order's) opens in another tab and waits for its status live.
     const orders = await customer.newPage();

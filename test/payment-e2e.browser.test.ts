@@ -3,69 +3,20 @@
 // page, and the invoice page open in another tab turns "paid" without a reload (WebSocket), then the
 // return link shows the paid invoice.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser } from './support/browser.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { checkoutToHostedPage, shopLogin, startSystem, type RunningSystem } from './support/system.ts';
 
 describe('paying in Chromium with the three services running', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cs-pay-e2e-'));
-  let launcher: ReturnType<typeof spawn>;
-  const urls = new Map<string, string>();
-  const output: string[] = [];
+  let system: RunningSystem;
+  let urls: Map<string, string>;
 
   before(async () => {
-    const ports = { SHOP_PORT: await freePort(), GATEWAY_PORT: await freePort(), BANK_PORT: await freePort() };
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    launcher.stderr!.on('data', (d) => output.push(String(d)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output.join('')}`)), 60_000);
-      launcher.once('exit', (code) => reject(new Error(`launcher exited ${code}:\n${output.join('')}`)));
-      createInterface({ input: launcher.stdout! }).on('line', (line) => {
-        output.push(`${line}\n`);
-        const m = /^(shop|gateway|bank)\s+(http:\/\/\S+)$/.exec(line);
-        if (m) urls.set(m[1]!, m[2]!);
-        if (line.startsWith('ready in')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    system = await startSystem();
+    urls = new Map(Object.entries(system.urls));
   });
 
-  after(async () => {
-    if (launcher.exitCode === null) {
-      launcher.kill('SIGINT');
-      await new Promise<void>((r) => {
-        const t = setTimeout(() => {
-          launcher.kill('SIGKILL');
-          r();
-        }, 10_000);
-        launcher.once('exit', () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => system.stop());
 
   it('buys, pays with 4242 4242 4242 4242 on the hosted page, and sees the invoice turn paid without reloading', async () => {
     const shop = urls.get('shop')!;
@@ -74,24 +25,8 @@ describe('paying in Chromium with the three services running', () => {
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
-      await page.goto(`${shop}/login`);
-      await page.getByLabel('Email').fill('customer@shop.test');
-      await page.getByLabel('Password').fill('demo-customer-password');
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.goto(`${shop}/`);
-      await page.getByRole('link', { name: 'Enamel mug' }).click();
-      await page.getByRole('button', { name: 'Add to cart' }).click();
-      await page.goto(`${shop}/checkout`);
-      await page.getByRole('link', { name: 'Continue to delivery' }).click();
-      await page.getByRole('button', { name: 'Continue to address' }).click();
-      await page.getByLabel('Full name').fill('Ada Lovelace');
-      await page.getByLabel('Street and number').fill('1 Analytical Street');
-      await page.getByLabel('Postal code').fill('10115');
-      await page.getByLabel('City').fill('Berlin');
-      await page.getByLabel('Country (two letters)').fill('DE');
-      await page.getByRole('button', { name: 'Continue to payment' }).click();
-      await page.getByRole('button', { name: 'Pay now' }).click();
-      await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
+      await shopLogin(page, shop, 'customer@shop.test', 'demo-customer-password');
+      await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
 
       // The invoice page, open in another tab, joins its room and waits.
       const sessionStatus = (await (await fetch(`${gateway}/pay/${page.url().split('/').pop()}/status`)).json()) as Record<string, unknown>;
@@ -134,24 +69,8 @@ describe('paying in Chromium with the three services running', () => {
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
-      await page.goto(`${shop}/login`);
-      await page.getByLabel('Email').fill('other@shop.test');
-      await page.getByLabel('Password').fill('demo-other-password');
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.goto(`${shop}/`);
-      await page.getByRole('link', { name: 'Enamel mug' }).click();
-      await page.getByRole('button', { name: 'Add to cart' }).click();
-      await page.goto(`${shop}/checkout`);
-      await page.getByRole('link', { name: 'Continue to delivery' }).click();
-      await page.getByRole('button', { name: 'Continue to address' }).click();
-      await page.getByLabel('Full name').fill('Grace Hopper');
-      await page.getByLabel('Street and number').fill('2 Compiler Road');
-      await page.getByLabel('Postal code').fill('10115');
-      await page.getByLabel('City').fill('Berlin');
-      await page.getByLabel('Country (two letters)').fill('DE');
-      await page.getByRole('button', { name: 'Continue to payment' }).click();
-      await page.getByRole('button', { name: 'Pay now' }).click();
-      await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
+      await shopLogin(page, shop, 'other@shop.test', 'demo-other-password');
+      await checkoutToHostedPage(page, shop, gateway, { name: 'Grace Hopper', street: '2 Compiler Road' });
       const firstSession = page.url();
       const card = async (number: string) => {
         await page.fill('#number', number);

@@ -1,61 +1,23 @@
 // `npm start` as a newcomer runs it: three services, each healthy and ready on its own port with its
 // own database, pages that open in a real Chromium, and a Ctrl-C that stops everything cleanly.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser } from './support/browser.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { startSystem, type RunningSystem } from './support/system.ts';
 
 describe('npm start', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cs-start-'));
-  let launcher: ReturnType<typeof spawn>;
-  const urls = new Map<string, string>();
-  const output: string[] = [];
-  let startedMs = 0;
+  let system: RunningSystem;
+  let urls: Map<string, string>;
 
   before(async () => {
-    const ports = { SHOP_PORT: await freePort(), GATEWAY_PORT: await freePort(), BANK_PORT: await freePort() };
-    const t0 = Date.now();
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    launcher.stderr!.on('data', (d) => output.push(String(d)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output.join('')}`)), 60_000);
-      launcher.once('exit', (code) => reject(new Error(`launcher exited ${code}:\n${output.join('')}`)));
-      createInterface({ input: launcher.stdout! }).on('line', (line) => {
-        output.push(`${line}\n`);
-        const m = /^(shop|gateway|bank)\s+(http:\/\/\S+)$/.exec(line);
-        if (m) urls.set(m[1]!, m[2]!);
-        if (line.startsWith('ready in')) {
-          clearTimeout(timer);
-          startedMs = Date.now() - t0;
-          resolve();
-        }
-      });
-    });
-    console.log(`npm start: three services ready in ${startedMs} ms`);
+    system = await startSystem();
+    urls = new Map(Object.entries(system.urls));
+    console.log(`npm start: three services ready in ${system.startedMs} ms`);
   });
 
-  after(() => {
-    if (launcher.exitCode === null) launcher.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => system.stop());
 
   it('prints one line per service naming it, each on its own port', () => {
     assert.deepEqual([...urls.keys()].sort(), ['bank', 'gateway', 'shop']);
@@ -63,7 +25,7 @@ describe('npm start', () => {
   });
 
   it('gives each service its own database directory', () => {
-    for (const party of ['shop', 'gateway', 'bank']) assert.ok(existsSync(join(dataDir, party, 'PG_VERSION')), party);
+    for (const party of ['shop', 'gateway', 'bank']) assert.ok(existsSync(join(system.dataDir, party, 'PG_VERSION')), party);
   });
 
   it('answers healthz, readyz and metrics on every service', async () => {
@@ -92,11 +54,11 @@ describe('npm start', () => {
   });
 
   it('stops all three cleanly on Ctrl-C, closing their databases', async () => {
-    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
-    launcher.kill('SIGINT');
-    assert.equal(await exited, 0, output.join(''));
+    const exited = new Promise<number | null>((resolve) => system.launcher.once('exit', (code) => resolve(code)));
+    system.launcher.kill('SIGINT');
+    assert.equal(await exited, 0, system.output.join(''));
     for (const party of ['shop', 'gateway', 'bank']) {
-      const log = readFileSync(join(dataDir, 'logs', `${party}.log`), 'utf8');
+      const log = readFileSync(join(system.dataDir, 'logs', `${party}.log`), 'utf8');
       assert.match(log, /"msg":"stopped"/, `${party} did not log a clean stop`);
     }
   });
