@@ -12,16 +12,13 @@ import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { DEMO_MERCHANT_ID, rotateSecret } from '../src/gateway/storage/merchants.ts';
 import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
+import { card, PAN, sessionHelpers } from './support/gateway-sessions.ts';
 import { systemClock } from '../src/platform/clock.ts';
-
-const PAN = '4242424242424242';
-const card = (number = PAN) => ({ number, exp_month: 12, exp_year: 2034, cvc: '987', name: 'A Payer' });
 
 for (const engine of testEngines()) {
   describe(`gateway payments and webhooks (${engine})`, () => {
     let gw: Awaited<ReturnType<typeof startTestGateway>>;
     let shop: Awaited<ReturnType<typeof webhookReceiver>>;
-    let n = 0;
 
     before(async () => {
       shop = await webhookReceiver();
@@ -36,21 +33,7 @@ for (const engine of testEngines()) {
       await gw.database.db.execute(sql`update merchants set ack_window_seconds = 900, webhook_enabled = true`);
     });
 
-    async function newSession() {
-      const res = await gw.api('/v1/payment_sessions', {
-        body: { amount: { minor: '2500', currency: 'EUR' }, merchant_reference: `inv_${engine}_${++n}`, description: 'Test order', return_url: 'http://shop.test/r' },
-      });
-      assert.equal(res.status, 201);
-      return ((await res.json()) as { id: string }).id;
-    }
-    const pay = (id: string, body: unknown = card()) =>
-      fetch(`${gw.url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const session = async (id: string) => (await (await gw.api(`/v1/payment_sessions/${id}`)).json()) as Record<string, unknown> & { status: string };
-    const settled = (id: string, ms = 15_000) =>
-      eventually(async () => {
-        const s = await session(id);
-        return ['captured', 'voided', 'declined'].includes(s.status) ? s : undefined;
-      }, ms, `session ${id} to settle`);
+    const { newSession, pay, session, settled } = sessionHelpers(() => gw, engine);
 
     it('every delivery verifies with the standardwebhooks package, with each of two active secrets, over the bytes received', async () => {
       const second = newWebhookSecret();
