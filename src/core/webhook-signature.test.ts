@@ -2,16 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { DomainError, type ErrorCode } from './errors.ts';
+import { STANDARD_WEBHOOKS_VECTOR } from './testing.ts';
 import { newWebhookSecret, signWebhook, verifyWebhook, type WebhookHeaders } from './webhook-signature.ts';
 
-// Published Standard Webhooks test vector.
-const VECTOR = {
-  secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-  id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
-  timestamp: 1614265330,
-  body: '{"test": 2432232314}',
-  signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-} as const;
+// Published Standard Webhooks test vector (shared with the verifier conformance proof).
+const VECTOR = STANDARD_WEBHOOKS_VECTOR;
 
 const at = (seconds: number) => new Date(seconds * 1000);
 const T = VECTOR.timestamp;
