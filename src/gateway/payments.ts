@@ -7,6 +7,7 @@ import { newId } from '../core/ids.ts';
 import { money, toJSON, type Currency, type Money } from '../core/money.ts';
 import { testCard } from '../core/test-cards.ts';
 import type { Clock } from '../platform/clock.ts';
+import { crashPoint } from '../platform/crash-points.ts';
 import type { Database, Executor } from '../platform/db/database.ts';
 import { enqueue } from '../platform/jobs/enqueue.ts';
 import type { Logger } from '../platform/log.ts';
@@ -89,7 +90,7 @@ export function createPayments(deps: PaymentsDeps) {
 
   /** Applies a bank decision in its own transaction. */
   function applyDecision(sessionId: string, decision: IssuerDecision): Promise<SessionRow> {
-    return database.transaction((tx) => applyDecisionTx(tx, sessionId, decision));
+    return database.transaction((tx) => applyDecisionTx(tx, sessionId, decision).then((s) => { if (s.status === 'authorized') crashPoint('gateway.authorize.before_commit'); return s; }));
   }
 
   /**
@@ -129,6 +130,7 @@ export function createPayments(deps: PaymentsDeps) {
     const merchant = await findMerchant(database.db, started.merchantId);
     let decision: IssuerDecision;
     try {
+      crashPoint('gateway.bank.before_authorize');
       decision = await issuer.authorize({
         // The session id: a repeat after a lost answer is the same authorisation at the bank.
         gatewayRef: started.id,
@@ -142,7 +144,8 @@ export function createPayments(deps: PaymentsDeps) {
       deps.log?.warn({ sessionId, err }, 'authorisation failed at the bank');
       return fail('bank_unavailable');
     }
-    return applyDecision(sessionId, decision);
+    crashPoint('gateway.bank.after_authorize');
+    return applyDecision(sessionId, decision).then((s) => { if (s.status === 'authorized') crashPoint('gateway.authorize.after_commit'); return s; });
   }
 
   /** The shop answered 2xx to payment.authorized in time: schedule the capture. */
@@ -222,7 +225,9 @@ export function createPayments(deps: PaymentsDeps) {
     const s = await findSession(database.db, sessionId);
     if (!s || s.status !== 'authorized' || s.acknowledgement === null || !s.bankAuthorizationId) return s;
     if (s.acknowledgement === 'acknowledged') {
+      crashPoint('gateway.capture.before_bank');
       await issuer.capture(s.bankAuthorizationId, sessionAmount(s));
+      crashPoint('gateway.capture.after_bank');
       return database.transaction(async (tx) => {
         const locked = await lockSession(tx, sessionId);
         if (locked.status !== 'authorized') return locked;
@@ -230,6 +235,7 @@ export function createPayments(deps: PaymentsDeps) {
       });
     }
     try {
+      crashPoint('gateway.void.before_bank');
       await issuer.void(s.bankAuthorizationId);
     } catch (err) {
       // Already released at the bank (expired or voided there): nothing to take back, record the void.

@@ -5,6 +5,7 @@
 import { eq } from 'drizzle-orm';
 import { signWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -110,6 +111,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       error = 'fault_injected: dropped';
     } else {
       try {
+        crashPoint('gateway.webhook.before_send');
         const response = await send();
         status = response.status;
         text = (await response.text()).slice(0, 4096);
@@ -122,6 +124,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
         deps.log?.info({ deliveryId, status: again }, 'fault injection: webhook duplicated');
       }
     }
+    crashPoint('gateway.webhook.after_send');
     const latencyMs = Math.round(performance.now() - started);
     await database.db.insert(webhookAttempts).values({
       deliveryId,

@@ -13,6 +13,7 @@ import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import { applyRefundEvent } from '../refunds/refunds.ts';
 import { appendAudit } from '../storage/audit.ts';
@@ -93,6 +94,7 @@ export async function applyGatewayEvent(
     }
     if (options.receipt) {
       await tx.insert(webhookReceipts).values({ receivedAt: now, eventId: event.id, eventType: event.status, sessionId: event.sessionId, invoiceId: event.invoiceId, verdict: result.verdict, httpStatus: result.httpStatus, reason: result.code ?? result.reason ?? null });
+      crashPoint('shop.webhook.before_commit');
     }
     return result;
   });

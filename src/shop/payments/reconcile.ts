@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import { publish } from '../../platform/realtime/index.ts';
@@ -73,6 +74,7 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
   for (let page = 0; page < maxPages; page++) {
     const result = await deps.gateway.listEvents(cursor);
     for (const event of result.events) await applyGatewayEvent(deps.database, event, deps.clock);
+    if (result.events.length) crashPoint('shop.reconcile.after_apply');
     read += result.events.length;
     if (result.nextCursor && result.nextCursor !== cursor) {
       cursor = result.nextCursor;

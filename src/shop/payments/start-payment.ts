@@ -8,6 +8,7 @@ import { isDomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { invoiceAmount, invoiceForPayment, type InvoiceRow } from '../storage/orders.ts';
 import { invoices, paymentAttempts } from '../storage/tables.ts';
@@ -75,6 +76,7 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
   };
 
   try {
+    crashPoint('shop.payment.before_create_session');
     const session = await gateway.createSession({
       invoiceId: invoice.id,
       attemptId,
@@ -83,6 +85,7 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
       returnUrl: `${deps.publicUrl.replace(/\/+$/, '')}/invoices/${invoice.id}?from=gateway`,
       description: `Order ${invoice.orderId}`,
     });
+    crashPoint('shop.payment.after_create_session');
     attemptMachine.apply('created', 'session_created');
     // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
     const adopted = await db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, session.sessionId));

@@ -11,6 +11,7 @@ import { z } from '@hono/zod-openapi';
 import { DomainError, isDomainError } from '../../core/errors.ts';
 import { verifyWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
 import { applyGatewayEvent } from './apply-gateway-event.ts';
@@ -101,6 +102,8 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
 
     try {
       const outcome = await applyGatewayEvent(deps.database, event, deps.clock, { receipt: true });
+      crashPoint('shop.webhook.after_commit');
+      (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing?.once('finish', () => crashPoint('shop.webhook.after_ack'));
       if (outcome.httpStatus === 409) {
         return c.json({ error: { code: outcome.code ?? 'conflict', message: outcome.reason ?? 'Refused.' } }, 409);
       }
