@@ -74,6 +74,42 @@ for (const engine of testEngines()) {
       assert.equal(shop.eventsFor(id).length, 0);
     });
 
+    it('drop_permanently gives a dropped delivery up at once: failed, no retry, nothing arrives, and the event stays in the feed', async () => {
+      await faults({ enabled: true, seed: 'drop-for-good', config: { webhooks: { drop: 1, drop_permanently: true } } });
+      const { id } = await paidSession();
+      const attempts = await eventually(async () => {
+        const r = await rows<{ error: string | null; next_attempt_at: Date | null; status: string; attempts: number }>(
+          gw.database.db,
+          sql`select a.error, d.next_attempt_at, d.status, d.attempts from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id join events e on e.id = d.event_id where e.session_id = ${id} and e.type = 'payment.authorized'`,
+        );
+        return r[0]?.status === 'failed' ? r : undefined;
+      });
+      assert.equal(attempts.length, 1, 'one attempt, never retried');
+      assert.equal(attempts[0]!.error, 'fault_injected: dropped');
+      assert.equal(attempts[0]!.next_attempt_at, null);
+      assert.equal(shop.eventsFor(id).length, 0);
+      const feed = (await (await gw.api('/v1/events?limit=100')).json()) as { data: { type: string; data: { session_id: string } }[] };
+      assert.ok(feed.data.some((e) => e.type === 'payment.authorized' && e.data.session_id === id), 'the feed still has the event');
+    });
+
+    it('duplicate_copies sends a duplicated delivery up to that many extra times, all with the same webhook-id and bytes', async () => {
+      assert.equal((await faults({ enabled: true, seed: 'dup-many', config: { webhooks: { duplicate: 1, duplicate_copies: 4 } } })).status, 200);
+      const counts: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { id } = await paidSession();
+        const copies = await eventually(() => {
+          const list = shop.received.filter((r) => JSON.parse(r.body.toString()).data.session_id === id && JSON.parse(r.body.toString()).type === 'payment.authorized');
+          return list.length >= 2 ? list : undefined;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        const all = shop.received.filter((r) => JSON.parse(r.body.toString()).data.session_id === id && JSON.parse(r.body.toString()).type === 'payment.authorized');
+        assert.ok(all.every((c) => c.headers['webhook-id'] === copies[0]!.headers['webhook-id'] && c.body.equals(copies[0]!.body)));
+        counts.push(all.length);
+      }
+      assert.ok(counts.every((n) => n >= 2 && n <= 5), `between 2 and 5 sends each: ${counts}`);
+      assert.ok(counts.some((n) => n > 2), `some delivery was sent more than twice: ${counts}`);
+    });
+
     it('delay holds a delivery back by delay_ms', async () => {
       await faults({ enabled: true, seed: 'delay', config: { webhooks: { delay: 1, delay_ms: 1500 } } });
       const { id, at } = await paidSession();

@@ -119,9 +119,12 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
         error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
       }
       if (duplicated) {
-        // The same message again (same webhook-id): receivers must dedupe. Its answer changes nothing.
-        const again = await send().then((r) => r.text().then(() => r.status)).catch(() => null);
-        deps.log?.info({ deliveryId, status: again }, 'fault injection: webhook duplicated');
+        // The same message again (same webhook-id): receivers must dedupe. Its answers change nothing.
+        const copies = 1 + Math.floor(fault!.pick('copies') * fault!.config.webhooks.duplicate_copies);
+        for (let copy = 0; copy < copies; copy++) {
+          const again = await send().then((r) => r.text().then(() => r.status)).catch(() => null);
+          deps.log?.info({ deliveryId, status: again, copy: copy + 1 }, 'fault injection: webhook duplicated');
+        }
       }
     }
     crashPoint('gateway.webhook.after_send');
@@ -160,7 +163,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       deps.log?.warn({ merchantId: merchant.id }, 'webhook endpoint answered 410: disabled');
       return;
     }
-    const delay = nextRetryDelayMs(attempt, deps.random);
+    const delay = dropped && fault!.config.webhooks.drop_permanently ? null : nextRetryDelayMs(attempt, deps.random);
     if (delay === null) {
       await settleDelivery('failed', status);
       return;

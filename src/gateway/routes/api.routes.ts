@@ -229,7 +229,7 @@ export function apiRoutes(deps: ApiDeps) {
     .object({
       enabled: z.boolean(),
       seed: z.string().min(1).max(200).openapi({ description: 'Same seed + same order of operations = same faults.' }),
-      config: faultConfigSchema.default({ webhooks: { drop: 0, duplicate: 0, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }, api: { fail: 0, slow: 0, slow_ms: 0 } }),
+      config: faultConfigSchema.default({ webhooks: { drop: 0, drop_permanently: false, duplicate: 0, duplicate_copies: 1, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }, api: { fail: 0, slow: 0, slow_ms: 0 } }),
     })
     .openapi('FaultInjection');
 
