@@ -1,0 +1,167 @@
+// Issue 7, item 4: push latency with 1,000 WebSocket watchers on invoices while the flow runs.
+//
+// Every watcher is a socket of one of the virtual customers, opened with that customer's
+// `shop_session` cookie and the shop's own Origin, exactly like the invoice page's socket; the shop's
+// hub authorises each join (`invoice:<id>` of the owner) the same way. Watchers are dealt round-robin
+// to the customers; whenever a customer's "Pay now" issues an invoice, `fanout` of that customer's
+// watchers join its room (leaving their oldest room when they hold the hub's per-socket maximum), so
+// all watchers stay open on invoices and the newest invoices have live watchers.
+//
+// Latency = when the frame arrives here − when the change committed on the server: the commit
+// timestamp of the message's row when the cluster tracks commit timestamps (`track_commit_timestamp`,
+// which `npm run bench` turns on in its own cluster), else the row's `created_at` (taken in the same
+// transaction, just before the commit: then the figure includes the rest of the commit, so it is an
+// upper bound). Both clocks are this machine's.
+import pg from 'pg';
+import { WebSocket } from 'ws';
+import type { Customer } from './flow.ts';
+import { sleep, summarize, type Summary } from './stats.ts';
+
+const ROOMS_PER_SOCKET = 20; // the hub's default limit
+
+interface Watcher {
+  readonly ws: WebSocket;
+  readonly customer: Customer;
+  readonly rooms: string[];
+  readonly joining: Map<string, { resolve: () => void; reject: (e: Error) => void }>;
+}
+
+export interface PushResult {
+  readonly watchers: number;
+  readonly fanout: number;
+  /** Sockets that closed while the run was going. */
+  readonly dropped: number;
+  readonly joinsRefused: number;
+  readonly messages: number;
+  readonly latency: Summary;
+  /** Where the commit time came from. */
+  readonly commitTimeSource: 'commit_timestamp' | 'created_at' | 'none';
+}
+
+const epochMs = () => performance.timeOrigin + performance.now();
+
+export class Watchers {
+  private readonly all: Watcher[] = [];
+  private readonly byCustomer = new Map<number, Watcher[]>();
+  private readonly next = new Map<number, number>();
+  private readonly received: Array<{ id: string; at: number }> = [];
+  recording = false;
+  dropped = 0;
+  joinsRefused = 0;
+  private closing = false;
+
+  private constructor(readonly fanout: number) {}
+
+  /** Opens `count` sockets (in batches, so that the upgrades do not all queue at once). */
+  static async open(shop: string, customers: readonly Customer[], count: number, fanout: number): Promise<Watchers> {
+    const w = new Watchers(fanout);
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, k) => w.connect(shop, customers[(i + k) % customers.length]!)));
+    }
+    return w;
+  }
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  private async connect(shop: string, customer: Customer): Promise<void> {
+    const ws = new WebSocket(`${shop.replace(/^http/, 'ws')}/ws`, {
+      headers: { cookie: customer.browser.cookieHeader(), origin: shop },
+      perMessageDeflate: false,
+    });
+    const watcher: Watcher = { ws, customer, rooms: [], joining: new Map() };
+    ws.on('message', (data) => {
+      const at = epochMs();
+      const frame = JSON.parse(String(data)) as { type: string; room?: string; id?: string; code?: string; message?: string };
+      if (frame.type === 'message' && frame.id) {
+        if (this.recording) this.received.push({ id: frame.id, at });
+      } else if (frame.type === 'joined' && frame.room) {
+        watcher.joining.get(frame.room)?.resolve();
+        watcher.joining.delete(frame.room);
+      } else if (frame.type === 'error' && frame.room) {
+        this.joinsRefused++;
+        watcher.joining.get(frame.room)?.reject(new Error(`watcher join ${frame.room}: ${frame.code} ${frame.message}`));
+        watcher.joining.delete(frame.room);
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      if (!this.closing) this.dropped++;
+    });
+    this.all.push(watcher);
+    const list = this.byCustomer.get(customer.index) ?? [];
+    list.push(watcher);
+    this.byCustomer.set(customer.index, list);
+  }
+
+  /** `fanout` of this customer's watchers join the invoice's room; resolves when the hub confirmed every join. */
+  async watch(customer: Customer, invoiceId: string): Promise<void> {
+    const list = this.byCustomer.get(customer.index);
+    if (!list?.length) return;
+    const room = `invoice:${invoiceId}`;
+    const joins: Promise<void>[] = [];
+    for (let k = 0; k < Math.min(this.fanout, list.length); k++) {
+      const i = this.next.get(customer.index) ?? 0;
+      this.next.set(customer.index, (i + 1) % list.length);
+      const w = list[i]!;
+      if (w.ws.readyState !== WebSocket.OPEN) continue;
+      if (w.rooms.length >= ROOMS_PER_SOCKET) w.ws.send(JSON.stringify({ type: 'leave', room: w.rooms.shift() }));
+      w.rooms.push(room);
+      joins.push(
+        new Promise<void>((resolve, reject) => {
+          w.joining.set(room, { resolve, reject });
+          w.ws.send(JSON.stringify({ type: 'join', room }));
+        }),
+      );
+    }
+    await Promise.race([Promise.all(joins), sleep(10_000).then(() => Promise.reject(new Error(`watchers of ${room} not joined within 10 s`)))]);
+  }
+
+  close(): void {
+    this.closing = true;
+    for (const w of this.all) w.ws.terminate();
+  }
+
+  /** Matches the received frames with their rows in the shop's database and summarises the latency. */
+  async result(shopDatabaseUrl: string): Promise<PushResult> {
+    const ids = [...new Set(this.received.map((r) => r.id))];
+    const commitMs = new Map<string, number>();
+    let source: PushResult['commitTimeSource'] = 'none';
+    if (ids.length) {
+      const client = new pg.Client({ connectionString: shopDatabaseUrl });
+      await client.connect();
+      try {
+        const tracked = (await client.query<{ on: boolean }>(`select current_setting('track_commit_timestamp') = 'on' as on`)).rows[0]!.on;
+        source = tracked ? 'commit_timestamp' : 'created_at';
+        const res = await client.query<{ id: string; ms: string }>(
+          tracked
+            ? `select id::text, extract(epoch from coalesce(pg_xact_commit_timestamp(xmin), created_at)) * 1000 as ms from realtime_messages where id = any($1::bigint[])`
+            : `select id::text, extract(epoch from created_at) * 1000 as ms from realtime_messages where id = any($1::bigint[])`,
+          [ids],
+        );
+        for (const row of res.rows) commitMs.set(row.id, Number(row.ms));
+      } finally {
+        await client.end();
+      }
+    }
+    const samples: number[] = [];
+    for (const r of this.received) {
+      const c = commitMs.get(r.id);
+      if (c !== undefined) samples.push(r.at - c);
+    }
+    return {
+      watchers: this.all.length,
+      fanout: this.fanout,
+      dropped: this.dropped,
+      joinsRefused: this.joinsRefused,
+      messages: samples.length,
+      latency: summarize(samples),
+      commitTimeSource: source,
+    };
+  }
+}

@@ -1,0 +1,388 @@
+// `npm run bench` (issue 7): the whole system under load, against the database's own limit.
+//
+//   npm run bench                                   defaults: 8 customers, 10 s warm-up, 60 s measured, 1,000 watchers
+//   npm run bench -- --duration 60 --warmup 10 --customers 8 --watchers 1000 --fanout 1
+//   npm run bench -- --database-url postgres://postgres@host/postgres   (or BENCH_DATABASE_URL; a superuser URL)
+//   npm run bench -- --no-intake | --intake-seconds 10 --intake-concurrency 8,32 --no-pglite
+//   npm run bench -- --out /tmp/bench                (where results go; default bench/results)
+//
+// Phases: a throwaway PostgreSQL 15 (pg_stat_statements preloaded, commit timestamps on) unless a URL
+// is given; one database per party; src/main.ts runs the shop, gateway and bank as processes; idle
+// memory; N customers register and log in; the watchers connect; one order alone (its SQL cost); the
+// flow (warm-up, then the measured window with counters reset at its start); the services stop; the
+// webhook-intake scenario (bench/intake.ts). Then a table on the terminal, <out>/<timestamp>.json,
+// <out>/latest.json and <out>/latest.svg. bench/README.md says what every figure means.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { renderChart } from './chart.ts';
+import { newCustomer, oneOrder, runFlow, type Customer } from './flow.ts';
+import { Watchers } from './push.ts';
+import { checkTargets, formatReport, type BenchResults, type IntakeRow, type PerOrder, type SingleOrder } from './report.ts';
+import { sleep, StepTimings } from './stats.ts';
+import {
+  createPartyDatabases,
+  DatabaseStats,
+  diffCounters,
+  dropPartyDatabases,
+  MemorySampler,
+  PARTIES,
+  startBenchSystem,
+  statementsAvailable,
+  withDatabase,
+  type DatabaseCounters,
+  type PerParty,
+  type RunningBenchSystem,
+} from './system.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export interface BenchOptions {
+  durationS: number;
+  warmupS: number;
+  customers: number;
+  watchers: number;
+  fanout: number;
+  databaseUrl?: string;
+  out: string;
+  intake: boolean;
+  intakeSeconds: number;
+  intakeConcurrencies: number[];
+  pglite: boolean;
+  /** How long commit counters need to reach pg_stat_database (a backend flushes at the latest ~10 s after it goes idle). */
+  settleMs: number;
+  progressEveryS: number;
+  logLevel: string;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '60' },
+      warmup: { type: 'string', default: '10' },
+      customers: { type: 'string', default: '8' },
+      watchers: { type: 'string', default: '1000' },
+      fanout: { type: 'string', default: '1' },
+      'database-url': { type: 'string' },
+      out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+      'no-intake': { type: 'boolean', default: false },
+      'intake-seconds': { type: 'string', default: '10' },
+      'intake-concurrency': { type: 'string', default: '8,32' },
+      'no-pglite': { type: 'boolean', default: false },
+      'settle-ms': { type: 'string', default: '11000' },
+      'progress-every': { type: 'string', default: '5' },
+      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+    },
+  });
+  const n = (name: string, v: string, min: number) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < min) throw new Error(`--${name} must be a number >= ${min} (got ${v})`);
+    return x;
+  };
+  return {
+    durationS: n('duration', values.duration, 1),
+    warmupS: n('warmup', values.warmup, 0),
+    customers: n('customers', values.customers, 1),
+    watchers: n('watchers', values.watchers, 0),
+    fanout: n('fanout', values.fanout, 1),
+    databaseUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL,
+    out: resolve(values.out),
+    intake: !values['no-intake'],
+    intakeSeconds: n('intake-seconds', values['intake-seconds'], 1),
+    intakeConcurrencies: values['intake-concurrency'].split(',').map((c) => n('intake-concurrency', c, 1)),
+    pglite: !values['no-pglite'],
+    settleMs: n('settle-ms', values['settle-ms'], 0),
+    progressEveryS: n('progress-every', values['progress-every'], 1),
+    logLevel: values['log-level'],
+  };
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+interface Cluster {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Our own throwaway cluster, with commit timestamps tracked (push latency reads them; needs a restart). */
+async function ownCluster(): Promise<Cluster> {
+  const { startThrowawayPostgres } = (await import(pathToFileURL(join(ROOT, 'scripts', 'pg-cluster.mjs')).href)) as {
+    startThrowawayPostgres: () => Promise<{ url: string; dir: string; logFile: string; stop: () => Promise<void> }>;
+  };
+  const cluster = await startThrowawayPostgres();
+  try {
+    const c = new pg.Client({ connectionString: cluster.url });
+    await c.connect();
+    await c.query('alter system set track_commit_timestamp = on');
+    await c.end();
+    const pgCtl = join(process.env.COUNTERSIGN_PG_BIN ?? '/usr/lib/postgresql/15/bin', 'pg_ctl');
+    const args = ['restart', '-D', join(cluster.dir, 'data'), '-l', cluster.logFile, '-m', 'fast', '-w', '-t', '60', '-s'];
+    const asRoot = process.getuid?.() === 0;
+    const r = spawnSync(asRoot ? 'runuser' : pgCtl, asRoot ? ['-u', 'postgres', '--', pgCtl, ...args] : args, { stdio: 'ignore', cwd: cluster.dir });
+    if (r.status !== 0) say('note: could not restart PostgreSQL with commit timestamps; push latency will use the rows\' created_at');
+    for (let i = 0; i < 100; i++) {
+      const probe = new pg.Client({ connectionString: cluster.url });
+      try {
+        await probe.connect();
+        await probe.end();
+        break;
+      } catch {
+        await sleep(100);
+      }
+    }
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+/** bench/intake.ts's entry point when it is there (it is written alongside; the run says so when it is not). */
+async function loadIntake(): Promise<((opts: { adminUrl: string; concurrencies: number[]; seconds: number; pglite: boolean; progress: (line: string) => void }) => Promise<IntakeRow[]>) | undefined> {
+  const file = join(ROOT, 'bench', 'intake.ts');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as { runIntakeBench?: (opts: never) => Promise<IntakeRow[]> };
+  return mod.runIntakeBench as never;
+}
+
+const perOrder = (d: PerParty<DatabaseCounters>, orders: number): PerParty<PerOrder> =>
+  Object.fromEntries(
+    PARTIES.map((p) => [
+      p,
+      {
+        statements: orders ? Math.round((d[p].statements / orders) * 10) / 10 : Number.NaN,
+        statementsWithoutTransactionControl: orders ? Math.round(((d[p].statements - d[p].transactionControl) / orders) * 10) / 10 : Number.NaN,
+        commits: orders ? Math.round((d[p].commits / orders) * 100) / 100 : Number.NaN,
+      },
+    ]),
+  ) as PerParty<PerOrder>;
+
+const scale = (d: PerParty<DatabaseCounters>, stmtFactor: number, commitFactor: number): PerParty<DatabaseCounters> =>
+  Object.fromEntries(
+    PARTIES.map((p) => [
+      p,
+      {
+        statements: Math.round(d[p].statements * stmtFactor),
+        transactionControl: Math.round(d[p].transactionControl * stmtFactor),
+        commits: Math.round(d[p].commits * commitFactor),
+        rollbacks: Math.round(d[p].rollbacks * commitFactor),
+      },
+    ]),
+  ) as PerParty<DatabaseCounters>;
+
+/**
+ * One order from cart to paid with nothing else running: statements counted during the order itself,
+ * commits after letting the backends flush; the idle system's own rate (job pollers) is measured
+ * just before and subtracted.
+ */
+async function measureSingleOrder(stats: DatabaseStats, customer: Customer, productId: string, settleMs: number): Promise<SingleOrder> {
+  await sleep(settleMs);
+  await stats.reset();
+  const bgMs = Math.max(3000, settleMs);
+  const a = await stats.read();
+  await sleep(bgMs);
+  const b = await stats.read();
+  const bg = diffCounters(a, b);
+  await stats.reset();
+  const c = await stats.read();
+  const t0 = performance.now();
+  await oneOrder(customer, productId, new StepTimings());
+  const durationMs = performance.now() - t0;
+  const d = await stats.read();
+  const shopStatements = await stats.top('shop');
+  const e = await stats.read(settleMs);
+  const raw = Object.fromEntries(
+    PARTIES.map((p) => [p, { ...diffCounters(c, d)[p], commits: e[p].commits - c[p].commits, rollbacks: e[p].rollbacks - c[p].rollbacks }]),
+  ) as PerParty<DatabaseCounters>;
+  const background = scale(bg, durationMs / bgMs, (durationMs + settleMs) / bgMs);
+  const net = Object.fromEntries(
+    PARTIES.map((p) => [
+      p,
+      {
+        statements: Math.max(0, raw[p].statements - background[p].statements),
+        transactionControl: Math.max(0, raw[p].transactionControl - background[p].transactionControl),
+        commits: Math.max(0, raw[p].commits - background[p].commits),
+        rollbacks: Math.max(0, raw[p].rollbacks - background[p].rollbacks),
+      },
+    ]),
+  ) as PerParty<DatabaseCounters>;
+  return { durationMs: Math.round(durationMs), raw, background, net, shopStatements };
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  const startedAt = new Date();
+  const loadAverageAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    while (cleanups.length) await cleanups.pop()!().catch((err: unknown) => say(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
+  };
+  let cluster: Cluster | undefined;
+  const onSignal = () =>
+    void cleanup()
+      .then(() => cluster?.stop())
+      .then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    let adminUrl = o.databaseUrl;
+    if (!adminUrl) {
+      say('starting a throwaway PostgreSQL 15…');
+      cluster = await ownCluster();
+      adminUrl = cluster.url;
+    }
+    const postgresVersion = await (async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      const v = (await c.query<{ v: string }>('show server_version')).rows[0]!.v;
+      await c.end();
+      return v;
+    })();
+    const runId = `${startedAt.toISOString().replace(/\D/g, '').slice(0, 14)}_${Math.random().toString(36).slice(2, 6)}`;
+    const names = await createPartyDatabases(adminUrl, runId);
+    cleanups.push(() => dropPartyDatabases(adminUrl, names));
+    const dbUrls = Object.fromEntries(PARTIES.map((p) => [p, withDatabase(adminUrl, names[p])])) as PerParty<string>;
+    const stats = new DatabaseStats(adminUrl, names, await statementsAvailable(adminUrl));
+
+    say('starting shop, gateway and bank (src/main.ts)…');
+    const sys: RunningBenchSystem = await startBenchSystem(dbUrls, { LOG_LEVEL: o.logLevel });
+    cleanups.push(() => sys.stop());
+    say(`ready in ${(sys.system.startedMs / 1000).toFixed(1)} s: shop ${sys.urls.shop} (pid ${sys.pids.shop}), gateway ${sys.urls.gateway} (pid ${sys.pids.gateway}), bank ${sys.urls.bank} (pid ${sys.pids.bank})`);
+    await sleep(2000);
+    const memory = new MemorySampler(sys.pids);
+    say(`idle memory: ${PARTIES.map((p) => `${p} ${memory.idle[p]} MB`).join(', ')}`);
+
+    const products = (await (await fetch(`${sys.urls.shop}/api/products`)).json()) as { products: Array<{ id: string; price: { minor: string } }> };
+    const product = products.products[0];
+    if (!product) throw new Error('the shop has no products (SHOP_DEMO_DATA off?)');
+    say(`${o.customers} customers register and log in…`);
+    const customers: Customer[] = [];
+    for (let i = 0; i < o.customers; i += 4) customers.push(...(await Promise.all(Array.from({ length: Math.min(4, o.customers - i) }, (_, k) => newCustomer(sys.urls.shop, runId, i + k)))));
+    cleanups.push(async () => customers.forEach((c) => c.socket.close()));
+
+    let watchers: Watchers | undefined;
+    if (o.watchers > 0) {
+      say(`opening ${o.watchers} watcher sockets…`);
+      watchers = await Watchers.open(sys.urls.shop, customers, o.watchers, o.fanout);
+      const w = watchers;
+      cleanups.push(async () => w.close());
+    }
+
+    // One order to warm up the code paths, then one alone, counted.
+    await oneOrder(customers[0]!, product.id, new StepTimings());
+    let singleOrder: SingleOrder | null = null;
+    say('one order alone (SQL statements and commits, cart to paid)…');
+    singleOrder = await measureSingleOrder(stats, customers[0]!, product.id, o.settleMs);
+    say(`  shop ${singleOrder.net.shop.statements} statements, ${singleOrder.net.shop.commits} commits; gateway ${singleOrder.net.gateway.statements}/${singleOrder.net.gateway.commits}; bank ${singleOrder.net.bank.statements}/${singleOrder.net.bank.commits} (${singleOrder.durationMs} ms)`);
+
+    say(`full flow: ${o.customers} customers, ${o.warmupS} s warm-up, ${o.durationS} s measured${watchers ? `, ${watchers.size} watchers` : ''}…`);
+    memory.start(500);
+    let w0: PerParty<DatabaseCounters> | undefined;
+    let w1: PerParty<DatabaseCounters> | undefined;
+    const flow = await runFlow({
+      customers,
+      productId: product.id,
+      warmupS: o.warmupS,
+      durationS: o.durationS,
+      progressEveryS: o.progressEveryS,
+      hooks: watchers ? { beforePay: (c, invoiceId) => watchers.watch(c, invoiceId) } : {},
+      onMeasureStart: async () => {
+        await stats.reset();
+        w0 = await stats.read();
+        if (watchers) watchers.recording = true;
+      },
+      onMeasureEnd: async () => {
+        if (watchers) watchers.recording = false;
+        w1 = await stats.read();
+      },
+      progress: (p) => {
+        let rss = '';
+        try {
+          const m = memory.current();
+          rss = ` | RSS ${PARTIES.map((x) => `${x} ${Math.round(m[x])}`).join(' ')} MB`;
+        } catch {
+          // a service is gone; the run reports it
+        }
+        say(`[${String(p.elapsedS).padStart(4)} s] ${p.phase === 'warmup' ? 'warm-up' : 'measure'}  paid ${String(p.paid).padStart(6)}  ${p.ratePerS.toFixed(1).padStart(6)}/s now${rss}`);
+      },
+    });
+    const memoryResult = memory.stop();
+    const window = diffCounters(w0!, w1!);
+    const push = watchers ? await watchers.result(dbUrls.shop) : null;
+    say(`flow done: ${flow.paidOrders} paid in ${o.durationS} s (${flow.paidPerSecond}/s), ${flow.errors} errors`);
+    await cleanup(); // services, sockets and their databases; the cluster stays for the intake scenario
+
+    let intakeRows: IntakeRow[] = [];
+    let intakeNote: string | undefined;
+    if (!o.intake) intakeNote = 'intake: not run (--no-intake)';
+    else {
+      const runIntake = await loadIntake();
+      if (!runIntake) intakeNote = 'intake: bench/intake.ts is not there yet';
+      else {
+        try {
+          say(`webhook intake: concurrency ${o.intakeConcurrencies.join(', ')}, ${o.intakeSeconds} s each${o.pglite ? ', PostgreSQL and PGlite' : ''}…`);
+          intakeRows = await runIntake({ adminUrl, concurrencies: o.intakeConcurrencies, seconds: o.intakeSeconds, pglite: o.pglite, progress: (line) => say(`  ${line}`) });
+        } catch (err) {
+          intakeNote = `intake failed: ${err instanceof Error ? err.message : String(err)}`;
+          say(intakeNote);
+        }
+      }
+    }
+
+    const partial: Omit<BenchResults, 'targets'> = {
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAverageAtStart, node: process.versions.node, postgres: postgresVersion },
+      settings: { ...o, databaseUrl: o.databaseUrl ? '(given)' : '(throwaway)' },
+      flow,
+      sql: { statementsTracked: stats.statementsTracked, perPaidOrder: perOrder(window, flow.paidOrders), window, singleOrder },
+      push,
+      memory: memoryResult,
+      intake: { rows: intakeRows, ...(intakeNote ? { note: intakeNote } : {}) },
+    };
+    return { ...partial, targets: checkTargets(partial) };
+  } finally {
+    await cleanup();
+    await cluster?.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** Writes <out>/<timestamp>.json, <out>/latest.json and <out>/latest.svg; returns their paths. */
+export function writeResults(results: BenchResults, out: string): string[] {
+  mkdirSync(out, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const files = [join(out, `${stamp}.json`), join(out, 'latest.json'), join(out, 'latest.svg')];
+  writeFileSync(files[0]!, json);
+  writeFileSync(files[1]!, json);
+  writeFileSync(files[2]!, renderChart(results));
+  return files;
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchArgs(process.argv.slice(2));
+  const results = await runBench(options);
+  say('');
+  say(formatReport(results));
+  const files = writeResults(results, options.out);
+  say('');
+  say(`written: ${files.join(', ')}`);
+  if (results.flow.paidOrders === 0) {
+    say('no order was paid in the measured window: the run failed');
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });
+}

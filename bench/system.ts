@@ -1,0 +1,244 @@
+// The system under test, as `npm start` runs it: src/main.ts forks the shop, the gateway and the
+// bank as three processes, each on its own PostgreSQL database of the bench's cluster. Also: the
+// service processes' resident memory (item 5) and the databases' statement and commit counters
+// (item 3).
+import { readdirSync, readFileSync } from 'node:fs';
+import pg from 'pg';
+import { startSystem, type RunningSystem } from '../test/support/system.ts';
+import { sleep } from './stats.ts';
+
+export const PARTIES = ['shop', 'gateway', 'bank'] as const;
+export type Party = (typeof PARTIES)[number];
+export type PerParty<T> = Record<Party, T>;
+
+/** A URL for `database` on the cluster of `adminUrl`. */
+export function withDatabase(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function admin<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates one empty database per party (the services migrate them at start). */
+export async function createPartyDatabases(adminUrl: string, runId: string): Promise<PerParty<string>> {
+  const names = Object.fromEntries(PARTIES.map((p) => [p, `bench_${runId}_${p}`])) as PerParty<string>;
+  await admin(adminUrl, async (c) => {
+    for (const p of PARTIES) await c.query(`create database "${names[p]}"`);
+    await c.query('create extension if not exists pg_stat_statements');
+  });
+  return names;
+}
+
+export async function dropPartyDatabases(adminUrl: string, names: PerParty<string>): Promise<void> {
+  await admin(adminUrl, async (c) => {
+    for (const p of PARTIES) await c.query(`drop database if exists "${names[p]}" with (force)`);
+  });
+}
+
+/** Whether pg_stat_statements is loaded in this cluster (shared_preload_libraries). */
+export async function statementsAvailable(adminUrl: string): Promise<boolean> {
+  return admin(adminUrl, async (c) => {
+    try {
+      await c.query('select 1 from pg_stat_statements limit 1');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export interface RunningBenchSystem {
+  readonly system: RunningSystem;
+  readonly pids: PerParty<number>;
+  readonly urls: RunningSystem['urls'];
+  stop(): Promise<void>;
+}
+
+/** The pids of the launcher's children, by the party entry each one runs. */
+function servicePids(launcherPid: number): PerParty<number> {
+  const found: Partial<PerParty<number>> = {};
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== launcherPid) continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      for (const p of PARTIES) if (cmdline.includes(`/${p}/main.ts`)) found[p] = Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  for (const p of PARTIES) if (!found[p]) throw new Error(`cannot find the ${p} process among the launcher's (${launcherPid}) children`);
+  return found as PerParty<number>;
+}
+
+/** Starts src/main.ts on the three databases; resolves when all three are ready. */
+export async function startBenchSystem(databaseUrls: PerParty<string>, env: Record<string, string> = {}): Promise<RunningBenchSystem> {
+  const system = await startSystem({
+    SHOP_DATABASE_URL: databaseUrls.shop,
+    GATEWAY_DATABASE_URL: databaseUrls.gateway,
+    BANK_DATABASE_URL: databaseUrls.bank,
+    ...env,
+  });
+  try {
+    const pids = servicePids(system.launcher.pid!);
+    return { system, pids, urls: system.urls, stop: () => system.stop() };
+  } catch (err) {
+    await system.stop();
+    throw err;
+  }
+}
+
+/** A process's resident set and its high-water mark, in MB, from /proc/<pid>/status. */
+export function residentMb(pid: number): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, hwmMb: Math.round(kb('VmHWM') / 102.4) / 10 };
+}
+
+export interface MemoryResult {
+  /** RSS after start-up, before any load. */
+  readonly idleMb: number;
+  /** Highest RSS sampled while the load ran. */
+  readonly peakMb: number;
+  /** The kernel's high-water mark at the end (includes start-up and migrations). */
+  readonly hwmMb: number;
+}
+
+/** Samples the services' RSS every `everyMs` while running; `idle` is read at construction. */
+export class MemorySampler {
+  readonly idle: PerParty<number>;
+  private readonly peak: PerParty<number>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pids: PerParty<number>) {
+    this.idle = Object.fromEntries(PARTIES.map((p) => [p, residentMb(pids[p]).rssMb])) as PerParty<number>;
+    this.peak = { ...this.idle };
+  }
+
+  start(everyMs = 500): void {
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  sample(): void {
+    for (const p of PARTIES) {
+      try {
+        this.peak[p] = Math.max(this.peak[p], residentMb(this.pids[p]).rssMb);
+      } catch {
+        // the process is gone; the run will fail elsewhere
+      }
+    }
+  }
+
+  current(): PerParty<number> {
+    return Object.fromEntries(PARTIES.map((p) => [p, residentMb(this.pids[p]).rssMb])) as PerParty<number>;
+  }
+
+  stop(): PerParty<MemoryResult> {
+    clearInterval(this.timer);
+    this.sample();
+    return Object.fromEntries(
+      PARTIES.map((p) => {
+        let hwmMb = Number.NaN;
+        try {
+          hwmMb = residentMb(this.pids[p]).hwmMb;
+        } catch {
+          // gone
+        }
+        return [p, { idleMb: this.idle[p], peakMb: this.peak[p], hwmMb }];
+      }),
+    ) as PerParty<MemoryResult>;
+  }
+}
+
+export interface DatabaseCounters {
+  /** Every statement pg_stat_statements saw (BEGIN and COMMIT included). */
+  readonly statements: number;
+  /** Of which transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE). */
+  readonly transactionControl: number;
+  readonly commits: number;
+  readonly rollbacks: number;
+}
+
+const TXN_CONTROL = `(query ~* '^\\s*(begin|commit|rollback|start transaction|savepoint|release|end)\\M')`;
+
+/** Statement and commit counters of the three databases. */
+export class DatabaseStats {
+  constructor(
+    private readonly adminUrl: string,
+    private readonly names: PerParty<string>,
+    readonly statementsTracked: boolean,
+  ) {}
+
+  async reset(): Promise<void> {
+    if (this.statementsTracked) await admin(this.adminUrl, (c) => c.query('select pg_stat_statements_reset()'));
+  }
+
+  /**
+   * The counters now. Commit counts reach pg_stat_database when a backend flushes its statistics
+   * (at the latest ~10 s after it goes idle, sooner when busy), so deltas over short windows are
+   * read after `settleMs`.
+   */
+  async read(settleMs = 0): Promise<PerParty<DatabaseCounters>> {
+    if (settleMs) await sleep(settleMs);
+    return admin(this.adminUrl, async (c) => {
+      const out = {} as Record<Party, DatabaseCounters>;
+      for (const p of PARTIES) {
+        const db = (await c.query<{ commits: string; rollbacks: string }>('select xact_commit::text as commits, xact_rollback::text as rollbacks from pg_stat_database where datname = $1', [this.names[p]])).rows[0];
+        let statements = 0;
+        let transactionControl = 0;
+        if (this.statementsTracked) {
+          const s = (
+            await c.query<{ all: string; txn: string }>(
+              `select coalesce(sum(calls), 0)::text as all, coalesce(sum(calls) filter (where ${TXN_CONTROL}), 0)::text as txn
+                 from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1`,
+              [this.names[p]],
+            )
+          ).rows[0]!;
+          statements = Number(s.all);
+          transactionControl = Number(s.txn);
+        }
+        out[p] = { statements, transactionControl, commits: Number(db?.commits ?? 0), rollbacks: Number(db?.rollbacks ?? 0) };
+      }
+      return out;
+    });
+  }
+
+  /** The statements of one database by calls (to see what an order costs), most called first. */
+  async top(party: Party, limit = 40): Promise<Array<{ calls: number; query: string }>> {
+    if (!this.statementsTracked) return [];
+    return admin(this.adminUrl, async (c) => {
+      const r = await c.query<{ calls: string; query: string }>(
+        `select calls::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query from pg_stat_statements s join pg_database d on d.oid = s.dbid
+          where d.datname = $1 order by calls desc, query limit $2`,
+        [this.names[party], limit],
+      );
+      return r.rows.map((row) => ({ calls: Number(row.calls), query: row.query }));
+    });
+  }
+}
+
+/** b − a, per party and counter. */
+export function diffCounters(a: PerParty<DatabaseCounters>, b: PerParty<DatabaseCounters>): PerParty<DatabaseCounters> {
+  return Object.fromEntries(
+    PARTIES.map((p) => [
+      p,
+      {
+        statements: b[p].statements - a[p].statements,
+        transactionControl: b[p].transactionControl - a[p].transactionControl,
+        commits: b[p].commits - a[p].commits,
+        rollbacks: b[p].rollbacks - a[p].rollbacks,
+      },
+    ]),
+  ) as PerParty<DatabaseCounters>;
+}
