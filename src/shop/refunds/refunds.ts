@@ -209,7 +209,16 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
   if (!news || !/^inv_[0-9A-Za-z]{1,60}$/.test(event.invoiceId)) return undefined;
   const invoice = await lockInvoice(tx, event.invoiceId);
   if (!invoice || news.amount.currency !== invoice.currency) return undefined;
+  // Refund news is about the payment this invoice captured: an invoice never paid, or a session that is
+  // not one of its paid attempts, records nothing (a signed event is still checked like any other).
+  if (invoice.status !== 'paid' && invoice.status !== 'refunded') return undefined;
+  const [paidAttempt] = await tx
+    .select({ id: paymentAttempts.id })
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.invoiceId, invoice.id), eq(paymentAttempts.gatewaySessionId, event.sessionId), inArray(paymentAttempts.status, ['paid', 'captured', 'refunded'])));
+  if (!paidAttempt) return undefined;
   let [row] = await tx.select().from(refunds).where(eq(refunds.gatewayRefundId, news.id)).for('update');
+  if (row && row.invoiceId !== invoice.id) return undefined;
   if (!row) {
     // The webhook overtook the job's answer: adopt our oldest refund of this amount still waiting for it.
     [row] = await tx
@@ -221,7 +230,9 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
       .for('update');
   }
   if (!row) {
-    // Refunded at the gateway (its dashboard), not through the shop: recorded so that the totals stay true.
+    // Refunded at the gateway (its dashboard), not through the shop: recorded so that the totals stay
+    // true — but never past what was captured (the sum of refunds never exceeds it).
+    if ((await reservedMinor(tx, invoice.id)) + news.amount.minor > invoice.amountMinor) return undefined;
     [row] = await tx
       .insert(refunds)
       .values({ id: newId('ref', now), invoiceId: invoice.id, orderId: invoice.orderId, sessionId: event.sessionId, amountMinor: news.amount.minor, currency: news.amount.currency, reason: 'refunded at the gateway', status: 'succeeded', requestedBy: 'gateway', gatewayRefundId: news.id, createdAt: now, updatedAt: now })
