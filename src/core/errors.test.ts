@@ -6,6 +6,7 @@ import { DomainError, ERROR_CODES, isDomainError, isErrorCode, toHttpError, type
 const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'validation.failed': 422,
   'request.malformed': 400,
+  'request.unsupported_media_type': 415,
   'auth.required': 401,
   'auth.invalid_credentials': 401,
   'auth.forbidden': 403,

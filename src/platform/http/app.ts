@@ -31,6 +31,8 @@ const HTTP_CODES: Record<number, Parameters<typeof toHttpError>[0]> = {
   401: new DomainError('auth.required'),
   403: new DomainError('auth.forbidden'),
   404: new DomainError('not_found'),
+  // The OpenAPI router's media-type gate: a JSON route sent text/plain, a form or no content type.
+  415: new DomainError('request.unsupported_media_type'),
 };
 
 /** Maps anything thrown at the edge to `{ error: { code, message } }` with the right status. */
@@ -40,6 +42,8 @@ export function errorResponse(err: unknown, log: Logger) {
     const known = HTTP_CODES[err.status];
     if (known) mapped = known;
     else if (err.status === 413) return { status: 413, body: { error: { code: 'request.too_large', message: 'The request body is too large.' } } };
+    // Any other client error Hono or a middleware raises is still the client's: never a 500.
+    else if (err.status >= 400 && err.status < 500) mapped = new DomainError('request.malformed', { status: err.status });
   }
   const out = toHttpError(mapped);
   if (out.status >= 500) log.error({ err }, 'request failed');
