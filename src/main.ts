@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { newWebhookSecret } from './core/webhook-signature.ts';
-import { parseServiceBase } from './platform/service.ts';
+import { isMain, parseServiceBase } from './platform/service.ts';
 
 const PARTIES = [
   { name: 'bank', port: 3002 },
@@ -18,7 +18,7 @@ const PARTIES = [
   { name: 'shop', port: 3000 },
 ] as const;
 
-interface Secrets {
+export interface Secrets {
   demoMerchantApiKey: string;
   demoMerchantWebhookSecret: string;
   bankGatewayKey: string;
@@ -143,4 +143,5 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+// Imported (the crash matrix reuses partyEnvironments), it must not launch the system.
+if (isMain(import.meta.url)) void main();
