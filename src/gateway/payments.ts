@@ -170,6 +170,23 @@ export function createPayments(deps: PaymentsDeps) {
     });
   }
 
+  /**
+   * The merchant accepts an authorisation through the API instead of by answering its webhook (it
+   * learned of it from the event feed or a status read because the webhook never arrived): the same
+   * acknowledgement as a 2xx, under the same window. A repeat is a no-op; refused, timed out, voided
+   * or past the window is a 409 (the void follows as an event).
+   */
+  async function acknowledgeByMerchant(merchantId: string, sessionId: string): Promise<SessionRow> {
+    const s = await findSession(database.db, sessionId, merchantId);
+    if (!s) throw new DomainError('not_found', { resource: 'payment_session' });
+    if (s.acknowledgement === null && s.status === 'authorized') await acknowledge(sessionId);
+    const after = (await findSession(database.db, sessionId, merchantId))!;
+    if (after.acknowledgement !== 'acknowledged') {
+      throw new DomainError('state.illegal_transition', { status: after.status, acknowledgement: after.acknowledgement });
+    }
+    return after;
+  }
+
   /** The shop refused payment.authorized (409/422): schedule the void at once. */
   async function refuse(sessionId: string, reason: string): Promise<boolean> {
     return database.transaction(async (tx) => {
@@ -369,6 +386,7 @@ export function createPayments(deps: PaymentsDeps) {
     applyDecision,
     applyDecisionTx,
     acknowledge,
+    acknowledgeByMerchant,
     refuse,
     voidUnacknowledged,
     settle,

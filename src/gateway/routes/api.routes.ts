@@ -154,6 +154,22 @@ export function apiRoutes(deps: ApiDeps) {
   router.openapi(
     createRoute({
       method: 'post',
+      path: '/payment_sessions/{id}/acknowledge',
+      security,
+      summary: 'Accept an authorisation the webhook did not bring (read from the event feed or a status read): the same acknowledgement as a 2xx to payment.authorized, within the same window; a repeat is a no-op',
+      request: { params: idParam, headers: idempotencyHeader },
+      responses: { 200: { description: 'The acknowledged session (captured soon after)', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const s = await payments.acknowledgeByMerchant(c.get('merchant').id, c.req.valid('param').id);
+      deps.wake?.();
+      return c.json(sessionView(s, publicUrl()), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
       path: '/refunds',
       security,
       summary: 'Refund part or all of a captured payment (the total never exceeds the captured amount)',

@@ -95,4 +95,11 @@ export interface GatewayPort {
   listEvents(after: string | null, limit?: number): Promise<EventPage>;
   /** Refunds (idempotently, keyed by our refund id) part or all of a captured session; throws only when it may be retried. */
   createRefund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * Accepts an authorisation the shop learned of from a status read or the feed (its webhook, whose 2xx
+   * is the usual acknowledgement, never arrived), so that the gateway captures instead of voiding it at
+   * the end of its window. True when acknowledged (now or before); false when the gateway will not
+   * (refused, timed out, voided). Optional: a gateway that captures without asking has no such call.
+   */
+  acknowledgeSession?(sessionId: string): Promise<boolean>;
 }

@@ -32,6 +32,8 @@ export interface ApplyOutcome {
   readonly code?: string | undefined;
   readonly reason?: string | undefined;
   readonly invoiceId?: string | undefined;
+  /** On a duplicate: where the event was first applied from (webhook, feed, status_check). */
+  readonly firstSource?: string | undefined;
 }
 
 type AttemptRow = typeof paymentAttempts.$inferSelect;
@@ -85,7 +87,7 @@ export async function applyGatewayEvent(
     let result: ApplyOutcome;
     if (claimed.length === 0) {
       const [first] = await tx.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id));
-      result = { verdict: 'duplicate', httpStatus: first!.httpStatus === 409 ? 409 : 200, code: first!.code ?? undefined, reason: `duplicate of an event already ${first!.verdict}`, invoiceId: event.invoiceId };
+      result = { verdict: 'duplicate', httpStatus: first!.httpStatus === 409 ? 409 : 200, code: first!.code ?? undefined, reason: `duplicate of an event already ${first!.verdict}`, invoiceId: event.invoiceId, firstSource: first!.source };
     } else {
       // Refund news first (idempotent per refund, whatever the session's sequence), then the session's state.
       await applyRefundEvent(tx, event, now);

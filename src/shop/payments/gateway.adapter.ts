@@ -182,6 +182,16 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): ShopGatewa
     async cancelSession(sessionId: string): Promise<void> {
       await call('POST', `/v1/payment_sessions/${encodeURIComponent(sessionId)}/cancel`, undefined, `cancel:${sessionId}`);
     },
+    async acknowledgeSession(sessionId: string): Promise<boolean> {
+      try {
+        await call('POST', `/v1/payment_sessions/${encodeURIComponent(sessionId)}/acknowledge`);
+        return true;
+      } catch (err) {
+        // 409: refused, timed out or voided already; the void reaches us as an event.
+        if (err instanceof DomainError && err.details?.status === 409) return false;
+        throw err;
+      }
+    },
     async createRefund(request: RefundRequest): Promise<RefundResult> {
       try {
         const r = (await call('POST', '/v1/refunds', { session_id: request.sessionId, amount: toJSON(request.amount), reason: request.reason.slice(0, 500) }, request.refundId)) as { id: string; status: string };

@@ -18,7 +18,7 @@ import { userForSession } from '../storage/accounts.ts';
 import { getInvoice } from '../storage/orders.ts';
 import type { ShopGateway } from './gateway-events.ts';
 import { INVOICE_JS } from './invoice-script.ts';
-import { CANCEL_SESSION_TASK, cancelGatewaySession, expireInvoices, readEventFeed, reconcilePendingAttempts } from './reconcile.ts';
+import { CANCEL_SESSION_TASK, cancelGatewaySession, expireInvoices, reconcileOnce } from './reconcile.ts';
 import { webhookRoutes } from './webhook.routes.ts';
 
 /** The shop's payment settings (parsed in main.ts). */
@@ -108,8 +108,7 @@ export function createPayments(input: {
         },
         [RECONCILE_TASK]: async () => {
           if (!deps) return;
-          await reconcilePendingAttempts(deps, config.reconcilePendingAgeSeconds);
-          await readEventFeed(deps);
+          await reconcileOnce(deps, { pendingAgeSeconds: config.reconcilePendingAgeSeconds });
         },
         [CANCEL_SESSION_TASK]: async (payload) => {
           if (!deps) return;

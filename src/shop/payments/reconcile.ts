@@ -13,7 +13,7 @@ import { publish } from '../../platform/realtime/index.ts';
 import { applyInvoiceEvent } from '../storage/orders.ts';
 import { invoices, paymentAttempts } from '../storage/tables.ts';
 import { applyGatewayEvent, type ApplyOutcome } from './apply-gateway-event.ts';
-import { eventFromSnapshot, type ShopGateway } from './gateway-events.ts';
+import { eventFromSnapshot, type PaymentEvent, type ShopGateway } from './gateway-events.ts';
 import { paymentState } from './payments.schema.ts';
 
 export interface ReconcileDeps {
@@ -26,10 +26,26 @@ export const CANCEL_SESSION_TASK = 'shop.payment.cancel_session';
 const FEED_CURSOR_KEY = 'gateway.events.cursor';
 const OPEN_ATTEMPT: string[] = ['session_created', 'pending'];
 
+/**
+ * An authorisation accepted here (from a status read or the feed) was not acknowledged by a 2xx to its
+ * webhook, which never arrived: without telling the gateway, it voids the payment at the end of its
+ * window while the order stays paid. Also on a duplicate first applied here rather than by a webhook
+ * (a crash between that commit and this call). Throws when the gateway cannot be reached, so the job
+ * retries (the feed's cursor is not saved past this page).
+ */
+async function acknowledgeAccepted(deps: ReconcileDeps, event: PaymentEvent, outcome: ApplyOutcome): Promise<void> {
+  if (event.status !== 'authorized' || !deps.gateway.acknowledgeSession) return;
+  const ours = outcome.verdict === 'accepted' || (outcome.verdict === 'duplicate' && outcome.httpStatus === 200 && outcome.firstSource !== 'webhook');
+  if (ours) await deps.gateway.acknowledgeSession(event.sessionId);
+}
+
 /** Reads one session at the gateway and applies what it says as a trusted, synthetic event. */
 export async function checkSession(deps: ReconcileDeps, sessionId: string): Promise<ApplyOutcome> {
   const snapshot = await deps.gateway.getSession(sessionId);
-  return applyGatewayEvent(deps.database, eventFromSnapshot(snapshot), deps.clock);
+  const event = eventFromSnapshot(snapshot);
+  const outcome = await applyGatewayEvent(deps.database, event, deps.clock);
+  await acknowledgeAccepted(deps, event, outcome);
+  return outcome;
 }
 
 /** Asks the gateway about every open attempt of an invoice (return URL, "check payment status"). */
@@ -73,7 +89,7 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
   let read = 0;
   for (let page = 0; page < maxPages; page++) {
     const result = await deps.gateway.listEvents(cursor);
-    for (const event of result.events) await applyGatewayEvent(deps.database, event, deps.clock);
+    for (const event of result.events) await acknowledgeAccepted(deps, event, await applyGatewayEvent(deps.database, event, deps.clock));
     if (result.events.length) crashPoint('shop.reconcile.after_apply');
     read += result.events.length;
     if (result.nextCursor && result.nextCursor !== cursor) {
@@ -87,6 +103,13 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
     if (!result.hasMore) break;
   }
   return read;
+}
+
+/** One cycle of the recurring reconciliation job: polls attempts open longer than the age, then reads the event feed. */
+export async function reconcileOnce(deps: ReconcileDeps, options: { pendingAgeSeconds: number }): Promise<{ polled: number; read: number }> {
+  const polled = await reconcilePendingAttempts(deps, options.pendingAgeSeconds);
+  const read = await readEventFeed(deps);
+  return { polled, read };
 }
 
 /** Expires open invoices past their expiry, and queues the cancellation of their open gateway sessions. */
