@@ -1,0 +1,248 @@
+// Proof suite "chaos" (issue 8 item 3): payments through the real gateway and the real bank, on real
+// PostgreSQL, with the gateway's webhook fault injection on — every event delivered up to five times
+// (duplicate_copies), held back so that later events overtake it (reorder), and 10 % dropped for good
+// (drop_permanently: the webhook path gives the event up; only the gateway's event feed still has it).
+// Then ONE reconciliation cycle of the shop (the recurring job's body) runs, and the final state of
+// every invoice, attempt, order, gateway session and bank authorisation is compared with a model
+// computed here from the card each payment used: approved -> paid and captured once; declined ->
+// still open, nothing charged. Every dropped event must be in the shop's dedupe table after that one
+// cycle, having come from the feed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { startTestBank, type TestBank } from '../src/bank/testing.ts';
+import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
+import { rows, type Database } from '../src/platform/db/database.ts';
+import { freshDatabase } from '../src/platform/db/testing.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import type { ServiceHandle } from '../src/platform/service.ts';
+import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
+import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
+import { reconcileOnce } from '../src/shop/payments/reconcile.ts';
+import { startPayment } from '../src/shop/payments/start-payment.ts';
+import { createUser } from '../src/shop/storage/accounts.ts';
+import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
+import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
+import { placeOrder } from '../src/shop/storage/orders.ts';
+import { proofRandom, proofSeed, recordProof, replayHint, sized, proofSize, type ProofFailure } from './support/proof.ts';
+import { freePort } from './support/system.ts';
+
+const SUITE = 'chaos';
+const APPROVE = '4242424242424242';
+const DECLINE = '4000000000000002';
+const LANES = 6;
+
+type Planned = { lane: number; card: 'approved' | 'declined' };
+
+describe('proof: delivery chaos through the gateway\'s fault injection', () => {
+  const seed = proofSeed();
+  const random = proofRandom(seed);
+  const hint = replayHint(SUITE, seed);
+  const targetEvents = sized(200, 10_000);
+  let bank: TestBank;
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  let shop: ServiceHandle;
+  let shopDb: Database;
+  const failures: ProofFailure[] = [];
+  let report: { cases: number; lost: number; doubleFulfilled: number; recovered: number; figures: Record<string, number | string> } | undefined;
+
+  before(async () => {
+    bank = await startTestBank('postgres');
+    const shopPort = await freePort();
+    gw = await startTestGateway('postgres', {
+      webhookUrl: `http://127.0.0.1:${shopPort}/webhooks/gateway`,
+      bank: { url: bank.url, key: bank.gatewayKey, callbackSecret: bank.callbacks.secret },
+    });
+    shopDb = await freshDatabase(shopDatabaseSpec, 'postgres');
+    shop = await startShop(
+      loadShopConfig({
+        SHOP_PORT: String(shopPort),
+        SHOP_SESSION_SECRET: 'chaos-proof-secret'.padEnd(40, 'x'),
+        LOG_LEVEL: 'silent',
+        SHOP_GATEWAY_URL: gw.url,
+        SHOP_GATEWAY_API_KEY: TEST_API_KEY,
+        SHOP_GATEWAY_WEBHOOK_SECRETS: gw.webhookSecret,
+      }),
+      // No worker: the only reconciliation is the one cycle the test runs.
+      { database: shopDb, jobs: false },
+    );
+  });
+
+  after(async () => {
+    if (report) recordProof({ suite: SUITE, size: proofSize(), seed, wronglyAccepted: 0, failures, ...report });
+    await shop?.stop();
+    await gw?.stop();
+    await bank?.close();
+  });
+
+  const faults = (enabled: boolean) =>
+    gw.api('/v1/admin/fault_injection', {
+      method: 'PUT',
+      body: {
+        enabled,
+        seed: `${seed}/chaos-webhooks`,
+        config: { webhooks: { drop: 0.1, drop_permanently: true, duplicate: 0.5, duplicate_copies: 4, reorder: 0.3, reorder_window_ms: 1500 } },
+      },
+    });
+
+  /** The gateway has nothing left to say: no delivery pending, no acknowledged authorisation waiting for its capture. */
+  async function gatewayQuiet(label: string, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const [r] = await rows<{ pending: number; settling: number }>(
+        gw.database.db,
+        sql`select (select count(*)::int from webhook_deliveries where status = 'pending') as pending,
+                   (select count(*)::int from payment_sessions where status = 'authorized' and acknowledgement is not null) as settling`,
+      );
+      if (r!.pending === 0 && r!.settling === 0) return;
+      if (Date.now() > until) throw new Error(`gateway still busy (${label}): ${JSON.stringify(r)}; ${hint}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }
+
+  it('delivers every event up to five times, shuffled, drops 10 % for good; one reconciliation cycle recovers every dropped event and the final state equals the model', async () => {
+    const products = await listProducts(shopDb.db);
+    const [delivery] = await listDeliveryMethods(shopDb.db);
+    const gateway = createGatewayAdapter({ baseUrl: gw.url, apiKey: TEST_API_KEY });
+    const users = [];
+    for (let i = 0; i < LANES; i++) users.push(await createUser(shopDb.db, { email: `chaos-${i}-${seed}@shop.test`, name: `Chaos ${i}`, password: 'chaos-password-1' }, new Date()));
+
+    // The plan, from the seed: which card each payment uses (an approval is two events, a decline one).
+    const plan: Planned[] = [];
+    for (let events = 0; events < targetEvents; ) {
+      const card = random.chance(0.85) ? 'approved' : 'declined';
+      plan.push({ lane: plan.length % LANES, card });
+      events += card === 'approved' ? 2 : 1;
+    }
+    assert.equal((await faults(true)).status, 200);
+
+    const payments: { sessionId: string; invoiceId: string; orderId: string; card: Planned['card']; amountMinor: bigint }[] = [];
+    const t0 = Date.now();
+    await Promise.all(
+      users.map(async (user, lane) => {
+        const pick = random.fork(`lane-${lane}`);
+        for (const p of plan.filter((x) => x.lane === lane)) {
+          const now = new Date();
+          await addToCart(shopDb.db, user.id, pick.pick(products).id, String(1 + pick.int(3)), now);
+          await chooseCartDelivery(shopDb.db, user.id, delivery!.id, now);
+          await saveCartAddress(shopDb.db, user.id, { fullName: 'Chaos Payer', line1: '1 Fault Lane', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, now);
+          const order = await placeOrder(shopDb.db, user.id, now);
+          const started = await startPayment({ database: shopDb, gateway, clock: systemClock, publicUrl: shop.url, invoiceTtlSeconds: 3600 }, order.id, user.id);
+          assert.equal(started.failed, undefined, `session created; ${hint}`);
+          const sessionId = started.redirectUrl.slice(started.redirectUrl.lastIndexOf('/') + 1);
+          const res = await fetch(`${gw.url}/pay/${sessionId}/authorize`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ number: p.card === 'approved' ? APPROVE : DECLINE, exp_month: 12, exp_year: 2034, cvc: '123', name: 'Chaos Payer' }),
+          });
+          const body = (await res.json()) as { status: string };
+          assert.equal(body.status, p.card === 'approved' ? 'authorized' : 'declined', `hosted page answer; ${hint}`);
+          payments.push({ sessionId, invoiceId: started.invoice.id, orderId: order.id, card: p.card, amountMinor: started.invoice.amountMinor });
+        }
+      }),
+    );
+    const loadMs = Date.now() - t0;
+    await gatewayQuiet('after the load', sized(60_000, 600_000));
+
+    // Before reconciliation: what the webhook path lost for good, and proof the shop has not heard of it.
+    const droppedRows = await rows<{ event_id: string; type: string; session_id: string }>(
+      gw.database.db,
+      sql`select e.id as event_id, e.type, e.session_id from webhook_deliveries d join events e on e.id = d.event_id
+          where d.status = 'failed' and exists (select 1 from webhook_attempts a where a.delivery_id = d.id and a.error = 'fault_injected: dropped')`,
+    );
+    const dropped = new Set(droppedRows.map((r) => r.event_id));
+    const heardBefore = await rows<{ event_id: string }>(shopDb.db, sql`select event_id from gateway_events`);
+    const knownBefore = new Set(heardBefore.map((r) => r.event_id));
+    for (const id of dropped) assert.ok(!knownBefore.has(id), `dropped event ${id} reached the shop anyway; ${hint}`);
+    // Faults off: what happens after the cycle (captures it triggers, their webhooks) is the system's own work.
+    assert.equal((await faults(false)).status, 200);
+
+    // ONE reconciliation cycle, as the shop's recurring job runs it.
+    const tCycle = Date.now();
+    await reconcileOnce({ database: shopDb, gateway, clock: systemClock }, { pendingAgeSeconds: 900 });
+    const cycleMs = Date.now() - tCycle;
+    const fromFeed = await rows<{ event_id: string; source: string }>(shopDb.db, sql`select event_id, source from gateway_events where source = 'feed'`);
+    const recoveredIds = new Set(fromFeed.map((r) => r.event_id).filter((id) => dropped.has(id)));
+    await gatewayQuiet('after the reconciliation cycle', sized(60_000, 600_000));
+
+    // The model, and the actual state of all three parties.
+    const shopState = new Map(
+      (await rows<{ invoice_id: string; invoice: string; order_status: string; attempt: string; pays: number; paid_events: number }>(
+        shopDb.db,
+        sql`select i.id as invoice_id, i.status as invoice, o.status as order_status, a.status as attempt,
+                   (select count(*)::int from audit_log l where l.action = 'invoice.pay' and l.subject = i.id) as pays,
+                   (select count(*)::int from order_status_events s where s.order_id = o.id and s.to_status = 'paid') as paid_events
+            from invoices i join orders o on o.id = i.order_id join payment_attempts a on a.invoice_id = i.id`,
+      )).map((r) => [r.invoice_id, r]),
+    );
+    const gwState = new Map(
+      (await rows<{ id: string; status: string; captured_minor: string; captures: number }>(gw.database.db, sql`select id, status, captured_minor::text from payment_sessions`)).map((r) => [r.id, r]),
+    );
+    const bankState = new Map(
+      (await rows<{ gateway_ref: string; status: string; captures: number }>(
+        bank.bank.database.db,
+        sql`select a.gateway_ref, a.status, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
+      )).map((r) => [r.gateway_ref, r]),
+    );
+
+    let lost = 0;
+    let doubleFulfilled = 0;
+    for (const p of payments) {
+      const s = shopState.get(p.invoiceId);
+      const g = gwState.get(p.sessionId);
+      const b = bankState.get(p.sessionId);
+      const want =
+        p.card === 'approved'
+          ? { invoice: 'paid', order: 'paid', attempt: 'captured', gateway: 'captured', captured: p.amountMinor.toString(), bank: 'captured', bankCaptures: 1, pays: 1, paidEvents: 1 }
+          : { invoice: 'open', order: 'awaiting_payment', attempt: 'declined', gateway: 'declined', captured: '0', bank: 'declined', bankCaptures: 0, pays: 0, paidEvents: 0 };
+      const got = { invoice: s?.invoice, order: s?.order_status, attempt: s?.attempt, gateway: g?.status, captured: g?.captured_minor, bank: b?.status, bankCaptures: b?.captures, pays: s?.pays, paidEvents: s?.paid_events };
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        failures.push({ case: `${p.card} ${p.sessionId} ${p.invoiceId}`, detail: `want ${JSON.stringify(want)} got ${JSON.stringify(got)}` });
+        if ((got.pays ?? 0) > 1 || (got.paidEvents ?? 0) > 1 || (got.bankCaptures ?? 0) > 1) doubleFulfilled++;
+        else lost++;
+      }
+    }
+    const unrecovered = [...dropped].filter((id) => !recoveredIds.has(id));
+    for (const id of unrecovered) failures.push({ case: `dropped ${id}`, detail: 'not applied from the feed by the one reconciliation cycle' });
+    lost += unrecovered.length;
+
+    // Figures: what the shop received (every delivery is kept in webhook_receipts, in arrival order).
+    const receipts = await rows<{ event_id: string }>(shopDb.db, sql`select event_id from webhook_receipts where event_id is not null order by id`);
+    const cursorOf = new Map((await rows<{ id: string; cursor: string }>(gw.database.db, sql`select id, cursor::text from events`)).map((r) => [r.id, BigInt(r.cursor)]));
+    const seen = new Set<string>();
+    let maxCursor = -1n;
+    let reordered = 0;
+    for (const r of receipts) {
+      if (seen.has(r.event_id)) continue;
+      seen.add(r.event_id);
+      const c = cursorOf.get(r.event_id) ?? 0n;
+      if (c < maxCursor) reordered++;
+      else maxCursor = c;
+    }
+    const events = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from events`);
+    const maxCopies = await rows<{ n: number }>(shopDb.db, sql`select coalesce(max(c), 0)::int as n from (select count(*) as c from webhook_receipts where event_id is not null group by event_id) x`);
+    report = {
+      cases: events[0]!.n,
+      lost,
+      doubleFulfilled,
+      recovered: recoveredIds.size,
+      figures: {
+        payments: payments.length,
+        deliveries: receipts.length,
+        duplicatesDelivered: receipts.length - seen.size,
+        maxDeliveriesOfOneEvent: maxCopies[0]!.n,
+        dropped: dropped.size,
+        droppedAuthorizations: droppedRows.filter((r) => r.type === 'payment.authorized').length,
+        reordered,
+        loadMs,
+        reconcileCycleMs: cycleMs,
+      },
+    };
+
+    assert.ok(payments.length === plan.length, `every planned payment ran; ${hint}`);
+    assert.ok(dropped.size > 0 && reordered > 0 && receipts.length > seen.size, `the faults happened: ${JSON.stringify(report.figures)}; ${hint}`);
+    assert.equal(lost, 0, `lost: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
+    assert.equal(doubleFulfilled, 0, `double fulfilment: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
+    assert.equal(recoveredIds.size, dropped.size, `every dropped event recovered in one cycle; ${hint}`);
+  });
+});
