@@ -60,6 +60,8 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_RECONCILE_PENDING_AGE_SECONDS: positiveInt(900),
     SHOP_EXPIRY_EVERY_SECONDS: positiveInt(30),
     SHOP_JOB_POLL_MS: positiveInt(500),
+    // How long a claimed job stays a node's before another node may take it over (a crashed node's work).
+    SHOP_JOB_LEASE_SECONDS: positiveInt(60),
   }, env);
   return Object.freeze({
     base,
@@ -74,6 +76,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       reconcilePendingAgeSeconds: raw.SHOP_RECONCILE_PENDING_AGE_SECONDS,
       expiryEverySeconds: raw.SHOP_EXPIRY_EVERY_SECONDS,
       jobPollMs: raw.SHOP_JOB_POLL_MS,
+      jobLeaseSeconds: raw.SHOP_JOB_LEASE_SECONDS,
     }),
     settings: Object.freeze({
       publicUrl: base.publicUrl,

@@ -31,6 +31,8 @@ export interface PaymentsConfig {
   readonly reconcilePendingAgeSeconds: number;
   readonly expiryEverySeconds: number;
   readonly jobPollMs: number;
+  /** A claimed job's lease: after a node dies, its jobs wait this long before another node takes them. */
+  readonly jobLeaseSeconds?: number;
 }
 
 export const RECONCILE_TASK = 'shop.payment.reconcile';
@@ -95,6 +97,7 @@ export function createPayments(input: {
       log,
       concurrency: 2,
       pollIntervalMs: config.jobPollMs,
+      ...(config.jobLeaseSeconds ? { leaseSeconds: config.jobLeaseSeconds } : {}),
       recurring: [
         { task: EXPIRY_TASK, everySeconds: config.expiryEverySeconds },
         ...(deps ? [{ task: RECONCILE_TASK, everySeconds: config.reconcileEverySeconds }] : []),
