@@ -108,7 +108,11 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
 /** One cycle of the recurring reconciliation job: polls attempts open longer than the age, then reads the event feed. */
 export async function reconcileOnce(deps: ReconcileDeps, options: { pendingAgeSeconds: number }): Promise<{ polled: number; read: number }> {
   const polled = await reconcilePendingAttempts(deps, options.pendingAgeSeconds);
-  const read = await readEventFeed(deps);
+  // Until caught up, not a fixed number of pages: a cap would leave whatever the gateway wrote beyond
+  // it (more than 2,000 events between two cycles) for later cycles, and a shop producing more than
+  // that per period would never catch up. The cursor is saved after every page; the lease's heartbeat
+  // keeps a long cycle the node's own.
+  const read = await readEventFeed(deps, Number.POSITIVE_INFINITY);
   return { polled, read };
 }
 
