@@ -14,10 +14,12 @@ import { startTestBank, type TestBank } from '../src/bank/testing.ts';
 import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
 import { rows, type Database } from '../src/platform/db/database.ts';
 import { freshDatabase } from '../src/platform/db/testing.ts';
+import { money } from '../src/core/money.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
+import { FakeGateway } from '../src/shop/payments/testing.ts';
 import { reconcileOnce } from '../src/shop/payments/reconcile.ts';
 import { startPayment } from '../src/shop/payments/start-payment.ts';
 import { createUser } from '../src/shop/storage/accounts.ts';
@@ -244,5 +246,20 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     assert.equal(lost, 0, `lost: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(doubleFulfilled, 0, `double fulfilment: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(recoveredIds.size, dropped.size, `every dropped event recovered in one cycle; ${hint}`);
+  });
+
+  it('one reconciliation cycle reads the whole feed, however many pages the gateway wrote since the last one', async () => {
+    // The feed of a gateway that pages two events at a time: 101 events are 51 pages, more than any fixed cap of 20.
+    const db = await freshDatabase(shopDatabaseSpec, 'postgres');
+    try {
+      const fake = new FakeGateway();
+      for (let i = 1; i <= 101; i++) {
+        fake.feed.push({ id: `evt_backlog${i}`, sessionId: `ps_backlog${i}`, invoiceId: 'inv_notours', status: 'captured', amount: money(100n, 'EUR'), sequence: 2, source: 'feed', cursor: `c${i}` });
+      }
+      const { read } = await reconcileOnce({ database: db, gateway: fake, clock: systemClock }, { pendingAgeSeconds: 900 });
+      assert.equal(read, 101, `the whole backlog in one cycle; ${hint}`);
+    } finally {
+      await db.close();
+    }
   });
 });
