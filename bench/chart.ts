@@ -19,15 +19,16 @@ export function renderChart(r: BenchResults): string {
   const text = (x: number, y: number, s: string, attrs = '') => parts.push(`<text x="${num(x)}" y="${num(y)}" ${attrs}>${esc(s)}</text>`);
 
   // ---- panel 1: throughput over time ----
-  const p1 = { x: 70, y: 70, w: W - 110, h: 220 };
+  const p1 = { x: 70, y: 92, w: W - 110, h: 220 };
   const series = r.flow.throughput;
   const yMax = niceMax(Math.max(1, ...series.map((s) => s.paid)));
   const xMax = Math.max(1, series.length);
   const px = (t: number) => p1.x + (t / xMax) * p1.w;
   const py = (v: number) => p1.y + p1.h - (v / yMax) * p1.h;
   text(p1.x, p1.y - 12, `Paid orders per second (measured window; mean ${r.flow.paidPerSecond.toFixed(2)}/s, target 100/s)`, 'class="h"');
-  for (let i = 0; i <= 4; i++) {
-    const v = (yMax / 4) * i;
+  const divisions = String(yMax).startsWith('2') && !String(yMax).startsWith('25') ? 4 : 5;
+  for (let i = 0; i <= divisions; i++) {
+    const v = (yMax / divisions) * i;
     parts.push(`<line x1="${p1.x}" x2="${p1.x + p1.w}" y1="${num(py(v))}" y2="${num(py(v))}" class="grid"/>`);
     text(p1.x - 8, py(v) + 4, String(num(v)), 'text-anchor="end"');
   }
@@ -67,7 +68,7 @@ export function renderChart(r: BenchResults): string {
       if (!Number.isFinite(v)) continue;
       parts.push(`<rect class="${cls}" x="${p2.x}" y="${num(y + inset / 2 + 2)}" width="${num(Math.max(1, lx(v) - p2.x))}" height="${num(rowH - inset - 4)}"><title>${esc(`${row.label} ${cls} ${v} ms`)}</title></rect>`);
     }
-    text(lx(row.p99) + 6, y + rowH / 2 + 4, `${num(row.p50)} / ${num(row.p90)} / ${num(row.p99)}`, 'class="small"');
+    text(Math.min(lx(row.p99) + 6, W - 150), y + rowH / 2 + 4, `${num(row.p50)} / ${num(row.p90)} / ${num(row.p99)}`, 'class="small"');
   });
   parts.push(`<rect x="${p2.x}" y="${p2.y}" width="${p2.w}" height="${p2.h}" class="frame"/>`);
   const legendY = p2.y + p2.h + 40;
@@ -85,7 +86,7 @@ export function renderChart(r: BenchResults): string {
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`,
-    `<style>.h{font-size:14px;font-weight:600}.small{font-size:11px;fill:#333}.grid{stroke:#ddd;stroke-width:1}.frame{fill:none;stroke:#888}` +
+    `<style>.h{font-size:14px;font-weight:600}.small{font-size:11px;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}.grid{stroke:#ddd;stroke-width:1}.frame{fill:none;stroke:#888}` +
       `.line{fill:none;stroke:#1a56db;stroke-width:2}.area{fill:#1a56db;fill-opacity:.15}.mean{stroke:#c2410c;stroke-dasharray:6 4}` +
       `.p50{fill:#1a56db}.p90{fill:#60a5fa}.p99{fill:#bfdbfe}</style>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,

@@ -6,7 +6,7 @@
 // before paying, as the invoice page does). Every page a browser would load is loaded (redirects are
 // followed), so the shop does the work a real checkout costs it; static assets are not.
 import { WebSocket } from 'ws';
-import { sleep, StepTimings } from './stats.ts';
+import { idle, sleep, StepTimings } from './stats.ts';
 
 /** Steps in the order a customer takes them; `order` is the whole loop, cart to paid. */
 export const FLOW_STEPS = ['cart', 'review', 'delivery', 'address', 'summary', 'pay_now', 'watch', 'authorize', 'until_paid', 'order'] as const;
@@ -209,13 +209,13 @@ export async function oneOrder(c: Customer, productId: string, timings: StepTimi
     const deadline = Date.now() + paidTimeoutMs;
     let pushed = false;
     void paid.then(() => (pushed = true));
-    await Promise.race([paid, sleep(5_000)]);
+    await Promise.race([paid, idle(5_000)]);
     while (!pushed) {
       const res = await b.request(`${b.shop}/api/invoices/${invoiceId}/status`);
       const s = (await res.json()) as { status?: string };
       if (s.status === 'paid') break;
       if (Date.now() > deadline) throw new Error(`invoice ${invoiceId} not paid within ${paidTimeoutMs} ms (status ${s.status})`);
-      await Promise.race([paid, sleep(500)]);
+      await Promise.race([paid, idle(500)]);
     }
   });
   c.socket.leave(invoiceId);
@@ -307,7 +307,7 @@ export async function runFlow(opts: {
     timings.recording = false;
     stopping = true;
     await opts.onMeasureEnd?.();
-    await Promise.race([Promise.all(loops), sleep(35_000)]);
+    await Promise.race([Promise.all(loops), idle(35_000)]);
   } finally {
     stopping = true;
     clearInterval(ticker);

@@ -15,7 +15,7 @@
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import type { Customer } from './flow.ts';
-import { sleep, summarize, type Summary } from './stats.ts';
+import { idle, summarize, type Summary } from './stats.ts';
 
 const ROOMS_PER_SOCKET = 20; // the hub's default limit
 
@@ -119,7 +119,7 @@ export class Watchers {
         }),
       );
     }
-    await Promise.race([Promise.all(joins), sleep(10_000).then(() => Promise.reject(new Error(`watchers of ${room} not joined within 10 s`)))]);
+    await Promise.race([Promise.all(joins), idle(10_000).then(() => Promise.reject(new Error(`watchers of ${room} not joined within 10 s`)))]);
   }
 
   close(): void {

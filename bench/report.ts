@@ -2,7 +2,7 @@
 // the terminal table.
 import type { FlowResult } from './flow.ts';
 import type { PushResult } from './push.ts';
-import type { DatabaseCounters, MemoryResult, PerParty } from './system.ts';
+import type { CpuResult, DatabaseCounters, MemoryResult, PerParty } from './system.ts';
 
 /** One row of the webhook-intake scenario (bench/intake.ts; the contract run.ts relies on). */
 export interface IntakeRow {
@@ -63,6 +63,8 @@ export interface BenchResults {
   };
   readonly push: PushResult | null;
   readonly memory: PerParty<MemoryResult>;
+  /** Where the CPU went during the measured window (the machine's cores bound the throughput). */
+  readonly cpu: CpuResult;
   readonly intake: { readonly rows: IntakeRow[]; readonly note?: string };
   readonly targets: Target[];
 }
@@ -161,6 +163,10 @@ export function formatReport(r: BenchResults): string {
 
   out.push('', '== resident memory (VmRSS) ==');
   out.push(table(['service', 'idle MB', 'peak MB', 'high-water MB'], parties.map((p) => [p, f(r.memory[p].idleMb), f(r.memory[p].peakMb), f(r.memory[p].hwmMb)])));
+
+  out.push('', `== CPU per paid order, ms (measured window; this run kept ${Math.round(r.cpu.utilisation * 100)}% of ${r.machine.cpus} CPUs busy) ==`);
+  const cpuKeys = Object.keys(r.cpu.perPaidOrderMs);
+  out.push(table(cpuKeys, [cpuKeys.map((k) => f(r.cpu.perPaidOrderMs[k]))], 0));
 
   out.push('', '== webhook intake ==');
   if (r.intake.rows.length) {

@@ -25,6 +25,8 @@ import { Watchers } from './push.ts';
 import { checkTargets, formatReport, type BenchResults, type IntakeRow, type PerOrder, type SingleOrder } from './report.ts';
 import { sleep, StepTimings } from './stats.ts';
 import {
+  cpuResult,
+  cpuSnapshot,
   createPartyDatabases,
   DatabaseStats,
   diffCounters,
@@ -34,6 +36,7 @@ import {
   startBenchSystem,
   statementsAvailable,
   withDatabase,
+  type CpuSnapshot,
   type DatabaseCounters,
   type PerParty,
   type RunningBenchSystem,
@@ -283,6 +286,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     memory.start(500);
     let w0: PerParty<DatabaseCounters> | undefined;
     let w1: PerParty<DatabaseCounters> | undefined;
+    let cpu0: CpuSnapshot | undefined;
+    let cpu1: CpuSnapshot | undefined;
+    const cpuPids = { ...sys.pids, launcher: sys.system.launcher.pid! };
     const flow = await runFlow({
       customers,
       productId: product.id,
@@ -293,10 +299,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       onMeasureStart: async () => {
         await stats.reset();
         w0 = await stats.read();
+        cpu0 = await cpuSnapshot(adminUrl, names, cpuPids);
         if (watchers) watchers.recording = true;
       },
       onMeasureEnd: async () => {
         if (watchers) watchers.recording = false;
+        cpu1 = await cpuSnapshot(adminUrl, names, cpuPids);
         w1 = await stats.read();
       },
       progress: (p) => {
@@ -343,6 +351,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       sql: { statementsTracked: stats.statementsTracked, perPaidOrder: perOrder(window, flow.paidOrders), window, singleOrder },
       push,
       memory: memoryResult,
+      cpu: cpuResult(cpu0!, cpu1!, flow.paidOrders, os.cpus().length),
       intake: { rows: intakeRows, ...(intakeNote ? { note: intakeNote } : {}) },
     };
     return { ...partial, targets: checkTargets(partial) };
@@ -381,7 +390,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  main().catch((err: unknown) => {
+  // Exit once written: nothing of the run is left behind, and a stray keep-alive socket must not hold the terminal.
+  main().then(() => process.exit(process.exitCode ?? 0), (err: unknown) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);
   });

@@ -59,3 +59,6 @@ export class StepTimings {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A sleep that does not keep the process alive (for the losing side of a race). */
+export const idle = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

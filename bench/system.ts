@@ -220,7 +220,7 @@ export class DatabaseStats {
     return admin(this.adminUrl, async (c) => {
       const r = await c.query<{ calls: string; query: string }>(
         `select calls::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query from pg_stat_statements s join pg_database d on d.oid = s.dbid
-          where d.datname = $1 order by calls desc, query limit $2`,
+          where d.datname = $1 order by s.calls desc, query limit $2`,
         [this.names[party], limit],
       );
       return r.rows.map((row) => ({ calls: Number(row.calls), query: row.query }));
@@ -241,4 +241,54 @@ export function diffCounters(a: PerParty<DatabaseCounters>, b: PerParty<Database
       },
     ]),
   ) as PerParty<DatabaseCounters>;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU time (user + system) a process has used so far, in ms; 0 when it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14 and 15)
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL backends serving the three databases (on this machine). */
+export async function backendPids(adminUrl: string, names: PerParty<string>): Promise<number[]> {
+  return admin(adminUrl, async (c) => (await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = any($1)', [Object.values(names)])).rows.map((r) => r.pid));
+}
+
+export type CpuSnapshot = { readonly at: number; readonly byProcess: Record<string, number>; readonly backends: Map<number, number> };
+
+/** CPU used so far by each service, the launcher (it copies the services' logs), this process, and the backends. */
+export async function cpuSnapshot(adminUrl: string, names: PerParty<string>, pids: PerParty<number> & { launcher: number }): Promise<CpuSnapshot> {
+  const usage = process.cpuUsage();
+  const backends = new Map((await backendPids(adminUrl, names)).map((pid) => [pid, cpuMs(pid)]));
+  return {
+    at: performance.now(),
+    byProcess: { shop: cpuMs(pids.shop), gateway: cpuMs(pids.gateway), bank: cpuMs(pids.bank), launcher: cpuMs(pids.launcher), bench: (usage.user + usage.system) / 1000 },
+    backends,
+  };
+}
+
+export interface CpuResult {
+  /** CPU ms per paid order by process group (postgres = the backends of the three databases). */
+  readonly perPaidOrderMs: Record<string, number>;
+  /** CPU seconds used in the window ÷ (window seconds × CPUs): how busy the machine was with this run. */
+  readonly utilisation: number;
+}
+
+export function cpuResult(a: CpuSnapshot, b: CpuSnapshot, paidOrders: number, cpus: number): CpuResult {
+  const used: Record<string, number> = {};
+  for (const k of Object.keys(b.byProcess)) used[k] = b.byProcess[k]! - (a.byProcess[k] ?? 0);
+  let postgres = 0;
+  for (const [pid, ms] of b.backends) postgres += ms - (a.backends.get(pid) ?? 0);
+  used.postgres = postgres;
+  const total = Object.values(used).reduce((x, y) => x + y, 0);
+  const perPaidOrderMs = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, paidOrders ? Math.round((v / paidOrders) * 10) / 10 : Number.NaN]));
+  perPaidOrderMs.total = paidOrders ? Math.round((total / paidOrders) * 10) / 10 : Number.NaN;
+  return { perPaidOrderMs, utilisation: Math.round((total / ((b.at - a.at) * cpus)) * 100) / 100 };
 }
