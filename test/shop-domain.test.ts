@@ -20,6 +20,7 @@ describe('invoice machine', () => {
     'open/void': 'voided',
     'open/cancel': 'cancelled',
     'paid/refund': 'refunded',
+    'paid/reverse': 'reversed',
   };
   for (const state of INVOICE_STATUSES) {
     for (const event of INVOICE_EVENTS) {
@@ -34,7 +35,7 @@ describe('invoice machine', () => {
   }
   it('treats only open invoices as valid and every other non-paid status as terminal', () => {
     assert.deepEqual(INVOICE_STATUSES.filter(isValidStatus), ['open']);
-    assert.deepEqual(INVOICE_STATUSES.filter((s) => invoiceMachine.isTerminal(s)), ['expired', 'voided', 'cancelled', 'refunded']);
+    assert.deepEqual(INVOICE_STATUSES.filter((s) => invoiceMachine.isTerminal(s)), ['expired', 'voided', 'cancelled', 'refunded', 'reversed']);
   });
 });
 
@@ -44,6 +45,7 @@ describe('order machine', () => {
     'awaiting_payment/cancel': 'cancelled',
     'awaiting_payment/revise': 'awaiting_payment',
     'paid/refund': 'refunded',
+    'paid/reverse': 'awaiting_payment',
   };
   for (const state of ORDER_STATUSES) {
     for (const event of ORDER_EVENTS) {
@@ -65,6 +67,7 @@ describe('order status follows invoice status (the one rule)', () => {
     paid: 'paid',
     cancelled: 'cancelled',
     refunded: 'refunded',
+    reversed: 'awaiting_payment',
   };
   for (const invoiceStatus of INVOICE_STATUSES) {
     it(`maps invoice ${invoiceStatus} to order ${rule[invoiceStatus]}`, () => {
@@ -78,7 +81,8 @@ describe('order status follows invoice status (the one rule)', () => {
       const legal =
         target === current ||
         (current === 'awaiting_payment' && (target === 'paid' || target === 'cancelled')) ||
-        (current === 'paid' && target === 'refunded');
+        (current === 'paid' && target === 'refunded') ||
+        (current === 'paid' && invoiceStatus === 'reversed');
       it(`${legal ? 'lets' : 'refuses'} an order ${current} follow an invoice ${invoiceStatus}`, () => {
         if (legal) assert.deepEqual(followInvoice(current, invoiceStatus), { status: target, changed: target !== current });
         else assert.throws(() => followInvoice(current, invoiceStatus), (e) => isDomainError(e, 'state.illegal_transition'));

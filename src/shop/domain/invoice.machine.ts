@@ -7,16 +7,18 @@
  *   open     --void-->    voided     the unpaid order changed: this invoice is superseded by a new one
  *   open     --cancel-->  cancelled  the order was cancelled before payment
  *   paid     --refund-->  refunded   the payment was refunded in full (issue 6)
+ *   paid     --reverse--> reversed   the gateway voided the payment after we accepted it: no money was
+ *                                     taken (our acknowledgement came too late, or never reached it)
  *
- * expired, voided, cancelled and refunded are terminal. Only `open` is valid (payable); the stored
+ * expired, voided, cancelled, refunded and reversed are terminal. Only `open` is valid (payable); the stored
  * `valid` flag mirrors that so that the gateway-facing checks read one column.
  */
 import { defineMachine } from '../../core/state-machine.ts';
 
-export const INVOICE_STATUSES = ['open', 'paid', 'expired', 'voided', 'cancelled', 'refunded'] as const;
+export const INVOICE_STATUSES = ['open', 'paid', 'expired', 'voided', 'cancelled', 'refunded', 'reversed'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-export const INVOICE_EVENTS = ['pay', 'expire', 'void', 'cancel', 'refund'] as const;
+export const INVOICE_EVENTS = ['pay', 'expire', 'void', 'cancel', 'refund', 'reverse'] as const;
 export type InvoiceEvent = (typeof INVOICE_EVENTS)[number];
 
 /** The invoice's state machine; the table is the whole truth. */
@@ -26,7 +28,7 @@ export const invoiceMachine = defineMachine<InvoiceStatus, InvoiceEvent>({
   events: INVOICE_EVENTS,
   transitions: {
     open: { pay: 'paid', expire: 'expired', void: 'voided', cancel: 'cancelled' },
-    paid: { refund: 'refunded' },
+    paid: { refund: 'refunded', reverse: 'reversed' },
   },
 });
 

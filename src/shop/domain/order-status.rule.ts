@@ -6,6 +6,7 @@
  *   invoice paid                     -> order paid
  *   invoice cancelled                -> order cancelled
  *   invoice refunded                 -> order refunded
+ *   invoice reversed                 -> order awaiting_payment (by the order's `reverse`: paid, then voided at the gateway)
  */
 import { DomainError } from '../../core/errors.ts';
 import type { InvoiceStatus } from './invoice.machine.ts';
@@ -18,6 +19,7 @@ const RULE: { readonly [S in InvoiceStatus]: OrderStatus } = {
   paid: 'paid',
   cancelled: 'cancelled',
   refunded: 'refunded',
+  reversed: 'awaiting_payment',
 };
 
 const EVENT_TO: { readonly [S in OrderStatus]?: OrderEvent } = { paid: 'pay', cancelled: 'cancel', refunded: 'refund' };
@@ -35,7 +37,8 @@ export function orderStatusForInvoice(status: InvoiceStatus): OrderStatus {
 export function followInvoice(current: OrderStatus, invoiceStatus: InvoiceStatus): { status: OrderStatus; changed: boolean } {
   const target = RULE[invoiceStatus];
   if (target === current) return { status: current, changed: false };
-  const event = EVENT_TO[target];
+  // Only a reversed payment takes an order back to awaiting payment; any other way back stays illegal.
+  const event = invoiceStatus === 'reversed' ? 'reverse' : EVENT_TO[target];
   if (event === undefined) {
     throw new DomainError('state.illegal_transition', { machine: 'order', state: current, target });
   }

@@ -6,15 +6,19 @@
  *   awaiting_payment --cancel--> cancelled
  *   awaiting_payment --revise--> awaiting_payment   lines, delivery or address changed (new invoice)
  *   paid             --refund--> refunded
+ *   paid             --reverse--> awaiting_payment   its invoice's payment was voided by the gateway after
+ *                                                     we accepted it: nothing was taken, nothing may ship,
+ *                                                     the customer may pay again (a new invoice)
  *
- * cancelled and refunded are terminal; paid only moves on to refunded.
+ * cancelled and refunded are terminal; paid moves on to refunded, or back only by `reverse` (no money
+ * was ever taken, so the order is owed again).
  */
 import { defineMachine } from '../../core/state-machine.ts';
 
 export const ORDER_STATUSES = ['awaiting_payment', 'paid', 'cancelled', 'refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const ORDER_EVENTS = ['pay', 'cancel', 'revise', 'refund'] as const;
+export const ORDER_EVENTS = ['pay', 'cancel', 'revise', 'refund', 'reverse'] as const;
 export type OrderEvent = (typeof ORDER_EVENTS)[number];
 
 /** The order's state machine. */
@@ -24,7 +28,7 @@ export const orderMachine = defineMachine<OrderStatus, OrderEvent>({
   events: ORDER_EVENTS,
   transitions: {
     awaiting_payment: { pay: 'paid', cancel: 'cancelled', revise: 'awaiting_payment' },
-    paid: { refund: 'refunded' },
+    paid: { refund: 'refunded', reverse: 'awaiting_payment' },
   },
 });
 

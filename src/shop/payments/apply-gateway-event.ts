@@ -6,7 +6,7 @@
  * older than the attempt's last applied sequence is ignored, an authorisation is checked (amount and
  * currency equal, invoice open, unexpired, not paid by another attempt) and then accepted (invoice paid
  * through `applyInvoiceEvent`, attempt moved, audit, real-time message) or refused (recorded, 409 so
- * that the gateway voids). Only after the commit does the caller answer.
+ * that the gateway voids). A void of a payment we had accepted reverses the invoice (never left paid). Only after the commit does the caller answer.
  */
 import { and, eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
@@ -176,6 +176,10 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
   }
   let invoiceStatus: string = invoice.status;
   if (ev === 'refund' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'refund', 'gateway', now)).invoice.status;
+  // Voided after we accepted it (our 2xx came after the acknowledgement window, or a crash ate it): no
+  // money was taken, so the invoice must not stay paid or the order would ship unpaid. It is reversed,
+  // the order goes back to awaiting payment, and staff see it among the reconciliation findings.
+  if (ev === 'void' && current.status === 'paid' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'reverse', 'gateway', now)).invoice.status;
   await announce(invoiceStatus, to);
   return { verdict: 'accepted', httpStatus: 200, invoiceId: invoice.id };
 }

@@ -10,7 +10,7 @@
  *   session_created, pending --expire-->  expired           the session expired or was cancelled unpaid
  *   session_created, pending --void-->    voided            voided before the shop saw the authorisation
  *   paid             --capture-->         captured          the gateway captured what the shop accepted
- *   paid             --void-->            voided            voided after the shop accepted (a finding for staff)
+ *   paid             --void-->            voided            voided after the shop accepted: the invoice is reversed (a finding for staff)
  *   paid, captured   --refund-->          refunded          refunded in full
  *
  * failed, refused, declined, expired, voided and refunded are terminal. An event not in the table

@@ -24,6 +24,8 @@ export const refunds = pgTable('refunds', {
   gatewayRefundId: text('gateway_refund_id').unique(),
   // Why it failed or was rejected (the gateway's code or the approver's decision).
   failure: text('failure'),
+  // The refund form's one-time key: a double submission (double click, resent form) makes one refund.
+  requestKey: text('request_key').unique(),
   createdAt: ts('created_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
 }, (t) => [index('refunds_invoice_idx').on(t.invoiceId), index('refunds_status_idx').on(t.status, t.createdAt)]);

@@ -87,7 +87,7 @@ async function settleInvoice(tx: Executor, invoiceId: string, actor: string, now
  */
 export async function requestRefund(
   database: Database,
-  input: { invoiceId: string; amount: Money; reason: string | undefined; staffId: string; approvalThresholdMinor: bigint },
+  input: { invoiceId: string; amount: Money; reason: string | undefined; staffId: string; approvalThresholdMinor: bigint; requestKey?: string | undefined },
   clock: Clock,
 ): Promise<RefundRow> {
   const reason = refundReason(input.reason);
@@ -96,6 +96,13 @@ export async function requestRefund(
     // The row lock serialises every request for this invoice: the sum below cannot go stale.
     const invoice = await lockInvoice(tx, input.invoiceId);
     if (!invoice) throw new DomainError('not_found', { resource: 'invoice' });
+    if (input.requestKey) {
+      // The same form submitted again (double click, resend): the refund it already made, not a second one.
+      // Read under the invoice's lock, so racing copies see the first one's commit.
+      const [same] = await tx.select().from(refunds).where(eq(refunds.requestKey, input.requestKey));
+      if (same && same.invoiceId !== invoice.id) throw new DomainError('validation.failed', { field: 'requestKey', reason: 'belongs to another invoice\'s refund form' });
+      if (same) return same;
+    }
     const [attempt] = await tx
       .select({ sessionId: paymentAttempts.gatewaySessionId })
       .from(paymentAttempts)
@@ -112,7 +119,7 @@ export async function requestRefund(
     });
     const [row] = await tx
       .insert(refunds)
-      .values({ id: newId('ref', now), invoiceId: invoice.id, orderId: invoice.orderId, sessionId: attempt!.sessionId!, amountMinor: input.amount.minor, currency: input.amount.currency, reason, status: decision.status, requestedBy: input.staffId, createdAt: now, updatedAt: now })
+      .values({ id: newId('ref', now), invoiceId: invoice.id, orderId: invoice.orderId, sessionId: attempt!.sessionId!, amountMinor: input.amount.minor, currency: input.amount.currency, reason, status: decision.status, requestedBy: input.staffId, requestKey: input.requestKey ?? null, createdAt: now, updatedAt: now })
       .returning();
     await appendAudit(tx, { actor: input.staffId, action: 'refund.requested', subject: row!.id, data: { to: row!.status, invoiceId: invoice.id, orderId: invoice.orderId, amountMinor: row!.amountMinor.toString(), currency: row!.currency, reason } }, now);
     await announce(tx, row!, now);

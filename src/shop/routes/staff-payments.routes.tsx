@@ -28,18 +28,21 @@ export async function auditTrailForOrder(db: ShopDeps['database']['db'], orderId
     .limit(500);
 }
 
-/** Reconciliation findings: attempts the gateway captured whose invoice is not paid here, and paid invoices voided at the gateway. */
+/** Reconciliation findings: attempts the gateway captured whose invoice is not paid here, and payments we accepted that the gateway voided (invoice reversed: check nothing shipped). */
 export async function reconciliationFindings(db: ShopDeps['database']['db']) {
   const rows = await db
     .select({ attempt: paymentAttempts, invoiceStatus: invoices.status, orderId: invoices.orderId })
     .from(paymentAttempts)
     .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
-    .where(or(and(inArray(paymentAttempts.status, ['paid', 'captured']), notInArray(invoices.status, ['paid', 'refunded'])), and(eq(paymentAttempts.status, 'voided'), eq(invoices.status, 'paid'))))
+    .where(or(and(inArray(paymentAttempts.status, ['paid', 'captured']), notInArray(invoices.status, ['paid', 'refunded'])), and(eq(paymentAttempts.status, 'voided'), inArray(invoices.status, ['paid', 'reversed']))))
     .orderBy(desc(paymentAttempts.updatedAt))
     .limit(200);
   return rows.map((r) => ({
     ...r,
-    finding: r.attempt.status === 'voided' ? 'paid here, voided at the gateway' : 'paid at the gateway, not here',
+    finding:
+      r.attempt.status !== 'voided' ? 'paid at the gateway, not here'
+      : r.invoiceStatus === 'reversed' ? 'accepted here, voided at the gateway: invoice reversed, order awaiting payment again (check nothing shipped)'
+      : 'paid here, voided at the gateway',
   }));
 }
 
