@@ -67,6 +67,31 @@ for (const engine of testEngines()) {
       assert.equal(shop.eventsFor(id).filter((e) => e.type === 'payment.authorized').length, 1);
     });
 
+    it('POST /v1/payment_sessions/{id}/acknowledge captures an authorisation whose webhook never got a 2xx; a repeat is a no-op; after a refusal it is 409', async () => {
+      // The shop's endpoint is down (500s): only the API can acknowledge.
+      shop.setRespond((_r, res) => void res.writeHead(500).end());
+      const id = await newSession();
+      await pay(id);
+      assert.equal((await session(id)).acknowledgement, null);
+      const ack = await gw.api(`/v1/payment_sessions/${id}/acknowledge`, { method: 'POST' });
+      assert.equal(ack.status, 200, await ack.clone().text());
+      assert.equal(((await ack.json()) as { acknowledgement: string }).acknowledgement, 'acknowledged');
+      const s = await settled(id);
+      assert.equal(s.status, 'captured');
+      const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === id)!;
+      assert.equal((await gw.api(`/v1/payment_sessions/${id}/acknowledge`, { method: 'POST' })).status, 200, 'a repeat is a no-op');
+      assert.equal(gw.issuer.count(`capture:${auth.id}`), 1);
+
+      shop.setRespond((_r, res) => void res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":{"code":"invoice.expired","message":"x"}}'));
+      const refused = await newSession();
+      await pay(refused);
+      await settled(refused);
+      const late = await gw.api(`/v1/payment_sessions/${refused}/acknowledge`, { method: 'POST' });
+      assert.equal(late.status, 409);
+      assert.equal((await session(refused)).status, 'voided');
+      assert.equal((await gw.api('/v1/payment_sessions/ps_nope/acknowledge', { method: 'POST' })).status, 404);
+    });
+
     it('refusal with 422 voids too', async () => {
       shop.setRespond((_r, res) => void res.writeHead(422).end('{"error":{"code":"invoice.amount_mismatch","message":"x"}}'));
       const id = await newSession();
