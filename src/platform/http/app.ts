@@ -1,7 +1,7 @@
 // The edge every service shares: request ids, access logs, metrics, health and readiness, the
 // OpenAPI document, and the ONE error mapper that turns domain errors into HTTP answers.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+import type { Context, Env, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import { DomainError, toHttpError } from '../../core/errors.ts';
@@ -61,6 +61,49 @@ export interface ServiceAppOptions {
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
+const hasNul = (value: unknown): boolean =>
+  typeof value === 'string' ? value.includes('\u0000')
+  : Array.isArray(value) ? value.some(hasNul)
+  : typeof value === 'object' && value !== null ? Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v))
+  : false;
+
+/**
+ * Input no service can read or store is refused at the edge, once, as 400 request.malformed — not as
+ * a 500 from deep inside a handler: a form body that does not parse (a multipart body with a broken
+ * boundary makes the platform's formData() throw), and a NUL character in the URL, a form field or a
+ * JSON string (PostgreSQL text cannot hold U+0000, so the first query with it fails). Hono caches the
+ * parsed form and the raw bytes, so handlers (and the webhook intake's signature check over the raw
+ * bytes) read the very same body afterwards.
+ */
+async function refuseUnreadableInput(c: Context, next: Next): Promise<void> {
+  if (/%00/.test(c.req.url) || c.req.url.includes('\u0000')) throw new DomainError('request.malformed', { reason: 'nul_character' });
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (FORM_TYPES.has(type)) {
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody({ all: true });
+    } catch {
+      throw new DomainError('request.malformed', { reason: 'form_unreadable' });
+    }
+    if (hasNul(form)) throw new DomainError('request.malformed', { reason: 'nul_character' });
+  } else if (type === 'application/json' || type.endsWith('+json')) {
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    // Cheap test first (a NUL byte, or the \u0000 escape in any case); parse only then, so a literal
+    // backslash-u-0000 text inside a string is not mistaken for a NUL. Unparseable JSON is the route's to refuse.
+    if (raw.includes(0) || /\\u0000/i.test(Buffer.from(raw).toString('latin1'))) {
+      let value: unknown;
+      try {
+        value = JSON.parse(Buffer.from(raw).toString('utf8'));
+      } catch {
+        value = undefined;
+      }
+      if (raw.includes(0) || hasNul(value)) throw new DomainError('request.malformed', { reason: 'nul_character' });
+    }
+  }
+  await next();
+}
+
 /** Creates a service's root app with the platform's middleware and endpoints mounted. */
 export function createServiceApp(opts: ServiceAppOptions) {
   const app = createRouter<AppEnv>();
@@ -83,6 +126,8 @@ export function createServiceApp(opts: ServiceAppOptions) {
       );
     }
   });
+
+  app.use('*', refuseUnreadableInput);
 
   app.onError((err, c) => {
     const { status, body } = withRequestId(c.get('requestId') ?? 'unknown', () => errorResponse(err, log));
