@@ -35,6 +35,8 @@ export type ShopEnv = AppEnv<{
   user: User | undefined;
   sessionToken: string | undefined;
   csrfToken: string;
+  /** Items in the open cart, read with the session on GET requests (absent otherwise). */
+  cartCount: number | undefined;
 }>;
 
 export type ShopContext = Context<ShopEnv>;

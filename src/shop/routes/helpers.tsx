@@ -14,7 +14,7 @@ export async function pageCtx(c: ShopContext, deps: ShopDeps): Promise<PageCtx> 
   return {
     user,
     csrf: c.get('csrfToken'),
-    cartCount: user ? await cartCount(deps.database.db, user.id) : 0,
+    cartCount: user ? (c.get('cartCount') ?? (await cartCount(deps.database.db, user.id))) : 0,
     path: `${url.pathname}${url.search}`,
   };
 }

@@ -13,7 +13,7 @@ import type { MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { DomainError } from '../../core/errors.ts';
-import { userForSession } from '../storage/accounts.ts';
+import { userAndCartCountForSession, userForSession } from '../storage/accounts.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 
 export const SESSION_COOKIE = 'shop_session';
@@ -67,7 +67,13 @@ export function clientIp(c: ShopContext, deps: ShopDeps): string {
 export function sessionMiddleware(deps: ShopDeps): MiddlewareHandler<ShopEnv> {
   return async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
-    const user = token ? await userForSession(deps.database.db, token, deps.clock.now()) : undefined;
+    let user: Awaited<ReturnType<typeof userForSession>>;
+    if (token && SAFE_METHODS.has(c.req.method)) {
+      // A page view shows the cart badge: read it with the session (nothing a GET does changes it).
+      const found = await userAndCartCountForSession(deps.database.db, token, deps.clock.now());
+      user = found?.user;
+      if (found) c.set('cartCount', found.cartCount);
+    } else user = token ? await userForSession(deps.database.db, token, deps.clock.now()) : undefined;
     if (token && !user) clearSessionCookie(c, deps);
     let anon = getCookie(c, CSRF_COOKIE);
     if (!anon || anon.length < 20 || anon.length > 100) {
