@@ -58,15 +58,20 @@ export interface CartLineView {
 
 /** The open cart with its lines and products. */
 export async function cartView(db: Executor, userId: string, now: Date): Promise<{ cart: Cart; lines: CartLineView[]; address: Address | undefined }> {
-  const cart = await openCart(db, userId, now);
+  // One statement for the cart, its lines with their products and the chosen address (every checkout
+  // page shows them); a user without an open cart gets one created, empty.
   const rows = await db
-    .select({ product: products, quantity: cartLines.quantity })
-    .from(cartLines)
-    .innerJoin(products, eq(products.id, cartLines.productId))
-    .where(eq(cartLines.cartId, cart.id))
+    .select({ cart: carts, product: products, quantity: cartLines.quantity, address: addresses })
+    .from(carts)
+    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
+    .leftJoin(products, eq(products.id, cartLines.productId))
+    .leftJoin(addresses, eq(addresses.id, carts.addressId))
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
     .orderBy(asc(cartLines.addedAt), asc(products.id));
-  const [address] = cart.addressId ? await db.select().from(addresses).where(eq(addresses.id, cart.addressId)) : [];
-  return { cart, lines: rows.map((r) => ({ product: toProduct(r.product), quantity: r.quantity })), address };
+  if (rows.length === 0) return { cart: await openCart(db, userId, now), lines: [], address: undefined };
+  const lines: CartLineView[] = [];
+  for (const r of rows) if (r.product && r.quantity !== null) lines.push({ product: toProduct(r.product), quantity: r.quantity });
+  return { cart: rows[0]!.cart, lines, address: rows[0]!.address ?? undefined };
 }
 
 /** Number of items in the open cart (for the header badge). */
@@ -83,17 +88,23 @@ export async function cartCount(db: Executor, userId: string): Promise<number> {
 export async function chooseCartDelivery(db: Executor, userId: string, deliveryMethodId: string, now: Date): Promise<void> {
   const [method] = await db.select().from(deliveryMethods).where(eq(deliveryMethods.id, deliveryMethodId));
   if (!method || !method.active) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
+  await updateOpenCart(db, userId, { deliveryMethodId, updatedAt: now }, now);
+}
+
+// Sets columns on the user's open cart in one statement; only when there is none yet is it created first.
+async function updateOpenCart(db: Executor, userId: string, set: Partial<Cart>, now: Date): Promise<void> {
+  const updated = await db.update(carts).set(set).where(and(eq(carts.userId, userId), eq(carts.status, 'open'))).returning({ id: carts.id });
+  if (updated.length > 0) return;
   const cart = await openCart(db, userId, now);
-  await db.update(carts).set({ deliveryMethodId, updatedAt: now }).where(eq(carts.id, cart.id));
+  await db.update(carts).set(set).where(eq(carts.id, cart.id));
 }
 
 /** Saves a delivery address to the user's address book and selects it for the open cart. */
 export async function saveCartAddress(db: Executor, userId: string, address: FrozenAddress, now: Date): Promise<void> {
-  const cart = await openCart(db, userId, now);
   await db.transaction(async (tx) => {
     const id = newId('adr', now);
     await tx.insert(addresses).values({ id, userId, ...address, createdAt: now });
-    await tx.update(carts).set({ addressId: id, updatedAt: now }).where(eq(carts.id, cart.id));
+    await updateOpenCart(tx, userId, { addressId: id, updatedAt: now }, now);
   });
 }
 
