@@ -54,6 +54,39 @@ export interface Database {
   readonly raw: PGlite | pg.Pool;
 }
 
+// Work a transaction does as its very last step, just before the commit: the shop's audit chain
+// appends its entries there, because the chain's global lock is then held for two statements and
+// the commit instead of for the whole transaction (it serialised every audited transaction).
+const commitHooks = new WeakMap<object, Array<() => Promise<void>>>();
+
+/**
+ * Registers `hook` to run inside `tx` after the transaction's work and before its commit (a failing
+ * hook rolls everything back). Returns false when `tx` is not a top-level transaction of an
+ * openDatabase() database (e.g. a savepoint): the caller then does the work at once.
+ */
+export function beforeCommit(tx: Executor, hook: () => Promise<void>): boolean {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
+}
+
+// Every top-level transaction on `db` (Database.transaction and db.transaction alike) runs its hooks.
+function withCommitHooks(db: Db): Db {
+  const begin = db.transaction.bind(db);
+  const transaction: Db['transaction'] = (fn, config) =>
+    begin(async (tx) => {
+      const hooks: Array<() => Promise<void>> = [];
+      commitHooks.set(tx, hooks);
+      const result = await fn(tx);
+      // A hook may register another one; each runs once, in order.
+      for (let i = 0; i < hooks.length; i++) await hooks[i]!();
+      commitHooks.delete(tx);
+      return result;
+    }, config);
+  return Object.assign(db, { transaction });
+}
+
 /** Rows of a raw SQL query on any executor. */
 export async function rows<T>(executor: Executor, query: SQL): Promise<T[]> {
   const result = (await executor.execute(query)) as unknown as { rows: T[] };
@@ -90,7 +123,7 @@ export async function openDatabase(spec: DatabaseSpec, location: DatabaseLocatio
 async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, client?: PGlite): Promise<Database> {
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
   const pglite = client ?? (await PGlite.create(dataDir ? { dataDir } : {}));
-  const db = drizzlePglite({ client: pglite }) as unknown as Db;
+  const db = withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db);
   await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
   return pgliteDatabase(spec, pglite, db);
 }
@@ -134,7 +167,7 @@ async function openPostgres(spec: DatabaseSpec, url: string, poolSize: number): 
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = drizzlePg({ client: pool }) as unknown as Db;
+  const db = withCommitHooks(drizzlePg({ client: pool }) as unknown as Db);
   const expected = journalCount(spec);
   const listeners = new Set<pg.Client>();
   return {

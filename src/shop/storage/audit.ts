@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { asc, desc, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import type { Executor } from '../../platform/db/database.ts';
+import { beforeCommit, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
 const GENESIS = '0'.repeat(64);
@@ -31,13 +31,38 @@ function entryHash(prevHash: string, e: { id: string; at: Date; actor: string; a
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
-/** Appends an entry in the caller's transaction. */
+// Entries of a transaction not yet written: they are appended together just before its commit.
+const queued = new WeakMap<object, Array<{ input: AuditInput; now: Date }>>();
+
+/**
+ * Appends an entry in the caller's transaction. In a top-level transaction the entries are written
+ * together as its last step before the commit (one lock, one read of the chain's tip, one insert),
+ * so the chain's global lock is held only for that; elsewhere (a savepoint) at once.
+ */
 export async function appendAudit(tx: Executor, input: AuditInput, now: Date): Promise<void> {
+  const pending = queued.get(tx);
+  if (pending) {
+    pending.push({ input, now });
+    return;
+  }
+  const entries = [{ input, now }];
+  if (beforeCommit(tx, () => writeEntries(tx, entries))) queued.set(tx, entries);
+  else await writeEntries(tx, entries);
+}
+
+async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; now: Date }>): Promise<void> {
+  queued.delete(tx);
+  // The lock first, in its own statement: the read of the tip must see every chain append committed before it.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('countersign:shop:audit'))`);
   const last = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-  const prevHash = last[0]?.hash ?? GENESIS;
-  const entry = { id: newId('aud', now), at: now, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {} };
-  await tx.insert(auditLog).values({ ...entry, prevHash, hash: entryHash(prevHash, entry) });
+  let prevHash = last[0]?.hash ?? GENESIS;
+  const rows = entries.map(({ input, now }) => {
+    const entry = { id: newId('aud', now), at: now, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {} };
+    const row = { ...entry, prevHash, hash: entryHash(prevHash, entry) };
+    prevHash = row.hash;
+    return row;
+  });
+  await tx.insert(auditLog).values(rows);
 }
 
 /** Walks the whole chain; returns the seq of the first broken entry, or null when intact. */
