@@ -1,0 +1,65 @@
+-- pgbench script: the SQL of ONE accepted webhook intake transaction (payment.authorized for an
+-- open invoice whose attempt holds the session), statement for statement as the shop runs it —
+-- captured with pg_stat_statements while deliveries were applied (src/shop/payments/apply-gateway-event.ts,
+-- storage/orders.ts applyInvoiceEvent, storage/audit.ts appendAudit, platform/realtime/publish.ts).
+-- Reads that lock (FOR UPDATE) and the audit chain's lock are kept: they are part of the cost.
+-- What the shop computes in Node (ids, the audit hash) is computed here in SQL. pgbench reads
+-- `:name` as a variable even inside a string literal, so literal colons are written as ':'.
+--
+-- Rows come from bench/intake/seed.ts (batch tag :tag, n = 1..:invoices). Each client walks its own
+-- ids (client_id, client_id + clients, ...), so transactions never touch the same invoice until the
+-- batch wraps around. Run (bench/intake/pgbench.ts does):
+--   pgbench -n -M extended -c 8 -j 2 -T 60 -D tag=P -D invoices=N -D clients=8 -D seq=0 \
+--           -D amount=<minor> -D currency=EUR -f bench/intake.sql <url>
+\set seq :seq + 1
+\set n 1 + (:client_id + :clients * :seq) % :invoices
+BEGIN;
+-- the dedupe row, claimed first
+insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", "sequence", "source", "verdict", "http_status", "code", "reason", "applied_at")
+  values ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'authorized', 3, 'webhook', 'pending', 0, default, default, now())
+  on conflict do nothing returning "event_id" as evt \gset
+-- decide: the invoice and the session's attempt, locked
+select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
+select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update;
+-- applyInvoiceEvent(pay): invoice paid, order follows, outbox event + job (its audit entry is queued)
+select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
+update "invoices" set "status" = 'paid', "valid" = true, "closed_at" = now(), "paid_at" = now() where "invoices"."id" = 'inv_' || :tag::text || :n::text
+  returning "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at";
+select "id", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at" from "orders" where "orders"."id" = 'ord_' || :tag::text || :n::text for update;
+update "orders" set "status" = 'paid', "updated_at" = now() where "orders"."id" = 'ord_' || :tag::text || :n::text
+  returning "id", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at";
+insert into "order_status_events" ("id", "seq", "order_id", "invoice_id", "from_status", "to_status", "occurred_at", "payload")
+  values ('out_' || :evt::text, default, 'ord_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'awaiting_payment', 'paid', now(),
+          jsonb_build_object('type', 'order.status_changed', 'id', 'out_' || :evt::text, 'orderId', 'ord_' || :tag::text || :n::text, 'invoiceId', 'inv_' || :tag::text || :n::text, 'from', 'awaiting_payment', 'to', 'paid', 'total', jsonb_build_object('minor', :amount::text, 'currency', :currency::text), 'occurredAt', now()));
+insert into "jobs" ("id", "task", "payload", "status", "run_at", "attempts", "max_attempts", "repeat_seconds", "key", "locked_by", "locked_until", "last_error", "created_at", "updated_at")
+  values ('job_' || :evt::text, 'shop.order_status.deliver', jsonb_build_object('eventId', 'out_' || :evt::text), 'pending', now(), default, 10, default, 'order-status' || ':' || 'out_' || :evt::text, default, default, default, now(), now())
+  on conflict ("key") do nothing returning "id";
+-- the attempt accepted (its audit entry is queued with the invoice's, see the end)
+update "payment_attempts" set "status" = 'paid', "last_sequence" = 3, "updated_at" = now() where ("payment_attempts"."id" = 'att_' || :tag::text || :n::text and "payment_attempts"."status" = 'session_created');
+-- the real-time message for the invoice's room (its own advisory lock, NOTIFY at commit)
+with room_lock as (
+  select pg_advisory_xact_lock(hashtextextended('countersign' || ':' || 'realtime' || ':' || 'invoice' || ':' || 'inv_' || :tag::text || :n::text, 0))
+), message as (
+  insert into realtime_messages (room, payload, created_at)
+  select 'invoice' || ':' || 'inv_' || :tag::text || :n::text, jsonb_build_object('invoiceId', 'inv_' || :tag::text || :n::text, 'status', 'paid', 'attemptId', 'att_' || :tag::text || :n::text, 'attemptStatus', 'paid'), now() from room_lock
+  returning id, room, payload
+), notification as (
+  select id, json_build_object('id', id::text, 'room', room, 'payload', payload)::text as inline_body, json_build_object('id', id::text, 'room', room)::text as reference_body from message
+)
+select id::text as id, pg_notify('countersign_realtime', case when octet_length(inline_body) <= 7900 then inline_body else reference_body end) as notified from notification;
+-- the dedupe row's verdict, and the delivery's receipt
+update "gateway_events" set "verdict" = 'accepted', "http_status" = 200, "code" = null, "reason" = null where "gateway_events"."event_id" = :evt::text;
+insert into "webhook_receipts" ("id", "received_at", "event_id", "event_type", "session_id", "invoice_id", "verdict", "http_status", "reason")
+  values (default, now(), :evt::text, 'authorized', 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'accepted', 200, null);
+-- the audit chain, last (appendAudit queues a transaction's entries and writes them just before the
+-- commit): the chain's global lock, its tip, both entries in one insert; the lock is held until COMMIT
+select pg_advisory_xact_lock(hashtext('countersign' || ':' || 'shop' || ':' || 'audit'));
+select "hash" as prev from "audit_log" order by "audit_log"."seq" desc limit 1 \gset
+insert into "audit_log" ("seq", "id", "at", "actor", "action", "subject", "data", "prev_hash", "hash")
+  values (default, 'aud_i' || :evt::text, now(), 'gateway', 'invoice.pay', 'inv_' || :tag::text || :n::text,
+          jsonb_build_object('from', 'open', 'to', 'paid', 'orderId', 'ord_' || :tag::text || :n::text, 'orderStatus', 'paid'),
+          :prev::text, encode(sha256(convert_to(:prev::text || :evt::text || 'invoice.pay', 'UTF8')), 'hex')),
+         (default, 'aud_a' || :evt::text, now(), 'gateway', 'attempt.accept', 'att_' || :tag::text || :n::text,
+          jsonb_build_object('from', 'session_created', 'to', 'paid', 'invoiceId', 'inv_' || :tag::text || :n::text, 'eventId', :evt::text, 'sequence', 3, 'source', 'webhook'),
+          encode(sha256(convert_to(:prev::text || :evt::text || 'invoice.pay', 'UTF8')), 'hex'), encode(sha256(convert_to(:prev::text || :evt::text || 'attempt.accept', 'UTF8')), 'hex'));
+COMMIT;
