@@ -7,11 +7,16 @@
 // watchers join its room (leaving their oldest room when they hold the hub's per-socket maximum), so
 // all watchers stay open on invoices and the newest invoices have live watchers.
 //
+// The sockets live in their own process (bench/push-process.ts forks this module), so that the
+// customers' work in the bench process does not delay the stamping of arrivals.
+//
 // Latency = when the frame arrives here − when the change committed on the server: the commit
 // timestamp of the message's row when the cluster tracks commit timestamps (`track_commit_timestamp`,
 // which `npm run bench` turns on in its own cluster), else the row's `created_at` (taken in the same
 // transaction, just before the commit: then the figure includes the rest of the commit, so it is an
 // upper bound). Both clocks are this machine's.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import type { Customer } from './flow.ts';
@@ -19,9 +24,15 @@ import { idle, summarize, type Summary } from './stats.ts';
 
 const ROOMS_PER_SOCKET = 20; // the hub's default limit
 
+/** What the watcher process knows of a customer: its index and its session cookie. */
+export interface WatcherCustomer {
+  readonly index: number;
+  readonly cookie: string;
+}
+
 interface Watcher {
   readonly ws: WebSocket;
-  readonly customer: Customer;
+  readonly customer: WatcherCustomer;
   readonly rooms: string[];
   readonly joining: Map<string, { resolve: () => void; reject: (e: Error) => void }>;
 }
@@ -40,11 +51,12 @@ export interface PushResult {
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
-export class Watchers {
+/** The sockets themselves (in the watcher process). */
+export class SocketWatchers {
   private readonly all: Watcher[] = [];
   private readonly byCustomer = new Map<number, Watcher[]>();
   private readonly next = new Map<number, number>();
-  private readonly received: Array<{ id: string; at: number }> = [];
+  readonly received: Array<{ id: string; at: number }> = [];
   recording = false;
   dropped = 0;
   joinsRefused = 0;
@@ -53,8 +65,8 @@ export class Watchers {
   private constructor(readonly fanout: number) {}
 
   /** Opens `count` sockets (in batches, so that the upgrades do not all queue at once). */
-  static async open(shop: string, customers: readonly Customer[], count: number, fanout: number): Promise<Watchers> {
-    const w = new Watchers(fanout);
+  static async open(shop: string, customers: readonly WatcherCustomer[], count: number, fanout: number): Promise<SocketWatchers> {
+    const w = new SocketWatchers(fanout);
     for (let i = 0; i < count; i += 50) {
       await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, k) => w.connect(shop, customers[(i + k) % customers.length]!)));
     }
@@ -65,9 +77,9 @@ export class Watchers {
     return this.all.length;
   }
 
-  private async connect(shop: string, customer: Customer): Promise<void> {
+  private async connect(shop: string, customer: WatcherCustomer): Promise<void> {
     const ws = new WebSocket(`${shop.replace(/^http/, 'ws')}/ws`, {
-      headers: { cookie: customer.browser.cookieHeader(), origin: shop },
+      headers: { cookie: customer.cookie, origin: shop },
       perMessageDeflate: false,
     });
     const watcher: Watcher = { ws, customer, rooms: [], joining: new Map() };
@@ -100,14 +112,14 @@ export class Watchers {
   }
 
   /** `fanout` of this customer's watchers join the invoice's room; resolves when the hub confirmed every join. */
-  async watch(customer: Customer, invoiceId: string): Promise<void> {
-    const list = this.byCustomer.get(customer.index);
+  async watch(customerIndex: number, invoiceId: string): Promise<void> {
+    const list = this.byCustomer.get(customerIndex);
     if (!list?.length) return;
     const room = `invoice:${invoiceId}`;
     const joins: Promise<void>[] = [];
     for (let k = 0; k < Math.min(this.fanout, list.length); k++) {
-      const i = this.next.get(customer.index) ?? 0;
-      this.next.set(customer.index, (i + 1) % list.length);
+      const i = this.next.get(customerIndex) ?? 0;
+      this.next.set(customerIndex, (i + 1) % list.length);
       const w = list[i]!;
       if (w.ws.readyState !== WebSocket.OPEN) continue;
       if (w.rooms.length >= ROOMS_PER_SOCKET) w.ws.send(JSON.stringify({ type: 'leave', room: w.rooms.shift() }));
@@ -127,41 +139,121 @@ export class Watchers {
     for (const w of this.all) w.ws.terminate();
   }
 
-  /** Matches the received frames with their rows in the shop's database and summarises the latency. */
+  stats(): WatcherStats {
+    return { watchers: this.all.length, fanout: this.fanout, dropped: this.dropped, joinsRefused: this.joinsRefused, received: this.received };
+  }
+}
+
+export interface WatcherStats {
+  readonly watchers: number;
+  readonly fanout: number;
+  readonly dropped: number;
+  readonly joinsRefused: number;
+  readonly received: ReadonlyArray<{ id: string; at: number }>;
+}
+
+/** Matches the received frames with their rows in the shop's database and summarises the latency. */
+export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Promise<PushResult> {
+  const ids = [...new Set(w.received.map((r) => r.id))];
+  const commitMs = new Map<string, number>();
+  let source: PushResult['commitTimeSource'] = 'none';
+  if (ids.length) {
+    const client = new pg.Client({ connectionString: shopDatabaseUrl });
+    await client.connect();
+    try {
+      const tracked = (await client.query<{ on: boolean }>(`select current_setting('track_commit_timestamp') = 'on' as on`)).rows[0]!.on;
+      source = tracked ? 'commit_timestamp' : 'created_at';
+      const res = await client.query<{ id: string; ms: string }>(
+        tracked
+          ? `select id::text, extract(epoch from coalesce(pg_xact_commit_timestamp(xmin), created_at)) * 1000 as ms from realtime_messages where id = any($1::bigint[])`
+          : `select id::text, extract(epoch from created_at) * 1000 as ms from realtime_messages where id = any($1::bigint[])`,
+        [ids],
+      );
+      for (const row of res.rows) commitMs.set(row.id, Number(row.ms));
+    } finally {
+      await client.end();
+    }
+  }
+  const samples: number[] = [];
+  for (const r of w.received) {
+    const c = commitMs.get(r.id);
+    if (c !== undefined) samples.push(r.at - c);
+  }
+  return {
+    watchers: w.watchers,
+    fanout: w.fanout,
+    dropped: w.dropped,
+    joinsRefused: w.joinsRefused,
+    messages: samples.length,
+    latency: summarize(samples),
+    commitTimeSource: source,
+  };
+}
+
+type Reply = { type: 'opened'; size: number } | { type: 'watched'; seq: number; error?: string } | { type: 'stats'; stats: WatcherStats } | { type: 'failed'; error: string };
+
+/** The watchers, driven from the bench process; the sockets live in a child process (bench/push-process.ts). */
+export class Watchers {
+  private seq = 0;
+  private readonly waiting = new Map<number, (r: Reply) => void>();
+  private onceReply: ((r: Reply) => void) | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly size: number,
+  ) {}
+
+  static async open(shop: string, customers: readonly Customer[], count: number, fanout: number): Promise<Watchers> {
+    const child = fork(fileURLToPath(new URL('./push-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const first = await new Promise<Reply>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Reply));
+      child.once('exit', (code) => reject(new Error(`the watcher process exited (${code}) before its sockets were open`)));
+      child.send({ type: 'open', shop, fanout, count, customers: customers.map((c) => ({ index: c.index, cookie: c.browser.cookieHeader() })) });
+    });
+    if (first.type !== 'opened') {
+      child.kill('SIGKILL');
+      throw new Error(`watchers: ${first.type === 'failed' ? first.error : JSON.stringify(first)}`);
+    }
+    const w = new Watchers(child, first.size);
+    child.on('message', (m) => w.onMessage(m as Reply));
+    return w;
+  }
+
+  private onMessage(r: Reply): void {
+    if (r.type === 'watched') {
+      this.waiting.get(r.seq)?.(r);
+      this.waiting.delete(r.seq);
+    } else this.onceReply?.(r);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  set recording(on: boolean) {
+    this.child.send({ type: 'record', on });
+  }
+
+  /** `fanout` of this customer's watchers join the invoice's room; resolves when the hub confirmed every join. */
+  async watch(customer: Customer, invoiceId: string): Promise<void> {
+    const seq = ++this.seq;
+    const r = await new Promise<Reply>((resolve) => {
+      this.waiting.set(seq, resolve);
+      this.child.send({ type: 'watch', seq, customer: customer.index, invoiceId });
+    });
+    if (r.type === 'watched' && r.error) throw new Error(r.error);
+  }
+
   async result(shopDatabaseUrl: string): Promise<PushResult> {
-    const ids = [...new Set(this.received.map((r) => r.id))];
-    const commitMs = new Map<string, number>();
-    let source: PushResult['commitTimeSource'] = 'none';
-    if (ids.length) {
-      const client = new pg.Client({ connectionString: shopDatabaseUrl });
-      await client.connect();
-      try {
-        const tracked = (await client.query<{ on: boolean }>(`select current_setting('track_commit_timestamp') = 'on' as on`)).rows[0]!.on;
-        source = tracked ? 'commit_timestamp' : 'created_at';
-        const res = await client.query<{ id: string; ms: string }>(
-          tracked
-            ? `select id::text, extract(epoch from coalesce(pg_xact_commit_timestamp(xmin), created_at)) * 1000 as ms from realtime_messages where id = any($1::bigint[])`
-            : `select id::text, extract(epoch from created_at) * 1000 as ms from realtime_messages where id = any($1::bigint[])`,
-          [ids],
-        );
-        for (const row of res.rows) commitMs.set(row.id, Number(row.ms));
-      } finally {
-        await client.end();
-      }
-    }
-    const samples: number[] = [];
-    for (const r of this.received) {
-      const c = commitMs.get(r.id);
-      if (c !== undefined) samples.push(r.at - c);
-    }
-    return {
-      watchers: this.all.length,
-      fanout: this.fanout,
-      dropped: this.dropped,
-      joinsRefused: this.joinsRefused,
-      messages: samples.length,
-      latency: summarize(samples),
-      commitTimeSource: source,
-    };
+    const r = await new Promise<Reply>((resolve) => {
+      this.onceReply = resolve;
+      this.child.send({ type: 'stats' });
+    });
+    if (r.type !== 'stats') throw new Error(`watchers: ${JSON.stringify(r)}`);
+    return pushResult(r.stats, shopDatabaseUrl);
+  }
+
+  close(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }

@@ -288,7 +288,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     let w1: PerParty<DatabaseCounters> | undefined;
     let cpu0: CpuSnapshot | undefined;
     let cpu1: CpuSnapshot | undefined;
-    const cpuPids = { ...sys.pids, launcher: sys.system.launcher.pid! };
+    const cpuPids: Record<string, number> = { ...sys.pids, launcher: sys.system.launcher.pid!, ...(watchers ? { watchers: watchers.pid } : {}) };
     const flow = await runFlow({
       customers,
       productId: product.id,

@@ -263,15 +263,13 @@ export async function backendPids(adminUrl: string, names: PerParty<string>): Pr
 
 export type CpuSnapshot = { readonly at: number; readonly byProcess: Record<string, number>; readonly backends: Map<number, number> };
 
-/** CPU used so far by each service, the launcher (it copies the services' logs), this process, and the backends. */
-export async function cpuSnapshot(adminUrl: string, names: PerParty<string>, pids: PerParty<number> & { launcher: number }): Promise<CpuSnapshot> {
+/** CPU used so far by each process named (services, launcher, watcher process), this process, and the backends. */
+export async function cpuSnapshot(adminUrl: string, names: PerParty<string>, pids: Record<string, number>): Promise<CpuSnapshot> {
   const usage = process.cpuUsage();
   const backends = new Map((await backendPids(adminUrl, names)).map((pid) => [pid, cpuMs(pid)]));
-  return {
-    at: performance.now(),
-    byProcess: { shop: cpuMs(pids.shop), gateway: cpuMs(pids.gateway), bank: cpuMs(pids.bank), launcher: cpuMs(pids.launcher), bench: (usage.user + usage.system) / 1000 },
-    backends,
-  };
+  const byProcess: Record<string, number> = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  byProcess.bench = (usage.user + usage.system) / 1000;
+  return { at: performance.now(), byProcess, backends };
 }
 
 export interface CpuResult {

@@ -1,0 +1,123 @@
+// `npm run bench` in miniature: the real harness (bench/run.ts as its own process, the three services
+// as processes on the test PostgreSQL) for a few seconds with 2 customers and 20 watchers, writing to
+// a temp dir. It proves the harness works end to end — an order is paid, every figure of the results
+// file is there and the chart is written — not how fast anything is. The webhook-intake scenario is
+// left out (--no-intake): it seeds 20,000 invoices before its first window, minutes on a loaded
+// 2-core machine; here the run must say that it did not measure it.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { adminUrl } from '../src/platform/db/testing.ts';
+import type { BenchResults } from '../bench/report.ts';
+
+describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers, no intake)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'cs-bench-smoke-'));
+  let child: ChildProcess | undefined;
+  let exitCode: number | null = null;
+  let output = '';
+  let results: BenchResults;
+
+  before(async () => {
+    child = spawn(
+      process.execPath,
+      [
+        '--import', 'tsx', 'bench/run.ts',
+        '--duration', '3', '--warmup', '1', '--customers', '2', '--watchers', '20',
+        '--settle-ms', '1000', '--progress-every', '1',
+        '--no-intake',
+        '--database-url', adminUrl(), '--out', out,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.on('data', (d) => (output += String(d)));
+    child.stderr!.on('data', (d) => (output += String(d)));
+    exitCode = await new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    if (existsSync(join(out, 'latest.json'))) results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM'); // the harness stops the services and drops its databases on SIGTERM
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          child!.kill('SIGKILL');
+          resolve();
+        }, 15_000);
+        child!.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('completes, prints progress and the table, and pays at least one order in the measured window', () => {
+    assert.equal(exitCode, 0, `bench exited ${exitCode}:\n${output}`);
+    assert.match(output, /\] measure\s+paid\s+\d+/, `no progress line:\n${output}`);
+    assert.match(output, /== targets \(issue 7\) ==/, output);
+    assert.ok(results, `no latest.json:\n${output}`);
+    assert.ok(results.flow.paidOrders >= 1, `no order paid:\n${output}`);
+    assert.equal(results.flow.errors, 0, results.flow.errorSamples.join('\n'));
+    for (const step of results.flow.steps) assert.ok(step.count >= 1 && step.p50Ms > 0, `step ${step.step} has no samples`);
+    assert.deepEqual(
+      results.flow.steps.map((s) => s.step),
+      ['cart', 'review', 'delivery', 'address', 'summary', 'pay_now', 'watch', 'authorize', 'until_paid', 'order'],
+    );
+  });
+
+  it('writes every section: SQL per order (and one order alone), push latency, memory and CPU per service, and every target', () => {
+    assert.ok(results, output);
+    assert.ok(results.sql.statementsTracked, 'pg_stat_statements is loaded in the test cluster');
+    const single = results.sql.singleOrder!;
+    for (const p of ['shop', 'gateway', 'bank'] as const) {
+      assert.ok(single.raw[p].statements > 0, `one order alone ran no statement on the ${p}`);
+      assert.ok(results.sql.perPaidOrder![p].statements > 0, `no statements per paid order on the ${p}`);
+      assert.ok(results.memory[p].idleMb > 20 && results.memory[p].peakMb >= results.memory[p].idleMb, `memory of the ${p}: ${JSON.stringify(results.memory[p])}`);
+    }
+    assert.ok(single.shopStatements.length > 0);
+    assert.equal(results.push?.watchers, 20);
+    assert.equal(results.push?.dropped, 0);
+    assert.equal(results.push?.joinsRefused, 0);
+    assert.ok((results.push?.messages ?? 0) >= 1, 'the watchers received the paid orders\' messages');
+    assert.ok(results.push!.latency.p50Ms >= 0 && results.push!.latency.p99Ms >= results.push!.latency.p50Ms);
+    for (const k of ['shop', 'gateway', 'bank', 'postgres', 'bench', 'total']) assert.ok(results.cpu.perPaidOrderMs[k]! > 0, `CPU per order of ${k}: ${JSON.stringify(results.cpu)}`);
+    assert.deepEqual(results.intake, { rows: [], note: 'intake: not run (--no-intake)' });
+    assert.deepEqual(
+      results.targets.map((t) => t.name),
+      [
+        'full flow throughput',
+        'webhook intake vs pgbench',
+        'shop SQL statements per paid order (cart to paid)',
+        'commits per accepted webhook',
+        'push latency p99',
+        'resident memory per service (peak)',
+        'PGlite intake vs PostgreSQL',
+      ],
+    );
+    const intakeTargets = new Set(['webhook intake vs pgbench', 'commits per accepted webhook', 'PGlite intake vs PostgreSQL']);
+    for (const t of results.targets) {
+      if (intakeTargets.has(t.name)) assert.deepEqual([t.met, t.measured], [null, 'not measured'], t.name);
+      else assert.equal(typeof t.met, 'boolean', `${t.name} was not measured: ${t.measured}`);
+    }
+  });
+
+  it('writes <timestamp>.json, latest.json and a well-formed SVG chart to the chosen directory', () => {
+    const files = readdirSync(out).sort();
+    assert.equal(files.length, 3, files.join(', '));
+    const stamped = files.find((f) => /^\d{4}-\d\d-\d\dT.*\.json$/.test(f))!;
+    assert.equal(readFileSync(join(out, stamped), 'utf8'), readFileSync(join(out, 'latest.json'), 'utf8'));
+    const svg = readFileSync(join(out, 'latest.svg'), 'utf8');
+    assert.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(svg, /<polyline class="line" points="[\d., ]+"\/>/, 'throughput line');
+    assert.match(svg, />until_paid</, 'latency row per step');
+    assert.match(svg, /<\/svg>\n$/);
+    // Balanced tags: every element opened is closed (a cheap well-formedness check without a parser).
+    const opened = (svg.match(/<(?!\/|\?)[a-z]+[^>]*[^/]>/g) ?? []).length;
+    const closed = (svg.match(/<\/[a-z]+>/g) ?? []).length;
+    assert.equal(opened, closed);
+  });
+});
