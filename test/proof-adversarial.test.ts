@@ -12,10 +12,10 @@ import { and, eq } from 'drizzle-orm';
 import { eventually } from '../src/gateway/testing.ts';
 import { connectTestSocket, type TestSocket } from '../src/platform/realtime/testing.ts';
 import { authorizations, movements } from '../src/bank/storage/schema.ts';
-import { paymentSessions } from '../src/gateway/storage/tables.ts';
+import { paymentSessions, refunds as gwRefunds } from '../src/gateway/storage/tables.ts';
 import { refunds } from '../src/shop/refunds/index.ts';
 import { auditLog, deliveryMethods, invoices, orders, paymentAttempts, products, users } from '../src/shop/storage/tables.ts';
-import { assertNoChangeExcept, diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot } from './support/proof-db.ts';
+import { diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot } from './support/proof-db.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';
 import { startProofSystem, type ProofSystem } from './support/proof-system.ts';
 import type { ShopClient } from './support/shop-client.ts';
@@ -54,11 +54,10 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   });
 
   type Where = { gateway?: boolean; bank?: boolean };
-  const snap = async (where: Where) => ({
-    shop: await snapshotTables(sys.shopDb),
-    gateway: where.gateway ? await snapshotTables(sys.gatewayDb) : undefined,
-    bank: where.bank ? await snapshotTables(sys.bankDb) : undefined,
-  });
+  const snap = async (where: Where) => {
+    const [shop, gateway, bank] = await Promise.all([snapshotTables(sys.shopDb), where.gateway ? snapshotTables(sys.gatewayDb) : undefined, where.bank ? snapshotTables(sys.bankDb) : undefined]);
+    return { shop, gateway, bank };
+  };
 
   /**
    * Runs one attack between two snapshots: `attack` performs it and checks the answer; afterwards
@@ -701,6 +700,90 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       await guarded('staff order page as a customer', async () => {
         const res = await customer.send(`/staff/orders/${mine.orderId}`);
         assert.ok([403, 404].includes(res.status), `answered ${res.status}`);
+      });
+    });
+  });
+
+  describe('more attacks found on the way', () => {
+    it('a refund Idempotency-Key reused at the gateway with another amount is refused and refunds nothing more', async () => {
+      const p = await paidInvoice();
+      const key = `adv-${randomBytes(6).toString('hex')}`;
+      const first = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': key }, body: { session_id: p.sessionId, amount: { minor: '100', currency: 'EUR' }, reason: 'first' } });
+      assert.ok(first.status < 300, `first refund ${first.status}`);
+      await eventually(async () => ((await sys.gatewayDb.db.select().from(gwRefunds).where(eq(gwRefunds.sessionId, p.sessionId)))[0]?.status === 'succeeded' ? true : undefined), 10_000, 'first refund at the bank');
+      await eventually(async () => ((await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId))).length === 1 ? true : undefined), 10_000, 'the shop heard of the first refund');
+      await guarded('refund Idempotency-Key reused with another body', async () => {
+        const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': key }, body: { session_id: p.sessionId, amount: { minor: '200', currency: 'EUR' }, reason: 'second' } });
+        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+      }, {}, { gateway: true, bank: true });
+    });
+
+    it('the gateway refuses to refund a payment that was never captured', async () => {
+      const p = await openInvoice();
+      await guarded('gateway refund of an uncaptured session', async () => {
+        const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` }, body: { session_id: p.sessionId, amount: { minor: '100', currency: 'EUR' }, reason: 'nothing captured' } });
+        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+      }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+    });
+
+    for (const [label, minor] of [['zero', '0'], ['negative', '-100'], ['fractional', '1.5']] as const) {
+      it(`the gateway refuses a ${label} refund amount`, async () => {
+        const p = await paidInvoice();
+        await guarded(`gateway ${label} refund`, async () => {
+          const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` }, body: { session_id: p.sessionId, amount: { minor, currency: 'EUR' }, reason: label } });
+          assert.ok([400, 409, 422].includes(res.status), `answered ${res.status}`);
+        }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+      });
+    }
+
+    it('the gateway refuses to cancel a captured payment', async () => {
+      const p = await paidInvoice();
+      await guarded('cancel a captured session', async () => {
+        const res = await sys.gatewayApi(`/v1/payment_sessions/${p.sessionId}/cancel`, { method: 'POST', headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` } });
+        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+      }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+    });
+
+    it('"Pay now" on an order that is already paid opens no new attempt or session', async () => {
+      const p = await paidInvoice();
+      await guarded('pay a paid order again', async () => {
+        const res = await customer.send(`/orders/${p.orderId}/pay`, { form: {} });
+        assert.ok(!(res.headers.get('location') ?? '').includes('/pay/'), `sent to pay again: ${res.status} ${res.headers.get('location')}`);
+      }, {}, { gateway: true });
+    });
+
+    it('a captured event with another amount for a paid invoice changes nothing', async () => {
+      const p = await paidInvoice();
+      const inv = await invoiceRow(p.invoiceId);
+      const a = await attemptRow(p.sessionId);
+      await guarded('captured event with another amount', async () => {
+        const res = await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor * 2n, status: 'captured', sequence: a.lastSequence + 1 }));
+        assert.ok([200, 409].includes(res.status), `answered ${res.status}`);
+      }, { shop: { gateway_events: 'insert', webhook_receipts: 'insert', payment_attempts: 'any', audit_log: 'insert', realtime_messages: 'insert' } });
+      assert.equal((await invoiceRow(p.invoiceId)).status, 'paid');
+      assert.equal(await audits('invoice.pay', p.invoiceId), 1);
+    });
+
+    it('login with next pointing to another site lands on the shop, not there', async () => {
+      const c = sys.client();
+      await guarded('open redirect after login', async () => {
+        for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
+          const res = await c.login('customer@shop.test', 'demo-customer-password', next);
+          const location = res.headers.get('location') ?? '';
+          assert.ok(location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\'), `redirected to ${location}`);
+        }
+      }, { shop: { login_sessions: 'insert' } });
+    });
+
+    it('a rejected refund cannot be approved afterwards', async () => {
+      const p = await paidInvoice();
+      const inv = await invoiceRow(p.invoiceId);
+      assert.equal((await staff.send(`/staff/orders/${p.orderId}/refunds`, { form: { invoiceId: p.invoiceId, amount: (Number(inv.amountMinor) / 100).toFixed(2), reason: 'to reject' } })).status, 303);
+      const [refund] = await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId));
+      assert.equal(refund!.status, 'awaiting_approval');
+      assert.equal((await manager.send(`/staff/refunds/${refund!.id}/reject`, { form: {} })).status, 303);
+      await guarded('approve a rejected refund', async () => {
+        await expectStatus(manager.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }), [403, 409, 422], 'approve after reject');
       });
     });
   });

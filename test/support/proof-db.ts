@@ -27,7 +27,19 @@ export async function allTables(database: Database): Promise<string[]> {
   return found.map((r) => r.name);
 }
 
+// Schemas do not change during a run: table lists and primary keys are read once per database.
+const tableCache = new WeakMap<Database, Promise<string[]>>();
+const keyCache = new WeakMap<Database, Map<string, Promise<string[]>>>();
+
 async function primaryKey(database: Database, table: string): Promise<string[]> {
+  let perDb = keyCache.get(database);
+  if (!perDb) keyCache.set(database, (perDb = new Map()));
+  let cols = perDb.get(table);
+  if (!cols) perDb.set(table, (cols = readPrimaryKey(database, table)));
+  return cols;
+}
+
+async function readPrimaryKey(database: Database, table: string): Promise<string[]> {
   const cols = await rows<{ name: string }>(
     database.db,
     sql`select a.attname as name from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
@@ -38,19 +50,25 @@ async function primaryKey(database: Database, table: string): Promise<string[]> 
 
 /** Reads the rows of `tables` (default: every table), keyed by primary key (the whole row when there is none). */
 export async function snapshotTables(database: Database, tables?: readonly string[]): Promise<Snapshot> {
-  const names = tables ?? (await allTables(database));
-  const snap: Snapshot = new Map();
-  for (const table of names) {
-    const pk = await primaryKey(database, table);
-    const all = await rows<Record<string, unknown>>(database.db, sql.raw(`select * from "${table.replace(/"/g, '')}"`));
-    const byKey = new Map<string, string>();
-    for (const row of all) {
-      const key = pk.length > 0 ? pk.map((c) => String(row[c])).join('|') : canonical(row);
-      byKey.set(key, canonical(row));
-    }
-    snap.set(table, byKey);
+  let names = tables;
+  if (!names) {
+    let cached = tableCache.get(database);
+    if (!cached) tableCache.set(database, (cached = allTables(database)));
+    names = await cached;
   }
-  return snap;
+  const read = await Promise.all(
+    names.map(async (table) => {
+      const pk = await primaryKey(database, table);
+      const all = await rows<Record<string, unknown>>(database.db, sql.raw(`select * from "${table.replace(/"/g, '')}"`));
+      const byKey = new Map<string, string>();
+      for (const row of all) {
+        const key = pk.length > 0 ? pk.map((c) => String(row[c])).join('|') : canonical(row);
+        byKey.set(key, canonical(row));
+      }
+      return [table, byKey] as const;
+    }),
+  );
+  return new Map(read);
 }
 
 /** What changed from `a` to `b`: per table, rows added, removed and changed (tables without change are absent). */
