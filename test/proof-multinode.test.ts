@@ -215,7 +215,7 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
 
   it('(c) under load, a node killed with SIGKILL loses nothing: every authorisation is captured and paid once, its jobs are taken over, sessions keep working', async () => {
     const { productIds, deliveryId } = await catalog();
-    const lanes = sized(4, 8);
+    const lanes = sized(3, 8);
     const perLane = sized(4, 40);
     const total = lanes * perLane;
     const clients: ShopClient[] = [];
