@@ -16,8 +16,12 @@ export interface Snapshotter {
   close(): Promise<void>;
 }
 
-/** Opens one connection to `url`; `exclude` names tables (in any schema) left out of the snapshot. */
-export async function snapshotter(url: string, exclude: readonly string[] = []): Promise<Snapshotter> {
+/**
+ * Opens one connection to `url`; `exclude` names tables (in any schema) left out of the snapshot;
+ * `columns` hashes only the named columns of a table (e.g. the identity of queued jobs, not the
+ * worker's bookkeeping of their next run).
+ */
+export async function snapshotter(url: string, exclude: readonly string[] = [], columns: Readonly<Record<string, readonly string[]>> = {}): Promise<Snapshotter> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const tables = (
@@ -34,9 +38,11 @@ export async function snapshotter(url: string, exclude: readonly string[] = []):
       try {
         const out = new Map<string, { rows: number; hash: string }>();
         for (const t of tables) {
+          const only = columns[t.name];
+          const row = only ? `row(${only.map((c) => `r.${pg.escapeIdentifier(c)}`).join(', ')})::text` : 'r::text';
           const r = await client.query<{ rows: string; hash: string | null }>(
             `select count(*)::text as rows, md5(coalesce(string_agg(x.t, E'\\n' order by x.t), '')) as hash
-               from (select r::text as t from ${ident(t)} r) x`,
+               from (select ${row} as t from ${ident(t)} r) x`,
           );
           out.set(`${t.schema}.${t.name}`, { rows: Number(r.rows[0]!.rows), hash: r.rows[0]!.hash ?? '' });
         }
