@@ -246,7 +246,7 @@ export interface FlowResult {
 
 /**
  * Runs `customers` loops for warm-up + duration seconds. `onMeasureStart` fires when the warm-up
- * ends (reset counters there); `tick` every `progressEveryS`.
+ * ends (read the counters there); `tick` every `progressEveryS`.
  */
 export async function runFlow(opts: {
   customers: readonly Customer[];

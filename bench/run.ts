@@ -9,7 +9,7 @@
 // Phases: a throwaway PostgreSQL 15 (pg_stat_statements preloaded, commit timestamps on) unless a URL
 // is given; one database per party; src/main.ts runs the shop, gateway and bank as processes; idle
 // memory; N customers register and log in; the watchers connect; one order alone (its SQL cost); the
-// flow (warm-up, then the measured window with counters reset at its start); the services stop; the
+// flow (warm-up, then the measured window, counters read at its start and end); the services stop; the
 // webhook-intake scenario (bench/intake.ts). Then a table on the terminal, <out>/<timestamp>.json,
 // <out>/latest.json and <out>/latest.svg. bench/README.md says what every figure means.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +33,7 @@ import {
   dropPartyDatabases,
   MemorySampler,
   PARTIES,
+  queriesBetween,
   startBenchSystem,
   statementsAvailable,
   withDatabase,
@@ -185,19 +186,18 @@ const scale = (d: PerParty<DatabaseCounters>, stmtFactor: number, commitFactor: 
  */
 async function measureSingleOrder(stats: DatabaseStats, customer: Customer, productId: string, settleMs: number): Promise<SingleOrder> {
   await sleep(settleMs);
-  await stats.reset();
   const bgMs = Math.max(3000, settleMs);
   const a = await stats.read();
   await sleep(bgMs);
   const b = await stats.read();
   const bg = diffCounters(a, b);
-  await stats.reset();
+  const q0 = await stats.queries('shop');
   const c = await stats.read();
   const t0 = performance.now();
   await oneOrder(customer, productId, new StepTimings());
   const durationMs = performance.now() - t0;
   const d = await stats.read();
-  const shopStatements = await stats.top('shop');
+  const shopStatements = queriesBetween(q0, await stats.queries('shop'));
   const e = await stats.read(settleMs);
   const raw = Object.fromEntries(
     PARTIES.map((p) => [p, { ...diffCounters(c, d)[p], commits: e[p].commits - c[p].commits, rollbacks: e[p].rollbacks - c[p].rollbacks }]),
@@ -297,7 +297,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       progressEveryS: o.progressEveryS,
       hooks: watchers ? { beforePay: (c, invoiceId) => watchers.watch(c, invoiceId) } : {},
       onMeasureStart: async () => {
-        await stats.reset();
         w0 = await stats.read();
         cpu0 = await cpuSnapshot(adminUrl, names, cpuPids);
         if (watchers) watchers.recording = true;

@@ -180,10 +180,6 @@ export class DatabaseStats {
     readonly statementsTracked: boolean,
   ) {}
 
-  async reset(): Promise<void> {
-    if (this.statementsTracked) await admin(this.adminUrl, (c) => c.query('select pg_stat_statements_reset()'));
-  }
-
   /**
    * The counters now. Commit counts reach pg_stat_database when a backend flushes its statistics
    * (at the latest ~10 s after it goes idle, sooner when busy), so deltas over short windows are
@@ -214,18 +210,28 @@ export class DatabaseStats {
     });
   }
 
-  /** The statements of one database by calls (to see what an order costs), most called first. */
-  async top(party: Party, limit = 40): Promise<Array<{ calls: number; query: string }>> {
-    if (!this.statementsTracked) return [];
+  /** Calls per statement of one database so far (pg_stat_statements is never reset: other runs may share the cluster). */
+  async queries(party: Party): Promise<Map<string, { calls: number; query: string }>> {
+    if (!this.statementsTracked) return new Map();
     return admin(this.adminUrl, async (c) => {
-      const r = await c.query<{ calls: string; query: string }>(
-        `select calls::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query from pg_stat_statements s join pg_database d on d.oid = s.dbid
-          where d.datname = $1 order by s.calls desc, query limit $2`,
-        [this.names[party], limit],
+      const r = await c.query<{ key: string; calls: string; query: string }>(
+        `select s.userid::text || ':' || s.queryid::text as key, s.calls::text, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 160) as query
+           from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1`,
+        [this.names[party]],
       );
-      return r.rows.map((row) => ({ calls: Number(row.calls), query: row.query }));
+      return new Map(r.rows.map((row) => [row.key, { calls: Number(row.calls), query: row.query }]));
     });
   }
+}
+
+/** The statements run between two `queries()` snapshots, most called first. */
+export function queriesBetween(a: Map<string, { calls: number; query: string }>, b: Map<string, { calls: number; query: string }>): Array<{ calls: number; query: string }> {
+  const out: Array<{ calls: number; query: string }> = [];
+  for (const [key, v] of b) {
+    const calls = v.calls - (a.get(key)?.calls ?? 0);
+    if (calls > 0) out.push({ calls, query: v.query });
+  }
+  return out.sort((x, y) => y.calls - x.calls || x.query.localeCompare(y.query));
 }
 
 /** b − a, per party and counter. */
