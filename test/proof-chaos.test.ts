@@ -4,8 +4,9 @@
 // (drop_permanently: the webhook path gives the event up; only the gateway's event feed still has it).
 // Then ONE reconciliation cycle of the shop (the recurring job's body) runs, and the final state of
 // every invoice, attempt, order, gateway session and bank authorisation is compared with a model
-// computed here from the card each payment used: approved -> paid and captured once; declined ->
-// still open, nothing charged. Every dropped event must be in the shop's dedupe table after that one
+// computed here from the card each payment used and the refunds made at the gateway afterwards:
+// approved -> paid and captured once; approved then refunded in full -> refunded; in part -> still paid
+// with that refund recorded; declined -> still open, nothing charged. Every dropped event must be in the shop's dedupe table after that one
 // cycle, having come from the feed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -34,7 +35,7 @@ const APPROVE = '4242424242424242';
 const DECLINE = '4000000000000002';
 const LANES = 4;
 
-type Planned = { lane: number; card: 'approved' | 'declined' };
+type Planned = { lane: number; card: 'approved' | 'declined'; refund: 'none' | 'full' | 'partial' };
 
 describe('proof: delivery chaos through the gateway\'s fault injection', () => {
   const seed = proofSeed();
@@ -115,12 +116,16 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     const plan: Planned[] = [];
     for (let events = 0; events < targetEvents; ) {
       const card = random.chance(0.85) ? 'approved' : 'declined';
-      plan.push({ lane: plan.length % LANES, card });
+      // Some captured payments are refunded at the gateway afterwards (one more event each).
+      const roll = random.next();
+      const refund = card === 'declined' ? 'none' : roll < 0.15 ? 'full' : roll < 0.25 ? 'partial' : 'none';
+      plan.push({ lane: plan.length % LANES, card, refund });
       events += card === 'approved' ? 2 : 1;
+      if (refund !== 'none') events += 1;
     }
     assert.equal((await faults(true)).status, 200);
 
-    const payments: { sessionId: string; invoiceId: string; orderId: string; card: Planned['card']; amountMinor: bigint }[] = [];
+    const payments: { sessionId: string; invoiceId: string; orderId: string; card: Planned['card']; refund: Planned['refund']; amountMinor: bigint; refundMinor: bigint }[] = [];
     const t0 = Date.now();
     await Promise.all(
       users.map(async (user, lane) => {
@@ -141,13 +146,26 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
           });
           const body = (await res.json()) as { status: string };
           assert.equal(body.status, p.card === 'approved' ? 'authorized' : 'declined', `hosted page answer; ${hint}`);
-          payments.push({ sessionId, invoiceId: started.invoice.id, orderId: order.id, card: p.card, amountMinor: started.invoice.amountMinor });
+          const amountMinor = started.invoice.amountMinor;
+          const refundMinor = p.refund === 'full' ? amountMinor : p.refund === 'partial' ? amountMinor / 2n : 0n;
+          payments.push({ sessionId, invoiceId: started.invoice.id, orderId: order.id, card: p.card, refund: p.refund, amountMinor, refundMinor });
         }
       }),
     );
     const loadMs = Date.now() - t0;
     await gatewayQuiet('after the load', sized(120_000, 1_800_000));
     const settleMs = Date.now() - t0 - loadMs;
+    // Refunds at the gateway (its API, as from its dashboard), still under the delivery faults.
+    // Only what is captured by now can be refunded (an authorisation whose webhook was dropped waits for reconciliation).
+    const capturedNow = new Set((await rows<{ id: string }>(gw.database.db, sql`select id from payment_sessions where status = 'captured'`)).map((r) => r.id));
+    for (const p of payments) {
+      if (p.refund !== 'none' && !capturedNow.has(p.sessionId)) Object.assign(p, { refund: 'none', refundMinor: 0n });
+    }
+    for (const p of payments.filter((x) => x.refund !== 'none')) {
+      const res = await gw.api('/v1/refunds', { body: { session_id: p.sessionId, amount: { minor: p.refundMinor.toString(), currency: 'EUR' }, reason: 'chaos' }, headers: { 'idempotency-key': `chaos-refund-${p.sessionId}` } });
+      assert.equal(res.status, 201, `refund accepted: ${await res.clone().text()}; ${hint}`);
+    }
+    await gatewayQuiet('after the refunds', sized(120_000, 1_800_000));
 
     // Before reconciliation: what the webhook path lost for good, and proof the shop has not heard of it.
     const droppedRows = await rows<{ event_id: string; type: string; session_id: string }>(
@@ -172,21 +190,22 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
 
     // The model, and the actual state of all three parties.
     const shopState = new Map(
-      (await rows<{ invoice_id: string; invoice: string; order_status: string; attempt: string; pays: number; paid_events: number }>(
+      (await rows<{ invoice_id: string; invoice: string; order_status: string; attempt: string; pays: number; paid_events: number; refunded: string }>(
         shopDb.db,
         sql`select i.id as invoice_id, i.status as invoice, o.status as order_status, a.status as attempt,
+                   (select coalesce(sum(r.amount_minor), 0)::text from refunds r where r.invoice_id = i.id and r.status = 'succeeded') as refunded,
                    (select count(*)::int from audit_log l where l.action = 'invoice.pay' and l.subject = i.id) as pays,
                    (select count(*)::int from order_status_events s where s.order_id = o.id and s.to_status = 'paid') as paid_events
             from invoices i join orders o on o.id = i.order_id join payment_attempts a on a.invoice_id = i.id`,
       )).map((r) => [r.invoice_id, r]),
     );
     const gwState = new Map(
-      (await rows<{ id: string; status: string; captured_minor: string; captures: number }>(gw.database.db, sql`select id, status, captured_minor::text from payment_sessions`)).map((r) => [r.id, r]),
+      (await rows<{ id: string; status: string; captured_minor: string; refunded_minor: string }>(gw.database.db, sql`select id, status, captured_minor::text, refunded_minor::text from payment_sessions`)).map((r) => [r.id, r]),
     );
     const bankState = new Map(
-      (await rows<{ gateway_ref: string; status: string; captures: number }>(
+      (await rows<{ gateway_ref: string; status: string; refunded_minor: string; captures: number }>(
         bank.bank.database.db,
-        sql`select a.gateway_ref, a.status, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
+        sql`select a.gateway_ref, a.status, a.refunded_minor::text, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
       )).map((r) => [r.gateway_ref, r]),
     );
 
@@ -196,14 +215,18 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
       const s = shopState.get(p.invoiceId);
       const g = gwState.get(p.sessionId);
       const b = bankState.get(p.sessionId);
+      const refunded = p.refundMinor.toString();
       const want =
-        p.card === 'approved'
-          ? { invoice: 'paid', order: 'paid', attempt: 'captured', gateway: 'captured', captured: p.amountMinor.toString(), bank: 'captured', bankCaptures: 1, pays: 1, paidEvents: 1 }
-          : { invoice: 'open', order: 'awaiting_payment', attempt: 'declined', gateway: 'declined', captured: '0', bank: 'declined', bankCaptures: 0, pays: 0, paidEvents: 0 };
-      const got = { invoice: s?.invoice, order: s?.order_status, attempt: s?.attempt, gateway: g?.status, captured: g?.captured_minor, bank: b?.status, bankCaptures: b?.captures, pays: s?.pays, paidEvents: s?.paid_events };
+        p.card === 'declined'
+          ? // The bank's status reads 'refunded' once any refund was made (captured --refund--> refunded); its amount tells.
+            { invoice: 'open', order: 'awaiting_payment', attempt: 'declined', gateway: 'declined', captured: '0', refunded: '0', shopRefunded: '0', bank: 'declined', bankRefunded: '0', bankCaptures: 0, pays: 0, paidEvents: 0 }
+          : p.refund === 'full'
+            ? { invoice: 'refunded', order: 'refunded', attempt: 'refunded', gateway: 'refunded', captured: p.amountMinor.toString(), refunded, shopRefunded: refunded, bank: 'refunded', bankRefunded: refunded, bankCaptures: 1, pays: 1, paidEvents: 1 }
+            : { invoice: 'paid', order: 'paid', attempt: 'captured', gateway: p.refund === 'partial' ? 'partially_refunded' : 'captured', captured: p.amountMinor.toString(), refunded, shopRefunded: refunded, bank: p.refund === 'partial' ? 'refunded' : 'captured', bankRefunded: refunded, bankCaptures: 1, pays: 1, paidEvents: 1 };
+      const got = { invoice: s?.invoice, order: s?.order_status, attempt: s?.attempt, gateway: g?.status, captured: g?.captured_minor, refunded: g?.refunded_minor, shopRefunded: s?.refunded, bank: b?.status, bankRefunded: b?.refunded_minor, bankCaptures: b?.captures, pays: s?.pays, paidEvents: s?.paid_events };
       if (JSON.stringify(got) !== JSON.stringify(want)) {
         failures.push({ case: `${p.card} ${p.sessionId} ${p.invoiceId}`, detail: `want ${JSON.stringify(want)} got ${JSON.stringify(got)}` });
-        if ((got.pays ?? 0) > 1 || (got.paidEvents ?? 0) > 1 || (got.bankCaptures ?? 0) > 1) doubleFulfilled++;
+        if ((got.pays ?? 0) > 1 || (got.paidEvents ?? 0) > 1 || (got.bankCaptures ?? 0) > 1 || BigInt(got.shopRefunded ?? '0') > BigInt(want.shopRefunded)) doubleFulfilled++;
         else lost++;
       }
     }
@@ -233,6 +256,7 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
       recovered: recoveredIds.size,
       figures: {
         payments: payments.length,
+        refunds: payments.filter((p) => p.refund !== 'none').length,
         deliveries: receipts.length,
         duplicatesDelivered: receipts.length - seen.size,
         maxDeliveriesOfOneEvent: maxCopies[0]!.n,
