@@ -1,24 +1,12 @@
 // The results of one `npm run bench`: their JSON shape, the issue's targets checked against them, and
 // the terminal table.
 import type { FlowResult } from './flow.ts';
+import type { IntakeResult } from './intake.ts';
 import type { PushResult } from './push.ts';
 import type { CpuResult, DatabaseCounters, MemoryResult, PerParty } from './system.ts';
 
-/** One row of the webhook-intake scenario (bench/intake.ts; the contract run.ts relies on). */
-export interface IntakeRow {
-  engine: 'postgres' | 'pglite';
-  concurrency: number;
-  deliveries: number;
-  seconds: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  commitsPerDelivery: number | null;
-  pgbench?: { tps: number; latencyMs: number };
-  ratioToPgbench?: number;
-  ratioToPostgres?: number;
-  errors?: number;
-}
+/** One row of the webhook-intake scenario (bench/intake.ts). */
+export type IntakeRow = IntakeResult;
 
 export interface PerOrder {
   readonly statements: number;

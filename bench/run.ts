@@ -13,13 +13,14 @@
 // webhook-intake scenario (bench/intake.ts). Then a table on the terminal, <out>/<timestamp>.json,
 // <out>/latest.json and <out>/latest.svg. bench/README.md says what every figure means.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { renderChart } from './chart.ts';
+import { runIntakeBench } from './intake.ts';
 import { newCustomer, oneOrder, runFlow, type Customer } from './flow.ts';
 import { Watchers } from './push.ts';
 import { checkTargets, formatReport, type BenchResults, type IntakeRow, type PerOrder, type SingleOrder } from './report.ts';
@@ -144,14 +145,6 @@ async function ownCluster(): Promise<Cluster> {
     throw err;
   }
   return cluster;
-}
-
-/** bench/intake.ts's entry point when it is there (it is written alongside; the run says so when it is not). */
-async function loadIntake(): Promise<((opts: { adminUrl: string; concurrencies: number[]; seconds: number; pglite: boolean; progress: (line: string) => void }) => Promise<IntakeRow[]>) | undefined> {
-  const file = join(ROOT, 'bench', 'intake.ts');
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(pathToFileURL(file).href)) as { runIntakeBench?: (opts: never) => Promise<IntakeRow[]> };
-  return mod.runIntakeBench as never;
 }
 
 const perOrder = (d: PerParty<DatabaseCounters>, orders: number): PerParty<PerOrder> =>
@@ -327,16 +320,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     let intakeNote: string | undefined;
     if (!o.intake) intakeNote = 'intake: not run (--no-intake)';
     else {
-      const runIntake = await loadIntake();
-      if (!runIntake) intakeNote = 'intake: bench/intake.ts is not there yet';
-      else {
-        try {
-          say(`webhook intake: concurrency ${o.intakeConcurrencies.join(', ')}, ${o.intakeSeconds} s each${o.pglite ? ', PostgreSQL and PGlite' : ''}…`);
-          intakeRows = await runIntake({ adminUrl, concurrencies: o.intakeConcurrencies, seconds: o.intakeSeconds, pglite: o.pglite, progress: (line) => say(`  ${line}`) });
-        } catch (err) {
-          intakeNote = `intake failed: ${err instanceof Error ? err.message : String(err)}`;
-          say(intakeNote);
-        }
+      try {
+        say(`webhook intake: concurrency ${o.intakeConcurrencies.join(', ')}, ${o.intakeSeconds} s each${o.pglite ? ', PostgreSQL and PGlite' : ''}…`);
+        intakeRows = await runIntakeBench({ adminUrl, concurrencies: o.intakeConcurrencies, seconds: o.intakeSeconds, pglite: o.pglite, progress: (line) => say(`  ${line}`) });
+      } catch (err) {
+        // The flow's figures stand on their own: the results are written with the failure noted.
+        intakeNote = `intake failed: ${err instanceof Error ? err.message : String(err)}`;
+        say(intakeNote);
       }
     }
 
