@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { asc, desc, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import { beforeCommit, type Executor } from '../../platform/db/database.ts';
+import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
 const GENESIS = '0'.repeat(64);
@@ -26,9 +26,12 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+function entryBody(e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown }): string {
+  return JSON.stringify([e.id, e.at.toISOString(), e.actor, e.action, e.subject, canonical(e.data)]);
+}
+
 function entryHash(prevHash: string, e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown }): string {
-  const body = JSON.stringify([e.id, e.at.toISOString(), e.actor, e.action, e.subject, canonical(e.data)]);
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  return createHash('sha256').update(prevHash).update('\n').update(entryBody(e)).digest('hex');
 }
 
 // Entries of a transaction not yet written: they are appended together just before its commit.
@@ -54,15 +57,27 @@ async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; no
   queued.delete(tx);
   // The lock first, in its own statement: the read of the tip must see every chain append committed before it.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('countersign:shop:audit'))`);
-  const last = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-  let prevHash = last[0]?.hash ?? GENESIS;
-  const rows = entries.map(({ input, now }) => {
-    const entry = { id: newId('aud', now), at: now, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {} };
-    const row = { ...entry, prevHash, hash: entryHash(prevHash, entry) };
-    prevHash = row.hash;
-    return row;
-  });
-  await tx.insert(auditLog).values(rows);
+  const made = entries.map(({ input, now }) => ({ id: newId('aud', now), at: now, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {} }));
+  // The first entry reads the chain's tip and is inserted in the same statement, its hash computed
+  // by PostgreSQL exactly as entryHash does (sha256 over the UTF-8 of tip, newline, body; hex).
+  const [first, ...rest] = made;
+  const inserted = await rows<{ hash: string }>(
+    tx,
+    sql`insert into audit_log (id, at, actor, action, subject, data, prev_hash, hash)
+        select ${first!.id}, ${first!.at.toISOString()}::timestamptz, ${first!.actor}, ${first!.action}, ${first!.subject}, ${JSON.stringify(first!.data)}::jsonb,
+               tip.hash, encode(sha256(convert_to(tip.hash || E'\n' || ${entryBody(first!)}, 'UTF8')), 'hex')
+        from (select coalesce((select hash from audit_log order by seq desc limit 1), ${GENESIS}) as hash) tip
+        returning hash`,
+  );
+  let prevHash = inserted[0]!.hash;
+  if (rest.length === 0) return;
+  await tx.insert(auditLog).values(
+    rest.map((entry) => {
+      const row = { ...entry, prevHash, hash: entryHash(prevHash, entry) };
+      prevHash = row.hash;
+      return row;
+    }),
+  );
 }
 
 /** Walks the whole chain; returns the seq of the first broken entry, or null when intact. */
