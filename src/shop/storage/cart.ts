@@ -26,15 +26,23 @@ export async function addToCart(db: Executor, userId: string, productId: string,
   const quantity = parseQuantity(quantityInput);
   const [product] = await db.select().from(products).where(eq(products.id, productId));
   if (!product || product.archived) throw new DomainError('product.unavailable', { field: 'productId' });
-  const cart = await openCart(db, userId, now);
-  await db.transaction(async (tx) => {
-    const [line] = await tx.select().from(cartLines).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId))).for('update');
-    const total = (line?.quantity ?? 0) + quantity;
-    if (total > MAX_QUANTITY) throw new DomainError('cart.quantity_invalid', { field: 'quantity', max: MAX_QUANTITY });
-    if (line) await tx.update(cartLines).set({ quantity: total }).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId)));
-    else await tx.insert(cartLines).values({ cartId: cart.id, productId, quantity, addedAt: now });
-    await tx.update(carts).set({ updatedAt: now }).where(eq(carts.id, cart.id));
-  });
+  // The open cart, created or touched in one statement (its partial unique index is the conflict target).
+  const [cart] = await db
+    .insert(carts)
+    .values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({ target: carts.userId, targetWhere: sql`status = 'open'`, set: { updatedAt: now } })
+    .returning({ id: carts.id });
+  // The line added to in one statement; a total above the maximum changes nothing and is refused.
+  const added = await db
+    .insert(cartLines)
+    .values({ cartId: cart!.id, productId, quantity, addedAt: now })
+    .onConflictDoUpdate({
+      target: [cartLines.cartId, cartLines.productId],
+      set: { quantity: sql`cart_lines.quantity + excluded.quantity` },
+      setWhere: sql`cart_lines.quantity + excluded.quantity <= ${MAX_QUANTITY}`,
+    })
+    .returning({ quantity: cartLines.quantity });
+  if (added.length === 0) throw new DomainError('cart.quantity_invalid', { field: 'quantity', max: MAX_QUANTITY });
 }
 
 /** Sets a line's quantity (1..99); removing is a separate, explicit action. */
