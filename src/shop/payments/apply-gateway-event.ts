@@ -156,7 +156,7 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
     let invoiceStatus: string = invoice.status;
     let attemptStatus: string = current.status;
     if (invoice.status !== 'paid') {
-      invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', now)).invoice.status;
+      invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', now, invoice)).invoice.status;
       attemptStatus = (await moveAttempt('accept')) ?? attemptStatus;
     }
     if (event.status === 'captured' && attemptStatus === 'paid') {

@@ -97,8 +97,16 @@ export async function orderForCart(db: Executor, userId: string, cartId: string)
  * Moves an invoice by one event of its machine and makes the order follow through the one rule.
  * The single writer of invoice and order status; issue 6's webhook intake calls it with 'pay'.
  */
-export async function applyInvoiceEvent(tx: Executor, invoiceId: string, event: InvoiceEvent, actor: string, now: Date): Promise<{ invoice: InvoiceRow; order: OrderRow }> {
-  const [invoice] = await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for('update');
+export async function applyInvoiceEvent(
+  tx: Executor,
+  invoiceId: string,
+  event: InvoiceEvent,
+  actor: string,
+  now: Date,
+  /** The invoice's row when the caller has already read it FOR UPDATE in this transaction. */
+  locked?: InvoiceRow,
+): Promise<{ invoice: InvoiceRow; order: OrderRow }> {
+  const [invoice] = locked?.id === invoiceId ? [locked] : await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for('update');
   if (!invoice) throw new DomainError('invoice.unknown');
   const next = invoiceMachine.apply(invoice.status, event).state;
   const [updatedInvoice] = await tx
@@ -159,9 +167,9 @@ export async function invoiceForPayment(db: Executor, orderId: string, userId: s
       now,
     );
     if (plan.kind === 'reuse') return open!;
-    if (plan.close) await applyInvoiceEvent(tx, plan.close.invoiceId, plan.close.event, userId, now);
-    const [current] = await tx.select().from(orders).where(eq(orders.id, orderId));
-    return issueInvoice(tx, current!, userId, now, ttlSeconds);
+    // Closing the old invoice may move the order; applyInvoiceEvent returns it as it now is.
+    const current = plan.close ? (await applyInvoiceEvent(tx, plan.close.invoiceId, plan.close.event, userId, now)).order : order;
+    return issueInvoice(tx, current, userId, now, ttlSeconds);
   });
 }
 
