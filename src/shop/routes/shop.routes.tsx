@@ -8,7 +8,7 @@ import { multiply, sum, type Money } from '../../core/money.ts';
 import { MAX_QUANTITY } from '../domain/checkout.ts';
 import { CsrfField, Field, Layout, Notice, Placeholder, show, type PageCtx } from '../pages/layout.tsx';
 import { addToCart, cartView, chooseCartDelivery, lastAddress, removeFromCart, saveCartAddress, setCartQuantity, type CartLineView } from '../storage/cart.ts';
-import { getProduct, listDeliveryMethods, listProducts, type Product } from '../storage/catalog.ts';
+import { deliveryMethodsForDisplay, getProduct, listProducts, type Product } from '../storage/catalog.ts';
 import { payOrder } from '../payments/start-payment.ts';
 import { orderForCart, placeOrder } from '../storage/orders.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
@@ -305,7 +305,7 @@ export function shopRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   async function renderDelivery(c: ShopContext, userId: string, error?: string, status = 200) {
     const { cart, lines } = await cartView(db, userId, clock.now());
     if (lines.length === 0) return c.redirect('/cart', 303);
-    const methods = await listDeliveryMethods(db);
+    const methods = await deliveryMethodsForDisplay(db);
     const ctx = await pageCtx(c, deps);
     return c.html(
       <Layout ctx={ctx} title="Delivery">
@@ -410,7 +410,7 @@ export function shopRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (user instanceof Response) return user;
     const { cart, lines, address } = await cartView(db, user.id, clock.now());
     if (lines.length === 0) return c.redirect('/cart', 303);
-    const methods = await listDeliveryMethods(db);
+    const methods = await deliveryMethodsForDisplay(db);
     const method = methods.find((m) => m.id === cart.deliveryMethodId);
     if (!method) return c.redirect('/checkout/delivery', 303);
     if (!address) return c.redirect('/checkout/address', 303);

@@ -102,6 +102,22 @@ export async function archiveProduct(db: Executor, id: string, actor: string, no
 }
 
 /** Delivery methods, in display order (inactive ones only when asked). */
+// The delivery options as the checkout pages show them, read at most once per few seconds per
+// database: they change only with demo data or a migration, and the price charged is always read again
+// inside the order's transaction (placeOrder, changeOrderDelivery), never from this copy.
+const DISPLAY_TTL_MS = 5_000;
+const displayed = new WeakMap<object, { at: number; methods: Promise<DeliveryOption[]> }>();
+
+/** listDeliveryMethods for display only (pages), cached for a few seconds. */
+export function deliveryMethodsForDisplay(db: Executor): Promise<DeliveryOption[]> {
+  const hit = displayed.get(db);
+  if (hit && Date.now() - hit.at < DISPLAY_TTL_MS) return hit.methods;
+  const methods = listDeliveryMethods(db);
+  displayed.set(db, { at: Date.now(), methods });
+  methods.catch(() => displayed.delete(db));
+  return methods;
+}
+
 export async function listDeliveryMethods(db: Executor, options: { includeInactive?: boolean } = {}): Promise<DeliveryOption[]> {
   const rows = await db.select().from(deliveryMethods).orderBy(asc(deliveryMethods.position));
   return rows
