@@ -21,8 +21,8 @@ insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", 
 -- decide: the invoice and the session's attempt, locked
 select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
 select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update;
--- applyInvoiceEvent(pay): invoice paid, order follows, outbox event + job (its audit entry is queued)
-select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
+-- applyInvoiceEvent(pay), given the invoice row locked above: invoice paid, order follows, outbox
+-- event + job (its audit entry is queued)
 update "invoices" set "status" = 'paid', "valid" = true, "closed_at" = now(), "paid_at" = now() where "invoices"."id" = 'inv_' || :tag::text || :n::text
   returning "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at";
 select "id", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at" from "orders" where "orders"."id" = 'ord_' || :tag::text || :n::text for update;
@@ -52,14 +52,17 @@ update "gateway_events" set "verdict" = 'accepted', "http_status" = 200, "code" 
 insert into "webhook_receipts" ("id", "received_at", "event_id", "event_type", "session_id", "invoice_id", "verdict", "http_status", "reason")
   values (default, now(), :evt::text, 'authorized', 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'accepted', 200, null);
 -- the audit chain, last (appendAudit queues a transaction's entries and writes them just before the
--- commit): the chain's global lock, its tip, both entries in one insert; the lock is held until COMMIT
+-- commit): the chain's global lock; the first entry inserted with the tip read and its hash computed
+-- in the same statement; the second entry (hash computed by the shop from the first's); COMMIT
 select pg_advisory_xact_lock(hashtext('countersign' || ':' || 'shop' || ':' || 'audit'));
-select "hash" as prev from "audit_log" order by "audit_log"."seq" desc limit 1 \gset
+insert into audit_log (id, at, actor, action, subject, data, prev_hash, hash)
+  select 'aud_i' || :evt::text, now(), 'gateway', 'invoice.pay', 'inv_' || :tag::text || :n::text,
+         jsonb_build_object('from', 'open', 'to', 'paid', 'orderId', 'ord_' || :tag::text || :n::text, 'orderStatus', 'paid'),
+         tip.hash, encode(sha256(convert_to(tip.hash || E'\n' || :evt::text || 'invoice.pay', 'UTF8')), 'hex')
+  from (select coalesce((select hash from audit_log order by seq desc limit 1), repeat('0', 64)) as hash) tip
+  returning hash as h1 \gset
 insert into "audit_log" ("seq", "id", "at", "actor", "action", "subject", "data", "prev_hash", "hash")
-  values (default, 'aud_i' || :evt::text, now(), 'gateway', 'invoice.pay', 'inv_' || :tag::text || :n::text,
-          jsonb_build_object('from', 'open', 'to', 'paid', 'orderId', 'ord_' || :tag::text || :n::text, 'orderStatus', 'paid'),
-          :prev::text, encode(sha256(convert_to(:prev::text || :evt::text || 'invoice.pay', 'UTF8')), 'hex')),
-         (default, 'aud_a' || :evt::text, now(), 'gateway', 'attempt.accept', 'att_' || :tag::text || :n::text,
+  values (default, 'aud_a' || :evt::text, now(), 'gateway', 'attempt.accept', 'att_' || :tag::text || :n::text,
           jsonb_build_object('from', 'session_created', 'to', 'paid', 'invoiceId', 'inv_' || :tag::text || :n::text, 'eventId', :evt::text, 'sequence', 3, 'source', 'webhook'),
-          encode(sha256(convert_to(:prev::text || :evt::text || 'invoice.pay', 'UTF8')), 'hex'), encode(sha256(convert_to(:prev::text || :evt::text || 'attempt.accept', 'UTF8')), 'hex'));
+          :h1::text, encode(sha256(convert_to(:h1::text || :evt::text || 'attempt.accept', 'UTF8')), 'hex'));
 COMMIT;

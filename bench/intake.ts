@@ -22,7 +22,7 @@ import { openDatabase } from '../src/platform/db/database.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { fireDeliveries, type LoadResult } from './intake/load.ts';
 import { commitCounter, statementCounter } from './intake/pg-stats.ts';
-import { runPgbench } from './intake/pgbench.ts';
+import { intakeScriptStatements, runPgbench } from './intake/pgbench.ts';
 import { seedInvoices, type SeededBatch } from './intake/seed.ts';
 import { startCountingGateway, startShopProcess, type ShopProcess } from './intake/shop-process.ts';
 
@@ -172,6 +172,13 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
     const pgbenchRows = batchSize(3 * Math.max(...results.map((r) => r.perSecond)), opts.seconds);
     progress(`intake/pgbench: seeding ${pgbenchRows} invoices for bench/intake.sql`);
     const pgBatch = await seedInvoices(database, pgbenchRows, 'P', progress);
+    // The script must be the shop's transaction: compare its statement count with what the shop ran.
+    const scripted = intakeScriptStatements();
+    for (const r of results) {
+      if (r.statementsPerDelivery !== undefined && Math.abs(r.statementsPerDelivery - scripted) > 0.5) {
+        progress(`intake/pgbench: WARNING bench/intake.sql has ${scripted} statements, the shop ran ${fmt(r.statementsPerDelivery, 1)} per delivery at c=${r.concurrency}: update the script to the shop's intake SQL`);
+      }
+    }
     for (const r of results) {
       const b = await runPgbench({ url, concurrency: r.concurrency, seconds: opts.seconds, tag: 'P', invoices: pgBatch.count, amountMinor: pgBatch.amount.minor, currency: pgBatch.amount.currency });
       r.pgbench = { tps: b.tps, latencyMs: b.latencyMs };

@@ -2,10 +2,17 @@
 // invoices, at the same concurrency and duration as the shop was driven. Its tps is the database's
 // own limit for that transaction on this machine; the shop's deliveries/s are compared to it.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const PGBENCH = process.env.COUNTERSIGN_PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
 export const INTAKE_SQL = fileURLToPath(new URL('../intake.sql', import.meta.url));
+
+/** SQL statements one run of bench/intake.sql sends (BEGIN and COMMIT included; meta-commands not). */
+export function intakeScriptStatements(): number {
+  const body = readFileSync(INTAKE_SQL, 'utf8').split('\n').filter((l) => !l.startsWith('--') && !l.startsWith('\\set')).join('\n');
+  return body.split(/;\s*$|\\gset\s*$/m).filter((part) => part.trim().length > 0).length;
+}
 
 export interface PgbenchResult {
   readonly tps: number;
