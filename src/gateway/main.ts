@@ -50,6 +50,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
       GATEWAY_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
       GATEWAY_JOB_POLL_MS: positiveInt(250),
+      // A card submission whose bank answer was never recorded (crash) is settled from the bank after this; > the bank call's 10 s timeout.
+      GATEWAY_INTERRUPTED_AFTER_SECONDS: positiveInt(120),
     },
     env,
   );
@@ -74,6 +76,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
     webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
+    interruptedAfterMs: raw.GATEWAY_INTERRUPTED_AFTER_SECONDS * 1000,
   });
 }
 
@@ -130,7 +133,7 @@ export async function startGateway(
           },
           'gateway.expire_sessions': async () => {
             await payments.expireSessions();
-            await payments.recoverInterrupted();
+            await payments.recoverInterrupted(config.interruptedAfterMs);
           },
           'gateway.poll_pending': async () => {
             await payments.pollPending();

@@ -287,22 +287,50 @@ export function createPayments(deps: PaymentsDeps) {
   }
 
   /**
-   * Sessions left in `processing` by a crash between the card submit and the bank's answer go back to
-   * `created` so the payer can try again; the retry reuses the session id as gateway_ref, which the
-   * bank treats as the same authorisation, so nothing is authorised twice.
+   * Sessions left in `processing` by a crash between the card submit and recording the bank's answer.
+   * The bank is asked what it did for our reference (the session id): an authorisation it made is
+   * applied as its answer (approved: the shop is asked to accept it, then it is captured or voided like
+   * any other; pending or declined likewise); one it never saw sends the session back to `created` so
+   * the payer may try again (a retry reuses the session id as gateway_ref: nothing is authorised twice).
+   * `olderThanMs` must exceed the bank call's timeout, so that a call still in flight is not taken for
+   * one the bank never saw. Before, every such session went back to `created` and a hold the bank had
+   * placed stayed on the payer's account, nothing ever capturing or releasing it.
    */
   async function recoverInterrupted(olderThanMs = 120_000): Promise<string[]> {
     const cutoff = new Date(clock.now().getTime() - olderThanMs);
-    return database.transaction(async (tx) => {
-      const stuck = await tx
-        .select()
-        .from(paymentSessions)
-        .where(and(eq(paymentSessions.status, 'processing'), lt(paymentSessions.updatedAt, cutoff)))
-        .limit(50)
-        .for('update', { skipLocked: true });
-      for (const s of stuck) await transitionSession(tx, s, 'authorization_failed', clock, { patch: { lastError: 'interrupted' } });
-      return stuck.map((s) => s.id);
-    });
+    const stuck = await database.db
+      .select({ id: paymentSessions.id })
+      .from(paymentSessions)
+      .where(and(eq(paymentSessions.status, 'processing'), lt(paymentSessions.updatedAt, cutoff)))
+      .limit(50);
+    const done: string[] = [];
+    for (const { id } of stuck) {
+      let found: Awaited<ReturnType<IssuerPort['findByReference']>>;
+      try {
+        found = await issuer.findByReference(id);
+      } catch (err) {
+        deps.log?.warn({ sessionId: id, err }, 'asking the bank about an interrupted authorisation failed; will ask again');
+        continue;
+      }
+      const decision: IssuerDecision | null =
+        found?.status === 'approved' ? { status: 'approved', authorizationId: found.authorizationId }
+        : found?.status === 'pending' ? { status: 'pending', authorizationId: found.authorizationId }
+        : found?.status === 'declined' ? { status: 'declined', authorizationId: found.authorizationId, declineReason: found.declineReason ?? 'card_declined' }
+        : null; // never seen (or nothing held any more): the payer may try again
+      const changed = await database.transaction(async (tx) => {
+        const [s] = await tx
+          .select()
+          .from(paymentSessions)
+          .where(and(eq(paymentSessions.id, id), eq(paymentSessions.status, 'processing'), lt(paymentSessions.updatedAt, cutoff)))
+          .for('update', { skipLocked: true });
+        if (!s) return false;
+        if (decision) await applyDecisionTx(tx, id, decision);
+        else await transitionSession(tx, s, 'authorization_failed', clock, { patch: { lastError: 'interrupted' } });
+        return true;
+      });
+      if (changed) done.push(id);
+    }
+    return done;
   }
 
   /** Asks the bank about authorisations pending longer than `olderThanMs`, in case a callback was lost. */

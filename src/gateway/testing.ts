@@ -23,6 +23,13 @@ export class FakeIssuer implements IssuerPort {
   unavailable = false;
   private seq = 0;
 
+  async findByReference(gatewayRef: string) {
+    this.calls.push(`find:${gatewayRef}`);
+    if (this.unavailable) throw new DomainError('upstream.unavailable');
+    const a = [...this.authorizations.values()].find((x) => x.request.gatewayRef === gatewayRef);
+    return a ? { authorizationId: a.id, status: a.status, ...(a.declineReason ? { declineReason: a.declineReason } : {}) } : null;
+  }
+
   async authorize(request: AuthorizeRequest): Promise<IssuerDecision> {
     this.calls.push(`authorize:${request.gatewayRef}`);
     if (this.authorizeDelayMs) await new Promise((r) => setTimeout(r, this.authorizeDelayMs));

@@ -67,6 +67,14 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
   });
   registry.registerPath({
     method: 'get',
+    path: '/api/v1/authorizations',
+    summary: 'Find the authorisation made for a gateway reference',
+    description: `${SIGNED} For a gateway that lost the answer to its authorise call (it crashed before recording it).`,
+    request: { headers: signedHeaders, query: z.object({ gateway_ref: z.string().min(1).max(200) }) },
+    responses: { 200: ok('The authorisation'), 404: { description: 'No authorisation for this reference', content: { 'application/json': { schema: error } } }, ...refused },
+  });
+  registry.registerPath({
+    method: 'get',
     path: '/api/v1/authorizations/{id}',
     summary: 'Read an authorisation',
     description: SIGNED,

@@ -119,6 +119,15 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
     return c.json(authorizationView(result.authorization), result.created ? 201 : 200);
   });
 
+  // By the gateway's reference: how a gateway that crashed before recording the answer finds out what it was.
+  router.get('/authorizations', async (c) => {
+    const ref = c.req.query('gateway_ref') ?? '';
+    if (ref.length < 1 || ref.length > 200) throw new DomainError('validation.failed', { field: 'gateway_ref' });
+    const row = await signed(c, async (tx) => (await tx.select().from(authorizations).where(eq(authorizations.gatewayRef, ref)))[0]);
+    if (!row) throw new DomainError('not_found');
+    return c.json(authorizationView(row));
+  });
+
   router.get('/authorizations/:id', async (c) => {
     const id = authorizationId(c);
     const row = await signed(c, async (tx) => (await tx.select().from(authorizations).where(eq(authorizations.id, id)))[0]);

@@ -85,6 +85,13 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       if (r.json.status === 'declined') return { status: 'declined', authorizationId: id || null, declineReason: String(r.json.decline_reason ?? 'card_declined') };
       throw new DomainError('upstream.unavailable', { upstream: 'bank', reason: 'unexpected_status' });
     },
+    async findByReference(gatewayRef) {
+      const path = `/api/v1/authorizations?gateway_ref=${encodeURIComponent(gatewayRef)}`;
+      const r = await call('GET', path);
+      if (r.status === 404) return null;
+      failIfNot2xx(r, path);
+      return { authorizationId: String(r.json.id), status: String(r.json.status), ...(r.json.decline_reason ? { declineReason: String(r.json.decline_reason) } : {}) };
+    },
     async status(authorizationId) {
       const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}`;
       const r = await call('GET', path);

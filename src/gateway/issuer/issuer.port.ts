@@ -25,6 +25,11 @@ export interface AuthorizeRequest {
 export interface IssuerPort {
   /** Asks for an authorisation of the amount on the card. */
   authorize(request: AuthorizeRequest): Promise<IssuerDecision>;
+  /**
+   * The authorisation the bank made for our reference, or null when it never saw it: how a session
+   * whose answer was lost in a crash (the bank authorised, we never recorded it) is settled.
+   */
+  findByReference(gatewayRef: string): Promise<{ authorizationId: string; status: string; declineReason?: string } | null>;
   /** Current state of an authorisation (for pending ones whose callback may be lost). */
   status(authorizationId: string): Promise<{ status: 'approved' | 'declined' | 'pending' | 'captured' | 'voided' | string; declineReason?: string }>;
   /** Takes the money of an approved authorisation. Idempotent at the bank. */
