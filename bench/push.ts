@@ -5,7 +5,8 @@
 // hub authorises each join (`invoice:<id>` of the owner) the same way. Watchers are dealt round-robin
 // to the customers; whenever a customer's "Pay now" issues an invoice, `fanout` of that customer's
 // watchers join its room (leaving their oldest room when they hold the hub's per-socket maximum), so
-// all watchers stay open on invoices and the newest invoices have live watchers.
+// all watchers stay open on invoices and the newest invoices have live watchers. Each watcher joins
+// one invoice of its customer as soon as it connects (every customer has paid one order by then).
 //
 // The sockets live in their own process (bench/push-process.ts forks this module), so that the
 // customers' work in the bench process does not delay the stamping of arrivals.
@@ -28,6 +29,8 @@ const ROOMS_PER_SOCKET = 20; // the hub's default limit
 export interface WatcherCustomer {
   readonly index: number;
   readonly cookie: string;
+  /** An invoice of this customer each of its watchers joins at once, so that every watcher is on an invoice from the start. */
+  readonly invoiceId?: string;
 }
 
 interface Watcher {
@@ -39,6 +42,9 @@ interface Watcher {
 
 export interface PushResult {
   readonly watchers: number;
+  /** Watchers holding at least one invoice room at the end, and the rooms they hold in all. */
+  readonly watching: number;
+  readonly rooms: number;
   readonly fanout: number;
   /** Sockets that closed while the run was going. */
   readonly dropped: number;
@@ -106,6 +112,14 @@ export class SocketWatchers {
       if (!this.closing) this.dropped++;
     });
     this.all.push(watcher);
+    if (customer.invoiceId) {
+      const room = `invoice:${customer.invoiceId}`;
+      watcher.rooms.push(room);
+      await new Promise<void>((resolve, reject) => {
+        watcher.joining.set(room, { resolve, reject });
+        ws.send(JSON.stringify({ type: 'join', room }));
+      });
+    }
     const list = this.byCustomer.get(customer.index) ?? [];
     list.push(watcher);
     this.byCustomer.set(customer.index, list);
@@ -140,12 +154,17 @@ export class SocketWatchers {
   }
 
   stats(): WatcherStats {
-    return { watchers: this.all.length, fanout: this.fanout, dropped: this.dropped, joinsRefused: this.joinsRefused, received: this.received };
+    const watching = this.all.filter((w) => w.rooms.length > 0).length;
+    const rooms = this.all.reduce((n, w) => n + w.rooms.length, 0);
+    return { watchers: this.all.length, watching, rooms, fanout: this.fanout, dropped: this.dropped, joinsRefused: this.joinsRefused, received: this.received };
   }
 }
 
 export interface WatcherStats {
   readonly watchers: number;
+  /** Watchers holding at least one invoice room at the end, and the rooms they hold in all. */
+  readonly watching: number;
+  readonly rooms: number;
   readonly fanout: number;
   readonly dropped: number;
   readonly joinsRefused: number;
@@ -181,6 +200,8 @@ export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Prom
   }
   return {
     watchers: w.watchers,
+    watching: w.watching,
+    rooms: w.rooms,
     fanout: w.fanout,
     dropped: w.dropped,
     joinsRefused: w.joinsRefused,
@@ -203,12 +224,12 @@ export class Watchers {
     readonly size: number,
   ) {}
 
-  static async open(shop: string, customers: readonly Customer[], count: number, fanout: number): Promise<Watchers> {
+  static async open(shop: string, customers: readonly Customer[], count: number, fanout: number, firstInvoices: ReadonlyMap<number, string> = new Map()): Promise<Watchers> {
     const child = fork(fileURLToPath(new URL('./push-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const first = await new Promise<Reply>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Reply));
       child.once('exit', (code) => reject(new Error(`the watcher process exited (${code}) before its sockets were open`)));
-      child.send({ type: 'open', shop, fanout, count, customers: customers.map((c) => ({ index: c.index, cookie: c.browser.cookieHeader() })) });
+      child.send({ type: 'open', shop, fanout, count, customers: customers.map((c) => ({ index: c.index, cookie: c.browser.cookieHeader(), invoiceId: firstInvoices.get(c.index) })) });
     });
     if (first.type !== 'opened') {
       child.kill('SIGKILL');

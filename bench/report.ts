@@ -144,7 +144,7 @@ export function formatReport(r: BenchResults): string {
   out.push('', '== push latency (commit → message at a watcher) ==');
   if (r.push) {
     out.push(
-      `${r.push.watchers} watchers (fan-out ${r.push.fanout}), ${r.push.messages} messages: p50 ${f(r.push.latency.p50Ms)} ms, p90 ${f(r.push.latency.p90Ms)} ms, p99 ${f(r.push.latency.p99Ms)} ms, max ${f(r.push.latency.maxMs)} ms` +
+      `${r.push.watchers} watchers (fan-out ${r.push.fanout}; ${r.push.watching} on ${r.push.rooms} invoice rooms at the end), ${r.push.messages} messages: p50 ${f(r.push.latency.p50Ms)} ms, p90 ${f(r.push.latency.p90Ms)} ms, p99 ${f(r.push.latency.p99Ms)} ms, max ${f(r.push.latency.maxMs)} ms` +
         ` (commit time from ${r.push.commitTimeSource}; dropped sockets ${r.push.dropped}, refused joins ${r.push.joinsRefused})`,
     );
   } else out.push('not run (--watchers 0)');

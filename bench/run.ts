@@ -260,16 +260,16 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     for (let i = 0; i < o.customers; i += 4) customers.push(...(await Promise.all(Array.from({ length: Math.min(4, o.customers - i) }, (_, k) => newCustomer(sys.urls.shop, runId, i + k)))));
     cleanups.push(async () => customers.forEach((c) => c.socket.close()));
 
+    // One order per customer warms the code paths up and gives every customer an invoice to watch.
+    const firstInvoices = new Map((await Promise.all(customers.map(async (c) => [c.index, (await oneOrder(c, product.id, new StepTimings())).invoiceId] as const))));
     let watchers: Watchers | undefined;
     if (o.watchers > 0) {
-      say(`opening ${o.watchers} watcher sockets…`);
-      watchers = await Watchers.open(sys.urls.shop, customers, o.watchers, o.fanout);
+      say(`opening ${o.watchers} watcher sockets, each on an invoice of its customer…`);
+      watchers = await Watchers.open(sys.urls.shop, customers, o.watchers, o.fanout, firstInvoices);
       const w = watchers;
       cleanups.push(async () => w.close());
     }
 
-    // One order to warm up the code paths, then one alone, counted.
-    await oneOrder(customers[0]!, product.id, new StepTimings());
     let singleOrder: SingleOrder | null = null;
     say('one order alone (SQL statements and commits, cart to paid)…');
     singleOrder = await measureSingleOrder(stats, customers[0]!, product.id, o.settleMs);

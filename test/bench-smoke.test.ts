@@ -80,6 +80,7 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers, no intake)', () =
     }
     assert.ok(single.shopStatements.length > 0);
     assert.equal(results.push?.watchers, 20);
+    assert.equal(results.push?.watching, 20, 'every watcher is on an invoice of its customer');
     assert.equal(results.push?.dropped, 0);
     assert.equal(results.push?.joinsRefused, 0);
     assert.ok((results.push?.messages ?? 0) >= 1, 'the watchers received the paid orders\' messages');
