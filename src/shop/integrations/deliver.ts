@@ -41,6 +41,8 @@ export function integrationTasks(deps: IntegrationDeps): Record<string, JobHandl
   return {
     async [ORDER_STATUS_TASK](payload) {
       const eventId = eventIdOf(payload);
+      // No endpoint configured: nothing to fan out to (and no empty transaction per order-status change).
+      if (deps.config.endpoints.length === 0) return;
       // Keys make a re-run of the fan-out (after a crash) enqueue nothing twice.
       await deps.database.transaction(async (tx) => {
         for (const endpoint of deps.config.endpoints) {
