@@ -93,7 +93,12 @@ for (const engine of testEngines()) {
 
       // The full refund's news arrives before the job got the gateway's answer: the refund is adopted.
       const full = parseGatewayEvent(wire('evt_full', 'refunded', 6, { id: 'ref_gwB', amount: total - 100n, total }), 'webhook');
-      assert.equal((await applyGatewayEvent(database, full, clock, { receipt: true })).verdict, 'accepted');
+      let fullOutcome: Awaited<ReturnType<typeof applyGatewayEvent>> | undefined;
+      await executeRefund({ database, clock, gateway: { createRefund: async () => {
+        fullOutcome = await applyGatewayEvent(database, full, clock, { receipt: true });
+        return { refundId: 'ref_gwB', status: 'pending' };
+      } } }, rest.id, 1);
+      assert.equal(fullOutcome?.verdict, 'accepted');
       const restRow = (await database.db.select().from(refunds).where(eq(refunds.id, rest.id)))[0]!;
       assert.deepEqual([restRow.status, restRow.gatewayRefundId], ['succeeded', 'ref_gwB']);
       assert.equal((await database.db.select().from(invoices).where(eq(invoices.id, invoice.id)))[0]!.status, 'refunded');

@@ -131,7 +131,8 @@ for (const engine of testEngines()) {
       assert.equal((await refundsForOrder(database.db, invoice.orderId)).length, 2);
 
       const actions = (await database.db.select().from(auditLog)).filter((e) => e.subject === first.id || e.subject === rest.id).map((e) => e.action);
-      assert.deepEqual(actions, ['refund.requested', 'refund.submit', 'refund.succeed', 'refund.requested', 'refund.succeed']);
+      // Every refund is submitted before the gateway is asked (even one it answers as succeeded at once).
+      assert.deepEqual(actions, ['refund.requested', 'refund.submit', 'refund.succeed', 'refund.requested', 'refund.submit', 'refund.succeed']);
       assert.ok((await database.db.select().from(auditLog)).some((e) => e.action === 'invoice.refund' && e.subject === invoice.id));
       // Each change was published to the invoice's real-time room (the owner's open invoice page).
       const pushed = (await database.db.select().from(realtimeMessages).where(eq(realtimeMessages.room, `invoice:${invoice.id}`))).map((m) => m.payload as { refund?: { id: string; status: string }; status?: string });
@@ -206,24 +207,37 @@ for (const engine of testEngines()) {
       const [attempt] = await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id));
       const gateway = new FakeRefundGateway();
       const r = await request(invoice, 300);
-      await database.transaction((tx) => applyRefundEvent(tx, { id: 'evt_a', sessionId: attempt!.gatewaySessionId!, invoiceId: invoice.id, refund: { id: 'ref_gwX', amount: EUR(300), refundedTotal: EUR(300) } }, clock.now()));
+      const waiting = await request(invoice, 300, 'same amount, not sent yet');
+      // The gateway's news arrives while the job's call is still in flight (before its answer).
+      const overtaken = {
+        createRefund: async (): Promise<RefundResult> => {
+          await database.transaction((tx) => applyRefundEvent(tx, { id: 'evt_a', sessionId: attempt!.gatewaySessionId!, invoiceId: invoice.id, refund: { id: 'ref_gwX', amount: EUR(300), refundedTotal: EUR(300) } }, clock.now()));
+          return { refundId: 'ref_gwX', status: 'pending' };
+        },
+      };
+      await executeRefund({ database, gateway: overtaken, clock }, r.id, 1);
       let [row] = await database.db.select().from(refunds).where(eq(refunds.id, r.id));
       assert.equal(row!.status, 'succeeded');
       assert.equal(row!.gatewayRefundId, 'ref_gwX');
       await executeRefund({ database, gateway, clock }, r.id, 1);
       assert.equal(gateway.calls.length, 0, 'already settled: not sent');
+      // A refund of the same amount still queued was not taken for it: it is executed in its turn.
+      assert.equal((await database.db.select().from(refunds).where(eq(refunds.id, waiting.id)))[0]!.status, 'pending');
+      await executeRefund({ database, gateway, clock }, waiting.id, 1);
+      assert.equal(gateway.calls.length, 1);
+      assert.equal(await refundableMinor(database.db, invoice), invoice.amountMinor - 600n);
 
-      await database.transaction((tx) => applyRefundEvent(tx, { id: 'evt_b', sessionId: attempt!.gatewaySessionId!, invoiceId: invoice.id, refund: { id: 'ref_dashboard', amount: EUR(200), refundedTotal: EUR(500) } }, clock.now()));
+      await database.transaction((tx) => applyRefundEvent(tx, { id: 'evt_b', sessionId: attempt!.gatewaySessionId!, invoiceId: invoice.id, refund: { id: 'ref_dashboard', amount: EUR(200), refundedTotal: EUR(800) } }, clock.now()));
       const made = (await database.db.select().from(refunds).where(eq(refunds.gatewayRefundId, 'ref_dashboard')))[0]!;
       assert.deepEqual([made.status, made.requestedBy, made.amountMinor], ['succeeded', 'gateway', 200n]);
-      assert.equal(await refundableMinor(database.db, invoice), invoice.amountMinor - 500n);
+      assert.equal(await refundableMinor(database.db, invoice), invoice.amountMinor - 800n);
 
       gateway.answer = 'failed';
       const refusedOne = await request(invoice, 100);
       await executeRefund({ database, gateway, clock }, refusedOne.id, 1);
       [row] = await database.db.select().from(refunds).where(eq(refunds.id, refusedOne.id));
       assert.deepEqual([row!.status, row!.failure], ['failed', 'refund.exceeds_captured']);
-      assert.equal(await refundableMinor(database.db, invoice), invoice.amountMinor - 500n, 'a failed refund reserves nothing');
+      assert.equal(await refundableMinor(database.db, invoice), invoice.amountMinor - 800n, 'a failed refund reserves nothing');
 
       // News naming no invoice of ours, or carrying no refund, touches nothing.
       assert.equal(await database.transaction((tx) => applyRefundEvent(tx, { id: 'evt_c', sessionId: 'ps_x', invoiceId: 'inv_unknown', refund: { id: 'ref_z', amount: EUR(1), refundedTotal: EUR(1) } }, clock.now())), undefined);
@@ -236,7 +250,7 @@ for (const engine of testEngines()) {
       gateway.answer = 'throw';
       const r = await request(invoice, 100);
       await assert.rejects(executeRefund({ database, gateway, clock }, r.id, 1), /connection reset/);
-      assert.equal((await database.db.select().from(refunds).where(eq(refunds.id, r.id)))[0]!.status, 'pending');
+      assert.equal((await database.db.select().from(refunds).where(eq(refunds.id, r.id)))[0]!.status, 'submitted', 'sent, answer unknown: asked again on retry');
       await assert.rejects(executeRefund({ database, gateway: undefined, clock }, r.id, 2), (e) => isDomainError(e, 'config.invalid'));
       await executeRefund({ database, gateway, clock }, r.id, 12);
       const [row] = await database.db.select().from(refunds).where(and(eq(refunds.id, r.id)));

@@ -5,7 +5,7 @@
  *   (request, otherwise)                   -> pending            queued for the gateway
  *   awaiting_approval --approve--> pending     a second, different staff member approved it
  *   awaiting_approval --reject-->  rejected    the approver declined it (the amount is released)
- *   pending   --submit-->  submitted   the gateway accepted it and is refunding (status from its webhook)
+ *   pending   --submit-->  submitted   sent to the gateway (before the call; only a submitted refund may be matched to the gateway's news)
  *   pending, submitted --succeed--> succeeded   the gateway confirmed it (answer or webhook)
  *   pending, submitted --fail-->    failed      the gateway refused it (the amount is released)
  *   failed    --succeed--> succeeded   the gateway's webhook says it happened after all: the gateway is the truth

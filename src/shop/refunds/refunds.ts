@@ -169,7 +169,19 @@ export async function rejectRefund(database: Database, refundId: string, staffId
  */
 export async function executeRefund(deps: { database: Database; gateway: Pick<GatewayPort, 'createRefund'> | undefined; clock: Clock }, refundId: string, attempt: number): Promise<void> {
   const [row] = await deps.database.db.select().from(refunds).where(eq(refunds.id, refundId));
-  if (!row || row.status !== 'pending') return;
+  // A retry after a failed call finds it submitted without the gateway's id: asking again is safe (same Idempotency-Key).
+  if (!row || !(row.status === 'pending' || (row.status === 'submitted' && !row.gatewayRefundId))) return;
+  if (row.status === 'pending') {
+    // Submitted BEFORE the call, in its own commit: the gateway's news of this refund may overtake the
+    // answer, and only a submitted refund may be adopted by it — never one still waiting in the queue
+    // (else the news of one refund would mark another of the same amount succeeded, and that one would
+    // never be executed: the shop would count a refund the payer never got).
+    const submitted = await deps.database.transaction(async (tx) => {
+      const current = await lockRefund(tx, refundId);
+      return current.status === 'pending' ? moveRefund(tx, current, 'submit', 'gateway', deps.clock.now()) : undefined;
+    });
+    if (!submitted) return;
+  }
   let result: Awaited<ReturnType<GatewayPort['createRefund']>>;
   try {
     if (!deps.gateway) throw new DomainError('config.invalid', { reason: 'no gateway configured (SHOP_GATEWAY_API_KEY)' });
@@ -188,9 +200,11 @@ export async function executeRefund(deps: { database: Database; gateway: Pick<Ga
     // The webhook may have been first (and adopted this refund or another of the same amount).
     const taken = (await tx.select({ id: refunds.id }).from(refunds).where(eq(refunds.gatewayRefundId, result.refundId)))[0];
     const patch = !current.gatewayRefundId && !taken ? { gatewayRefundId: result.refundId } : {};
-    if (current.status === 'pending') {
-      await moveRefund(tx, current, result.status === 'succeeded' ? 'succeed' : 'submit', 'gateway', now, patch);
-      if (result.status === 'succeeded') await settleInvoice(tx, current.invoiceId, 'gateway', now);
+    // Our gateway refund was taken by another submitted refund of the same amount: this one stays
+    // submitted until the other refund's news arrives (it will adopt this one); never succeeded twice for one.
+    if (current.status === 'submitted' && result.status === 'succeeded' && patch.gatewayRefundId) {
+      await moveRefund(tx, current, 'succeed', 'gateway', now, patch);
+      await settleInvoice(tx, current.invoiceId, 'gateway', now);
     } else if (patch.gatewayRefundId) {
       await tx.update(refunds).set({ ...patch, updatedAt: now }).where(eq(refunds.id, current.id));
     }
@@ -227,11 +241,11 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
   let [row] = await tx.select().from(refunds).where(eq(refunds.gatewayRefundId, news.id)).for('update');
   if (row && row.invoiceId !== invoice.id) return undefined;
   if (!row) {
-    // The webhook overtook the job's answer: adopt our oldest refund of this amount still waiting for it.
+    // The webhook overtook the job's answer: adopt our oldest submitted refund of this amount still waiting for it.
     [row] = await tx
       .select()
       .from(refunds)
-      .where(and(eq(refunds.invoiceId, invoice.id), eq(refunds.sessionId, event.sessionId), eq(refunds.amountMinor, news.amount.minor), inArray(refunds.status, ['pending', 'submitted', 'failed']), isNull(refunds.gatewayRefundId)))
+      .where(and(eq(refunds.invoiceId, invoice.id), eq(refunds.sessionId, event.sessionId), eq(refunds.amountMinor, news.amount.minor), inArray(refunds.status, ['submitted', 'failed']), isNull(refunds.gatewayRefundId)))
       .orderBy(sql`case when ${refunds.status} = 'failed' then 1 else 0 end`, asc(refunds.createdAt))
       .limit(1)
       .for('update');
