@@ -16,6 +16,8 @@ export interface Served {
   readonly status: number;
   /** When the request was forwarded to this backend (ms since the epoch). */
   readonly at: number;
+  /** The request's `webhook-id` header, if any (to tell which node applied which webhook). */
+  readonly webhookId?: string | undefined;
 }
 
 const refused = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
@@ -53,7 +55,7 @@ export async function startRoundRobinProxy(backends: readonly string[], port = 0
         const at = Date.now();
         // A fresh connection per request (agent: false): no pooled socket to a node that died meanwhile.
         const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
-          served.push({ backend: k, method: req.method ?? 'GET', path: req.url ?? '/', status: answer.statusCode ?? 0, at });
+          served.push({ backend: k, method: req.method ?? 'GET', path: req.url ?? '/', status: answer.statusCode ?? 0, at, webhookId: req.headers['webhook-id'] as string | undefined });
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
           answer.on('error', () => res.destroy());
