@@ -4,7 +4,7 @@
  * concurrency for a fixed time; deliveries/s, p50/p99, and on PostgreSQL the commits per accepted
  * delivery (pg_stat_database.xact_commit of the shop's database, the shop's jobs paused). In the same
  * run pgbench runs bench/intake.sql — the SQL of one accepted intake transaction — at the same
- * concurrency and duration on the same database (the shop stopped), and the ratio is printed. With
+ * concurrency and duration right after each intake window (its own database, the shop idle), and the ratio is printed. With
  * `pglite`, the same intake runs on embedded PGlite and is compared to PostgreSQL.
  *
  * `bench/run.ts` calls runIntakeBench; standalone: `node --import tsx bench/intake.ts --seconds 10`
@@ -49,6 +49,8 @@ export interface IntakeResult {
   gatewayCalls?: number;
   /** PostgreSQL, when pg_stat_statements is loaded: statements the shop's database ran per accepted delivery (BEGIN and COMMIT included). */
   statementsPerDelivery?: number;
+  /** PostgreSQL, when pg_stat_statements is loaded: the shop's COMMIT statements per accepted delivery (a cross-check of commitsPerDelivery). */
+  commitStatementsPerDelivery?: number;
   /** Commits per second seen while waiting for the counter to settle before the window (0 when it got quiet). */
   idleCommitsPerSecond?: number;
   /** The batch ran out of invoices before the time was up. */
@@ -102,7 +104,12 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
   const admin = new pg.Client({ connectionString: opts.adminUrl });
   await admin.connect();
   await admin.query(`create database ${pg.escapeIdentifier(name)}`);
+  // pgbench gets its own database (same schema, its own rows), so that it can run right after each
+  // intake window — close in time on a shared machine — without adding to the shop database's counters.
+  const pgbName = `${name}_pgb`;
+  await admin.query(`create database ${pg.escapeIdentifier(pgbName)}`);
   const url = dbUrl(opts.adminUrl, name);
+  const pgbUrl = dbUrl(opts.adminUrl, pgbName);
   const results: IntakeResult[] = [];
   const gateway = await startCountingGateway();
   let shop: ShopProcess | undefined;
@@ -110,8 +117,13 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
   const commits = await commitCounter(opts.adminUrl, name);
   const statements = await statementCounter(opts.adminUrl, name);
   try {
+    const pgbRows = batchSize(100, opts.seconds);
+    progress(`intake/pgbench: database ${pgbName}; seeding ${pgbRows} invoices for bench/intake.sql`);
+    const pgbDatabase = await openDatabase(shopDatabaseSpec, { engine: 'postgres', url: pgbUrl, poolSize: 2 });
+    const pgBatch = await seedInvoices(pgbDatabase, pgbRows, 'P', progress).finally(() => pgbDatabase.close());
+    const scripted = intakeScriptStatements();
     progress(`intake/postgres: database ${name}; seeding the warm-up invoices`);
-    const warm = await seedInvoices(database, 20_000, 'W', progress);
+    const warm = await seedInvoices(database, 4000, 'W', progress);
     // Autovacuum's transactions count in xact_commit too: off for this throwaway database's tables
     // (the seeding ANALYZEd them), so that the counter holds the shop's commits only.
     await database.db.execute(sql.raw(`do $$ declare t record; begin for t in select tablename from pg_tables where schemaname = 'public' loop execute format('alter table %I set (autovacuum_enabled = false)', t.tablename); end loop; end $$`));
@@ -130,6 +142,9 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
       await statements.reset();
       const load = await fireDeliveries({ shopUrl: shop.url, secret, batch, concurrency, seconds: opts.seconds });
       const gatewayCalls = gateway.requests.length - calls;
+      // pgbench now, right after the intake window (the shop idles meanwhile); the script's rows are
+      // walked on across windows, wrapping around when the batch is used up.
+      const b = await runPgbench({ url: pgbUrl, concurrency, seconds: opts.seconds, tag: 'P', invoices: pgBatch.count, amountMinor: pgBatch.amount.minor, currency: pgBatch.amount.currency });
       const after = await commits.settled();
       const sessions = (await commits.sessions()) - sessionsBefore;
       checkVerdicts(load);
@@ -137,6 +152,7 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
       const statementsPerDelivery = statements.available && load.accepted ? ran.reduce((sum, s) => sum + s.calls, 0) / load.accepted : undefined;
       // The shop's one background statement left running: the real-time hub's listener probe (one
       // autocommit NOTIFY per 30 s heartbeat); counted by pg_stat_statements and subtracted.
+      const commitStatements = ran.filter((s) => s.query.trim().toLowerCase() === 'commit').reduce((sum, s) => sum + s.calls, 0);
       const probes = ran.filter((s) => /^select pg_notify\(\$1, \$2\)$/.test(s.query.trim())).reduce((sum, s) => sum + s.calls, 0);
       if (process.env.COUNTERSIGN_BENCH_VERBOSE) for (const s of ran) progress(`    ${String(s.calls).padStart(7)}  ${s.query.slice(0, 160)}`);
       const delta = after.value - before.value;
@@ -144,7 +160,7 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
       // not a commit of any delivery, so sessions opened in the window are subtracted as well.
       const commitsPerDelivery = load.accepted ? (delta - probes - sessions) / load.accepted : null;
       const idleRate = before.perSecond;
-      progress(loadLine('postgres', load) + `; commits/delivery ${commitsPerDelivery === null ? 'n/a' : fmt(commitsPerDelivery, 3)} (xact_commit +${delta}, of which ${sessions} connection start-ups and ${probes} hub probes)` + (statementsPerDelivery !== undefined ? `; ${fmt(statementsPerDelivery, 1)} statements/delivery` : ''));
+      progress(loadLine('postgres', load) + `; commits/delivery ${commitsPerDelivery === null ? 'n/a' : fmt(commitsPerDelivery, 3)} (xact_commit +${delta}, of which ${sessions} connection start-ups and ${probes} hub probes)` + (statementsPerDelivery !== undefined ? `; ${fmt(statementsPerDelivery, 1)} statements and ${fmt(commitStatements / Math.max(1, load.accepted), 3)} COMMITs per delivery (pg_stat_statements)` : ''));
       results.push({
         engine: 'postgres',
         concurrency,
@@ -159,56 +175,45 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
         idleCommitsPerSecond: idleRate,
         exhausted: load.exhausted,
         gatewayCalls,
-        ...(statementsPerDelivery !== undefined ? { statementsPerDelivery } : {}),
+        ...(statementsPerDelivery !== undefined ? { statementsPerDelivery, commitStatementsPerDelivery: commitStatements / Math.max(1, load.accepted) } : {}),
+        pgbench: { tps: b.tps, latencyMs: b.latencyMs },
+        ratioToPgbench: load.perSecond / b.tps,
       });
+      progress(`  pgbench c=${concurrency}: ${fmt(b.tps)} tps, latency ${fmt(b.latencyMs, 2)} ms (${b.transactions} txns, ${b.failed} failed${b.transactions > pgBatch.count ? `, rows wrapped: ${pgBatch.count} invoices` : ''}); intake ratio ${fmt(load.perSecond / b.tps, 2)}x`);
+      // The script must be the shop's transaction: compare its statement count with what the shop ran.
+      if (statementsPerDelivery !== undefined && Math.abs(statementsPerDelivery - scripted) > 0.5) {
+        progress(`intake/pgbench: WARNING bench/intake.sql has ${scripted} statements, the shop ran ${fmt(statementsPerDelivery, 1)} per delivery at c=${concurrency}: update the script to the shop's intake SQL`);
+      }
     }
     await shop.stop();
     shop = undefined;
     if (results.some((r) => r.gatewayCalls)) progress(`intake/postgres: WARNING the shop called its gateway during a window: ${gateway.requests.slice(-3).join(', ')}`);
 
-    // pgbench on the same database, the shop stopped: rows of its own batch, same concurrency and time.
-    // Enough rows that no client wraps around if pgbench runs 3x faster than the shop (a wrap re-runs
-    // the same statements on a paid invoice; the count of transactions wrapped would be reported).
-    const pgbenchRows = batchSize(3 * Math.max(...results.map((r) => r.perSecond)), opts.seconds);
-    progress(`intake/pgbench: seeding ${pgbenchRows} invoices for bench/intake.sql`);
-    const pgBatch = await seedInvoices(database, pgbenchRows, 'P', progress);
-    // The script must be the shop's transaction: compare its statement count with what the shop ran.
-    const scripted = intakeScriptStatements();
-    for (const r of results) {
-      if (r.statementsPerDelivery !== undefined && Math.abs(r.statementsPerDelivery - scripted) > 0.5) {
-        progress(`intake/pgbench: WARNING bench/intake.sql has ${scripted} statements, the shop ran ${fmt(r.statementsPerDelivery, 1)} per delivery at c=${r.concurrency}: update the script to the shop's intake SQL`);
-      }
-    }
-    for (const r of results) {
-      const b = await runPgbench({ url, concurrency: r.concurrency, seconds: opts.seconds, tag: 'P', invoices: pgBatch.count, amountMinor: pgBatch.amount.minor, currency: pgBatch.amount.currency });
-      r.pgbench = { tps: b.tps, latencyMs: b.latencyMs };
-      r.ratioToPgbench = r.perSecond / b.tps;
-      progress(`  pgbench c=${r.concurrency}: ${fmt(b.tps)} tps, latency ${fmt(b.latencyMs, 2)} ms (${b.transactions} txns, ${b.failed} failed); intake ratio ${fmt(r.ratioToPgbench, 2)}x`);
-    }
   } finally {
     await shop?.stop().catch(() => undefined);
     await commits.close().catch(() => undefined);
     await statements.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     await gateway.close();
-    await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`).catch(() => undefined);
+    for (const db of [name, pgbName]) await admin.query(`drop database if exists ${pg.escapeIdentifier(db)} with (force)`).catch(() => undefined);
     await admin.end();
   }
   return results;
 }
 
-async function pgliteRun(opts: IntakeOptions, secret: string, work: string): Promise<IntakeResult[]> {
+async function pgliteRun(opts: IntakeOptions, secret: string, work: string, postgresRate: number): Promise<IntakeResult[]> {
   const { progress } = opts;
   const dataDir = join(work, 'shop-pglite');
   const results: IntakeResult[] = [];
   const gateway = await startCountingGateway();
   let shop: ShopProcess | undefined;
   try {
-    // PGlite is one process's database: everything is seeded before the shop opens it. The sizes are a
-    // guess from a 2-core machine; a batch that runs out ends its window early and says so.
+    // PGlite is one process's database: everything is seeded before the shop opens it, sized from
+    // PostgreSQL's rate in this run (PGlite is not expected to be faster); a batch that runs out
+    // ends its window early and says so.
     progress('intake/pglite: seeding (before the shop opens the directory)');
     const database = await openDatabase(shopDatabaseSpec, { engine: 'pglite', dataDir });
-    const guess = Number(process.env.COUNTERSIGN_BENCH_PGLITE_RATE ?? 600);
+    const guess = Number(process.env.COUNTERSIGN_BENCH_PGLITE_RATE ?? Math.max(50, postgresRate));
     const warm = await seedInvoices(database, Math.ceil(guess * WARMUP_SECONDS * 1.5) + 500, 'W', progress);
     const batches = [];
     for (const [i] of opts.concurrencies.entries()) batches.push(await seedInvoices(database, batchSize(guess, opts.seconds), `C${String.fromCharCode(97 + i)}`, progress));
@@ -239,7 +244,7 @@ export async function runIntakeBench(opts: IntakeOptions): Promise<IntakeResult[
   try {
     const results = await postgresRun(opts, secret, work);
     if (opts.pglite) {
-      const lite = await pgliteRun(opts, secret, work);
+      const lite = await pgliteRun(opts, secret, work, Math.max(...results.map((r) => r.perSecond)));
       for (const r of lite) {
         const base = results.find((p) => p.engine === 'postgres' && p.concurrency === r.concurrency);
         if (base && base.perSecond > 0) {
