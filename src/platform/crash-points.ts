@@ -26,6 +26,7 @@ export const CRASH_POINTS = {
   'gateway.authorize.after_commit': 'the authorisation committed, the payer not yet answered',
   'gateway.webhook.before_send': 'delivery job claimed, the webhook not yet sent',
   'gateway.webhook.after_send': 'the shop answered, the answer not yet recorded (nor acknowledged)',
+  'gateway.webhook.before_acknowledge': 'the answer recorded as an attempt, the acknowledgement (capture) or refusal (void) not yet',
   'gateway.capture.before_bank': 'acknowledged, the bank not yet asked to capture',
   'gateway.capture.after_bank': 'the bank captured, the capture not yet recorded',
   'gateway.void.before_bank': 'refused or unacknowledged, the bank not yet asked to release the hold',

@@ -53,8 +53,9 @@ export interface CrashSystem {
 
 /**
  * The settings that make the system converge in seconds rather than minutes: jobs polled every
- * 100 ms, reconciliation every second for attempts pending over a second, and a 10 s acknowledgement
- * window (so an authorisation the shop never acknowledged is voided within the test).
+ * 100 ms, reconciliation every second for attempts pending over a second, a 20 s acknowledgement
+ * window (so an authorisation the shop never acknowledged is voided within the test) and card
+ * submissions interrupted by a crash settled from the bank after 15 s.
  */
 export const FAST_ENV: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'warn',
@@ -63,8 +64,8 @@ export const FAST_ENV: Readonly<Record<string, string>> = {
   SHOP_RECONCILE_PENDING_AGE_SECONDS: '1',
   SHOP_LOGIN_MAX_FAILURES: '10000',
   GATEWAY_JOB_POLL_MS: '100',
-  GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '10',
-  GATEWAY_WEBHOOK_TIMEOUT_MS: '3000',
+  GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '20',
+  GATEWAY_WEBHOOK_TIMEOUT_MS: '8000',
   GATEWAY_INTERRUPTED_AFTER_SECONDS: '15',
 };
 

@@ -142,14 +142,19 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     deps.log?.info({ deliveryId, eventId: event.id, type: event.type, attempt, status, latencyMs }, 'webhook attempt');
 
     const verdict = classifyAnswer(status, asksAcknowledgement);
+    // The shop's answer is acted on BEFORE the delivery is settled: a crash in between leaves the
+    // delivery pending, so it is sent again and the shop's dedupe answers the same (acknowledge and
+    // refuse are idempotent). Settled first, a crash lost a 2xx for good and voided a payment the
+    // shop had accepted.
+    crashPoint('gateway.webhook.before_acknowledge');
     if (verdict === 'delivered') {
-      await settleDelivery('delivered', status);
       if (asksAcknowledgement) await deps.payments.acknowledge(event.sessionId);
+      await settleDelivery('delivered', status);
       return;
     }
     if (verdict === 'refused') {
-      await settleDelivery('refused', status);
       await deps.payments.refuse(event.sessionId, refusalReason(text, status!));
+      await settleDelivery('refused', status);
       return;
     }
     if (verdict === 'gone') {
