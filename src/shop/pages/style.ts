@@ -48,7 +48,7 @@ form.stack { display:grid; gap:.9rem; max-width:480px; }
 .status { display:inline-block; padding:.1rem .55rem; border-radius:999px; font-size:.85rem; font-weight:600; background:#eef1f4; color:var(--muted); }
 .status.paid, .status.open.valid { background:#e4f4e9; color:var(--ok); }
 .status.awaiting_payment, .status.open { background:#fff4dc; color:var(--warn); }
-.status.cancelled, .status.voided, .status.expired, .status.refunded { background:#f1f1f1; color:var(--muted); }
+.status.cancelled, .status.voided, .status.expired, .status.refunded, .status.reversed { background:#f1f1f1; color:var(--muted); }
 .steps { display:flex; flex-wrap:wrap; gap:.5rem; list-style:none; padding:0; margin:0 0 1.25rem; counter-reset:step; }
 .steps li { counter-increment:step; padding:.35rem .75rem; border-radius:999px; background:var(--card); border:1px solid var(--line); color:var(--muted); font-size:.9rem; }
 .steps li::before { content:counter(step) ". "; }
