@@ -21,6 +21,12 @@ const PARTIES = [
 export // V8 heap flags for each party's process (issue 7: <= 150 MB resident per service).
 const PARTY_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192'];
 
+// glibc raises its mmap threshold to the size of the largest block freed (up to 32 MB), after which
+// the 16 MB blocks of each scrypt password check come from malloc arenas that never shrink: a burst of
+// logins left the shop near 230 MB resident. A fixed threshold keeps such blocks mmapped, returned at
+// free (shop under load 230 -> 123 MB). The caller's environment may override it.
+const PARTY_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 interface Secrets {
   demoMerchantApiKey: string;
   demoMerchantWebhookSecret: string;
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
       new Promise<string>((done, fail) => {
         const entry = fileURLToPath(new URL(`./${party.name}/main.ts`, import.meta.url));
         const child = fork(entry, [], {
-          env: envs[party.name],
+          env: { ...PARTY_MALLOC_ENV, ...envs[party.name] },
           // A small young generation and a bounded old one keep each service's resident memory near
           // its live heap (default V8 sizing let an idle shop sit near 200 MB); see bench/README.md.
           execArgv: ['--import', 'tsx', ...PARTY_HEAP_FLAGS],
