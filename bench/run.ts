@@ -273,7 +273,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     let singleOrder: SingleOrder | null = null;
     say('one order alone (SQL statements and commits, cart to paid)…');
     singleOrder = await measureSingleOrder(stats, customers[0]!, product.id, o.settleMs);
-    say(`  shop ${singleOrder.net.shop.statements} statements, ${singleOrder.net.shop.commits} commits; gateway ${singleOrder.net.gateway.statements}/${singleOrder.net.gateway.commits}; bank ${singleOrder.net.bank.statements}/${singleOrder.net.bank.commits} (${singleOrder.durationMs} ms)`);
+    say(`  statements: shop ${singleOrder.net.shop.statements}, gateway ${singleOrder.net.gateway.statements}, bank ${singleOrder.net.bank.statements} (${singleOrder.durationMs} ms)`);
 
     say(`full flow: ${o.customers} customers, ${o.warmupS} s warm-up, ${o.durationS} s measured${watchers ? `, ${watchers.size} watchers` : ''}…`);
     memory.start(500);
