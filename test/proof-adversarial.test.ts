@@ -12,7 +12,7 @@ import { and, eq } from 'drizzle-orm';
 import { eventually } from '../src/gateway/testing.ts';
 import { connectTestSocket, type TestSocket } from '../src/platform/realtime/testing.ts';
 import { authorizations, movements } from '../src/bank/storage/schema.ts';
-import { paymentSessions, refunds as gwRefunds } from '../src/gateway/storage/tables.ts';
+import { paymentSessions, refunds as gwRefunds, webhookDeliveries } from '../src/gateway/storage/tables.ts';
 import { refunds } from '../src/shop/refunds/index.ts';
 import { auditLog, deliveryMethods, invoices, orders, paymentAttempts, products, users } from '../src/shop/storage/tables.ts';
 import { diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot } from './support/proof-db.ts';
@@ -118,6 +118,8 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     await sys.settled(p.sessionId, ['captured']);
     await eventually(async () => ((await attemptRow(p.sessionId)).status === 'captured' ? true : undefined), 10_000, 'attempt captured at the shop');
     assert.equal((await invoiceRow(p.invoiceId)).status, 'paid');
+    // The gateway's bookkeeping of its last delivery (marked delivered after the shop's answer) must be done before any snapshot.
+    await eventually(async () => ((await sys.gatewayDb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending'))).length === 0 ? true : undefined), 10_000, 'gateway deliveries settled');
     return p;
   };
   const expectStatus = async (res: Response | Promise<Response>, expected: number | number[], what: string) => {
@@ -714,6 +716,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       assert.ok(first.status < 300, `first refund ${first.status}`);
       await eventually(async () => ((await sys.gatewayDb.db.select().from(gwRefunds).where(eq(gwRefunds.sessionId, p.sessionId)))[0]?.status === 'succeeded' ? true : undefined), 10_000, 'first refund at the bank');
       await eventually(async () => ((await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId))).length === 1 ? true : undefined), 10_000, 'the shop heard of the first refund');
+      await eventually(async () => ((await sys.gatewayDb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending'))).length === 0 ? true : undefined), 10_000, 'gateway deliveries settled');
       await guarded('refund Idempotency-Key reused with another body', async () => {
         const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': key }, body: { session_id: p.sessionId, amount: { minor: '200', currency: 'EUR' }, reason: 'second' } });
         assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
