@@ -1,4 +1,4 @@
-// The crash matrix as a test suite (one per party's file, both reporting as suite "crash"): one test
+// The crash matrix as a test suite (one per file, all reporting as suite "crash"): one test
 // per crash point, each run `sized(1, 3)` times at `sized(first, random n-th)` occurrences.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import type { ShopClient } from './shop-client.ts';
 
 const SUITE = 'crash';
 
-export function crashMatrixSuite(half: 'shop' | 'gateway' | 'delivery', points: readonly CrashPointName[]): void {
+export function crashMatrixSuite(half: string, points: readonly CrashPointName[]): void {
   const seed = proofSeed();
   const random = proofRandom(`${seed}/${half}`);
   const hint = replayHint(SUITE, seed);

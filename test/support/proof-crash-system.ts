@@ -98,6 +98,12 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
   const running = new Map<Party, Running>();
   const logs = new Map<Party, string[]>(PARTIES.map((p) => [p, []]));
   const all = new Set<ChildProcess>();
+  // If the test process itself dies (timeout, Ctrl-C) its `after` never runs: take the parties with it.
+  const killAll = () => {
+    for (const child of all) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (killAll(), process.exit(1)));
 
   const system: CrashSystem = {
     urls,
@@ -168,6 +174,7 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
     },
     log: (party) => logs.get(party)!.join('').slice(-3000),
     async stop() {
+      process.off('exit', killAll);
       await Promise.all(
         [...all].map(
           (child) =>
