@@ -193,7 +193,7 @@ export function shopRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const product = await getProduct(db, form.productId ?? '');
     if (!product) return errorPage(c, deps, new DomainError('product.unavailable'));
     try {
-      await addToCart(db, user.id, product.id, form.quantity, clock.now());
+      await addToCart(db, user.id, product.id, form.quantity, clock.now(), product);
     } catch (err) {
       if (!isDomainError(err, 'cart.quantity_invalid') && !isDomainError(err, 'product.unavailable')) throw err;
       const message = isDomainError(err, 'product.unavailable') ? err.message : `Enter a whole number from 1 to ${MAX_QUANTITY} (in total in your cart).`;

@@ -22,9 +22,17 @@ export async function openCart(db: Executor, userId: string, now: Date): Promise
 }
 
 /** Adds `quantity` of a product (its price comes from the catalog, never from the request). */
-export async function addToCart(db: Executor, userId: string, productId: string, quantityInput: unknown, now: Date): Promise<void> {
+export async function addToCart(
+  db: Executor,
+  userId: string,
+  productId: string,
+  quantityInput: unknown,
+  now: Date,
+  /** The product as the caller has just read it from the catalog (saves reading it again). */
+  known?: Pick<Product, 'id' | 'archived'>,
+): Promise<void> {
   const quantity = parseQuantity(quantityInput);
-  const [product] = await db.select().from(products).where(eq(products.id, productId));
+  const [product] = known?.id === productId ? [known] : await db.select().from(products).where(eq(products.id, productId));
   if (!product || product.archived) throw new DomainError('product.unavailable', { field: 'productId' });
   // The open cart, created or touched in one statement (its partial unique index is the conflict target).
   const [cart] = await db
