@@ -65,6 +65,8 @@ export interface IntakeOptions {
   progress: (line: string) => void;
   /** Directory to write the shop's `node --cpu-prof` profiles to (development). */
   cpuProfDir?: string;
+  /** Seed exactly this many invoices per batch instead of sizing from the rate (the smoke run in `npm test`). */
+  invoices?: number;
 }
 
 const WARMUP_SECONDS = 3;
@@ -77,8 +79,8 @@ function dbUrl(adminUrl: string, name: string): string {
 }
 
 /** Enough invoices for `seconds` at `rate`, with room to spare (a run that outpaces the guess ends early and says so). */
-function batchSize(rate: number, seconds: number): number {
-  return Math.ceil(Math.max(rate, 100) * seconds * 1.6) + 1000;
+function batchSize(rate: number, seconds: number, fixed?: number): number {
+  return fixed ?? Math.ceil(Math.max(rate, 100) * seconds * 1.6) + 1000;
 }
 
 function loadLine(engine: string, r: LoadResult): string {
@@ -117,13 +119,13 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
   const commits = await commitCounter(opts.adminUrl, name);
   const statements = await statementCounter(opts.adminUrl, name);
   try {
-    const pgbRows = batchSize(100, opts.seconds);
+    const pgbRows = batchSize(100, opts.seconds, opts.invoices);
     progress(`intake/pgbench: database ${pgbName}; seeding ${pgbRows} invoices for bench/intake.sql`);
     const pgbDatabase = await openDatabase(shopDatabaseSpec, { engine: 'postgres', url: pgbUrl, poolSize: 2 });
     const pgBatch = await seedInvoices(pgbDatabase, pgbRows, 'P', progress).finally(() => pgbDatabase.close());
     const scripted = intakeScriptStatements();
     progress(`intake/postgres: database ${name}; seeding the warm-up invoices`);
-    const warm = await seedInvoices(database, 4000, 'W', progress);
+    const warm = await seedInvoices(database, opts.invoices ?? 4000, 'W', progress);
     // Autovacuum's transactions count in xact_commit too: off for this throwaway database's tables
     // (the seeding ANALYZEd them), so that the counter holds the shop's commits only.
     await database.db.execute(sql.raw(`do $$ declare t record; begin for t in select tablename from pg_tables where schemaname = 'public' loop execute format('alter table %I set (autovacuum_enabled = false)', t.tablename); end loop; end $$`));
@@ -131,7 +133,7 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
     const rate = await warmUp(shop, secret, warm, opts.concurrencies[0] ?? 8);
     progress(`intake/postgres: shop up (pid ${shop.pid}), warm-up ${fmt(rate)}/s`);
     for (const [i, concurrency] of opts.concurrencies.entries()) {
-      const batch = await seedInvoices(database, batchSize(rate * (concurrency > 8 ? 1.3 : 1), opts.seconds), `C${String.fromCharCode(97 + i)}`, progress);
+      const batch = await seedInvoices(database, batchSize(rate * (concurrency > 8 ? 1.3 : 1), opts.seconds, opts.invoices), `C${String.fromCharCode(97 + i)}`, progress);
       // The counter must have stopped moving (seeding and warm-up flushed) before the window opens;
       // with the jobs paused it then stays still, so what the window adds is the intake's own commits.
       const before = await commits.settled();
@@ -214,9 +216,9 @@ async function pgliteRun(opts: IntakeOptions, secret: string, work: string, post
     progress('intake/pglite: seeding (before the shop opens the directory)');
     const database = await openDatabase(shopDatabaseSpec, { engine: 'pglite', dataDir });
     const guess = Number(process.env.COUNTERSIGN_BENCH_PGLITE_RATE ?? Math.max(50, postgresRate));
-    const warm = await seedInvoices(database, Math.ceil(guess * WARMUP_SECONDS * 1.5) + 500, 'W', progress);
+    const warm = await seedInvoices(database, opts.invoices ?? Math.ceil(guess * WARMUP_SECONDS * 1.5) + 500, 'W', progress);
     const batches = [];
-    for (const [i] of opts.concurrencies.entries()) batches.push(await seedInvoices(database, batchSize(guess, opts.seconds), `C${String.fromCharCode(97 + i)}`, progress));
+    for (const [i] of opts.concurrencies.entries()) batches.push(await seedInvoices(database, batchSize(guess, opts.seconds, opts.invoices), `C${String.fromCharCode(97 + i)}`, progress));
     await database.close();
     shop = await startShopProcess({ database: { dataDir }, webhookSecret: secret, gatewayUrl: gateway.url, logFile: join(work, 'shop-pglite.log'), cpuProfDir: opts.cpuProfDir });
     const rate = await warmUp(shop, secret, warm, opts.concurrencies[0] ?? 8);

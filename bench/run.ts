@@ -3,7 +3,7 @@
 //   npm run bench                                   defaults: 8 customers, 10 s warm-up, 60 s measured, 1,000 watchers
 //   npm run bench -- --duration 60 --warmup 10 --customers 8 --watchers 1000 --fanout 1
 //   npm run bench -- --database-url postgres://postgres@host/postgres   (or BENCH_DATABASE_URL; a superuser URL)
-//   npm run bench -- --no-intake | --intake-seconds 10 --intake-concurrency 8,32 --no-pglite
+//   npm run bench -- --no-intake | --intake-seconds 10 --intake-concurrency 8,32 --intake-invoices N --no-pglite
 //   npm run bench -- --out /tmp/bench                (where results go; default bench/results)
 //
 // Phases: a throwaway PostgreSQL 15 (pg_stat_statements preloaded, commit timestamps on) unless a URL
@@ -57,6 +57,8 @@ export interface BenchOptions {
   intake: boolean;
   intakeSeconds: number;
   intakeConcurrencies: number[];
+  /** Invoices seeded per intake batch (default: sized from the measured rate); small for the smoke run. */
+  intakeInvoices: number | undefined;
   pglite: boolean;
   /** How long commit counters need to reach pg_stat_database (a backend flushes at the latest ~10 s after it goes idle). */
   settleMs: number;
@@ -78,6 +80,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'no-intake': { type: 'boolean', default: false },
       'intake-seconds': { type: 'string', default: '10' },
       'intake-concurrency': { type: 'string', default: '8,32' },
+      'intake-invoices': { type: 'string' },
       'no-pglite': { type: 'boolean', default: false },
       'settle-ms': { type: 'string', default: '11000' },
       'progress-every': { type: 'string', default: '5' },
@@ -100,6 +103,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     intake: !values['no-intake'],
     intakeSeconds: n('intake-seconds', values['intake-seconds'], 1),
     intakeConcurrencies: values['intake-concurrency'].split(',').map((c) => n('intake-concurrency', c, 1)),
+    intakeInvoices: values['intake-invoices'] === undefined ? undefined : n('intake-invoices', values['intake-invoices'], 1),
     pglite: !values['no-pglite'],
     settleMs: n('settle-ms', values['settle-ms'], 0),
     progressEveryS: n('progress-every', values['progress-every'], 1),
@@ -322,7 +326,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     else {
       try {
         say(`webhook intake: concurrency ${o.intakeConcurrencies.join(', ')}, ${o.intakeSeconds} s each${o.pglite ? ', PostgreSQL and PGlite' : ''}…`);
-        intakeRows = await runIntakeBench({ adminUrl, concurrencies: o.intakeConcurrencies, seconds: o.intakeSeconds, pglite: o.pglite, progress: (line) => say(`  ${line}`) });
+        intakeRows = await runIntakeBench({ adminUrl, concurrencies: o.intakeConcurrencies, seconds: o.intakeSeconds, pglite: o.pglite, ...(o.intakeInvoices ? { invoices: o.intakeInvoices } : {}), progress: (line) => say(`  ${line}`) });
       } catch (err) {
         // The flow's figures stand on their own: the results are written with the failure noted.
         intakeNote = `intake failed: ${err instanceof Error ? err.message : String(err)}`;
