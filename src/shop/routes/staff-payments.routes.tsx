@@ -3,6 +3,7 @@
 // a second staff member), the integration deliveries of its status changes and its audit trail.
 // /staff/refunds lists refunds awaiting approval and the reconciliation findings (paid at the gateway
 // but not here, and the reverse). Complements /staff/payments (all webhooks and attempts).
+import { randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { DomainError, isDomainError } from '../../core/errors.ts';
@@ -146,6 +147,7 @@ export function staffOrderPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, opti
           <form class="stack card" method="post" action={`/staff/orders/${orderId}/refunds`}>
             <CsrfField token={ctx.csrf} />
             <input type="hidden" name="invoiceId" value={paid.id} />
+            <input type="hidden" name="requestKey" value={randomBytes(18).toString('base64url')} />
             {form?.error ? <Notice kind="error">{form.error}</Notice> : null}
             <p>Up to {showMoney(refundable, paid.currency)} can be refunded. Above {showMoney(threshold, paid.currency)} a second staff member must approve.</p>
             <div class="field">
@@ -209,7 +211,8 @@ export function staffOrderPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, opti
       return orderPage(c, orderId, { values, error: 'Enter an amount like 12.50.' }, 422);
     }
     try {
-      const refund = await requestRefund(database, { invoiceId: invoice.id, amount, reason: values.reason, staffId: staff.id, approvalThresholdMinor: threshold }, clock);
+      const requestKey = /^[A-Za-z0-9_-]{16,64}$/.test(form.requestKey ?? '') ? form.requestKey : undefined;
+      const refund = await requestRefund(database, { invoiceId: invoice.id, amount, reason: values.reason, staffId: staff.id, approvalThresholdMinor: threshold, requestKey }, clock);
       return c.redirect(`/staff/orders/${orderId}?refund=${refund.id}`, 303);
     } catch (err) {
       if (!isDomainError(err)) throw err;
