@@ -18,8 +18,8 @@ const PARTIES = [
   { name: 'shop', port: 3000 },
 ] as const;
 
-export // V8 heap flags for each party's process (issue 7: <= 150 MB resident per service).
-const PARTY_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192'];
+// V8 heap flags for each party's process (issue 7: <= 150 MB resident per service).
+export const PARTY_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192'];
 
 // glibc raises its mmap threshold to the size of the largest block freed (up to 32 MB), after which
 // the 16 MB blocks of each scrypt password check come from malloc arenas that never shrink: a burst of
@@ -27,7 +27,7 @@ const PARTY_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192']
 // free (shop under load 230 -> 123 MB). The caller's environment may override it.
 const PARTY_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
-interface Secrets {
+export interface Secrets {
   demoMerchantApiKey: string;
   demoMerchantWebhookSecret: string;
   bankGatewayKey: string;
@@ -35,16 +35,21 @@ interface Secrets {
   shopSessionSecret: string;
 }
 
-function loadSecrets(dataDir: string): Secrets {
-  const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
-  const secrets: Secrets = {
+/** A fresh set of the secrets the parties share (the launcher keeps its set in data/secrets.json). */
+export function newSecrets(): Secrets {
+  return {
     demoMerchantApiKey: `sk_test_${randomBytes(24).toString('base64url')}`,
     demoMerchantWebhookSecret: newWebhookSecret(),
     bankGatewayKey: newWebhookSecret(),
     bankCallbackSecret: newWebhookSecret(),
     shopSessionSecret: randomBytes(32).toString('base64url'),
   };
+}
+
+function loadSecrets(dataDir: string): Secrets {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+  const secrets = newSecrets();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

@@ -4,11 +4,9 @@
 // process can be started with COUNTERSIGN_CRASH_AT, die with SIGKILL, and be started again on the
 // same database and port while the other two keep running.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { newWebhookSecret } from '../../src/core/webhook-signature.ts';
-import { partyEnvironments } from '../../src/main.ts';
+import { newSecrets, partyEnvironments } from '../../src/main.ts';
 import { databaseUrl, freshPostgresDatabaseName } from '../../src/platform/db/testing.ts';
 import { bankDatabaseSpec } from '../../src/bank/main.ts';
 import { gatewayDatabaseSpec } from '../../src/gateway/main.ts';
@@ -77,13 +75,7 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
   ]);
   const dbUrls: Record<Party, string> = { shop: databaseUrl(shopDb), gateway: databaseUrl(gatewayDb), bank: databaseUrl(bankDb) };
   const ports: Record<Party, number> = { shop: await freePort(), gateway: await freePort(), bank: await freePort() };
-  const secrets = {
-    demoMerchantApiKey: `sk_test_${randomBytes(24).toString('base64url')}`,
-    demoMerchantWebhookSecret: newWebhookSecret(),
-    bankGatewayKey: newWebhookSecret(),
-    bankCallbackSecret: newWebhookSecret(),
-    shopSessionSecret: randomBytes(32).toString('base64url'),
-  };
+  const secrets = newSecrets();
   const base: NodeJS.ProcessEnv = { ...process.env, ...FAST_ENV, ...extraEnv };
   delete base.COUNTERSIGN_CRASH_AT;
   for (const p of PARTIES) {

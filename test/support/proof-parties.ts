@@ -1,14 +1,13 @@
 // Proof suites: the shop, the gateway and the bank started in this process, wired to each other as
 // `npm start` wires them (src/main.ts partyEnvironments), each over real HTTP on its own port and its
 // own fresh PostgreSQL database. The handles give tests the Hono apps (app.routes) and databases.
-import { randomBytes } from 'node:crypto';
-import { newWebhookSecret } from '../../src/core/webhook-signature.ts';
 import { bankDatabaseSpec, loadBankConfig, startBank } from '../../src/bank/main.ts';
 import { databaseUrl, freshPostgresDatabaseName } from '../../src/platform/db/testing.ts';
 import { createLogger } from '../../src/platform/log.ts';
 import type { ServiceHandle } from '../../src/platform/service.ts';
 import { gatewayDatabaseSpec, loadGatewayConfig, startGateway } from '../../src/gateway/main.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../../src/shop/main.ts';
+import { newSecrets } from '../../src/main.ts';
 import { freePort } from './system.ts';
 
 export interface Parties {
@@ -29,13 +28,7 @@ export interface Parties {
 
 /** Starts bank, gateway and shop (in that order) on fresh PostgreSQL databases; `env` overrides. */
 export async function startParties(env: Record<string, string> = {}): Promise<Parties> {
-  const secrets = {
-    demoMerchantApiKey: `sk_test_${randomBytes(24).toString('base64url')}`,
-    demoMerchantWebhookSecret: newWebhookSecret(),
-    bankGatewayKey: newWebhookSecret(),
-    bankCallbackSecret: newWebhookSecret(),
-    shopSessionSecret: randomBytes(32).toString('base64url'),
-  };
+  const secrets = newSecrets();
   const ports = { shop: await freePort(), gateway: await freePort(), bank: await freePort() };
   const url = (p: number) => `http://127.0.0.1:${p}`;
   const [shopDb, gatewayDb, bankDb] = await Promise.all([shopDatabaseSpec, gatewayDatabaseSpec, bankDatabaseSpec].map(async (s) => databaseUrl(await freshPostgresDatabaseName(s))));

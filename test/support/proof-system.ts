@@ -4,7 +4,6 @@
 // helpers every suite needs: a logged-in client over HTTP, a checkout up to "Pay now", a card paid on
 // the hosted page, and webhook bodies signed with the gateway's real secret.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { signWebhook, newWebhookSecret } from '../../src/core/webhook-signature.ts';
 import type { Clock } from '../../src/platform/clock.ts';
@@ -19,16 +18,8 @@ import { loadShopConfig, shopDatabaseSpec, startShop } from '../../src/shop/main
 import { listDeliveryMethods, listProducts } from '../../src/shop/storage/catalog.ts';
 import { invoices, paymentAttempts } from '../../src/shop/storage/tables.ts';
 import { ShopClient } from './shop-client.ts';
+import { freePort } from './system.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export const DEMO = {
   customer: ['customer@shop.test', 'demo-customer-password'],
