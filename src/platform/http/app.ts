@@ -2,7 +2,6 @@
 // OpenAPI document, and the ONE error mapper that turns domain errors into HTTP answers.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Env, Next } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import { DomainError, toHttpError } from '../../core/errors.ts';
@@ -61,8 +60,6 @@ export interface ServiceAppOptions {
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-/** The largest request body any route reads (forms and API calls are a few KB; the webhook route allows 256 KB). */
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
 const hasNul = (value: unknown): boolean =>
@@ -130,11 +127,6 @@ export function createServiceApp(opts: ServiceAppOptions) {
     }
   });
 
-  // Bodies are read before any route authenticates (refuseUnreadableInput), so their size is bounded
-  // here, for strangers too: by Content-Length at once, or while a chunked body streams in.
-  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => {
-    throw new DomainError('request.too_large', { maxBytes: MAX_BODY_BYTES });
-  } }));
   app.use('*', refuseUnreadableInput);
 
   app.onError((err, c) => {
