@@ -74,8 +74,9 @@ for (const engine of testEngines()) {
       const [refund] = await database.db.select().from(refunds).where(eq(refunds.invoiceId, invoice.id));
       const done = await eventually(async () => {
         const [row] = await database.db.select().from(refunds).where(eq(refunds.id, refund!.id));
-        return row!.status === 'submitted' ? row : undefined;
-      }, 10_000, 'the refund submitted to the gateway');
+        // 'submitted' is recorded before the gateway is asked (d6c37b3); the gateway's refund id after it answers.
+        return row!.status === 'submitted' && row!.gatewayRefundId ? row : undefined;
+      }, 10_000, 'the refund submitted to the gateway and its refund id recorded');
       assert.ok(gateway.calls.includes(`refund:${refund!.id}`));
       assert.ok(done!.gatewayRefundId);
     });
