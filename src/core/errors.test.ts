@@ -7,6 +7,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'validation.failed': 422,
   'request.malformed': 400,
   'request.unsupported_media_type': 415,
+  'request.too_large': 413,
   'auth.required': 401,
   'auth.invalid_credentials': 401,
   'auth.forbidden': 403,

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   'validation.failed': { status: 422, message: 'The request did not pass validation.' },
   'request.malformed': { status: 400, message: 'The request is malformed.' },
   'request.unsupported_media_type': { status: 415, message: 'The request body is not in a content type this endpoint accepts.' },
+  'request.too_large': { status: 413, message: 'The request body is too large.' },
   'auth.required': { status: 401, message: 'Authentication is required.' },
   'auth.invalid_credentials': { status: 401, message: 'The credentials are not valid.' },
   'auth.forbidden': { status: 403, message: 'You are not allowed to do this.' },

@@ -41,7 +41,7 @@ export function errorResponse(err: unknown, log: Logger) {
   if (err instanceof HTTPException) {
     const known = HTTP_CODES[err.status];
     if (known) mapped = known;
-    else if (err.status === 413) return { status: 413, body: { error: { code: 'request.too_large', message: 'The request body is too large.' } } };
+    else if (err.status === 413) mapped = new DomainError('request.too_large');
     // Any other client error Hono or a middleware raises is still the client's: never a 500.
     else if (err.status >= 400 && err.status < 500) mapped = new DomainError('request.malformed', { status: err.status });
   }
@@ -60,6 +60,52 @@ export interface ServiceAppOptions {
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** The largest request body any route reads: forms and API calls are a few KB, webhooks at most 256 KB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How much of a too-large body is still read (and thrown away) before the 413 goes out. An answer sent
+ * while the client is still uploading makes Node close the socket with unread bytes in it, and the
+ * client then sees a reset instead of the 413; past this much the connection is closed anyway.
+ */
+export const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Bounds every request body, for strangers too, before anything reads it (refuseUnreadableInput below
+ * parses bodies before any route authenticates). A declared Content-Length within the limit is trusted:
+ * Node's parser never reads past it. A larger one, or a body of unknown length (chunked), is read here
+ * chunk by chunk; a body that fits is handed on through Hono's body cache, so every later reader gets
+ * the very same bytes. One that does not fit is drained and refused with 413 request.too_large. Not
+ * hono/body-limit: it answers before the body is read, which is what makes the client see a reset.
+ */
+async function limitBody(c: Context, next: Next): Promise<void> {
+  const body = c.req.raw.body;
+  const declared = c.req.header('content-length');
+  if (!body || (declared !== undefined && /^\d+$/.test(declared) && Number(declared) <= MAX_BODY_BYTES)) return next();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size <= MAX_BODY_BYTES) chunks.push(value);
+    else if (size > MAX_DRAINED_BYTES) {
+      c.header('connection', 'close');
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  if (size > MAX_BODY_BYTES) throw new DomainError('request.too_large', { maxBytes: MAX_BODY_BYTES });
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  // Hono keeps promises in this cache (its type says plain values); every body reader consults it first.
+  (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(bytes.buffer);
+  await next();
+}
 
 const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
 const hasNul = (value: unknown): boolean =>
@@ -127,6 +173,7 @@ export function createServiceApp(opts: ServiceAppOptions) {
     }
   });
 
+  app.use('*', limitBody);
   app.use('*', refuseUnreadableInput);
 
   app.onError((err, c) => {
