@@ -9,9 +9,11 @@ import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { newWebhookSecret } from '../src/core/webhook-signature.ts';
 import { gatewayDatabaseSpec, loadGatewayConfig, startGateway } from '../src/gateway/main.ts';
+import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
 import { rows } from '../src/platform/db/database.ts';
 import { databaseUrl, freshPostgresDatabaseName, testEngines } from '../src/platform/db/testing.ts';
 import { createLogger } from '../src/platform/log.ts';
+import { sessionHelpers } from './support/gateway-sessions.ts';
 
 const KEY = 'sk_test_restartrestartrestart0001';
 
@@ -59,6 +61,29 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+describe('gateway job lease', () => {
+  it('holds a claimed delivery for GATEWAY_JOB_LEASE_SECONDS, so a crashed gateway\'s work is taken over that soon, not after the default minute', async () => {
+    const shop = await webhookReceiver();
+    shop.setRespond(() => undefined); // the shop never answers: the delivery stays claimed
+    const gw = await startTestGateway('postgres', { webhookUrl: shop.url, webhookTimeoutMs: 30_000, jobLeaseSeconds: 3 });
+    try {
+      const { newSession, pay } = sessionHelpers(() => gw, 'lease');
+      const id = await newSession();
+      assert.equal((await pay(id)).status, 200);
+      // The lease runs from the claim (and from each heartbeat): never more than 3 s ahead of now.
+      const ahead = await eventually(async () => {
+        const [job] = await rows<{ ahead: number }>(gw.database.db, sql`select extract(epoch from locked_until - now())::float as ahead from jobs where status = 'running' and task = 'gateway.deliver_webhook'`);
+        return job ? job.ahead : undefined;
+      }, 10_000, 'the delivery to be claimed');
+      assert.ok(ahead > 0 && ahead <= 3.5, `lease ${ahead} s ahead, configured 3 s`);
+      assert.throws(() => loadGatewayConfig({ GATEWAY_BANK_KEY: newWebhookSecret(), GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(), GATEWAY_JOB_LEASE_SECONDS: '0' }), /GATEWAY_JOB_LEASE_SECONDS/);
+    } finally {
+      await shop.close();
+      await gw.stop();
+    }
+  });
+});
 
 describe('gateway configuration', () => {
   it('refuses to start with a message naming each bad variable, never echoing a secret', () => {

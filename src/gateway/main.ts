@@ -50,6 +50,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
       GATEWAY_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
       GATEWAY_JOB_POLL_MS: positiveInt(250),
+      // How long a claimed job (a delivery, a capture, a refund at the bank) stays this process's before a restarted or other process may take it over.
+      GATEWAY_JOB_LEASE_SECONDS: positiveInt(60),
       // A card submission whose bank answer was never recorded (crash) is settled from the bank after this; > the bank call's 10 s timeout.
       GATEWAY_INTERRUPTED_AFTER_SECONDS: positiveInt(120),
     },
@@ -76,6 +78,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
     webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
+    jobLeaseSeconds: raw.GATEWAY_JOB_LEASE_SECONDS,
     interruptedAfterMs: raw.GATEWAY_INTERRUPTED_AFTER_SECONDS * 1000,
   });
 }
@@ -119,6 +122,7 @@ export async function startGateway(
         clock,
         log,
         pollIntervalMs: config.jobPollMs,
+        leaseSeconds: config.jobLeaseSeconds,
         concurrency: 4,
         tasks: {
           [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs }),

@@ -161,6 +161,8 @@ export async function startTestGateway(
     /** A real bank instead of the fake issuer. */
     bank?: { url: string; key: string; callbackSecret: string };
     port?: number;
+    /** GATEWAY_JOB_LEASE_SECONDS (default 60). */
+    jobLeaseSeconds?: number;
   } = {},
 ) {
   const database = await freshDatabase(gatewayDatabaseSpec, engine);
@@ -177,6 +179,7 @@ export async function startTestGateway(
     GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: String(options.ackWindowSeconds ?? 900),
     GATEWAY_WEBHOOK_TIMEOUT_MS: String(options.webhookTimeoutMs ?? 5000),
     GATEWAY_JOB_POLL_MS: '100',
+    ...(options.jobLeaseSeconds ? { GATEWAY_JOB_LEASE_SECONDS: String(options.jobLeaseSeconds) } : {}),
     LOG_LEVEL: 'debug',
   });
   const issuer = new FakeIssuer();
