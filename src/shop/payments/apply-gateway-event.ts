@@ -8,7 +8,7 @@
  * through `applyInvoiceEvent`, attempt moved, audit, real-time message) or refused (recorded, 409 so
  * that the gateway voids). A void of a payment we had accepted reverses the invoice (never left paid). Only after the commit does the caller answer.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -58,11 +58,11 @@ function attemptEventFor(state: SessionState): AttemptEvent | undefined {
 }
 
 /** Why an authorisation cannot be accepted for this invoice, or undefined when it can. */
-export function refusalFor(invoice: InvoiceRow, attempt: AttemptRow, event: PaymentEvent, now: Date): DomainError | undefined {
+export function refusalFor(invoice: InvoiceRow, attempt: Pick<AttemptRow, 'status'> | undefined, event: PaymentEvent, now: Date): DomainError | undefined {
   if (event.amount.currency !== invoice.currency || event.amount.minor !== invoice.amountMinor) {
     return new DomainError('invoice.amount_mismatch', { expected: `${invoice.amountMinor} ${invoice.currency}`, got: `${event.amount.minor} ${event.amount.currency}` });
   }
-  if (invoice.status === 'paid') return attempt.status === 'paid' || attempt.status === 'captured' ? undefined : new DomainError('invoice.already_paid');
+  if (invoice.status === 'paid') return attempt?.status === 'paid' || attempt?.status === 'captured' ? undefined : new DomainError('invoice.already_paid');
   if (invoice.status === 'expired' || (invoice.status === 'open' && now.getTime() >= invoice.expiresAt.getTime())) return new DomainError('invoice.expired');
   if (invoice.status !== 'open') return new DomainError('invoice.not_valid', { status: invoice.status });
   return undefined;
@@ -116,7 +116,19 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
   let [attempt] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, event.sessionId)).for('update');
   if (attempt && attempt.invoiceId !== invoice.id) return refuseOrIgnore(new DomainError('invoice.unknown'), 'session belongs to another invoice');
   if (!attempt) {
-    // A session of our invoice whose id we never stored (crash between create and store): adopt it.
+    // A session of our invoice whose id we never stored (crash or timeout between create and store): adopt
+    // it — but only while one of the invoice's attempts still lacks its session id. Otherwise every session
+    // we asked for is known, so this one is not ours (another merchant's session naming our invoice): it
+    // must not pay the invoice. A business refusal is still named as such (already paid, expired…).
+    const [waiting] = await tx
+      .select({ id: paymentAttempts.id })
+      .from(paymentAttempts)
+      .where(and(eq(paymentAttempts.invoiceId, invoice.id), isNull(paymentAttempts.gatewaySessionId)))
+      .limit(1);
+    if (!waiting) {
+      const refusal = isAuthorisation(event.status) ? refusalFor(invoice, undefined, event, now) : undefined;
+      return refuseOrIgnore(refusal ?? new DomainError('invoice.unknown'), refusal ? undefined : 'session is not one of this invoice\'s attempts');
+    }
     [attempt] = await tx
       .insert(paymentAttempts)
       .values({ id: newId('att', now), invoiceId: invoice.id, status: 'session_created', gatewaySessionId: event.sessionId, lastSequence: -1, createdAt: now, updatedAt: now })
