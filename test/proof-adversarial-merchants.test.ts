@@ -9,7 +9,7 @@
 // Reports as suite 'adversarial' (scripts/proof.mjs sums the reports of the suite's files).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { verifyWebhook } from '../src/core/webhook-signature.ts';
 import { eventually, TEST_API_KEY, webhookReceiver } from '../src/gateway/testing.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from '../src/gateway/storage/merchants.ts';
@@ -192,6 +192,31 @@ describe('adversarial: a second merchant on the same gateway reaches nothing of 
           await sameAsUnknown('acknowledge', (id) => asB(`/v1/payment_sessions/${id}/acknowledge`, { method: 'POST', headers: { 'idempotency-key': idemKey() } }), s, unknownSession);
         }
       }, B_KEYS);
+    });
+
+    it('B cannot acknowledge the shop\'s authorised payment that awaits the shop\'s answer (the gateway would capture it): 404; the shop\'s own acknowledgement still captures it', async () => {
+      const p = await openInvoice();
+      // The shop's webhook of this authorisation is dropped for good, so the session waits for an acknowledgement.
+      const noFaults = { reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0, duplicate: 0, duplicate_copies: 1 };
+      const faults = (enabled: boolean) => asA('/v1/admin/fault_injection', { method: 'PUT', body: { enabled, seed: `a-drop-${randomText(8)}`, config: { webhooks: { drop: 1, drop_permanently: true, ...noFaults }, api: { fail: 0, slow: 0, slow_ms: 0 } } } });
+      assert.equal((await faults(true)).status, 200);
+      try {
+        assert.ok((await sys.payCard(p.sessionId)).status < 300);
+        await sys.settled(p.sessionId, ['authorized']);
+        await deliveriesSettled();
+      } finally {
+        assert.equal((await faults(false)).status, 200);
+      }
+      await guarded('B acknowledges A\'s authorised session', async () => {
+        await sameAsUnknown('acknowledge authorised', (id) => asB(`/v1/payment_sessions/${id}/acknowledge`, { method: 'POST', headers: { 'idempotency-key': idemKey() } }), p.sessionId, unknownSession);
+      }, B_KEYS);
+      const s = await sys.session(p.sessionId);
+      assert.deepEqual([s.status, s.acknowledgement], ['authorized', null], `the shop's payment is neither acknowledged nor captured by B (${hint})`);
+      // The shop's reconciliation reads the authorisation from its feed and acknowledges it itself.
+      await reconcile();
+      await sys.settled(p.sessionId, ['captured']);
+      await eventually(async () => ((await attemptRow(p.sessionId)).status === 'captured' ? true : undefined), 15_000, 'attempt captured at the shop');
+      await deliveriesSettled();
     });
 
     it('B cannot refund the shop\'s captured payment, whole or in part: 404, and the bank moves no money', async () => {
@@ -392,7 +417,7 @@ describe('adversarial: a second merchant on the same gateway reaches nothing of 
             left join webhook_attempts a on a.delivery_id = d.id where e.session_id = ${p.sessionId} group by e.type order by e.type`,
       );
       const ok = attempts.length >= 2 && attempts.every((a) => a.n === 1 && a.errors === 0);
-      const received = await sys.shopDb.db.select().from(webhookReceipts).where(and(eq(webhookReceipts.sessionId, p.sessionId)));
+      const received = await sys.shopDb.db.select().from(webhookReceipts).where(eq(webhookReceipts.sessionId, p.sessionId));
       const onceEach = received.length === attempts.length && received.every((r) => r.verdict === 'accepted');
       if (!ok || !onceEach) {
         wronglyAccepted++;
