@@ -480,6 +480,32 @@ describe('adversarial: a second merchant on the same gateway reaches nothing of 
     });
   });
 
+  // Last, because B's refused deliveries stay pending (retried) until the system stops.
+  describe('merchant B with its webhook endpoint set to the shop\'s intake', () => {
+    it('the gateway\'s own deliveries of B\'s payment for the shop\'s invoice reach the shop signed with B\'s secret and are refused: the invoice stays open, the payment is not captured', async () => {
+      const target = await openInvoice();
+      const inv = await invoiceRow(target.invoiceId);
+      await upsertMerchant(sys.gatewayDb.db, { id: B.id, name: 'Merchant B', webhookUrl: `${sys.shop.url}/webhooks/gateway`, apiKey: B.apiKey, webhookSecret: B.secret }, systemClock);
+      let bSession = '';
+      await guarded(
+        'B\'s webhooks sent to the shop by the gateway',
+        async () => {
+          bSession = await createAsB({ minor: inv.amountMinor, currency: inv.currency, reference: target.invoiceId });
+          assert.ok((await sys.payCard(bSession)).status < 300, 'the payer pays B\'s session');
+          const first = await eventually(async () => {
+            const [row] = await rows<{ status_code: number | null }>(sys.gatewayDb.db, sql`select a.status_code from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id join events e on e.id = d.event_id where e.session_id = ${bSession} and e.type = 'payment.authorized' limit 1`);
+            return row;
+          }, 15_000, 'the gateway\'s first delivery of B\'s authorisation');
+          assert.equal(first.status_code, 401, 'the shop refused it as badly signed');
+        },
+        { shop: { webhook_receipts: 'insert' }, gateway: B_PAYMENT, bank: BANK_PAYMENT },
+      );
+      assert.equal((await invoiceRow(target.invoiceId)).status, 'open', `the shop's invoice stays open (${hint})`);
+      const [session] = await rows<{ status: string }>(sys.gatewayDb.db, sql`select status from payment_sessions where id = ${bSession}`);
+      assert.equal(session?.status, 'authorized', `B's payment is not captured on the shop's refusal (${hint})`);
+    });
+  });
+
   describe('the report', () => {
     it('every second-merchant attack was refused and left the databases as expected', () => {
       assert.ok(cases >= 12, `only ${cases} cases`);
