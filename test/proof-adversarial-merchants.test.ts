@@ -508,7 +508,7 @@ describe('adversarial: a second merchant on the same gateway reaches nothing of 
 
   describe('the report', () => {
     it('every second-merchant attack was refused and left the databases as expected', () => {
-      assert.ok(cases >= 12, `only ${cases} cases`);
+      assert.ok(cases >= 17, `only ${cases} of the 17 cases ran (${hint})`);
       assert.equal(wronglyAccepted, 0, `${wronglyAccepted} wrongly accepted: ${JSON.stringify(failures)} (${hint})`);
     });
   });
