@@ -15,6 +15,7 @@
 // wrongly accepted / lost / double-fulfilled case, or a selected suite reported nothing.
 
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,8 +132,11 @@ async function main() {
     COUNTERSIGN_PROOF_REPORT: reportFile,
     COUNTERSIGN_TEST_TIMEOUT_MS: process.env.COUNTERSIGN_TEST_TIMEOUT_MS ?? String(opts.size === 'full' ? FULL_SIZE_FILE_TIMEOUT_MS : 300_000),
   };
-  if (opts.seed) env.COUNTERSIGN_PROOF_SEED = opts.seed;
-  say(`proof: suites ${opts.suites.join(', ')} at ${opts.size} size${opts.seed ? `, seed ${opts.seed}` : ''}`);
+  // One seed for the whole run (drawn here unless given), so that a suite split over several files
+  // (crash, adversarial) reports one seed, and the printed replay command replays every file of it.
+  const seed = opts.seed ?? randomBytes(8).toString('hex');
+  env.COUNTERSIGN_PROOF_SEED = seed;
+  say(`proof: suites ${opts.suites.join(', ')} at ${opts.size} size, seed ${seed}`);
 
   const t0 = Date.now();
   const code = await run(process.execPath, [path.join(ROOT, 'scripts', 'test.mjs'), ...opts.suites.map((s) => `test/proof-${s}`)], env);
