@@ -1,5 +1,5 @@
 // The crash matrix as a test suite (one per file, all reporting as suite "crash"): one test
-// per crash point, each run `sized(1, 3)` times at `sized(first, random n-th)` occurrences.
+// per crash point, each run `sized(1, 5)` times at `sized(first, random n-th)` occurrences.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crashPointParty, type CrashPointName } from '../../src/platform/crash-points.ts';
@@ -14,7 +14,7 @@ export function crashMatrixSuite(half: string, points: readonly CrashPointName[]
   const seed = proofSeed();
   const random = proofRandom(`${seed}/${half}`);
   const hint = replayHint(SUITE, seed);
-  const runs = sized(1, 3);
+  const runs = sized(1, 5);
   const options: MatrixOptions = {
     customers: sized(2, 5),
     perRound: sized(1, 2),
