@@ -10,6 +10,9 @@ import { ShopClient } from './shop-client.ts';
 const ADDRESS = { fullName: 'Crash Tester', line1: '1 Kill Street', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
 const CARD_4242 = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Crash Tester' };
 
+/** A card as the hosted page submits it (the matrix pays 4242; the approval crash cases pay 4000 0025 0000 3155). */
+export type CardInput = typeof CARD_4242;
+
 export interface Purchase {
   readonly customer: number;
   readonly stale: boolean;
@@ -36,13 +39,13 @@ export async function newCustomer(system: CrashSystem): Promise<ShopClient> {
   return client;
 }
 
-/** Pays a session with 4242 on the hosted page's endpoint; the HTTP status or the error. */
-export async function payCard(system: CrashSystem, sessionId: string): Promise<number | string> {
+/** Pays a session with `card` (4242 unless told) on the hosted page's endpoint; the HTTP status or the error. */
+export async function payCard(system: CrashSystem, sessionId: string, card: CardInput = CARD_4242): Promise<number | string> {
   try {
     const res = await fetch(`${system.urls.gateway}/pay/${sessionId}/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(CARD_4242),
+      body: JSON.stringify(card),
       signal: AbortSignal.timeout(15_000),
     });
     await res.text();
@@ -53,7 +56,7 @@ export async function payCard(system: CrashSystem, sessionId: string): Promise<n
 }
 
 /** One purchase from an empty cart to the card; never throws (a dead process is expected). */
-export async function purchase(system: CrashSystem, client: ShopClient, customer: number, stale: boolean, random: ProofRandom, catalog: Catalog): Promise<Purchase> {
+export async function purchase(system: CrashSystem, client: ShopClient, customer: number, stale: boolean, random: ProofRandom, catalog: Catalog, card: CardInput = CARD_4242): Promise<Purchase> {
   const p: Purchase = { customer, stale };
   const step = async (name: string, run: () => Promise<Response>, expect: number[]) => {
     let res: Response;
@@ -83,7 +86,7 @@ export async function purchase(system: CrashSystem, client: ShopClient, customer
       const [row] = await system.query<{ order_id: string }>('shop', 'select i.order_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.gateway_session_id = $1', [p.sessionId]);
       if (row) await step('change-delivery', () => client.send(`/orders/${row.order_id}/delivery`, { form: { deliveryMethodId: catalog.deliveries[1]! } }), [303]);
     }
-    p.paid = await payCard(system, p.sessionId);
+    p.paid = await payCard(system, p.sessionId, card);
     if (typeof p.paid === 'string') p.failedAt = 'card';
   } catch (err) {
     p.failedAt = (err as { step?: string }).step ?? 'unknown';
