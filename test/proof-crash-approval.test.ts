@@ -29,6 +29,7 @@ import {
   type Answer,
   type Outcome,
 } from './support/proof-crash-approval.ts';
+import { assertVerdict } from './support/proof-crash-invariants.ts';
 import { catalog as readCatalog, purchase, type Purchase } from './support/proof-crash-load.ts';
 import { prepareCustomers } from './support/proof-crash-matrix.ts';
 import { expireDeadLeases, startCrashSystem, type CrashSystem, type Party } from './support/proof-crash-system.ts';
@@ -141,16 +142,10 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       `  approval/${name}: ${result.payments} payments (${result.approved} approved, ${result.declined} declined), ` +
         `${problems.length === 0 ? `consistent after ${outcome.afterMs} ms` : `INCONSISTENT: ${problems.slice(0, 5).join('; ')}`}, ${(result.ms / 1000).toFixed(1)} s`,
     );
-    const v = outcome.verdict;
     assert.deepEqual(outcome.problems.wronglyAccepted, [], `${name}: a declined payment charged or paid; ${hint}`);
     assert.deepEqual(outcome.problems.lost, [], `${name}: an approved payment not captured once and paid once; ${hint}\n${system.log('gateway')}`);
     assert.deepEqual(outcome.problems.pending, [], `${name}: a declined payment not declined everywhere; ${hint}`);
-    assert.deepEqual(v.lost, [], `${name}: lost; ${hint}`);
-    assert.deepEqual(v.holdsLeft, [], `${name}: holds left at the bank; ${hint}`);
-    assert.deepEqual(v.doubleFulfilled, [], `${name}: fulfilled twice; ${hint}`);
-    assert.deepEqual(v.wronglyAccepted, [], `${name}: paid at the shop but not captured; ${hint}`);
-    assert.ok(v.auditOk, `${name}: audit chain ${v.auditDetail}; ${hint}`);
-    assert.ok(v.settled, `${name}: still not settled after ${outcome.afterMs} ms; ${hint}`);
+    assertVerdict(outcome.verdict, name, hint, outcome.afterMs);
   }
 
   /**

@@ -1,5 +1,6 @@
 // The crash matrix's verdict, read from the three databases at once (each party's own; no service
 // is asked): the money at the bank, the sessions at the gateway and the invoices at the shop agree.
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { verifyShopAudit } from '../../scripts/verify-audit.ts';
@@ -156,4 +157,14 @@ export async function convergence(system: CrashSystem, ms: number): Promise<{ ve
     verdict = await checkInvariants(system);
   }
   return { verdict, afterMs: Date.now() - t0 };
+}
+
+/** Fails the test on any broken invariant of the verdict; `what` names the case, `hint` the replay. */
+export function assertVerdict(v: Verdict, what: string, hint: string, convergedMs: number): void {
+  assert.deepEqual(v.lost, [], `${what}: lost; ${hint}`);
+  assert.deepEqual(v.holdsLeft, [], `${what}: holds left at the bank; ${hint}`);
+  assert.deepEqual(v.doubleFulfilled, [], `${what}: fulfilled twice; ${hint}`);
+  assert.deepEqual(v.wronglyAccepted, [], `${what}: paid at the shop but not captured; ${hint}`);
+  assert.ok(v.auditOk, `${what}: audit chain ${v.auditDetail}; ${hint}`);
+  assert.ok(v.settled, `${what}: still not settled after ${convergedMs} ms; ${hint}`);
 }

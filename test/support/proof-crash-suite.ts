@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crashPointParty, type CrashPointName } from '../../src/platform/crash-points.ts';
+import { assertVerdict } from './proof-crash-invariants.ts';
 import { describeCase, prepareCustomers, runCrashCase, type CaseResult, type MatrixOptions } from './proof-crash-matrix.ts';
 import { startCrashSystem, type CrashSystem } from './proof-crash-system.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './proof.ts';
@@ -79,13 +80,7 @@ export function crashMatrixSuite(half: string, points: readonly CrashPointName[]
           console.log(`  ${describeCase(result)}`);
           const what = `${point}@${nth}`;
           assert.ok(result.fired, `${what}: the crash point never fired, so the matrix did not test it (${result.exit ? `exit ${result.exit.signal ?? result.exit.code}` : 'process still running'}); ${hint}\n${system.log(crashPointParty(point))}`);
-          const v = result.verdict;
-          assert.deepEqual(v.lost, [], `${what}: lost; ${hint}`);
-          assert.deepEqual(v.holdsLeft, [], `${what}: holds left at the bank; ${hint}`);
-          assert.deepEqual(v.doubleFulfilled, [], `${what}: fulfilled twice; ${hint}`);
-          assert.deepEqual(v.wronglyAccepted, [], `${what}: paid at the shop but not captured; ${hint}`);
-          assert.ok(v.auditOk, `${what}: audit chain ${v.auditDetail}; ${hint}`);
-          assert.ok(v.settled, `${what}: still not settled after ${result.convergedMs} ms; ${hint}`);
+          assertVerdict(result.verdict, what, hint, result.convergedMs);
         }
       });
     }
