@@ -11,6 +11,8 @@
 //   bank: the gateway paused (SIGSTOP) so the callbacks hang in flight, the bank killed after the
 //         answers committed and before any callback was recorded as delivered, the gateway resumed;
 //         or the gateway killed first, so the callbacks wait for their retry when the bank dies.
+//   gateway mid-submit: killed at its crash point after the bank placed the approval request and
+//         before the gateway recorded it (the session left processing), answered while it is down.
 // At full size each case runs three rounds.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -207,6 +209,31 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       await restart('bank');
       return undelivered;
     });
+  });
+
+  it('gateway killed at its crash point after the bank placed the approval request, before it recorded it; the cardholder answers while it is down; restarted, the interrupted payment settles as answered', async () => {
+    for (let round = 0; round < rounds; round++) {
+      const t0 = Date.now();
+      const r = random.fork(`gateway-mid-submit/${round}`);
+      const nth = 1 + r.int(Math.min(3, clients.length));
+      await system.terminate('gateway');
+      await system.start('gateway', `gateway.bank.after_authorize@${nth}`);
+      const catalog = await readCatalog(system);
+      const bought = await Promise.all(clients.map((client, c) => purchase(system, client, c, false, r.fork(`customer-${c}`), catalog, CARD_NEEDS_APPROVAL)));
+      const exit = await system.waitExit('gateway', 15_000);
+      assert.equal(exit?.signal, 'SIGKILL', `the gateway died at its crash point (${exit ? (exit.signal ?? exit.code) : 'still running'}); ${hint}\n${system.log('gateway')}`);
+      // The payments that reached the bank: each has an approval request, answered now while the gateway is down.
+      const ids = bought.flatMap((p) => (p.sessionId ? [p.sessionId] : []));
+      const atBank = (await system.query<{ gateway_ref: string }>('bank', 'select gateway_ref from authorizations where gateway_ref = any($1)', [ids])).map((a) => a.gateway_ref);
+      const statuses = await sessionStatuses(system, atBank);
+      const interrupted = atBank.filter((id) => statuses.get(id) === 'processing');
+      // The crash took every submission then between the bank's answer and its record with it (at least the n-th).
+      assert.ok(interrupted.length >= 1, `a payment was interrupted between the bank's answer and the gateway's record of it: ${[...statuses.values()].join(', ')}; ${hint}`);
+      const answers = plan(atBank, r);
+      await answerAll(answers);
+      await restart('gateway');
+      check(rounds > 1 ? `gateway-mid-submit#${round + 1}` : 'gateway-mid-submit', answers, await convergeOutcome(system, answers, convergeMs), t0);
+    }
   });
 
   it('bank killed after the cardholder answered, its callbacks waiting for a retry (the gateway down too); both restarted, the decisions reach the gateway and every payment settles as answered', async () => {
