@@ -224,7 +224,15 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       assert.equal(exit?.signal, 'SIGKILL', `the gateway died at its crash point (${exit ? (exit.signal ?? exit.code) : 'still running'}); ${hint}\n${system.log('gateway')}`);
       // The payments that reached the bank: each has an approval request, answered now while the gateway is down.
       const ids = bought.flatMap((p) => (p.sessionId ? [p.sessionId] : []));
-      const atBank = (await system.query<{ gateway_ref: string }>('bank', 'select gateway_ref from authorizations where gateway_ref = any($1)', [ids])).map((a) => a.gateway_ref);
+      // The bank finishes a request whose caller died: read until a second passes with no new authorisation,
+      // or a request nobody answers waits out its two minutes and the case never settles.
+      const readAtBank = async () => (await system.query<{ gateway_ref: string }>('bank', 'select gateway_ref from authorizations where gateway_ref = any($1) order by gateway_ref', [ids])).map((a) => a.gateway_ref);
+      let atBank = await readAtBank();
+      for (let before = ''; before !== atBank.join(); ) {
+        before = atBank.join();
+        await new Promise((res) => setTimeout(res, 1_000));
+        atBank = await readAtBank();
+      }
       const statuses = await sessionStatuses(system, atBank);
       const interrupted = atBank.filter((id) => statuses.get(id) === 'processing');
       // The crash took every submission then between the bank's answer and its record with it (at least the n-th).

@@ -146,6 +146,8 @@ export async function outcomeProblems(system: CrashSystem, answers: ReadonlyMap<
 export interface Outcome {
   readonly verdict: Verdict;
   readonly problems: Awaited<ReturnType<typeof outcomeProblems>>;
+  /** Sessions still waiting (for the cardholder, or for their acknowledgement and settlement), for the failure message. */
+  readonly unsettled: string[];
   readonly afterMs: number;
 }
 
@@ -155,7 +157,14 @@ export const outcomeOk = (o: Outcome) =>
 /** Polls the matrix's invariants and every payment's expected outcome until both hold, or `ms` pass. */
 export async function convergeOutcome(system: CrashSystem, answers: ReadonlyMap<string, Answer>, ms: number): Promise<Outcome> {
   const t0 = Date.now();
-  const read = async (): Promise<Outcome> => ({ verdict: await checkInvariants(system), problems: await outcomeProblems(system, answers), afterMs: Date.now() - t0 });
+  const read = async (): Promise<Outcome> => ({
+    verdict: await checkInvariants(system),
+    problems: await outcomeProblems(system, answers),
+    unsettled: (await system.query<{ id: string; status: string }>('gateway', `select id, status from payment_sessions where status in ('requires_approval', 'authorized')`)).map(
+      (s) => `${s.id} ${s.status}${answers.has(s.id) ? ` (answered: ${answers.get(s.id)})` : ' (not answered by the case)'}`,
+    ),
+    afterMs: Date.now() - t0,
+  });
   let outcome = await read();
   while (!outcomeOk(outcome) && Date.now() - t0 < ms) {
     await new Promise((r) => setTimeout(r, 500));
@@ -176,6 +185,6 @@ export function describeVerdictProblems(o: Outcome): string[] {
     ...v.wronglyAccepted,
     ...v.holdsLeft,
     ...(v.auditOk ? [] : [`audit chain ${v.auditDetail}`]),
-    ...(v.settled ? [] : [`not settled after ${o.afterMs} ms`]),
+    ...(v.settled ? [] : [`not settled after ${o.afterMs} ms: ${o.unsettled.join(', ')}`]),
   ];
 }
