@@ -24,7 +24,6 @@ import {
   describeVerdictProblems,
   kill,
   outcomeOk,
-  partyPid,
   sessionStatuses,
   undeliveredCallbacks,
   waitFor,
@@ -193,8 +192,7 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
 
   it('bank killed after the cardholder answered, its callbacks in flight to a paused gateway; restarted, the decisions reach the gateway once and every payment settles as answered', async () => {
     await scenario('bank-in-flight', async (ids, answers) => {
-      const gatewayPid = partyPid('gateway');
-      process.kill(gatewayPid, 'SIGSTOP');
+      system.signal('gateway', 'SIGSTOP');
       let undelivered = 0;
       try {
         await answerAll(answers);
@@ -203,7 +201,7 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
         undelivered = await undeliveredCallbacks(system, ids);
         await kill(system, 'bank');
       } finally {
-        process.kill(gatewayPid, 'SIGCONT');
+        system.signal('gateway', 'SIGCONT');
       }
       assert.equal(undelivered, ids.length, `every callback was still undelivered when the bank died; ${hint}`);
       await restart('bank');

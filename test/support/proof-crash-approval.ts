@@ -2,7 +2,6 @@
 // SIGCONT) of one party's process at a moment the test chooses — not at a crash point — the
 // cardholder's answer in the bank app over HTTP, and what each payment must have become at the bank,
 // the gateway and the shop once the system has converged.
-import { readdirSync, readFileSync } from 'node:fs';
 import { DEMO_CARDHOLDER } from '../../src/bank/storage/seed-demo.ts';
 import { logIn } from '../../src/bank/testing.ts';
 import { checkInvariants, isConsistent, type Verdict } from './proof-crash-invariants.ts';
@@ -11,29 +10,9 @@ import type { CrashSystem, Party } from './proof-crash-system.ts';
 /** The card whose payment waits for the cardholder's answer in the bank app (README's test-card table). */
 export const CARD_NEEDS_APPROVAL = { number: '4000002500003155', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Crash Tester' };
 
-/**
- * The pid of the party's current process: the child of this test process running src/<party>/main.ts.
- * CrashSystem only kills at crash points (or politely); these cases kill at a moment of their own
- * choosing, so they find the process in /proc (Linux). A dead child's zombie has an empty cmdline.
- */
-export function partyPid(party: Party): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(`src/${party}/main.ts`)) return Number(entry);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  throw new Error(`no running ${party} process among this test's children`);
-}
-
 /** SIGKILLs the party's process (no shutdown hook, no flushed buffers) and waits until it is gone. */
 export async function kill(system: CrashSystem, party: Party): Promise<void> {
-  process.kill(partyPid(party), 'SIGKILL');
+  system.signal(party, 'SIGKILL');
   const exit = await system.waitExit(party, 10_000);
   if (exit?.signal !== 'SIGKILL') throw new Error(`${party} did not die of SIGKILL (${exit ? (exit.signal ?? exit.code) : 'still running'})`);
 }

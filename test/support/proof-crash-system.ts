@@ -41,6 +41,8 @@ export interface CrashSystem {
   waitExit(party: Party, ms: number): Promise<Exit | undefined>;
   /** Stops the party's process the polite way (SIGTERM: it closes its server and jobs), SIGKILL after 10 s. */
   terminate(party: Party): Promise<Exit | undefined>;
+  /** Sends a signal to the party's current process at a moment the test chooses (SIGKILL, SIGSTOP, SIGCONT). */
+  signal(party: Party, signal: NodeJS.Signals): void;
   /** Whether the party's current process is alive. */
   alive(party: Party): boolean;
   /** The last lines the party's processes wrote to stderr (for failure messages). */
@@ -94,8 +96,9 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
   const killAll = () => {
     for (const child of all) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
+  const killAllAndExit = () => (killAll(), process.exit(1));
   process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (killAll(), process.exit(1)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, killAllAndExit);
 
   const system: CrashSystem = {
     urls,
@@ -160,6 +163,11 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
       entry.child.kill('SIGKILL');
       return entry.exited;
     },
+    signal(party, signal) {
+      const entry = running.get(party);
+      if (!entry || entry.exit) throw new Error(`no running ${party} process to send ${signal} to`);
+      entry.child.kill(signal);
+    },
     alive: (party) => {
       const entry = running.get(party);
       return entry !== undefined && entry.exit === undefined;
@@ -167,6 +175,7 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
     log: (party) => logs.get(party)!.join('').slice(-3000),
     async stop() {
       process.off('exit', killAll);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, killAllAndExit);
       await Promise.all(
         [...all].map(
           (child) =>

@@ -20,7 +20,6 @@ import { invoices, paymentAttempts } from '../../src/shop/storage/tables.ts';
 import { ShopClient } from './shop-client.ts';
 import { freePort } from './system.ts';
 
-
 export const DEMO = {
   customer: ['customer@shop.test', 'demo-customer-password'],
   other: ['other@shop.test', 'demo-other-password'],
