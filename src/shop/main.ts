@@ -9,6 +9,7 @@ import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, typ
 import { createPayments, type PaymentsConfig } from './payments/payments.module.ts';
 import type { ShopGateway } from './payments/gateway-events.ts';
 import { createGatewayAdapter } from './payments/gateway.adapter.ts';
+import { DEFAULT_REFUSAL_LIMITS } from './payments/webhook-refusals.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
@@ -62,6 +63,10 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_JOB_POLL_MS: positiveInt(500),
     // How long a claimed job stays a node's before another node may take it over (a crashed node's work).
     SHOP_JOB_LEASE_SECONDS: positiveInt(60),
+    // Webhook deliveries that fail verification: counted and sampled, never a row each, and limited per address.
+    SHOP_WEBHOOK_REFUSALS_PER_MINUTE: positiveInt(DEFAULT_REFUSAL_LIMITS.perAddressPerMinute),
+    SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR: positiveInt(DEFAULT_REFUSAL_LIMITS.samplesPerHour),
+    SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS: positiveInt(DEFAULT_REFUSAL_LIMITS.retentionHours),
   }, env);
   return Object.freeze({
     base,
@@ -77,6 +82,11 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       expiryEverySeconds: raw.SHOP_EXPIRY_EVERY_SECONDS,
       jobPollMs: raw.SHOP_JOB_POLL_MS,
       jobLeaseSeconds: raw.SHOP_JOB_LEASE_SECONDS,
+      refusalLimits: Object.freeze({
+        perAddressPerMinute: raw.SHOP_WEBHOOK_REFUSALS_PER_MINUTE,
+        samplesPerHour: raw.SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR,
+        retentionHours: raw.SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS,
+      }),
     }),
     settings: Object.freeze({
       publicUrl: base.publicUrl,
