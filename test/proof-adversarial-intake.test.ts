@@ -13,9 +13,10 @@ import { fakeClock } from '../src/platform/clock.ts';
 import { rows } from '../src/platform/db/database.ts';
 import { databaseUrl, freshPostgresDatabaseName } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
-import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
+import { ACCOUNTS_PRUNE_TASK, loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { FakeGateway, signedDelivery } from '../src/shop/payments/testing.ts';
 import { addressSlot, pruneRefusals, REFUSAL_PRUNE_TASK } from '../src/shop/payments/webhook-refusals.ts';
+import { pruneAccountRecords } from '../src/shop/storage/accounts.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices } from '../src/shop/storage/tables.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
@@ -30,6 +31,8 @@ const LIMIT = 10;
 const SAMPLES = 3;
 const RETENTION_HOURS = 24;
 const FLOOD = sized(300, 3000);
+const LOGIN_LIMIT = 20;
+const LOGIN_FLOOD = sized(250, 1000);
 /** The three ways a stranger's delivery fails: no headers, a made-up signature, a stale timestamp. */
 const KINDS = [
   { reason: 'webhook.headers_missing', status: 400 },
@@ -66,6 +69,7 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
       SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR: String(SAMPLES),
       SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS: String(RETENTION_HOURS),
       SHOP_JOB_POLL_MS: '60000',
+      SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: String(LOGIN_LIMIT),
     };
     shop = await startShop(loadShopConfig(env), { clock, gateway });
     const fetcher = { request: (path: string, init?: RequestInit) => fetch(`${shop.url}${path}`, { ...init, redirect: 'manual' }) };
@@ -185,6 +189,22 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
     for (const g of genuine) assert.match(html, new RegExp(`<td>${g.eventId}</td>`), hint);
   });
 
+  it('keeps failed logins from one address with a new email each time bounded: 429 past the limit, no row more', async () => {
+    const stranger = new ShopClient({ request: (path: string, init?: RequestInit) => fetch(`${shop.url}${path}`, { ...init, redirect: 'manual' }) }, '198.51.100.200');
+    const before = await count('login_failures');
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < LOGIN_FLOOD; i++) {
+      const res = await stranger.send('/login', { form: { email: `guess${i}-${random.int(1e9)}@shop.test`, password: 'not-the-password' } });
+      cases++;
+      if (res.status === 303) wronglyAccepted++;
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+    assert.deepEqual(Object.fromEntries(statuses), { 401: LOGIN_LIMIT, 429: LOGIN_FLOOD - LOGIN_LIMIT }, `refused, then limited; ${hint}`);
+    assert.equal(await count('login_failures'), before + 2 * LOGIN_LIMIT, `one row per failure and per (address) key up to the limit, none after; ${hint}`);
+    // Another address is not affected: the customer logs in again.
+    assert.equal((await customer.login('customer@shop.test', 'demo-customer-password')).status, 303, hint);
+  });
+
   it('prunes counters and samples past the retention with the recurring job, and registers that job', async () => {
     const [job] = await rows<{ repeat_seconds: number }>(shop.database.db, sql`select repeat_seconds from jobs where key = ${`recurring:${REFUSAL_PRUNE_TASK}`}`);
     assert.ok(job && job.repeat_seconds > 0, `the prune job is registered; ${hint}`);
@@ -195,5 +215,14 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
     const t = await refusalTables();
     assert.deepEqual([t.refusals, t.samples, t.sources], [0, 0, 0], `everything past the retention is gone; ${hint}`);
     assert.equal(await count('webhook_receipts'), genuine.length, 'genuine receipts are kept');
+  });
+
+  it('prunes failed logins past their window and expired login sessions with the recurring job', async () => {
+    const [job] = await rows<{ repeat_seconds: number }>(shop.database.db, sql`select repeat_seconds from jobs where key = ${`recurring:${ACCOUNTS_PRUNE_TASK}`}`);
+    assert.ok(job && job.repeat_seconds > 0, `the prune job is registered; ${hint}`);
+    assert.ok((await count('login_failures')) > 0 && (await count('login_sessions')) > 0, 'there is something to prune');
+    clock.advance(8 * 24 * 3600_000); // past the 15 min window and the 7 day session lifetime
+    await pruneAccountRecords(shop.database.db, clock.now(), 15 * 60);
+    assert.deepEqual([await count('login_failures'), await count('login_sessions')], [0, 0], hint);
   });
 });
