@@ -14,6 +14,7 @@ import { rows } from '../src/platform/db/database.ts';
 import { databaseUrl, freshPostgresDatabaseName } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { ACCOUNTS_PRUNE_TASK, loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
+import { MAX_RECEIPTS_PER_EVENT } from '../src/shop/payments/apply-gateway-event.ts';
 import { FakeGateway, signedDelivery } from '../src/shop/payments/testing.ts';
 import { addressSlot, pruneRefusals, REFUSAL_PRUNE_TASK } from '../src/shop/payments/webhook-refusals.ts';
 import { pruneAccountRecords } from '../src/shop/storage/accounts.ts';
@@ -31,6 +32,7 @@ const LIMIT = 10;
 const SAMPLES = 3;
 const RETENTION_HOURS = 24;
 const FLOOD = sized(300, 3000);
+const REPLAYS = 50;
 const LOGIN_LIMIT = 20;
 const LOGIN_FLOOD = sized(250, 1000);
 /** The three ways a stranger's delivery fails: no headers, a made-up signature, a stale timestamp. */
@@ -189,6 +191,24 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
     for (const g of genuine) assert.match(html, new RegExp(`<td>${g.eventId}</td>`), hint);
   });
 
+  it(`keeps at most ${MAX_RECEIPTS_PER_EVENT} receipts of one genuinely signed delivery replayed ${REPLAYS} times within the tolerance, each answered as a duplicate`, async () => {
+    const g = genuine[0]!;
+    const [session] = [...gateway.sessions.values()].filter((x) => x.request.invoiceId === g.invoiceId);
+    const event = gateway.move(session!.id, 'captured');
+    const d = signedDelivery(event, [secret], clock.now());
+    for (let i = 0; i <= REPLAYS; i++) {
+      const res = await post('203.0.113.250', d.body, d.headers);
+      cases++;
+      assert.equal(res.status, 200, hint);
+      const { verdict } = (await res.json()) as { verdict: string };
+      if (i === 0) assert.notEqual(verdict, 'duplicate', hint);
+      else assert.equal(verdict, 'duplicate', hint);
+    }
+    const [kept] = await rows<{ n: number }>(shop.database.db, sql`select count(*)::int as n from webhook_receipts where event_id = ${event.id}`);
+    assert.equal(Number(kept!.n), MAX_RECEIPTS_PER_EVENT, `the first delivery and ${MAX_RECEIPTS_PER_EVENT - 1} copies; ${hint}`);
+    genuine.push({ eventId: event.id, invoiceId: g.invoiceId });
+  });
+
   it('keeps failed logins from one address with a new email each time bounded: 429 past the limit, no row more', async () => {
     const stranger = new ShopClient({ request: (path: string, init?: RequestInit) => fetch(`${shop.url}${path}`, { ...init, redirect: 'manual' }) }, '198.51.100.200');
     const before = await count('login_failures');
@@ -214,7 +234,7 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
     await pruneRefusals(shop.database.db, clock.now(), { perAddressPerMinute: LIMIT, samplesPerHour: SAMPLES, retentionHours: RETENTION_HOURS });
     const t = await refusalTables();
     assert.deepEqual([t.refusals, t.samples, t.sources], [0, 0, 0], `everything past the retention is gone; ${hint}`);
-    assert.equal(await count('webhook_receipts'), genuine.length, 'genuine receipts are kept');
+    assert.equal(await count('webhook_receipts'), genuine.length + MAX_RECEIPTS_PER_EVENT - 1, 'genuine receipts are kept (one delivery with its kept copies)');
   });
 
   it('prunes failed logins past their window and expired login sessions with the recurring job', async () => {
