@@ -39,8 +39,12 @@ type Party = 'shop' | 'gateway' | 'bank';
  */
 const EXCLUDED: Record<Party, Record<string, string>> = {
   shop: {
-    // Every webhook delivery, refused ones included, is kept for staff (webhook.routes.ts).
-    webhook_receipts: 'append-only record of every webhook delivery, refusals included',
+    // Every verified webhook delivery is kept for staff (webhook.routes.ts).
+    webhook_receipts: 'append-only record of every verified webhook delivery',
+    // An unverified one is only counted and sampled, bounded (webhook-refusals.ts).
+    webhook_refusals: 'counter of refused webhook deliveries per hour and reason',
+    webhook_refusal_samples: 'the first few refused webhook deliveries per hour and reason',
+    webhook_refusal_sources: 'per-address-slot counter of refused webhook deliveries (rate limit)',
     // A failed login is counted to rate-limit guessing (SHOP_LOGIN_MAX_FAILURES).
     login_failures: 'rate-limit counter of failed logins',
   },
@@ -369,7 +373,7 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   const failures: ProofFailure[] = [];
 
   before(async () => {
-    parties = await startParties({ SHOP_LOGIN_MAX_FAILURES: '1000000' });
+    parties = await startParties({ SHOP_LOGIN_MAX_FAILURES: '1000000', SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000' });
     for (const party of ['shop', 'gateway', 'bank'] as const) snaps.set(party, await snapshotter(parties.databaseUrls[party], Object.keys(EXCLUDED[party]), HASHED_COLUMNS));
 
     // Valid ids for path parameters (so that a malformed body behind them is parsed): an order and

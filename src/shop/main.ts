@@ -9,7 +9,9 @@ import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, typ
 import { createPayments, type PaymentsConfig } from './payments/payments.module.ts';
 import type { ShopGateway } from './payments/gateway-events.ts';
 import { createGatewayAdapter } from './payments/gateway.adapter.ts';
-import type { ShopSettings } from './routes/context.ts';
+import { DEFAULT_REFUSAL_LIMITS } from './payments/webhook-refusals.ts';
+import { DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS, type ShopSettings } from './routes/context.ts';
+import { pruneAccountRecords } from './storage/accounts.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
 import { refundApprovalThreshold, refundTasks } from './refunds/index.ts';
@@ -20,6 +22,8 @@ export const shopDatabaseSpec = {
   name: 'shop',
   migrationsFolder: fileURLToPath(new URL('./storage/migrations', import.meta.url)),
 } as const;
+
+export const ACCOUNTS_PRUNE_TASK = 'shop.accounts.prune';
 
 /** The shop's configuration, parsed from the environment. */
 export interface ShopConfig {
@@ -43,6 +47,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
     SHOP_LOGIN_MAX_FAILURES: positiveInt(5),
     SHOP_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
+    SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS),
     SHOP_TRUST_PROXY: flag(false),
     SHOP_DEMO_DATA: flag(true),
     // The gateway (issue 6): without an API key "Pay now" only shows the invoice (no payments).
@@ -62,6 +67,10 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_JOB_POLL_MS: positiveInt(500),
     // How long a claimed job stays a node's before another node may take it over (a crashed node's work).
     SHOP_JOB_LEASE_SECONDS: positiveInt(60),
+    // Webhook deliveries that fail verification: counted and sampled, never a row each, and limited per address.
+    SHOP_WEBHOOK_REFUSALS_PER_MINUTE: positiveInt(DEFAULT_REFUSAL_LIMITS.perAddressPerMinute),
+    SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR: positiveInt(DEFAULT_REFUSAL_LIMITS.samplesPerHour),
+    SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS: positiveInt(DEFAULT_REFUSAL_LIMITS.retentionHours),
   }, env);
   return Object.freeze({
     base,
@@ -77,6 +86,11 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       expiryEverySeconds: raw.SHOP_EXPIRY_EVERY_SECONDS,
       jobPollMs: raw.SHOP_JOB_POLL_MS,
       jobLeaseSeconds: raw.SHOP_JOB_LEASE_SECONDS,
+      refusalLimits: Object.freeze({
+        perAddressPerMinute: raw.SHOP_WEBHOOK_REFUSALS_PER_MINUTE,
+        samplesPerHour: raw.SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR,
+        retentionHours: raw.SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS,
+      }),
     }),
     settings: Object.freeze({
       publicUrl: base.publicUrl,
@@ -85,6 +99,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       invoiceTtlSeconds: raw.SHOP_INVOICE_TTL_SECONDS,
       loginMaxFailures: raw.SHOP_LOGIN_MAX_FAILURES,
       loginWindowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
+      loginMaxFailuresPerAddress: raw.SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS,
       trustProxy: raw.SHOP_TRUST_PROXY,
       refundApprovalThresholdMinor: refundApprovalThreshold(env),
     }),
@@ -105,7 +120,13 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
     compose: async ({ app, database, log }) => {
       if (config.demoData) await ensureDemoData(database, clock.now());
       // Payments first: the webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
-      const payments = createPayments({ app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true, tasks: { ...integrationTasks({ database, clock, config: config.integrations }), ...refundTasks({ database, clock, gateway }) } });
+      // Failed logins past their window and expired sessions go, so that neither table grows without bound.
+      const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.loginWindowSeconds) };
+      const payments = createPayments({
+        app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true,
+        tasks: { ...integrationTasks({ database, clock, config: config.integrations }), ...refundTasks({ database, clock, gateway }), ...accountsPrune },
+        recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }],
+      });
       app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));
       await payments.start();
       return {

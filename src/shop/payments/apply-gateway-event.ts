@@ -8,7 +8,7 @@
  * through `applyInvoiceEvent`, attempt moved, audit, real-time message) or refused (recorded, 409 so
  * that the gateway voids). A void of a payment we had accepted reverses the invoice (never left paid). Only after the commit does the caller answer.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, count, eq, isNull } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -70,6 +70,15 @@ export function refusalFor(invoice: InvoiceRow, attempt: Pick<AttemptRow, 'statu
 
 const isAuthorisation = (s: SessionState) => s === 'authorized' || s === 'captured';
 
+/** Receipts kept per event id: the first delivery and a few redeliveries; further copies answer the same but leave no row. */
+export const MAX_RECEIPTS_PER_EVENT = 10;
+
+async function receiptCopies(tx: Executor, event: PaymentEvent): Promise<number> {
+  // By invoice first (indexed): an invoice has few receipts, so this stays cheap however many copies come.
+  const [row] = await tx.select({ n: count() }).from(webhookReceipts).where(and(eq(webhookReceipts.invoiceId, event.invoiceId), eq(webhookReceipts.eventId, event.id)));
+  return Number(row?.n ?? 0);
+}
+
 /** Applies one gateway event exactly once (see the file header); throws only for failures before the commit. */
 export async function applyGatewayEvent(
   database: Database,
@@ -95,7 +104,10 @@ export async function applyGatewayEvent(
       await tx.update(gatewayEvents).set({ verdict: result.verdict, httpStatus: result.httpStatus, code: result.code ?? null, reason: result.reason ?? null }).where(eq(gatewayEvents.eventId, event.id));
     }
     if (options.receipt) {
-      await tx.insert(webhookReceipts).values({ receivedAt: now, eventId: event.id, eventType: event.status, sessionId: event.sessionId, invoiceId: event.invoiceId, verdict: result.verdict, httpStatus: result.httpStatus, reason: result.code ?? result.reason ?? null });
+      // Whoever saw one signed delivery can replay it within the tolerance: its copies are kept up to a bound.
+      if (result.verdict !== 'duplicate' || (await receiptCopies(tx, event)) < MAX_RECEIPTS_PER_EVENT) {
+        await tx.insert(webhookReceipts).values({ receivedAt: now, eventId: event.id, eventType: event.status, sessionId: event.sessionId, invoiceId: event.invoiceId, verdict: result.verdict, httpStatus: result.httpStatus, reason: result.code ?? result.reason ?? null });
+      }
       crashPoint('shop.webhook.before_commit');
     }
     return result;

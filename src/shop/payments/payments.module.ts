@@ -13,12 +13,13 @@ import type { Logger } from '../../platform/log.ts';
 import { createHub } from '../../platform/realtime/index.ts';
 import { canView } from '../domain/access.ts';
 import type { ShopSettings } from '../routes/context.ts';
-import { SESSION_COOKIE } from '../routes/session.ts';
+import { clientAddress, SESSION_COOKIE } from '../routes/session.ts';
 import { userForSession } from '../storage/accounts.ts';
 import { getInvoice } from '../storage/orders.ts';
 import type { ShopGateway } from './gateway-events.ts';
 import { INVOICE_JS } from './invoice-script.ts';
 import { CANCEL_SESSION_TASK, cancelGatewaySession, expireInvoices, reconcileOnce } from './reconcile.ts';
+import { DEFAULT_REFUSAL_LIMITS, pruneRefusals, REFUSAL_PRUNE_EVERY_SECONDS, REFUSAL_PRUNE_TASK, type RefusalLimits } from './webhook-refusals.ts';
 import { webhookRoutes } from './webhook.routes.ts';
 
 /** The shop's payment settings (parsed in main.ts). */
@@ -33,6 +34,8 @@ export interface PaymentsConfig {
   readonly jobPollMs: number;
   /** A claimed job's lease: after a node dies, its jobs wait this long before another node takes them. */
   readonly jobLeaseSeconds?: number;
+  /** Deliveries refused before verification: the per-address limit, samples kept, retention (SHOP_WEBHOOK_REFUSAL*). */
+  readonly refusalLimits?: RefusalLimits;
 }
 
 export const RECONCILE_TASK = 'shop.payment.reconcile';
@@ -79,7 +82,9 @@ export function createPayments(input: {
   recurring?: readonly RecurringJob[];
 }) {
   const { app, database, clock, log, config, gateway } = input;
-  webhookRoutes(app, { database, clock, log, secrets: config.webhookSecrets });
+  const refusalLimits = config.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
+  const trustProxy = input.settings.trustProxy;
+  webhookRoutes(app, { database, clock, log, secrets: config.webhookSecrets, refusalLimits, addressOf: (c) => clientAddress(c, trustProxy) });
   app.get('/assets/invoice.js', (c) => {
     c.header('content-type', 'text/javascript; charset=utf-8');
     c.header('cache-control', 'public, max-age=300');
@@ -100,6 +105,7 @@ export function createPayments(input: {
       ...(config.jobLeaseSeconds ? { leaseSeconds: config.jobLeaseSeconds } : {}),
       recurring: [
         { task: EXPIRY_TASK, everySeconds: config.expiryEverySeconds },
+        { task: REFUSAL_PRUNE_TASK, everySeconds: REFUSAL_PRUNE_EVERY_SECONDS },
         ...(deps ? [{ task: RECONCILE_TASK, everySeconds: config.reconcileEverySeconds }] : []),
         ...(input.recurring ?? []),
       ],
@@ -109,6 +115,7 @@ export function createPayments(input: {
           const expired = await expireInvoices({ database, clock });
           if (expired.length) worker?.wake();
         },
+        [REFUSAL_PRUNE_TASK]: () => pruneRefusals(database.db, clock.now(), refusalLimits),
         [RECONCILE_TASK]: async () => {
           if (!deps) return;
           await reconcileOnce(deps, { pendingAgeSeconds: config.reconcilePendingAgeSeconds });

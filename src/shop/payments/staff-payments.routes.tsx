@@ -1,13 +1,19 @@
-// The staff console's payments page: every webhook delivery received with its verdict and reason,
-// and every payment attempt with its gateway session (issue 6, point 11). Mounted under /staff, so
-// the staff gate of staff.routes.tsx applies.
-import { desc } from 'drizzle-orm';
+// The staff console's payments page: the verified webhook deliveries with their verdict and reason,
+// apart from them the deliveries refused before verification (counts per reason, samples, this
+// minute's senders) so that no flood of forgeries pushes a genuine delivery off the page, and every
+// payment attempt with its gateway session (issue 6, point 11). Mounted under /staff, so the staff
+// gate of staff.routes.tsx applies.
+import { desc, notInArray } from 'drizzle-orm';
 import type { Hono } from 'hono';
 import { Layout, Status } from '../pages/layout.tsx';
 import type { ShopDeps, ShopEnv } from '../routes/context.ts';
 import { pageCtx } from '../routes/helpers.tsx';
 import { paymentAttempts } from '../storage/tables.ts';
 import { webhookReceipts } from './payments.schema.ts';
+import { refusalOverview } from './webhook-refusals.ts';
+
+// Verdicts of refusals recorded row by row before they were only counted: not genuine deliveries.
+const UNVERIFIED_VERDICTS = ['bad_signature', 'bad_request'];
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 
@@ -15,14 +21,15 @@ const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC
 export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   app.get('/staff/payments', async (c) => {
     const db = deps.database.db;
-    const [receipts, attempts] = await Promise.all([
-      db.select().from(webhookReceipts).orderBy(desc(webhookReceipts.id)).limit(200),
+    const [receipts, attempts, refused] = await Promise.all([
+      db.select().from(webhookReceipts).where(notInArray(webhookReceipts.verdict, UNVERIFIED_VERDICTS)).orderBy(desc(webhookReceipts.id)).limit(200),
       db.select().from(paymentAttempts).orderBy(desc(paymentAttempts.createdAt)).limit(200),
+      refusalOverview(db, deps.clock.now()),
     ]);
     return c.html(
       <Layout ctx={await pageCtx(c, deps)} title="Payments">
         <h1>Payments</h1>
-        <h2>Webhooks received</h2>
+        <h2>Webhooks received (verified)</h2>
         <div class="table-wrap">
           <table>
             <thead><tr><th>Received</th><th>Event</th><th>Type</th><th>Invoice</th><th>Verdict</th><th>Answer</th><th>Reason</th></tr></thead>
@@ -37,6 +44,40 @@ export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
                   <td>{r.httpStatus}</td>
                   <td>{r.reason ?? ''}</td>
                 </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <h2>Refused before verification</h2>
+        <p>Deliveries without a valid signature are counted per hour and reason, not kept one by one; the first few of each hour and reason are kept as samples.</p>
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th>Reason</th><th class="num">Last 24 h</th><th class="num">Kept period</th><th>Last seen</th></tr></thead>
+            <tbody>
+              {refused.counts.map((r) => (
+                <tr data-testid="webhook-refusal-count" data-reason={r.reason}><td>{r.reason}</td><td class="num">{r.lastDay}</td><td class="num">{r.total}</td><td>{when(r.lastAt)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <h3>Senders this minute</h3>
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th>Address (last seen in its slot)</th><th class="num">Refused this minute</th></tr></thead>
+            <tbody>
+              {refused.senders.map((s) => (
+                <tr data-testid="webhook-refusal-sender"><td>{s.lastAddress}</td><td class="num">{s.count}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <h3>Samples</h3>
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th>Received</th><th>Reason</th><th>Answer</th><th>Address</th><th>Headers</th><th>Body (truncated)</th></tr></thead>
+            <tbody>
+              {refused.samples.map((s) => (
+                <tr data-testid="webhook-refusal-sample"><td>{when(s.receivedAt)}</td><td>{s.reason}</td><td>{s.httpStatus}</td><td>{s.address}</td><td><code>{JSON.stringify(s.headers)}</code></td><td><code>{s.body}</code></td></tr>
               ))}
             </tbody>
           </table>

@@ -3,9 +3,12 @@
  * Webhooks, 5 min tolerance both ways, up to two secrets during a rotation) before anything is parsed;
  * then `applyGatewayEvent` decides and commits in one transaction, and only then do we answer — 2xx is
  * the shop's acknowledgement (the gateway captures), 409 a refusal (it voids). A failure before the
- * commit answers 500, so the gateway retries. Every delivery is kept in `webhook_receipts`.
+ * commit answers 500, so the gateway retries. Every verified delivery is kept in `webhook_receipts`;
+ * one that fails verification is only counted and sampled (webhook-refusals.ts), and past the
+ * per-address limit answered 429 without any write. A correctly signed delivery is never limited.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../../platform/http/app.ts';
 import { z } from '@hono/zod-openapi';
 import { DomainError, isDomainError } from '../../core/errors.ts';
@@ -17,6 +20,7 @@ import type { Logger } from '../../platform/log.ts';
 import { applyGatewayEvent } from './apply-gateway-event.ts';
 import { parseGatewayEvent } from './gateway.adapter.ts';
 import { webhookReceipts } from './payments.schema.ts';
+import { DEFAULT_REFUSAL_LIMITS, recordRefusal, refusalsLimited, secondsToNextMinute, type RefusalLimits } from './webhook-refusals.ts';
 
 export const WEBHOOK_PATH = '/webhooks/gateway';
 const MAX_BODY_BYTES = 256 * 1024;
@@ -28,6 +32,9 @@ export interface WebhookDeps {
   /** Active signing secrets (one, or two during a rotation). */
   readonly secrets: readonly string[];
   readonly toleranceSeconds?: number;
+  /** The sender's address (the socket's, or the trusted proxy's header): what refusals are limited by. */
+  readonly addressOf: (c: Context) => string;
+  readonly refusalLimits?: RefusalLimits;
 }
 
 const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -52,43 +59,29 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
       400: { description: 'Signature headers missing or body malformed', content: { 'application/json': { schema: errorBody } } },
       401: { description: 'Signature invalid or timestamp outside the tolerance', content: { 'application/json': { schema: errorBody } } },
       409: { description: 'Refused: the gateway voids the authorisation', content: { 'application/json': { schema: errorBody } } },
+      413: { description: 'Body larger than 256 KB', content: { 'application/json': { schema: errorBody } } },
+      429: { description: 'Too many unverifiable deliveries from this address this minute (a correctly signed one is still accepted)', content: { 'application/json': { schema: errorBody } } },
       500: { description: 'Not applied; retry', content: { 'application/json': { schema: errorBody } } },
     },
   });
 
   app.post(WEBHOOK_PATH, async (c) => {
     const now = deps.clock.now();
-    const keep = async (row: { eventId?: string | null; verdict: string; httpStatus: number; reason: string }) => {
+    const keep = async (row: { eventId: string; verdict: string; httpStatus: number; reason: string }) => {
       try {
-        await deps.database.db.insert(webhookReceipts).values({ receivedAt: now, eventId: row.eventId ?? null, verdict: row.verdict, httpStatus: row.httpStatus, reason: row.reason.slice(0, 500) });
+        await deps.database.db.insert(webhookReceipts).values({ receivedAt: now, eventId: row.eventId, verdict: row.verdict, httpStatus: row.httpStatus, reason: row.reason.slice(0, 500) });
       } catch (err) {
         deps.log.error({ err }, 'could not record a webhook receipt');
       }
     };
-    const refuse = async (status: 400 | 401 | 413 | 500, code: string, message: string, verdict: string, eventId?: string | null) => {
-      await keep({ eventId: eventId ?? null, verdict, httpStatus: status, reason: code });
+    const refuse = async (status: 400 | 500, code: string, message: string, verdict: string, eventId: string) => {
+      await keep({ eventId, verdict, httpStatus: status, reason: code });
       return c.json({ error: { code, message } }, status);
     };
 
     const raw = new Uint8Array(await c.req.arrayBuffer());
-    const headerId = c.req.header('webhook-id')?.slice(0, 200) ?? null;
-    if (raw.byteLength > MAX_BODY_BYTES) return refuse(413, 'request.too_large', 'Body too large.', 'bad_request', headerId);
-    let verified: { id: string };
-    try {
-      verified = verifyWebhook({
-        headers: { 'webhook-id': c.req.header('webhook-id'), 'webhook-timestamp': c.req.header('webhook-timestamp'), 'webhook-signature': c.req.header('webhook-signature') },
-        body: raw,
-        secrets: deps.secrets,
-        now,
-        toleranceSeconds: deps.toleranceSeconds ?? 300,
-      });
-    } catch (err) {
-      if (!isDomainError(err)) throw err;
-      const status = err.code === 'webhook.headers_missing' ? 400 : err.code === 'config.invalid' ? 500 : 401;
-      deps.log.warn({ code: err.code, webhookId: headerId }, 'webhook refused before verification');
-      return refuse(status, err.code, err.message, 'bad_signature', headerId);
-    }
-
+    const verified = await verifyOrRefuse(c, deps, now, raw);
+    if (verified instanceof Response) return verified;
     let event;
     try {
       const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { id?: unknown };
@@ -113,4 +106,40 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
       return refuse(500, 'internal', 'The event was not applied; retry.', 'error', event.id);
     }
   });
+}
+
+/**
+ * Verifies the delivery's signature: its id, or the answer refusing it. A refusal is
+ * counted, not stored; past the address's limit it is answered 429 and not even counted. Missing
+ * headers and a stale timestamp are refused before any HMAC is computed.
+ */
+async function verifyOrRefuse(c: Context, deps: WebhookDeps, now: Date, raw: Uint8Array): Promise<{ id: string } | Response> {
+  let failure: DomainError;
+  try {
+    if (raw.byteLength > MAX_BODY_BYTES) throw new DomainError('request.too_large');
+    return verifyWebhook({
+      headers: { 'webhook-id': c.req.header('webhook-id'), 'webhook-timestamp': c.req.header('webhook-timestamp'), 'webhook-signature': c.req.header('webhook-signature') },
+      body: raw,
+      secrets: deps.secrets,
+      now,
+      toleranceSeconds: deps.toleranceSeconds ?? 300,
+    });
+  } catch (err) {
+    if (!isDomainError(err)) throw err;
+    failure = err;
+  }
+  const status = failure.code === 'webhook.headers_missing' ? 400 : failure.code === 'config.invalid' ? 500 : failure.code === 'request.too_large' ? 413 : 401;
+  const address = deps.addressOf(c);
+  const limits = deps.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
+  try {
+    if (await refusalsLimited(deps.database.db, address, now, limits)) {
+      c.header('retry-after', String(secondsToNextMinute(now)));
+      return c.json({ error: { code: 'rate_limited', message: 'Too many unverifiable deliveries from this address; try again later.' } }, 429);
+    }
+    await recordRefusal(deps.database.db, { now, reason: failure.code, httpStatus: status, address, headers: (name) => c.req.header(name), body: raw }, limits);
+  } catch (err) {
+    deps.log.error({ err }, 'could not count a refused webhook delivery');
+  }
+  deps.log.warn({ code: failure.code, address }, 'webhook refused before verification');
+  return c.json({ error: { code: failure.code, message: failure.message } }, status);
 }

@@ -7,7 +7,7 @@ import { isDomainError } from '../../core/errors.ts';
 import { safeNextPath } from '../domain/access.ts';
 import { CsrfField, Field, Layout, Notice, type PageCtx } from '../pages/layout.tsx';
 import * as accounts from '../storage/accounts.ts';
-import type { ShopDeps, ShopEnv } from './context.ts';
+import { DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS, type ShopDeps, type ShopEnv } from './context.ts';
 import { pageCtx, readForm } from './helpers.tsx';
 import { clearSessionCookie, clientIp, SESSION_COOKIE, setSessionCookie } from './session.ts';
 
@@ -73,10 +73,12 @@ export function accountRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const ip = clientIp(c, deps);
     const now = clock.now();
     const failures = await accounts.recentLoginFailures(database.db, email, ip, now, settings.loginWindowSeconds);
-    if (failures >= settings.loginMaxFailures) {
+    const fromAddress = await accounts.recentAddressFailures(database.db, ip, now, settings.loginWindowSeconds);
+    if (failures >= settings.loginMaxFailures || fromAddress >= (settings.loginMaxFailuresPerAddress ?? DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS)) {
       const minutes = Math.ceil(settings.loginWindowSeconds / 60);
+      const which = failures >= settings.loginMaxFailures ? 'for this email' : 'from your address';
       return c.html(
-        <LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} notice={`Too many failed attempts for this email. Try again in ${minutes} minutes.`} />,
+        <LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} notice={`Too many failed attempts ${which}. Try again in ${minutes} minutes.`} />,
         429,
       );
     }

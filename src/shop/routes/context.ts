@@ -16,10 +16,14 @@ export interface ShopSettings {
   readonly invoiceTtlSeconds: number;
   readonly loginMaxFailures: number;
   readonly loginWindowSeconds: number;
+  /** Failed logins from one address, whatever the email, before refusing (SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS). */
+  readonly loginMaxFailuresPerAddress?: number;
   readonly trustProxy: boolean;
   /** Refunds above this (minor units) need a second staff member's approval (SHOP_REFUND_APPROVAL_THRESHOLD_MINOR). */
   readonly refundApprovalThresholdMinor?: bigint;
 }
+
+export const DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100;
 
 /** Hand-wired dependencies of the shop's routes. */
 export interface ShopDeps {

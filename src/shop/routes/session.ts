@@ -9,7 +9,7 @@
 // Every state-changing request must carry it, as the `_csrf` form field or the `x-csrf-token` header;
 // a cross-site page can neither read the cookie nor compute the HMAC.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { DomainError } from '../../core/errors.ts';
@@ -51,7 +51,12 @@ export function clearSessionCookie(c: ShopContext, deps: ShopDeps): void {
 
 /** The client's address for the login limit: the socket's, or the proxy's header when trusted. */
 export function clientIp(c: ShopContext, deps: ShopDeps): string {
-  if (deps.settings.trustProxy) {
+  return clientAddress(c, deps.settings.trustProxy);
+}
+
+/** The client's address for any limit by address (login, refused webhook deliveries). */
+export function clientAddress(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return forwarded;
   }
