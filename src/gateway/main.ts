@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
+import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
@@ -91,6 +92,7 @@ export async function startGateway(
   deps: { database?: Database; log?: Logger; issuer?: IssuerPort; clock?: Clock } = {},
 ): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
+  const fetch = outboundFetch(config.base.tls.ca);
   return bootService({
     name: 'gateway',
     spec: gatewayDatabaseSpec,
@@ -114,7 +116,7 @@ export async function startGateway(
         );
       }
       const fingerprintSecret = config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
-      const issuer = deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock });
+      const issuer = deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch });
       const payments = createPayments({ database, issuer, clock, fingerprintSecret, log });
       let wake = () => undefined as void;
       const worker = createWorker({
@@ -125,7 +127,7 @@ export async function startGateway(
         leaseSeconds: config.jobLeaseSeconds,
         concurrency: 4,
         tasks: {
-          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs }),
+          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs, fetch }),
           [SETTLE_TASK]: async (p) => {
             await payments.settle((p as { sessionId: string }).sessionId);
           },
