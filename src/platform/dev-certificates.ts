@@ -85,7 +85,9 @@ async function newServerCertificate(caPem: string, caKeyPem: string, now: Date):
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { pem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
+  // Served as a chain with the CA: a client can then match the CA by its key without holding it first
+  // (Chromium's --ignore-certificate-errors-spki-list looks only at the certificates the server sends).
+  return { pem: `${cert.toString('pem')}\n${caPem}`, keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 /** True when `pem` is valid for at least `days` more days (and, for a server certificate, signed by `caPem`). */

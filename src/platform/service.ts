@@ -97,9 +97,8 @@ export async function bootService(opts: BootOptions): Promise<ServiceHandle> {
       opts.base.databaseUrl ? { engine: 'postgres', url: opts.base.databaseUrl } : { engine: 'pglite', dataDir: opts.base.dataDir },
     ));
   const metrics = createMetrics(opts.name);
-  const app = createServiceApp({ name: opts.name, log, metrics, ready: () => database.ready() });
-  // Before any route: a browser that reached the party over https keeps to https from then on.
-  if (opts.base.publicUrl.startsWith('https:')) app.use('*', strictTransportSecurity);
+  // HSTS follows the public URL, not the listener: behind a TLS-terminating proxy the browser still sees https.
+  const app = createServiceApp({ name: opts.name, log, metrics, ready: () => database.ready(), hsts: opts.base.publicUrl.startsWith('https:') });
   let composition: Composition;
   try {
     composition = await opts.compose({ name: opts.name, database, app, log, metrics });
@@ -125,15 +124,6 @@ export async function bootService(opts: BootOptions): Promise<ServiceHandle> {
         log.info('stopped');
       })()),
   };
-}
-
-/**
- * HSTS for a year. Not includeSubDomains: a party does not know what else runs under its domain. Browsers
- * ignore HSTS from IP-address hosts (RFC 6797 8.1.1), so the https demo on 127.0.0.1 pins nothing.
- */
-async function strictTransportSecurity(c: import('hono').Context, next: import('hono').Next): Promise<void> {
-  await next();
-  c.header('Strict-Transport-Security', 'max-age=31536000');
 }
 
 /** True when the module at `metaUrl` is the process's entry point. */
