@@ -3,7 +3,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
-import { parseEnv, positiveInt } from '../platform/config.ts';
+import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
@@ -12,6 +12,7 @@ import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, typ
 import { createBankAdapter } from './issuer/bank.adapter.ts';
 import type { IssuerPort } from './issuer/issuer.port.ts';
 import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
+import { webhookUrlProblem } from './domain/webhook-url.rule.ts';
 import { createPayments, REFUND_AT_BANK_TASK, SETTLE_TASK } from './payments.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
@@ -46,6 +47,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_DEMO_MERCHANT_API_KEY: z.string().regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key').optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: whsec.optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: z.url().optional(),
+      // Plain-http webhook endpoints beyond loopback: only for a closed test network.
+      GATEWAY_ALLOW_HTTP_WEBHOOKS: z.enum(['true', 'false']).default('false'),
       GATEWAY_DEMO_MERCHANT_NAME: z.string().min(1).max(100).default('Countersign demo shop'),
       GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: positiveInt(900),
       GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
@@ -61,6 +64,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if ((raw.GATEWAY_DEMO_MERCHANT_API_KEY === undefined) !== (raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET === undefined)) {
     throw new Error('gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_API_KEY and GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET must be set together');
   }
+  const webhookProblem = raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL && webhookUrlProblem(raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true');
+  if (webhookProblem) throw new ConfigError(`gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: ${webhookProblem}`);
   return Object.freeze({
     base,
     bankUrl: raw.GATEWAY_BANK_URL,
