@@ -49,7 +49,8 @@ export async function startSystem(env: Record<string, string> = {}, options: { t
   launcher.stderr!.on('data', (d) => output.push(String(d)));
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output.join('')}`)), 60_000);
+      // Generous: on a shared 2-core machine three services migrating and warming up can take a minute.
+      const timer = setTimeout(() => reject(new Error(`not ready in 120 s:\n${output.join('')}`)), 120_000);
       launcher.once('exit', (code) => reject(new Error(`launcher exited ${code}:\n${output.join('')}`)));
       createInterface({ input: launcher.stdout! }).on('line', (line) => {
         output.push(`${line}\n`);
