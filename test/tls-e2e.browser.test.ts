@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { outboundFetch } from '../src/platform/http/outbound.ts';
 import { spkiHash } from '../src/platform/dev-certificates.ts';
 import { launchBrowser } from './support/browser.ts';
-import { checkoutToHostedPage, shopLogin, startSystem, type RunningSystem } from './support/system.ts';
+import { checkoutToHostedPage, shopLogin, startSystem, submitCard, type RunningSystem } from './support/system.ts';
 
 describe('npm start -- --tls', () => {
   let system: RunningSystem;
@@ -39,11 +39,20 @@ describe('npm start -- --tls', () => {
     }
   });
 
-  it('sets the shop session cookie Secure over https', async () => {
-    const page = await trusting(`${system.urls.shop}/login`);
-    const cookies = page.headers.getSetCookie();
-    assert.ok(cookies.length > 0, 'the login page sets its CSRF cookie');
-    for (const cookie of cookies) assert.match(cookie, /;\s*Secure/i, cookie);
+  it('sets every cookie Secure over https: the shop and bank login cookies and the gateway dashboard session', async () => {
+    const dashboard = await trusting(`${system.urls.gateway}/dashboard/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ api_key: system.demoMerchantApiKey() }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(dashboard.status, 303);
+    const answers = { shop: await trusting(`${system.urls.shop}/login`), bank: await trusting(`${system.urls.bank}/login`), gateway: dashboard };
+    for (const [name, res] of Object.entries(answers)) {
+      const cookies = res.headers.getSetCookie();
+      assert.ok(cookies.length > 0, `${name} sets a cookie`);
+      for (const cookie of cookies) assert.match(cookie, /;\s*Secure/i, `${name}: ${cookie}`);
+    }
   });
 
   it('pays in Chromium over https: shop → gateway → bank → webhook back, and the invoice turns paid over wss', async () => {
@@ -70,11 +79,7 @@ describe('npm start -- --tls', () => {
         (window as unknown as { notReloaded: boolean }).notReloaded = true;
       });
 
-      await page.fill('#number', '4242 4242 4242 4242');
-      await page.fill('#exp', '12/34');
-      await page.fill('#cvc', '123');
-      await page.fill('#name', 'Ada Lovelace');
-      await page.click('#submit');
+      await submitCard(page, '4242 4242 4242 4242', 'Ada Lovelace');
       await page.waitForSelector('#stage:has-text("Paid")', { timeout: 30_000 });
 
       await watcher.waitForSelector('[data-testid="invoice-status"].paid', { timeout: 30_000 });

@@ -123,3 +123,12 @@ export async function checkoutToHostedPage(page: Page, shop: string, gateway: st
   await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
   return page.url().split('/').pop()!.split(/[?#]/)[0]!;
 }
+
+/** On the gateway's hosted page: enters a card (expiry 12/34, CVC 123) and submits it. */
+export async function submitCard(page: Page, number: string, name: string): Promise<void> {
+  await page.fill('#number', number);
+  await page.fill('#exp', '12/34');
+  await page.fill('#cvc', '123');
+  await page.fill('#name', name);
+  await page.click('#submit');
+}
