@@ -8,8 +8,12 @@
 // fetch and Agent from the same package keeps them one version on every Node we support. Node 20 has
 // no API to add a CA to the default TLS context at run time (tls.setDefaultCACertificates is 22.15+),
 // and NODE_EXTRA_CA_CERTS cannot come from the zod config: it is read once, before our code runs.
+//
+// The package is loaded only when a CA is configured: it costs each process about 20 MB resident,
+// which a party on the public roots alone (Node's own fetch) need not pay.
+import { createRequire } from 'node:module';
 import { rootCertificates } from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type * as Undici from 'undici';
 
 const clients = new Map<string, typeof fetch>();
 
@@ -18,6 +22,7 @@ export function outboundFetch(ca: string | undefined): typeof fetch {
   if (ca === undefined) return globalThis.fetch;
   let client = clients.get(ca);
   if (client === undefined) {
+    const { Agent, fetch: undiciFetch } = createRequire(import.meta.url)('undici') as typeof Undici;
     // `ca` replaces Node's store for this agent, so the public roots are listed with it.
     const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ca], rejectUnauthorized: true } });
     client = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
