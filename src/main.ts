@@ -3,6 +3,8 @@
 // merchant's API key and webhook secret, the gateway's key at the bank) are generated at first start
 // into <DATA_DIR>/secrets.json (mode 0600) and handed to each process in its environment, never by hand.
 // Ctrl-C stops all three cleanly: each closes its server, finishes its jobs and closes its database.
+// `npm start -- --tls` serves all three over https with a local CA made at first start into
+// <DATA_DIR>/tls, and each party verifies the others' certificates against that CA.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,10 +87,21 @@ export function partyEnvironments(env: NodeJS.ProcessEnv, secrets: Secrets): Rec
   return Object.fromEntries(PARTIES.map((p) => [p.name, merged]));
 }
 
+/** With --tls: the local CA and server certificate (made once, reused), as the parties' TLS variables. */
+async function tlsEnvironment(dataDir: string): Promise<{ env: Record<string, string>; caFile?: string }> {
+  if (!process.argv.slice(2).includes('--tls')) return { env: {} };
+  // Loaded only here: the plain start does not pay for the certificate library.
+  const dev = await import('./platform/dev-certificates.ts');
+  const files = await dev.ensureDevCertificates(join(dataDir, 'tls'));
+  return { env: dev.devTlsEnvironment(files), caFile: files.caFile };
+}
+
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? './data');
   const secrets = loadSecrets(dataDir);
-  const envs = partyEnvironments({ ...process.env, DATA_DIR: dataDir }, secrets);
+  const tls = await tlsEnvironment(dataDir);
+  // The caller's own TLS variables win over the generated ones, as every other setting does.
+  const envs = partyEnvironments({ ...tls.env, ...process.env, DATA_DIR: dataDir }, secrets);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const started = Date.now();
   const children = new Map<string, ChildProcess>();
@@ -152,6 +165,7 @@ async function main(): Promise<void> {
   try {
     const urls = await Promise.all(ready);
     PARTIES.forEach((p, i) => console.log(`${p.name.padEnd(8)} ${urls[i]}`));
+    if (tls.caFile) console.log(await import('./platform/dev-certificates.ts').then((dev) => dev.trustInstructions(tls.caFile!)));
     console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — open the shop at ${urls[2]} (logs in ${join(dataDir, 'logs')}; Ctrl-C stops all three)`);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);

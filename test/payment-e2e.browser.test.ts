@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser } from './support/browser.ts';
-import { checkoutToHostedPage, shopLogin, startSystem, type RunningSystem } from './support/system.ts';
+import { checkoutToHostedPage, shopLogin, startSystem, submitCard, type RunningSystem } from './support/system.ts';
 
 describe('paying in Chromium with the three services running', () => {
   let system: RunningSystem;
@@ -42,11 +42,7 @@ describe('paying in Chromium with the three services running', () => {
       });
       assert.equal((await watcher.getByTestId('invoice-status').textContent())?.trim(), 'open');
 
-      await page.fill('#number', '4242 4242 4242 4242');
-      await page.fill('#exp', '12/34');
-      await page.fill('#cvc', '123');
-      await page.fill('#name', 'Ada Lovelace');
-      await page.click('#submit');
+      await submitCard(page, '4242 4242 4242 4242', 'Ada Lovelace');
       await page.waitForSelector('#stage:has-text("Paid")', { timeout: 20_000 });
 
       await watcher.waitForSelector('[data-testid="invoice-status"].paid', { timeout: 15_000 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
+import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker, type Worker } from '../platform/jobs/jobs.ts';
 import type { Logger } from '../platform/log.ts';
 import { createHub } from '../platform/realtime/index.ts';
@@ -107,7 +108,7 @@ export async function startBank(
         retry: { baseMs: 1_000, capMs: 600_000 },
         pollIntervalMs: deps.workerPollMs ?? 500,
         recurring: BANK_RECURRING,
-        tasks: bankTasks({ database, clock, callback: { url: config.callbackUrl, secrets: config.callbackSecrets }, wake }),
+        tasks: bankTasks({ database, clock, callback: { url: config.callbackUrl, secrets: config.callbackSecrets, fetch: outboundFetch(config.base.tls.ca) }, wake }),
       });
       const hub = createHub({
         database,

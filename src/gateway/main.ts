@@ -3,14 +3,16 @@ import { AsyncResource } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
-import { parseEnv, positiveInt } from '../platform/config.ts';
+import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
+import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
 import { createBankAdapter } from './issuer/bank.adapter.ts';
 import type { IssuerPort } from './issuer/issuer.port.ts';
 import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
+import { webhookUrlProblem } from './domain/webhook-url.rule.ts';
 import { createPayments, REFUND_AT_BANK_TASK, SETTLE_TASK } from './payments.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
@@ -45,6 +47,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_DEMO_MERCHANT_API_KEY: z.string().regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key').optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: whsec.optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: z.url().optional(),
+      // Plain-http webhook endpoints beyond loopback: only for a closed test network.
+      GATEWAY_ALLOW_HTTP_WEBHOOKS: z.enum(['true', 'false']).default('false'),
       GATEWAY_DEMO_MERCHANT_NAME: z.string().min(1).max(100).default('Countersign demo shop'),
       GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: positiveInt(900),
       GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
@@ -60,6 +64,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if ((raw.GATEWAY_DEMO_MERCHANT_API_KEY === undefined) !== (raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET === undefined)) {
     throw new Error('gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_API_KEY and GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET must be set together');
   }
+  const webhookProblem = raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL && webhookUrlProblem(raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true');
+  if (webhookProblem) throw new ConfigError(`gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: ${webhookProblem}`);
   return Object.freeze({
     base,
     bankUrl: raw.GATEWAY_BANK_URL,
@@ -91,6 +97,7 @@ export async function startGateway(
   deps: { database?: Database; log?: Logger; issuer?: IssuerPort; clock?: Clock } = {},
 ): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
+  const fetch = outboundFetch(config.base.tls.ca);
   return bootService({
     name: 'gateway',
     spec: gatewayDatabaseSpec,
@@ -114,7 +121,7 @@ export async function startGateway(
         );
       }
       const fingerprintSecret = config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
-      const issuer = deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock });
+      const issuer = deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch });
       const payments = createPayments({ database, issuer, clock, fingerprintSecret, log });
       let wake = () => undefined as void;
       const worker = createWorker({
@@ -125,7 +132,7 @@ export async function startGateway(
         leaseSeconds: config.jobLeaseSeconds,
         concurrency: 4,
         tasks: {
-          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs }),
+          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs, fetch }),
           [SETTLE_TASK]: async (p) => {
             await payments.settle((p as { sessionId: string }).sessionId);
           },

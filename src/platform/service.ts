@@ -10,6 +10,7 @@ import { createMetrics, type HttpMetrics } from './http/metrics.ts';
 import { listen } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { databaseUrl, logLevel, parseEnv, port } from './config.ts';
+import { parseTls, type TlsSettings } from './tls.ts';
 
 /** Where and how one party listens and stores, read from `<PARTY>_*` variables. */
 export interface ServiceBase {
@@ -19,9 +20,11 @@ export interface ServiceBase {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly logLevel: string;
+  /** HTTPS certificate and the extra CA for outbound calls (`<P>_TLS_*`, `COUNTERSIGN_CA_FILE`). */
+  readonly tls: TlsSettings;
 }
 
-/** Parses the variables every party has: `<P>_PORT`, `<P>_HOST`, `<P>_PUBLIC_URL`, `<P>_DATABASE_URL`, `<P>_DATA_DIR`, `DATA_DIR`, `LOG_LEVEL`. */
+/** Parses the variables every party has: `<P>_PORT`, `<P>_HOST`, `<P>_PUBLIC_URL`, `<P>_DATABASE_URL`, `<P>_DATA_DIR`, `DATA_DIR`, `LOG_LEVEL`, `<P>_TLS_*`. */
 export function parseServiceBase(party: string, defaultPort: number, env: Record<string, string | undefined> = process.env): ServiceBase {
   const P = party.toUpperCase();
   const raw = parseEnv(party, {
@@ -35,10 +38,12 @@ export function parseServiceBase(party: string, defaultPort: number, env: Record
   }, env) as Record<string, unknown>;
   const p = raw[`${P}_PORT`] as number;
   const host = raw[`${P}_HOST`] as string;
+  const tls = parseTls(party, env);
   return Object.freeze({
     port: p,
     host,
-    publicUrl: ((raw[`${P}_PUBLIC_URL`] as string | undefined) ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${p}`).replace(/\/$/, ''),
+    tls,
+    publicUrl: ((raw[`${P}_PUBLIC_URL`] as string | undefined) ?? `${tls.server ? 'https' : 'http'}://${host === '0.0.0.0' ? 'localhost' : host}:${p}`).replace(/\/$/, ''),
     databaseUrl: raw[`${P}_DATABASE_URL`] as string | undefined,
     dataDir: (raw[`${P}_DATA_DIR`] as string | undefined) ?? join(raw.DATA_DIR as string, party),
     logLevel: raw.LOG_LEVEL as string,
@@ -92,7 +97,8 @@ export async function bootService(opts: BootOptions): Promise<ServiceHandle> {
       opts.base.databaseUrl ? { engine: 'postgres', url: opts.base.databaseUrl } : { engine: 'pglite', dataDir: opts.base.dataDir },
     ));
   const metrics = createMetrics(opts.name);
-  const app = createServiceApp({ name: opts.name, log, metrics, ready: () => database.ready() });
+  // HSTS follows the public URL, not the listener: behind a TLS-terminating proxy the browser still sees https.
+  const app = createServiceApp({ name: opts.name, log, metrics, ready: () => database.ready(), hsts: opts.base.publicUrl.startsWith('https:') });
   let composition: Composition;
   try {
     composition = await opts.compose({ name: opts.name, database, app, log, metrics });
@@ -100,7 +106,7 @@ export async function bootService(opts: BootOptions): Promise<ServiceHandle> {
     await database.close();
     throw err;
   }
-  const server = await listen(app.fetch, opts.base.port, opts.base.host);
+  const server = await listen(app.fetch, opts.base.port, opts.base.host, opts.base.tls.server);
   await composition.onListening?.(server.server, server.url);
   let stopping: Promise<void> | undefined;
   return {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
+import { outboundFetch } from '../platform/http/outbound.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
 import { createPayments, type PaymentsConfig } from './payments/payments.module.ts';
@@ -110,7 +111,8 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
 export async function startShop(config: ShopConfig, deps: { database?: Database; log?: Logger; clock?: Clock; gateway?: ShopGateway; jobs?: boolean } = {}): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
   const p = config.payments;
-  const gateway = deps.gateway ?? (p.gatewayApiKey ? createGatewayAdapter({ baseUrl: p.gatewayUrl, apiKey: p.gatewayApiKey, timeoutMs: p.gatewayTimeoutMs }) : undefined);
+  const fetch = outboundFetch(config.base.tls.ca);
+  const gateway = deps.gateway ?? (p.gatewayApiKey ? createGatewayAdapter({ baseUrl: p.gatewayUrl, apiKey: p.gatewayApiKey, timeoutMs: p.gatewayTimeoutMs, fetch }) : undefined);
   return bootService({
     name: 'shop',
     spec: shopDatabaseSpec,
@@ -124,7 +126,7 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
       const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.loginWindowSeconds) };
       const payments = createPayments({
         app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true,
-        tasks: { ...integrationTasks({ database, clock, config: config.integrations }), ...refundTasks({ database, clock, gateway }), ...accountsPrune },
+        tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune },
         recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }],
       });
       app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));

@@ -27,18 +27,20 @@ export interface RunningSystem {
   readonly output: string[];
   /** Milliseconds from spawn to "ready in". */
   readonly startedMs: number;
+  /** With `tls`: the CA the launcher generated (<dataDir>/tls/ca.pem), which signed all three certificates. */
+  readonly caFile: string | undefined;
   /** The demo merchant's API key the launcher generated. */
   demoMerchantApiKey(): string;
   /** Ctrl-C, then SIGKILL after 10 s; removes the data directory. */
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` with its own ports and data directory and waits for "ready in". */
-export async function startSystem(env: Record<string, string> = {}): Promise<RunningSystem> {
+/** Starts `src/main.ts` (with `--tls` when asked) with its own ports and data directory and waits for "ready in". */
+export async function startSystem(env: Record<string, string> = {}, options: { tls?: boolean } = {}): Promise<RunningSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cs-system-'));
   const ports = { SHOP_PORT: await freePort(), GATEWAY_PORT: await freePort(), BANK_PORT: await freePort() };
   const t0 = Date.now();
-  const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...(options.tls ? ['--tls'] : [])], {
     env: { ...process.env, DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,11 +49,12 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
   launcher.stderr!.on('data', (d) => output.push(String(d)));
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output.join('')}`)), 60_000);
+      // Generous: on a shared 2-core machine three services migrating and warming up can take a minute.
+      const timer = setTimeout(() => reject(new Error(`not ready in 120 s:\n${output.join('')}`)), 120_000);
       launcher.once('exit', (code) => reject(new Error(`launcher exited ${code}:\n${output.join('')}`)));
       createInterface({ input: launcher.stdout! }).on('line', (line) => {
         output.push(`${line}\n`);
-        const m = /^(shop|gateway|bank)\s+(http:\/\/\S+)$/.exec(line);
+        const m = /^(shop|gateway|bank)\s+(https?:\/\/\S+)$/.exec(line);
         if (m) urls.set(m[1]!, m[2]!);
         if (line.startsWith('ready in')) {
           clearTimeout(timer);
@@ -70,6 +73,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
     dataDir,
     output,
     startedMs,
+    caFile: options.tls ? join(dataDir, 'tls', 'ca.pem') : undefined,
     urls: { shop: urls.get('shop')!, gateway: urls.get('gateway')!, bank: urls.get('bank')! },
     demoMerchantApiKey: () =>
       (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantApiKey: string }).demoMerchantApiKey,
@@ -118,4 +122,13 @@ export async function checkoutToHostedPage(page: Page, shop: string, gateway: st
   await page.getByRole('button', { name: 'Pay now' }).click();
   await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
   return page.url().split('/').pop()!.split(/[?#]/)[0]!;
+}
+
+/** On the gateway's hosted page: enters a card (expiry 12/34, CVC 123) and submits it. */
+export async function submitCard(page: Page, number: string, name: string): Promise<void> {
+  await page.fill('#number', number);
+  await page.fill('#exp', '12/34');
+  await page.fill('#cvc', '123');
+  await page.fill('#name', name);
+  await page.click('#submit');
 }

@@ -36,6 +36,8 @@ export interface CallbackTarget {
   readonly secrets: readonly string[];
   /** Seconds to wait for the gateway's answer. */
   readonly timeoutSeconds?: number;
+  /** The platform's outbound client (verifies the gateway's certificate against the configured CA). */
+  readonly fetch?: typeof fetch;
 }
 
 /** Delivers one callback (a job handler); throws to be retried when the gateway does not answer 2xx. */
@@ -45,7 +47,7 @@ export async function deliverCallback(database: Database, callbackId: string, ta
   const headers = signWebhook({ id: row.id, timestamp: clock.now(), body: row.body, secrets: target.secrets });
   let failure: string | undefined;
   try {
-    const response = await fetch(target.url, {
+    const response = await (target.fetch ?? fetch)(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: row.body,

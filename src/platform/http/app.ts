@@ -7,6 +7,7 @@ import { matchedRoutes } from 'hono/route';
 import { DomainError, toHttpError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { withRequestId, type Logger } from '../log.ts';
+import { strictTransportSecurity } from './hsts.ts';
 import type { HttpMetrics } from './metrics.ts';
 
 /** Context variables every route can read. */
@@ -57,6 +58,8 @@ export interface ServiceAppOptions {
   readonly metrics: HttpMetrics;
   /** True when the database is reachable and migrated (and anything else the service needs). */
   readonly ready: () => Promise<boolean>;
+  /** Send Strict-Transport-Security on every answer (the party's public URL is https). */
+  readonly hsts?: boolean;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -154,6 +157,7 @@ async function refuseUnreadableInput(c: Context, next: Next): Promise<void> {
 export function createServiceApp(opts: ServiceAppOptions) {
   const app = createRouter<AppEnv>();
   const { log, metrics } = opts;
+  if (opts.hsts) app.use('*', strictTransportSecurity);
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
