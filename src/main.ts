@@ -54,8 +54,9 @@ function loadSecrets(dataDir: string): Secrets {
   const file = join(dataDir, 'secrets.json');
   const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>) : {};
   // A file from an older version lacks the secrets added since: they are generated once, kept after.
-  const secrets = { ...newSecrets(), ...existing };
-  if (Object.keys(existing).length === Object.keys(secrets).length) return secrets;
+  const fresh = newSecrets();
+  const secrets = { ...fresh, ...existing };
+  if (Object.keys(fresh).every((k) => k in existing)) return secrets;
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

@@ -3,6 +3,7 @@
 // last one, so the verifier accepts the chain as it was left and names entries cut from its end. The
 // checkpointer never signs a chain that no longer holds the last checkpoint.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { count, desc, eq } from 'drizzle-orm';
 import { eventually } from '../src/gateway/testing.ts';
 import { systemClock } from '../src/platform/clock.ts';
+import { ConfigError } from '../src/platform/config.ts';
 import { openDatabase, type DatabaseLocation } from '../src/platform/db/database.ts';
 import { databaseUrl, freshPostgresDatabaseName, testEngines } from '../src/platform/db/testing.ts';
 import { createLogger } from '../src/platform/log.ts';
@@ -32,6 +34,17 @@ async function checkpoints(dir: string): Promise<Checkpoint[]> {
     return checked.checkpoint;
   });
 }
+
+describe('the shop\'s audit checkpoint configuration', () => {
+  it('refuses to start with a SHOP_AUDIT_SIGNING_KEY that is not an Ed25519 private key, naming it without echoing it', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    for (const bad of ['not-a-key', rsa]) {
+      assert.throws(() => loadShopConfig({ SHOP_SESSION_SECRET: 'x'.repeat(40), SHOP_AUDIT_SIGNING_KEY: bad }), (e) => e instanceof ConfigError && /SHOP_AUDIT_SIGNING_KEY: must be an Ed25519 private key/.test(e.message) && !e.message.includes(bad.slice(0, 12)));
+    }
+    assert.equal(loadShopConfig({ SHOP_SESSION_SECRET: 'x'.repeat(40), DATA_DIR: '/srv/shop' }).audit.dir, join('/srv/shop', 'audit-checkpoints'));
+    assert.equal(loadShopConfig({ SHOP_SESSION_SECRET: 'x'.repeat(40) }).audit.everySeconds, 60);
+  });
+});
 
 for (const engine of testEngines()) {
   describe(`the shop's audit checkpoints on ${engine}`, () => {
