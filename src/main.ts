@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { newWebhookSecret } from './core/webhook-signature.ts';
+import { newAuditSigningKey } from './shop/audit/checkpoint.ts';
 import { isMain, parseServiceBase } from './platform/service.ts';
 
 const PARTIES = [
@@ -35,6 +36,8 @@ export interface Secrets {
   bankGatewayKey: string;
   bankCallbackSecret: string;
   shopSessionSecret: string;
+  /** The shop's Ed25519 key that signs its audit checkpoints (base64 PKCS#8). */
+  shopAuditSigningKey: string;
 }
 
 /** A fresh set of the secrets the parties share (the launcher keeps its set in data/secrets.json). */
@@ -45,13 +48,17 @@ export function newSecrets(): Secrets {
     bankGatewayKey: newWebhookSecret(),
     bankCallbackSecret: newWebhookSecret(),
     shopSessionSecret: randomBytes(32).toString('base64url'),
+    shopAuditSigningKey: newAuditSigningKey(),
   };
 }
 
 function loadSecrets(dataDir: string): Secrets {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
-  const secrets = newSecrets();
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>) : {};
+  // A file from an older version lacks the secrets added since: they are generated once, kept after.
+  const fresh = newSecrets();
+  const secrets = { ...fresh, ...existing };
+  if (Object.keys(fresh).every((k) => k in existing)) return secrets;
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -75,6 +82,7 @@ export function partyEnvironments(env: NodeJS.ProcessEnv, secrets: Secrets): Rec
     SHOP_GATEWAY_API_KEY: secrets.demoMerchantApiKey,
     SHOP_GATEWAY_WEBHOOK_SECRETS: secrets.demoMerchantWebhookSecret,
     SHOP_SESSION_SECRET: secrets.shopSessionSecret,
+    SHOP_AUDIT_SIGNING_KEY: secrets.shopAuditSigningKey,
     GATEWAY_BANK_URL: bankUrl,
     GATEWAY_BANK_KEY: secrets.bankGatewayKey,
     BANK_GATEWAY_KEY: secrets.bankGatewayKey,

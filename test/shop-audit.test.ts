@@ -1,83 +1,105 @@
 // The audit chain verifier (`npx tsx scripts/verify-audit.ts`), run as a real process against the
-// shop's database on both engines: OK with the count when intact; an entry edited with the
-// append-only trigger disabled, or one deleted, is named as the first broken link with exit code 1.
+// shop's database on both engines, with the signed checkpoints the shop keeps outside its database:
+// OK with the count and the checkpoint when intact; an edited or deleted entry, entries cut from the
+// end, a chain rewritten from scratch with every hash recomputed, and an edited checkpoint file are
+// each named with exit code 1; no checkpoint is refused with exit code 2 (test/shop-audit-nothing.test.ts:
+// a verifier pointed at nothing).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { sql } from 'drizzle-orm';
+import { eq, gt, sql } from 'drizzle-orm';
 import { fakeClock } from '../src/platform/clock.ts';
 import { openDatabase, type Database, type DatabaseLocation } from '../src/platform/db/database.ts';
 import { databaseUrl, freshPostgresDatabaseName, testEngines } from '../src/platform/db/testing.ts';
+import { checkpointFile } from '../src/shop/audit/checkpoint-file.ts';
+import { newAuditSigningKey, parseAuditPrivateKey, signCheckpoint } from '../src/shop/audit/checkpoint.ts';
+import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
-import { appendAudit } from '../src/shop/storage/audit.ts';
+import { appendAudit, GENESIS, verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
 import { main } from '../scripts/verify-audit.ts';
+import { adminQuery, rehashChain, tamper, verifyCommand } from './support/audit.ts';
 
-const run = promisify(execFile);
-
-/** Runs the command as the operator would; resolves with its exit code and output. */
-async function verifyCommand(env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SHOP_|DATA_DIR$)/.test(k)));
-  try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/verify-audit.ts'], { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, out: stdout };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
+const SIGNING_KEY = newAuditSigningKey();
 
 for (const engine of testEngines()) {
   describe(`verify-audit on ${engine}`, () => {
     const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
-    let location: DatabaseLocation;
-    let env: Record<string, string>;
-    let dir: string | undefined;
-    const ids: string[] = [];
+    const dirs: string[] = [];
+    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-    async function open(): Promise<Database> {
-      return openDatabase(shopDatabaseSpec, location);
-    }
+    let base: { location: DatabaseLocation; dir: string };
+    let ids: string[] = [];
+    let seqs: number[] = [];
 
+    // One shop database with six entries and a checkpoint of them; each case tampers with its own copy.
     before(async () => {
-      if (engine === 'pglite') {
-        dir = mkdtempSync(join(tmpdir(), 'cs-audit-'));
-        location = { engine: 'pglite', dataDir: join(dir, 'shop') };
-        env = { DATA_DIR: dir };
-      } else {
-        const url = databaseUrl(await freshPostgresDatabaseName(shopDatabaseSpec));
-        location = { engine: 'postgres', url, poolSize: 2 };
-        env = { SHOP_DATABASE_URL: url };
-      }
-      const database = await open();
-      for (let i = 0; i < 6; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'cs-audit-'));
+      dirs.push(dir);
+      const location: DatabaseLocation = engine === 'pglite' ? { engine: 'pglite', dataDir: join(dir, 'shop') } : { engine: 'postgres', url: databaseUrl(await freshPostgresDatabaseName(shopDatabaseSpec)), poolSize: 2 };
+      const database = await openDatabase(shopDatabaseSpec, location);
+      await appendEntries(database, 6);
+      assert.equal((await writeAuditCheckpoint({ database, clock, dir: join(dir, 'audit-checkpoints'), signingKey: parseAuditPrivateKey(SIGNING_KEY) })).kind, 'written');
+      const rowsOf = await database.db.select({ id: auditLog.id, seq: auditLog.seq }).from(auditLog).orderBy(auditLog.seq);
+      ids = rowsOf.map((r) => r.id);
+      seqs = rowsOf.map((r) => r.seq);
+      await database.close();
+      base = { location, dir };
+    });
+
+    async function appendEntries(database: Database, count: number): Promise<void> {
+      for (let i = 0; i < count; i++) {
         await database.transaction((tx) => appendAudit(tx, { actor: 'usr_test', action: 'order.placed', subject: `ord_${i}`, data: { n: i, nested: { b: 1, a: 2 } } }, clock.now()));
         clock.advance(1000);
       }
-      ids.push(...(await database.db.select({ id: auditLog.id }).from(auditLog).orderBy(auditLog.seq)).map((r) => r.id));
-      await database.close();
-    });
-    after(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    }
 
-    it('prints OK with the number of entries and exits 0 when the chain is intact', async () => {
-      const { code, out } = await verifyCommand(env);
+    /** A copy of the base shop (database and checkpoint file), open, with the env that points the verifier at it. */
+    async function shopWithAudit() {
+      const dir = mkdtempSync(join(tmpdir(), 'cs-audit-'));
+      dirs.push(dir);
+      const checkpointDir = join(dir, 'audit-checkpoints');
+      cpSync(join(base.dir, 'audit-checkpoints'), checkpointDir, { recursive: true });
+      let location: DatabaseLocation;
+      let env: Record<string, string> = { SHOP_AUDIT_SIGNING_KEY: SIGNING_KEY };
+      if (base.location.engine === 'pglite') {
+        cpSync(base.location.dataDir!, join(dir, 'shop'), { recursive: true });
+        location = { engine: 'pglite', dataDir: join(dir, 'shop') };
+        env = { ...env, DATA_DIR: dir };
+      } else {
+        const name = `t_audit_${randomBytes(6).toString('hex')}`;
+        await adminQuery(`create database ${name} template ${new URL(base.location.url).pathname.slice(1)}`);
+        location = { engine: 'postgres', url: databaseUrl(name), poolSize: 2 };
+        env = { ...env, SHOP_DATABASE_URL: location.url, SHOP_AUDIT_CHECKPOINT_DIR: checkpointDir };
+      }
+      const database = await openDatabase(shopDatabaseSpec, location);
+      return { database, ids, seqs, env, checkpointDir, append: (n: number) => appendEntries(database, n) };
+    }
+
+    /** The verifier in this process (the cases that need the real process spawn it). */
+    async function verifyInProcess(env: Record<string, string>, args: string[] = []): Promise<{ code: number; out: string }> {
+      const lines: string[] = [];
+      const code = await main(env, (l) => lines.push(l), args);
+      return { code, out: lines.join('\n') };
+    }
+
+    it('prints OK with the number of entries and the checkpoint, and exits 0 when the chain is intact', async () => {
+      const shop = await shopWithAudit();
+      await shop.append(2); // after the checkpoint: fine, not anchored yet
+      await shop.database.close();
+      const { code, out } = await verifyCommand(shop.env);
       assert.equal(code, 0, out);
-      assert.match(out, /^OK: audit chain intact, 6 entries/m);
+      assert.match(out, /^OK: audit chain intact, 8 entries .*checked against the checkpoint of \S+ \(entry #\d+, 6 entries\); 2 entries since are not anchored yet/m);
     });
 
     it('names the edited entry as the first broken link and exits 1 after a row is tampered with the trigger disabled', async () => {
-      const database = await open();
-      await database.db.execute(sql`alter table audit_log disable trigger audit_log_append_only`);
-      await database.db.execute(sql`update audit_log set data = '{"n": 99}'::jsonb where id = ${ids[3]!}`);
-      await database.db.execute(sql`alter table audit_log enable trigger audit_log_append_only`);
+      const { database, ids, env } = await shopWithAudit();
+      await tamper(database, () => database.db.execute(sql`update audit_log set data = '{"n": 99}'::jsonb where id = ${ids[3]!}`));
       await database.close();
-      const { code, out } = await verifyCommand(env);
+      const { code, out } = await verifyInProcess(env);
       assert.equal(code, 1, out);
       assert.match(out, new RegExp(`BROKEN: first broken link at entry #\\d+ ${ids[3]} \\(order\\.placed on ord_3`));
       assert.match(out, /edited/);
@@ -85,22 +107,75 @@ for (const engine of testEngines()) {
     });
 
     it('names the entry after a deleted one (its prev_hash no longer matches) through main()', async () => {
-      const database = await open();
-      await database.db.execute(sql`alter table audit_log disable trigger audit_log_append_only`);
-      // The edited entry goes too, so that the deletion of an earlier one is the first break.
-      await database.db.execute(sql`delete from audit_log where id in (${ids[1]!}, ${ids[3]!})`);
-      await database.db.execute(sql`alter table audit_log enable trigger audit_log_append_only`);
+      const { database, ids, env } = await shopWithAudit();
+      await tamper(database, () => database.db.execute(sql`delete from audit_log where id = ${ids[1]!}`));
       await database.close();
-      const lines: string[] = [];
-      const code = await main(env, (l) => lines.push(l));
-      assert.equal(code, 1, lines.join('\n'));
-      assert.match(lines[0]!, new RegExp(`${ids[2]} \\(order\\.placed on ord_2`));
-      assert.match(lines[0]!, /prev_hash/);
+      const { code, out } = await verifyInProcess(env);
+      assert.equal(code, 1, out);
+      assert.match(out, new RegExp(`BROKEN: first broken link at entry #\\d+ ${ids[2]} \\(order\\.placed on ord_2.*prev_hash`));
+    });
+
+    it('detects the last entries deleted after a checkpoint as truncation, though every remaining link holds', async () => {
+      const { database, seqs, env } = await shopWithAudit();
+      await tamper(database, () => database.db.delete(auditLog).where(gt(auditLog.seq, seqs[3]!)));
+      assert.equal(await verifyAuditChain(database.db), null, 'the links alone hold');
+      await database.close();
+      const { code, out } = await verifyCommand(env);
+      assert.equal(code, 1, out);
+      assert.match(out, new RegExp(`BROKEN: truncated: the checkpoint of \\S+ recorded 6 entries up to #${seqs[5]}, but the chain ends at #${seqs[3]} with 4 entries \\(2 missing at the end\\)`));
+    });
+
+    it('detects every entry deleted (an empty log) against the checkpoint', async () => {
+      const { database, env } = await shopWithAudit();
+      await tamper(database, () => database.db.delete(auditLog));
+      await database.close();
+      const { code, out } = await verifyInProcess(env);
+      assert.equal(code, 1, out);
+      assert.match(out, /BROKEN: truncated: .* 6 entries .* ends at #0 with 0 entries \(6 missing at the end\)/);
+    });
+
+    it('detects a chain rewritten from scratch with every hash recomputed (an entry removed, the rest rehashed)', async () => {
+      const { database, ids, env } = await shopWithAudit();
+      await tamper(database, async () => {
+        await database.db.delete(auditLog).where(eq(auditLog.id, ids[1]!));
+        await rehashChain(database);
+      });
+      assert.equal(await verifyAuditChain(database.db), null, 'the rewritten chain links up');
+      await database.close();
+      const { code, out } = await verifyInProcess(env);
+      assert.equal(code, 1, out);
+      assert.match(out, /BROKEN: .*rewritten: its hash differs from the one the checkpoint of \S+ recorded/);
+    });
+
+    it('reports an edited checkpoint line and one signed by another key as tampering', async () => {
+      const { database, env, checkpointDir } = await shopWithAudit();
+      await database.close();
+      const file = checkpointFile(checkpointDir);
+      const line = JSON.parse(readFileSync(file, 'utf8').trim()) as { seq: number; count: number };
+      const forged = signCheckpoint(parseAuditPrivateKey(newAuditSigningKey()), { seq: line.seq, hash: GENESIS, count: 1, at: new Date().toISOString() });
+      writeFileSync(file, `${JSON.stringify({ ...line, count: line.count - 2 })}\n${forged}\n`);
+      const { code, out } = await verifyInProcess(env);
+      assert.equal(code, 1, out);
+      assert.match(out, new RegExp(`BROKEN: checkpoint file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 1: its signature does not match its content`));
+      assert.match(out, /line 2: signed by key [0-9a-f]{16}, not by the shop's key/);
+    });
+
+    it('refuses with exit 2 when there is no checkpoint, unless --allow-no-checkpoint', async () => {
+      const { database, env, checkpointDir } = await shopWithAudit();
+      await database.close();
+      rmSync(checkpointFile(checkpointDir));
+      const refused = await verifyInProcess(env);
+      assert.equal(refused.code, 2, refused.out);
+      assert.match(refused.out, /^ERROR: could not verify the audit chain: no audit checkpoint in .*shop-audit-checkpoints\.jsonl: truncation of the chain cannot be detected/m);
+      const allowed = await verifyInProcess(env, ['--allow-no-checkpoint']);
+      assert.equal(allowed.code, 0, allowed.out);
+      assert.match(allowed.out, /^WARNING: no audit checkpoint/m);
+      assert.match(allowed.out, /^OK: audit chain intact, 6 entries/m);
     });
 
     it('exits 2 naming the failure when the database cannot be opened', async () => {
       const lines: string[] = [];
-      assert.equal(await main({ SHOP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, (l) => lines.push(l)), 2);
+      assert.equal(await main({ SHOP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, (l) => lines.push(l), []), 2);
       assert.match(lines[0]!, /^ERROR: could not verify/);
     });
   });

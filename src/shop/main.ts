@@ -17,6 +17,8 @@ import { createShopApp } from './routes/shop-app.ts';
 import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
 import { refundApprovalThreshold, refundTasks } from './refunds/index.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
+import { AUDIT_CHECKPOINT_TASK, auditCheckpointer } from './audit/checkpointer.ts';
+import { loadAuditConfig, type AuditCheckpointConfig } from './audit/config.ts';
 
 /** The shop's database: its schema history. */
 export const shopDatabaseSpec = {
@@ -34,6 +36,8 @@ export interface ShopConfig {
   readonly payments: PaymentsConfig;
   /** Order-status events to integration endpoints (SHOP_INTEGRATION_*). */
   readonly integrations: IntegrationConfig;
+  /** Signed checkpoints of the audit chain outside the database (SHOP_AUDIT_*). */
+  readonly audit: AuditCheckpointConfig;
 }
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -76,6 +80,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
   return Object.freeze({
     base,
     demoData: raw.SHOP_DEMO_DATA,
+    audit: loadAuditConfig(env),
     integrations: loadIntegrationConfig(env),
     payments: Object.freeze({
       gatewayUrl: raw.SHOP_GATEWAY_URL,
@@ -121,19 +126,26 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
     ...(deps.log ? { log: deps.log } : {}),
     compose: async ({ app, database, log }) => {
       if (config.demoData) await ensureDemoData(database, clock.now());
+      const a = config.audit;
+      const checkpoint = auditCheckpointer({ database, clock, log, dir: a.dir, signingKey: a.signingKey });
+      if (!a.signingKey) log.warn({}, 'SHOP_AUDIT_SIGNING_KEY is not set: no audit checkpoints, so entries cut from the end of the audit log would go unnoticed');
       // Payments first: the webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
       // Failed logins past their window and expired sessions go, so that neither table grows without bound.
       const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.loginWindowSeconds) };
       const payments = createPayments({
         app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true,
-        tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune },
-        recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }],
+        tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
+        recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }, ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : [])],
       });
       app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));
       await payments.start();
       return {
         onListening: (server) => payments.attach(server),
-        onStop: () => payments.stop(),
+        onStop: async () => {
+          await payments.stop();
+          // A clean stop anchors everything written so far; a failure here must not keep the shop from stopping.
+          if (a.signingKey) await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
+        },
       };
     },
   });

@@ -120,6 +120,17 @@ export async function openDatabase(spec: DatabaseSpec, location: DatabaseLocatio
   return openPostgres(spec, location.url, location.poolSize ?? 10);
 }
 
+/**
+ * Opens a party's database that must already exist, creating and migrating nothing: for tools that
+ * only read (a verifier pointed at the wrong place must not leave an empty database behind).
+ */
+export async function openExistingDatabase(spec: DatabaseSpec, location: DatabaseLocation): Promise<Database> {
+  if (location.engine === 'postgres') return postgresDatabase(spec, location.url, location.poolSize ?? 1);
+  if (!location.dataDir || !existsSync(join(location.dataDir, 'PG_VERSION'))) throw new Error(`no database at ${location.dataDir ?? '(memory)'}`);
+  const pglite = await PGlite.create({ dataDir: location.dataDir });
+  return pgliteDatabase(spec, pglite, withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db));
+}
+
 async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, client?: PGlite): Promise<Database> {
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
   const pglite = client ?? (await PGlite.create(dataDir ? { dataDir } : {}));
@@ -164,6 +175,10 @@ async function openPostgres(spec: DatabaseSpec, url: string, poolSize: number): 
     await migrator.query('select pg_advisory_unlock_all()').catch(() => undefined);
     await migrator.end();
   }
+  return postgresDatabase(spec, url, poolSize);
+}
+
+function postgresDatabase(spec: DatabaseSpec, url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);

@@ -2,12 +2,16 @@
 // transaction. Appends are serialised by a transaction-scoped advisory lock so that the chain has no
 // forks across nodes; each hash covers the previous one, so editing or deleting a row is detectable.
 import { createHash } from 'node:crypto';
-import { asc, desc, sql } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
-const GENESIS = '0'.repeat(64);
+/** The hash the first entry chains from. */
+export const GENESIS = '0'.repeat(64);
+
+/** One stored audit entry. */
+export type AuditEntry = typeof auditLog.$inferSelect;
 
 /** One audit entry's content: who did what to which thing; ids and codes only, never personal data. */
 export interface AuditInput {
@@ -30,7 +34,8 @@ function entryBody(e: { id: string; at: Date; actor: string; action: string; sub
   return JSON.stringify([e.id, e.at.toISOString(), e.actor, e.action, e.subject, canonical(e.data)]);
 }
 
-function entryHash(prevHash: string, e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown }): string {
+/** The hash of entry `e` chained from `prevHash` (what each row stores in `hash`). */
+export function entryHash(prevHash: string, e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown }): string {
   return createHash('sha256').update(prevHash).update('\n').update(entryBody(e)).digest('hex');
 }
 
@@ -80,13 +85,24 @@ async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; no
   );
 }
 
+/** True when `e` chains from `prevHash` and its hash covers its content. */
+export function entryLinks(prevHash: string, e: AuditEntry): boolean {
+  return e.prevHash === prevHash && entryHash(prevHash, e) === e.hash;
+}
+
+/** Up to `limit` entries after `afterSeq`, in chain order (the chain is read in pages, never whole). */
+export async function auditEntriesAfter(db: Executor, afterSeq: number, limit = 1000): Promise<AuditEntry[]> {
+  return db.select().from(auditLog).where(gt(auditLog.seq, afterSeq)).orderBy(asc(auditLog.seq)).limit(limit);
+}
+
 /** Walks the whole chain; returns the seq of the first broken entry, or null when intact. */
 export async function verifyAuditChain(db: Executor): Promise<number | null> {
-  const entries = await db.select().from(auditLog).orderBy(asc(auditLog.seq));
   let prev = GENESIS;
-  for (const e of entries) {
-    if (e.prevHash !== prev || entryHash(prev, e) !== e.hash) return e.seq;
-    prev = e.hash;
+  for (let page = await auditEntriesAfter(db, 0); page.length > 0; page = await auditEntriesAfter(db, page.at(-1)!.seq)) {
+    for (const e of page) {
+      if (!entryLinks(prev, e)) return e.seq;
+      prev = e.hash;
+    }
   }
   return null;
 }
