@@ -33,6 +33,12 @@ export interface ShopConfig {
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
 
+const proxyHops = z
+  .string()
+  .regex(/^(true|false|\d{1,2})$/, 'true, false or a number of proxies')
+  .default('false')
+  .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)));
+
 /** Parses the shop's variables; a bad one stops the start with its name. */
 export function loadShopConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
   const base = parseServiceBase('shop', 3000, env);
@@ -41,9 +47,14 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (npm start generates one)'),
     SHOP_INVOICE_TTL_SECONDS: positiveInt(30 * 60),
     SHOP_SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    // Failed logins per account (e-mail) and per client address within the window; more are refused
+    // before the password is checked. The address limit is higher: many people may share one address.
     SHOP_LOGIN_MAX_FAILURES: positiveInt(5),
+    SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(50),
     SHOP_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
-    SHOP_TRUST_PROXY: flag(false),
+    // false/0: the client address is the socket's. true/1 (one load balancer) or N: the Nth
+    // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
+    SHOP_TRUST_PROXY: proxyHops,
     SHOP_DEMO_DATA: flag(true),
     // The gateway (issue 6): without an API key "Pay now" only shows the invoice (no payments).
     SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
@@ -83,9 +94,12 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       sessionSecret: raw.SHOP_SESSION_SECRET,
       sessionTtlSeconds: raw.SHOP_SESSION_TTL_SECONDS,
       invoiceTtlSeconds: raw.SHOP_INVOICE_TTL_SECONDS,
-      loginMaxFailures: raw.SHOP_LOGIN_MAX_FAILURES,
-      loginWindowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
-      trustProxy: raw.SHOP_TRUST_PROXY,
+      login: Object.freeze({
+        maxFailuresPerAccount: raw.SHOP_LOGIN_MAX_FAILURES,
+        maxFailuresPerAddress: raw.SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
+      }),
+      trustedProxyHops: raw.SHOP_TRUST_PROXY,
       refundApprovalThresholdMinor: refundApprovalThreshold(env),
     }),
   });

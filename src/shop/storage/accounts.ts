@@ -1,14 +1,14 @@
-// Users, login sessions and the failed-login counter. Session tokens are random and only their
-// sha256 is stored; failures are counted in the database so that the limit holds across nodes.
+// Users and login sessions. Session tokens are random and only their sha256 is stored. (The
+// failed-login counter is login-attempts.ts.)
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { Role } from '../domain/access.ts';
 import { appendAudit } from './audit.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
-import { loginFailures, loginSessions, users } from './tables.ts';
+import { loginSessions, users } from './tables.ts';
 
 export type User = typeof users.$inferSelect;
 
@@ -95,32 +95,6 @@ export async function userAndCartCountForSession(db: Executor, token: string, no
 /** Ends a login session (log out, or the old session at login: no fixation). */
 export async function deleteLoginSession(db: Executor, token: string): Promise<void> {
   await db.delete(loginSessions).where(eq(loginSessions.tokenHash, sha256(token)));
-}
-
-function failureKey(email: string, ip: string): string {
-  return sha256(`${normaliseEmail(email)}\n${ip}`);
-}
-
-/** Failed logins for this email from this address within the window. */
-export async function recentLoginFailures(db: Executor, email: string, ip: string, now: Date, windowSeconds: number): Promise<number> {
-  const since = new Date(now.getTime() - windowSeconds * 1000);
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(loginFailures)
-    .where(and(eq(loginFailures.keyHash, failureKey(email, ip)), gt(loginFailures.at, since)));
-  return Number(row?.n ?? 0);
-}
-
-/** Counts one failed login; old rows of the same key are pruned on the way. */
-export async function recordLoginFailure(db: Executor, email: string, ip: string, now: Date, windowSeconds: number): Promise<void> {
-  const key = failureKey(email, ip);
-  await db.delete(loginFailures).where(and(eq(loginFailures.keyHash, key), lt(loginFailures.at, new Date(now.getTime() - windowSeconds * 1000))));
-  await db.insert(loginFailures).values({ keyHash: key, at: now });
-}
-
-/** Forgets the failures of a key after a successful login. */
-export async function clearLoginFailures(db: Executor, email: string, ip: string): Promise<void> {
-  await db.delete(loginFailures).where(eq(loginFailures.keyHash, failureKey(email, ip)));
 }
 
 /** Every customer, newest first (staff console). */
