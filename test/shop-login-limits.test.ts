@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fakeClock } from '../src/platform/clock.ts';
+import { ConfigError } from '../src/platform/config.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { databaseUrl, freshDatabase, freshPostgresDatabaseName, testEngines } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
@@ -55,6 +56,26 @@ const HOSTILE_NEXT = [
   '//evil.example', '///evil.example', '/\\evil.example', '\\\\evil.example', '/\t/evil.example', '/\n/evil.example', 'https://evil.example/',
   'javascript:alert(1)', '/javascript:alert(1)/..//evil.example', 'evil.example', '/.//\\evil.example',
 ];
+
+describe('shop login limits configuration', () => {
+  const base = { SHOP_SESSION_SECRET: 'x'.repeat(40) };
+  it('defaults to 5 per account and 50 per address in 15 minutes, no proxy trusted', () => {
+    const { settings } = loadShopConfig(base);
+    assert.deepEqual(settings.login, { maxFailuresPerAccount: 5, maxFailuresPerAddress: 50, windowSeconds: 900 });
+    assert.equal(settings.trustedProxyHops, 0);
+    assert.ok(Object.isFrozen(settings.login));
+  });
+  it('reads SHOP_TRUST_PROXY as false, true (one proxy) or a number of proxies', () => {
+    for (const [value, hops] of [['false', 0], ['0', 0], ['true', 1], ['1', 1], ['2', 2]] as const) {
+      assert.equal(loadShopConfig({ ...base, SHOP_TRUST_PROXY: value }).settings.trustedProxyHops, hops, value);
+    }
+  });
+  it('names the variable at fault', () => {
+    for (const [name, value] of [['SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS', '0'], ['SHOP_LOGIN_MAX_FAILURES', 'many'], ['SHOP_LOGIN_WINDOW_SECONDS', '-1'], ['SHOP_TRUST_PROXY', 'yes']] as const) {
+      assert.throws(() => loadShopConfig({ ...base, [name]: value }), (e) => e instanceof ConfigError && e.message.includes(name), name);
+    }
+  });
+});
 
 for (const engine of testEngines()) {
   describe(`shop login against a hostile client over real HTTP on ${engine}`, () => {
