@@ -93,6 +93,13 @@ for (const engine of testEngines()) {
       assert.ok(again.ok, 'the window passes');
       await takeBack(database.db, again);
       assert.deepEqual(await blockedNow(database.db, later, limits), { accounts: 0, addresses: 0 });
+      // A right password forgives the account's earlier failures, not a guess reserved after it (still in flight).
+      assert.ok((await reserve('d@shop.test', '10.2.0.1', later)).ok);
+      const mine = await reserve('d@shop.test', '10.2.0.2', later);
+      assert.ok(mine.ok && (await reserve('d@shop.test', '10.2.0.3', later)).ok);
+      await takeBack(database.db, mine);
+      for (let i = 0; i < 2; i++) assert.equal((await reserve('d@shop.test', `10.2.1.${i}`, later)).ok, true);
+      assert.deepEqual(await reserve('d@shop.test', '10.2.2.0', later), { ok: false, blocked: 'account' });
       const stored = JSON.stringify(await database.db.execute(sql`select key_hash from login_failures`));
       assert.ok(!stored.includes('shop.test') && !stored.includes('10.0.0'), 'keys are stored hashed');
     });

@@ -5,14 +5,16 @@
 // its reservation back. Keys are stored hashed (`account:<sha256>`, `address:<sha256>`): the table
 // holds no e-mail addresses or client addresses in clear.
 import { createHash } from 'node:crypto';
-import { inArray, lte, or, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { rows } from '../../platform/db/database.ts';
 import type { LimitKey, LimitKind, LoginLimits } from '../domain/login-limit.ts';
 import { loginFailures } from './tables.ts';
 
 /** A reserved attempt (its provisional failure rows), or the limit that refused it. */
-export type Reservation = { readonly ok: true; readonly ids: readonly number[]; readonly accountKey: string } | { readonly ok: false; readonly blocked: LimitKind };
+export type Reservation =
+  | { readonly ok: true; readonly ids: readonly number[]; readonly accountKey: string; readonly accountRowId: number }
+  | { readonly ok: false; readonly blocked: LimitKind };
 
 function stored(key: LimitKey): string {
   return `${key.kind}:${createHash('sha256').update(key.key).digest('hex')}`;
@@ -40,19 +42,21 @@ export async function reserveLoginAttempt(database: Database, keys: readonly Lim
       if (n >= k.limit) return { ok: false, blocked: k.kind } as const;
     }
     await tx.delete(loginFailures).where(lte(loginFailures.at, since));
-    const inserted = await tx.insert(loginFailures).values(hashed.map((k) => ({ keyHash: k.stored, at: now }))).returning({ id: loginFailures.id });
-    const account = hashed.find((k) => k.kind === 'account');
-    return { ok: true, ids: inserted.map((r) => r.id), accountKey: account?.stored ?? '' } as const;
+    const inserted = await tx.insert(loginFailures).values(hashed.map((k) => ({ keyHash: k.stored, at: now }))).returning({ id: loginFailures.id, keyHash: loginFailures.keyHash });
+    const account = inserted.find((r) => r.keyHash.startsWith('account:'));
+    return { ok: true, ids: inserted.map((r) => r.id), accountKey: account?.keyHash ?? '', accountRowId: account?.id ?? 0 } as const;
   });
 }
 
 /**
- * After a successful login: the attempt was not a failure, and the account's earlier failures are
- * forgiven. The address's other failures stay: logging in to one's own account must not reset the
- * count of an address that guesses at others'.
+ * After a successful login: the attempt was not a failure, and the account's failures from before it
+ * are forgiven — not those reserved after it (ids grow under the key's lock), which may be a
+ * stranger's guesses still in flight. The address's other failures stay: logging in to one's own
+ * account must not reset the count of an address that guesses at others'.
  */
 export async function takeBack(db: Executor, reservation: Extract<Reservation, { ok: true }>): Promise<void> {
-  await db.delete(loginFailures).where(or(inArray(loginFailures.id, [...reservation.ids]), eq(loginFailures.keyHash, reservation.accountKey)));
+  const earlier = and(eq(loginFailures.keyHash, reservation.accountKey), lt(loginFailures.id, reservation.accountRowId));
+  await db.delete(loginFailures).where(or(inArray(loginFailures.id, [...reservation.ids]), earlier));
 }
 
 /** How many accounts and addresses are refused right now (staff console). */
