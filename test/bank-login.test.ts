@@ -72,6 +72,30 @@ for (const engine of testEngines()) {
       assert.equal((await logIn(t.url, DEMO_CARDHOLDER.email, DEMO_CARDHOLDER.password)).status, 303);
     });
 
+    it('checks at most 5 of 30 simultaneous attempts on one cardholder, so the right password sent last does not get in', async () => {
+      const holder = await createTestCardholder(t, { cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }] });
+      // One login form each, then every POST at once, the right password last.
+      const forms: Array<{ cookie: string; csrf: string }> = [];
+      for (let i = 0; i < 30; i++) {
+        const page = await fetch(`${t.url}/login`);
+        forms.push({ csrf: /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!, cookie: page.headers.getSetCookie().find((c) => c.startsWith('bank_login_csrf='))!.split(';')[0]! });
+      }
+      const responses = await Promise.all(
+        forms.map((f, i) =>
+          fetch(`${t.url}/login`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { cookie: f.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ email: holder.email, password: i === 29 ? holder.password : `wrong password ${i}`, csrf: f.csrf }),
+          }),
+        ),
+      );
+      const statuses = responses.map((r) => r.status);
+      const checked = statuses.filter((s) => s === 401 || s === 303).length;
+      assert.equal(checked, 5, `checked ${checked}: ${statuses.join(' ')}`);
+      assert.equal(statuses[29], 429, 'the right password, sent last, is refused unchecked');
+    });
+
     it('logs out: the session no longer opens the app', async () => {
       const session = await logIn(t.url, DEMO_CARDHOLDER.email, DEMO_CARDHOLDER.password);
       const out = await fetch(`${t.url}/logout`, {

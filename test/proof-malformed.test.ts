@@ -373,7 +373,7 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   const failures: ProofFailure[] = [];
 
   before(async () => {
-    parties = await startParties({ SHOP_LOGIN_MAX_FAILURES: '1000000', SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000' });
+    parties = await startParties({ SHOP_LOGIN_MAX_FAILURES: '1000000', SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000', SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000' });
     for (const party of ['shop', 'gateway', 'bank'] as const) snaps.set(party, await snapshotter(parties.databaseUrls[party], Object.keys(EXCLUDED[party]), HASHED_COLUMNS));
 
     // Valid ids for path parameters (so that a malformed body behind them is parsed): an order and

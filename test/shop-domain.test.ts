@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { isDomainError } from '../src/core/errors.ts';
 import { money } from '../src/core/money.ts';
 import { canView, safeNextPath } from '../src/shop/domain/access.ts';
+import { addressBucket, forwardedClient, limitKeys } from '../src/shop/domain/login-limit.ts';
 import { chooseDelivery, freezeLines, orderTotals, parseQuantity, type CatalogProduct } from '../src/shop/domain/checkout.ts';
 import { INVOICE_EVENTS, INVOICE_STATUSES, invoiceMachine, isValidStatus, type InvoiceEvent, type InvoiceStatus } from '../src/shop/domain/invoice.machine.ts';
 import { invoiceTerms, isPayable, planInvoice } from '../src/shop/domain/invoice.ts';
@@ -180,9 +181,75 @@ describe('access and redirects', () => {
     assert.equal(canView({ id: 'usr_b', role: 'customer' }, 'usr_a'), false);
   });
   it('returns after login only to same-origin relative paths', () => {
-    assert.equal(safeNextPath('/orders/ord_1?tab=invoice'), '/orders/ord_1?tab=invoice');
-    for (const bad of ['https://evil.test/', '//evil.test', '/\\evil.test', '\\\\evil', 'javascript:alert(1)', '/ok\nx', '', undefined, 'orders', '/%2F%2Fevil.test'.replace('%2F%2F', '/\t/')]) {
-      assert.equal(safeNextPath(bad), '/', String(bad));
+    for (const [next, expected] of [
+      ['/orders/ord_1?tab=invoice', '/orders/ord_1?tab=invoice'],
+      ['/orders#top', '/orders#top'],
+      ['/a/./b/../c', '/a/c'],
+      ['/%2F%2Fevil.test', '/%2F%2Fevil.test'], // an encoded slash stays an encoded slash: one path segment
+      ['/caf\u00e9', '/caf%C3%A9'],
+    ] as const) {
+      assert.equal(safeNextPath(next), expected, next);
+    }
+  });
+  it('sends every hostile return target home, judged after normalisation', () => {
+    const hostile = [
+      'https://evil.test/', 'http://shop.invalid/x', '//evil.test', '///evil.test', '/\\evil.test', '\\\\evil', '\\/evil.test',
+      'javascript:alert(1)', 'JaVaScRiPt:alert(1)', '/javascript:alert(1)/..//evil.test', 'data:text/html,x', 'orders', '', undefined, null, 42, ['/orders'],
+      '/ok\nx', '/\t/evil.test', '/\r\n/evil.test', '/\u0000/evil.test', '/x\u007f',
+      // Dot segments that normalise to a network path: the parser's output is "//evil.test/…".
+      '/.//evil.test/phish', '/..//evil.test', '/a/..//evil.test', '/a/b/../..//evil.test', '/%2e//evil.test', '/%2E%2E//evil.test',
+      '/.%2e//evil.test', '/%2e%2e/%2e//evil.test', '/././/evil.test', '/.//\\evil.test', '/%2e/\\evil.test',
+      `/${'a'.repeat(600)}`,
+    ];
+    for (const bad of hostile) assert.equal(safeNextPath(bad), '/', JSON.stringify(bad));
+  });
+  it('never emits a path a browser would read as another host', () => {
+    const pieces = ['/', '.', '..', '%2e', '%2E', '%2f', '\\', 'evil.test', '@', ':', '?', '#', '%5c', ' ', '\t'];
+    // Every sequence of up to four pieces after a leading slash: 15^4 targets.
+    const walk = (prefix: string, depth: number): void => {
+      const out = safeNextPath(prefix);
+      assert.ok(out.startsWith('/') && !out.startsWith('//') && !out.startsWith('/\\'), `${JSON.stringify(prefix)} -> ${out}`);
+      assert.equal(new URL(out, 'https://shop.example').origin, 'https://shop.example', `${JSON.stringify(prefix)} -> ${out}`);
+      if (depth < 4) for (const p of pieces) walk(prefix + p, depth + 1);
+    };
+    walk('/', 0);
+  });
+});
+
+describe('login limits', () => {
+  it('counts an address by its IPv4 address or its IPv6 /64', () => {
+    for (const [address, bucket] of [
+      ['203.0.113.7', '203.0.113.7'],
+      ['::ffff:203.0.113.7', '203.0.113.7'],
+      ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+      ['2001:db8:1:2::ffff', '2001:db8:1:2::/64'],
+      ['2001:DB8:0001:0002:aaaa::1', '2001:db8:1:2::/64'],
+      ['2001:db8::1', '2001:db8:0:0::/64'],
+      ['::1', '0:0:0:0::/64'],
+      ['unknown', 'unknown'],
+    ] as const) {
+      assert.equal(addressBucket(address), bucket, address);
+    }
+  });
+  it('keys an attempt by its account, whatever the case, and by its address', () => {
+    const limits = { maxFailuresPerAccount: 5, maxFailuresPerAddress: 50, windowSeconds: 900 };
+    assert.deepEqual(limitKeys(' Ada@Shop.test ', '2001:db8:1:2::9', limits), [
+      { kind: 'account', key: 'account:ada@shop.test', limit: 5 },
+      { kind: 'address', key: 'address:2001:db8:1:2::/64', limit: 50 },
+    ]);
+  });
+  it('reads X-Forwarded-For only as far as our own proxies wrote it', () => {
+    for (const [header, hops, expected] of [
+      ['198.51.100.9', 0, undefined],
+      ['6.6.6.6, 198.51.100.9', 1, '198.51.100.9'],
+      ['1.1.1.1, 2.2.2.2, 198.51.100.9', 1, '198.51.100.9'],
+      ['1.1.1.1, 198.51.100.9, 10.0.0.2', 2, '198.51.100.9'],
+      ['198.51.100.9', 2, undefined],
+      ['not-an-ip', 1, undefined],
+      ['6.6.6.6,', 1, undefined],
+      [undefined, 1, undefined],
+    ] as const) {
+      assert.equal(forwardedClient(header, hops), expected, `${header} / ${hops}`);
     }
   });
 });

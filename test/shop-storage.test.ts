@@ -11,7 +11,9 @@ import type { Database } from '../src/platform/db/database.ts';
 import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import { jobs } from '../src/platform/jobs/jobs.schema.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
+import { limitKeys } from '../src/shop/domain/login-limit.ts';
 import * as accounts from '../src/shop/storage/accounts.ts';
+import { blockedNow, reserveLoginAttempt, takeBack } from '../src/shop/storage/login-attempts.ts';
 import { verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { archiveProduct, changeProductPrice, createProduct, listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
@@ -76,14 +78,38 @@ for (const engine of testEngines()) {
       assert.equal(await accounts.userForSession(database.db, token, clock.now()), undefined);
     });
 
-    it('counts failed logins per email and address within the window', async () => {
+    it('reserves login attempts per account and per address, refuses past either limit, and forgives on success', async () => {
+      const limits = { maxFailuresPerAccount: 3, maxFailuresPerAddress: 4, windowSeconds: 900 };
       const now = clock.now();
-      for (let i = 0; i < 3; i++) await accounts.recordLoginFailure(database.db, 'a@shop.test', '10.0.0.1', now, 900);
-      assert.equal(await accounts.recentLoginFailures(database.db, 'A@shop.test', '10.0.0.1', now, 900), 3);
-      assert.equal(await accounts.recentLoginFailures(database.db, 'a@shop.test', '10.0.0.2', now, 900), 0);
-      assert.equal(await accounts.recentLoginFailures(database.db, 'a@shop.test', '10.0.0.1', new Date(now.getTime() + 901_000), 900), 0);
-      await accounts.clearLoginFailures(database.db, 'a@shop.test', '10.0.0.1');
-      assert.equal(await accounts.recentLoginFailures(database.db, 'a@shop.test', '10.0.0.1', now, 900), 0);
+      const reserve = (email: string, ip: string, at = now) => reserveLoginAttempt(database, limitKeys(email, ip, limits), at, limits.windowSeconds);
+      for (let i = 0; i < 3; i++) assert.equal((await reserve('a@shop.test', '10.0.0.1')).ok, true);
+      assert.deepEqual(await reserve('A@shop.test ', '10.0.0.2'), { ok: false, blocked: 'account' }, 'the account, whatever the address or case');
+      assert.equal((await reserve('b@shop.test', '10.0.0.1')).ok, true, 'another account from the same address');
+      assert.deepEqual(await reserve('c@shop.test', '10.0.0.1'), { ok: false, blocked: 'address' }, 'the fifth failure from one address');
+      assert.deepEqual(await reserve('c@shop.test', '::ffff:10.0.0.1'), { ok: false, blocked: 'address' }, 'IPv4-mapped is the same address');
+      assert.deepEqual(await blockedNow(database.db, now, limits), { accounts: 1, addresses: 1 });
+      const later = new Date(now.getTime() + 901_000);
+      const again = await reserve('a@shop.test', '10.0.0.1', later);
+      assert.ok(again.ok, 'the window passes');
+      await takeBack(database.db, again);
+      assert.deepEqual(await blockedNow(database.db, later, limits), { accounts: 0, addresses: 0 });
+      // A right password forgives the account's earlier failures, not a guess reserved after it (still in flight).
+      assert.ok((await reserve('d@shop.test', '10.2.0.1', later)).ok);
+      const mine = await reserve('d@shop.test', '10.2.0.2', later);
+      assert.ok(mine.ok && (await reserve('d@shop.test', '10.2.0.3', later)).ok);
+      await takeBack(database.db, mine);
+      for (let i = 0; i < 2; i++) assert.equal((await reserve('d@shop.test', `10.2.1.${i}`, later)).ok, true);
+      assert.deepEqual(await reserve('d@shop.test', '10.2.2.0', later), { ok: false, blocked: 'account' });
+      const stored = JSON.stringify(await database.db.execute(sql`select key_hash from login_failures`));
+      assert.ok(!stored.includes('shop.test') && !stored.includes('10.0.0'), 'keys are stored hashed');
+    });
+
+    it('lets no more simultaneous reservations through than the limit', async () => {
+      const limits = { maxFailuresPerAccount: 5, maxFailuresPerAddress: 1000, windowSeconds: 900 };
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => reserveLoginAttempt(database, limitKeys('race@shop.test', `10.1.0.${i}`, limits), clock.now(), 900)),
+      );
+      assert.equal(results.filter((r) => r.ok).length, 5);
     });
 
     it('freezes lines at the price of the moment; a later price change or archive leaves the order as it was', async () => {

@@ -11,7 +11,7 @@ import { createPayments, type PaymentsConfig } from './payments/payments.module.
 import type { ShopGateway } from './payments/gateway-events.ts';
 import { createGatewayAdapter } from './payments/gateway.adapter.ts';
 import { DEFAULT_REFUSAL_LIMITS } from './payments/webhook-refusals.ts';
-import { DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS, type ShopSettings } from './routes/context.ts';
+import type { ShopSettings } from './routes/context.ts';
 import { pruneAccountRecords } from './storage/accounts.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
@@ -42,6 +42,12 @@ export interface ShopConfig {
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
 
+const proxyHops = z
+  .string()
+  .regex(/^(true|false|\d{1,2})$/, 'true, false or a number of proxies')
+  .default('false')
+  .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)));
+
 /** Parses the shop's variables; a bad one stops the start with its name. */
 export function loadShopConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
   const base = parseServiceBase('shop', 3000, env);
@@ -50,10 +56,14 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     SHOP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (npm start generates one)'),
     SHOP_INVOICE_TTL_SECONDS: positiveInt(30 * 60),
     SHOP_SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    // Failed logins per account (e-mail) and per client address within the window; more are refused
+    // before the password is checked. The address limit is higher: many people may share one address.
     SHOP_LOGIN_MAX_FAILURES: positiveInt(5),
+    SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(50),
     SHOP_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
-    SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS),
-    SHOP_TRUST_PROXY: flag(false),
+    // false/0: the client address is the socket's. true/1 (one load balancer) or N: the Nth
+    // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
+    SHOP_TRUST_PROXY: proxyHops,
     SHOP_DEMO_DATA: flag(true),
     // The gateway (issue 6): without an API key "Pay now" only shows the invoice (no payments).
     SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
@@ -103,10 +113,12 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       sessionSecret: raw.SHOP_SESSION_SECRET,
       sessionTtlSeconds: raw.SHOP_SESSION_TTL_SECONDS,
       invoiceTtlSeconds: raw.SHOP_INVOICE_TTL_SECONDS,
-      loginMaxFailures: raw.SHOP_LOGIN_MAX_FAILURES,
-      loginWindowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
-      loginMaxFailuresPerAddress: raw.SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS,
-      trustProxy: raw.SHOP_TRUST_PROXY,
+      login: Object.freeze({
+        maxFailuresPerAccount: raw.SHOP_LOGIN_MAX_FAILURES,
+        maxFailuresPerAddress: raw.SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
+      }),
+      trustedProxyHops: raw.SHOP_TRUST_PROXY,
       refundApprovalThresholdMinor: refundApprovalThreshold(env),
     }),
   });
@@ -131,7 +143,7 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
       if (!a.signingKey) log.warn({}, 'SHOP_AUDIT_SIGNING_KEY is not set: no audit checkpoints, so entries cut from the end of the audit log would go unnoticed');
       // Payments first: the webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
       // Failed logins past their window and expired sessions go, so that neither table grows without bound.
-      const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.loginWindowSeconds) };
+      const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds) };
       const payments = createPayments({
         app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true,
         tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },

@@ -1,8 +1,8 @@
 // Login sessions: the cookie carries a random token; the table keeps its sha256 (a leaked table logs
 // nobody in) and the session's CSRF token. Failed logins are counted per e-mail and per address.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { and, count, eq, gt, lt } from 'drizzle-orm';
-import type { Executor } from '../../platform/db/database.ts';
+import { and, count, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../platform/db/database.ts';
 import { bankSessions, cardholders, loginFailures } from '../storage/bank.schema.ts';
 
 export const SESSION_COOKIE = 'bank_session';
@@ -60,22 +60,35 @@ export async function deleteSession(executor: Executor, token: string): Promise<
   await executor.delete(bankSessions).where(eq(bankSessions.tokenHash, tokenHash(token)));
 }
 
-/** Whether any of the keys has used up its failed logins in the window. */
-export async function loginLimited(executor: Executor, keys: readonly string[], now: Date): Promise<boolean> {
+/**
+ * Reserves one login attempt under every key (`email:…`, `ip:…`) as a provisional failure, or returns
+ * undefined when a key has used up its failures in the window. Count and insert happen in one
+ * transaction under a per-key advisory lock, BEFORE the password is checked: a burst of simultaneous
+ * attempts cannot all read the same count and all get a password checked. Returns the rows' ids, for
+ * `takeBackLoginAttempt` when the password was right.
+ */
+export async function reserveLoginAttempt(database: Database, keys: readonly string[], now: Date): Promise<string[] | undefined> {
   const since = new Date(now.getTime() - LOGIN_WINDOW_MINUTES * 60_000);
-  for (const key of keys) {
-    const [row] = await executor
-      .select({ n: count() })
-      .from(loginFailures)
-      .where(and(eq(loginFailures.key, key), gt(loginFailures.at, since)));
-    const limit = key.startsWith('ip:') ? LOGIN_FAILURE_LIMIT_PER_ADDRESS : LOGIN_FAILURE_LIMIT;
-    if ((row?.n ?? 0) >= limit) return true;
-  }
-  return false;
+  return database.transaction(async (tx) => {
+    // Always in the same order, so two attempts never wait on each other in a cycle.
+    const sorted = [...keys].sort();
+    for (const key of sorted) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`countersign:bank:login:${key}`}, 0))`);
+    for (const key of sorted) {
+      const [row] = await tx
+        .select({ n: count() })
+        .from(loginFailures)
+        .where(and(eq(loginFailures.key, key), gt(loginFailures.at, since)));
+      const limit = key.startsWith('ip:') ? LOGIN_FAILURE_LIMIT_PER_ADDRESS : LOGIN_FAILURE_LIMIT;
+      if ((row?.n ?? 0) >= limit) return undefined;
+    }
+    await tx.delete(loginFailures).where(lt(loginFailures.at, since));
+    const rows = sorted.map((key) => ({ id: randomUUID(), key, at: now }));
+    await tx.insert(loginFailures).values(rows);
+    return rows.map((r) => r.id);
+  });
 }
 
-/** Records a failed login under each key, and forgets failures older than the window. */
-export async function recordLoginFailure(executor: Executor, keys: readonly string[], now: Date): Promise<void> {
-  await executor.insert(loginFailures).values(keys.map((key) => ({ id: randomUUID(), key, at: now })));
-  await executor.delete(loginFailures).where(lt(loginFailures.at, new Date(now.getTime() - LOGIN_WINDOW_MINUTES * 60_000)));
+/** The password was right: the reserved attempt was no failure. */
+export async function takeBackLoginAttempt(executor: Executor, ids: readonly string[]): Promise<void> {
+  await executor.delete(loginFailures).where(inArray(loginFailures.id, [...ids]));
 }

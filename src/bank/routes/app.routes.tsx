@@ -14,10 +14,10 @@ import {
   createSession,
   deleteSession,
   findSession,
-  loginLimited,
-  recordLoginFailure,
+  reserveLoginAttempt,
   SESSION_COOKIE,
   SESSION_HOURS,
+  takeBackLoginAttempt,
   tokensEqual,
   type BankSession,
 } from '../auth/sessions.ts';
@@ -92,16 +92,18 @@ export function appRoutes(deps: AppRoutesDeps) {
     const now = clock.now();
     const address = clientAddress(c);
     const keys = [`email:${email}`, ...(address ? [`ip:${address}`] : [])];
-    if (await loginLimited(database.db, keys, now)) {
+    // Counted as a failure before the password is looked at; a right password takes it back.
+    const reserved = await reserveLoginAttempt(database, keys, now);
+    if (!reserved) {
       return loginPage(c, 429, 'Too many failed attempts; try again in 15 minutes.', email);
     }
     const [cardholder] = await database.db.select().from(cardholders).where(eq(cardholders.email, email));
     // Same work for unknown e-mails, so that timing does not reveal who banks here.
     const ok = await verifyPassword(password, cardholder?.passwordHash ?? (await dummyPasswordHash()));
     if (!cardholder || !ok) {
-      await recordLoginFailure(database.db, keys, now);
       return loginPage(c, 401, 'The e-mail or password is not right.', email);
     }
+    await takeBackLoginAttempt(database.db, reserved);
     const token = await createSession(database.db, cardholder.id, now);
     deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/' });
     setCookie(c, SESSION_COOKIE, token, { ...cookieBase, maxAge: SESSION_HOURS * 3600 });

@@ -16,20 +16,36 @@ export function canView(viewer: Viewer, ownerId: string): boolean {
   return viewer.role === 'staff' || viewer.id === ownerId;
 }
 
+// Any origin will do for resolving: only the path that comes out is used, and it is checked after
+// the parser has normalised it (dot segments, %2e, backslashes), which is what a browser will follow.
+const BASE = 'http://shop.invalid';
+
 /**
- * The path a login may return to: same-origin and relative only ("/orders/ord_1?x=y"). Anything else
- * — absolute URLs, protocol-relative "//evil", backslash tricks, control characters — becomes "/".
+ * The path a login may return to: a path on the shop's own origin ("/orders/ord_1?x=y"). The target
+ * is judged after the URL parser has normalised it: "/.//evil", "/a/..//evil" and "/%2e//evil" all
+ * normalise to "//evil", which a browser reads as another host. Anything that is not plainly a path
+ * on this origin — absolute URLs, "//" or "/\\" starts before or after normalisation, control
+ * characters, backslashes — becomes "/".
  */
 export function safeNextPath(next: unknown): string {
   if (typeof next !== 'string' || next.length === 0 || next.length > 512) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  if (/[\\\u0000-\u001f\u007f]/.test(next)) return '/';
-  // The URL parser is the judge: resolved against a dummy origin it must stay on that origin.
+  // The raw form is already a path (no scheme, no host) and free of what parsers disagree about.
+  if (!next.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
+  const path = normalisedPath(next);
+  // What we emit must be read the same way again: a path, not a network path, and stable.
+  if (path === undefined || !isPlainPath(path) || normalisedPath(path) !== path) return '/';
+  return path;
+}
+
+function normalisedPath(target: string): string | undefined {
   try {
-    const url = new URL(next, 'http://shop.invalid');
-    if (url.origin !== 'http://shop.invalid') return '/';
-    return `${url.pathname}${url.search}${url.hash}`;
+    const url = new URL(target, BASE);
+    return url.origin === BASE ? `${url.pathname}${url.search}${url.hash}` : undefined;
   } catch {
-    return '/';
+    return undefined;
   }
+}
+
+function isPlainPath(path: string): boolean {
+  return path.startsWith('/') && !path.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(path);
 }

@@ -83,7 +83,7 @@ export function createPayments(input: {
 }) {
   const { app, database, clock, log, config, gateway } = input;
   const refusalLimits = config.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
-  const trustProxy = input.settings.trustProxy;
+  const trustProxy = input.settings.trustedProxyHops;
   webhookRoutes(app, { database, clock, log, secrets: config.webhookSecrets, refusalLimits, addressOf: (c) => clientAddress(c, trustProxy) });
   app.get('/assets/invoice.js', (c) => {
     c.header('content-type', 'text/javascript; charset=utf-8');

@@ -1,13 +1,16 @@
-// Register, log in, log out. Login returns to the page asked for (`next`, same-origin paths only),
-// issues a new session token every time (no fixation), and refuses further attempts for an
-// email+address after too many failures within the window (counted in the database).
+// Register, log in, log out. Login returns to the page asked for (`next`, paths on this origin only,
+// judged after normalisation), issues a new session token every time (no fixation), and refuses
+// attempts for an account or from an address that has failed too often within the window (reserved
+// in the database before the password is checked, so that the limits hold under any concurrency).
 import type { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { isDomainError } from '../../core/errors.ts';
 import { safeNextPath } from '../domain/access.ts';
 import { CsrfField, Field, Layout, Notice, type PageCtx } from '../pages/layout.tsx';
+import { limitKeys } from '../domain/login-limit.ts';
 import * as accounts from '../storage/accounts.ts';
-import { DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS, type ShopDeps, type ShopEnv } from './context.ts';
+import { reserveLoginAttempt, takeBack } from '../storage/login-attempts.ts';
+import type { ShopDeps, ShopEnv } from './context.ts';
 import { pageCtx, readForm } from './helpers.tsx';
 import { clearSessionCookie, clientIp, SESSION_COOKIE, setSessionCookie } from './session.ts';
 
@@ -70,24 +73,22 @@ export function accountRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (!email) errors.email = 'Enter your email.';
     if (!password) errors.password = 'Enter your password.';
     if (errors.email || errors.password) return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={errors} />, 422);
-    const ip = clientIp(c, deps);
-    const now = clock.now();
-    const failures = await accounts.recentLoginFailures(database.db, email, ip, now, settings.loginWindowSeconds);
-    const fromAddress = await accounts.recentAddressFailures(database.db, ip, now, settings.loginWindowSeconds);
-    if (failures >= settings.loginMaxFailures || fromAddress >= (settings.loginMaxFailuresPerAddress ?? DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS)) {
-      const minutes = Math.ceil(settings.loginWindowSeconds / 60);
-      const which = failures >= settings.loginMaxFailures ? 'for this email' : 'from your address';
+    const limits = settings.login;
+    const reservation = await reserveLoginAttempt(database, limitKeys(email, clientIp(c, deps), limits), clock.now(), limits.windowSeconds);
+    if (!reservation.ok) {
+      const minutes = Math.ceil(limits.windowSeconds / 60);
+      const who = reservation.blocked === 'account' ? 'for this email' : 'from your network';
       return c.html(
-        <LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} notice={`Too many failed attempts ${which}. Try again in ${minutes} minutes.`} />,
+        <LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} notice={`Too many failed attempts ${who}. Try again in ${minutes} minutes.`} />,
         429,
       );
     }
+    // The attempt is already counted as a failure; only a right password takes it back.
     const user = await accounts.checkCredentials(database.db, email, password);
     if (!user) {
-      await accounts.recordLoginFailure(database.db, email, ip, now, settings.loginWindowSeconds);
       return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={{ password: 'The email or password is not right.' }} />, 401);
     }
-    await accounts.clearLoginFailures(database.db, email, ip);
+    await takeBack(database.db, reservation);
     await startSession(c, user.id);
     return c.redirect(next, 303);
   });

@@ -5,6 +5,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { AppEnv } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/log.ts';
+import type { LoginLimits } from '../domain/login-limit.ts';
 import type { ShopGateway } from '../payments/gateway-events.ts';
 import type { User } from '../storage/accounts.ts';
 
@@ -14,16 +15,13 @@ export interface ShopSettings {
   readonly sessionSecret: string;
   readonly sessionTtlSeconds: number;
   readonly invoiceTtlSeconds: number;
-  readonly loginMaxFailures: number;
-  readonly loginWindowSeconds: number;
-  /** Failed logins from one address, whatever the email, before refusing (SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS). */
-  readonly loginMaxFailuresPerAddress?: number;
-  readonly trustProxy: boolean;
+  /** Failed-login limits per account and per address (SHOP_LOGIN_*). */
+  readonly login: LoginLimits;
+  /** How many proxies of ours append to X-Forwarded-For (SHOP_TRUST_PROXY); 0: the header is ignored. */
+  readonly trustedProxyHops: number;
   /** Refunds above this (minor units) need a second staff member's approval (SHOP_REFUND_APPROVAL_THRESHOLD_MINOR). */
   readonly refundApprovalThresholdMinor?: bigint;
 }
-
-export const DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100;
 
 /** Hand-wired dependencies of the shop's routes. */
 export interface ShopDeps {

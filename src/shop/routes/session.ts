@@ -13,6 +13,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { DomainError } from '../../core/errors.ts';
+import { forwardedClient } from '../domain/login-limit.ts';
 import { userAndCartCountForSession, userForSession } from '../storage/accounts.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 
@@ -49,17 +50,19 @@ export function clearSessionCookie(c: ShopContext, deps: ShopDeps): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secure(deps) });
 }
 
-/** The client's address for the login limit: the socket's, or the proxy's header when trusted. */
+/**
+ * The client's address for the login limit: the socket's, or — only when SHOP_TRUST_PROXY says our
+ * own proxies stand in front — the X-Forwarded-For entry the nearest of them wrote. Entries to its
+ * left are whatever the client sent, so rotating them changes nothing.
+ */
 export function clientIp(c: ShopContext, deps: ShopDeps): string {
-  return clientAddress(c, deps.settings.trustProxy);
+  return clientAddress(c, deps.settings.trustedProxyHops);
 }
 
 /** The client's address for any limit by address (login, refused webhook deliveries). */
-export function clientAddress(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
-  }
+export function clientAddress(c: Context, trustedProxyHops: number): string {
+  const forwarded = forwardedClient(c.req.header('x-forwarded-for'), trustedProxyHops);
+  if (forwarded) return forwarded;
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

@@ -5,6 +5,7 @@ import { isDomainError } from '../../core/errors.ts';
 import { parseDecimal, toDecimalString } from '../../core/money.ts';
 import { CsrfField, Field, Layout, Notice, Status, show, showMoney, type PageCtx } from '../pages/layout.tsx';
 import { listUsers } from '../storage/accounts.ts';
+import { blockedNow } from '../storage/login-attempts.ts';
 import { archiveProduct, changeProductPrice, createProduct, getProduct, listProducts, type Product } from '../storage/catalog.ts';
 import { listInvoices, listOrders, shownInvoiceStatus } from '../storage/orders.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
@@ -52,7 +53,14 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   }
 
   app.get('/staff', async (c) => {
-    const [orders, invoices, users, products] = await Promise.all([listOrders(db), listInvoices(db), listUsers(db), listProducts(db, { includeArchived: true })]);
+    const login = deps.settings.login;
+    const [orders, invoices, users, products, blocked] = await Promise.all([
+      listOrders(db),
+      listInvoices(db),
+      listUsers(db),
+      listProducts(db, { includeArchived: true }),
+      blockedNow(db, deps.clock.now(), login),
+    ]);
     return c.html(
       <Layout ctx={await pageCtx(c, deps)} title="Staff">
         <h1>Staff console</h1>
@@ -63,6 +71,17 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
           <a class="card" href="/staff/customers"><strong>{users.filter((u) => u.role === 'customer').length}</strong> customers</a>
           <a class="card" href="/staff/products"><strong>{products.filter((p) => !p.archived).length}</strong> products for sale</a>
         </div>
+        <section class="card" data-testid="login-limits">
+          <h2>Login limits</h2>
+          <p>
+            At most {login.maxFailuresPerAccount} failed logins per account and {login.maxFailuresPerAddress} per address within{' '}
+            {Math.ceil(login.windowSeconds / 60)} minutes; further attempts are refused until the window passes.
+          </p>
+          <p>
+            Refused right now: <strong data-testid="blocked-accounts">{blocked.accounts}</strong> accounts,{' '}
+            <strong data-testid="blocked-addresses">{blocked.addresses}</strong> addresses.
+          </p>
+        </section>
       </Layout>,
     );
   });

@@ -1,7 +1,7 @@
-// Users, login sessions and the failed-login counter. Session tokens are random and only their
-// sha256 is stored; failures are counted in the database so that the limit holds across nodes.
+// Users and login sessions. Session tokens are random and only their sha256 is stored. (The
+// failed-login counter is login-attempts.ts.)
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -97,51 +97,10 @@ export async function deleteLoginSession(db: Executor, token: string): Promise<v
   await db.delete(loginSessions).where(eq(loginSessions.tokenHash, sha256(token)));
 }
 
-function failureKey(email: string, ip: string): string {
-  return sha256(`${normaliseEmail(email)}\n${ip}`);
-}
-
-// Every failure is also counted for its address alone: a stranger trying a new email each time
-// would otherwise add a row per request, without bound.
-function addressKey(ip: string): string {
-  return sha256(`address\n${ip}`);
-}
-
-async function failuresSince(db: Executor, keyHash: string, now: Date, windowSeconds: number): Promise<number> {
-  const since = new Date(now.getTime() - windowSeconds * 1000);
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(loginFailures)
-    .where(and(eq(loginFailures.keyHash, keyHash), gt(loginFailures.at, since)));
-  return Number(row?.n ?? 0);
-}
-
-/** Failed logins for this email from this address within the window. */
-export async function recentLoginFailures(db: Executor, email: string, ip: string, now: Date, windowSeconds: number): Promise<number> {
-  return failuresSince(db, failureKey(email, ip), now, windowSeconds);
-}
-
-/** Failed logins from this address, whatever the email, within the window. */
-export async function recentAddressFailures(db: Executor, ip: string, now: Date, windowSeconds: number): Promise<number> {
-  return failuresSince(db, addressKey(ip), now, windowSeconds);
-}
-
-/** Counts one failed login for the (email, address) and for the address alone; old rows of both keys are pruned on the way. */
-export async function recordLoginFailure(db: Executor, email: string, ip: string, now: Date, windowSeconds: number): Promise<void> {
-  const keys = [failureKey(email, ip), addressKey(ip)];
-  await db.delete(loginFailures).where(and(inArray(loginFailures.keyHash, keys), lt(loginFailures.at, new Date(now.getTime() - windowSeconds * 1000))));
-  await db.insert(loginFailures).values(keys.map((keyHash) => ({ keyHash, at: now })));
-}
-
 /** Deletes failures older than the window and expired login sessions (the recurring job `shop.accounts.prune`). */
 export async function pruneAccountRecords(db: Executor, now: Date, windowSeconds: number): Promise<void> {
   await db.delete(loginFailures).where(lt(loginFailures.at, new Date(now.getTime() - windowSeconds * 1000)));
   await db.delete(loginSessions).where(lt(loginSessions.expiresAt, now));
-}
-
-/** Forgets the failures of the (email, address) after a successful login; the address's own count stays (a login of one's own account must not reset it). */
-export async function clearLoginFailures(db: Executor, email: string, ip: string): Promise<void> {
-  await db.delete(loginFailures).where(eq(loginFailures.keyHash, failureKey(email, ip)));
 }
 
 /** Every customer, newest first (staff console). */
