@@ -17,6 +17,8 @@ export interface ShopSettings {
   readonly loginMaxFailures: number;
   readonly loginWindowSeconds: number;
   readonly trustProxy: boolean;
+  /** The origin of the gateway's hosted payment page, where "Pay now" sends the browser (SHOP_GATEWAY_PAGE_ORIGIN). */
+  readonly gatewayPageOrigin?: string;
   /** Refunds above this (minor units) need a second staff member's approval (SHOP_REFUND_APPROVAL_THRESHOLD_MINOR). */
   readonly refundApprovalThresholdMinor?: bigint;
 }
