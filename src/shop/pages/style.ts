@@ -18,6 +18,7 @@ const HUE_CSS = Array.from({ length: 360 / HUE_STEP }, (_, i) => i * HUE_STEP)
 export const SHOP_CSS = `
 :root { --ink:#1d232b; --muted:#5d6875; --line:#e3e7ec; --bg:#f6f7f9; --card:#fff; --brand:#1f6f5c; --brand-ink:#fff; --danger:#b3261e; --warn:#8a5a00; --ok:#1f6f3c; --radius:10px; }
 * { box-sizing: border-box; }
+[hidden] { display:none !important; } /* beats .actions' flex: the invoice script hides "Pay now" once paid */
 html { -webkit-text-size-adjust: 100%; }
 body { margin:0; font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink); background:var(--bg); }
 a { color:var(--brand); }
