@@ -1,5 +1,6 @@
-// The shop's routes as one router: session and CSRF middleware first, then the customer's pages, the
-// owner-only pages and APIs, the staff console; errors become pages for browsers and JSON for /api.
+// The shop's routes as one router: security headers, session and CSRF middleware first, then the
+// customer's pages, the owner-only pages and APIs, the staff console; errors become pages for
+// browsers and JSON for /api.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { errorResponse } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
