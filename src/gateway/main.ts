@@ -7,6 +7,7 @@ import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
+import { contentSecurityPolicy, securityHeaders } from '../platform/http/security-headers.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
 import { createBankAdapter } from './issuer/bank.adapter.ts';
@@ -172,7 +173,8 @@ export async function startGateway(
       app.route('/bank', bankCallbackRoutes({ database, payments, clock, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ database, payments, wake }));
       app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
-      app.get('/', (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/dashboard">Merchant dashboard</a></p>'));
+      // The front page: links only.
+      app.get('/', securityHeaders({ csp: contentSecurityPolicy({ 'script-src': ["'none'"], 'style-src': ["'none'"], 'connect-src': ["'none'"], 'img-src': ["'none'"], 'form-action': ["'none'"] }) }), (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/dashboard">Merchant dashboard</a></p>'));
       return {
         onListening: async (_server, url) => {
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');

@@ -68,6 +68,9 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     // The gateway (issue 6): without an API key "Pay now" only shows the invoice (no payments).
     SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
     SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
+    // Where the gateway's hosted payment page is, as the browser sees it (the CSP's form-action allows
+    // it); only when that differs from SHOP_GATEWAY_URL's origin (a gateway reached internally).
+    SHOP_GATEWAY_PAGE_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
     // One secret, or two (comma-separated) while the gateway rotates its signing secret.
     SHOP_GATEWAY_WEBHOOK_SECRETS: z
       .string()
@@ -119,6 +122,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
         windowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
       }),
       trustedProxyHops: raw.SHOP_TRUST_PROXY,
+      gatewayPageOrigin: new URL(raw.SHOP_GATEWAY_PAGE_ORIGIN ?? raw.SHOP_GATEWAY_URL).origin,
       refundApprovalThresholdMinor: refundApprovalThreshold(env),
     }),
   });

@@ -1,5 +1,7 @@
 // The bank app's page frame: mobile-sized, no external assets.
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import { contentSecurityPolicy } from '../../platform/http/security-headers.ts';
 
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.4 system-ui,-apple-system,sans-serif;background:#eef1f5;color:#1c2430}
@@ -21,31 +23,20 @@ input{width:100%;padding:12px;border:1px solid #c4cbd6;border-radius:10px;font-s
 `;
 
 /**
- * The Content-Security-Policy of every bank page: only this page's own inline style and script (by
- * nonce), requests and sockets to this origin, forms to this origin, and never inside a frame — an
- * Approve button must not be clickjackable.
+ * The Content-Security-Policy of every bank page: the strict one, with only this page's own inline
+ * style and script (by nonce) — the app is one page that must work before any other file loads. An
+ * Approve button must never be clickjackable: frame-ancestors 'none' stays.
  */
-export function pageSecurityHeaders(nonce: string): Record<string, string> {
-  return {
-    'content-security-policy': [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src 'nonce-${nonce}'`,
-      "connect-src 'self'",
-      "img-src 'self'",
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-      "base-uri 'none'",
-    ].join('; '),
-    'x-frame-options': 'DENY',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'same-origin',
-  };
+export function bankContentSecurityPolicy(nonce: string): string {
+  return contentSecurityPolicy({ 'script-src': [`'nonce-${nonce}'`], 'style-src': [`'nonce-${nonce}'`] });
 }
 
 /** The document around every bank page. */
 export function Layout(props: { title: string; nonce: string; children: Child; bodyAttrs?: Record<string, string> }) {
+  // The doctype keeps the page out of quirks mode.
   return (
+    <>
+    {raw('<!doctype html>')}
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -57,5 +48,6 @@ export function Layout(props: { title: string; nonce: string; children: Child; b
         <main>{props.children}</main>
       </body>
     </html>
+    </>
   );
 }

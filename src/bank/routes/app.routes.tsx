@@ -22,7 +22,8 @@ import {
   type BankSession,
 } from '../auth/sessions.ts';
 import { AppPage, Activity, type ActivityData } from '../pages/app.page.tsx';
-import { pageSecurityHeaders } from '../pages/layout.tsx';
+import { bankContentSecurityPolicy } from '../pages/layout.tsx';
+import { securityHeaders } from '../../platform/http/security-headers.ts';
 import { LoginPage } from '../pages/login.page.tsx';
 import { answerApproval, type ApprovalAnswer } from '../storage/answer-approval.ts';
 import { cardholderAccounts, cardholderCards, openApprovals, openHolds, recentMovements } from '../storage/app-queries.ts';
@@ -59,13 +60,10 @@ export function appRoutes(deps: AppRoutesDeps) {
 
   // Every page gets a fresh nonce for its inline style and script, and the security headers.
   // Only on the app's own paths, so that /healthz, /readyz and /metrics keep their route labels.
+  const headers = securityHeaders<BankEnv>({ csp: (c) => bankContentSecurityPolicy(c.get('nonce')) });
   const securePage = async (c: Context<BankEnv>, next: () => Promise<void>) => {
-    const nonce = randomBytes(16).toString('base64');
-    c.set('nonce', nonce);
-    await next();
-    if ((c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
-      for (const [name, value] of Object.entries(pageSecurityHeaders(nonce))) c.res.headers.set(name, value);
-    }
+    c.set('nonce', randomBytes(16).toString('base64'));
+    await headers(c, next);
   };
   for (const path of ['/login', '/logout', '/app/*']) router.use(path, securePage);
 

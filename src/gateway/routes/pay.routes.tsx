@@ -1,8 +1,8 @@
 // The hosted payment page and its two JSON endpoints (status, authorise). The session id, 80 random
 // bits, is the capability: whoever the shop sent here may see the session's public status and pay.
-import type { Context } from 'hono';
 import { DomainError } from '../../core/errors.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { cardInputSchema } from '../domain/card.ts';
 import { isFinal } from '../domain/session.machine.ts';
@@ -13,23 +13,9 @@ import { findMerchant } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-function secure(c: Context) {
-  c.header('content-security-policy', CSP);
-  c.header('x-content-type-options', 'nosniff');
-  c.header('referrer-policy', 'no-referrer');
-  c.header('cache-control', 'no-store');
-}
+// The strict policy as is: the page's only script and stylesheet are the files below. The session id in
+// the URL is a capability, so no Referer carries it anywhere.
+const secure = securityHeaders({ csp: contentSecurityPolicy(), referrerPolicy: 'no-referrer' });
 
 /** What the page (and anyone with the link) may see of a session. */
 export function publicStatus(s: SessionRow) {
@@ -47,9 +33,10 @@ export function publicStatus(s: SessionRow) {
 /** The /pay router. */
 export function payRoutes(deps: { database: Database; payments: Payments; wake?: () => void }) {
   const router = createRouter<AppEnv>();
+  router.use('*', secure);
   router.use('*', async (c, next) => {
     await next();
-    secure(c);
+    c.header('cache-control', 'no-store');
   });
   router.get('/assets/pay.js', (c) => c.body(PAY_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   router.get('/assets/pay.css', (c) => c.body(PAY_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));

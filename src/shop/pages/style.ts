@@ -1,8 +1,24 @@
 // The shop's one stylesheet, served at /assets/shop.css: system fonts, a narrow readable column,
 // cards that stack on a phone, forms whose errors sit under their field.
+
+/** Placeholder colours come in steps of this many degrees, one class each. */
+const HUE_STEP = 15;
+
+/** The class of a product placeholder's colour: its hue rounded to the nearest step. */
+export function hueClass(hue: number): string {
+  const step = Math.round((Number.isFinite(hue) ? hue : 0) / HUE_STEP) * HUE_STEP;
+  return `hue-${((step % 360) + 360) % 360}`;
+}
+
+// A product's colour is data (its hue) but the CSP allows no inline style: one class per step.
+const HUE_CSS = Array.from({ length: 360 / HUE_STEP }, (_, i) => i * HUE_STEP)
+  .map((h) => `.hue-${h} { background:linear-gradient(135deg,hsl(${h} 55% 45%),hsl(${(h + 40) % 360} 60% 35%)); }`)
+  .join('\n');
+
 export const SHOP_CSS = `
 :root { --ink:#1d232b; --muted:#5d6875; --line:#e3e7ec; --bg:#f6f7f9; --card:#fff; --brand:#1f6f5c; --brand-ink:#fff; --danger:#b3261e; --warn:#8a5a00; --ok:#1f6f3c; --radius:10px; }
 * { box-sizing: border-box; }
+[hidden] { display:none !important; } /* beats .actions' flex: the invoice script hides "Pay now" once paid */
 html { -webkit-text-size-adjust: 100%; }
 body { margin:0; font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink); background:var(--bg); }
 a { color:var(--brand); }
@@ -69,4 +85,5 @@ footer.site { color:var(--muted); font-size:.85rem; text-align:center; padding:2
 .inline-form { display:inline-flex; gap:.4rem; align-items:center; margin:0; }
 .inline-form input[type=number] { width:4.5rem; font:inherit; padding:.35rem .4rem; border:1px solid #c5ccd4; border-radius:6px; }
 .inline-form input[type=text] { width:7rem; font:inherit; padding:.35rem .4rem; border:1px solid #c5ccd4; border-radius:6px; }
+${HUE_CSS}
 `;

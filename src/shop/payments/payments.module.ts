@@ -17,7 +17,6 @@ import { clientAddress, SESSION_COOKIE } from '../routes/session.ts';
 import { userForSession } from '../storage/accounts.ts';
 import { getInvoice } from '../storage/orders.ts';
 import type { ShopGateway } from './gateway-events.ts';
-import { INVOICE_JS } from './invoice-script.ts';
 import { CANCEL_SESSION_TASK, cancelGatewaySession, expireInvoices, reconcileOnce } from './reconcile.ts';
 import { DEFAULT_REFUSAL_LIMITS, pruneRefusals, REFUSAL_PRUNE_EVERY_SECONDS, REFUSAL_PRUNE_TASK, type RefusalLimits } from './webhook-refusals.ts';
 import { webhookRoutes } from './webhook.routes.ts';
@@ -85,11 +84,6 @@ export function createPayments(input: {
   const refusalLimits = config.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
   const trustProxy = input.settings.trustedProxyHops;
   webhookRoutes(app, { database, clock, log, secrets: config.webhookSecrets, refusalLimits, addressOf: (c) => clientAddress(c, trustProxy) });
-  app.get('/assets/invoice.js', (c) => {
-    c.header('content-type', 'text/javascript; charset=utf-8');
-    c.header('cache-control', 'public, max-age=300');
-    return c.body(INVOICE_JS);
-  });
   if (config.webhookSecrets.length === 0) log.warn({}, 'SHOP_GATEWAY_WEBHOOK_SECRETS is not set: webhooks will be refused');
 
   const hub = createHub({ database, log, authorize: invoiceRoomAuthorizer(database, clock) });

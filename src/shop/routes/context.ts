@@ -19,6 +19,8 @@ export interface ShopSettings {
   readonly login: LoginLimits;
   /** How many proxies of ours append to X-Forwarded-For (SHOP_TRUST_PROXY); 0: the header is ignored. */
   readonly trustedProxyHops: number;
+  /** The origin of the gateway's hosted payment page, where "Pay now" sends the browser (SHOP_GATEWAY_PAGE_ORIGIN). */
+  readonly gatewayPageOrigin?: string;
   /** Refunds above this (minor units) need a second staff member's approval (SHOP_REFUND_APPROVAL_THRESHOLD_MINOR). */
   readonly refundApprovalThresholdMinor?: bigint;
 }
