@@ -1,5 +1,5 @@
 // The special test cards end to end, as a newcomer sees them: `src/main.ts` starts the three services
-// as real processes once (bank approval timeout shortened to 8 s); in Chromium the customer buys in the
+// as real processes once, over https (`--tls`; bank approval timeout shortened to 8 s); in Chromium the customer buys in the
 // shop, presses "Pay now" and pays on the gateway's hosted page while the invoice page waits in another
 // tab; a second browser context is the cardholder logged into the bank app (`/app`). Each case checks
 // what the user sees and the gateway's authoritative session (captured only when paid).
@@ -25,11 +25,11 @@ describe('special test cards in Chromium with the three services running', () =>
   let apiKey: string;
 
   before(async () => {
-    system = await startSystem({ BANK_APPROVAL_TIMEOUT_SECONDS: '8' });
+    system = await startSystem({ BANK_APPROVAL_TIMEOUT_SECONDS: '8' }, { tls: true });
     urls = new Map(Object.entries(system.urls));
     apiKey = system.demoMerchantApiKey();
 
-    browser = await launchBrowser();
+    browser = await launchBrowser({ args: [...system.browserArgs] });
     customer = await browser.newContext();
     const login = await customer.newPage();
     await shopLogin(login, urls.get('shop')!, 'customer@shop.test', 'demo-customer-password');
@@ -50,7 +50,7 @@ describe('special test cards in Chromium with the three services running', () =>
   });
 
   async function session(id: string): Promise<Session> {
-    const res = await fetch(`${urls.get('gateway')}/v1/payment_sessions/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const res = await system!.fetch(`${urls.get('gateway')}/v1/payment_sessions/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
     assert.equal(res.status, 200);
     return (await res.json()) as Session;
   }

@@ -1,4 +1,5 @@
-// The whole payment as a newcomer sees it: `src/main.ts` starts the three services as real processes;
+// The whole payment as a newcomer sees it: `src/main.ts --tls` starts the three services as real processes
+// over https (each verifying the others against the CA it made; Chromium trusts that CA by its key);
 // in Chromium the customer logs in, buys, presses "Pay now", pays with 4242… on the gateway's hosted
 // page, and the invoice page open in another tab turns "paid" without a reload (WebSocket), then the
 // return link shows the paid invoice.
@@ -12,7 +13,7 @@ describe('paying in Chromium with the three services running', () => {
   let urls: Map<string, string>;
 
   before(async () => {
-    system = await startSystem();
+    system = await startSystem({}, { tls: true });
     urls = new Map(Object.entries(system.urls));
   });
 
@@ -21,7 +22,7 @@ describe('paying in Chromium with the three services running', () => {
   it('buys, pays with 4242 4242 4242 4242 on the hosted page, and sees the invoice turn paid without reloading', async () => {
     const shop = urls.get('shop')!;
     const gateway = urls.get('gateway')!;
-    const browser = await launchBrowser();
+    const browser = await launchBrowser({ args: [...system.browserArgs] });
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -29,7 +30,7 @@ describe('paying in Chromium with the three services running', () => {
       await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
 
       // The invoice page, open in another tab, joins its room and waits.
-      const sessionStatus = (await (await fetch(`${gateway}/pay/${page.url().split('/').pop()}/status`)).json()) as Record<string, unknown>;
+      const sessionStatus = (await (await system.fetch(`${gateway}/pay/${page.url().split('/').pop()}/status`)).json()) as Record<string, unknown>;
       assert.ok(sessionStatus);
       const orders = await context.newPage();
       await orders.goto(`${shop}/orders`);
@@ -61,7 +62,7 @@ describe('paying in Chromium with the three services running', () => {
   it('a declined card (4000 0000 0000 0002) leaves the invoice open; "Pay now" again on the same invoice pays with 4242', async () => {
     const shop = urls.get('shop')!;
     const gateway = urls.get('gateway')!;
-    const browser = await launchBrowser();
+    const browser = await launchBrowser({ args: [...system.browserArgs] });
     try {
       const context = await browser.newContext();
       const page = await context.newPage();

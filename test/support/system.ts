@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
+import { spkiHash } from '../../src/platform/dev-certificates.ts';
+import { outboundFetch } from '../../src/platform/http/outbound.ts';
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -29,6 +31,10 @@ export interface RunningSystem {
   readonly startedMs: number;
   /** With `tls`: the CA the launcher generated (<dataDir>/tls/ca.pem), which signed all three certificates. */
   readonly caFile: string | undefined;
+  /** fetch for a test client: with `tls` it trusts the generated CA (and verifies, as the parties do). */
+  readonly fetch: typeof fetch;
+  /** Chromium flags that trust the generated CA by its public key (only that CA, not "any error"); none without `tls`. */
+  readonly browserArgs: readonly string[];
   /** The demo merchant's API key the launcher generated. */
   demoMerchantApiKey(): string;
   /** Ctrl-C, then SIGKILL after 10 s; removes the data directory. */
@@ -68,12 +74,16 @@ export async function startSystem(env: Record<string, string> = {}, options: { t
     throw err;
   }
   const startedMs = Date.now() - t0;
+  const caFile = options.tls ? join(dataDir, 'tls', 'ca.pem') : undefined;
+  const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
   return {
     launcher,
     dataDir,
     output,
     startedMs,
-    caFile: options.tls ? join(dataDir, 'tls', 'ca.pem') : undefined,
+    caFile,
+    fetch: outboundFetch(ca),
+    browserArgs: ca ? [`--ignore-certificate-errors-spki-list=${spkiHash(ca)}`] : [],
     urls: { shop: urls.get('shop')!, gateway: urls.get('gateway')!, bank: urls.get('bank')! },
     demoMerchantApiKey: () =>
       (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantApiKey: string }).demoMerchantApiKey,
