@@ -22,6 +22,8 @@ export interface CallbackReceiver {
   readonly url: string;
   readonly secret: string;
   readonly received: { id: string; body: Record<string, unknown> }[];
+  /** Every verified delivery attempt, answered 2xx or not: its request id and its callback_id. */
+  readonly attempts: { requestId: string; callbackId: string }[];
   /** Status the receiver answers with (e.g. 500 to make the bank retry). */
   status: number;
   next(match: (body: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -32,6 +34,7 @@ export interface CallbackReceiver {
 export async function startCallbackReceiver(clock: Clock = systemClock): Promise<CallbackReceiver> {
   const secret = newWebhookSecret();
   const received: CallbackReceiver['received'] = [];
+  const attempts: CallbackReceiver['attempts'] = [];
   const waiters = new Set<() => void>();
   const receiver = { status: 200 } as { status: number };
   const server: Server = createServer((req, res) => {
@@ -41,8 +44,9 @@ export async function startCallbackReceiver(clock: Clock = systemClock): Promise
       const raw = Buffer.concat(chunks).toString('utf8');
       try {
         const target = routedTarget(`http://callback${req.url ?? '/'}`);
-        verifyRequest({ method: req.method ?? '', target, headers: req.headers as Record<string, string>, body: raw, secrets: [secret], now: clock.now() });
+        const { id: requestId } = verifyRequest({ method: req.method ?? '', target, headers: req.headers as Record<string, string>, body: raw, secrets: [secret], now: clock.now() });
         const body = JSON.parse(raw) as Record<string, unknown>;
+        attempts.push({ requestId, callbackId: String(body.callback_id) });
         if (receiver.status < 300) received.push({ id: String(body.callback_id), body });
         res.writeHead(receiver.status).end();
       } catch {
@@ -57,6 +61,7 @@ export async function startCallbackReceiver(clock: Clock = systemClock): Promise
     url,
     secret,
     received,
+    attempts,
     next(match: (body: Record<string, unknown>) => boolean, timeoutMs = 15_000) {
       return new Promise<Record<string, unknown>>((resolve, reject) => {
         const look = () => {
