@@ -35,13 +35,23 @@ export function toSeconds(date: Date): number {
   return Math.floor(ms / 1000);
 }
 
-/** Header lookup by lower-case name: HTTP names are case-insensitive and frameworks differ in how they hand them over. */
-export function headerMap(headers: Readonly<Record<string, string | undefined>>): Map<string, string> {
+/**
+ * The id, timestamp and signature headers under the scheme's `names`, looked up case-insensitively
+ * (HTTP names are, and frameworks differ in how they hand them over), with the names of those missing.
+ */
+export function readSignatureHeaders(
+  headers: Readonly<Record<string, string | undefined>>,
+  names: { readonly id: string; readonly timestamp: string; readonly signature: string },
+): { id: string; timestamp: string; signature: string; missing: string[] } {
   const map = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) map.set(name.toLowerCase(), value);
   }
-  return map;
+  const id = map.get(names.id) ?? '';
+  const timestamp = map.get(names.timestamp) ?? '';
+  const signature = map.get(names.signature) ?? '';
+  const missing = [...(id === '' ? [names.id] : []), ...(timestamp === '' ? [names.timestamp] : []), ...(signature === '' ? [names.signature] : [])];
+  return { id, timestamp, signature, missing };
 }
 
 /** Parses a timestamp header and checks it is within `tolerance` seconds of now, both ways; throws `code`. */

@@ -20,7 +20,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { DomainError } from './errors.ts';
-import { checkTimestamp, DEFAULT_TOLERANCE_SECONDS, hasValidSignature, headerMap, signingKeys, toSeconds } from './hmac-signing.ts';
+import { checkTimestamp, DEFAULT_TOLERANCE_SECONDS, hasValidSignature, readSignatureHeaders, signingKeys, toSeconds } from './hmac-signing.ts';
 
 export interface RequestSignatureHeaders {
   readonly 'signed-request-id': string;
@@ -37,6 +37,7 @@ export interface SignedRequestParts {
 }
 
 export const REQUEST_SIGNATURE_VERSION = 'r1';
+const HEADERS = { id: 'signed-request-id', timestamp: 'signed-request-timestamp', signature: 'signed-request-signature' } as const;
 const KEY_LABEL = 'countersign-request-v1';
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const METHOD = /^[A-Z]{1,16}$/;
@@ -77,15 +78,7 @@ export function verifyRequest(
   input: SignedRequestParts & { headers: Readonly<Record<string, string | undefined>>; secrets: readonly string[]; now: Date; toleranceSeconds?: number },
 ): { id: string; timestamp: Date } {
   const keyList = signingKeys(input.secrets);
-  const headers = headerMap(input.headers);
-  const id = headers.get('signed-request-id') ?? '';
-  const timestampHeader = headers.get('signed-request-timestamp') ?? '';
-  const signatureHeader = headers.get('signed-request-signature') ?? '';
-  const missing = [
-    ...(id === '' ? ['signed-request-id'] : []),
-    ...(timestampHeader === '' ? ['signed-request-timestamp'] : []),
-    ...(signatureHeader === '' ? ['signed-request-signature'] : []),
-  ];
+  const { id, timestamp: timestampHeader, signature: signatureHeader, missing } = readSignatureHeaders(input.headers, HEADERS);
   // Unsigned is as unauthenticated as forged: one code, 401, naming what is missing.
   if (missing.length > 0) throw new DomainError('request.signature_invalid', { missing });
   if (!ID.test(id)) throw new DomainError('request.signature_invalid', { reason: 'id_not_canonical' });

@@ -16,7 +16,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { DomainError } from './errors.ts';
-import { checkTimestamp, DEFAULT_TOLERANCE_SECONDS, hasValidSignature, headerMap, SECRET_PREFIX, signingKeys, toSeconds } from './hmac-signing.ts';
+import { checkTimestamp, DEFAULT_TOLERANCE_SECONDS, hasValidSignature, readSignatureHeaders, SECRET_PREFIX, signingKeys, toSeconds } from './hmac-signing.ts';
 
 export { DEFAULT_TOLERANCE_SECONDS } from './hmac-signing.ts';
 
@@ -25,6 +25,8 @@ export interface WebhookHeaders {
   readonly 'webhook-timestamp': string;
   readonly 'webhook-signature': string;
 }
+
+const HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
 
 function signature(key: Buffer, id: string, timestamp: string, body: string | Uint8Array): string {
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
@@ -59,15 +61,7 @@ export function verifyWebhook(input: {
   toleranceSeconds?: number;
 }): { id: string; timestamp: Date } {
   const keyList = signingKeys(input.secrets);
-  const headers = headerMap(input.headers);
-  const id = headers.get('webhook-id') ?? '';
-  const timestampHeader = headers.get('webhook-timestamp') ?? '';
-  const signatureHeader = headers.get('webhook-signature') ?? '';
-  const missing = [
-    ...(id === '' ? ['webhook-id'] : []),
-    ...(timestampHeader === '' ? ['webhook-timestamp'] : []),
-    ...(signatureHeader === '' ? ['webhook-signature'] : []),
-  ];
+  const { id, timestamp: timestampHeader, signature: signatureHeader, missing } = readSignatureHeaders(input.headers, HEADERS);
   if (missing.length > 0) throw new DomainError('webhook.headers_missing', { missing });
   const timestamp = checkTimestamp(timestampHeader, input.now, input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS, 'webhook.timestamp_out_of_tolerance');
   const expected = keyList.map((key) => signature(key, id, timestampHeader, input.body));
