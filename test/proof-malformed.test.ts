@@ -432,11 +432,15 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       authorised: true,
       apply: (req) => Object.assign(req.headers, signWebhook({ id: `msg_${randomBytes(8).toString('hex')}`, timestamp: new Date(), body: req.body ?? '', secrets: [secret] })),
     });
-    // Server-to-server requests are signed over the method and the URL's path and query too.
+    // Server-to-server requests are signed over the method and the URL's path and query too. A
+    // signature header the variant malformed on purpose is kept: that is the malformed input under test.
     const signedRequest = (name: string, secret: string): Context => ({
       name,
       authorised: true,
-      apply: (req) => Object.assign(req.headers, signedRequestHeaders({ method: req.method, url: req.url, body: req.body ?? '', secrets: [secret], clock: systemClock })),
+      apply: (req) => {
+        const signature = signedRequestHeaders({ method: req.method, url: req.url, body: req.body ?? '', secrets: [secret], clock: systemClock });
+        for (const [header, value] of Object.entries(signature)) if (!(header in req.headers)) req.headers[header] = value;
+      },
     });
     const forgedRequest = { ...signedRequest('signed with a wrong key', newWebhookSecret()), authorised: false };
     const cookie = (name: string, value: string, csrf?: (req: { headers: Record<string, string>; body: string | undefined; contentType: string | undefined }) => void): Context => ({
