@@ -133,7 +133,7 @@ for (const engine of testEngines()) {
       const res = await fetch(`${t.url}/api/v1/authorizations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal(res.status, 401);
       const json = (await res.json()) as { error: { code: string; message: string } };
-      assert.equal(json.error.code, 'webhook.signature_invalid');
+      assert.equal(json.error.code, 'request.signature_invalid');
       const rows = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref));
       assert.equal(rows.length, 0);
     });
@@ -143,15 +143,15 @@ for (const engine of testEngines()) {
       const body = authorizationBody(cardOf('approved'));
       const res = await t.gateway('POST', '/api/v1/authorizations', body, { key: newWebhookSecret() });
       assert.equal(res.status, 401);
-      assert.equal(res.body.error.code, 'webhook.signature_invalid');
+      assert.equal(res.body.error.code, 'request.signature_invalid');
       assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
       assert.equal((await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref))).length, 0);
     });
 
     it('refuses a request whose body was altered after signing', async () => {
       const body = authorizationBody(cardOf('approved'));
-      const { signWebhook } = await import('../src/core/webhook-signature.ts');
-      const headers = signWebhook({ id: 'msg_tamper', timestamp: new Date(), body: JSON.stringify(body), secrets: [t.gatewayKey] });
+      const { signRequest } = await import('../src/core/request-signature.ts');
+      const headers = signRequest({ method: 'POST', target: '/api/v1/authorizations', id: 'sreq_tamper', timestamp: new Date(), body: JSON.stringify(body), secrets: [t.gatewayKey] });
       const tampered = JSON.stringify({ ...body, amount: { minor: '1', currency: 'EUR' } });
       const res = await fetch(`${t.url}/api/v1/authorizations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: tampered });
       assert.equal(res.status, 401);
@@ -162,26 +162,26 @@ for (const engine of testEngines()) {
         const body = authorizationBody(cardOf('approved'));
         const res = await t.gateway('POST', '/api/v1/authorizations', body, { timestamp: new Date(Date.now() + skew) });
         assert.equal(res.status, 401);
-        assert.equal(res.body.error.code, 'webhook.timestamp_out_of_tolerance');
+        assert.equal(res.body.error.code, 'request.timestamp_out_of_tolerance');
         assert.equal((await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref))).length, 0);
       }
     });
 
-    it('refuses a replayed request (same webhook-id) with 409 and changes nothing', async () => {
+    it('refuses a replayed request (same request id) with 409 and changes nothing', async () => {
       const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '2000', currency: 'EUR' } }));
       await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '2000', currency: 'EUR' } });
       const refund = { refund_ref: 'once', amount: { minor: '500', currency: 'EUR' } };
-      const first = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'msg_replay_me' });
+      const first = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'sreq_replay_me' });
       assert.equal(first.status, 200);
       const balance = (await accountOf(cardOf('approved'))).balanceMinor;
       // The same signed message again, and the same id on a different (new) refund: both refused.
-      const replay = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'msg_replay_me' });
+      const replay = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'sreq_replay_me' });
       assert.equal(replay.status, 409);
-      assert.equal(replay.body.error.code, 'webhook.replayed');
-      const sneaky = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'other', amount: { minor: '500', currency: 'EUR' } }, { id: 'msg_replay_me' });
+      assert.equal(replay.body.error.code, 'request.replayed');
+      const sneaky = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'other', amount: { minor: '500', currency: 'EUR' } }, { id: 'sreq_replay_me' });
       assert.equal(sneaky.status, 409);
       assert.equal((await accountOf(cardOf('approved'))).balanceMinor, balance);
-      const seen = await t.bank.database.db.select().from(gatewayRequests).where(eq(gatewayRequests.webhookId, 'msg_replay_me'));
+      const seen = await t.bank.database.db.select().from(gatewayRequests).where(eq(gatewayRequests.webhookId, 'sreq_replay_me'));
       assert.equal(seen.length, 1);
     });
 

@@ -79,7 +79,8 @@ for (const engine of testEngines()) {
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { id: approval.id, status: 'approved' });
       const callback = await t.callbacks.next((b) => b.authorization_id === auth.id);
-      assert.deepEqual(callback, { type: 'authorization.approved', authorization_id: auth.id, gateway_ref: auth.gateway_ref });
+      assert.match(String(callback.callback_id), /^bcb_/);
+      assert.deepEqual(callback, { callback_id: callback.callback_id, type: 'authorization.approved', authorization_id: auth.id, gateway_ref: auth.gateway_ref });
       await socket.next((f) => f.type === 'message' && (f.payload as any).type === 'approval.resolved' && (f.payload as any).approvalId === approval.id);
       assert.equal((await t.gateway('GET', `/api/v1/authorizations/${auth.id}`)).body.status, 'approved');
       const again = await answer(approval.id, 'decline');
@@ -194,6 +195,10 @@ for (const engine of testEngines()) {
           return row?.status === 'delivered' ? row : undefined;
         });
         assert.ok(delivered.attempts >= 2);
+        // Each attempt is a new signed request (the gateway consumes every id it verified); the callback keeps its id.
+        const tries = t.callbacks.attempts.filter((a) => a.callbackId === delivered.id);
+        assert.ok(tries.length >= 2, JSON.stringify(tries));
+        assert.equal(new Set(tries.map((a) => a.requestId)).size, tries.length, 'a new request id per attempt');
       } finally {
         t.callbacks.status = 200;
       }

@@ -1,13 +1,13 @@
 // The bank adapter signs every request it sends: a tiny local HTTP server stands in for the bank and
-// verifies each request with verifyWebhook (and the independent standardwebhooks package) over the
-// exact bytes received; GET requests sign the empty body. Answers map onto the issuer port.
+// verifies each request with verifyRequest over the method, the path and query and the exact bytes
+// received; GET requests sign the empty body. Answers map onto the issuer port.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
 import { isDomainError } from '../src/core/errors.ts';
 import { money } from '../src/core/money.ts';
-import { newWebhookSecret, verifyWebhook } from '../src/core/webhook-signature.ts';
+import { verifyRequest } from '../src/core/request-signature.ts';
+import { newWebhookSecret } from '../src/core/webhook-signature.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { createBankAdapter } from '../src/gateway/issuer/bank.adapter.ts';
 
@@ -22,14 +22,13 @@ describe('bank adapter (HTTP issuer port)', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       let verified = false;
       try {
-        verifyWebhook({ headers: req.headers as Record<string, string>, body, secrets: [key], now: new Date() });
-        new Webhook(key).verify(body, req.headers as Record<string, string>);
+        verifyRequest({ method: req.method!, target: req.url!, headers: req.headers as Record<string, string>, body, secrets: [key], now: new Date() });
         verified = true;
       } catch {
         verified = false;
       }
       seen.push({ method: req.method!, path: req.url!, body, verified, headers: req.headers });
-      if (!verified) return void res.writeHead(401).end('{"error":{"code":"webhook.signature_invalid","message":"x"}}');
+      if (!verified) return void res.writeHead(401).end('{"error":{"code":"request.signature_invalid","message":"x"}}');
       const [status, json] = answer(req.url!);
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
     });
@@ -83,7 +82,7 @@ describe('bank adapter (HTTP issuer port)', () => {
     await bank.refund('bauth_1', 'ref_1', money(100n, 'EUR'));
     assert.deepEqual(JSON.parse(seen.at(-1)!.body), { refund_ref: 'ref_1', amount: { minor: '100', currency: 'EUR' } });
     assert.ok(seen.every((s) => s.verified));
-    assert.equal(new Set(seen.map((s) => s.headers['webhook-id'])).size, seen.length, 'each request has its own webhook-id');
+    assert.equal(new Set(seen.map((s) => s.headers['signed-request-id'])).size, seen.length, 'each request, retries included, has its own request id');
   });
 
   it('a request signed with another key is refused by the bank and surfaces as upstream.unavailable', async () => {

@@ -107,9 +107,9 @@ describe('hosted payment page (Chromium)', () => {
       const auth = await eventually(() => [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === s.id));
       gw.issuer.decide(auth.id, 'approved');
       // The cardholder approved; the bank's callback brings the news.
-      const { signWebhook } = await import('../src/core/webhook-signature.ts');
-      const body = JSON.stringify({ type: 'authorization.approved', authorization_id: auth.id, gateway_ref: s.id });
-      const headers = signWebhook({ id: `msg_${s.id}`, timestamp: new Date(), body, secrets: [gw.bankCallbackSecret] });
+      const { signRequest } = await import('../src/core/request-signature.ts');
+      const body = JSON.stringify({ callback_id: `bcb_${s.id}`, type: 'authorization.approved', authorization_id: auth.id, gateway_ref: s.id });
+      const headers = signRequest({ method: 'POST', target: '/bank/callbacks', id: `sreq_${s.id}`, timestamp: new Date(), body, secrets: [gw.bankCallbackSecret] });
       assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...headers }, body })).status, 200);
       await page.waitForSelector('#stage:has-text("not charged")', { timeout: 15_000 });
       assert.match((await page.textContent('#stage'))!, /shop could not accept/);

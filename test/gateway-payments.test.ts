@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
-import { newWebhookSecret, signWebhook } from '../src/core/webhook-signature.ts';
+import { signRequest } from '../src/core/request-signature.ts';
+import { newWebhookSecret } from '../src/core/webhook-signature.ts';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { DEMO_MERCHANT_ID, rotateSecret } from '../src/gateway/storage/merchants.ts';
@@ -116,26 +117,33 @@ for (const engine of testEngines()) {
       await settled(id);
     });
 
-    it('a pending authorisation waits for the bank; a signed callback approves it once, a replay changes nothing, a forged one is refused', async () => {
+    it('a pending authorisation waits for the bank; a signed callback approves it once, a retry (new request id) changes nothing, a replay or a forged one is refused', async () => {
       const id = await newSession();
       const res = await pay(id, card('4000002500003155'));
       assert.equal(((await res.json()) as { status: string }).status, 'requires_approval');
       const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === id)!;
       gw.issuer.decide(auth.id, 'approved');
-      const body = JSON.stringify({ type: 'authorization.approved', authorization_id: auth.id, gateway_ref: id });
-      const headers = signWebhook({ id: 'msg_cb_' + id, timestamp: new Date(), body, secrets: [gw.bankCallbackSecret] });
-      const forged = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...headers, 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') }, body });
+      const body = JSON.stringify({ callback_id: `bcb_${id}`, type: 'authorization.approved', authorization_id: auth.id, gateway_ref: id });
+      const signed = (requestId: string, timestamp = new Date()) => ({
+        'content-type': 'application/json',
+        ...signRequest({ method: 'POST', target: '/bank/callbacks', id: requestId, timestamp, body, secrets: [gw.bankCallbackSecret] }),
+      });
+      const headers = signed(`sreq_cb_${id}`);
+      const forged = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...signed('sreq_forged'), 'signed-request-signature': 'r1,' + Buffer.alloc(32).toString('base64') }, body });
       assert.equal(forged.status, 401);
       assert.equal((await session(id)).status, 'requires_approval');
-      const ok = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      const ok = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers, body });
       assert.equal(ok.status, 200);
-      const replay = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
-      assert.equal(replay.status, 200);
-      assert.equal(((await replay.json()) as { duplicate: boolean }).duplicate, true);
+      const retry = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: signed(`sreq_cb2_${id}`), body });
+      assert.equal(retry.status, 200);
+      assert.equal(((await retry.json()) as { duplicate: boolean }).duplicate, true);
+      const replay = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers, body });
+      assert.equal(replay.status, 409);
+      assert.equal(((await replay.json()) as { error: { code: string } }).error.code, 'request.replayed');
       const s = await settled(id);
       assert.equal(s.status, 'captured');
-      const stale = signWebhook({ id: 'msg_old', timestamp: new Date(Date.now() - 3600_000), body, secrets: [gw.bankCallbackSecret] });
-      assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: "POST", headers: { ...stale }, body })).status, 401);
+      const stale = signed('sreq_old', new Date(Date.now() - 3600_000));
+      assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: stale, body })).status, 401);
       assert.equal(shop.eventsFor(id).filter((e) => e.type === 'payment.authorized').length, 1);
     });
 

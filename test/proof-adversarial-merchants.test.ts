@@ -43,7 +43,7 @@ type Allow = { shop?: AllowedChanges; gateway?: AllowedChanges; bank?: AllowedCh
 /** B's refused POSTs with an Idempotency-Key: the 404 is stored under B's key, to be replayed on a retry (as Stripe does). */
 const B_KEYS: Allow = { gateway: { idempotency_keys: 'insert' } };
 /** What a payment of merchant B may leave at the gateway (each row is then checked to be B's). */
-const B_PAYMENT: AllowedChanges = { payment_sessions: 'any', events: 'insert', webhook_deliveries: 'any', webhook_attempts: 'insert', realtime_messages: 'insert', bank_callbacks: 'insert', idempotency_keys: 'insert' };
+const B_PAYMENT: AllowedChanges = { payment_sessions: 'any', events: 'insert', webhook_deliveries: 'any', webhook_attempts: 'insert', realtime_messages: 'insert', bank_callbacks: 'insert', signed_requests: 'insert', idempotency_keys: 'insert' };
 const BANK_PAYMENT: AllowedChanges = { authorizations: 'any', movements: 'insert', accounts: 'any', gateway_requests: 'insert', realtime_messages: 'insert' };
 
 describe('adversarial: a second merchant on the same gateway reaches nothing of the shop\'s', () => {

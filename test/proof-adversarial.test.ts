@@ -218,7 +218,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
           assert.equal(s.status, 'voided');
           assert.equal(s.void_reason, 'invoice.already_paid');
         },
-        { shop: REFUSAL_RECORD, gateway: { payment_sessions: 'any', events: 'insert', webhook_deliveries: 'any', webhook_attempts: 'insert', jobs: 'any', realtime_messages: 'insert', bank_callbacks: 'insert' }, bank: { authorizations: 'any', gateway_requests: 'insert', jobs: 'any', realtime_messages: 'insert' } },
+        { shop: REFUSAL_RECORD, gateway: { payment_sessions: 'any', events: 'insert', webhook_deliveries: 'any', webhook_attempts: 'insert', jobs: 'any', realtime_messages: 'insert', bank_callbacks: 'insert', signed_requests: 'insert' }, bank: { authorizations: 'any', gateway_requests: 'insert', jobs: 'any', realtime_messages: 'insert' } },
         { gateway: false, bank: true },
       );
       assert.equal(await audits('invoice.pay', paid.invoiceId), 1);

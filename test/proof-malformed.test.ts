@@ -19,6 +19,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { newWebhookSecret, signWebhook } from '../src/core/webhook-signature.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import { signedRequestHeaders } from '../src/platform/http/signed-request.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices } from '../src/shop/storage/tables.ts';
 import { logIn as bankLogIn } from '../src/bank/testing.ts';
@@ -51,9 +53,11 @@ const EXCLUDED: Record<Party, Record<string, string>> = {
   gateway: {
     // Signed bank callbacks are recorded by id so that a replay is refused.
     gateway_callbacks: 'replay-protection record of signed bank callbacks',
+    // Every verified signed request's id is consumed, refused ones included, so that a replay is refused.
+    signed_requests: 'replay-protection record of signed requests (bank callbacks)',
   },
   bank: {
-    // Signed gateway requests are recorded by webhook-id so that a replay is refused (webhook.replayed).
+    // Every verified signed gateway request's id is consumed, refused ones included (request.replayed).
     gateway_requests: 'replay-protection record of signed gateway requests',
   },
 };
@@ -356,8 +360,8 @@ interface Context {
   readonly name: string;
   /** Valid credentials with their CSRF token or signature: the request reaches the handler. */
   readonly authorised: boolean;
-  /** Headers (cookie, authorization) and form/JSON additions for an authenticated request. */
-  apply(req: { headers: Record<string, string>; body: string | undefined; contentType: string | undefined }): void;
+  /** Headers (cookie, authorization, signature over method, URL and body) and form/JSON additions for an authenticated request. */
+  apply(req: { method: string; url: string; headers: Record<string, string>; body: string | undefined; contentType: string | undefined }): void;
 }
 
 // ---- the suite --------------------------------------------------------------------------------------
@@ -400,7 +404,7 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     ids.order = invoice?.orderId ?? '';
     ids.invoice = invoice?.id ?? '';
     assert.ok(ids.order && ids.invoice, `an order and its invoice: ${JSON.stringify(ids)}`);
-    const signedBank = (body: string) => signWebhook({ id: `msg_${randomBytes(8).toString('hex')}`, timestamp: new Date(), body, secrets: [parties.secrets.bankGatewayKey] });
+    const signedBank = (body: string) => signedRequestHeaders({ method: 'POST', url: `${parties.bank.url}/api/v1/authorizations`, body, secrets: [parties.secrets.bankGatewayKey], clock: systemClock });
     const authBody = JSON.stringify({ gateway_ref: `pay_${randomBytes(8).toString('hex')}`, card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Demo Cardholder' }, amount: { minor: '1250', currency: 'EUR' }, merchant: { name: 'Countersign Shop' }, description: 'Order 42', reference: 'inv_42' });
     const auth = await fetch(`${parties.bank.url}/api/v1/authorizations`, { method: 'POST', headers: { ...signedBank(authBody), 'content-type': 'application/json' }, body: authBody });
     ids.authorization = ((await auth.json()) as { id?: string }).id ?? '';
@@ -432,6 +436,17 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       authorised: true,
       apply: (req) => Object.assign(req.headers, signWebhook({ id: `msg_${randomBytes(8).toString('hex')}`, timestamp: new Date(), body: req.body ?? '', secrets: [secret] })),
     });
+    // Server-to-server requests are signed over the method and the URL's path and query too. A
+    // signature header the variant malformed on purpose is kept: that is the malformed input under test.
+    const signedRequest = (name: string, secret: string): Context => ({
+      name,
+      authorised: true,
+      apply: (req) => {
+        const signature = signedRequestHeaders({ method: req.method, url: req.url, body: req.body ?? '', secrets: [secret], clock: systemClock });
+        for (const [header, value] of Object.entries(signature)) if (!(header in req.headers)) req.headers[header] = value;
+      },
+    });
+    const forgedRequest = { ...signedRequest('signed with a wrong key', newWebhookSecret()), authorised: false };
     const cookie = (name: string, value: string, csrf?: (req: { headers: Record<string, string>; body: string | undefined; contentType: string | undefined }) => void): Context => ({
       name,
       authorised: csrf !== undefined,
@@ -453,10 +468,10 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       { name: 'bad API key', authorised: false, apply: (req) => void (req.headers.authorization = 'Bearer sk_test_not_a_key_0000000000000000') },
       { name: 'merchant API key', authorised: true, apply: (req) => void (req.headers.authorization = `Bearer ${parties.secrets.demoMerchantApiKey}`) },
     ]);
-    contexts.set('gateway:callbacks', [none, { ...forged, authorised: false }, signed('signed by the bank', parties.secrets.bankCallbackSecret)]);
+    contexts.set('gateway:callbacks', [none, forgedRequest, signedRequest('signed by the bank', parties.secrets.bankCallbackSecret)]);
     contexts.set('gateway:pay', [none]);
     contexts.set('gateway:dashboard', [none, cookie('dashboard session', dashCookie, withCsrf('csrf', dashCsrf)), cookie('dashboard session without CSRF', dashCookie)]);
-    contexts.set('bank:api', [none, { ...forged, authorised: false }, signed('signed by the gateway', parties.secrets.bankGatewayKey)]);
+    contexts.set('bank:api', [none, forgedRequest, signedRequest('signed by the gateway', parties.secrets.bankGatewayKey)]);
     contexts.set('bank', [none, cookie('cardholder', bankSession.cookie, withCsrf('csrf', bankSession.csrf)), cookie('cardholder without CSRF', bankSession.cookie)]);
 
     for (const party of ['shop', 'gateway', 'bank'] as const) {
@@ -509,9 +524,9 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     if (t.api || t.method === 'GET') return [];
     const page = t.pattern.replace(/:(\w+)(\{[^}]*\})?/g, (_m, n: string) => validParams(t)[n]!);
     const ctx = contextsFor(t).at(-1)!;
-    const req = { headers: {} as Record<string, string>, body: undefined, contentType: undefined };
+    const req = { method: 'GET', url: `${parties[t.party].url}${page}`, headers: {} as Record<string, string>, body: undefined, contentType: undefined };
     ctx.apply(req);
-    const res = await fetch(`${parties[t.party].url}${page}`, { headers: { cookie: req.headers.cookie ?? '' }, redirect: 'manual' });
+    const res = await fetch(req.url, { headers: { cookie: req.headers.cookie ?? '' }, redirect: 'manual' });
     const html = await res.text();
     return [...html.matchAll(/name="([^"]+)"/g)].map((m) => m[1]!);
   }
@@ -573,10 +588,11 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   for (const r of regressions) {
     it(`regression: ${r.name}`, async () => {
       const ctx = [...contexts.values()].flat().find((x) => x.name === r.ctx)!;
-      const req = { headers: { accept: 'application/json', ...(r.contentType ? { 'content-type': r.contentType } : {}) } as Record<string, string>, body: r.body, contentType: r.contentType };
+      const url = `${parties[r.party].url}${r.path.replace('AUTH', ids.authorization!)}`;
+      const req = { method: r.method, url, headers: { accept: 'application/json', ...(r.contentType ? { 'content-type': r.contentType } : {}) } as Record<string, string>, body: r.body, contentType: r.contentType };
       ctx.apply(req);
       const before = await snapshotAll();
-      const res = await fetch(`${parties[r.party].url}${r.path.replace('AUTH', ids.authorization!)}`, { method: r.method, headers: req.headers, redirect: 'manual', ...(req.body !== undefined ? { body: req.body } : {}) });
+      const res = await fetch(url, { method: r.method, headers: req.headers, redirect: 'manual', ...(req.body !== undefined ? { body: req.body } : {}) });
       const text = await res.text();
       assert.equal(res.status, r.status, `${text}; ${hint}`);
       assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, r.code, hint);
@@ -603,7 +619,7 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       for (const { ctx, v } of plan) {
         const params = { ...validParams(t), ...v.params };
         const path = t.pattern.replace(/:(\w+)(\{[^}]*\})?/g, (_m, n: string) => params[n]!) + (v.query ? `?${v.query}` : '');
-        const req = { headers: { accept: t.api ? 'application/json' : 'text/html', 'x-forwarded-for': '198.51.100.99', ...v.headers } as Record<string, string>, body: v.body, contentType: v.contentType };
+        const req = { method: t.method, url: `${parties[t.party].url}${path}`, headers: { accept: t.api ? 'application/json' : 'text/html', 'x-forwarded-for': '198.51.100.99', ...v.headers } as Record<string, string>, body: v.body, contentType: v.contentType };
         if (v.contentType) req.headers['content-type'] = v.contentType;
         ctx.apply(req);
         const name = `${t.party} ${t.method} ${path.slice(0, 120)} [${ctx.name}] ${v.label}`;
@@ -611,7 +627,7 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
         let res: Response;
         let text: string;
         try {
-          res = await fetch(`${parties[t.party].url}${path}`, { method: t.method, headers: req.headers, redirect: 'manual', ...(req.body !== undefined && t.method !== 'GET' ? { body: req.body } : {}) });
+          res = await fetch(req.url, { method: t.method, headers: req.headers, redirect: 'manual', ...(req.body !== undefined && t.method !== 'GET' ? { body: req.body } : {}) });
           text = await res.text();
         } catch (err) {
           failures.push({ case: name, detail: `no answer: ${(err as Error).message}` });

@@ -3,11 +3,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { newWebhookSecret, signWebhook, verifyWebhook } from '../core/webhook-signature.ts';
+import { signRequest, verifyRequest } from '../core/request-signature.ts';
+import { newWebhookSecret } from '../core/webhook-signature.ts';
 import { TEST_CARDS } from '../core/test-cards.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import type { Engine } from '../platform/db/database.ts';
 import { freshDatabase } from '../platform/db/testing.ts';
+import { routedTarget } from '../platform/http/signed-request.ts';
 import { createLogger } from '../platform/log.ts';
 import type { ServiceHandle } from '../platform/service.ts';
 import { bankDatabaseSpec, loadBankConfig, startBank } from './main.ts';
@@ -15,11 +17,13 @@ import { createCardholder, DEMO_CARDHOLDER, type NewCardholder } from './storage
 
 export const cardOf = (behaviour: (typeof TEST_CARDS)[number]['behaviour']) => TEST_CARDS.find((c) => c.behaviour === behaviour)!.number;
 
-/** A gateway's callback endpoint: verifies every callback's signature and records its body. */
+/** A gateway's callback endpoint: verifies every callback's request signature and records its body under its callback_id. */
 export interface CallbackReceiver {
   readonly url: string;
   readonly secret: string;
   readonly received: { id: string; body: Record<string, unknown> }[];
+  /** Every verified delivery attempt, answered 2xx or not: its request id and its callback_id. */
+  readonly attempts: { requestId: string; callbackId: string }[];
   /** Status the receiver answers with (e.g. 500 to make the bank retry). */
   status: number;
   next(match: (body: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -30,6 +34,7 @@ export interface CallbackReceiver {
 export async function startCallbackReceiver(clock: Clock = systemClock): Promise<CallbackReceiver> {
   const secret = newWebhookSecret();
   const received: CallbackReceiver['received'] = [];
+  const attempts: CallbackReceiver['attempts'] = [];
   const waiters = new Set<() => void>();
   const receiver = { status: 200 } as { status: number };
   const server: Server = createServer((req, res) => {
@@ -38,8 +43,11 @@ export async function startCallbackReceiver(clock: Clock = systemClock): Promise
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       try {
-        const { id } = verifyWebhook({ headers: req.headers as Record<string, string>, body: raw, secrets: [secret], now: clock.now() });
-        if (receiver.status < 300) received.push({ id, body: JSON.parse(raw) as Record<string, unknown> });
+        const target = routedTarget(`http://callback${req.url ?? '/'}`);
+        const { id: requestId } = verifyRequest({ method: req.method ?? '', target, headers: req.headers as Record<string, string>, body: raw, secrets: [secret], now: clock.now() });
+        const body = JSON.parse(raw) as Record<string, unknown>;
+        attempts.push({ requestId, callbackId: String(body.callback_id) });
+        if (receiver.status < 300) received.push({ id: String(body.callback_id), body });
         res.writeHead(receiver.status).end();
       } catch {
         res.writeHead(401).end();
@@ -53,6 +61,7 @@ export async function startCallbackReceiver(clock: Clock = systemClock): Promise
     url,
     secret,
     received,
+    attempts,
     next(match: (body: Record<string, unknown>) => boolean, timeoutMs = 15_000) {
       return new Promise<Record<string, unknown>>((resolve, reject) => {
         const look = () => {
@@ -114,8 +123,10 @@ export async function startTestBank(engine: Engine, options: { clock?: Clock; en
     clock,
     async gateway(method, path, body, opts = {}) {
       const raw = method === 'GET' || body === undefined ? '' : JSON.stringify(body);
-      const headers = signWebhook({
-        id: opts.id ?? `msg_${randomBytes(8).toString('hex')}`,
+      const headers = signRequest({
+        method,
+        target: path,
+        id: opts.id ?? `sreq_${randomBytes(8).toString('hex')}`,
         timestamp: opts.timestamp ?? clock.now(),
         body: raw,
         secrets: [opts.key ?? gatewayKey],

@@ -43,6 +43,7 @@ export const ID_PREFIXES = {
   bref: 'bank refund',
   bcb: 'bank callback',
   req: 'http request',
+  sreq: 'signed server-to-server request',
   dlv: 'delivery method',
   adr: 'address',
 } as const;

@@ -22,6 +22,7 @@ import { payRoutes } from './routes/pay.routes.tsx';
 import { documentWebhooks } from './routes/webhook.docs.ts';
 import { DELIVER_WEBHOOK_TASK } from './storage/events.ts';
 import { pruneIdempotencyKeys } from './storage/idempotency.ts';
+import { pruneSignedRequests } from './storage/signed-requests.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
 
@@ -152,6 +153,8 @@ export async function startGateway(
           },
           'gateway.prune_idempotency_keys': async () => {
             await pruneIdempotencyKeys(database.db, new Date(clock.now().getTime() - IDEMPOTENCY_RETENTION_MS));
+            // The same hourly sweep of rows that only guard a time window.
+            await pruneSignedRequests(database.db, clock.now());
           },
         },
         recurring: [

@@ -33,6 +33,8 @@ export interface CrashSystem {
   readonly dbUrls: Readonly<Record<Party, string>>;
   /** The demo merchant's API key (the shop's key at the gateway). */
   readonly apiKey: string;
+  /** The signing secrets between the gateway and the bank (for tests that sign or capture their requests). */
+  readonly secrets: { readonly bankGatewayKey: string; readonly bankCallbackSecret: string };
   /** Raw SQL on a party's database (the test's own connection, never the service's). */
   query<T = Record<string, unknown>>(party: Party, text: string, values?: unknown[]): Promise<T[]>;
   /** Starts a party's process (optionally armed with COUNTERSIGN_CRASH_AT) and waits until it serves. */
@@ -104,6 +106,7 @@ export async function startCrashSystem(extraEnv: Record<string, string> = {}): P
     urls,
     dbUrls,
     apiKey: secrets.demoMerchantApiKey,
+    secrets: { bankGatewayKey: secrets.bankGatewayKey, bankCallbackSecret: secrets.bankCallbackSecret },
     async query<T>(party: Party, text: string, values: unknown[] = []) {
       return (await pools[party].query(text, values)).rows as T[];
     },

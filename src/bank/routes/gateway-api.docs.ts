@@ -21,20 +21,20 @@ const authorization = z
   })
   .openapi('BankAuthorization');
 const signedHeaders = z.object({
-  'webhook-id': z.string().openapi({ description: 'Unique per request; a repeat is refused (409 webhook.replayed).' }),
-  'webhook-timestamp': z.string().openapi({ description: 'Unix seconds; refused when more than 5 minutes off.' }),
-  'webhook-signature': z.string().openapi({ description: 'v1,<base64 HMAC-SHA256 of "id.timestamp.body"> with BANK_GATEWAY_KEY.' }),
+  'signed-request-id': z.string().openapi({ description: 'New for every request, retries included; a used id is refused (409 request.replayed), whatever its first outcome.' }),
+  'signed-request-timestamp': z.string().openapi({ description: 'Unix seconds; refused when more than 5 minutes off.' }),
+  'signed-request-signature': z.string().openapi({ description: 'r1,<base64 HMAC-SHA256 over method, path and query, id, timestamp and raw body>: see src/bank/README.md.' }),
 });
 const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
 const refused = {
   401: { description: 'Unsigned, forged, or timestamp out of tolerance', content: { 'application/json': { schema: error } } },
-  409: { description: 'Replayed webhook-id, or not possible in the current state', content: { 'application/json': { schema: error } } },
+  409: { description: 'Replayed request id, or not possible in the current state', content: { 'application/json': { schema: error } } },
   422: { description: 'Malformed body', content: { 'application/json': { schema: error } } },
 };
 const ok = (description: string) => ({ description, content: { 'application/json': { schema: authorization } } });
 const SIGNED =
-  'Signed by the gateway with Standard Webhooks (secret BANK_GATEWAY_KEY) over the exact raw body (GET: the empty body). ' +
-  'The webhook-id is recorded in the transaction of the effect: a replayed request is refused and changes nothing.';
+  'Signed by the gateway with a request signature (secret BANK_GATEWAY_KEY) over the method, the path and query, and the exact raw body (GET: the empty body); see src/bank/README.md. ' +
+  'The request id is consumed before the effect, in a commit of its own: a replayed request is refused (409 request.replayed) whatever the first outcome, and changes nothing.';
 
 /** Registers the issuer API and the decision callback in the bank's OpenAPI document. */
 export function documentGatewayApi(registry: OpenAPIRegistry): void {
@@ -121,8 +121,9 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
     summary: 'A pending authorisation was decided (POSTed to BANK_GATEWAY_CALLBACK_URL)',
     description:
       'Sent when the cardholder approves or declines in the bank app, when the approval request expires (decline_reason ' +
-      'approval_expired), or when a processing delay ends (approved). Signed with Standard Webhooks (secret BANK_CALLBACK_SECRET); ' +
-      'the webhook-id is the same on every retry (dedupe on it). Written to an outbox in the decision\'s transaction and retried with ' +
+      'approval_expired), or when a processing delay ends (approved). Signed with a request signature (secret BANK_CALLBACK_SECRET) ' +
+      'over the method, the path and query of BANK_GATEWAY_CALLBACK_URL and the raw body, under a new request id on every attempt; ' +
+      'callback_id is the same on every retry (dedupe on it). Written to an outbox in the decision\'s transaction and retried with ' +
       'backoff until a 2xx answer.',
     request: {
       headers: signedHeaders,
@@ -130,6 +131,7 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
         content: {
           'application/json': {
             schema: z.object({
+              callback_id: z.string(),
               type: z.enum(['authorization.approved', 'authorization.declined']),
               authorization_id: z.string(),
               gateway_ref: z.string(),

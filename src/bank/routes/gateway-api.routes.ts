@@ -1,16 +1,16 @@
-// The issuer API the gateway calls. Every request is signed by the gateway (Standard Webhooks with
-// BANK_GATEWAY_KEY over the exact raw body; GET: empty body); the timestamp must be within 5 min and
-// each webhook-id is accepted once, recorded in the same transaction as the request's effect, so a
-// forged, stale or replayed request is refused and changes nothing.
+// The issuer API the gateway calls. Every request is signed by the gateway (request signature with
+// BANK_GATEWAY_KEY over the method, the path and query, and the raw body: src/core/request-signature.ts,
+// src/bank/README.md); the timestamp must be within 5 min, and each request id is consumed in a commit
+// of its own before the effect, so a forged, stale, redirected or replayed request changes nothing.
 import type { Context } from 'hono';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { DomainError, isDomainError } from '../../core/errors.ts';
+import { DomainError } from '../../core/errors.ts';
 import { fromJSON, type Money } from '../../core/money.ts';
-import { verifyWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { acceptSignedRequest } from '../../platform/http/signed-request.ts';
 import { authorizationView, type AuthorizationRow } from '../storage/authorization-view.ts';
 import { authorizations } from '../storage/bank.schema.ts';
 import type { IssuerSettings } from '../storage/bank-settings.ts';
@@ -74,24 +74,15 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
   const { database, clock } = deps;
   const router = createRouter<AppEnv>();
 
-  /** Verifies the signature over the raw body, then runs `effect` with the webhook-id recorded in its transaction. */
+  const guard = { secrets: deps.gatewayKeys, clock, consume: (id: string, now: Date) => recordGatewayRequest(database.db, id, now) };
+
+  /** Verifies the request and consumes its id (committed on its own), then runs `effect` in a transaction. */
   async function signed<T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>): Promise<T> {
-    const body = c.req.method === 'GET' ? '' : await c.req.text();
-    const headers = c.req.header();
-    let id: string;
-    try {
-      ({ id } = verifyWebhook({ headers, body, secrets: deps.gatewayKeys, now: clock.now() }));
-    } catch (err) {
-      // An unsigned request is as unauthenticated as a forged one: 401 for both, as agreed with the gateway.
-      if (isDomainError(err, 'webhook.headers_missing')) throw new DomainError('webhook.signature_invalid', err.details);
-      throw err;
-    }
-    return transactionWithRetry(database, async (tx) => {
-      await recordGatewayRequest(tx, id, clock.now());
-      return effect(tx, body);
-    });
+    const { body } = await acceptSignedRequest(c, guard);
+    return transactionWithRetry(database, (tx) => effect(tx, body));
   }
 
+  // Checked after the signature, so that a signed request to a malformed id consumes its id too.
   const authorizationId = (c: Context<AppEnv>) => {
     const id = c.req.param('id') ?? '';
     if (!/^bauth_[0-9A-Z]{26}$/.test(id)) throw new DomainError('not_found');
@@ -121,37 +112,35 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
 
   // By the gateway's reference: how a gateway that crashed before recording the answer finds out what it was.
   router.get('/authorizations', async (c) => {
-    const ref = c.req.query('gateway_ref') ?? '';
-    if (ref.length < 1 || ref.length > 200) throw new DomainError('validation.failed', { field: 'gateway_ref' });
-    const row = await signed(c, async (tx) => (await tx.select().from(authorizations).where(eq(authorizations.gatewayRef, ref)))[0]);
+    const row = await signed(c, async (tx) => {
+      const ref = c.req.query('gateway_ref') ?? '';
+      if (ref.length < 1 || ref.length > 200) throw new DomainError('validation.failed', { field: 'gateway_ref' });
+      return (await tx.select().from(authorizations).where(eq(authorizations.gatewayRef, ref)))[0];
+    });
     if (!row) throw new DomainError('not_found');
     return c.json(authorizationView(row));
   });
 
   router.get('/authorizations/:id', async (c) => {
-    const id = authorizationId(c);
-    const row = await signed(c, async (tx) => (await tx.select().from(authorizations).where(eq(authorizations.id, id)))[0]);
+    const row = await signed(c, async (tx) => (await tx.select().from(authorizations).where(eq(authorizations.id, authorizationId(c))))[0]);
     if (!row) throw new DomainError('not_found');
     return c.json(authorizationView(row));
   });
 
   router.post('/authorizations/:id/capture', async (c) => {
-    const id = authorizationId(c);
-    const row: AuthorizationRow = await signed(c, (tx, raw) => captureAuthorization(tx, id, parseJson(captureSchema, raw).amount as Money, clock));
+    const row: AuthorizationRow = await signed(c, (tx, raw) => captureAuthorization(tx, authorizationId(c), parseJson(captureSchema, raw).amount as Money, clock));
     return c.json(authorizationView(row));
   });
 
   router.post('/authorizations/:id/void', async (c) => {
-    const id = authorizationId(c);
-    const row = await signed(c, (tx) => voidAuthorization(tx, id, clock));
+    const row = await signed(c, (tx) => voidAuthorization(tx, authorizationId(c), clock));
     return c.json(authorizationView(row));
   });
 
   router.post('/authorizations/:id/refunds', async (c) => {
-    const id = authorizationId(c);
     const result = await signed(c, (tx, raw) => {
       const body = parseJson(refundSchema, raw);
-      return refundAuthorization(tx, { id, refundRef: body.refund_ref, amount: body.amount as Money }, clock);
+      return refundAuthorization(tx, { id: authorizationId(c), refundRef: body.refund_ref, amount: body.amount as Money }, clock);
     });
     return c.json({ id: result.refundId, status: 'refunded', authorization: authorizationView(result.authorization) });
   });

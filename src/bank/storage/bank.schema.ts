@@ -158,8 +158,8 @@ export const bankRefunds = pgTable(
   (t) => [uniqueIndex('bank_refunds_ref_idx').on(t.authorizationId, t.refundRef)],
 );
 
-// Every signed gateway request's webhook-id, inserted in the transaction of its effect: a replay
-// conflicts here and changes nothing.
+// Every signed gateway request's id (column named for the scheme it first served), committed before
+// the request's effect: a replay conflicts here and is refused, whatever the first one's outcome.
 export const gatewayRequests = pgTable('gateway_requests', {
   webhookId: text('webhook_id').primaryKey(),
   receivedAt: ts('received_at').notNull(),

@@ -1,12 +1,13 @@
 // The callback outbox: a decision the gateway must hear about is written as a row (with its exact
 // body) and a delivery job, in the decision's transaction; the job signs and POSTs it, retrying with
-// backoff until the gateway answers 2xx. The row id is the webhook-id, stable across retries, so the
-// gateway can dedupe.
+// backoff until the gateway answers 2xx. Each attempt is a new signed request (a new request id: the
+// gateway consumes every id it verified); the row id travels in the body as callback_id, stable across
+// retries, so that the gateway can dedupe.
 import { eq } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import { signWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
+import { signedRequestHeaders } from '../../platform/http/signed-request.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import type { DeclineReason } from '../domain/authorization.machine.ts';
 import { gatewayCallbacks } from './bank.schema.ts';
@@ -15,6 +16,8 @@ import { BANK_TASKS } from './bank-settings.ts';
 export type CallbackBody =
   | { type: 'authorization.approved'; authorization_id: string; gateway_ref: string }
   | { type: 'authorization.declined'; authorization_id: string; gateway_ref: string; decline_reason: DeclineReason };
+/** What is sent: the callback's own id first, for the gateway's dedupe. */
+export type CallbackMessage = { callback_id: string } & CallbackBody;
 
 /** Writes the callback and its delivery job in the caller's transaction. */
 export async function enqueueCallback(tx: Executor, body: CallbackBody, clock: Clock): Promise<string> {
@@ -23,7 +26,7 @@ export async function enqueueCallback(tx: Executor, body: CallbackBody, clock: C
   await tx.insert(gatewayCallbacks).values({
     id,
     authorizationId: body.authorization_id,
-    body: JSON.stringify(body),
+    body: JSON.stringify({ callback_id: id, ...body } satisfies CallbackMessage),
     status: 'pending',
     createdAt: now,
   });
@@ -44,13 +47,15 @@ export interface CallbackTarget {
 export async function deliverCallback(database: Database, callbackId: string, target: CallbackTarget, clock: Clock): Promise<void> {
   const [row] = await database.db.select().from(gatewayCallbacks).where(eq(gatewayCallbacks.id, callbackId));
   if (!row || row.status === 'delivered') return;
-  const headers = signWebhook({ id: row.id, timestamp: clock.now(), body: row.body, secrets: target.secrets });
+  // A row written before callbacks carried their id gets it at delivery time.
+  const body = row.body.startsWith('{"callback_id"') ? row.body : JSON.stringify({ callback_id: row.id, ...(JSON.parse(row.body) as CallbackBody) });
+  const headers = signedRequestHeaders({ method: 'POST', url: target.url, body, secrets: target.secrets, clock });
   let failure: string | undefined;
   try {
     const response = await (target.fetch ?? fetch)(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
-      body: row.body,
+      body,
       signal: AbortSignal.timeout((target.timeoutSeconds ?? 10) * 1000),
     });
     await response.body?.cancel().catch(() => undefined);

@@ -1,15 +1,15 @@
-// Records a signed gateway request's webhook-id in the transaction of its effect: a replay (same id)
-// conflicts here, the transaction rolls back, and the replay changes nothing.
-import { DomainError } from '../../core/errors.ts';
+// Consumes a signed gateway request's id in a write of its own, committed before the request has any
+// effect: a replay of the same id is refused whatever the first request's outcome was (done, 404,
+// 409, invalid, crashed). A legitimate retry is a new request with a new id.
 import type { Executor } from '../../platform/db/database.ts';
 import { gatewayRequests } from './bank.schema.ts';
 
-/** Accepts a webhook-id once; throws webhook.replayed on a repeat. */
-export async function recordGatewayRequest(executor: Executor, webhookId: string, now: Date): Promise<void> {
+/** Records the request id once; false when it was already used. */
+export async function recordGatewayRequest(executor: Executor, requestId: string, now: Date): Promise<boolean> {
   const inserted = await executor
     .insert(gatewayRequests)
-    .values({ webhookId, receivedAt: now })
+    .values({ webhookId: requestId, receivedAt: now })
     .onConflictDoNothing()
     .returning({ id: gatewayRequests.webhookId });
-  if (inserted.length === 0) throw new DomainError('webhook.replayed');
+  return inserted.length > 0;
 }

@@ -1,10 +1,11 @@
-// The issuer port over HTTP to our bank service. Every request is signed with Standard Webhooks
-// headers (secret GATEWAY_BANK_KEY) over the exact body sent; a GET signs the empty body.
+// The issuer port over HTTP to our bank service. Every request is signed (secret GATEWAY_BANK_KEY)
+// over its method, path and query, and the exact body sent (a GET signs the empty body), under a new
+// request id: the bank consumes every id it verified, so a retry is always a new signed request, and
+// what makes retries safe is the operation's own key (gateway_ref, refund_ref) or its state machine.
 import { DomainError } from '../../core/errors.ts';
-import { newId } from '../../core/ids.ts';
 import { toJSON, type Money } from '../../core/money.ts';
-import { signWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { signedRequestHeaders } from '../../platform/http/signed-request.ts';
 import type { AuthorizeRequest, IssuerDecision, IssuerPort } from './issuer.port.ts';
 
 export interface BankAdapterOptions {
@@ -22,10 +23,11 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
 
   async function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
-    const headers = signWebhook({ id: newId('msg', options.clock.now()), timestamp: options.clock.now(), body, secrets: [options.key] });
+    const url = `${base}${path}`;
+    const headers = signedRequestHeaders({ method, url, body, secrets: [options.key], clock: options.clock });
     let response: Response;
     try {
-      response = await doFetch(`${base}${path}`, {
+      response = await doFetch(url, {
         method,
         headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
         ...(method === 'POST' ? { body } : {}),

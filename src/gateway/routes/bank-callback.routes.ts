@@ -1,17 +1,20 @@
-// POST /bank/callbacks: the bank tells us how a pending authorisation ended. Signed with Standard
-// Webhooks (GATEWAY_BANK_CALLBACK_SECRET) over the raw body; timestamp within tolerance; each
-// webhook-id has effect once (dedupe row in the effect's transaction); 2xx only after commit.
+// POST /bank/callbacks: the bank tells us how a pending authorisation ended. Each attempt is a signed
+// request (GATEWAY_BANK_CALLBACK_SECRET; method, path and query, raw body: src/bank/README.md) whose
+// request id is consumed before anything else happens; the bank's callback_id, the same on every
+// retry, has effect once (dedupe row in the effect's transaction); 2xx only after commit.
 import { z } from 'zod';
 import { DomainError } from '../../core/errors.ts';
-import { verifyWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { acceptSignedRequest } from '../../platform/http/signed-request.ts';
 import type { Payments } from '../payments.ts';
 import { findSession } from '../storage/sessions.ts';
+import { consumeSignedRequest } from '../storage/signed-requests.ts';
 import { bankCallbacks } from '../storage/tables.ts';
 
 const callbackSchema = z.object({
+  callback_id: z.string().min(1).max(100),
   type: z.enum(['authorization.approved', 'authorization.declined']),
   authorization_id: z.string().min(1).max(100),
   gateway_ref: z.string().min(1).max(200),
@@ -21,9 +24,9 @@ const callbackSchema = z.object({
 /** The bank callback router, mounted at /bank. */
 export function bankCallbackRoutes(deps: { database: Database; payments: Payments; clock: Clock; secrets: readonly string[]; wake?: () => void }) {
   const router = createRouter<AppEnv>();
+  const guard = { secrets: deps.secrets, clock: deps.clock, consume: (id: string, now: Date) => consumeSignedRequest(deps.database.db, id, now) };
   router.post('/callbacks', async (c) => {
-    const raw = await c.req.text();
-    const { id } = verifyWebhook({ headers: c.req.header(), body: raw, secrets: deps.secrets, now: deps.clock.now() });
+    const { body: raw } = await acceptSignedRequest(c, guard);
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -36,7 +39,7 @@ export function bankCallbackRoutes(deps: { database: Database; payments: Payment
     const duplicate = await deps.database.transaction(async (tx) => {
       const inserted = await tx
         .insert(bankCallbacks)
-        .values({ webhookId: id, type: body.type, authorizationId: body.authorization_id, receivedAt: deps.clock.now() })
+        .values({ webhookId: body.callback_id, type: body.type, authorizationId: body.authorization_id, receivedAt: deps.clock.now() })
         .onConflictDoNothing()
         .returning({ id: bankCallbacks.webhookId });
       if (inserted.length === 0) return true;

@@ -144,13 +144,22 @@ export const webhookAttempts = pgTable('webhook_attempts', {
   createdAt: ts('created_at').notNull(),
 }, (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)]);
 
-/** Bank callbacks received, by webhook-id: the dedupe row written in the effect's transaction. */
+/**
+ * Bank callbacks received, by the bank's callback id (column named for the scheme it first served):
+ * the dedupe row written in the effect's transaction.
+ */
 export const bankCallbacks = pgTable('bank_callbacks', {
   webhookId: text('webhook_id').primaryKey(),
   type: text('type').notNull(),
   authorizationId: text('authorization_id').notNull(),
   receivedAt: ts('received_at').notNull(),
 });
+
+/** Ids of the signed requests received (bank callbacks), each committed before the request's effect: a replay is refused. */
+export const signedRequests = pgTable('signed_requests', {
+  requestId: text('request_id').primaryKey(),
+  receivedAt: ts('received_at').notNull(),
+}, (t) => [index('signed_requests_received_idx').on(t.receivedAt)]);
 
 export type MerchantRow = typeof merchants.$inferSelect;
 export type SessionRow = typeof paymentSessions.$inferSelect;
