@@ -130,8 +130,14 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
   it(`keeps ${FLOOD} refused deliveries from many addresses as ${KINDS.length} counters and exactly ${KINDS.length * SAMPLES} samples, never a receipt each`, async () => {
     const receiptsBefore = await count('webhook_receipts');
     await payGenuinely('192.0.2.50');
-    // Many addresses, each staying under its limit; the flood and genuine deliveries interleave.
-    const addresses = Array.from({ length: Math.ceil(FLOOD / (LIMIT - 1)) }, (_, i) => `203.0.${113 + Math.floor(i / 250)}.${(i % 250) + 1}`);
+    // Many addresses, each staying under its limit; the flood and genuine deliveries interleave. Each
+    // address has a rate-limit slot of its own: two sharing one would be limited together (by design).
+    const addresses: string[] = [];
+    const slots = new Set<number>([addressSlot('192.0.2.50')]);
+    for (let i = 0; addresses.length < Math.ceil(FLOOD / (LIMIT - 1)); i++) {
+      const address = `203.0.${113 + Math.floor(i / 250)}.${(i % 250) + 1}`;
+      if (!slots.has(addressSlot(address))) slots.add(addressSlot(address)), addresses.push(address);
+    }
     for (let start = 0; start < FLOOD; start += 20) {
       const batch = Array.from({ length: Math.min(20, FLOOD - start) }, (_, j) => start + j);
       const answers = await Promise.all(batch.map(async (i) => ({ kind: KINDS[i % KINDS.length]!, res: await forged(addresses[i % addresses.length]!, KINDS[i % KINDS.length]!) })));
