@@ -3,9 +3,10 @@
 // key: two simultaneous attempts cannot both read "4 failures" and both go on to check a password
 // (a read-then-write limit lets a burst of N requests check N passwords). A successful login takes
 // its reservation back. Keys are stored hashed (`account:<sha256>`, `address:<sha256>`): the table
-// holds no e-mail addresses or client addresses in clear.
+// holds no e-mail addresses or client addresses in clear. Rows past the window are only ignored here;
+// the recurring job `shop.accounts.prune` deletes them, off the login path.
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { rows } from '../../platform/db/database.ts';
 import type { LimitKey, LimitKind, LoginLimits } from '../domain/login-limit.ts';
@@ -41,7 +42,6 @@ export async function reserveLoginAttempt(database: Database, keys: readonly Lim
       const n = Number(counts.find((c) => c.key === k.stored)?.n ?? 0);
       if (n >= k.limit) return { ok: false, blocked: k.kind } as const;
     }
-    await tx.delete(loginFailures).where(lte(loginFailures.at, since));
     const inserted = await tx.insert(loginFailures).values(hashed.map((k) => ({ keyHash: k.stored, at: now }))).returning({ id: loginFailures.id, keyHash: loginFailures.keyHash });
     const account = inserted.find((r) => r.keyHash.startsWith('account:'));
     return { ok: true, ids: inserted.map((r) => r.id), accountKey: account?.keyHash ?? '', accountRowId: account?.id ?? 0 } as const;
