@@ -176,7 +176,7 @@ export const paymentAttempts = pgTable('payment_attempts', {
 ]);
 
 // The outbox: every order-status change writes one row here and one job in the same transaction;
-// issue 6's worker signs and delivers them to warehouse and CRM integrations.
+// the payments worker signs and delivers them to warehouse and CRM integrations.
 export const orderStatusEvents = pgTable('order_status_events', {
   id: text('id').primaryKey(),
   // Commit-independent but insert-ordered: events of one order are delivered in this order.
