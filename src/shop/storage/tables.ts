@@ -153,8 +153,8 @@ export const invoices = pgTable('invoices', {
   uniqueIndex('invoices_one_open_per_order').on(t.orderId).where(sql`status = 'open'`),
 ]);
 
-// Issue 6 fills these in: one row per "Pay now" that reached the gateway. Declared now so that the
-// invoice's shape (several attempts while valid) is fixed by this issue's migration.
+// One row per "Pay now" that reached the gateway. Declared with the invoices so that the invoice's
+// shape (several attempts while valid) was fixed by the same migration.
 export const paymentAttempts = pgTable('payment_attempts', {
   id: text('id').primaryKey(),
   invoiceId: text('invoice_id').notNull().references(() => invoices.id),
