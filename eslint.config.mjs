@@ -24,7 +24,9 @@ export default tseslint.config(
           // drizzle's query builders are thenables, not Promises: an un-awaited one never runs.
           checkThenables: true,
           // node:test collects describe/test/it itself; awaiting them is not needed.
-          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'suite', 'test', 'it'] }],
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'suite', 'test', 'it'] },
+          ],
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',

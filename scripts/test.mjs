@@ -384,7 +384,9 @@ async function finish(code, message) {
   say('');
   if (message) say(`FAILED: ${message}`);
   else say('OK: all tests passed');
-  say(`timings: ${[...timings.map(([n, ms]) => `${n} ${secs(ms)}`), `total ${secs(Date.now() - startedAt)}`].join(', ')}`);
+  say(
+    `timings: ${[...timings.map(([n, ms]) => `${n} ${secs(ms)}`), `total ${secs(Date.now() - startedAt)}`].join(', ')}`,
+  );
   if (summaryLine) say(summaryLine);
   process.exit(code);
 }
