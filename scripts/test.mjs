@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // `npm test`: the whole test pipeline, failing fast with a clear message.
 //
-//   npm test                    typecheck, then every src/**/*.test.ts and test/**/*.test.ts
+//   npm test                    typecheck, lint, then every src/**/*.test.ts and test/**/*.test.ts
 //   npm test -- money webhook   only test files whose path contains "money" or "webhook"
 //
 // Stages:
 //   1. discover      src/**/*.test.ts, test/**/*.test.ts, filtered by the CLI args
 //   2. typecheck     tsc --noEmit (the project's tsconfig; always the whole project)
-//   3. chromium      /usr/bin/chromium or $CHROMIUM_PATH; apt-get installs it when root
-//   4. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
-//   5. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file
+//   3. lint          `npm run lint`: biome ci (format + lint rules, biome.json) and eslint's
+//                    type-aware promise rules (eslint.config.mjs); always the whole project.
+//                    ESLint starts alongside the typecheck (both are single-threaded).
+//   4. chromium      /usr/bin/chromium or $CHROMIUM_PATH; apt-get installs it when root
+//   5. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
+//   6. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file
 //
 // Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000).
 //
@@ -18,7 +21,7 @@
 //   COUNTERSIGN_TEST_PG_URL  admin URL (superuser `postgres`) of a PostgreSQL 15 server;
 //                            if you set it yourself, that server is used and left alone
 //
-// The run fails when: the typecheck fails, the runner exits non-zero, no test
+// The run fails when: the typecheck or the lint fails, the runner exits non-zero, no test
 // ran (or a test file defines no test), any test fails, is cancelled (timeouts
 // count as cancelled), skipped or todo. The last line printed is always
 // `tests: N passed, N failed` once tests have run (failed = every test that
@@ -43,6 +46,7 @@ const startedAt = Date.now();
 const timings = [];
 let cluster; // throwaway PostgreSQL, if we started one
 let runner; // the `node --test` child while it runs
+let linter; // the eslint child while it runs
 let tapDir; // temp dir holding the TAP report
 let summaryLine; // `tests: N passed, N failed`, printed last
 let finishing = false;
@@ -73,6 +77,24 @@ function runInherited(cmd, args, options = {}) {
     if (options.track) runner = child;
   });
 }
+
+/** Spawn with stdout+stderr captured; resolve with { code, output } (never rejects). */
+function runCaptured(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    linter = child;
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (err) => resolve({ code: 1, output: `${output}${err.message}\n` }));
+    child.on('close', (code, signal) => {
+      linter = undefined;
+      resolve({ code: code ?? 128 + (os.constants.signals[signal] ?? 0), output });
+    });
+  });
+}
+
+const localBin = (...parts) => path.join(ROOT, 'node_modules', ...parts);
 
 function usage() {
   say('usage: npm test [-- FILTER...]');
@@ -191,6 +213,15 @@ async function main() {
     return chosen;
   });
 
+  // 3. lint, part one: eslint's type-aware pass builds its own TypeScript program, as slow as tsc;
+  // started now it runs beside the typecheck on the second core.
+  const eslintBin = localBin('eslint', 'bin', 'eslint.js');
+  const biomeBin = localBin('@biomejs', 'biome', 'bin', 'biome');
+  for (const bin of [eslintBin, biomeBin]) {
+    if (!existsSync(bin)) throw new StageError(`${path.relative(ROOT, bin)} is not installed: run \`npm ci\`.`);
+  }
+  const eslintRun = runCaptured(process.execPath, [eslintBin, '--max-warnings=0', '.']);
+
   // 2. typecheck
   await stage('typecheck (tsc --noEmit)', async () => {
     // The local compiler, run directly: `npx tsc` would try to fetch an
@@ -201,7 +232,23 @@ async function main() {
     if (code !== 0) throw new StageError(`typecheck failed (tsc exit ${code}): fix the type errors above.`);
   });
 
-  // 3. chromium
+  // 3. lint
+  await stage('lint (biome ci, eslint)', async () => {
+    const biome = await runInherited(process.execPath, [biomeBin, 'ci', '--max-diagnostics=20']);
+    const eslint = await eslintRun;
+    if (eslint.output.trim()) say(eslint.output.trimEnd());
+    const failed = [];
+    if (biome !== 0) {
+      failed.push(
+        `biome (exit ${biome}): a file is not formatted (\`npm run format\` rewrites it) or breaks a rule in biome.json`,
+      );
+    }
+    if (eslint.code !== 0) failed.push(`eslint (exit ${eslint.code}): a promise is not awaited or handled (see above)`);
+    if (failed.length) throw new StageError(`lint failed: ${failed.join('; ')}. \`npm run lint\` repeats the check.`);
+    say('    biome and eslint: no findings');
+  });
+
+  // 4. chromium
   const chromiumPath = await stage('chromium', async () => {
     try {
       const p = await ensureChromium({ log: (l) => say(`    ${l}`) });
@@ -212,7 +259,7 @@ async function main() {
     }
   });
 
-  // 4. postgres
+  // 5. postgres
   const pgUrl = await stage('postgres', async () => {
     if (process.env.COUNTERSIGN_TEST_PG_URL) {
       say('    using COUNTERSIGN_TEST_PG_URL from the environment');
@@ -227,7 +274,7 @@ async function main() {
     return cluster.url;
   });
 
-  // 5. tests
+  // 6. tests
   tapDir = await mkdtemp(path.join(os.tmpdir(), 'countersign-tap-'));
   const tapFile = path.join(tapDir, 'report.tap');
   const runnerCode = await stage('tests (node --test)', () =>
@@ -253,7 +300,7 @@ async function main() {
   );
   runner = undefined;
 
-  // 6. verdict
+  // 7. verdict
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
   const { counters, complete, lists } = parseTap(tap, files);
   if (!complete) {
@@ -314,6 +361,7 @@ async function main() {
 }
 
 async function cleanup() {
+  if (linter && linter.exitCode === null && linter.signalCode === null) linter.kill('SIGTERM');
   if (cluster) {
     const c = cluster;
     cluster = undefined;
@@ -336,7 +384,9 @@ async function finish(code, message) {
   say('');
   if (message) say(`FAILED: ${message}`);
   else say('OK: all tests passed');
-  say(`timings: ${[...timings.map(([n, ms]) => `${n} ${secs(ms)}`), `total ${secs(Date.now() - startedAt)}`].join(', ')}`);
+  say(
+    `timings: ${[...timings.map(([n, ms]) => `${n} ${secs(ms)}`), `total ${secs(Date.now() - startedAt)}`].join(', ')}`,
+  );
   if (summaryLine) say(summaryLine);
   process.exit(code);
 }

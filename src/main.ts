@@ -21,7 +21,7 @@ const PARTIES = [
   { name: 'shop', port: 3000 },
 ] as const;
 
-// V8 heap flags for each party's process (issue 7: <= 150 MB resident per service).
+// V8 heap flags for each party's process (the memory budget: <= 150 MB resident per service).
 export const PARTY_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192'];
 
 // glibc raises its mmap threshold to the size of the largest block freed (up to 32 MB), after which

@@ -35,10 +35,8 @@ const randomText = (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJK
   Array.from({ length: n }, () => alphabet[random.int(alphabet.length)]).join('');
 const randomBytesOf = (n: number) => Buffer.from(Array.from({ length: n }, () => random.int(256)));
 
-/** What a refused webhook may leave at the shop: the refusal record, nothing of business state. */
 /** What an unverified delivery may leave at the shop: its place in the bounded refusal record (webhook-refusals.ts). */
 const UNVERIFIED_RECORD: AllowedChanges = { webhook_refusals: 'any', webhook_refusal_samples: 'insert', webhook_refusal_sources: 'any' };
-const REFUSAL_RECORD: AllowedChanges = { gateway_events: 'insert', webhook_receipts: 'insert', payment_attempts: 'any', audit_log: 'insert', realtime_messages: 'insert' };
 type Allow = { shop?: AllowedChanges; gateway?: AllowedChanges; bank?: AllowedChanges };
 /** B's refused POSTs with an Idempotency-Key: the 404 is stored under B's key, to be replayed on a retry (as Stripe does). */
 const B_KEYS: Allow = { gateway: { idempotency_keys: 'insert' } };

@@ -47,7 +47,7 @@ async function recordingProxy(upstream: () => string): Promise<{ url: string; se
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    req.on('end', () => void (async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const entry: Captured = { method: req.method ?? 'GET', path: req.url ?? '/', headers: signatureHeaders(req.headers), body };
       seen.push(entry);
@@ -58,11 +58,12 @@ async function recordingProxy(upstream: () => string): Promise<{ url: string; se
           ...(entry.method === 'GET' ? {} : { body }),
         });
         entry.status = answer.status;
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text());
+        const text = await answer.text(); // before writeHead, so a failed read can still answer 502
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
       } catch {
         res.writeHead(502).end();
       }
-    });
+    })());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

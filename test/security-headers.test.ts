@@ -15,7 +15,7 @@ import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { applyInvoiceEvent } from '../src/shop/storage/orders.ts';
-import { assertNoInlineCode, assertStrictPage, parseCsp } from './support/csp.ts';
+import { assertStrictPage, parseCsp } from './support/csp.ts';
 import { ShopClient } from './support/shop-client.ts';
 
 describe('the shop: every page under a strict CSP', () => {

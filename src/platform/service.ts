@@ -151,8 +151,8 @@ export async function runAsMain(start: () => Promise<ServiceHandle>): Promise<vo
       process.exit(1);
     }
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
   process.on('message', (m) => {
     if ((m as { type?: string })?.type === 'stop') void shutdown();
   });

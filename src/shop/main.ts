@@ -65,7 +65,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
     SHOP_TRUST_PROXY: proxyHops,
     SHOP_DEMO_DATA: flag(true),
-    // The gateway (issue 6): without an API key "Pay now" only shows the invoice (no payments).
+    // The payment gateway: without an API key "Pay now" only shows the invoice (no payments).
     SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
     SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
     // Where the gateway's hosted payment page is, as the browser sees it (the CSP's form-action allows

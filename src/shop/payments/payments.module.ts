@@ -1,5 +1,5 @@
 /**
- * Wires issue 6 into the shop's composition root: the webhook intake, the invoice page's script, the
+ * Wires gateway payments into the shop's composition root: the webhook intake, the invoice page's script, the
  * real-time hub on /ws (only the invoice's owner or staff may join its room), and the worker running
  * reconciliation, the expiry job and session cancellations.
  */

@@ -1,4 +1,4 @@
-// Issue 6's tables: the dedupe of gateway events (its verdict kept, so a redelivery gets the same
+// Gateway payments' tables: the dedupe of gateway events (its verdict kept, so a redelivery gets the same
 // answer), every verified webhook delivery with its verdict (for staff), the bounded record of
 // deliveries refused before verification, and small key/value state (the event feed's cursor).
 import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';

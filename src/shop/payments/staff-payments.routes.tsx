@@ -1,7 +1,7 @@
 // The staff console's payments page: the verified webhook deliveries with their verdict and reason,
 // apart from them the deliveries refused before verification (counts per reason, samples, this
 // minute's senders) so that no flood of forgeries pushes a genuine delivery off the page, and every
-// payment attempt with its gateway session (issue 6, point 11). Mounted under /staff, so the staff
+// payment attempt with its gateway session. Mounted under /staff, so the staff
 // gate of staff.routes.tsx applies.
 import { desc, notInArray } from 'drizzle-orm';
 import type { Hono } from 'hono';

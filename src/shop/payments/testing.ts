@@ -44,7 +44,7 @@ export class FakeGateway implements ShopGateway {
     if (s && s.status === 'created') this.move(sessionId, 'canceled');
   }
 
-  /** Refunds (issue 6 point 8): recorded in `calls`; the refund module's tests use their own fake. */
+  /** Refunds: recorded in `calls`; the refund module's tests use their own fake. */
   async createRefund(request: RefundRequest): Promise<RefundResult> {
     this.calls.push(`refund:${request.refundId}`);
     return { refundId: `ref_gw${request.refundId.slice(4)}`, status: 'pending' };

@@ -1,4 +1,4 @@
-// Refunds (issue 6 point 8): storage operations, the gateway news hook and the job handler map the
+// Refunds (staff actions run via the gateway): storage operations, the gateway news hook and the job handler map the
 // shop's worker registers. Usage in main.ts:
 //   createWorker({ ..., tasks: { ...refundTasks({ database, gateway, clock }), ... } })
 // and in the gateway event intake, in its transaction after the dedupe: `await applyRefundEvent(tx, event, now)`.

@@ -455,8 +455,8 @@ export function shopRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     );
   });
 
-  // "Pay now": places the order (once per cart) and shows its valid invoice. Issue 6 redirects from
-  // the invoice to the gateway. Nothing but the cart id is read from the form.
+  // "Pay now": places the order (once per cart) and shows its valid invoice; with a gateway,
+  // it goes on from the invoice to the gateway. Nothing but the cart id is read from the form.
   app.post('/checkout/pay', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
@@ -478,7 +478,7 @@ export function shopRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
       } else throw err;
     }
     try {
-      // Issue 6: a payment attempt and a hosted session at the gateway, then off to its page.
+      // A payment attempt and a hosted session at the gateway, then off to its page.
       return c.redirect(await payOrder(deps, orderId, user.id), 303);
     } catch (err) {
       if (isDomainError(err, 'order.not_payable')) return c.redirect(`/orders/${orderId}`, 303);

@@ -1,4 +1,4 @@
-// Staff console, per order (issue 6 points 8, 10, 11): its invoices with every payment attempt and
+// Staff console, per order (payments, webhooks, refunds): its invoices with every payment attempt and
 // every webhook received with its verdict, its refunds (request one; approve or reject one awaiting
 // a second staff member), the integration deliveries of its status changes and its audit trail.
 // /staff/refunds lists refunds awaiting approval and the reconciliation findings (paid at the gateway

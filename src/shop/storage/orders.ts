@@ -95,7 +95,7 @@ export async function orderForCart(db: Executor, userId: string, cartId: string)
 
 /**
  * Moves an invoice by one event of its machine and makes the order follow through the one rule.
- * The single writer of invoice and order status; issue 6's webhook intake calls it with 'pay'.
+ * The single writer of invoice and order status; the gateway's webhook intake calls it with 'pay'.
  */
 export async function applyInvoiceEvent(
   tx: Executor,

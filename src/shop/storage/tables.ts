@@ -153,8 +153,8 @@ export const invoices = pgTable('invoices', {
   uniqueIndex('invoices_one_open_per_order').on(t.orderId).where(sql`status = 'open'`),
 ]);
 
-// Issue 6 fills these in: one row per "Pay now" that reached the gateway. Declared now so that the
-// invoice's shape (several attempts while valid) is fixed by this issue's migration.
+// One row per "Pay now" that reached the gateway. Declared with the invoices so that the invoice's
+// shape (several attempts while valid) was fixed by the same migration.
 export const paymentAttempts = pgTable('payment_attempts', {
   id: text('id').primaryKey(),
   invoiceId: text('invoice_id').notNull().references(() => invoices.id),
@@ -176,7 +176,7 @@ export const paymentAttempts = pgTable('payment_attempts', {
 ]);
 
 // The outbox: every order-status change writes one row here and one job in the same transaction;
-// issue 6's worker signs and delivers them to warehouse and CRM integrations.
+// the payments worker signs and delivers them to warehouse and CRM integrations.
 export const orderStatusEvents = pgTable('order_status_events', {
   id: text('id').primaryKey(),
   // Commit-independent but insert-ordered: events of one order are delivered in this order.
