@@ -1,4 +1,4 @@
-// A card submission whose bank answer was lost in a crash (issue 8, found by the crash matrix: the
+// A card submission whose bank answer was lost in a crash (found by the crash matrix: the
 // gateway killed after the bank authorised but before it recorded the answer). The session is left
 // `processing`; recovery asks the bank what it did for the session's reference: an authorisation it
 // made is applied as its answer (the shop is then asked, and the payment captured or voided as any
@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { fakeClock } from '../src/platform/clock.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
-import { createPayments } from '../src/gateway/payments.ts';
+import { recoverInterrupted } from '../src/gateway/commands/recover-interrupted.ts';
 import { events, paymentSessions } from '../src/gateway/storage/tables.ts';
 import { startTestGateway } from '../src/gateway/testing.ts';
 import { money } from '../src/core/money.ts';
@@ -40,20 +40,20 @@ for (const engine of testEngines()) {
     it('applies the authorisation the bank made (authorized, its hold known, payment.authorized sent to the shop); a second run changes nothing', async () => {
       const id = await interrupted(true);
       const clock = fakeClock(Date.now() + 10 * 60_000);
-      const payments = createPayments({ database: gw.database, issuer: gw.issuer, clock, fingerprintSecret: 'interrupted-test-secret' });
-      assert.ok((await payments.recoverInterrupted(120_000)).includes(id));
+      const gateway = { database: gw.database, issuer: gw.issuer, clock, fingerprintSecret: 'interrupted-test-secret' };
+      assert.ok((await recoverInterrupted(gateway, 120_000)).includes(id));
       const s = await session(id);
       assert.equal(s.status, 'authorized');
       assert.match(s.bankAuthorizationId ?? '', /^bauth_fake/);
       const types = (await gw.database.db.select().from(events).where(eq(events.sessionId, id))).map((e) => e.type);
       assert.ok(types.includes('payment.authorized'), `events: ${types.join(', ')}`);
-      assert.ok(!(await payments.recoverInterrupted(120_000)).includes(id));
+      assert.ok(!(await recoverInterrupted(gateway, 120_000)).includes(id));
     });
 
     it('sends a session the bank never saw back to created for the payer to retry', async () => {
       const id = await interrupted(false);
-      const payments = createPayments({ database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now() + 10 * 60_000), fingerprintSecret: 'interrupted-test-secret' });
-      assert.ok((await payments.recoverInterrupted(120_000)).includes(id));
+      const gateway = { database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now() + 10 * 60_000), fingerprintSecret: 'interrupted-test-secret' };
+      assert.ok((await recoverInterrupted(gateway, 120_000)).includes(id));
       const s = await session(id);
       assert.equal(s.status, 'created');
       assert.equal(s.lastError, 'interrupted');
@@ -61,12 +61,12 @@ for (const engine of testEngines()) {
 
     it('leaves a session alone while its bank call may still be in flight, or while the bank cannot be asked', async () => {
       const id = await interrupted(true);
-      const young = createPayments({ database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now()), fingerprintSecret: 'interrupted-test-secret' });
-      assert.ok(!(await young.recoverInterrupted(120_000)).includes(id));
+      const young = { database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now()), fingerprintSecret: 'interrupted-test-secret' };
+      assert.ok(!(await recoverInterrupted(young, 120_000)).includes(id));
       gw.issuer.unavailable = true;
       try {
-        const old = createPayments({ database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now() + 10 * 60_000), fingerprintSecret: 'interrupted-test-secret' });
-        assert.ok(!(await old.recoverInterrupted(120_000)).includes(id));
+        const old = { database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now() + 10 * 60_000), fingerprintSecret: 'interrupted-test-secret' };
+        assert.ok(!(await recoverInterrupted(old, 120_000)).includes(id));
         assert.equal((await session(id)).status, 'processing', 'not sent back to created while the bank may hold money for it');
       } finally {
         gw.issuer.unavailable = false;

@@ -11,18 +11,18 @@ import { contentSecurityPolicy, securityHeaders } from '../platform/http/securit
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
 import { createBankAdapter } from './issuer/bank.adapter.ts';
+import { withGatewayTestCards } from './issuer/test-cards.ts';
 import type { IssuerPort } from './issuer/issuer.port.ts';
+import type { GatewayDeps } from './commands/deps.ts';
 import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
+import { DELIVER_WEBHOOK_TASK } from './jobs/task-names.ts';
+import { GATEWAY_RECURRING, gatewayTasks } from './jobs/tasks.ts';
 import { webhookUrlProblem } from './domain/webhook-url.rule.ts';
-import { createPayments, REFUND_AT_BANK_TASK, SETTLE_TASK } from './payments.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.tsx';
 import { payRoutes } from './routes/pay.routes.tsx';
 import { documentWebhooks } from './routes/webhook.docs.ts';
-import { DELIVER_WEBHOOK_TASK } from './storage/events.ts';
-import { pruneIdempotencyKeys } from './storage/idempotency.ts';
-import { pruneSignedRequests } from './storage/signed-requests.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
 
@@ -123,8 +123,8 @@ export async function startGateway(
         );
       }
       const fingerprintSecret = config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
-      const issuer = deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch });
-      const payments = createPayments({ database, issuer, clock, fingerprintSecret, log });
+      const issuer = withGatewayTestCards(deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch }));
+      const gateway: GatewayDeps = { database, issuer, clock, fingerprintSecret, log };
       let wake = () => undefined as void;
       const worker = createWorker({
         database,
@@ -134,35 +134,10 @@ export async function startGateway(
         leaseSeconds: config.jobLeaseSeconds,
         concurrency: 4,
         tasks: {
-          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, payments, clock, log, timeoutMs: config.webhookTimeoutMs, fetch }),
-          [SETTLE_TASK]: async (p) => {
-            await payments.settle((p as { sessionId: string }).sessionId);
-          },
-          [REFUND_AT_BANK_TASK]: async (p) => {
-            await payments.refundAtBank((p as { refundId: string }).refundId);
-          },
-          'gateway.void_unacknowledged': async () => {
-            await payments.voidUnacknowledged();
-          },
-          'gateway.expire_sessions': async () => {
-            await payments.expireSessions();
-            await payments.recoverInterrupted(config.interruptedAfterMs);
-          },
-          'gateway.poll_pending': async () => {
-            await payments.pollPending();
-          },
-          'gateway.prune_idempotency_keys': async () => {
-            await pruneIdempotencyKeys(database.db, new Date(clock.now().getTime() - IDEMPOTENCY_RETENTION_MS));
-            // The same hourly sweep of rows that only guard a time window.
-            await pruneSignedRequests(database.db, clock.now());
-          },
+          ...gatewayTasks(gateway, { interruptedAfterMs: config.interruptedAfterMs, idempotencyRetentionMs: IDEMPOTENCY_RETENTION_MS }),
+          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, clock, log, timeoutMs: config.webhookTimeoutMs, fetch }),
         },
-        recurring: [
-          { task: 'gateway.void_unacknowledged', everySeconds: 1 },
-          { task: 'gateway.expire_sessions', everySeconds: 5 },
-          { task: 'gateway.poll_pending', everySeconds: 5 },
-          { task: 'gateway.prune_idempotency_keys', everySeconds: 3600 },
-        ],
+        recurring: GATEWAY_RECURRING,
       });
       // Woken from inside a request, the worker would otherwise carry that request's id into every
       // later job's log lines: wake it from the context captured here, at start.
@@ -172,9 +147,9 @@ export async function startGateway(
       // With port 0 (tests) the address is known only once listening.
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
-      app.route('/v1', apiRoutes({ database, payments, clock, publicUrl, wake }));
-      app.route('/bank', bankCallbackRoutes({ database, payments, clock, secrets: [config.bankCallbackSecret], wake }));
-      app.route('/pay', payRoutes({ database, payments, wake }));
+      app.route('/v1', apiRoutes({ gateway, publicUrl, wake }));
+      app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
+      app.route('/pay', payRoutes({ gateway, wake }));
       app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
       // The front page: links only.
       app.get('/', securityHeaders({ csp: contentSecurityPolicy({ 'script-src': ["'none'"], 'style-src': ["'none'"], 'connect-src': ["'none'"], 'img-src': ["'none'"], 'form-action': ["'none'"] }) }), (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/dashboard">Merchant dashboard</a></p>'));

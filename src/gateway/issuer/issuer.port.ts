@@ -11,6 +11,12 @@ export type IssuerDecision =
   | { readonly status: 'declined'; readonly authorizationId: string | null; readonly declineReason: string }
   | { readonly status: 'pending'; readonly authorizationId: string; readonly approvalExpiresAt?: string };
 
+/**
+ * What asking for an authorisation can come to: the bank's decision, or a failure on the way that
+ * certainly authorised nothing (the payer may try again).
+ */
+export type AuthorizeOutcome = IssuerDecision | { readonly status: 'failed'; readonly reason: string };
+
 export interface AuthorizeRequest {
   /** Our reference; the bank treats a repeat with the same reference as the same authorisation. */
   readonly gatewayRef: string;
@@ -24,7 +30,7 @@ export interface AuthorizeRequest {
 /** The card issuer, as the gateway needs it. Methods throw DomainError('upstream.unavailable') when the bank cannot be reached. */
 export interface IssuerPort {
   /** Asks for an authorisation of the amount on the card. */
-  authorize(request: AuthorizeRequest): Promise<IssuerDecision>;
+  authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome>;
   /**
    * The authorisation the bank made for our reference, or null when it never saw it: how a session
    * whose answer was lost in a crash (the bank authorised, we never recorded it) is settled.

@@ -2,30 +2,36 @@
 // exact bytes sent, the attempt logged (status, latency, excerpt), and the answer acted on: 2xx to
 // payment.authorized acknowledges it, 409/422 refuses it, 410 disables the endpoint, anything else
 // is retried on the documented schedule (WEBHOOK_RETRY_SCHEDULE_SECONDS) with jitter.
-import { eq } from 'drizzle-orm';
 import { signWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { Database, Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import type { Logger } from '../../platform/log.ts';
+import { acknowledgeSession } from '../commands/acknowledge-session.ts';
+import { refuseSession } from '../commands/refuse-session.ts';
+import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
-import type { Payments } from '../payments.ts';
-import { DELIVER_WEBHOOK_TASK, type EventPayload } from '../storage/events.ts';
+import { findDelivery, insertAttempt, lockDelivery, moveDelivery } from '../storage/deliveries.ts';
 import { nextDraw } from '../storage/faults.ts';
-import { activeSecrets, findMerchant } from '../storage/merchants.ts';
+import { findEvent } from '../storage/events.ts';
+import { activeSecrets, findMerchant, setWebhookEnabled } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
-import { events, merchants, webhookAttempts, webhookDeliveries } from '../storage/tables.ts';
+import type { EventRow, MerchantRow } from '../storage/tables.ts';
+import { DELIVER_WEBHOOK_TASK } from './task-names.ts';
 
 export interface DeliveryDeps {
   readonly database: Database;
-  readonly payments: Payments;
   readonly clock: Clock;
   readonly timeoutMs?: number;
   readonly random?: () => number;
   readonly log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly fetch?: typeof fetch;
 }
+
+type Fault = NonNullable<Awaited<ReturnType<typeof nextDraw>>>;
+interface Job { readonly deliveryId: string; readonly attempt: number; readonly held?: boolean }
+interface Answer { readonly status: number | null; readonly text: string; readonly error: string | null; readonly dropped: boolean }
 
 const EXCERPT = 500;
 
@@ -40,158 +46,136 @@ function refusalReason(text: string, status: number): string {
   return `refused_with_${status}`;
 }
 
+/** Moves a still-pending delivery by an event; a delivery another attempt already settled is left alone. */
+function settle(
+  deps: DeliveryDeps,
+  job: Job,
+  event: DeliveryEvent,
+  code: number | null,
+  options: { nextAttemptAt?: Date; also?: (tx: Executor) => Promise<void> } = {},
+): Promise<void> {
+  const nextAttemptAt = options.nextAttemptAt ?? null;
+  return deps.database.transaction(async (tx) => {
+    await options.also?.(tx);
+    const d = await lockDelivery(tx, job.deliveryId);
+    if (!d || d.status !== 'pending') return;
+    await moveDelivery(tx, d, event, { attempts: job.attempt, lastStatusCode: code, nextAttemptAt }, deps.clock);
+    if (event === 'retry' && nextAttemptAt) {
+      const next = job.attempt + 1;
+      await enqueue(tx, { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId: job.deliveryId, attempt: next }, runAt: nextAttemptAt, key: `${job.deliveryId}:${next}`, maxAttempts: 3 }, deps.clock);
+    }
+  });
+}
+
+/** Delay and reorder faults hold a delivery back once (later events may overtake it); true when held. */
+async function heldBack(deps: DeliveryDeps, job: Job, fault: Fault | null): Promise<boolean> {
+  if (!fault || job.held) return false;
+  const w = fault.config.webhooks;
+  const holdMs = fault.pick('delay') < w.delay ? w.delay_ms : fault.pick('reorder') < w.reorder ? Math.round(fault.pick('reorder_ms') * w.reorder_window_ms) : 0;
+  if (holdMs <= 0) return false;
+  const runAt = new Date(deps.clock.now().getTime() + holdMs);
+  await enqueue(deps.database.db, { task: DELIVER_WEBHOOK_TASK, payload: { ...job, held: true }, runAt, key: `${job.deliveryId}:${job.attempt}:held`, maxAttempts: 3 }, deps.clock);
+  deps.log?.info({ deliveryId: job.deliveryId, holdMs }, 'fault injection: webhook held back');
+  return true;
+}
+
+/** Sends the event, signed, to the merchant's endpoint (dropped or duplicated when a fault says so). */
+async function send(deps: DeliveryDeps, job: Job, event: EventRow, merchant: MerchantRow, fault: Fault | null): Promise<Answer> {
+  const doFetch = deps.fetch ?? fetch;
+  const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
+  const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
+  const body = JSON.stringify(event.payload);
+  const secrets = await activeSecrets(deps.database.db, merchant.id);
+  const headers = signWebhook({ id: event.id, timestamp: deps.clock.now(), body, secrets });
+  const post = () =>
+    doFetch(merchant.webhookUrl!, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'countersign-gateway/1' },
+      body,
+      signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+      redirect: 'manual',
+    });
+  if (dropped) return { status: null, text: '', error: 'fault_injected: dropped', dropped };
+  let answer: Answer = { status: null, text: '', error: null, dropped };
+  try {
+    crashPoint('gateway.webhook.before_send');
+    const response = await post();
+    answer = { ...answer, status: response.status, text: (await response.text()).slice(0, 4096) };
+  } catch (err) {
+    answer = { ...answer, error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed' };
+  }
+  if (duplicated) {
+    // The same message again (same webhook-id): receivers must dedupe. Its answers change nothing.
+    const copies = 1 + Math.floor(fault!.pick('copies') * fault!.config.webhooks.duplicate_copies);
+    for (let copy = 0; copy < copies; copy++) {
+      const again = await post().then((r) => r.text().then(() => r.status)).catch(() => null);
+      deps.log?.info({ deliveryId: job.deliveryId, status: again, copy: copy + 1 }, 'fault injection: webhook duplicated');
+    }
+  }
+  return answer;
+}
+
+/** Acts on the merchant's answer, then settles the delivery (or schedules its next attempt). */
+async function actOnAnswer(deps: DeliveryDeps, job: Job, event: EventRow, merchant: MerchantRow, answer: Answer, fault: Fault | null): Promise<void> {
+  const asksAcknowledgement = event.type === 'payment.authorized';
+  const { status } = answer;
+  const verdict = classifyAnswer(status, asksAcknowledgement);
+  // The shop's answer is acted on BEFORE the delivery is settled: a crash in between leaves the
+  // delivery pending, so it is sent again and the shop's dedupe answers the same (acknowledge and
+  // refuse are idempotent). Settled first, a crash lost a 2xx for good and voided a payment the
+  // shop had accepted.
+  crashPoint('gateway.webhook.before_acknowledge');
+  if (verdict === 'delivered') {
+    if (asksAcknowledgement) await acknowledgeSession(deps, event.sessionId);
+    return settle(deps, job, 'deliver', status);
+  }
+  if (verdict === 'refused') {
+    await refuseSession(deps, event.sessionId, refusalReason(answer.text, status!));
+    return settle(deps, job, 'refuse', status);
+  }
+  if (verdict === 'gone') {
+    await settle(deps, job, 'disable', status, { also: (tx) => setWebhookEnabled(tx, merchant.id, false) });
+    deps.log?.warn({ merchantId: merchant.id }, 'webhook endpoint answered 410: disabled');
+    return;
+  }
+  const delay = answer.dropped && fault!.config.webhooks.drop_permanently ? null : nextRetryDelayMs(job.attempt, deps.random);
+  if (delay === null) return settle(deps, job, 'give_up', status);
+  return settle(deps, job, 'retry', status, { nextAttemptAt: new Date(deps.clock.now().getTime() + delay) });
+}
+
 /** Creates the delivery job handler. */
 export function createDeliverWebhook(deps: DeliveryDeps) {
   const { database, clock } = deps;
-  const doFetch = deps.fetch ?? fetch;
-
   return async function deliverWebhook(jobPayload: unknown): Promise<void> {
-    const { deliveryId, attempt, held } = jobPayload as { deliveryId: string; attempt: number; held?: boolean };
-    const [delivery] = await database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
+    const job = jobPayload as Job;
+    const delivery = await findDelivery(database.db, job.deliveryId);
     // A repeated or late job for a settled delivery, or an attempt that already ran (at least once delivery of jobs).
-    if (!delivery || delivery.status !== 'pending' || delivery.attempts >= attempt) return;
-    const [event] = await database.db.select().from(events).where(eq(events.id, delivery.eventId));
+    if (!delivery || delivery.status !== 'pending' || delivery.attempts >= job.attempt) return;
+    const event = await findEvent(database.db, delivery.eventId);
     const merchant = await findMerchant(database.db, delivery.merchantId);
-    const now = clock.now();
-    const settleDelivery = (status: 'delivered' | 'refused' | 'failed' | 'disabled', code: number | null) =>
-      database.db
-        .update(webhookDeliveries)
-        .set({ status, attempts: attempt, lastStatusCode: code, nextAttemptAt: null, updatedAt: clock.now() })
-        .where(eq(webhookDeliveries.id, deliveryId));
-    if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) {
-      await settleDelivery('disabled', null);
-      return;
-    }
-    const payload = event.payload as EventPayload;
-    const asksAcknowledgement = event.type === 'payment.authorized';
-    if (asksAcknowledgement && attempt > 1) {
+    if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) return settle(deps, job, 'disable', null);
+    if (event.type === 'payment.authorized' && job.attempt > 1) {
       // The question is moot once the payment was refused or timed out: stop asking.
       const s = await findSession(database.db, event.sessionId);
-      if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out')) {
-        await settleDelivery('failed', delivery.lastStatusCode);
-        return;
-      }
+      if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out')) return settle(deps, job, 'give_up', delivery.lastStatusCode);
     }
-
     const fault = await nextDraw(database.db, merchant.id, 'webhook');
-    if (fault && !held) {
-      // Delay and reorder hold the delivery back once (later events may overtake it), then send it.
-      const w = fault.config.webhooks;
-      const holdMs =
-        fault.pick('delay') < w.delay ? w.delay_ms : fault.pick('reorder') < w.reorder ? Math.round(fault.pick('reorder_ms') * w.reorder_window_ms) : 0;
-      if (holdMs > 0) {
-        await enqueue(
-          database.db,
-          { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt, held: true }, runAt: new Date(now.getTime() + holdMs), key: `${deliveryId}:${attempt}:held`, maxAttempts: 3 },
-          clock,
-        );
-        deps.log?.info({ deliveryId, holdMs }, 'fault injection: webhook held back');
-        return;
-      }
-    }
-    const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
-    const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
-
-    const body = JSON.stringify(payload);
-    const secrets = await activeSecrets(database.db, merchant.id);
-    const headers = signWebhook({ id: event.id, timestamp: now, body, secrets });
-    const send = () =>
-      doFetch(merchant.webhookUrl!, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'countersign-gateway/1' },
-        body,
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
-        redirect: 'manual',
-      });
+    if (await heldBack(deps, job, fault)) return;
     const started = performance.now();
-    let status: number | null = null;
-    let text = '';
-    let error: string | null = null;
-    if (dropped) {
-      error = 'fault_injected: dropped';
-    } else {
-      try {
-        crashPoint('gateway.webhook.before_send');
-        const response = await send();
-        status = response.status;
-        text = (await response.text()).slice(0, 4096);
-      } catch (err) {
-        error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed';
-      }
-      if (duplicated) {
-        // The same message again (same webhook-id): receivers must dedupe. Its answers change nothing.
-        const copies = 1 + Math.floor(fault!.pick('copies') * fault!.config.webhooks.duplicate_copies);
-        for (let copy = 0; copy < copies; copy++) {
-          const again = await send().then((r) => r.text().then(() => r.status)).catch(() => null);
-          deps.log?.info({ deliveryId, status: again, copy: copy + 1 }, 'fault injection: webhook duplicated');
-        }
-      }
-    }
+    const answer = await send(deps, job, event, merchant, fault);
     crashPoint('gateway.webhook.after_send');
     const latencyMs = Math.round(performance.now() - started);
-    await database.db.insert(webhookAttempts).values({
-      deliveryId,
-      attempt,
+    await insertAttempt(database.db, {
+      deliveryId: job.deliveryId,
+      attempt: job.attempt,
       url: merchant.webhookUrl,
-      statusCode: status,
+      statusCode: answer.status,
       latencyMs,
-      responseExcerpt: text.slice(0, EXCERPT),
-      error,
+      responseExcerpt: answer.text.slice(0, EXCERPT),
+      error: answer.error,
       createdAt: clock.now(),
     });
-    deps.log?.info({ deliveryId, eventId: event.id, type: event.type, attempt, status, latencyMs }, 'webhook attempt');
-
-    const verdict = classifyAnswer(status, asksAcknowledgement);
-    // The shop's answer is acted on BEFORE the delivery is settled: a crash in between leaves the
-    // delivery pending, so it is sent again and the shop's dedupe answers the same (acknowledge and
-    // refuse are idempotent). Settled first, a crash lost a 2xx for good and voided a payment the
-    // shop had accepted.
-    crashPoint('gateway.webhook.before_acknowledge');
-    if (verdict === 'delivered') {
-      if (asksAcknowledgement) await deps.payments.acknowledge(event.sessionId);
-      await settleDelivery('delivered', status);
-      return;
-    }
-    if (verdict === 'refused') {
-      await deps.payments.refuse(event.sessionId, refusalReason(text, status!));
-      await settleDelivery('refused', status);
-      return;
-    }
-    if (verdict === 'gone') {
-      await database.transaction(async (tx) => {
-        await tx.update(merchants).set({ webhookEnabled: false }).where(eq(merchants.id, merchant.id));
-        await tx
-          .update(webhookDeliveries)
-          .set({ status: 'disabled', attempts: attempt, lastStatusCode: status, nextAttemptAt: null, updatedAt: clock.now() })
-          .where(eq(webhookDeliveries.id, deliveryId));
-      });
-      deps.log?.warn({ merchantId: merchant.id }, 'webhook endpoint answered 410: disabled');
-      return;
-    }
-    const delay = dropped && fault!.config.webhooks.drop_permanently ? null : nextRetryDelayMs(attempt, deps.random);
-    if (delay === null) {
-      await settleDelivery('failed', status);
-      return;
-    }
-    const at = new Date(clock.now().getTime() + delay);
-    await database.transaction(async (tx) => {
-      await tx
-        .update(webhookDeliveries)
-        .set({ attempts: attempt, lastStatusCode: status, nextAttemptAt: at, updatedAt: clock.now() })
-        .where(eq(webhookDeliveries.id, deliveryId));
-      await enqueue(tx, { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: attempt + 1 }, runAt: at, key: `${deliveryId}:${attempt + 1}`, maxAttempts: 3 }, clock);
-    });
+    deps.log?.info({ deliveryId: job.deliveryId, eventId: event.id, type: event.type, attempt: job.attempt, status: answer.status, latencyMs }, 'webhook attempt');
+    await actOnAnswer(deps, job, event, merchant, answer, fault);
   };
-}
-
-/** Queues a new attempt of a delivery now (the "re-send" of the API and dashboard). */
-export async function resendDelivery(database: Database, deliveryId: string, merchantId: string, clock: Clock): Promise<boolean> {
-  return database.transaction(async (tx) => {
-    const [d] = await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).for('update');
-    if (!d || d.merchantId !== merchantId) return false;
-    const next = d.attempts + 1;
-    await tx.update(webhookDeliveries).set({ status: 'pending', nextAttemptAt: clock.now(), updatedAt: clock.now() }).where(eq(webhookDeliveries.id, deliveryId));
-    await enqueue(tx, { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: next }, key: `${deliveryId}:${next}:resend`, maxAttempts: 3 }, clock);
-    return true;
-  });
 }

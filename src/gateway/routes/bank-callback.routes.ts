@@ -4,11 +4,10 @@
 // retry, has effect once (dedupe row in the effect's transaction); 2xx only after commit.
 import { z } from 'zod';
 import { DomainError } from '../../core/errors.ts';
-import type { Clock } from '../../platform/clock.ts';
-import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { acceptSignedRequest } from '../../platform/http/signed-request.ts';
-import type { Payments } from '../payments.ts';
+import { applyDecisionTx } from '../commands/apply-decision.ts';
+import type { GatewayDeps } from '../commands/deps.ts';
 import { findSession } from '../storage/sessions.ts';
 import { consumeSignedRequest } from '../storage/signed-requests.ts';
 import { bankCallbacks } from '../storage/tables.ts';
@@ -22,9 +21,10 @@ const callbackSchema = z.object({
 });
 
 /** The bank callback router, mounted at /bank. */
-export function bankCallbackRoutes(deps: { database: Database; payments: Payments; clock: Clock; secrets: readonly string[]; wake?: () => void }) {
+export function bankCallbackRoutes(deps: { gateway: GatewayDeps; secrets: readonly string[]; wake?: () => void }) {
+  const { database, clock } = deps.gateway;
   const router = createRouter<AppEnv>();
-  const guard = { secrets: deps.secrets, clock: deps.clock, consume: (id: string, now: Date) => consumeSignedRequest(deps.database.db, id, now) };
+  const guard = { secrets: deps.secrets, clock: clock, consume: (id: string, now: Date) => consumeSignedRequest(database.db, id, now) };
   router.post('/callbacks', async (c) => {
     const { body: raw } = await acceptSignedRequest(c, guard);
     let json: unknown;
@@ -34,16 +34,17 @@ export function bankCallbackRoutes(deps: { database: Database; payments: Payment
       throw new DomainError('request.malformed', { reason: 'body_not_json' });
     }
     const body = callbackSchema.parse(json);
-    const session = await findSession(deps.database.db, body.gateway_ref);
+    const session = await findSession(database.db, body.gateway_ref);
     if (!session) throw new DomainError('not_found', { resource: 'payment_session' });
-    const duplicate = await deps.database.transaction(async (tx) => {
+    const duplicate = await database.transaction(async (tx) => {
       const inserted = await tx
         .insert(bankCallbacks)
-        .values({ webhookId: body.callback_id, type: body.type, authorizationId: body.authorization_id, receivedAt: deps.clock.now() })
+        .values({ webhookId: body.callback_id, type: body.type, authorizationId: body.authorization_id, receivedAt: clock.now() })
         .onConflictDoNothing()
         .returning({ id: bankCallbacks.webhookId });
       if (inserted.length === 0) return true;
-      await deps.payments.applyDecisionTx(
+      await applyDecisionTx(
+        deps.gateway,
         tx,
         session.id,
         body.type === 'authorization.approved'

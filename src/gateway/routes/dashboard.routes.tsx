@@ -4,18 +4,17 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newWebhookSecret } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
-import { resendDelivery } from '../jobs/deliver-webhook.ts';
+import { resendDelivery } from '../commands/resend-delivery.ts';
 import { DASHBOARD_STYLES, LoginPage, PaymentPage, PaymentsPage, SettingsPage } from '../pages/dashboard.page.tsx';
 import { closeDashboardSession, credentials, listPayments, openDashboardSession, paymentDetail, readDashboardSession } from '../storage/dashboard.ts';
-import { addApiKey, authenticateApiKey, newApiKey, rotateSecret } from '../storage/merchants.ts';
-import { merchants, type MerchantRow } from '../storage/tables.ts';
+import { addApiKey, authenticateApiKey, findMerchant, newApiKey, rotateSecret, setWebhookEnabled } from '../storage/merchants.ts';
+import type { MerchantRow } from '../storage/tables.ts';
 
 export const DASHBOARD_COOKIE = 'gw_session';
 const TTL_SECONDS = 8 * 3600;
@@ -83,13 +82,13 @@ export function dashboardRoutes(deps: { database: Database; clock: Clock; public
     return html(c, <PaymentPage merchant={c.get('merchant')} csrf={c.get('csrf')} detail={detail} />);
   });
   router.post('/deliveries/:id/resend', async (c) => {
-    if (!(await resendDelivery(database, c.req.param('id'), c.get('merchant').id, clock))) throw new DomainError('not_found', { resource: 'webhook_delivery' });
+    if (!(await resendDelivery({ database, clock }, c.req.param('id'), c.get('merchant').id))) throw new DomainError('not_found', { resource: 'webhook_delivery' });
     deps.wake?.();
     const back = String((await c.req.parseBody()).back ?? '');
     return c.redirect(/^ps_[0-9A-Z]{26}$/.test(back) ? `/dashboard/payments/${back}` : '/dashboard', 303);
   });
   const settings = async (c: Context<Env>, shownOnce?: { label: string; value: string }) => {
-    const merchant = (await database.db.select().from(merchants).where(eq(merchants.id, c.get('merchant').id)))[0]!;
+    const merchant = (await findMerchant(database.db, c.get('merchant').id))!;
     return html(c, <SettingsPage merchant={merchant} csrf={c.get('csrf')} creds={await credentials(database.db, merchant.id)} {...(shownOnce ? { shownOnce } : {})} />);
   };
   router.get('/settings', (c) => settings(c));
@@ -104,7 +103,7 @@ export function dashboardRoutes(deps: { database: Database; clock: Clock; public
     return settings(c, { label: 'New signing secret', value: secret });
   });
   router.post('/settings/webhooks/enable', async (c) => {
-    await database.db.update(merchants).set({ webhookEnabled: true }).where(eq(merchants.id, c.get('merchant').id));
+    await setWebhookEnabled(database.db, c.get('merchant').id, true);
     return c.redirect('/dashboard/settings', 303);
   });
   router.post('/logout', async (c) => {

@@ -3,12 +3,12 @@
 import { DomainError } from '../../core/errors.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { GatewayDeps } from '../commands/deps.ts';
+import { submitCard } from '../commands/submit-card.ts';
 import { cardInputSchema } from '../domain/card.ts';
 import { isFinal } from '../domain/session.machine.ts';
 import { PayPage } from '../pages/pay.page.tsx';
 import { PAY_SCRIPT, PAY_STYLES } from '../pages/pay-client.ts';
-import type { Payments } from '../payments.ts';
 import { findMerchant } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
@@ -31,7 +31,8 @@ export function publicStatus(s: SessionRow) {
 }
 
 /** The /pay router. */
-export function payRoutes(deps: { database: Database; payments: Payments; wake?: () => void }) {
+export function payRoutes(deps: { gateway: GatewayDeps; wake?: () => void }) {
+  const { database } = deps.gateway;
   const router = createRouter<AppEnv>();
   router.use('*', secure);
   router.use('*', async (c, next) => {
@@ -42,14 +43,14 @@ export function payRoutes(deps: { database: Database; payments: Payments; wake?:
   router.get('/assets/pay.css', (c) => c.body(PAY_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));
 
   async function load(id: string): Promise<SessionRow> {
-    const s = id.length <= 64 ? await findSession(deps.database.db, id) : undefined;
+    const s = id.length <= 64 ? await findSession(database.db, id) : undefined;
     if (!s) throw new DomainError('not_found', { resource: 'payment_session' });
     return s;
   }
 
   router.get('/:id', async (c) => {
     const s = await load(c.req.param('id'));
-    const merchant = await findMerchant(deps.database.db, s.merchantId);
+    const merchant = await findMerchant(database.db, s.merchantId);
     return c.html('<!doctype html>' + String(<PayPage session={s} merchant={merchant!} />));
   });
   router.get('/:id/status', async (c) => c.json(publicStatus(await load(c.req.param('id')))));
@@ -64,7 +65,7 @@ export function payRoutes(deps: { database: Database; payments: Payments; wake?:
     }
     const card = cardInputSchema.safeParse(json);
     if (!card.success) throw new DomainError('card.invalid', { fields: { number: 'Enter the card details.' } });
-    const s = await deps.payments.submitCard(c.req.param('id'), card.data);
+    const s = await submitCard(deps.gateway, c.req.param('id'), card.data);
     deps.wake?.();
     return c.json(publicStatus(s));
   });

@@ -1,7 +1,7 @@
 // The API's JSON shapes, as zod schemas (they document /openapi.json) and the functions that build them.
 import { z } from '@hono/zod-openapi';
 import { money, toJSON, type Currency } from '../../core/money.ts';
-import type { SessionRow } from '../storage/tables.ts';
+import type { RefundRow, SessionRow } from '../storage/tables.ts';
 
 export const moneySchema = z
   .object({
@@ -86,6 +86,19 @@ export const refundSchema = z
     created_at: z.string(),
   })
   .openapi('Refund');
+
+/** A refund as the API shows it. */
+export function refundView(r: RefundRow) {
+  return {
+    id: r.id,
+    object: 'refund' as const,
+    session_id: r.sessionId,
+    amount: toJSON(money(r.amountMinor, r.currency as Currency)),
+    reason: r.reason,
+    status: r.status,
+    created_at: r.createdAt.toISOString(),
+  };
+}
 
 export const eventSchema = z
   .object({

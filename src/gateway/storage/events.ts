@@ -7,9 +7,8 @@ import { toJSON, money, type Currency } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
+import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
 import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
-
-export const DELIVER_WEBHOOK_TASK = 'gateway.deliver_webhook';
 
 /** The JSON every webhook and feed entry carries. */
 export interface EventPayload {
@@ -78,6 +77,12 @@ export async function appendEvent(
     }
   }
   return payload;
+}
+
+/** An event by id. */
+export async function findEvent(db: Executor, id: string): Promise<EventRow | undefined> {
+  const [row] = await db.select().from(events).where(eq(events.id, id));
+  return row;
 }
 
 /** A page of a merchant's feed after a cursor, oldest first. */

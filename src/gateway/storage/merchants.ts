@@ -77,6 +77,11 @@ export async function findMerchant(db: Executor, id: string): Promise<MerchantRo
   return row;
 }
 
+/** Switches a merchant's webhook endpoint on (the dashboard) or off (it answered 410). */
+export async function setWebhookEnabled(db: Executor, merchantId: string, enabled: boolean): Promise<void> {
+  await db.update(merchants).set({ webhookEnabled: enabled }).where(eq(merchants.id, merchantId));
+}
+
 /** Active signing secrets, oldest first (at most two are active during a rotation). */
 export async function activeSecrets(db: Executor, merchantId: string): Promise<string[]> {
   const list = await db

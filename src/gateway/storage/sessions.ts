@@ -1,13 +1,20 @@
-// Payment session storage. Every status change goes through `transitionSession`: it asks the
-// machine, writes the new status with the old one as a guard, bumps the per-session sequence, and
-// appends the event (and its outbox row) in the same transaction.
-import { and, eq } from 'drizzle-orm';
+// Payment session storage. Every change of status or acknowledgement goes through `moveSession`: it
+// asks the machines, writes the new state with the old one as a guard, bumps the per-session sequence,
+// and appends the event (and its outbox row) in the same transaction.
+import { and, eq, isNotNull, isNull, lt, lte } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { sessionMachine, type SessionEvent } from '../domain/session.machine.ts';
+import {
+  decideAcknowledgement,
+  decideSessionEvent,
+  isAcknowledgementEvent,
+  type AcknowledgementEvent,
+  type SessionEvent,
+  type SessionStatus,
+} from '../domain/session.machine.ts';
 import { appendEvent, type EventPayload } from './events.ts';
 import { paymentSessions, type SessionRow } from './tables.ts';
 
@@ -59,31 +66,105 @@ export async function lockSession(tx: Executor, id: string, merchantId?: string)
   return row;
 }
 
-type SessionPatch = Partial<Omit<typeof paymentSessions.$inferInsert, 'id' | 'merchantId' | 'status' | 'sequence'>>;
+type SessionPatch = Partial<Omit<typeof paymentSessions.$inferInsert, 'id' | 'merchantId' | 'status' | 'acknowledgement' | 'sequence'>>;
 
 /**
- * Applies a machine event to a locked session: status, sequence + 1, the patch, and the event named by
- * the transition's effect (if any). Throws state.illegal_transition when the table says no.
+ * The one writer of a session's `status` and `acknowledgement`. Applies an event to a session the
+ * caller has locked: asks the machines (`decideSessionEvent`, `decideAcknowledgement`), and throws
+ * state.illegal_transition when they say no. A status event also bumps the sequence and appends the
+ * event named by the transition's effect (if any); an acknowledgement event changes no sequence and
+ * emits nothing (its consequence, capture or void, is a status event of its own).
  */
-export async function transitionSession(
+export async function moveSession(
   tx: Executor,
   session: SessionRow,
-  event: SessionEvent,
+  event: SessionEvent | AcknowledgementEvent,
   clock: Clock,
   options: { patch?: SessionPatch; reason?: string | null; refund?: EventPayload['data']['refund'] } = {},
 ): Promise<{ session: SessionRow; event: EventPayload | null }> {
-  const { state, effects } = sessionMachine.apply(session.status, event);
   const now = clock.now();
+  const guard = and(eq(paymentSessions.id, session.id), eq(paymentSessions.status, session.status), eq(paymentSessions.sequence, session.sequence));
+  if (isAcknowledgementEvent(event)) {
+    const verdict = decideAcknowledgement(session, event, now);
+    if (!verdict.ok) throw verdict.error;
+    const [updated] = await tx
+      .update(paymentSessions)
+      .set({ ...options.patch, acknowledgement: verdict.state, updatedAt: now })
+      .where(and(guard, isNull(paymentSessions.acknowledgement)))
+      .returning();
+    if (!updated) throw new DomainError('conflict', { reason: 'session_changed_concurrently' });
+    return { session: updated, event: null };
+  }
+  const verdict = decideSessionEvent(session, event);
+  if (!verdict.ok) throw verdict.error;
   const [updated] = await tx
     .update(paymentSessions)
-    .set({ ...options.patch, status: state, sequence: session.sequence + 1, updatedAt: now })
-    .where(and(eq(paymentSessions.id, session.id), eq(paymentSessions.status, session.status), eq(paymentSessions.sequence, session.sequence)))
+    .set({ ...options.patch, status: verdict.state, sequence: session.sequence + 1, updatedAt: now })
+    .where(guard)
     .returning();
   // The guard fails only when the caller did not lock the row: a bug, not a user error.
   if (!updated) throw new DomainError('conflict', { reason: 'session_changed_concurrently' });
   let written: EventPayload | null = null;
-  for (const type of effects) {
+  for (const type of verdict.effects) {
     written = await appendEvent(tx, { session: updated, type, reason: options.reason ?? null, refund: options.refund }, clock);
   }
   return { session: updated, event: written };
+}
+
+/** Ids of unpaid sessions in `created` whose expiry has passed. */
+export async function listExpiredSessionIds(db: Executor, now: Date, limit = 100): Promise<string[]> {
+  const rows = await db
+    .select({ id: paymentSessions.id })
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, 'created'), lte(paymentSessions.expiresAt, now)))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Ids of authorised sessions still awaiting their acknowledgement whose deadline has passed. */
+export async function listOverdueAcknowledgementIds(db: Executor, now: Date): Promise<string[]> {
+  const rows = await db
+    .select({ id: paymentSessions.id })
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, 'authorized'), isNull(paymentSessions.acknowledgement), lte(paymentSessions.ackDeadline, now)));
+  return rows.map((r) => r.id);
+}
+
+/** Ids of authorised sessions whose acknowledgement is decided but not settled since `before`. */
+export async function listUnsettledIds(db: Executor, before: Date, limit = 50): Promise<string[]> {
+  const rows = await db
+    .select({ id: paymentSessions.id })
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, 'authorized'), isNotNull(paymentSessions.acknowledgement), lt(paymentSessions.updatedAt, before)))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Ids of sessions in `status` not changed since `before`. */
+export async function listStaleIds(db: Executor, status: SessionStatus, before: Date, limit = 50): Promise<string[]> {
+  const rows = await db
+    .select({ id: paymentSessions.id })
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, status), lt(paymentSessions.updatedAt, before)))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Sessions in `status` not changed since `before`. */
+export async function listStaleSessions(db: Executor, status: SessionStatus, before: Date, limit = 50): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, status), lt(paymentSessions.updatedAt, before)))
+    .limit(limit);
+}
+
+/** Locks a session still in `status` and unchanged since `before`, skipping one another transaction holds. */
+export async function lockStaleSession(tx: Executor, id: string, status: SessionStatus, before: Date): Promise<SessionRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.id, id), eq(paymentSessions.status, status), lt(paymentSessions.updatedAt, before)))
+    .for('update', { skipLocked: true });
+  return row;
 }

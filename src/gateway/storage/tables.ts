@@ -2,7 +2,9 @@
 // data is limited to last 4, brand and fingerprint (the number and CVC never reach this schema).
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { SessionStatus } from '../domain/session.machine.ts';
+import type { DeliveryStatus } from '../domain/delivery.machine.ts';
+import type { RefundStatus } from '../domain/refund.machine.ts';
+import type { Acknowledgement, SessionStatus } from '../domain/session.machine.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -58,7 +60,7 @@ export const paymentSessions = pgTable(
     lastError: text('last_error'),
     authorizedAt: ts('authorized_at'),
     // The acknowledgement of payment.authorized: null while waiting, then acknowledged | refused | timed_out.
-    acknowledgement: text('acknowledgement').$type<'acknowledged' | 'refused' | 'timed_out'>(),
+    acknowledgement: text('acknowledgement').$type<Acknowledgement>(),
     acknowledgedAt: ts('acknowledged_at'),
     ackDeadline: ts('ack_deadline'),
     voidReason: text('void_reason'),
@@ -81,7 +83,7 @@ export const refunds = pgTable('refunds', {
   currency: text('currency').notNull(),
   reason: text('reason').notNull().default(''),
   // pending (recorded, bank not yet told) -> succeeded
-  status: text('status').$type<'pending' | 'succeeded'>().notNull(),
+  status: text('status').$type<RefundStatus>().notNull(),
   createdAt: ts('created_at').notNull(),
 }, (t) => [index('refunds_session_idx').on(t.sessionId)]);
 
@@ -122,7 +124,7 @@ export const webhookDeliveries = pgTable(
     merchantId: text('merchant_id').notNull().references(() => merchants.id),
     eventId: text('event_id').notNull(),
     // pending -> delivered | refused | failed (schedule exhausted) | disabled (endpoint gone or off)
-    status: text('status').$type<'pending' | 'delivered' | 'refused' | 'failed' | 'disabled'>().notNull(),
+    status: text('status').$type<DeliveryStatus>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: ts('next_attempt_at'),
     lastStatusCode: integer('last_status_code'),
@@ -165,6 +167,7 @@ export type MerchantRow = typeof merchants.$inferSelect;
 export type SessionRow = typeof paymentSessions.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;
 
 /** Generated-once settings of this gateway (e.g. the card fingerprint key). */
 export const settings = pgTable('settings', {

@@ -1,0 +1,43 @@
+// The shop accepts an authorisation: by a 2xx to payment.authorized (the delivery job), or through the
+// API when the webhook never arrived. Either way the capture is scheduled in the same transaction.
+import { DomainError } from '../../core/errors.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { enqueue } from '../../platform/jobs/enqueue.ts';
+import { decideAcknowledgement } from '../domain/session.machine.ts';
+import { SETTLE_TASK } from '../jobs/task-names.ts';
+import { lockSession, moveSession } from '../storage/sessions.ts';
+import type { SessionRow } from '../storage/tables.ts';
+import type { GatewayDeps } from './deps.ts';
+
+type Deps = Pick<GatewayDeps, 'database' | 'clock'>;
+
+/** Acknowledges a locked session if the machine allows it now; false (nothing written) otherwise. */
+async function acknowledgeLocked(deps: Deps, tx: Executor, s: SessionRow): Promise<boolean> {
+  const now = deps.clock.now();
+  if (!decideAcknowledgement(s, 'acknowledge', now).ok) return false;
+  await moveSession(tx, s, 'acknowledge', deps.clock, { patch: { acknowledgedAt: now } });
+  await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId: s.id }, key: `settle:${s.id}` }, deps.clock);
+  return true;
+}
+
+/** The shop answered 2xx to payment.authorized: acknowledged if still awaited and in time; false otherwise. */
+export async function acknowledgeSession(deps: Deps, sessionId: string): Promise<boolean> {
+  return deps.database.transaction(async (tx) => acknowledgeLocked(deps, tx, await lockSession(tx, sessionId)));
+}
+
+/**
+ * The merchant accepts an authorisation through the API instead of by answering its webhook (it
+ * learned of it from the event feed or a status read because the webhook never arrived): the same
+ * acknowledgement as a 2xx, under the same window. A repeat is a no-op; refused, timed out, voided
+ * or past the window is state.illegal_transition (the void follows as an event).
+ */
+export async function acknowledgeByMerchant(deps: Deps, merchantId: string, sessionId: string): Promise<SessionRow> {
+  return deps.database.transaction(async (tx) => {
+    const s = await lockSession(tx, sessionId, merchantId);
+    if (s.acknowledgement === 'acknowledged') return s;
+    if (!(await acknowledgeLocked(deps, tx, s))) {
+      throw new DomainError('state.illegal_transition', { status: s.status, acknowledgement: s.acknowledgement });
+    }
+    return lockSession(tx, sessionId, merchantId);
+  });
+}

@@ -1,0 +1,54 @@
+// The bank's decision on an authorisation, however it arrives: the answer to the card submit, a
+// callback, a poll, or recovery after a crash.
+import { crashPoint } from '../../platform/crash-points.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import type { IssuerDecision } from '../issuer/issuer.port.ts';
+import { findMerchant } from '../storage/merchants.ts';
+import { lockSession, moveSession } from '../storage/sessions.ts';
+import type { SessionRow } from '../storage/tables.ts';
+import type { GatewayDeps } from './deps.ts';
+
+type Deps = Pick<GatewayDeps, 'database' | 'clock' | 'log'>;
+
+/** Applies a bank decision to a session inside the caller's transaction; stale or repeated ones change nothing. */
+export async function applyDecisionTx(deps: Deps, tx: Executor, sessionId: string, decision: IssuerDecision): Promise<SessionRow> {
+  const { clock } = deps;
+  const s = await lockSession(tx, sessionId);
+  if (s.bankAuthorizationId && decision.authorizationId && s.bankAuthorizationId !== decision.authorizationId) {
+    deps.log?.warn({ sessionId, authorizationId: decision.authorizationId }, 'bank decision for another authorisation ignored');
+    return s;
+  }
+  if (s.status !== 'processing' && s.status !== 'requires_approval') return s;
+  if (decision.status === 'pending') {
+    if (s.status !== 'processing') return s;
+    return (await moveSession(tx, s, 'bank_pending', clock, { patch: { bankAuthorizationId: decision.authorizationId } })).session;
+  }
+  if (decision.status === 'declined') {
+    return (
+      await moveSession(tx, s, 'bank_declined', clock, {
+        patch: { declineReason: decision.declineReason, ...(decision.authorizationId ? { bankAuthorizationId: decision.authorizationId } : {}) },
+        reason: decision.declineReason,
+      })
+    ).session;
+  }
+  const merchant = await findMerchant(tx, s.merchantId);
+  const now = clock.now();
+  return (
+    await moveSession(tx, s, 'bank_approved', clock, {
+      patch: {
+        bankAuthorizationId: decision.authorizationId,
+        authorizedAt: now,
+        ackDeadline: new Date(now.getTime() + (merchant?.ackWindowSeconds ?? 900) * 1000),
+      },
+    })
+  ).session;
+}
+
+/** Applies a bank decision in its own transaction. */
+export function applyDecision(deps: Deps, sessionId: string, decision: IssuerDecision): Promise<SessionRow> {
+  return deps.database.transaction(async (tx) => {
+    const s = await applyDecisionTx(deps, tx, sessionId, decision);
+    if (s.status === 'authorized') crashPoint('gateway.authorize.before_commit');
+    return s;
+  });
+}

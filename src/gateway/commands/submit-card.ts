@@ -1,0 +1,75 @@
+// The payer submits a card on the hosted page.
+import type { z } from 'zod';
+import { DomainError } from '../../core/errors.ts';
+import { money, type Currency } from '../../core/money.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
+import { cardInputSchema, parseCard, summariseCard, type CardInput } from '../domain/card.ts';
+import type { AuthorizeOutcome } from '../issuer/issuer.port.ts';
+import { findMerchant } from '../storage/merchants.ts';
+import { lockSession, moveSession } from '../storage/sessions.ts';
+import type { SessionRow } from '../storage/tables.ts';
+import { applyDecision } from './apply-decision.ts';
+import type { GatewayDeps } from './deps.ts';
+
+/** Moves a payable session to `processing` with the card's summary; null when it has expired. */
+async function startAttempt(deps: GatewayDeps, sessionId: string, card: CardInput): Promise<SessionRow | null> {
+  const { clock } = deps;
+  const now = clock.now();
+  const summary = summariseCard(card, deps.fingerprintSecret);
+  return deps.database.transaction(async (tx) => {
+    const s = await lockSession(tx, sessionId);
+    if (s.status === 'created' && s.expiresAt.getTime() <= now.getTime()) {
+      await moveSession(tx, s, 'expire', clock, { reason: 'session_expired' });
+      return null;
+    }
+    if (s.status === 'expired') return null;
+    if (s.status !== 'created') throw new DomainError('session.not_payable', { status: s.status });
+    return (
+      await moveSession(tx, s, 'submit_card', clock, {
+        patch: { cardLast4: summary.last4, cardBrand: summary.brand, cardFingerprint: summary.fingerprint, lastError: null },
+      })
+    ).session;
+  });
+}
+
+/** Sends a session whose attempt certainly authorised nothing back to `created`, for the payer to retry. */
+function failAttempt(deps: GatewayDeps, sessionId: string, lastError: string): Promise<SessionRow> {
+  return deps.database.transaction(async (tx) => {
+    const s = await lockSession(tx, sessionId);
+    if (s.status !== 'processing') return s;
+    return (await moveSession(tx, s, 'authorization_failed', deps.clock, { patch: { lastError } })).session;
+  });
+}
+
+/**
+ * The payer submits a card. The session row lock makes this happen at most once: a second submit
+ * finds it no longer `created`. The card goes to the issuer port and is otherwise only summarised
+ * (last 4, brand, fingerprint).
+ */
+export async function submitCard(deps: GatewayDeps, sessionId: string, raw: z.infer<typeof cardInputSchema>): Promise<SessionRow> {
+  const card = parseCard(raw, deps.clock.now());
+  const started = await startAttempt(deps, sessionId, card);
+  if (started === null) throw new DomainError('session.expired');
+  const merchant = await findMerchant(deps.database.db, started.merchantId);
+  let outcome: AuthorizeOutcome;
+  try {
+    crashPoint('gateway.bank.before_authorize');
+    outcome = await deps.issuer.authorize({
+      // The session id: a repeat after a lost answer is the same authorisation at the bank.
+      gatewayRef: started.id,
+      card,
+      amount: money(started.amountMinor, started.currency as Currency),
+      merchantName: merchant?.name ?? '',
+      description: started.description,
+      reference: started.merchantReference,
+    });
+  } catch (err) {
+    deps.log?.warn({ sessionId, err }, 'authorisation failed at the bank');
+    return failAttempt(deps, sessionId, 'bank_unavailable');
+  }
+  if (outcome.status === 'failed') return failAttempt(deps, sessionId, outcome.reason);
+  crashPoint('gateway.bank.after_authorize');
+  const s = await applyDecision(deps, sessionId, outcome);
+  if (s.status === 'authorized') crashPoint('gateway.authorize.after_commit');
+  return s;
+}

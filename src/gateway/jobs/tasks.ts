@@ -1,0 +1,50 @@
+// The gateway's background tasks: each runs one command. Registered with the worker in main.ts.
+import type { JobHandler } from '../../platform/jobs/worker.ts';
+import type { RecurringJob } from '../../platform/jobs/register-recurring.ts';
+import type { GatewayDeps } from '../commands/deps.ts';
+import { expireSessions } from '../commands/expire-sessions.ts';
+import { pollPending } from '../commands/poll-pending.ts';
+import { recoverInterrupted } from '../commands/recover-interrupted.ts';
+import { refundAtBank } from '../commands/refund-at-bank.ts';
+import { settleSession } from '../commands/settle-session.ts';
+import { retryUnsettled, voidUnacknowledged } from '../commands/void-unacknowledged.ts';
+import { pruneIdempotencyKeys } from '../storage/idempotency.ts';
+import { pruneSignedRequests } from '../storage/signed-requests.ts';
+import { REFUND_AT_BANK_TASK, SETTLE_TASK } from './task-names.ts';
+
+/** The recurring sweeps and how often they run. */
+export const GATEWAY_RECURRING: readonly RecurringJob[] = [
+  { task: 'gateway.void_unacknowledged', everySeconds: 1 },
+  { task: 'gateway.expire_sessions', everySeconds: 5 },
+  { task: 'gateway.poll_pending', everySeconds: 5 },
+  { task: 'gateway.prune_idempotency_keys', everySeconds: 3600 },
+];
+
+/** The handlers of the gateway's tasks (webhook delivery aside: jobs/deliver-webhook.ts). */
+export function gatewayTasks(gateway: GatewayDeps, options: { interruptedAfterMs: number; idempotencyRetentionMs: number }): Record<string, JobHandler> {
+  const { database, clock } = gateway;
+  return {
+    [SETTLE_TASK]: async (p) => {
+      await settleSession(gateway, (p as { sessionId: string }).sessionId);
+    },
+    [REFUND_AT_BANK_TASK]: async (p) => {
+      await refundAtBank(gateway, (p as { refundId: string }).refundId);
+    },
+    'gateway.void_unacknowledged': async () => {
+      await voidUnacknowledged(gateway);
+      await retryUnsettled(gateway);
+    },
+    'gateway.expire_sessions': async () => {
+      await expireSessions(gateway);
+      await recoverInterrupted(gateway, options.interruptedAfterMs);
+    },
+    'gateway.poll_pending': async () => {
+      await pollPending(gateway);
+    },
+    'gateway.prune_idempotency_keys': async () => {
+      await pruneIdempotencyKeys(database.db, new Date(clock.now().getTime() - options.idempotencyRetentionMs));
+      // The same hourly sweep of rows that only guard a time window.
+      await pruneSignedRequests(database.db, clock.now());
+    },
+  };
+}
