@@ -31,7 +31,7 @@ export interface ShopDeps {
   readonly clock: Clock;
   readonly settings: ShopSettings;
   readonly log: Logger;
-  /** The payment gateway (issue 6); absent when no API key is configured ("Pay now" only shows the invoice). */
+  /** The payment gateway; absent when no API key is configured ("Pay now" only shows the invoice). */
   readonly gateway?: ShopGateway;
 }
 
