@@ -6,8 +6,8 @@ import type { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { isDomainError } from '../../core/errors.ts';
 import { safeNextPath } from '../domain/access.ts';
-import { CsrfField, Field, Layout, Notice, type PageCtx } from '../pages/layout.tsx';
 import { limitKeys } from '../domain/login-limit.ts';
+import { LoginPage, RegisterPage } from '../pages/account.page.tsx';
 import * as accounts from '../storage/accounts.ts';
 import { reserveLoginAttempt, takeBack } from '../storage/login-attempts.ts';
 import type { ShopDeps, ShopEnv } from './context.ts';
@@ -15,38 +15,6 @@ import { pageCtx, readForm } from './helpers.tsx';
 import { clearSessionCookie, clientIp, SESSION_COOKIE, setSessionCookie } from './session.ts';
 
 type Errors = Partial<Record<string, string>>;
-
-const LoginPage = (p: { ctx: PageCtx; next: string; email?: string; errors?: Errors; notice?: string }) => (
-  <Layout ctx={p.ctx} title="Log in">
-    <h1>Log in</h1>
-    {p.notice ? <Notice kind="error">{p.notice}</Notice> : null}
-    <form class="stack card" method="post" action={`/login?next=${encodeURIComponent(p.next)}`}>
-      <CsrfField token={p.ctx.csrf} />
-      <Field name="email" label="Email" type="email" value={p.email} error={p.errors?.email} autocomplete="username" required />
-      <Field name="password" label="Password" type="password" error={p.errors?.password} autocomplete="current-password" required />
-      <div class="actions">
-        <button type="submit">Log in</button>
-        <a href={`/register?next=${encodeURIComponent(p.next)}`}>Create an account</a>
-      </div>
-    </form>
-  </Layout>
-);
-
-const RegisterPage = (p: { ctx: PageCtx; next: string; values?: Record<string, string>; errors?: Errors }) => (
-  <Layout ctx={p.ctx} title="Create an account">
-    <h1>Create an account</h1>
-    <form class="stack card" method="post" action={`/register?next=${encodeURIComponent(p.next)}`}>
-      <CsrfField token={p.ctx.csrf} />
-      <Field name="name" label="Your name" value={p.values?.name} error={p.errors?.name} autocomplete="name" required />
-      <Field name="email" label="Email" type="email" value={p.values?.email} error={p.errors?.email} autocomplete="email" required />
-      <Field name="password" label="Password" type="password" error={p.errors?.password} autocomplete="new-password" hint="At least 10 characters." required />
-      <div class="actions">
-        <button type="submit">Create account</button>
-        <a href={`/login?next=${encodeURIComponent(p.next)}`}>I already have one</a>
-      </div>
-    </form>
-  </Layout>
-);
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
 
