@@ -6,11 +6,9 @@ import { z } from 'zod';
 import { DomainError } from '../../core/errors.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { acceptSignedRequest } from '../../platform/http/signed-request.ts';
-import { applyDecisionTx } from '../commands/apply-decision.ts';
 import type { GatewayDeps } from '../commands/deps.ts';
-import { findSession } from '../storage/sessions.ts';
+import { receiveBankCallback } from '../commands/receive-bank-callback.ts';
 import { consumeSignedRequest } from '../storage/signed-requests.ts';
-import { bankCallbacks } from '../storage/tables.ts';
 
 const callbackSchema = z.object({
   callback_id: z.string().min(1).max(100),
@@ -24,7 +22,7 @@ const callbackSchema = z.object({
 export function bankCallbackRoutes(deps: { gateway: GatewayDeps; secrets: readonly string[]; wake?: () => void }) {
   const { database, clock } = deps.gateway;
   const router = createRouter<AppEnv>();
-  const guard = { secrets: deps.secrets, clock: clock, consume: (id: string, now: Date) => consumeSignedRequest(database.db, id, now) };
+  const guard = { secrets: deps.secrets, clock, consume: (id: string, now: Date) => consumeSignedRequest(database.db, id, now) };
   router.post('/callbacks', async (c) => {
     const { body: raw } = await acceptSignedRequest(c, guard);
     let json: unknown;
@@ -34,24 +32,12 @@ export function bankCallbackRoutes(deps: { gateway: GatewayDeps; secrets: readon
       throw new DomainError('request.malformed', { reason: 'body_not_json' });
     }
     const body = callbackSchema.parse(json);
-    const session = await findSession(database.db, body.gateway_ref);
-    if (!session) throw new DomainError('not_found', { resource: 'payment_session' });
-    const duplicate = await database.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(bankCallbacks)
-        .values({ webhookId: body.callback_id, type: body.type, authorizationId: body.authorization_id, receivedAt: clock.now() })
-        .onConflictDoNothing()
-        .returning({ id: bankCallbacks.webhookId });
-      if (inserted.length === 0) return true;
-      await applyDecisionTx(
-        deps.gateway,
-        tx,
-        session.id,
-        body.type === 'authorization.approved'
-          ? { status: 'approved', authorizationId: body.authorization_id }
-          : { status: 'declined', authorizationId: body.authorization_id, declineReason: body.decline_reason ?? 'card_declined' },
-      );
-      return false;
+    const { duplicate } = await receiveBankCallback(deps.gateway, {
+      callbackId: body.callback_id,
+      type: body.type,
+      authorizationId: body.authorization_id,
+      gatewayRef: body.gateway_ref,
+      declineReason: body.decline_reason,
     });
     deps.wake?.();
     return c.json({ received: true, duplicate }, 200);

@@ -6,14 +6,12 @@
  */
 import type { GatewayPort, PaymentEvent, PaymentSessionStatus } from '../domain/gateway.port.ts';
 
-export type { EventPage, PaymentEvent, SessionState } from '../domain/gateway.port.ts';
-/** The gateway's authoritative view of a session (the port's type, named for this module). */
-export type SessionSnapshot = PaymentSessionStatus;
+export type { EventPage, PaymentEvent, PaymentSessionStatus, SessionState } from '../domain/gateway.port.ts';
 /** The shop's gateway: the port itself (kept as a name for the payment modules). */
 export type ShopGateway = GatewayPort;
 
 /** A synthetic, trusted event built from an authoritative status read (same code path as webhooks). */
-export function eventFromSnapshot(s: SessionSnapshot): PaymentEvent {
+export function eventFromSnapshot(s: PaymentSessionStatus): PaymentEvent {
   return {
     id: `sync:${s.sessionId}:${s.sequence}`,
     sessionId: s.sessionId,

@@ -8,7 +8,7 @@
 import { DomainError } from '../../core/errors.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
 import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
-import type { EventPage, PaymentEvent, SessionSnapshot, SessionState, ShopGateway } from './gateway-events.ts';
+import type { EventPage, PaymentEvent, PaymentSessionStatus, SessionState, ShopGateway } from './gateway-events.ts';
 
 export interface GatewayAdapterOptions {
   readonly baseUrl: string;
@@ -86,7 +86,7 @@ export function parseGatewayEvent(raw: unknown, source: PaymentEvent['source']):
   };
 }
 
-function snapshot(s: WireSession): SessionSnapshot {
+function snapshot(s: WireSession): PaymentSessionStatus {
   return {
     sessionId: s.id,
     status: neutralState(s.status),
@@ -176,7 +176,7 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): ShopGatewa
       )) as WireSession;
       return { sessionId: s.id, redirectUrl: s.hosted_url };
     },
-    async getSession(sessionId: string): Promise<SessionSnapshot> {
+    async getSession(sessionId: string): Promise<PaymentSessionStatus> {
       return snapshot((await call('GET', `/v1/payment_sessions/${encodeURIComponent(sessionId)}`)) as WireSession);
     },
     async cancelSession(sessionId: string): Promise<void> {

@@ -5,7 +5,7 @@ import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import { signWebhook } from '../../core/webhook-signature.ts';
 import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
-import type { EventPage, PaymentEvent, SessionSnapshot, SessionState, ShopGateway } from './gateway-events.ts';
+import type { EventPage, PaymentEvent, PaymentSessionStatus, SessionState, ShopGateway } from './gateway-events.ts';
 
 interface FakeSession {
   id: string;
@@ -31,7 +31,7 @@ export class FakeGateway implements ShopGateway {
     return { sessionId: s.id, redirectUrl: `http://gateway.test/pay/${s.id}` };
   }
 
-  async getSession(sessionId: string): Promise<SessionSnapshot> {
+  async getSession(sessionId: string): Promise<PaymentSessionStatus> {
     this.calls.push(`get:${sessionId}`);
     const s = this.sessions.get(sessionId);
     if (!s) throw new DomainError('not_found');
