@@ -2,11 +2,11 @@
  * The invoice (seed 002): immutable once issued — amount, currency, owner and order never change;
  * only its status moves, and only forward. Every state and transition:
  *
- *   open     --pay-->     paid       a verified server-to-server payment message (issue 6)
+ *   open     --pay-->     paid       a verified server-to-server payment message
  *   open     --expire-->  expired    its validity period ran out unpaid
  *   open     --void-->    voided     the unpaid order changed: this invoice is superseded by a new one
  *   open     --cancel-->  cancelled  the order was cancelled before payment
- *   paid     --refund-->  refunded   the payment was refunded in full (issue 6)
+ *   paid     --refund-->  refunded   the payment was refunded in full
  *   paid     --reverse--> reversed   the gateway voided the payment after we accepted it: no money was
  *                                     taken (our acknowledgement came too late, or never reached it)
  *

@@ -8,13 +8,14 @@ import { isChangeable } from '../domain/order.machine.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from '../pages/layout.tsx';
 import type { User } from '../storage/accounts.ts';
 import { listDeliveryMethods } from '../storage/catalog.ts';
-import { attemptsOf } from '../payments/attempts.ts';
-import { checkInvoicePayment } from '../payments/reconcile.ts';
-import { payOrder } from '../payments/start-payment.ts';
-import { changeOrderDelivery, getInvoice, listOrders, orderDetail, shownInvoiceStatus, type InvoiceRow, type OrderDetail } from '../storage/orders.ts';
+import { attemptsOf } from '../storage/payments.ts';
+import { checkInvoicePayment } from '../commands/check-payment.ts';
+import { payOrder } from '../commands/start-payment.ts';
+import { changeOrderDelivery } from '../commands/change-order-delivery.ts';
+import { getInvoice, listOrders, orderDetail, shownInvoiceStatus, type InvoiceRow, type OrderDetail } from '../storage/orders.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, pageCtx, readForm, requireUser } from './helpers.tsx';
-import { RefundNotices } from '../refunds/notices.tsx';
+import { RefundNotices } from '../pages/refund-notices.tsx';
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 

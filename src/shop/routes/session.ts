@@ -23,7 +23,7 @@ export const CSRF_FIELD = '_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-// Server-to-server endpoints authenticate by signature, not by cookie (issue 6's webhook intake).
+// Server-to-server endpoints authenticate by signature, not by cookie (the gateway's webhook intake).
 const CSRF_EXEMPT = [/^\/webhooks\//];
 
 function secure(deps: ShopDeps): boolean {

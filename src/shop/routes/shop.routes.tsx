@@ -9,8 +9,9 @@ import { MAX_QUANTITY } from '../domain/checkout.ts';
 import { CsrfField, Field, Layout, Notice, Placeholder, show, type PageCtx } from '../pages/layout.tsx';
 import { addToCart, cartView, chooseCartDelivery, lastAddress, removeFromCart, saveCartAddress, setCartQuantity, type CartLineView } from '../storage/cart.ts';
 import { deliveryMethodsForDisplay, getProduct, listProducts, type Product } from '../storage/catalog.ts';
-import { payOrder } from '../payments/start-payment.ts';
-import { orderForCart, placeOrder } from '../storage/orders.ts';
+import { payOrder } from '../commands/start-payment.ts';
+import { orderForCart } from '../storage/orders.ts';
+import { placeOrder } from '../commands/place-order.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { errorPage, pageCtx, readForm, requireUser } from './helpers.tsx';
 

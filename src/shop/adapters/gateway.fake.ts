@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import { signWebhook } from '../../core/webhook-signature.ts';
-import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
-import type { EventPage, PaymentEvent, SessionSnapshot, SessionState, ShopGateway } from './gateway-events.ts';
+import type { EventPage, GatewayPort, PaymentEvent, PaymentSession, PaymentSessionRequest, PaymentSessionStatus, RefundRequest, RefundResult, SessionState } from '../domain/gateway.port.ts';
 
 interface FakeSession {
   id: string;
@@ -15,7 +14,7 @@ interface FakeSession {
 }
 
 /** An in-memory gateway: sessions keyed by attempt id (idempotent), statuses moved by the test. */
-export class FakeGateway implements ShopGateway {
+export class FakeGateway implements GatewayPort {
   readonly sessions = new Map<string, FakeSession>();
   readonly calls: string[] = [];
   readonly feed: Array<PaymentEvent & { cursor: string }> = [];
@@ -31,7 +30,7 @@ export class FakeGateway implements ShopGateway {
     return { sessionId: s.id, redirectUrl: `http://gateway.test/pay/${s.id}` };
   }
 
-  async getSession(sessionId: string): Promise<SessionSnapshot> {
+  async getSession(sessionId: string): Promise<PaymentSessionStatus> {
     this.calls.push(`get:${sessionId}`);
     const s = this.sessions.get(sessionId);
     if (!s) throw new DomainError('not_found');
@@ -44,7 +43,7 @@ export class FakeGateway implements ShopGateway {
     if (s && s.status === 'created') this.move(sessionId, 'canceled');
   }
 
-  /** Refunds (issue 6 point 8): recorded in `calls`; the refund module's tests use their own fake. */
+  /** Refunds: recorded in `calls`; the refund module's tests use their own fake. */
   async createRefund(request: RefundRequest): Promise<RefundResult> {
     this.calls.push(`refund:${request.refundId}`);
     return { refundId: `ref_gw${request.refundId.slice(4)}`, status: 'pending' };

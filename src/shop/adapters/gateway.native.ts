@@ -7,8 +7,7 @@
  */
 import { DomainError } from '../../core/errors.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
-import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
-import type { EventPage, PaymentEvent, SessionSnapshot, SessionState, ShopGateway } from './gateway-events.ts';
+import type { EventPage, GatewayPort, PaymentEvent, PaymentSession, PaymentSessionRequest, PaymentSessionStatus, RefundRequest, RefundResult, SessionState } from '../domain/gateway.port.ts';
 
 export interface GatewayAdapterOptions {
   readonly baseUrl: string;
@@ -86,7 +85,7 @@ export function parseGatewayEvent(raw: unknown, source: PaymentEvent['source']):
   };
 }
 
-function snapshot(s: WireSession): SessionSnapshot {
+function snapshot(s: WireSession): PaymentSessionStatus {
   return {
     sessionId: s.id,
     status: neutralState(s.status),
@@ -101,7 +100,7 @@ function snapshot(s: WireSession): SessionSnapshot {
 class RetryableError extends Error {}
 
 /** Creates the adapter; nothing is sent until a method is called. */
-export function createGatewayAdapter(options: GatewayAdapterOptions): ShopGateway {
+export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPort {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxTries = options.maxTries ?? 4;
@@ -176,7 +175,7 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): ShopGatewa
       )) as WireSession;
       return { sessionId: s.id, redirectUrl: s.hosted_url };
     },
-    async getSession(sessionId: string): Promise<SessionSnapshot> {
+    async getSession(sessionId: string): Promise<PaymentSessionStatus> {
       return snapshot((await call('GET', `/v1/payment_sessions/${encodeURIComponent(sessionId)}`)) as WireSession);
     },
     async cancelSession(sessionId: string): Promise<void> {

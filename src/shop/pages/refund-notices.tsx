@@ -1,8 +1,8 @@
 // The customer's refund notifications, shown on the order page (an async component: it reads them itself).
 import type { FC } from 'hono/jsx';
 import type { Executor } from '../../platform/db/database.ts';
-import { Notice } from '../pages/layout.tsx';
-import { notificationsFor } from './refunds.ts';
+import { Notice } from './layout.tsx';
+import { notificationsFor } from '../storage/refunds.ts';
 
 /** Lists what the shop told the order's owner about its refunds (nothing when there is nothing). */
 export const RefundNotices: FC<{ db: Executor; userId: string; orderId: string }> = async ({ db, userId, orderId }) => {
