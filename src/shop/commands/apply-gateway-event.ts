@@ -18,7 +18,6 @@ import { crashPoint } from '../../platform/crash-points.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import type { AttemptEvent } from '../domain/attempt.machine.ts';
 import type { PaymentEvent, SessionState } from '../domain/gateway.port.ts';
-import { appendAudit } from '../storage/audit.ts';
 import type { InvoiceRow } from '../storage/orders.ts';
 import type { AttemptRow } from '../storage/payments.ts';
 import { gatewayEvents, invoices, paymentAttempts, webhookReceipts } from '../storage/tables.ts';
@@ -158,11 +157,10 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
       const refusal = isAuthorisation(event.status) ? refusalFor(invoice, undefined, event, now) : undefined;
       return refuseOrIgnore(refusal ?? new DomainError('invoice.unknown'), refusal ? undefined : 'session is not one of this invoice\'s attempts');
     }
-    [attempt] = await tx
-      .insert(paymentAttempts)
-      .values({ id: newId('att', now), invoiceId: invoice.id, status: 'session_created', gatewaySessionId: event.sessionId, lastSequence: -1, createdAt: now, updatedAt: now })
-      .returning();
-    await appendAudit(tx, { actor: 'gateway', action: 'attempt.adopted', subject: attempt!.id, data: { invoiceId: invoice.id, sessionId: event.sessionId } }, now);
+    // Inserted in the machine's initial state, then moved by the one writer (its audit entry says adopted).
+    const id = newId('att', now);
+    await tx.insert(paymentAttempts).values({ id, invoiceId: invoice.id, status: 'created', gatewaySessionId: event.sessionId, lastSequence: -1, createdAt: now, updatedAt: now });
+    attempt = await transitionAttempt(tx, id, 'session_created', { actor: 'gateway', now, action: 'attempt.adopted', data: { invoiceId: invoice.id, sessionId: event.sessionId } });
   }
   const current = attempt!;
 

@@ -1,6 +1,7 @@
 // The customer's refund notifications, shown on the order page (an async component: it reads them itself).
 import type { FC } from 'hono/jsx';
 import type { Executor } from '../../platform/db/database.ts';
+import { when } from './format.ts';
 import { Notice } from './layout.tsx';
 import { notificationsFor } from '../storage/refunds.ts';
 
@@ -12,7 +13,7 @@ export const RefundNotices: FC<{ db: Executor; userId: string; orderId: string }
     <div data-testid="order-notifications">
       {notes.map((n) => (
         <Notice kind="ok">
-          <span data-testid="order-notification">{n.message}</span> <small>{n.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</small>
+          <span data-testid="order-notification">{n.message}</span> <small>{when(n.createdAt)}</small>
         </Notice>
       ))}
     </div>
