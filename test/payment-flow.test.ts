@@ -13,10 +13,10 @@ import type { ServiceHandle } from '../src/platform/service.ts';
 import { gatewayDatabaseSpec, loadGatewayConfig, startGateway } from '../src/gateway/main.ts';
 import { eventually, FakeIssuer, logCapture, TEST_API_KEY } from '../src/gateway/testing.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
-import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
-import type { ShopGateway } from '../src/shop/payments/gateway-events.ts';
-import { readEventFeed } from '../src/shop/payments/reconcile.ts';
-import { webhookReceipts } from '../src/shop/payments/payments.schema.ts';
+import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
+import type { GatewayPort } from '../src/shop/domain/gateway.port.ts';
+import { readEventFeed } from '../src/shop/jobs/reconcile.ts';
+import { webhookReceipts } from '../src/shop/storage/tables.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
@@ -31,7 +31,7 @@ for (const engine of testEngines()) {
     const issuer = new FakeIssuer();
     const clock = fakeClock(Date.now());
     const secret = newWebhookSecret();
-    let adapter: ShopGateway;
+    let adapter: GatewayPort;
     let client: ShopClient;
     let productId = '';
     let deliveryId = '';
@@ -39,7 +39,7 @@ for (const engine of testEngines()) {
     before(async () => {
       shopDb = await freshDatabase(shopDatabaseSpec, engine);
       // The shop starts first (the gateway needs its webhook URL); its adapter is bound once the gateway listens.
-      const late: ShopGateway = {
+      const late: GatewayPort = {
         createSession: (r) => adapter.createSession(r),
         getSession: (id) => adapter.getSession(id),
         cancelSession: (id) => adapter.cancelSession(id),

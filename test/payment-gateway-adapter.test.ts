@@ -8,7 +8,7 @@ import { isDomainError } from '../src/core/errors.ts';
 import { money } from '../src/core/money.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
-import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
+import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
 
 // One expiry for all: the same attempt must send the same body (else the gateway says key_reused).
 const expiresAt = new Date(Date.now() + 20 * 60_000);

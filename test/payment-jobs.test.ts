@@ -11,7 +11,7 @@ import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { eventually } from '../src/gateway/testing.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
-import { FakeGateway } from '../src/shop/payments/testing.ts';
+import { FakeGateway } from '../src/shop/adapters/gateway.fake.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';

@@ -16,9 +16,9 @@ import { DEMO_MERCHANT_ID, upsertMerchant } from '../src/gateway/storage/merchan
 import { events as gwEvents, webhookDeliveries } from '../src/gateway/storage/tables.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { rows } from '../src/platform/db/database.ts';
-import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
-import { gatewayEvents, webhookReceipts, webhookRefusals } from '../src/shop/payments/payments.schema.ts';
-import { reconcileOnce } from '../src/shop/payments/reconcile.ts';
+import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
+import { gatewayEvents, webhookReceipts, webhookRefusals } from '../src/shop/storage/tables.ts';
+import { reconcileOnce } from '../src/shop/jobs/reconcile.ts';
 import { invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot, type SnapshotDiff } from './support/proof-db.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';

@@ -19,7 +19,7 @@ import { createBankAdapter } from '../src/gateway/issuer/bank.adapter.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { ensureDevCertificates } from '../src/platform/dev-certificates.ts';
 import { outboundFetch } from '../src/platform/http/outbound.ts';
-import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
+import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
 
 const SUITE = 'adversarial';

@@ -13,7 +13,7 @@ import { eventually } from '../src/gateway/testing.ts';
 import { connectTestSocket, type TestSocket } from '../src/platform/realtime/testing.ts';
 import { authorizations, movements } from '../src/bank/storage/schema.ts';
 import { paymentSessions, refunds as gwRefunds, webhookDeliveries } from '../src/gateway/storage/tables.ts';
-import { refunds } from '../src/shop/refunds/index.ts';
+import { refunds } from '../src/shop/storage/tables.ts';
 import { auditLog, deliveryMethods, invoices, orders, paymentAttempts, products, users } from '../src/shop/storage/tables.ts';
 import { diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot } from './support/proof-db.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';

@@ -14,7 +14,7 @@ import { freshDatabase } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
-import { applyInvoiceEvent } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
 import { assertStrictPage, parseCsp } from './support/csp.ts';
 import { ShopClient } from './support/shop-client.ts';
 

@@ -11,7 +11,7 @@ import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
-import { applyInvoiceEvent } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
 import { invoices, orders, users } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
 

@@ -14,11 +14,13 @@ import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { eventually } from '../src/gateway/testing.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
-import { FakeGateway } from '../src/shop/payments/testing.ts';
-import { refunds } from '../src/shop/refunds/index.ts';
+import { FakeGateway } from '../src/shop/adapters/gateway.fake.ts';
+import { refunds } from '../src/shop/storage/tables.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
-import { applyInvoiceEvent, invoiceForPayment, placeOrder } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
+import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
+import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { paymentAttempts, users } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
 

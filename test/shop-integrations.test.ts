@@ -14,13 +14,15 @@ import type { Database } from '../src/platform/db/database.ts';
 import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import { createWorker } from '../src/platform/jobs/jobs.ts';
 import { jobs } from '../src/platform/jobs/jobs.schema.ts';
-import { ENDPOINT_DELIVERY_TASK, integrationTasks, listDeliveries, loadIntegrationConfig } from '../src/shop/integrations/index.ts';
+import { ENDPOINT_DELIVERY_TASK, integrationTasks } from '../src/shop/jobs/integration-delivery.ts';
+import { listDeliveries } from '../src/shop/storage/integration-deliveries.ts';
+import { loadIntegrationConfig } from '../src/shop/integrations/config.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { ensureDemoData } from '../src/shop/storage/demo-data.ts';
 import { ORDER_STATUS_TASK } from '../src/shop/storage/order-status-outbox.ts';
-import { placeOrder } from '../src/shop/storage/orders.ts';
+import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { orderStatusEvents, users } from '../src/shop/storage/tables.ts';
 
 interface Received {

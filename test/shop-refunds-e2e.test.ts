@@ -14,9 +14,9 @@ import type { ServiceHandle } from '../src/platform/service.ts';
 import { gatewayDatabaseSpec, loadGatewayConfig, startGateway } from '../src/gateway/main.ts';
 import { eventually, FakeIssuer, logCapture, TEST_API_KEY } from '../src/gateway/testing.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
-import { createGatewayAdapter } from '../src/shop/payments/gateway.adapter.ts';
-import type { ShopGateway } from '../src/shop/payments/gateway-events.ts';
-import { refunds } from '../src/shop/refunds/index.ts';
+import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
+import type { GatewayPort } from '../src/shop/domain/gateway.port.ts';
+import { refunds } from '../src/shop/storage/tables.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices, orders, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { verifyShopAudit } from '../scripts/verify-audit.ts';
@@ -29,11 +29,11 @@ for (const engine of testEngines()) {
     let shopDb: Database;
     const issuer = new FakeIssuer();
     const secret = newWebhookSecret();
-    let adapter: ShopGateway;
+    let adapter: GatewayPort;
 
     before(async () => {
       shopDb = await freshDatabase(shopDatabaseSpec, engine);
-      const late: ShopGateway = {
+      const late: GatewayPort = {
         createSession: (r) => adapter.createSession(r),
         getSession: (id) => adapter.getSession(id),
         cancelSession: (id) => adapter.cancelSession(id),

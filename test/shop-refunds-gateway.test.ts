@@ -11,13 +11,19 @@ import { fakeClock } from '../src/platform/clock.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
-import { applyGatewayEvent } from '../src/shop/payments/apply-gateway-event.ts';
-import { createGatewayAdapter, parseGatewayEvent } from '../src/shop/payments/gateway.adapter.ts';
-import { executeRefund, notificationsFor, refunds, requestRefund } from '../src/shop/refunds/index.ts';
+import { applyGatewayEvent } from '../src/shop/commands/apply-gateway-event.ts';
+import { httpAnswer } from '../src/shop/routes/http-answer.ts';
+import { createGatewayAdapter, parseGatewayEvent } from '../src/shop/adapters/gateway.native.ts';
+import { executeRefund } from '../src/shop/commands/execute-refund.ts';
+import { notificationsFor } from '../src/shop/storage/refunds.ts';
+import { refunds } from '../src/shop/storage/tables.ts';
+import { requestRefund } from '../src/shop/commands/request-refund.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { ensureDemoData } from '../src/shop/storage/demo-data.ts';
-import { applyInvoiceEvent, invoiceForPayment, placeOrder } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
+import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
+import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { invoices, orders, paymentAttempts, users } from '../src/shop/storage/tables.ts';
 
 const EUR = (minor: bigint): Money => money(minor, 'EUR');
@@ -84,7 +90,7 @@ for (const engine of testEngines()) {
         data: { session_id: 'ps_news1', merchant_reference: invoice.id, amount: toJSON(EUR(total)), status, sequence, refund: { id: refund.id, amount: toJSON(EUR(refund.amount)), refunded_total: toJSON(EUR(refund.total)) } },
       });
       const partial = parseGatewayEvent(wire('evt_partial', 'partially_refunded', 5, { id: 'ref_gwA', amount: 100n, total: 100n }), 'webhook');
-      assert.equal((await applyGatewayEvent(database, partial, clock, { receipt: true })).httpStatus, 200);
+      assert.equal(httpAnswer(await applyGatewayEvent(database, partial, clock, { receipt: true })).status, 200);
       assert.equal((await database.db.select().from(refunds).where(eq(refunds.id, part.id)))[0]!.status, 'succeeded');
       assert.equal((await database.db.select().from(invoices).where(eq(invoices.id, invoice.id)))[0]!.status, 'paid');
       const dup = await applyGatewayEvent(database, partial, clock, { receipt: true });

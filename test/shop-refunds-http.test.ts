@@ -11,13 +11,17 @@ import type { Database } from '../src/platform/db/database.ts';
 import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
-import { webhookReceipts } from '../src/shop/payments/payments.schema.ts';
-import { FakeGateway } from '../src/shop/payments/testing.ts';
-import { executeRefund, refunds } from '../src/shop/refunds/index.ts';
+import { webhookReceipts } from '../src/shop/storage/tables.ts';
+import { FakeGateway } from '../src/shop/adapters/gateway.fake.ts';
+import { executeRefund } from '../src/shop/commands/execute-refund.ts';
+import { refunds } from '../src/shop/storage/tables.ts';
 import { createUser } from '../src/shop/storage/accounts.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
-import { applyInvoiceEvent, invoiceForPayment, placeOrder, type InvoiceRow } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
+import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
+import { placeOrder } from '../src/shop/commands/place-order.ts';
+import { type InvoiceRow } from '../src/shop/storage/orders.ts';
 import { paymentAttempts, users } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
 
@@ -61,8 +65,8 @@ for (const engine of testEngines()) {
       const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
       await database.transaction(async (tx) => {
         await tx.insert(paymentAttempts).values({ id: `att_h${++n}`, invoiceId: invoice.id, status: 'captured', gatewaySessionId: `ps_h${n}`, createdAt: clock.now(), updatedAt: clock.now() });
-        await tx.insert(webhookReceipts).values({ receivedAt: clock.now(), eventId: `evt_h${n}`, eventType: 'authorized', sessionId: `ps_h${n}`, invoiceId: invoice.id, verdict: 'accepted', httpStatus: 200 });
-        await tx.insert(webhookReceipts).values({ receivedAt: clock.now(), eventId: `evt_forged${n}`, eventType: null, sessionId: null, invoiceId: invoice.id, verdict: 'rejected', httpStatus: 401, reason: 'webhook.signature_invalid' });
+        await tx.insert(webhookReceipts).values({ receivedAt: clock.now(), eventId: `evt_h${n}`, eventType: 'authorized', sessionId: `ps_h${n}`, invoiceId: invoice.id, verdict: 'accepted' });
+        await tx.insert(webhookReceipts).values({ receivedAt: clock.now(), eventId: `evt_forged${n}`, eventType: null, sessionId: null, invoiceId: invoice.id, verdict: 'rejected', reason: 'webhook.signature_invalid' });
         await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', clock.now());
       });
       return invoice;

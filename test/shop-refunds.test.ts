@@ -16,26 +16,24 @@ import { realtimeMessages } from '../src/platform/realtime/realtime.schema.ts';
 import type { RefundRequest, RefundResult } from '../src/shop/domain/gateway.port.ts';
 import { loadShopConfig, shopDatabaseSpec } from '../src/shop/main.ts';
 import { ConfigError } from '../src/platform/config.ts';
-import {
-  applyRefundEvent,
-  approveRefund,
-  executeRefund,
-  notificationsFor,
-  refundableMinor,
-  REFUND_EXECUTE_TASK,
-  refundTasks,
-  refundApprovalThreshold,
-  refunds,
-  refundsForOrder,
-  rejectRefund,
-  requestRefund,
-} from '../src/shop/refunds/index.ts';
+import { applyRefundEvent } from '../src/shop/commands/apply-refund-event.ts';
+import { approveRefund, rejectRefund } from '../src/shop/commands/decide-refund.ts';
+import { executeRefund } from '../src/shop/commands/execute-refund.ts';
+import { notificationsFor, refundableMinor, refundsForOrder } from '../src/shop/storage/refunds.ts';
+import { REFUND_EXECUTE_TASK } from '../src/shop/commands/refund-transition.ts';
+import { refundTasks } from '../src/shop/jobs/refunds.ts';
+import { refundApprovalThreshold } from '../src/shop/main.ts';
+import { refunds } from '../src/shop/storage/tables.ts';
+import { requestRefund } from '../src/shop/commands/request-refund.ts';
 import { createUser } from '../src/shop/storage/accounts.ts';
 import { verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { ensureDemoData } from '../src/shop/storage/demo-data.ts';
-import { applyInvoiceEvent, invoiceForPayment, placeOrder, type InvoiceRow } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
+import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
+import { placeOrder } from '../src/shop/commands/place-order.ts';
+import { type InvoiceRow } from '../src/shop/storage/orders.ts';
 import { auditLog, invoices, orders, paymentAttempts, users } from '../src/shop/storage/tables.ts';
 
 /** A gateway behind the port's createRefund: records calls, answers what the test scripts. */

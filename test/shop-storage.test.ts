@@ -19,7 +19,11 @@ import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/stor
 import { archiveProduct, changeProductPrice, createProduct, listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { DEMO_ACCOUNTS, ensureDemoData } from '../src/shop/storage/demo-data.ts';
 import { ORDER_STATUS_TASK } from '../src/shop/storage/order-status-outbox.ts';
-import { applyInvoiceEvent, changeOrderDelivery, invoiceForPayment, orderDetail, placeOrder } from '../src/shop/storage/orders.ts';
+import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
+import { changeOrderDelivery } from '../src/shop/commands/change-order-delivery.ts';
+import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
+import { orderDetail } from '../src/shop/storage/orders.ts';
+import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { auditLog, invoices, orderLines, orderStatusEvents, products, users } from '../src/shop/storage/tables.ts';
 
 const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };

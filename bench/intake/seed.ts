@@ -8,10 +8,10 @@ import { systemClock } from '../../src/platform/clock.ts';
 import { rows, type Database } from '../../src/platform/db/database.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../../src/shop/storage/cart.ts';
 import { ensureDemoData } from '../../src/shop/storage/demo-data.ts';
-import { placeOrder } from '../../src/shop/storage/orders.ts';
+import { placeOrder } from '../../src/shop/commands/place-order.ts';
 import { deliveryMethods, invoices, paymentAttempts, products, users } from '../../src/shop/storage/tables.ts';
-import { startPayment } from '../../src/shop/payments/start-payment.ts';
-import { FakeGateway } from '../../src/shop/payments/testing.ts';
+import { startPayment } from '../../src/shop/commands/start-payment.ts';
+import { FakeGateway } from '../../src/shop/adapters/gateway.fake.ts';
 
 /** One pre-created invoice waiting for its `payment.authorized`. */
 export interface SeededInvoice {

@@ -2,21 +2,27 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
-import { parseEnv, positiveInt } from '../platform/config.ts';
+import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { outboundFetch } from '../platform/http/outbound.ts';
 import type { Logger } from '../platform/log.ts';
 import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
-import { createPayments, type PaymentsConfig } from './payments/payments.module.ts';
-import type { ShopGateway } from './payments/gateway-events.ts';
-import { createGatewayAdapter } from './payments/gateway.adapter.ts';
-import { DEFAULT_REFUSAL_LIMITS } from './payments/webhook-refusals.ts';
+import { createHub } from '../platform/realtime/index.ts';
+import { createGatewayAdapter } from './adapters/gateway.native.ts';
+import { DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR } from './domain/refund.rule.ts';
+import type { GatewayPort } from './domain/gateway.port.ts';
+import { loadIntegrationConfig, type IntegrationConfig } from './integrations/config.ts';
+import { integrationTasks } from './jobs/integration-delivery.ts';
+import { refundTasks } from './jobs/refunds.ts';
+import { createShopWorker, type WorkerTiming } from './jobs/worker.ts';
 import type { ShopSettings } from './routes/context.ts';
-import { pruneAccountRecords } from './storage/accounts.ts';
+import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
+import { clientAddress } from './routes/session.ts';
 import { createShopApp } from './routes/shop-app.ts';
-import { integrationTasks, loadIntegrationConfig, type IntegrationConfig } from './integrations/index.ts';
-import { refundApprovalThreshold, refundTasks } from './refunds/index.ts';
+import { webhookRoutes } from './routes/webhook.routes.ts';
+import { pruneAccountRecords } from './storage/accounts.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
+import { DEFAULT_REFUSAL_LIMITS, type RefusalLimits } from './storage/webhook-refusals.ts';
 import { AUDIT_CHECKPOINT_TASK, auditCheckpointer } from './audit/checkpointer.ts';
 import { loadAuditConfig, type AuditCheckpointConfig } from './audit/config.ts';
 
@@ -27,6 +33,24 @@ export const shopDatabaseSpec = {
 } as const;
 
 export const ACCOUNTS_PRUNE_TASK = 'shop.accounts.prune';
+
+/** The shop's payment settings: the gateway, the webhook intake and the worker's timing. */
+export interface PaymentsConfig extends WorkerTiming {
+  readonly gatewayUrl: string;
+  readonly gatewayApiKey: string | undefined;
+  readonly webhookSecrets: readonly string[];
+  readonly gatewayTimeoutMs: number;
+  /** Deliveries refused before verification: the per-address limit, samples kept, retention (SHOP_WEBHOOK_REFUSAL*). */
+  readonly refusalLimits?: RefusalLimits;
+}
+
+/** Reads SHOP_REFUND_APPROVAL_THRESHOLD_MINOR (minor units; default 10000): refunds above it need a second staff member. */
+export function refundApprovalThreshold(env: Record<string, string | undefined> = process.env): bigint {
+  const raw = env.SHOP_REFUND_APPROVAL_THRESHOLD_MINOR;
+  if (raw === undefined || raw === '') return DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
+  if (!/^[0-9]{1,15}$/.test(raw)) throw new ConfigError(`shop: invalid configuration:\n  SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: must be a whole number of minor units (got "${raw.slice(0, 40)}")`);
+  return BigInt(raw);
+}
 
 /** The shop's configuration, parsed from the environment. */
 export interface ShopConfig {
@@ -65,7 +89,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
     SHOP_TRUST_PROXY: proxyHops,
     SHOP_DEMO_DATA: flag(true),
-    // The payment gateway: without an API key "Pay now" only shows the invoice (no payments).
+    // The gateway: without an API key "Pay now" only shows the invoice (no payments).
     SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
     SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
     // Where the gateway's hosted payment page is, as the browser sees it (the CSP's form-action allows
@@ -129,7 +153,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
 }
 
 /** Starts the shop service. */
-export async function startShop(config: ShopConfig, deps: { database?: Database; log?: Logger; clock?: Clock; gateway?: ShopGateway; jobs?: boolean } = {}): Promise<ServiceHandle> {
+export async function startShop(config: ShopConfig, deps: { database?: Database; log?: Logger; clock?: Clock; gateway?: GatewayPort; jobs?: boolean } = {}): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
   const p = config.payments;
   const fetch = outboundFetch(config.base.tls.ca);
@@ -145,20 +169,37 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
       const a = config.audit;
       const checkpoint = auditCheckpointer({ database, clock, log, dir: a.dir, signingKey: a.signingKey });
       if (!a.signingKey) log.warn({}, 'SHOP_AUDIT_SIGNING_KEY is not set: no audit checkpoints, so entries cut from the end of the audit log would go unnoticed');
-      // Payments first: the webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
+      // The webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
+      const refusalLimits = p.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
+      const trustProxy = config.settings.trustedProxyHops;
+      webhookRoutes(app, { database, clock, log, secrets: p.webhookSecrets, refusalLimits, addressOf: (c) => clientAddress(c, trustProxy) });
+      if (p.webhookSecrets.length === 0) log.warn({}, 'SHOP_GATEWAY_WEBHOOK_SECRETS is not set: webhooks will be refused');
+      const hub = createHub({ database, log, authorize: invoiceRoomAuthorizer(database, clock) });
       // Failed logins past their window and expired sessions go, so that neither table grows without bound.
       const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds) };
-      const payments = createPayments({
-        app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true,
-        tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
-        recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }, ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : [])],
-      });
+      const worker = (deps.jobs ?? true)
+        ? createShopWorker({
+            database, clock, log, timing: p, gateway, refusalLimits,
+            tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
+            recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }, ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : [])],
+          })
+        : undefined;
       app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));
-      await payments.start();
+      await hub.start();
+      await worker?.start();
       return {
-        onListening: (server) => payments.attach(server),
+        onListening: (server) => {
+          hub.attach(server);
+          // server.close() waits for upgraded sockets too, which only hub.stop() ends (as in the bank).
+          const close = server.close.bind(server);
+          server.close = ((callback?: (err?: Error) => void) => {
+            void hub.stop();
+            return close(callback);
+          }) as typeof server.close;
+        },
         onStop: async () => {
-          await payments.stop();
+          await hub.stop();
+          await worker?.stop();
           // A clean stop anchors everything written so far; a failure here must not keep the shop from stopping.
           if (a.signingKey) await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
         },

@@ -1,7 +1,7 @@
 /**
  * The one port through which the shop reaches a payment gateway (ARCHITECTURE.md: "a shop could swap
  * our gateway for Stripe without touching its domain code"). Our gateway's adapter is
- * `payments/gateway.adapter.ts`; a Stripe adapter would map Checkout Sessions and its events onto
+ * `adapters/gateway.native.ts`; a Stripe adapter would map Checkout Sessions and its events onto
  * the same neutral types (status, a monotonic sequence, the event feed). A payment attempt belongs to
  * exactly one valid invoice; an invoice may have several attempts while it is valid (seed 002).
  */
@@ -102,4 +102,18 @@ export interface GatewayPort {
    * (refused, timed out, voided). Optional: a gateway that captures without asking has no such call.
    */
   acknowledgeSession?(sessionId: string): Promise<boolean>;
+}
+
+/** A synthetic, trusted event built from an authoritative status read (applied like a webhook). */
+export function eventFromSnapshot(s: PaymentSessionStatus): PaymentEvent {
+  return {
+    id: `sync:${s.sessionId}:${s.sequence}`,
+    sessionId: s.sessionId,
+    invoiceId: s.invoiceId,
+    status: s.status,
+    amount: s.amount,
+    sequence: s.sequence,
+    reason: s.reason,
+    source: 'status_check',
+  };
 }

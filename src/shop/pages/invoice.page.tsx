@@ -1,7 +1,7 @@
 // The invoice page: its facts, what the customer can do now (pay, wait, or get a new invoice), and
 // its payment attempts. While it is open, /assets/invoice.js keeps it up to date by itself.
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
-import type { AttemptRow } from '../payments/attempts.ts';
+import type { AttemptRow } from '../storage/payments.ts';
 import type { InvoiceRow } from '../storage/orders.ts';
 import { formatWhen } from './format.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';

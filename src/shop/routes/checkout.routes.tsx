@@ -4,11 +4,12 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { isDomainError } from '../../core/errors.ts';
 import { AddressPage, CheckoutPayPage, DeliveryPage, ReviewPage, type AddressField } from '../pages/checkout.page.tsx';
-import { payOrder } from '../payments/start-payment.ts';
+import { payOrder } from '../commands/start-payment.ts';
 import { chooseCartDelivery, saveCartAddress } from '../storage/cart.ts';
 import { addressPrefill, checkoutSummary, pricedCart } from '../storage/cart-views.ts';
 import { deliveryMethodsForDisplay } from '../storage/catalog.ts';
-import { orderForCart, placeOrder } from '../storage/orders.ts';
+import { orderForCart } from '../storage/orders.ts';
+import { placeOrder } from '../commands/place-order.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { pageCtx, readForm, requireUser } from './helpers.tsx';
 

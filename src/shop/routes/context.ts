@@ -6,7 +6,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { AppEnv } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { LoginLimits } from '../domain/login-limit.ts';
-import type { ShopGateway } from '../payments/gateway-events.ts';
+import type { GatewayPort } from '../domain/gateway.port.ts';
 import type { User } from '../storage/accounts.ts';
 
 /** The shop's settings the routes need (parsed once in main.ts). */
@@ -32,7 +32,7 @@ export interface ShopDeps {
   readonly settings: ShopSettings;
   readonly log: Logger;
   /** The payment gateway; absent when no API key is configured ("Pay now" only shows the invoice). */
-  readonly gateway?: ShopGateway;
+  readonly gateway?: GatewayPort;
 }
 
 export type ShopEnv = AppEnv<{

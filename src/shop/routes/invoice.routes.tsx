@@ -3,8 +3,8 @@
 // by itself.
 import type { Hono } from 'hono';
 import { InvoicePage } from '../pages/invoice.page.tsx';
-import { attemptsOf } from '../payments/attempts.ts';
-import { checkInvoicePayment } from '../payments/reconcile.ts';
+import { attemptsOf } from '../storage/payments.ts';
+import { checkInvoicePayment } from '../commands/check-payment.ts';
 import { orderStatusOf, visibleInvoice } from '../storage/order-views.ts';
 import { getInvoice, shownInvoiceStatus, type InvoiceRow } from '../storage/orders.ts';
 import type { ShopDeps, ShopEnv } from './context.ts';

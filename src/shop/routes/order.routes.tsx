@@ -5,11 +5,12 @@
 import type { Hono } from 'hono';
 import { isDomainError } from '../../core/errors.ts';
 import { OrderPage, OrdersPage, ReceiptPage } from '../pages/orders.page.tsx';
-import { checkInvoicePayment } from '../payments/reconcile.ts';
-import { payOrder } from '../payments/start-payment.ts';
-import { RefundNotices } from '../refunds/notices.tsx';
+import { checkInvoicePayment } from '../commands/check-payment.ts';
+import { payOrder } from '../commands/start-payment.ts';
+import { RefundNotices } from '../pages/refund-notices.tsx';
 import { deliveryChoices, visibleOrder } from '../storage/order-views.ts';
-import { changeOrderDelivery, listOrders, type OrderDetail } from '../storage/orders.ts';
+import { listOrders, type OrderDetail } from '../storage/orders.ts';
+import { changeOrderDelivery } from '../commands/change-order-delivery.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, pageCtx, readForm, requireUser } from './helpers.tsx';
 import { orderJson } from './order-json.ts';

@@ -4,7 +4,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { errorResponse } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
-import { INVOICE_JS } from '../payments/invoice-script.ts';
+import { INVOICE_JS } from '../pages/invoice-script.ts';
 import { SHOP_CSS } from '../pages/style.ts';
 import { accountRoutes } from './account.routes.tsx';
 import type { ShopContext, ShopDeps, ShopEnv, ShopSettings } from './context.ts';
@@ -16,8 +16,7 @@ import { invoiceRoutes } from './invoice.routes.tsx';
 import { orderRoutes } from './order.routes.tsx';
 import { csrfMiddleware, sessionMiddleware } from './session.ts';
 import { staffRoutes } from './staff.routes.tsx';
-import { staffOrderPaymentRoutes } from './staff-payments.routes.tsx';
-import { staffPaymentRoutes } from '../payments/staff-payments.routes.tsx';
+import { staffPaymentRoutes } from './staff-payments.routes.tsx';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
 const SHOP_PATHS = ['/', '/login', '/register', '/logout', '/products/*', '/cart/*', '/checkout/*', '/orders/*', '/invoices/*', '/staff/*', '/api/*', '/webhooks/*'] as const;
@@ -77,7 +76,6 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   orderRoutes(app, deps);
   invoiceRoutes(app, deps);
   staffRoutes(app, deps);
-  staffOrderPaymentRoutes(app, deps);
   staffPaymentRoutes(app, deps);
   return app;
 }

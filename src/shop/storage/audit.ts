@@ -2,7 +2,7 @@
 // transaction. Appends are serialised by a transaction-scoped advisory lock so that the chain has no
 // forks across nodes; each hash covers the previous one, so editing or deleting a row is detectable.
 import { createHash } from 'node:crypto';
-import { asc, gt, sql } from 'drizzle-orm';
+import { asc, gt, inArray, or, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
@@ -105,4 +105,14 @@ export async function verifyAuditChain(db: Executor): Promise<number | null> {
     }
   }
   return null;
+}
+
+/** The audit entries about an order: the order, its invoices, attempts and refunds, or naming it in their data. */
+export async function auditTrailForOrder(db: Executor, orderId: string, subjects: readonly string[]) {
+  return db
+    .select()
+    .from(auditLog)
+    .where(or(inArray(auditLog.subject, [orderId, ...subjects]), sql`${auditLog.data}->>'orderId' = ${orderId}`))
+    .orderBy(asc(auditLog.seq))
+    .limit(500);
 }

@@ -107,8 +107,8 @@ export async function chooseCartDelivery(db: Executor, userId: string, deliveryM
   await updateOpenCart(db, userId, { deliveryMethodId, updatedAt: now }, now);
 }
 
-// Sets columns on the user's open cart in one statement; only when there is none yet is it created first.
-async function updateOpenCart(db: Executor, userId: string, set: Partial<Cart>, now: Date): Promise<void> {
+// Sets columns on the user's open cart in one statement; only when there is none yet is it created first. Never its status: placing the order is the one writer of that.
+async function updateOpenCart(db: Executor, userId: string, set: Partial<Pick<Cart, 'deliveryMethodId' | 'addressId' | 'updatedAt'>>, now: Date): Promise<void> {
   const updated = await db.update(carts).set(set).where(and(eq(carts.userId, userId), eq(carts.status, 'open'))).returning({ id: carts.id });
   if (updated.length > 0) return;
   const cart = await openCart(db, userId, now);

@@ -1,13 +1,15 @@
 // The outbox for order-status changes: one event row and one delivery job in the caller's transaction,
-// so that warehouse and CRM learn of exactly the changes that committed (the payments worker signs and sends them).
+// so that warehouse and CRM learn of exactly the changes that committed (the integrations job signs and sends them).
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import type { OrderStatus } from '../domain/order.machine.ts';
 import { orderStatusEvents } from './tables.ts';
 
-/** The job task the payments worker handles: deliver one order-status event to the integrations. */
+/** The job task the worker handles: deliver one order-status event to the integrations. */
 export const ORDER_STATUS_TASK = 'shop.order_status.deliver';
+/** The per-endpoint delivery task the fan-out enqueues: `{ eventId, endpoint }` (the endpoint's configured name). */
+export const ENDPOINT_DELIVERY_TASK = 'shop.order_status.deliver_endpoint';
 
 /** Records an order-status change (event row + delivery job) in the caller's transaction. */
 export async function recordOrderStatusChange(

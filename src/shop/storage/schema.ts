@@ -1,5 +1,3 @@
 // The shop's database schema: one schema and one migration history for this party.
 export * from '../../platform/schema.ts';
 export * from './tables.ts';
-export * from '../payments/payments.schema.ts';
-export * from '../refunds/refunds.schema.ts';

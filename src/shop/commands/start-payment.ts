@@ -9,18 +9,20 @@ import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
+import type { AttemptEvent } from '../domain/attempt.machine.ts';
+import type { GatewayPort } from '../domain/gateway.port.ts';
 import { appendAudit } from '../storage/audit.ts';
-import { invoiceAmount, invoiceForPayment, type InvoiceRow } from '../storage/orders.ts';
-import { invoices, paymentAttempts } from '../storage/tables.ts';
-import { attemptMachine, type AttemptStatus } from './attempt.machine.ts';
-import type { ShopGateway } from './gateway-events.ts';
+import { invoiceAmount, type InvoiceRow } from '../storage/orders.ts';
+import { paymentAttempts, invoices } from '../storage/tables.ts';
+import { transitionAttempt, type AttemptPatch } from './attempt-transition.ts';
+import { invoiceForPayment } from './invoice-for-payment.ts';
 
 // How long an attempt may sit in `created` (its session being requested) before a new click gives up on it.
 const IN_FLIGHT_MS = 60_000;
 
 export interface StartPaymentDeps {
   readonly database: Database;
-  readonly gateway: ShopGateway;
+  readonly gateway: GatewayPort;
   readonly clock: Clock;
   readonly publicUrl: string;
   readonly invoiceTtlSeconds: number;
@@ -63,17 +65,11 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
   if (picked.reuse) return { invoice, attemptId: picked.attemptId, redirectUrl: picked.reuse, reused: true };
   const attemptId = picked.attemptId;
 
-  const move = async (to: AttemptStatus, set: Partial<typeof paymentAttempts.$inferInsert>, data: Record<string, unknown>) => {
-    const at = clock.now();
-    await database.transaction(async (tx) => {
-      const updated = await tx
-        .update(paymentAttempts)
-        .set({ ...set, status: to, updatedAt: at })
-        .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, 'created')))
-        .returning({ id: paymentAttempts.id });
-      if (updated.length) await appendAudit(tx, { actor: userId, action: `attempt.${to}`, subject: attemptId, data: { invoiceId: invoice.id, ...data } }, at);
-    });
-  };
+  // Only from `created`: a click that already moved on (another tab, a webhook) is left as it is.
+  const move = (event: AttemptEvent, to: string, patch: AttemptPatch, data: Record<string, unknown>) =>
+    database.transaction((tx) =>
+      transitionAttempt(tx, attemptId, event, { actor: userId, now: clock.now(), action: `attempt.${to}`, data: { invoiceId: invoice.id, ...data } }, patch),
+    );
 
   try {
     crashPoint('shop.payment.before_create_session');
@@ -86,26 +82,25 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
       description: `Order ${invoice.orderId}`,
     });
     crashPoint('shop.payment.after_create_session');
-    attemptMachine.apply('created', 'session_created');
     // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
     const adopted = await db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, session.sessionId));
     if (adopted.length && adopted[0]!.id !== attemptId) {
-      await move('failed', {}, { reason: 'session adopted by another attempt', sessionId: session.sessionId });
+      await move('session_failed', 'failed', {}, { reason: 'session adopted by another attempt', sessionId: session.sessionId });
       await db.update(paymentAttempts).set({ redirectUrl: session.redirectUrl }).where(eq(paymentAttempts.id, adopted[0]!.id));
       return { invoice, attemptId: adopted[0]!.id, redirectUrl: session.redirectUrl, reused: true };
     }
-    await move('session_created', { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl }, { sessionId: session.sessionId });
+    await move('session_created', 'session_created', { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl }, { sessionId: session.sessionId });
     return { invoice, attemptId, redirectUrl: session.redirectUrl, reused: false };
   } catch (err) {
     const code = isDomainError(err) ? err.code : 'error';
-    await move('failed', { reason: code }, { reason: code });
+    await move('session_failed', 'failed', { reason: code }, { reason: code });
     if (!isDomainError(err)) throw err;
     return { invoice, attemptId, redirectUrl: `/invoices/${invoice.id}?payment=unavailable`, reused: false, failed: code };
   }
 }
 
 /** Where "Pay now" sends the browser: the hosted page, or (no gateway configured) the invoice page. */
-export async function payOrder(deps: { database: Database; clock: Clock; gateway?: ShopGateway | undefined; settings: { publicUrl: string; invoiceTtlSeconds: number } }, orderId: string, userId: string): Promise<string> {
+export async function payOrder(deps: { database: Database; clock: Clock; gateway?: GatewayPort | undefined; settings: { publicUrl: string; invoiceTtlSeconds: number } }, orderId: string, userId: string): Promise<string> {
   if (!deps.gateway) {
     const invoice = await invoiceForPayment(deps.database.db, orderId, userId, deps.clock.now(), deps.settings.invoiceTtlSeconds);
     return `/invoices/${invoice.id}`;

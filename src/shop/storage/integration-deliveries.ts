@@ -2,7 +2,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
 import { jobs } from '../../platform/jobs/jobs.schema.ts';
-import { ENDPOINT_DELIVERY_TASK } from './deliver.ts';
+import { ENDPOINT_DELIVERY_TASK } from './order-status-outbox.ts';
 
 /** One event's delivery to one endpoint, as staff see it. */
 export interface DeliveryRow {

@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import { signWebhook } from '../../core/webhook-signature.ts';
-import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
-import type { EventPage, PaymentEvent, PaymentSessionStatus, SessionState, ShopGateway } from './gateway-events.ts';
+import type { EventPage, GatewayPort, PaymentEvent, PaymentSession, PaymentSessionRequest, PaymentSessionStatus, RefundRequest, RefundResult, SessionState } from '../domain/gateway.port.ts';
 
 interface FakeSession {
   id: string;
@@ -15,7 +14,7 @@ interface FakeSession {
 }
 
 /** An in-memory gateway: sessions keyed by attempt id (idempotent), statuses moved by the test. */
-export class FakeGateway implements ShopGateway {
+export class FakeGateway implements GatewayPort {
   readonly sessions = new Map<string, FakeSession>();
   readonly calls: string[] = [];
   readonly feed: Array<PaymentEvent & { cursor: string }> = [];

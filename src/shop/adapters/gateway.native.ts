@@ -7,8 +7,7 @@
  */
 import { DomainError } from '../../core/errors.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
-import type { PaymentSession, PaymentSessionRequest, RefundRequest, RefundResult } from '../domain/gateway.port.ts';
-import type { EventPage, PaymentEvent, PaymentSessionStatus, SessionState, ShopGateway } from './gateway-events.ts';
+import type { EventPage, GatewayPort, PaymentEvent, PaymentSession, PaymentSessionRequest, PaymentSessionStatus, RefundRequest, RefundResult, SessionState } from '../domain/gateway.port.ts';
 
 export interface GatewayAdapterOptions {
   readonly baseUrl: string;
@@ -101,7 +100,7 @@ function snapshot(s: WireSession): PaymentSessionStatus {
 class RetryableError extends Error {}
 
 /** Creates the adapter; nothing is sent until a method is called. */
-export function createGatewayAdapter(options: GatewayAdapterOptions): ShopGateway {
+export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPort {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxTries = options.maxTries ?? 4;

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
-import { webhookRefusalSamples, webhookRefusals, webhookRefusalSources } from './payments.schema.ts';
+import { webhookRefusalSamples, webhookRefusals, webhookRefusalSources } from './tables.ts';
 
 /** The limits of the refused-delivery record (SHOP_WEBHOOK_REFUSAL_*). */
 export interface RefusalLimits {
@@ -77,7 +77,6 @@ export interface Refusal {
   readonly now: Date;
   /** The refusal's error code (a closed set). */
   readonly reason: string;
-  readonly httpStatus: number;
   readonly address: string;
   readonly headers: (name: string) => string | undefined;
   readonly body: Uint8Array;
@@ -99,7 +98,7 @@ export async function recordRefusal(db: Executor, r: Refusal, limits: RefusalLim
       if (value !== undefined) headers[name] = printable(value, SAMPLE_HEADER_CHARS);
     }
     const body = printable(Buffer.from(r.body.subarray(0, SAMPLE_BODY_CHARS * 4)).toString('utf8'), SAMPLE_BODY_CHARS);
-    await db.insert(webhookRefusalSamples).values({ bucket, reason: r.reason, receivedAt: r.now, address: printable(r.address, 64), httpStatus: r.httpStatus, headers, body });
+    await db.insert(webhookRefusalSamples).values({ bucket, reason: r.reason, receivedAt: r.now, address: printable(r.address, 64), headers, body });
   }
   // A later minute starts the slot's count afresh; a node whose clock lags never moves the window back.
   await db

@@ -1,8 +1,9 @@
 // The customer's refund notifications, shown on the order page (an async component: it reads them itself).
 import type { FC } from 'hono/jsx';
 import type { Executor } from '../../platform/db/database.ts';
-import { Notice } from '../pages/layout.tsx';
-import { notificationsFor } from './refunds.ts';
+import { formatWhen } from './format.ts';
+import { Notice } from './layout.tsx';
+import { notificationsFor } from '../storage/refunds.ts';
 
 /** Lists what the shop told the order's owner about its refunds (nothing when there is nothing). */
 export const RefundNotices: FC<{ db: Executor; userId: string; orderId: string }> = async ({ db, userId, orderId }) => {
@@ -12,7 +13,7 @@ export const RefundNotices: FC<{ db: Executor; userId: string; orderId: string }
     <div data-testid="order-notifications">
       {notes.map((n) => (
         <Notice kind="ok">
-          <span data-testid="order-notification">{n.message}</span> <small>{n.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</small>
+          <span data-testid="order-notification">{n.message}</span> <small>{formatWhen(n.createdAt)}</small>
         </Notice>
       ))}
     </div>

@@ -5,8 +5,9 @@
  * nothing), the reference must be one of our invoices and the session one of its attempts, an event
  * older than the attempt's last applied sequence is ignored, an authorisation is checked (amount and
  * currency equal, invoice open, unexpired, not paid by another attempt) and then accepted (invoice paid
- * through `applyInvoiceEvent`, attempt moved, audit, real-time message) or refused (recorded, 409 so
- * that the gateway voids). A void of a payment we had accepted reverses the invoice (never left paid). Only after the commit does the caller answer.
+ * through `applyInvoiceEvent`, attempt moved through `transitionAttempt`, audit, real-time message) or
+ * refused (recorded; the edge answers the gateway so that it voids). A void of a payment we had
+ * accepted reverses the invoice (never left paid). Only after the commit does the caller answer.
  */
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
@@ -15,28 +16,42 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { publish } from '../../platform/realtime/index.ts';
-import { applyRefundEvent } from '../refunds/refunds.ts';
-import { appendAudit } from '../storage/audit.ts';
-import { applyInvoiceEvent, type InvoiceRow } from '../storage/orders.ts';
-import { invoices, paymentAttempts } from '../storage/tables.ts';
-import { attemptMachine, type AttemptEvent, type AttemptStatus } from './attempt.machine.ts';
-import type { PaymentEvent, SessionState } from './gateway-events.ts';
-import { gatewayEvents, webhookReceipts } from './payments.schema.ts';
+import type { AttemptEvent } from '../domain/attempt.machine.ts';
+import type { PaymentEvent, SessionState } from '../domain/gateway.port.ts';
+import type { InvoiceRow } from '../storage/orders.ts';
+import type { AttemptRow } from '../storage/payments.ts';
+import { gatewayEvents, invoices, paymentAttempts, webhookReceipts } from '../storage/tables.ts';
+import { transitionAttempt } from './attempt-transition.ts';
+import { applyRefundEvent } from './apply-refund-event.ts';
+import { applyInvoiceEvent } from './invoice-transition.ts';
 
-export type Verdict = 'accepted' | 'refused' | 'ignored' | 'duplicate';
+/** What the shop decided about an event it applied for the first time. */
+export type FirstVerdict = 'accepted' | 'refused' | 'ignored';
+/** What became of an event: decided now, or a duplicate of one decided before. */
+export type Verdict = FirstVerdict | 'duplicate';
 
-/** What became of an event; `httpStatus` is the answer the gateway gets (2xx acknowledges). */
+/**
+ * What became of an event, as the domain sees it. A refusal carries its error code (why the
+ * authorisation cannot be accepted); a duplicate carries the verdict the event first got, so that a
+ * redelivered refusal is refused again. The edge turns this into the gateway's answer.
+ */
 export interface ApplyOutcome {
   readonly verdict: Verdict;
-  readonly httpStatus: 200 | 409;
   readonly code?: string | undefined;
   readonly reason?: string | undefined;
   readonly invoiceId?: string | undefined;
+  /** On a duplicate: the verdict the event got when first applied. */
+  readonly firstVerdict?: FirstVerdict | undefined;
   /** On a duplicate: where the event was first applied from (webhook, feed, status_check). */
   readonly firstSource?: string | undefined;
 }
 
-type AttemptRow = typeof paymentAttempts.$inferSelect;
+/** True when the outcome refuses the authorisation (now, or on a redelivery of a refused event): the gateway voids it. */
+export function isRefusal(outcome: Pick<ApplyOutcome, 'verdict' | 'firstVerdict'>): boolean {
+  return outcome.verdict === 'refused' || (outcome.verdict === 'duplicate' && outcome.firstVerdict === 'refused');
+}
+
+const FIRST_VERDICTS: readonly string[] = ['accepted', 'refused', 'ignored'] satisfies FirstVerdict[];
 
 /** The attempt event a session state means (undefined: nothing to do for the attempt). */
 function attemptEventFor(state: SessionState): AttemptEvent | undefined {
@@ -90,23 +105,24 @@ export async function applyGatewayEvent(
   const outcome = await database.transaction(async (tx) => {
     const claimed = await tx
       .insert(gatewayEvents)
-      .values({ eventId: event.id, sessionId: event.sessionId, invoiceId: event.invoiceId, status: event.status, sequence: event.sequence, source: event.source, verdict: 'pending', httpStatus: 0, appliedAt: now })
+      .values({ eventId: event.id, sessionId: event.sessionId, invoiceId: event.invoiceId, status: event.status, sequence: event.sequence, source: event.source, verdict: 'pending', appliedAt: now })
       .onConflictDoNothing()
       .returning({ eventId: gatewayEvents.eventId });
     let result: ApplyOutcome;
     if (claimed.length === 0) {
       const [first] = await tx.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id));
-      result = { verdict: 'duplicate', httpStatus: first!.httpStatus === 409 ? 409 : 200, code: first!.code ?? undefined, reason: `duplicate of an event already ${first!.verdict}`, invoiceId: event.invoiceId, firstSource: first!.source };
+      const firstVerdict = FIRST_VERDICTS.includes(first!.verdict) ? (first!.verdict as FirstVerdict) : undefined;
+      result = { verdict: 'duplicate', firstVerdict, code: first!.code ?? undefined, reason: `duplicate of an event already ${first!.verdict}`, invoiceId: event.invoiceId, firstSource: first!.source };
     } else {
       // Refund news first (idempotent per refund, whatever the session's sequence), then the session's state.
       await applyRefundEvent(tx, event, now);
       result = await decide(tx, event, now, clock);
-      await tx.update(gatewayEvents).set({ verdict: result.verdict, httpStatus: result.httpStatus, code: result.code ?? null, reason: result.reason ?? null }).where(eq(gatewayEvents.eventId, event.id));
+      await tx.update(gatewayEvents).set({ verdict: result.verdict, code: result.code ?? null, reason: result.reason ?? null }).where(eq(gatewayEvents.eventId, event.id));
     }
     if (options.receipt) {
       // Whoever saw one signed delivery can replay it within the tolerance: its copies are kept up to a bound.
       if (result.verdict !== 'duplicate' || (await receiptCopies(tx, event)) < MAX_RECEIPTS_PER_EVENT) {
-        await tx.insert(webhookReceipts).values({ receivedAt: now, eventId: event.id, eventType: event.status, sessionId: event.sessionId, invoiceId: event.invoiceId, verdict: result.verdict, httpStatus: result.httpStatus, reason: result.code ?? result.reason ?? null });
+        await tx.insert(webhookReceipts).values({ receivedAt: now, eventId: event.id, eventType: event.status, sessionId: event.sessionId, invoiceId: event.invoiceId, verdict: result.verdict, reason: result.code ?? result.reason ?? null });
       }
       crashPoint('shop.webhook.before_commit');
     }
@@ -119,8 +135,8 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
   const refuseOrIgnore = (err: DomainError, reason?: string): ApplyOutcome =>
     // Only an authorisation asks a question the gateway acts on; other news refused would be retried for a day.
     isAuthorisation(event.status)
-      ? { verdict: 'refused', httpStatus: 409, code: err.code, reason: reason ?? err.message, invoiceId: event.invoiceId }
-      : { verdict: 'ignored', httpStatus: 200, code: err.code, reason: reason ?? err.message, invoiceId: event.invoiceId };
+      ? { verdict: 'refused', code: err.code, reason: reason ?? err.message, invoiceId: event.invoiceId }
+      : { verdict: 'ignored', code: err.code, reason: reason ?? err.message, invoiceId: event.invoiceId };
 
   const [invoice] = /^inv_[0-9A-Za-z]{1,60}$/.test(event.invoiceId) ? await tx.select().from(invoices).where(eq(invoices.id, event.invoiceId)).for('update') : [];
   if (!invoice) return refuseOrIgnore(new DomainError('invoice.unknown'), 'reference is not one of this shop\'s invoices');
@@ -141,29 +157,25 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
       const refusal = isAuthorisation(event.status) ? refusalFor(invoice, undefined, event, now) : undefined;
       return refuseOrIgnore(refusal ?? new DomainError('invoice.unknown'), refusal ? undefined : 'session is not one of this invoice\'s attempts');
     }
-    [attempt] = await tx
-      .insert(paymentAttempts)
-      .values({ id: newId('att', now), invoiceId: invoice.id, status: 'session_created', gatewaySessionId: event.sessionId, lastSequence: -1, createdAt: now, updatedAt: now })
-      .returning();
-    await appendAudit(tx, { actor: 'gateway', action: 'attempt.adopted', subject: attempt!.id, data: { invoiceId: invoice.id, sessionId: event.sessionId } }, now);
+    // Inserted in the machine's initial state, then moved by the one writer (its audit entry says adopted).
+    const id = newId('att', now);
+    await tx.insert(paymentAttempts).values({ id, invoiceId: invoice.id, status: 'created', gatewaySessionId: event.sessionId, lastSequence: -1, createdAt: now, updatedAt: now });
+    attempt = await transitionAttempt(tx, id, 'session_created', { actor: 'gateway', now, action: 'attempt.adopted', data: { invoiceId: invoice.id, sessionId: event.sessionId } });
   }
   const current = attempt!;
 
   if (event.sequence <= current.lastSequence) {
     // Older than (or the same as) what was applied: change nothing, but repeat a refusal so a redelivered authorisation is still voided.
-    if (isAuthorisation(event.status) && current.status === 'refused') return { verdict: 'refused', httpStatus: 409, code: current.reason ?? 'invoice.not_valid', reason: 'already refused', invoiceId: invoice.id };
-    return { verdict: 'ignored', httpStatus: 200, reason: `sequence ${event.sequence} not newer than ${current.lastSequence}`, invoiceId: invoice.id };
+    if (isAuthorisation(event.status) && current.status === 'refused') return { verdict: 'refused', code: current.reason ?? 'invoice.not_valid', reason: 'already refused', invoiceId: invoice.id };
+    return { verdict: 'ignored', reason: `sequence ${event.sequence} not newer than ${current.lastSequence}`, invoiceId: invoice.id };
   }
 
-  const moveAttempt = async (ev: AttemptEvent, reason?: string): Promise<AttemptStatus | undefined> => {
-    const t = attemptMachine.transition(current.status as AttemptStatus, ev);
-    if (!t.ok) return undefined;
-    await tx
-      .update(paymentAttempts)
-      .set({ status: t.state, lastSequence: event.sequence, updatedAt: now, ...(reason ? { reason } : {}) })
-      .where(and(eq(paymentAttempts.id, current.id), eq(paymentAttempts.status, current.status)));
-    await appendAudit(tx, { actor: 'gateway', action: `attempt.${ev}`, subject: current.id, data: { from: current.status, to: t.state, invoiceId: invoice.id, eventId: event.id, sequence: event.sequence, source: event.source, ...(reason ? { reason } : {}) } }, now);
-    return t.state;
+  let moved = false;
+  const moveAttempt = async (ev: AttemptEvent, reason?: string): Promise<string | undefined> => {
+    const data = { invoiceId: invoice.id, eventId: event.id, sequence: event.sequence, source: event.source, ...(reason ? { reason } : {}) };
+    const updated = await transitionAttempt(tx, current.id, ev, { actor: 'gateway', now, data }, { lastSequence: event.sequence, ...(reason ? { reason } : {}) });
+    if (updated) moved = true;
+    return updated?.status;
   };
   const bumpSequence = () => tx.update(paymentAttempts).set({ lastSequence: event.sequence, updatedAt: now }).where(eq(paymentAttempts.id, current.id));
   const announce = (invoiceStatus: string, attemptStatus: string) =>
@@ -175,7 +187,7 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
       const to = await moveAttempt('refuse', refusal.code);
       if (!to) await bumpSequence();
       await announce(invoice.status, to ?? current.status);
-      return { verdict: 'refused', httpStatus: 409, code: refusal.code, reason: refusal.message, invoiceId: invoice.id };
+      return { verdict: 'refused', code: refusal.code, reason: refusal.message, invoiceId: invoice.id };
     }
     let invoiceStatus: string = invoice.status;
     let attemptStatus: string = current.status;
@@ -183,20 +195,17 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
       invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', now, invoice)).invoice.status;
       attemptStatus = (await moveAttempt('accept')) ?? attemptStatus;
     }
-    if (event.status === 'captured' && attemptStatus === 'paid') {
-      current.status = 'paid';
-      attemptStatus = (await moveAttempt('capture')) ?? attemptStatus;
-    }
-    if (attemptStatus === current.status) await bumpSequence();
+    if (event.status === 'captured' && attemptStatus === 'paid') attemptStatus = (await moveAttempt('capture')) ?? attemptStatus;
+    if (!moved) await bumpSequence();
     await announce(invoiceStatus, attemptStatus);
-    return { verdict: 'accepted', httpStatus: 200, invoiceId: invoice.id };
+    return { verdict: 'accepted', invoiceId: invoice.id };
   }
 
   const ev = attemptEventFor(event.status);
   const to = ev ? await moveAttempt(ev, event.reason) : undefined;
   if (!to) {
     await bumpSequence();
-    return { verdict: 'ignored', httpStatus: 200, reason: `${event.status} changes nothing for an attempt ${current.status}`, invoiceId: invoice.id };
+    return { verdict: 'ignored', reason: `${event.status} changes nothing for an attempt ${current.status}`, invoiceId: invoice.id };
   }
   let invoiceStatus: string = invoice.status;
   if (ev === 'refund' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'refund', 'gateway', now)).invoice.status;
@@ -205,5 +214,5 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
   // the order goes back to awaiting payment, and staff see it among the reconciliation findings.
   if (ev === 'void' && current.status === 'paid' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'reverse', 'gateway', now)).invoice.status;
   await announce(invoiceStatus, to);
-  return { verdict: 'accepted', httpStatus: 200, invoiceId: invoice.id };
+  return { verdict: 'accepted', invoiceId: invoice.id };
 }

@@ -17,10 +17,11 @@ import type { Clock } from '../../platform/clock.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
-import { applyGatewayEvent } from './apply-gateway-event.ts';
-import { parseGatewayEvent } from './gateway.adapter.ts';
-import { webhookReceipts } from './payments.schema.ts';
-import { DEFAULT_REFUSAL_LIMITS, recordRefusal, refusalsLimited, secondsToNextMinute, type RefusalLimits } from './webhook-refusals.ts';
+import { parseGatewayEvent } from '../adapters/gateway.native.ts';
+import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
+import { keepReceipt } from '../storage/payments.ts';
+import { DEFAULT_REFUSAL_LIMITS, recordRefusal, refusalsLimited, secondsToNextMinute, type RefusalLimits } from '../storage/webhook-refusals.ts';
+import { httpAnswer } from './http-answer.ts';
 
 export const WEBHOOK_PATH = '/webhooks/gateway';
 const MAX_BODY_BYTES = 256 * 1024;
@@ -67,16 +68,15 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
 
   app.post(WEBHOOK_PATH, async (c) => {
     const now = deps.clock.now();
-    const keep = async (row: { eventId: string; verdict: string; httpStatus: number; reason: string }) => {
+    // A signed delivery that was not applied: kept for staff with its verdict, answered through the one mapping.
+    const refuse = async (err: unknown, verdict: 'malformed' | 'error', eventId: string, reason: string) => {
+      const answer = httpAnswer(err);
       try {
-        await deps.database.db.insert(webhookReceipts).values({ receivedAt: now, eventId: row.eventId, verdict: row.verdict, httpStatus: row.httpStatus, reason: row.reason.slice(0, 500) });
-      } catch (err) {
-        deps.log.error({ err }, 'could not record a webhook receipt');
+        await keepReceipt(deps.database.db, { receivedAt: now, eventId, verdict, reason: reason.slice(0, 500) });
+      } catch (e) {
+        deps.log.error({ err: e }, 'could not record a webhook receipt');
       }
-    };
-    const refuse = async (status: 400 | 500, code: string, message: string, verdict: string, eventId: string) => {
-      await keep({ eventId, verdict, httpStatus: status, reason: code });
-      return c.json({ error: { code, message } }, status);
+      return c.json(answer.body, answer.status as 400);
     };
 
     const raw = new Uint8Array(await c.req.arrayBuffer());
@@ -86,24 +86,23 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
     try {
       const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { id?: unknown };
       // The signed header id is the dedupe key; a body claiming another id is not what was signed for.
-      if (parsed.id !== verified.id) throw new DomainError('validation.failed', { reason: 'body id differs from webhook-id' });
+      if (parsed.id !== verified.id) throw new DomainError('request.malformed', { reason: 'body id differs from webhook-id' });
       event = parseGatewayEvent(parsed, 'webhook');
     } catch (err) {
-      // Signed by the gateway yet unreadable: a 400 is retried by the gateway, and staff see why.
-      return refuse(400, 'validation.failed', isDomainError(err) ? JSON.stringify(err.details ?? {}) : 'malformed JSON', 'malformed', verified.id);
+      // Signed by the gateway yet unreadable: a 400 (request.malformed) is retried by the gateway, and staff see why.
+      const reason = isDomainError(err) ? JSON.stringify(err.details ?? {}) : 'malformed JSON';
+      return refuse(new DomainError('request.malformed', { reason }), 'malformed', verified.id, reason);
     }
 
     try {
       const outcome = await applyGatewayEvent(deps.database, event, deps.clock, { receipt: true });
       crashPoint('shop.webhook.after_commit');
       (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing?.once('finish', () => crashPoint('shop.webhook.after_ack'));
-      if (outcome.httpStatus === 409) {
-        return c.json({ error: { code: outcome.code ?? 'conflict', message: outcome.reason ?? 'Refused.' } }, 409);
-      }
-      return c.json({ received: true, verdict: outcome.verdict }, 200);
+      const answer = httpAnswer(outcome);
+      return c.json(answer.body, answer.status as 200);
     } catch (err) {
       deps.log.error({ err, eventId: event.id }, 'webhook not applied');
-      return refuse(500, 'internal', 'The event was not applied; retry.', 'error', event.id);
+      return refuse(new DomainError('internal'), 'error', event.id, 'internal');
     }
   });
 }
@@ -128,18 +127,19 @@ async function verifyOrRefuse(c: Context, deps: WebhookDeps, now: Date, raw: Uin
     if (!isDomainError(err)) throw err;
     failure = err;
   }
-  const status = failure.code === 'webhook.headers_missing' ? 400 : failure.code === 'config.invalid' ? 500 : failure.code === 'request.too_large' ? 413 : 401;
+  const answer = httpAnswer(failure);
   const address = deps.addressOf(c);
   const limits = deps.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
   try {
     if (await refusalsLimited(deps.database.db, address, now, limits)) {
       c.header('retry-after', String(secondsToNextMinute(now)));
-      return c.json({ error: { code: 'rate_limited', message: 'Too many unverifiable deliveries from this address; try again later.' } }, 429);
+      const limited = httpAnswer(new DomainError('rate_limited'));
+      return c.json(limited.body, limited.status as 429);
     }
-    await recordRefusal(deps.database.db, { now, reason: failure.code, httpStatus: status, address, headers: (name) => c.req.header(name), body: raw }, limits);
+    await recordRefusal(deps.database.db, { now, reason: failure.code, address, headers: (name) => c.req.header(name), body: raw }, limits);
   } catch (err) {
     deps.log.error({ err }, 'could not count a refused webhook delivery');
   }
   deps.log.warn({ code: failure.code, address }, 'webhook refused before verification');
-  return c.json({ error: { code: failure.code, message: failure.message } }, status);
+  return c.json(answer.body, answer.status as 401);
 }

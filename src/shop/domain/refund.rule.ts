@@ -1,8 +1,8 @@
-// The refund rules, pure: what a request becomes, and who may approve. The storage layer calls them
+// The refund rules, pure: what a request becomes, and who may approve. The refund commands call them
 // under the invoice's row lock, which is what makes the total hold under concurrent requests.
 import { DomainError } from '../../core/errors.ts';
 import { add, compare, isPositive, subtract, type Money } from '../../core/money.ts';
-import type { InvoiceStatus } from '../domain/invoice.machine.ts';
+import type { InvoiceStatus } from './invoice.machine.ts';
 import type { RefundStatus } from './refund.machine.ts';
 
 /** Normalises a refund reason; throws refund.reason_required when empty or absurd. */
@@ -35,3 +35,6 @@ export function checkApprover(refund: { status: RefundStatus; requestedBy: strin
   if (refund.status !== 'awaiting_approval') throw new DomainError('state.illegal_transition', { status: refund.status });
   if (refund.requestedBy === approverId) throw new DomainError('refund.approval_by_requester');
 }
+
+/** Default approval threshold: refunds above €100.00 need a second staff member. */
+export const DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR = 10_000n;

@@ -10,12 +10,12 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import type { JobHandler } from '../../platform/jobs/jobs.ts';
-import { ORDER_STATUS_TASK } from '../storage/order-status-outbox.ts';
+import { ENDPOINT_DELIVERY_TASK, ORDER_STATUS_TASK } from '../storage/order-status-outbox.ts';
 import { orderStatusEvents } from '../storage/tables.ts';
-import type { IntegrationConfig } from './config.ts';
+import type { IntegrationConfig } from '../integrations/config.ts';
 
-/** The per-endpoint delivery task: `{ eventId, endpoint }` (the endpoint's configured name). */
-export const ENDPOINT_DELIVERY_TASK = 'shop.order_status.deliver_endpoint';
+
+export { ENDPOINT_DELIVERY_TASK };
 
 /** The job key of one event's delivery to one endpoint (at most one such job, ever). */
 export function deliveryKey(eventId: string, endpoint: string): string {

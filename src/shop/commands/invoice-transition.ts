@@ -1,0 +1,45 @@
+// The one writer of invoice and order status: an invoice moves by its machine, and the order follows
+// through the one rule, with the outbox event and the audit entry in the same transaction.
+import { eq } from 'drizzle-orm';
+import { DomainError } from '../../core/errors.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { invoiceMachine, isValidStatus, type InvoiceEvent } from '../domain/invoice.machine.ts';
+import { followInvoice } from '../domain/order-status.rule.ts';
+import { appendAudit } from '../storage/audit.ts';
+import { recordOrderStatusChange } from '../storage/order-status-outbox.ts';
+import type { InvoiceRow, OrderRow } from '../storage/orders.ts';
+import { invoices, orders } from '../storage/tables.ts';
+
+/**
+ * Moves an invoice by one event of its machine and makes the order follow through the one rule.
+ * The single writer of invoice and order status (the payment intake calls it with 'pay'): the invoice
+ * is read FOR UPDATE (or passed in, already locked), its machine decides, then the row is written.
+ */
+export async function applyInvoiceEvent(
+  tx: Executor,
+  invoiceId: string,
+  event: InvoiceEvent,
+  actor: string,
+  now: Date,
+  /** The invoice's row when the caller has already read it FOR UPDATE in this transaction. */
+  locked?: InvoiceRow,
+): Promise<{ invoice: InvoiceRow; order: OrderRow }> {
+  const [invoice] = locked?.id === invoiceId ? [locked] : await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for('update');
+  if (!invoice) throw new DomainError('invoice.unknown');
+  const next = invoiceMachine.apply(invoice.status, event).state;
+  const [updatedInvoice] = await tx
+    .update(invoices)
+    .set({ status: next, valid: isValidStatus(next), closedAt: next === 'open' ? null : (invoice.closedAt ?? now), paidAt: next === 'paid' ? now : invoice.paidAt })
+    .where(eq(invoices.id, invoiceId))
+    .returning();
+  const [order] = await tx.select().from(orders).where(eq(orders.id, invoice.orderId)).for('update');
+  const follow = followInvoice(order!.status, next);
+  let updatedOrder = order!;
+  if (follow.changed) {
+    [updatedOrder] = (await tx.update(orders).set({ status: follow.status, updatedAt: now }).where(eq(orders.id, order!.id)).returning()) as [OrderRow];
+    await recordOrderStatusChange(tx, { orderId: order!.id, invoiceId, from: order!.status, to: follow.status, totalMinor: order!.totalMinor, currency: order!.currency }, now);
+  }
+  await appendAudit(tx, { actor, action: `invoice.${event}`, subject: invoiceId, data: { from: invoice.status, to: next, orderId: order!.id, orderStatus: follow.status } }, now);
+  return { invoice: updatedInvoice!, order: updatedOrder };
+}
+

@@ -1,0 +1,68 @@
+// Placing an order: the user's open cart frozen into priced lines, in one transaction.
+import { and, eq } from 'drizzle-orm';
+import { DomainError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { chooseDelivery, freezeLines, orderTotals, type FrozenLine } from '../domain/checkout.ts';
+import { appendAudit } from '../storage/audit.ts';
+import { listDeliveryMethods, productsById } from '../storage/catalog.ts';
+import { recordOrderStatusChange } from '../storage/order-status-outbox.ts';
+import type { OrderRow } from '../storage/orders.ts';
+import { addresses, cartLines, carts, orderLines, orders } from '../storage/tables.ts';
+
+/**
+ * Turns the user's open cart into an order with frozen lines, at catalog prices read now. The cart
+ * is marked ordered in the same transaction, so the same cart can never become two orders.
+ */
+export async function placeOrder(db: Executor, userId: string, now: Date): Promise<OrderRow> {
+  return db.transaction(async (tx) => {
+    const [cart] = await tx.select().from(carts).where(and(eq(carts.userId, userId), eq(carts.status, 'open'))).for('update');
+    if (!cart) throw new DomainError('cart.empty');
+    const items = await tx.select().from(cartLines).where(eq(cartLines.cartId, cart.id)).orderBy(cartLines.addedAt, cartLines.productId);
+    if (items.length === 0) throw new DomainError('cart.empty');
+    if (!cart.deliveryMethodId) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
+    if (!cart.addressId) throw new DomainError('checkout.incomplete', { field: 'address' });
+    const [address] = await tx.select().from(addresses).where(and(eq(addresses.id, cart.addressId), eq(addresses.userId, userId)));
+    if (!address) throw new DomainError('checkout.incomplete', { field: 'address' });
+
+    const catalog = await productsById(tx, items.map((i) => i.productId));
+    const lines = freezeLines(items, catalog);
+    const delivery = chooseDelivery(cart.deliveryMethodId, await listDeliveryMethods(tx));
+    const totals = orderTotals(lines, delivery.price);
+
+    const [order] = await tx
+      .insert(orders)
+      .values({
+        id: newId('ord', now),
+        userId,
+        cartId: cart.id,
+        status: 'awaiting_payment',
+        currency: totals.currency,
+        subtotalMinor: totals.subtotal.minor,
+        deliveryMethodId: delivery.id,
+        deliveryName: delivery.name,
+        deliveryMinor: totals.delivery.minor,
+        totalMinor: totals.total.minor,
+        address: { fullName: address.fullName, line1: address.line1, line2: address.line2, postalCode: address.postalCode, city: address.city, country: address.country },
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await tx.insert(orderLines).values(lines.map((line: FrozenLine, position) => ({
+      id: newId('line', now),
+      orderId: order!.id,
+      productId: line.productId,
+      position,
+      name: line.name,
+      unitPriceMinor: line.unitPrice.minor,
+      currency: line.unitPrice.currency,
+      quantity: line.quantity,
+      lineTotalMinor: line.lineTotal.minor,
+    })));
+    await tx.update(carts).set({ status: 'ordered', updatedAt: now }).where(eq(carts.id, cart.id));
+    await recordOrderStatusChange(tx, { orderId: order!.id, invoiceId: null, from: null, to: 'awaiting_payment', totalMinor: order!.totalMinor, currency: order!.currency }, now);
+    await appendAudit(tx, { actor: userId, action: 'order.placed', subject: order!.id, data: { totalMinor: order!.totalMinor.toString(), currency: order!.currency } }, now);
+    return order!;
+  });
+}
+

@@ -1,0 +1,73 @@
+/**
+ * The recurring reconciliation job and the session-cancel job: attempts pending too long are polled,
+ * and the gateway's event feed is read from a stored cursor. Every answer goes through
+ * `applyGatewayEvent` — the webhook's code path — so a late webhook, a poll and a feed entry about
+ * the same change fulfil the order exactly once.
+ */
+import { crashPoint } from '../../platform/crash-points.ts';
+import { acknowledgeAccepted, checkSession, type CheckPaymentDeps } from '../commands/check-payment.ts';
+import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
+import { readPaymentState, savePaymentState, staleOpenAttempts } from '../storage/payments.ts';
+
+export type ReconcileDeps = CheckPaymentDeps;
+
+export const RECONCILE_TASK = 'shop.payment.reconcile';
+const FEED_CURSOR_KEY = 'gateway.events.cursor';
+
+/** Polls attempts still open after `ageSeconds` (a webhook may have been lost). */
+export async function reconcilePendingAttempts(deps: ReconcileDeps, ageSeconds: number, limit = 100): Promise<number> {
+  const before = new Date(deps.clock.now().getTime() - ageSeconds * 1000);
+  const stale = await staleOpenAttempts(deps.database.db, before, limit);
+  let n = 0;
+  for (const a of stale) {
+    if (!a.gatewaySessionId) continue;
+    await checkSession(deps, a.gatewaySessionId);
+    n++;
+  }
+  return n;
+}
+
+/** Reads the gateway's event feed from the stored cursor and applies each event; returns how many were read. */
+export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise<number> {
+  const db = deps.database.db;
+  let cursor = await readPaymentState(db, FEED_CURSOR_KEY);
+  let read = 0;
+  for (let page = 0; page < maxPages; page++) {
+    const result = await deps.gateway.listEvents(cursor);
+    for (const event of result.events) await acknowledgeAccepted(deps, event, await applyGatewayEvent(deps.database, event, deps.clock));
+    if (result.events.length) crashPoint('shop.reconcile.after_apply');
+    read += result.events.length;
+    if (result.nextCursor && result.nextCursor !== cursor) {
+      cursor = result.nextCursor;
+      // Saved after the page is applied: a crash re-reads it, and the dedupe table makes that harmless.
+      await savePaymentState(db, FEED_CURSOR_KEY, cursor, deps.clock.now());
+    }
+    if (!result.hasMore) break;
+  }
+  return read;
+}
+
+/** One cycle of the recurring reconciliation job: polls attempts open longer than the age, then reads the event feed. */
+export async function reconcileOnce(deps: ReconcileDeps, options: { pendingAgeSeconds: number }): Promise<{ polled: number; read: number }> {
+  const polled = await reconcilePendingAttempts(deps, options.pendingAgeSeconds);
+  // Until caught up, not a fixed number of pages: a cap would leave whatever the gateway wrote beyond
+  // it (more than 2,000 events between two cycles) for later cycles, and a shop producing more than
+  // that per period would never catch up. The cursor is saved after every page; the lease's heartbeat
+  // keeps a long cycle the node's own.
+  const read = await readEventFeed(deps, Number.POSITIVE_INFINITY);
+  return { polled, read };
+}
+
+/** The cancel job: a session already past `created` cannot be cancelled; the intake refuses its authorisation. */
+export async function cancelGatewaySession(deps: ReconcileDeps, payload: unknown): Promise<void> {
+  const sessionId = (payload as { sessionId?: unknown })?.sessionId;
+  if (typeof sessionId !== 'string') return;
+  try {
+    await deps.gateway.cancelSession(sessionId);
+  } catch (err) {
+    const status = (err as { details?: { status?: number } }).details?.status;
+    if (status === 409 || status === 404) return;
+    throw err;
+  }
+  await checkSession(deps, sessionId);
+}

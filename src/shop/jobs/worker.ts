@@ -1,0 +1,72 @@
+/**
+ * The shop's one job worker: every task the shop enqueues and every recurring job — invoice expiry,
+ * reconciliation with the gateway, gateway session cancellations, pruning of refused webhook records,
+ * plus the tasks main.ts passes in (integrations, refunds, accounts, audit checkpoints). ONE worker
+ * per shop process must know every task, or it fails the unknown ones.
+ */
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { createWorker, type JobHandler, type RecurringJob, type Worker } from '../../platform/jobs/jobs.ts';
+import type { Logger } from '../../platform/log.ts';
+import { CANCEL_SESSION_TASK, expireInvoices } from '../commands/expire-invoice.ts';
+import type { GatewayPort } from '../domain/gateway.port.ts';
+import { pruneRefusals, REFUSAL_PRUNE_EVERY_SECONDS, REFUSAL_PRUNE_TASK, type RefusalLimits } from '../storage/webhook-refusals.ts';
+import { cancelGatewaySession, RECONCILE_TASK, reconcileOnce } from './reconcile.ts';
+
+export const EXPIRY_TASK = 'shop.invoice.expire';
+
+/** The worker's timing (parsed in main.ts from SHOP_*). */
+export interface WorkerTiming {
+  readonly reconcileEverySeconds: number;
+  readonly reconcilePendingAgeSeconds: number;
+  readonly expiryEverySeconds: number;
+  readonly jobPollMs: number;
+  /** A claimed job's lease: after a node dies, its jobs wait this long before another node takes them. */
+  readonly jobLeaseSeconds?: number | undefined;
+}
+
+/** Creates the shop's worker; nothing runs until its start(). Without a gateway there is nothing to reconcile or cancel. */
+export function createShopWorker(input: {
+  database: Database;
+  clock: Clock;
+  log: Logger;
+  timing: WorkerTiming;
+  gateway: GatewayPort | undefined;
+  refusalLimits: RefusalLimits;
+  tasks?: Readonly<Record<string, JobHandler>>;
+  recurring?: readonly RecurringJob[];
+}): Worker {
+  const { database, clock, log, timing, gateway } = input;
+  const deps = gateway ? { database, clock, gateway } : undefined;
+  const worker: Worker = createWorker({
+    database,
+    clock,
+    log,
+    concurrency: 2,
+    pollIntervalMs: timing.jobPollMs,
+    ...(timing.jobLeaseSeconds ? { leaseSeconds: timing.jobLeaseSeconds } : {}),
+    recurring: [
+      { task: EXPIRY_TASK, everySeconds: timing.expiryEverySeconds },
+      { task: REFUSAL_PRUNE_TASK, everySeconds: REFUSAL_PRUNE_EVERY_SECONDS },
+      ...(deps ? [{ task: RECONCILE_TASK, everySeconds: timing.reconcileEverySeconds }] : []),
+      ...(input.recurring ?? []),
+    ],
+    tasks: {
+      ...input.tasks,
+      [EXPIRY_TASK]: async () => {
+        const expired = await expireInvoices({ database, clock });
+        if (expired.length) worker.wake();
+      },
+      [REFUSAL_PRUNE_TASK]: () => pruneRefusals(database.db, clock.now(), input.refusalLimits),
+      [RECONCILE_TASK]: async () => {
+        if (!deps) return;
+        await reconcileOnce(deps, { pendingAgeSeconds: timing.reconcilePendingAgeSeconds });
+      },
+      [CANCEL_SESSION_TASK]: async (payload) => {
+        if (!deps) return;
+        await cancelGatewaySession(deps, payload);
+      },
+    },
+  });
+  return worker;
+}
