@@ -1,5 +1,5 @@
 /**
- * Crash points for the crash matrix (proof-crash-*): named places in the payment flow where a test can make
+ * Crash points for the crash matrix: named places in the payment flow where a test can make
  * the process die with SIGKILL — a real crash, no `finally`, no shutdown hook, no flushed buffers.
  *
  *   COUNTERSIGN_CRASH_AT=<point>      die the first time <point> is reached

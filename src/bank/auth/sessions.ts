@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, count, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../platform/db/database.ts';
-import { bankSessions, cardholders, loginFailures } from '../storage/bank.schema.ts';
+import { bankSessions, cardholders, loginFailures } from '../storage/tables.ts';
 
 export const SESSION_COOKIE = 'bank_session';
 export const SESSION_HOURS = 12;

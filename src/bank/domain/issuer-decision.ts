@@ -60,3 +60,11 @@ export function decideAuthorization(card: IssuedCard | undefined, presented: Pre
       return { kind: 'hold', then: 'approve' };
   }
 }
+
+/**
+ * Why a hold the decision allowed was refused by the account: an account in another currency cannot
+ * pay this amount at all (a card decline); in the right currency, the funds were short.
+ */
+export function declineForRefusedHold(accountCurrency: string | undefined, requestCurrency: string): DeclineReason {
+  return accountCurrency === requestCurrency ? 'insufficient_funds' : 'card_declined';
+}

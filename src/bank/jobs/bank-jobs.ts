@@ -1,13 +1,14 @@
 // The bank's durable jobs: approval expiry, the processing delay, callback delivery to the
-// gateway, and (recurring) retention. Each is idempotent (jobs run at least once): decisions are no-ops once decided, a
-// delivered callback is not sent again.
+// gateway, and (recurring) retention. Each is idempotent (jobs run at least once): decisions are
+// no-ops once decided, a delivered callback is not sent again.
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { JobHandler } from '../../platform/jobs/jobs.ts';
-import { expireApproval, finishProcessingDelay } from '../storage/answer-approval.ts';
+import { deliverCallback, type CallbackTarget } from '../commands/deliver-callback.ts';
+import { expireApproval } from '../commands/expire-approval.ts';
+import { finishProcessingDelay } from '../commands/finish-processing-delay.ts';
 import { BANK_TASKS } from '../storage/bank-settings.ts';
-import { deliverCallback, type CallbackTarget } from '../storage/gateway-callbacks.ts';
 import { pruneBankRecords } from '../storage/prune.ts';
 
 /** The bank's job handlers; `wake` lets a decision's callback go out without waiting for the next poll. */

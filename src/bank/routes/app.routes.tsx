@@ -1,37 +1,20 @@
-// The bank app's pages and actions: login/logout (scrypt, httpOnly SameSite=Strict cookie, CSRF,
-// failed-login limit), the app page, its activity fragment, and answering approval requests.
+// The bank app's pages and actions: the app page, its activity fragment, and answering approval
+// requests; login and logout are login.routes.tsx's, the session guard bank-session.ts's.
 import { randomBytes } from 'node:crypto';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { DomainError } from '../../core/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { createRouter } from '../../platform/http/app.ts';
+import { securityHeaders } from '../../platform/http/security-headers.ts';
 import { readRoom } from '../../platform/realtime/index.ts';
-import { dummyPasswordHash, verifyPassword } from '../auth/passwords.ts';
-import {
-  createSession,
-  deleteSession,
-  findSession,
-  reserveLoginAttempt,
-  SESSION_COOKIE,
-  SESSION_HOURS,
-  takeBackLoginAttempt,
-  tokensEqual,
-  type BankSession,
-} from '../auth/sessions.ts';
+import { answerApproval, type ApprovalAnswer } from '../commands/answer-approval.ts';
 import { AppPage, Activity, type ActivityData } from '../pages/app.page.tsx';
 import { bankContentSecurityPolicy } from '../pages/layout.tsx';
-import { securityHeaders } from '../../platform/http/security-headers.ts';
-import { LoginPage } from '../pages/login.page.tsx';
-import { answerApproval, type ApprovalAnswer } from '../storage/answer-approval.ts';
 import { cardholderAccounts, cardholderCards, openApprovals, openHolds, recentMovements } from '../storage/app-queries.ts';
-import { cardholders } from '../storage/bank.schema.ts';
 import { cardholderRoom } from '../storage/bank-settings.ts';
-import { eq } from 'drizzle-orm';
-
-const LOGIN_CSRF_COOKIE = 'bank_login_csrf';
+import { requireSession, wantsJson, type BankEnv } from './bank-session.ts';
+import { addLoginRoutes, addLogoutRoute } from './login.routes.tsx';
 
 export interface AppRoutesDeps {
   readonly database: Database;
@@ -42,21 +25,10 @@ export interface AppRoutesDeps {
   readonly wake: () => void;
 }
 
-type BankEnv = AppEnv<{ session: BankSession; nonce: string }>;
-
-function clientAddress(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined; // in-process requests (tests) have no socket
-  }
-}
-
 /** The bank app router, mounted at the root. */
 export function appRoutes(deps: AppRoutesDeps) {
   const { database, clock } = deps;
   const router = createRouter<BankEnv>();
-  const cookieBase = { httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, path: '/' } as const;
 
   // Every page gets a fresh nonce for its inline style and script, and the security headers.
   // Only on the app's own paths, so that /healthz, /readyz and /metrics keep their route labels.
@@ -67,73 +39,14 @@ export function appRoutes(deps: AppRoutesDeps) {
   };
   for (const path of ['/login', '/logout', '/app/*']) router.use(path, securePage);
 
-  const loginPage = (c: Context<BankEnv>, status: 200 | 401 | 403 | 429, error?: string, email?: string) => {
-    const csrf = randomBytes(24).toString('base64url');
-    setCookie(c, LOGIN_CSRF_COOKIE, csrf, { ...cookieBase, maxAge: 3600 });
-    return c.html(<LoginPage csrf={csrf} nonce={c.get('nonce')} error={error} email={email} />, status);
-  };
-
-  router.get('/login', async (c) => {
-    const session = await findSession(database.db, getCookie(c, SESSION_COOKIE), clock.now());
-    if (session) return c.redirect('/app', 303);
-    return loginPage(c, 200);
-  });
-
-  router.post('/login', async (c) => {
-    const form = await c.req.parseBody();
-    const email = String(form.email ?? '').trim().toLowerCase().slice(0, 200);
-    const password = String(form.password ?? '');
-    const cookieCsrf = getCookie(c, LOGIN_CSRF_COOKIE) ?? '';
-    if (cookieCsrf === '' || !tokensEqual(cookieCsrf, String(form.csrf ?? ''))) {
-      return loginPage(c, 403, 'The form has expired; please try again.', email);
-    }
-    const now = clock.now();
-    const address = clientAddress(c);
-    const keys = [`email:${email}`, ...(address ? [`ip:${address}`] : [])];
-    // Counted as a failure before the password is looked at; a right password takes it back.
-    const reserved = await reserveLoginAttempt(database, keys, now);
-    if (!reserved) {
-      return loginPage(c, 429, 'Too many failed attempts; try again in 15 minutes.', email);
-    }
-    const [cardholder] = await database.db.select().from(cardholders).where(eq(cardholders.email, email));
-    // Same work for unknown e-mails, so that timing does not reveal who banks here.
-    const ok = await verifyPassword(password, cardholder?.passwordHash ?? (await dummyPasswordHash()));
-    if (!cardholder || !ok) {
-      return loginPage(c, 401, 'The e-mail or password is not right.', email);
-    }
-    await takeBackLoginAttempt(database.db, reserved);
-    const token = await createSession(database.db, cardholder.id, now);
-    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: '/' });
-    setCookie(c, SESSION_COOKIE, token, { ...cookieBase, maxAge: SESSION_HOURS * 3600 });
-    return c.redirect('/app', 303);
-  });
+  addLoginRoutes(router, deps);
 
   // Everything below needs a session: pages redirect to /login, JSON callers get 401.
-  const wantsJson = (c: Context) => (c.req.header('accept') ?? '').includes('application/json') || c.req.header('x-csrf-token') !== undefined;
   // In Hono '/app/*' matches '/app' too.
-  router.use('/app/*', requireSession);
-  router.use('/logout', requireSession);
-  async function requireSession(c: Context<BankEnv>, next: () => Promise<void>) {
-    const session = await findSession(database.db, getCookie(c, SESSION_COOKIE), clock.now());
-    if (!session) {
-      if (c.req.method === 'GET' && !wantsJson(c)) return c.redirect('/login', 303);
-      throw new DomainError('auth.required');
-    }
-    c.set('session', session);
-    if (c.req.method !== 'GET') {
-      const header = c.req.header('x-csrf-token');
-      const given = header ?? String(((await c.req.parseBody()) as Record<string, unknown>).csrf ?? '');
-      if (!tokensEqual(given, session.csrfToken)) throw new DomainError('csrf.invalid');
-    }
-    await next();
-  }
-
-  router.post('/logout', async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
-    if (token) await deleteSession(database.db, token);
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
-    return c.redirect('/login', 303);
-  });
+  const guard = requireSession(deps);
+  router.use('/app/*', guard);
+  router.use('/logout', guard);
+  addLogoutRoute(router, deps);
 
   async function activity(cardholderId: string): Promise<ActivityData> {
     const [accounts, holds, movements] = await Promise.all([

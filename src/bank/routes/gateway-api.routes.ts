@@ -3,7 +3,6 @@
 // src/bank/README.md); the timestamp must be within 5 min, and each request id is consumed in a commit
 // of its own before the effect, so a forged, stale, redirected or replayed request changes nothing.
 import type { Context } from 'hono';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { DomainError } from '../../core/errors.ts';
 import { fromJSON, type Money } from '../../core/money.ts';
@@ -11,13 +10,15 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { acceptSignedRequest } from '../../platform/http/signed-request.ts';
-import { authorizationView, type AuthorizationRow } from '../storage/authorization-view.ts';
-import { authorizations } from '../storage/bank.schema.ts';
+import { transactionWithRetry } from '../../platform/db/retry-transaction.ts';
+import { createAuthorization } from '../commands/authorize.ts';
+import { captureAuthorization } from '../commands/capture.ts';
+import { recordGatewayRequest } from '../commands/record-gateway-request.ts';
+import { refundAuthorization } from '../commands/refund.ts';
+import { voidAuthorization } from '../commands/void.ts';
+import { findAuthorization, findByGatewayRef, type AuthorizationRow } from '../storage/authorizations.ts';
 import type { IssuerSettings } from '../storage/bank-settings.ts';
-import { captureAuthorization, refundAuthorization, voidAuthorization } from '../storage/capture-void-refund.ts';
-import { createAuthorization } from '../storage/create-authorization.ts';
-import { recordGatewayRequest } from '../storage/record-gateway-request.ts';
-import { transactionWithRetry } from '../storage/retry-transaction.ts';
+import { authorizationView } from './authorization-view.ts';
 
 export interface GatewayApiDeps {
   readonly database: Database;
@@ -115,14 +116,14 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
     const row = await signed(c, async (tx) => {
       const ref = c.req.query('gateway_ref') ?? '';
       if (ref.length < 1 || ref.length > 200) throw new DomainError('validation.failed', { field: 'gateway_ref' });
-      return (await tx.select().from(authorizations).where(eq(authorizations.gatewayRef, ref)))[0];
+      return findByGatewayRef(tx, ref);
     });
     if (!row) throw new DomainError('not_found');
     return c.json(authorizationView(row));
   });
 
   router.get('/authorizations/:id', async (c) => {
-    const row = await signed(c, async (tx) => (await tx.select().from(authorizations).where(eq(authorizations.id, authorizationId(c))))[0]);
+    const row = await signed(c, (tx) => findAuthorization(tx, authorizationId(c)));
     if (!row) throw new DomainError('not_found');
     return c.json(authorizationView(row));
   });

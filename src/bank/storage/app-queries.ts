@@ -2,7 +2,7 @@
 // Every query is scoped by the cardholder id: nobody reads another's.
 import { and, desc, eq, gt } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
-import { accounts, approvalRequests, authorizations, cards, movements } from './bank.schema.ts';
+import { accounts, approvalRequests, authorizations, cards, movements } from './tables.ts';
 
 /** Open (unanswered, unexpired) approval requests, oldest first. */
 export async function openApprovals(executor: Executor, cardholderId: string, now: Date) {

@@ -3,7 +3,7 @@ import { lt } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
 import { pruneRealtimeMessages } from '../../platform/realtime/index.ts';
 import { LOGIN_WINDOW_MINUTES } from '../auth/sessions.ts';
-import { bankSessions, gatewayRequests, loginFailures } from './bank.schema.ts';
+import { bankSessions, gatewayRequests, loginFailures } from './tables.ts';
 
 /**
  * A gateway request id older than an hour can go: its timestamp is outside the 5-minute tolerance,

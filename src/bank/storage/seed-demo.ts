@@ -7,7 +7,7 @@ import { TEST_CARDS, type TestCardBehaviour } from '../../core/test-cards.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { hashCvc, type CardPolicy } from '../domain/issuer-decision.ts';
-import { accounts, cardholders, cards, movements } from './bank.schema.ts';
+import { accounts, cardholders, cards, movements } from './tables.ts';
 
 export const DEMO_CARDHOLDER = Object.freeze({
   email: 'demo@bank.test',

@@ -3,17 +3,18 @@
 //
 //   update jobs set status = 'running', locked_by = $worker, locked_until = $now + lease,
 //                   attempts = attempts + 1, updated_at = $now
-//   where id in (select id from jobs
-//                where (status = 'pending' and run_at <= $now)
-//                   or (status = 'running' and locked_until < $now)   -- lease expired: holder is gone
-//                order by run_at for update skip locked limit $limit)
+//   where status in ('pending', 'running') and id in (select id from jobs
+//       where (status = 'pending' and run_at <= $now)
+//          or (status = 'running' and locked_until < $now)   -- lease expired: holder is gone
+//       order by run_at for update skip locked limit $limit)
 //   returning *
 //
-// `now` comes from the clock (a parameter, not the database's now()) so tests can move time.
+// The status write is job-state.ts's (the `claim` transition). `now` comes from the clock (a
+// parameter, not the database's now()) so tests can move time.
 import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Executor } from '../db/database.ts';
-import type { Job } from './job-state.ts';
+import { writeJobState, type Job } from './job-state.ts';
 import { jobs } from './jobs.schema.ts';
 
 export interface ClaimOptions {
@@ -38,15 +39,10 @@ export async function claimJobs(executor: Executor, options: ClaimOptions, clock
     .orderBy(asc(jobs.runAt))
     .limit(options.limit)
     .for('update', { skipLocked: true });
-  return executor
-    .update(jobs)
-    .set({
-      status: 'running',
-      lockedBy: options.workerId,
-      lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
-      attempts: sql`${jobs.attempts} + 1`,
-      updatedAt: now,
-    })
-    .where(inArray(jobs.id, due))
-    .returning();
+  return writeJobState(executor, 'claim', inArray(jobs.id, due), {
+    lockedBy: options.workerId,
+    lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
+    attempts: sql`${jobs.attempts} + 1`,
+    updatedAt: now,
+  }).returning();
 }

@@ -1,6 +1,10 @@
-// The job states as data and the pure rules that pick a settled job's next state; the full state
-// machine is drawn in jobs.ts. The database operations write what these functions decide.
-import type { jobs } from './jobs.schema.ts';
+// The job states as data, the pure rules that pick a settled job's next state, and the one function
+// that writes a job's status (every transition's UPDATE is built here, guarded by the states it may
+// leave). The full state machine is drawn in jobs.ts; claim.ts and settle.ts name the transition.
+import { and, inArray, type SQL } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { Executor } from '../db/database.ts';
+import { jobs } from './jobs.schema.ts';
 
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 
@@ -50,4 +54,37 @@ export function outcomeOnFailure(
     return { status: 'pending', runAt: new Date(now.getTime() + job.repeatSeconds * 1000), attempts: 0 };
   }
   return { status: 'failed', runAt: job.runAt, attempts: job.attempts };
+}
+
+/**
+ * The status transitions the database makes (enqueue and register insert rows as pending). A claim
+ * also takes over a running job whose lease expired; `reschedule` is a retry or the next recurrence.
+ */
+export const JOB_TRANSITIONS = {
+  claim: { from: ['pending', 'running'], to: 'running' },
+  succeed: { from: ['running'], to: 'succeeded' },
+  reschedule: { from: ['running'], to: 'pending' },
+  fail: { from: ['running'], to: 'failed' },
+} as const satisfies Record<string, { from: readonly JobStatus[]; to: JobStatus }>;
+
+export type JobTransition = keyof typeof JOB_TRANSITIONS;
+
+/** The transition that settles a run into `outcome`. */
+export function settleTransition(outcome: JobOutcome): Exclude<JobTransition, 'claim'> {
+  return outcome.status === 'succeeded' ? 'succeed' : outcome.status === 'failed' ? 'fail' : 'reschedule';
+}
+
+type JobFields = Omit<PgUpdateSetSource<typeof jobs>, 'status' | 'id'>;
+
+/**
+ * The only writer of jobs.status: one UPDATE for the named transition, guarded by `status in from`
+ * and the caller's condition (the claim's subquery, or the holder's guard), so a row in any other
+ * state is left alone. Returns the statement for the caller's `returning`, still one round trip.
+ */
+export function writeJobState(executor: Executor, transition: JobTransition, where: SQL | undefined, fields: JobFields) {
+  const { from, to } = JOB_TRANSITIONS[transition];
+  return executor
+    .update(jobs)
+    .set({ ...fields, status: to })
+    .where(and(inArray(jobs.status, [...from]), where));
 }

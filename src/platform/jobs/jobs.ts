@@ -23,7 +23,9 @@
  *   running           -> pending      handler threw, attempts = max_attempts, recurring job: the next
  *                                     recurrence (a recurring job never stops for good)
  *
- * succeeded and failed are final. Every write out of `running` (settle, heartbeat) is guarded by the
+ * Only writeJobState (job-state.ts) writes the status column, one UPDATE per transition guarded by
+ * the states it may leave. succeeded and failed are final. Every write out of `running` (settle,
+ * heartbeat) is guarded by the
  * claim: status = 'running' and locked_by = this worker and attempts = the claimed attempt, so a
  * worker whose lease expired and was taken over cannot overwrite the new holder's outcome.
  *

@@ -1,25 +1,20 @@
-// Settle: the one write that moves a job out of `running`, guarded by the claim. A worker whose
-// lease expired and was taken over by another matches no row here, so its outcome is dropped.
+// Settle: moves a job out of `running` (through job-state.ts's writer), guarded by the claim. A
+// worker whose lease expired and was taken over by another matches no row here, so its outcome is dropped.
 import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../db/database.ts';
-import type { JobClaim, JobOutcome } from './job-state.ts';
+import { settleTransition, writeJobState, type JobClaim, type JobOutcome } from './job-state.ts';
 import { jobs } from './jobs.schema.ts';
 
 /** Writes the outcome if `claim` still holds the job; false when the claim was lost. */
 export async function settleJob(executor: Executor, claim: JobClaim, outcome: JobOutcome, lastError: string | null, now: Date): Promise<boolean> {
-  const settled = await executor
-    .update(jobs)
-    .set({
-      status: outcome.status,
-      runAt: outcome.runAt,
-      attempts: outcome.attempts,
-      lockedBy: null,
-      lockedUntil: null,
-      lastError,
-      updatedAt: now,
-    })
-    .where(heldBy(claim))
-    .returning({ id: jobs.id });
+  const settled = await writeJobState(executor, settleTransition(outcome), heldBy(claim), {
+    runAt: outcome.runAt,
+    attempts: outcome.attempts,
+    lockedBy: null,
+    lockedUntil: null,
+    lastError,
+    updatedAt: now,
+  }).returning({ id: jobs.id });
   return settled.length === 1;
 }
 

@@ -6,11 +6,9 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
 import { claimJobs } from './claim.ts';
-import { completeJob } from './complete.ts';
-import { failJob } from './fail.ts';
-import { extendLease } from './heartbeat.ts';
 import { DEFAULT_RETRY, type Job, type RetryPolicy } from './job-state.ts';
 import { registerRecurring, type RecurringJob } from './register-recurring.ts';
+import { runJob, type JobRunner } from './run-job.ts';
 
 /** What a handler learns about the run it serves. */
 export interface JobContext {
@@ -89,69 +87,10 @@ export function createWorker(options: WorkerOptions): Worker {
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
   let pollAgain = false;
-
-  /** Runs one claimed job to a settled outcome; never rejects. */
-  async function runJob(job: Job): Promise<void> {
-    const claim = { id: job.id, lockedBy: id, attempts: job.attempts };
-    const lease = new AbortController();
-    const stopHeartbeat = startHeartbeat(claim, lease);
-    let failure: { error: unknown } | undefined;
-    try {
-      const handler = Object.hasOwn(tasks, job.task) ? tasks[job.task] : undefined;
-      if (handler === undefined) {
-        throw new Error(`unknown task "${job.task}": no handler is registered for it on worker ${id}`);
-      }
-      await handler(job.payload, { jobId: job.id, attempt: job.attempts, task: job.task, signal: lease.signal });
-    } catch (error) {
-      failure = { error };
-    } finally {
-      stopHeartbeat();
-    }
-    const fields = { jobId: job.id, task: job.task, attempt: job.attempts, workerId: id };
-    try {
-      if (failure === undefined) {
-        if (!(await completeJob(database.db, job, clock))) log.warn(fields, 'jobs: lease lost before completion; another worker holds the job, success not recorded');
-        return;
-      }
-      const outcome = await failJob(database.db, job, failure.error, failOptions, clock);
-      if (outcome === null) log.warn({ ...fields, err: failure.error }, 'jobs: lease lost before failure was recorded; another worker holds the job');
-      else if (outcome.status === 'failed') log.error({ ...fields, err: failure.error }, 'jobs: job failed for good (attempts exhausted)');
-      else log.warn({ ...fields, err: failure.error, retryAt: outcome.runAt.toISOString() }, 'jobs: attempt failed; will run again');
-    } catch (err) {
-      // The lease will expire and another run will settle it: at-least-once, never lost.
-      log.error({ ...fields, err }, 'jobs: could not record the outcome; the job runs again after its lease expires');
-    }
-  }
-
-  /** Extends the lease every third of it while the handler runs; returns the function that stops it. */
-  function startHeartbeat(claim: { id: string; lockedBy: string; attempts: number }, lease: AbortController): () => void {
-    let inFlight = false;
-    let stopped = false;
-    const beat = setInterval(() => {
-      if (inFlight || stopped) return;
-      inFlight = true;
-      extendLease(database.db, claim, leaseSeconds, clock)
-        .then((held) => {
-          // A beat that was in flight when the run settled finds the claim released: not a loss.
-          if (held || stopped) return;
-          stop();
-          lease.abort(new Error(`lease on job ${claim.id} lost`));
-          log.warn({ jobId: claim.id, workerId: id }, 'jobs: lease lost while running; another worker may run the job');
-        })
-        .catch((err: unknown) => log.error({ jobId: claim.id, workerId: id, err }, 'jobs: heartbeat failed'))
-        .finally(() => {
-          inFlight = false;
-        });
-    }, (leaseSeconds * 1000) / 3);
-    const stop = () => {
-      stopped = true;
-      clearInterval(beat);
-    };
-    return stop;
-  }
+  const runner: JobRunner = { database, tasks, workerId: id, leaseSeconds, clock, log, failOptions };
 
   function track(job: Job): void {
-    const run = runJob(job).finally(() => {
+    const run = runJob(runner, job).finally(() => {
       running.delete(run);
       // A slot is free: look for more work at once rather than at the next interval.
       if (state === 'running') void poll();
@@ -221,7 +160,7 @@ export function createWorker(options: WorkerOptions): Worker {
       for (;;) {
         const claimed = await claimJobs(database.db, { workerId: id, limit: concurrency, leaseSeconds }, clock);
         if (claimed.length === 0) return ran;
-        await Promise.all(claimed.map(runJob));
+        await Promise.all(claimed.map((job) => runJob(runner, job)));
         ran += claimed.length;
       }
     },

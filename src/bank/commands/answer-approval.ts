@@ -5,8 +5,9 @@ import { DomainError } from '../../core/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { isApprovalExpired } from '../domain/approval.machine.ts';
-import { approvalRequests } from './bank.schema.ts';
-import { lockAuthorization, settlePending } from './settle-pending.ts';
+import { lockAuthorization } from '../storage/authorizations.ts';
+import { approvalRequests } from '../storage/tables.ts';
+import { decidePending } from './decide-pending.ts';
 
 export type ApprovalAnswer = 'approve' | 'decline';
 
@@ -25,7 +26,7 @@ export async function answerApproval(
   if (request.status === 'expired') throw new DomainError('approval.expired');
   if (request.status !== 'pending') throw new DomainError('approval.already_answered', { status: request.status });
   if (isApprovalExpired(request.expiresAt, clock.now())) throw new DomainError('approval.expired');
-  await settlePending(
+  await decidePending(
     tx,
     authorization,
     input.answer === 'approve' ? { kind: 'approve' } : { kind: 'decline', reason: 'approval_declined' },
@@ -33,20 +34,4 @@ export async function answerApproval(
     clock,
   );
   return { status: input.answer === 'approve' ? 'approved' : 'declined', authorizationId: authorization.id };
-}
-
-/** The expiry job: an approval request nobody answered in time declines its authorisation. */
-export async function expireApproval(tx: Executor, approvalId: string, clock: Clock): Promise<void> {
-  const [peek] = await tx.select().from(approvalRequests).where(eq(approvalRequests.id, approvalId));
-  if (!peek || peek.status !== 'pending') return;
-  const authorization = await lockAuthorization(tx, peek.authorizationId);
-  if (!authorization) return;
-  await settlePending(tx, authorization, { kind: 'decline', reason: 'approval_expired' }, 'expire', clock);
-}
-
-/** The processing-delay job: the issuer finished "processing" and approves. */
-export async function finishProcessingDelay(tx: Executor, authorizationId: string, clock: Clock): Promise<void> {
-  const authorization = await lockAuthorization(tx, authorizationId);
-  if (!authorization) return;
-  await settlePending(tx, authorization, { kind: 'approve' }, undefined, clock);
 }

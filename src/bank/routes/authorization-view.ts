@@ -1,7 +1,5 @@
 // How an authorisation is shown to the gateway (the API's answer body).
-import type { authorizations } from './bank.schema.ts';
-
-export type AuthorizationRow = typeof authorizations.$inferSelect;
+import type { AuthorizationRow } from '../storage/authorizations.ts';
 
 export interface AuthorizationView {
   id: string;

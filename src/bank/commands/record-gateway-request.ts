@@ -2,7 +2,7 @@
 // effect: a replay of the same id is refused whatever the first request's outcome was (done, 404,
 // 409, invalid, crashed). A legitimate retry is a new request with a new id.
 import type { Executor } from '../../platform/db/database.ts';
-import { gatewayRequests } from './bank.schema.ts';
+import { gatewayRequests } from '../storage/tables.ts';
 
 /** Records the request id once; false when it was already used. */
 export async function recordGatewayRequest(executor: Executor, requestId: string, now: Date): Promise<boolean> {

@@ -1,18 +1,21 @@
 // Authorise: the issuer's answer to the gateway, in one transaction with its effects — the hold on the
 // account (a conditional update, so concurrent authorisations can never overdraw it), the approval
-// request and its expiry job, the processing-delay job, the push to the cardholder's app.
-import { and, eq, gte, sql } from 'drizzle-orm';
+// request and its expiry job, the processing-delay job, the push to the cardholder's app. What the
+// issuer decides is domain/issuer-decision.ts's; this file carries the decision out. The
+// authorisation is inserted in the state decided; later changes go through authorization-status.ts.
 import { newId } from '../../core/ids.ts';
 import { formatMoney, type Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import { publish } from '../../platform/realtime/index.ts';
-import { decideAuthorization, type PresentedCard } from '../domain/issuer-decision.ts';
 import type { DeclineReason } from '../domain/authorization.machine.ts';
-import { accounts, approvalRequests, authorizations, cards } from './bank.schema.ts';
-import type { AuthorizationRow } from './authorization-view.ts';
-import { BANK_TASKS, cardholderRoom, type IssuerSettings } from './bank-settings.ts';
+import { declineForRefusedHold, decideAuthorization, type PresentedCard } from '../domain/issuer-decision.ts';
+import { accountCurrency, placeHold } from '../storage/accounts.ts';
+import { findByGatewayRef, type AuthorizationRow } from '../storage/authorizations.ts';
+import { BANK_TASKS, cardholderRoom, type IssuerSettings } from '../storage/bank-settings.ts';
+import { findCardByNumber, type CardRow } from '../storage/cards.ts';
+import { approvalRequests, authorizations } from '../storage/tables.ts';
 
 export interface AuthorizationRequest {
   readonly gatewayRef: string;
@@ -22,6 +25,8 @@ export interface AuthorizationRequest {
   readonly description: string;
   readonly reference: string;
 }
+
+type NewAuthorization = typeof authorizations.$inferInsert;
 
 /** The push payload that makes an approval request appear in the cardholder's app. */
 export function approvalRequestedMessage(input: {
@@ -48,10 +53,9 @@ export function approvalRequestedMessage(input: {
   };
 }
 
-/** Looks up an authorisation by the gateway's reference (the idempotency key of authorise). */
-export async function findByGatewayRef(executor: Executor, gatewayRef: string): Promise<AuthorizationRow | undefined> {
-  const [row] = await executor.select().from(authorizations).where(eq(authorizations.gatewayRef, gatewayRef));
-  return row;
+async function insertAuthorization(tx: Executor, values: NewAuthorization): Promise<AuthorizationRow> {
+  const [row] = await tx.insert(authorizations).values(values).returning();
+  return row!;
 }
 
 /** Creates the authorisation (or returns the one with this gateway_ref); `created` tells which. */
@@ -65,90 +69,63 @@ export async function createAuthorization(
   if (existing) return { authorization: existing, created: false };
 
   const now = clock.now();
-  const [card] = await tx.select().from(cards).where(eq(cards.number, request.card.number));
+  const card = await findCardByNumber(tx, request.card.number);
   const decision = decideAuthorization(card, request.card, now);
-  const id = newId('bauth', now);
-  const amountMinor = request.amount.minor;
   const base = {
-    id,
+    id: newId('bauth', now),
     gatewayRef: request.gatewayRef,
     cardId: card?.id ?? null,
     accountId: card?.accountId ?? null,
     cardholderId: card?.cardholderId ?? null,
     cardLast4: request.card.number.slice(-4),
-    amountMinor,
+    amountMinor: request.amount.minor,
     currency: request.amount.currency,
     merchantName: request.merchantName,
     description: request.description,
     reference: request.reference,
     createdAt: now,
     updatedAt: now,
-  };
-
-  const decline = async (reason: DeclineReason) => {
-    const [row] = await tx
-      .insert(authorizations)
-      .values({ ...base, status: 'declined', declineReason: reason, decidedAt: now })
-      .returning();
-    return { authorization: row!, created: true };
-  };
+  } satisfies Partial<NewAuthorization>;
+  const created = (authorization: AuthorizationRow) => ({ authorization, created: true });
+  const decline = async (reason: DeclineReason) =>
+    created(await insertAuthorization(tx, { ...base, status: 'declined', declineReason: reason, decidedAt: now }));
 
   if (decision.kind === 'decline') return decline(decision.reason);
   if (card === undefined) return decline('unknown_card'); // unreachable: the decision declines unknown cards
-
-  // The hold: one conditional update. The row lock it takes serialises concurrent holds on the same
-  // account, and the condition is re-checked on the locked row, so available never goes below zero.
-  const held = await tx
-    .update(accounts)
-    .set({ heldMinor: sql`${accounts.heldMinor} + ${amountMinor}` })
-    .where(
-      and(
-        eq(accounts.id, card.accountId),
-        eq(accounts.currency, request.amount.currency),
-        gte(sql`${accounts.balanceMinor} - ${accounts.heldMinor}`, amountMinor),
-      ),
-    )
-    .returning({ id: accounts.id, currency: accounts.currency });
-  if (held.length === 0) {
-    const [account] = await tx.select({ currency: accounts.currency }).from(accounts).where(eq(accounts.id, card.accountId));
-    // An account in another currency cannot pay this amount at all; that is a card decline.
-    return decline(account?.currency === request.amount.currency ? 'insufficient_funds' : 'card_declined');
+  if (!(await placeHold(tx, card.accountId, request.amount))) {
+    return decline(declineForRefusedHold(await accountCurrency(tx, card.accountId), request.amount.currency));
   }
-
-  if (decision.then === 'approve') {
-    const [row] = await tx
-      .insert(authorizations)
-      .values({ ...base, status: 'approved', heldMinor: amountMinor, decidedAt: now })
-      .returning();
-    return { authorization: row!, created: true };
+  const held = { ...base, heldMinor: request.amount.minor };
+  switch (decision.then) {
+    case 'approve':
+      return created(await insertAuthorization(tx, { ...held, status: 'approved', decidedAt: now }));
+    case 'delay': {
+      const row = await insertAuthorization(tx, { ...held, status: 'pending' });
+      const runAt = new Date(now.getTime() + settings.processingDelaySeconds * 1000);
+      const key = `${BANK_TASKS.processingDelay}:${row.id}`;
+      await enqueue(tx, { task: BANK_TASKS.processingDelay, payload: { authorizationId: row.id }, runAt, key }, clock);
+      return created(row);
+    }
+    case 'ask':
+      return created(await askCardholder(tx, { held, card, request, settings }, clock));
   }
+}
 
-  if (decision.then === 'delay') {
-    const [row] = await tx.insert(authorizations).values({ ...base, status: 'pending', heldMinor: amountMinor }).returning();
-    await enqueue(
-      tx,
-      {
-        task: BANK_TASKS.processingDelay,
-        payload: { authorizationId: id },
-        runAt: new Date(now.getTime() + settings.processingDelaySeconds * 1000),
-        key: `${BANK_TASKS.processingDelay}:${id}`,
-      },
-      clock,
-    );
-    return { authorization: row!, created: true };
-  }
-
-  // Ask the cardholder.
-  const timeoutSeconds = card.approvalTimeoutSeconds ?? settings.approvalTimeoutSeconds;
+/** Inserts the pending authorisation and its approval request, schedules the expiry, and pushes it to the app. */
+async function askCardholder(
+  tx: Executor,
+  input: { held: Omit<NewAuthorization, 'status'>; card: CardRow; request: AuthorizationRequest; settings: IssuerSettings },
+  clock: Clock,
+): Promise<AuthorizationRow> {
+  const { card, request } = input;
+  const now = clock.now();
+  const timeoutSeconds = card.approvalTimeoutSeconds ?? input.settings.approvalTimeoutSeconds;
   const expiresAt = new Date(now.getTime() + timeoutSeconds * 1000);
   const approvalId = newId('apr', now);
-  const [row] = await tx
-    .insert(authorizations)
-    .values({ ...base, status: 'pending', heldMinor: amountMinor, approvalExpiresAt: expiresAt })
-    .returning();
+  const row = await insertAuthorization(tx, { ...input.held, status: 'pending', approvalExpiresAt: expiresAt });
   await tx.insert(approvalRequests).values({
     id: approvalId,
-    authorizationId: id,
+    authorizationId: row.id,
     cardholderId: card.cardholderId,
     status: 'pending',
     expiresAt,
@@ -168,11 +145,11 @@ export async function createAuthorization(
       merchantName: request.merchantName,
       description: request.description,
       amount: request.amount,
-      cardLast4: base.cardLast4,
+      cardLast4: row.cardLast4,
       createdAt: now,
       expiresAt,
     }),
     clock,
   );
-  return { authorization: row!, created: true };
+  return row;
 }
