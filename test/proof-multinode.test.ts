@@ -26,7 +26,8 @@ import { createUser } from '../src/shop/storage/accounts.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
 import { startRoundRobinProxy } from './support/round-robin-proxy.ts';
 import { ShopClient } from './support/shop-client.ts';
-import { freePort } from './support/system.ts';
+import { freePort } from './support/harness/wiring.ts';
+import { APPROVED_CARD, DEMO, cardDetails } from './support/factories.ts';
 
 const SUITE = 'multinode';
 const NODES = 3;
@@ -180,7 +181,7 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     const res = await fetch(`${gw.url}/pay/${sessionId}/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Node Walker' }),
+      body: JSON.stringify(cardDetails(APPROVED_CARD, { name: 'Node Walker' })),
     });
     return ((await res.json()) as { status: string }).status;
   };
@@ -196,7 +197,7 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
   it('(a, b) webhooks land on every node, and watchers on every node see the payment a webhook committed on one of them', async () => {
     const { productIds, deliveryId } = await catalog();
     const client = customer();
-    assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303, `login through the proxy; ${hint}`);
+    assert.equal((await client.login(...DEMO.customer)).status, 303, `login through the proxy; ${hint}`);
     const token = client.cookies.get(SESSION_COOKIE)!;
     let watched = 0;
     let attributed = 0;

@@ -21,8 +21,9 @@ import { DEMO_ACCOUNTS, ensureDemoData } from '../src/shop/storage/demo-data.ts'
 import { ORDER_STATUS_TASK } from '../src/shop/storage/order-status-outbox.ts';
 import { applyInvoiceEvent, changeOrderDelivery, invoiceForPayment, orderDetail, placeOrder } from '../src/shop/storage/orders.ts';
 import { auditLog, invoices, orderLines, orderStatusEvents, products, users } from '../src/shop/storage/tables.ts';
+import { address as factoryAddress } from './support/factories.ts';
 
-const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
+const address = factoryAddress({ country: 'DE' });
 
 for (const engine of testEngines()) {
   describe(`shop storage on ${engine}`, () => {
