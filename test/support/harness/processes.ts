@@ -82,6 +82,23 @@ function trust(caFile: string | undefined): Pick<SystemProcesses, 'caFile' | 'fe
   return { caFile, fetch: outboundFetch(ca), browserArgs: ca ? [`--ignore-certificate-errors-spki-list=${spkiHash(ca)}`] : [] };
 }
 
+/**
+ * Forks one party's process (`node --import tsx src/<party>/main.ts`) with exactly `env`; what it
+ * writes goes to `output` (the last 200 chunks, for failure messages). `ready` resolves when the
+ * party says it serves (its 'ready' message) and rejects if it exits first.
+ */
+export function forkParty(party: Party, env: NodeJS.ProcessEnv, output: string[] = []): { child: ChildProcess; ready: Promise<void> } {
+  const child = fork(join(ROOT, 'src', party, 'main.ts'), [], { cwd: ROOT, env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on('data', (d: Buffer) => {
+      output.push(String(d));
+      if (output.length > 200) output.splice(0, output.length - 200);
+    });
+  }
+  const ready = untilReady(child, party, 60_000, () => output.join('').slice(-2000), (done) => child.on('message', (m) => (m as { type?: string }).type === 'ready' && done()));
+  return { child, ready };
+}
+
 export interface LaunchedSystem extends SystemProcesses {
   readonly launcher: ChildProcess;
   readonly dataDir: string;
@@ -238,18 +255,12 @@ export async function startPartyProcesses(env: Record<string, string> = {}): Pro
       if (crashAt) partyEnv.COUNTERSIGN_CRASH_AT = crashAt;
       // The demo accounts exist after the first start; re-hashing their passwords (scrypt) only slows a restart.
       if (party === 'shop' && running.has('shop')) partyEnv.SHOP_DEMO_DATA = 'false';
-      const child = fork(join(ROOT, 'src', party, 'main.ts'), [], { cwd: ROOT, env: partyEnv, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-      all.add(child);
       const lines = logs[party];
-      child.stderr!.on('data', (d: Buffer) => {
-        lines.push(String(d));
-        if (lines.length > 200) lines.splice(0, lines.length - 200);
-      });
+      const { child, ready } = forkParty(party, partyEnv, lines);
+      all.add(child);
       const entry: Running = { child, exited: new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve((entry.exit = { code, signal })))) };
       running.set(party, entry);
-      await untilReady(child, party, 60_000, () => lines.join('').slice(-2000), (ready) =>
-        child.on('message', (m) => (m as { type?: string }).type === 'ready' && ready()),
-      );
+      await ready;
     },
     async waitExit(party, ms) {
       const entry = running.get(party);
