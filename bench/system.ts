@@ -2,14 +2,14 @@
 // bank as three processes, each on its own PostgreSQL database of the bench's cluster. Also: the
 // service processes' resident memory (item 5) and the databases' statement and commit counters
 // (item 3).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { startSystem, type RunningSystem } from '../test/support/system.ts';
+import { launchSystem, type LaunchedSystem, type Party, type PerParty } from '../test/support/harness/processes.ts';
 import { sleep } from './stats.ts';
 
-export const PARTIES = ['shop', 'gateway', 'bank'] as const;
-export type Party = (typeof PARTIES)[number];
-export type PerParty<T> = Record<Party, T>;
+/** The bench reports the parties in this order. */
+export const PARTIES: readonly Party[] = ['shop', 'gateway', 'bank'];
+export type { Party, PerParty };
 
 /** A URL for `database` on the cluster of `adminUrl`. */
 export function withDatabase(adminUrl: string, database: string): string {
@@ -57,42 +57,22 @@ export async function statementsAvailable(adminUrl: string): Promise<boolean> {
 }
 
 export interface RunningBenchSystem {
-  readonly system: RunningSystem;
+  readonly system: LaunchedSystem;
   readonly pids: PerParty<number>;
-  readonly urls: RunningSystem['urls'];
+  readonly urls: LaunchedSystem['urls'];
   stop(): Promise<void>;
 }
 
-/** The pids of the launcher's children, by the party entry each one runs. */
-function servicePids(launcherPid: number): PerParty<number> {
-  const found: Partial<PerParty<number>> = {};
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== launcherPid) continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      for (const p of PARTIES) if (cmdline.includes(`/${p}/main.ts`)) found[p] = Number(entry);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  for (const p of PARTIES) if (!found[p]) throw new Error(`cannot find the ${p} process among the launcher's (${launcherPid}) children`);
-  return found as PerParty<number>;
-}
-
-/** Starts src/main.ts on the three databases; resolves when all three are ready. */
+/** Starts src/main.ts (the test harness's launcher) on the three databases; resolves when all three are ready. */
 export async function startBenchSystem(databaseUrls: PerParty<string>, env: Record<string, string> = {}): Promise<RunningBenchSystem> {
-  const system = await startSystem({
+  const system = await launchSystem({
     SHOP_DATABASE_URL: databaseUrls.shop,
     GATEWAY_DATABASE_URL: databaseUrls.gateway,
     BANK_DATABASE_URL: databaseUrls.bank,
     ...env,
   });
   try {
-    const pids = servicePids(system.launcher.pid!);
-    return { system, pids, urls: system.urls, stop: () => system.stop() };
+    return { system, pids: system.pids(), urls: system.urls, stop: () => system.stop() };
   } catch (err) {
     await system.stop();
     throw err;

@@ -4,7 +4,6 @@
 // callback, and the payer's page moves on without a reload. The shop is a local webhook receiver
 // that acknowledges; everything else (gateway, bank, databases, signatures, jobs, sockets) is real.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -18,14 +17,8 @@ import { authorizations, movements } from '../src/bank/storage/schema.ts';
 import { DEMO_CARDHOLDER } from '../src/bank/storage/seed-demo.ts';
 import { cardOf, startTestBank, type TestBank } from '../src/bank/testing.ts';
 import { launchBrowser } from './support/browser.ts';
+import { freePort } from './support/harness/wiring.ts';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('payment approved, declined or timed out in the bank app, seen on the hosted page (Chromium)', () => {
   let bank: TestBank;

@@ -10,21 +10,22 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_CARDHOLDER } from '../src/bank/storage/seed-demo.ts';
-import { launchBrowser } from './support/browser.ts';
+import { checkoutToHostedPage, launchBrowser, shopLogin } from './support/browser.ts';
 import { watchCspViolations } from './support/csp.ts';
-import { checkoutToHostedPage, shopLogin, startSystem, type RunningSystem } from './support/system.ts';
+import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
+import { DEMO } from './support/factories.ts';
 
 // Set to a directory to keep screenshots of the walked pages (to look at them).
 const SHOTS = process.env.COUNTERSIGN_SCREENSHOTS;
 
 describe('every page in Chromium under its Content-Security-Policy', () => {
-  let system: RunningSystem;
+  let system: LaunchedSystem;
   let browser: Browser;
   let shop = '';
   let gateway = '';
 
   before(async () => {
-    system = await startSystem();
+    system = await launchSystem();
     ({ shop, gateway } = system.urls);
     browser = await launchBrowser();
     if (SHOTS) mkdirSync(SHOTS, { recursive: true });
@@ -62,7 +63,7 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
       await page.getByRole('link', { name: 'Enamel mug' }).click();
       await assertStyled(page);
 
-      await shopLogin(page, shop, 'customer@shop.test', 'demo-customer-password');
+      await shopLogin(page, shop, ...DEMO.customer);
       const sessionId = await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
       assert.match(sessionId, /^ps_/, '"Pay now" reached the hosted page (form-action allows the redirect to it)');
 
@@ -109,7 +110,7 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
   it("walks the staff console, the gateway's dashboard and the bank app: no violation", async () => {
     const { context, page, violations } = await watched();
     try {
-      await shopLogin(page, shop, 'staff@shop.test', 'demo-staff-password');
+      await shopLogin(page, shop, ...DEMO.staff);
       for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products', '/staff/refunds', '/staff/payments']) {
         const res = await page.goto(`${shop}${path}`);
         assert.equal(res?.status(), 200, path);

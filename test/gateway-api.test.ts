@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { eventually, startTestGateway } from '../src/gateway/testing.ts';
+import { APPROVED_CARD, cardDetails } from './support/factories.ts';
 
 const validBody = (ref = 'inv_1') => ({
   amount: { minor: '1999', currency: 'EUR' },
@@ -17,7 +18,7 @@ const validBody = (ref = 'inv_1') => ({
   cancel_url: 'http://shop.test/cancel',
 });
 
-const card = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'A Payer' };
+const card = cardDetails(APPROVED_CARD, { name: 'A Payer' });
 
 for (const engine of testEngines()) {
   describe(`gateway API (${engine})`, () => {

@@ -3,7 +3,6 @@
 // the contract. Approved cards are captured at the bank once the shop acknowledges; a refusal voids
 // at the bank; the processing-delay card is decided by the bank's callback; refunds reach the bank.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { newWebhookSecret } from '../src/core/webhook-signature.ts';
 import { bankDatabaseSpec, loadBankConfig, startBank } from '../src/bank/main.ts';
@@ -14,18 +13,11 @@ import { freshDatabase } from '../src/platform/db/testing.ts';
 import { rows } from '../src/platform/db/database.ts';
 import { sql } from 'drizzle-orm';
 import type { ServiceHandle } from '../src/platform/service.ts';
+import { freePort } from './support/harness/wiring.ts';
+import { cardDetails } from './support/factories.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const card = (number: string) => ({ number, exp_month: 12, exp_year: 2034, cvc: '123', name: 'Demo Cardholder' });
+const card = (number: string) => cardDetails(number);
 
 describe('gateway with the real bank', () => {
   let bank: ServiceHandle;

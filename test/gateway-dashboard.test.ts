@@ -7,8 +7,9 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { eventually, startTestGateway, TEST_API_KEY, webhookReceiver } from '../src/gateway/testing.ts';
+import { APPROVED_CARD, cardDetails } from './support/factories.ts';
 
-const card = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'A Payer' };
+const card = cardDetails(APPROVED_CARD, { name: 'A Payer' });
 
 for (const engine of testEngines()) {
   describe(`gateway dashboard (${engine})`, () => {

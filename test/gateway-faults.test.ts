@@ -7,8 +7,9 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
+import { APPROVED_CARD, cardDetails } from './support/factories.ts';
 
-const card = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'A Payer' };
+const card = cardDetails(APPROVED_CARD, { name: 'A Payer' });
 const OFF = { enabled: false, seed: 'off', config: {} };
 
 for (const engine of testEngines()) {

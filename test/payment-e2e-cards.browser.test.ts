@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from './support/browser.ts';
-import { checkoutToHostedPage, shopLogin, startSystem, type RunningSystem } from './support/system.ts';
+import { checkoutToHostedPage, launchBrowser, shopLogin } from './support/browser.ts';
+import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
+import { DEMO } from './support/factories.ts';
 
 interface Session {
   id: string;
@@ -17,7 +18,7 @@ interface Session {
 }
 
 describe('special test cards in Chromium with the three services running', () => {
-  let system: RunningSystem | undefined;
+  let system: LaunchedSystem | undefined;
   let urls: Map<string, string>;
   let browser: Browser | undefined;
   let customer: BrowserContext;
@@ -25,14 +26,14 @@ describe('special test cards in Chromium with the three services running', () =>
   let apiKey: string;
 
   before(async () => {
-    system = await startSystem({ BANK_APPROVAL_TIMEOUT_SECONDS: '8' }, { tls: true });
+    system = await launchSystem({ BANK_APPROVAL_TIMEOUT_SECONDS: '8' }, { tls: true });
     urls = new Map(Object.entries(system.urls));
     apiKey = system.demoMerchantApiKey();
 
     browser = await launchBrowser({ args: [...system.browserArgs] });
     customer = await browser.newContext();
     const login = await customer.newPage();
-    await shopLogin(login, urls.get('shop')!, 'customer@shop.test', 'demo-customer-password');
+    await shopLogin(login, urls.get('shop')!, ...DEMO.customer);
     await login.close();
 
     const cardholder = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });

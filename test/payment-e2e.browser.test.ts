@@ -5,15 +5,16 @@
 // return link shows the paid invoice.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser } from './support/browser.ts';
-import { checkoutToHostedPage, shopLogin, startSystem, submitCard, type RunningSystem } from './support/system.ts';
+import { checkoutToHostedPage, launchBrowser, shopLogin, submitCard } from './support/browser.ts';
+import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
+import { DEMO } from './support/factories.ts';
 
 describe('paying in Chromium with the three services running', () => {
-  let system: RunningSystem;
+  let system: LaunchedSystem;
   let urls: Map<string, string>;
 
   before(async () => {
-    system = await startSystem({}, { tls: true });
+    system = await launchSystem({}, { tls: true });
     urls = new Map(Object.entries(system.urls));
   });
 
@@ -26,7 +27,7 @@ describe('paying in Chromium with the three services running', () => {
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
-      await shopLogin(page, shop, 'customer@shop.test', 'demo-customer-password');
+      await shopLogin(page, shop, ...DEMO.customer);
       await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
 
       // The invoice page, open in another tab, joins its room and waits.
@@ -66,7 +67,7 @@ describe('paying in Chromium with the three services running', () => {
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
-      await shopLogin(page, shop, 'other@shop.test', 'demo-other-password');
+      await shopLogin(page, shop, ...DEMO.other);
       await checkoutToHostedPage(page, shop, gateway, { name: 'Grace Hopper', street: '2 Compiler Road' });
       const firstSession = page.url();
       const card = async (number: string) => {

@@ -20,8 +20,9 @@ import { webhookReceipts } from '../src/shop/storage/tables.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, cardDetails, checkoutForm } from './support/factories.ts';
 
-const card = (number: string) => ({ number, exp_month: 12, exp_year: 2034, cvc: '123', name: 'A Payer' });
+const card = (number: string) => cardDetails(number, { name: 'A Payer' });
 
 for (const engine of testEngines()) {
   describe(`shop and gateway over HTTP (${engine})`, () => {
@@ -63,7 +64,7 @@ for (const engine of testEngines()) {
       productId = (await listProducts(shopDb.db))[0]!.id;
       deliveryId = (await listDeliveryMethods(shopDb.db))[0]!.id;
       client = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.21');
-      assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303);
+      assert.equal((await client.login(...DEMO.customer)).status, 303);
     });
     after(async () => {
       await gateway?.stop();
@@ -72,10 +73,7 @@ for (const engine of testEngines()) {
 
     async function payNow() {
       await client.emptyCart();
-      await client.send('/cart/add', { form: { productId, quantity: '1' } });
-      await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-      await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-      const cartId = /name="cartId" value="([^"]+)"/.exec(await (await client.send('/checkout/pay')).text())![1]!;
+      const cartId = await checkoutForm(client, { lines: [{ productId, quantity: 1 }], deliveryMethodId: deliveryId });
       const res = await client.send('/checkout/pay', { form: { cartId } });
       const location = res.headers.get('location') ?? '';
       assert.ok(location.startsWith(`${gateway.url}/pay/ps_`), `sent to the hosted page, got ${location}`);

@@ -15,6 +15,7 @@ import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.t
 import { paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
 import { launchBrowser, withPage } from './support/browser.ts';
+import { checkoutForm } from './support/factories.ts';
 
 describe('invoice page in Chromium', () => {
   let shop: ServiceHandle;
@@ -43,10 +44,7 @@ describe('invoice page in Chromium', () => {
     const client = new ShopClient({ request: (p, i) => shop.app.request(p, i) });
     for (const c of await page.context().cookies()) client.cookies.set(c.name, c.value);
     await client.emptyCart();
-    await client.send('/cart/add', { form: { productId: (await listProducts(database.db))[0]!.id, quantity: '1' } });
-    await client.send('/checkout/delivery', { form: { deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id } });
-    await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-    const cartId = /name="cartId" value="([^"]+)"/.exec(await (await client.send('/checkout/pay')).text())![1]!;
+    const cartId = await checkoutForm(client, { lines: [{ productId: (await listProducts(database.db))[0]!.id, quantity: 1 }], deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id });
     const res = await client.send('/checkout/pay', { form: { cartId } });
     const sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')![1]!;
     const invoiceId = (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!.invoiceId;

@@ -15,6 +15,7 @@ import { FakeGateway } from '../src/shop/adapters/gateway.fake.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 for (const engine of testEngines()) {
   describe(`shop payment jobs (${engine})`, () => {
@@ -38,7 +39,7 @@ for (const engine of testEngines()) {
       });
       shop = await startShop(config, { database, gateway, clock });
       client = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.44');
-      assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303);
+      assert.equal((await client.login(...DEMO.customer)).status, 303);
     });
     after(async () => {
       await shop?.stop();
@@ -46,10 +47,7 @@ for (const engine of testEngines()) {
 
     async function payNow() {
       await client.emptyCart();
-      await client.send('/cart/add', { form: { productId: (await listProducts(database.db))[0]!.id, quantity: '1' } });
-      await client.send('/checkout/delivery', { form: { deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id } });
-      await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-      const cartId = /name="cartId" value="([^"]+)"/.exec(await (await client.send('/checkout/pay')).text())![1]!;
+      const cartId = await checkoutForm(client, { lines: [{ productId: (await listProducts(database.db))[0]!.id, quantity: 1 }], deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id });
       const res = await client.send('/checkout/pay', { form: { cartId } });
       const sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')![1]!;
       const [attempt] = await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId));

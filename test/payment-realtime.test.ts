@@ -14,6 +14,7 @@ import { FakeGateway, signedDelivery } from '../src/shop/adapters/gateway.fake.t
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 for (const engine of testEngines()) {
   describe(`invoice room on /ws (${engine})`, () => {
@@ -49,12 +50,9 @@ for (const engine of testEngines()) {
     before(async () => {
       database = await freshDatabase(shopDatabaseSpec, engine);
       shop = await startShop(loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'rt-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent', SHOP_TRUST_PROXY: 'true', SHOP_GATEWAY_WEBHOOK_SECRETS: secret }), { database, gateway, jobs: false });
-      owner = await login('customer@shop.test', 'demo-customer-password');
+      owner = await login(...DEMO.customer);
       const productId = (await listProducts(database.db))[0]!.id;
-      await owner.send('/cart/add', { form: { productId, quantity: '1' } });
-      await owner.send('/checkout/delivery', { form: { deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id } });
-      await owner.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-      const cartId = /name="cartId" value="([^"]+)"/.exec(await (await owner.send('/checkout/pay')).text())![1]!;
+      const cartId = await checkoutForm(owner, { lines: [{ productId, quantity: 1 }], deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id });
       const res = await owner.send('/checkout/pay', { form: { cartId } });
       sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')![1]!;
       invoiceId = (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!.invoiceId;
@@ -66,8 +64,8 @@ for (const engine of testEngines()) {
 
     it('lets the owner and staff join the invoice room, and nobody else (another customer, no cookie, another site)', async () => {
       assert.equal((await join(await open(owner))).type, 'joined');
-      assert.equal((await join(await open(await login('staff@shop.test', 'demo-staff-password')))).type, 'joined');
-      assert.equal((await join(await open(await login('other@shop.test', 'demo-other-password')))).type, 'error');
+      assert.equal((await join(await open(await login(...DEMO.staff)))).type, 'joined');
+      assert.equal((await join(await open(await login(...DEMO.other)))).type, 'error');
       assert.equal((await join(await open())).type, 'error');
       assert.equal((await join(await open(owner, 'http://evil.example'))).type, 'error');
     });

@@ -19,6 +19,7 @@ import { reconciliationFindings } from '../src/shop/storage/payments.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices, orders, orderStatusEvents, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 for (const engine of testEngines()) {
   describe(`a payment the shop accepted and the gateway then voided (${engine})`, () => {
@@ -38,7 +39,7 @@ for (const engine of testEngines()) {
       productId = (await listProducts(database.db))[0]!.id;
       deliveryId = (await listDeliveryMethods(database.db))[0]!.id;
       client = new ShopClient({ request: (p, i) => shop.app.request(p, i) });
-      assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303);
+      assert.equal((await client.login(...DEMO.customer)).status, 303);
     });
     after(async () => {
       await shop?.stop(); // closes the database too
@@ -46,10 +47,7 @@ for (const engine of testEngines()) {
 
     async function payNow(): Promise<{ sessionId: string; invoiceId: string; orderId: string }> {
       await client.emptyCart();
-      await client.send('/cart/add', { form: { productId, quantity: '1' } });
-      await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-      await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-      const cartId = /name="cartId" value="([^"]+)"/.exec(await (await client.send('/checkout/pay')).text())![1]!;
+      const cartId = await checkoutForm(client, { lines: [{ productId, quantity: 1 }], deliveryMethodId: deliveryId });
       const location = (await client.send('/checkout/pay', { form: { cartId } })).headers.get('location') ?? '';
       const sessionId = /\/pay\/(ps_\w+)$/.exec(location)![1]!;
       const invoiceId = gateway.sessions.get(sessionId)!.request.invoiceId;

@@ -22,6 +22,7 @@ import { FakeGateway, signedDelivery, wireEvent } from '../src/shop/adapters/gat
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices, orders, orderStatusEvents, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 const SECRET = 'payment-test-secret-'.padEnd(48, 'x');
 
@@ -46,7 +47,7 @@ for (const engine of testEngines()) {
       productIds = (await listProducts(database.db)).map((p) => p.id);
       deliveryId = (await listDeliveryMethods(database.db))[0]!.id;
       client = new ShopClient(app, '198.51.100.9');
-      assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303);
+      assert.equal((await client.login(...DEMO.customer)).status, 303);
     });
     after(async () => {
       await shop?.stop();
@@ -55,11 +56,7 @@ for (const engine of testEngines()) {
     /** Buys one product and presses "Pay now": returns the invoice and the gateway session. */
     async function payNow() {
       await client.emptyCart();
-      await client.send('/cart/add', { form: { productId: productIds[0]!, quantity: '1' } });
-      await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-      await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-      const page = await (await client.send('/checkout/pay')).text();
-      const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
+      const cartId = await checkoutForm(client, { lines: [{ productId: productIds[0]!, quantity: 1 }], deliveryMethodId: deliveryId });
       const res = await client.send('/checkout/pay', { form: { cartId } });
       assert.equal(res.status, 303);
       const location = res.headers.get('location') ?? '';
@@ -332,7 +329,7 @@ for (const engine of testEngines()) {
 
     it('shows staff every webhook received with its verdict and every attempt; customers are denied', async () => {
       const staff = new ShopClient(app, '198.51.100.10');
-      assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+      assert.equal((await staff.login(...DEMO.staff)).status, 303);
       const html = await (await staff.send('/staff/payments')).text();
       for (const verdict of ['accepted', 'duplicate', 'refused', 'ignored']) assert.match(html, new RegExp(`class="status ${verdict}"`), verdict);
       // Unverified deliveries apart: counted per reason, with samples.

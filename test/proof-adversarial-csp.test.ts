@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
-import { ADDRESS, startProofSystem, type ProofSystem } from './support/proof-system.ts';
+import { ADDRESS } from './support/factories.ts';
+import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import { inlineCodeFindings, policyFindings } from './support/csp.ts';
 import type { ShopClient } from './support/shop-client.ts';
 

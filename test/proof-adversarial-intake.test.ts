@@ -22,6 +22,7 @@ import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.t
 import { invoices } from '../src/shop/storage/tables.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 const SUITE = 'adversarial';
 const seed = proofSeed();
@@ -77,8 +78,8 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
     const fetcher = { request: (path: string, init?: RequestInit) => fetch(`${shop.url}${path}`, { ...init, redirect: 'manual' }) };
     customer = new ShopClient(fetcher, '192.0.2.10');
     staff = new ShopClient(fetcher, '192.0.2.11');
-    assert.equal((await customer.login('customer@shop.test', 'demo-customer-password')).status, 303);
-    assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+    assert.equal((await customer.login(...DEMO.customer)).status, 303);
+    assert.equal((await staff.login(...DEMO.staff)).status, 303);
     productId = (await listProducts(shop.database.db))[0]!.id;
     deliveryId = (await listDeliveryMethods(shop.database.db))[0]!.id;
   });
@@ -110,11 +111,7 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
   /** Buys one product, presses "Pay now" and delivers the gateway's correctly signed authorisation. */
   async function payGenuinely(from: string) {
     await customer.emptyCart();
-    await customer.send('/cart/add', { form: { productId, quantity: '1' } });
-    await customer.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-    await customer.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-    const cartId = /name="cartId" value="([^"]+)"/.exec(await (await customer.send('/checkout/pay')).text())?.[1];
-    assert.ok(cartId, 'the pay page names its cart');
+    const cartId = await checkoutForm(customer, { lines: [{ productId, quantity: 1 }], deliveryMethodId: deliveryId });
     const sessionId = /\/pay\/(ps_\w+)$/.exec((await customer.send('/checkout/pay', { form: { cartId } })).headers.get('location') ?? '')?.[1];
     assert.ok(sessionId, 'redirected to the hosted page');
     const invoiceId = gateway.sessions.get(sessionId)!.request.invoiceId;
@@ -228,7 +225,7 @@ describe('adversarial: a flood of unverifiable webhook deliveries stays bounded 
     assert.deepEqual(Object.fromEntries(statuses), { 401: LOGIN_LIMIT, 429: LOGIN_FLOOD - LOGIN_LIMIT }, `refused, then limited; ${hint}`);
     assert.equal(await count('login_failures'), before + 2 * LOGIN_LIMIT, `one row per failure and per (address) key up to the limit, none after; ${hint}`);
     // Another address is not affected: the customer logs in again.
-    assert.equal((await customer.login('customer@shop.test', 'demo-customer-password')).status, 303, hint);
+    assert.equal((await customer.login(...DEMO.customer)).status, 303, hint);
   });
 
   it('prunes counters and samples past the retention with the recurring job, and registers that job', async () => {

@@ -14,6 +14,7 @@ import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO } from './support/factories.ts';
 
 const SUITE = 'adversarial';
 const seed = proofSeed();
@@ -77,7 +78,7 @@ describe('adversarial: a hostile client at the shop\'s login (two nodes, Postgre
       const register = i % 10 === 0;
       const res = register
         ? await browser(node.url).send(`/register?next=${encodeURIComponent(next)}`, { form: { name: 'P', email: `proof-${seed}-${i}@shop.test`, password: 'a-long-enough-password' } })
-        : await browser(node.url).login('customer@shop.test', 'demo-customer-password', next);
+        : await browser(node.url).login(...DEMO.customer, next);
       if (res.status !== 303 || leavesShop(res.headers.get('location'), node.url)) wrong(`${register ? 'register' : 'login'} next=${JSON.stringify(next)}`, `${res.status} Location: ${res.headers.get('location')}`);
     }
   });

@@ -20,9 +20,9 @@ import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
 import { gatewayEvents, webhookReceipts, webhookRefusals } from '../src/shop/storage/tables.ts';
 import { reconcileOnce } from '../src/shop/jobs/reconcile.ts';
 import { invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
-import { diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot, type SnapshotDiff } from './support/proof-db.ts';
+import { closeSnapshotters, diffSnapshots, snapshotters, unexpectedChanges, type AllowedChanges, type Snapshot, type SnapshotDiff, type Snapshotter } from './support/harness/snapshot.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';
-import { startProofSystem, type ProofSystem } from './support/proof-system.ts';
+import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
 
 const SUITE = 'adversarial';
@@ -53,14 +53,17 @@ describe('adversarial: a second merchant on the same gateway reaches nothing of 
   let wronglyAccepted = 0;
   const failures: ProofFailure[] = [];
   const bSessions = new Set<string>();
+  let snaps: Record<'shop' | 'gateway' | 'bank', Snapshotter>;
 
   before(async () => {
     sys = await startProofSystem();
+    snaps = await snapshotters(sys.databaseUrls);
     receiverB = await webhookReceiver();
     await upsertMerchant(sys.gatewayDb.db, { id: B.id, name: 'Merchant B', webhookUrl: receiverB.url, apiKey: B.apiKey, webhookSecret: B.secret }, systemClock);
     customer = await sys.login('customer');
   });
   after(async () => {
+    await closeSnapshotters(snaps);
     await sys?.stop();
     await receiverB?.close();
     recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, refusedCleanly: cases - wronglyAccepted, secondMerchantCases: cases } });
@@ -106,8 +109,8 @@ describe('adversarial: a second merchant on the same gateway reaches nothing of 
   const PARTIES = ['shop', 'gateway', 'bank'] as const;
   /** Every table of the three parties' databases. */
   const snapAll = async (): Promise<Record<(typeof PARTIES)[number], Snapshot>> => {
-    const [shop, gateway, bank] = await Promise.all([sys.shopDb, sys.gatewayDb, sys.bankDb].map((db) => snapshotTables(db)));
-    return { shop: shop!, gateway: gateway!, bank: bank! };
+    const [shop, gateway, bank] = await Promise.all([snaps.shop.take(), snaps.gateway.take(), snaps.bank.take()]);
+    return { shop, gateway, bank };
   };
 
   /** Rows the diff added, changed or removed at the gateway that belong to merchant A (the shop). */

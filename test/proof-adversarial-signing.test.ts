@@ -19,7 +19,7 @@ import { createBankAdapter } from '../src/gateway/issuer/bank.adapter.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { answerInBankApp, bankAppLogin, CARD_NEEDS_APPROVAL, waitFor } from './support/proof-crash-approval.ts';
 import { catalog as readCatalog, newCustomer, purchase } from './support/proof-crash-load.ts';
-import { startCrashSystem, type CrashSystem } from './support/proof-crash-system.ts';
+import { startPartyProcesses, type PartyProcesses } from './support/harness/processes.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';
 
 const SUITE = 'adversarial';
@@ -77,7 +77,7 @@ const ULID = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const unknownId = (prefix: string) => `${prefix}_0${Array.from({ length: 25 }, () => ULID[random.int(32)]).join('')}`;
 
 describe('adversarial: one signed request between the gateway and the bank, replayed, reaches nothing', () => {
-  let system: CrashSystem;
+  let system: PartyProcesses;
   let gatewayProxy: Awaited<ReturnType<typeof recordingProxy>>;
   let login: { cookie: string; csrf: string };
   /** The live payment: its gateway session and its pending authorisation at the bank. */
@@ -89,7 +89,7 @@ describe('adversarial: one signed request between the gateway and the bank, repl
   before(async () => {
     let gatewayUrl = '';
     gatewayProxy = await recordingProxy(() => gatewayUrl);
-    system = await startCrashSystem({ BANK_GATEWAY_CALLBACK_URL: `${gatewayProxy.url}/bank/callbacks`, GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '90' });
+    system = await startPartyProcesses({ BANK_GATEWAY_CALLBACK_URL: `${gatewayProxy.url}/bank/callbacks`, GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '90' });
     gatewayUrl = system.urls.gateway;
     login = await bankAppLogin(system);
     const client = await newCustomer(system);

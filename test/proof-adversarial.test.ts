@@ -15,10 +15,11 @@ import { authorizations, movements } from '../src/bank/storage/schema.ts';
 import { paymentSessions, refunds as gwRefunds, webhookDeliveries } from '../src/gateway/storage/tables.ts';
 import { refunds } from '../src/shop/storage/tables.ts';
 import { auditLog, deliveryMethods, invoices, orders, paymentAttempts, products, users } from '../src/shop/storage/tables.ts';
-import { diffSnapshots, snapshotTables, unexpectedChanges, type AllowedChanges, type Snapshot } from './support/proof-db.ts';
+import { closeSnapshotters, diffSnapshots, snapshotters, unexpectedChanges, type AllowedChanges, type Snapshot, type Snapshotter } from './support/harness/snapshot.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';
-import { startProofSystem, type ProofSystem } from './support/proof-system.ts';
+import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
+import { DEMO } from './support/factories.ts';
 
 const SUITE = 'adversarial';
 const seed = proofSeed();
@@ -42,22 +43,25 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   let wronglyAccepted = 0;
   const failures: ProofFailure[] = [];
   const sockets: TestSocket[] = [];
+  let snaps: Record<'shop' | 'gateway' | 'bank', Snapshotter>;
 
   // Invoices live the default 30 min, so no gateway session expires (and sends news) during the run;
   // the expiry case moves the shop's clock instead.
   before(async () => {
     sys = await startProofSystem({ clock, shopEnv: { SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '500' } });
+    snaps = await snapshotters(sys.databaseUrls);
     [customer, other, staff, manager] = await Promise.all([sys.login('customer'), sys.login('other'), sys.login('staff'), sys.login('manager')]);
   });
   after(async () => {
     for (const s of sockets) await s.close().catch(() => undefined);
+    await closeSnapshotters(snaps);
     await sys?.stop();
     recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, refusedCleanly: cases - wronglyAccepted } });
   });
 
   type Where = { gateway?: boolean; bank?: boolean };
   const snap = async (where: Where) => {
-    const [shop, gateway, bank] = await Promise.all([snapshotTables(sys.shopDb), where.gateway ? snapshotTables(sys.gatewayDb) : undefined, where.bank ? snapshotTables(sys.bankDb) : undefined]);
+    const [shop, gateway, bank] = await Promise.all([snaps.shop.take(), where.gateway ? snaps.gateway.take() : undefined, where.bank ? snaps.bank.take() : undefined]);
     return { shop, gateway, bank };
   };
 
@@ -591,7 +595,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const planted = randomBytes(32).toString('base64url');
       victim.cookies.set('shop_session', planted);
       await victim.send('/login');
-      const res = await victim.login('customer@shop.test', 'demo-customer-password');
+      const res = await victim.login(...DEMO.customer);
       assert.equal(res.status, 303);
       cases++;
       const after = victim.cookies.get('shop_session');
@@ -610,7 +614,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const victim = sys.client();
       await victim.send('/login');
       const stolen = new Map(victim.cookies);
-      assert.equal((await victim.login('customer@shop.test', 'demo-customer-password')).status, 303);
+      assert.equal((await victim.login(...DEMO.customer)).status, 303);
       const attacker = sys.client();
       for (const [k, v] of stolen) attacker.cookies.set(k, v);
       await guarded('stolen pre-login cookie', async () => {
@@ -773,7 +777,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const c = sys.client();
       await guarded('open redirect after login', async () => {
         for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
-          const res = await c.login('customer@shop.test', 'demo-customer-password', next);
+          const res = await c.login(...DEMO.customer, next);
           const location = res.headers.get('location') ?? '';
           assert.ok(location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\'), `redirected to ${location}`);
         }

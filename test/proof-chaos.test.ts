@@ -28,7 +28,7 @@ import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/stor
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { proofRandom, proofSeed, recordProof, replayHint, sized, proofSize, type ProofFailure } from './support/proof.ts';
-import { freePort } from './support/system.ts';
+import { freePort } from './support/harness/wiring.ts';
 
 const SUITE = 'chaos';
 const APPROVE = '4242424242424242';

@@ -14,7 +14,7 @@ import { gatewayEvents } from '../src/shop/storage/tables.ts';
 import { refunds } from '../src/shop/storage/tables.ts';
 import { auditLog, invoices, orders, orderStatusEvents, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
-import { startProofSystem, type ProofSystem } from './support/proof-system.ts';
+import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
 
 const SUITE = 'concurrency';

@@ -33,7 +33,7 @@ import {
 import { assertVerdict } from './support/proof-crash-invariants.ts';
 import { catalog as readCatalog, purchase, type Purchase } from './support/proof-crash-load.ts';
 import { prepareCustomers } from './support/proof-crash-matrix.ts';
-import { expireDeadLeases, startCrashSystem, type CrashSystem, type Party } from './support/proof-crash-system.ts';
+import { expireDeadLeases, startPartyProcesses, type PartyProcesses, type Party } from './support/harness/processes.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure, type ProofRandom } from './support/proof.ts';
 import type { ShopClient } from './support/shop-client.ts';
 
@@ -57,7 +57,7 @@ interface ScenarioResult {
 }
 
 describe('crash matrix (approval): a party SIGKILLed while payments wait for the cardholder in the bank app, restarted; every approved payment is captured and paid once, every declined one charged nothing and its invoice open', () => {
-  let system: CrashSystem;
+  let system: PartyProcesses;
   let clients: ShopClient[];
   let login: { cookie: string; csrf: string };
   const results: ScenarioResult[] = [];
@@ -66,7 +66,7 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
     // A longer acknowledgement window than the matrix's 20 s: a shop killed and restarted on a loaded
     // machine must have its chance to accept what the cardholder approved while it was down (past the
     // window the gateway voids it, correct but not the case under test).
-    system = await startCrashSystem({ GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '90' });
+    system = await startPartyProcesses({ GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '90' });
     clients = await prepareCustomers(system, payments);
     login = await bankAppLogin(system);
   });

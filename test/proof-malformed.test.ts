@@ -25,9 +25,10 @@ import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.t
 import { invoices } from '../src/shop/storage/tables.ts';
 import { logIn as bankLogIn } from '../src/bank/testing.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure, type ProofRandom } from './support/proof.ts';
-import { changedTables, snapshotter, type Snapshot, type Snapshotter } from './support/proof-snapshot.ts';
-import { startParties, type Parties } from './support/proof-parties.ts';
+import { startInProcess, type InProcessParties } from './support/harness/in-process.ts';
+import { changedTables, snapshotter, type Snapshot, type Snapshotter } from './support/harness/snapshot.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 const SUITE = 'malformed';
 const seed = proofSeed();
@@ -367,7 +368,7 @@ interface Context {
 // ---- the suite --------------------------------------------------------------------------------------
 
 describe('proof: malformed input on every endpoint (shop, gateway, bank on PostgreSQL)', () => {
-  let parties: Parties;
+  let parties: InProcessParties;
   const snaps = new Map<Party, Snapshotter>();
   const ids: Record<string, string> = {};
   const contexts = new Map<string, Context[]>();
@@ -377,8 +378,8 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   const failures: ProofFailure[] = [];
 
   before(async () => {
-    parties = await startParties({ SHOP_LOGIN_MAX_FAILURES: '1000000', SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000', SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000' });
-    for (const party of ['shop', 'gateway', 'bank'] as const) snaps.set(party, await snapshotter(parties.databaseUrls[party], Object.keys(EXCLUDED[party]), HASHED_COLUMNS));
+    parties = await startInProcess({ env: { SHOP_LOGIN_MAX_FAILURES: '1000000', SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000', SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000' } });
+    for (const party of ['shop', 'gateway', 'bank'] as const) snaps.set(party, await snapshotter(parties.databaseUrls[party], { exclude: Object.keys(EXCLUDED[party]), columns: HASHED_COLUMNS }));
 
     // Valid ids for path parameters (so that a malformed body behind them is parsed): an order and
     // invoice of the customer, with its gateway session, and a bank authorisation.
@@ -386,16 +387,12 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     const http = { request: (path: string, init?: RequestInit) => fetch(`${shopUrl}${path}`, { ...init, redirect: 'manual' }) };
     const customer = new ShopClient(http, '198.51.100.31');
     const staff = new ShopClient(http, '198.51.100.32');
-    assert.equal((await customer.login('customer@shop.test', 'demo-customer-password')).status, 303);
-    assert.equal((await staff.login('manager@shop.test', 'demo-manager-password')).status, 303);
+    assert.equal((await customer.login(...DEMO.customer)).status, 303);
+    assert.equal((await staff.login(...DEMO.manager)).status, 303);
     const product = (await listProducts(parties.shop.database.db))[0]!;
     const delivery = (await listDeliveryMethods(parties.shop.database.db))[0]!;
     ids.product = product.id;
-    await customer.send('/cart/add', { form: { productId: product.id, quantity: '1' } });
-    await customer.send('/checkout/delivery', { form: { deliveryMethodId: delivery.id } });
-    await customer.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-    const cartId = /name="cartId" value="([^"]+)"/.exec(await (await customer.send('/checkout/pay')).text())?.[1];
-    assert.ok(cartId);
+    const cartId = await checkoutForm(customer, { lines: [{ productId: product.id, quantity: 1 }], deliveryMethodId: delivery.id });
     const paid = await customer.send('/checkout/pay', { form: { cartId } });
     assert.equal(paid.status, 303, 'checkout reaches the gateway');
     ids.session = /\/pay\/(ps_\w+)/.exec(paid.headers.get('location') ?? '')?.[1] ?? '';

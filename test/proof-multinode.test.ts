@@ -8,7 +8,7 @@
 //       authorisation ends captured and paid once, the dead node's jobs are taken over when their
 //       lease expires, and the customers' sessions keep working on the other nodes.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { startTestBank, type TestBank } from '../src/bank/testing.ts';
@@ -26,7 +26,9 @@ import { createUser } from '../src/shop/storage/accounts.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
 import { startRoundRobinProxy } from './support/round-robin-proxy.ts';
 import { ShopClient } from './support/shop-client.ts';
-import { freePort } from './support/system.ts';
+import { forkParty } from './support/harness/processes.ts';
+import { freePort } from './support/harness/wiring.ts';
+import { APPROVED_CARD, DEMO, cardDetails } from './support/factories.ts';
 
 const SUITE = 'multinode';
 const NODES = 3;
@@ -102,27 +104,16 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
       gw = await startGateway(config, { database: await freshDatabase(gatewayDatabaseSpec, 'postgres'), log: createLogger('gateway', 'silent') });
     })();
     // All three at once: they migrate one at a time under the advisory lock and seed the demo data once.
+    const readiness: Promise<void>[] = [];
     for (const [index, port] of ports.entries()) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/shop/main.ts'], { env: { ...env, SHOP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const node: Node = { index, port, child, output: [], dead: false };
-      child.stdout!.on('data', (d: Buffer) => node.output.push(String(d)));
-      child.stderr!.on('data', (d: Buffer) => node.output.push(String(d)));
+      const output: string[] = [];
+      const { child, ready } = forkParty('shop', { ...env, SHOP_PORT: String(port) }, output);
+      const node: Node = { index, port, child, output, dead: false };
       child.on('exit', () => (node.dead = true));
       nodes.push(node);
+      readiness.push(ready.catch((err: Error) => Promise.reject(new Error(`shop node ${index}: ${err.message}`))));
     }
-    await Promise.all([
-      bankAndGateway,
-      ...nodes.map(async (n) => {
-        const until = Date.now() + 60_000;
-        for (;;) {
-          if (n.dead) throw new Error(`shop node ${n.index} exited: ${n.output.join('')}`);
-          const ok = await fetch(`http://127.0.0.1:${n.port}/readyz`).then((r) => r.ok, () => false);
-          if (ok) return;
-          if (Date.now() > until) throw new Error(`shop node ${n.index} not ready: ${n.output.join('')}`);
-          await sleep(200);
-        }
-      }),
-    ]);
+    await Promise.all([bankAndGateway, ...readiness]);
     proxy = await startRoundRobinProxy(ports.map((p) => `http://127.0.0.1:${p}`), proxyPort);
   });
 
@@ -180,7 +171,7 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     const res = await fetch(`${gw.url}/pay/${sessionId}/authorize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Node Walker' }),
+      body: JSON.stringify(cardDetails(APPROVED_CARD, { name: 'Node Walker' })),
     });
     return ((await res.json()) as { status: string }).status;
   };
@@ -196,7 +187,7 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
   it('(a, b) webhooks land on every node, and watchers on every node see the payment a webhook committed on one of them', async () => {
     const { productIds, deliveryId } = await catalog();
     const client = customer();
-    assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303, `login through the proxy; ${hint}`);
+    assert.equal((await client.login(...DEMO.customer)).status, 303, `login through the proxy; ${hint}`);
     const token = client.cookies.get(SESSION_COOKIE)!;
     let watched = 0;
     let attributed = 0;

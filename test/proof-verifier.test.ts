@@ -24,8 +24,9 @@ import { FakeGateway } from '../src/shop/adapters/gateway.fake.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices } from '../src/shop/storage/tables.ts';
 import { proofRandom, proofSeed, recordProof, replayHint, sized, proofSize, type ProofFailure } from './support/proof.ts';
-import { assertUnchanged, snapshotter, type Snapshotter } from './support/proof-snapshot.ts';
+import { assertUnchanged, snapshotter, type Snapshotter } from './support/harness/snapshot.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO, checkoutForm } from './support/factories.ts';
 
 const SUITE = 'verifier';
 const seed = proofSeed();
@@ -314,7 +315,7 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
   const start = async (secrets: string[]) => {
     shop = await startShop(loadShopConfig(env(secrets)), { clock, gateway, jobs: false });
     client = new ShopClient({ request: (path, init) => fetch(`${shop!.url}${path}`, { ...init, redirect: 'manual' }) }, '198.51.100.77');
-    assert.equal((await client.login('customer@shop.test', 'demo-customer-password')).status, 303);
+    assert.equal((await client.login(...DEMO.customer)).status, 303);
   };
 
   before(async () => {
@@ -325,7 +326,7 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
     // A refused delivery grows only the bounded refusal record (counter, sample, address slot); every
     // case asserts that exactly one refusal was counted under its code. Receipts are excluded for the
     // positives (a redelivery adds its 'duplicate' receipt) and asserted unchanged by every negative.
-    snap = await snapshotter(dbUrl, ['webhook_receipts', ...REFUSAL_RECORD]);
+    snap = await snapshotter(dbUrl, { exclude: ['webhook_receipts', ...REFUSAL_RECORD] });
   });
   after(async () => {
     await snap?.close();
@@ -335,12 +336,7 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
   /** Buys one product and presses "Pay now": the invoice and its session's payment.authorized event. */
   async function authorizedEvent() {
     await client.emptyCart();
-    await client.send('/cart/add', { form: { productId, quantity: '1' } });
-    await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-    await client.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-    const page = await (await client.send('/checkout/pay')).text();
-    const cartId = /name="cartId" value="([^"]+)"/.exec(page)?.[1];
-    assert.ok(cartId, 'the pay page names its cart');
+    const cartId = await checkoutForm(client, { lines: [{ productId, quantity: 1 }], deliveryMethodId: deliveryId });
     const res = await client.send('/checkout/pay', { form: { cartId } });
     assert.equal(res.status, 303);
     const sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')?.[1];

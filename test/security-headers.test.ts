@@ -17,6 +17,7 @@ import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.t
 import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
 import { assertStrictPage, parseCsp } from './support/csp.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { address, DEMO } from './support/factories.ts';
 
 describe('the shop: every page under a strict CSP', () => {
   let shop: ServiceHandle;
@@ -38,8 +39,7 @@ describe('the shop: every page under a strict CSP', () => {
     assert.equal((await client.send('/cart/add', { form: { productId, quantity: '1' } })).status, 303);
     const deliveryMethodId = (await listDeliveryMethods(database.db))[0]!.id;
     assert.equal((await client.send('/checkout/delivery', { form: { deliveryMethodId } })).status, 303);
-    const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' };
-    assert.equal((await client.send('/checkout/address', { form: address })).status, 303);
+    assert.equal((await client.send('/checkout/address', { form: address() })).status, 303);
   }
   async function buy(client: ShopClient) {
     await toPayStep(client);
@@ -72,7 +72,7 @@ describe('the shop: every page under a strict CSP', () => {
     };
     shop = await startShop(loadShopConfig(env), { database, clock });
     productId = (await listProducts(database.db))[0]!.id;
-    const customer = await loggedIn('customer@shop.test', 'demo-customer-password');
+    const customer = await loggedIn(...DEMO.customer);
     const open = await buy(customer);
     const paid = await buy(customer);
     await database.transaction((tx) => applyInvoiceEvent(tx, paid.invoiceId, 'pay', 'test', clock.now()));
@@ -98,7 +98,7 @@ describe('the shop: every page under a strict CSP', () => {
   });
 
   it("serves the customer's pages — cart, the four checkout steps, orders, open and paid invoice, receipt — under the policy", async () => {
-    const customer = await loggedIn('customer@shop.test', 'demo-customer-password');
+    const customer = await loggedIn(...DEMO.customer);
     await page(customer, '/');
     await page(customer, `/products/${productId}`);
     await toPayStep(customer);
@@ -111,12 +111,12 @@ describe('the shop: every page under a strict CSP', () => {
     await page(customer, `/orders/${ids.paidOrderId}`);
     assert.match(await page(customer, `/orders/${ids.paidOrderId}/receipt`), /Receipt/i);
     // Someone else's invoice: the "Access denied" page.
-    const other = await loggedIn('other@shop.test', 'demo-other-password');
+    const other = await loggedIn(...DEMO.other);
     await page(other, `/invoices/${ids.invoiceId}`, 404);
   });
 
   it("serves the staff console's pages under the policy", async () => {
-    const staff = await loggedIn('staff@shop.test', 'demo-staff-password');
+    const staff = await loggedIn(...DEMO.staff);
     for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products', '/staff/refunds', '/staff/payments']) await page(staff, path);
     await page(staff, `/staff/orders/${ids.paidOrderId}`);
     await page(staff, `/staff/products/${productId}`);

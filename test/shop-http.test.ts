@@ -14,6 +14,7 @@ import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.t
 import { applyInvoiceEvent } from '../src/shop/commands/invoice-transition.ts';
 import { invoices, orders, users } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { address, DEMO } from './support/factories.ts';
 
 const SECRET = 'test-secret-'.padEnd(48, 'x');
 const env = (extra: Record<string, string> = {}) => ({
@@ -59,9 +60,9 @@ for (const engine of testEngines()) {
       assert.equal(res.status, 303, `log in as ${email}`);
       return client;
     }
-    const customer = () => loggedIn('customer@shop.test', 'demo-customer-password');
-    const other = () => loggedIn('other@shop.test', 'demo-other-password');
-    const staff = () => loggedIn('staff@shop.test', 'demo-staff-password');
+    const customer = () => loggedIn(...DEMO.customer);
+    const other = () => loggedIn(...DEMO.other);
+    const staff = () => loggedIn(...DEMO.staff);
 
     /** Goes through the four steps; returns the invoice and order ids. */
     async function buy(client: ShopClient, items: Array<[string, string]>, extraPayFields: Record<string, string> = {}) {
@@ -69,8 +70,7 @@ for (const engine of testEngines()) {
       for (const [productId, quantity] of items) assert.equal((await client.send('/cart/add', { form: { productId, quantity } })).status, 303);
       assert.equal((await client.send('/checkout')).status, 200);
       assert.equal((await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryIds[1]! } })).status, 303);
-      const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' };
-      assert.equal((await client.send('/checkout/address', { form: address })).status, 303);
+      assert.equal((await client.send('/checkout/address', { form: address() })).status, 303);
       const page = await (await client.send('/checkout/pay')).text();
       const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
       const res = await client.send('/checkout/pay', { form: { cartId, ...extraPayFields } });
@@ -127,10 +127,10 @@ for (const engine of testEngines()) {
     it('issues a new session at login, so a planted session id is worthless (no fixation), and ends it at logout', async () => {
       const client = new ShopClient(app);
       client.cookies.set('shop_session', 'planted-by-attacker');
-      await client.login('customer@shop.test', 'demo-customer-password');
+      await client.login(...DEMO.customer);
       const token = client.cookies.get('shop_session')!;
       assert.notEqual(token, 'planted-by-attacker');
-      const first = await client.login('customer@shop.test', 'demo-customer-password');
+      const first = await client.login(...DEMO.customer);
       assert.equal(first.status, 303);
       assert.notEqual(client.cookies.get('shop_session'), token, 'a second login rotates the id again');
       const stale = new ShopClient(app);
@@ -142,7 +142,7 @@ for (const engine of testEngines()) {
 
     it('returns after login only to same-origin paths (no open redirect)', async () => {
       for (const [next, expected] of [['/orders', '/orders'], ['https://evil.test/x', '/'], ['//evil.test', '/'], ['/\\evil.test', '/']] as const) {
-        const res = await new ShopClient(app).login('customer@shop.test', 'demo-customer-password', next);
+        const res = await new ShopClient(app).login(...DEMO.customer, next);
         assert.equal(res.headers.get('location'), expected, next);
       }
     });
@@ -154,14 +154,14 @@ for (const engine of testEngines()) {
         assert.equal(res.status, 401);
         assert.match(await res.text(), /The email or password is not right/);
       }
-      const blocked = await client.login('other@shop.test', 'demo-other-password');
+      const blocked = await client.login(...DEMO.other);
       assert.equal(blocked.status, 429);
       assert.match(await blocked.text(), /Too many failed attempts/);
       // The limit is the account's, not the pair's: guessing from many addresses gains nothing.
-      assert.equal((await new ShopClient(app, '192.0.2.51').login('other@shop.test', 'demo-other-password')).status, 429, 'another address is blocked too');
-      assert.equal((await new ShopClient(app, '192.0.2.50').login('customer@shop.test', 'demo-customer-password')).status, 303, 'another account from the same address is not');
+      assert.equal((await new ShopClient(app, '192.0.2.51').login(...DEMO.other)).status, 429, 'another address is blocked too');
+      assert.equal((await new ShopClient(app, '192.0.2.50').login(...DEMO.customer)).status, 303, 'another account from the same address is not');
       clock.advance(16 * 60 * 1000);
-      assert.equal((await client.login('other@shop.test', 'demo-other-password')).status, 303, 'the window passes');
+      assert.equal((await client.login(...DEMO.other)).status, 303, 'the window passes');
     });
 
     it('refuses state-changing forms and JSON without the CSRF token or with a wrong one', async () => {
@@ -207,7 +207,7 @@ for (const engine of testEngines()) {
     });
 
     it('refuses negative, zero, fractional, huge and malformed quantities, leaving the cart unchanged', async () => {
-      const client = await loggedIn('customer@shop.test', 'demo-customer-password');
+      const client = await loggedIn(...DEMO.customer);
       const before = await (await client.send('/api/cart')).json();
       for (const quantity of ['-1', '0', '1.5', '100', '1e2', '99999999999999999999', 'abc', '', '0x10']) {
         const res = await client.send('/cart/add', { form: { productId: productIds[1]!, quantity } });
@@ -419,7 +419,7 @@ describe('shop over https', () => {
   });
   it('marks the session cookie Secure when the public URL is https', async () => {
     const client = new ShopClient(shop.app);
-    const res = await client.login('customer@shop.test', 'demo-customer-password');
+    const res = await client.login(...DEMO.customer);
     assert.equal(res.status, 303);
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('shop_session='))!;
     assert.match(cookie, /Secure/);

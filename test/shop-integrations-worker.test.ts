@@ -23,6 +23,7 @@ import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
 import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { paymentAttempts, users } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO } from './support/factories.ts';
 
 for (const engine of testEngines()) {
   describe(`shop worker runs refunds and integration deliveries (${engine})`, () => {
@@ -71,7 +72,7 @@ for (const engine of testEngines()) {
       await eventually(() => got.find((g) => (JSON.parse(g.body) as { orderId: string; to: string }).to === 'paid' || undefined), 10_000, 'the paid event at the endpoint');
 
       const staff = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.61');
-      assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+      assert.equal((await staff.login(...DEMO.staff)).status, 303);
       assert.equal((await staff.send(`/staff/orders/${order.id}/refunds`, { form: { invoiceId: invoice.id, amount: '1.00', reason: 'scratched' } })).status, 303);
       const [refund] = await database.db.select().from(refunds).where(eq(refunds.invoiceId, invoice.id));
       const done = await eventually(async () => {

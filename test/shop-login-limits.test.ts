@@ -11,6 +11,7 @@ import { databaseUrl, freshDatabase, freshPostgresDatabaseName, testEngines } fr
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO } from './support/factories.ts';
 
 const WINDOW_SECONDS = 900;
 const env = (extra: Record<string, string> = {}) => ({
@@ -93,13 +94,13 @@ for (const engine of testEngines()) {
     beforeEach(() => clock.advance((WINDOW_SECONDS + 1) * 1000));
 
     it('answers 303 to a path on the shop itself, never to another host, after login and after register', async () => {
-      const ok = await browser(shop.url).login('customer@shop.test', 'demo-customer-password', '/orders?tab=open');
+      const ok = await browser(shop.url).login(...DEMO.customer, '/orders?tab=open');
       assert.equal(ok.status, 303);
       assert.equal(ok.headers.get('location'), '/orders?tab=open');
       for (const next of HOSTILE_NEXT) {
         const page = await (await fetch(`${shop.url}/login?next=${encodeURIComponent(next)}`)).text();
         assert.match(page, /action="\/login\?next=%2F"/, `the login form carries only "/" for ${JSON.stringify(next)}`);
-        const res = await browser(shop.url).login('customer@shop.test', 'demo-customer-password', next);
+        const res = await browser(shop.url).login(...DEMO.customer, next);
         assert.equal(res.status, 303, JSON.stringify(next));
         assert.equal(res.headers.get('location'), '/', `login with next=${JSON.stringify(next)}`);
       }
@@ -130,11 +131,11 @@ for (const engine of testEngines()) {
 
     it('checks at most 20 of 60 simultaneous attempts from one address on 60 accounts, whatever X-Forwarded-For says, and staff see it', async () => {
       const staff = browser(shop.url);
-      assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+      assert.equal((await staff.login(...DEMO.staff)).status, 303);
       const attempts = Array.from({ length: 60 }, (_, i) => ({ email: `nobody-${i}@shop.test`, password: 'wrong', forwardedFor: `192.0.2.${i}` }));
       const t = tally(await burst(browser(shop.url), attempts));
       assert.deepEqual(t, { 401: 20, 429: 40 });
-      const refused = await browser(shop.url, '198.51.100.1').login('customer@shop.test', 'demo-customer-password');
+      const refused = await browser(shop.url, '198.51.100.1').login(...DEMO.customer);
       assert.equal(refused.status, 429, 'a right password from the blocked address is refused too');
       assert.match(await refused.text(), /Too many failed attempts from your network/);
       const console = await (await staff.send('/staff')).text();
@@ -149,8 +150,8 @@ for (const engine of testEngines()) {
       try {
         const attempts = Array.from({ length: 30 }, (_, i) => ({ email: `nobody-${i}@shop.test`, password: 'wrong', forwardedFor: `10.9.${i}.1, 198.51.100.77` }));
         assert.deepEqual(tally(await burst(browser(proxied.url), attempts)), { 401: 20, 429: 10 });
-        assert.equal((await browser(proxied.url, '198.51.100.77').login('customer@shop.test', 'demo-customer-password')).status, 429);
-        assert.equal((await browser(proxied.url, '198.51.100.78').login('customer@shop.test', 'demo-customer-password')).status, 303, 'another client behind the proxy');
+        assert.equal((await browser(proxied.url, '198.51.100.77').login(...DEMO.customer)).status, 429);
+        assert.equal((await browser(proxied.url, '198.51.100.78').login(...DEMO.customer)).status, 303, 'another client behind the proxy');
       } finally {
         await proxied.stop();
       }

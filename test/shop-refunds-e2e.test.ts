@@ -21,6 +21,7 @@ import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.t
 import { invoices, orders, paymentAttempts } from '../src/shop/storage/tables.ts';
 import { verifyShopAudit } from '../scripts/verify-audit.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { APPROVED_CARD, DEMO, cardDetails, checkoutForm } from './support/factories.ts';
 
 for (const engine of testEngines()) {
   describe(`refunds between the shop and the gateway over HTTP (${engine})`, () => {
@@ -61,14 +62,11 @@ for (const engine of testEngines()) {
 
     it('accepts exactly the refunds that fit of 20 racing requests, executes them at the gateway, and refunds invoice and order with the last', async () => {
       const customer = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.71');
-      assert.equal((await customer.login('customer@shop.test', 'demo-customer-password')).status, 303);
-      await customer.send('/cart/add', { form: { productId: (await listProducts(shopDb.db))[0]!.id, quantity: '2' } });
-      await customer.send('/checkout/delivery', { form: { deliveryMethodId: (await listDeliveryMethods(shopDb.db))[0]!.id } });
-      await customer.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
-      const cartId = /name="cartId" value="([^"]+)"/.exec(await (await customer.send('/checkout/pay')).text())![1]!;
+      assert.equal((await customer.login(...DEMO.customer)).status, 303);
+      const cartId = await checkoutForm(customer, { lines: [{ productId: (await listProducts(shopDb.db))[0]!.id, quantity: 2 }], deliveryMethodId: (await listDeliveryMethods(shopDb.db))[0]!.id });
       const location = (await customer.send('/checkout/pay', { form: { cartId } })).headers.get('location') ?? '';
       const sessionId = location.slice(location.lastIndexOf('/') + 1);
-      const pay = await fetch(`${gateway.url}/pay/${sessionId}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'A Payer' }) });
+      const pay = await fetch(`${gateway.url}/pay/${sessionId}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cardDetails(APPROVED_CARD, { name: 'A Payer' })) });
       assert.ok(pay.status < 300, await pay.text());
       const gwSession = async () => (await (await fetch(`${gateway.url}/v1/payment_sessions/${sessionId}`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } })).json()) as { status: string; refunded_amount: { minor: string } | null };
       await eventually(async () => ((await gwSession()).status === 'captured' ? true : undefined), 15_000, 'captured at the gateway');
@@ -77,7 +75,7 @@ for (const engine of testEngines()) {
       assert.equal(invoice!.status, 'paid');
 
       const staff = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.72');
-      assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+      assert.equal((await staff.login(...DEMO.staff)).status, 303);
       const csrf = await staff.csrf();
       const each = invoice!.amountMinor / 4n + 1n; // 3 fit, a 4th would exceed
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>

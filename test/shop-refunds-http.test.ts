@@ -24,6 +24,7 @@ import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { type InvoiceRow } from '../src/shop/storage/orders.ts';
 import { paymentAttempts, users } from '../src/shop/storage/tables.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { DEMO } from './support/factories.ts';
 
 const SECRET = 'refund-http-test-secret-'.padEnd(48, 'x');
 
@@ -48,9 +49,9 @@ for (const engine of testEngines()) {
       staff = new ShopClient(app, '198.51.100.21');
       staff2 = new ShopClient(app, '198.51.100.22');
       customer = new ShopClient(app, '198.51.100.23');
-      assert.equal((await staff.login('staff@shop.test', 'demo-staff-password')).status, 303);
+      assert.equal((await staff.login(...DEMO.staff)).status, 303);
       assert.equal((await staff2.login('approver@shop.test', 'approver-password')).status, 303);
-      assert.equal((await customer.login('customer@shop.test', 'demo-customer-password')).status, 303);
+      assert.equal((await customer.login(...DEMO.customer)).status, 303);
     });
     after(async () => {
       await shop?.stop();

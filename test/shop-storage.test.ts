@@ -25,8 +25,9 @@ import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
 import { orderDetail } from '../src/shop/storage/orders.ts';
 import { placeOrder } from '../src/shop/commands/place-order.ts';
 import { auditLog, invoices, orderLines, orderStatusEvents, products, users } from '../src/shop/storage/tables.ts';
+import { address as factoryAddress } from './support/factories.ts';
 
-const address = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
+const address = factoryAddress({ country: 'DE' });
 
 for (const engine of testEngines()) {
   describe(`shop storage on ${engine}`, () => {

@@ -5,14 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { launchBrowser } from './support/browser.ts';
-import { startSystem, type RunningSystem } from './support/system.ts';
+import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
 
 describe('npm start', () => {
-  let system: RunningSystem;
+  let system: LaunchedSystem;
   let urls: Map<string, string>;
 
   before(async () => {
-    system = await startSystem();
+    system = await launchSystem();
     urls = new Map(Object.entries(system.urls));
     console.log(`npm start: three services ready in ${system.startedMs} ms`);
   });

@@ -7,16 +7,17 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { outboundFetch } from '../src/platform/http/outbound.ts';
 import { spkiHash } from '../src/platform/dev-certificates.ts';
-import { launchBrowser } from './support/browser.ts';
-import { checkoutToHostedPage, shopLogin, startSystem, submitCard, type RunningSystem } from './support/system.ts';
+import { checkoutToHostedPage, launchBrowser, shopLogin, submitCard } from './support/browser.ts';
+import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
+import { DEMO } from './support/factories.ts';
 
 describe('npm start -- --tls', () => {
-  let system: RunningSystem;
+  let system: LaunchedSystem;
   let ca: string;
   let trusting: typeof fetch;
 
   before(async () => {
-    system = await startSystem({}, { tls: true });
+    system = await launchSystem({}, { tls: true });
     ca = readFileSync(system.caFile!, 'utf8');
     trusting = outboundFetch(ca);
   });
@@ -61,7 +62,7 @@ describe('npm start -- --tls', () => {
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
-      await shopLogin(page, shop, 'customer@shop.test', 'demo-customer-password');
+      await shopLogin(page, shop, ...DEMO.customer);
       const session = (await context.cookies(shop)).find((c) => c.name === 'shop_session');
       assert.equal(session?.secure, true, 'the session cookie is Secure');
       await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });

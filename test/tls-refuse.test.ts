@@ -8,16 +8,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureDevCertificates } from '../src/platform/dev-certificates.ts';
 import { outboundFetch } from '../src/platform/http/outbound.ts';
-import { startSystem, type RunningSystem } from './support/system.ts';
+import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
+import { APPROVED_CARD, cardDetails } from './support/factories.ts';
 
 describe('a party with the wrong CA over https', () => {
-  let system: RunningSystem;
+  let system: LaunchedSystem;
   let otherCaDir: string;
 
   before(async () => {
     otherCaDir = mkdtempSync(join(tmpdir(), 'cs-other-ca-'));
     const other = await ensureDevCertificates(otherCaDir);
-    system = await startSystem({ GATEWAY_TLS_CA_FILE: other.caFile }, { tls: true });
+    system = await launchSystem({ GATEWAY_TLS_CA_FILE: other.caFile }, { tls: true });
   });
 
   after(async () => {
@@ -35,7 +36,7 @@ describe('a party with the wrong CA over https', () => {
     });
     assert.equal(created.status, 201, await created.clone().text());
     const { id } = (await created.json()) as { id: string };
-    const card = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '987', name: 'A Payer' };
+    const card = cardDetails(APPROVED_CARD, { cvc: '987', name: 'A Payer' });
     const paid = await trusting(`${gateway}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
     const answer = (await paid.json()) as { status?: string };
     assert.notEqual(answer.status, 'authorized', JSON.stringify(answer));

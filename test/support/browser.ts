@@ -21,6 +21,7 @@ import {
   type LaunchOptions,
   type Page,
 } from 'playwright-core';
+import { ADDRESS } from './factories.ts';
 
 /** Flags that keep Chromium headless, GPU-less and off the (closed) network. */
 export const CHROMIUM_ARGS: readonly string[] = [
@@ -66,4 +67,43 @@ export async function withPage<T>(
   } finally {
     await context.close();
   }
+}
+
+// The shop steps every end-to-end test takes in Chromium.
+
+/** Logs into the shop in this page's browser context. */
+export async function shopLogin(page: Page, shop: string, email: string, password: string): Promise<void> {
+  await page.goto(`${shop}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForLoadState();
+}
+
+/** Buys one enamel mug through the four checkout steps and presses "Pay now"; ends on the hosted page. */
+export async function checkoutToHostedPage(page: Page, shop: string, gateway: string, buyer: { name: string; street: string }): Promise<string> {
+  await page.goto(`${shop}/`);
+  await page.getByRole('link', { name: 'Enamel mug' }).click();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.goto(`${shop}/checkout`);
+  await page.getByRole('link', { name: 'Continue to delivery' }).click();
+  await page.getByRole('button', { name: 'Continue to address' }).click();
+  await page.getByLabel('Full name').fill(buyer.name);
+  await page.getByLabel('Street and number').fill(buyer.street);
+  await page.getByLabel('Postal code').fill(ADDRESS.postalCode);
+  await page.getByLabel('City').fill(ADDRESS.city);
+  await page.getByLabel('Country (two letters)').fill('DE');
+  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await page.getByRole('button', { name: 'Pay now' }).click();
+  await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));
+  return page.url().split('/').pop()!.split(/[?#]/)[0]!;
+}
+
+/** On the gateway's hosted page: enters a card (expiry 12/34, CVC 123) and submits it. */
+export async function submitCard(page: Page, number: string, name: string): Promise<void> {
+  await page.fill('#number', number);
+  await page.fill('#exp', '12/34');
+  await page.fill('#cvc', '123');
+  await page.fill('#name', name);
+  await page.click('#submit');
 }

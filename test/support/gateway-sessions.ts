@@ -2,13 +2,14 @@
 // on the hosted page's endpoint, read the authoritative session, and wait for it to settle.
 import assert from 'node:assert/strict';
 import { eventually, type startTestGateway } from '../../src/gateway/testing.ts';
+import { APPROVED_CARD, cardDetails } from './factories.ts';
 
 type TestGateway = Awaited<ReturnType<typeof startTestGateway>>;
 
-export const PAN = '4242424242424242';
+export const PAN = APPROVED_CARD;
 
 /** A card body for the hosted page's authorize endpoint. */
-export const card = (number = PAN) => ({ number, exp_month: 12, exp_year: 2034, cvc: '987', name: 'A Payer' });
+export const card = (number = PAN) => cardDetails(number, { cvc: '987', name: 'A Payer' });
 
 /** Session helpers bound to a gateway that a `before` hook starts (hence the getter). */
 export function sessionHelpers(gateway: () => TestGateway, referencePrefix: string) {

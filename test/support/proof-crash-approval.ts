@@ -5,20 +5,21 @@
 import { DEMO_CARDHOLDER } from '../../src/bank/storage/seed-demo.ts';
 import { logIn } from '../../src/bank/testing.ts';
 import { checkInvariants, isConsistent, type Verdict } from './proof-crash-invariants.ts';
-import type { CrashSystem, Party } from './proof-crash-system.ts';
+import type { PartyProcesses, Party } from './harness/processes.ts';
+import { cardDetails } from './factories.ts';
 
 /** The card whose payment waits for the cardholder's answer in the bank app (README's test-card table). */
-export const CARD_NEEDS_APPROVAL = { number: '4000002500003155', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Crash Tester' };
+export const CARD_NEEDS_APPROVAL = cardDetails('4000002500003155', { name: 'Crash Tester' });
 
 /** SIGKILLs the party's process (no shutdown hook, no flushed buffers) and waits until it is gone. */
-export async function kill(system: CrashSystem, party: Party): Promise<void> {
+export async function kill(system: PartyProcesses, party: Party): Promise<void> {
   system.signal(party, 'SIGKILL');
   const exit = await system.waitExit(party, 10_000);
   if (exit?.signal !== 'SIGKILL') throw new Error(`${party} did not die of SIGKILL (${exit ? (exit.signal ?? exit.code) : 'still running'})`);
 }
 
 /** The demo cardholder, logged in to the bank app (its session lives in the bank's database: it survives a bank restart). */
-export async function bankAppLogin(system: CrashSystem): Promise<{ cookie: string; csrf: string }> {
+export async function bankAppLogin(system: PartyProcesses): Promise<{ cookie: string; csrf: string }> {
   const login = await logIn(system.urls.bank, DEMO_CARDHOLDER.email, DEMO_CARDHOLDER.password);
   if (!login.cookie || !login.csrf) throw new Error(`bank app login answered ${login.status}`);
   return login;
@@ -27,7 +28,7 @@ export async function bankAppLogin(system: CrashSystem): Promise<{ cookie: strin
 export type Answer = 'approve' | 'decline';
 
 /** The cardholder answers the approval request of the payment for `sessionId` in the bank app; the HTTP status. */
-export async function answerInBankApp(system: CrashSystem, login: { cookie: string; csrf: string }, sessionId: string, answer: Answer): Promise<number> {
+export async function answerInBankApp(system: PartyProcesses, login: { cookie: string; csrf: string }, sessionId: string, answer: Answer): Promise<number> {
   const [request] = await system.query<{ id: string }>(
     'bank',
     `select r.id from approval_requests r join authorizations a on a.id = r.authorization_id where a.gateway_ref = $1`,
@@ -44,13 +45,13 @@ export async function answerInBankApp(system: CrashSystem, login: { cookie: stri
 }
 
 /** The gateway's status of each session. */
-export async function sessionStatuses(system: CrashSystem, sessionIds: readonly string[]): Promise<Map<string, string>> {
+export async function sessionStatuses(system: PartyProcesses, sessionIds: readonly string[]): Promise<Map<string, string>> {
   const rows = await system.query<{ id: string; status: string }>('gateway', 'select id, status from payment_sessions where id = any($1)', [sessionIds]);
   return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 /** Callbacks the bank has written for these sessions' decisions but not (to its knowledge) delivered; `tried`: only those it already failed to deliver. */
-export async function undeliveredCallbacks(system: CrashSystem, sessionIds: readonly string[], tried = false): Promise<number> {
+export async function undeliveredCallbacks(system: PartyProcesses, sessionIds: readonly string[], tried = false): Promise<number> {
   const [row] = await system.query<{ n: string }>(
     'bank',
     `select count(*)::text as n from gateway_callbacks c join authorizations a on a.id = c.authorization_id
@@ -77,7 +78,7 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
  * paying attempt. Declined: nothing debited or held at the bank, declined at the gateway, the shop's
  * attempt declined and its invoice still open. Problems are sorted into the report's columns.
  */
-export async function outcomeProblems(system: CrashSystem, answers: ReadonlyMap<string, Answer>): Promise<{ lost: string[]; wronglyAccepted: string[]; pending: string[] }> {
+export async function outcomeProblems(system: PartyProcesses, answers: ReadonlyMap<string, Answer>): Promise<{ lost: string[]; wronglyAccepted: string[]; pending: string[] }> {
   const ids = [...answers.keys()];
   type Auth = { gateway_ref: string; status: string; amount_minor: string; captured_minor: string; held_minor: string; captures: string };
   type Shop = { session_id: string; attempt: string; invoice: string };
@@ -134,7 +135,7 @@ export const outcomeOk = (o: Outcome) =>
   isConsistent(o.verdict) && o.problems.lost.length === 0 && o.problems.wronglyAccepted.length === 0 && o.problems.pending.length === 0;
 
 /** Polls the matrix's invariants and every payment's expected outcome until both hold, or `ms` pass. */
-export async function convergeOutcome(system: CrashSystem, answers: ReadonlyMap<string, Answer>, ms: number): Promise<Outcome> {
+export async function convergeOutcome(system: PartyProcesses, answers: ReadonlyMap<string, Answer>, ms: number): Promise<Outcome> {
   const t0 = Date.now();
   const read = async (): Promise<Outcome> => ({
     verdict: await checkInvariants(system),

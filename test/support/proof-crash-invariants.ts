@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { verifyShopAudit } from '../../scripts/verify-audit.ts';
-import type { CrashSystem } from './proof-crash-system.ts';
+import type { PartyProcesses } from './harness/processes.ts';
 
 const shopSpec = { name: 'shop', migrationsFolder: fileURLToPath(new URL('../../src/shop/storage/migrations', import.meta.url)) } as const;
 
@@ -29,7 +29,7 @@ export const isConsistent = (v: Verdict) =>
 
 const CAPTURED_AT_GATEWAY = ['captured', 'partially_refunded', 'refunded'];
 
-export async function checkInvariants(system: CrashSystem): Promise<Verdict> {
+export async function checkInvariants(system: PartyProcesses): Promise<Verdict> {
   type Auth = { id: string; gateway_ref: string; status: string; captured_minor: string; held_minor: string; captures: string };
   type Sess = { id: string; status: string; merchant_reference: string; acknowledgement: string | null; captures: string };
   type Inv = { id: string; status: string; order_id: string; order_status: string; pays: string };
@@ -120,7 +120,7 @@ export async function checkInvariants(system: CrashSystem): Promise<Verdict> {
   for (const o of paidPerOrder) doubleFulfilled.push(`order ${o.order_id} has ${o.n} paid invoices`);
   for (const e of eventDupes) doubleFulfilled.push(`gateway event ${e.event_id} applied ${e.n} times (${e.action})`);
 
-  const database = await openDatabase(shopSpec, { engine: 'postgres', url: system.dbUrls.shop, poolSize: 1 });
+  const database = await openDatabase(shopSpec, { engine: 'postgres', url: system.databaseUrls.shop, poolSize: 1 });
   let auditOk = false;
   let auditDetail = '';
   try {
@@ -149,7 +149,7 @@ export async function checkInvariants(system: CrashSystem): Promise<Verdict> {
 }
 
 /** Polls the verdict until the system is settled and consistent, or `ms` pass; returns the last verdict. */
-export async function convergence(system: CrashSystem, ms: number): Promise<{ verdict: Verdict; afterMs: number }> {
+export async function convergence(system: PartyProcesses, ms: number): Promise<{ verdict: Verdict; afterMs: number }> {
   const t0 = Date.now();
   let verdict = await checkInvariants(system);
   while (!isConsistent(verdict) && Date.now() - t0 < ms) {

@@ -4,11 +4,12 @@
 // refuses that authorisation (its invoice was voided) and the gateway voids it, so voids happen too.
 // Any request may fail while a process is dead; the load records it and carries on.
 import type { ProofRandom } from './proof.ts';
-import type { CrashSystem } from './proof-crash-system.ts';
+import type { PartyProcesses } from './harness/processes.ts';
 import { ShopClient } from './shop-client.ts';
+import { APPROVED_CARD, cardDetails } from './factories.ts';
 
 const ADDRESS = { fullName: 'Crash Tester', line1: '1 Kill Street', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
-const CARD_4242 = { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Crash Tester' };
+const CARD_4242 = cardDetails(APPROVED_CARD, { name: 'Crash Tester' });
 
 /** A card as the hosted page submits it (the matrix pays 4242; the approval crash cases pay 4000 0025 0000 3155). */
 export type CardInput = typeof CARD_4242;
@@ -31,7 +32,7 @@ export interface LoadStats {
 let customerSeq = 0;
 
 /** A new customer, registered and logged in over HTTP. */
-export async function newCustomer(system: CrashSystem): Promise<ShopClient> {
+export async function newCustomer(system: PartyProcesses): Promise<ShopClient> {
   const client = new ShopClient({ request: (p, i) => fetch(`${system.urls.shop}${p}`, { ...i, redirect: 'manual', signal: AbortSignal.timeout(15_000) }) });
   const n = `${process.pid}-${Date.now()}-${++customerSeq}`;
   const res = await client.send('/register', { form: { name: `Crash ${n}`, email: `crash-${n}@shop.test`, password: 'crash-customer-password' } });
@@ -40,7 +41,7 @@ export async function newCustomer(system: CrashSystem): Promise<ShopClient> {
 }
 
 /** Pays a session with `card` (4242 unless told) on the hosted page's endpoint; the HTTP status or the error. */
-export async function payCard(system: CrashSystem, sessionId: string, card: CardInput = CARD_4242): Promise<number | string> {
+export async function payCard(system: PartyProcesses, sessionId: string, card: CardInput = CARD_4242): Promise<number | string> {
   try {
     const res = await fetch(`${system.urls.gateway}/pay/${sessionId}/authorize`, {
       method: 'POST',
@@ -56,7 +57,7 @@ export async function payCard(system: CrashSystem, sessionId: string, card: Card
 }
 
 /** One purchase from an empty cart to the card; never throws (a dead process is expected). */
-export async function purchase(system: CrashSystem, client: ShopClient, customer: number, stale: boolean, random: ProofRandom, catalog: Catalog, card: CardInput = CARD_4242): Promise<Purchase> {
+export async function purchase(system: PartyProcesses, client: ShopClient, customer: number, stale: boolean, random: ProofRandom, catalog: Catalog, card: CardInput = CARD_4242): Promise<Purchase> {
   const p: Purchase = { customer, stale };
   const step = async (name: string, run: () => Promise<Response>, expect: number[]) => {
     let res: Response;
@@ -99,7 +100,7 @@ export interface Catalog {
   readonly deliveries: string[];
 }
 
-export async function catalog(system: CrashSystem): Promise<Catalog> {
+export async function catalog(system: PartyProcesses): Promise<Catalog> {
   const products = (await system.query<{ id: string }>('shop', 'select id from products where not archived order by id')).map((r) => r.id);
   const deliveries = (await system.query<{ id: string }>('shop', 'select id from delivery_methods where active order by id')).map((r) => r.id);
   return { products, deliveries };
@@ -111,7 +112,7 @@ export async function catalog(system: CrashSystem): Promise<Catalog> {
  * are stale with probability `staleRate`.
  */
 export async function runLoad(
-  system: CrashSystem,
+  system: PartyProcesses,
   clients: ShopClient[],
   random: ProofRandom,
   options: { maxEach: number; staleRate: number; stop: () => boolean; catalog: Catalog },

@@ -5,7 +5,7 @@
 import { crashPointParty, type CrashPointName } from '../../src/platform/crash-points.ts';
 import { convergence, isConsistent, type Verdict } from './proof-crash-invariants.ts';
 import { catalog as readCatalog, newCustomer, payCard, runLoad, type Purchase } from './proof-crash-load.ts';
-import { expireDeadLeases, type CrashSystem, type Exit } from './proof-crash-system.ts';
+import { expireDeadLeases, type PartyProcesses, type Exit } from './harness/processes.ts';
 import type { ProofRandom } from './proof.ts';
 import type { ShopClient } from './shop-client.ts';
 
@@ -35,14 +35,14 @@ export interface MatrixOptions {
   readonly purchaseAfter: boolean;
 }
 
-export async function prepareCustomers(system: CrashSystem, n: number): Promise<ShopClient[]> {
+export async function prepareCustomers(system: PartyProcesses, n: number): Promise<ShopClient[]> {
   const clients: ShopClient[] = [];
   for (let i = 0; i < n; i++) clients.push(await newCustomer(system));
   return clients;
 }
 
 export async function runCrashCase(
-  system: CrashSystem,
+  system: PartyProcesses,
   clients: ShopClient[],
   point: CrashPointName,
   nth: number,

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { crashPointParty, type CrashPointName } from '../../src/platform/crash-points.ts';
 import { assertVerdict } from './proof-crash-invariants.ts';
 import { describeCase, prepareCustomers, runCrashCase, type CaseResult, type MatrixOptions } from './proof-crash-matrix.ts';
-import { startCrashSystem, type CrashSystem } from './proof-crash-system.ts';
+import { startPartyProcesses, type PartyProcesses } from './harness/processes.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './proof.ts';
 import type { ShopClient } from './shop-client.ts';
 
@@ -25,12 +25,12 @@ export function crashMatrixSuite(half: string, points: readonly CrashPointName[]
     purchaseAfter: sized(false, true),
   };
   const results: CaseResult[] = [];
-  let system: CrashSystem;
+  let system: PartyProcesses;
   let clients: ShopClient[];
 
   describe(`crash matrix (${half}): SIGKILL at each instrumented step under load, restart, then the bank, gateway and shop agree`, () => {
     before(async () => {
-      system = await startCrashSystem();
+      system = await startPartyProcesses();
       clients = await prepareCustomers(system, options.customers);
     });
     after(async () => {
