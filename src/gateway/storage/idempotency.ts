@@ -2,6 +2,7 @@
 // runs, so the primary key (merchant, key) decides concurrent races: exactly one request claims
 // it, the others see it in progress or, later, replay its stored response.
 import { and, eq, lt } from 'drizzle-orm';
+import { idempotencyKeyMachine } from '../domain/idempotency-key.machine.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { idempotencyKeys } from './tables.ts';
@@ -45,10 +46,11 @@ export async function claimIdempotencyKey(db: Executor, merchantId: string, key:
 
 /** Stores the response of the request that claimed the key. */
 export async function completeIdempotencyKey(db: Executor, merchantId: string, key: string, status: number, body: string): Promise<void> {
+  // Only a claim still in progress completes; the machine names the state it moves to.
   await db
     .update(idempotencyKeys)
-    .set({ state: 'done', responseStatus: status, responseBody: body })
-    .where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key)));
+    .set({ state: idempotencyKeyMachine.apply('in_progress', 'complete').state, responseStatus: status, responseBody: body })
+    .where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
 }
 
 /** Forgets a claim whose request failed on our side (5xx), so that a retry with the key runs again. */

@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { DeliveryStatus } from '../domain/delivery.machine.ts';
+import type { IdempotencyKeyState } from '../domain/idempotency-key.machine.ts';
 import type { RefundStatus } from '../domain/refund.machine.ts';
 import type { Acknowledgement, SessionStatus } from '../domain/session.machine.ts';
 
@@ -109,7 +110,7 @@ export const idempotencyKeys = pgTable(
     merchantId: text('merchant_id').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
-    state: text('state').$type<'in_progress' | 'done'>().notNull(),
+    state: text('state').$type<IdempotencyKeyState>().notNull(),
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
     createdAt: ts('created_at').notNull(),

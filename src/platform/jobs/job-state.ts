@@ -3,6 +3,7 @@
 // leave). The full state machine is drawn in jobs.ts; claim.ts and settle.ts name the transition.
 import { and, inArray, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import { defineMachine } from '../../core/state-machine.ts';
 import type { Executor } from '../db/database.ts';
 import { jobs } from './jobs.schema.ts';
 
@@ -57,15 +58,33 @@ export function outcomeOnFailure(
 }
 
 /**
- * The status transitions the database makes (enqueue and register insert rows as pending). A claim
- * also takes over a running job whose lease expired; `reschedule` is a retry or the next recurrence.
+ * The job's state machine (enqueue and register insert rows as pending). A claim also takes over a
+ * running job whose lease expired; `reschedule` is a retry or the next recurrence.
  */
+export const jobMachine = defineMachine<JobStatus, 'claim' | 'succeed' | 'reschedule' | 'fail'>({
+  name: 'job',
+  states: ['pending', 'running', 'succeeded', 'failed'],
+  transitions: {
+    pending: { claim: 'running' },
+    running: { claim: 'running', succeed: 'succeeded', reschedule: 'pending', fail: 'failed' },
+  },
+});
+
+type JobEvent = (typeof jobMachine.events)[number];
+
+/** A transition as the guarded UPDATE needs it: the states it may leave and the one it enters. */
+function edge(event: JobEvent): { readonly from: readonly JobStatus[]; readonly to: JobStatus } {
+  const from = jobMachine.states.filter((state) => jobMachine.can(state, event));
+  return { from, to: jobMachine.apply(from[0]!, event).state };
+}
+
+/** Every transition the database makes, read once from the machine. */
 export const JOB_TRANSITIONS = {
-  claim: { from: ['pending', 'running'], to: 'running' },
-  succeed: { from: ['running'], to: 'succeeded' },
-  reschedule: { from: ['running'], to: 'pending' },
-  fail: { from: ['running'], to: 'failed' },
-} as const satisfies Record<string, { from: readonly JobStatus[]; to: JobStatus }>;
+  claim: edge('claim'),
+  succeed: edge('succeed'),
+  reschedule: edge('reschedule'),
+  fail: edge('fail'),
+} as const;
 
 export type JobTransition = keyof typeof JOB_TRANSITIONS;
 

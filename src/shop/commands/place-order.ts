@@ -6,6 +6,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import { chooseDelivery, freezeLines, orderTotals, type FrozenLine } from '../domain/checkout.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { listDeliveryMethods, productsById } from '../storage/catalog.ts';
+import { cartMachine } from '../domain/cart.machine.ts';
 import { recordOrderStatusChange } from '../storage/order-status-outbox.ts';
 import type { OrderRow } from '../storage/orders.ts';
 import { addresses, cartLines, carts, orderLines, orders } from '../storage/tables.ts';
@@ -59,7 +60,7 @@ export async function placeOrder(db: Executor, userId: string, now: Date): Promi
       quantity: line.quantity,
       lineTotalMinor: line.lineTotal.minor,
     })));
-    await tx.update(carts).set({ status: 'ordered', updatedAt: now }).where(eq(carts.id, cart.id));
+    await tx.update(carts).set({ status: cartMachine.apply(cart.status, 'order').state, updatedAt: now }).where(eq(carts.id, cart.id));
     await recordOrderStatusChange(tx, { orderId: order!.id, invoiceId: null, from: null, to: 'awaiting_payment', totalMinor: order!.totalMinor, currency: order!.currency }, now);
     await appendAudit(tx, { actor: userId, action: 'order.placed', subject: order!.id, data: { totalMinor: order!.totalMinor.toString(), currency: order!.currency } }, now);
     return order!;

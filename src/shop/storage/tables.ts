@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { Role } from '../domain/access.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
+import type { CartStatus } from '../domain/cart.machine.ts';
 import type { OrderStatus } from '../domain/order.machine.ts';
 import type { RefundStatus } from '../domain/refund.machine.ts';
 
@@ -76,7 +77,7 @@ export const carts = pgTable('carts', {
   id: text('id').primaryKey(),
   userId: text('user_id').notNull().references(() => users.id),
   // open while shopping; ordered once "Pay now" turned it into an order (then it is read-only).
-  status: text('status').$type<'open' | 'ordered'>().notNull().default('open'),
+  status: text('status').$type<CartStatus>().notNull().default('open'),
   deliveryMethodId: text('delivery_method_id').references(() => deliveryMethods.id),
   addressId: text('address_id').references(() => addresses.id),
   createdAt: ts('created_at').notNull(),
