@@ -19,6 +19,7 @@ import { refundApprovalThreshold, refundTasks } from './refunds/index.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
 import { AUDIT_CHECKPOINT_TASK, auditCheckpointer } from './audit/checkpointer.ts';
 import { loadAuditConfig, type AuditCheckpointConfig } from './audit/config.ts';
+import { loadMailConfig, mailTasks, smtpTransport, type MailConfig } from './mail/index.ts';
 
 /** The shop's database: its schema history. */
 export const shopDatabaseSpec = {
@@ -38,6 +39,8 @@ export interface ShopConfig {
   readonly integrations: IntegrationConfig;
   /** Signed checkpoints of the audit chain outside the database (SHOP_AUDIT_*). */
   readonly audit: AuditCheckpointConfig;
+  /** Outgoing mail (SHOP_SMTP_URL, SHOP_MAIL_FROM, SHOP_SMTP_TIMEOUT_MS). */
+  readonly mail: MailConfig;
 }
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -94,6 +97,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     base,
     demoData: raw.SHOP_DEMO_DATA,
     audit: loadAuditConfig(env),
+    mail: loadMailConfig(env),
     integrations: loadIntegrationConfig(env),
     payments: Object.freeze({
       gatewayUrl: raw.SHOP_GATEWAY_URL,
@@ -150,7 +154,7 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
       const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds) };
       const payments = createPayments({
         app, database, clock, log, config: p, gateway, settings: config.settings, runJobs: deps.jobs ?? true,
-        tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
+        tasks: { ...mailTasks({ database, clock, config: config.mail, publicUrl: config.base.publicUrl, transport: smtpTransport(config.mail, config.base.tls.ca), log }), ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
         recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }, ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : [])],
       });
       app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));

@@ -10,6 +10,7 @@ import { crashPoint } from '../../platform/crash-points.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import { publish } from '../../platform/realtime/index.ts';
+import { enqueueMail } from '../mail/outbox.ts';
 import { applyInvoiceEvent } from '../storage/orders.ts';
 import { invoices, paymentAttempts } from '../storage/tables.ts';
 import { applyGatewayEvent, type ApplyOutcome } from './apply-gateway-event.ts';
@@ -131,6 +132,7 @@ export async function expireInvoices(deps: Pick<ReconcileDeps, 'database' | 'clo
       // Paid (or closed) meanwhile by a webhook that won the race: nothing to expire.
       if (!inv || inv.status !== 'open') return;
       const { invoice } = await applyInvoiceEvent(tx, id, 'expire', 'system:expiry', now);
+      await enqueueMail(tx, { kind: 'invoice_expired', subjectId: id, orderId: invoice.orderId, invoiceId: id }, now); // mail: expiry notice
       const open = await tx.select().from(paymentAttempts).where(and(eq(paymentAttempts.invoiceId, id), inArray(paymentAttempts.status, OPEN_ATTEMPT)));
       for (const a of open) {
         if (a.gatewaySessionId) await enqueue(tx, { task: CANCEL_SESSION_TASK, payload: { sessionId: a.gatewaySessionId }, key: `cancel:${a.gatewaySessionId}`, maxAttempts: 10 }, deps.clock);

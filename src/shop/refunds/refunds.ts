@@ -12,6 +12,7 @@ import type { Database, Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
+import { enqueueMail } from '../mail/outbox.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { applyInvoiceEvent, type InvoiceRow } from '../storage/orders.ts';
 import { invoices, orders, paymentAttempts } from '../storage/tables.ts';
@@ -68,6 +69,7 @@ async function notifyRefunded(tx: Executor, row: RefundRow, now: Date): Promise<
     message: `${formatMoney(refundAmount(row))} has been refunded to your card for this order (${row.reason}).`,
     createdAt: now,
   });
+  await enqueueMail(tx, { kind: 'refund', subjectId: row.id, orderId: row.orderId, invoiceId: row.invoiceId }, now); // mail: refund notice
 }
 
 /** When the refunds that succeeded (or the gateway's refunded total) cover the invoice, it becomes refunded and the order follows. */

@@ -445,6 +445,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
             </dl>
             <h2>Items</h2>
             <OrderLines d={d} />
+            <p><a href={`/orders/${d.order.id}/receipt.pdf`} data-testid="receipt-pdf">Download the receipt (PDF)</a></p>
           </>
         ) : (
           <p data-testid="no-receipt">

@@ -15,6 +15,7 @@ import { shopRoutes } from './shop.routes.tsx';
 import { staffRoutes } from './staff.routes.tsx';
 import { staffOrderPaymentRoutes } from './staff-payments.routes.tsx';
 import { staffPaymentRoutes } from '../payments/staff-payments.routes.tsx';
+import { receiptPdfRoutes } from '../mail/receipt.routes.ts';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
 const SHOP_PATHS = ['/', '/login', '/register', '/logout', '/products/*', '/cart/*', '/checkout/*', '/orders/*', '/invoices/*', '/staff/*', '/api/*', '/webhooks/*'] as const;
@@ -70,6 +71,7 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   accountRoutes(app, deps);
   shopRoutes(app, deps);
   orderRoutes(app, deps);
+  receiptPdfRoutes(app, deps); // mail: the receipt PDF download
   staffRoutes(app, deps);
   staffOrderPaymentRoutes(app, deps);
   staffPaymentRoutes(app, deps);

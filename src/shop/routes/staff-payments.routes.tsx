@@ -11,6 +11,7 @@ import { parseDecimal, parseCurrency } from '../../core/money.ts';
 import { listDeliveries } from '../integrations/deliveries.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from '../pages/layout.tsx';
 import { webhookReceipts } from '../payments/payments.schema.ts';
+import { MailStatus } from '../mail/mail-status.tsx';
 import { approveRefund, listRefunds, refundableMinor, refundApprovalThreshold, refundsForOrder, rejectRefund, requestRefund, type RefundRow } from '../refunds/index.ts';
 import { orderDetail } from '../storage/orders.ts';
 import { auditLog, invoices, orders, paymentAttempts, users } from '../storage/tables.ts';
@@ -141,6 +142,7 @@ export function staffOrderPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, opti
           </section>
         ))}
 
+        <MailStatus db={db} orderId={orderId} />{/* mail: each mail's status */}
         <h2>Refunds</h2>
         <RefundRows rows={refundRows} ctx={ctx} staffId={staff.id} />
         {paid && refundable > 0n ? (

@@ -3,3 +3,4 @@ export * from '../../platform/schema.ts';
 export * from './tables.ts';
 export * from '../payments/payments.schema.ts';
 export * from '../refunds/refunds.schema.ts';
+export * from '../mail/mail.schema.ts'; // mail outbox
