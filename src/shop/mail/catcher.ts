@@ -108,6 +108,8 @@ export async function startCatcher(env: Record<string, string | undefined> = pro
     if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', inboxPage(mails));
     send(404, 'text/plain', 'not found');
   });
+  // Longer than a client's idle keep-alive, so a poller never races the server closing its socket.
+  http.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => http.listen(Number(env.MAIL_CATCHER_HTTP_PORT ?? 0), host, () => resolve()));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   const httpPort = (http.address() as AddressInfo).port;
