@@ -32,7 +32,11 @@ export interface CatcherProcess {
 async function spawnCatcher(env: Record<string, string>): Promise<{ child: ChildProcess; smtpPort: number; inboxUrl: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/shop/mail/catcher.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('mail catcher not ready in 30 s')), 30_000);
+    // Generous: on a loaded 2-core machine compiling the catcher alone can take a while.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('mail catcher not ready in 120 s'));
+    }, 120_000);
     child.once('exit', (code) => reject(new Error(`mail catcher exited ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /^mail\s+smtp:\/\/127\.0\.0\.1:(\d+) inbox (\S+)$/.exec(line);
