@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { newWebhookSecret } from './core/webhook-signature.ts';
 import { newAuditSigningKey } from './shop/audit/checkpoint.ts';
+import { launchCatcher } from './shop/mail/launch-catcher.ts';
 import { isMain, parseServiceBase } from './platform/service.ts';
 
 const PARTIES = [
@@ -108,12 +109,15 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? './data');
   const secrets = loadSecrets(dataDir);
   const tls = await tlsEnvironment(dataDir);
+  // mail: without SHOP_SMTP_URL, a local mail catcher with a web inbox receives the shop's mail.
+  const mail = process.env.SHOP_SMTP_URL ? undefined : await launchCatcher(process.env);
   // The caller's own TLS variables win over the generated ones, as every other setting does.
-  const envs = partyEnvironments({ ...tls.env, ...process.env, DATA_DIR: dataDir }, secrets);
+  const envs = partyEnvironments({ ...tls.env, ...(mail ? { SHOP_SMTP_URL: mail.smtpUrl } : {}), ...process.env, DATA_DIR: dataDir }, secrets);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const started = Date.now();
   const children = new Map<string, ChildProcess>();
   let stopping = false;
+  if (mail) children.set('mail', mail.child);
 
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -173,6 +177,7 @@ async function main(): Promise<void> {
   try {
     const urls = await Promise.all(ready);
     PARTIES.forEach((p, i) => console.log(`${p.name.padEnd(8)} ${urls[i]}`));
+    if (mail) console.log(`mail     ${mail.inboxUrl} (inbox; the shop sends to ${mail.smtpUrl})`);
     if (tls.caFile) console.log(await import('./platform/dev-certificates.ts').then((dev) => dev.trustInstructions(tls.caFile!)));
     console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — open the shop at ${urls[2]} (logs in ${join(dataDir, 'logs')}; Ctrl-C stops all three)`);
   } catch (err) {

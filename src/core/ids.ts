@@ -46,6 +46,7 @@ export const ID_PREFIXES = {
   sreq: 'signed server-to-server request',
   dlv: 'delivery method',
   adr: 'address',
+  mail: 'outgoing e-mail',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

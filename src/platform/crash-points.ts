@@ -19,6 +19,9 @@ export const CRASH_POINTS = {
   'shop.webhook.after_commit': 'webhook intake: committed, the 2xx (acknowledgement) not yet sent',
   'shop.webhook.after_ack': 'webhook intake: the 2xx was sent',
   'shop.reconcile.after_apply': 'reconciliation: a feed event applied, the cursor not yet saved',
+  'shop.mail.after_enqueue': 'mail outbox: the mail row and its send job written in the state change\'s transaction, not committed',
+  'shop.mail.before_send': 'mail job claimed and rendered, the SMTP server not yet given the mail',
+  'shop.mail.after_send': 'the SMTP server accepted the mail, `sent` not yet recorded (a retry resends it, same Message-ID)',
   // gateway
   'gateway.bank.before_authorize': 'card submitted (session processing), the bank not yet asked',
   'gateway.bank.after_authorize': 'the bank authorised (hold placed), the decision not yet recorded',

@@ -25,6 +25,7 @@ import { ensureDemoData } from './storage/demo-data.ts';
 import { DEFAULT_REFUSAL_LIMITS, type RefusalLimits } from './storage/webhook-refusals.ts';
 import { AUDIT_CHECKPOINT_TASK, auditCheckpointer } from './audit/checkpointer.ts';
 import { loadAuditConfig, type AuditCheckpointConfig } from './audit/config.ts';
+import { loadMailConfig, mailTasks, smtpTransport, type MailConfig } from './mail/index.ts';
 
 /** The shop's database: its schema history. */
 export const shopDatabaseSpec = {
@@ -62,6 +63,8 @@ export interface ShopConfig {
   readonly integrations: IntegrationConfig;
   /** Signed checkpoints of the audit chain outside the database (SHOP_AUDIT_*). */
   readonly audit: AuditCheckpointConfig;
+  /** Outgoing mail (SHOP_SMTP_URL, SHOP_MAIL_FROM, SHOP_SMTP_TIMEOUT_MS). */
+  readonly mail: MailConfig;
 }
 
 const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -118,6 +121,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     base,
     demoData: raw.SHOP_DEMO_DATA,
     audit: loadAuditConfig(env),
+    mail: loadMailConfig(env),
     integrations: loadIntegrationConfig(env),
     payments: Object.freeze({
       gatewayUrl: raw.SHOP_GATEWAY_URL,
@@ -180,7 +184,7 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
       const worker = (deps.jobs ?? true)
         ? createShopWorker({
             database, clock, log, timing: p, gateway, refusalLimits,
-            tasks: { ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
+            tasks: { ...mailTasks({ database, clock, config: config.mail, publicUrl: config.base.publicUrl, transport: smtpTransport(config.mail, config.base.tls.ca), log }), ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
             recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }, ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : [])],
           })
         : undefined;

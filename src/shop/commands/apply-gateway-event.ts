@@ -24,6 +24,7 @@ import { gatewayEvents, invoices, paymentAttempts, webhookReceipts } from '../st
 import { transitionAttempt } from './attempt-transition.ts';
 import { applyRefundEvent } from './apply-refund-event.ts';
 import { applyInvoiceEvent } from './invoice-transition.ts';
+import { enqueueMail } from '../mail/outbox.ts';
 
 /** What the shop decided about an event it applied for the first time. */
 export type FirstVerdict = 'accepted' | 'refused' | 'ignored';
@@ -193,6 +194,7 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
     let attemptStatus: string = current.status;
     if (invoice.status !== 'paid') {
       invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', now, invoice)).invoice.status;
+      await enqueueMail(tx, { kind: 'receipt', subjectId: invoice.id, orderId: invoice.orderId, invoiceId: invoice.id }, now); // mail: the receipt
       attemptStatus = (await moveAttempt('accept')) ?? attemptStatus;
     }
     if (event.status === 'captured' && attemptStatus === 'paid') attemptStatus = (await moveAttempt('capture')) ?? attemptStatus;
@@ -207,12 +209,14 @@ async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock
     await bumpSequence();
     return { verdict: 'ignored', reason: `${event.status} changes nothing for an attempt ${current.status}`, invoiceId: invoice.id };
   }
+  if ((ev === 'decline' || ev === 'expire') && invoice.status === 'open') await enqueueMail(tx, { kind: 'attempt_failed', subjectId: current.id, orderId: invoice.orderId, invoiceId: invoice.id }, now); // mail: try again
   let invoiceStatus: string = invoice.status;
   if (ev === 'refund' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'refund', 'gateway', now)).invoice.status;
   // Voided after we accepted it (our 2xx came after the acknowledgement window, or a crash ate it): no
   // money was taken, so the invoice must not stay paid or the order would ship unpaid. It is reversed,
   // the order goes back to awaiting payment, and staff see it among the reconciliation findings.
   if (ev === 'void' && current.status === 'paid' && invoice.status === 'paid') invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'reverse', 'gateway', now)).invoice.status;
+  if (invoiceStatus !== invoice.status && ev === 'void') await enqueueMail(tx, { kind: 'payment_reversed', subjectId: invoice.id, orderId: invoice.orderId, invoiceId: invoice.id }, now); // mail: reversal notice
   await announce(invoiceStatus, to);
   return { verdict: 'accepted', invoiceId: invoice.id };
 }

@@ -7,6 +7,7 @@ import { enqueue } from '../../platform/jobs/jobs.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import { openAttemptsOf } from '../storage/payments.ts';
 import { invoices } from '../storage/tables.ts';
+import { enqueueMail } from '../mail/outbox.ts';
 import { applyInvoiceEvent } from './invoice-transition.ts';
 
 /** The job that cancels one gateway session: `{ sessionId }`. */
@@ -27,6 +28,7 @@ export async function expireInvoices(deps: { database: Database; clock: Clock },
       // Paid (or closed) meanwhile by a webhook that won the race: nothing to expire.
       if (!inv || inv.status !== 'open') return;
       const { invoice } = await applyInvoiceEvent(tx, id, 'expire', 'system:expiry', now);
+      await enqueueMail(tx, { kind: 'invoice_expired', subjectId: id, orderId: invoice.orderId, invoiceId: id }, now);
       const open = await openAttemptsOf(tx, id);
       for (const a of open) {
         if (a.gatewaySessionId) await enqueue(tx, { task: CANCEL_SESSION_TASK, payload: { sessionId: a.gatewaySessionId }, key: `cancel:${a.gatewaySessionId}`, maxAttempts: 10 }, deps.clock);

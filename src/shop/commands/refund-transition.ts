@@ -1,6 +1,7 @@
 // The one writer of a refund's status, and what every refund change brings with it: the audit entry,
 // the real-time message on the invoice's room, the customer's notification when it succeeded, and the
 // invoice becoming refunded once refunds cover it. Locks are taken invoice first, then refund.
+import { enqueueMail } from '../mail/outbox.ts';
 import { and, eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { formatMoney, toJSON } from '../../core/money.ts';
@@ -57,6 +58,7 @@ export async function notifyRefunded(tx: Executor, row: RefundRow, now: Date): P
     message: `${formatMoney(refundAmount(row))} has been refunded to your card for this order (${row.reason}).`,
     createdAt: now,
   });
+  await enqueueMail(tx, { kind: 'refund', subjectId: row.id, orderId: row.orderId, invoiceId: row.invoiceId }, now);
 }
 
 /** When the refunds that succeeded (or the gateway's refunded total) cover the invoice, it becomes refunded and the order follows. */

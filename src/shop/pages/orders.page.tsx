@@ -233,6 +233,7 @@ export const ReceiptPage = ({ ctx, d }: { ctx: PageCtx; d: OrderDetail }) => {
           </dl>
           <h2>Items</h2>
           <OrderLines d={d} />
+          <p><a href={`/orders/${d.order.id}/receipt.pdf`} data-testid="receipt-pdf">Download the receipt (PDF)</a></p>
         </>
       ) : (
         <p data-testid="no-receipt">

@@ -1,6 +1,7 @@
 // The staff console's order page: its invoices with every payment attempt and every webhook received
 // with its verdict, its refunds (request one; approve or reject one awaiting a second staff member),
 // the integration deliveries of its status changes and its audit trail.
+import { MailStatus, type MailView } from '../mail/mail-status.tsx';
 import { randomBytes } from 'node:crypto';
 import type { FC } from 'hono/jsx';
 import type { auditTrailForOrder } from '../storage/audit.ts';
@@ -31,6 +32,7 @@ export interface StaffOrderView {
   readonly refundRows: RefundRow[];
   readonly audit: Awaited<ReturnType<typeof auditTrailForOrder>>;
   readonly deliveries: DeliveryRow[];
+  readonly mails: readonly MailView[];
   readonly paid: OrderDetail['invoices'][number] | undefined;
   readonly refundable: bigint;
   readonly threshold: bigint;
@@ -39,7 +41,7 @@ export interface StaffOrderView {
 
 /** GET /staff/orders/:id. */
 export const StaffOrderPage: FC<StaffOrderView> = (p) => {
-  const { ctx, orderId, detail, attempts, receipts, refundRows, audit, deliveries, paid, refundable, threshold } = p;
+  const { ctx, orderId, detail, attempts, receipts, refundRows, audit, deliveries, mails, paid, refundable, threshold } = p;
   const owner = { email: p.ownerEmail };
   return (
     <Layout ctx={ctx} title={`Order ${orderId}`}>
@@ -78,6 +80,7 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
         </section>
       ))}
   
+      <MailStatus mails={mails} />
       <h2>Refunds</h2>
       <RefundRows rows={refundRows} ctx={ctx} staffId={p.staffId} />
       {paid && refundable > 0n ? (

@@ -17,6 +17,7 @@ import { orderRoutes } from './order.routes.tsx';
 import { csrfMiddleware, sessionMiddleware } from './session.ts';
 import { staffRoutes } from './staff.routes.tsx';
 import { staffPaymentRoutes } from './staff-payments.routes.tsx';
+import { receiptPdfRoutes } from '../mail/receipt.routes.ts';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
 const SHOP_PATHS = ['/', '/login', '/register', '/logout', '/products/*', '/cart/*', '/checkout/*', '/orders/*', '/invoices/*', '/staff/*', '/api/*', '/webhooks/*'] as const;
@@ -75,6 +76,7 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   checkoutRoutes(app, deps);
   orderRoutes(app, deps);
   invoiceRoutes(app, deps);
+  receiptPdfRoutes(app, deps);
   staffRoutes(app, deps);
   staffPaymentRoutes(app, deps);
   return app;

@@ -2,6 +2,7 @@
 // /staff/orders/:id (an order's invoices, attempts, webhooks, refunds, deliveries and audit trail) with
 // its refund actions, and /staff/refunds (awaiting approval, reconciliation findings). Mounted after
 // the staff gate of staff.routes.tsx; each route also checks the role itself.
+import { mailsForOrder } from '../mail/mail-status.tsx';
 import type { Hono } from 'hono';
 import { isDomainError } from '../../core/errors.ts';
 import { parseCurrency, parseDecimal } from '../../core/money.ts';
@@ -54,7 +55,8 @@ export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: 
     const paid = detail.invoices.find((i) => i.status === 'paid');
     const refundable = paid ? await refundableMinor(db, paid) : 0n;
     const ctx = await pageCtx(c, deps);
-    const view = { ctx, staffId: staff.id, orderId, detail, ownerEmail: owner?.email, attempts, receipts, refundRows, audit, deliveries, paid, refundable, threshold, form };
+    const mails = await mailsForOrder(db, orderId);
+    const view = { ctx, staffId: staff.id, orderId, detail, ownerEmail: owner?.email, attempts, receipts, refundRows, audit, deliveries, mails, paid, refundable, threshold, form };
     return c.html(<StaffOrderPage {...view} />, status);
   }
 

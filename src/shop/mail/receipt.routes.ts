@@ -1,0 +1,27 @@
+// GET /orders/:id/receipt.pdf: the receipt PDF the receipt mail attaches, for the order's owner or staff
+// (anyone else, and a missing or unpaid order, gets the same 404 as every owner-only page).
+import type { Hono } from 'hono';
+import { canView } from '../domain/access.ts';
+import type { ShopDeps, ShopEnv } from '../routes/context.ts';
+import { denied, requireUser } from '../routes/helpers.tsx';
+import { and, eq, inArray } from 'drizzle-orm';
+import { invoices, orders } from '../storage/tables.ts';
+import { receiptFacts } from './mail-content.ts';
+import { receiptPdf } from './receipt-pdf.ts';
+
+/** Mounts the receipt PDF download. */
+export function receiptPdfRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const db = deps.database.db;
+  app.get('/orders/:id/receipt.pdf', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    const id = c.req.param('id');
+    const [order] = id.startsWith('ord_') && id.length < 64 ? await db.select().from(orders).where(eq(orders.id, id)) : [];
+    if (!order || !canView(user, order.userId) || (order.status !== 'paid' && order.status !== 'refunded')) return denied(c, deps);
+    const [paid] = await db.select().from(invoices).where(and(eq(invoices.orderId, id), inArray(invoices.status, ['paid', 'refunded'])));
+    const facts = paid ? await receiptFacts(db, id, paid.id) : undefined;
+    if (!facts) return denied(c, deps);
+    const pdf = await receiptPdf(facts);
+    return c.body(Buffer.from(pdf), 200, { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="receipt-${id}.pdf"`, 'cache-control': 'private, no-store' });
+  });
+}

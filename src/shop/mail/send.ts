@@ -1,0 +1,72 @@
+// The send job (shop.mail.send): takes one queued mail, renders it, hands it to the SMTP server and
+// records the outcome. Delivery is at least once: a crash after the server accepted the mail and before
+// `sent` committed sends it again on retry, with the same Message-ID (the mail's id), so the copy is
+// recognisable as the same mail. A refused or unreachable server fails the attempt; the job queue
+// retries with backoff, and the mail row shows staff the attempts and the last SMTP error.
+import { eq, and, ne } from 'drizzle-orm';
+import { createTransport, type SendMailOptions } from 'nodemailer';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
+import type { JobContext, JobHandler } from '../../platform/jobs/jobs.ts';
+import type { Logger } from '../../platform/log.ts';
+import type { MailConfig } from './config.ts';
+import { mailContent } from './mail-content.ts';
+import { shopMails } from './mail.schema.ts';
+import { MAIL_MAX_ATTEMPTS, MAIL_SEND_TASK } from './outbox.ts';
+import { receiptPdf } from './receipt-pdf.ts';
+
+/** What the job needs to send a message: nodemailer's transport in production, anything with sendMail in a test. */
+export interface MailTransport {
+  sendMail(message: SendMailOptions): Promise<unknown>;
+}
+
+/** An SMTP transport for SHOP_SMTP_URL, bounded in time, trusting the shop's configured CA as well. */
+export function smtpTransport(config: MailConfig, ca?: string): MailTransport | undefined {
+  if (!config.smtpUrl) return undefined;
+  const t = config.timeoutMs;
+  return createTransport({ url: config.smtpUrl, connectionTimeout: t, greetingTimeout: t, socketTimeout: t, dnsTimeout: t, ...(ca ? { tls: { ca } } : {}) });
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
+
+/** The mail tasks for the shop's worker. */
+export function mailTasks(deps: MailDeps & { log: Logger }): Record<string, JobHandler> {
+  if (!deps.transport) deps.log.warn({}, 'SHOP_SMTP_URL is not set: mails are recorded and wait, queued, until a server is configured');
+  return { [MAIL_SEND_TASK]: (payload, ctx) => sendOne(deps, payload, ctx) };
+}
+
+interface MailDeps {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly config: MailConfig;
+  readonly publicUrl: string;
+  readonly transport: MailTransport | undefined;
+}
+
+async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promise<void> {
+  const mailId = (payload as { mailId?: unknown })?.mailId;
+  if (typeof mailId !== 'string') return;
+  const db = deps.database.db;
+  const [mail] = await db.select().from(shopMails).where(eq(shopMails.id, mailId));
+  if (!mail || mail.status !== 'queued') return;
+  const record = (patch: Partial<typeof shopMails.$inferInsert>) =>
+    db.update(shopMails).set({ attempts: ctx.attempt, updatedAt: deps.clock.now(), ...patch }).where(and(eq(shopMails.id, mailId), ne(shopMails.status, 'sent')));
+  const built = await mailContent(db, mail, deps.publicUrl);
+  if (!built) {
+    await record({ status: 'failed', lastError: 'nothing to send: the order or its subject is gone' });
+    return;
+  }
+  try {
+    if (!deps.transport) throw new Error('no SMTP server configured (SHOP_SMTP_URL); the mail waits');
+    const attachments = built.receipt ? [{ filename: `receipt-${mail.orderId}.pdf`, content: Buffer.from(await receiptPdf(built.receipt)), contentType: 'application/pdf' }] : [];
+    crashPoint('shop.mail.before_send');
+    await deps.transport.sendMail({ from: deps.config.from, to: mail.recipient, subject: built.content.subject, text: built.content.text, html: built.content.html, messageId: mail.messageId, attachments });
+    crashPoint('shop.mail.after_send');
+  } catch (err) {
+    // Recorded for staff, then thrown so that the job queue retries it (or gives up after the last attempt).
+    await record({ status: ctx.attempt >= MAIL_MAX_ATTEMPTS ? 'failed' : 'queued', lastError: describe(err) });
+    throw err;
+  }
+  await record({ status: 'sent', lastError: null, sentAt: deps.clock.now() });
+}
