@@ -4,4 +4,5 @@
 export { loadMailConfig, type MailConfig } from './config.ts';
 export { enqueueMail, MAIL_SEND_TASK, mailJobKey, type MailCause } from './outbox.ts';
 export { mailTasks, smtpTransport, type MailTransport } from './send.ts';
-export { shopMails, type MailKind, type MailStatus } from './mail.schema.ts';
+export { shopMails, type MailKind } from './mail.schema.ts';
+export type { MailStatus } from '../domain/mail.machine.ts';

@@ -6,12 +6,12 @@
 // States (status): queued -> sent (the SMTP server accepted it) | failed (every attempt refused);
 // a failed attempt that will be retried stays queued with attempts and last_error filled in.
 import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { MailStatus } from '../domain/mail.machine.ts';
 import { orders } from '../storage/tables.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 
 export type MailKind = 'receipt' | 'attempt_failed' | 'invoice_expired' | 'refund' | 'payment_reversed';
-export type MailStatus = 'queued' | 'sent' | 'failed';
 
 export const shopMails = pgTable('shop_mails', {
   id: text('id').primaryKey(),

@@ -3,6 +3,7 @@
 // `sent` committed sends it again on retry, with the same Message-ID (the mail's id), so the copy is
 // recognisable as the same mail. A refused or unreachable server fails the attempt; the job queue
 // retries with backoff, and the mail row shows staff the attempts and the last SMTP error.
+import { type MailEvent, mailMachine } from '../domain/mail.machine.ts';
 import { eq, and, ne } from 'drizzle-orm';
 import { createTransport, type SendMailOptions } from 'nodemailer';
 import type { Clock } from '../../platform/clock.ts';
@@ -50,11 +51,15 @@ async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promi
   const db = deps.database.db;
   const [mail] = await db.select().from(shopMails).where(eq(shopMails.id, mailId));
   if (!mail || mail.status !== 'queued') return;
-  const record = (patch: Partial<typeof shopMails.$inferInsert>) =>
-    db.update(shopMails).set({ attempts: ctx.attempt, updatedAt: deps.clock.now(), ...patch }).where(and(eq(shopMails.id, mailId), ne(shopMails.status, 'sent')));
+  // The one writer of a mail's status: the machine names the next state; only a queued mail moves.
+  const record = (event: MailEvent, patch: Pick<typeof shopMails.$inferInsert, 'lastError' | 'sentAt'>) =>
+    db
+      .update(shopMails)
+      .set({ status: mailMachine.apply(mail.status, event).state, attempts: ctx.attempt, updatedAt: deps.clock.now(), ...patch })
+      .where(and(eq(shopMails.id, mailId), eq(shopMails.status, 'queued')));
   const built = await mailContent(db, mail, deps.publicUrl);
   if (!built) {
-    await record({ status: 'failed', lastError: 'nothing to send: the order or its subject is gone' });
+    await record('fail', { lastError: 'nothing to send: the order or its subject is gone' });
     return;
   }
   try {
@@ -65,8 +70,8 @@ async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promi
     crashPoint('shop.mail.after_send');
   } catch (err) {
     // Recorded for staff, then thrown so that the job queue retries it (or gives up after the last attempt).
-    await record({ status: ctx.attempt >= MAIL_MAX_ATTEMPTS ? 'failed' : 'queued', lastError: describe(err) });
+    await record(ctx.attempt >= MAIL_MAX_ATTEMPTS ? 'fail' : 'retry', { lastError: describe(err) });
     throw err;
   }
-  await record({ status: 'sent', lastError: null, sentAt: deps.clock.now() });
+  await record('send', { lastError: null, sentAt: deps.clock.now() });
 }
