@@ -9,7 +9,18 @@ import { WebSocket } from 'ws';
 import { idle, sleep, StepTimings } from './stats.ts';
 
 /** Steps in the order a customer takes them; `order` is the whole loop, cart to paid. */
-export const FLOW_STEPS = ['cart', 'review', 'delivery', 'address', 'summary', 'pay_now', 'watch', 'authorize', 'until_paid', 'order'] as const;
+export const FLOW_STEPS = [
+  'cart',
+  'review',
+  'delivery',
+  'address',
+  'summary',
+  'pay_now',
+  'watch',
+  'authorize',
+  'until_paid',
+  'order',
+] as const;
 
 const PAN = '4242424242424242';
 const PASSWORD = 'bench-customer-password';
@@ -36,7 +47,10 @@ export class Browser {
   }
 
   /** One request; shop cookies are sent only to the shop. */
-  async request(url: string, init: { method?: string; form?: Record<string, string>; json?: unknown } = {}): Promise<Response> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; json?: unknown } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { accept: init.json !== undefined ? 'application/json' : 'text/html' };
     const toShop = url.startsWith(this.shop);
     if (toShop && this.cookies.size) headers.cookie = this.cookieHeader();
@@ -54,7 +68,11 @@ export class Browser {
   }
 
   /** Loads a page (following redirects), checks the status, remembers its CSRF token; returns the final URL and HTML. */
-  async page(path: string, init: { form?: Record<string, string> } = {}, expect = 200): Promise<{ url: string; html: string }> {
+  async page(
+    path: string,
+    init: { form?: Record<string, string> } = {},
+    expect = 200,
+  ): Promise<{ url: string; html: string }> {
     let url = path.startsWith('http') ? path : this.shop + path;
     let res = await this.request(url, init);
     for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
@@ -64,7 +82,10 @@ export class Browser {
       res = await this.request(url);
     }
     const html = await res.text();
-    if (res.status !== expect) throw new Error(`${init.form ? 'POST' : 'GET'} ${path} → ${url}: ${res.status} ${html.slice(0, 300).replace(/\s+/g, ' ')}`);
+    if (res.status !== expect)
+      throw new Error(
+        `${init.form ? 'POST' : 'GET'} ${path} → ${url}: ${res.status} ${html.slice(0, 300).replace(/\s+/g, ' ')}`,
+      );
     const m = /name="_csrf" value="([^"]+)"/.exec(html);
     if (m && url.startsWith(this.shop)) this.csrf = m[1]!;
     return { url, html };
@@ -86,11 +107,18 @@ export class InvoiceSocket {
       perMessageDeflate: false,
     });
     this.ws.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as { type: string; room?: string; code?: string; message?: string; payload?: { status?: string } };
+      const frame = JSON.parse(String(data)) as {
+        type: string;
+        room?: string;
+        code?: string;
+        message?: string;
+        payload?: { status?: string };
+      };
       if (!frame.room) return;
       if (frame.type === 'joined') this.joined.get(frame.room)?.();
       else if (frame.type === 'message' && frame.payload?.status === 'paid') this.paid.get(frame.room)?.();
-      else if (frame.type === 'error') this.refused.get(frame.room)?.(new Error(`join ${frame.room}: ${frame.code} ${frame.message}`));
+      else if (frame.type === 'error')
+        this.refused.get(frame.room)?.(new Error(`join ${frame.room}: ${frame.code} ${frame.message}`));
     });
     await new Promise<void>((resolve, reject) => {
       this.ws.once('open', () => resolve());
@@ -173,16 +201,35 @@ const attr = (html: string, re: RegExp, what: string): string => {
  * One order from cart to paid, each step timed into `timings` (kept only while it records).
  * Throws when a step fails; the caller counts it and goes on.
  */
-export async function oneOrder(c: Customer, productId: string, timings: StepTimings, hooks: OrderHooks = {}, paidTimeoutMs = 30_000): Promise<OrderResult> {
+export async function oneOrder(
+  c: Customer,
+  productId: string,
+  timings: StepTimings,
+  hooks: OrderHooks = {},
+  paidTimeoutMs = 30_000,
+): Promise<OrderResult> {
   const b = c.browser;
   const t0 = performance.now();
   await timings.time('cart', () => b.page('/cart/add', { form: { productId, quantity: '1' } }));
   await timings.time('review', () => b.page('/checkout'));
   const delivery = await timings.time('delivery', () => b.page('/checkout/delivery'));
-  const methodId = attr(delivery.html, /name="deliveryMethodId" value="([^"]+)"[^>]*checked/, 'checked delivery method');
+  const methodId = attr(
+    delivery.html,
+    /name="deliveryMethodId" value="([^"]+)"[^>]*checked/,
+    'checked delivery method',
+  );
   await timings.time('address', () => b.page('/checkout/delivery', { form: { deliveryMethodId: methodId } }));
   const summary = await timings.time('summary', () =>
-    b.page('/checkout/address', { form: { fullName: `Bench customer ${c.index}`, line1: 'Benchstraße 1', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' } }),
+    b.page('/checkout/address', {
+      form: {
+        fullName: `Bench customer ${c.index}`,
+        line1: 'Benchstraße 1',
+        line2: '',
+        postalCode: '10115',
+        city: 'Berlin',
+        country: 'DE',
+      },
+    }),
   );
   if (!summary.url.endsWith('/checkout/pay')) throw new Error(`address step ended on ${summary.url}`);
   const cartId = attr(summary.html, /name="cartId" value="([^"]+)"/, 'cart id');
@@ -201,7 +248,8 @@ export async function oneOrder(c: Customer, productId: string, timings: StepTimi
       json: { number: PAN, exp_month: 12, exp_year: 34, cvc: '123', name: `Bench customer ${c.index}` },
     });
     const body = (await res.json()) as { status?: string };
-    if (!res.ok || !['authorized', 'captured', 'processing'].includes(body.status ?? '')) throw new Error(`authorize ${sessionId}: ${res.status} ${JSON.stringify(body)}`);
+    if (!res.ok || !['authorized', 'captured', 'processing'].includes(body.status ?? ''))
+      throw new Error(`authorize ${sessionId}: ${res.status} ${JSON.stringify(body)}`);
   });
   await timings.time('until_paid', async () => {
     // The pushed status is the shop's report; when none comes, ask the shop's API as the owner (the
@@ -214,7 +262,8 @@ export async function oneOrder(c: Customer, productId: string, timings: StepTimi
       const res = await b.request(`${b.shop}/api/invoices/${invoiceId}/status`);
       const s = (await res.json()) as { status?: string };
       if (s.status === 'paid') break;
-      if (Date.now() > deadline) throw new Error(`invoice ${invoiceId} not paid within ${paidTimeoutMs} ms (status ${s.status})`);
+      if (Date.now() > deadline)
+        throw new Error(`invoice ${invoiceId} not paid within ${paidTimeoutMs} ms (status ${s.status})`);
       await Promise.race([paid, idle(500)]);
     }
   });
@@ -295,7 +344,12 @@ export async function runFlow(opts: {
     const rate = ((paidAll - lastPaid) * 1000) / (now - lastAt);
     lastPaid = paidAll;
     lastAt = now;
-    opts.progress?.({ phase, elapsedS: Math.round((now - startedAt) / 1000), paid: count, ratePerS: Math.round(rate * 10) / 10 });
+    opts.progress?.({
+      phase,
+      elapsedS: Math.round((now - startedAt) / 1000),
+      paid: count,
+      ratePerS: Math.round(rate * 10) / 10,
+    });
   }, every);
 
   try {

@@ -84,13 +84,17 @@ function batchSize(rate: number, seconds: number, fixed?: number): number {
 }
 
 function loadLine(engine: string, r: LoadResult): string {
-  return `  ${engine} c=${r.concurrency}: ${r.accepted} accepted in ${fmt(r.seconds)} s = ${fmt(r.perSecond)}/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms` +
-    (r.errors ? `, ${r.errors} ERRORS (${r.errorSamples[0] ?? ''})` : '') + (r.exhausted ? ' (batch exhausted early)' : '');
+  return (
+    `  ${engine} c=${r.concurrency}: ${r.accepted} accepted in ${fmt(r.seconds)} s = ${fmt(r.perSecond)}/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms` +
+    (r.errors ? `, ${r.errors} ERRORS (${r.errorSamples[0] ?? ''})` : '') +
+    (r.exhausted ? ' (batch exhausted early)' : '')
+  );
 }
 
 function checkVerdicts(r: LoadResult): void {
   const notAccepted = Object.entries(r.verdicts).filter(([v]) => v !== 'accepted');
-  if (notAccepted.length) throw new Error(`intake bench: 2xx answers that were not acceptances: ${JSON.stringify(r.verdicts)}`);
+  if (notAccepted.length)
+    throw new Error(`intake bench: 2xx answers that were not acceptances: ${JSON.stringify(r.verdicts)}`);
 }
 
 /** Warm-up: JIT, pool connections, caches; returns the rate seen (to size the measured batches). */
@@ -128,16 +132,34 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
     const warm = await seedInvoices(database, opts.invoices ?? 4000, 'W', progress);
     // Autovacuum's transactions count in xact_commit too: off for this throwaway database's tables
     // (the seeding ANALYZEd them), so that the counter holds the shop's commits only.
-    await database.db.execute(sql.raw(`do $$ declare t record; begin for t in select tablename from pg_tables where schemaname = 'public' loop execute format('alter table %I set (autovacuum_enabled = false)', t.tablename); end loop; end $$`));
-    shop = await startShopProcess({ database: { url }, webhookSecret: secret, gatewayUrl: gateway.url, logFile: join(work, 'shop-postgres.log'), cpuProfDir: opts.cpuProfDir });
+    await database.db.execute(
+      sql.raw(
+        `do $$ declare t record; begin for t in select tablename from pg_tables where schemaname = 'public' loop execute format('alter table %I set (autovacuum_enabled = false)', t.tablename); end loop; end $$`,
+      ),
+    );
+    shop = await startShopProcess({
+      database: { url },
+      webhookSecret: secret,
+      gatewayUrl: gateway.url,
+      logFile: join(work, 'shop-postgres.log'),
+      cpuProfDir: opts.cpuProfDir,
+    });
     const rate = await warmUp(shop, secret, warm, opts.concurrencies[0] ?? 8);
     progress(`intake/postgres: shop up (pid ${shop.pid}), warm-up ${fmt(rate)}/s`);
     for (const [i, concurrency] of opts.concurrencies.entries()) {
-      const batch = await seedInvoices(database, batchSize(rate * (concurrency > 8 ? 1.3 : 1), opts.seconds, opts.invoices), `C${String.fromCharCode(97 + i)}`, progress);
+      const batch = await seedInvoices(
+        database,
+        batchSize(rate * (concurrency > 8 ? 1.3 : 1), opts.seconds, opts.invoices),
+        `C${String.fromCharCode(97 + i)}`,
+        progress,
+      );
       // The counter must have stopped moving (seeding and warm-up flushed) before the window opens;
       // with the jobs paused it then stays still, so what the window adds is the intake's own commits.
       const before = await commits.settled();
-      if (!before.quiet) progress(`intake/postgres: the shop's database did not get quiet before the window (${fmt(before.perSecond, 2)} commits/s)`);
+      if (!before.quiet)
+        progress(
+          `intake/postgres: the shop's database did not get quiet before the window (${fmt(before.perSecond, 2)} commits/s)`,
+        );
       progress(`intake/postgres c=${concurrency}: ${batch.count} invoices ready; firing for ${opts.seconds} s`);
       const calls = gateway.requests.length;
       const sessionsBefore = await commits.sessions();
@@ -146,23 +168,43 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
       const gatewayCalls = gateway.requests.length - calls;
       // pgbench now, right after the intake window (the shop idles meanwhile); the script's rows are
       // walked on across windows, wrapping around when the batch is used up.
-      const b = await runPgbench({ url: pgbUrl, concurrency, seconds: opts.seconds, tag: 'P', invoices: pgBatch.count, amountMinor: pgBatch.amount.minor, currency: pgBatch.amount.currency });
+      const b = await runPgbench({
+        url: pgbUrl,
+        concurrency,
+        seconds: opts.seconds,
+        tag: 'P',
+        invoices: pgBatch.count,
+        amountMinor: pgBatch.amount.minor,
+        currency: pgBatch.amount.currency,
+      });
       const after = await commits.settled();
       const sessions = (await commits.sessions()) - sessionsBefore;
       checkVerdicts(load);
       const ran = await statements.read();
-      const statementsPerDelivery = statements.available && load.accepted ? ran.reduce((sum, s) => sum + s.calls, 0) / load.accepted : undefined;
+      const statementsPerDelivery =
+        statements.available && load.accepted ? ran.reduce((sum, s) => sum + s.calls, 0) / load.accepted : undefined;
       // The shop's one background statement left running: the real-time hub's listener probe (one
       // autocommit NOTIFY per 30 s heartbeat); counted by pg_stat_statements and subtracted.
-      const commitStatements = ran.filter((s) => s.query.trim().toLowerCase() === 'commit').reduce((sum, s) => sum + s.calls, 0);
-      const probes = ran.filter((s) => /^select pg_notify\(\$1, \$2\)$/.test(s.query.trim())).reduce((sum, s) => sum + s.calls, 0);
-      if (process.env.COUNTERSIGN_BENCH_VERBOSE) for (const s of ran) progress(`    ${String(s.calls).padStart(7)}  ${s.query.slice(0, 160)}`);
+      const commitStatements = ran
+        .filter((s) => s.query.trim().toLowerCase() === 'commit')
+        .reduce((sum, s) => sum + s.calls, 0);
+      const probes = ran
+        .filter((s) => /^select pg_notify\(\$1, \$2\)$/.test(s.query.trim()))
+        .reduce((sum, s) => sum + s.calls, 0);
+      if (process.env.COUNTERSIGN_BENCH_VERBOSE)
+        for (const s of ran) progress(`    ${String(s.calls).padStart(7)}  ${s.query.slice(0, 160)}`);
       const delta = after.value - before.value;
       // A connection's start-up commits once: the shop's pool (re)opening connections after idling is
       // not a commit of any delivery, so sessions opened in the window are subtracted as well.
       const commitsPerDelivery = load.accepted ? (delta - probes - sessions) / load.accepted : null;
       const idleRate = before.perSecond;
-      progress(loadLine('postgres', load) + `; commits/delivery ${commitsPerDelivery === null ? 'n/a' : fmt(commitsPerDelivery, 3)} (xact_commit +${delta}, of which ${sessions} connection start-ups and ${probes} hub probes)` + (statementsPerDelivery !== undefined ? `; ${fmt(statementsPerDelivery, 1)} statements and ${fmt(commitStatements / Math.max(1, load.accepted), 3)} COMMITs per delivery (pg_stat_statements)` : ''));
+      progress(
+        loadLine('postgres', load) +
+          `; commits/delivery ${commitsPerDelivery === null ? 'n/a' : fmt(commitsPerDelivery, 3)} (xact_commit +${delta}, of which ${sessions} connection start-ups and ${probes} hub probes)` +
+          (statementsPerDelivery !== undefined
+            ? `; ${fmt(statementsPerDelivery, 1)} statements and ${fmt(commitStatements / Math.max(1, load.accepted), 3)} COMMITs per delivery (pg_stat_statements)`
+            : ''),
+      );
       results.push({
         engine: 'postgres',
         concurrency,
@@ -177,33 +219,47 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
         idleCommitsPerSecond: idleRate,
         exhausted: load.exhausted,
         gatewayCalls,
-        ...(statementsPerDelivery !== undefined ? { statementsPerDelivery, commitStatementsPerDelivery: commitStatements / Math.max(1, load.accepted) } : {}),
+        ...(statementsPerDelivery !== undefined
+          ? { statementsPerDelivery, commitStatementsPerDelivery: commitStatements / Math.max(1, load.accepted) }
+          : {}),
         pgbench: { tps: b.tps, latencyMs: b.latencyMs },
         ratioToPgbench: load.perSecond / b.tps,
       });
-      progress(`  pgbench c=${concurrency}: ${fmt(b.tps)} tps, latency ${fmt(b.latencyMs, 2)} ms (${b.transactions} txns, ${b.failed} failed${b.transactions > pgBatch.count ? `, rows wrapped: ${pgBatch.count} invoices` : ''}); intake ratio ${fmt(load.perSecond / b.tps, 2)}x`);
+      progress(
+        `  pgbench c=${concurrency}: ${fmt(b.tps)} tps, latency ${fmt(b.latencyMs, 2)} ms (${b.transactions} txns, ${b.failed} failed${b.transactions > pgBatch.count ? `, rows wrapped: ${pgBatch.count} invoices` : ''}); intake ratio ${fmt(load.perSecond / b.tps, 2)}x`,
+      );
       // The script must be the shop's transaction: compare its statement count with what the shop ran.
       if (statementsPerDelivery !== undefined && Math.abs(statementsPerDelivery - scripted) > 0.5) {
-        progress(`intake/pgbench: WARNING bench/intake.sql has ${scripted} statements, the shop ran ${fmt(statementsPerDelivery, 1)} per delivery at c=${concurrency}: update the script to the shop's intake SQL`);
+        progress(
+          `intake/pgbench: WARNING bench/intake.sql has ${scripted} statements, the shop ran ${fmt(statementsPerDelivery, 1)} per delivery at c=${concurrency}: update the script to the shop's intake SQL`,
+        );
       }
     }
     await shop.stop();
     shop = undefined;
-    if (results.some((r) => r.gatewayCalls)) progress(`intake/postgres: WARNING the shop called its gateway during a window: ${gateway.requests.slice(-3).join(', ')}`);
-
+    if (results.some((r) => r.gatewayCalls))
+      progress(
+        `intake/postgres: WARNING the shop called its gateway during a window: ${gateway.requests.slice(-3).join(', ')}`,
+      );
   } finally {
     await shop?.stop().catch(() => undefined);
     await commits.close().catch(() => undefined);
     await statements.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     await gateway.close();
-    for (const db of [name, pgbName]) await admin.query(`drop database if exists ${pg.escapeIdentifier(db)} with (force)`).catch(() => undefined);
+    for (const db of [name, pgbName])
+      await admin.query(`drop database if exists ${pg.escapeIdentifier(db)} with (force)`).catch(() => undefined);
     await admin.end();
   }
   return results;
 }
 
-async function pgliteRun(opts: IntakeOptions, secret: string, work: string, postgresRate: number): Promise<IntakeResult[]> {
+async function pgliteRun(
+  opts: IntakeOptions,
+  secret: string,
+  work: string,
+  postgresRate: number,
+): Promise<IntakeResult[]> {
   const { progress } = opts;
   const dataDir = join(work, 'shop-pglite');
   const results: IntakeResult[] = [];
@@ -216,19 +272,57 @@ async function pgliteRun(opts: IntakeOptions, secret: string, work: string, post
     progress('intake/pglite: seeding (before the shop opens the directory)');
     const database = await openDatabase(shopDatabaseSpec, { engine: 'pglite', dataDir });
     const guess = Number(process.env.COUNTERSIGN_BENCH_PGLITE_RATE ?? Math.max(50, postgresRate));
-    const warm = await seedInvoices(database, opts.invoices ?? Math.ceil(guess * WARMUP_SECONDS * 1.5) + 500, 'W', progress);
+    const warm = await seedInvoices(
+      database,
+      opts.invoices ?? Math.ceil(guess * WARMUP_SECONDS * 1.5) + 500,
+      'W',
+      progress,
+    );
     const batches = [];
-    for (const [i] of opts.concurrencies.entries()) batches.push(await seedInvoices(database, batchSize(guess, opts.seconds, opts.invoices), `C${String.fromCharCode(97 + i)}`, progress));
+    for (const [i] of opts.concurrencies.entries())
+      batches.push(
+        await seedInvoices(
+          database,
+          batchSize(guess, opts.seconds, opts.invoices),
+          `C${String.fromCharCode(97 + i)}`,
+          progress,
+        ),
+      );
     await database.close();
-    shop = await startShopProcess({ database: { dataDir }, webhookSecret: secret, gatewayUrl: gateway.url, logFile: join(work, 'shop-pglite.log'), cpuProfDir: opts.cpuProfDir });
+    shop = await startShopProcess({
+      database: { dataDir },
+      webhookSecret: secret,
+      gatewayUrl: gateway.url,
+      logFile: join(work, 'shop-pglite.log'),
+      cpuProfDir: opts.cpuProfDir,
+    });
     const rate = await warmUp(shop, secret, warm, opts.concurrencies[0] ?? 8);
     progress(`intake/pglite: shop up (pid ${shop.pid}), warm-up ${fmt(rate)}/s`);
     for (const [i, concurrency] of opts.concurrencies.entries()) {
       const calls = gateway.requests.length;
-      const load = await fireDeliveries({ shopUrl: shop.url, secret, batch: batches[i]!, concurrency, seconds: opts.seconds });
+      const load = await fireDeliveries({
+        shopUrl: shop.url,
+        secret,
+        batch: batches[i]!,
+        concurrency,
+        seconds: opts.seconds,
+      });
       checkVerdicts(load);
       progress(loadLine('pglite', load));
-      results.push({ engine: 'pglite', concurrency, deliveries: load.accepted, seconds: load.seconds, perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, commitsPerDelivery: null, errors: load.errors, errorSamples: load.errorSamples, exhausted: load.exhausted, gatewayCalls: gateway.requests.length - calls });
+      results.push({
+        engine: 'pglite',
+        concurrency,
+        deliveries: load.accepted,
+        seconds: load.seconds,
+        perSecond: load.perSecond,
+        p50Ms: load.p50Ms,
+        p99Ms: load.p99Ms,
+        commitsPerDelivery: null,
+        errors: load.errors,
+        errorSamples: load.errorSamples,
+        exhausted: load.exhausted,
+        gatewayCalls: gateway.requests.length - calls,
+      });
     }
     await shop.stop();
     shop = undefined;
@@ -265,7 +359,17 @@ export async function runIntakeBench(opts: IntakeOptions): Promise<IntakeResult[
 
 /** The results as a terminal table. */
 export function intakeTable(results: IntakeResult[]): string {
-  const head = ['engine', 'c', 'deliveries/s', 'p50 ms', 'p99 ms', 'commits/delivery', 'pgbench tps', 'ratio', 'errors'];
+  const head = [
+    'engine',
+    'c',
+    'deliveries/s',
+    'p50 ms',
+    'p99 ms',
+    'commits/delivery',
+    'pgbench tps',
+    'ratio',
+    'errors',
+  ];
   const rowsOut = results.map((r) => [
     r.engine,
     String(r.concurrency),
@@ -274,7 +378,11 @@ export function intakeTable(results: IntakeResult[]): string {
     fmt(r.p99Ms, 2),
     r.commitsPerDelivery === null ? '-' : fmt(r.commitsPerDelivery, 3),
     r.pgbench ? fmt(r.pgbench.tps) : '-',
-    r.ratioToPgbench !== undefined ? `${fmt(r.ratioToPgbench, 2)}x pgbench` : r.ratioToPostgres !== undefined ? `${fmt(r.ratioToPostgres, 2)}x postgres` : '-',
+    r.ratioToPgbench !== undefined
+      ? `${fmt(r.ratioToPgbench, 2)}x pgbench`
+      : r.ratioToPostgres !== undefined
+        ? `${fmt(r.ratioToPostgres, 2)}x postgres`
+        : '-',
     String(r.errors ?? 0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rowsOut.map((row) => row[i]!.length)));
@@ -294,10 +402,17 @@ async function main(): Promise<void> {
   });
   const seconds = Number(values.seconds);
   const concurrencies = values.concurrency.split(',').map(Number);
-  if (!(seconds > 0) || concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('usage: bench/intake.ts [--seconds 10] [--concurrency 8,32] [--no-pglite] [--url postgres://…] [--cpu-prof dir]');
+  if (!(seconds > 0) || concurrencies.some((c) => !Number.isInteger(c) || c < 1))
+    throw new Error(
+      'usage: bench/intake.ts [--seconds 10] [--concurrency 8,32] [--no-pglite] [--url postgres://…] [--cpu-prof dir]',
+    );
   type Cluster = { url: string; stop(): Promise<void> };
   const clusterModule = '../scripts/pg-cluster.mjs';
-  const cluster: Cluster | undefined = values.url ? undefined : await ((await import(clusterModule)) as { startThrowawayPostgres: () => Promise<Cluster> }).startThrowawayPostgres();
+  const cluster: Cluster | undefined = values.url
+    ? undefined
+    : await (
+        (await import(clusterModule)) as { startThrowawayPostgres: () => Promise<Cluster> }
+      ).startThrowawayPostgres();
   try {
     const results = await runIntakeBench({
       adminUrl: values.url ?? cluster!.url,

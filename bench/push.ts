@@ -71,10 +71,19 @@ export class SocketWatchers {
   private constructor(readonly fanout: number) {}
 
   /** Opens `count` sockets (in batches, so that the upgrades do not all queue at once). */
-  static async open(shop: string, customers: readonly WatcherCustomer[], count: number, fanout: number): Promise<SocketWatchers> {
+  static async open(
+    shop: string,
+    customers: readonly WatcherCustomer[],
+    count: number,
+    fanout: number,
+  ): Promise<SocketWatchers> {
     const w = new SocketWatchers(fanout);
     for (let i = 0; i < count; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, k) => w.connect(shop, customers[(i + k) % customers.length]!)));
+      await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, (_, k) =>
+          w.connect(shop, customers[(i + k) % customers.length]!),
+        ),
+      );
     }
     return w;
   }
@@ -91,7 +100,13 @@ export class SocketWatchers {
     const watcher: Watcher = { ws, customer, rooms: [], joining: new Map() };
     ws.on('message', (data) => {
       const at = epochMs();
-      const frame = JSON.parse(String(data)) as { type: string; room?: string; id?: string; code?: string; message?: string };
+      const frame = JSON.parse(String(data)) as {
+        type: string;
+        room?: string;
+        id?: string;
+        code?: string;
+        message?: string;
+      };
       if (frame.type === 'message' && frame.id) {
         if (this.recording) this.received.push({ id: frame.id, at });
       } else if (frame.type === 'joined' && frame.room) {
@@ -99,7 +114,9 @@ export class SocketWatchers {
         watcher.joining.delete(frame.room);
       } else if (frame.type === 'error' && frame.room) {
         this.joinsRefused++;
-        watcher.joining.get(frame.room)?.reject(new Error(`watcher join ${frame.room}: ${frame.code} ${frame.message}`));
+        watcher.joining
+          .get(frame.room)
+          ?.reject(new Error(`watcher join ${frame.room}: ${frame.code} ${frame.message}`));
         watcher.joining.delete(frame.room);
       }
     });
@@ -145,7 +162,10 @@ export class SocketWatchers {
         }),
       );
     }
-    await Promise.race([Promise.all(joins), idle(10_000).then(() => Promise.reject(new Error(`watchers of ${room} not joined within 10 s`)))]);
+    await Promise.race([
+      Promise.all(joins),
+      idle(10_000).then(() => Promise.reject(new Error(`watchers of ${room} not joined within 10 s`))),
+    ]);
   }
 
   close(): void {
@@ -156,7 +176,15 @@ export class SocketWatchers {
   stats(): WatcherStats {
     const watching = this.all.filter((w) => w.rooms.length > 0).length;
     const rooms = this.all.reduce((n, w) => n + w.rooms.length, 0);
-    return { watchers: this.all.length, watching, rooms, fanout: this.fanout, dropped: this.dropped, joinsRefused: this.joinsRefused, received: this.received };
+    return {
+      watchers: this.all.length,
+      watching,
+      rooms,
+      fanout: this.fanout,
+      dropped: this.dropped,
+      joinsRefused: this.joinsRefused,
+      received: this.received,
+    };
   }
 }
 
@@ -180,7 +208,9 @@ export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Prom
     const client = new pg.Client({ connectionString: shopDatabaseUrl });
     await client.connect();
     try {
-      const tracked = (await client.query<{ on: boolean }>(`select current_setting('track_commit_timestamp') = 'on' as on`)).rows[0]!.on;
+      const tracked = (
+        await client.query<{ on: boolean }>(`select current_setting('track_commit_timestamp') = 'on' as on`)
+      ).rows[0]!.on;
       source = tracked ? 'commit_timestamp' : 'created_at';
       const res = await client.query<{ id: string; ms: string }>(
         tracked
@@ -211,7 +241,11 @@ export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Prom
   };
 }
 
-type Reply = { type: 'opened'; size: number } | { type: 'watched'; seq: number; error?: string } | { type: 'stats'; stats: WatcherStats } | { type: 'failed'; error: string };
+type Reply =
+  | { type: 'opened'; size: number }
+  | { type: 'watched'; seq: number; error?: string }
+  | { type: 'stats'; stats: WatcherStats }
+  | { type: 'failed'; error: string };
 
 /** The watchers, driven from the bench process; the sockets live in a child process (bench/push-process.ts). */
 export class Watchers {
@@ -224,12 +258,33 @@ export class Watchers {
     readonly size: number,
   ) {}
 
-  static async open(shop: string, customers: readonly Customer[], count: number, fanout: number, firstInvoices: ReadonlyMap<number, string> = new Map()): Promise<Watchers> {
-    const child = fork(fileURLToPath(new URL('./push-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async open(
+    shop: string,
+    customers: readonly Customer[],
+    count: number,
+    fanout: number,
+    firstInvoices: ReadonlyMap<number, string> = new Map(),
+  ): Promise<Watchers> {
+    const child = fork(fileURLToPath(new URL('./push-process.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const first = await new Promise<Reply>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Reply));
-      child.once('exit', (code) => reject(new Error(`the watcher process exited (${code}) before its sockets were open`)));
-      child.send({ type: 'open', shop, fanout, count, customers: customers.map((c) => ({ index: c.index, cookie: c.browser.cookieHeader(), invoiceId: firstInvoices.get(c.index) })) });
+      child.once('exit', (code) =>
+        reject(new Error(`the watcher process exited (${code}) before its sockets were open`)),
+      );
+      child.send({
+        type: 'open',
+        shop,
+        fanout,
+        count,
+        customers: customers.map((c) => ({
+          index: c.index,
+          cookie: c.browser.cookieHeader(),
+          invoiceId: firstInvoices.get(c.index),
+        })),
+      });
     });
     if (first.type !== 'opened') {
       child.kill('SIGKILL');

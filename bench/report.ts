@@ -57,17 +57,25 @@ export interface BenchResults {
   readonly targets: Target[];
 }
 
-const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const f = (x: number | null | undefined, d = 1) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d);
 
 /** Every target of issue 7 against this run's figures. */
 export function checkTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   const t: Target[] = [];
-  t.push({ name: 'full flow throughput', target: '>= 100 paid orders/s', measured: `${f(r.flow.paidPerSecond, 2)} paid orders/s (${r.flow.customers} customers)`, met: r.flow.paidPerSecond >= 100 });
+  t.push({
+    name: 'full flow throughput',
+    target: '>= 100 paid orders/s',
+    measured: `${f(r.flow.paidPerSecond, 2)} paid orders/s (${r.flow.customers} customers)`,
+    met: r.flow.paidPerSecond >= 100,
+  });
   const pg8 = r.intake.rows.filter((row) => row.engine === 'postgres' && row.ratioToPgbench !== undefined);
   t.push({
     name: 'webhook intake vs pgbench',
     target: '>= 0.6x pgbench',
-    measured: pg8.length ? pg8.map((row) => `c=${row.concurrency}: ${f(row.ratioToPgbench, 2)}x`).join(', ') : 'not measured',
+    measured: pg8.length
+      ? pg8.map((row) => `c=${row.concurrency}: ${f(row.ratioToPgbench, 2)}x`).join(', ')
+      : 'not measured',
     met: pg8.length ? pg8.every((row) => row.ratioToPgbench! >= 0.6) : null,
   });
   const single = r.sql.singleOrder;
@@ -83,13 +91,17 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   t.push({
     name: 'commits per accepted webhook',
     target: 'exactly 1',
-    measured: commitRows.length ? commitRows.map((row) => `c=${row.concurrency}: ${f(row.commitsPerDelivery, 3)}`).join(', ') : 'not measured',
+    measured: commitRows.length
+      ? commitRows.map((row) => `c=${row.concurrency}: ${f(row.commitsPerDelivery, 3)}`).join(', ')
+      : 'not measured',
     met: commitRows.length ? commitRows.every((row) => Math.abs(row.commitsPerDelivery! - 1) < 0.05) : null,
   });
   t.push({
     name: 'push latency p99',
     target: '<= 50 ms',
-    measured: r.push ? `p50 ${f(r.push.latency.p50Ms)} ms, p99 ${f(r.push.latency.p99Ms)} ms (${r.push.watchers} watchers, ${r.push.messages} messages)` : 'not measured',
+    measured: r.push
+      ? `p50 ${f(r.push.latency.p50Ms)} ms, p99 ${f(r.push.latency.p99Ms)} ms (${r.push.watchers} watchers, ${r.push.messages} messages)`
+      : 'not measured',
     met: r.push && r.push.messages > 0 ? r.push.latency.p99Ms <= 50 : null,
   });
   const peaks = Object.entries(r.memory).map(([p, m]) => `${p} ${f(m.peakMb, 0)}`);
@@ -103,7 +115,9 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   t.push({
     name: 'PGlite intake vs PostgreSQL',
     target: '>= 0.3x',
-    measured: lite.length ? lite.map((row) => `c=${row.concurrency}: ${f(row.ratioToPostgres, 2)}x`).join(', ') : 'not measured',
+    measured: lite.length
+      ? lite.map((row) => `c=${row.concurrency}: ${f(row.ratioToPostgres, 2)}x`).join(', ')
+      : 'not measured',
     met: lite.length ? lite.every((row) => row.ratioToPostgres! >= 0.3) : null,
   });
   return t;
@@ -111,17 +125,27 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): Target[] {
 
 function table(head: string[], rows: string[][], alignLeft = 1): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < alignLeft ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < alignLeft ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /** The terminal report. */
 export function formatReport(r: BenchResults): string {
   const out: string[] = [];
-  out.push(`== full flow: ${r.flow.customers} customers, ${r.flow.durationS} s measured after ${r.flow.warmupS} s warm-up ==`);
-  out.push(`paid orders: ${r.flow.paidOrders}  →  ${f(r.flow.paidPerSecond, 2)} paid orders/s   (errors: ${r.flow.errors})`);
+  out.push(
+    `== full flow: ${r.flow.customers} customers, ${r.flow.durationS} s measured after ${r.flow.warmupS} s warm-up ==`,
+  );
+  out.push(
+    `paid orders: ${r.flow.paidOrders}  →  ${f(r.flow.paidPerSecond, 2)} paid orders/s   (errors: ${r.flow.errors})`,
+  );
   for (const e of r.flow.errorSamples.slice(0, 3)) out.push(`  error: ${e}`);
-  out.push(table(['step', 'count', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], r.flow.steps.map((s) => [s.step, String(s.count), f(s.p50Ms), f(s.p90Ms), f(s.p99Ms), f(s.maxMs)])));
+  out.push(
+    table(
+      ['step', 'count', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+      r.flow.steps.map((s) => [s.step, String(s.count), f(s.p50Ms), f(s.p90Ms), f(s.p99Ms), f(s.maxMs)]),
+    ),
+  );
 
   out.push('', '== SQL per paid order (pg_stat_statements calls incl. BEGIN/COMMIT; commits from pg_stat_database) ==');
   const parties = ['shop', 'gateway', 'bank'] as const;
@@ -151,9 +175,17 @@ export function formatReport(r: BenchResults): string {
   } else out.push('not run (--watchers 0)');
 
   out.push('', '== resident memory (VmRSS) ==');
-  out.push(table(['service', 'idle MB', 'peak MB', 'high-water MB'], parties.map((p) => [p, f(r.memory[p].idleMb), f(r.memory[p].peakMb), f(r.memory[p].hwmMb)])));
+  out.push(
+    table(
+      ['service', 'idle MB', 'peak MB', 'high-water MB'],
+      parties.map((p) => [p, f(r.memory[p].idleMb), f(r.memory[p].peakMb), f(r.memory[p].hwmMb)]),
+    ),
+  );
 
-  out.push('', `== CPU per paid order, ms (measured window; this run kept ${Math.round(r.cpu.utilisation * 100)}% of ${r.machine.cpus} CPUs busy) ==`);
+  out.push(
+    '',
+    `== CPU per paid order, ms (measured window; this run kept ${Math.round(r.cpu.utilisation * 100)}% of ${r.machine.cpus} CPUs busy) ==`,
+  );
   const cpuKeys = Object.keys(r.cpu.perPaidOrderMs);
   out.push(table(cpuKeys, [cpuKeys.map((k) => f(r.cpu.perPaidOrderMs[k]))], 0));
 
@@ -170,7 +202,11 @@ export function formatReport(r: BenchResults): string {
           f(row.p99Ms, 2),
           f(row.commitsPerDelivery, 3),
           row.pgbench ? f(row.pgbench.tps) : '-',
-          row.ratioToPgbench !== undefined ? `${f(row.ratioToPgbench, 2)}x pgbench` : row.ratioToPostgres !== undefined ? `${f(row.ratioToPostgres, 2)}x PostgreSQL` : '-',
+          row.ratioToPgbench !== undefined
+            ? `${f(row.ratioToPgbench, 2)}x pgbench`
+            : row.ratioToPostgres !== undefined
+              ? `${f(row.ratioToPostgres, 2)}x PostgreSQL`
+              : '-',
         ]),
         1,
       ),
@@ -179,6 +215,12 @@ export function formatReport(r: BenchResults): string {
   if (r.intake.note) out.push(r.intake.note);
 
   out.push('', '== targets (issue 7) ==');
-  out.push(table(['target', 'goal', 'measured', 'met'], r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']), 3));
+  out.push(
+    table(
+      ['target', 'goal', 'measured', 'met'],
+      r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']),
+      3,
+    ),
+  );
   return out.join('\n');
 }

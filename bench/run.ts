@@ -23,7 +23,14 @@ import { renderChart } from './chart.ts';
 import { runIntakeBench } from './intake.ts';
 import { newCustomer, oneOrder, runFlow, type Customer } from './flow.ts';
 import { Watchers } from './push.ts';
-import { checkTargets, formatReport, type BenchResults, type IntakeRow, type PerOrder, type SingleOrder } from './report.ts';
+import {
+  checkTargets,
+  formatReport,
+  type BenchResults,
+  type IntakeRow,
+  type PerOrder,
+  type SingleOrder,
+} from './report.ts';
 import { sleep, StepTimings } from './stats.ts';
 import {
   cpuResult,
@@ -103,7 +110,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     intake: !values['no-intake'],
     intakeSeconds: n('intake-seconds', values['intake-seconds'], 1),
     intakeConcurrencies: values['intake-concurrency'].split(',').map((c) => n('intake-concurrency', c, 1)),
-    intakeInvoices: values['intake-invoices'] === undefined ? undefined : n('intake-invoices', values['intake-invoices'], 1),
+    intakeInvoices:
+      values['intake-invoices'] === undefined ? undefined : n('intake-invoices', values['intake-invoices'], 1),
     pglite: !values['no-pglite'],
     settleMs: n('settle-ms', values['settle-ms'], 0),
     progressEveryS: n('progress-every', values['progress-every'], 1),
@@ -130,10 +138,26 @@ async function ownCluster(): Promise<Cluster> {
     await c.query('alter system set track_commit_timestamp = on');
     await c.end();
     const pgCtl = join(process.env.COUNTERSIGN_PG_BIN ?? '/usr/lib/postgresql/15/bin', 'pg_ctl');
-    const args = ['restart', '-D', join(cluster.dir, 'data'), '-l', cluster.logFile, '-m', 'fast', '-w', '-t', '60', '-s'];
+    const args = [
+      'restart',
+      '-D',
+      join(cluster.dir, 'data'),
+      '-l',
+      cluster.logFile,
+      '-m',
+      'fast',
+      '-w',
+      '-t',
+      '60',
+      '-s',
+    ];
     const asRoot = process.getuid?.() === 0;
-    const r = spawnSync(asRoot ? 'runuser' : pgCtl, asRoot ? ['-u', 'postgres', '--', pgCtl, ...args] : args, { stdio: 'ignore', cwd: cluster.dir });
-    if (r.status !== 0) say('note: could not restart PostgreSQL with commit timestamps; push latency will use the rows\' created_at');
+    const r = spawnSync(asRoot ? 'runuser' : pgCtl, asRoot ? ['-u', 'postgres', '--', pgCtl, ...args] : args, {
+      stdio: 'ignore',
+      cwd: cluster.dir,
+    });
+    if (r.status !== 0)
+      say("note: could not restart PostgreSQL with commit timestamps; push latency will use the rows' created_at");
     for (let i = 0; i < 100; i++) {
       const probe = new pg.Client({ connectionString: cluster.url });
       try {
@@ -157,7 +181,9 @@ const perOrder = (d: PerParty<DatabaseCounters>, orders: number): PerParty<PerOr
       p,
       {
         statements: orders ? Math.round((d[p].statements / orders) * 10) / 10 : Number.NaN,
-        statementsWithoutTransactionControl: orders ? Math.round(((d[p].statements - d[p].transactionControl) / orders) * 10) / 10 : Number.NaN,
+        statementsWithoutTransactionControl: orders
+          ? Math.round(((d[p].statements - d[p].transactionControl) / orders) * 10) / 10
+          : Number.NaN,
         commits: orders ? Math.round((d[p].commits / orders) * 100) / 100 : Number.NaN,
       },
     ]),
@@ -181,7 +207,12 @@ const scale = (d: PerParty<DatabaseCounters>, stmtFactor: number, commitFactor: 
  * commits after letting the backends flush; the idle system's own rate (job pollers) is measured
  * just before and subtracted.
  */
-async function measureSingleOrder(stats: DatabaseStats, customer: Customer, productId: string, settleMs: number): Promise<SingleOrder> {
+async function measureSingleOrder(
+  stats: DatabaseStats,
+  customer: Customer,
+  productId: string,
+  settleMs: number,
+): Promise<SingleOrder> {
   await sleep(settleMs);
   const bgMs = Math.max(3000, settleMs);
   const a = await stats.read();
@@ -197,7 +228,10 @@ async function measureSingleOrder(stats: DatabaseStats, customer: Customer, prod
   const shopStatements = queriesBetween(q0, await stats.queries('shop'));
   const e = await stats.read(settleMs);
   const raw = Object.fromEntries(
-    PARTIES.map((p) => [p, { ...diffCounters(c, d)[p], commits: e[p].commits - c[p].commits, rollbacks: e[p].rollbacks - c[p].rollbacks }]),
+    PARTIES.map((p) => [
+      p,
+      { ...diffCounters(c, d)[p], commits: e[p].commits - c[p].commits, rollbacks: e[p].rollbacks - c[p].rollbacks },
+    ]),
   ) as PerParty<DatabaseCounters>;
   const background = scale(bg, durationMs / bgMs, (durationMs + settleMs) / bgMs);
   const net = Object.fromEntries(
@@ -219,7 +253,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const loadAverageAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
-    while (cleanups.length) await cleanups.pop()!().catch((err: unknown) => say(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
+    while (cleanups.length)
+      await cleanups.pop()!().catch((err: unknown) =>
+        say(`cleanup: ${err instanceof Error ? err.message : String(err)}`),
+      );
   };
   let cluster: Cluster | undefined;
   const onSignal = () =>
@@ -251,21 +288,34 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     say('starting shop, gateway and bank (src/main.ts)…');
     const sys: RunningBenchSystem = await startBenchSystem(dbUrls, { LOG_LEVEL: o.logLevel });
     cleanups.push(() => sys.stop());
-    say(`ready in ${(sys.system.startedMs / 1000).toFixed(1)} s: shop ${sys.urls.shop} (pid ${sys.pids.shop}), gateway ${sys.urls.gateway} (pid ${sys.pids.gateway}), bank ${sys.urls.bank} (pid ${sys.pids.bank})`);
+    say(
+      `ready in ${(sys.system.startedMs / 1000).toFixed(1)} s: shop ${sys.urls.shop} (pid ${sys.pids.shop}), gateway ${sys.urls.gateway} (pid ${sys.pids.gateway}), bank ${sys.urls.bank} (pid ${sys.pids.bank})`,
+    );
     await sleep(2000);
     const memory = new MemorySampler(sys.pids);
     say(`idle memory: ${PARTIES.map((p) => `${p} ${memory.idle[p]} MB`).join(', ')}`);
 
-    const products = (await (await fetch(`${sys.urls.shop}/api/products`)).json()) as { products: Array<{ id: string; price: { minor: string } }> };
+    const products = (await (await fetch(`${sys.urls.shop}/api/products`)).json()) as {
+      products: Array<{ id: string; price: { minor: string } }>;
+    };
     const product = products.products[0];
     if (!product) throw new Error('the shop has no products (SHOP_DEMO_DATA off?)');
     say(`${o.customers} customers register and log in…`);
     const customers: Customer[] = [];
-    for (let i = 0; i < o.customers; i += 4) customers.push(...(await Promise.all(Array.from({ length: Math.min(4, o.customers - i) }, (_, k) => newCustomer(sys.urls.shop, runId, i + k)))));
+    for (let i = 0; i < o.customers; i += 4)
+      customers.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(4, o.customers - i) }, (_, k) => newCustomer(sys.urls.shop, runId, i + k)),
+        )),
+      );
     cleanups.push(async () => customers.forEach((c) => c.socket.close()));
 
     // One order per customer warms the code paths up and gives every customer an invoice to watch.
-    const firstInvoices = new Map((await Promise.all(customers.map(async (c) => [c.index, (await oneOrder(c, product.id, new StepTimings())).invoiceId] as const))));
+    const firstInvoices = new Map(
+      await Promise.all(
+        customers.map(async (c) => [c.index, (await oneOrder(c, product.id, new StepTimings())).invoiceId] as const),
+      ),
+    );
     let watchers: Watchers | undefined;
     if (o.watchers > 0) {
       say(`opening ${o.watchers} watcher sockets, each on an invoice of its customer…`);
@@ -277,15 +327,23 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     let singleOrder: SingleOrder | null = null;
     say('one order alone (SQL statements and commits, cart to paid)…');
     singleOrder = await measureSingleOrder(stats, customers[0]!, product.id, o.settleMs);
-    say(`  statements: shop ${singleOrder.net.shop.statements}, gateway ${singleOrder.net.gateway.statements}, bank ${singleOrder.net.bank.statements} (${singleOrder.durationMs} ms)`);
+    say(
+      `  statements: shop ${singleOrder.net.shop.statements}, gateway ${singleOrder.net.gateway.statements}, bank ${singleOrder.net.bank.statements} (${singleOrder.durationMs} ms)`,
+    );
 
-    say(`full flow: ${o.customers} customers, ${o.warmupS} s warm-up, ${o.durationS} s measured${watchers ? `, ${watchers.size} watchers` : ''}…`);
+    say(
+      `full flow: ${o.customers} customers, ${o.warmupS} s warm-up, ${o.durationS} s measured${watchers ? `, ${watchers.size} watchers` : ''}…`,
+    );
     memory.start(500);
     let w0: PerParty<DatabaseCounters> | undefined;
     let w1: PerParty<DatabaseCounters> | undefined;
     let cpu0: CpuSnapshot | undefined;
     let cpu1: CpuSnapshot | undefined;
-    const cpuPids: Record<string, number> = { ...sys.pids, launcher: sys.system.launcher.pid!, ...(watchers ? { watchers: watchers.pid } : {}) };
+    const cpuPids: Record<string, number> = {
+      ...sys.pids,
+      launcher: sys.system.launcher.pid!,
+      ...(watchers ? { watchers: watchers.pid } : {}),
+    };
     const flow = await runFlow({
       customers,
       productId: product.id,
@@ -311,7 +369,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         } catch {
           // a service is gone; the run reports it
         }
-        say(`[${String(p.elapsedS).padStart(4)} s] ${p.phase === 'warmup' ? 'warm-up' : 'measure'}  paid ${String(p.paid).padStart(6)}  ${p.ratePerS.toFixed(1).padStart(6)}/s now${rss}`);
+        say(
+          `[${String(p.elapsedS).padStart(4)} s] ${p.phase === 'warmup' ? 'warm-up' : 'measure'}  paid ${String(p.paid).padStart(6)}  ${p.ratePerS.toFixed(1).padStart(6)}/s now${rss}`,
+        );
       },
     });
     const memoryResult = memory.stop();
@@ -325,8 +385,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     if (!o.intake) intakeNote = 'intake: not run (--no-intake)';
     else {
       try {
-        say(`webhook intake: concurrency ${o.intakeConcurrencies.join(', ')}, ${o.intakeSeconds} s each${o.pglite ? ', PostgreSQL and PGlite' : ''}…`);
-        intakeRows = await runIntakeBench({ adminUrl, concurrencies: o.intakeConcurrencies, seconds: o.intakeSeconds, pglite: o.pglite, ...(o.intakeInvoices ? { invoices: o.intakeInvoices } : {}), progress: (line) => say(`  ${line}`) });
+        say(
+          `webhook intake: concurrency ${o.intakeConcurrencies.join(', ')}, ${o.intakeSeconds} s each${o.pglite ? ', PostgreSQL and PGlite' : ''}…`,
+        );
+        intakeRows = await runIntakeBench({
+          adminUrl,
+          concurrencies: o.intakeConcurrencies,
+          seconds: o.intakeSeconds,
+          pglite: o.pglite,
+          ...(o.intakeInvoices ? { invoices: o.intakeInvoices } : {}),
+          progress: (line) => say(`  ${line}`),
+        });
       } catch (err) {
         // The flow's figures stand on their own: the results are written with the failure noted.
         intakeNote = `intake failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -338,10 +407,21 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       version: 1,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAverageAtStart, node: process.versions.node, postgres: postgresVersion },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        loadAverageAtStart,
+        node: process.versions.node,
+        postgres: postgresVersion,
+      },
       settings: { ...o, databaseUrl: o.databaseUrl ? '(given)' : '(throwaway)' },
       flow,
-      sql: { statementsTracked: stats.statementsTracked, perPaidOrder: perOrder(window, flow.paidOrders), window, singleOrder },
+      sql: {
+        statementsTracked: stats.statementsTracked,
+        perPaidOrder: perOrder(window, flow.paidOrders),
+        window,
+        singleOrder,
+      },
       push,
       memory: memoryResult,
       cpu: cpuResult(cpu0!, cpu1!, flow.paidOrders, os.cpus().length),
@@ -384,8 +464,11 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   // Exit once written: nothing of the run is left behind, and a stray keep-alive socket must not hold the terminal.
-  main().then(() => process.exit(process.exitCode ?? 0), (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(process.exitCode ?? 0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      process.exit(1);
+    },
+  );
 }

@@ -64,7 +64,10 @@ export interface RunningBenchSystem {
 }
 
 /** Starts src/main.ts (the test harness's launcher) on the three databases; resolves when all three are ready. */
-export async function startBenchSystem(databaseUrls: PerParty<string>, env: Record<string, string> = {}): Promise<RunningBenchSystem> {
+export async function startBenchSystem(
+  databaseUrls: PerParty<string>,
+  env: Record<string, string> = {},
+): Promise<RunningBenchSystem> {
   const system = await launchSystem({
     SHOP_DATABASE_URL: databaseUrls.shop,
     GATEWAY_DATABASE_URL: databaseUrls.gateway,
@@ -170,7 +173,12 @@ export class DatabaseStats {
     return admin(this.adminUrl, async (c) => {
       const out = {} as Record<Party, DatabaseCounters>;
       for (const p of PARTIES) {
-        const db = (await c.query<{ commits: string; rollbacks: string }>('select xact_commit::text as commits, xact_rollback::text as rollbacks from pg_stat_database where datname = $1', [this.names[p]])).rows[0];
+        const db = (
+          await c.query<{ commits: string; rollbacks: string }>(
+            'select xact_commit::text as commits, xact_rollback::text as rollbacks from pg_stat_database where datname = $1',
+            [this.names[p]],
+          )
+        ).rows[0];
         let statements = 0;
         let transactionControl = 0;
         if (this.statementsTracked) {
@@ -184,7 +192,12 @@ export class DatabaseStats {
           statements = Number(s.all);
           transactionControl = Number(s.txn);
         }
-        out[p] = { statements, transactionControl, commits: Number(db?.commits ?? 0), rollbacks: Number(db?.rollbacks ?? 0) };
+        out[p] = {
+          statements,
+          transactionControl,
+          commits: Number(db?.commits ?? 0),
+          rollbacks: Number(db?.rollbacks ?? 0),
+        };
       }
       return out;
     });
@@ -205,7 +218,10 @@ export class DatabaseStats {
 }
 
 /** The statements run between two `queries()` snapshots, most called first. */
-export function queriesBetween(a: Map<string, { calls: number; query: string }>, b: Map<string, { calls: number; query: string }>): Array<{ calls: number; query: string }> {
+export function queriesBetween(
+  a: Map<string, { calls: number; query: string }>,
+  b: Map<string, { calls: number; query: string }>,
+): Array<{ calls: number; query: string }> {
   const out: Array<{ calls: number; query: string }> = [];
   for (const [key, v] of b) {
     const calls = v.calls - (a.get(key)?.calls ?? 0);
@@ -244,13 +260,25 @@ export function cpuMs(pid: number): number {
 
 /** The PostgreSQL backends serving the three databases (on this machine). */
 export async function backendPids(adminUrl: string, names: PerParty<string>): Promise<number[]> {
-  return admin(adminUrl, async (c) => (await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = any($1)', [Object.values(names)])).rows.map((r) => r.pid));
+  return admin(adminUrl, async (c) =>
+    (
+      await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = any($1)', [Object.values(names)])
+    ).rows.map((r) => r.pid),
+  );
 }
 
-export type CpuSnapshot = { readonly at: number; readonly byProcess: Record<string, number>; readonly backends: Map<number, number> };
+export type CpuSnapshot = {
+  readonly at: number;
+  readonly byProcess: Record<string, number>;
+  readonly backends: Map<number, number>;
+};
 
 /** CPU used so far by each process named (services, launcher, watcher process), this process, and the backends. */
-export async function cpuSnapshot(adminUrl: string, names: PerParty<string>, pids: Record<string, number>): Promise<CpuSnapshot> {
+export async function cpuSnapshot(
+  adminUrl: string,
+  names: PerParty<string>,
+  pids: Record<string, number>,
+): Promise<CpuSnapshot> {
   const usage = process.cpuUsage();
   const backends = new Map((await backendPids(adminUrl, names)).map((pid) => [pid, cpuMs(pid)]));
   const byProcess: Record<string, number> = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
@@ -272,7 +300,9 @@ export function cpuResult(a: CpuSnapshot, b: CpuSnapshot, paidOrders: number, cp
   for (const [pid, ms] of b.backends) postgres += ms - (a.backends.get(pid) ?? 0);
   used.postgres = postgres;
   const total = Object.values(used).reduce((x, y) => x + y, 0);
-  const perPaidOrderMs = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, paidOrders ? Math.round((v / paidOrders) * 10) / 10 : Number.NaN]));
+  const perPaidOrderMs = Object.fromEntries(
+    Object.entries(used).map(([k, v]) => [k, paidOrders ? Math.round((v / paidOrders) * 10) / 10 : Number.NaN]),
+  );
   perPaidOrderMs.total = paidOrders ? Math.round((total / paidOrders) * 10) / 10 : Number.NaN;
   return { perPaidOrderMs, utilisation: Math.round((total / ((b.at - a.at) * cpus)) * 100) / 100 };
 }

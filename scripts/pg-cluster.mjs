@@ -97,7 +97,9 @@ async function waitUntilReady(url, timeoutMs) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms: ${lastError?.message ?? 'unknown error'}`);
+  throw new Error(
+    `PostgreSQL did not accept connections within ${timeoutMs} ms: ${lastError?.message ?? 'unknown error'}`,
+  );
 }
 
 /** Synchronous best-effort teardown, usable from 'exit' handlers and the watchdog. */

@@ -116,7 +116,8 @@ function table(rows) {
       : [r.suite, r.size, r.cases, r.wronglyAccepted, r.lost, r.doubleFulfilled, r.recovered, r.seed].map(String),
   );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 || i === 1 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 || i === 1 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   say(line(head));
   say(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) say(line(b));
@@ -130,7 +131,8 @@ async function main() {
     ...process.env,
     COUNTERSIGN_PROOF_SIZE: opts.size,
     COUNTERSIGN_PROOF_REPORT: reportFile,
-    COUNTERSIGN_TEST_TIMEOUT_MS: process.env.COUNTERSIGN_TEST_TIMEOUT_MS ?? String(opts.size === 'full' ? FULL_SIZE_FILE_TIMEOUT_MS : 300_000),
+    COUNTERSIGN_TEST_TIMEOUT_MS:
+      process.env.COUNTERSIGN_TEST_TIMEOUT_MS ?? String(opts.size === 'full' ? FULL_SIZE_FILE_TIMEOUT_MS : 300_000),
   };
   // One seed for the whole run (drawn here unless given), so that a suite split over several files
   // (crash, adversarial) reports one seed, and the printed replay command replays every file of it.
@@ -139,7 +141,11 @@ async function main() {
   say(`proof: suites ${opts.suites.join(', ')} at ${opts.size} size, seed ${seed}`);
 
   const t0 = Date.now();
-  const code = await run(process.execPath, [path.join(ROOT, 'scripts', 'test.mjs'), ...opts.suites.map((s) => `test/proof-${s}`)], env);
+  const code = await run(
+    process.execPath,
+    [path.join(ROOT, 'scripts', 'test.mjs'), ...opts.suites.map((s) => `test/proof-${s}`)],
+    env,
+  );
   const reports = readReports(reportFile);
   rmSync(tmp, { recursive: true, force: true });
 
@@ -151,13 +157,20 @@ async function main() {
   say(`proof report (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   table(rows);
   for (const r of rows.filter((x) => !x.missing && Object.keys(x.figures).length)) {
-    say(`  ${r.suite}: ${Object.entries(r.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    say(
+      `  ${r.suite}: ${Object.entries(r.figures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
-  const failures = rows.filter((r) => !r.missing).flatMap((r) => r.failures.map((f) => ({ suite: r.suite, seed: r.seed, ...f })));
+  const failures = rows
+    .filter((r) => !r.missing)
+    .flatMap((r) => r.failures.map((f) => ({ suite: r.suite, seed: r.seed, ...f })));
   if (failures.length) {
     say('');
     say('failures (replay with the command shown):');
-    for (const f of failures) say(`  - ${f.suite} / ${f.case}: ${f.detail}\n    COUNTERSIGN_PROOF_SEED=${f.seed} npm run proof -- ${f.suite}`);
+    for (const f of failures)
+      say(`  - ${f.suite} / ${f.case}: ${f.detail}\n    COUNTERSIGN_PROOF_SEED=${f.seed} npm run proof -- ${f.suite}`);
   }
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ size: opts.size, suites: rows }, null, 2)}\n`);
 
@@ -168,7 +181,11 @@ async function main() {
   if (broken.length) problems.push(`invariants broken in ${broken.map((r) => r.suite).join(', ')}`);
   if (missing.length) problems.push(`no report from ${missing.map((r) => r.suite).join(', ')}`);
   say('');
-  say(problems.length ? `PROOF FAILED: ${problems.join('; ')}` : 'PROOF OK: no case wrongly accepted, lost or double-fulfilled');
+  say(
+    problems.length
+      ? `PROOF FAILED: ${problems.join('; ')}`
+      : 'PROOF OK: no case wrongly accepted, lost or double-fulfilled',
+  );
   process.exit(problems.length ? 1 : 0);
 }
 

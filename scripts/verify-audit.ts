@@ -18,7 +18,11 @@ import { verifyAuditCommand } from '../src/shop/audit/verify-command.ts';
 export { verifyShopAudit, type AuditVerdict } from '../src/shop/audit/verify.ts';
 
 /** Runs the command: prints the verdict and returns the exit code. */
-export function main(env: Record<string, string | undefined> = process.env, out: (line: string) => void = console.log, argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+export function main(
+  env: Record<string, string | undefined> = process.env,
+  out: (line: string) => void = console.log,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<number> {
   return verifyAuditCommand(argv, env, out);
 }
 

@@ -112,7 +112,10 @@ async function main(): Promise<void> {
   // mail: without SHOP_SMTP_URL, a local mail catcher with a web inbox receives the shop's mail.
   const mail = process.env.SHOP_SMTP_URL ? undefined : await launchCatcher(process.env);
   // The caller's own TLS variables win over the generated ones, as every other setting does.
-  const envs = partyEnvironments({ ...tls.env, ...(mail ? { SHOP_SMTP_URL: mail.smtpUrl } : {}), ...process.env, DATA_DIR: dataDir }, secrets);
+  const envs = partyEnvironments(
+    { ...tls.env, ...(mail ? { SHOP_SMTP_URL: mail.smtpUrl } : {}), ...process.env, DATA_DIR: dataDir },
+    secrets,
+  );
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const started = Date.now();
   const children = new Map<string, ChildProcess>();
@@ -166,7 +169,11 @@ async function main(): Promise<void> {
           if (msg.type === 'ready' && msg.url) done(msg.url);
         });
         child.on('exit', (code, signal) => {
-          fail(new Error(`${party.name} exited (${signal ?? code}) before it was ready; see ${join(dataDir, 'logs', `${party.name}.log`)}`));
+          fail(
+            new Error(
+              `${party.name} exited (${signal ?? code}) before it was ready; see ${join(dataDir, 'logs', `${party.name}.log`)}`,
+            ),
+          );
           if (!stopping) {
             console.error(`${party.name} stopped unexpectedly (${signal ?? code}); stopping the others.`);
             void stopAll(1);
@@ -178,8 +185,11 @@ async function main(): Promise<void> {
     const urls = await Promise.all(ready);
     PARTIES.forEach((p, i) => console.log(`${p.name.padEnd(8)} ${urls[i]}`));
     if (mail) console.log(`mail     ${mail.inboxUrl} (inbox; the shop sends to ${mail.smtpUrl})`);
-    if (tls.caFile) console.log(await import('./platform/dev-certificates.ts').then((dev) => dev.trustInstructions(tls.caFile!)));
-    console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — open the shop at ${urls[2]} (logs in ${join(dataDir, 'logs')}; Ctrl-C stops all three)`);
+    if (tls.caFile)
+      console.log(await import('./platform/dev-certificates.ts').then((dev) => dev.trustInstructions(tls.caFile!)));
+    console.log(
+      `ready in ${((Date.now() - started) / 1000).toFixed(1)} s — open the shop at ${urls[2]} (logs in ${join(dataDir, 'logs')}; Ctrl-C stops all three)`,
+    );
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     await stopAll(1);

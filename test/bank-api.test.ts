@@ -58,7 +58,10 @@ for (const engine of testEngines()) {
       ];
       for (const [number, cardOverrides, reason] of cases) {
         const body = authorizationBody(number);
-        const res = await t.gateway('POST', '/api/v1/authorizations', { ...body, card: { ...body.card, ...cardOverrides } });
+        const res = await t.gateway('POST', '/api/v1/authorizations', {
+          ...body,
+          card: { ...body.card, ...cardOverrides },
+        });
         assert.equal(res.status, 201, reason);
         assert.equal(res.body.status, 'declined', reason);
         assert.equal(res.body.decline_reason, reason);
@@ -68,7 +71,11 @@ for (const engine of testEngines()) {
     it('declines an amount larger than the available balance and holds nothing', async () => {
       const before = await accountOf(cardOf('approved'));
       const available = before.balanceMinor - before.heldMinor;
-      const res = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: String(available + 1n), currency: 'EUR' } }));
+      const res = await t.gateway(
+        'POST',
+        '/api/v1/authorizations',
+        authorizationBody(cardOf('approved'), { amount: { minor: String(available + 1n), currency: 'EUR' } }),
+      );
       assert.equal(res.body.status, 'declined');
       assert.equal(res.body.decline_reason, 'insufficient_funds');
       assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
@@ -76,17 +83,31 @@ for (const engine of testEngines()) {
 
     it('captures into a debit movement, releases the rest of the hold, and repeats idempotently', async () => {
       const before = await accountOf(cardOf('approved'));
-      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '5000', currency: 'EUR' } }));
-      const cap = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '4000', currency: 'EUR' } });
+      const auth = await t.gateway(
+        'POST',
+        '/api/v1/authorizations',
+        authorizationBody(cardOf('approved'), { amount: { minor: '5000', currency: 'EUR' } }),
+      );
+      const cap = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, {
+        amount: { minor: '4000', currency: 'EUR' },
+      });
       assert.equal(cap.status, 200);
       assert.equal(cap.body.status, 'captured');
-      const again = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '4000', currency: 'EUR' } });
+      const again = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, {
+        amount: { minor: '4000', currency: 'EUR' },
+      });
       assert.equal(again.body.status, 'captured');
       const afterCapture = await accountOf(cardOf('approved'));
       assert.equal(afterCapture.balanceMinor, before.balanceMinor - 4000n);
       assert.equal(afterCapture.heldMinor, before.heldMinor);
-      const debits = await t.bank.database.db.select().from(movements).where(eq(movements.authorizationId, auth.body.id));
-      assert.deepEqual(debits.map((m) => [m.kind, m.amountMinor]), [['capture', -4000n]]);
+      const debits = await t.bank.database.db
+        .select()
+        .from(movements)
+        .where(eq(movements.authorizationId, auth.body.id));
+      assert.deepEqual(
+        debits.map((m) => [m.kind, m.amountMinor]),
+        [['capture', -4000n]],
+      );
     });
 
     it('voids an approved authorisation, releasing its hold, and refuses to capture it afterwards', async () => {
@@ -96,7 +117,9 @@ for (const engine of testEngines()) {
       assert.equal(voided.body.status, 'voided');
       assert.equal((await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/void`)).body.status, 'voided');
       assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
-      const cap = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '1250', currency: 'EUR' } });
+      const cap = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, {
+        amount: { minor: '1250', currency: 'EUR' },
+      });
       assert.equal(cap.status, 409);
       assert.equal(cap.body.error.code, 'state.illegal_transition');
       const got = await t.gateway('GET', `/api/v1/authorizations/${auth.body.id}`);
@@ -104,18 +127,36 @@ for (const engine of testEngines()) {
     });
 
     it('refunds as credit movements, idempotent on refund_ref, never beyond the captured amount', async () => {
-      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '3000', currency: 'EUR' } }));
-      await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '3000', currency: 'EUR' } });
+      const auth = await t.gateway(
+        'POST',
+        '/api/v1/authorizations',
+        authorizationBody(cardOf('approved'), { amount: { minor: '3000', currency: 'EUR' } }),
+      );
+      await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, {
+        amount: { minor: '3000', currency: 'EUR' },
+      });
       const before = await accountOf(cardOf('approved'));
-      const r1 = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-1', amount: { minor: '1000', currency: 'EUR' } });
+      const r1 = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, {
+        refund_ref: 'ref-1',
+        amount: { minor: '1000', currency: 'EUR' },
+      });
       assert.equal(r1.status, 200);
       assert.equal(r1.body.status, 'refunded');
-      const r1again = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-1', amount: { minor: '1000', currency: 'EUR' } });
+      const r1again = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, {
+        refund_ref: 'ref-1',
+        amount: { minor: '1000', currency: 'EUR' },
+      });
       assert.equal(r1again.body.id, r1.body.id);
-      const tooMuch = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-2', amount: { minor: '2001', currency: 'EUR' } });
+      const tooMuch = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, {
+        refund_ref: 'ref-2',
+        amount: { minor: '2001', currency: 'EUR' },
+      });
       assert.equal(tooMuch.status, 409);
       assert.equal(tooMuch.body.error.code, 'refund.exceeds_captured');
-      const rest = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'ref-3', amount: { minor: '2000', currency: 'EUR' } });
+      const rest = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, {
+        refund_ref: 'ref-3',
+        amount: { minor: '2000', currency: 'EUR' },
+      });
       assert.equal(rest.status, 200);
       assert.equal((await accountOf(cardOf('approved'))).balanceMinor, before.balanceMinor + 3000n);
       const [row] = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.id, auth.body.id));
@@ -124,17 +165,27 @@ for (const engine of testEngines()) {
 
     it('refuses to refund an authorisation that was never captured', async () => {
       const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved')));
-      const res = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'r', amount: { minor: '100', currency: 'EUR' } });
+      const res = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, {
+        refund_ref: 'r',
+        amount: { minor: '100', currency: 'EUR' },
+      });
       assert.equal(res.status, 409);
     });
 
     it('refuses an unsigned request with 401 and creates nothing', async () => {
       const body = authorizationBody(cardOf('approved'));
-      const res = await fetch(`${t.url}/api/v1/authorizations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${t.url}/api/v1/authorizations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 401);
       const json = (await res.json()) as { error: { code: string; message: string } };
       assert.equal(json.error.code, 'request.signature_invalid');
-      const rows = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref));
+      const rows = await t.bank.database.db
+        .select()
+        .from(authorizations)
+        .where(eq(authorizations.gatewayRef, body.gateway_ref));
       assert.equal(rows.length, 0);
     });
 
@@ -145,15 +196,30 @@ for (const engine of testEngines()) {
       assert.equal(res.status, 401);
       assert.equal(res.body.error.code, 'request.signature_invalid');
       assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
-      assert.equal((await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref))).length, 0);
+      assert.equal(
+        (await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref)))
+          .length,
+        0,
+      );
     });
 
     it('refuses a request whose body was altered after signing', async () => {
       const body = authorizationBody(cardOf('approved'));
       const { signRequest } = await import('../src/core/request-signature.ts');
-      const headers = signRequest({ method: 'POST', target: '/api/v1/authorizations', id: 'sreq_tamper', timestamp: new Date(), body: JSON.stringify(body), secrets: [t.gatewayKey] });
+      const headers = signRequest({
+        method: 'POST',
+        target: '/api/v1/authorizations',
+        id: 'sreq_tamper',
+        timestamp: new Date(),
+        body: JSON.stringify(body),
+        secrets: [t.gatewayKey],
+      });
       const tampered = JSON.stringify({ ...body, amount: { minor: '1', currency: 'EUR' } });
-      const res = await fetch(`${t.url}/api/v1/authorizations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: tampered });
+      const res = await fetch(`${t.url}/api/v1/authorizations`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: tampered,
+      });
       assert.equal(res.status, 401);
     });
 
@@ -163,43 +229,80 @@ for (const engine of testEngines()) {
         const res = await t.gateway('POST', '/api/v1/authorizations', body, { timestamp: new Date(Date.now() + skew) });
         assert.equal(res.status, 401);
         assert.equal(res.body.error.code, 'request.timestamp_out_of_tolerance');
-        assert.equal((await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref))).length, 0);
+        assert.equal(
+          (
+            await t.bank.database.db
+              .select()
+              .from(authorizations)
+              .where(eq(authorizations.gatewayRef, body.gateway_ref))
+          ).length,
+          0,
+        );
       }
     });
 
     it('refuses a replayed request (same request id) with 409 and changes nothing', async () => {
-      const auth = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '2000', currency: 'EUR' } }));
-      await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, { amount: { minor: '2000', currency: 'EUR' } });
+      const auth = await t.gateway(
+        'POST',
+        '/api/v1/authorizations',
+        authorizationBody(cardOf('approved'), { amount: { minor: '2000', currency: 'EUR' } }),
+      );
+      await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/capture`, {
+        amount: { minor: '2000', currency: 'EUR' },
+      });
       const refund = { refund_ref: 'once', amount: { minor: '500', currency: 'EUR' } };
-      const first = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'sreq_replay_me' });
+      const first = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, {
+        id: 'sreq_replay_me',
+      });
       assert.equal(first.status, 200);
       const balance = (await accountOf(cardOf('approved'))).balanceMinor;
       // The same signed message again, and the same id on a different (new) refund: both refused.
-      const replay = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, { id: 'sreq_replay_me' });
+      const replay = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, refund, {
+        id: 'sreq_replay_me',
+      });
       assert.equal(replay.status, 409);
       assert.equal(replay.body.error.code, 'request.replayed');
-      const sneaky = await t.gateway('POST', `/api/v1/authorizations/${auth.body.id}/refunds`, { refund_ref: 'other', amount: { minor: '500', currency: 'EUR' } }, { id: 'sreq_replay_me' });
+      const sneaky = await t.gateway(
+        'POST',
+        `/api/v1/authorizations/${auth.body.id}/refunds`,
+        { refund_ref: 'other', amount: { minor: '500', currency: 'EUR' } },
+        { id: 'sreq_replay_me' },
+      );
       assert.equal(sneaky.status, 409);
       assert.equal((await accountOf(cardOf('approved'))).balanceMinor, balance);
-      const seen = await t.bank.database.db.select().from(gatewayRequests).where(eq(gatewayRequests.webhookId, 'sreq_replay_me'));
+      const seen = await t.bank.database.db
+        .select()
+        .from(gatewayRequests)
+        .where(eq(gatewayRequests.webhookId, 'sreq_replay_me'));
       assert.equal(seen.length, 1);
     });
 
     it('documents every issuer endpoint and the decision callback in /openapi.json', async () => {
-      const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, unknown>; webhooks: Record<string, unknown> };
-      assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1')).sort(), [
-        '/api/v1/authorizations',
-        '/api/v1/authorizations/{id}',
-        '/api/v1/authorizations/{id}/capture',
-        '/api/v1/authorizations/{id}/refunds',
-        '/api/v1/authorizations/{id}/void',
-      ]);
+      const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+        webhooks: Record<string, unknown>;
+      };
+      assert.deepEqual(
+        Object.keys(doc.paths)
+          .filter((p) => p.startsWith('/api/v1'))
+          .sort(),
+        [
+          '/api/v1/authorizations',
+          '/api/v1/authorizations/{id}',
+          '/api/v1/authorizations/{id}/capture',
+          '/api/v1/authorizations/{id}/refunds',
+          '/api/v1/authorizations/{id}/void',
+        ],
+      );
       assert.ok(doc.webhooks.authorization_decided);
     });
 
     it('answers 404 for an unknown authorisation and 422 for a malformed body', async () => {
       assert.equal((await t.gateway('GET', '/api/v1/authorizations/bauth_01ARZ3NDEKTSV4RRFFQ69G5FAV')).status, 404);
-      const bad = await t.gateway('POST', '/api/v1/authorizations', { gateway_ref: 'x', amount: { minor: '-5', currency: 'EUR' } });
+      const bad = await t.gateway('POST', '/api/v1/authorizations', {
+        gateway_ref: 'x',
+        amount: { minor: '-5', currency: 'EUR' },
+      });
       assert.equal(bad.status, 422);
     });
   });

@@ -36,7 +36,11 @@ describe('bank app in Chromium', () => {
   });
 
   async function pushRequest(card: string, minor: string, merchant: string) {
-    const res = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(card, { amount: { minor, currency: 'EUR' }, merchant: { name: merchant } }));
+    const res = await t.gateway(
+      'POST',
+      '/api/v1/authorizations',
+      authorizationBody(card, { amount: { minor, currency: 'EUR' }, merchant: { name: merchant } }),
+    );
     assert.equal(res.body.status, 'pending');
     return res.body as { id: string; gateway_ref: string };
   }
@@ -85,8 +89,17 @@ describe('bank app in Chromium', () => {
   });
 
   it('lists captures as movements after the gateway captures', async () => {
-    const res = await t.gateway('POST', '/api/v1/authorizations', authorizationBody(cardOf('approved'), { amount: { minor: '1999', currency: 'EUR' }, merchant: { name: 'Captured Books' } }));
-    await t.gateway('POST', `/api/v1/authorizations/${res.body.id}/capture`, { amount: { minor: '1999', currency: 'EUR' } });
+    const res = await t.gateway(
+      'POST',
+      '/api/v1/authorizations',
+      authorizationBody(cardOf('approved'), {
+        amount: { minor: '1999', currency: 'EUR' },
+        merchant: { name: 'Captured Books' },
+      }),
+    );
+    await t.gateway('POST', `/api/v1/authorizations/${res.body.id}/capture`, {
+      amount: { minor: '1999', currency: 'EUR' },
+    });
     await page.reload();
     const row = page.locator('#movements li', { hasText: 'Captured Books' });
     await row.waitFor();

@@ -10,7 +10,15 @@ import { testEngines } from '../src/platform/db/testing.ts';
 import { connectTestSocket, type TestSocket } from '../src/platform/realtime/testing.ts';
 import { accounts, approvalRequests, cards, gatewayCallbacks } from '../src/bank/storage/schema.ts';
 import { DEMO_CARDHOLDER, SHORT_APPROVAL_TIMEOUT_SECONDS } from '../src/bank/storage/seed-demo.ts';
-import { authorizationBody, cardOf, createTestCardholder, logIn, randomCardNumber, startTestBank, type TestBank } from '../src/bank/testing.ts';
+import {
+  authorizationBody,
+  cardOf,
+  createTestCardholder,
+  logIn,
+  randomCardNumber,
+  startTestBank,
+  type TestBank,
+} from '../src/bank/testing.ts';
 
 const wsUrl = (url: string) => `${url.replace('http', 'ws')}/ws`;
 
@@ -37,7 +45,10 @@ for (const engine of testEngines()) {
       clock = fakeClock(Date.UTC(2026, 5, 1, 12));
       t = await startTestBank(engine, { clock });
       demo = await logIn(t.url, DEMO_CARDHOLDER.email, DEMO_CARDHOLDER.password);
-      const [card] = await t.bank.database.db.select().from(cards).where(eq(cards.number, cardOf('requires_approval')));
+      const [card] = await t.bank.database.db
+        .select()
+        .from(cards)
+        .where(eq(cards.number, cardOf('requires_approval')));
       cardholderId = card!.cardholderId;
       socket = await connectTestSocket(wsUrl(t.url), { headers: { cookie: demo.cookie } });
       sockets.push(socket);
@@ -50,19 +61,34 @@ for (const engine of testEngines()) {
     });
 
     const answer = (id: string, what: 'approve' | 'decline', who = demo) =>
-      fetch(`${t.url}/app/approvals/${id}/${what}`, { method: 'POST', headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, accept: 'application/json' } });
+      fetch(`${t.url}/app/approvals/${id}/${what}`, {
+        method: 'POST',
+        headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, accept: 'application/json' },
+      });
 
     async function requestApproval(card = cardOf('requires_approval'), minor = '4200') {
-      const body = authorizationBody(card, { amount: { minor, currency: 'EUR' }, merchant: { name: 'Fjord Outfitters' } });
+      const body = authorizationBody(card, {
+        amount: { minor, currency: 'EUR' },
+        merchant: { name: 'Fjord Outfitters' },
+      });
       const res = await t.gateway('POST', '/api/v1/authorizations', body);
       assert.equal(res.status, 201);
       assert.equal(res.body.status, 'pending');
-      const frame = await socket.next((f) => f.type === 'message' && (f.payload as any).type === 'approval.requested' && (f.payload as any).approval.merchant === 'Fjord Outfitters' && (f.payload as any).approval.amount.minor === minor);
+      const frame = await socket.next(
+        (f) =>
+          f.type === 'message' &&
+          (f.payload as any).type === 'approval.requested' &&
+          (f.payload as any).approval.merchant === 'Fjord Outfitters' &&
+          (f.payload as any).approval.amount.minor === minor,
+      );
       return { auth: res.body, approval: (frame as any).payload.approval, body };
     }
 
     it('pushes an approval request with merchant, amount and deadline to the cardholder, holding the amount', async () => {
-      const [account0] = await t.bank.database.db.select().from(accounts).where(eq(accounts.cardholderId, cardholderId));
+      const [account0] = await t.bank.database.db
+        .select()
+        .from(accounts)
+        .where(eq(accounts.cardholderId, cardholderId));
       const { auth, approval } = await requestApproval(cardOf('requires_approval'), '4201');
       assert.equal(approval.amountText, '€42.01');
       assert.equal(new Date(approval.expiresAt).getTime() - clock.now().getTime(), 120_000);
@@ -80,8 +106,18 @@ for (const engine of testEngines()) {
       assert.deepEqual(await res.json(), { id: approval.id, status: 'approved' });
       const callback = await t.callbacks.next((b) => b.authorization_id === auth.id);
       assert.match(String(callback.callback_id), /^bcb_/);
-      assert.deepEqual(callback, { callback_id: callback.callback_id, type: 'authorization.approved', authorization_id: auth.id, gateway_ref: auth.gateway_ref });
-      await socket.next((f) => f.type === 'message' && (f.payload as any).type === 'approval.resolved' && (f.payload as any).approvalId === approval.id);
+      assert.deepEqual(callback, {
+        callback_id: callback.callback_id,
+        type: 'authorization.approved',
+        authorization_id: auth.id,
+        gateway_ref: auth.gateway_ref,
+      });
+      await socket.next(
+        (f) =>
+          f.type === 'message' &&
+          (f.payload as any).type === 'approval.resolved' &&
+          (f.payload as any).approvalId === approval.id,
+      );
       assert.equal((await t.gateway('GET', `/api/v1/authorizations/${auth.id}`)).body.status, 'approved');
       const again = await answer(approval.id, 'decline');
       assert.equal(again.status, 409);
@@ -102,16 +138,24 @@ for (const engine of testEngines()) {
 
     it('refuses an answer without the CSRF token and changes nothing', async () => {
       const { auth, approval } = await requestApproval();
-      const res = await fetch(`${t.url}/app/approvals/${approval.id}/approve`, { method: 'POST', headers: { cookie: demo.cookie, 'x-csrf-token': 'wrong' } });
+      const res = await fetch(`${t.url}/app/approvals/${approval.id}/approve`, {
+        method: 'POST',
+        headers: { cookie: demo.cookie, 'x-csrf-token': 'wrong' },
+      });
       assert.equal(res.status, 403);
-      const [row] = await t.bank.database.db.select().from(approvalRequests).where(eq(approvalRequests.id, approval.id));
+      const [row] = await t.bank.database.db
+        .select()
+        .from(approvalRequests)
+        .where(eq(approvalRequests.id, approval.id));
       assert.equal(row!.status, 'pending');
       assert.equal((await t.gateway('GET', `/api/v1/authorizations/${auth.id}`)).body.status, 'pending');
       await answer(approval.id, 'decline');
     });
 
     it("hides a cardholder's request from another cardholder: 404 on answer, refused join, absent from their page", async () => {
-      const other = await createTestCardholder(t, { cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }] });
+      const other = await createTestCardholder(t, {
+        cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }],
+      });
       const otherLogin = await logIn(t.url, other.email, other.password);
       const { auth, approval } = await requestApproval();
       const res = await answer(approval.id, 'approve', otherLogin);
@@ -128,7 +172,9 @@ for (const engine of testEngines()) {
       anonymous.send({ type: 'join', room: `cardholder:${cardholderId}` });
       assert.equal(((await anonymous.next((f) => f.type === 'error')) as any).code, 'access.denied');
       // The cardholder's own cookie, but from another site's page (cross-site WebSocket hijacking).
-      const crossSite = await connectTestSocket(wsUrl(t.url), { headers: { cookie: demo.cookie, origin: 'http://evil.test' } });
+      const crossSite = await connectTestSocket(wsUrl(t.url), {
+        headers: { cookie: demo.cookie, origin: 'http://evil.test' },
+      });
       sockets.push(crossSite);
       crossSite.send({ type: 'join', room: `cardholder:${cardholderId}` });
       assert.equal(((await crossSite.next((f) => f.type === 'error')) as any).code, 'access.denied');
@@ -139,7 +185,10 @@ for (const engine of testEngines()) {
     it('expires an unanswered request: declined with approval_expired, hold released, a late approval changes nothing', async () => {
       const [before] = await t.bank.database.db.select().from(accounts).where(eq(accounts.cardholderId, cardholderId));
       const { auth, approval } = await requestApproval(cardOf('approval_timeout'), '999');
-      assert.equal(new Date(approval.expiresAt).getTime() - clock.now().getTime(), SHORT_APPROVAL_TIMEOUT_SECONDS * 1000);
+      assert.equal(
+        new Date(approval.expiresAt).getTime() - clock.now().getTime(),
+        SHORT_APPROVAL_TIMEOUT_SECONDS * 1000,
+      );
       clock.advance(SHORT_APPROVAL_TIMEOUT_SECONDS * 1000);
       const late = await answer(approval.id, 'approve');
       assert.equal(late.status, 409);
@@ -182,7 +231,10 @@ for (const engine of testEngines()) {
         const { auth, approval } = await requestApproval();
         await answer(approval.id, 'approve');
         const attempted = await until(async () => {
-          const [row] = await t.bank.database.db.select().from(gatewayCallbacks).where(eq(gatewayCallbacks.authorizationId, auth.id));
+          const [row] = await t.bank.database.db
+            .select()
+            .from(gatewayCallbacks)
+            .where(eq(gatewayCallbacks.authorizationId, auth.id));
           return row && row.attempts >= 1 ? row : undefined;
         });
         assert.equal(attempted.status, 'pending');
@@ -191,7 +243,10 @@ for (const engine of testEngines()) {
         const callback = await t.callbacks.next((b) => b.authorization_id === auth.id);
         assert.equal(callback.type, 'authorization.approved');
         const delivered = await until(async () => {
-          const [row] = await t.bank.database.db.select().from(gatewayCallbacks).where(eq(gatewayCallbacks.authorizationId, auth.id));
+          const [row] = await t.bank.database.db
+            .select()
+            .from(gatewayCallbacks)
+            .where(eq(gatewayCallbacks.authorizationId, auth.id));
           return row?.status === 'delivered' ? row : undefined;
         });
         assert.ok(delivered.attempts >= 2);

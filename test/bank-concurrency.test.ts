@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { accounts, authorizations } from '../src/bank/storage/schema.ts';
-import { authorizationBody, createTestCardholder, randomCardNumber, startTestBank, type TestBank } from '../src/bank/testing.ts';
+import {
+  authorizationBody,
+  createTestCardholder,
+  randomCardNumber,
+  startTestBank,
+  type TestBank,
+} from '../src/bank/testing.ts';
 
 for (const engine of testEngines()) {
   describe(`bank holds under concurrency (${engine})`, () => {
@@ -25,9 +31,18 @@ for (const engine of testEngines()) {
         cards: [{ number, account: 0, policy: 'standard', label: 'test' }],
       });
       const results = await Promise.all(
-        Array.from({ length: 50 }, () => t.gateway('POST', '/api/v1/authorizations', authorizationBody(number, { amount: { minor: '1000', currency: 'EUR' } }))),
+        Array.from({ length: 50 }, () =>
+          t.gateway(
+            'POST',
+            '/api/v1/authorizations',
+            authorizationBody(number, { amount: { minor: '1000', currency: 'EUR' } }),
+          ),
+        ),
       );
-      assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 201), []);
+      assert.deepEqual(
+        results.map((r) => r.status).filter((s) => s !== 201),
+        [],
+      );
       const approved = results.filter((r) => r.body.status === 'approved');
       const declined = results.filter((r) => r.body.status === 'declined');
       assert.equal(approved.length, 20);
@@ -41,7 +56,13 @@ for (const engine of testEngines()) {
       const voids = approved.slice(0, 5).map((r) => t.gateway('POST', `/api/v1/authorizations/${r.body.id}/void`));
       await Promise.all(voids);
       const more = await Promise.all(
-        Array.from({ length: 10 }, () => t.gateway('POST', '/api/v1/authorizations', authorizationBody(number, { amount: { minor: '1000', currency: 'EUR' } }))),
+        Array.from({ length: 10 }, () =>
+          t.gateway(
+            'POST',
+            '/api/v1/authorizations',
+            authorizationBody(number, { amount: { minor: '1000', currency: 'EUR' } }),
+          ),
+        ),
       );
       assert.equal(more.filter((r) => r.body.status === 'approved').length, 5);
       const [final] = await t.bank.database.db.select().from(accounts).where(eq(accounts.id, holder.accountIds[0]!));
@@ -51,13 +72,20 @@ for (const engine of testEngines()) {
 
     it('holds once when the same gateway_ref arrives 10 times at once', async () => {
       const number = randomCardNumber();
-      const holder = await createTestCardholder(t, { cards: [{ number, account: 0, policy: 'standard', label: 'test' }] });
+      const holder = await createTestCardholder(t, {
+        cards: [{ number, account: 0, policy: 'standard', label: 'test' }],
+      });
       const body = authorizationBody(number, { amount: { minor: '700', currency: 'EUR' } });
-      const results = await Promise.all(Array.from({ length: 10 }, () => t.gateway('POST', '/api/v1/authorizations', body)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => t.gateway('POST', '/api/v1/authorizations', body)),
+      );
       assert.deepEqual(new Set(results.map((r) => r.status)), new Set([201, 200]));
       assert.equal(results.filter((r) => r.status === 201).length, 1);
       assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
-      const rows = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, body.gateway_ref));
+      const rows = await t.bank.database.db
+        .select()
+        .from(authorizations)
+        .where(eq(authorizations.gatewayRef, body.gateway_ref));
       assert.equal(rows.length, 1);
       const [account] = await t.bank.database.db.select().from(accounts).where(eq(accounts.id, holder.accountIds[0]!));
       assert.equal(account!.heldMinor, 700n);

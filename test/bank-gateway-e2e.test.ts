@@ -19,7 +19,6 @@ import { cardOf, startTestBank, type TestBank } from '../src/bank/testing.ts';
 import { launchBrowser } from './support/browser.ts';
 import { freePort } from './support/harness/wiring.ts';
 
-
 describe('payment approved, declined or timed out in the bank app, seen on the hosted page (Chromium)', () => {
   let bank: TestBank;
   let gateway: ServiceHandle;
@@ -36,7 +35,10 @@ describe('payment approved, declined or timed out in the bank app, seen on the h
     const callbackSecret = newWebhookSecret();
     bank = await startTestBank('pglite', {
       gatewayKey,
-      env: { BANK_GATEWAY_CALLBACK_URL: `http://127.0.0.1:${gatewayPort}/bank/callbacks`, BANK_CALLBACK_SECRET: callbackSecret },
+      env: {
+        BANK_GATEWAY_CALLBACK_URL: `http://127.0.0.1:${gatewayPort}/bank/callbacks`,
+        BANK_CALLBACK_SECRET: callbackSecret,
+      },
     });
     const config = loadGatewayConfig({
       GATEWAY_PORT: String(gatewayPort),
@@ -49,7 +51,10 @@ describe('payment approved, declined or timed out in the bank app, seen on the h
       GATEWAY_JOB_POLL_MS: '100',
       LOG_LEVEL: 'silent',
     });
-    gateway = await startGateway(config, { database: await freshDatabase(gatewayDatabaseSpec, 'pglite'), log: createLogger('gateway', 'silent') });
+    gateway = await startGateway(config, {
+      database: await freshDatabase(gatewayDatabaseSpec, 'pglite'),
+      log: createLogger('gateway', 'silent'),
+    });
 
     browser = await launchBrowser();
     payer = await browser.newContext();
@@ -72,7 +77,12 @@ describe('payment approved, declined or timed out in the bank app, seen on the h
     const res = await fetch(`${gateway.url}/v1/payment_sessions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ amount: { minor, currency: 'EUR' }, merchant_reference: `INV-E2E-${++n}`, description: 'Two mugs', return_url: 'http://shop.test/return' }),
+      body: JSON.stringify({
+        amount: { minor, currency: 'EUR' },
+        merchant_reference: `INV-E2E-${++n}`,
+        description: 'Two mugs',
+        return_url: 'http://shop.test/return',
+      }),
     });
     assert.equal(res.status, 201);
     const session = (await res.json()) as { id: string; hosted_url: string };
@@ -89,12 +99,17 @@ describe('payment approved, declined or timed out in the bank app, seen on the h
 
   it('approve: the request appears in the bank app, the payer page shows Paid, the bank records the capture', async () => {
     const { page, sessionId } = await payWith(cardOf('requires_approval'), '3150');
-    const request = app.locator('[data-approval-id]', { hasText: 'Countersign demo shop' }).filter({ hasText: '€31.50' });
+    const request = app
+      .locator('[data-approval-id]', { hasText: 'Countersign demo shop' })
+      .filter({ hasText: '€31.50' });
     await request.waitFor();
     await request.getByRole('button', { name: 'Approve' }).click();
     await page.waitForSelector('#stage:has-text("Paid")', { timeout: 15_000 });
     // The shop acknowledged, so the gateway captures at the bank: a debit movement appears.
-    const [auth] = await bank.bank.database.db.select().from(authorizations).where(eq(authorizations.gatewayRef, sessionId));
+    const [auth] = await bank.bank.database.db
+      .select()
+      .from(authorizations)
+      .where(eq(authorizations.gatewayRef, sessionId));
     assert.ok(auth);
     const deadline = Date.now() + 15_000;
     for (;;) {

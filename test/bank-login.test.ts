@@ -21,7 +21,10 @@ for (const engine of testEngines()) {
     it('logs the demo cardholder in with an httpOnly, SameSite session cookie and shows the app', async () => {
       const page = await fetch(`${t.url}/login`);
       const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-      const loginCookie = page.headers.getSetCookie().find((c) => c.startsWith('bank_login_csrf='))!.split(';')[0]!;
+      const loginCookie = page.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('bank_login_csrf='))!
+        .split(';')[0]!;
       const res = await fetch(`${t.url}/login`, {
         method: 'POST',
         redirect: 'manual',
@@ -42,7 +45,10 @@ for (const engine of testEngines()) {
     });
 
     it('stores the password as an scrypt hash, never in clear', async () => {
-      const [row] = await t.bank.database.db.select().from(cardholders).where(eq(cardholders.email, DEMO_CARDHOLDER.email));
+      const [row] = await t.bank.database.db
+        .select()
+        .from(cardholders)
+        .where(eq(cardholders.email, DEMO_CARDHOLDER.email));
       assert.match(row!.passwordHash, /^scrypt\$/);
       assert.ok(!row!.passwordHash.includes(DEMO_CARDHOLDER.password));
     });
@@ -61,11 +67,16 @@ for (const engine of testEngines()) {
         body: new URLSearchParams({ email: DEMO_CARDHOLDER.email, password: DEMO_CARDHOLDER.password }),
       });
       assert.equal(res.status, 403);
-      assert.equal(res.headers.getSetCookie().some((c) => c.startsWith('bank_session=')), false);
+      assert.equal(
+        res.headers.getSetCookie().some((c) => c.startsWith('bank_session=')),
+        false,
+      );
     });
 
     it('refuses a wrong password, then blocks the account after 5 failures even with the right one', async () => {
-      const holder = await createTestCardholder(t, { cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }] });
+      const holder = await createTestCardholder(t, {
+        cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }],
+      });
       for (let i = 0; i < 5; i++) assert.equal((await logIn(t.url, holder.email, 'wrong password')).status, 401);
       assert.equal((await logIn(t.url, holder.email, holder.password)).status, 429);
       // Another cardholder is not locked out by someone else's failures.
@@ -73,12 +84,20 @@ for (const engine of testEngines()) {
     });
 
     it('checks at most 5 of 30 simultaneous attempts on one cardholder, so the right password sent last does not get in', async () => {
-      const holder = await createTestCardholder(t, { cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }] });
+      const holder = await createTestCardholder(t, {
+        cards: [{ number: randomCardNumber(), account: 0, policy: 'standard', label: 'x' }],
+      });
       // One login form each, then every POST at once, the right password last.
       const forms: Array<{ cookie: string; csrf: string }> = [];
       for (let i = 0; i < 30; i++) {
         const page = await fetch(`${t.url}/login`);
-        forms.push({ csrf: /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!, cookie: page.headers.getSetCookie().find((c) => c.startsWith('bank_login_csrf='))!.split(';')[0]! });
+        forms.push({
+          csrf: /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!,
+          cookie: page.headers
+            .getSetCookie()
+            .find((c) => c.startsWith('bank_login_csrf='))!
+            .split(';')[0]!,
+        });
       }
       const responses = await Promise.all(
         forms.map((f, i) =>
@@ -86,7 +105,11 @@ for (const engine of testEngines()) {
             method: 'POST',
             redirect: 'manual',
             headers: { cookie: f.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ email: holder.email, password: i === 29 ? holder.password : `wrong password ${i}`, csrf: f.csrf }),
+            body: new URLSearchParams({
+              email: holder.email,
+              password: i === 29 ? holder.password : `wrong password ${i}`,
+              csrf: f.csrf,
+            }),
           }),
         ),
       );
@@ -105,7 +128,10 @@ for (const engine of testEngines()) {
         body: new URLSearchParams({ csrf: session.csrf }),
       });
       assert.equal(out.status, 303);
-      assert.equal((await fetch(`${t.url}/app`, { headers: { cookie: session.cookie }, redirect: 'manual' })).status, 303);
+      assert.equal(
+        (await fetch(`${t.url}/app`, { headers: { cookie: session.cookie }, redirect: 'manual' })).status,
+        303,
+      );
     });
   });
 }

@@ -24,18 +24,39 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
     child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', 'bench/run.ts',
-        '--duration', '3', '--warmup', '1', '--customers', '2', '--watchers', '20',
-        '--settle-ms', '1000', '--progress-every', '1',
-        '--intake-seconds', '1', '--intake-concurrency', '8', '--intake-invoices', '150',
-        '--database-url', adminUrl(), '--out', out,
+        '--import',
+        'tsx',
+        'bench/run.ts',
+        '--duration',
+        '3',
+        '--warmup',
+        '1',
+        '--customers',
+        '2',
+        '--watchers',
+        '20',
+        '--settle-ms',
+        '1000',
+        '--progress-every',
+        '1',
+        '--intake-seconds',
+        '1',
+        '--intake-concurrency',
+        '8',
+        '--intake-invoices',
+        '150',
+        '--database-url',
+        adminUrl(),
+        '--out',
+        out,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d) => (output += String(d)));
     child.stderr!.on('data', (d) => (output += String(d)));
     exitCode = await new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    if (existsSync(join(out, 'latest.json'))) results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+    if (existsSync(join(out, 'latest.json')))
+      results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
   });
 
   after(async () => {
@@ -62,7 +83,8 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
     assert.ok(results, `no latest.json:\n${output}`);
     assert.ok(results.flow.paidOrders >= 1, `no order paid:\n${output}`);
     assert.equal(results.flow.errors, 0, results.flow.errorSamples.join('\n'));
-    for (const step of results.flow.steps) assert.ok(step.count >= 1 && step.p50Ms > 0, `step ${step.step} has no samples`);
+    for (const step of results.flow.steps)
+      assert.ok(step.count >= 1 && step.p50Ms > 0, `step ${step.step} has no samples`);
     assert.deepEqual(
       results.flow.steps.map((s) => s.step),
       ['cart', 'review', 'delivery', 'address', 'summary', 'pay_now', 'watch', 'authorize', 'until_paid', 'order'],
@@ -76,25 +98,44 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
     for (const p of ['shop', 'gateway', 'bank'] as const) {
       assert.ok(single.raw[p].statements > 0, `one order alone ran no statement on the ${p}`);
       assert.ok(results.sql.perPaidOrder![p].statements > 0, `no statements per paid order on the ${p}`);
-      assert.ok(results.memory[p].idleMb > 20 && results.memory[p].peakMb >= results.memory[p].idleMb, `memory of the ${p}: ${JSON.stringify(results.memory[p])}`);
+      assert.ok(
+        results.memory[p].idleMb > 20 && results.memory[p].peakMb >= results.memory[p].idleMb,
+        `memory of the ${p}: ${JSON.stringify(results.memory[p])}`,
+      );
     }
     assert.ok(single.shopStatements.length > 0);
     assert.equal(results.push?.watchers, 20);
     assert.equal(results.push?.watching, 20, 'every watcher is on an invoice of its customer');
     assert.equal(results.push?.dropped, 0);
     assert.equal(results.push?.joinsRefused, 0);
-    assert.ok((results.push?.messages ?? 0) >= 1, 'the watchers received the paid orders\' messages');
+    assert.ok((results.push?.messages ?? 0) >= 1, "the watchers received the paid orders' messages");
     assert.ok(results.push!.latency.p50Ms >= 0 && results.push!.latency.p99Ms >= results.push!.latency.p50Ms);
-    for (const k of ['shop', 'gateway', 'bank', 'postgres', 'bench', 'total']) assert.ok(results.cpu.perPaidOrderMs[k]! > 0, `CPU per order of ${k}: ${JSON.stringify(results.cpu)}`);
+    for (const k of ['shop', 'gateway', 'bank', 'postgres', 'bench', 'total'])
+      assert.ok(results.cpu.perPaidOrderMs[k]! > 0, `CPU per order of ${k}: ${JSON.stringify(results.cpu)}`);
     assert.equal(results.intake.note, undefined, `intake: ${results.intake.note}`);
-    assert.deepEqual(results.intake.rows.map((r) => [r.engine, r.concurrency]), [['postgres', 8], ['pglite', 8]]);
+    assert.deepEqual(
+      results.intake.rows.map((r) => [r.engine, r.concurrency]),
+      [
+        ['postgres', 8],
+        ['pglite', 8],
+      ],
+    );
     for (const row of results.intake.rows) {
-      assert.ok(row.deliveries >= 1 && row.perSecond > 0 && row.p99Ms >= row.p50Ms, `intake ${row.engine}: ${JSON.stringify(row)}`);
+      assert.ok(
+        row.deliveries >= 1 && row.perSecond > 0 && row.p99Ms >= row.p50Ms,
+        `intake ${row.engine}: ${JSON.stringify(row)}`,
+      );
       assert.equal(row.errors ?? 0, 0, `intake ${row.engine} errors: ${JSON.stringify(row.errorSamples)}`);
     }
     const pgRow = results.intake.rows[0]!;
-    assert.ok(pgRow.pgbench && pgRow.pgbench.tps > 0 && pgRow.ratioToPgbench! > 0, `pgbench ran beside the intake: ${JSON.stringify(pgRow)}`);
-    assert.ok(pgRow.commitsPerDelivery !== null && pgRow.commitsPerDelivery > 0, 'commits per accepted delivery are counted');
+    assert.ok(
+      pgRow.pgbench && pgRow.pgbench.tps > 0 && pgRow.ratioToPgbench! > 0,
+      `pgbench ran beside the intake: ${JSON.stringify(pgRow)}`,
+    );
+    assert.ok(
+      pgRow.commitsPerDelivery !== null && pgRow.commitsPerDelivery > 0,
+      'commits per accepted delivery are counted',
+    );
     assert.deepEqual(
       results.targets.map((t) => t.name),
       [

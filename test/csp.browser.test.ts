@@ -46,7 +46,11 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
   }
   /** The shop's stylesheet applied: the page background and a product tile's colour come from it. */
   async function assertStyled(page: Page) {
-    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(246, 247, 249)', `${page.url()} styled`);
+    assert.equal(
+      await page.evaluate(() => getComputedStyle(document.body).backgroundColor),
+      'rgb(246, 247, 249)',
+      `${page.url()} styled`,
+    );
   }
 
   it('walks the shop anonymously, buys and pays as the customer, and sees the invoice turn paid live: no violation', async () => {
@@ -57,14 +61,20 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
         await assertStyled(page);
       }
       await page.goto(`${shop}/`);
-      const tile = await page.locator('.placeholder').first().evaluate((el) => getComputedStyle(el).backgroundImage);
+      const tile = await page
+        .locator('.placeholder')
+        .first()
+        .evaluate((el) => getComputedStyle(el).backgroundImage);
       assert.match(tile, /linear-gradient/, 'the product tile has its colour');
       await shot(page, 'shop-catalog');
       await page.getByRole('link', { name: 'Enamel mug' }).click();
       await assertStyled(page);
 
       await shopLogin(page, shop, ...DEMO.customer);
-      const sessionId = await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
+      const sessionId = await checkoutToHostedPage(page, shop, gateway, {
+        name: 'Ada Lovelace',
+        street: '1 Analytical Street',
+      });
       assert.match(sessionId, /^ps_/, '"Pay now" reached the hosted page (form-action allows the redirect to it)');
 
       // The invoice, open in a second tab, joins its room over the WebSocket (connect-src).
@@ -86,9 +96,17 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
       await page.waitForSelector('#stage:has-text("Paid")', { timeout: 20_000 });
 
       await watcher.waitForSelector('[data-testid="invoice-status"].paid', { timeout: 15_000 });
-      assert.equal(await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, 'updated live, without a reload');
+      assert.equal(
+        await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+        true,
+        'updated live, without a reload',
+      );
       assert.match((await watcher.locator('#payment-message').textContent()) ?? '', /Paid/);
-      assert.equal(await watcher.getByRole('button', { name: /Pay now/ }).isVisible(), false, '"Pay now" is gone once paid');
+      assert.equal(
+        await watcher.getByRole('button', { name: /Pay now/ }).isVisible(),
+        false,
+        '"Pay now" is gone once paid',
+      );
       await shot(watcher, 'shop-invoice-paid');
 
       await page.click('#return');
@@ -111,7 +129,15 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
     const { context, page, violations } = await watched();
     try {
       await shopLogin(page, shop, ...DEMO.staff);
-      for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products', '/staff/refunds', '/staff/payments']) {
+      for (const path of [
+        '/staff',
+        '/staff/orders',
+        '/staff/invoices',
+        '/staff/customers',
+        '/staff/products',
+        '/staff/refunds',
+        '/staff/payments',
+      ]) {
         const res = await page.goto(`${shop}${path}`);
         assert.equal(res?.status(), 200, path);
         await assertStyled(page);
@@ -150,8 +176,15 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
         document.body.appendChild(s);
       });
       await page.waitForTimeout(200);
-      assert.equal(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected), undefined, 'the injected script did not run');
-      assert.ok(violations.some((v) => /script-src/.test(v)), `reported: ${violations.join(' | ')}`);
+      assert.equal(
+        await page.evaluate(() => (window as unknown as { injected?: boolean }).injected),
+        undefined,
+        'the injected script did not run',
+      );
+      assert.ok(
+        violations.some((v) => /script-src/.test(v)),
+        `reported: ${violations.join(' | ')}`,
+      );
     } finally {
       await context.close();
     }

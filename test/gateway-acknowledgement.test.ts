@@ -51,7 +51,12 @@ for (const engine of testEngines()) {
     });
 
     it('refusal: a 409 answer voids at once with the reason from the body, and nothing is captured', async () => {
-      shop.setRespond((_r, res) => void res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":{"code":"invoice.expired","message":"The invoice has expired."}}'));
+      shop.setRespond(
+        (_r, res) =>
+          void res
+            .writeHead(409, { 'content-type': 'application/json' })
+            .end('{"error":{"code":"invoice.expired","message":"The invoice has expired."}}'),
+      );
       const id = await newSession();
       await pay(id);
       const s = await settled(id);
@@ -79,10 +84,19 @@ for (const engine of testEngines()) {
       const s = await settled(id);
       assert.equal(s.status, 'captured');
       const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === id)!;
-      assert.equal((await gw.api(`/v1/payment_sessions/${id}/acknowledge`, { method: 'POST' })).status, 200, 'a repeat is a no-op');
+      assert.equal(
+        (await gw.api(`/v1/payment_sessions/${id}/acknowledge`, { method: 'POST' })).status,
+        200,
+        'a repeat is a no-op',
+      );
       assert.equal(gw.issuer.count(`capture:${auth.id}`), 1);
 
-      shop.setRespond((_r, res) => void res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":{"code":"invoice.expired","message":"x"}}'));
+      shop.setRespond(
+        (_r, res) =>
+          void res
+            .writeHead(409, { 'content-type': 'application/json' })
+            .end('{"error":{"code":"invoice.expired","message":"x"}}'),
+      );
       const refused = await newSession();
       await pay(refused);
       await settled(refused);
@@ -93,7 +107,9 @@ for (const engine of testEngines()) {
     });
 
     it('refusal with 422 voids too', async () => {
-      shop.setRespond((_r, res) => void res.writeHead(422).end('{"error":{"code":"invoice.amount_mismatch","message":"x"}}'));
+      shop.setRespond(
+        (_r, res) => void res.writeHead(422).end('{"error":{"code":"invoice.amount_mismatch","message":"x"}}'),
+      );
       const id = await newSession();
       await pay(id);
       const s = await settled(id);
@@ -156,13 +172,15 @@ for (const engine of testEngines()) {
       const id = await newSession();
       await pay(id);
       await eventually(async () => {
-        const r = await rows<{ webhook_enabled: boolean }>(gw.database.db, sql`select webhook_enabled from merchants where id = ${DEMO_MERCHANT_ID}`);
+        const r = await rows<{ webhook_enabled: boolean }>(
+          gw.database.db,
+          sql`select webhook_enabled from merchants where id = ${DEMO_MERCHANT_ID}`,
+        );
         return r[0]!.webhook_enabled === false ? true : undefined;
       });
       // Nothing acknowledged it: the window closes it as a void (made short here).
       await gw.database.db.execute(sql`update payment_sessions set ack_deadline = now() where id = ${id}`);
       assert.equal((await settled(id)).status, 'voided');
     });
-
   });
 }

@@ -33,7 +33,13 @@ for (const engine of testEngines()) {
     it('creates a session and returns its id, status created and the hosted page URL; GET returns the same', async () => {
       const res = await gw.api('/v1/payment_sessions', { body: validBody() });
       assert.equal(res.status, 201);
-      const s = (await res.json()) as { id: string; status: string; hosted_url: string; amount: unknown; acknowledged: boolean };
+      const s = (await res.json()) as {
+        id: string;
+        status: string;
+        hosted_url: string;
+        amount: unknown;
+        acknowledged: boolean;
+      };
       assert.match(s.id, /^ps_/);
       assert.equal(s.status, 'created');
       assert.equal(s.hosted_url, `${gw.url}/pay/${s.id}`);
@@ -52,7 +58,11 @@ for (const engine of testEngines()) {
         { ...validBody(), merchant_reference: '' },
         { ...validBody(), return_url: 'javascript:alert(1)' },
         { ...validBody(), expires_in_seconds: undefined, expires_at: new Date(Date.now() - 1000).toISOString() },
-        { ...validBody(), expires_in_seconds: undefined, expires_at: new Date(Date.now() + 8 * 86400_000).toISOString() },
+        {
+          ...validBody(),
+          expires_in_seconds: undefined,
+          expires_at: new Date(Date.now() + 8 * 86400_000).toISOString(),
+        },
       ]) {
         const res = await gw.api('/v1/payment_sessions', { body });
         assert.equal(res.status, 422, JSON.stringify(body));
@@ -63,32 +73,49 @@ for (const engine of testEngines()) {
     });
 
     it('answers 401 without a valid API key and 404 for an unknown session', async () => {
-      assert.equal((await gw.api('/v1/payment_sessions', { body: validBody(), key: 'sk_test_wrongwrongwrongwrong' })).status, 401);
+      assert.equal(
+        (await gw.api('/v1/payment_sessions', { body: validBody(), key: 'sk_test_wrongwrongwrongwrong' })).status,
+        401,
+      );
       assert.equal((await fetch(`${gw.url}/v1/events`)).status, 401);
       const missing = await gw.api('/v1/payment_sessions/ps_01JAAAAAAAAAAAAAAAAAAAAAAA');
       assert.equal(missing.status, 404);
     });
 
     it('cancels an unpaid session once, writes payment.canceled to the feed, and the page then refuses to pay it', async () => {
-      const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_cancel') })).json()) as { id: string };
+      const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_cancel') })).json()) as {
+        id: string;
+      };
       const res = await gw.api(`/v1/payment_sessions/${s.id}/cancel`, { method: 'POST' });
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { status: string }).status, 'canceled');
       const again = await gw.api(`/v1/payment_sessions/${s.id}/cancel`, { method: 'POST' });
       assert.equal(((await again.json()) as { status: string }).status, 'canceled');
-      const pay = await fetch(`${gw.url}/pay/${s.id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      const pay = await fetch(`${gw.url}/pay/${s.id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
       assert.equal(pay.status, 409);
       assert.equal(((await pay.json()) as { error: { code: string } }).error.code, 'session.not_payable');
       assert.equal(gw.issuer.count('authorize'), 0);
-      const feed = (await (await gw.api('/v1/events?after=0&limit=100')).json()) as { data: { type: string; data: { session_id: string } }[] };
+      const feed = (await (await gw.api('/v1/events?after=0&limit=100')).json()) as {
+        data: { type: string; data: { session_id: string } }[];
+      };
       assert.ok(feed.data.some((e) => e.type === 'payment.canceled' && e.data.session_id === s.id));
     });
 
     it('an expired session cannot be paid: the attempt expires it and nothing reaches the bank', async () => {
       const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_exp') })).json()) as { id: string };
-      await gw.database.db.execute(sql`update payment_sessions set expires_at = now() - interval '1 second' where id = ${s.id}`);
+      await gw.database.db.execute(
+        sql`update payment_sessions set expires_at = now() - interval '1 second' where id = ${s.id}`,
+      );
       const before = gw.issuer.count('authorize');
-      const pay = await fetch(`${gw.url}/pay/${s.id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      const pay = await fetch(`${gw.url}/pay/${s.id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
       assert.equal(pay.status, 409);
       assert.equal(((await pay.json()) as { error: { code: string } }).error.code, 'session.expired');
       assert.equal(gw.issuer.count('authorize'), before);
@@ -106,7 +133,10 @@ for (const engine of testEngines()) {
       const a = (await first.json()) as { id: string };
       const b = (await second.json()) as { id: string };
       assert.equal(a.id, b.id);
-      const count = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from payment_sessions where merchant_reference = 'inv_idem'`);
+      const count = await rows<{ n: number }>(
+        gw.database.db,
+        sql`select count(*)::int as n from payment_sessions where merchant_reference = 'inv_idem'`,
+      );
       assert.equal(count[0]!.n, 1);
       const other = await gw.api('/v1/payment_sessions', { body: validBody('inv_other'), headers });
       assert.equal(other.status, 422);
@@ -126,7 +156,12 @@ for (const engine of testEngines()) {
     it('concurrent identical requests with one key create exactly one session; the others replay it or get 409 in_progress', async () => {
       const headers = { 'idempotency-key': 'concurrent-create' };
       const answers = await Promise.all(
-        Array.from({ length: 12 }, () => gw.api('/v1/payment_sessions', { body: validBody('inv_conc'), headers }).then(async (r) => ({ status: r.status, body: (await r.json()) as { id?: string; error?: { code: string } } }))),
+        Array.from({ length: 12 }, () =>
+          gw.api('/v1/payment_sessions', { body: validBody('inv_conc'), headers }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as { id?: string; error?: { code: string } },
+          })),
+        ),
       );
       const created = answers.filter((a) => a.status === 201);
       const busy = answers.filter((a) => a.status === 409);
@@ -134,16 +169,27 @@ for (const engine of testEngines()) {
       assert.ok(created.length >= 1);
       assert.equal(new Set(created.map((a) => a.body.id)).size, 1);
       for (const b of busy) assert.equal(b.body.error?.code, 'idempotency.in_progress');
-      const count = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from payment_sessions where merchant_reference = 'inv_conc'`);
+      const count = await rows<{ n: number }>(
+        gw.database.db,
+        sql`select count(*)::int as n from payment_sessions where merchant_reference = 'inv_conc'`,
+      );
       assert.equal(count[0]!.n, 1);
     });
 
     it('a second request while the first is still running gets 409 idempotency.in_progress', async () => {
       // Hold the first request inside the bank call (the inline refund), then repeat it.
-      const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_slow') })).json()) as { id: string };
-      const paid = await fetch(`${gw.url}/pay/${s.id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_slow') })).json()) as {
+        id: string;
+      };
+      const paid = await fetch(`${gw.url}/pay/${s.id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
       assert.equal(paid.status, 200);
-      await gw.database.db.execute(sql`update payment_sessions set status = 'captured', captured_minor = amount_minor where id = ${s.id}`);
+      await gw.database.db.execute(
+        sql`update payment_sessions set status = 'captured', captured_minor = amount_minor where id = ${s.id}`,
+      );
       const originalRefund = gw.issuer.refund.bind(gw.issuer);
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
@@ -154,7 +200,16 @@ for (const engine of testEngines()) {
       const headers = { 'idempotency-key': 'refund-in-progress' };
       const body = { session_id: s.id, amount: { minor: '100', currency: 'EUR' }, reason: 'test' };
       const first = gw.api('/v1/refunds', { body, headers });
-      await eventually(async () => ((await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from refunds where session_id = ${s.id}`))[0]!.n === 1 ? true : undefined));
+      await eventually(async () =>
+        (
+          await rows<{ n: number }>(
+            gw.database.db,
+            sql`select count(*)::int as n from refunds where session_id = ${s.id}`,
+          )
+        )[0]!.n === 1
+          ? true
+          : undefined,
+      );
       const second = await gw.api('/v1/refunds', { body, headers });
       assert.equal(second.status, 409);
       assert.equal(((await second.json()) as { error: { code: string } }).error.code, 'idempotency.in_progress');
@@ -170,22 +225,40 @@ for (const engine of testEngines()) {
       await gw.database.db.execute(
         sql`insert into idempotency_keys (merchant_id, key, request_hash, state, created_at) select id, 'crashed-key', 'x', 'in_progress', now() - interval '6 minutes' from merchants`,
       );
-      const res = await gw.api('/v1/payment_sessions', { body: validBody('inv_crashed'), headers: { 'idempotency-key': 'crashed-key' } });
+      const res = await gw.api('/v1/payment_sessions', {
+        body: validBody('inv_crashed'),
+        headers: { 'idempotency-key': 'crashed-key' },
+      });
       assert.equal(res.status, 201);
       await gw.database.db.execute(
         sql`insert into idempotency_keys (merchant_id, key, request_hash, state, created_at) select id, 'recent-key', 'x', 'in_progress', now() from merchants`,
       );
-      const busy = await gw.api('/v1/payment_sessions', { body: validBody('inv_recent'), headers: { 'idempotency-key': 'recent-key' } });
+      const busy = await gw.api('/v1/payment_sessions', {
+        body: validBody('inv_recent'),
+        headers: { 'idempotency-key': 'recent-key' },
+      });
       assert.equal(busy.status, 422, 'a live claim with another hash is still refused');
     });
 
     it('concurrent refunds never add up to more than the captured amount', async () => {
-      const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_refund') })).json()) as { id: string };
-      await fetch(`${gw.url}/pay/${s.id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
-      await gw.database.db.execute(sql`update payment_sessions set status = 'captured', captured_minor = amount_minor where id = ${s.id}`);
+      const s = (await (await gw.api('/v1/payment_sessions', { body: validBody('inv_refund') })).json()) as {
+        id: string;
+      };
+      await fetch(`${gw.url}/pay/${s.id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
+      await gw.database.db.execute(
+        sql`update payment_sessions set status = 'captured', captured_minor = amount_minor where id = ${s.id}`,
+      );
       // 1999 captured; eight refunds of 500 at once: at most three fit.
       const answers = await Promise.all(
-        Array.from({ length: 8 }, () => gw.api('/v1/refunds', { body: { session_id: s.id, amount: { minor: '500', currency: 'EUR' }, reason: 'customer asked' } })),
+        Array.from({ length: 8 }, () =>
+          gw.api('/v1/refunds', {
+            body: { session_id: s.id, amount: { minor: '500', currency: 'EUR' }, reason: 'customer asked' },
+          }),
+        ),
       );
       const ok = answers.filter((a) => a.status === 201).length;
       assert.equal(ok, 3);
@@ -193,10 +266,15 @@ for (const engine of testEngines()) {
         assert.equal(a.status, 409);
         assert.equal(((await a.json()) as { error: { code: string } }).error.code, 'refund.exceeds_captured');
       }
-      const got = (await (await gw.api(`/v1/payment_sessions/${s.id}`)).json()) as { status: string; refunded_amount: { minor: string } };
+      const got = (await (await gw.api(`/v1/payment_sessions/${s.id}`)).json()) as {
+        status: string;
+        refunded_amount: { minor: string };
+      };
       assert.equal(got.status, 'partially_refunded');
       assert.equal(got.refunded_amount.minor, '1500');
-      const last = await gw.api('/v1/refunds', { body: { session_id: s.id, amount: { minor: '499', currency: 'EUR' } } });
+      const last = await gw.api('/v1/refunds', {
+        body: { session_id: s.id, amount: { minor: '499', currency: 'EUR' } },
+      });
       assert.equal(last.status, 201);
       const after = (await (await gw.api(`/v1/payment_sessions/${s.id}`)).json()) as { status: string };
       assert.equal(after.status, 'refunded');
@@ -206,7 +284,11 @@ for (const engine of testEngines()) {
       const all: string[] = [];
       let cursor = '0';
       for (;;) {
-        const page = (await (await gw.api(`/v1/events?after=${cursor}&limit=2`)).json()) as { data: { id: string; cursor: string }[]; next_cursor: string; has_more: boolean };
+        const page = (await (await gw.api(`/v1/events?after=${cursor}&limit=2`)).json()) as {
+          data: { id: string; cursor: string }[];
+          next_cursor: string;
+          has_more: boolean;
+        };
         all.push(...page.data.map((e) => e.id));
         for (const e of page.data) assert.ok(BigInt(e.cursor) > BigInt(cursor));
         cursor = page.next_cursor;
@@ -219,9 +301,18 @@ for (const engine of testEngines()) {
     });
 
     it('documents the API in /openapi.json', async () => {
-      const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, unknown>; webhooks: Record<string, { post: { description: string } }> };
+      const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+        webhooks: Record<string, { post: { description: string } }>;
+      };
       assert.match(doc.webhooks.payment_event!.post.description, /acknowledgement window/);
-      for (const p of ['/v1/payment_sessions', '/v1/payment_sessions/{id}', '/v1/payment_sessions/{id}/cancel', '/v1/refunds', '/v1/events']) {
+      for (const p of [
+        '/v1/payment_sessions',
+        '/v1/payment_sessions/{id}',
+        '/v1/payment_sessions/{id}/cancel',
+        '/v1/refunds',
+        '/v1/events',
+      ]) {
         assert.ok(doc.paths[p], p);
       }
     });

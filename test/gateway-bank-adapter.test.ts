@@ -13,7 +13,8 @@ import { createBankAdapter } from '../src/gateway/issuer/bank.adapter.ts';
 
 describe('bank adapter (HTTP issuer port)', () => {
   const key = newWebhookSecret();
-  const seen: { method: string; path: string; body: string; verified: boolean; headers: IncomingMessage['headers'] }[] = [];
+  const seen: { method: string; path: string; body: string; verified: boolean; headers: IncomingMessage['headers'] }[] =
+    [];
   let answer: (path: string) => [number, unknown] = () => [200, {}];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -22,7 +23,14 @@ describe('bank adapter (HTTP issuer port)', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       let verified = false;
       try {
-        verifyRequest({ method: req.method!, target: req.url!, headers: req.headers as Record<string, string>, body, secrets: [key], now: new Date() });
+        verifyRequest({
+          method: req.method!,
+          target: req.url!,
+          headers: req.headers as Record<string, string>,
+          body,
+          secrets: [key],
+          now: new Date(),
+        });
         verified = true;
       } catch {
         verified = false;
@@ -48,7 +56,14 @@ describe('bank adapter (HTTP issuer port)', () => {
   it('signs the authorisation request over its exact body and maps approved, pending and declined', async () => {
     const bank = createBankAdapter({ baseUrl, key, clock: systemClock });
     answer = () => [201, { id: 'bauth_1', status: 'approved' }];
-    const approved = await bank.authorize({ gatewayRef: 'ps_x', card, amount: money(1234n, 'EUR'), merchantName: 'Shop', description: 'd', reference: 'inv_1' });
+    const approved = await bank.authorize({
+      gatewayRef: 'ps_x',
+      card,
+      amount: money(1234n, 'EUR'),
+      merchantName: 'Shop',
+      description: 'd',
+      reference: 'inv_1',
+    });
     assert.deepEqual(approved, { status: 'approved', authorizationId: 'bauth_1' });
     const req = seen.at(-1)!;
     assert.equal(req.verified, true);
@@ -60,18 +75,49 @@ describe('bank adapter (HTTP issuer port)', () => {
     assert.equal(sent.card.number, card.number);
     assert.deepEqual(sent.merchant, { name: 'Shop' });
     answer = () => [201, { id: 'bauth_2', status: 'pending', approval_expires_at: '2030-01-01T00:00:00Z' }];
-    assert.equal((await bank.authorize({ gatewayRef: 'ps_y', card, amount: money(1n, 'EUR'), merchantName: 'Shop', description: '', reference: '' })).status, 'pending');
+    assert.equal(
+      (
+        await bank.authorize({
+          gatewayRef: 'ps_y',
+          card,
+          amount: money(1n, 'EUR'),
+          merchantName: 'Shop',
+          description: '',
+          reference: '',
+        })
+      ).status,
+      'pending',
+    );
     answer = () => [201, { id: 'bauth_3', status: 'declined', decline_reason: 'insufficient_funds' }];
-    assert.deepEqual(await bank.authorize({ gatewayRef: 'ps_z', card, amount: money(1n, 'EUR'), merchantName: 'Shop', description: '', reference: '' }), {
-      status: 'declined',
-      authorizationId: 'bauth_3',
-      declineReason: 'insufficient_funds',
-    });
+    assert.deepEqual(
+      await bank.authorize({
+        gatewayRef: 'ps_z',
+        card,
+        amount: money(1n, 'EUR'),
+        merchantName: 'Shop',
+        description: '',
+        reference: '',
+      }),
+      {
+        status: 'declined',
+        authorizationId: 'bauth_3',
+        declineReason: 'insufficient_funds',
+      },
+    );
   });
 
   it('signs GET over the empty body, and capture, void and refund over theirs', async () => {
     const bank = createBankAdapter({ baseUrl, key, clock: systemClock });
-    answer = (path) => [200, path.endsWith('/capture') ? { status: 'captured' } : path.endsWith('/void') ? { status: 'voided' } : path.endsWith('/refunds') ? { status: 'refunded' } : { id: 'bauth_1', status: 'approved' }];
+    answer = (path) => [
+      200,
+      path.endsWith('/capture')
+        ? { status: 'captured' }
+        : path.endsWith('/void')
+          ? { status: 'voided' }
+          : path.endsWith('/refunds')
+            ? { status: 'refunded' }
+            : { id: 'bauth_1', status: 'approved' },
+    ];
     assert.equal((await bank.status('bauth_1')).status, 'approved');
     assert.equal(seen.at(-1)!.method, 'GET');
     assert.equal(seen.at(-1)!.body, '');
@@ -82,7 +128,11 @@ describe('bank adapter (HTTP issuer port)', () => {
     await bank.refund('bauth_1', 'ref_1', money(100n, 'EUR'));
     assert.deepEqual(JSON.parse(seen.at(-1)!.body), { refund_ref: 'ref_1', amount: { minor: '100', currency: 'EUR' } });
     assert.ok(seen.every((s) => s.verified));
-    assert.equal(new Set(seen.map((s) => s.headers['signed-request-id'])).size, seen.length, 'each request, retries included, has its own request id');
+    assert.equal(
+      new Set(seen.map((s) => s.headers['signed-request-id'])).size,
+      seen.length,
+      'each request, retries included, has its own request id',
+    );
   });
 
   it('a request signed with another key is refused by the bank and surfaces as upstream.unavailable', async () => {

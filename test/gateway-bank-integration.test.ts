@@ -16,7 +16,6 @@ import type { ServiceHandle } from '../src/platform/service.ts';
 import { freePort } from './support/harness/wiring.ts';
 import { cardDetails } from './support/factories.ts';
 
-
 const card = (number: string) => cardDetails(number);
 
 describe('gateway with the real bank', () => {
@@ -43,7 +42,11 @@ describe('gateway with the real bank', () => {
       }),
       { database: await freshDatabase(bankDatabaseSpec, 'pglite'), workerPollMs: 100 },
     );
-    gw = await startTestGateway('pglite', { webhookUrl: shop.url, port: gatewayPort, bank: { url: bankUrl, key, callbackSecret } });
+    gw = await startTestGateway('pglite', {
+      webhookUrl: shop.url,
+      port: gatewayPort,
+      bank: { url: bankUrl, key, callbackSecret },
+    });
   });
   after(async () => {
     await gw?.stop();
@@ -52,17 +55,29 @@ describe('gateway with the real bank', () => {
   });
 
   async function pay(number: string) {
-    const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '1500', currency: 'EUR' }, merchant_reference: `bank-${++n}` } });
+    const res = await gw.api('/v1/payment_sessions', {
+      body: { amount: { minor: '1500', currency: 'EUR' }, merchant_reference: `bank-${++n}` },
+    });
     const { id } = (await res.json()) as { id: string };
-    const paid = await fetch(`${gw.url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card(number)) });
+    const paid = await fetch(`${gw.url}/pay/${id}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(card(number)),
+    });
     assert.equal(paid.status, 200);
     return { id, first: ((await paid.json()) as { status: string }).status };
   }
-  const session = async (id: string) => (await (await gw.api(`/v1/payment_sessions/${id}`)).json()) as { status: string; decline_reason: string | null };
-  const until = (id: string, status: string) => eventually(async () => ((await session(id)).status === status ? true : undefined), 20_000, `${id} ${status}`);
+  const session = async (id: string) =>
+    (await (await gw.api(`/v1/payment_sessions/${id}`)).json()) as { status: string; decline_reason: string | null };
+  const until = (id: string, status: string) =>
+    eventually(async () => ((await session(id)).status === status ? true : undefined), 20_000, `${id} ${status}`);
   const bankStatus = async (id: string) => {
-    const [row] = await rows<{ bank_authorization_id: string }>(gw.database.db, sql`select bank_authorization_id from payment_sessions where id = ${id}`);
-    return (await createBankAdapter({ baseUrl: bankUrl, key, clock: systemClock }).status(row!.bank_authorization_id)).status;
+    const [row] = await rows<{ bank_authorization_id: string }>(
+      gw.database.db,
+      sql`select bank_authorization_id from payment_sessions where id = ${id}`,
+    );
+    return (await createBankAdapter({ baseUrl: bankUrl, key, clock: systemClock }).status(row!.bank_authorization_id))
+      .status;
   };
 
   it('an approved card is authorised by the bank and captured there after the shop acknowledges', async () => {
@@ -72,17 +87,20 @@ describe('gateway with the real bank', () => {
     assert.equal(await bankStatus(id), 'captured');
   });
 
-  it('a declined card is declined with the bank\'s reason', async () => {
+  it("a declined card is declined with the bank's reason", async () => {
     const { id, first } = await pay('4000000000009995');
     assert.equal(first, 'declined');
     assert.equal((await session(id)).decline_reason, 'insufficient_funds');
   });
 
-  it('the processing-delay card waits, and the bank\'s signed callback authorises it', async () => {
+  it("the processing-delay card waits, and the bank's signed callback authorises it", async () => {
     const { id, first } = await pay('4000000000000077');
     assert.equal(first, 'requires_approval');
     await until(id, 'captured');
-    const callbacks = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from bank_callbacks where type = 'authorization.approved'`);
+    const callbacks = await rows<{ n: number }>(
+      gw.database.db,
+      sql`select count(*)::int as n from bank_callbacks where type = 'authorization.approved'`,
+    );
     assert.equal(callbacks[0]!.n, 1, 'decided by the callback, not by polling');
     assert.equal(await bankStatus(id), 'captured');
   });
@@ -98,7 +116,9 @@ describe('gateway with the real bank', () => {
   it('a refund reaches the bank', async () => {
     const { id } = await pay('4242424242424242');
     await until(id, 'captured');
-    const res = await gw.api('/v1/refunds', { body: { session_id: id, amount: { minor: '500', currency: 'EUR' }, reason: 'damaged' } });
+    const res = await gw.api('/v1/refunds', {
+      body: { session_id: id, amount: { minor: '500', currency: 'EUR' }, reason: 'damaged' },
+    });
     assert.equal(res.status, 201);
     assert.equal(((await res.json()) as { status: string }).status, 'succeeded');
     // The bank names any refunded authorisation `refunded` (its amounts say how much).

@@ -20,9 +20,15 @@ for (const engine of testEngines()) {
     before(async () => {
       shop = await webhookReceiver();
       gw = await startTestGateway(engine, { webhookUrl: shop.url });
-      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '1234', currency: 'EUR' }, merchant_reference: 'dash-1' } });
+      const res = await gw.api('/v1/payment_sessions', {
+        body: { amount: { minor: '1234', currency: 'EUR' }, merchant_reference: 'dash-1' },
+      });
       sessionId = ((await res.json()) as { id: string }).id;
-      await fetch(`${gw.url}/pay/${sessionId}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      await fetch(`${gw.url}/pay/${sessionId}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
       await eventually(() => (shop.eventsFor(sessionId).some((e) => e.type === 'payment.captured') ? true : undefined));
     });
     after(async () => {
@@ -30,9 +36,18 @@ for (const engine of testEngines()) {
       await shop?.close();
     });
 
-    const page = (path: string, init: RequestInit = {}) => fetch(`${gw.url}${path}`, { redirect: 'manual', ...init, headers: { cookie, ...(init.headers as Record<string, string>) } });
+    const page = (path: string, init: RequestInit = {}) =>
+      fetch(`${gw.url}${path}`, {
+        redirect: 'manual',
+        ...init,
+        headers: { cookie, ...(init.headers as Record<string, string>) },
+      });
     const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-      page(path, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+      page(path, {
+        method: 'POST',
+        body: new URLSearchParams(form),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      });
     const csrfOf = async () => /name="csrf" value="([^"]+)"/.exec(await (await page('/dashboard')).text())![1]!;
 
     it('sends anonymous visitors to the login page and refuses a wrong key', async () => {
@@ -75,8 +90,15 @@ for (const engine of testEngines()) {
 
     it('refuses POSTs without the CSRF token or from another origin', async () => {
       assert.equal((await post('/dashboard/settings/secrets/rotate', {})).status, 403);
-      assert.equal((await post('/dashboard/settings/secrets/rotate', { csrf: await csrfOf() }, { origin: 'http://evil.test' })).status, 403);
-      const active = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from signing_secrets where retired_at is null`);
+      assert.equal(
+        (await post('/dashboard/settings/secrets/rotate', { csrf: await csrfOf() }, { origin: 'http://evil.test' }))
+          .status,
+        403,
+      );
+      const active = await rows<{ n: number }>(
+        gw.database.db,
+        sql`select count(*)::int as n from signing_secrets where retired_at is null`,
+      );
       assert.equal(active[0]!.n, 1);
     });
 
@@ -84,7 +106,10 @@ for (const engine of testEngines()) {
       const first = await (await post('/dashboard/settings/secrets/rotate', { csrf: await csrfOf() })).text();
       const secret = /<code>(whsec_[^<]+)<\/code>/.exec(first)![1]!;
       await post('/dashboard/settings/secrets/rotate', { csrf: await csrfOf() });
-      const active = await rows<{ secret: string }>(gw.database.db, sql`select secret from signing_secrets where retired_at is null`);
+      const active = await rows<{ secret: string }>(
+        gw.database.db,
+        sql`select secret from signing_secrets where retired_at is null`,
+      );
       assert.equal(active.length, 2);
       assert.ok(active.some((a) => a.secret === secret));
       const later = await (await page('/dashboard/settings')).text();

@@ -31,11 +31,17 @@ for (const engine of testEngines()) {
 
     const faults = (body: unknown) => gw.api('/v1/admin/fault_injection', { method: 'PUT', body });
     async function paidSession() {
-      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '700', currency: 'EUR' }, merchant_reference: `f_${engine}_${++n}` } });
+      const res = await gw.api('/v1/payment_sessions', {
+        body: { amount: { minor: '700', currency: 'EUR' }, merchant_reference: `f_${engine}_${++n}` },
+      });
       const { id } = (await res.json()) as { id: string };
       // Before the submit: the delivery is enqueued inside it, so a hold counts from there.
       const at = Date.now();
-      const paid = await fetch(`${gw.url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      const paid = await fetch(`${gw.url}/pay/${id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
       assert.equal(paid.status, 200);
       return { id, at };
     }
@@ -52,7 +58,11 @@ for (const engine of testEngines()) {
       assert.equal((await faults({ enabled: true, seed: 'dup', config: { webhooks: { duplicate: 1 } } })).status, 200);
       const { id } = await paidSession();
       const copies = await eventually(() => {
-        const list = shop.received.filter((r) => JSON.parse(r.body.toString()).data.session_id === id && JSON.parse(r.body.toString()).type === 'payment.authorized');
+        const list = shop.received.filter(
+          (r) =>
+            JSON.parse(r.body.toString()).data.session_id === id &&
+            JSON.parse(r.body.toString()).type === 'payment.authorized',
+        );
         return list.length >= 2 ? list : undefined;
       });
       assert.equal(copies[0]!.headers['webhook-id'], copies[1]!.headers['webhook-id']);
@@ -89,32 +99,61 @@ for (const engine of testEngines()) {
       assert.equal(attempts[0]!.error, 'fault_injected: dropped');
       assert.equal(attempts[0]!.next_attempt_at, null);
       assert.equal(shop.eventsFor(id).length, 0);
-      const feed = (await (await gw.api('/v1/events?limit=100')).json()) as { data: { type: string; data: { session_id: string } }[] };
-      assert.ok(feed.data.some((e) => e.type === 'payment.authorized' && e.data.session_id === id), 'the feed still has the event');
+      const feed = (await (await gw.api('/v1/events?limit=100')).json()) as {
+        data: { type: string; data: { session_id: string } }[];
+      };
+      assert.ok(
+        feed.data.some((e) => e.type === 'payment.authorized' && e.data.session_id === id),
+        'the feed still has the event',
+      );
     });
 
     it('duplicate_copies sends a duplicated delivery up to that many extra times, all with the same webhook-id and bytes', async () => {
-      assert.equal((await faults({ enabled: true, seed: 'dup-many', config: { webhooks: { duplicate: 1, duplicate_copies: 4 } } })).status, 200);
+      assert.equal(
+        (await faults({ enabled: true, seed: 'dup-many', config: { webhooks: { duplicate: 1, duplicate_copies: 4 } } }))
+          .status,
+        200,
+      );
       const counts: number[] = [];
       for (let i = 0; i < 4; i++) {
         const { id } = await paidSession();
         const copies = await eventually(() => {
-          const list = shop.received.filter((r) => JSON.parse(r.body.toString()).data.session_id === id && JSON.parse(r.body.toString()).type === 'payment.authorized');
+          const list = shop.received.filter(
+            (r) =>
+              JSON.parse(r.body.toString()).data.session_id === id &&
+              JSON.parse(r.body.toString()).type === 'payment.authorized',
+          );
           return list.length >= 2 ? list : undefined;
         });
         await new Promise((r) => setTimeout(r, 300));
-        const all = shop.received.filter((r) => JSON.parse(r.body.toString()).data.session_id === id && JSON.parse(r.body.toString()).type === 'payment.authorized');
-        assert.ok(all.every((c) => c.headers['webhook-id'] === copies[0]!.headers['webhook-id'] && c.body.equals(copies[0]!.body)));
+        const all = shop.received.filter(
+          (r) =>
+            JSON.parse(r.body.toString()).data.session_id === id &&
+            JSON.parse(r.body.toString()).type === 'payment.authorized',
+        );
+        assert.ok(
+          all.every(
+            (c) => c.headers['webhook-id'] === copies[0]!.headers['webhook-id'] && c.body.equals(copies[0]!.body),
+          ),
+        );
         counts.push(all.length);
       }
-      assert.ok(counts.every((n) => n >= 2 && n <= 5), `between 2 and 5 sends each: ${counts}`);
-      assert.ok(counts.some((n) => n > 2), `some delivery was sent more than twice: ${counts}`);
+      assert.ok(
+        counts.every((n) => n >= 2 && n <= 5),
+        `between 2 and 5 sends each: ${counts}`,
+      );
+      assert.ok(
+        counts.some((n) => n > 2),
+        `some delivery was sent more than twice: ${counts}`,
+      );
     });
 
     it('delay holds a delivery back by delay_ms', async () => {
       await faults({ enabled: true, seed: 'delay', config: { webhooks: { delay: 1, delay_ms: 1500 } } });
       const { id, at } = await paidSession();
-      const first = await eventually(() => shop.received.find((r) => JSON.parse(r.body.toString()).data.session_id === id));
+      const first = await eventually(() =>
+        shop.received.find((r) => JSON.parse(r.body.toString()).data.session_id === id),
+      );
       assert.ok(first.at - at >= 1400, `arrived after ${first.at - at} ms`);
     });
 
@@ -132,28 +171,51 @@ for (const engine of testEngines()) {
       assert.ok(a.includes(502) && a.includes(200), `a mix of failures and successes: ${a}`);
       await faults({ enabled: true, seed: 'all-fail', config: { api: { fail: 1 } } });
       const before = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from payment_sessions`);
-      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '1', currency: 'EUR' }, merchant_reference: 'x' } });
+      const res = await gw.api('/v1/payment_sessions', {
+        body: { amount: { minor: '1', currency: 'EUR' }, merchant_reference: 'x' },
+      });
       assert.equal(res.status, 502);
-      const afterCount = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from payment_sessions`);
+      const afterCount = await rows<{ n: number }>(
+        gw.database.db,
+        sql`select count(*)::int as n from payment_sessions`,
+      );
       assert.equal(afterCount[0]!.n, before[0]!.n);
     });
 
     it('a delivery can be re-sent through the API', async () => {
       const { id } = await paidSession();
       await eventually(() => (shop.eventsFor(id).some((e) => e.type === 'payment.captured') ? true : undefined));
-      const [d] = await rows<{ id: string }>(gw.database.db, sql`select d.id from webhook_deliveries d join events e on e.id = d.event_id where e.session_id = ${id} and e.type = 'payment.captured'`);
+      const [d] = await rows<{ id: string }>(
+        gw.database.db,
+        sql`select d.id from webhook_deliveries d join events e on e.id = d.event_id where e.session_id = ${id} and e.type = 'payment.captured'`,
+      );
       const res = await gw.api(`/v1/webhook_deliveries/${d!.id}/resend`, { method: 'POST' });
       assert.equal(res.status, 202);
-      await eventually(() => (shop.eventsFor(id).filter((e) => e.type === 'payment.captured').length === 2 ? true : undefined));
+      await eventually(() =>
+        shop.eventsFor(id).filter((e) => e.type === 'payment.captured').length === 2 ? true : undefined,
+      );
       assert.equal((await gw.api('/v1/webhook_deliveries/whd_nope/resend', { method: 'POST' })).status, 404);
     });
 
     it('a session left in processing by a crash goes back to created and can be paid', async () => {
-      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '700', currency: 'EUR' }, merchant_reference: `crash_${engine}` } });
+      const res = await gw.api('/v1/payment_sessions', {
+        body: { amount: { minor: '700', currency: 'EUR' }, merchant_reference: `crash_${engine}` },
+      });
       const { id } = (await res.json()) as { id: string };
-      await gw.database.db.execute(sql`update payment_sessions set status = 'processing', sequence = sequence + 1, updated_at = now() - interval '10 minutes' where id = ${id}`);
-      await eventually(async () => ((await (await fetch(`${gw.url}/pay/${id}/status`)).json()) as { status: string }).status === 'created' || undefined, 12_000);
-      const paid = await fetch(`${gw.url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card) });
+      await gw.database.db.execute(
+        sql`update payment_sessions set status = 'processing', sequence = sequence + 1, updated_at = now() - interval '10 minutes' where id = ${id}`,
+      );
+      await eventually(
+        async () =>
+          ((await (await fetch(`${gw.url}/pay/${id}/status`)).json()) as { status: string }).status === 'created' ||
+          undefined,
+        12_000,
+      );
+      const paid = await fetch(`${gw.url}/pay/${id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card),
+      });
       assert.equal(((await paid.json()) as { status: string }).status, 'authorized');
     });
   });

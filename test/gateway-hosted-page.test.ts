@@ -27,7 +27,12 @@ describe('hosted payment page (Chromium)', () => {
 
   async function newSession() {
     const res = await gw.api('/v1/payment_sessions', {
-      body: { amount: { minor: '4250', currency: 'EUR' }, merchant_reference: `INV-${++n}`, description: 'Two mugs', return_url: 'http://shop.test/return' },
+      body: {
+        amount: { minor: '4250', currency: 'EUR' },
+        merchant_reference: `INV-${++n}`,
+        description: 'Two mugs',
+        return_url: 'http://shop.test/return',
+      },
     });
     return (await res.json()) as { id: string; hosted_url: string };
   }
@@ -63,7 +68,9 @@ describe('hosted payment page (Chromium)', () => {
       assert.equal(await page.textContent('h1'), 'Countersign demo shop');
       assert.equal(await page.textContent('#amount'), '€42.50');
       assert.equal(await page.textContent('#reference'), `INV-${n}`);
-      await page.waitForFunction(() => /expires in \d+:\d\d/.test(document.querySelector('#countdown')?.textContent ?? ''));
+      await page.waitForFunction(() =>
+        /expires in \d+:\d\d/.test(document.querySelector('#countdown')?.textContent ?? ''),
+      );
       assert.ok((await page.textContent('body'))!.includes('4000002500003155'));
       assert.deepEqual(violations, []);
     });
@@ -104,13 +111,30 @@ describe('hosted payment page (Chromium)', () => {
       await page.goto(s.hosted_url);
       await fill(page, '4000002500003155');
       await page.waitForSelector('#stage:has-text("approval in your bank app")');
-      const auth = await eventually(() => [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === s.id));
+      const auth = await eventually(() =>
+        [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === s.id),
+      );
       gw.issuer.decide(auth.id, 'approved');
       // The cardholder approved; the bank's callback brings the news.
       const { signRequest } = await import('../src/core/request-signature.ts');
-      const body = JSON.stringify({ callback_id: `bcb_${s.id}`, type: 'authorization.approved', authorization_id: auth.id, gateway_ref: s.id });
-      const headers = signRequest({ method: 'POST', target: '/bank/callbacks', id: `sreq_${s.id}`, timestamp: new Date(), body, secrets: [gw.bankCallbackSecret] });
-      assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...headers }, body })).status, 200);
+      const body = JSON.stringify({
+        callback_id: `bcb_${s.id}`,
+        type: 'authorization.approved',
+        authorization_id: auth.id,
+        gateway_ref: s.id,
+      });
+      const headers = signRequest({
+        method: 'POST',
+        target: '/bank/callbacks',
+        id: `sreq_${s.id}`,
+        timestamp: new Date(),
+        body,
+        secrets: [gw.bankCallbackSecret],
+      });
+      assert.equal(
+        (await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...headers }, body })).status,
+        200,
+      );
       await page.waitForSelector('#stage:has-text("not charged")', { timeout: 15_000 });
       assert.match((await page.textContent('#stage'))!, /shop could not accept/);
     });

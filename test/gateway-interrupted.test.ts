@@ -29,13 +29,24 @@ for (const engine of testEngines()) {
 
     /** A session as a crash after the card submit's commit leaves it: `processing`, the bank maybe asked. */
     async function interrupted(bankAuthorised: boolean): Promise<string> {
-      const res = await gw.api('/v1/payment_sessions', { body: { amount: { minor: '2500', currency: 'EUR' }, merchant_reference: `inv_crash${Date.now()}` } });
+      const res = await gw.api('/v1/payment_sessions', {
+        body: { amount: { minor: '2500', currency: 'EUR' }, merchant_reference: `inv_crash${Date.now()}` },
+      });
       const { id } = (await res.json()) as { id: string };
       await gw.database.db.update(paymentSessions).set({ status: 'processing' }).where(eq(paymentSessions.id, id));
-      if (bankAuthorised) await gw.issuer.authorize({ gatewayRef: id, card: CARD, amount: money(2500n, 'EUR'), merchantName: 'x', description: '', reference: 'r' });
+      if (bankAuthorised)
+        await gw.issuer.authorize({
+          gatewayRef: id,
+          card: CARD,
+          amount: money(2500n, 'EUR'),
+          merchantName: 'x',
+          description: '',
+          reference: 'r',
+        });
       return id;
     }
-    const session = async (id: string) => (await gw.database.db.select().from(paymentSessions).where(eq(paymentSessions.id, id)))[0]!;
+    const session = async (id: string) =>
+      (await gw.database.db.select().from(paymentSessions).where(eq(paymentSessions.id, id)))[0]!;
 
     it('applies the authorisation the bank made (authorized, its hold known, payment.authorized sent to the shop); a second run changes nothing', async () => {
       const id = await interrupted(true);
@@ -52,7 +63,12 @@ for (const engine of testEngines()) {
 
     it('sends a session the bank never saw back to created for the payer to retry', async () => {
       const id = await interrupted(false);
-      const gateway = { database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now() + 10 * 60_000), fingerprintSecret: 'interrupted-test-secret' };
+      const gateway = {
+        database: gw.database,
+        issuer: gw.issuer,
+        clock: fakeClock(Date.now() + 10 * 60_000),
+        fingerprintSecret: 'interrupted-test-secret',
+      };
       assert.ok((await recoverInterrupted(gateway, 120_000)).includes(id));
       const s = await session(id);
       assert.equal(s.status, 'created');
@@ -61,13 +77,27 @@ for (const engine of testEngines()) {
 
     it('leaves a session alone while its bank call may still be in flight, or while the bank cannot be asked', async () => {
       const id = await interrupted(true);
-      const young = { database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now()), fingerprintSecret: 'interrupted-test-secret' };
+      const young = {
+        database: gw.database,
+        issuer: gw.issuer,
+        clock: fakeClock(Date.now()),
+        fingerprintSecret: 'interrupted-test-secret',
+      };
       assert.ok(!(await recoverInterrupted(young, 120_000)).includes(id));
       gw.issuer.unavailable = true;
       try {
-        const old = { database: gw.database, issuer: gw.issuer, clock: fakeClock(Date.now() + 10 * 60_000), fingerprintSecret: 'interrupted-test-secret' };
+        const old = {
+          database: gw.database,
+          issuer: gw.issuer,
+          clock: fakeClock(Date.now() + 10 * 60_000),
+          fingerprintSecret: 'interrupted-test-secret',
+        };
         assert.ok(!(await recoverInterrupted(old, 120_000)).includes(id));
-        assert.equal((await session(id)).status, 'processing', 'not sent back to created while the bank may hold money for it');
+        assert.equal(
+          (await session(id)).status,
+          'processing',
+          'not sent back to created while the bank may hold money for it',
+        );
       } finally {
         gw.issuer.unavailable = false;
       }

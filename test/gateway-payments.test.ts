@@ -45,10 +45,17 @@ for (const engine of testEngines()) {
       await settled(id);
       await eventually(() => (shop.received.slice(from).length >= 2 ? true : undefined));
       for (const r of shop.received.slice(from)) {
-        const headers = { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) };
+        const headers = {
+          'webhook-id': String(r.headers['webhook-id']),
+          'webhook-timestamp': String(r.headers['webhook-timestamp']),
+          'webhook-signature': String(r.headers['webhook-signature']),
+        };
         assert.equal(headers['webhook-signature'].split(' ').length, 2);
         for (const secret of [gw.webhookSecret, second]) {
-          const verified = new Webhook(secret).verify(r.body.toString('utf8'), headers) as { id: string; data: { session_id: string } };
+          const verified = new Webhook(secret).verify(r.body.toString('utf8'), headers) as {
+            id: string;
+            data: { session_id: string };
+          };
           assert.equal(verified.data.session_id, id);
           assert.equal(verified.id, headers['webhook-id']);
         }
@@ -123,18 +130,38 @@ for (const engine of testEngines()) {
       assert.equal(((await res.json()) as { status: string }).status, 'requires_approval');
       const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === id)!;
       gw.issuer.decide(auth.id, 'approved');
-      const body = JSON.stringify({ callback_id: `bcb_${id}`, type: 'authorization.approved', authorization_id: auth.id, gateway_ref: id });
+      const body = JSON.stringify({
+        callback_id: `bcb_${id}`,
+        type: 'authorization.approved',
+        authorization_id: auth.id,
+        gateway_ref: id,
+      });
       const signed = (requestId: string, timestamp = new Date()) => ({
         'content-type': 'application/json',
-        ...signRequest({ method: 'POST', target: '/bank/callbacks', id: requestId, timestamp, body, secrets: [gw.bankCallbackSecret] }),
+        ...signRequest({
+          method: 'POST',
+          target: '/bank/callbacks',
+          id: requestId,
+          timestamp,
+          body,
+          secrets: [gw.bankCallbackSecret],
+        }),
       });
       const headers = signed(`sreq_cb_${id}`);
-      const forged = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: { ...signed('sreq_forged'), 'signed-request-signature': 'r1,' + Buffer.alloc(32).toString('base64') }, body });
+      const forged = await fetch(`${gw.url}/bank/callbacks`, {
+        method: 'POST',
+        headers: { ...signed('sreq_forged'), 'signed-request-signature': 'r1,' + Buffer.alloc(32).toString('base64') },
+        body,
+      });
       assert.equal(forged.status, 401);
       assert.equal((await session(id)).status, 'requires_approval');
       const ok = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers, body });
       assert.equal(ok.status, 200);
-      const retry = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: signed(`sreq_cb2_${id}`), body });
+      const retry = await fetch(`${gw.url}/bank/callbacks`, {
+        method: 'POST',
+        headers: signed(`sreq_cb2_${id}`),
+        body,
+      });
       assert.equal(retry.status, 200);
       assert.equal(((await retry.json()) as { duplicate: boolean }).duplicate, true);
       const replay = await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers, body });
@@ -153,17 +180,25 @@ for (const engine of testEngines()) {
       const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === id)!;
       gw.issuer.decide(auth.id, 'declined', 'approval_expired');
       // Make the session look pending for long enough to be polled.
-      await gw.database.db.execute(sql`update payment_sessions set updated_at = now() - interval '1 minute' where id = ${id}`);
+      await gw.database.db.execute(
+        sql`update payment_sessions set updated_at = now() - interval '1 minute' where id = ${id}`,
+      );
       const s = await settled(id);
       assert.equal(s.status, 'declined');
       assert.equal(s.decline_reason, 'approval_expired');
     });
 
     it('no card number or CVC in any table, the event feed or the logs; only last 4, brand and fingerprint', async () => {
-      const tables = await rows<{ table_name: string }>(gw.database.db, sql`select table_name from information_schema.tables where table_schema = 'public'`);
+      const tables = await rows<{ table_name: string }>(
+        gw.database.db,
+        sql`select table_name from information_schema.tables where table_schema = 'public'`,
+      );
       let dump = '';
       for (const { table_name } of tables) {
-        const all = await rows<{ t: string }>(gw.database.db, sql.raw(`select coalesce(string_agg(x::text, E'\\n'), '') as t from "${table_name}" x`));
+        const all = await rows<{ t: string }>(
+          gw.database.db,
+          sql.raw(`select coalesce(string_agg(x::text, E'\\n'), '') as t from "${table_name}" x`),
+        );
         dump += all[0]!.t;
       }
       assert.ok(dump.includes('4242'), 'the dump is real (last 4 digits are there)');
@@ -171,10 +206,14 @@ for (const engine of testEngines()) {
         assert.ok(!dump.includes(number), `${number} found in the database`);
         assert.ok(!gw.logs.lines.join('').includes(number), `${number} found in the logs`);
       }
-      const columns = await rows<{ column_name: string }>(gw.database.db, sql`select column_name from information_schema.columns where table_schema = 'public'`);
+      const columns = await rows<{ column_name: string }>(
+        gw.database.db,
+        sql`select column_name from information_schema.columns where table_schema = 'public'`,
+      );
       const names = columns.map((c) => c.column_name);
       assert.ok(names.includes('card_last4'));
-      for (const name of names) assert.ok(!/cvc|cvv|pan|card_number|exp_/.test(name), `column ${name} could hold card data`);
+      for (const name of names)
+        assert.ok(!/cvc|cvv|pan|card_number|exp_/.test(name), `column ${name} could hold card data`);
       const feed = await (await gw.api('/v1/events?limit=100')).text();
       assert.ok(!feed.includes(PAN));
       assert.ok(gw.logs.lines.length > 0);

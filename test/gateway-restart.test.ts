@@ -21,7 +21,10 @@ for (const engine of testEngines()) {
   describe(`gateway restart (${engine})`, () => {
     it('keeps the demo merchant, its sessions and its key across restarts, and follows a changed secret', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cs-gw-restart-'));
-      const location = engine === 'pglite' ? { GATEWAY_DATA_DIR: join(dir, 'db') } : { GATEWAY_DATABASE_URL: databaseUrl(await freshPostgresDatabaseName(gatewayDatabaseSpec)) };
+      const location =
+        engine === 'pglite'
+          ? { GATEWAY_DATA_DIR: join(dir, 'db') }
+          : { GATEWAY_DATABASE_URL: databaseUrl(await freshPostgresDatabaseName(gatewayDatabaseSpec)) };
       const env = (secret: string) =>
         loadGatewayConfig({
           GATEWAY_PORT: '0',
@@ -52,8 +55,14 @@ for (const engine of testEngines()) {
         gw = await startGateway(env(second), { log });
         const merchants = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from merchants`);
         assert.equal(merchants[0]!.n, 1);
-        const active = await rows<{ secret: string }>(gw.database.db, sql`select secret from signing_secrets where retired_at is null`);
-        assert.deepEqual(active.map((a) => a.secret), [second]);
+        const active = await rows<{ secret: string }>(
+          gw.database.db,
+          sql`select secret from signing_secrets where retired_at is null`,
+        );
+        assert.deepEqual(
+          active.map((a) => a.secret),
+          [second],
+        );
         await gw.stop();
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -63,21 +72,40 @@ for (const engine of testEngines()) {
 }
 
 describe('gateway job lease', () => {
-  it('holds a claimed delivery for GATEWAY_JOB_LEASE_SECONDS, so a crashed gateway\'s work is taken over that soon, not after the default minute', async () => {
+  it("holds a claimed delivery for GATEWAY_JOB_LEASE_SECONDS, so a crashed gateway's work is taken over that soon, not after the default minute", async () => {
     const shop = await webhookReceiver();
     shop.setRespond(() => undefined); // the shop never answers: the delivery stays claimed
-    const gw = await startTestGateway('postgres', { webhookUrl: shop.url, webhookTimeoutMs: 30_000, jobLeaseSeconds: 3 });
+    const gw = await startTestGateway('postgres', {
+      webhookUrl: shop.url,
+      webhookTimeoutMs: 30_000,
+      jobLeaseSeconds: 3,
+    });
     try {
       const { newSession, pay } = sessionHelpers(() => gw, 'lease');
       const id = await newSession();
       assert.equal((await pay(id)).status, 200);
       // The lease runs from the claim (and from each heartbeat): never more than 3 s ahead of now.
-      const ahead = await eventually(async () => {
-        const [job] = await rows<{ ahead: number }>(gw.database.db, sql`select extract(epoch from locked_until - now())::float as ahead from jobs where status = 'running' and task = 'gateway.deliver_webhook'`);
-        return job ? job.ahead : undefined;
-      }, 10_000, 'the delivery to be claimed');
+      const ahead = await eventually(
+        async () => {
+          const [job] = await rows<{ ahead: number }>(
+            gw.database.db,
+            sql`select extract(epoch from locked_until - now())::float as ahead from jobs where status = 'running' and task = 'gateway.deliver_webhook'`,
+          );
+          return job ? job.ahead : undefined;
+        },
+        10_000,
+        'the delivery to be claimed',
+      );
       assert.ok(ahead > 0 && ahead <= 3.5, `lease ${ahead} s ahead, configured 3 s`);
-      assert.throws(() => loadGatewayConfig({ GATEWAY_BANK_KEY: newWebhookSecret(), GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(), GATEWAY_JOB_LEASE_SECONDS: '0' }), /GATEWAY_JOB_LEASE_SECONDS/);
+      assert.throws(
+        () =>
+          loadGatewayConfig({
+            GATEWAY_BANK_KEY: newWebhookSecret(),
+            GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(),
+            GATEWAY_JOB_LEASE_SECONDS: '0',
+          }),
+        /GATEWAY_JOB_LEASE_SECONDS/,
+      );
     } finally {
       await shop.close();
       await gw.stop();
@@ -88,7 +116,11 @@ describe('gateway job lease', () => {
 describe('gateway configuration', () => {
   it('refuses to start with a message naming each bad variable, never echoing a secret', () => {
     assert.throws(
-      () => loadGatewayConfig({ GATEWAY_BANK_CALLBACK_SECRET: 'not-a-secret-value', GATEWAY_DEMO_MERCHANT_API_KEY: 'pk_wrong' }),
+      () =>
+        loadGatewayConfig({
+          GATEWAY_BANK_CALLBACK_SECRET: 'not-a-secret-value',
+          GATEWAY_DEMO_MERCHANT_API_KEY: 'pk_wrong',
+        }),
       (err: Error) => {
         assert.match(err.message, /GATEWAY_BANK_KEY/);
         assert.match(err.message, /GATEWAY_BANK_CALLBACK_SECRET/);
@@ -98,7 +130,12 @@ describe('gateway configuration', () => {
       },
     );
     assert.throws(
-      () => loadGatewayConfig({ GATEWAY_BANK_KEY: newWebhookSecret(), GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(), GATEWAY_DEMO_MERCHANT_API_KEY: KEY }),
+      () =>
+        loadGatewayConfig({
+          GATEWAY_BANK_KEY: newWebhookSecret(),
+          GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(),
+          GATEWAY_DEMO_MERCHANT_API_KEY: KEY,
+        }),
       /must be set together/,
     );
   });

@@ -43,8 +43,14 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       catcher = await startCatcherProcess();
       database = await freshDatabase(shopDatabaseSpec, engine);
       const config = loadShopConfig({
-        SHOP_PORT: '0', SHOP_SESSION_SECRET: SECRET, LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: webhookSecret,
-        SHOP_SMTP_URL: catcher.smtpUrl, SHOP_JOB_POLL_MS: '100', SHOP_SMTP_TIMEOUT_MS: '3000', SHOP_PUBLIC_URL: 'http://shop.test',
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: SECRET,
+        LOG_LEVEL: 'silent',
+        SHOP_GATEWAY_WEBHOOK_SECRETS: webhookSecret,
+        SHOP_SMTP_URL: catcher.smtpUrl,
+        SHOP_JOB_POLL_MS: '100',
+        SHOP_SMTP_TIMEOUT_MS: '3000',
+        SHOP_PUBLIC_URL: 'http://shop.test',
       });
       shop = await startShop(config, { database, gateway });
       productId = (await listProducts(database.db))[0]!.id;
@@ -63,7 +69,16 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       await customer.emptyCart();
       await customer.send('/cart/add', { form: { productId, quantity: '2' } });
       await customer.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-      await customer.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
+      await customer.send('/checkout/address', {
+        form: {
+          fullName: 'Ada Lovelace',
+          line1: '1 Analytical St',
+          line2: '',
+          postalCode: '10115',
+          city: 'Berlin',
+          country: 'de',
+        },
+      });
       const page = await (await customer.send('/checkout/pay')).text();
       const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
       const res = await customer.send('/checkout/pay', { form: { cartId } });
@@ -92,7 +107,10 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       assert.equal(about(order.id)(await catcher.inbox()).length, 1, 'one receipt, not one per delivery');
       assert.equal((await mailRows(order.id)).length, 1);
 
-      assert.deepEqual(receipt!.to.map((t) => t.address), ['customer@shop.test']);
+      assert.deepEqual(
+        receipt!.to.map((t) => t.address),
+        ['customer@shop.test'],
+      );
       assert.match(receipt!.subject, new RegExp(`^Your receipt for order ${order.id} \\(€`));
       assert.match(receipt!.messageId ?? '', /^<mail_[0-9A-Z]+@mail\.countersign\.shop>$/);
       const total = (Number(order.totalMinor) / 100).toFixed(2);
@@ -138,7 +156,10 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
 
       // The expiry job runs past the invoice's expiry; the notice it queues (due at that clock's now) is made due now.
       await expireInvoices({ database, clock: fakeClock(invoice.expiresAt.getTime() + 1000) });
-      await database.db.update(jobs).set({ runAt: new Date() }).where(and(eq(jobs.task, MAIL_SEND_TASK), eq(jobs.status, 'pending')));
+      await database.db
+        .update(jobs)
+        .set({ runAt: new Date() })
+        .where(and(eq(jobs.task, MAIL_SEND_TASK), eq(jobs.status, 'pending')));
       const mails = about(order.id)(await catcher.waitFor((m) => about(order.id)(m).length >= 2));
       const expired = mails.find((m) => m.subject.includes('waiting for payment'));
       assert.ok(expired, JSON.stringify(mails.map((m) => m.subject)));

@@ -36,8 +36,14 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       catcher = await startCatcherProcess();
       database = await freshDatabase(shopDatabaseSpec, engine);
       const config = loadShopConfig({
-        SHOP_PORT: '0', SHOP_SESSION_SECRET: SECRET, LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: webhookSecret,
-        SHOP_SMTP_URL: catcher.smtpUrl, SHOP_JOB_POLL_MS: '100', SHOP_SMTP_TIMEOUT_MS: '3000', SHOP_PUBLIC_URL: 'http://shop.test',
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: SECRET,
+        LOG_LEVEL: 'silent',
+        SHOP_GATEWAY_WEBHOOK_SECRETS: webhookSecret,
+        SHOP_SMTP_URL: catcher.smtpUrl,
+        SHOP_JOB_POLL_MS: '100',
+        SHOP_SMTP_TIMEOUT_MS: '3000',
+        SHOP_PUBLIC_URL: 'http://shop.test',
       });
       shop = await startShop(config, { database, gateway });
       productId = (await listProducts(database.db))[0]!.id;
@@ -56,7 +62,16 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       await customer.emptyCart();
       await customer.send('/cart/add', { form: { productId, quantity: '2' } });
       await customer.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-      await customer.send('/checkout/address', { form: { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
+      await customer.send('/checkout/address', {
+        form: {
+          fullName: 'Ada Lovelace',
+          line1: '1 Analytical St',
+          line2: '',
+          postalCode: '10115',
+          city: 'Berlin',
+          country: 'de',
+        },
+      });
       const page = await (await customer.send('/checkout/pay')).text();
       const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
       const res = await customer.send('/checkout/pay', { form: { cartId } });

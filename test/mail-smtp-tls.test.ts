@@ -21,7 +21,11 @@ describe('SMTP with STARTTLS and AUTH', () => {
   before(async () => {
     const files = await ensureDevCertificates(dir);
     ca = readFileSync(files.caFile, 'utf8');
-    catcher = await startCatcherProcess({ MAIL_CATCHER_AUTH: 'shop:s3cret-pass', MAIL_CATCHER_TLS_KEY: files.keyFile, MAIL_CATCHER_TLS_CERT: files.certFile });
+    catcher = await startCatcherProcess({
+      MAIL_CATCHER_AUTH: 'shop:s3cret-pass',
+      MAIL_CATCHER_TLS_KEY: files.keyFile,
+      MAIL_CATCHER_TLS_CERT: files.certFile,
+    });
   });
   after(async () => {
     await catcher?.stop();
@@ -30,7 +34,13 @@ describe('SMTP with STARTTLS and AUTH', () => {
 
   const send = (url: string, ca?: string, timeoutMs = 5000) => {
     const config = loadMailConfig({ SHOP_SMTP_URL: url, SHOP_SMTP_TIMEOUT_MS: String(timeoutMs) });
-    return smtpTransport(config, ca)!.sendMail({ from: config.from, to: 'customer@shop.test', subject: `tls check ${url.length}`, text: 'hello', messageId: '<tls-check@mail.countersign.shop>' });
+    return smtpTransport(config, ca)!.sendMail({
+      from: config.from,
+      to: 'customer@shop.test',
+      subject: `tls check ${url.length}`,
+      text: 'hello',
+      messageId: '<tls-check@mail.countersign.shop>',
+    });
   };
 
   it('delivers over STARTTLS with the right credentials, trusting the configured CA', async () => {
@@ -39,9 +49,15 @@ describe('SMTP with STARTTLS and AUTH', () => {
     assert.equal(mails[0]!.messageId, '<tls-check@mail.countersign.shop>');
   });
 
-  it('fails with the server\'s answer for wrong credentials, and refuses a certificate it does not trust', async () => {
-    await assert.rejects(send(`smtp://shop:wrong@127.0.0.1:${catcher.smtpPort}?requireTLS=true`, ca), /Invalid username or password|535/);
-    await assert.rejects(send(`smtp://shop:s3cret-pass@127.0.0.1:${catcher.smtpPort}?requireTLS=true`), /certificate|self.signed|unable to verify/i);
+  it("fails with the server's answer for wrong credentials, and refuses a certificate it does not trust", async () => {
+    await assert.rejects(
+      send(`smtp://shop:wrong@127.0.0.1:${catcher.smtpPort}?requireTLS=true`, ca),
+      /Invalid username or password|535/,
+    );
+    await assert.rejects(
+      send(`smtp://shop:s3cret-pass@127.0.0.1:${catcher.smtpPort}?requireTLS=true`),
+      /certificate|self.signed|unable to verify/i,
+    );
   });
 
   it('gives up on a server that accepts the connection and never greets, within the timeout', async () => {

@@ -21,7 +21,7 @@ describe('npm start with its mail catcher', () => {
 
   after(() => system.stop());
 
-  it('serves the inbox in maildev\'s REST shape, empty at first', async () => {
+  it("serves the inbox in maildev's REST shape, empty at first", async () => {
     const res = await fetch(`${inbox}/email`);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), []);
@@ -45,7 +45,10 @@ describe('npm start with its mail catcher', () => {
       }
       const receipt = mails.find((m) => m.subject.startsWith('Your receipt'));
       assert.ok(receipt, `a receipt arrived: ${JSON.stringify(mails.map((m) => m.subject))}`);
-      assert.deepEqual(receipt.to.map((t) => t.address), ['customer@shop.test']);
+      assert.deepEqual(
+        receipt.to.map((t) => t.address),
+        ['customer@shop.test'],
+      );
       assert.equal(receipt.attachments[0]?.contentType, 'application/pdf');
 
       // The mail as the inbox shows it, then its link, in the customer's browser.

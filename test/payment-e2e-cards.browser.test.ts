@@ -51,7 +51,9 @@ describe('special test cards in Chromium with the three services running', () =>
   });
 
   async function session(id: string): Promise<Session> {
-    const res = await system!.fetch(`${urls.get('gateway')}/v1/payment_sessions/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const res = await system!.fetch(`${urls.get('gateway')}/v1/payment_sessions/${id}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
     assert.equal(res.status, 200);
     return (await res.json()) as Session;
   }
@@ -61,7 +63,10 @@ describe('special test cards in Chromium with the three services running', () =>
     const shop = urls.get('shop')!;
     const gateway = urls.get('gateway')!;
     const page = await customer.newPage();
-    const sessionId = await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
+    const sessionId = await checkoutToHostedPage(page, shop, gateway, {
+      name: 'Ada Lovelace',
+      street: '1 Analytical Street',
+    });
 
     // The newest invoice (this order's) opens in another tab and waits for its status live.
     const orders = await customer.newPage();
@@ -88,7 +93,11 @@ describe('special test cards in Chromium with the three services running', () =>
     await page.waitForSelector('#stage:has-text("Paid")', { timeout: 20_000 });
     await watcher.waitForSelector('[data-testid="invoice-status"].paid', { timeout: 15_000 });
     assert.equal((await watcher.getByTestId('invoice-status').textContent())?.trim(), 'paid');
-    assert.equal(await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, 'updated without a reload');
+    assert.equal(
+      await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+      true,
+      'updated without a reload',
+    );
     assert.match((await watcher.locator('#payment-message').textContent()) ?? '', /Paid/);
     const s = await session(sessionId);
     assert.equal(s.status, 'captured');
@@ -97,7 +106,13 @@ describe('special test cards in Chromium with the three services running', () =>
     await watcher.close();
   }
 
-  async function expectNotCharged(page: Page, watcher: Page, sessionId: string, reasonText: RegExp, declineReason: string): Promise<void> {
+  async function expectNotCharged(
+    page: Page,
+    watcher: Page,
+    sessionId: string,
+    reasonText: RegExp,
+    declineReason: string,
+  ): Promise<void> {
     await page.waitForSelector('#stage:has-text("declined")', { timeout: 20_000 });
     const stage = (await page.textContent('#stage')) ?? '';
     assert.match(stage, /not charged/);
@@ -117,7 +132,10 @@ describe('special test cards in Chromium with the three services running', () =>
   }
 
   const pendingRequest = () =>
-    app.locator('[data-approval-id]').filter({ has: app.getByRole('button', { name: 'Approve' }) }).first();
+    app
+      .locator('[data-approval-id]')
+      .filter({ has: app.getByRole('button', { name: 'Approve' }) })
+      .first();
 
   it('4000 0025 0000 3155 approved in the bank app: the invoice turns paid without a reload and the session is captured', async () => {
     const { page, watcher, sessionId } = await buyAndPay('4000 0025 0000 3155');

@@ -31,7 +31,9 @@ describe('paying in Chromium with the three services running', () => {
       await checkoutToHostedPage(page, shop, gateway, { name: 'Ada Lovelace', street: '1 Analytical Street' });
 
       // The invoice page, open in another tab, joins its room and waits.
-      const sessionStatus = (await (await system.fetch(`${gateway}/pay/${page.url().split('/').pop()}/status`)).json()) as Record<string, unknown>;
+      const sessionStatus = (await (
+        await system.fetch(`${gateway}/pay/${page.url().split('/').pop()}/status`)
+      ).json()) as Record<string, unknown>;
       assert.ok(sessionStatus);
       const orders = await context.newPage();
       await orders.goto(`${shop}/orders`);
@@ -48,7 +50,11 @@ describe('paying in Chromium with the three services running', () => {
       await page.waitForSelector('#stage:has-text("Paid")', { timeout: 20_000 });
 
       await watcher.waitForSelector('[data-testid="invoice-status"].paid', { timeout: 15_000 });
-      assert.equal(await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, 'updated without a reload');
+      assert.equal(
+        await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+        true,
+        'updated without a reload',
+      );
       assert.match((await watcher.locator('#payment-message').textContent()) ?? '', /Paid/);
 
       await page.click('#return');

@@ -47,7 +47,16 @@ for (const engine of testEngines()) {
         listEvents: (after, limit) => adapter.listEvents(after, limit),
         createRefund: (r) => adapter.createRefund(r),
       };
-      shop = await startShop(loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'flow-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: secret, SHOP_INVOICE_TTL_SECONDS: '120' }), { database: shopDb, clock, gateway: late, jobs: false });
+      shop = await startShop(
+        loadShopConfig({
+          SHOP_PORT: '0',
+          SHOP_SESSION_SECRET: 'flow-secret'.padEnd(40, 'x'),
+          LOG_LEVEL: 'silent',
+          SHOP_GATEWAY_WEBHOOK_SECRETS: secret,
+          SHOP_INVOICE_TTL_SECONDS: '120',
+        }),
+        { database: shopDb, clock, gateway: late, jobs: false },
+      );
       const gwDb = await freshDatabase(gatewayDatabaseSpec, engine);
       const config = loadGatewayConfig({
         GATEWAY_PORT: '0',
@@ -78,21 +87,49 @@ for (const engine of testEngines()) {
       const location = res.headers.get('location') ?? '';
       assert.ok(location.startsWith(`${gateway.url}/pay/ps_`), `sent to the hosted page, got ${location}`);
       const sessionId = location.slice(location.lastIndexOf('/') + 1);
-      const [attempt] = await shopDb.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      const [attempt] = await shopDb.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
       return { sessionId, invoiceId: attempt!.invoiceId, location };
     }
     const pay = (sessionId: string, number: string) =>
-      fetch(`${gateway.url}/pay/${sessionId}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(card(number)) });
-    const invoiceStatus = async (id: string) => (await shopDb.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
-    const gwSession = async (id: string) => (await (await fetch(`${gateway.url}/v1/payment_sessions/${id}`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } })).json()) as { status: string; void_reason: string | null };
+      fetch(`${gateway.url}/pay/${sessionId}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(card(number)),
+      });
+    const invoiceStatus = async (id: string) =>
+      (await shopDb.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
+    const gwSession = async (id: string) =>
+      (await (
+        await fetch(`${gateway.url}/v1/payment_sessions/${id}`, {
+          headers: { authorization: `Bearer ${TEST_API_KEY}` },
+        })
+      ).json()) as { status: string; void_reason: string | null };
 
     it('pays with 4242…: the webhook is acknowledged after the commit, the gateway captures, the invoice is paid once', async () => {
       const { sessionId, invoiceId } = await payNow();
       assert.equal((await pay(sessionId, '4242424242424242')).status < 300, true);
-      await eventually(async () => ((await gwSession(sessionId)).status === 'captured' ? true : undefined), 10_000, 'captured at the gateway');
+      await eventually(
+        async () => ((await gwSession(sessionId)).status === 'captured' ? true : undefined),
+        10_000,
+        'captured at the gateway',
+      );
       assert.equal(await invoiceStatus(invoiceId), 'paid');
-      await eventually(async () => ((await shopDb.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!.status === 'captured' ? true : undefined), 5000, 'attempt captured');
-      const pays = await shopDb.db.select().from(auditLog).where(and(eq(auditLog.action, 'invoice.pay'), eq(auditLog.subject, invoiceId)));
+      await eventually(
+        async () =>
+          (await shopDb.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!
+            .status === 'captured'
+            ? true
+            : undefined,
+        5000,
+        'attempt captured',
+      );
+      const pays = await shopDb.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'invoice.pay'), eq(auditLog.subject, invoiceId)));
       assert.equal(pays.length, 1);
       assert.equal(issuer.count('capture:'), 1);
     });
@@ -104,30 +141,48 @@ for (const engine of testEngines()) {
       clock.set(inv!.expiresAt.getTime() + 1000);
       try {
         await pay(sessionId, '4242424242424242');
-        const s = await eventually(async () => {
-          const got = await gwSession(sessionId);
-          return got.status === 'voided' ? got : undefined;
-        }, 10_000, 'voided at the gateway');
+        const s = await eventually(
+          async () => {
+            const got = await gwSession(sessionId);
+            return got.status === 'voided' ? got : undefined;
+          },
+          10_000,
+          'voided at the gateway',
+        );
         assert.equal(s.void_reason, 'invoice.expired');
         assert.notEqual(await invoiceStatus(invoiceId), 'paid');
-        const refused = await shopDb.db.select().from(webhookReceipts).where(and(eq(webhookReceipts.sessionId, sessionId), eq(webhookReceipts.verdict, 'refused')));
+        const refused = await shopDb.db
+          .select()
+          .from(webhookReceipts)
+          .where(and(eq(webhookReceipts.sessionId, sessionId), eq(webhookReceipts.verdict, 'refused')));
         assert.equal(refused.length, 1);
       } finally {
         clock.set(Date.now());
       }
     });
 
-    it('recovers a payment whose webhooks are dropped, from the gateway\'s event feed', async () => {
+    it("recovers a payment whose webhooks are dropped, from the gateway's event feed", async () => {
       const put = await fetch(`${gateway.url}/v1/admin/fault_injection`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ enabled: true, seed: 'seven', config: { webhooks: { drop: 1, duplicate: 0, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }, api: { fail: 0, slow: 0, slow_ms: 0 } } }),
+        body: JSON.stringify({
+          enabled: true,
+          seed: 'seven',
+          config: {
+            webhooks: { drop: 1, duplicate: 0, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 },
+            api: { fail: 0, slow: 0, slow_ms: 0 },
+          },
+        }),
       });
       assert.equal(put.status, 200, await put.text());
       try {
         const { sessionId, invoiceId } = await payNow();
         await pay(sessionId, '4242424242424242');
-        await eventually(async () => ((await gwSession(sessionId)).status === 'authorized' ? true : undefined), 10_000, 'authorized');
+        await eventually(
+          async () => ((await gwSession(sessionId)).status === 'authorized' ? true : undefined),
+          10_000,
+          'authorized',
+        );
         assert.equal(await invoiceStatus(invoiceId), 'open', 'no webhook arrived');
         await readEventFeed({ database: shopDb, gateway: adapter, clock });
         assert.equal(await invoiceStatus(invoiceId), 'paid');
@@ -135,7 +190,14 @@ for (const engine of testEngines()) {
         await fetch(`${gateway.url}/v1/admin/fault_injection`, {
           method: 'PUT',
           headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ enabled: false, seed: 'seven', config: { webhooks: { drop: 0, duplicate: 0, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }, api: { fail: 0, slow: 0, slow_ms: 0 } } }),
+          body: JSON.stringify({
+            enabled: false,
+            seed: 'seven',
+            config: {
+              webhooks: { drop: 0, duplicate: 0, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 },
+              api: { fail: 0, slow: 0, slow_ms: 0 },
+            },
+          }),
         });
       }
     });

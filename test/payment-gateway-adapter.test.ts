@@ -62,22 +62,35 @@ describe('gateway adapter against the real gateway', () => {
 
   it('does not retry a refusal (wrong API key: 401)', async () => {
     const adapter = createGatewayAdapter({ baseUrl: gw.url, apiKey: 'sk_test_wrongwrongwrongwrong', backoffMs: 1 });
-    await assert.rejects(adapter.createSession(request('att_01JADAPTER000000000000003')), (e) => isDomainError(e) && (e.details as { status: number }).status === 401);
+    await assert.rejects(
+      adapter.createSession(request('att_01JADAPTER000000000000003')),
+      (e) => isDomainError(e) && (e.details as { status: number }).status === 401,
+    );
   });
 });
 
 describe('gateway adapter faults (stub server)', () => {
   let server: Server;
   let url = '';
-  const seen: Array<{ method: string; url: string; key: string | undefined; body: string; auth: string | undefined }> = [];
-  let answer: (n: number, req: IncomingMessage) => { status: number; body?: unknown } | 'hang' = () => ({ status: 200, body: {} });
+  const seen: Array<{ method: string; url: string; key: string | undefined; body: string; auth: string | undefined }> =
+    [];
+  let answer: (n: number, req: IncomingMessage) => { status: number; body?: unknown } | 'hang' = () => ({
+    status: 200,
+    body: {},
+  });
 
   before(async () => {
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        seen.push({ method: req.method!, url: req.url!, key: req.headers['idempotency-key'] as string | undefined, body: Buffer.concat(chunks).toString(), auth: req.headers.authorization });
+        seen.push({
+          method: req.method!,
+          url: req.url!,
+          key: req.headers['idempotency-key'] as string | undefined,
+          body: Buffer.concat(chunks).toString(),
+          auth: req.headers.authorization,
+        });
         const a = answer(seen.length, req);
         if (a === 'hang') return; // never answers: the client's timeout must fire
         res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body ?? {}));
@@ -91,14 +104,35 @@ describe('gateway adapter faults (stub server)', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  const session = { id: 'ps_stub', status: 'created', amount: { minor: '2599', currency: 'EUR' }, merchant_reference: 'inv_x', hosted_url: 'http://gw/pay/ps_stub', sequence: 1 };
+  const session = {
+    id: 'ps_stub',
+    status: 'created',
+    amount: { minor: '2599', currency: 'EUR' },
+    merchant_reference: 'inv_x',
+    hosted_url: 'http://gw/pay/ps_stub',
+    sequence: 1,
+  };
   const sleeps: number[] = [];
-  const adapter = () => createGatewayAdapter({ baseUrl: url, apiKey: 'sk_test_stubkey', timeoutMs: 150, maxTries: 4, backoffMs: 100, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) });
+  const adapter = () =>
+    createGatewayAdapter({
+      baseUrl: url,
+      apiKey: 'sk_test_stubkey',
+      timeoutMs: 150,
+      maxTries: 4,
+      backoffMs: 100,
+      random: () => 0.5,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
 
   it('retries 5xx and idempotency.in_progress with backoff, sending the same body and Idempotency-Key each time', async () => {
     seen.length = 0;
     sleeps.length = 0;
-    answer = (n) => (n === 1 ? { status: 503 } : n === 2 ? { status: 409, body: { error: { code: 'idempotency.in_progress' } } } : { status: 201, body: session });
+    answer = (n) =>
+      n === 1
+        ? { status: 503 }
+        : n === 2
+          ? { status: 409, body: { error: { code: 'idempotency.in_progress' } } }
+          : { status: 201, body: session };
     const s = await adapter().createSession(request('att_stub1'));
     assert.equal(s.sessionId, 'ps_stub');
     assert.equal(seen.length, 3);
@@ -111,7 +145,10 @@ describe('gateway adapter faults (stub server)', () => {
   it('does not retry a 4xx', async () => {
     seen.length = 0;
     answer = () => ({ status: 422, body: { error: { code: 'validation.failed' } } });
-    await assert.rejects(adapter().createSession(request('att_stub2')), (e) => isDomainError(e, 'upstream.unavailable') && (e.details as { code: string }).code === 'validation.failed');
+    await assert.rejects(
+      adapter().createSession(request('att_stub2')),
+      (e) => isDomainError(e, 'upstream.unavailable') && (e.details as { code: string }).code === 'validation.failed',
+    );
     assert.equal(seen.length, 1);
   });
 
@@ -125,7 +162,15 @@ describe('gateway adapter faults (stub server)', () => {
   });
 
   it('retries a refused connection (network error)', async () => {
-    const dead = createGatewayAdapter({ baseUrl: 'http://127.0.0.1:9', apiKey: 'sk_test_stubkey', maxTries: 3, backoffMs: 1 });
-    await assert.rejects(dead.getSession('ps_x'), (e) => isDomainError(e, 'upstream.unavailable') && (e.details as { tries: number }).tries === 3);
+    const dead = createGatewayAdapter({
+      baseUrl: 'http://127.0.0.1:9',
+      apiKey: 'sk_test_stubkey',
+      maxTries: 3,
+      backoffMs: 1,
+    });
+    await assert.rejects(
+      dead.getSession('ps_x'),
+      (e) => isDomainError(e, 'upstream.unavailable') && (e.details as { tries: number }).tries === 3,
+    );
   });
 });

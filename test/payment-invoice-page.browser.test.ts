@@ -26,7 +26,15 @@ describe('invoice page in Chromium', () => {
 
   before(async () => {
     database = await freshDatabase(shopDatabaseSpec, testEngines()[0]!);
-    shop = await startShop(loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'page-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: secret }), { database, gateway, jobs: false });
+    shop = await startShop(
+      loadShopConfig({
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: 'page-secret'.padEnd(40, 'x'),
+        LOG_LEVEL: 'silent',
+        SHOP_GATEWAY_WEBHOOK_SECRETS: secret,
+      }),
+      { database, gateway, jobs: false },
+    );
     browser = await launchBrowser();
   });
   after(async () => {
@@ -44,15 +52,23 @@ describe('invoice page in Chromium', () => {
     const client = new ShopClient({ request: (p, i) => shop.app.request(p, i) });
     for (const c of await page.context().cookies()) client.cookies.set(c.name, c.value);
     await client.emptyCart();
-    const cartId = await checkoutForm(client, { lines: [{ productId: (await listProducts(database.db))[0]!.id, quantity: 1 }], deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id });
+    const cartId = await checkoutForm(client, {
+      lines: [{ productId: (await listProducts(database.db))[0]!.id, quantity: 1 }],
+      deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id,
+    });
     const res = await client.send('/checkout/pay', { form: { cartId } });
     const sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')![1]!;
-    const invoiceId = (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!.invoiceId;
+    const invoiceId = (
+      await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId))
+    )[0]!.invoiceId;
     return { sessionId, invoiceId };
   }
   const deliver = async (event: { id: string }) => {
     const d = signedDelivery(event, [secret]);
-    assert.equal((await shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body })).status, 200);
+    assert.equal(
+      (await shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body })).status,
+      200,
+    );
   };
 
   it('polls the status endpoint when the WebSocket cannot connect, and shows "paid" without reloading', async () => {

@@ -47,13 +47,20 @@ for (const engine of testEngines()) {
 
     async function payNow() {
       await client.emptyCart();
-      const cartId = await checkoutForm(client, { lines: [{ productId: (await listProducts(database.db))[0]!.id, quantity: 1 }], deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id });
+      const cartId = await checkoutForm(client, {
+        lines: [{ productId: (await listProducts(database.db))[0]!.id, quantity: 1 }],
+        deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id,
+      });
       const res = await client.send('/checkout/pay', { form: { cartId } });
       const sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')![1]!;
-      const [attempt] = await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      const [attempt] = await database.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
       return { sessionId, invoiceId: attempt!.invoiceId };
     }
-    const invoiceStatus = async (id: string) => (await database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
+    const invoiceStatus = async (id: string) =>
+      (await database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
 
     it('reconciliation polls an attempt pending longer than the configured age and applies what the gateway says', async () => {
       const { sessionId, invoiceId } = await payNow();
@@ -64,17 +71,37 @@ for (const engine of testEngines()) {
       assert.ok(!gateway.calls.includes(`get:${sessionId}`), 'not polled before the age');
       assert.equal(await invoiceStatus(invoiceId), 'open');
       clock.advance(900_000);
-      await eventually(async () => ((await invoiceStatus(invoiceId)) === 'paid' ? true : undefined), 10_000, 'paid by reconciliation');
+      await eventually(
+        async () => ((await invoiceStatus(invoiceId)) === 'paid' ? true : undefined),
+        10_000,
+        'paid by reconciliation',
+      );
       assert.ok(gateway.calls.includes(`get:${sessionId}`));
     });
 
     it('the expiry job expires an invoice past its expiry and the queued job cancels its gateway session', async () => {
       const { sessionId, invoiceId } = await payNow();
       clock.advance(31 * 60_000);
-      await eventually(async () => ((await invoiceStatus(invoiceId)) === 'expired' ? true : undefined), 10_000, 'invoice expired');
-      await eventually(() => (gateway.calls.includes(`cancel:${sessionId}`) ? true : undefined), 10_000, 'session cancelled');
+      await eventually(
+        async () => ((await invoiceStatus(invoiceId)) === 'expired' ? true : undefined),
+        10_000,
+        'invoice expired',
+      );
+      await eventually(
+        () => (gateway.calls.includes(`cancel:${sessionId}`) ? true : undefined),
+        10_000,
+        'session cancelled',
+      );
       assert.equal(gateway.sessions.get(sessionId)!.status, 'canceled');
-      await eventually(async () => ((await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!.status === 'expired' ? true : undefined), 5000, 'attempt expired');
+      await eventually(
+        async () =>
+          (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!
+            .status === 'expired'
+            ? true
+            : undefined,
+        5000,
+        'attempt expired',
+      );
     });
   });
 }

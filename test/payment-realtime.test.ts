@@ -49,13 +49,27 @@ for (const engine of testEngines()) {
 
     before(async () => {
       database = await freshDatabase(shopDatabaseSpec, engine);
-      shop = await startShop(loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'rt-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent', SHOP_TRUST_PROXY: 'true', SHOP_GATEWAY_WEBHOOK_SECRETS: secret }), { database, gateway, jobs: false });
+      shop = await startShop(
+        loadShopConfig({
+          SHOP_PORT: '0',
+          SHOP_SESSION_SECRET: 'rt-secret'.padEnd(40, 'x'),
+          LOG_LEVEL: 'silent',
+          SHOP_TRUST_PROXY: 'true',
+          SHOP_GATEWAY_WEBHOOK_SECRETS: secret,
+        }),
+        { database, gateway, jobs: false },
+      );
       owner = await login(...DEMO.customer);
       const productId = (await listProducts(database.db))[0]!.id;
-      const cartId = await checkoutForm(owner, { lines: [{ productId, quantity: 1 }], deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id });
+      const cartId = await checkoutForm(owner, {
+        lines: [{ productId, quantity: 1 }],
+        deliveryMethodId: (await listDeliveryMethods(database.db))[0]!.id,
+      });
       const res = await owner.send('/checkout/pay', { form: { cartId } });
       sessionId = /\/pay\/(ps_\w+)$/.exec(res.headers.get('location') ?? '')![1]!;
-      invoiceId = (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!.invoiceId;
+      invoiceId = (
+        await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId))
+      )[0]!.invoiceId;
     });
     after(async () => {
       for (const s of sockets) await s.close().catch(() => undefined);
@@ -76,8 +90,14 @@ for (const engine of testEngines()) {
       const event = gateway.move(sessionId, 'authorized');
       const d = signedDelivery(event, [secret]);
       const started = Date.now();
-      assert.equal((await shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body })).status, 200);
-      const frame = await s.next((f) => f.type === 'message' && (f.payload as { status?: string }).status === 'paid', 5000);
+      assert.equal(
+        (await shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body })).status,
+        200,
+      );
+      const frame = await s.next(
+        (f) => f.type === 'message' && (f.payload as { status?: string }).status === 'paid',
+        5000,
+      );
       assert.equal(frame.type, 'message');
       assert.ok(Date.now() - started < 5000);
     });

@@ -34,7 +34,12 @@ for (const engine of testEngines()) {
 
     before(async () => {
       database = await freshDatabase(shopDatabaseSpec, engine);
-      const config = loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'reversal-test-secret-'.padEnd(48, 'x'), LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: secret });
+      const config = loadShopConfig({
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: 'reversal-test-secret-'.padEnd(48, 'x'),
+        LOG_LEVEL: 'silent',
+        SHOP_GATEWAY_WEBHOOK_SECRETS: secret,
+      });
       shop = await startShop(config, { database, clock, gateway, jobs: false });
       productId = (await listProducts(database.db))[0]!.id;
       deliveryId = (await listDeliveryMethods(database.db))[0]!.id;
@@ -58,9 +63,17 @@ for (const engine of testEngines()) {
       const d = signedDelivery(event, [secret], clock.now());
       return shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body });
     };
-    const invoiceStatus = async (id: string) => (await database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
-    const orderStatus = async (id: string) => (await database.db.select().from(orders).where(eq(orders.id, id)))[0]!.status;
-    const audits = async (action: string, subject: string) => (await database.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))).length;
+    const invoiceStatus = async (id: string) =>
+      (await database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
+    const orderStatus = async (id: string) =>
+      (await database.db.select().from(orders).where(eq(orders.id, id)))[0]!.status;
+    const audits = async (action: string, subject: string) =>
+      (
+        await database.db
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))
+      ).length;
 
     it('by webhook: the invoice is reversed, the order awaits payment again (audited, published), staff see the finding, a redelivery changes nothing', async () => {
       const { sessionId, invoiceId, orderId } = await payNow();
@@ -72,11 +85,18 @@ for (const engine of testEngines()) {
       assert.equal((await deliver(voided)).status, 200);
       assert.equal(await invoiceStatus(invoiceId), 'reversed');
       assert.equal(await orderStatus(orderId), 'awaiting_payment');
-      const [attempt] = await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      const [attempt] = await database.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
       assert.equal(attempt!.status, 'voided');
       assert.equal(await audits('invoice.reverse', invoiceId), 1);
       const moves = await database.db.select().from(orderStatusEvents).where(eq(orderStatusEvents.orderId, orderId));
-      assert.deepEqual(moves.map((m) => `${m.fromStatus}->${m.toStatus}`).slice(-1), ['paid->awaiting_payment'], 'integrations hear the order is no longer paid');
+      assert.deepEqual(
+        moves.map((m) => `${m.fromStatus}->${m.toStatus}`).slice(-1),
+        ['paid->awaiting_payment'],
+        'integrations hear the order is no longer paid',
+      );
       const finding = (await reconciliationFindings(database.db)).find((f) => f.attempt.gatewaySessionId === sessionId);
       assert.match(finding?.finding ?? '', /voided at the gateway: invoice reversed/);
 

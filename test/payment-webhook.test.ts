@@ -42,7 +42,13 @@ for (const engine of testEngines()) {
 
     before(async () => {
       database = await freshDatabase(shopDatabaseSpec, engine);
-      const config = loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: SECRET, LOG_LEVEL: 'silent', SHOP_TRUST_PROXY: 'true', SHOP_GATEWAY_WEBHOOK_SECRETS: `${current},${previous}` });
+      const config = loadShopConfig({
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: SECRET,
+        LOG_LEVEL: 'silent',
+        SHOP_TRUST_PROXY: 'true',
+        SHOP_GATEWAY_WEBHOOK_SECRETS: `${current},${previous}`,
+      });
       shop = await startShop(config, { database, clock, gateway, jobs: false });
       productIds = (await listProducts(database.db)).map((p) => p.id);
       deliveryId = (await listDeliveryMethods(database.db))[0]!.id;
@@ -56,7 +62,10 @@ for (const engine of testEngines()) {
     /** Buys one product and presses "Pay now": returns the invoice and the gateway session. */
     async function payNow() {
       await client.emptyCart();
-      const cartId = await checkoutForm(client, { lines: [{ productId: productIds[0]!, quantity: 1 }], deliveryMethodId: deliveryId });
+      const cartId = await checkoutForm(client, {
+        lines: [{ productId: productIds[0]!, quantity: 1 }],
+        deliveryMethodId: deliveryId,
+      });
       const res = await client.send('/checkout/pay', { form: { cartId } });
       assert.equal(res.status, 303);
       const location = res.headers.get('location') ?? '';
@@ -67,16 +76,34 @@ for (const engine of testEngines()) {
       return { sessionId, invoice: invoice!, amount: money(invoice!.amountMinor, 'EUR') };
     }
 
-    async function deliver(event: { id: string }, options: { secrets?: string[]; timestamp?: Date; body?: string } = {}) {
+    async function deliver(
+      event: { id: string },
+      options: { secrets?: string[]; timestamp?: Date; body?: string } = {},
+    ) {
       const d = signedDelivery(event, options.secrets ?? [current], options.timestamp ?? clock.now(), options.body);
       return shop.app.request('/webhooks/gateway', { method: 'POST', headers: d.headers, body: d.body });
     }
     const invoiceRow = async (id: string) => (await database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!;
-    const attemptOf = async (sessionId: string) => (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!;
-    const audits = async (action: string, subject: string) => (await database.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))).length;
-    const receiptsFor = async (eventId: string) => database.db.select().from(webhookReceipts).where(eq(webhookReceipts.eventId, eventId));
+    const attemptOf = async (sessionId: string) =>
+      (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!;
+    const audits = async (action: string, subject: string) =>
+      (
+        await database.db
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))
+      ).length;
+    const receiptsFor = async (eventId: string) =>
+      database.db.select().from(webhookReceipts).where(eq(webhookReceipts.eventId, eventId));
     const refusalCounts = async () =>
-      Object.fromEntries((await database.db.select({ reason: webhookRefusals.reason, n: sql<number>`sum(${webhookRefusals.count})::int` }).from(webhookRefusals).groupBy(webhookRefusals.reason)).map((r) => [r.reason, Number(r.n)]));
+      Object.fromEntries(
+        (
+          await database.db
+            .select({ reason: webhookRefusals.reason, n: sql<number>`sum(${webhookRefusals.count})::int` })
+            .from(webhookRefusals)
+            .groupBy(webhookRefusals.reason)
+        ).map((r) => [r.reason, Number(r.n)]),
+      );
 
     it('"Pay now" creates an attempt and a session for the invoice (amount, reference, expiry, return URL), and a second click reuses it', async () => {
       const { sessionId, invoice } = await payNow();
@@ -90,15 +117,25 @@ for (const engine of testEngines()) {
       assert.equal(attempt.status, 'session_created');
       const again = await client.send(`/orders/${invoice.orderId}/pay`, { form: {} });
       assert.equal(again.headers.get('location'), `http://gateway.test/pay/${sessionId}`);
-      assert.equal((await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))).length, 1);
+      assert.equal(
+        (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))).length,
+        1,
+      );
     });
 
     it('two "Pay now" clicks at once make one attempt and one session', async () => {
       const { invoice } = await payNow();
-      await deliver(gateway.move([...gateway.sessions.values()].find((x) => x.request.invoiceId === invoice.id)!.id, 'declined'));
-      const [a, b] = await Promise.all([client.send(`/orders/${invoice.orderId}/pay`, { form: {} }), client.send(`/orders/${invoice.orderId}/pay`, { form: {} })]);
+      await deliver(
+        gateway.move([...gateway.sessions.values()].find((x) => x.request.invoiceId === invoice.id)!.id, 'declined'),
+      );
+      const [a, b] = await Promise.all([
+        client.send(`/orders/${invoice.orderId}/pay`, { form: {} }),
+        client.send(`/orders/${invoice.orderId}/pay`, { form: {} }),
+      ]);
       assert.equal(a.headers.get('location'), b.headers.get('location'));
-      const open = (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))).filter((x) => x.status !== 'declined');
+      const open = (
+        await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoice.id))
+      ).filter((x) => x.status !== 'declined');
       assert.equal(open.length, 1);
     });
 
@@ -112,9 +149,15 @@ for (const engine of testEngines()) {
       const [order] = await database.db.select().from(orders).where(eq(orders.id, invoice.orderId));
       assert.equal(order!.status, 'paid');
       assert.equal(await audits('invoice.pay', invoice.id), 1);
-      const messages = await database.db.select().from(realtimeMessages).where(eq(realtimeMessages.room, `invoice:${invoice.id}`));
+      const messages = await database.db
+        .select()
+        .from(realtimeMessages)
+        .where(eq(realtimeMessages.room, `invoice:${invoice.id}`));
       assert.ok(messages.some((m) => (m.payload as { status: string }).status === 'paid'));
-      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict), ['accepted']);
+      assert.deepEqual(
+        (await receiptsFor(event.id)).map((r) => r.verdict),
+        ['accepted'],
+      );
       // captured afterwards moves the attempt on
       assert.equal((await deliver(gateway.move(sessionId, 'captured'))).status, 200);
       assert.equal((await attemptOf(sessionId)).status, 'captured');
@@ -127,9 +170,16 @@ for (const engine of testEngines()) {
       assert.deepEqual([a.status, b.status].sort(), [200, 200]);
       assert.equal((await deliver(event)).status, 200);
       assert.equal(await audits('invoice.pay', invoice.id), 1);
-      const events = await database.db.select().from(orderStatusEvents).where(and(eq(orderStatusEvents.orderId, invoice.orderId), eq(orderStatusEvents.toStatus, 'paid')));
+      const events = await database.db
+        .select()
+        .from(orderStatusEvents)
+        .where(and(eq(orderStatusEvents.orderId, invoice.orderId), eq(orderStatusEvents.toStatus, 'paid')));
       assert.equal(events.length, 1);
-      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict).sort(), ['accepted', 'duplicate', 'duplicate']);
+      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict).sort(), [
+        'accepted',
+        'duplicate',
+        'duplicate',
+      ]);
     });
 
     it('refuses a forged signature, an altered body, a stale or future timestamp and a retired secret, changing nothing, and counts each refusal', async () => {
@@ -145,18 +195,36 @@ for (const engine of testEngines()) {
         ['retired secret', await deliver(event, { secrets: [retired] })],
       ];
       for (const [what, res] of cases) assert.equal(res.status, 401, what);
-      const missing = await shop.app.request('/webhooks/gateway', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      const missing = await shop.app.request('/webhooks/gateway', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+      });
       assert.equal(missing.status, 400);
       assert.equal((await invoiceRow(invoice.id)).status, 'open');
       assert.equal((await attemptOf(sessionId)).status, 'session_created');
-      assert.equal((await database.db.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id))).length, 0, 'not even deduplicated');
+      assert.equal(
+        (await database.db.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id))).length,
+        0,
+        'not even deduplicated',
+      );
       // Anyone can send these: they are counted per reason, not stored one row each (webhook-refusals.ts).
       assert.equal((await receiptsFor(event.id)).length, 0, 'no receipt for an unverified delivery');
       const counts = await refusalCounts();
       const added = (reason: string) => (counts[reason] ?? 0) - (countsBefore[reason] ?? 0);
-      assert.deepEqual([added('webhook.signature_invalid'), added('webhook.timestamp_out_of_tolerance'), added('webhook.headers_missing')], [3, 2, 1]);
+      assert.deepEqual(
+        [
+          added('webhook.signature_invalid'),
+          added('webhook.timestamp_out_of_tolerance'),
+          added('webhook.headers_missing'),
+        ],
+        [3, 2, 1],
+      );
       // Within the tolerance, and signed with the previous secret during a rotation: accepted.
-      assert.equal((await deliver(event, { secrets: [previous], timestamp: new Date(clock.now().getTime() - 290_000) })).status, 200);
+      assert.equal(
+        (await deliver(event, { secrets: [previous], timestamp: new Date(clock.now().getTime() - 290_000) })).status,
+        200,
+      );
       assert.equal((await invoiceRow(invoice.id)).status, 'paid');
     });
 
@@ -167,7 +235,13 @@ for (const engine of testEngines()) {
       assert.equal((await deliver(authorized)).status, 200);
       assert.equal((await deliver(approval)).status, 200);
       assert.equal((await attemptOf(sessionId)).status, 'paid');
-      const stale = wireEvent({ sessionId, invoiceId: invoice.id, amount: money(invoice.amountMinor, 'EUR'), status: 'declined', sequence: authorized.data.sequence - 1 });
+      const stale = wireEvent({
+        sessionId,
+        invoiceId: invoice.id,
+        amount: money(invoice.amountMinor, 'EUR'),
+        status: 'declined',
+        sequence: authorized.data.sequence - 1,
+      });
       assert.equal((await deliver(stale)).status, 200);
       assert.equal((await attemptOf(sessionId)).status, 'paid');
       const [row] = await database.db.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, stale.id));
@@ -178,7 +252,10 @@ for (const engine of testEngines()) {
       for (const amount of ['minor', 'currency'] as const) {
         const { sessionId, invoice } = await payNow();
         const s = gateway.sessions.get(sessionId)!;
-        s.request = { ...s.request, amount: amount === 'minor' ? money(invoice.amountMinor - 1n, 'EUR') : money(invoice.amountMinor, 'USD') };
+        s.request = {
+          ...s.request,
+          amount: amount === 'minor' ? money(invoice.amountMinor - 1n, 'EUR') : money(invoice.amountMinor, 'USD'),
+        };
         const event = gateway.move(sessionId, 'authorized');
         const res = await deliver(event);
         assert.equal(res.status, 409, amount);
@@ -187,17 +264,36 @@ for (const engine of testEngines()) {
         const attempt = await attemptOf(sessionId);
         assert.equal(attempt.status, 'refused');
         assert.equal(attempt.reason, 'invoice.amount_mismatch');
-        assert.equal((await deliver(event)).status, 409, 'a duplicate of a refusal is still a refusal (else the gateway would capture)');
-        assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict), ['refused', 'duplicate']);
+        assert.equal(
+          (await deliver(event)).status,
+          409,
+          'a duplicate of a refusal is still a refusal (else the gateway would capture)',
+        );
+        assert.deepEqual(
+          (await receiptsFor(event.id)).map((r) => r.verdict),
+          ['refused', 'duplicate'],
+        );
       }
     });
 
-    it('refuses a reference that is not one of this shop\'s invoices', async () => {
-      const event = wireEvent({ sessionId: 'ps_foreign1', invoiceId: 'inv_01JAAAAAAAAAAAAAAAAAAAAAAA', amount: money(1000n, 'EUR'), status: 'authorized', sequence: 3 });
+    it("refuses a reference that is not one of this shop's invoices", async () => {
+      const event = wireEvent({
+        sessionId: 'ps_foreign1',
+        invoiceId: 'inv_01JAAAAAAAAAAAAAAAAAAAAAAA',
+        amount: money(1000n, 'EUR'),
+        status: 'authorized',
+        sequence: 3,
+      });
       const res = await deliver(event);
       assert.equal(res.status, 409);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invoice.unknown');
-      const other = wireEvent({ sessionId: 'ps_foreign2', invoiceId: 'order-42', amount: money(1000n, 'EUR'), status: 'authorized', sequence: 3 });
+      const other = wireEvent({
+        sessionId: 'ps_foreign2',
+        invoiceId: 'order-42',
+        amount: money(1000n, 'EUR'),
+        status: 'authorized',
+        sequence: 3,
+      });
       assert.equal((await deliver(other)).status, 409);
       assert.equal((await receiptsFor(event.id))[0]!.verdict, 'refused');
     });
@@ -223,11 +319,21 @@ for (const engine of testEngines()) {
       const retry = await client.send(`/orders/${first.invoice.orderId}/pay`, { form: {} });
       const secondSession = /\/pay\/(ps_\w+)$/.exec(retry.headers.get('location') ?? '')![1]!;
       assert.notEqual(secondSession, first.sessionId);
-      assert.equal(gateway.sessions.get(secondSession)!.request.invoiceId, first.invoice.id, 'same invoice, new attempt');
+      assert.equal(
+        gateway.sessions.get(secondSession)!.request.invoiceId,
+        first.invoice.id,
+        'same invoice, new attempt',
+      );
       assert.equal((await deliver(gateway.move(secondSession, 'authorized'))).status, 200);
       // A third session for the same invoice (e.g. paid twice in two tabs) is refused: the gateway voids it.
-      const [att] = await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, secondSession));
-      const third = await gateway.createSession({ ...gateway.sessions.get(secondSession)!.request, attemptId: 'att_other' });
+      const [att] = await database.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, secondSession));
+      const third = await gateway.createSession({
+        ...gateway.sessions.get(secondSession)!.request,
+        attemptId: 'att_other',
+      });
       const res = await deliver(gateway.move(third.sessionId, 'authorized'));
       assert.equal(res.status, 409);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invoice.already_paid');
@@ -241,7 +347,10 @@ for (const engine of testEngines()) {
       assert.equal(plain.status, 200);
       assert.equal((await invoiceRow(invoice.id)).status, 'open', 'the page alone changes nothing');
       // Back without paying (the session is still waiting for a card): nothing is "in progress".
-      assert.doesNotMatch(await (await client.send(`/invoices/${invoice.id}?from=gateway`)).text(), /data-in-progress="true"/);
+      assert.doesNotMatch(
+        await (await client.send(`/invoices/${invoice.id}?from=gateway`)).text(),
+        /data-in-progress="true"/,
+      );
       assert.equal((await attemptOf(sessionId)).status, 'session_created');
       const event = gateway.move(sessionId, 'authorized');
       const [page, hook] = await Promise.all([client.send(`/invoices/${invoice.id}?from=gateway`), deliver(event)]);
@@ -250,7 +359,10 @@ for (const engine of testEngines()) {
       assert.match(await page.text(), /data-testid="invoice-status"[^>]*>paid|Paid — thank you/);
       assert.equal((await invoiceRow(invoice.id)).status, 'paid');
       assert.equal(await audits('invoice.pay', invoice.id), 1);
-      const paidEvents = await database.db.select().from(orderStatusEvents).where(and(eq(orderStatusEvents.orderId, invoice.orderId), eq(orderStatusEvents.toStatus, 'paid')));
+      const paidEvents = await database.db
+        .select()
+        .from(orderStatusEvents)
+        .where(and(eq(orderStatusEvents.orderId, invoice.orderId), eq(orderStatusEvents.toStatus, 'paid')));
       assert.equal(paidEvents.length, 1);
     });
 
@@ -297,7 +409,10 @@ for (const engine of testEngines()) {
         // The order follows the one rule: an expired invoice leaves it awaiting payment (a new invoice can be issued).
         assert.equal(order!.status, 'awaiting_payment');
         assert.equal(await audits('invoice.expire', invoice.id), 1);
-        const queued = await database.db.select().from(jobs).where(and(eq(jobs.task, CANCEL_SESSION_TASK), eq(jobs.key, `cancel:${sessionId}`)));
+        const queued = await database.db
+          .select()
+          .from(jobs)
+          .where(and(eq(jobs.task, CANCEL_SESSION_TASK), eq(jobs.key, `cancel:${sessionId}`)));
         assert.equal(queued.length, 1);
         await cancelGatewaySession({ database, gateway, clock }, queued[0]!.payload);
         assert.equal(gateway.sessions.get(sessionId)!.status, 'canceled');
@@ -322,7 +437,10 @@ for (const engine of testEngines()) {
       }
       assert.equal(res.status, 500);
       assert.equal((await invoiceRow(invoice.id)).status, 'open');
-      assert.deepEqual((await receiptsFor(event.id)).map((r) => r.verdict), ['error']);
+      assert.deepEqual(
+        (await receiptsFor(event.id)).map((r) => r.verdict),
+        ['error'],
+      );
       assert.equal((await deliver(event)).status, 200, 'the retry is not mistaken for a duplicate');
       assert.equal((await invoiceRow(invoice.id)).status, 'paid');
     });
@@ -331,7 +449,8 @@ for (const engine of testEngines()) {
       const staff = new ShopClient(app, '198.51.100.10');
       assert.equal((await staff.login(...DEMO.staff)).status, 303);
       const html = await (await staff.send('/staff/payments')).text();
-      for (const verdict of ['accepted', 'duplicate', 'refused', 'ignored']) assert.match(html, new RegExp(`class="status ${verdict}"`), verdict);
+      for (const verdict of ['accepted', 'duplicate', 'refused', 'ignored'])
+        assert.match(html, new RegExp(`class="status ${verdict}"`), verdict);
       // Unverified deliveries apart: counted per reason, with samples.
       assert.match(html, /data-testid="webhook-refusal-count" data-reason="webhook\.signature_invalid"/);
       assert.match(html, /data-testid="webhook-refusal-sample"/);
@@ -341,7 +460,9 @@ for (const engine of testEngines()) {
     });
 
     it('documents the webhook intake in /openapi.json', async () => {
-      const doc = (await (await shop.app.request('/openapi.json')).json()) as { paths: Record<string, { post?: { responses: Record<string, unknown> } }> };
+      const doc = (await (await shop.app.request('/openapi.json')).json()) as {
+        paths: Record<string, { post?: { responses: Record<string, unknown> } }>;
+      };
       assert.ok(doc.paths['/webhooks/gateway']?.post?.responses['409']);
     });
   });

@@ -22,7 +22,15 @@ import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, GENESIS } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
 import { adminQuery, rehashChain, tamper } from './support/audit.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+} from './support/proof.ts';
 
 const SUITE = 'adversarial';
 const seed = proofSeed();
@@ -36,7 +44,13 @@ interface Attack {
   readonly run: (database: Database, file: string, seqs: readonly number[]) => Promise<void>;
 }
 
-const lastLine = (file: string) => JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as { seq: number; hash: string; count: number; at: string };
+const lastLine = (file: string) =>
+  JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as {
+    seq: number;
+    hash: string;
+    count: number;
+    at: string;
+  };
 const replaceLastLine = (file: string, line: string) => {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   writeFileSync(file, `${[...lines.slice(0, -1), line].filter(Boolean).join('\n')}\n`);
@@ -45,29 +59,42 @@ const replaceLastLine = (file: string, line: string) => {
 const ATTACKS: readonly Attack[] = [
   {
     name: 'cut the last entries after the checkpoint',
-    run: (db, _f, seqs) => tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.seq, seqs[seqs.length - 1 - (1 + random.int(Math.min(5, seqs.length - 1)))]!))),
+    run: (db, _f, seqs) =>
+      tamper(db, () =>
+        db.db
+          .delete(auditLog)
+          .where(gt(auditLog.seq, seqs[seqs.length - 1 - (1 + random.int(Math.min(5, seqs.length - 1)))]!)),
+      ),
   },
   { name: 'empty the audit log', run: (db) => tamper(db, () => db.db.delete(auditLog)) },
   {
     name: 'remove one entry and rehash the whole chain from the first entry',
-    run: (db, _f, seqs) => tamper(db, async () => {
-      await db.db.delete(auditLog).where(eq(auditLog.seq, seqs[random.int(seqs.length)]!));
-      await rehashChain(db);
-    }),
+    run: (db, _f, seqs) =>
+      tamper(db, async () => {
+        await db.db.delete(auditLog).where(eq(auditLog.seq, seqs[random.int(seqs.length)]!));
+        await rehashChain(db);
+      }),
   },
   {
     name: 'edit one entry and rehash the whole chain',
-    run: (db, _f, seqs) => tamper(db, async () => {
-      await db.db.update(auditLog).set({ data: { edited: true } }).where(eq(auditLog.seq, seqs[random.int(seqs.length)]!));
-      await rehashChain(db);
-    }),
+    run: (db, _f, seqs) =>
+      tamper(db, async () => {
+        await db.db
+          .update(auditLog)
+          .set({ data: { edited: true } })
+          .where(eq(auditLog.seq, seqs[random.int(seqs.length)]!));
+        await rehashChain(db);
+      }),
   },
   {
     name: 'cut the last entries and lower the newest checkpoint to match (no key)',
     run: async (db, file, seqs) => {
       const keep = seqs.length - 2;
       await tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.seq, seqs[keep - 1]!)));
-      const [tip] = await db.db.select().from(auditLog).where(eq(auditLog.seq, seqs[keep - 1]!));
+      const [tip] = await db.db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.seq, seqs[keep - 1]!));
       replaceLastLine(file, JSON.stringify({ ...lastLine(file), seq: tip!.seq, hash: tip!.hash, count: keep }));
     },
   },
@@ -76,8 +103,19 @@ const ATTACKS: readonly Attack[] = [
     run: async (db, file, seqs) => {
       const keep = seqs.length - 3;
       await tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.seq, seqs[keep - 1]!)));
-      const [tip] = await db.db.select().from(auditLog).where(eq(auditLog.seq, seqs[keep - 1]!));
-      replaceLastLine(file, signCheckpoint(parseAuditPrivateKey(newAuditSigningKey()), { seq: tip!.seq, hash: tip!.hash, count: keep, at: lastLine(file).at }));
+      const [tip] = await db.db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.seq, seqs[keep - 1]!));
+      replaceLastLine(
+        file,
+        signCheckpoint(parseAuditPrivateKey(newAuditSigningKey()), {
+          seq: tip!.seq,
+          hash: tip!.hash,
+          count: keep,
+          at: lastLine(file).at,
+        }),
+      );
     },
   },
   {
@@ -101,19 +139,57 @@ describe('adversarial: the audit log cannot be cut or rewritten unnoticed', () =
 
   before(async () => {
     baseName = await freshPostgresDatabaseName(shopDatabaseSpec);
-    const database = await openDatabase(shopDatabaseSpec, { engine: 'postgres', url: databaseUrl(baseName), poolSize: 2 });
+    const database = await openDatabase(shopDatabaseSpec, {
+      engine: 'postgres',
+      url: databaseUrl(baseName),
+      poolSize: 2,
+    });
     const entries = 8 + random.int(sized(8, 60));
     for (let i = 0; i < entries; i++) {
-      await database.transaction((tx) => appendAudit(tx, { actor: `usr_${random.int(5)}`, action: random.pick(['order.placed', 'invoice.pay', 'refund.requested']), subject: `ord_${i}`, data: { i } }, clock.now()));
+      await database.transaction((tx) =>
+        appendAudit(
+          tx,
+          {
+            actor: `usr_${random.int(5)}`,
+            action: random.pick(['order.placed', 'invoice.pay', 'refund.requested']),
+            subject: `ord_${i}`,
+            data: { i },
+          },
+          clock.now(),
+        ),
+      );
       clock.advance(1000 + random.int(60_000));
     }
-    assert.equal((await writeAuditCheckpoint({ database, clock, dir: join(dir, 'base'), signingKey: parseAuditPrivateKey(SIGNING_KEY) })).kind, 'written');
-    seqs = (await database.db.select({ seq: auditLog.seq }).from(auditLog).orderBy(asc(auditLog.seq))).map((r) => r.seq);
+    assert.equal(
+      (
+        await writeAuditCheckpoint({
+          database,
+          clock,
+          dir: join(dir, 'base'),
+          signingKey: parseAuditPrivateKey(SIGNING_KEY),
+        })
+      ).kind,
+      'written',
+    );
+    seqs = (await database.db.select({ seq: auditLog.seq }).from(auditLog).orderBy(asc(auditLog.seq))).map(
+      (r) => r.seq,
+    );
     await database.close();
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, refusedCleanly: cases - wronglyAccepted, auditCases: cases } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases,
+      wronglyAccepted,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures: { cases, refusedCleanly: cases - wronglyAccepted, auditCases: cases },
+    });
   });
 
   /** A copy of the anchored shop: its own database and checkpoint file, and the env that points the verifier at them. */
@@ -122,8 +198,16 @@ describe('adversarial: the audit log cannot be cut or rewritten unnoticed', () =
     await adminQuery(`create database ${name} template ${baseName}`);
     const checkpointDir = join(dir, label);
     cpSync(join(dir, 'base'), checkpointDir, { recursive: true });
-    const env = { SHOP_DATABASE_URL: databaseUrl(name), SHOP_AUDIT_CHECKPOINT_DIR: checkpointDir, SHOP_AUDIT_SIGNING_KEY: SIGNING_KEY };
-    return { env, file: checkpointFile(checkpointDir), database: await openDatabase(shopDatabaseSpec, { engine: 'postgres', url: env.SHOP_DATABASE_URL, poolSize: 1 }) };
+    const env = {
+      SHOP_DATABASE_URL: databaseUrl(name),
+      SHOP_AUDIT_CHECKPOINT_DIR: checkpointDir,
+      SHOP_AUDIT_SIGNING_KEY: SIGNING_KEY,
+    };
+    return {
+      env,
+      file: checkpointFile(checkpointDir),
+      database: await openDatabase(shopDatabaseSpec, { engine: 'postgres', url: env.SHOP_DATABASE_URL, poolSize: 1 }),
+    };
   }
 
   it('the untouched copy verifies (the cases below start from an intact, anchored chain)', async () => {

@@ -9,7 +9,15 @@
 // Reports as suite 'adversarial' (scripts/proof.mjs sums the reports of the suite's files).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+} from './support/proof.ts';
 import { ADDRESS } from './support/factories.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import { inlineCodeFindings, policyFindings } from './support/csp.ts';
@@ -31,9 +39,24 @@ const FIXED = [
   '<iframe src="//evil.test"></iframe><object data="//evil.test"></object>',
   '</textarea></title><script src=//evil.test/x.js></script>',
 ];
-const PARTS = ['"', "'", '>', '<', '<script>', '</script>', ' onfocus=alert(1) autofocus ', 'javascript:', '<style>', '<a href="javascript:x">', '&#x3c;', '\u2028', '`'];
+const PARTS = [
+  '"',
+  "'",
+  '>',
+  '<',
+  '<script>',
+  '</script>',
+  ' onfocus=alert(1) autofocus ',
+  'javascript:',
+  '<style>',
+  '<a href="javascript:x">',
+  '&#x3c;',
+  '\u2028',
+  '`',
+];
 /** A random payload built from hostile parts (the same for the same seed). */
-const randomPayload = () => Array.from({ length: 2 + random.int(4) }, () => random.pick(PARTS)).join(random.pick(['', 'x', ' ']));
+const randomPayload = () =>
+  Array.from({ length: 2 + random.int(4) }, () => random.pick(PARTS)).join(random.pick(['', 'x', ' ']));
 
 describe('adversarial: markup put into any input comes back as text, under a strict CSP', () => {
   let sys: ProofSystem;
@@ -51,7 +74,18 @@ describe('adversarial: markup put into any input comes back as text, under a str
   });
   after(async () => {
     await sys?.stop();
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, markupCases: cases, payloads: payloads.length } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases,
+      wronglyAccepted,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures: { cases, markupCases: cases, payloads: payloads.length },
+    });
   });
 
   /** Checks one answer; a finding counts the case as wrongly accepted. */
@@ -69,7 +103,8 @@ describe('adversarial: markup put into any input comes back as text, under a str
     return html;
   }
 
-  const assertClean = () => assert.equal(wronglyAccepted, 0, `${hint}\n${failures.map((f) => `${f.case}: ${f.detail}`).join('\n')}`);
+  const assertClean = () =>
+    assert.equal(wronglyAccepted, 0, `${hint}\n${failures.map((f) => `${f.case}: ${f.detail}`).join('\n')}`);
 
   it('the shop shows every hostile input back as text', async () => {
     for (const [i, p] of payloads.entries()) {
@@ -80,22 +115,32 @@ describe('adversarial: markup put into any input comes back as text, under a str
       await page(`shop product path ${p}`, visitor.send(`/products/${encodeURIComponent(p)}`));
       await customer.emptyCart();
       await customer.send('/cart/add', { form: { productId: sys.productIds[0]!, quantity: '1' } });
-      await page(`shop address refused ${p}`, customer.send('/checkout/address', { form: { ...ADDRESS, fullName: p, city: p, country: p } }));
+      await page(
+        `shop address refused ${p}`,
+        customer.send('/checkout/address', { form: { ...ADDRESS, fullName: p, city: p, country: p } }),
+      );
       if (i % 3 === 0) {
         // Stored: a valid address with the payload, shown on the pay step, the order, the staff console.
         await customer.send('/checkout/delivery', { form: { deliveryMethodId: sys.deliveryIds[0]! } });
-        await customer.send('/checkout/address', { form: { ...ADDRESS, fullName: p.slice(0, 100), line1: p.slice(0, 100) } });
+        await customer.send('/checkout/address', {
+          form: { ...ADDRESS, fullName: p.slice(0, 100), line1: p.slice(0, 100) },
+        });
         const pay = await page(`shop pay step ${p}`, customer.send('/checkout/pay'));
         const cartId = /name="cartId" value="([^"]+)"/.exec(pay)?.[1];
         const placed = cartId ? await customer.send('/checkout/pay', { form: { cartId } }) : undefined;
         const invoiceId = /\/invoices\/(inv_\w+)/.exec(placed?.headers.get('location') ?? '')?.[1];
         if (invoiceId) {
-          const { invoice } = (await (await customer.send(`/api/invoices/${invoiceId}`)).json()) as { invoice: { orderId: string } };
+          const { invoice } = (await (await customer.send(`/api/invoices/${invoiceId}`)).json()) as {
+            invoice: { orderId: string };
+          };
           await page(`shop order ${p}`, customer.send(`/orders/${invoice.orderId}`));
           await page(`shop staff order ${p}`, staff.send(`/staff/orders/${invoice.orderId}`));
         }
         // Stored: a product a staff member names with the payload, in the catalog everyone sees.
-        await page(`shop staff product ${p}`, staff.send('/staff/products', { form: { name: p.slice(0, 100), description: p, price: '1.00' } }));
+        await page(
+          `shop staff product ${p}`,
+          staff.send('/staff/products', { form: { name: p.slice(0, 100), description: p, price: '1.00' } }),
+        );
         await page(`shop catalog after ${p}`, visitor.send('/'));
       }
     }
@@ -104,14 +149,33 @@ describe('adversarial: markup put into any input comes back as text, under a str
 
   it("the gateway's hosted page and dashboard, and the bank's login, show every hostile input back as text", async () => {
     for (const p of payloads) {
-      const body = { amount: { minor: '1000', currency: 'EUR' }, merchant_reference: p.slice(0, 100), description: p.slice(0, 200), return_url: 'http://shop.test/r' };
-      const session = (await (await sys.gatewayApi('/v1/payment_sessions', { body })).json()) as { hosted_url?: string };
+      const body = {
+        amount: { minor: '1000', currency: 'EUR' },
+        merchant_reference: p.slice(0, 100),
+        description: p.slice(0, 200),
+        return_url: 'http://shop.test/r',
+      };
+      const session = (await (await sys.gatewayApi('/v1/payment_sessions', { body })).json()) as {
+        hosted_url?: string;
+      };
       if (session.hosted_url) await page(`gateway hosted page ${p}`, fetch(session.hosted_url));
-      await page(`gateway dashboard key ${p}`, fetch(`${sys.gateway.url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ api_key: p }) }));
+      await page(
+        `gateway dashboard key ${p}`,
+        fetch(`${sys.gateway.url}/dashboard/login`, { method: 'POST', body: new URLSearchParams({ api_key: p }) }),
+      );
       const login = await fetch(`${sys.bank.url}/login`);
       const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
       const cookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0]!;
-      await page(`bank login email ${p}`, fetch(`${sys.bank.url}/login`, { method: 'POST', redirect: 'manual', headers: { cookie }, body: new URLSearchParams({ email: p, password: 'wrong-password', csrf }) }), true);
+      await page(
+        `bank login email ${p}`,
+        fetch(`${sys.bank.url}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie },
+          body: new URLSearchParams({ email: p, password: 'wrong-password', csrf }),
+        }),
+        true,
+      );
     }
     assertClean();
   });

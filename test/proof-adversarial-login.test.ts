@@ -12,7 +12,15 @@ import { fakeClock } from '../src/platform/clock.ts';
 import { databaseUrl, freshPostgresDatabaseName } from '../src/platform/db/testing.ts';
 import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+} from './support/proof.ts';
 import { ShopClient } from './support/shop-client.ts';
 import { DEMO } from './support/factories.ts';
 
@@ -26,10 +34,37 @@ const PER_ADDRESS = 20;
 const WINDOW_SECONDS = 900;
 
 const FIXED_NEXT = [
-  '/.//evil.example/phish', '/..//evil.example', '/a/..//evil.example', '/%2e//evil.example', '/%2E%2E//evil.example', '//evil.example',
-  '/\\evil.example', '\\\\evil.example', '/\t/evil.example', 'https://evil.example/', 'javascript:alert(1)', 'HTTP://evil.example', '/.//\\evil.example',
+  '/.//evil.example/phish',
+  '/..//evil.example',
+  '/a/..//evil.example',
+  '/%2e//evil.example',
+  '/%2E%2E//evil.example',
+  '//evil.example',
+  '/\\evil.example',
+  '\\\\evil.example',
+  '/\t/evil.example',
+  'https://evil.example/',
+  'javascript:alert(1)',
+  'HTTP://evil.example',
+  '/.//\\evil.example',
 ];
-const PIECES = ['/', '.', '..', '%2e', '%2E', '%2f', '%5c', '\\', '\t', 'evil.example', '@evil.example', ':', '?', '#', 'javascript:'];
+const PIECES = [
+  '/',
+  '.',
+  '..',
+  '%2e',
+  '%2E',
+  '%2f',
+  '%5c',
+  '\\',
+  '\t',
+  'evil.example',
+  '@evil.example',
+  ':',
+  '?',
+  '#',
+  'javascript:',
+];
 
 /** A target made of pieces that parsers like to normalise, starting with a slash (the hard case). */
 function generatedNext(): string {
@@ -38,13 +73,15 @@ function generatedNext(): string {
 
 /** Whether a Location sends the browser anywhere but a path on the shop. */
 function leavesShop(location: string | null, shopUrl: string): boolean {
-  if (location === null || !location.startsWith('/') || location.startsWith('//') || location.startsWith('/\\')) return true;
+  if (location === null || !location.startsWith('/') || location.startsWith('//') || location.startsWith('/\\'))
+    return true;
   return new URL(location, shopUrl).origin !== new URL(shopUrl).origin;
 }
 
-const browser = (url: string, forwardedFor?: string) => new ShopClient({ request: (path, init) => fetch(`${url}${path}`, { ...init, redirect: 'manual' }) }, forwardedFor);
+const browser = (url: string, forwardedFor?: string) =>
+  new ShopClient({ request: (path, init) => fetch(`${url}${path}`, { ...init, redirect: 'manual' }) }, forwardedFor);
 
-describe('adversarial: a hostile client at the shop\'s login (two nodes, PostgreSQL, real HTTP)', () => {
+describe("adversarial: a hostile client at the shop's login (two nodes, PostgreSQL, real HTTP)", () => {
   const clock = fakeClock(Date.now());
   const nodes: ServiceHandle[] = [];
   let cases = 0;
@@ -59,14 +96,31 @@ describe('adversarial: a hostile client at the shop\'s login (two nodes, Postgre
   before(async () => {
     const url = databaseUrl(await freshPostgresDatabaseName(shopDatabaseSpec));
     const env = {
-      SHOP_PORT: '0', SHOP_HOST: '127.0.0.1', SHOP_SESSION_SECRET: 'proof-login-secret-'.padEnd(48, 'x'), LOG_LEVEL: 'silent', SHOP_DATABASE_URL: url,
-      SHOP_LOGIN_MAX_FAILURES: String(PER_ACCOUNT), SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: String(PER_ADDRESS), SHOP_LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      SHOP_PORT: '0',
+      SHOP_HOST: '127.0.0.1',
+      SHOP_SESSION_SECRET: 'proof-login-secret-'.padEnd(48, 'x'),
+      LOG_LEVEL: 'silent',
+      SHOP_DATABASE_URL: url,
+      SHOP_LOGIN_MAX_FAILURES: String(PER_ACCOUNT),
+      SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: String(PER_ADDRESS),
+      SHOP_LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
     };
     for (let i = 0; i < 2; i++) nodes.push(await startShop(loadShopConfig(env), { clock, jobs: false }));
   });
   after(async () => {
     for (const node of nodes) await node.stop();
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, ...figures } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases,
+      wronglyAccepted,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures: { cases, ...figures },
+    });
   });
 
   it('sends the browser only to paths on the shop after login and register, whatever `next` says', async () => {
@@ -77,9 +131,15 @@ describe('adversarial: a hostile client at the shop\'s login (two nodes, Postgre
       const node = nodes[i % 2]!;
       const register = i % 10 === 0;
       const res = register
-        ? await browser(node.url).send(`/register?next=${encodeURIComponent(next)}`, { form: { name: 'P', email: `proof-${seed}-${i}@shop.test`, password: 'a-long-enough-password' } })
+        ? await browser(node.url).send(`/register?next=${encodeURIComponent(next)}`, {
+            form: { name: 'P', email: `proof-${seed}-${i}@shop.test`, password: 'a-long-enough-password' },
+          })
         : await browser(node.url).login(...DEMO.customer, next);
-      if (res.status !== 303 || leavesShop(res.headers.get('location'), node.url)) wrong(`${register ? 'register' : 'login'} next=${JSON.stringify(next)}`, `${res.status} Location: ${res.headers.get('location')}`);
+      if (res.status !== 303 || leavesShop(res.headers.get('location'), node.url))
+        wrong(
+          `${register ? 'register' : 'login'} next=${JSON.stringify(next)}`,
+          `${res.status} Location: ${res.headers.get('location')}`,
+        );
     }
   });
 
@@ -94,7 +154,12 @@ describe('adversarial: a hostile client at the shop\'s login (two nodes, Postgre
       const clients = nodes.map((n) => browser(n.url, `203.0.113.${round}`));
       const tokens = await Promise.all(clients.map((c) => c.csrf()));
       const responses = await Promise.all(
-        Array.from({ length: size }, (_, i) => clients[i % 2]!.send('/login', { form: { email: account.email, password: i === size - 1 ? account.password : `guess-${i}` }, csrf: tokens[i % 2]! })),
+        Array.from({ length: size }, (_, i) =>
+          clients[i % 2]!.send('/login', {
+            form: { email: account.email, password: i === size - 1 ? account.password : `guess-${i}` },
+            csrf: tokens[i % 2]!,
+          }),
+        ),
       );
       figures.attempts += size;
       const checked = responses.filter((r) => r.status === 401 || r.status === 303).length;
@@ -117,20 +182,33 @@ describe('adversarial: a hostile client at the shop\'s login (two nodes, Postgre
       const csrf = await client.csrf();
       const responses = await Promise.all(
         Array.from({ length: size }, (_, i) =>
-          client.send('/login', { form: { email: `spray-${round}-${i}@shop.test`, password: 'wrong' }, csrf, headers: { 'x-forwarded-for': `${random.int(224)}.${random.int(256)}.${random.int(256)}.${random.int(256)}` } }),
+          client.send('/login', {
+            form: { email: `spray-${round}-${i}@shop.test`, password: 'wrong' },
+            csrf,
+            headers: {
+              'x-forwarded-for': `${random.int(224)}.${random.int(256)}.${random.int(256)}.${random.int(256)}`,
+            },
+          }),
         ),
       );
       figures.attempts += size;
       const checked = responses.filter((r) => r.status === 401).length;
       if (checked > PER_ADDRESS) {
         figures.checkedBeyondLimit += checked - PER_ADDRESS;
-        wrong(`spray ${round}: ${size} accounts from one address`, `${checked} passwords checked, limit ${PER_ADDRESS}`);
+        wrong(
+          `spray ${round}: ${size} accounts from one address`,
+          `${checked} passwords checked, limit ${PER_ADDRESS}`,
+        );
       }
     }
   });
 
   it('the report: none wrongly accepted', () => {
     assert.ok(cases >= 20, `only ${cases} cases`);
-    assert.equal(wronglyAccepted, 0, `${wronglyAccepted} wrongly accepted: ${JSON.stringify(failures.slice(0, 10))} (${hint})`);
+    assert.equal(
+      wronglyAccepted,
+      0,
+      `${wronglyAccepted} wrongly accepted: ${JSON.stringify(failures.slice(0, 10))} (${hint})`,
+    );
   });
 });

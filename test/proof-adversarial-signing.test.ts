@@ -37,33 +37,64 @@ interface Captured {
 
 /** The signature headers of a captured request, whatever the scheme calls them (no host, length or content type). */
 function signatureHeaders(headers: IncomingHttpHeaders | Record<string, string>): Record<string, string> {
-  const skip = new Set(['host', 'content-length', 'connection', 'content-type', 'accept', 'accept-encoding', 'accept-language', 'user-agent', 'sec-fetch-mode']);
-  return Object.fromEntries(Object.entries(headers).filter(([k, v]) => !skip.has(k.toLowerCase()) && typeof v === 'string') as [string, string][]);
+  const skip = new Set([
+    'host',
+    'content-length',
+    'connection',
+    'content-type',
+    'accept',
+    'accept-encoding',
+    'accept-language',
+    'user-agent',
+    'sec-fetch-mode',
+  ]);
+  return Object.fromEntries(
+    Object.entries(headers).filter(([k, v]) => !skip.has(k.toLowerCase()) && typeof v === 'string') as [
+      string,
+      string,
+    ][],
+  );
 }
 
 /** A proxy in front of `upstream()` that records every request it forwards and the answer. */
-async function recordingProxy(upstream: () => string): Promise<{ url: string; seen: Captured[]; close(): Promise<void> }> {
+async function recordingProxy(
+  upstream: () => string,
+): Promise<{ url: string; seen: Captured[]; close(): Promise<void> }> {
   const seen: Captured[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void (async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const entry: Captured = { method: req.method ?? 'GET', path: req.url ?? '/', headers: signatureHeaders(req.headers), body };
-      seen.push(entry);
-      try {
-        const answer = await fetch(`${upstream()}${entry.path}`, {
-          method: entry.method,
-          headers: { ...entry.headers, ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}) },
-          ...(entry.method === 'GET' ? {} : { body }),
-        });
-        entry.status = answer.status;
-        const text = await answer.text(); // before writeHead, so a failed read can still answer 502
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
-      } catch {
-        res.writeHead(502).end();
-      }
-    })());
+    req.on(
+      'end',
+      () =>
+        void (async () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const entry: Captured = {
+            method: req.method ?? 'GET',
+            path: req.url ?? '/',
+            headers: signatureHeaders(req.headers),
+            body,
+          };
+          seen.push(entry);
+          try {
+            const answer = await fetch(`${upstream()}${entry.path}`, {
+              method: entry.method,
+              headers: {
+                ...entry.headers,
+                ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}),
+              },
+              ...(entry.method === 'GET' ? {} : { body }),
+            });
+            entry.status = answer.status;
+            const text = await answer.text(); // before writeHead, so a failed read can still answer 502
+            res
+              .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+              .end(text);
+          } catch {
+            res.writeHead(502).end();
+          }
+        })(),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -89,13 +120,20 @@ describe('adversarial: one signed request between the gateway and the bank, repl
   before(async () => {
     let gatewayUrl = '';
     gatewayProxy = await recordingProxy(() => gatewayUrl);
-    system = await startPartyProcesses({ BANK_GATEWAY_CALLBACK_URL: `${gatewayProxy.url}/bank/callbacks`, GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '90' });
+    system = await startPartyProcesses({
+      BANK_GATEWAY_CALLBACK_URL: `${gatewayProxy.url}/bank/callbacks`,
+      GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: '90',
+    });
     gatewayUrl = system.urls.gateway;
     login = await bankAppLogin(system);
     const client = await newCustomer(system);
     const p = await purchase(system, client, 0, false, random, await readCatalog(system), CARD_NEEDS_APPROVAL);
     assert.ok(p.sessionId && p.paid === 200, `a payment waiting for the cardholder: ${JSON.stringify(p)}`);
-    const [auth] = await system.query<{ id: string; status: string }>('bank', 'select id, status from authorizations where gateway_ref = $1', [p.sessionId]);
+    const [auth] = await system.query<{ id: string; status: string }>(
+      'bank',
+      'select id, status from authorizations where gateway_ref = $1',
+      [p.sessionId],
+    );
     assert.equal(auth?.status, 'pending', hint);
     live = { sessionId: p.sessionId, authorizationId: auth.id };
   });
@@ -103,16 +141,36 @@ describe('adversarial: one signed request between the gateway and the bank, repl
   after(async () => {
     await system?.stop();
     await gatewayProxy?.close();
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { signedRequestReplays: cases } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases,
+      wronglyAccepted,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures: { signedRequestReplays: cases },
+    });
   });
 
   /**
    * Sends a replay. `refused`: any refusal of the signature (401) or of the used id (409 …replayed);
    * `replayed`: only the latter. Anything else counts as wrongly accepted.
    */
-  async function replay(name: string, url: string, init: { method: string; headers: Record<string, string>; body?: string }, expect: 'refused' | 'replayed'): Promise<void> {
+  async function replay(
+    name: string,
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string },
+    expect: 'refused' | 'replayed',
+  ): Promise<void> {
     cases++;
-    const res = await fetch(url, { method: init.method, headers: { 'content-type': 'application/json', ...init.headers }, ...(init.body !== undefined && init.method !== 'GET' ? { body: init.body } : {}) });
+    const res = await fetch(url, {
+      method: init.method,
+      headers: { 'content-type': 'application/json', ...init.headers },
+      ...(init.body !== undefined && init.method !== 'GET' ? { body: init.body } : {}),
+    });
     const text = await res.text();
     const code = /"code":"([^"]+)"/.exec(text)?.[1] ?? '';
     const replayed = res.status === 409 && /replayed$/.test(code);
@@ -125,30 +183,56 @@ describe('adversarial: one signed request between the gateway and the bank, repl
   }
 
   /** A request the gateway's own bank adapter signs and sends to the real bank, as captured on its way. */
-  async function captureGatewayRequest(send: (adapter: ReturnType<typeof createBankAdapter>) => Promise<unknown>): Promise<Captured> {
+  async function captureGatewayRequest(
+    send: (adapter: ReturnType<typeof createBankAdapter>) => Promise<unknown>,
+  ): Promise<Captured> {
     const seen: Captured[] = [];
     const recording: typeof fetch = async (input, init) => {
       const url = new URL(String(input));
-      const entry: Captured = { method: init?.method ?? 'GET', path: url.pathname + url.search, headers: signatureHeaders(init?.headers as Record<string, string>), body: String(init?.body ?? '') };
+      const entry: Captured = {
+        method: init?.method ?? 'GET',
+        path: url.pathname + url.search,
+        headers: signatureHeaders(init?.headers as Record<string, string>),
+        body: String(init?.body ?? ''),
+      };
       seen.push(entry);
       const res = await fetch(input, init);
       entry.status = res.status;
       return res;
     };
-    const adapter = createBankAdapter({ baseUrl: system.urls.bank, key: system.secrets.bankGatewayKey, clock: systemClock, fetch: recording });
+    const adapter = createBankAdapter({
+      baseUrl: system.urls.bank,
+      key: system.secrets.bankGatewayKey,
+      clock: systemClock,
+      fetch: recording,
+    });
     await send(adapter).catch(() => undefined);
     assert.equal(seen.length, 1, hint);
     return seen[0]!;
   }
 
-  const bankStatus = async (id: string) => (await system.query<{ status: string }>('bank', 'select status from authorizations where id = $1', [id]))[0]?.status;
-  const sessionStatus = async (id: string) => (await system.query<{ status: string }>('gateway', 'select status from payment_sessions where id = $1', [id]))[0]?.status;
+  const bankStatus = async (id: string) =>
+    (await system.query<{ status: string }>('bank', 'select status from authorizations where id = $1', [id]))[0]
+      ?.status;
+  const sessionStatus = async (id: string) =>
+    (await system.query<{ status: string }>('gateway', 'select status from payment_sessions where id = $1', [id]))[0]
+      ?.status;
 
   it('a void of an unknown authorisation, replayed against a live pending one, is refused and the authorisation stays pending', async () => {
     const captured = await captureGatewayRequest((bank) => bank.void(unknownId('bauth')));
     assert.equal(captured.status, 404, `the bank refused the void of an unknown authorisation; ${hint}`);
-    await replay('void headers replayed on a live authorisation', `${system.urls.bank}/api/v1/authorizations/${live.authorizationId}/void`, { method: 'POST', headers: captured.headers, body: captured.body }, 'refused');
-    await replay('void headers replayed on a live authorisation, empty body', `${system.urls.bank}/api/v1/authorizations/${live.authorizationId}/void`, { method: 'POST', headers: captured.headers, body: '' }, 'refused');
+    await replay(
+      'void headers replayed on a live authorisation',
+      `${system.urls.bank}/api/v1/authorizations/${live.authorizationId}/void`,
+      { method: 'POST', headers: captured.headers, body: captured.body },
+      'refused',
+    );
+    await replay(
+      'void headers replayed on a live authorisation, empty body',
+      `${system.urls.bank}/api/v1/authorizations/${live.authorizationId}/void`,
+      { method: 'POST', headers: captured.headers, body: '' },
+      'refused',
+    );
     assert.equal(await bankStatus(live.authorizationId), 'pending', hint);
     assert.equal(await sessionStatus(live.sessionId), 'requires_approval', hint);
   });
@@ -156,16 +240,33 @@ describe('adversarial: one signed request between the gateway and the bank, repl
   it('a refused signed request, replayed as it was, is refused: its id was used up by the refusal', async () => {
     const captured = await captureGatewayRequest((bank) => bank.void(unknownId('bauth')));
     assert.equal(captured.status, 404, hint);
-    await replay('a refused void replayed as is', `${system.urls.bank}${captured.path}`, { method: 'POST', headers: captured.headers, body: captured.body }, 'replayed');
-    const refund = await captureGatewayRequest((bank) => bank.refund(live.authorizationId, `r_${unknownId('x')}`, money(1n, 'EUR')));
+    await replay(
+      'a refused void replayed as is',
+      `${system.urls.bank}${captured.path}`,
+      { method: 'POST', headers: captured.headers, body: captured.body },
+      'replayed',
+    );
+    const refund = await captureGatewayRequest((bank) =>
+      bank.refund(live.authorizationId, `r_${unknownId('x')}`, money(1n, 'EUR')),
+    );
     assert.equal(refund.status, 409, `the bank refused to refund an uncaptured authorisation; ${hint}`);
-    await replay('a refused refund replayed as is', `${system.urls.bank}${refund.path}`, { method: 'POST', headers: refund.headers, body: refund.body }, 'replayed');
+    await replay(
+      'a refused refund replayed as is',
+      `${system.urls.bank}${refund.path}`,
+      { method: 'POST', headers: refund.headers, body: refund.body },
+      'replayed',
+    );
   });
 
-  it('a status read by gateway_ref, replayed with the live session\'s reference, is refused', async () => {
+  it("a status read by gateway_ref, replayed with the live session's reference, is refused", async () => {
     const captured = await captureGatewayRequest((bank) => bank.findByReference(unknownId('ps')));
     assert.equal(captured.status, 404, hint);
-    await replay('gateway_ref swapped in the query', `${system.urls.bank}/api/v1/authorizations?gateway_ref=${live.sessionId}`, { method: 'GET', headers: captured.headers }, 'refused');
+    await replay(
+      'gateway_ref swapped in the query',
+      `${system.urls.bank}/api/v1/authorizations?gateway_ref=${live.sessionId}`,
+      { method: 'GET', headers: captured.headers },
+      'refused',
+    );
   });
 
   it('a bank callback the gateway refused, replayed as is or with another body, is refused', async () => {
@@ -173,24 +274,51 @@ describe('adversarial: one signed request between the gateway and the bank, repl
     // the bank's callback reaches the gateway (through the recording proxy) and is refused with 404.
     const stray = unknownId('ps');
     const strayAuth = await captureGatewayRequest((bank) =>
-      bank.authorize({ gatewayRef: stray, card: { number: CARD_NEEDS_APPROVAL.number, expMonth: 12, expYear: 2034, cvc: '123', name: 'Stray' }, amount: money(700n, 'EUR'), merchantName: 'Countersign Shop', description: 'stray', reference: 'inv_stray' }),
+      bank.authorize({
+        gatewayRef: stray,
+        card: { number: CARD_NEEDS_APPROVAL.number, expMonth: 12, expYear: 2034, cvc: '123', name: 'Stray' },
+        amount: money(700n, 'EUR'),
+        merchantName: 'Countersign Shop',
+        description: 'stray',
+        reference: 'inv_stray',
+      }),
     );
     assert.equal(strayAuth.status, 201, hint);
     assert.equal(await answerInBankApp(system, login, stray, 'approve'), 200, hint);
-    const callback = await waitFor(async () => gatewayProxy.seen.find((c) => c.body.includes(stray) && c.status !== undefined), (c) => c !== undefined, 20_000);
+    const callback = await waitFor(
+      async () => gatewayProxy.seen.find((c) => c.body.includes(stray) && c.status !== undefined),
+      (c) => c !== undefined,
+      20_000,
+    );
     assert.ok(callback, `the bank called back about the stray authorisation; ${hint}`);
     assert.equal(callback.status, 404, hint);
-    await replay('a refused bank callback replayed as is', `${system.urls.gateway}${callback.path}`, { method: 'POST', headers: callback.headers, body: callback.body }, 'replayed');
-    const forged = callback.body.replace(stray, live.sessionId).replace(/"authorization_id":"[^"]+"/, `"authorization_id":"${live.authorizationId}"`);
+    await replay(
+      'a refused bank callback replayed as is',
+      `${system.urls.gateway}${callback.path}`,
+      { method: 'POST', headers: callback.headers, body: callback.body },
+      'replayed',
+    );
+    const forged = callback.body
+      .replace(stray, live.sessionId)
+      .replace(/"authorization_id":"[^"]+"/, `"authorization_id":"${live.authorizationId}"`);
     assert.notEqual(forged, callback.body);
-    await replay('a refused bank callback\'s headers with the live payment in its body', `${system.urls.gateway}${callback.path}`, { method: 'POST', headers: callback.headers, body: forged }, 'refused');
+    await replay(
+      "a refused bank callback's headers with the live payment in its body",
+      `${system.urls.gateway}${callback.path}`,
+      { method: 'POST', headers: callback.headers, body: forged },
+      'refused',
+    );
     assert.equal(await sessionStatus(live.sessionId), 'requires_approval', hint);
   });
 
   it('after every replay, the cardholder approves the live payment and it is captured', async () => {
     assert.equal(await bankStatus(live.authorizationId), 'pending', hint);
     assert.equal(await answerInBankApp(system, login, live.sessionId, 'approve'), 200, hint);
-    const status = await waitFor(() => sessionStatus(live.sessionId), (s) => s === 'captured', 60_000);
+    const status = await waitFor(
+      () => sessionStatus(live.sessionId),
+      (s) => s === 'captured',
+      60_000,
+    );
     assert.equal(status, 'captured', hint);
     assert.equal(await bankStatus(live.authorizationId), 'captured', hint);
     assert.deepEqual(failures, [], hint);

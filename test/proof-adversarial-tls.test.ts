@@ -20,7 +20,15 @@ import { systemClock } from '../src/platform/clock.ts';
 import { ensureDevCertificates } from '../src/platform/dev-certificates.ts';
 import { outboundFetch } from '../src/platform/http/outbound.ts';
 import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+} from './support/proof.ts';
 
 const SUITE = 'adversarial';
 const seed = proofSeed();
@@ -63,11 +71,18 @@ describe('adversarial: an impostor with a certificate the party does not trust h
     // Our CA signs a certificate that ran out a year ago.
     mkdirSync(join(dir, 'expired'));
     for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(dir, 'ours', f), join(dir, 'expired', f));
-    const expired = await ensureDevCertificates(join(dir, 'expired'), new Date(Date.now() - 2 * 365 * 24 * 3600 * 1000));
+    const expired = await ensureDevCertificates(
+      join(dir, 'expired'),
+      new Date(Date.now() - 2 * 365 * 24 * 3600 * 1000),
+    );
     const pem = (file: string) => readFileSync(file, 'utf8');
     impostors.push(
       await impostor('unknown CA', pem(stranger.certFile), pem(stranger.keyFile)),
-      await impostor('our CA certificate served as a server certificate', pem(ours.caFile), pem(join(dir, 'ours', 'ca-key.pem'))),
+      await impostor(
+        'our CA certificate served as a server certificate',
+        pem(ours.caFile),
+        pem(join(dir, 'ours', 'ca-key.pem')),
+      ),
       // Issued for 127.0.0.1, ::1 and localhost; 127.0.0.2 is loopback too but not a name on it.
       await impostor('genuine certificate under another name', pem(ours.certFile), pem(ours.keyFile), '127.0.0.2'),
       await impostor('expired certificate from our CA', pem(expired.certFile), pem(expired.keyFile)),
@@ -77,17 +92,46 @@ describe('adversarial: an impostor with a certificate the party does not trust h
   after(async () => {
     await Promise.all(impostors.map((i) => new Promise<void>((r) => i.server.close(() => r()))));
     rmSync(dir, { recursive: true, force: true });
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, refusedCleanly: cases - wronglyAccepted, tlsImpostorCases: cases } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases,
+      wronglyAccepted,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures: { cases, refusedCleanly: cases - wronglyAccepted, tlsImpostorCases: cases },
+    });
   });
 
   const fetch = () => outboundFetch(trustedCa);
   const clients: Record<string, (url: string) => Promise<unknown>> = {
-    'shop → gateway (session status)': (url) => createGatewayAdapter({ baseUrl: url, apiKey: `sk_test_${random.int(1e9)}abcdefgh`, timeoutMs: 5000, fetch: fetch() }).getSession(`ps_${random.int(1e9)}`),
-    'gateway → bank (authorisation status)': (url) => createBankAdapter({ baseUrl: url, key: newWebhookSecret(), clock: systemClock, fetch: fetch() }).status(`auth_${random.int(1e9)}`),
+    'shop → gateway (session status)': (url) =>
+      createGatewayAdapter({
+        baseUrl: url,
+        apiKey: `sk_test_${random.int(1e9)}abcdefgh`,
+        timeoutMs: 5000,
+        fetch: fetch(),
+      }).getSession(`ps_${random.int(1e9)}`),
+    'gateway → bank (authorisation status)': (url) =>
+      createBankAdapter({ baseUrl: url, key: newWebhookSecret(), clock: systemClock, fetch: fetch() }).status(
+        `auth_${random.int(1e9)}`,
+      ),
     'gateway → shop / bank → gateway (signed delivery)': (url) => {
       const body = JSON.stringify({ type: 'payment.authorized', id: `evt_${random.int(1e9)}` });
-      const headers = signWebhook({ id: `msg_${random.int(1e9)}`, timestamp: new Date(), body, secrets: [newWebhookSecret()] });
-      return fetch()(`${url}/webhooks/gateway`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const headers = signWebhook({
+        id: `msg_${random.int(1e9)}`,
+        timestamp: new Date(),
+        body,
+        secrets: [newWebhookSecret()],
+      });
+      return fetch()(`${url}/webhooks/gateway`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
     },
   };
 
@@ -106,14 +150,21 @@ describe('adversarial: an impostor with a certificate the party does not trust h
           }
           if (!threw || imp.seen.length !== before) {
             wronglyAccepted++;
-            failures.push({ case: `${client} to ${imp.name}`, detail: `threw=${threw}; impostor saw ${imp.seen.slice(before).join(' | ') || 'nothing'}` });
+            failures.push({
+              case: `${client} to ${imp.name}`,
+              detail: `threw=${threw}; impostor saw ${imp.seen.slice(before).join(' | ') || 'nothing'}`,
+            });
           }
         }
       }
     }
     assert.deepEqual(failures, [], hint);
     // The same clients do talk to a party whose certificate our CA issued for its name.
-    const genuine = await impostor('genuine', readFileSync(join(dir, 'ours', 'server.pem'), 'utf8'), readFileSync(join(dir, 'ours', 'server-key.pem'), 'utf8'));
+    const genuine = await impostor(
+      'genuine',
+      readFileSync(join(dir, 'ours', 'server.pem'), 'utf8'),
+      readFileSync(join(dir, 'ours', 'server-key.pem'), 'utf8'),
+    );
     impostors.push(genuine);
     assert.equal((await fetch()(`${genuine.url}/`)).status, 200);
     assert.equal(genuine.seen.length, 1);

@@ -14,8 +14,24 @@ import { connectTestSocket, type TestSocket } from '../src/platform/realtime/tes
 import { authorizations, movements } from '../src/bank/storage/schema.ts';
 import { paymentSessions, refunds as gwRefunds, webhookDeliveries } from '../src/gateway/storage/tables.ts';
 import { refunds } from '../src/shop/storage/tables.ts';
-import { auditLog, deliveryMethods, invoices, orders, paymentAttempts, products, users } from '../src/shop/storage/tables.ts';
-import { closeSnapshotters, diffSnapshots, snapshotters, unexpectedChanges, type AllowedChanges, type Snapshot, type Snapshotter } from './support/harness/snapshot.ts';
+import {
+  auditLog,
+  deliveryMethods,
+  invoices,
+  orders,
+  paymentAttempts,
+  products,
+  users,
+} from '../src/shop/storage/tables.ts';
+import {
+  closeSnapshotters,
+  diffSnapshots,
+  snapshotters,
+  unexpectedChanges,
+  type AllowedChanges,
+  type Snapshot,
+  type Snapshotter,
+} from './support/harness/snapshot.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofFailure } from './support/proof.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
@@ -27,7 +43,13 @@ const random = proofRandom(seed);
 const hint = replayHint(SUITE, seed);
 
 /** What a refused webhook may leave behind: the refusal record, nothing of business state. */
-const REFUSAL_RECORD: AllowedChanges = { gateway_events: 'insert', webhook_receipts: 'insert', payment_attempts: 'any', audit_log: 'insert', realtime_messages: 'insert' };
+const REFUSAL_RECORD: AllowedChanges = {
+  gateway_events: 'insert',
+  webhook_receipts: 'insert',
+  payment_attempts: 'any',
+  audit_log: 'insert',
+  realtime_messages: 'insert',
+};
 
 /** A clock that follows real time plus an offset the expiry case moves. */
 let offsetMs = 0;
@@ -50,18 +72,38 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   before(async () => {
     sys = await startProofSystem({ clock, shopEnv: { SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '500' } });
     snaps = await snapshotters(sys.databaseUrls);
-    [customer, other, staff, manager] = await Promise.all([sys.login('customer'), sys.login('other'), sys.login('staff'), sys.login('manager')]);
+    [customer, other, staff, manager] = await Promise.all([
+      sys.login('customer'),
+      sys.login('other'),
+      sys.login('staff'),
+      sys.login('manager'),
+    ]);
   });
   after(async () => {
     for (const s of sockets) await s.close().catch(() => undefined);
     await closeSnapshotters(snaps);
     await sys?.stop();
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases, wronglyAccepted, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures: { cases, refusedCleanly: cases - wronglyAccepted } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases,
+      wronglyAccepted,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures: { cases, refusedCleanly: cases - wronglyAccepted },
+    });
   });
 
   type Where = { gateway?: boolean; bank?: boolean };
   const snap = async (where: Where) => {
-    const [shop, gateway, bank] = await Promise.all([snaps.shop.take(), where.gateway ? snaps.gateway.take() : undefined, where.bank ? snaps.bank.take() : undefined]);
+    const [shop, gateway, bank] = await Promise.all([
+      snaps.shop.take(),
+      where.gateway ? snaps.gateway.take() : undefined,
+      where.bank ? snaps.bank.take() : undefined,
+    ]);
     return { shop, gateway, bank };
   };
 
@@ -69,7 +111,12 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
    * Runs one attack between two snapshots: `attack` performs it and checks the answer; afterwards
    * nothing may have changed in the shop (nor the gateway/bank when asked) except `allow`.
    */
-  async function guarded(name: string, attack: () => Promise<void>, allow: { shop?: AllowedChanges; gateway?: AllowedChanges; bank?: AllowedChanges } = {}, where: Where = {}) {
+  async function guarded(
+    name: string,
+    attack: () => Promise<void>,
+    allow: { shop?: AllowedChanges; gateway?: AllowedChanges; bank?: AllowedChanges } = {},
+    where: Where = {},
+  ) {
     cases++;
     const before = await snap(where);
     let answerProblem: string | undefined;
@@ -82,8 +129,17 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     const background: AllowedChanges = { jobs: 'any' }; // recurring tickers of the gateway and the bank
     const bad = [
       ...unexpectedChanges(diffSnapshots(before.shop, after.shop), allow.shop).map((x) => `shop ${x}`),
-      ...(before.gateway ? unexpectedChanges(diffSnapshots(before.gateway, after.gateway as Snapshot), { ...background, ...allow.gateway }).map((x) => `gateway ${x}`) : []),
-      ...(before.bank ? unexpectedChanges(diffSnapshots(before.bank, after.bank as Snapshot), { ...background, ...allow.bank }).map((x) => `bank ${x}`) : []),
+      ...(before.gateway
+        ? unexpectedChanges(diffSnapshots(before.gateway, after.gateway as Snapshot), {
+            ...background,
+            ...allow.gateway,
+          }).map((x) => `gateway ${x}`)
+        : []),
+      ...(before.bank
+        ? unexpectedChanges(diffSnapshots(before.bank, after.bank as Snapshot), { ...background, ...allow.bank }).map(
+            (x) => `bank ${x}`,
+          )
+        : []),
     ];
     if (bad.length > 0 || answerProblem) {
       wronglyAccepted++;
@@ -94,13 +150,23 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   }
 
   // ---- fixtures -------------------------------------------------------------------------------
-  const product = async (i: number) => (await sys.shopDb.db.select().from(products).where(eq(products.id, sys.productIds[i]!)))[0]!;
+  const product = async (i: number) =>
+    (await sys.shopDb.db.select().from(products).where(eq(products.id, sys.productIds[i]!)))[0]!;
   const invoiceRow = async (id: string) => (await sys.shopDb.db.select().from(invoices).where(eq(invoices.id, id)))[0]!;
   const orderRow = async (id: string) => (await sys.shopDb.db.select().from(orders).where(eq(orders.id, id)))[0]!;
-  const attemptRow = async (sessionId: string) => (await sys.shopDb.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!;
+  const attemptRow = async (sessionId: string) =>
+    (await sys.shopDb.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId)))[0]!;
   const eventId = () => `evt_${randomBytes(10).toString('hex')}`;
   /** A gateway event body in the gateway's wire format. */
-  const wire = (e: { sessionId: string; invoiceId: string; minor: bigint | string; currency?: string; status?: string; sequence?: number; refund?: { id: string; minor: bigint; total: bigint } }) => ({
+  const wire = (e: {
+    sessionId: string;
+    invoiceId: string;
+    minor: bigint | string;
+    currency?: string;
+    status?: string;
+    sequence?: number;
+    refund?: { id: string; minor: bigint; total: bigint };
+  }) => ({
     id: eventId(),
     type: `payment.${e.status ?? 'authorized'}`,
     created_at: new Date().toISOString(),
@@ -110,20 +176,41 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       amount: { minor: String(e.minor), currency: e.currency ?? 'EUR' },
       status: e.status ?? 'authorized',
       sequence: e.sequence ?? 50 + random.int(50),
-      ...(e.refund ? { refund: { id: e.refund.id, amount: { minor: String(e.refund.minor), currency: e.currency ?? 'EUR' }, refunded_total: { minor: String(e.refund.total), currency: e.currency ?? 'EUR' } } } : {}),
+      ...(e.refund
+        ? {
+            refund: {
+              id: e.refund.id,
+              amount: { minor: String(e.refund.minor), currency: e.currency ?? 'EUR' },
+              refunded_total: { minor: String(e.refund.total), currency: e.currency ?? 'EUR' },
+            },
+          }
+        : {}),
     },
   });
   /** An open invoice of `who` with its gateway session (nobody has paid it). */
-  const openInvoice = (who: ShopClient = customer) => sys.payNow(who, [{ productId: sys.productIds[random.int(sys.productIds.length)]!, quantity: 1 + random.int(3) }]);
+  const openInvoice = (who: ShopClient = customer) =>
+    sys.payNow(who, [{ productId: sys.productIds[random.int(sys.productIds.length)]!, quantity: 1 + random.int(3) }]);
   /** A paid and captured invoice of the customer, through the real gateway and bank. */
   const paidInvoice = async (who: ShopClient = customer) => {
     const p = await openInvoice(who);
     assert.ok((await sys.payCard(p.sessionId)).status < 300);
     await sys.settled(p.sessionId, ['captured']);
-    await eventually(async () => ((await attemptRow(p.sessionId)).status === 'captured' ? true : undefined), 10_000, 'attempt captured at the shop');
+    await eventually(
+      async () => ((await attemptRow(p.sessionId)).status === 'captured' ? true : undefined),
+      10_000,
+      'attempt captured at the shop',
+    );
     assert.equal((await invoiceRow(p.invoiceId)).status, 'paid');
     // The gateway's bookkeeping of its last delivery (marked delivered after the shop's answer) must be done before any snapshot.
-    await eventually(async () => ((await sys.gatewayDb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending'))).length === 0 ? true : undefined), 10_000, 'gateway deliveries settled');
+    await eventually(
+      async () =>
+        (await sys.gatewayDb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending')))
+          .length === 0
+          ? true
+          : undefined,
+      10_000,
+      'gateway deliveries settled',
+    );
     return p;
   };
   const expectStatus = async (res: Response | Promise<Response>, expected: number | number[], what: string) => {
@@ -143,38 +230,98 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     it('refuses an authorisation one cent lower than the invoice', async () => {
       const p = await openInvoice();
       const inv = await invoiceRow(p.invoiceId);
-      await guarded('amount lower', async () => refusedWith(await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor - 1n })), 'invoice.amount_mismatch'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'amount lower',
+        async () =>
+          refusedWith(
+            await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor - 1n })),
+            'invoice.amount_mismatch',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'open');
     });
 
     it('refuses an authorisation one cent higher than the invoice', async () => {
       const p = await openInvoice();
       const inv = await invoiceRow(p.invoiceId);
-      await guarded('amount higher', async () => refusedWith(await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor + 1n })), 'invoice.amount_mismatch'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'amount higher',
+        async () =>
+          refusedWith(
+            await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor + 1n })),
+            'invoice.amount_mismatch',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
     });
 
     it('refuses an authorisation of the right amount in another currency', async () => {
       const p = await openInvoice();
       const inv = await invoiceRow(p.invoiceId);
-      await guarded('currency different', async () => refusedWith(await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor, currency: 'USD' })), 'invoice.amount_mismatch'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'currency different',
+        async () =>
+          refusedWith(
+            await sys.deliver(
+              wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor, currency: 'USD' }),
+            ),
+            'invoice.amount_mismatch',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
     });
 
-    it('refuses an authorisation that names another shop\'s invoice as its reference', async () => {
+    it("refuses an authorisation that names another shop's invoice as its reference", async () => {
       const p = await openInvoice();
       const inv = await invoiceRow(p.invoiceId);
       const foreign = `inv_${randomBytes(12).toString('hex').toUpperCase()}`;
-      await guarded('reference of another shop', async () => refusedWith(await sys.deliver(wire({ sessionId: `ps_${randomBytes(8).toString('hex')}`, invoiceId: foreign, minor: inv.amountMinor })), 'invoice.unknown'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'reference of another shop',
+        async () =>
+          refusedWith(
+            await sys.deliver(
+              wire({ sessionId: `ps_${randomBytes(8).toString('hex')}`, invoiceId: foreign, minor: inv.amountMinor }),
+            ),
+            'invoice.unknown',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
     });
 
     it('refuses an authorisation whose reference is not an invoice id at all', async () => {
-      await guarded('unknown reference', async () => refusedWith(await sys.deliver(wire({ sessionId: `ps_${randomBytes(8).toString('hex')}`, invoiceId: "order-42' or '1'='1", minor: 1000n })), 'invoice.unknown'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'unknown reference',
+        async () =>
+          refusedWith(
+            await sys.deliver(
+              wire({
+                sessionId: `ps_${randomBytes(8).toString('hex')}`,
+                invoiceId: "order-42' or '1'='1",
+                minor: 1000n,
+              }),
+            ),
+            'invoice.unknown',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
     });
 
-    it('refuses an authorisation of this payment that names another customer\'s invoice, and that invoice stays unpaid', async () => {
+    it("refuses an authorisation of this payment that names another customer's invoice, and that invoice stays unpaid", async () => {
       const mine = await openInvoice(customer);
       const theirs = await openInvoice(other);
       const their = await invoiceRow(theirs.invoiceId);
-      await guarded('another customer\'s invoice in this payment\'s event', async () => refusedWith(await sys.deliver(wire({ sessionId: mine.sessionId, invoiceId: theirs.invoiceId, minor: their.amountMinor })), 'invoice.unknown'), { shop: REFUSAL_RECORD });
+      await guarded(
+        "another customer's invoice in this payment's event",
+        async () =>
+          refusedWith(
+            await sys.deliver(
+              wire({ sessionId: mine.sessionId, invoiceId: theirs.invoiceId, minor: their.amountMinor }),
+            ),
+            'invoice.unknown',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
       assert.equal((await invoiceRow(theirs.invoiceId)).status, 'open');
       assert.equal((await attemptRow(mine.sessionId)).status, 'session_created');
     });
@@ -183,7 +330,23 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const paid = await paidInvoice();
       const target = await openInvoice();
       const t = await invoiceRow(target.invoiceId);
-      await guarded('captured event replayed for another invoice', async () => refusedWith(await sys.deliver(wire({ sessionId: paid.sessionId, invoiceId: target.invoiceId, minor: t.amountMinor, status: 'captured', sequence: 1000 })), 'invoice.unknown'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'captured event replayed for another invoice',
+        async () =>
+          refusedWith(
+            await sys.deliver(
+              wire({
+                sessionId: paid.sessionId,
+                invoiceId: target.invoiceId,
+                minor: t.amountMinor,
+                status: 'captured',
+                sequence: 1000,
+              }),
+            ),
+            'invoice.unknown',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
       assert.equal((await invoiceRow(target.invoiceId)).status, 'open');
     });
 
@@ -192,7 +355,15 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const inv = await invoiceRow(p.invoiceId);
       offsetMs = inv.expiresAt.getTime() - Date.now() + 1000;
       try {
-        await guarded('expired invoice', async () => refusedWith(await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor })), 'invoice.expired'), { shop: REFUSAL_RECORD });
+        await guarded(
+          'expired invoice',
+          async () =>
+            refusedWith(
+              await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor })),
+              'invoice.expired',
+            ),
+          { shop: REFUSAL_RECORD },
+        );
       } finally {
         offsetMs = 0;
       }
@@ -202,16 +373,35 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     it('refuses an authorisation of an invoice voided because the order changed (superseded by a newer invoice)', async () => {
       const p = await openInvoice();
       const old = await invoiceRow(p.invoiceId);
-      await expectStatus(customer.send(`/orders/${p.orderId}/delivery`, { form: { deliveryMethodId: sys.deliveryIds[1]! } }), 303, 'change delivery');
+      await expectStatus(
+        customer.send(`/orders/${p.orderId}/delivery`, { form: { deliveryMethodId: sys.deliveryIds[1]! } }),
+        303,
+        'change delivery',
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'voided');
-      await guarded('superseded (voided) invoice', async () => refusedWith(await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: old.amountMinor })), 'invoice.not_valid'), { shop: REFUSAL_RECORD });
+      await guarded(
+        'superseded (voided) invoice',
+        async () =>
+          refusedWith(
+            await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: old.amountMinor })),
+            'invoice.not_valid',
+          ),
+        { shop: REFUSAL_RECORD },
+      );
       assert.notEqual((await orderRow(p.orderId)).status, 'paid');
     });
 
     it('a second card payment of an already-paid invoice is refused by the shop, voided at the gateway and never captured by the bank', async () => {
       const paid = await paidInvoice();
       const inv = await invoiceRow(paid.invoiceId);
-      const created = await sys.gatewayApi('/v1/payment_sessions', { body: { amount: { minor: inv.amountMinor.toString(), currency: 'EUR' }, merchant_reference: paid.invoiceId, description: 'second tab', return_url: 'http://shop.test/r' } });
+      const created = await sys.gatewayApi('/v1/payment_sessions', {
+        body: {
+          amount: { minor: inv.amountMinor.toString(), currency: 'EUR' },
+          merchant_reference: paid.invoiceId,
+          description: 'second tab',
+          return_url: 'http://shop.test/r',
+        },
+      });
       assert.equal(created.status, 201);
       const second = ((await created.json()) as { id: string }).id;
       await guarded(
@@ -222,15 +412,35 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
           assert.equal(s.status, 'voided');
           assert.equal(s.void_reason, 'invoice.already_paid');
         },
-        { shop: REFUSAL_RECORD, gateway: { payment_sessions: 'any', events: 'insert', webhook_deliveries: 'any', webhook_attempts: 'insert', jobs: 'any', realtime_messages: 'insert', bank_callbacks: 'insert', signed_requests: 'insert' }, bank: { authorizations: 'any', gateway_requests: 'insert', jobs: 'any', realtime_messages: 'insert' } },
+        {
+          shop: REFUSAL_RECORD,
+          gateway: {
+            payment_sessions: 'any',
+            events: 'insert',
+            webhook_deliveries: 'any',
+            webhook_attempts: 'insert',
+            jobs: 'any',
+            realtime_messages: 'insert',
+            bank_callbacks: 'insert',
+            signed_requests: 'insert',
+          },
+          bank: { authorizations: 'any', gateway_requests: 'insert', jobs: 'any', realtime_messages: 'insert' },
+        },
         { gateway: false, bank: true },
       );
       assert.equal(await audits('invoice.pay', paid.invoiceId), 1);
       const [gs] = await sys.gatewayDb.db.select().from(paymentSessions).where(eq(paymentSessions.id, second));
-      const [auth] = await sys.bankDb.db.select().from(authorizations).where(eq(authorizations.id, gs!.bankAuthorizationId!));
+      const [auth] = await sys.bankDb.db
+        .select()
+        .from(authorizations)
+        .where(eq(authorizations.id, gs!.bankAuthorizationId!));
       assert.equal(auth!.status, 'voided', 'the bank released the hold');
       assert.equal(auth!.capturedMinor, 0n);
-      assert.equal((await sys.bankDb.db.select().from(movements).where(eq(movements.authorizationId, auth!.id))).length, 0, 'the payer was not charged');
+      assert.equal(
+        (await sys.bankDb.db.select().from(movements).where(eq(movements.authorizationId, auth!.id))).length,
+        0,
+        'the payer was not charged',
+      );
     });
 
     it('a redelivery of an event id with a different body changes nothing (the first verdict stands)', async () => {
@@ -238,32 +448,75 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const inv = await invoiceRow(p.invoiceId);
       const first = wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor - 5n });
       await refusedWith(await sys.deliver(first), 'invoice.amount_mismatch');
-      await guarded('same event id, altered body', async () => {
-        const altered = { ...first, data: { ...first.data, amount: { minor: inv.amountMinor.toString(), currency: 'EUR' }, sequence: first.data.sequence + 1 } };
-        const res = await sys.deliver(altered);
-        assert.equal(res.status, 409, 'a duplicate of a refusal is still a refusal');
-      }, { shop: { webhook_receipts: 'insert' } });
+      await guarded(
+        'same event id, altered body',
+        async () => {
+          const altered = {
+            ...first,
+            data: {
+              ...first.data,
+              amount: { minor: inv.amountMinor.toString(), currency: 'EUR' },
+              sequence: first.data.sequence + 1,
+            },
+          };
+          const res = await sys.deliver(altered);
+          assert.equal(res.status, 409, 'a duplicate of a refusal is still a refusal');
+        },
+        { shop: { webhook_receipts: 'insert' } },
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'open');
     });
 
     it('ignores refund news for an invoice that was never paid (no refund recorded, nothing refunded)', async () => {
       const p = await openInvoice();
       const inv = await invoiceRow(p.invoiceId);
-      await guarded('refund event for an unpaid invoice', async () => {
-        const res = await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor, status: 'refunded', refund: { id: `ref_${randomBytes(8).toString('hex')}`, minor: inv.amountMinor, total: inv.amountMinor } }));
-        assert.equal(res.status, 200, 'news is never answered 409');
-      }, { shop: { gateway_events: 'insert', webhook_receipts: 'insert', payment_attempts: 'any', audit_log: 'insert', realtime_messages: 'insert' } });
+      await guarded(
+        'refund event for an unpaid invoice',
+        async () => {
+          const res = await sys.deliver(
+            wire({
+              sessionId: p.sessionId,
+              invoiceId: p.invoiceId,
+              minor: inv.amountMinor,
+              status: 'refunded',
+              refund: { id: `ref_${randomBytes(8).toString('hex')}`, minor: inv.amountMinor, total: inv.amountMinor },
+            }),
+          );
+          assert.equal(res.status, 200, 'news is never answered 409');
+        },
+        {
+          shop: {
+            gateway_events: 'insert',
+            webhook_receipts: 'insert',
+            payment_attempts: 'any',
+            audit_log: 'insert',
+            realtime_messages: 'insert',
+          },
+        },
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'open');
     });
 
-    it('ignores refund news that names a paid invoice but another payment\'s session', async () => {
+    it("ignores refund news that names a paid invoice but another payment's session", async () => {
       const paid = await paidInvoice();
       const stranger = await openInvoice(other);
       const inv = await invoiceRow(paid.invoiceId);
-      await guarded('refund event with another payment\'s session', async () => {
-        const res = await sys.deliver(wire({ sessionId: stranger.sessionId, invoiceId: paid.invoiceId, minor: inv.amountMinor, status: 'refunded', refund: { id: `ref_${randomBytes(8).toString('hex')}`, minor: inv.amountMinor, total: inv.amountMinor } }));
-        assert.equal(res.status, 200);
-      }, { shop: { gateway_events: 'insert', webhook_receipts: 'insert', realtime_messages: 'insert' } });
+      await guarded(
+        "refund event with another payment's session",
+        async () => {
+          const res = await sys.deliver(
+            wire({
+              sessionId: stranger.sessionId,
+              invoiceId: paid.invoiceId,
+              minor: inv.amountMinor,
+              status: 'refunded',
+              refund: { id: `ref_${randomBytes(8).toString('hex')}`, minor: inv.amountMinor, total: inv.amountMinor },
+            }),
+          );
+          assert.equal(res.status, 200);
+        },
+        { shop: { gateway_events: 'insert', webhook_receipts: 'insert', realtime_messages: 'insert' } },
+      );
       assert.equal((await invoiceRow(paid.invoiceId)).status, 'paid');
     });
 
@@ -271,19 +524,58 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const paid = await paidInvoice();
       const inv = await invoiceRow(paid.invoiceId);
       const a = await attemptRow(paid.sessionId);
-      await guarded('refund event above captured', async () => {
-        const res = await sys.deliver(wire({ sessionId: paid.sessionId, invoiceId: paid.invoiceId, minor: inv.amountMinor, status: 'partially_refunded', sequence: a.lastSequence + 1, refund: { id: `ref_${randomBytes(8).toString('hex')}`, minor: inv.amountMinor + 1n, total: inv.amountMinor + 1n } }));
-        assert.equal(res.status, 200);
-      }, { shop: { gateway_events: 'insert', webhook_receipts: 'insert', payment_attempts: 'any', audit_log: 'insert', realtime_messages: 'insert' } });
+      await guarded(
+        'refund event above captured',
+        async () => {
+          const res = await sys.deliver(
+            wire({
+              sessionId: paid.sessionId,
+              invoiceId: paid.invoiceId,
+              minor: inv.amountMinor,
+              status: 'partially_refunded',
+              sequence: a.lastSequence + 1,
+              refund: {
+                id: `ref_${randomBytes(8).toString('hex')}`,
+                minor: inv.amountMinor + 1n,
+                total: inv.amountMinor + 1n,
+              },
+            }),
+          );
+          assert.equal(res.status, 200);
+        },
+        {
+          shop: {
+            gateway_events: 'insert',
+            webhook_receipts: 'insert',
+            payment_attempts: 'any',
+            audit_log: 'insert',
+            realtime_messages: 'insert',
+          },
+        },
+      );
       assert.equal((await invoiceRow(paid.invoiceId)).status, 'paid');
     });
   });
 
-  const audits = async (action: string, subject: string) => (await sys.shopDb.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))).length;
+  const audits = async (action: string, subject: string) =>
+    (
+      await sys.shopDb.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))
+    ).length;
 
   // ---- checkout tampering -----------------------------------------------------------------------
   describe('price and quantity tampering at checkout', () => {
-    for (const [label, quantity] of [['negative', '-1'], ['zero', '0'], ['fractional', '1.5'], ['huge', '1000000000'], ['beyond a safe integer', '9007199254740993'], ['in exponent notation', '1e2'], ['not a number', 'two']] as const) {
+    for (const [label, quantity] of [
+      ['negative', '-1'],
+      ['zero', '0'],
+      ['fractional', '1.5'],
+      ['huge', '1000000000'],
+      ['beyond a safe integer', '9007199254740993'],
+      ['in exponent notation', '1e2'],
+      ['not a number', 'two'],
+    ] as const) {
       it(`refuses a ${label} quantity added to the cart (${quantity})`, async () => {
         await customer.emptyCart();
         await guarded(`cart quantity ${label}`, async () => {
@@ -293,7 +585,11 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       });
     }
 
-    for (const [label, quantity] of [['negative', -3], ['fractional', 0.5], ['huge', 1e12]] as const) {
+    for (const [label, quantity] of [
+      ['negative', -3],
+      ['fractional', 0.5],
+      ['huge', 1e12],
+    ] as const) {
       it(`refuses a ${label} quantity through the JSON cart API (${quantity})`, async () => {
         await customer.emptyCart();
         await guarded(`API cart quantity ${label}`, async () => {
@@ -305,9 +601,17 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
 
     it('refuses a negative quantity when updating a cart line', async () => {
       await customer.emptyCart();
-      await expectStatus(customer.send('/cart/add', { form: { productId: sys.productIds[0]!, quantity: '2' } }), 303, 'add');
+      await expectStatus(
+        customer.send('/cart/add', { form: { productId: sys.productIds[0]!, quantity: '2' } }),
+        303,
+        'add',
+      );
       await guarded('cart update negative', async () => {
-        await expectStatus(customer.send('/cart/update', { form: { productId: sys.productIds[0]!, quantity: '-5' } }), 422, 'update');
+        await expectStatus(
+          customer.send('/cart/update', { form: { productId: sys.productIds[0]!, quantity: '-5' } }),
+          422,
+          'update',
+        );
       });
     });
 
@@ -315,30 +619,67 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const expensive = await product(0);
       const cheap = await product(1);
       await customer.emptyCart();
-      await customer.send('/cart/add', { form: { productId: expensive.id, quantity: '2', price: '0.01', priceMinor: '1', unitPriceMinor: String(cheap.priceMinor), amount: '1', currency: 'USD', total: '0.01' } });
-      await customer.send('/api/cart/items', { json: { productId: cheap.id, quantity: 1, price: { minor: '1', currency: 'EUR' }, unitPrice: { minor: '1', currency: 'EUR' } } });
-      await customer.send('/checkout/delivery', { form: { deliveryMethodId: sys.deliveryIds[0]!, priceMinor: '0', deliveryMinor: '0' } });
-      await customer.send('/checkout/address', { form: { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
+      await customer.send('/cart/add', {
+        form: {
+          productId: expensive.id,
+          quantity: '2',
+          price: '0.01',
+          priceMinor: '1',
+          unitPriceMinor: String(cheap.priceMinor),
+          amount: '1',
+          currency: 'USD',
+          total: '0.01',
+        },
+      });
+      await customer.send('/api/cart/items', {
+        json: {
+          productId: cheap.id,
+          quantity: 1,
+          price: { minor: '1', currency: 'EUR' },
+          unitPrice: { minor: '1', currency: 'EUR' },
+        },
+      });
+      await customer.send('/checkout/delivery', {
+        form: { deliveryMethodId: sys.deliveryIds[0]!, priceMinor: '0', deliveryMinor: '0' },
+      });
+      await customer.send('/checkout/address', {
+        form: { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' },
+      });
       const cartId = /name="cartId" value="([^"]+)"/.exec(await (await customer.send('/checkout/pay')).text())![1]!;
       cases++;
-      const res = await customer.send('/checkout/pay', { form: { cartId, amount: '1', amountMinor: '1', total: '0.01', currency: 'USD', status: 'paid' } });
+      const res = await customer.send('/checkout/pay', {
+        form: { cartId, amount: '1', amountMinor: '1', total: '0.01', currency: 'USD', status: 'paid' },
+      });
       const sessionId = (res.headers.get('location') ?? '').split('/').pop()!;
       const inv = await invoiceRow((await attemptRow(sessionId)).invoiceId);
-      const [delivery] = await sys.shopDb.db.select().from(deliveryMethods).where(eq(deliveryMethods.id, sys.deliveryIds[0]!));
+      const [delivery] = await sys.shopDb.db
+        .select()
+        .from(deliveryMethods)
+        .where(eq(deliveryMethods.id, sys.deliveryIds[0]!));
       const expected = expensive.priceMinor * 2n + cheap.priceMinor + delivery!.priceMinor;
       const gw = await sys.session(sessionId);
-      const ok = inv.amountMinor === expected && inv.currency === 'EUR' && inv.status === 'open' && (gw.amount as { minor: string }).minor === expected.toString();
+      const ok =
+        inv.amountMinor === expected &&
+        inv.currency === 'EUR' &&
+        inv.status === 'open' &&
+        (gw.amount as { minor: string }).minor === expected.toString();
       if (!ok) {
         wronglyAccepted++;
-        failures.push({ case: 'price tampering', detail: `invoice ${inv.amountMinor} ${inv.currency} ${inv.status}, expected ${expected}` });
+        failures.push({
+          case: 'price tampering',
+          detail: `invoice ${inv.amountMinor} ${inv.currency} ${inv.status}, expected ${expected}`,
+        });
       }
-      assert.ok(ok, `invoice ${inv.amountMinor} ${inv.currency} ${inv.status} at the gateway ${JSON.stringify(gw.amount)}, expected ${expected} EUR open (${hint})`);
+      assert.ok(
+        ok,
+        `invoice ${inv.amountMinor} ${inv.currency} ${inv.status} at the gateway ${JSON.stringify(gw.amount)}, expected ${expected} EUR open (${hint})`,
+      );
     });
 
     it('"Pay now" with another customer\'s cart id places no order for that cart', async () => {
       const theirCart = await sys.checkout(other);
       await customer.emptyCart();
-      await guarded('another customer\'s cart id', async () => {
+      await guarded("another customer's cart id", async () => {
         const res = await customer.send('/checkout/pay', { form: { cartId: theirCart } });
         assert.equal(res.status, 303);
         assert.ok(!(res.headers.get('location') ?? '').includes('/pay/'), 'not sent to pay anything');
@@ -352,15 +693,33 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const cartId = await sys.checkout(customer);
       const otherId = (await sys.shopDb.db.select().from(users).where(eq(users.email, 'other@shop.test')))[0]!.id;
       cases++;
-      const res = await customer.send('/checkout/pay', { form: { cartId, status: 'paid', userId: otherId, ownerId: otherId, amountMinor: '1', invoiceStatus: 'paid', orderStatus: 'paid' } });
+      const res = await customer.send('/checkout/pay', {
+        form: {
+          cartId,
+          status: 'paid',
+          userId: otherId,
+          ownerId: otherId,
+          amountMinor: '1',
+          invoiceStatus: 'paid',
+          orderStatus: 'paid',
+        },
+      });
       const sessionId = (res.headers.get('location') ?? '').split('/').pop()!;
       const inv = await invoiceRow((await attemptRow(sessionId)).invoiceId);
       const order = await orderRow(inv.orderId);
       const me = (await sys.shopDb.db.select().from(users).where(eq(users.email, 'customer@shop.test')))[0]!.id;
-      const ok = inv.status === 'open' && inv.userId === me && order.userId === me && inv.amountMinor === order.totalMinor && order.status !== 'paid';
+      const ok =
+        inv.status === 'open' &&
+        inv.userId === me &&
+        order.userId === me &&
+        inv.amountMinor === order.totalMinor &&
+        order.status !== 'paid';
       if (!ok) {
         wronglyAccepted++;
-        failures.push({ case: 'mass assignment on Pay now', detail: JSON.stringify({ inv, order }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) });
+        failures.push({
+          case: 'mass assignment on Pay now',
+          detail: JSON.stringify({ inv, order }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+        });
       }
       assert.ok(ok, `invoice ${inv.status} of ${inv.userId}, order of ${order.userId} ${order.status} (${hint})`);
     });
@@ -368,7 +727,9 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     it('"Pay now" on an order with status and amount fields sends the invoice\'s amount to the gateway and pays nothing', async () => {
       const p = await openInvoice();
       await guarded('mass assignment on order pay', async () => {
-        const res = await customer.send(`/orders/${p.orderId}/pay`, { form: { status: 'paid', amount: '0.01', amountMinor: '1', currency: 'USD' } });
+        const res = await customer.send(`/orders/${p.orderId}/pay`, {
+          form: { status: 'paid', amount: '0.01', amountMinor: '1', currency: 'USD' },
+        });
         assert.equal(res.headers.get('location')?.endsWith(`/pay/${p.sessionId}`), true, 'the same session, reused');
       });
     });
@@ -377,7 +738,18 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const email = `mallory-${randomBytes(4).toString('hex')}@shop.test`;
       const c = sys.client();
       cases++;
-      await c.send('/register', { form: { email, name: 'Mallory', password: 'correct horse battery staple', passwordConfirm: 'correct horse battery staple', confirm: 'correct horse battery staple', role: 'staff', isStaff: 'true', isAdmin: 'true' } });
+      await c.send('/register', {
+        form: {
+          email,
+          name: 'Mallory',
+          password: 'correct horse battery staple',
+          passwordConfirm: 'correct horse battery staple',
+          confirm: 'correct horse battery staple',
+          role: 'staff',
+          isStaff: 'true',
+          isAdmin: 'true',
+        },
+      });
       const [u] = await sys.shopDb.db.select().from(users).where(eq(users.email, email));
       if (u && u.role !== 'customer') {
         wronglyAccepted++;
@@ -387,7 +759,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       if (u) assert.equal((await c.send('/staff')).status === 200, false, 'no staff console');
     });
 
-    it('a customer cannot change a product\'s price in the staff console', async () => {
+    it("a customer cannot change a product's price in the staff console", async () => {
       await guarded('customer changes a price', async () => {
         const res = await customer.send(`/staff/products/${sys.productIds[0]!}/price`, { form: { price: '0.01' } });
         assert.ok([403, 404].includes(res.status), `answered ${res.status}`);
@@ -396,7 +768,9 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
 
     it('a customer cannot create a product in the staff console', async () => {
       await guarded('customer creates a product', async () => {
-        const res = await customer.send('/staff/products', { form: { name: 'Free thing', description: 'x', price: '0.01' } });
+        const res = await customer.send('/staff/products', {
+          form: { name: 'Free thing', description: 'x', price: '0.01' },
+        });
         assert.ok([403, 404].includes(res.status), `answered ${res.status}`);
       });
     });
@@ -406,28 +780,41 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   describe('return URL forced with success parameters', () => {
     it('coming back to the invoice with status=paid and friends (nothing paid at the gateway) pays nothing', async () => {
       const p = await openInvoice();
-      await guarded('return URL with success parameters', async () => {
-        const res = await customer.send(`/invoices/${p.invoiceId}?from=gateway&status=paid&paid=true&payment_status=succeeded&session_id=${p.sessionId}&amount=1`);
-        assert.equal(res.status, 200);
-        assert.doesNotMatch(await res.text(), /Paid — thank you/);
-      }, { shop: REFUSAL_RECORD });
+      await guarded(
+        'return URL with success parameters',
+        async () => {
+          const res = await customer.send(
+            `/invoices/${p.invoiceId}?from=gateway&status=paid&paid=true&payment_status=succeeded&session_id=${p.sessionId}&amount=1`,
+          );
+          assert.equal(res.status, 200);
+          assert.doesNotMatch(await res.text(), /Paid — thank you/);
+        },
+        { shop: REFUSAL_RECORD },
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'open');
     });
 
-    it('coming back with another (paid) session\'s id in the query does not pay this invoice', async () => {
+    it("coming back with another (paid) session's id in the query does not pay this invoice", async () => {
       const paid = await paidInvoice();
       const p = await openInvoice();
-      await guarded('return URL with another paid session', async () => {
-        const res = await customer.send(`/invoices/${p.invoiceId}?from=gateway&session_id=${paid.sessionId}&status=captured`);
-        assert.equal(res.status, 200);
-      }, { shop: REFUSAL_RECORD });
+      await guarded(
+        'return URL with another paid session',
+        async () => {
+          const res = await customer.send(
+            `/invoices/${p.invoiceId}?from=gateway&session_id=${paid.sessionId}&status=captured`,
+          );
+          assert.equal(res.status, 200);
+        },
+        { shop: REFUSAL_RECORD },
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'open');
     });
   });
 
   // ---- refunds -----------------------------------------------------------------------------------
   describe('refunds', () => {
-    const refundForm = (c: ShopClient, orderId: string, invoiceId: string, amount: string) => c.send(`/staff/orders/${orderId}/refunds`, { form: { invoiceId, amount, reason: 'adversarial' } });
+    const refundForm = (c: ShopClient, orderId: string, invoiceId: string, amount: string) =>
+      c.send(`/staff/orders/${orderId}/refunds`, { form: { invoiceId, amount, reason: 'adversarial' } });
     let paid: Awaited<ReturnType<typeof paidInvoice>>;
     before(async () => {
       paid = await paidInvoice();
@@ -436,7 +823,11 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     it('refuses a refund above what was captured', async () => {
       const inv = await invoiceRow(paid.invoiceId);
       await guarded('refund above captured', async () => {
-        await expectStatus(refundForm(staff, paid.orderId, paid.invoiceId, ((Number(inv.amountMinor) + 1) / 100).toFixed(2)), [409, 422], 'refund');
+        await expectStatus(
+          refundForm(staff, paid.orderId, paid.invoiceId, ((Number(inv.amountMinor) + 1) / 100).toFixed(2)),
+          [409, 422],
+          'refund',
+        );
       });
     });
 
@@ -465,9 +856,9 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       });
     });
 
-    it('refuses a refund that names another order\'s invoice', async () => {
+    it("refuses a refund that names another order's invoice", async () => {
       const p = await openInvoice();
-      await guarded('refund with another order\'s invoice', async () => {
+      await guarded("refund with another order's invoice", async () => {
         await expectStatus(refundForm(staff, p.orderId, paid.invoiceId, '1.00'), [404, 409, 422], 'refund');
       });
     });
@@ -488,8 +879,16 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const [refund] = await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, big.invoiceId));
       assert.equal(refund!.status, 'awaiting_approval');
       await guarded('self-approval of a refund', async () => {
-        await expectStatus(staff.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }), [403, 409, 422], 'self-approve');
-        await expectStatus(customer.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }), [403, 404], 'customer approves');
+        await expectStatus(
+          staff.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }),
+          [403, 409, 422],
+          'self-approve',
+        );
+        await expectStatus(
+          customer.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }),
+          [403, 404],
+          'customer approves',
+        );
       });
       // The control: a different staff member may approve it.
       await expectStatus(manager.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }), 303, 'manager approves');
@@ -500,9 +899,13 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const inv = await invoiceRow(p.invoiceId);
       const each = inv.amountMinor / 3n + 1n; // two fit, a third would exceed
       cases++;
-      const answers = await Promise.all(Array.from({ length: 8 }, () => refundForm(staff, p.orderId, p.invoiceId, (Number(each) / 100).toFixed(2))));
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => refundForm(staff, p.orderId, p.invoiceId, (Number(each) / 100).toFixed(2))),
+      );
       const rows = await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId));
-      const sum = rows.filter((r) => r.status !== 'rejected' && r.status !== 'failed').reduce((s, r) => s + r.amountMinor, 0n);
+      const sum = rows
+        .filter((r) => r.status !== 'rejected' && r.status !== 'failed')
+        .reduce((s, r) => s + r.amountMinor, 0n);
       const accepted = answers.filter((a) => a.status === 303).length;
       if (sum > inv.amountMinor || accepted !== 2) {
         wronglyAccepted++;
@@ -514,30 +917,64 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   });
 
   // ---- the gateway's API -------------------------------------------------------------------------
-  describe('the gateway\'s API', () => {
+  describe("the gateway's API", () => {
     it('an Idempotency-Key reused with another body is refused (422) and opens no second session', async () => {
       const p = await openInvoice();
-      await guarded('Idempotency-Key reused with another body', async () => {
-        const res = await sys.gatewayApi('/v1/payment_sessions', { headers: { 'idempotency-key': p.attemptId }, body: { amount: { minor: '1', currency: 'EUR' }, merchant_reference: p.invoiceId, description: 'cheaper', return_url: 'http://shop.test/r' } });
-        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
-      }, { gateway: { jobs: 'any' } }, { gateway: true });
+      await guarded(
+        'Idempotency-Key reused with another body',
+        async () => {
+          const res = await sys.gatewayApi('/v1/payment_sessions', {
+            headers: { 'idempotency-key': p.attemptId },
+            body: {
+              amount: { minor: '1', currency: 'EUR' },
+              merchant_reference: p.invoiceId,
+              description: 'cheaper',
+              return_url: 'http://shop.test/r',
+            },
+          });
+          assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+        },
+        { gateway: { jobs: 'any' } },
+        { gateway: true },
+      );
     });
 
     it('a refund above the captured amount is refused by the gateway and never reaches the bank', async () => {
       const p = await paidInvoice();
       const inv = await invoiceRow(p.invoiceId);
-      await guarded('gateway refund above captured', async () => {
-        const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` }, body: { session_id: p.sessionId, amount: { minor: (inv.amountMinor + 1n).toString(), currency: 'EUR' }, reason: 'too much' } });
-        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
-      }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+      await guarded(
+        'gateway refund above captured',
+        async () => {
+          const res = await sys.gatewayApi('/v1/refunds', {
+            headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` },
+            body: {
+              session_id: p.sessionId,
+              amount: { minor: (inv.amountMinor + 1n).toString(), currency: 'EUR' },
+              reason: 'too much',
+            },
+          });
+          assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+        },
+        { gateway: { idempotency_keys: 'any' } },
+        { gateway: true, bank: true },
+      );
     });
 
-    it('the gateway API refuses a request with another merchant\'s (unknown) key', async () => {
+    it("the gateway API refuses a request with another merchant's (unknown) key", async () => {
       const p = await openInvoice();
-      await guarded('gateway API with a wrong key', async () => {
-        const res = await fetch(`${sys.gateway.url}/v1/refunds`, { method: 'POST', headers: { authorization: 'Bearer sk_test_notourkey0000000000000', 'content-type': 'application/json' }, body: JSON.stringify({ session_id: p.sessionId, amount: { minor: '1', currency: 'EUR' }, reason: 'x' }) });
-        assert.equal(res.status, 401);
-      }, {}, { gateway: true, bank: true });
+      await guarded(
+        'gateway API with a wrong key',
+        async () => {
+          const res = await fetch(`${sys.gateway.url}/v1/refunds`, {
+            method: 'POST',
+            headers: { authorization: 'Bearer sk_test_notourkey0000000000000', 'content-type': 'application/json' },
+            body: JSON.stringify({ session_id: p.sessionId, amount: { minor: '1', currency: 'EUR' }, reason: 'x' }),
+          });
+          assert.equal(res.status, 401);
+        },
+        {},
+        { gateway: true, bank: true },
+      );
     });
   });
 
@@ -550,38 +987,88 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       paid = await paidInvoice();
     });
     const forms: Array<[string, () => { who: ShopClient; path: string; form: Record<string, string> }]> = [
-      ['add to cart', () => ({ who: customer, path: '/cart/add', form: { productId: sys.productIds[0]!, quantity: '1' } })],
-      ['update a cart line', () => ({ who: customer, path: '/cart/update', form: { productId: sys.productIds[0]!, quantity: '3' } })],
+      [
+        'add to cart',
+        () => ({ who: customer, path: '/cart/add', form: { productId: sys.productIds[0]!, quantity: '1' } }),
+      ],
+      [
+        'update a cart line',
+        () => ({ who: customer, path: '/cart/update', form: { productId: sys.productIds[0]!, quantity: '3' } }),
+      ],
       ['remove a cart line', () => ({ who: customer, path: '/cart/remove', form: { productId: sys.productIds[0]! } })],
-      ['choose delivery', () => ({ who: customer, path: '/checkout/delivery', form: { deliveryMethodId: sys.deliveryIds[2]! } })],
-      ['save the address', () => ({ who: customer, path: '/checkout/address', form: { fullName: 'Eve', line1: 'Evil St 1', line2: '', postalCode: '666', city: 'Evil', country: 'de' } })],
+      [
+        'choose delivery',
+        () => ({ who: customer, path: '/checkout/delivery', form: { deliveryMethodId: sys.deliveryIds[2]! } }),
+      ],
+      [
+        'save the address',
+        () => ({
+          who: customer,
+          path: '/checkout/address',
+          form: { fullName: 'Eve', line1: 'Evil St 1', line2: '', postalCode: '666', city: 'Evil', country: 'de' },
+        }),
+      ],
       ['"Pay now" at checkout', () => ({ who: customer, path: '/checkout/pay', form: { cartId: 'x' } })],
       ['pay an order', () => ({ who: customer, path: `/orders/${order.orderId}/pay`, form: {} })],
-      ['change an order\'s delivery', () => ({ who: customer, path: `/orders/${order.orderId}/delivery`, form: { deliveryMethodId: sys.deliveryIds[2]! } })],
+      [
+        "change an order's delivery",
+        () => ({
+          who: customer,
+          path: `/orders/${order.orderId}/delivery`,
+          form: { deliveryMethodId: sys.deliveryIds[2]! },
+        }),
+      ],
       ['check payment status', () => ({ who: customer, path: `/orders/${order.orderId}/check-payment`, form: {} })],
       ['log out', () => ({ who: customer, path: '/logout', form: {} })],
-      ['staff refund', () => ({ who: staff, path: `/staff/orders/${paid.orderId}/refunds`, form: { invoiceId: paid.invoiceId, amount: '1.00', reason: 'csrf' } })],
-      ['staff creates a product', () => ({ who: staff, path: '/staff/products', form: { name: 'CSRF product', description: 'x', price: '1.00' } })],
-      ['staff changes a price', () => ({ who: staff, path: `/staff/products/${sys.productIds[0]!}/price`, form: { price: '0.01' } })],
-      ['staff archives a product', () => ({ who: staff, path: `/staff/products/${sys.productIds[5]!}/archive`, form: {} })],
+      [
+        'staff refund',
+        () => ({
+          who: staff,
+          path: `/staff/orders/${paid.orderId}/refunds`,
+          form: { invoiceId: paid.invoiceId, amount: '1.00', reason: 'csrf' },
+        }),
+      ],
+      [
+        'staff creates a product',
+        () => ({
+          who: staff,
+          path: '/staff/products',
+          form: { name: 'CSRF product', description: 'x', price: '1.00' },
+        }),
+      ],
+      [
+        'staff changes a price',
+        () => ({ who: staff, path: `/staff/products/${sys.productIds[0]!}/price`, form: { price: '0.01' } }),
+      ],
+      [
+        'staff archives a product',
+        () => ({ who: staff, path: `/staff/products/${sys.productIds[5]!}/archive`, form: {} }),
+      ],
     ];
     for (const [label, make] of forms) {
       it(`refuses "${label}" without a CSRF token, with a wrong one, and with another session's token`, async () => {
         const { who, path, form } = make();
         const theirs = await other.csrf();
         await guarded(`CSRF: ${label}`, async () => {
-          for (const [variant, token] of [['missing', false], ['wrong', 'x'.repeat(43)], ['another session\'s', theirs]] as const) {
+          for (const [variant, token] of [
+            ['missing', false],
+            ['wrong', 'x'.repeat(43)],
+            ["another session's", theirs],
+          ] as const) {
             const res = await who.send(path, { form, csrf: token });
             assert.equal(res.status, 403, `${variant} token: answered ${res.status}`);
           }
         });
       });
     }
-    it('refuses the JSON cart API without the CSRF header, with a wrong one, and with another session\'s', async () => {
+    it("refuses the JSON cart API without the CSRF header, with a wrong one, and with another session's", async () => {
       const theirs = await other.csrf();
       await guarded('CSRF: JSON cart API', async () => {
         for (const token of [false, 'y'.repeat(43), theirs] as const) {
-          const res = await customer.send('/api/cart/items', { json: { productId: sys.productIds[0]!, quantity: 1 }, csrf: token });
+          const res = await customer.send('/api/cart/items', {
+            json: { productId: sys.productIds[0]!, quantity: 1 },
+            csrf: token,
+          });
           assert.equal(res.status, 403);
         }
       });
@@ -602,10 +1089,17 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       const attacker = sys.client();
       attacker.cookies.set('shop_session', planted);
       const probe = await attacker.send('/orders');
-      const ok = after !== undefined && after !== planted && [302, 303].includes(probe.status) && (probe.headers.get('location') ?? '').startsWith('/login');
+      const ok =
+        after !== undefined &&
+        after !== planted &&
+        [302, 303].includes(probe.status) &&
+        (probe.headers.get('location') ?? '').startsWith('/login');
       if (!ok) {
         wronglyAccepted++;
-        failures.push({ case: 'session fixation', detail: `after ${after === planted ? 'same' : 'new'}; probe ${probe.status}` });
+        failures.push({
+          case: 'session fixation',
+          detail: `after ${after === planted ? 'same' : 'new'}; probe ${probe.status}`,
+        });
       }
       assert.ok(ok, `planted cookie kept or gives access (${probe.status}) (${hint})`);
     });
@@ -638,7 +1132,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   });
 
   // ---- others' resources -------------------------------------------------------------------------
-  describe('another customer\'s invoices, orders, receipts and sockets', () => {
+  describe("another customer's invoices, orders, receipts and sockets", () => {
     let mine: Awaited<ReturnType<typeof paidInvoice>>;
     before(async () => {
       mine = await paidInvoice(customer);
@@ -658,44 +1152,77 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
           const res = await other.send(path(mine), api ? { headers: { accept: 'application/json' } } : {});
           assert.equal(res.status, 404);
           const text = await res.text();
-          assert.ok(!text.includes(mine.invoiceId) && !text.includes('Ada Lovelace') && !text.includes('Analytical'), 'leaks nothing');
+          assert.ok(
+            !text.includes(mine.invoiceId) && !text.includes('Ada Lovelace') && !text.includes('Analytical'),
+            'leaks nothing',
+          );
         });
       });
     }
 
-    for (const [label, suffix] of [['pay', 'pay'], ['change the delivery of', 'delivery'], ['check the payment of', 'check-payment']] as const) {
+    for (const [label, suffix] of [
+      ['pay', 'pay'],
+      ['change the delivery of', 'delivery'],
+      ['check the payment of', 'check-payment'],
+    ] as const) {
       it(`another customer cannot ${label} someone else's order`, async () => {
         const open = await openInvoice(customer);
         await guarded(`others' order: ${suffix}`, async () => {
-          const res = await other.send(`/orders/${open.orderId}/${suffix}`, { form: { deliveryMethodId: sys.deliveryIds[2]! } });
+          const res = await other.send(`/orders/${open.orderId}/${suffix}`, {
+            form: { deliveryMethodId: sys.deliveryIds[2]! },
+          });
           assert.equal(res.status, 404);
         });
       });
     }
 
-    it('another customer cannot join someone else\'s invoice room, and receives nothing when it is paid', async () => {
+    it("another customer cannot join someone else's invoice room, and receives nothing when it is paid", async () => {
       const open = await openInvoice(customer);
       const inv = await invoiceRow(open.invoiceId);
       const wsUrl = `${sys.shop.url.replace('http:', 'ws:')}/ws`;
-      const socket = await connectTestSocket(wsUrl, { headers: { cookie: [...other.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      const socket = await connectTestSocket(wsUrl, {
+        headers: { cookie: [...other.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
       sockets.push(socket);
-      await guarded('join another customer\'s invoice room', async () => {
+      await guarded("join another customer's invoice room", async () => {
         socket.send({ type: 'join', room: `invoice:${open.invoiceId}` });
         const answer = await socket.next((f) => f.type === 'joined' || f.type === 'error');
         assert.equal(answer.type, 'error');
       });
-      const owner = await connectTestSocket(wsUrl, { headers: { cookie: [...customer.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      const owner = await connectTestSocket(wsUrl, {
+        headers: { cookie: [...customer.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
       sockets.push(owner);
       owner.send({ type: 'join', room: `invoice:${open.invoiceId}` });
       assert.equal((await owner.next((f) => f.type === 'joined' || f.type === 'error')).type, 'joined');
       const a = await attemptRow(open.sessionId);
-      assert.equal((await sys.deliver(wire({ sessionId: open.sessionId, invoiceId: open.invoiceId, minor: inv.amountMinor, sequence: a.lastSequence + 1 }))).status, 200);
+      assert.equal(
+        (
+          await sys.deliver(
+            wire({
+              sessionId: open.sessionId,
+              invoiceId: open.invoiceId,
+              minor: inv.amountMinor,
+              sequence: a.lastSequence + 1,
+            }),
+          )
+        ).status,
+        200,
+      );
       await owner.next((f) => f.type === 'message', 5000);
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(socket.frames.filter((f) => f.type === 'message').length, 0, 'the intruder received nothing');
     });
 
-    for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products', '/staff/refunds', '/staff/payments']) {
+    for (const path of [
+      '/staff',
+      '/staff/orders',
+      '/staff/invoices',
+      '/staff/customers',
+      '/staff/products',
+      '/staff/refunds',
+      '/staff/payments',
+    ]) {
       it(`a customer gets no staff page ${path}`, async () => {
         await guarded(`staff page ${path} as a customer`, async () => {
           const res = await customer.send(path);
@@ -716,83 +1243,191 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
     it('a refund Idempotency-Key reused at the gateway with another amount is refused and refunds nothing more', async () => {
       const p = await paidInvoice();
       const key = `adv-${randomBytes(6).toString('hex')}`;
-      const first = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': key }, body: { session_id: p.sessionId, amount: { minor: '100', currency: 'EUR' }, reason: 'first' } });
+      const first = await sys.gatewayApi('/v1/refunds', {
+        headers: { 'idempotency-key': key },
+        body: { session_id: p.sessionId, amount: { minor: '100', currency: 'EUR' }, reason: 'first' },
+      });
       assert.ok(first.status < 300, `first refund ${first.status}`);
-      await eventually(async () => ((await sys.gatewayDb.db.select().from(gwRefunds).where(eq(gwRefunds.sessionId, p.sessionId)))[0]?.status === 'succeeded' ? true : undefined), 10_000, 'first refund at the bank');
-      await eventually(async () => ((await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId))).length === 1 ? true : undefined), 10_000, 'the shop heard of the first refund');
-      await eventually(async () => ((await sys.gatewayDb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending'))).length === 0 ? true : undefined), 10_000, 'gateway deliveries settled');
-      await guarded('refund Idempotency-Key reused with another body', async () => {
-        const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': key }, body: { session_id: p.sessionId, amount: { minor: '200', currency: 'EUR' }, reason: 'second' } });
-        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
-      }, {}, { gateway: true, bank: true });
+      await eventually(
+        async () =>
+          (await sys.gatewayDb.db.select().from(gwRefunds).where(eq(gwRefunds.sessionId, p.sessionId)))[0]?.status ===
+          'succeeded'
+            ? true
+            : undefined,
+        10_000,
+        'first refund at the bank',
+      );
+      await eventually(
+        async () =>
+          (await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId))).length === 1
+            ? true
+            : undefined,
+        10_000,
+        'the shop heard of the first refund',
+      );
+      await eventually(
+        async () =>
+          (await sys.gatewayDb.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending')))
+            .length === 0
+            ? true
+            : undefined,
+        10_000,
+        'gateway deliveries settled',
+      );
+      await guarded(
+        'refund Idempotency-Key reused with another body',
+        async () => {
+          const res = await sys.gatewayApi('/v1/refunds', {
+            headers: { 'idempotency-key': key },
+            body: { session_id: p.sessionId, amount: { minor: '200', currency: 'EUR' }, reason: 'second' },
+          });
+          assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+        },
+        {},
+        { gateway: true, bank: true },
+      );
     });
 
     it('the gateway refuses to refund a payment that was never captured', async () => {
       const p = await openInvoice();
-      await guarded('gateway refund of an uncaptured session', async () => {
-        const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` }, body: { session_id: p.sessionId, amount: { minor: '100', currency: 'EUR' }, reason: 'nothing captured' } });
-        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
-      }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+      await guarded(
+        'gateway refund of an uncaptured session',
+        async () => {
+          const res = await sys.gatewayApi('/v1/refunds', {
+            headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` },
+            body: { session_id: p.sessionId, amount: { minor: '100', currency: 'EUR' }, reason: 'nothing captured' },
+          });
+          assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+        },
+        { gateway: { idempotency_keys: 'any' } },
+        { gateway: true, bank: true },
+      );
     });
 
-    for (const [label, minor] of [['zero', '0'], ['negative', '-100'], ['fractional', '1.5']] as const) {
+    for (const [label, minor] of [
+      ['zero', '0'],
+      ['negative', '-100'],
+      ['fractional', '1.5'],
+    ] as const) {
       it(`the gateway refuses a ${label} refund amount`, async () => {
         const p = await paidInvoice();
-        await guarded(`gateway ${label} refund`, async () => {
-          const res = await sys.gatewayApi('/v1/refunds', { headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` }, body: { session_id: p.sessionId, amount: { minor, currency: 'EUR' }, reason: label } });
-          assert.ok([400, 409, 422].includes(res.status), `answered ${res.status}`);
-        }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+        await guarded(
+          `gateway ${label} refund`,
+          async () => {
+            const res = await sys.gatewayApi('/v1/refunds', {
+              headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` },
+              body: { session_id: p.sessionId, amount: { minor, currency: 'EUR' }, reason: label },
+            });
+            assert.ok([400, 409, 422].includes(res.status), `answered ${res.status}`);
+          },
+          { gateway: { idempotency_keys: 'any' } },
+          { gateway: true, bank: true },
+        );
       });
     }
 
     it('the gateway refuses to cancel a captured payment', async () => {
       const p = await paidInvoice();
-      await guarded('cancel a captured session', async () => {
-        const res = await sys.gatewayApi(`/v1/payment_sessions/${p.sessionId}/cancel`, { method: 'POST', headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` } });
-        assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
-      }, { gateway: { idempotency_keys: 'any' } }, { gateway: true, bank: true });
+      await guarded(
+        'cancel a captured session',
+        async () => {
+          const res = await sys.gatewayApi(`/v1/payment_sessions/${p.sessionId}/cancel`, {
+            method: 'POST',
+            headers: { 'idempotency-key': `adv-${randomBytes(6).toString('hex')}` },
+          });
+          assert.ok([409, 422].includes(res.status), `answered ${res.status}`);
+        },
+        { gateway: { idempotency_keys: 'any' } },
+        { gateway: true, bank: true },
+      );
     });
 
     it('"Pay now" on an order that is already paid opens no new attempt or session', async () => {
       const p = await paidInvoice();
-      await guarded('pay a paid order again', async () => {
-        const res = await customer.send(`/orders/${p.orderId}/pay`, { form: {} });
-        assert.ok(!(res.headers.get('location') ?? '').includes('/pay/'), `sent to pay again: ${res.status} ${res.headers.get('location')}`);
-      }, {}, { gateway: true });
+      await guarded(
+        'pay a paid order again',
+        async () => {
+          const res = await customer.send(`/orders/${p.orderId}/pay`, { form: {} });
+          assert.ok(
+            !(res.headers.get('location') ?? '').includes('/pay/'),
+            `sent to pay again: ${res.status} ${res.headers.get('location')}`,
+          );
+        },
+        {},
+        { gateway: true },
+      );
     });
 
     it('a captured event with another amount for a paid invoice changes nothing', async () => {
       const p = await paidInvoice();
       const inv = await invoiceRow(p.invoiceId);
       const a = await attemptRow(p.sessionId);
-      await guarded('captured event with another amount', async () => {
-        const res = await sys.deliver(wire({ sessionId: p.sessionId, invoiceId: p.invoiceId, minor: inv.amountMinor * 2n, status: 'captured', sequence: a.lastSequence + 1 }));
-        assert.ok([200, 409].includes(res.status), `answered ${res.status}`);
-      }, { shop: { gateway_events: 'insert', webhook_receipts: 'insert', payment_attempts: 'any', audit_log: 'insert', realtime_messages: 'insert' } });
+      await guarded(
+        'captured event with another amount',
+        async () => {
+          const res = await sys.deliver(
+            wire({
+              sessionId: p.sessionId,
+              invoiceId: p.invoiceId,
+              minor: inv.amountMinor * 2n,
+              status: 'captured',
+              sequence: a.lastSequence + 1,
+            }),
+          );
+          assert.ok([200, 409].includes(res.status), `answered ${res.status}`);
+        },
+        {
+          shop: {
+            gateway_events: 'insert',
+            webhook_receipts: 'insert',
+            payment_attempts: 'any',
+            audit_log: 'insert',
+            realtime_messages: 'insert',
+          },
+        },
+      );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'paid');
       assert.equal(await audits('invoice.pay', p.invoiceId), 1);
     });
 
     it('login with next pointing to another site lands on the shop, not there', async () => {
       const c = sys.client();
-      await guarded('open redirect after login', async () => {
-        for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
-          const res = await c.login(...DEMO.customer, next);
-          const location = res.headers.get('location') ?? '';
-          assert.ok(location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\'), `redirected to ${location}`);
-        }
-      }, { shop: { login_sessions: 'insert' } });
+      await guarded(
+        'open redirect after login',
+        async () => {
+          for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
+            const res = await c.login(...DEMO.customer, next);
+            const location = res.headers.get('location') ?? '';
+            assert.ok(
+              location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\'),
+              `redirected to ${location}`,
+            );
+          }
+        },
+        { shop: { login_sessions: 'insert' } },
+      );
     });
 
     it('a rejected refund cannot be approved afterwards', async () => {
       const p = await paidInvoice();
       const inv = await invoiceRow(p.invoiceId);
-      assert.equal((await staff.send(`/staff/orders/${p.orderId}/refunds`, { form: { invoiceId: p.invoiceId, amount: (Number(inv.amountMinor) / 100).toFixed(2), reason: 'to reject' } })).status, 303);
+      assert.equal(
+        (
+          await staff.send(`/staff/orders/${p.orderId}/refunds`, {
+            form: { invoiceId: p.invoiceId, amount: (Number(inv.amountMinor) / 100).toFixed(2), reason: 'to reject' },
+          })
+        ).status,
+        303,
+      );
       const [refund] = await sys.shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId));
       assert.equal(refund!.status, 'awaiting_approval');
       assert.equal((await manager.send(`/staff/refunds/${refund!.id}/reject`, { form: {} })).status, 303);
       await guarded('approve a rejected refund', async () => {
-        await expectStatus(manager.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }), [403, 409, 422], 'approve after reject');
+        await expectStatus(
+          manager.send(`/staff/refunds/${refund!.id}/approve`, { form: {} }),
+          [403, 409, 422],
+          'approve after reject',
+        );
       });
     });
   });

@@ -27,7 +27,15 @@ import { createUser } from '../src/shop/storage/accounts.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { placeOrder } from '../src/shop/commands/place-order.ts';
-import { proofRandom, proofSeed, recordProof, replayHint, sized, proofSize, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  recordProof,
+  replayHint,
+  sized,
+  proofSize,
+  type ProofFailure,
+} from './support/proof.ts';
 import { freePort } from './support/harness/wiring.ts';
 
 const SUITE = 'chaos';
@@ -37,7 +45,7 @@ const LANES = 4;
 
 type Planned = { lane: number; card: 'approved' | 'declined'; refund: 'none' | 'full' | 'partial' };
 
-describe('proof: delivery chaos through the gateway\'s fault injection', () => {
+describe("proof: delivery chaos through the gateway's fault injection", () => {
   const seed = proofSeed();
   const random = proofRandom(seed);
   const hint = replayHint(SUITE, seed);
@@ -47,7 +55,15 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
   let shop: ServiceHandle;
   let shopDb: Database;
   const failures: ProofFailure[] = [];
-  let report: { cases: number; lost: number; doubleFulfilled: number; recovered: number; figures: Record<string, number | string> } | undefined;
+  let report:
+    | {
+        cases: number;
+        lost: number;
+        doubleFulfilled: number;
+        recovered: number;
+        figures: Record<string, number | string>;
+      }
+    | undefined;
 
   before(async () => {
     bank = await startTestBank('postgres');
@@ -86,7 +102,16 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
       body: {
         enabled,
         seed: `${seed}/chaos-webhooks`,
-        config: { webhooks: { drop: 0.1, drop_permanently: true, duplicate: 0.5, duplicate_copies: 4, reorder: 0.3, reorder_window_ms: 1500 } },
+        config: {
+          webhooks: {
+            drop: 0.1,
+            drop_permanently: true,
+            duplicate: 0.5,
+            duplicate_copies: 4,
+            reorder: 0.3,
+            reorder_window_ms: 1500,
+          },
+        },
       },
     });
 
@@ -110,7 +135,14 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     const [delivery] = await listDeliveryMethods(shopDb.db);
     const gateway = createGatewayAdapter({ baseUrl: gw.url, apiKey: TEST_API_KEY });
     const users = [];
-    for (let i = 0; i < LANES; i++) users.push(await createUser(shopDb.db, { email: `chaos-${i}-${seed}@shop.test`, name: `Chaos ${i}`, password: 'chaos-password-1' }, new Date()));
+    for (let i = 0; i < LANES; i++)
+      users.push(
+        await createUser(
+          shopDb.db,
+          { email: `chaos-${i}-${seed}@shop.test`, name: `Chaos ${i}`, password: 'chaos-password-1' },
+          new Date(),
+        ),
+      );
 
     // The plan, from the seed: which card each payment uses (an approval is two events, a decline one).
     const plan: Planned[] = [];
@@ -125,7 +157,15 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     }
     assert.equal((await faults(true)).status, 200);
 
-    const payments: { sessionId: string; invoiceId: string; orderId: string; card: Planned['card']; refund: Planned['refund']; amountMinor: bigint; refundMinor: bigint }[] = [];
+    const payments: {
+      sessionId: string;
+      invoiceId: string;
+      orderId: string;
+      card: Planned['card'];
+      refund: Planned['refund'];
+      amountMinor: bigint;
+      refundMinor: bigint;
+    }[] = [];
     const t0 = Date.now();
     await Promise.all(
       users.map(async (user, lane) => {
@@ -134,21 +174,51 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
           const now = new Date();
           await addToCart(shopDb.db, user.id, pick.pick(products).id, String(1 + pick.int(3)), now);
           await chooseCartDelivery(shopDb.db, user.id, delivery!.id, now);
-          await saveCartAddress(shopDb.db, user.id, { fullName: 'Chaos Payer', line1: '1 Fault Lane', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, now);
+          await saveCartAddress(
+            shopDb.db,
+            user.id,
+            {
+              fullName: 'Chaos Payer',
+              line1: '1 Fault Lane',
+              line2: '',
+              postalCode: '10115',
+              city: 'Berlin',
+              country: 'DE',
+            },
+            now,
+          );
           const order = await placeOrder(shopDb.db, user.id, now);
-          const started = await startPayment({ database: shopDb, gateway, clock: systemClock, publicUrl: shop.url, invoiceTtlSeconds: 3600 }, order.id, user.id);
+          const started = await startPayment(
+            { database: shopDb, gateway, clock: systemClock, publicUrl: shop.url, invoiceTtlSeconds: 3600 },
+            order.id,
+            user.id,
+          );
           assert.equal(started.failed, undefined, `session created; ${hint}`);
           const sessionId = started.redirectUrl.slice(started.redirectUrl.lastIndexOf('/') + 1);
           const res = await fetch(`${gw.url}/pay/${sessionId}/authorize`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ number: p.card === 'approved' ? APPROVE : DECLINE, exp_month: 12, exp_year: 2034, cvc: '123', name: 'Chaos Payer' }),
+            body: JSON.stringify({
+              number: p.card === 'approved' ? APPROVE : DECLINE,
+              exp_month: 12,
+              exp_year: 2034,
+              cvc: '123',
+              name: 'Chaos Payer',
+            }),
           });
           const body = (await res.json()) as { status: string };
           assert.equal(body.status, p.card === 'approved' ? 'authorized' : 'declined', `hosted page answer; ${hint}`);
           const amountMinor = started.invoice.amountMinor;
           const refundMinor = p.refund === 'full' ? amountMinor : p.refund === 'partial' ? amountMinor / 2n : 0n;
-          payments.push({ sessionId, invoiceId: started.invoice.id, orderId: order.id, card: p.card, refund: p.refund, amountMinor, refundMinor });
+          payments.push({
+            sessionId,
+            invoiceId: started.invoice.id,
+            orderId: order.id,
+            card: p.card,
+            refund: p.refund,
+            amountMinor,
+            refundMinor,
+          });
         }
       }),
     );
@@ -157,18 +227,33 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     const settleMs = Date.now() - t0 - loadMs;
     // Refunds at the gateway (its API, as from its dashboard), still under the delivery faults.
     // Only what is captured by now can be refunded (an authorisation whose webhook was dropped waits for reconciliation).
-    const capturedNow = new Set((await rows<{ id: string }>(gw.database.db, sql`select id from payment_sessions where status = 'captured'`)).map((r) => r.id));
+    const capturedNow = new Set(
+      (await rows<{ id: string }>(gw.database.db, sql`select id from payment_sessions where status = 'captured'`)).map(
+        (r) => r.id,
+      ),
+    );
     // A refund planned for one of those moves to the next captured payment that has none, so the run
     // still makes the planned number of events (the issue's 10,000 at full size).
     const spare = payments.filter((p) => p.refund === 'none' && capturedNow.has(p.sessionId));
     for (const p of payments) {
       if (p.refund === 'none' || capturedNow.has(p.sessionId)) continue;
       const to = spare.shift();
-      if (to) Object.assign(to, { refund: p.refund, refundMinor: p.refund === 'full' ? to.amountMinor : to.amountMinor / 2n });
+      if (to)
+        Object.assign(to, {
+          refund: p.refund,
+          refundMinor: p.refund === 'full' ? to.amountMinor : to.amountMinor / 2n,
+        });
       Object.assign(p, { refund: 'none', refundMinor: 0n });
     }
     for (const p of payments.filter((x) => x.refund !== 'none')) {
-      const res = await gw.api('/v1/refunds', { body: { session_id: p.sessionId, amount: { minor: p.refundMinor.toString(), currency: 'EUR' }, reason: 'chaos' }, headers: { 'idempotency-key': `chaos-refund-${p.sessionId}` } });
+      const res = await gw.api('/v1/refunds', {
+        body: {
+          session_id: p.sessionId,
+          amount: { minor: p.refundMinor.toString(), currency: 'EUR' },
+          reason: 'chaos',
+        },
+        headers: { 'idempotency-key': `chaos-refund-${p.sessionId}` },
+      });
       assert.equal(res.status, 201, `refund accepted: ${await res.clone().text()}; ${hint}`);
     }
     await gatewayQuiet('after the refunds', sized(120_000, 1_800_000));
@@ -190,29 +275,49 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     const tCycle = Date.now();
     await reconcileOnce({ database: shopDb, gateway, clock: systemClock }, { pendingAgeSeconds: 900 });
     const cycleMs = Date.now() - tCycle;
-    const fromFeed = await rows<{ event_id: string; source: string }>(shopDb.db, sql`select event_id, source from gateway_events where source = 'feed'`);
+    const fromFeed = await rows<{ event_id: string; source: string }>(
+      shopDb.db,
+      sql`select event_id, source from gateway_events where source = 'feed'`,
+    );
     const recoveredIds = new Set(fromFeed.map((r) => r.event_id).filter((id) => dropped.has(id)));
     await gatewayQuiet('after the reconciliation cycle', sized(120_000, 1_800_000));
 
     // The model, and the actual state of all three parties.
     const shopState = new Map(
-      (await rows<{ invoice_id: string; invoice: string; order_status: string; attempt: string; pays: number; paid_events: number; refunded: string }>(
-        shopDb.db,
-        sql`select i.id as invoice_id, i.status as invoice, o.status as order_status, a.status as attempt,
+      (
+        await rows<{
+          invoice_id: string;
+          invoice: string;
+          order_status: string;
+          attempt: string;
+          pays: number;
+          paid_events: number;
+          refunded: string;
+        }>(
+          shopDb.db,
+          sql`select i.id as invoice_id, i.status as invoice, o.status as order_status, a.status as attempt,
                    (select coalesce(sum(r.amount_minor), 0)::text from refunds r where r.invoice_id = i.id and r.status = 'succeeded') as refunded,
                    (select count(*)::int from audit_log l where l.action = 'invoice.pay' and l.subject = i.id) as pays,
                    (select count(*)::int from order_status_events s where s.order_id = o.id and s.to_status = 'paid') as paid_events
             from invoices i join orders o on o.id = i.order_id join payment_attempts a on a.invoice_id = i.id`,
-      )).map((r) => [r.invoice_id, r]),
+        )
+      ).map((r) => [r.invoice_id, r]),
     );
     const gwState = new Map(
-      (await rows<{ id: string; status: string; captured_minor: string; refunded_minor: string }>(gw.database.db, sql`select id, status, captured_minor::text, refunded_minor::text from payment_sessions`)).map((r) => [r.id, r]),
+      (
+        await rows<{ id: string; status: string; captured_minor: string; refunded_minor: string }>(
+          gw.database.db,
+          sql`select id, status, captured_minor::text, refunded_minor::text from payment_sessions`,
+        )
+      ).map((r) => [r.id, r]),
     );
     const bankState = new Map(
-      (await rows<{ gateway_ref: string; status: string; refunded_minor: string; captures: number }>(
-        bank.bank.database.db,
-        sql`select a.gateway_ref, a.status, a.refunded_minor::text, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
-      )).map((r) => [r.gateway_ref, r]),
+      (
+        await rows<{ gateway_ref: string; status: string; refunded_minor: string; captures: number }>(
+          bank.bank.database.db,
+          sql`select a.gateway_ref, a.status, a.refunded_minor::text, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
+        )
+      ).map((r) => [r.gateway_ref, r]),
     );
 
     let lost = 0;
@@ -225,24 +330,93 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
       const want =
         p.card === 'declined'
           ? // The bank's status reads 'refunded' once any refund was made (captured --refund--> refunded); its amount tells.
-            { invoice: 'open', order: 'awaiting_payment', attempt: 'declined', gateway: 'declined', captured: '0', refunded: '0', shopRefunded: '0', bank: 'declined', bankRefunded: '0', bankCaptures: 0, pays: 0, paidEvents: 0 }
+            {
+              invoice: 'open',
+              order: 'awaiting_payment',
+              attempt: 'declined',
+              gateway: 'declined',
+              captured: '0',
+              refunded: '0',
+              shopRefunded: '0',
+              bank: 'declined',
+              bankRefunded: '0',
+              bankCaptures: 0,
+              pays: 0,
+              paidEvents: 0,
+            }
           : p.refund === 'full'
-            ? { invoice: 'refunded', order: 'refunded', attempt: 'refunded', gateway: 'refunded', captured: p.amountMinor.toString(), refunded, shopRefunded: refunded, bank: 'refunded', bankRefunded: refunded, bankCaptures: 1, pays: 1, paidEvents: 1 }
-            : { invoice: 'paid', order: 'paid', attempt: 'captured', gateway: p.refund === 'partial' ? 'partially_refunded' : 'captured', captured: p.amountMinor.toString(), refunded, shopRefunded: refunded, bank: p.refund === 'partial' ? 'refunded' : 'captured', bankRefunded: refunded, bankCaptures: 1, pays: 1, paidEvents: 1 };
-      const got = { invoice: s?.invoice, order: s?.order_status, attempt: s?.attempt, gateway: g?.status, captured: g?.captured_minor, refunded: g?.refunded_minor, shopRefunded: s?.refunded, bank: b?.status, bankRefunded: b?.refunded_minor, bankCaptures: b?.captures, pays: s?.pays, paidEvents: s?.paid_events };
+            ? {
+                invoice: 'refunded',
+                order: 'refunded',
+                attempt: 'refunded',
+                gateway: 'refunded',
+                captured: p.amountMinor.toString(),
+                refunded,
+                shopRefunded: refunded,
+                bank: 'refunded',
+                bankRefunded: refunded,
+                bankCaptures: 1,
+                pays: 1,
+                paidEvents: 1,
+              }
+            : {
+                invoice: 'paid',
+                order: 'paid',
+                attempt: 'captured',
+                gateway: p.refund === 'partial' ? 'partially_refunded' : 'captured',
+                captured: p.amountMinor.toString(),
+                refunded,
+                shopRefunded: refunded,
+                bank: p.refund === 'partial' ? 'refunded' : 'captured',
+                bankRefunded: refunded,
+                bankCaptures: 1,
+                pays: 1,
+                paidEvents: 1,
+              };
+      const got = {
+        invoice: s?.invoice,
+        order: s?.order_status,
+        attempt: s?.attempt,
+        gateway: g?.status,
+        captured: g?.captured_minor,
+        refunded: g?.refunded_minor,
+        shopRefunded: s?.refunded,
+        bank: b?.status,
+        bankRefunded: b?.refunded_minor,
+        bankCaptures: b?.captures,
+        pays: s?.pays,
+        paidEvents: s?.paid_events,
+      };
       if (JSON.stringify(got) !== JSON.stringify(want)) {
-        failures.push({ case: `${p.card} ${p.sessionId} ${p.invoiceId}`, detail: `want ${JSON.stringify(want)} got ${JSON.stringify(got)}` });
-        if ((got.pays ?? 0) > 1 || (got.paidEvents ?? 0) > 1 || (got.bankCaptures ?? 0) > 1 || BigInt(got.shopRefunded ?? '0') > BigInt(want.shopRefunded)) doubleFulfilled++;
+        failures.push({
+          case: `${p.card} ${p.sessionId} ${p.invoiceId}`,
+          detail: `want ${JSON.stringify(want)} got ${JSON.stringify(got)}`,
+        });
+        if (
+          (got.pays ?? 0) > 1 ||
+          (got.paidEvents ?? 0) > 1 ||
+          (got.bankCaptures ?? 0) > 1 ||
+          BigInt(got.shopRefunded ?? '0') > BigInt(want.shopRefunded)
+        )
+          doubleFulfilled++;
         else lost++;
       }
     }
     const unrecovered = [...dropped].filter((id) => !recoveredIds.has(id));
-    for (const id of unrecovered) failures.push({ case: `dropped ${id}`, detail: 'not applied from the feed by the one reconciliation cycle' });
+    for (const id of unrecovered)
+      failures.push({ case: `dropped ${id}`, detail: 'not applied from the feed by the one reconciliation cycle' });
     lost += unrecovered.length;
 
     // Figures: what the shop received (every delivery is kept in webhook_receipts, in arrival order).
-    const receipts = await rows<{ event_id: string }>(shopDb.db, sql`select event_id from webhook_receipts where event_id is not null order by id`);
-    const cursorOf = new Map((await rows<{ id: string; cursor: string }>(gw.database.db, sql`select id, cursor::text from events`)).map((r) => [r.id, BigInt(r.cursor)]));
+    const receipts = await rows<{ event_id: string }>(
+      shopDb.db,
+      sql`select event_id from webhook_receipts where event_id is not null order by id`,
+    );
+    const cursorOf = new Map(
+      (await rows<{ id: string; cursor: string }>(gw.database.db, sql`select id, cursor::text from events`)).map(
+        (r) => [r.id, BigInt(r.cursor)],
+      ),
+    );
     const seen = new Set<string>();
     let maxCursor = -1n;
     let reordered = 0;
@@ -254,7 +428,10 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
       else maxCursor = c;
     }
     const events = await rows<{ n: number }>(gw.database.db, sql`select count(*)::int as n from events`);
-    const maxCopies = await rows<{ n: number }>(shopDb.db, sql`select coalesce(max(c), 0)::int as n from (select count(*) as c from webhook_receipts where event_id is not null group by event_id) x`);
+    const maxCopies = await rows<{ n: number }>(
+      shopDb.db,
+      sql`select coalesce(max(c), 0)::int as n from (select count(*) as c from webhook_receipts where event_id is not null group by event_id) x`,
+    );
     report = {
       cases: events[0]!.n,
       lost,
@@ -277,7 +454,10 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
 
     assert.ok(payments.length === plan.length, `every planned payment ran; ${hint}`);
     assert.ok(report.cases >= targetEvents, `${report.cases} events, planned at least ${targetEvents}; ${hint}`);
-    assert.ok(dropped.size > 0 && reordered > 0 && receipts.length > seen.size, `the faults happened: ${JSON.stringify(report.figures)}; ${hint}`);
+    assert.ok(
+      dropped.size > 0 && reordered > 0 && receipts.length > seen.size,
+      `the faults happened: ${JSON.stringify(report.figures)}; ${hint}`,
+    );
     assert.equal(lost, 0, `lost: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(doubleFulfilled, 0, `double fulfilment: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(recoveredIds.size, dropped.size, `every dropped event recovered in one cycle; ${hint}`);
@@ -289,9 +469,21 @@ describe('proof: delivery chaos through the gateway\'s fault injection', () => {
     try {
       const fake = new FakeGateway();
       for (let i = 1; i <= 101; i++) {
-        fake.feed.push({ id: `evt_backlog${i}`, sessionId: `ps_backlog${i}`, invoiceId: 'inv_notours', status: 'captured', amount: money(100n, 'EUR'), sequence: 2, source: 'feed', cursor: `c${i}` });
+        fake.feed.push({
+          id: `evt_backlog${i}`,
+          sessionId: `ps_backlog${i}`,
+          invoiceId: 'inv_notours',
+          status: 'captured',
+          amount: money(100n, 'EUR'),
+          sequence: 2,
+          source: 'feed',
+          cursor: `c${i}`,
+        });
       }
-      const { read } = await reconcileOnce({ database: db, gateway: fake, clock: systemClock }, { pendingAgeSeconds: 900 });
+      const { read } = await reconcileOnce(
+        { database: db, gateway: fake, clock: systemClock },
+        { pendingAgeSeconds: 900 },
+      );
       assert.equal(read, 101, `the whole backlog in one cycle; ${hint}`);
     } finally {
       await db.close();

@@ -9,11 +9,23 @@ import { after, before, describe, it } from 'node:test';
 import { and, eq, inArray } from 'drizzle-orm';
 import { authorizations, bankRefunds, movements } from '../src/bank/storage/schema.ts';
 import { eventually } from '../src/gateway/testing.ts';
-import { events as gatewayEventsFeed, paymentSessions, refunds as gatewayRefunds } from '../src/gateway/storage/tables.ts';
+import {
+  events as gatewayEventsFeed,
+  paymentSessions,
+  refunds as gatewayRefunds,
+} from '../src/gateway/storage/tables.ts';
 import { gatewayEvents } from '../src/shop/storage/tables.ts';
 import { refunds } from '../src/shop/storage/tables.ts';
 import { auditLog, invoices, orders, orderStatusEvents, paymentAttempts } from '../src/shop/storage/tables.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+} from './support/proof.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
 
@@ -38,13 +50,28 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
     sys = await startProofSystem({
       jobs: true,
       // Refunds go straight to the gateway (no approval); the periodic jobs stay out of the way.
-      shopEnv: { SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '100000000', SHOP_RECONCILE_EVERY_SECONDS: '3600', SHOP_EXPIRY_EVERY_SECONDS: '3600' },
+      shopEnv: {
+        SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '100000000',
+        SHOP_RECONCILE_EVERY_SECONDS: '3600',
+        SHOP_EXPIRY_EVERY_SECONDS: '3600',
+      },
     });
     [customer, staff] = await Promise.all([sys.login('customer'), sys.login('staff')]);
   });
   after(async () => {
     await sys?.stop();
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases: submissions, wronglyAccepted: 0, lost, doubleFulfilled, recovered: 0, failures, figures: { rounds: ROUNDS, perBurst: N, ...figures } });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases: submissions,
+      wronglyAccepted: 0,
+      lost,
+      doubleFulfilled,
+      recovered: 0,
+      failures,
+      figures: { rounds: ROUNDS, perBurst: N, ...figures },
+    });
   });
 
   /** Counts an effect that must be exactly one; records a double (or a missing) fulfilment. */
@@ -54,7 +81,7 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
     if (got !== 1) failures.push({ case: `${what} (round ${round})`, detail: `${got} instead of 1` });
     assert.equal(got, 1, `${what}, round ${round}: ${got} instead of exactly one (${hint})`);
   }
-  const burst = async <T,>(what: string, make: (i: number) => Promise<T>): Promise<T[]> => {
+  const burst = async <T>(what: string, make: (i: number) => Promise<T>): Promise<T[]> => {
     submissions += N;
     figures[what] = (figures[what] ?? 0) + N;
     return Promise.all(Array.from({ length: N }, (_, i) => make(i)));
@@ -62,18 +89,37 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
   const lines = () => [{ productId: sys.productIds[random.int(sys.productIds.length)]!, quantity: 1 + random.int(3) }];
   const shopDb = () => sys.shopDb.db;
   const invoiceRow = async (id: string) => (await shopDb().select().from(invoices).where(eq(invoices.id, id)))[0]!;
-  const gatewaySessionsFor = async (invoiceId: string) => sys.gatewayDb.db.select().from(paymentSessions).where(eq(paymentSessions.merchantReference, invoiceId));
-  const audits = async (action: string, subject: string) => (await shopDb().select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))).length;
-  const paidTransitions = async (orderId: string) => (await shopDb().select().from(orderStatusEvents).where(and(eq(orderStatusEvents.orderId, orderId), eq(orderStatusEvents.toStatus, 'paid')))).length;
+  const gatewaySessionsFor = async (invoiceId: string) =>
+    sys.gatewayDb.db.select().from(paymentSessions).where(eq(paymentSessions.merchantReference, invoiceId));
+  const audits = async (action: string, subject: string) =>
+    (
+      await shopDb()
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, action), eq(auditLog.subject, subject)))
+    ).length;
+  const paidTransitions = async (orderId: string) =>
+    (
+      await shopDb()
+        .select()
+        .from(orderStatusEvents)
+        .where(and(eq(orderStatusEvents.orderId, orderId), eq(orderStatusEvents.toStatus, 'paid')))
+    ).length;
   const bankAuthorizationOf = async (sessionId: string) => {
     const [s] = await sys.gatewayDb.db.select().from(paymentSessions).where(eq(paymentSessions.id, sessionId));
-    return (await sys.bankDb.db.select().from(authorizations).where(eq(authorizations.id, s!.bankAuthorizationId!)))[0]!;
+    return (
+      await sys.bankDb.db.select().from(authorizations).where(eq(authorizations.id, s!.bankAuthorizationId!))
+    )[0]!;
   };
   const paidInvoice = async () => {
     const p = await sys.payNow(customer, lines());
     assert.ok((await sys.payCard(p.sessionId)).status < 300);
     await sys.settled(p.sessionId, ['captured']);
-    await eventually(async () => ((await invoiceRow(p.invoiceId)).status === 'paid' ? true : undefined), 10_000, 'invoice paid');
+    await eventually(
+      async () => ((await invoiceRow(p.invoiceId)).status === 'paid' ? true : undefined),
+      10_000,
+      'invoice paid',
+    );
     return p;
   };
 
@@ -83,12 +129,19 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
       const csrf = await customer.csrf();
       const answers = await burst('checkout', () => customer.send('/checkout/pay', { form: { cartId }, csrf }));
       const statuses = answers.map((a) => a.status);
-      assert.ok(statuses.every((s) => s === 303), `every click is answered with a redirect, got ${[...new Set(statuses)].join(',')} (${hint})`);
+      assert.ok(
+        statuses.every((s) => s === 303),
+        `every click is answered with a redirect, got ${[...new Set(statuses)].join(',')} (${hint})`,
+      );
       const placed = await shopDb().select().from(orders).where(eq(orders.cartId, cartId));
       exactlyOne('orders for one cart', round, placed.length);
       const issued = await shopDb().select().from(invoices).where(eq(invoices.orderId, placed[0]!.id));
       exactlyOne('invoices for one order', round, issued.length);
-      exactlyOne('payment attempts for one invoice', round, (await shopDb().select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, issued[0]!.id))).length);
+      exactlyOne(
+        'payment attempts for one invoice',
+        round,
+        (await shopDb().select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, issued[0]!.id))).length,
+      );
       exactlyOne('gateway sessions for one invoice', round, (await gatewaySessionsFor(issued[0]!.id)).length);
       const targets = new Set(answers.map((a) => a.headers.get('location')));
       assert.equal(targets.size, 1, `every click goes to the same hosted page: ${[...targets].join(' ')}`);
@@ -98,14 +151,26 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
   it(`pay: ${N} simultaneous "Pay now" on an order whose invoice was replaced make one new invoice, one attempt and one gateway session`, async () => {
     for (let round = 1; round <= ROUNDS; round++) {
       const p = await sys.payNow(customer, lines());
-      const change = await customer.send(`/orders/${p.orderId}/delivery`, { form: { deliveryMethodId: sys.deliveryIds[1 + (round % 2)]! } });
+      const change = await customer.send(`/orders/${p.orderId}/delivery`, {
+        form: { deliveryMethodId: sys.deliveryIds[1 + (round % 2)]! },
+      });
       assert.equal(change.status, 303);
       const csrf = await customer.csrf();
       const answers = await burst('pay', () => customer.send(`/orders/${p.orderId}/pay`, { form: {}, csrf }));
-      assert.ok(answers.every((a) => a.status === 303), `statuses ${[...new Set(answers.map((a) => a.status))].join(',')} (${hint})`);
-      const open = await shopDb().select().from(invoices).where(and(eq(invoices.orderId, p.orderId), eq(invoices.status, 'open')));
+      assert.ok(
+        answers.every((a) => a.status === 303),
+        `statuses ${[...new Set(answers.map((a) => a.status))].join(',')} (${hint})`,
+      );
+      const open = await shopDb()
+        .select()
+        .from(invoices)
+        .where(and(eq(invoices.orderId, p.orderId), eq(invoices.status, 'open')));
       exactlyOne('open invoices after the order changed', round, open.length);
-      exactlyOne('payment attempts for the new invoice', round, (await shopDb().select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, open[0]!.id))).length);
+      exactlyOne(
+        'payment attempts for the new invoice',
+        round,
+        (await shopDb().select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, open[0]!.id))).length,
+      );
       exactlyOne('gateway sessions for the new invoice', round, (await gatewaySessionsFor(open[0]!.id)).length);
     }
   });
@@ -115,20 +180,47 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
       const p = await sys.payNow(customer, lines());
       const paying = sys.payCard(p.sessionId);
       // The authorisation event as the gateway recorded it, sent again N times with its own id while the gateway delivers it.
-      const authorised = await eventually(async () => {
-        const [e] = await sys.gatewayDb.db.select().from(gatewayEventsFeed).where(and(eq(gatewayEventsFeed.sessionId, p.sessionId), eq(gatewayEventsFeed.type, 'payment.authorized')));
-        return e;
-      }, 10_000, 'the authorisation event');
+      const authorised = await eventually(
+        async () => {
+          const [e] = await sys.gatewayDb.db
+            .select()
+            .from(gatewayEventsFeed)
+            .where(and(eq(gatewayEventsFeed.sessionId, p.sessionId), eq(gatewayEventsFeed.type, 'payment.authorized')));
+          return e;
+        },
+        10_000,
+        'the authorisation event',
+      );
       const answers = await burst('webhooks identical', () => sys.deliver(authorised.payload as { id: string }));
       assert.ok((await paying).status < 300);
-      assert.ok(answers.every((a) => a.status === 200), `every copy acknowledged, got ${[...new Set(answers.map((a) => a.status))].join(',')} (${hint})`);
+      assert.ok(
+        answers.every((a) => a.status === 200),
+        `every copy acknowledged, got ${[...new Set(answers.map((a) => a.status))].join(',')} (${hint})`,
+      );
       await sys.settled(p.sessionId, ['captured']);
       exactlyOne('paid transitions of the invoice (audit)', round, await audits('invoice.pay', p.invoiceId));
       exactlyOne('order status changes to paid', round, await paidTransitions(p.orderId));
-      exactlyOne('dedupe rows for the event', round, (await shopDb().select().from(gatewayEvents).where(eq(gatewayEvents.eventId, authorised.id))).length);
+      exactlyOne(
+        'dedupe rows for the event',
+        round,
+        (await shopDb().select().from(gatewayEvents).where(eq(gatewayEvents.eventId, authorised.id))).length,
+      );
       const auth = await bankAuthorizationOf(p.sessionId);
-      exactlyOne('capture movements at the bank', round, (await sys.bankDb.db.select().from(movements).where(and(eq(movements.authorizationId, auth.id), eq(movements.kind, 'capture')))).length);
-      assert.equal(auth.capturedMinor, (await invoiceRow(p.invoiceId)).amountMinor, 'captured exactly the invoice amount');
+      exactlyOne(
+        'capture movements at the bank',
+        round,
+        (
+          await sys.bankDb.db
+            .select()
+            .from(movements)
+            .where(and(eq(movements.authorizationId, auth.id), eq(movements.kind, 'capture')))
+        ).length,
+      );
+      assert.equal(
+        auth.capturedMinor,
+        (await invoiceRow(p.invoiceId)).amountMinor,
+        'captured exactly the invoice amount',
+      );
     }
   });
 
@@ -136,7 +228,14 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
     for (let round = 1; round <= ROUNDS; round++) {
       const p = await sys.payNow(customer, lines());
       const inv = await invoiceRow(p.invoiceId);
-      const created = await sys.gatewayApi('/v1/payment_sessions', { body: { amount: { minor: inv.amountMinor.toString(), currency: 'EUR' }, merchant_reference: p.invoiceId, description: 'second tab', return_url: 'http://shop.test/r' } });
+      const created = await sys.gatewayApi('/v1/payment_sessions', {
+        body: {
+          amount: { minor: inv.amountMinor.toString(), currency: 'EUR' },
+          merchant_reference: p.invoiceId,
+          description: 'second tab',
+          return_url: 'http://shop.test/r',
+        },
+      });
       assert.equal(created.status, 201);
       const second = ((await created.json()) as { id: string }).id;
       const answers = await burst('webhooks conflicting', (i) =>
@@ -144,7 +243,13 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
           id: `evt_${randomBytes(10).toString('hex')}`,
           type: 'payment.authorized',
           created_at: new Date().toISOString(),
-          data: { session_id: i % 2 === 0 ? p.sessionId : second, merchant_reference: p.invoiceId, amount: { minor: inv.amountMinor.toString(), currency: 'EUR' }, status: 'authorized', sequence: 2 + random.int(40) },
+          data: {
+            session_id: i % 2 === 0 ? p.sessionId : second,
+            merchant_reference: p.invoiceId,
+            amount: { minor: inv.amountMinor.toString(), currency: 'EUR' },
+            status: 'authorized',
+            sequence: 2 + random.int(40),
+          },
         }),
       );
       assert.equal((await invoiceRow(p.invoiceId)).status, 'paid');
@@ -153,9 +258,14 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
       const attempts = await shopDb().select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, p.invoiceId));
       exactlyOne('attempts that paid the invoice', round, attempts.filter((a) => a.status === 'paid').length);
       const winner = attempts.find((a) => a.status === 'paid')!.gatewaySessionId;
-      const refusedFromWinner = answers.filter((a, i) => a.status === 409 && (i % 2 === 0 ? p.sessionId : second) === winner).length;
+      const refusedFromWinner = answers.filter(
+        (a, i) => a.status === 409 && (i % 2 === 0 ? p.sessionId : second) === winner,
+      ).length;
       assert.equal(refusedFromWinner, 0, 'the paying session is never refused');
-      assert.ok(answers.every((a) => a.status === 200 || a.status === 409), `statuses ${[...new Set(answers.map((a) => a.status))].join(',')}`);
+      assert.ok(
+        answers.every((a) => a.status === 200 || a.status === 409),
+        `statuses ${[...new Set(answers.map((a) => a.status))].join(',')}`,
+      );
     }
   });
 
@@ -166,14 +276,37 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
       const requestKey = /name="requestKey" value="([^"]+)"/.exec(page)?.[1];
       assert.ok(requestKey, 'the refund form carries a one-time key');
       const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
-      const answers = await burst('refund identical', () => staff.send(`/staff/orders/${p.orderId}/refunds`, { form: { invoiceId: p.invoiceId, amount: '1.00', reason: 'double click', requestKey }, csrf }));
-      assert.ok(answers.every((a) => a.status === 303), `statuses ${[...new Set(answers.map((a) => a.status))].join(',')} (${hint})`);
+      const answers = await burst('refund identical', () =>
+        staff.send(`/staff/orders/${p.orderId}/refunds`, {
+          form: { invoiceId: p.invoiceId, amount: '1.00', reason: 'double click', requestKey },
+          csrf,
+        }),
+      );
+      assert.ok(
+        answers.every((a) => a.status === 303),
+        `statuses ${[...new Set(answers.map((a) => a.status))].join(',')} (${hint})`,
+      );
       const made = await shopDb().select().from(refunds).where(eq(refunds.invoiceId, p.invoiceId));
       exactlyOne('refunds from one form', round, made.length);
-      await eventually(async () => ((await shopDb().select().from(refunds).where(eq(refunds.id, made[0]!.id)))[0]!.status === 'succeeded' ? true : undefined), 20_000, 'refund succeeded');
-      exactlyOne('refunds at the gateway', round, (await sys.gatewayDb.db.select().from(gatewayRefunds).where(eq(gatewayRefunds.sessionId, p.sessionId))).length);
+      await eventually(
+        async () =>
+          (await shopDb().select().from(refunds).where(eq(refunds.id, made[0]!.id)))[0]!.status === 'succeeded'
+            ? true
+            : undefined,
+        20_000,
+        'refund succeeded',
+      );
+      exactlyOne(
+        'refunds at the gateway',
+        round,
+        (await sys.gatewayDb.db.select().from(gatewayRefunds).where(eq(gatewayRefunds.sessionId, p.sessionId))).length,
+      );
       const auth = await bankAuthorizationOf(p.sessionId);
-      exactlyOne('refunds at the bank', round, (await sys.bankDb.db.select().from(bankRefunds).where(eq(bankRefunds.authorizationId, auth.id))).length);
+      exactlyOne(
+        'refunds at the bank',
+        round,
+        (await sys.bankDb.db.select().from(bankRefunds).where(eq(bankRefunds.authorizationId, auth.id))).length,
+      );
       assert.equal(auth.refundedMinor, 100n);
     }
   });
@@ -187,28 +320,55 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
       const fit = Number(captured / each);
       const csrf = await staff.csrf();
       const answers = await burst('refund conflicting', (i) =>
-        staff.send(`/staff/orders/${p.orderId}/refunds`, { form: { invoiceId: p.invoiceId, amount: (Number(each) / 100).toFixed(2), reason: `race ${i}`, requestKey: randomBytes(18).toString('base64url') }, csrf }),
+        staff.send(`/staff/orders/${p.orderId}/refunds`, {
+          form: {
+            invoiceId: p.invoiceId,
+            amount: (Number(each) / 100).toFixed(2),
+            reason: `race ${i}`,
+            requestKey: randomBytes(18).toString('base64url'),
+          },
+          csrf,
+        }),
       );
       const accepted = answers.filter((a) => a.status === 303).length;
       assert.equal(accepted, fit, `${accepted} accepted, ${fit} fit (${hint})`);
-      assert.ok(answers.every((a) => a.status === 303 || a.status === 409), `statuses ${[...new Set(answers.map((a) => a.status))].join(',')}`);
-      const rows = await eventually(async () => {
-        const r = await shopDb().select().from(refunds).where(and(eq(refunds.invoiceId, p.invoiceId), inArray(refunds.status, ['succeeded'])));
-        return r.length === fit ? r : undefined;
-      }, 30_000, `${fit} refunds succeeded`);
+      assert.ok(
+        answers.every((a) => a.status === 303 || a.status === 409),
+        `statuses ${[...new Set(answers.map((a) => a.status))].join(',')}`,
+      );
+      const rows = await eventually(
+        async () => {
+          const r = await shopDb()
+            .select()
+            .from(refunds)
+            .where(and(eq(refunds.invoiceId, p.invoiceId), inArray(refunds.status, ['succeeded'])));
+          return r.length === fit ? r : undefined;
+        },
+        30_000,
+        `${fit} refunds succeeded`,
+      );
       const sum = rows.reduce((s, r) => s + r.amountMinor, 0n);
       if (sum > captured) {
         doubleFulfilled++;
         failures.push({ case: `refunds above captured (round ${round})`, detail: `${sum} > ${captured}` });
       }
       assert.ok(sum <= captured, `refunded ${sum} of ${captured} (${hint})`);
-      const atGateway = await sys.gatewayDb.db.select().from(gatewayRefunds).where(eq(gatewayRefunds.sessionId, p.sessionId));
+      const atGateway = await sys.gatewayDb.db
+        .select()
+        .from(gatewayRefunds)
+        .where(eq(gatewayRefunds.sessionId, p.sessionId));
       const auth = await bankAuthorizationOf(p.sessionId);
       const atBank = await sys.bankDb.db.select().from(bankRefunds).where(eq(bankRefunds.authorizationId, auth.id));
-      for (const [where, n] of [['gateway', atGateway.length], ['bank', atBank.length]] as const) {
+      for (const [where, n] of [
+        ['gateway', atGateway.length],
+        ['bank', atBank.length],
+      ] as const) {
         if (n !== fit) {
           if (n > fit) doubleFulfilled++;
-          failures.push({ case: `refunds executed at the ${where} (round ${round})`, detail: `${n} for ${fit} accepted` });
+          failures.push({
+            case: `refunds executed at the ${where} (round ${round})`,
+            detail: `${n} for ${fit} accepted`,
+          });
         }
         assert.equal(n, fit, `refunds executed at the ${where}: ${n} for ${fit} accepted (${hint})`);
       }

@@ -34,7 +34,16 @@ import { assertVerdict } from './support/proof-crash-invariants.ts';
 import { catalog as readCatalog, purchase, type Purchase } from './support/proof-crash-load.ts';
 import { prepareCustomers } from './support/proof-crash-matrix.ts';
 import { expireDeadLeases, startPartyProcesses, type PartyProcesses, type Party } from './support/harness/processes.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure, type ProofRandom } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+  type ProofRandom,
+} from './support/proof.ts';
 import type { ShopClient } from './support/shop-client.ts';
 
 const SUITE = 'crash';
@@ -74,15 +83,25 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
   after(async () => {
     // A paused gateway must not outlive a failed case (SIGKILL ends a stopped process too).
     await system?.stop();
-    const failures: ProofFailure[] = results.flatMap((r) => describeVerdictProblems(r.outcome).map((detail) => ({ case: `approval/${r.name}`, detail })));
+    const failures: ProofFailure[] = results.flatMap((r) =>
+      describeVerdictProblems(r.outcome).map((detail) => ({ case: `approval/${r.name}`, detail })),
+    );
     recordProof({
       suite: SUITE,
       size: proofSize(),
       seed,
       cases: results.length,
       // As in the point files: each verdict covers everything so far, so the maximum is the honest count.
-      wronglyAccepted: Math.max(0, ...results.map((r) => r.outcome.verdict.wronglyAccepted.length + r.outcome.problems.wronglyAccepted.length)),
-      lost: Math.max(0, ...results.map((r) => r.outcome.verdict.lost.length + r.outcome.verdict.holdsLeft.length + r.outcome.problems.lost.length)),
+      wronglyAccepted: Math.max(
+        0,
+        ...results.map((r) => r.outcome.verdict.wronglyAccepted.length + r.outcome.problems.wronglyAccepted.length),
+      ),
+      lost: Math.max(
+        0,
+        ...results.map(
+          (r) => r.outcome.verdict.lost.length + r.outcome.verdict.holdsLeft.length + r.outcome.problems.lost.length,
+        ),
+      ),
       doubleFulfilled: Math.max(0, ...results.map((r) => r.outcome.verdict.doubleFulfilled.length)),
       recovered: results.filter((r) => outcomeOk(r.outcome)).length,
       failures,
@@ -101,19 +120,32 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
   /** Every client buys once, in parallel, paying with the approval card; the sessions now wait for the cardholder. */
   async function awaitingApproval(r: ProofRandom): Promise<string[]> {
     const catalog = await readCatalog(system);
-    const bought: Purchase[] = await Promise.all(clients.map((client, c) => purchase(system, client, c, false, r.fork(`customer-${c}`), catalog, CARD_NEEDS_APPROVAL)));
+    const bought: Purchase[] = await Promise.all(
+      clients.map((client, c) =>
+        purchase(system, client, c, false, r.fork(`customer-${c}`), catalog, CARD_NEEDS_APPROVAL),
+      ),
+    );
     const failed = bought.filter((p) => !p.sessionId || p.paid !== 200);
     assert.deepEqual(failed, [], `every purchase reaches the bank's approval request; ${hint}`);
     const ids = bought.map((p) => p.sessionId!);
     const statuses = await sessionStatuses(system, ids);
-    assert.deepEqual([...new Set(statuses.values())], ['requires_approval'], `every session waits for the cardholder before the crash; ${hint}`);
+    assert.deepEqual(
+      [...new Set(statuses.values())],
+      ['requires_approval'],
+      `every session waits for the cardholder before the crash; ${hint}`,
+    );
     return ids;
   }
 
   /** Which answer each payment gets: at least one approval and one decline, the rest drawn. */
   function plan(ids: readonly string[], r: ProofRandom): Map<string, Answer> {
     const order = r.shuffle(ids);
-    return new Map(order.map((id, i): [string, Answer] => [id, i === 0 ? 'approve' : i === 1 ? 'decline' : r.chance(0.5) ? 'approve' : 'decline']));
+    return new Map(
+      order.map((id, i): [string, Answer] => [
+        id,
+        i === 0 ? 'approve' : i === 1 ? 'decline' : r.chance(0.5) ? 'approve' : 'decline',
+      ]),
+    );
   }
 
   async function answerAll(answers: ReadonlyMap<string, Answer>): Promise<void> {
@@ -126,7 +158,13 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
     await system.start(party);
   }
 
-  function check(name: string, answers: ReadonlyMap<string, Answer>, outcome: Outcome, t0: number, callbacksUndeliveredAtKill = 0): void {
+  function check(
+    name: string,
+    answers: ReadonlyMap<string, Answer>,
+    outcome: Outcome,
+    t0: number,
+    callbacksUndeliveredAtKill = 0,
+  ): void {
     const values = [...answers.values()];
     const result: ScenarioResult = {
       name,
@@ -144,7 +182,11 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
         `${problems.length === 0 ? `consistent after ${outcome.afterMs} ms` : `INCONSISTENT: ${problems.slice(0, 5).join('; ')}`}, ${(result.ms / 1000).toFixed(1)} s`,
     );
     assert.deepEqual(outcome.problems.wronglyAccepted, [], `${name}: a declined payment charged or paid; ${hint}`);
-    assert.deepEqual(outcome.problems.lost, [], `${name}: an approved payment not captured once and paid once; ${hint}\n${system.log('gateway')}`);
+    assert.deepEqual(
+      outcome.problems.lost,
+      [],
+      `${name}: an approved payment not captured once and paid once; ${hint}\n${system.log('gateway')}`,
+    );
     assert.deepEqual(outcome.problems.pending, [], `${name}: a declined payment not declined everywhere; ${hint}`);
     assertVerdict(outcome.verdict, name, hint, outcome.afterMs);
   }
@@ -153,20 +195,33 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
    * One scenario, `rounds` times: every customer buys and waits for the cardholder, `crash` kills and
    * restarts (answering on the way), then the system must converge to what the answers say.
    */
-  async function scenario(name: string, crash: (ids: string[], answers: Map<string, Answer>) => Promise<number | void>): Promise<void> {
+  async function scenario(
+    name: string,
+    crash: (ids: string[], answers: Map<string, Answer>) => Promise<number | void>,
+  ): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       const t0 = Date.now();
       const r = random.fork(`${name}/${round}`);
       const ids = await awaitingApproval(r);
       const answers = plan(ids, r);
       const undelivered = (await crash(ids, answers)) ?? 0;
-      check(rounds > 1 ? `${name}#${round + 1}` : name, answers, await convergeOutcome(system, answers, convergeMs), t0, undelivered);
+      check(
+        rounds > 1 ? `${name}#${round + 1}` : name,
+        answers,
+        await convergeOutcome(system, answers, convergeMs),
+        t0,
+        undelivered,
+      );
     }
   }
 
   /** The bank tried and failed to deliver every decision (the gateway is down): they wait at the bank, for the retries. */
   async function callbacksFailed(ids: readonly string[]): Promise<void> {
-    const failed = await waitFor(() => undeliveredCallbacks(system, ids, true), (n) => n === ids.length, 15_000);
+    const failed = await waitFor(
+      () => undeliveredCallbacks(system, ids, true),
+      (n) => n === ids.length,
+      15_000,
+    );
     assert.equal(failed, ids.length, `every callback failed at least once against the dead gateway; ${hint}`);
   }
 
@@ -184,8 +239,15 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       await kill(system, 'shop');
       await answerAll(answers);
       // The gateway hears every decision while the shop is down, so its webhooks find nobody.
-      const statuses = await waitFor(() => sessionStatuses(system, ids), (s) => ![...s.values()].includes('requires_approval'), 15_000);
-      assert.ok(![...statuses.values()].includes('requires_approval'), `the gateway heard every answer while the shop was down: ${[...statuses.values()].join(', ')}; ${hint}`);
+      const statuses = await waitFor(
+        () => sessionStatuses(system, ids),
+        (s) => ![...s.values()].includes('requires_approval'),
+        15_000,
+      );
+      assert.ok(
+        ![...statuses.values()].includes('requires_approval'),
+        `the gateway heard every answer while the shop was down: ${[...statuses.values()].join(', ')}; ${hint}`,
+      );
       await restart('shop');
     });
   });
@@ -217,14 +279,29 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       await system.terminate('gateway');
       await system.start('gateway', `gateway.bank.after_authorize@${nth}`);
       const catalog = await readCatalog(system);
-      const bought = await Promise.all(clients.map((client, c) => purchase(system, client, c, false, r.fork(`customer-${c}`), catalog, CARD_NEEDS_APPROVAL)));
+      const bought = await Promise.all(
+        clients.map((client, c) =>
+          purchase(system, client, c, false, r.fork(`customer-${c}`), catalog, CARD_NEEDS_APPROVAL),
+        ),
+      );
       const exit = await system.waitExit('gateway', 15_000);
-      assert.equal(exit?.signal, 'SIGKILL', `the gateway died at its crash point (${exit ? (exit.signal ?? exit.code) : 'still running'}); ${hint}\n${system.log('gateway')}`);
+      assert.equal(
+        exit?.signal,
+        'SIGKILL',
+        `the gateway died at its crash point (${exit ? (exit.signal ?? exit.code) : 'still running'}); ${hint}\n${system.log('gateway')}`,
+      );
       // The payments that reached the bank: each has an approval request, answered now while the gateway is down.
       const ids = bought.flatMap((p) => (p.sessionId ? [p.sessionId] : []));
       // The bank finishes a request whose caller died: read until a second passes with no new authorisation,
       // or a request nobody answers waits out its two minutes and the case never settles.
-      const readAtBank = async () => (await system.query<{ gateway_ref: string }>('bank', 'select gateway_ref from authorizations where gateway_ref = any($1) order by gateway_ref', [ids])).map((a) => a.gateway_ref);
+      const readAtBank = async () =>
+        (
+          await system.query<{ gateway_ref: string }>(
+            'bank',
+            'select gateway_ref from authorizations where gateway_ref = any($1) order by gateway_ref',
+            [ids],
+          )
+        ).map((a) => a.gateway_ref);
       let atBank = await readAtBank();
       for (let before = ''; before !== atBank.join(); ) {
         before = atBank.join();
@@ -234,11 +311,19 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       const statuses = await sessionStatuses(system, atBank);
       const interrupted = atBank.filter((id) => statuses.get(id) === 'processing');
       // The crash took every submission then between the bank's answer and its record with it (at least the n-th).
-      assert.ok(interrupted.length >= 1, `a payment was interrupted between the bank's answer and the gateway's record of it: ${[...statuses.values()].join(', ')}; ${hint}`);
+      assert.ok(
+        interrupted.length >= 1,
+        `a payment was interrupted between the bank's answer and the gateway's record of it: ${[...statuses.values()].join(', ')}; ${hint}`,
+      );
       const answers = plan(atBank, r);
       await answerAll(answers);
       await restart('gateway');
-      check(rounds > 1 ? `gateway-mid-submit#${round + 1}` : 'gateway-mid-submit', answers, await convergeOutcome(system, answers, convergeMs), t0);
+      check(
+        rounds > 1 ? `gateway-mid-submit#${round + 1}` : 'gateway-mid-submit',
+        answers,
+        await convergeOutcome(system, answers, convergeMs),
+        t0,
+      );
     }
   });
 

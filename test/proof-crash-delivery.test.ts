@@ -3,4 +3,8 @@
 // gateway's sessions and the shop's invoices must agree, nothing twice, and the shop's audit chain verify.
 import { crashMatrixSuite } from './support/proof-crash-suite.ts';
 
-crashMatrixSuite('delivery', ['gateway.webhook.before_send', 'gateway.webhook.after_send', 'gateway.webhook.before_acknowledge']);
+crashMatrixSuite('delivery', [
+  'gateway.webhook.before_send',
+  'gateway.webhook.after_send',
+  'gateway.webhook.before_acknowledge',
+]);

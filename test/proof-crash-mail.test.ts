@@ -19,7 +19,10 @@ import { startCatcherProcess, type CatcherProcess } from './support/mail.ts';
 import { paidOrderWithoutMail } from './support/mail-orders.ts';
 
 function runMailProcess(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/mail-crash-worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/mail-crash-worker.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -43,15 +46,32 @@ describe('crash matrix (mail): SIGKILL at each mail step, restart, then exactly 
   for (const point of points) {
     it(`${point}: the killed step is redone and the customer has one receipt`, async () => {
       const { orderId, invoiceId } = await paidOrderWithoutMail(database);
-      const base = { MAIL_CRASH_DB_URL: url, MAIL_CRASH_SMTP_URL: catcher.smtpUrl, MAIL_CRASH_ORDER: orderId, MAIL_CRASH_INVOICE: invoiceId };
+      const base = {
+        MAIL_CRASH_DB_URL: url,
+        MAIL_CRASH_SMTP_URL: catcher.smtpUrl,
+        MAIL_CRASH_ORDER: orderId,
+        MAIL_CRASH_INVOICE: invoiceId,
+      };
       const rows = () => database.db.select().from(shopMails).where(eq(shopMails.orderId, orderId));
       if (point === 'shop.mail.after_enqueue') {
-        assert.equal((await runMailProcess({ ...base, MAIL_CRASH_MODE: 'enqueue', COUNTERSIGN_CRASH_AT: point })).signal, 'SIGKILL', 'the crash point fired');
+        assert.equal(
+          (await runMailProcess({ ...base, MAIL_CRASH_MODE: 'enqueue', COUNTERSIGN_CRASH_AT: point })).signal,
+          'SIGKILL',
+          'the crash point fired',
+        );
         assert.equal((await rows()).length, 0, 'killed before the commit: no mail, no job');
-        assert.equal((await runMailProcess({ ...base, MAIL_CRASH_MODE: 'enqueue' })).code, 0, 'the cause again (the webhook redelivered)');
+        assert.equal(
+          (await runMailProcess({ ...base, MAIL_CRASH_MODE: 'enqueue' })).code,
+          0,
+          'the cause again (the webhook redelivered)',
+        );
       } else {
         assert.equal((await runMailProcess({ ...base, MAIL_CRASH_MODE: 'enqueue' })).code, 0);
-        assert.equal((await runMailProcess({ ...base, MAIL_CRASH_MODE: 'work', COUNTERSIGN_CRASH_AT: point })).signal, 'SIGKILL', 'the crash point fired');
+        assert.equal(
+          (await runMailProcess({ ...base, MAIL_CRASH_MODE: 'work', COUNTERSIGN_CRASH_AT: point })).signal,
+          'SIGKILL',
+          'the crash point fired',
+        );
       }
       // The cause once more (a late redelivery) records nothing new; then the mail process runs to the end.
       assert.equal((await runMailProcess({ ...base, MAIL_CRASH_MODE: 'enqueue' })).code, 0);
@@ -59,8 +79,18 @@ describe('crash matrix (mail): SIGKILL at each mail step, restart, then exactly 
       const [mail, ...extra] = await rows();
       assert.equal(extra.length, 0, 'one mail row');
       assert.equal(mail!.status, 'sent');
-      assert.equal((await database.db.select().from(jobs).where(eq(jobs.key, `mail:receipt:${invoiceId}`))).length, 1);
-      const copies = (await catcher.waitFor((m) => m.some((x) => x.subject.includes(orderId)))).filter((m) => m.subject.includes(orderId));
+      assert.equal(
+        (
+          await database.db
+            .select()
+            .from(jobs)
+            .where(eq(jobs.key, `mail:receipt:${invoiceId}`))
+        ).length,
+        1,
+      );
+      const copies = (await catcher.waitFor((m) => m.some((x) => x.subject.includes(orderId)))).filter((m) =>
+        m.subject.includes(orderId),
+      );
       const distinct = new Set(copies.map((m) => m.messageId));
       assert.deepEqual([...distinct], [mail!.messageId], '0 lost, 0 duplicate receipts by Message-ID');
       if (point !== 'shop.mail.after_send') assert.equal(copies.length, 1, 'killed before the send: delivered once');

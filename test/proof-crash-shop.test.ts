@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { CRASH_POINTS } from '../src/platform/crash-points.ts';
 import { crashMatrixSuite } from './support/proof-crash-suite.ts';
 
-crashMatrixSuite('shop', ['shop.payment.before_create_session', 'shop.payment.after_create_session', 'shop.reconcile.after_apply']);
+crashMatrixSuite('shop', [
+  'shop.payment.before_create_session',
+  'shop.payment.after_create_session',
+  'shop.reconcile.after_apply',
+]);
 
 // The points are split over six files (each fits the per-file timeout); together they must cover the
 // whole table, or a new point would never be tested.
@@ -17,7 +21,9 @@ describe('crash matrix coverage', () => {
   it('the crash matrix files together run every point of CRASH_POINTS', () => {
     const dir = fileURLToPath(new URL('.', import.meta.url));
     const files = readdirSync(dir).filter((f) => /^proof-crash-[a-z]+\.test\.ts$/.test(f));
-    const named = files.flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/'((?:shop|gateway)\.[a-z_]+\.[a-z_]+)'/g)].map((m) => m[1]));
+    const named = files.flatMap((f) =>
+      [...readFileSync(join(dir, f), 'utf8').matchAll(/'((?:shop|gateway)\.[a-z_]+\.[a-z_]+)'/g)].map((m) => m[1]),
+    );
     assert.deepEqual([...new Set(named)].sort(), Object.keys(CRASH_POINTS).sort());
   });
 });

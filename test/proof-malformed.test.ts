@@ -24,7 +24,16 @@ import { signedRequestHeaders } from '../src/platform/http/signed-request.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices } from '../src/shop/storage/tables.ts';
 import { logIn as bankLogIn } from '../src/bank/testing.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure, type ProofRandom } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+  type ProofRandom,
+} from './support/proof.ts';
 import { startInProcess, type InProcessParties } from './support/harness/in-process.ts';
 import { changedTables, snapshotter, type Snapshot, type Snapshotter } from './support/harness/snapshot.ts';
 import { ShopClient } from './support/shop-client.ts';
@@ -104,19 +113,40 @@ interface Target {
 /** `{id}` → `:id`. */
 const honoPattern = (openapiPath: string) => openapiPath.replace(/\{([^}]+)\}/g, ':$1');
 
-function resolve(schema: JsonSchema | undefined, doc: { components?: { schemas?: Record<string, JsonSchema> } }, depth = 0): JsonSchema | undefined {
+function resolve(
+  schema: JsonSchema | undefined,
+  doc: { components?: { schemas?: Record<string, JsonSchema> } },
+  depth = 0,
+): JsonSchema | undefined {
   if (!schema || depth > 8) return schema;
   if (schema.$ref) return resolve(doc.components?.schemas?.[schema.$ref.split('/').pop()!], doc, depth + 1);
   const out: JsonSchema = { ...schema };
-  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, resolve(v, doc, depth + 1)!]));
+  if (schema.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(schema.properties).map(([k, v]) => [k, resolve(v, doc, depth + 1)!]),
+    );
   if (schema.items) out.items = resolve(schema.items, doc, depth + 1);
-  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (schema[key]) out[key] = schema[key]!.map((s) => resolve(s, doc, depth + 1)!);
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const)
+    if (schema[key]) out[key] = schema[key]!.map((s) => resolve(s, doc, depth + 1)!);
   return out;
 }
 
-async function enumerate(party: Party, url: string, routes: readonly { method: string; path: string }[]): Promise<{ targets: Target[]; operations: number }> {
+async function enumerate(
+  party: Party,
+  url: string,
+  routes: readonly { method: string; path: string }[],
+): Promise<{ targets: Target[]; operations: number }> {
   const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
-    paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: { in: string; name: string }[];
+          requestBody?: { content: Record<string, { schema: JsonSchema }> };
+        }
+      >
+    >;
     components?: { schemas?: Record<string, JsonSchema> };
   };
   const targets: Target[] = [];
@@ -133,7 +163,9 @@ async function enumerate(party: Party, url: string, routes: readonly { method: s
         api: true,
         body: resolve(op.requestBody?.content['application/json']?.schema, doc),
         query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
-        headers: (op.parameters ?? []).filter((p) => p.in === 'header' && !p.name.startsWith('webhook-')).map((p) => p.name),
+        headers: (op.parameters ?? [])
+          .filter((p) => p.in === 'header' && !p.name.startsWith('webhook-'))
+          .map((p) => p.name),
       });
     }
   }
@@ -148,7 +180,15 @@ async function enumerate(party: Party, url: string, routes: readonly { method: s
     // platform's probes read nothing.
     const page = r.method === 'GET' && !/\/assets\/|^\/(healthz|readyz|metrics|openapi\.json)$/.test(r.path);
     if (!writes && !page) continue;
-    targets.push({ party, method: r.method, pattern: r.path, source: 'routes', api: /^\/(api|v1)\//.test(r.path), query: page ? COMMON_QUERY : [], headers: [] });
+    targets.push({
+      party,
+      method: r.method,
+      pattern: r.path,
+      source: 'routes',
+      api: /^\/(api|v1)\//.test(r.path),
+      query: page ? COMMON_QUERY : [],
+      headers: [],
+    });
   }
   return { targets, operations };
 }
@@ -157,13 +197,54 @@ async function enumerate(party: Party, url: string, routes: readonly { method: s
 
 const HUGE = 'A'.repeat(100 * 1024);
 /** Values that are no amount and no count: negative, fractional, exponent, overflow, not a number. */
-const BAD_NUMBERS: unknown[] = [-1, -0.01, 1.5, 1e30, 2 ** 53 /* past the safe integers; the literal 9007199254740993 is this same number */, '-1', '1.555', '1e3', '99999999999999999999999', 'NaN', 'Infinity', '0x10', '١٢', ''];
-const BAD_IDS = ['nope', 'inv_01JAAAAAAAAAAAAAAAAAAAAAAA', "1' OR '1'='1", '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '..%2F..%2F', encodeURIComponent('ünï😀'), 'x'.repeat(2000), '%00', '-1', '0', '%E0%A4%A'];
+const BAD_NUMBERS: unknown[] = [
+  -1,
+  -0.01,
+  1.5,
+  1e30,
+  2 ** 53 /* past the safe integers; the literal 9007199254740993 is this same number */,
+  '-1',
+  '1.555',
+  '1e3',
+  '99999999999999999999999',
+  'NaN',
+  'Infinity',
+  '0x10',
+  '١٢',
+  '',
+];
+const BAD_IDS = [
+  'nope',
+  'inv_01JAAAAAAAAAAAAAAAAAAAAAAA',
+  "1' OR '1'='1",
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  '..%2F..%2F',
+  encodeURIComponent('ünï😀'),
+  'x'.repeat(2000),
+  '%00',
+  '-1',
+  '0',
+  '%E0%A4%A',
+];
 /** A NUL (PostgreSQL text cannot hold it), combining and right-to-left marks, an astral emoji. */
 const NASTY = 'x\u0000ünï😀\u202e';
 // (fetch itself refuses control characters in header values, so none is sent.)
 const BAD_HEADER_VALUES = ['x'.repeat(8000), 'ünï', '', ' ', '"; drop table x; --'];
-const MASS_ASSIGNMENT = { status: 'paid', amount_minor: '1', amountMinor: '1', merchant_id: 'mer_other', merchantId: 'mer_other', user_id: 'usr_other', userId: 'usr_other', owner: 'someone', role: 'staff', is_staff: true, paid: true, __proto__: { admin: true }, constructor: { prototype: { admin: true } } };
+const MASS_ASSIGNMENT = {
+  status: 'paid',
+  amount_minor: '1',
+  amountMinor: '1',
+  merchant_id: 'mer_other',
+  merchantId: 'mer_other',
+  user_id: 'usr_other',
+  userId: 'usr_other',
+  owner: 'someone',
+  role: 'staff',
+  is_staff: true,
+  paid: true,
+  __proto__: { admin: true },
+  constructor: { prototype: { admin: true } },
+};
 const MONEYISH = /minor|amount|quantity|qty|price|limit|cents|total|count|exp_|sequence/i;
 
 interface Variant {
@@ -188,7 +269,8 @@ function skeleton(schema: JsonSchema | undefined, name = ''): unknown {
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(schema.properties ?? {})) if ((schema.required ?? []).includes(k)) out[k] = skeleton(v, k);
+      for (const [k, v] of Object.entries(schema.properties ?? {}))
+        if ((schema.required ?? []).includes(k)) out[k] = skeleton(v, k);
       return out;
     }
     case 'array':
@@ -207,7 +289,10 @@ function skeleton(schema: JsonSchema | undefined, name = ''): unknown {
 }
 
 /** Leaf paths of a JSON value with their schema (for wrong types per field). */
-function leaves(schema: JsonSchema | undefined, prefix: string[] = []): { path: string[]; schema: JsonSchema; required: boolean }[] {
+function leaves(
+  schema: JsonSchema | undefined,
+  prefix: string[] = [],
+): { path: string[]; schema: JsonSchema; required: boolean }[] {
   if (!schema?.properties) return [];
   const out: { path: string[]; schema: JsonSchema; required: boolean }[] = [];
   for (const [k, v] of Object.entries(schema.properties)) {
@@ -232,7 +317,14 @@ function setPath(value: unknown, path: string[], to: unknown | typeof REMOVE): u
 const REMOVE = Symbol('remove');
 
 // A fractional number: wrong for strings and for amounts alike (the bank tolerates exact integers for minor units).
-const WRONG_TYPES: Record<string, unknown> = { string: 'x', number: 12.5, array: ['x'], object: { x: 1 }, null: null, boolean: false };
+const WRONG_TYPES: Record<string, unknown> = {
+  string: 'x',
+  number: 12.5,
+  array: ['x'],
+  object: { x: 1 },
+  null: null,
+  boolean: false,
+};
 /** The JSON types a schema admits (`integer` is a number; anything when it does not say). */
 function typesOf(schema: JsonSchema): string[] {
   const alternatives = schema.anyOf ?? schema.oneOf;
@@ -245,20 +337,45 @@ const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array'
 function jsonVariants(schema: JsonSchema | undefined): Variant[] {
   const base = skeleton(schema);
   const text = JSON.stringify(base);
-  const json = (label: string, value: unknown): Variant => ({ label, contentType: 'application/json', body: JSON.stringify(value), malformedBody: true });
+  const json = (label: string, value: unknown): Variant => ({
+    label,
+    contentType: 'application/json',
+    body: JSON.stringify(value),
+    malformedBody: true,
+  });
   const out: Variant[] = [
     { label: 'wrong content-type (text/plain)', contentType: 'text/plain', body: text, malformedBody: true },
-    { label: 'wrong content-type (form)', contentType: 'application/x-www-form-urlencoded', body: 'a=1&b=2', malformedBody: true },
+    {
+      label: 'wrong content-type (form)',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'a=1&b=2',
+      malformedBody: true,
+    },
     { label: 'no content-type', body: text, malformedBody: true },
     { label: 'invalid JSON', contentType: 'application/json', body: '{"amount": ,}', malformedBody: true },
-    { label: 'truncated JSON', contentType: 'application/json', body: text.slice(0, Math.max(1, Math.floor(text.length / 2))), malformedBody: true },
+    {
+      label: 'truncated JSON',
+      contentType: 'application/json',
+      body: text.slice(0, Math.max(1, Math.floor(text.length / 2))),
+      malformedBody: true,
+    },
     { label: 'empty body', contentType: 'application/json', body: '', malformedBody: true },
     { label: 'JSON null', contentType: 'application/json', body: 'null', malformedBody: true },
     { label: 'JSON array', contentType: 'application/json', body: '[]', malformedBody: true },
     { label: 'JSON string', contentType: 'application/json', body: '"x"', malformedBody: true },
     { label: 'JSON number', contentType: 'application/json', body: '1e400', malformedBody: true },
-    { label: 'deeply nested JSON', contentType: 'application/json', body: `${'['.repeat(5000)}${']'.repeat(5000)}`, malformedBody: true },
-    { label: 'huge body (2 MB)', contentType: 'application/json', body: JSON.stringify({ x: 'A'.repeat(2 * 1024 * 1024) }), malformedBody: true },
+    {
+      label: 'deeply nested JSON',
+      contentType: 'application/json',
+      body: `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      malformedBody: true,
+    },
+    {
+      label: 'huge body (2 MB)',
+      contentType: 'application/json',
+      body: JSON.stringify({ x: 'A'.repeat(2 * 1024 * 1024) }),
+      malformedBody: true,
+    },
   ];
   const fields = leaves(schema);
   for (const f of fields) {
@@ -266,7 +383,8 @@ function jsonVariants(schema: JsonSchema | undefined): Variant[] {
     if (f.required) out.push(json(`missing ${where}`, setPath(base, f.path, REMOVE)));
     const current = typeOf(f.path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], base));
     const allowed = new Set([current, ...typesOf(f.schema)]);
-    for (const [type, value] of Object.entries(WRONG_TYPES)) if (!allowed.has(type)) out.push(json(`${where} as ${type}`, setPath(base, f.path, value)));
+    for (const [type, value] of Object.entries(WRONG_TYPES))
+      if (!allowed.has(type)) out.push(json(`${where} as ${type}`, setPath(base, f.path, value)));
     if (current === 'string' || f.schema.type === 'string') {
       out.push(json(`${where} 100 KB`, setPath(base, f.path, HUGE)));
       out.push(json(`${where} with a NUL and unicode`, setPath(base, f.path, NASTY)));
@@ -279,11 +397,36 @@ function jsonVariants(schema: JsonSchema | undefined): Variant[] {
   // `__proto__`/`constructor` reach no prototype.
   const firstRequired = fields.find((f) => f.required);
   const invalid = firstRequired ? setPath(base, firstRequired.path, REMOVE) : {};
-  out.push({ label: 'unknown fields (mass assignment) with a required one missing', contentType: 'application/json', body: JSON.stringify({ ...(invalid as object), ...MASS_ASSIGNMENT }).replace('"__proto__":{}', '"__proto__":{"admin":true}'), malformedBody: true });
+  out.push({
+    label: 'unknown fields (mass assignment) with a required one missing',
+    contentType: 'application/json',
+    body: JSON.stringify({ ...(invalid as object), ...MASS_ASSIGNMENT }).replace(
+      '"__proto__":{}',
+      '"__proto__":{"admin":true}',
+    ),
+    malformedBody: true,
+  });
   if (!schema) {
     out.push(json('unknown fields only (mass assignment)', MASS_ASSIGNMENT));
-    out.push(json('strings with a NUL', { id: NASTY, type: NASTY, productId: NASTY, quantity: 1, number: NASTY, data: { session_id: NASTY } }));
-    for (const bad of BAD_NUMBERS) out.push(json(`quantity/amount = ${JSON.stringify(bad)}`, { productId: 'x', quantity: bad, amount: bad, amount_minor: bad }));
+    out.push(
+      json('strings with a NUL', {
+        id: NASTY,
+        type: NASTY,
+        productId: NASTY,
+        quantity: 1,
+        number: NASTY,
+        data: { session_id: NASTY },
+      }),
+    );
+    for (const bad of BAD_NUMBERS)
+      out.push(
+        json(`quantity/amount = ${JSON.stringify(bad)}`, {
+          productId: 'x',
+          quantity: bad,
+          amount: bad,
+          amount_minor: bad,
+        }),
+      );
   }
   return out;
 }
@@ -292,11 +435,36 @@ function jsonVariants(schema: JsonSchema | undefined): Variant[] {
 const COMMON_QUERY = ['next', 'from', 'payment', 'saved', 'page', 'status', 'after', 'limit'];
 
 /** Fields a form route may read: scraped from the forms of its GET page, plus common names. */
-const COMMON_FIELDS = ['productId', 'quantity', 'cartId', 'deliveryMethodId', 'email', 'password', 'name', 'price', 'priceMinor', 'amount', 'amountMinor', 'reason', 'fullName', 'line1', 'postalCode', 'city', 'country', 'api_key', 'url', 'csrf'];
+const COMMON_FIELDS = [
+  'productId',
+  'quantity',
+  'cartId',
+  'deliveryMethodId',
+  'email',
+  'password',
+  'name',
+  'price',
+  'priceMinor',
+  'amount',
+  'amountMinor',
+  'reason',
+  'fullName',
+  'line1',
+  'postalCode',
+  'city',
+  'country',
+  'api_key',
+  'url',
+  'csrf',
+];
 
 function formVariants(fields: string[]): Variant[] {
   const names = [...new Set([...fields, ...COMMON_FIELDS])].filter((n) => n !== '_csrf' && n !== 'csrf');
-  const form = (label: string, values: Record<string, string> | string, contentType = 'application/x-www-form-urlencoded'): Variant => ({
+  const form = (
+    label: string,
+    values: Record<string, string> | string,
+    contentType = 'application/x-www-form-urlencoded',
+  ): Variant => ({
     label,
     contentType,
     body: typeof values === 'string' ? values : new URLSearchParams(values).toString(),
@@ -313,30 +481,50 @@ function formVariants(fields: string[]): Variant[] {
     form('every field SQL-ish', all("1' OR '1'='1")),
     form('every field a NUL and unicode', all(NASTY)),
     // Repeated: a valid value then an empty one (Hono keeps the last, so the form stays invalid).
-    form('every field repeated (an array)', names.map((n) => `${encodeURIComponent(n)}=1&${encodeURIComponent(n)}=`).join('&')),
-    form('unknown fields (mass assignment)', { ...all(''), status: 'paid', userId: 'usr_other', role: 'staff', amountMinor: '1', ownerId: 'usr_other' }),
+    form(
+      'every field repeated (an array)',
+      names.map((n) => `${encodeURIComponent(n)}=1&${encodeURIComponent(n)}=`).join('&'),
+    ),
+    form('unknown fields (mass assignment)', {
+      ...all(''),
+      status: 'paid',
+      userId: 'usr_other',
+      role: 'staff',
+      amountMinor: '1',
+      ownerId: 'usr_other',
+    }),
   ];
   // Not 1.5: a decimal is a legitimate price in euros on the staff forms; 1.555 is not.
-  for (const bad of BAD_NUMBERS.filter((b) => b !== 1.5)) out.push(form(`every field ${JSON.stringify(bad)}`, all(String(bad))));
+  for (const bad of BAD_NUMBERS.filter((b) => b !== 1.5))
+    out.push(form(`every field ${JSON.stringify(bad)}`, all(String(bad))));
   return out;
 }
 
 function paramVariants(pattern: string): Variant[] {
   const params = [...pattern.matchAll(/:(\w+)(\{[^}]*\})?/g)].map((m) => m[1]!);
-  return params.flatMap((p) => BAD_IDS.map((bad): Variant => ({ label: `${p} = ${bad.slice(0, 40)}`, params: { [p]: bad }, malformedBody: false })));
+  return params.flatMap((p) =>
+    BAD_IDS.map(
+      (bad): Variant => ({ label: `${p} = ${bad.slice(0, 40)}`, params: { [p]: bad }, malformedBody: false }),
+    ),
+  );
 }
 
 function queryVariants(names: string[]): Variant[] {
   const out: Variant[] = [];
   for (const n of names) {
-    for (const bad of [...BAD_NUMBERS.map(String), HUGE.slice(0, 4000), "1' OR '1'='1", 'ünï😀']) out.push({ label: `?${n}=${bad.slice(0, 30)}`, query: `${n}=${encodeURIComponent(bad)}`, malformedBody: false });
+    for (const bad of [...BAD_NUMBERS.map(String), HUGE.slice(0, 4000), "1' OR '1'='1", 'ünï😀'])
+      out.push({ label: `?${n}=${bad.slice(0, 30)}`, query: `${n}=${encodeURIComponent(bad)}`, malformedBody: false });
     out.push({ label: `?${n} twice`, query: `${n}=1&${n}=2`, malformedBody: false });
   }
   return out;
 }
 
 function headerVariants(names: string[]): Variant[] {
-  return names.flatMap((h) => BAD_HEADER_VALUES.map((v): Variant => ({ label: `${h}: ${JSON.stringify(v.slice(0, 20))}`, headers: { [h]: v }, malformedBody: false })));
+  return names.flatMap((h) =>
+    BAD_HEADER_VALUES.map(
+      (v): Variant => ({ label: `${h}: ${JSON.stringify(v.slice(0, 20))}`, headers: { [h]: v }, malformedBody: false }),
+    ),
+  );
 }
 
 /**
@@ -362,7 +550,13 @@ interface Context {
   /** Valid credentials with their CSRF token or signature: the request reaches the handler. */
   readonly authorised: boolean;
   /** Headers (cookie, authorization, signature over method, URL and body) and form/JSON additions for an authenticated request. */
-  apply(req: { method: string; url: string; headers: Record<string, string>; body: string | undefined; contentType: string | undefined }): void;
+  apply(req: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body: string | undefined;
+    contentType: string | undefined;
+  }): void;
 }
 
 // ---- the suite --------------------------------------------------------------------------------------
@@ -374,17 +568,42 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   const contexts = new Map<string, Context[]>();
   let targets: Target[] = [];
   let operations = 0;
-  const figures = { operations: 0, routes: 0, targets: 0, requests: 0, fiveHundreds: 0, unclear: 0, stateChanges: 0, accepted2xx3xx: 0, seconds: 0 };
+  const figures = {
+    operations: 0,
+    routes: 0,
+    targets: 0,
+    requests: 0,
+    fiveHundreds: 0,
+    unclear: 0,
+    stateChanges: 0,
+    accepted2xx3xx: 0,
+    seconds: 0,
+  };
   const failures: ProofFailure[] = [];
 
   before(async () => {
-    parties = await startInProcess({ env: { SHOP_LOGIN_MAX_FAILURES: '1000000', SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000', SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000' } });
-    for (const party of ['shop', 'gateway', 'bank'] as const) snaps.set(party, await snapshotter(parties.databaseUrls[party], { exclude: Object.keys(EXCLUDED[party]), columns: HASHED_COLUMNS }));
+    parties = await startInProcess({
+      env: {
+        SHOP_LOGIN_MAX_FAILURES: '1000000',
+        SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
+        SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000',
+      },
+    });
+    for (const party of ['shop', 'gateway', 'bank'] as const)
+      snaps.set(
+        party,
+        await snapshotter(parties.databaseUrls[party], {
+          exclude: Object.keys(EXCLUDED[party]),
+          columns: HASHED_COLUMNS,
+        }),
+      );
 
     // Valid ids for path parameters (so that a malformed body behind them is parsed): an order and
     // invoice of the customer, with its gateway session, and a bank authorisation.
     const shopUrl = parties.shop.url;
-    const http = { request: (path: string, init?: RequestInit) => fetch(`${shopUrl}${path}`, { ...init, redirect: 'manual' }) };
+    const http = {
+      request: (path: string, init?: RequestInit) => fetch(`${shopUrl}${path}`, { ...init, redirect: 'manual' }),
+    };
     const customer = new ShopClient(http, '198.51.100.31');
     const staff = new ShopClient(http, '198.51.100.32');
     assert.equal((await customer.login(...DEMO.customer)).status, 303);
@@ -392,7 +611,10 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     const product = (await listProducts(parties.shop.database.db))[0]!;
     const delivery = (await listDeliveryMethods(parties.shop.database.db))[0]!;
     ids.product = product.id;
-    const cartId = await checkoutForm(customer, { lines: [{ productId: product.id, quantity: 1 }], deliveryMethodId: delivery.id });
+    const cartId = await checkoutForm(customer, {
+      lines: [{ productId: product.id, quantity: 1 }],
+      deliveryMethodId: delivery.id,
+    });
     const paid = await customer.send('/checkout/pay', { form: { cartId } });
     assert.equal(paid.status, 303, 'checkout reaches the gateway');
     ids.session = /\/pay\/(ps_\w+)/.exec(paid.headers.get('location') ?? '')?.[1] ?? '';
@@ -401,9 +623,27 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     ids.order = invoice?.orderId ?? '';
     ids.invoice = invoice?.id ?? '';
     assert.ok(ids.order && ids.invoice, `an order and its invoice: ${JSON.stringify(ids)}`);
-    const signedBank = (body: string) => signedRequestHeaders({ method: 'POST', url: `${parties.bank.url}/api/v1/authorizations`, body, secrets: [parties.secrets.bankGatewayKey], clock: systemClock });
-    const authBody = JSON.stringify({ gateway_ref: `pay_${randomBytes(8).toString('hex')}`, card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Demo Cardholder' }, amount: { minor: '1250', currency: 'EUR' }, merchant: { name: 'Countersign Shop' }, description: 'Order 42', reference: 'inv_42' });
-    const auth = await fetch(`${parties.bank.url}/api/v1/authorizations`, { method: 'POST', headers: { ...signedBank(authBody), 'content-type': 'application/json' }, body: authBody });
+    const signedBank = (body: string) =>
+      signedRequestHeaders({
+        method: 'POST',
+        url: `${parties.bank.url}/api/v1/authorizations`,
+        body,
+        secrets: [parties.secrets.bankGatewayKey],
+        clock: systemClock,
+      });
+    const authBody = JSON.stringify({
+      gateway_ref: `pay_${randomBytes(8).toString('hex')}`,
+      card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123', name: 'Demo Cardholder' },
+      amount: { minor: '1250', currency: 'EUR' },
+      merchant: { name: 'Countersign Shop' },
+      description: 'Order 42',
+      reference: 'inv_42',
+    });
+    const auth = await fetch(`${parties.bank.url}/api/v1/authorizations`, {
+      method: 'POST',
+      headers: { ...signedBank(authBody), 'content-type': 'application/json' },
+      body: authBody,
+    });
     ids.authorization = ((await auth.json()) as { id?: string }).id ?? '';
     assert.ok(ids.authorization.startsWith('bauth_'), `a bank authorisation: ${ids.authorization}`);
 
@@ -415,14 +655,25 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     const shopCustomerCsrf = await customer.csrf();
     const shopStaffCsrf = await staff.csrf();
     const cookieOf = (c: ShopClient) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const withCsrf = (field: string, token: string) => (req: { headers: Record<string, string>; body: string | undefined; contentType: string | undefined }) => {
-      req.headers['x-csrf-token'] = token;
-      if (req.contentType?.startsWith('application/x-www-form-urlencoded')) req.body = `${req.body ? `${req.body}&` : ''}${field}=${encodeURIComponent(token)}`;
-    };
-    const dash = await fetch(`${parties.gateway.url}/dashboard/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ api_key: parties.secrets.demoMerchantApiKey }) });
+    const withCsrf =
+      (field: string, token: string) =>
+      (req: { headers: Record<string, string>; body: string | undefined; contentType: string | undefined }) => {
+        req.headers['x-csrf-token'] = token;
+        if (req.contentType?.startsWith('application/x-www-form-urlencoded'))
+          req.body = `${req.body ? `${req.body}&` : ''}${field}=${encodeURIComponent(token)}`;
+      };
+    const dash = await fetch(`${parties.gateway.url}/dashboard/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ api_key: parties.secrets.demoMerchantApiKey }),
+    });
     const dashCookie = (dash.headers.getSetCookie()[0] ?? '').split(';')[0]!;
     assert.ok(dashCookie, 'a dashboard session');
-    const dashCsrf = /name="csrf" value="([^"]+)"/.exec(await (await fetch(`${parties.gateway.url}/dashboard/settings`, { headers: { cookie: dashCookie } })).text())?.[1] ?? '';
+    const dashCsrf =
+      /name="csrf" value="([^"]+)"/.exec(
+        await (await fetch(`${parties.gateway.url}/dashboard/settings`, { headers: { cookie: dashCookie } })).text(),
+      )?.[1] ?? '';
     assert.ok(dashCsrf, 'the dashboard page carries its CSRF token');
     const bankSession = await bankLogIn(parties.bank.url, 'demo@bank.test', 'demo-bank-password');
     assert.ok(bankSession.cookie && bankSession.csrf, 'a bank session');
@@ -431,7 +682,16 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     const signed = (name: string, secret: string): Context => ({
       name,
       authorised: true,
-      apply: (req) => Object.assign(req.headers, signWebhook({ id: `msg_${randomBytes(8).toString('hex')}`, timestamp: new Date(), body: req.body ?? '', secrets: [secret] })),
+      apply: (req) =>
+        Object.assign(
+          req.headers,
+          signWebhook({
+            id: `msg_${randomBytes(8).toString('hex')}`,
+            timestamp: new Date(),
+            body: req.body ?? '',
+            secrets: [secret],
+          }),
+        ),
     });
     // Server-to-server requests are signed over the method and the URL's path and query too. A
     // signature header the variant malformed on purpose is kept: that is the malformed input under test.
@@ -439,12 +699,27 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       name,
       authorised: true,
       apply: (req) => {
-        const signature = signedRequestHeaders({ method: req.method, url: req.url, body: req.body ?? '', secrets: [secret], clock: systemClock });
-        for (const [header, value] of Object.entries(signature)) if (!(header in req.headers)) req.headers[header] = value;
+        const signature = signedRequestHeaders({
+          method: req.method,
+          url: req.url,
+          body: req.body ?? '',
+          secrets: [secret],
+          clock: systemClock,
+        });
+        for (const [header, value] of Object.entries(signature))
+          if (!(header in req.headers)) req.headers[header] = value;
       },
     });
     const forgedRequest = { ...signedRequest('signed with a wrong key', newWebhookSecret()), authorised: false };
-    const cookie = (name: string, value: string, csrf?: (req: { headers: Record<string, string>; body: string | undefined; contentType: string | undefined }) => void): Context => ({
+    const cookie = (
+      name: string,
+      value: string,
+      csrf?: (req: {
+        headers: Record<string, string>;
+        body: string | undefined;
+        contentType: string | undefined;
+      }) => void,
+    ): Context => ({
       name,
       authorised: csrf !== undefined,
       apply: (req) => {
@@ -453,7 +728,11 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       },
     });
     const forged = signed('signed with a wrong key', newWebhookSecret());
-    contexts.set('shop:webhook', [none, { ...forged, authorised: false }, signed('signed by the gateway', parties.secrets.demoMerchantWebhookSecret)]);
+    contexts.set('shop:webhook', [
+      none,
+      { ...forged, authorised: false },
+      signed('signed by the gateway', parties.secrets.demoMerchantWebhookSecret),
+    ]);
     contexts.set('shop', [
       none,
       cookie('customer', cookieOf(customer), withCsrf('_csrf', shopCustomerCsrf)),
@@ -462,14 +741,38 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     ]);
     contexts.set('gateway:api', [
       none,
-      { name: 'bad API key', authorised: false, apply: (req) => void (req.headers.authorization = 'Bearer sk_test_not_a_key_0000000000000000') },
-      { name: 'merchant API key', authorised: true, apply: (req) => void (req.headers.authorization = `Bearer ${parties.secrets.demoMerchantApiKey}`) },
+      {
+        name: 'bad API key',
+        authorised: false,
+        apply: (req) => void (req.headers.authorization = 'Bearer sk_test_not_a_key_0000000000000000'),
+      },
+      {
+        name: 'merchant API key',
+        authorised: true,
+        apply: (req) => void (req.headers.authorization = `Bearer ${parties.secrets.demoMerchantApiKey}`),
+      },
     ]);
-    contexts.set('gateway:callbacks', [none, forgedRequest, signedRequest('signed by the bank', parties.secrets.bankCallbackSecret)]);
+    contexts.set('gateway:callbacks', [
+      none,
+      forgedRequest,
+      signedRequest('signed by the bank', parties.secrets.bankCallbackSecret),
+    ]);
     contexts.set('gateway:pay', [none]);
-    contexts.set('gateway:dashboard', [none, cookie('dashboard session', dashCookie, withCsrf('csrf', dashCsrf)), cookie('dashboard session without CSRF', dashCookie)]);
-    contexts.set('bank:api', [none, forgedRequest, signedRequest('signed by the gateway', parties.secrets.bankGatewayKey)]);
-    contexts.set('bank', [none, cookie('cardholder', bankSession.cookie, withCsrf('csrf', bankSession.csrf)), cookie('cardholder without CSRF', bankSession.cookie)]);
+    contexts.set('gateway:dashboard', [
+      none,
+      cookie('dashboard session', dashCookie, withCsrf('csrf', dashCsrf)),
+      cookie('dashboard session without CSRF', dashCookie),
+    ]);
+    contexts.set('bank:api', [
+      none,
+      forgedRequest,
+      signedRequest('signed by the gateway', parties.secrets.bankGatewayKey),
+    ]);
+    contexts.set('bank', [
+      none,
+      cookie('cardholder', bankSession.cookie, withCsrf('csrf', bankSession.csrf)),
+      cookie('cardholder without CSRF', bankSession.cookie),
+    ]);
 
     for (const party of ['shop', 'gateway', 'bank'] as const) {
       const found = await enumerate(party, parties[party].url, parties[party].app.routes);
@@ -484,14 +787,37 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   after(async () => {
     for (const s of snaps.values()) await s.close();
     await parties?.stop();
-    recordProof({ suite: SUITE, size: proofSize(), seed, cases: figures.requests, wronglyAccepted: figures.stateChanges, lost: 0, doubleFulfilled: 0, recovered: 0, failures, figures });
+    recordProof({
+      suite: SUITE,
+      size: proofSize(),
+      seed,
+      cases: figures.requests,
+      wronglyAccepted: figures.stateChanges,
+      lost: 0,
+      doubleFulfilled: 0,
+      recovered: 0,
+      failures,
+      figures,
+    });
   });
 
   function contextsFor(t: Target): Context[] {
     const key =
-      t.party === 'shop' ? (t.pattern.startsWith('/webhooks/') ? 'shop:webhook' : 'shop')
-      : t.party === 'gateway' ? (t.pattern.startsWith('/v1/') ? 'gateway:api' : t.pattern.startsWith('/bank/') ? 'gateway:callbacks' : t.pattern.startsWith('/pay/') ? 'gateway:pay' : 'gateway:dashboard')
-      : t.pattern.startsWith('/api/') ? 'bank:api' : 'bank';
+      t.party === 'shop'
+        ? t.pattern.startsWith('/webhooks/')
+          ? 'shop:webhook'
+          : 'shop'
+        : t.party === 'gateway'
+          ? t.pattern.startsWith('/v1/')
+            ? 'gateway:api'
+            : t.pattern.startsWith('/bank/')
+              ? 'gateway:callbacks'
+              : t.pattern.startsWith('/pay/')
+                ? 'gateway:pay'
+                : 'gateway:dashboard'
+          : t.pattern.startsWith('/api/')
+            ? 'bank:api'
+            : 'bank';
     const all = contexts.get(key)!;
     // Logging out with a malformed body still logs out (it reads no input): only strangers send it,
     // so the sessions the other variants use stay open.
@@ -499,7 +825,8 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
   }
 
   /** Body variants are the malformed part of a request only where the route reads a body. */
-  const readsBody = (t: Target, v: Variant, ctx: Context) => !v.malformedBody || !(BUTTONS.has(`${t.party} ${t.method} ${t.pattern}`) && ctx.authorised);
+  const readsBody = (t: Target, v: Variant, ctx: Context) =>
+    !v.malformedBody || !(BUTTONS.has(`${t.party} ${t.method} ${t.pattern}`) && ctx.authorised);
 
   /** A valid value for each path parameter (malformed bodies then reach the parser), or a placeholder. */
   function validParams(t: Target): Record<string, string> {
@@ -521,7 +848,13 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     if (t.api || t.method === 'GET') return [];
     const page = t.pattern.replace(/:(\w+)(\{[^}]*\})?/g, (_m, n: string) => validParams(t)[n]!);
     const ctx = contextsFor(t).at(-1)!;
-    const req = { method: 'GET', url: `${parties[t.party].url}${page}`, headers: {} as Record<string, string>, body: undefined, contentType: undefined };
+    const req = {
+      method: 'GET',
+      url: `${parties[t.party].url}${page}`,
+      headers: {} as Record<string, string>,
+      body: undefined,
+      contentType: undefined,
+    };
     ctx.apply(req);
     const res = await fetch(req.url, { headers: { cookie: req.headers.cookie ?? '' }, redirect: 'manual' });
     const html = await res.text();
@@ -543,7 +876,9 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     if (type.includes('application/json')) {
       try {
         const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-        return typeof e?.code === 'string' && e.code.length > 0 && typeof e.message === 'string' && e.message.length > 0;
+        return (
+          typeof e?.code === 'string' && e.code.length > 0 && typeof e.message === 'string' && e.message.length > 0
+        );
       } catch {
         return false;
       }
@@ -552,44 +887,245 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     return type.includes('text/html') && /[A-Za-z]{3,}.*[A-Za-z]{3,}/s.test(text.replace(/<[^>]*>/g, ' '));
   }
 
-  const snapshotAll = async () => new Map(await Promise.all([...snaps].map(async ([p, s]) => [p, await s.take()] as const)));
-  const diff = (a: Map<Party, Snapshot>, b: Map<Party, Snapshot>) => [...a].flatMap(([p, s]) => changedTables(s, b.get(p)!).map((t) => `${p}.${t}`));
+  const snapshotAll = async () =>
+    new Map(await Promise.all([...snaps].map(async ([p, s]) => [p, await s.take()] as const)));
+  const diff = (a: Map<Party, Snapshot>, b: Map<Party, Snapshot>) =>
+    [...a].flatMap(([p, s]) => changedTables(s, b.get(p)!).map((t) => `${p}.${t}`));
 
   it('enumerates every operation of the three OpenAPI documents and every input-taking route outside them', () => {
     assert.ok(operations >= 14, `operations: ${operations}`);
-    for (const must of ['shop POST /webhooks/gateway', 'gateway POST /v1/payment_sessions', 'bank POST /api/v1/authorizations', 'shop POST /cart/add', 'shop POST /staff/orders/:id/refunds', 'gateway POST /pay/:id/authorize', 'gateway POST /dashboard/settings/keys', 'bank POST /app/approvals/:id/:answer{approve|decline}']) {
-      assert.ok(targets.some((t) => `${t.party} ${t.method} ${t.pattern}` === must), `${must} is enumerated`);
+    for (const must of [
+      'shop POST /webhooks/gateway',
+      'gateway POST /v1/payment_sessions',
+      'bank POST /api/v1/authorizations',
+      'shop POST /cart/add',
+      'shop POST /staff/orders/:id/refunds',
+      'gateway POST /pay/:id/authorize',
+      'gateway POST /dashboard/settings/keys',
+      'bank POST /app/approvals/:id/:answer{approve|decline}',
+    ]) {
+      assert.ok(
+        targets.some((t) => `${t.party} ${t.method} ${t.pattern}` === must),
+        `${must} is enumerated`,
+      );
     }
   });
 
   // Regressions: each bug the generated requests found, kept as a fixed case (they answered 500).
-  const regressions: { name: string; party: Party; method: string; path: string; ctx: string; contentType?: string; body?: string; status: number; code: string }[] = [
-    { name: 'a JSON route sent text/plain: 415, not 500 (the media-type gate threw an unmapped HTTPException)', party: 'gateway', method: 'PUT', path: '/v1/admin/fault_injection', ctx: 'merchant API key', contentType: 'text/plain', body: '{"enabled":true}', status: 415, code: 'request.unsupported_media_type' },
-    { name: 'a JSON route sent no content type: 415', party: 'gateway', method: 'POST', path: '/v1/payment_sessions', ctx: 'merchant API key', body: '{}', status: 415, code: 'request.unsupported_media_type' },
-    { name: 'a JSON route sent a form: 415', party: 'gateway', method: 'POST', path: '/v1/refunds', ctx: 'merchant API key', contentType: 'application/x-www-form-urlencoded', body: 'a=1', status: 415, code: 'request.unsupported_media_type' },
-    { name: 'a shop form as multipart with a broken boundary: 400, not 500', party: 'shop', method: 'POST', path: '/login', ctx: 'anonymous', contentType: 'multipart/form-data; boundary=x', body: '--nope\r\ngarbage', status: 400, code: 'request.malformed' },
-    { name: 'a signed-in shop form as broken multipart: 400', party: 'shop', method: 'POST', path: '/cart/add', ctx: 'customer', contentType: 'multipart/form-data; boundary=x', body: '--nope\r\ngarbage', status: 400, code: 'request.malformed' },
-    { name: 'the gateway dashboard login as broken multipart: 400', party: 'gateway', method: 'POST', path: '/dashboard/login', ctx: 'anonymous', contentType: 'multipart/form-data; boundary=x', body: '--nope\r\ngarbage', status: 400, code: 'request.malformed' },
-    { name: 'the bank login as broken multipart: 400', party: 'bank', method: 'POST', path: '/login', ctx: 'anonymous', contentType: 'multipart/form-data; boundary=x', body: '--nope\r\ngarbage', status: 400, code: 'request.malformed' },
-    { name: 'a NUL in a shop path parameter: 400, not 500 (PostgreSQL text cannot hold U+0000)', party: 'shop', method: 'GET', path: '/products/%00', ctx: 'anonymous', status: 400, code: 'request.malformed' },
-    { name: 'a NUL in a gateway API path parameter: 400', party: 'gateway', method: 'GET', path: '/v1/payment_sessions/ps_%00', ctx: 'merchant API key', status: 400, code: 'request.malformed' },
-    { name: 'a NUL in the hosted page id: 400', party: 'gateway', method: 'GET', path: '/pay/%00/status', ctx: 'anonymous', status: 400, code: 'request.malformed' },
-    { name: 'a NUL in a shop form field: 400', party: 'shop', method: 'POST', path: '/cart/add', ctx: 'customer', contentType: 'application/x-www-form-urlencoded', body: 'productId=%00&quantity=1', status: 400, code: 'request.malformed' },
-    { name: 'a NUL in a shop JSON string: 400', party: 'shop', method: 'POST', path: '/api/cart/items', ctx: 'customer', contentType: 'application/json', body: '{"productId":"prd_\\u0000","quantity":1}', status: 400, code: 'request.malformed' },
-    { name: 'a NUL in a gateway JSON string: 400', party: 'gateway', method: 'POST', path: '/v1/payment_sessions', ctx: 'merchant API key', contentType: 'application/json', body: '{"amount":{"minor":"100","currency":"EUR"},"merchant_reference":"inv_\\u0000","description":"x","return_url":"https://example.test/back"}', status: 400, code: 'request.malformed' },
-    { name: 'a 2 MiB form to the shop login, from a stranger: 413, answered (not a reset) before anything parses it', party: 'shop', method: 'POST', path: '/login', ctx: 'anonymous', contentType: 'application/x-www-form-urlencoded', body: `email=${'a'.repeat(2 * 1024 * 1024)}`, status: 413, code: 'request.too_large' },
-    { name: 'a 2 MiB JSON body to the gateway API, without a key: 413', party: 'gateway', method: 'POST', path: '/v1/payment_sessions', ctx: 'anonymous', contentType: 'application/json', body: JSON.stringify({ description: 'a'.repeat(2 * 1024 * 1024) }), status: 413, code: 'request.too_large' },
-    { name: 'a 2 MiB form to the bank login: 413', party: 'bank', method: 'POST', path: '/login', ctx: 'anonymous', contentType: 'application/x-www-form-urlencoded', body: `email=${'a'.repeat(2 * 1024 * 1024)}`, status: 413, code: 'request.too_large' },
-    { name: 'a NUL in a signed bank JSON string: 400', party: 'bank', method: 'POST', path: '/api/v1/authorizations/AUTH/refunds', ctx: 'signed by the gateway', contentType: 'application/json', body: '{"refund_ref":"r\\u0000","amount":{"minor":"1","currency":"EUR"}}', status: 400, code: 'request.malformed' },
+  const regressions: {
+    name: string;
+    party: Party;
+    method: string;
+    path: string;
+    ctx: string;
+    contentType?: string;
+    body?: string;
+    status: number;
+    code: string;
+  }[] = [
+    {
+      name: 'a JSON route sent text/plain: 415, not 500 (the media-type gate threw an unmapped HTTPException)',
+      party: 'gateway',
+      method: 'PUT',
+      path: '/v1/admin/fault_injection',
+      ctx: 'merchant API key',
+      contentType: 'text/plain',
+      body: '{"enabled":true}',
+      status: 415,
+      code: 'request.unsupported_media_type',
+    },
+    {
+      name: 'a JSON route sent no content type: 415',
+      party: 'gateway',
+      method: 'POST',
+      path: '/v1/payment_sessions',
+      ctx: 'merchant API key',
+      body: '{}',
+      status: 415,
+      code: 'request.unsupported_media_type',
+    },
+    {
+      name: 'a JSON route sent a form: 415',
+      party: 'gateway',
+      method: 'POST',
+      path: '/v1/refunds',
+      ctx: 'merchant API key',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'a=1',
+      status: 415,
+      code: 'request.unsupported_media_type',
+    },
+    {
+      name: 'a shop form as multipart with a broken boundary: 400, not 500',
+      party: 'shop',
+      method: 'POST',
+      path: '/login',
+      ctx: 'anonymous',
+      contentType: 'multipart/form-data; boundary=x',
+      body: '--nope\r\ngarbage',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a signed-in shop form as broken multipart: 400',
+      party: 'shop',
+      method: 'POST',
+      path: '/cart/add',
+      ctx: 'customer',
+      contentType: 'multipart/form-data; boundary=x',
+      body: '--nope\r\ngarbage',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'the gateway dashboard login as broken multipart: 400',
+      party: 'gateway',
+      method: 'POST',
+      path: '/dashboard/login',
+      ctx: 'anonymous',
+      contentType: 'multipart/form-data; boundary=x',
+      body: '--nope\r\ngarbage',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'the bank login as broken multipart: 400',
+      party: 'bank',
+      method: 'POST',
+      path: '/login',
+      ctx: 'anonymous',
+      contentType: 'multipart/form-data; boundary=x',
+      body: '--nope\r\ngarbage',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a NUL in a shop path parameter: 400, not 500 (PostgreSQL text cannot hold U+0000)',
+      party: 'shop',
+      method: 'GET',
+      path: '/products/%00',
+      ctx: 'anonymous',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a NUL in a gateway API path parameter: 400',
+      party: 'gateway',
+      method: 'GET',
+      path: '/v1/payment_sessions/ps_%00',
+      ctx: 'merchant API key',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a NUL in the hosted page id: 400',
+      party: 'gateway',
+      method: 'GET',
+      path: '/pay/%00/status',
+      ctx: 'anonymous',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a NUL in a shop form field: 400',
+      party: 'shop',
+      method: 'POST',
+      path: '/cart/add',
+      ctx: 'customer',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'productId=%00&quantity=1',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a NUL in a shop JSON string: 400',
+      party: 'shop',
+      method: 'POST',
+      path: '/api/cart/items',
+      ctx: 'customer',
+      contentType: 'application/json',
+      body: '{"productId":"prd_\\u0000","quantity":1}',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a NUL in a gateway JSON string: 400',
+      party: 'gateway',
+      method: 'POST',
+      path: '/v1/payment_sessions',
+      ctx: 'merchant API key',
+      contentType: 'application/json',
+      body: '{"amount":{"minor":"100","currency":"EUR"},"merchant_reference":"inv_\\u0000","description":"x","return_url":"https://example.test/back"}',
+      status: 400,
+      code: 'request.malformed',
+    },
+    {
+      name: 'a 2 MiB form to the shop login, from a stranger: 413, answered (not a reset) before anything parses it',
+      party: 'shop',
+      method: 'POST',
+      path: '/login',
+      ctx: 'anonymous',
+      contentType: 'application/x-www-form-urlencoded',
+      body: `email=${'a'.repeat(2 * 1024 * 1024)}`,
+      status: 413,
+      code: 'request.too_large',
+    },
+    {
+      name: 'a 2 MiB JSON body to the gateway API, without a key: 413',
+      party: 'gateway',
+      method: 'POST',
+      path: '/v1/payment_sessions',
+      ctx: 'anonymous',
+      contentType: 'application/json',
+      body: JSON.stringify({ description: 'a'.repeat(2 * 1024 * 1024) }),
+      status: 413,
+      code: 'request.too_large',
+    },
+    {
+      name: 'a 2 MiB form to the bank login: 413',
+      party: 'bank',
+      method: 'POST',
+      path: '/login',
+      ctx: 'anonymous',
+      contentType: 'application/x-www-form-urlencoded',
+      body: `email=${'a'.repeat(2 * 1024 * 1024)}`,
+      status: 413,
+      code: 'request.too_large',
+    },
+    {
+      name: 'a NUL in a signed bank JSON string: 400',
+      party: 'bank',
+      method: 'POST',
+      path: '/api/v1/authorizations/AUTH/refunds',
+      ctx: 'signed by the gateway',
+      contentType: 'application/json',
+      body: '{"refund_ref":"r\\u0000","amount":{"minor":"1","currency":"EUR"}}',
+      status: 400,
+      code: 'request.malformed',
+    },
   ];
   for (const r of regressions) {
     it(`regression: ${r.name}`, async () => {
       const ctx = [...contexts.values()].flat().find((x) => x.name === r.ctx)!;
       const url = `${parties[r.party].url}${r.path.replace('AUTH', ids.authorization!)}`;
-      const req = { method: r.method, url, headers: { accept: 'application/json', ...(r.contentType ? { 'content-type': r.contentType } : {}) } as Record<string, string>, body: r.body, contentType: r.contentType };
+      const req = {
+        method: r.method,
+        url,
+        headers: { accept: 'application/json', ...(r.contentType ? { 'content-type': r.contentType } : {}) } as Record<
+          string,
+          string
+        >,
+        body: r.body,
+        contentType: r.contentType,
+      };
       ctx.apply(req);
       const before = await snapshotAll();
-      const res = await fetch(url, { method: r.method, headers: req.headers, redirect: 'manual', ...(req.body !== undefined ? { body: req.body } : {}) });
+      const res = await fetch(url, {
+        method: r.method,
+        headers: req.headers,
+        redirect: 'manual',
+        ...(req.body !== undefined ? { body: req.body } : {}),
+      });
       const text = await res.text();
       assert.equal(res.status, r.status, `${text}; ${hint}`);
       assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, r.code, hint);
@@ -610,13 +1146,29 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       // Each variant once per context at full size; a seeded sample of each at CI size.
       // A page without path parameters reads only its query: a smaller sample at CI size.
       const sample = t.method === 'GET' && !t.pattern.includes(':') && t.source === 'routes' ? perPage : perTarget;
-      const plan = ctxs.flatMap((ctx) => r.shuffle(variants.filter((v) => readsBody(t, v, ctx))).slice(0, sample).map((v) => ({ ctx, v })));
+      const plan = ctxs.flatMap((ctx) =>
+        r
+          .shuffle(variants.filter((v) => readsBody(t, v, ctx)))
+          .slice(0, sample)
+          .map((v) => ({ ctx, v })),
+      );
       let last = await snapshotAll();
       const silent: string[] = [];
       for (const { ctx, v } of plan) {
         const params = { ...validParams(t), ...v.params };
-        const path = t.pattern.replace(/:(\w+)(\{[^}]*\})?/g, (_m, n: string) => params[n]!) + (v.query ? `?${v.query}` : '');
-        const req = { method: t.method, url: `${parties[t.party].url}${path}`, headers: { accept: t.api ? 'application/json' : 'text/html', 'x-forwarded-for': '198.51.100.99', ...v.headers } as Record<string, string>, body: v.body, contentType: v.contentType };
+        const path =
+          t.pattern.replace(/:(\w+)(\{[^}]*\})?/g, (_m, n: string) => params[n]!) + (v.query ? `?${v.query}` : '');
+        const req = {
+          method: t.method,
+          url: `${parties[t.party].url}${path}`,
+          headers: {
+            accept: t.api ? 'application/json' : 'text/html',
+            'x-forwarded-for': '198.51.100.99',
+            ...v.headers,
+          } as Record<string, string>,
+          body: v.body,
+          contentType: v.contentType,
+        };
         if (v.contentType) req.headers['content-type'] = v.contentType;
         ctx.apply(req);
         const name = `${t.party} ${t.method} ${path.slice(0, 120)} [${ctx.name}] ${v.label}`;
@@ -624,7 +1176,12 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
         let res: Response;
         let text: string;
         try {
-          res = await fetch(req.url, { method: t.method, headers: req.headers, redirect: 'manual', ...(req.body !== undefined && t.method !== 'GET' ? { body: req.body } : {}) });
+          res = await fetch(req.url, {
+            method: t.method,
+            headers: req.headers,
+            redirect: 'manual',
+            ...(req.body !== undefined && t.method !== 'GET' ? { body: req.body } : {}),
+          });
           text = await res.text();
         } catch (err) {
           failures.push({ case: name, detail: `no answer: ${(err as Error).message}` });
@@ -636,7 +1193,10 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
           failures.push({ case: name, detail: `${res.status} ${text.slice(0, 300)}` });
         } else if (res.status >= 400 && !clearError(t, res, text)) {
           figures.unclear++;
-          failures.push({ case: name, detail: `unclear ${res.status} ${res.headers.get('content-type')}: ${text.slice(0, 200)}` });
+          failures.push({
+            case: name,
+            detail: `unclear ${res.status} ${res.headers.get('content-type')}: ${text.slice(0, 200)}`,
+          });
         }
         if (res.status < 400) {
           // Accepted-looking answers (a redirect back to the form, a 200 page): look at the state now.
@@ -656,11 +1216,21 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
       const changed = diff(last, end);
       if (changed.length) {
         figures.stateChanges++;
-        failures.push({ case: `${t.party} ${t.method} ${t.pattern}: one of ${silent.length} refused requests`, detail: `changed ${changed.join(', ')}; requests: ${silent.slice(-5).join(' | ')}` });
+        failures.push({
+          case: `${t.party} ${t.method} ${t.pattern}: one of ${silent.length} refused requests`,
+          detail: `changed ${changed.join(', ')}; requests: ${silent.slice(-5).join(' | ')}`,
+        });
       }
     }
     figures.seconds = Math.round((Date.now() - started) / 1000);
-    const report = failures.map((f) => `${f.case}: ${f.detail}`).slice(0, 40).join('\n  ');
-    assert.equal(figures.fiveHundreds + figures.unclear + figures.stateChanges, 0, `${figures.fiveHundreds} 5xx, ${figures.unclear} unclear, ${figures.stateChanges} state changes:\n  ${report}\n${hint}`);
+    const report = failures
+      .map((f) => `${f.case}: ${f.detail}`)
+      .slice(0, 40)
+      .join('\n  ');
+    assert.equal(
+      figures.fiveHundreds + figures.unclear + figures.stateChanges,
+      0,
+      `${figures.fiveHundreds} 5xx, ${figures.unclear} unclear, ${figures.stateChanges} state changes:\n  ${report}\n${hint}`,
+    );
   });
 });

@@ -23,7 +23,15 @@ import { connectTestSocket, type TestSocket } from '../src/platform/realtime/tes
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { SESSION_COOKIE } from '../src/shop/routes/session.ts';
 import { createUser } from '../src/shop/storage/accounts.ts';
-import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  proofSize,
+  recordProof,
+  replayHint,
+  sized,
+  type ProofFailure,
+} from './support/proof.ts';
 import { startRoundRobinProxy } from './support/round-robin-proxy.ts';
 import { ShopClient } from './support/shop-client.ts';
 import { forkParty } from './support/harness/processes.ts';
@@ -101,7 +109,10 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
         GATEWAY_JOB_POLL_MS: '100',
         LOG_LEVEL: 'silent',
       });
-      gw = await startGateway(config, { database: await freshDatabase(gatewayDatabaseSpec, 'postgres'), log: createLogger('gateway', 'silent') });
+      gw = await startGateway(config, {
+        database: await freshDatabase(gatewayDatabaseSpec, 'postgres'),
+        log: createLogger('gateway', 'silent'),
+      });
     })();
     // All three at once: they migrate one at a time under the advisory lock and seed the demo data once.
     const readiness: Promise<void>[] = [];
@@ -114,11 +125,15 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
       readiness.push(ready.catch((err: Error) => Promise.reject(new Error(`shop node ${index}: ${err.message}`))));
     }
     await Promise.all([bankAndGateway, ...readiness]);
-    proxy = await startRoundRobinProxy(ports.map((p) => `http://127.0.0.1:${p}`), proxyPort);
+    proxy = await startRoundRobinProxy(
+      ports.map((p) => `http://127.0.0.1:${p}`),
+      proxyPort,
+    );
   });
 
   after(async () => {
-    if (report) recordProof({ suite: SUITE, size: proofSize(), seed, wronglyAccepted: 0, failures, figures, ...report });
+    if (report)
+      recordProof({ suite: SUITE, size: proofSize(), seed, wronglyAccepted: 0, failures, figures, ...report });
     await proxy?.close();
     await Promise.all(
       nodes.map(async (n) => {
@@ -151,19 +166,38 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
   }
 
   /** Checkout through the proxy up to the gateway's hosted page: returns the session and the invoice. */
-  async function checkout(client: ShopClient, productId: string, deliveryId: string): Promise<{ sessionId: string; invoiceId: string }> {
+  async function checkout(
+    client: ShopClient,
+    productId: string,
+    deliveryId: string,
+  ): Promise<{ sessionId: string; invoiceId: string }> {
     await client.emptyCart();
     await client.send('/cart/add', { form: { productId, quantity: '1' } });
     await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryId } });
-    await client.send('/checkout/address', { form: { fullName: 'Node Walker', line1: '3 Cluster Road', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } });
+    await client.send('/checkout/address', {
+      form: {
+        fullName: 'Node Walker',
+        line1: '3 Cluster Road',
+        line2: '',
+        postalCode: '10115',
+        city: 'Berlin',
+        country: 'de',
+      },
+    });
     const page = await (await client.send('/checkout/pay')).text();
     const cartId = /name="cartId" value="([^"]+)"/.exec(page)?.[1];
     assert.ok(cartId, `the pay page shows the cart; ${hint}`);
     const res = await client.send('/checkout/pay', { form: { cartId } });
     const location = res.headers.get('location') ?? '';
-    assert.ok(location.startsWith(`${gw.url}/pay/ps_`), `sent to the hosted page, got ${res.status} ${location}; ${hint}`);
+    assert.ok(
+      location.startsWith(`${gw.url}/pay/ps_`),
+      `sent to the hosted page, got ${res.status} ${location}; ${hint}`,
+    );
     const sessionId = location.slice(location.lastIndexOf('/') + 1);
-    const [att] = await rows<{ invoice_id: string }>(shopDb.db, sql`select invoice_id from payment_attempts where gateway_session_id = ${sessionId}`);
+    const [att] = await rows<{ invoice_id: string }>(
+      shopDb.db,
+      sql`select invoice_id from payment_attempts where gateway_session_id = ${sessionId}`,
+    );
     return { sessionId, invoiceId: att!.invoice_id };
   }
 
@@ -178,7 +212,10 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
 
   async function catalog(): Promise<{ productIds: string[]; deliveryId: string }> {
     const products = await rows<{ id: string }>(shopDb.db, sql`select id from products order by created_at`);
-    const [delivery] = await rows<{ id: string }>(shopDb.db, sql`select id from delivery_methods order by position limit 1`);
+    const [delivery] = await rows<{ id: string }>(
+      shopDb.db,
+      sql`select id from delivery_methods order by position limit 1`,
+    );
     return { productIds: products.map((p) => p.id), deliveryId: delivery!.id };
   }
 
@@ -194,12 +231,27 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     let crossNode = 0;
     // Until each node has served webhooks (round robin interleaves them with the customer's own
     // requests) and at least one payment was committed by a webhook whose node we know.
-    for (let round = 0; round < 12 && (new Set(webhookNodes().map((s) => s.backend)).size < NODES || attributed === 0); round++) {
+    for (
+      let round = 0;
+      round < 12 && (new Set(webhookNodes().map((s) => s.backend)).size < NODES || attributed === 0);
+      round++
+    ) {
       const { sessionId, invoiceId } = await checkout(client, random.pick(productIds), deliveryId);
       const room = `invoice:${invoiceId}`;
       const sockets: { node: number | 'proxy'; socket: TestSocket }[] = [];
-      for (const n of nodes) sockets.push({ node: n.index, socket: await connectTestSocket(`ws://127.0.0.1:${n.port}/ws`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } }) });
-      sockets.push({ node: 'proxy', socket: await connectTestSocket(`${proxy.url.replace('http', 'ws')}/ws`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } }) });
+      for (const n of nodes)
+        sockets.push({
+          node: n.index,
+          socket: await connectTestSocket(`ws://127.0.0.1:${n.port}/ws`, {
+            headers: { cookie: `${SESSION_COOKIE}=${token}` },
+          }),
+        });
+      sockets.push({
+        node: 'proxy',
+        socket: await connectTestSocket(`${proxy.url.replace('http', 'ws')}/ws`, {
+          headers: { cookie: `${SESSION_COOKIE}=${token}` },
+        }),
+      });
       try {
         for (const { socket } of sockets) {
           socket.send({ type: 'join', room });
@@ -207,9 +259,14 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
         }
         assert.equal(await authorize(sessionId), 'authorized', hint);
         for (const { node, socket } of sockets) {
-          await socket.next((f) => f.type === 'message' && f.room === room && (f.payload as { status?: string }).status === 'paid', 15_000).catch((err: Error) => {
-            throw new Error(`watcher on node ${node} did not see ${invoiceId} paid: ${err.message}; ${hint}`);
-          });
+          await socket
+            .next(
+              (f) => f.type === 'message' && f.room === room && (f.payload as { status?: string }).status === 'paid',
+              15_000,
+            )
+            .catch((err: Error) => {
+              throw new Error(`watcher on node ${node} did not see ${invoiceId} paid: ${err.message}; ${hint}`);
+            });
         }
         watched++;
         // Who committed it: a webhook (then the node the proxy sent that webhook-id to first with a 200),
@@ -224,7 +281,10 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
           committer = proxy.served.find((s) => s.webhookId === applied.event_id && s.status === 200)?.backend;
           if (committer === undefined) await sleep(100);
         }
-        assert.ok(committer !== undefined, `the webhook ${applied.event_id} that committed ${invoiceId} went through the proxy; ${hint}`);
+        assert.ok(
+          committer !== undefined,
+          `the webhook ${applied.event_id} that committed ${invoiceId} went through the proxy; ${hint}`,
+        );
         attributed++;
         crossNode += sockets.filter((s) => s.node !== 'proxy' && s.node !== committer).length;
       } finally {
@@ -236,7 +296,10 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     figures.watchedPayments = watched;
     figures.paymentsCommittedByAKnownNode = attributed;
     figures.crossNodeWatchersNotified = crossNode;
-    assert.ok(perNode.every((c) => c > 0), `every node served webhooks: ${perNode}; ${hint}`);
+    assert.ok(
+      perNode.every((c) => c > 0),
+      `every node served webhooks: ${perNode}; ${hint}`,
+    );
     // Every watcher saw every payment (checked above); at least one was committed by a webhook on a known node, seen on the two others.
     assert.ok(attributed > 0, `a payment committed by a webhook whose node is known; ${hint}`);
   });
@@ -266,7 +329,11 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
       killedAt = done;
       // Preferably while the victim holds a job (the recurring reconciliation, every 2 s), so that its
       // lease must expire and another node take the job over; after 4 s of looking, kill it anyway.
-      const victimJobs = () => rows<{ id: string; task: string }>(shopDb.db, sql`select id, task from jobs where status = 'running' and locked_by like ${`%:${victim.child.pid}:%`}`);
+      const victimJobs = () =>
+        rows<{ id: string; task: string }>(
+          shopDb.db,
+          sql`select id, task from jobs where status = 'running' and locked_by like ${`%:${victim.child.pid}:%`}`,
+        );
       for (let i = 0; i < 400 && (heldByVictim = await victimJobs()).length === 0; i++) await sleep(10);
       victim.child.kill('SIGKILL');
       killTime = Date.now();
@@ -295,54 +362,101 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     const sessions = payments.map((p) => p.sessionId);
     const settled = async () => {
       // Money in flight: authorised at the bank but neither captured nor voided; or a shop attempt of a paid session not final yet.
-      const [b] = await rows<{ open: number }>(bank.bank.database.db, sql`select count(*)::int as open from authorizations where status = 'approved'`);
-      const [s] = await rows<{ open: number }>(shopDb.db, sql`select count(*)::int as open from payment_attempts where gateway_session_id = any(${textArray(sessions)}) and status not in ('captured', 'voided', 'refused')`);
+      const [b] = await rows<{ open: number }>(
+        bank.bank.database.db,
+        sql`select count(*)::int as open from authorizations where status = 'approved'`,
+      );
+      const [s] = await rows<{ open: number }>(
+        shopDb.db,
+        sql`select count(*)::int as open from payment_attempts where gateway_session_id = any(${textArray(sessions)}) and status not in ('captured', 'voided', 'refused')`,
+      );
       return b!.open === 0 && s!.open === 0;
     };
     const until = Date.now() + 60_000;
     while (!(await settled()) && Date.now() < until) await sleep(250);
     // The dead node's leases have expired by now (they are 5 s): nothing may still sit on them.
     await sleep(Math.max(0, LEASE_SECONDS * 1000 + 1500 - (Date.now() - killTime)));
-    const stuck = await rows<{ id: string; task: string; locked_by: string }>(shopDb.db, sql`select id, task, locked_by from jobs where status = 'running' and locked_until < now()`);
+    const stuck = await rows<{ id: string; task: string; locked_by: string }>(
+      shopDb.db,
+      sql`select id, task, locked_by from jobs where status = 'running' and locked_until < now()`,
+    );
     const takenOver = heldByVictim.length
-      ? await rows<{ id: string }>(shopDb.db, sql`select id from jobs where id = any(${textArray(heldByVictim.map((j) => j.id))}) and (status <> 'running' or locked_by not like ${`%:${victim.child.pid}:%`})`)
+      ? await rows<{ id: string }>(
+          shopDb.db,
+          sql`select id from jobs where id = any(${textArray(heldByVictim.map((j) => j.id))}) and (status <> 'running' or locked_by not like ${`%:${victim.child.pid}:%`})`,
+        )
       : [];
 
     // The model: every payment authorised at the gateway is captured once there, debited once at the bank, paid once at the shop.
     const shop = new Map(
-      (await rows<{ invoice_id: string; invoice: string; attempt: string; pays: number }>(
-        shopDb.db,
-        sql`select i.id as invoice_id, i.status as invoice, a.status as attempt,
+      (
+        await rows<{ invoice_id: string; invoice: string; attempt: string; pays: number }>(
+          shopDb.db,
+          sql`select i.id as invoice_id, i.status as invoice, a.status as attempt,
                    (select count(*)::int from audit_log l where l.action = 'invoice.pay' and l.subject = i.id) as pays
             from invoices i join payment_attempts a on a.invoice_id = i.id where i.id = any(${textArray(refs)}) and a.gateway_session_id is not null`,
-      )).map((r) => [r.invoice_id, r]),
+        )
+      ).map((r) => [r.invoice_id, r]),
     );
-    const gateway = new Map((await rows<{ id: string; status: string }>(gw.database.db, sql`select id, status from payment_sessions where merchant_reference = any(${textArray(refs)})`)).map((r) => [r.id, r]));
+    const gateway = new Map(
+      (
+        await rows<{ id: string; status: string }>(
+          gw.database.db,
+          sql`select id, status from payment_sessions where merchant_reference = any(${textArray(refs)})`,
+        )
+      ).map((r) => [r.id, r]),
+    );
     const debits = new Map(
-      (await rows<{ gateway_ref: string; captures: number }>(
-        bank.bank.database.db,
-        sql`select a.gateway_ref, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
-      )).map((r) => [r.gateway_ref, r.captures]),
+      (
+        await rows<{ gateway_ref: string; captures: number }>(
+          bank.bank.database.db,
+          sql`select a.gateway_ref, (select count(*)::int from movements m where m.authorization_id = a.id and m.kind = 'capture') as captures from authorizations a`,
+        )
+      ).map((r) => [r.gateway_ref, r.captures]),
     );
     let lost = 0;
     let doubleFulfilled = 0;
     for (const p of payments) {
       const want = { invoice: 'paid', attempt: 'captured', pays: 1, gateway: 'captured', debits: 1 };
       const s = shop.get(p.invoiceId);
-      const got = { invoice: s?.invoice, attempt: s?.attempt, pays: s?.pays, gateway: gateway.get(p.sessionId)?.status, debits: debits.get(p.sessionId) };
+      const got = {
+        invoice: s?.invoice,
+        attempt: s?.attempt,
+        pays: s?.pays,
+        gateway: gateway.get(p.sessionId)?.status,
+        debits: debits.get(p.sessionId),
+      };
       if (JSON.stringify(got) === JSON.stringify(want)) continue;
-      failures.push({ case: `${p.sessionId} ${p.invoiceId}${p.afterKill ? ' (after the kill)' : ''}`, detail: `want ${JSON.stringify(want)} got ${JSON.stringify(got)}` });
+      failures.push({
+        case: `${p.sessionId} ${p.invoiceId}${p.afterKill ? ' (after the kill)' : ''}`,
+        detail: `want ${JSON.stringify(want)} got ${JSON.stringify(got)}`,
+      });
       if ((got.pays ?? 0) > 1 || (got.debits ?? 0) > 1) doubleFulfilled++;
       else lost++;
     }
     // Every debit at the bank (this test's and the watchers' payments alike) is a captured attempt of a paid invoice at the shop.
-    const bankHeld = await rows<{ gateway_ref: string; status: string }>(bank.bank.database.db, sql`select gateway_ref, status from authorizations where status not in ('captured', 'voided', 'declined')`);
-    const bankCaptured = (await rows<{ gateway_ref: string }>(bank.bank.database.db, sql`select gateway_ref from authorizations where status = 'captured'`)).map((r) => r.gateway_ref);
-    const shopPaid = new Set(
-      (await rows<{ gateway_session_id: string }>(shopDb.db, sql`select a.gateway_session_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.status = 'captured' and i.status = 'paid'`)).map((r) => r.gateway_session_id),
+    const bankHeld = await rows<{ gateway_ref: string; status: string }>(
+      bank.bank.database.db,
+      sql`select gateway_ref, status from authorizations where status not in ('captured', 'voided', 'declined')`,
     );
-    for (const h of bankHeld) failures.push({ case: `bank ${h.gateway_ref}`, detail: `left ${h.status}: neither captured nor voided` });
-    for (const ref of bankCaptured.filter((r) => !shopPaid.has(r))) failures.push({ case: `bank ${ref}`, detail: 'debited, but not a paid invoice at the shop' });
+    const bankCaptured = (
+      await rows<{ gateway_ref: string }>(
+        bank.bank.database.db,
+        sql`select gateway_ref from authorizations where status = 'captured'`,
+      )
+    ).map((r) => r.gateway_ref);
+    const shopPaid = new Set(
+      (
+        await rows<{ gateway_session_id: string }>(
+          shopDb.db,
+          sql`select a.gateway_session_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.status = 'captured' and i.status = 'paid'`,
+        )
+      ).map((r) => r.gateway_session_id),
+    );
+    for (const h of bankHeld)
+      failures.push({ case: `bank ${h.gateway_ref}`, detail: `left ${h.status}: neither captured nor voided` });
+    for (const ref of bankCaptured.filter((r) => !shopPaid.has(r)))
+      failures.push({ case: `bank ${ref}`, detail: 'debited, but not a paid invoice at the shop' });
     lost += bankHeld.length + bankCaptured.filter((r) => !shopPaid.has(r)).length;
     figures.bankDebits = bankCaptured.length;
 
@@ -352,7 +466,12 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
       sql`select count(distinct d.id)::int as n from webhook_deliveries d join webhook_attempts a on a.delivery_id = d.id
           where d.status = 'delivered' and (a.status_code is null or a.status_code >= 500)`,
     );
-    const perNode = nodes.map((n) => webhookNodes().slice(webhooksBefore).filter((s) => s.backend === n.index).length);
+    const perNode = nodes.map(
+      (n) =>
+        webhookNodes()
+          .slice(webhooksBefore)
+          .filter((s) => s.backend === n.index).length,
+    );
     Object.assign(figures, {
       payments: payments.length,
       paymentsAfterKill: payments.filter((p) => p.afterKill).length,
@@ -366,15 +485,34 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
       stuckJobs: stuck.length,
       loadMs,
     });
-    report = { cases: payments.length, lost, doubleFulfilled, recovered: redelivered!.n + retriedRequests + takenOver.length };
+    report = {
+      cases: payments.length,
+      lost,
+      doubleFulfilled,
+      recovered: redelivered!.n + retriedRequests + takenOver.length,
+    };
 
-    assert.equal(payments.length, total, `every customer finished (their sessions worked on the surviving nodes); ${hint}`);
-    assert.ok(payments.some((p) => p.afterKill), `payments continued after the kill; ${hint}`);
+    assert.equal(
+      payments.length,
+      total,
+      `every customer finished (their sessions worked on the surviving nodes); ${hint}`,
+    );
+    assert.ok(
+      payments.some((p) => p.afterKill),
+      `payments continued after the kill; ${hint}`,
+    );
     assert.equal(lost, 0, `lost: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(doubleFulfilled, 0, `double fulfilment: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.deepEqual(stuck, [], `no job stuck on a dead node's lease; ${hint}`);
     assert.equal(takenOver.length, heldByVictim.length, `every job the dead node held was taken over; ${hint}`);
-    assert.deepEqual(proxy.served.slice(servedAtKill).filter((s) => s.backend === victim.index && s.at > killTime), [], `nothing forwarded to the dead node after the kill was answered; ${hint}`);
-    assert.ok(perNode.filter((n, i) => i !== victim.index && n > 0).length === NODES - 1, `the surviving nodes shared the webhooks: ${perNode}; ${hint}`);
+    assert.deepEqual(
+      proxy.served.slice(servedAtKill).filter((s) => s.backend === victim.index && s.at > killTime),
+      [],
+      `nothing forwarded to the dead node after the kill was answered; ${hint}`,
+    );
+    assert.ok(
+      perNode.filter((n, i) => i !== victim.index && n > 0).length === NODES - 1,
+      `the surviving nodes shared the webhooks: ${perNode}; ${hint}`,
+    );
   });
 });

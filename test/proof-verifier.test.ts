@@ -23,7 +23,15 @@ import { webhookRefusals } from '../src/shop/storage/tables.ts';
 import { FakeGateway } from '../src/shop/adapters/gateway.fake.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices } from '../src/shop/storage/tables.ts';
-import { proofRandom, proofSeed, recordProof, replayHint, sized, proofSize, type ProofFailure } from './support/proof.ts';
+import {
+  proofRandom,
+  proofSeed,
+  recordProof,
+  replayHint,
+  sized,
+  proofSize,
+  type ProofFailure,
+} from './support/proof.ts';
 import { assertUnchanged, snapshotter, type Snapshotter } from './support/harness/snapshot.ts';
 import { ShopClient } from './support/shop-client.ts';
 import { DEMO, checkoutForm } from './support/factories.ts';
@@ -69,12 +77,20 @@ function v1(secret: string, id: string, timestamp: string, body: string): string
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
-function signed(s: Subject, o: { secret?: string; id?: string; timestamp?: string; body?: string; signedBody?: string } = {}): Delivery {
+function signed(
+  s: Subject,
+  o: { secret?: string; id?: string; timestamp?: string; body?: string; signedBody?: string } = {},
+): Delivery {
   const id = o.id ?? s.id;
   const timestamp = o.timestamp ?? String(seconds(s.now));
   const body = o.body ?? s.body;
   return {
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': v1(o.secret ?? s.key, id, timestamp, o.signedBody ?? body) },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': v1(o.secret ?? s.key, id, timestamp, o.signedBody ?? body),
+    },
     body,
   };
 }
@@ -89,7 +105,10 @@ function withHeaders(d: Delivery, change: Record<string, string | undefined>): D
 }
 
 /** Same JSON, other bytes: `null` when the variant happens to equal the original. */
-function reserialised(body: string, how: 'whitespace' | 'compact' | 'key order' | 'unicode escape' | 'trailing newline'): string | null {
+function reserialised(
+  body: string,
+  how: 'whitespace' | 'compact' | 'key order' | 'unicode escape' | 'trailing newline',
+): string | null {
   const value = JSON.parse(body) as Record<string, unknown>;
   let out: string;
   if (how === 'whitespace') out = JSON.stringify(value, null, 2);
@@ -98,7 +117,10 @@ function reserialised(body: string, how: 'whitespace' | 'compact' | 'key order' 
   else if (how === 'trailing newline') out = `${body}\n`;
   else {
     // The first ASCII letter inside a string written as \u00XX: JSON.parse gives the same value.
-    out = body.replace(/"([^"\\]*?)([a-z])/, (_m, pre: string, ch: string) => `"${pre}\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    out = body.replace(
+      /"([^"\\]*?)([a-z])/,
+      (_m, pre: string, ch: string) => `"${pre}\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   }
   if (out === body) return null;
   assert.deepEqual(JSON.parse(out), value, `${how} keeps the same JSON`);
@@ -110,43 +132,174 @@ const WRONG_KEY = newWebhookSecret();
 
 const negatives: NegativeCase[] = [
   ...(['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const).flatMap((h): NegativeCase[] => [
-    { name: `missing ${h}`, code: 'webhook.headers_missing', status: 400, make: (s) => withHeaders(signed(s), { [h]: undefined }) },
-    { name: `empty ${h}`, code: 'webhook.headers_missing', status: 400, make: (s) => withHeaders(signed(s), { [h]: '' }) },
+    {
+      name: `missing ${h}`,
+      code: 'webhook.headers_missing',
+      status: 400,
+      make: (s) => withHeaders(signed(s), { [h]: undefined }),
+    },
+    {
+      name: `empty ${h}`,
+      code: 'webhook.headers_missing',
+      status: 400,
+      make: (s) => withHeaders(signed(s), { [h]: '' }),
+    },
   ]),
-  { name: 'all three headers missing', code: 'webhook.headers_missing', status: 400, make: (s) => ({ headers: { 'content-type': 'application/json' }, body: s.body }) },
-  { name: 'bare signature (no "v1,")', code: 'webhook.signature_invalid', status: 401, make: (s) => { const d = signed(s); return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.slice(3) }); } },
-  { name: 'signature truncated to half', code: 'webhook.signature_invalid', status: 401, make: (s) => { const d = signed(s); return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.slice(0, 25) }); } },
-  { name: 'signature truncated by one character', code: 'webhook.signature_invalid', status: 401, make: (s) => { const d = signed(s); return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.slice(0, -1) }); } },
-  { name: 'signature of only the version ("v1,")', code: 'webhook.signature_invalid', status: 401, make: (s) => withHeaders(signed(s), { 'webhook-signature': 'v1,' }) },
-  { name: 'signature with padding replaced (lenient base64 would decode it)', code: 'webhook.signature_invalid', status: 401, make: (s) => { const d = signed(s); return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.replace(/=$/, '!') }); } },
-  { name: 'unknown version ("v2,")', code: 'webhook.signature_invalid', status: 401, make: (s) => { const d = signed(s); return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.replace(/^v1,/, 'v2,') }); } },
-  { name: 'unknown version ("v1a,")', code: 'webhook.signature_invalid', status: 401, make: (s) => { const d = signed(s); return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.replace(/^v1,/, 'v1a,') }); } },
-  { name: 'wrong key', code: 'webhook.signature_invalid', status: 401, make: (s) => signed(s, { secret: WRONG_KEY }) },
-  { name: "another endpoint's key", code: 'webhook.signature_invalid', status: 401, make: (s) => signed(s, { secret: OTHER_ENDPOINT_KEY }) },
-  { name: 'key without its whsec_ prefix decoded as text', code: 'webhook.signature_invalid', status: 401, make: (s) => ({ ...signed(s), headers: { ...signed(s).headers, 'webhook-signature': `v1,${createHmac('sha256', s.key).update(`${s.id}.${seconds(s.now)}.${s.body}`).digest('base64')}` } }) },
-  { name: 'signature made for another webhook-id', code: 'webhook.signature_invalid', status: 401, make: (s) => withHeaders(signed(s), { 'webhook-id': `${s.id}x` }) },
-  { name: 'timestamp changed after signing', code: 'webhook.signature_invalid', status: 401, make: (s) => withHeaders(signed(s), { 'webhook-timestamp': String(seconds(s.now) - 1) }) },
-  ...(['whitespace', 'compact', 'key order', 'unicode escape', 'trailing newline'] as const).map((how): NegativeCase => ({
-    name: `body re-serialised (${how})`,
+  {
+    name: 'all three headers missing',
+    code: 'webhook.headers_missing',
+    status: 400,
+    make: (s) => ({ headers: { 'content-type': 'application/json' }, body: s.body }),
+  },
+  {
+    name: 'bare signature (no "v1,")',
     code: 'webhook.signature_invalid',
     status: 401,
     make: (s) => {
-      const body = reserialised(s.body, how);
-      return body === null ? null : signed(s, { body, signedBody: s.body });
+      const d = signed(s);
+      return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.slice(3) });
     },
-  })),
-  { name: 'body with one value changed', code: 'webhook.signature_invalid', status: 401, make: (s) => signed(s, { body: s.body.replace(/\d/, (d) => String((Number(d) + 1) % 10)), signedBody: s.body }) },
-  { name: 'timestamp 301 s old (one second past the tolerance)', code: 'webhook.timestamp_out_of_tolerance', status: 401, make: (s) => signed(s, { timestamp: String(seconds(s.now) - TOLERANCE - 1) }) },
-  { name: 'timestamp 301 s in the future', code: 'webhook.timestamp_out_of_tolerance', status: 401, make: (s) => signed(s, { timestamp: String(seconds(s.now) + TOLERANCE + 1) }) },
-  { name: 'timestamp a day old (replay)', code: 'webhook.timestamp_out_of_tolerance', status: 401, make: (s) => signed(s, { timestamp: String(seconds(s.now) - 86_400) }) },
-  // Header-safe text only (fetch trims surrounding whitespace and refuses non-Latin-1 header values).
-  ...['abc', 'NOW', '1e9', '-1', '+1614265330', '0x60379d72', '1614265330.0', '1614265330abc', '1,614,265,330', '9'.repeat(20)].map((bad): NegativeCase => ({
-    name: `non-numeric timestamp ${JSON.stringify(bad)}`,
+  },
+  {
+    name: 'signature truncated to half',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => {
+      const d = signed(s);
+      return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.slice(0, 25) });
+    },
+  },
+  {
+    name: 'signature truncated by one character',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => {
+      const d = signed(s);
+      return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.slice(0, -1) });
+    },
+  },
+  {
+    name: 'signature of only the version ("v1,")',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => withHeaders(signed(s), { 'webhook-signature': 'v1,' }),
+  },
+  {
+    name: 'signature with padding replaced (lenient base64 would decode it)',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => {
+      const d = signed(s);
+      return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.replace(/=$/, '!') });
+    },
+  },
+  {
+    name: 'unknown version ("v2,")',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => {
+      const d = signed(s);
+      return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.replace(/^v1,/, 'v2,') });
+    },
+  },
+  {
+    name: 'unknown version ("v1a,")',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => {
+      const d = signed(s);
+      return withHeaders(d, { 'webhook-signature': d.headers['webhook-signature']!.replace(/^v1,/, 'v1a,') });
+    },
+  },
+  { name: 'wrong key', code: 'webhook.signature_invalid', status: 401, make: (s) => signed(s, { secret: WRONG_KEY }) },
+  {
+    name: "another endpoint's key",
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => signed(s, { secret: OTHER_ENDPOINT_KEY }),
+  },
+  {
+    name: 'key without its whsec_ prefix decoded as text',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => ({
+      ...signed(s),
+      headers: {
+        ...signed(s).headers,
+        'webhook-signature': `v1,${createHmac('sha256', s.key)
+          .update(`${s.id}.${seconds(s.now)}.${s.body}`)
+          .digest('base64')}`,
+      },
+    }),
+  },
+  {
+    name: 'signature made for another webhook-id',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => withHeaders(signed(s), { 'webhook-id': `${s.id}x` }),
+  },
+  {
+    name: 'timestamp changed after signing',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => withHeaders(signed(s), { 'webhook-timestamp': String(seconds(s.now) - 1) }),
+  },
+  ...(['whitespace', 'compact', 'key order', 'unicode escape', 'trailing newline'] as const).map(
+    (how): NegativeCase => ({
+      name: `body re-serialised (${how})`,
+      code: 'webhook.signature_invalid',
+      status: 401,
+      make: (s) => {
+        const body = reserialised(s.body, how);
+        return body === null ? null : signed(s, { body, signedBody: s.body });
+      },
+    }),
+  ),
+  {
+    name: 'body with one value changed',
+    code: 'webhook.signature_invalid',
+    status: 401,
+    make: (s) => signed(s, { body: s.body.replace(/\d/, (d) => String((Number(d) + 1) % 10)), signedBody: s.body }),
+  },
+  {
+    name: 'timestamp 301 s old (one second past the tolerance)',
     code: 'webhook.timestamp_out_of_tolerance',
     status: 401,
-    // Signed over that very text, so only the timestamp check can refuse it.
-    make: (s) => signed(s, { timestamp: bad.replace('1614265330', String(seconds(s.now))) }),
-  })),
+    make: (s) => signed(s, { timestamp: String(seconds(s.now) - TOLERANCE - 1) }),
+  },
+  {
+    name: 'timestamp 301 s in the future',
+    code: 'webhook.timestamp_out_of_tolerance',
+    status: 401,
+    make: (s) => signed(s, { timestamp: String(seconds(s.now) + TOLERANCE + 1) }),
+  },
+  {
+    name: 'timestamp a day old (replay)',
+    code: 'webhook.timestamp_out_of_tolerance',
+    status: 401,
+    make: (s) => signed(s, { timestamp: String(seconds(s.now) - 86_400) }),
+  },
+  // Header-safe text only (fetch trims surrounding whitespace and refuses non-Latin-1 header values).
+  ...[
+    'abc',
+    'NOW',
+    '1e9',
+    '-1',
+    '+1614265330',
+    '0x60379d72',
+    '1614265330.0',
+    '1614265330abc',
+    '1,614,265,330',
+    '9'.repeat(20),
+  ].map(
+    (bad): NegativeCase => ({
+      name: `non-numeric timestamp ${JSON.stringify(bad)}`,
+      code: 'webhook.timestamp_out_of_tolerance',
+      status: 401,
+      // Signed over that very text, so only the timestamp check can refuse it.
+      make: (s) => signed(s, { timestamp: bad.replace('1614265330', String(seconds(s.now))) }),
+    }),
+  ),
 ];
 
 /** Valid deliveries the receiver must accept (secrets = [key, previous] during a rotation). */
@@ -156,14 +309,22 @@ interface PositiveCase {
 }
 const positives: PositiveCase[] = [
   { name: 'signed with the current key', make: (s) => signed(s) },
-  { name: 'exactly 300 s old (at the edge)', make: (s) => signed(s, { timestamp: String(seconds(s.now) - TOLERANCE) }) },
-  { name: 'exactly 300 s in the future (at the edge)', make: (s) => signed(s, { timestamp: String(seconds(s.now) + TOLERANCE) }) },
+  {
+    name: 'exactly 300 s old (at the edge)',
+    make: (s) => signed(s, { timestamp: String(seconds(s.now) - TOLERANCE) }),
+  },
+  {
+    name: 'exactly 300 s in the future (at the edge)',
+    make: (s) => signed(s, { timestamp: String(seconds(s.now) + TOLERANCE) }),
+  },
   { name: 'signed with the previous key during a rotation', make: (s, previous) => signed(s, { secret: previous }) },
   {
     name: 'signed with both keys during a rotation, after an unknown version',
     make: (s, previous) => {
       const d = signed(s);
-      return withHeaders(d, { 'webhook-signature': `v2,${'A'.repeat(43)}= ${signed(s, { secret: previous }).headers['webhook-signature']} ${d.headers['webhook-signature']}` });
+      return withHeaders(d, {
+        'webhook-signature': `v2,${'A'.repeat(43)}= ${signed(s, { secret: previous }).headers['webhook-signature']} ${d.headers['webhook-signature']}`,
+      });
     },
   },
 ];
@@ -174,12 +335,16 @@ function mutation(s: Subject, r: ReturnType<typeof proofRandom>): { label: strin
   const field = r.pick(['body', 'webhook-id', 'webhook-timestamp', 'webhook-signature'] as const);
   const text = field === 'body' ? d.body : d.headers[field]!;
   const at = field === 'webhook-signature' ? 3 + r.int(text.length - 3) : r.int(text.length);
-  const alphabet = field === 'webhook-timestamp' ? '0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const alphabet =
+    field === 'webhook-timestamp' ? '0123456789' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   let ch = text[at]!;
   while (ch === text[at]) ch = r.pick([...alphabet]);
   const changed = text.slice(0, at) + ch + text.slice(at + 1);
   const label = `${field}[${at}] ${JSON.stringify(text[at])}→${JSON.stringify(ch)}`;
-  return { label, delivery: field === 'body' ? { headers: d.headers, body: changed } : withHeaders(d, { [field]: changed }) };
+  return {
+    label,
+    delivery: field === 'body' ? { headers: d.headers, body: changed } : withHeaders(d, { [field]: changed }),
+  };
 }
 
 // ---- the figures ----------------------------------------------------------------------------------
@@ -219,15 +384,34 @@ after(() => {
 });
 
 describe('proof: webhook verifier conformance (pure verifier)', () => {
-  const vector: Subject = { id: VECTOR.id, body: VECTOR.body, now: new Date(VECTOR.timestamp * 1000), key: VECTOR.secret };
+  const vector: Subject = {
+    id: VECTOR.id,
+    body: VECTOR.body,
+    now: new Date(VECTOR.timestamp * 1000),
+    key: VECTOR.secret,
+  };
 
   it('accepts the published Standard Webhooks vector and signs it to the published signature', () => {
     figures.pureCases += 2;
     figures.positives += 2;
-    const headers = { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature };
+    const headers = {
+      'webhook-id': VECTOR.id,
+      'webhook-timestamp': String(VECTOR.timestamp),
+      'webhook-signature': VECTOR.signature,
+    };
     assert.equal(pure({ headers, body: VECTOR.body }, [VECTOR.secret], vector.now), 'accepted', hint);
-    assert.equal(signed(vector).headers['webhook-signature'], VECTOR.signature, `our test signer agrees with the vector; ${hint}`);
-    assert.equal(signWebhook({ id: VECTOR.id, timestamp: vector.now, body: VECTOR.body, secrets: [VECTOR.secret] })['webhook-signature'], VECTOR.signature, hint);
+    assert.equal(
+      signed(vector).headers['webhook-signature'],
+      VECTOR.signature,
+      `our test signer agrees with the vector; ${hint}`,
+    );
+    assert.equal(
+      signWebhook({ id: VECTOR.id, timestamp: vector.now, body: VECTOR.body, secrets: [VECTOR.secret] })[
+        'webhook-signature'
+      ],
+      VECTOR.signature,
+      hint,
+    );
   });
 
   it('refuses every negative case built on the vector, each with its own error code', () => {
@@ -245,7 +429,10 @@ describe('proof: webhook verifier conformance (pure verifier)', () => {
       }
       assert.equal(verdict, c.code, `${c.name}; ${hint}`);
     }
-    assert.ok(tried >= negatives.length - 1, `only the key-order variant is impossible on a one-key body (${tried}/${negatives.length})`);
+    assert.ok(
+      tried >= negatives.length - 1,
+      `only the key-order variant is impossible on a one-key body (${tried}/${negatives.length})`,
+    );
   });
 
   it('accepts the vector with its key among two during a rotation, and refuses it after that key is retired', () => {
@@ -264,7 +451,12 @@ describe('proof: webhook verifier conformance (pure verifier)', () => {
   it('accepts the vector exactly at the tolerance edges and refuses it one second beyond either', () => {
     const t = VECTOR.timestamp;
     const d = signed(vector);
-    const cases: [number, string][] = [[t + TOLERANCE, 'accepted'], [t - TOLERANCE, 'accepted'], [t + TOLERANCE + 1, 'webhook.timestamp_out_of_tolerance'], [t - TOLERANCE - 1, 'webhook.timestamp_out_of_tolerance']];
+    const cases: [number, string][] = [
+      [t + TOLERANCE, 'accepted'],
+      [t - TOLERANCE, 'accepted'],
+      [t + TOLERANCE + 1, 'webhook.timestamp_out_of_tolerance'],
+      [t - TOLERANCE - 1, 'webhook.timestamp_out_of_tolerance'],
+    ];
     for (const [now, expected] of cases) {
       figures.pureCases++;
       const verdict = pure(d, [VECTOR.secret], new Date(now * 1000));
@@ -314,7 +506,10 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
   });
   const start = async (secrets: string[]) => {
     shop = await startShop(loadShopConfig(env(secrets)), { clock, gateway, jobs: false });
-    client = new ShopClient({ request: (path, init) => fetch(`${shop!.url}${path}`, { ...init, redirect: 'manual' }) }, '198.51.100.77');
+    client = new ShopClient(
+      { request: (path, init) => fetch(`${shop!.url}${path}`, { ...init, redirect: 'manual' }) },
+      '198.51.100.77',
+    );
     assert.equal((await client.login(...DEMO.customer)).status, 303);
   };
 
@@ -347,11 +542,26 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
     return { invoiceId, subject };
   }
 
-  const post = (d: Delivery) => fetch(`${shop!.url}/webhooks/gateway`, { method: 'POST', headers: d.headers, body: d.body });
-  const invoiceStatus = async (id: string) => (await shop!.database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
-  const payAudits = async (id: string) => (await shop!.database.db.select().from(auditLog).where(and(eq(auditLog.action, 'invoice.pay'), eq(auditLog.subject, id)))).length;
+  const post = (d: Delivery) =>
+    fetch(`${shop!.url}/webhooks/gateway`, { method: 'POST', headers: d.headers, body: d.body });
+  const invoiceStatus = async (id: string) =>
+    (await shop!.database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!.status;
+  const payAudits = async (id: string) =>
+    (
+      await shop!.database.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'invoice.pay'), eq(auditLog.subject, id)))
+    ).length;
   const refusalsOf = async (code: string) =>
-    Number((await shop!.database.db.select({ n: sql<number>`coalesce(sum(${webhookRefusals.count}), 0)::int` }).from(webhookRefusals).where(eq(webhookRefusals.reason, code)))[0]?.n ?? 0);
+    Number(
+      (
+        await shop!.database.db
+          .select({ n: sql<number>`coalesce(sum(${webhookRefusals.count}), 0)::int` })
+          .from(webhookRefusals)
+          .where(eq(webhookRefusals.reason, code))
+      )[0]?.n ?? 0,
+    );
 
   /** Sends one negative delivery and checks status, error body, one refusal counted, nothing else changed. */
   async function refused(name: string, d: Delivery, status: number, code: string): Promise<void> {
@@ -369,10 +579,21 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
     assert.equal(res.status, status, `${name}: ${text}; ${hint}`);
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     assert.equal(body.error?.code, code, `${name}: error code; ${hint}`);
-    assert.ok(typeof body.error?.message === 'string' && body.error.message.length > 10, `${name}: a readable message, got ${text}; ${hint}`);
+    assert.ok(
+      typeof body.error?.message === 'string' && body.error.message.length > 10,
+      `${name}: a readable message, got ${text}; ${hint}`,
+    );
     assertUnchanged(before, await snap.take(), `${name}; ${hint}`);
-    assert.equal(await snap.count('webhook_receipts'), receiptsBefore, `${name}: no receipt for an unverified delivery; ${hint}`);
-    assert.equal(await refusalsOf(code), refusalsBefore + 1, `${name}: exactly one refusal counted under ${code}; ${hint}`);
+    assert.equal(
+      await snap.count('webhook_receipts'),
+      receiptsBefore,
+      `${name}: no receipt for an unverified delivery; ${hint}`,
+    );
+    assert.equal(
+      await refusalsOf(code),
+      refusalsBefore + 1,
+      `${name}: exactly one refusal counted under ${code}; ${hint}`,
+    );
   }
 
   /** Sends a valid delivery twice: paid once, the second a duplicate that changes nothing. */
@@ -406,7 +627,11 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
       await refused(c.name, d, c.status, c.code);
     }
     assert.equal(tried, negatives.length - 1, hint);
-    assert.equal(await invoiceStatus(invoiceId), 'open', `after ${negatives.length} refusals the invoice is untouched; ${hint}`);
+    assert.equal(
+      await invoiceStatus(invoiceId),
+      'open',
+      `after ${negatives.length} refusals the invoice is untouched; ${hint}`,
+    );
     // The event itself was good all along: signed properly, it pays the invoice, once.
     await acceptedOnce('the genuine delivery after the refusals', invoiceId, signed(subject));
   });
@@ -439,7 +664,14 @@ describe('proof: webhook verifier conformance (the shop intake over HTTP, Postgr
     await start([current]);
     const first = await authorizedEvent();
     await refused('the retired key', signed(first.subject, { secret: previous }), 401, 'webhook.signature_invalid');
-    await refused('both signatures but only the retired one valid', withHeaders(signed(first.subject, { secret: previous }), { 'webhook-signature': `${signed(first.subject, { secret: previous }).headers['webhook-signature']} ${signed(first.subject, { secret: WRONG_KEY }).headers['webhook-signature']}` }), 401, 'webhook.signature_invalid');
+    await refused(
+      'both signatures but only the retired one valid',
+      withHeaders(signed(first.subject, { secret: previous }), {
+        'webhook-signature': `${signed(first.subject, { secret: previous }).headers['webhook-signature']} ${signed(first.subject, { secret: WRONG_KEY }).headers['webhook-signature']}`,
+      }),
+      401,
+      'webhook.signature_invalid',
+    );
     assert.equal(await invoiceStatus(first.invoiceId), 'open', hint);
     await acceptedOnce('the current key after the retirement', first.invoiceId, signed(first.subject));
   });

@@ -50,7 +50,12 @@ describe('the shop: every page under a strict CSP', () => {
     return { invoiceId, orderId: json.invoice.orderId };
   }
   /** Fetches a page and checks it; returns its HTML. */
-  async function page(client: ShopClient, path: string, status = 200, init: Parameters<ShopClient['send']>[1] = {}): Promise<string> {
+  async function page(
+    client: ShopClient,
+    path: string,
+    status = 200,
+    init: Parameters<ShopClient['send']>[1] = {},
+  ): Promise<string> {
     const res = await client.send(path, init);
     const html = await res.text();
     assert.equal(res.status, status, `${path}: ${html.slice(0, 200)}`);
@@ -81,7 +86,10 @@ describe('the shop: every page under a strict CSP', () => {
   after(() => shop?.stop());
 
   it("the form-action origin defaults to the gateway URL's origin", () => {
-    const config = loadShopConfig({ SHOP_SESSION_SECRET: 'x'.repeat(40), SHOP_GATEWAY_URL: 'https://gw.example:8443/base' });
+    const config = loadShopConfig({
+      SHOP_SESSION_SECRET: 'x'.repeat(40),
+      SHOP_GATEWAY_URL: 'https://gw.example:8443/base',
+    });
     assert.equal(config.settings.gatewayPageOrigin, 'https://gw.example:8443');
   });
 
@@ -102,7 +110,8 @@ describe('the shop: every page under a strict CSP', () => {
     await page(customer, '/');
     await page(customer, `/products/${productId}`);
     await toPayStep(customer);
-    for (const path of ['/cart', '/checkout', '/checkout/delivery', '/checkout/address', '/checkout/pay', '/orders']) await page(customer, path);
+    for (const path of ['/cart', '/checkout', '/checkout/delivery', '/checkout/address', '/checkout/pay', '/orders'])
+      await page(customer, path);
     await page(customer, `/orders/${ids.orderId}`);
     const invoice = await page(customer, `/invoices/${ids.invoiceId}`);
     // The open invoice's live update is a file from the shop, not inline code.
@@ -117,13 +126,25 @@ describe('the shop: every page under a strict CSP', () => {
 
   it("serves the staff console's pages under the policy", async () => {
     const staff = await loggedIn(...DEMO.staff);
-    for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products', '/staff/refunds', '/staff/payments']) await page(staff, path);
+    for (const path of [
+      '/staff',
+      '/staff/orders',
+      '/staff/invoices',
+      '/staff/customers',
+      '/staff/products',
+      '/staff/refunds',
+      '/staff/payments',
+    ])
+      await page(staff, path);
     await page(staff, `/staff/orders/${ids.paidOrderId}`);
     await page(staff, `/staff/products/${productId}`);
   });
 
   it('serves its script and stylesheet as files with their type, nosniff and a short public cache', async () => {
-    for (const [path, type] of [['/assets/invoice.js', 'text/javascript'], ['/assets/shop.css', 'text/css']] as const) {
+    for (const [path, type] of [
+      ['/assets/invoice.js', 'text/javascript'],
+      ['/assets/shop.css', 'text/css'],
+    ] as const) {
       const res = await app.request(path);
       assert.equal(res.status, 200, path);
       assert.equal(res.headers.get('content-type'), `${type}; charset=utf-8`, path);
@@ -157,14 +178,38 @@ describe("the gateway's and the bank's pages: the same strict CSP", () => {
 
   it("the gateway's front page, hosted payment page and merchant dashboard", async () => {
     const front = await check(`${gw.url}/`);
-    assert.deepEqual(parseCsp(front.headers.get('content-security-policy')).get('script-src'), ["'none'"], 'the front page runs no script');
-    const session = (await (await gw.api('/v1/payment_sessions', { body: { amount: { minor: '1250', currency: 'EUR' }, merchant_reference: 'INV-CSP', return_url: 'http://shop.test/r' } })).json()) as { hosted_url: string };
+    assert.deepEqual(
+      parseCsp(front.headers.get('content-security-policy')).get('script-src'),
+      ["'none'"],
+      'the front page runs no script',
+    );
+    const session = (await (
+      await gw.api('/v1/payment_sessions', {
+        body: {
+          amount: { minor: '1250', currency: 'EUR' },
+          merchant_reference: 'INV-CSP',
+          return_url: 'http://shop.test/r',
+        },
+      })
+    ).json()) as { hosted_url: string };
     const pay = await check(session.hosted_url);
     assert.equal(pay.headers.get('referrer-policy'), 'no-referrer', 'the session id in the URL goes nowhere');
     await check(`${gw.url}/dashboard/login`);
-    await check(`${gw.url}/dashboard/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'api_key=wrong' }, 401);
-    const login = await fetch(`${gw.url}/dashboard/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ api_key: TEST_API_KEY }) });
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('gw_session='))!.split(';')[0]!;
+    await check(
+      `${gw.url}/dashboard/login`,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'api_key=wrong' },
+      401,
+    );
+    const login = await fetch(`${gw.url}/dashboard/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ api_key: TEST_API_KEY }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('gw_session='))!
+      .split(';')[0]!;
     await check(`${gw.url}/dashboard`, { headers: { cookie } });
     await check(`${gw.url}/dashboard/settings`, { headers: { cookie } });
   });
@@ -176,6 +221,9 @@ describe("the gateway's and the bank's pages: the same strict CSP", () => {
     const nonce = /'nonce-([^']+)'/.exec(app.headers.get('content-security-policy') ?? '')?.[1];
     assert.ok(nonce, 'a nonce');
     const nonces = [...app.html.matchAll(/<(?:script|style)\b[^>]*\snonce="([^"]*)"/g)].map((m) => m[1]);
-    assert.ok(nonces.length >= 2 && nonces.every((n) => n === nonce), `the inline style and script carry this answer's nonce: ${nonces.join(', ')}`);
+    assert.ok(
+      nonces.length >= 2 && nonces.every((n) => n === nonce),
+      `the inline style and script carry this answer's nonce: ${nonces.join(', ')}`,
+    );
   });
 });

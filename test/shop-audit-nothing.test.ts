@@ -17,11 +17,17 @@ describe('verify-audit pointed at nothing', () => {
   it('exits 2 with a clear error and does not create the data directory', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'cs-audit-none-'));
     try {
-      const places: Array<Record<string, string>> = [{ DATA_DIR: join(parent, 'nowhere') }, { SHOP_DATA_DIR: join(parent, 'nowhere', 'shop') }];
+      const places: Array<Record<string, string>> = [
+        { DATA_DIR: join(parent, 'nowhere') },
+        { SHOP_DATA_DIR: join(parent, 'nowhere', 'shop') },
+      ];
       for (const env of places) {
         const { code, out } = await verifyCommand({ ...env, SHOP_AUDIT_SIGNING_KEY: SIGNING_KEY });
         assert.equal(code, 2, out);
-        assert.match(out, /^ERROR: could not verify the audit chain: no shop database at .*nowhere.*; nothing was created/m);
+        assert.match(
+          out,
+          /^ERROR: could not verify the audit chain: no shop database at .*nowhere.*; nothing was created/m,
+        );
         assert.equal(existsSync(join(parent, 'nowhere')), false, 'the verifier created nothing');
       }
     } finally {
@@ -29,7 +35,7 @@ describe('verify-audit pointed at nothing', () => {
     }
   });
 
-  it('exits 2 on a PostgreSQL database without the shop\'s tables, and creates none there', async () => {
+  it("exits 2 on a PostgreSQL database without the shop's tables, and creates none there", async () => {
     const name = `t_empty_${randomBytes(6).toString('hex')}`;
     await adminQuery(`create database ${name}`);
     try {
@@ -38,7 +44,9 @@ describe('verify-audit pointed at nothing', () => {
       assert.match(out, /has no shop audit log/);
       const probe = new pg.Client({ connectionString: databaseUrl(name) });
       await probe.connect();
-      const tables = await probe.query(`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`);
+      const tables = await probe.query(
+        `select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`,
+      );
       await probe.end();
       assert.equal(tables.rows[0].n, 0, 'no table was created');
     } finally {

@@ -39,11 +39,27 @@ for (const engine of testEngines()) {
     before(async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cs-audit-'));
       dirs.push(dir);
-      const location: DatabaseLocation = engine === 'pglite' ? { engine: 'pglite', dataDir: join(dir, 'shop') } : { engine: 'postgres', url: databaseUrl(await freshPostgresDatabaseName(shopDatabaseSpec)), poolSize: 2 };
+      const location: DatabaseLocation =
+        engine === 'pglite'
+          ? { engine: 'pglite', dataDir: join(dir, 'shop') }
+          : { engine: 'postgres', url: databaseUrl(await freshPostgresDatabaseName(shopDatabaseSpec)), poolSize: 2 };
       const database = await openDatabase(shopDatabaseSpec, location);
       await appendEntries(database, 6);
-      assert.equal((await writeAuditCheckpoint({ database, clock, dir: join(dir, 'audit-checkpoints'), signingKey: parseAuditPrivateKey(SIGNING_KEY) })).kind, 'written');
-      const rowsOf = await database.db.select({ id: auditLog.id, seq: auditLog.seq }).from(auditLog).orderBy(auditLog.seq);
+      assert.equal(
+        (
+          await writeAuditCheckpoint({
+            database,
+            clock,
+            dir: join(dir, 'audit-checkpoints'),
+            signingKey: parseAuditPrivateKey(SIGNING_KEY),
+          })
+        ).kind,
+        'written',
+      );
+      const rowsOf = await database.db
+        .select({ id: auditLog.id, seq: auditLog.seq })
+        .from(auditLog)
+        .orderBy(auditLog.seq);
       ids = rowsOf.map((r) => r.id);
       seqs = rowsOf.map((r) => r.seq);
       await database.close();
@@ -52,7 +68,13 @@ for (const engine of testEngines()) {
 
     async function appendEntries(database: Database, count: number): Promise<void> {
       for (let i = 0; i < count; i++) {
-        await database.transaction((tx) => appendAudit(tx, { actor: 'usr_test', action: 'order.placed', subject: `ord_${i}`, data: { n: i, nested: { b: 1, a: 2 } } }, clock.now()));
+        await database.transaction((tx) =>
+          appendAudit(
+            tx,
+            { actor: 'usr_test', action: 'order.placed', subject: `ord_${i}`, data: { n: i, nested: { b: 1, a: 2 } } },
+            clock.now(),
+          ),
+        );
         clock.advance(1000);
       }
     }
@@ -80,7 +102,10 @@ for (const engine of testEngines()) {
     }
 
     /** The verifier in this process (the cases that need the real process spawn it). */
-    async function verifyInProcess(env: Record<string, string>, args: string[] = []): Promise<{ code: number; out: string }> {
+    async function verifyInProcess(
+      env: Record<string, string>,
+      args: string[] = [],
+    ): Promise<{ code: number; out: string }> {
       const lines: string[] = [];
       const code = await main(env, (l) => lines.push(l), args);
       return { code, out: lines.join('\n') };
@@ -92,12 +117,17 @@ for (const engine of testEngines()) {
       await shop.database.close();
       const { code, out } = await verifyCommand(shop.env);
       assert.equal(code, 0, out);
-      assert.match(out, /^OK: audit chain intact, 8 entries .*checked against the checkpoint of \S+ \(entry #\d+, 6 entries\); 2 entries since are not anchored yet/m);
+      assert.match(
+        out,
+        /^OK: audit chain intact, 8 entries .*checked against the checkpoint of \S+ \(entry #\d+, 6 entries\); 2 entries since are not anchored yet/m,
+      );
     });
 
     it('names the edited entry as the first broken link and exits 1 after a row is tampered with the trigger disabled', async () => {
       const { database, ids, env } = await shopWithAudit();
-      await tamper(database, () => database.db.execute(sql`update audit_log set data = '{"n": 99}'::jsonb where id = ${ids[3]!}`));
+      await tamper(database, () =>
+        database.db.execute(sql`update audit_log set data = '{"n": 99}'::jsonb where id = ${ids[3]!}`),
+      );
       await database.close();
       const { code, out } = await verifyInProcess(env);
       assert.equal(code, 1, out);
@@ -112,7 +142,10 @@ for (const engine of testEngines()) {
       await database.close();
       const { code, out } = await verifyInProcess(env);
       assert.equal(code, 1, out);
-      assert.match(out, new RegExp(`BROKEN: first broken link at entry #\\d+ ${ids[2]} \\(order\\.placed on ord_2.*prev_hash`));
+      assert.match(
+        out,
+        new RegExp(`BROKEN: first broken link at entry #\\d+ ${ids[2]} \\(order\\.placed on ord_2.*prev_hash`),
+      );
     });
 
     it('detects the last entries deleted after a checkpoint as truncation, though every remaining link holds', async () => {
@@ -122,7 +155,12 @@ for (const engine of testEngines()) {
       await database.close();
       const { code, out } = await verifyCommand(env);
       assert.equal(code, 1, out);
-      assert.match(out, new RegExp(`BROKEN: truncated: the checkpoint of \\S+ recorded 6 entries up to #${seqs[5]}, but the chain ends at #${seqs[3]} with 4 entries \\(2 missing at the end\\)`));
+      assert.match(
+        out,
+        new RegExp(
+          `BROKEN: truncated: the checkpoint of \\S+ recorded 6 entries up to #${seqs[5]}, but the chain ends at #${seqs[3]} with 4 entries \\(2 missing at the end\\)`,
+        ),
+      );
     });
 
     it('detects every entry deleted (an empty log) against the checkpoint', async () => {
@@ -152,11 +190,21 @@ for (const engine of testEngines()) {
       await database.close();
       const file = checkpointFile(checkpointDir);
       const line = JSON.parse(readFileSync(file, 'utf8').trim()) as { seq: number; count: number };
-      const forged = signCheckpoint(parseAuditPrivateKey(newAuditSigningKey()), { seq: line.seq, hash: GENESIS, count: 1, at: new Date().toISOString() });
+      const forged = signCheckpoint(parseAuditPrivateKey(newAuditSigningKey()), {
+        seq: line.seq,
+        hash: GENESIS,
+        count: 1,
+        at: new Date().toISOString(),
+      });
       writeFileSync(file, `${JSON.stringify({ ...line, count: line.count - 2 })}\n${forged}\n`);
       const { code, out } = await verifyInProcess(env);
       assert.equal(code, 1, out);
-      assert.match(out, new RegExp(`BROKEN: checkpoint file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 1: its signature does not match its content`));
+      assert.match(
+        out,
+        new RegExp(
+          `BROKEN: checkpoint file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 1: its signature does not match its content`,
+        ),
+      );
       assert.match(out, /line 2: signed by key [0-9a-f]{16}, not by the shop's key/);
     });
 
@@ -166,7 +214,10 @@ for (const engine of testEngines()) {
       rmSync(checkpointFile(checkpointDir));
       const refused = await verifyInProcess(env);
       assert.equal(refused.code, 2, refused.out);
-      assert.match(refused.out, /^ERROR: could not verify the audit chain: no audit checkpoint in .*shop-audit-checkpoints\.jsonl: truncation of the chain cannot be detected/m);
+      assert.match(
+        refused.out,
+        /^ERROR: could not verify the audit chain: no audit checkpoint in .*shop-audit-checkpoints\.jsonl: truncation of the chain cannot be detected/m,
+      );
       const allowed = await verifyInProcess(env, ['--allow-no-checkpoint']);
       assert.equal(allowed.code, 0, allowed.out);
       assert.match(allowed.out, /^WARNING: no audit checkpoint/m);
@@ -175,7 +226,10 @@ for (const engine of testEngines()) {
 
     it('exits 2 naming the failure when the database cannot be opened', async () => {
       const lines: string[] = [];
-      assert.equal(await main({ SHOP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, (l) => lines.push(l), []), 2);
+      assert.equal(
+        await main({ SHOP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, (l) => lines.push(l), []),
+        2,
+      );
       assert.match(lines[0]!, /^ERROR: could not verify/);
     });
   });

@@ -16,7 +16,14 @@ describe('checkout in Chromium', () => {
 
   before(async () => {
     const database = await freshDatabase(shopDatabaseSpec, 'pglite');
-    shop = await startShop(loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'browser-test-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent' }), { database });
+    shop = await startShop(
+      loadShopConfig({
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: 'browser-test-secret'.padEnd(40, 'x'),
+        LOG_LEVEL: 'silent',
+      }),
+      { database },
+    );
     browser = await launchBrowser();
   });
   after(async () => {
@@ -68,7 +75,10 @@ describe('checkout in Chromium', () => {
       // My orders lists it with its invoice and status.
       await page.getByRole('link', { name: 'My orders' }).click();
       assert.equal(await page.getByTestId('order-row').count(), 1);
-      assert.match(await page.getByTestId('order-row').innerText(), /awaiting payment[\s\S]*inv_[\s\S]*open[\s\S]*€37\.90/);
+      assert.match(
+        await page.getByTestId('order-row').innerText(),
+        /awaiting payment[\s\S]*inv_[\s\S]*open[\s\S]*€37\.90/,
+      );
       return (await page.getByTestId('order-row').getByRole('link', { name: /^inv_/ }).getAttribute('href'))!;
     });
     assert.match(invoiceUrl, /^\/invoices\/inv_/);
@@ -81,7 +91,10 @@ describe('checkout in Chromium', () => {
       assert.equal(res?.status(), 200);
       await page.getByLabel('Email').fill('other@shop.test');
       await page.getByLabel('Password').fill('demo-other-password');
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(invoiceUrl)), page.getByRole('button', { name: 'Log in' }).click()]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith(invoiceUrl)),
+        page.getByRole('button', { name: 'Log in' }).click(),
+      ]);
       assert.equal(response.status(), 404);
       assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Access denied');
       assert.doesNotMatch(await page.content(), /37\.90/);
@@ -94,7 +107,9 @@ describe('checkout in Chromium', () => {
       async (page) => {
         for (const path of ['/', '/login']) {
           await page.goto(`${shop.url}${path}`);
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          const overflow = await page.evaluate(
+            () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          );
           assert.ok(overflow <= 0, `${path} overflows by ${overflow}px`);
         }
       },

@@ -6,10 +6,29 @@ import { isDomainError } from '../src/core/errors.ts';
 import { money } from '../src/core/money.ts';
 import { canView, safeNextPath } from '../src/shop/domain/access.ts';
 import { addressBucket, forwardedClient, limitKeys } from '../src/shop/domain/login-limit.ts';
-import { chooseDelivery, freezeLines, orderTotals, parseQuantity, type CatalogProduct } from '../src/shop/domain/checkout.ts';
-import { INVOICE_EVENTS, INVOICE_STATUSES, invoiceMachine, isValidStatus, type InvoiceEvent, type InvoiceStatus } from '../src/shop/domain/invoice.machine.ts';
+import {
+  chooseDelivery,
+  freezeLines,
+  orderTotals,
+  parseQuantity,
+  type CatalogProduct,
+} from '../src/shop/domain/checkout.ts';
+import {
+  INVOICE_EVENTS,
+  INVOICE_STATUSES,
+  invoiceMachine,
+  isValidStatus,
+  type InvoiceEvent,
+  type InvoiceStatus,
+} from '../src/shop/domain/invoice.machine.ts';
 import { invoiceTerms, isPayable, planInvoice } from '../src/shop/domain/invoice.ts';
-import { ORDER_EVENTS, ORDER_STATUSES, orderMachine, type OrderEvent, type OrderStatus } from '../src/shop/domain/order.machine.ts';
+import {
+  ORDER_EVENTS,
+  ORDER_STATUSES,
+  orderMachine,
+  type OrderEvent,
+  type OrderStatus,
+} from '../src/shop/domain/order.machine.ts';
 import { followInvoice, orderStatusForInvoice } from '../src/shop/domain/order-status.rule.ts';
 
 const eur = (minor: bigint) => money(minor, 'EUR');
@@ -36,7 +55,10 @@ describe('invoice machine', () => {
   }
   it('treats only open invoices as valid and every other non-paid status as terminal', () => {
     assert.deepEqual(INVOICE_STATUSES.filter(isValidStatus), ['open']);
-    assert.deepEqual(INVOICE_STATUSES.filter((s) => invoiceMachine.isTerminal(s)), ['expired', 'voided', 'cancelled', 'refunded', 'reversed']);
+    assert.deepEqual(
+      INVOICE_STATUSES.filter((s) => invoiceMachine.isTerminal(s)),
+      ['expired', 'voided', 'cancelled', 'refunded', 'reversed'],
+    );
   });
 });
 
@@ -85,8 +107,13 @@ describe('order status follows invoice status (the one rule)', () => {
         (current === 'paid' && target === 'refunded') ||
         (current === 'paid' && invoiceStatus === 'reversed');
       it(`${legal ? 'lets' : 'refuses'} an order ${current} follow an invoice ${invoiceStatus}`, () => {
-        if (legal) assert.deepEqual(followInvoice(current, invoiceStatus), { status: target, changed: target !== current });
-        else assert.throws(() => followInvoice(current, invoiceStatus), (e) => isDomainError(e, 'state.illegal_transition'));
+        if (legal)
+          assert.deepEqual(followInvoice(current, invoiceStatus), { status: target, changed: target !== current });
+        else
+          assert.throws(
+            () => followInvoice(current, invoiceStatus),
+            (e) => isDomainError(e, 'state.illegal_transition'),
+          );
       });
     }
   }
@@ -103,28 +130,86 @@ describe('checkout arithmetic', () => {
   it('accepts whole quantities 1..99 as numbers or digit strings', () => {
     assert.deepEqual([1, 99, '7', ' 12 '].map(parseQuantity), [1, 99, 7, 12]);
   });
-  for (const bad of [0, -1, 100, 1.5, '1.5', '-1', '0', '100', '1e2', '0x10', '', 'abc', NaN, Infinity, 1e21, '99999999999999999999', null, undefined, [2], { q: 1 }]) {
+  for (const bad of [
+    0,
+    -1,
+    100,
+    1.5,
+    '1.5',
+    '-1',
+    '0',
+    '100',
+    '1e2',
+    '0x10',
+    '',
+    'abc',
+    NaN,
+    Infinity,
+    1e21,
+    '99999999999999999999',
+    null,
+    undefined,
+    [2],
+    { q: 1 },
+  ]) {
     it(`refuses the quantity ${JSON.stringify(bad) ?? String(bad)}`, () => {
-      assert.throws(() => parseQuantity(bad), (e) => isDomainError(e, 'cart.quantity_invalid'));
+      assert.throws(
+        () => parseQuantity(bad),
+        (e) => isDomainError(e, 'cart.quantity_invalid'),
+      );
     });
   }
 
   it('freezes lines at catalog prices and totals them with delivery in minor units', () => {
-    const lines = freezeLines([{ productId: 'p1', quantity: 3 }, { productId: 'p2', quantity: 1 }], catalog);
-    assert.deepEqual(lines.map((l) => [l.name, l.unitPrice.minor, l.lineTotal.minor]), [['Mug', 1250n, 3750n], ['Poster', 999n, 999n]]);
+    const lines = freezeLines(
+      [
+        { productId: 'p1', quantity: 3 },
+        { productId: 'p2', quantity: 1 },
+      ],
+      catalog,
+    );
+    assert.deepEqual(
+      lines.map((l) => [l.name, l.unitPrice.minor, l.lineTotal.minor]),
+      [
+        ['Mug', 1250n, 3750n],
+        ['Poster', 999n, 999n],
+      ],
+    );
     const totals = orderTotals(lines, eur(490n));
-    assert.deepEqual([totals.subtotal.minor, totals.delivery.minor, totals.total.minor, totals.currency], [4749n, 490n, 5239n, 'EUR']);
+    assert.deepEqual(
+      [totals.subtotal.minor, totals.delivery.minor, totals.total.minor, totals.currency],
+      [4749n, 490n, 5239n, 'EUR'],
+    );
   });
   it('refuses an empty cart, an archived or unknown product, and mixed currencies', () => {
-    assert.throws(() => freezeLines([], catalog), (e) => isDomainError(e, 'cart.empty'));
-    assert.throws(() => freezeLines([{ productId: 'p3', quantity: 1 }], catalog), (e) => isDomainError(e, 'product.unavailable'));
-    assert.throws(() => freezeLines([{ productId: 'nope', quantity: 1 }], catalog), (e) => isDomainError(e, 'product.unavailable'));
     assert.throws(
-      () => freezeLines([{ productId: 'p1', quantity: 1 }, { productId: 'p4', quantity: 1 }], catalog),
+      () => freezeLines([], catalog),
+      (e) => isDomainError(e, 'cart.empty'),
+    );
+    assert.throws(
+      () => freezeLines([{ productId: 'p3', quantity: 1 }], catalog),
+      (e) => isDomainError(e, 'product.unavailable'),
+    );
+    assert.throws(
+      () => freezeLines([{ productId: 'nope', quantity: 1 }], catalog),
+      (e) => isDomainError(e, 'product.unavailable'),
+    );
+    assert.throws(
+      () =>
+        freezeLines(
+          [
+            { productId: 'p1', quantity: 1 },
+            { productId: 'p4', quantity: 1 },
+          ],
+          catalog,
+        ),
       (e) => isDomainError(e, 'money.currency_mismatch'),
     );
     const lines = freezeLines([{ productId: 'p1', quantity: 1 }], catalog);
-    assert.throws(() => orderTotals(lines, money(100n, 'USD')), (e) => isDomainError(e, 'money.currency_mismatch'));
+    assert.throws(
+      () => orderTotals(lines, money(100n, 'USD')),
+      (e) => isDomainError(e, 'money.currency_mismatch'),
+    );
   });
   it('chooses only an offered, active delivery method', () => {
     const options = [
@@ -133,7 +218,10 @@ describe('checkout arithmetic', () => {
     ];
     assert.equal(chooseDelivery('d1', options).name, 'Standard');
     for (const id of ['d2', 'dX', null, undefined]) {
-      assert.throws(() => chooseDelivery(id, options), (e) => isDomainError(e, 'checkout.incomplete'));
+      assert.throws(
+        () => chooseDelivery(id, options),
+        (e) => isDomainError(e, 'checkout.incomplete'),
+      );
     }
   });
 });
@@ -143,7 +231,10 @@ describe('invoice rules', () => {
   const later = (s: number) => new Date(now.getTime() + s * 1000);
   it('issues an invoice for the total, owned by the order owner, expiring after the TTL', () => {
     const terms = invoiceTerms({ orderId: 'ord_1', ownerId: 'usr_1', total: eur(5239n), now, ttlSeconds: 1800 });
-    assert.deepEqual([terms.amount.minor, terms.ownerId, terms.expiresAt.toISOString()], [5239n, 'usr_1', '2026-01-01T12:30:00.000Z']);
+    assert.deepEqual(
+      [terms.amount.minor, terms.ownerId, terms.expiresAt.toISOString()],
+      [5239n, 'usr_1', '2026-01-01T12:30:00.000Z'],
+    );
     assert.ok(Object.isFrozen(terms));
   });
   it('is payable only while open and before expiry', () => {
@@ -154,13 +245,19 @@ describe('invoice rules', () => {
     }
   });
   it('reuses an open, unexpired invoice of the same amount', () => {
-    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: later(60) }, eur(100n), now), { kind: 'reuse', invoiceId: 'inv_a' });
+    assert.deepEqual(
+      planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: later(60) }, eur(100n), now),
+      { kind: 'reuse', invoiceId: 'inv_a' },
+    );
   });
   it('voids an open invoice whose amount no longer matches the order and issues a new one', () => {
-    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: later(60) }, eur(101n), now), {
-      kind: 'issue',
-      close: { invoiceId: 'inv_a', event: 'void' },
-    });
+    assert.deepEqual(
+      planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: later(60) }, eur(101n), now),
+      {
+        kind: 'issue',
+        close: { invoiceId: 'inv_a', event: 'void' },
+      },
+    );
   });
   it('expires an open invoice past its time and issues a new one', () => {
     assert.deepEqual(planInvoice({ id: 'inv_a', status: 'open', amount: eur(100n), expiresAt: now }, eur(100n), now), {
@@ -170,7 +267,10 @@ describe('invoice rules', () => {
   });
   it('issues a fresh invoice when there is none open', () => {
     assert.deepEqual(planInvoice(undefined, eur(100n), now), { kind: 'issue' });
-    assert.deepEqual(planInvoice({ id: 'inv_a', status: 'voided', amount: eur(100n), expiresAt: later(60) }, eur(100n), now), { kind: 'issue' });
+    assert.deepEqual(
+      planInvoice({ id: 'inv_a', status: 'voided', amount: eur(100n), expiresAt: later(60) }, eur(100n), now),
+      { kind: 'issue' },
+    );
   });
 });
 
@@ -193,12 +293,40 @@ describe('access and redirects', () => {
   });
   it('sends every hostile return target home, judged after normalisation', () => {
     const hostile = [
-      'https://evil.test/', 'http://shop.invalid/x', '//evil.test', '///evil.test', '/\\evil.test', '\\\\evil', '\\/evil.test',
-      'javascript:alert(1)', 'JaVaScRiPt:alert(1)', '/javascript:alert(1)/..//evil.test', 'data:text/html,x', 'orders', '', undefined, null, 42, ['/orders'],
-      '/ok\nx', '/\t/evil.test', '/\r\n/evil.test', '/\u0000/evil.test', '/x\u007f',
+      'https://evil.test/',
+      'http://shop.invalid/x',
+      '//evil.test',
+      '///evil.test',
+      '/\\evil.test',
+      '\\\\evil',
+      '\\/evil.test',
+      'javascript:alert(1)',
+      'JaVaScRiPt:alert(1)',
+      '/javascript:alert(1)/..//evil.test',
+      'data:text/html,x',
+      'orders',
+      '',
+      undefined,
+      null,
+      42,
+      ['/orders'],
+      '/ok\nx',
+      '/\t/evil.test',
+      '/\r\n/evil.test',
+      '/\u0000/evil.test',
+      '/x\u007f',
       // Dot segments that normalise to a network path: the parser's output is "//evil.test/…".
-      '/.//evil.test/phish', '/..//evil.test', '/a/..//evil.test', '/a/b/../..//evil.test', '/%2e//evil.test', '/%2E%2E//evil.test',
-      '/.%2e//evil.test', '/%2e%2e/%2e//evil.test', '/././/evil.test', '/.//\\evil.test', '/%2e/\\evil.test',
+      '/.//evil.test/phish',
+      '/..//evil.test',
+      '/a/..//evil.test',
+      '/a/b/../..//evil.test',
+      '/%2e//evil.test',
+      '/%2E%2E//evil.test',
+      '/.%2e//evil.test',
+      '/%2e%2e/%2e//evil.test',
+      '/././/evil.test',
+      '/.//\\evil.test',
+      '/%2e/\\evil.test',
       `/${'a'.repeat(600)}`,
     ];
     for (const bad of hostile) assert.equal(safeNextPath(bad), '/', JSON.stringify(bad));
@@ -208,8 +336,15 @@ describe('access and redirects', () => {
     // Every sequence of up to four pieces after a leading slash: 15^4 targets.
     const walk = (prefix: string, depth: number): void => {
       const out = safeNextPath(prefix);
-      assert.ok(out.startsWith('/') && !out.startsWith('//') && !out.startsWith('/\\'), `${JSON.stringify(prefix)} -> ${out}`);
-      assert.equal(new URL(out, 'https://shop.example').origin, 'https://shop.example', `${JSON.stringify(prefix)} -> ${out}`);
+      assert.ok(
+        out.startsWith('/') && !out.startsWith('//') && !out.startsWith('/\\'),
+        `${JSON.stringify(prefix)} -> ${out}`,
+      );
+      assert.equal(
+        new URL(out, 'https://shop.example').origin,
+        'https://shop.example',
+        `${JSON.stringify(prefix)} -> ${out}`,
+      );
       if (depth < 4) for (const p of pieces) walk(prefix + p, depth + 1);
     };
     walk('/', 0);

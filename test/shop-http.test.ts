@@ -28,10 +28,19 @@ const env = (extra: Record<string, string> = {}) => ({
 
 describe('shop configuration', () => {
   it('names the variable at fault', () => {
-    assert.throws(() => loadShopConfig({ SHOP_SESSION_SECRET: SECRET, SHOP_INVOICE_TTL_SECONDS: 'soon' }), (e) => e instanceof ConfigError && /SHOP_INVOICE_TTL_SECONDS/.test(e.message));
-    assert.throws(() => loadShopConfig({}), (e) => e instanceof ConfigError && /SHOP_SESSION_SECRET/.test(e.message) && !e.message.includes(SECRET));
+    assert.throws(
+      () => loadShopConfig({ SHOP_SESSION_SECRET: SECRET, SHOP_INVOICE_TTL_SECONDS: 'soon' }),
+      (e) => e instanceof ConfigError && /SHOP_INVOICE_TTL_SECONDS/.test(e.message),
+    );
+    assert.throws(
+      () => loadShopConfig({}),
+      (e) => e instanceof ConfigError && /SHOP_SESSION_SECRET/.test(e.message) && !e.message.includes(SECRET),
+    );
     assert.equal(loadShopConfig({ SHOP_SESSION_SECRET: SECRET }).settings.invoiceTtlSeconds, 1800);
-    assert.equal(loadShopConfig({ SHOP_SESSION_SECRET: SECRET, SHOP_INVOICE_TTL_SECONDS: '60' }).settings.invoiceTtlSeconds, 60);
+    assert.equal(
+      loadShopConfig({ SHOP_SESSION_SECRET: SECRET, SHOP_INVOICE_TTL_SECONDS: '60' }).settings.invoiceTtlSeconds,
+      60,
+    );
   });
 });
 
@@ -65,11 +74,19 @@ for (const engine of testEngines()) {
     const staff = () => loggedIn(...DEMO.staff);
 
     /** Goes through the four steps; returns the invoice and order ids. */
-    async function buy(client: ShopClient, items: Array<[string, string]>, extraPayFields: Record<string, string> = {}) {
+    async function buy(
+      client: ShopClient,
+      items: Array<[string, string]>,
+      extraPayFields: Record<string, string> = {},
+    ) {
       if (items.length > 0) await client.emptyCart();
-      for (const [productId, quantity] of items) assert.equal((await client.send('/cart/add', { form: { productId, quantity } })).status, 303);
+      for (const [productId, quantity] of items)
+        assert.equal((await client.send('/cart/add', { form: { productId, quantity } })).status, 303);
       assert.equal((await client.send('/checkout')).status, 200);
-      assert.equal((await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryIds[1]! } })).status, 303);
+      assert.equal(
+        (await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryIds[1]! } })).status,
+        303,
+      );
       assert.equal((await client.send('/checkout/address', { form: address() })).status, 303);
       const page = await (await client.send('/checkout/pay')).text();
       const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
@@ -95,29 +112,38 @@ for (const engine of testEngines()) {
 
     it('registers a customer, logs them in and returns them to the page they asked for; a role in the form is ignored', async () => {
       const client = new ShopClient(app);
-      const res = await client.send('/register?next=%2Forders', { form: { name: 'New Person', email: 'new@shop.test', password: 'long-enough-password', role: 'staff' } });
+      const res = await client.send('/register?next=%2Forders', {
+        form: { name: 'New Person', email: 'new@shop.test', password: 'long-enough-password', role: 'staff' },
+      });
       assert.equal(res.status, 303);
       assert.equal(res.headers.get('location'), '/orders');
       assert.equal((await client.send('/orders')).status, 200);
       const [row] = await database.db.select().from(users).where(eq(users.email, 'new@shop.test'));
       assert.equal(row!.role, 'customer');
       assert.equal((await client.send('/staff')).status, 404);
-      const again = await new ShopClient(app).send('/register', { form: { name: 'X', email: 'NEW@shop.test', password: 'long-enough-password' } });
+      const again = await new ShopClient(app).send('/register', {
+        form: { name: 'X', email: 'NEW@shop.test', password: 'long-enough-password' },
+      });
       assert.equal(again.status, 422);
       assert.match(await again.text(), /class="error"[^>]*>An account with this email already exists/);
     });
 
     it('shows inline errors on a bad registration form', async () => {
-      const res = await new ShopClient(app).send('/register', { form: { name: '', email: 'not-an-email', password: 'short' } });
+      const res = await new ShopClient(app).send('/register', {
+        form: { name: '', email: 'not-an-email', password: 'short' },
+      });
       assert.equal(res.status, 422);
       const html = await res.text();
-      for (const text of ['Enter your name.', 'Enter a valid email address.', 'Use at least 10 characters.']) assert.ok(html.includes(text), text);
+      for (const text of ['Enter your name.', 'Enter a valid email address.', 'Use at least 10 characters.'])
+        assert.ok(html.includes(text), text);
     });
 
     it('sets the session cookie httpOnly and SameSite=Lax, and not Secure over http', async () => {
       const client = new ShopClient(app);
       await client.csrf();
-      const res = await client.send('/login', { form: { email: 'customer@shop.test', password: 'demo-customer-password' } });
+      const res = await client.send('/login', {
+        form: { email: 'customer@shop.test', password: 'demo-customer-password' },
+      });
       const cookie = res.headers.getSetCookie().find((c) => c.startsWith('shop_session='))!;
       assert.match(cookie, /HttpOnly/);
       assert.match(cookie, /SameSite=Lax/);
@@ -141,7 +167,12 @@ for (const engine of testEngines()) {
     });
 
     it('returns after login only to same-origin paths (no open redirect)', async () => {
-      for (const [next, expected] of [['/orders', '/orders'], ['https://evil.test/x', '/'], ['//evil.test', '/'], ['/\\evil.test', '/']] as const) {
+      for (const [next, expected] of [
+        ['/orders', '/orders'],
+        ['https://evil.test/x', '/'],
+        ['//evil.test', '/'],
+        ['/\\evil.test', '/'],
+      ] as const) {
         const res = await new ShopClient(app).login(...DEMO.customer, next);
         assert.equal(res.headers.get('location'), expected, next);
       }
@@ -158,8 +189,16 @@ for (const engine of testEngines()) {
       assert.equal(blocked.status, 429);
       assert.match(await blocked.text(), /Too many failed attempts/);
       // The limit is the account's, not the pair's: guessing from many addresses gains nothing.
-      assert.equal((await new ShopClient(app, '192.0.2.51').login(...DEMO.other)).status, 429, 'another address is blocked too');
-      assert.equal((await new ShopClient(app, '192.0.2.50').login(...DEMO.customer)).status, 303, 'another account from the same address is not');
+      assert.equal(
+        (await new ShopClient(app, '192.0.2.51').login(...DEMO.other)).status,
+        429,
+        'another address is blocked too',
+      );
+      assert.equal(
+        (await new ShopClient(app, '192.0.2.50').login(...DEMO.customer)).status,
+        303,
+        'another account from the same address is not',
+      );
       clock.advance(16 * 60 * 1000);
       assert.equal((await client.login(...DEMO.other)).status, 303, 'the window passes');
     });
@@ -181,23 +220,45 @@ for (const engine of testEngines()) {
       // A token from another visitor's page does not work either.
       const stranger = await other();
       const foreign = await stranger.csrf();
-      assert.equal((await client.send('/cart/add', { form: { productId: productIds[0]!, quantity: '1' }, csrf: foreign })).status, 403);
+      assert.equal(
+        (await client.send('/cart/add', { form: { productId: productIds[0]!, quantity: '1' }, csrf: foreign })).status,
+        403,
+      );
       const anonymous = new ShopClient(app);
-      assert.equal((await anonymous.send('/login', { form: { email: 'customer@shop.test', password: 'demo-customer-password' }, csrf: false })).status, 403);
-      const cart = await (await client.send('/api/cart', { headers: { accept: 'application/json' } })).json() as { lines: unknown[] };
+      assert.equal(
+        (
+          await anonymous.send('/login', {
+            form: { email: 'customer@shop.test', password: 'demo-customer-password' },
+            csrf: false,
+          })
+        ).status,
+        403,
+      );
+      const cart = (await (await client.send('/api/cart', { headers: { accept: 'application/json' } })).json()) as {
+        lines: unknown[];
+      };
       assert.equal(cart.lines.length, 0, 'nothing was added');
       assert.equal((await client.send('/orders')).status, 200, 'still logged in');
-      assert.equal((await client.send('/api/cart/items', { json: { productId: productIds[0], quantity: 1 } })).status, 201, 'with the token it works');
+      assert.equal(
+        (await client.send('/api/cart/items', { json: { productId: productIds[0], quantity: 1 } })).status,
+        201,
+        'with the token it works',
+      );
     });
 
     it('refuses every state-changing route of the shop without a valid CSRF token', async () => {
       const client = await customer();
       const { orderId } = await buy(client, [[productIds[0]!, '1']]);
-      const posts = shop.app.routes.filter((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE');
+      const posts = shop.app.routes.filter(
+        (r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE',
+      );
       const paths = [...new Set(posts.map((r) => r.path))].filter((p) => !p.startsWith('/webhooks/'));
       assert.ok(paths.length >= 15, `found ${paths.length} state-changing routes`);
       for (const path of paths) {
-        const concrete = path.replace('/orders/:id', `/orders/${orderId}`).replace('/staff/products/:id', `/staff/products/${productIds[0]}`).replace('/staff/refunds/:id', '/staff/refunds/ref_none');
+        const concrete = path
+          .replace('/orders/:id', `/orders/${orderId}`)
+          .replace('/staff/products/:id', `/staff/products/${productIds[0]}`)
+          .replace('/staff/refunds/:id', '/staff/refunds/ref_none');
         assert.doesNotMatch(concrete, /:/, `no parameter left in ${concrete}`);
         for (const csrf of [false, 'wrong-token'] as const) {
           const res = await client.send(concrete, { form: { productId: productIds[0]!, quantity: '1' }, csrf });
@@ -220,9 +281,18 @@ for (const engine of testEngines()) {
         if (quantity === '3') await client.send('/cart/remove', { form: { productId: productIds[1]! } });
       }
       // 60 + 60 would pass 99 in total.
-      assert.equal((await client.send('/cart/add', { form: { productId: productIds[2]!, quantity: '60' } })).status, 303);
-      assert.equal((await client.send('/cart/add', { form: { productId: productIds[2]!, quantity: '60' } })).status, 422);
-      assert.equal((await client.send('/cart/update', { form: { productId: productIds[2]!, quantity: '-5' } })).status, 422);
+      assert.equal(
+        (await client.send('/cart/add', { form: { productId: productIds[2]!, quantity: '60' } })).status,
+        303,
+      );
+      assert.equal(
+        (await client.send('/cart/add', { form: { productId: productIds[2]!, quantity: '60' } })).status,
+        422,
+      );
+      assert.equal(
+        (await client.send('/cart/update', { form: { productId: productIds[2]!, quantity: '-5' } })).status,
+        422,
+      );
       await client.send('/cart/remove', { form: { productId: productIds[2]! } });
       assert.deepEqual(await (await client.send('/api/cart')).json(), before);
     });
@@ -234,17 +304,53 @@ for (const engine of testEngines()) {
       const [mug, poster] = [products[0]!, products[3]!];
       await client.emptyCart();
       // Another product's (lower) price, and a made-up one, are ignored: the catalog decides.
-      await client.send('/cart/add', { form: { productId: poster.id, quantity: '2', price: mug.price.minor.toString(), unitPrice: '1', priceMinor: '1', currency: 'JPY' } });
-      await client.send('/api/cart/items', { json: { productId: mug.id, quantity: 1, unitPrice: { minor: '1', currency: 'EUR' }, price: 1 } });
-      const { orderId, invoice } = await buy(client, [], { amount: '1', amountMinor: '1', total: '1', status: 'paid', userId: otherUser.id, ownerId: otherUser.id, currency: 'USD', valid: 'false' });
+      await client.send('/cart/add', {
+        form: {
+          productId: poster.id,
+          quantity: '2',
+          price: mug.price.minor.toString(),
+          unitPrice: '1',
+          priceMinor: '1',
+          currency: 'JPY',
+        },
+      });
+      await client.send('/api/cart/items', {
+        json: { productId: mug.id, quantity: 1, unitPrice: { minor: '1', currency: 'EUR' }, price: 1 },
+      });
+      const { orderId, invoice } = await buy(client, [], {
+        amount: '1',
+        amountMinor: '1',
+        total: '1',
+        status: 'paid',
+        userId: otherUser.id,
+        ownerId: otherUser.id,
+        currency: 'USD',
+        valid: 'false',
+      });
       const [order] = await database.db.select().from(orders).where(eq(orders.id, orderId));
       const delivery = (await listDeliveryMethods(database.db))[1]!;
       const expected = poster.price.minor * 2n + mug.price.minor + delivery.price.minor;
       assert.equal(order!.totalMinor, expected);
-      assert.deepEqual([invoice.amountMinor, invoice.currency, invoice.status, invoice.valid, invoice.userId, order!.userId, order!.status], [expected, 'EUR', 'open', true, order!.userId, order!.userId, 'awaiting_payment']);
+      assert.deepEqual(
+        [
+          invoice.amountMinor,
+          invoice.currency,
+          invoice.status,
+          invoice.valid,
+          invoice.userId,
+          order!.userId,
+          order!.status,
+        ],
+        [expected, 'EUR', 'open', true, order!.userId, order!.userId, 'awaiting_payment'],
+      );
       assert.notEqual(order!.userId, otherUser.id);
-      const api = await (await client.send(`/api/orders/${orderId}`)).json() as { order: { lines: Array<{ unitPrice: { minor: string } }> } };
-      assert.deepEqual(api.order.lines.map((l) => l.unitPrice.minor).sort(), [mug.price.minor.toString(), poster.price.minor.toString()].sort());
+      const api = (await (await client.send(`/api/orders/${orderId}`)).json()) as {
+        order: { lines: Array<{ unitPrice: { minor: string } }> };
+      };
+      assert.deepEqual(
+        api.order.lines.map((l) => l.unitPrice.minor).sort(),
+        [mug.price.minor.toString(), poster.price.minor.toString()].sort(),
+      );
     });
 
     it('goes through review, delivery, address (with inline errors) and "Pay now" to the invoice; a second click reuses it', async () => {
@@ -255,11 +361,22 @@ for (const engine of testEngines()) {
       assert.equal(noChoice.status, 422);
       assert.match(await noChoice.text(), /Choose one of the delivery methods/);
       await client.send('/checkout/delivery', { form: { deliveryMethodId: deliveryIds[0]! } });
-      const bad = await client.send('/checkout/address', { form: { fullName: '', line1: '', postalCode: '!', city: '', country: 'Germany' } });
+      const bad = await client.send('/checkout/address', {
+        form: { fullName: '', line1: '', postalCode: '!', city: '', country: 'Germany' },
+      });
       assert.equal(bad.status, 422);
       const html = await bad.text();
-      for (const text of ['Enter the recipient’s name.', 'Enter the street and number.', 'Enter a postal code', 'Enter the city.', 'Enter a two-letter country code']) assert.ok(html.includes(text), text);
-      await client.send('/checkout/address', { form: { fullName: 'Ada', line1: 'Street 1', postalCode: '10115', city: 'Berlin', country: 'DE' } });
+      for (const text of [
+        'Enter the recipient’s name.',
+        'Enter the street and number.',
+        'Enter a postal code',
+        'Enter the city.',
+        'Enter a two-letter country code',
+      ])
+        assert.ok(html.includes(text), text);
+      await client.send('/checkout/address', {
+        form: { fullName: 'Ada', line1: 'Street 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
+      });
       const pay = await (await client.send('/checkout/pay')).text();
       const cartId = /name="cartId" value="([^"]+)"/.exec(pay)![1]!;
       const first = await client.send('/checkout/pay', { form: { cartId } });
@@ -300,7 +417,9 @@ for (const engine of testEngines()) {
             assert.equal(res.status, 302, r.path);
             const location = res.headers.get('location')!;
             assert.equal(location, `/login?next=${encodeURIComponent(r.path)}`);
-            const login = await client.send(location, { form: { email: 'customer@shop.test', password: 'demo-customer-password' } });
+            const login = await client.send(location, {
+              form: { email: 'customer@shop.test', password: 'demo-customer-password' },
+            });
             assert.equal(login.headers.get('location'), r.path);
             assert.equal((await client.send(r.path)).status, 200, `${r.path} after login`);
           }
@@ -313,15 +432,22 @@ for (const engine of testEngines()) {
           const res = await stranger.send(r.path);
           const body = await res.text();
           assert.equal(res.status, 404, r.path);
-          assert.ok(!body.includes(ids.orderId) || r.path.includes(ids.orderId) && !body.includes('Ada'), r.path);
-          assert.ok(!/€|Ada|Berlin|amount/.test(body.replace(/Demo shop of countersign — prices in euro/, '')), `${r.path} leaks nothing`);
-          const missing = await stranger.send(r.path.replace(/(ord|inv)_\w{26}/, (m) => `${m.slice(0, 4)}${'0'.repeat(26)}`));
+          assert.ok(!body.includes(ids.orderId) || (r.path.includes(ids.orderId) && !body.includes('Ada')), r.path);
+          assert.ok(
+            !/€|Ada|Berlin|amount/.test(body.replace(/Demo shop of countersign — prices in euro/, '')),
+            `${r.path} leaks nothing`,
+          );
+          const missing = await stranger.send(
+            r.path.replace(/(ord|inv)_\w{26}/, (m) => `${m.slice(0, 4)}${'0'.repeat(26)}`),
+          );
           assert.equal(missing.status, 404);
           if (r.api) assert.deepEqual(JSON.parse(body), await missing.json());
           else assert.match(body, /Access denied/);
         }
         for (const action of ['pay', 'delivery']) {
-          const res = await stranger.send(`/orders/${ids.orderId}/${action}`, { form: { deliveryMethodId: deliveryIds[2]! } });
+          const res = await stranger.send(`/orders/${ids.orderId}/${action}`, {
+            form: { deliveryMethodId: deliveryIds[2]! },
+          });
           assert.equal(res.status, 404, action);
         }
         const [inv] = await database.db.select().from(invoices).where(eq(invoices.id, ids.invoiceId));
@@ -331,11 +457,16 @@ for (const engine of testEngines()) {
       it('lets nobody but the owner pay or change the order, not even staff', async () => {
         const boss = await staff();
         for (const action of ['pay', 'delivery']) {
-          const res = await boss.send(`/orders/${ids.orderId}/${action}`, { form: { deliveryMethodId: deliveryIds[2]! } });
+          const res = await boss.send(`/orders/${ids.orderId}/${action}`, {
+            form: { deliveryMethodId: deliveryIds[2]! },
+          });
           assert.equal(res.status, 404, action);
         }
         const rows = await database.db.select().from(invoices).where(eq(invoices.orderId, ids.orderId));
-        assert.deepEqual(rows.map((r) => [r.id, r.status]), [[ids.invoiceId, 'open']]);
+        assert.deepEqual(
+          rows.map((r) => [r.id, r.status]),
+          [[ids.invoiceId, 'open']],
+        );
       });
 
       it('shows every owner-scoped page and API to the owner and to staff', async () => {
@@ -371,9 +502,11 @@ for (const engine of testEngines()) {
       assert.deepEqual(status, { id: invoiceId, status: 'paid', valid: false, orderStatus: 'paid' });
     });
 
-    it('keeps an archived product\'s old order with its frozen name and price after a staff price change', async () => {
+    it("keeps an archived product's old order with its frozen name and price after a staff price change", async () => {
       const boss = await staff();
-      const created = await boss.send('/staff/products', { form: { name: 'Limited print', description: 'Numbered', price: '40.00' } });
+      const created = await boss.send('/staff/products', {
+        form: { name: 'Limited print', description: 'Numbered', price: '40.00' },
+      });
       assert.equal(created.status, 303);
       const productId = /\/staff\/products\/(prd_\w+)/.exec(created.headers.get('location')!)![1]!;
       const client = await customer();
@@ -395,10 +528,12 @@ for (const engine of testEngines()) {
     it('lets only staff into the console and shows field errors on product forms', async () => {
       assert.equal((await new ShopClient(app).send('/staff/orders')).status, 302);
       const cust = await customer();
-      for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products']) assert.equal((await cust.send(path)).status, 404, path);
+      for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products'])
+        assert.equal((await cust.send(path)).status, 404, path);
       assert.equal((await cust.send('/staff/products', { form: { name: 'Hack', price: '1.00' } })).status, 404);
       const boss = await staff();
-      for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products']) assert.equal((await boss.send(path)).status, 200, path);
+      for (const path of ['/staff', '/staff/orders', '/staff/invoices', '/staff/customers', '/staff/products'])
+        assert.equal((await boss.send(path)).status, 200, path);
       for (const price of ['-1', '0', '1.999', 'abc']) {
         const res = await boss.send('/staff/products', { form: { name: 'Thing', price } });
         assert.equal(res.status, 422, price);

@@ -46,7 +46,15 @@ for (const engine of testEngines()) {
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       database = await freshDatabase(shopDatabaseSpec, engine);
-      const config = loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'worker-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: newWebhookSecret(), SHOP_JOB_POLL_MS: '50', SHOP_INTEGRATION_ENDPOINTS: `warehouse=http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`, SHOP_INTEGRATION_SECRET: secret });
+      const config = loadShopConfig({
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: 'worker-secret'.padEnd(40, 'x'),
+        LOG_LEVEL: 'silent',
+        SHOP_GATEWAY_WEBHOOK_SECRETS: newWebhookSecret(),
+        SHOP_JOB_POLL_MS: '50',
+        SHOP_INTEGRATION_ENDPOINTS: `warehouse=http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`,
+        SHOP_INTEGRATION_SECRET: secret,
+      });
       shop = await startShop(config, { database, gateway, clock });
     });
     after(async () => {
@@ -59,27 +67,58 @@ for (const engine of testEngines()) {
       const [product] = await listProducts(database.db);
       await addToCart(database.db, customerId, product!.id, 1, clock.now());
       await chooseCartDelivery(database.db, customerId, (await listDeliveryMethods(database.db))[0]!.id, clock.now());
-      await saveCartAddress(database.db, customerId, { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, clock.now());
+      await saveCartAddress(
+        database.db,
+        customerId,
+        { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' },
+        clock.now(),
+      );
       const order = await placeOrder(database.db, customerId, clock.now());
-      const delivered = await eventually(() => got.find((g) => (JSON.parse(g.body) as { orderId: string }).orderId === order.id), 10_000, 'the order-status event at the endpoint');
+      const delivered = await eventually(
+        () => got.find((g) => (JSON.parse(g.body) as { orderId: string }).orderId === order.id),
+        10_000,
+        'the order-status event at the endpoint',
+      );
       verifyWebhook({ headers: delivered.headers, body: delivered.body, secrets: [secret], now: new Date() });
 
       const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
       await database.transaction(async (tx) => {
-        await tx.insert(paymentAttempts).values({ id: `att_w${engine}`, invoiceId: invoice.id, status: 'captured', gatewaySessionId: `ps_w${engine}`, createdAt: clock.now(), updatedAt: clock.now() });
+        await tx.insert(paymentAttempts).values({
+          id: `att_w${engine}`,
+          invoiceId: invoice.id,
+          status: 'captured',
+          gatewaySessionId: `ps_w${engine}`,
+          createdAt: clock.now(),
+          updatedAt: clock.now(),
+        });
         await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', clock.now());
       });
-      await eventually(() => got.find((g) => (JSON.parse(g.body) as { orderId: string; to: string }).to === 'paid' || undefined), 10_000, 'the paid event at the endpoint');
+      await eventually(
+        () => got.find((g) => (JSON.parse(g.body) as { orderId: string; to: string }).to === 'paid' || undefined),
+        10_000,
+        'the paid event at the endpoint',
+      );
 
       const staff = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.61');
       assert.equal((await staff.login(...DEMO.staff)).status, 303);
-      assert.equal((await staff.send(`/staff/orders/${order.id}/refunds`, { form: { invoiceId: invoice.id, amount: '1.00', reason: 'scratched' } })).status, 303);
+      assert.equal(
+        (
+          await staff.send(`/staff/orders/${order.id}/refunds`, {
+            form: { invoiceId: invoice.id, amount: '1.00', reason: 'scratched' },
+          })
+        ).status,
+        303,
+      );
       const [refund] = await database.db.select().from(refunds).where(eq(refunds.invoiceId, invoice.id));
-      const done = await eventually(async () => {
-        const [row] = await database.db.select().from(refunds).where(eq(refunds.id, refund!.id));
-        // 'submitted' is recorded before the gateway is asked (d6c37b3); the gateway's refund id after it answers.
-        return row!.status === 'submitted' && row!.gatewayRefundId ? row : undefined;
-      }, 10_000, 'the refund submitted to the gateway and its refund id recorded');
+      const done = await eventually(
+        async () => {
+          const [row] = await database.db.select().from(refunds).where(eq(refunds.id, refund!.id));
+          // 'submitted' is recorded before the gateway is asked (d6c37b3); the gateway's refund id after it answers.
+          return row!.status === 'submitted' && row!.gatewayRefundId ? row : undefined;
+        },
+        10_000,
+        'the refund submitted to the gateway and its refund id recorded',
+      );
       assert.ok(gateway.calls.includes(`refund:${refund!.id}`));
       assert.ok(done!.gatewayRefundId);
     });

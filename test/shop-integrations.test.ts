@@ -49,15 +49,37 @@ async function receiver(script: number[]): Promise<{ url: string; got: Received[
 describe('integration configuration', () => {
   it('parses name=url pairs and requires a secret when endpoints are set', () => {
     const secret = newWebhookSecret();
-    const c = loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'warehouse=http://127.0.0.1:9/w, crm=https://crm.example/hook', SHOP_INTEGRATION_SECRET: secret });
-    assert.deepEqual(c.endpoints.map((e) => e.name), ['warehouse', 'crm']);
+    const c = loadIntegrationConfig({
+      SHOP_INTEGRATION_ENDPOINTS: 'warehouse=http://127.0.0.1:9/w, crm=https://crm.example/hook',
+      SHOP_INTEGRATION_SECRET: secret,
+    });
+    assert.deepEqual(
+      c.endpoints.map((e) => e.name),
+      ['warehouse', 'crm'],
+    );
     assert.equal(c.endpoints[1]!.url, 'https://crm.example/hook');
     assert.deepEqual(loadIntegrationConfig({}).endpoints, []);
-    assert.throws(() => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'warehouse=http://127.0.0.1:9/w' }), (e) => e instanceof ConfigError && /SHOP_INTEGRATION_SECRET/.test(e.message));
-    assert.throws(() => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'warehouse', SHOP_INTEGRATION_SECRET: secret }), (e) => e instanceof ConfigError && /SHOP_INTEGRATION_ENDPOINTS/.test(e.message));
-    assert.throws(() => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'a=ftp://x', SHOP_INTEGRATION_SECRET: secret }), ConfigError);
-    assert.throws(() => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'a=http://x,a=http://y', SHOP_INTEGRATION_SECRET: secret }), ConfigError);
-    assert.throws(() => loadIntegrationConfig({ SHOP_INTEGRATION_SECRET: 'not-a-secret' }), (e) => e instanceof ConfigError && !e.message.includes('not-a-secret'));
+    assert.throws(
+      () => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'warehouse=http://127.0.0.1:9/w' }),
+      (e) => e instanceof ConfigError && /SHOP_INTEGRATION_SECRET/.test(e.message),
+    );
+    assert.throws(
+      () => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'warehouse', SHOP_INTEGRATION_SECRET: secret }),
+      (e) => e instanceof ConfigError && /SHOP_INTEGRATION_ENDPOINTS/.test(e.message),
+    );
+    assert.throws(
+      () => loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'a=ftp://x', SHOP_INTEGRATION_SECRET: secret }),
+      ConfigError,
+    );
+    assert.throws(
+      () =>
+        loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: 'a=http://x,a=http://y', SHOP_INTEGRATION_SECRET: secret }),
+      ConfigError,
+    );
+    assert.throws(
+      () => loadIntegrationConfig({ SHOP_INTEGRATION_SECRET: 'not-a-secret' }),
+      (e) => e instanceof ConfigError && !e.message.includes('not-a-secret'),
+    );
   });
 });
 
@@ -86,12 +108,26 @@ for (const engine of testEngines()) {
       const [product] = await listProducts(database.db);
       await addToCart(database.db, customer!.id, product!.id, 2, clock.now());
       await chooseCartDelivery(database.db, customer!.id, (await listDeliveryMethods(database.db))[0]!.id, clock.now());
-      await saveCartAddress(database.db, customer!.id, { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, clock.now());
+      await saveCartAddress(
+        database.db,
+        customer!.id,
+        { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' },
+        clock.now(),
+      );
       const order = await placeOrder(database.db, customer!.id, clock.now());
       const [event] = await database.db.select().from(orderStatusEvents).where(eq(orderStatusEvents.orderId, order.id));
 
-      const config = loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: `warehouse=${warehouse.url},crm=${crm.url}`, SHOP_INTEGRATION_SECRET: secret });
-      const worker = createWorker({ database, clock, tasks: integrationTasks({ database, config, clock }), random: () => 0.5, log: { info() {}, warn() {}, error() {} } });
+      const config = loadIntegrationConfig({
+        SHOP_INTEGRATION_ENDPOINTS: `warehouse=${warehouse.url},crm=${crm.url}`,
+        SHOP_INTEGRATION_SECRET: secret,
+      });
+      const worker = createWorker({
+        database,
+        clock,
+        tasks: integrationTasks({ database, config, clock }),
+        random: () => 0.5,
+        log: { info() {}, warn() {}, error() {} },
+      });
       await worker.runDue();
       assert.equal(warehouse.got.length, 1);
       assert.equal(crm.got.length, 1);
@@ -105,28 +141,54 @@ for (const engine of testEngines()) {
 
       for (const delivery of [...warehouse.got, ...crm.got]) {
         assert.equal(delivery.headers['webhook-id'], event!.id, 'the same webhook-id on every retry');
-        verifyWebhook({ headers: delivery.headers, body: delivery.body, secrets: [secret], now: new Date(Number(delivery.headers['webhook-timestamp']) * 1000) });
-        const body = JSON.parse(delivery.body) as { type: string; orderId: string; to: string; total: { minor: string } };
+        verifyWebhook({
+          headers: delivery.headers,
+          body: delivery.body,
+          secrets: [secret],
+          now: new Date(Number(delivery.headers['webhook-timestamp']) * 1000),
+        });
+        const body = JSON.parse(delivery.body) as {
+          type: string;
+          orderId: string;
+          to: string;
+          total: { minor: string };
+        };
         assert.equal(body.type, 'order.status_changed');
         assert.equal(body.orderId, order.id);
         assert.equal(body.to, 'awaiting_payment');
         assert.equal(body.total.minor, order.totalMinor.toString());
       }
-      assert.throws(() => verifyWebhook({ headers: warehouse.got[0]!.headers, body: warehouse.got[0]!.body.replace(order.id, 'ord_forged'), secrets: [secret], now: clock.now() }));
+      assert.throws(() =>
+        verifyWebhook({
+          headers: warehouse.got[0]!.headers,
+          body: warehouse.got[0]!.body.replace(order.id, 'ord_forged'),
+          secrets: [secret],
+          now: clock.now(),
+        }),
+      );
 
       const states = await listDeliveries(database.db, { orderId: order.id });
-      assert.deepEqual(states.map((s) => `${s.endpoint}:${s.status}:${s.attempts}`).sort(), ['crm:succeeded:3', 'warehouse:succeeded:1']);
+      assert.deepEqual(states.map((s) => `${s.endpoint}:${s.status}:${s.attempts}`).sort(), [
+        'crm:succeeded:3',
+        'warehouse:succeeded:1',
+      ]);
       assert.ok(states.every((s) => s.eventId === event!.id));
 
       // The fan-out running again (at-least-once) enqueues nothing new and sends nothing twice.
-      await integrationTasks({ database, config, clock })[ORDER_STATUS_TASK]!({ eventId: event!.id }, { jobId: 'job_x', attempt: 2, task: ORDER_STATUS_TASK, signal: new AbortController().signal });
+      await integrationTasks({ database, config, clock })[ORDER_STATUS_TASK]!(
+        { eventId: event!.id },
+        { jobId: 'job_x', attempt: 2, task: ORDER_STATUS_TASK, signal: new AbortController().signal },
+      );
       await worker.runDue();
       assert.equal(warehouse.got.length, 1);
       assert.equal((await database.db.select().from(jobs).where(eq(jobs.task, ENDPOINT_DELIVERY_TASK))).length, 2);
     });
 
     it('fails the attempt for an unreachable endpoint (the job system retries it) while the other endpoint still receives, and skips a removed endpoint', async () => {
-      const config = loadIntegrationConfig({ SHOP_INTEGRATION_ENDPOINTS: `warehouse=${warehouse.url},dead=http://127.0.0.1:1/none`, SHOP_INTEGRATION_SECRET: secret });
+      const config = loadIntegrationConfig({
+        SHOP_INTEGRATION_ENDPOINTS: `warehouse=${warehouse.url},dead=http://127.0.0.1:1/none`,
+        SHOP_INTEGRATION_SECRET: secret,
+      });
       const [event] = await database.db.select().from(orderStatusEvents).limit(1);
       const tasks = integrationTasks({ database, config, clock });
       const ctx = { jobId: 'job_y', attempt: 1, task: ENDPOINT_DELIVERY_TASK, signal: new AbortController().signal };

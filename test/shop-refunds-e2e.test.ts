@@ -41,7 +41,16 @@ for (const engine of testEngines()) {
         listEvents: (a, l) => adapter.listEvents(a, l),
         createRefund: (r) => adapter.createRefund(r),
       };
-      shop = await startShop(loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: 'refund-e2e'.padEnd(40, 'x'), LOG_LEVEL: 'silent', SHOP_GATEWAY_WEBHOOK_SECRETS: secret, SHOP_JOB_POLL_MS: '50' }), { database: shopDb, gateway: late });
+      shop = await startShop(
+        loadShopConfig({
+          SHOP_PORT: '0',
+          SHOP_SESSION_SECRET: 'refund-e2e'.padEnd(40, 'x'),
+          LOG_LEVEL: 'silent',
+          SHOP_GATEWAY_WEBHOOK_SECRETS: secret,
+          SHOP_JOB_POLL_MS: '50',
+        }),
+        { database: shopDb, gateway: late },
+      );
       const config = loadGatewayConfig({
         GATEWAY_PORT: '0',
         GATEWAY_BANK_KEY: newWebhookSecret(),
@@ -52,7 +61,11 @@ for (const engine of testEngines()) {
         GATEWAY_JOB_POLL_MS: '100',
         LOG_LEVEL: 'silent',
       });
-      gateway = await startGateway(config, { database: await freshDatabase(gatewayDatabaseSpec, engine), issuer, log: logCapture().log });
+      gateway = await startGateway(config, {
+        database: await freshDatabase(gatewayDatabaseSpec, engine),
+        issuer,
+        log: logCapture().log,
+      });
       adapter = createGatewayAdapter({ baseUrl: gateway.url, apiKey: TEST_API_KEY });
     });
     after(async () => {
@@ -63,14 +76,33 @@ for (const engine of testEngines()) {
     it('accepts exactly the refunds that fit of 20 racing requests, executes them at the gateway, and refunds invoice and order with the last', async () => {
       const customer = new ShopClient({ request: (p, i) => shop.app.request(p, i) }, '198.51.100.71');
       assert.equal((await customer.login(...DEMO.customer)).status, 303);
-      const cartId = await checkoutForm(customer, { lines: [{ productId: (await listProducts(shopDb.db))[0]!.id, quantity: 2 }], deliveryMethodId: (await listDeliveryMethods(shopDb.db))[0]!.id });
+      const cartId = await checkoutForm(customer, {
+        lines: [{ productId: (await listProducts(shopDb.db))[0]!.id, quantity: 2 }],
+        deliveryMethodId: (await listDeliveryMethods(shopDb.db))[0]!.id,
+      });
       const location = (await customer.send('/checkout/pay', { form: { cartId } })).headers.get('location') ?? '';
       const sessionId = location.slice(location.lastIndexOf('/') + 1);
-      const pay = await fetch(`${gateway.url}/pay/${sessionId}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cardDetails(APPROVED_CARD, { name: 'A Payer' })) });
+      const pay = await fetch(`${gateway.url}/pay/${sessionId}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(cardDetails(APPROVED_CARD, { name: 'A Payer' })),
+      });
       assert.ok(pay.status < 300, await pay.text());
-      const gwSession = async () => (await (await fetch(`${gateway.url}/v1/payment_sessions/${sessionId}`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } })).json()) as { status: string; refunded_amount: { minor: string } | null };
-      await eventually(async () => ((await gwSession()).status === 'captured' ? true : undefined), 15_000, 'captured at the gateway');
-      const [attempt] = await shopDb.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      const gwSession = async () =>
+        (await (
+          await fetch(`${gateway.url}/v1/payment_sessions/${sessionId}`, {
+            headers: { authorization: `Bearer ${TEST_API_KEY}` },
+          })
+        ).json()) as { status: string; refunded_amount: { minor: string } | null };
+      await eventually(
+        async () => ((await gwSession()).status === 'captured' ? true : undefined),
+        15_000,
+        'captured at the gateway',
+      );
+      const [attempt] = await shopDb.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
       const [invoice] = await shopDb.db.select().from(invoices).where(eq(invoices.id, attempt!.invoiceId));
       assert.equal(invoice!.status, 'paid');
 
@@ -78,24 +110,55 @@ for (const engine of testEngines()) {
       assert.equal((await staff.login(...DEMO.staff)).status, 303);
       const csrf = await staff.csrf();
       const each = invoice!.amountMinor / 4n + 1n; // 3 fit, a 4th would exceed
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        staff.send(`/staff/orders/${invoice!.orderId}/refunds`, { form: { invoiceId: invoice!.id, amount: (Number(each) / 100).toFixed(2), reason: `race ${i}` }, csrf })));
-      assert.deepEqual([answers.filter((a) => a.status === 303).length, answers.filter((a) => a.status === 409).length], [3, 17]);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          staff.send(`/staff/orders/${invoice!.orderId}/refunds`, {
+            form: { invoiceId: invoice!.id, amount: (Number(each) / 100).toFixed(2), reason: `race ${i}` },
+            csrf,
+          }),
+        ),
+      );
+      assert.deepEqual(
+        [answers.filter((a) => a.status === 303).length, answers.filter((a) => a.status === 409).length],
+        [3, 17],
+      );
 
-      const settled = async (n: number) => eventually(async () => {
-        const rows = await shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, invoice!.id));
-        return rows.length === n && rows.every((r) => r.status === 'succeeded') ? rows : undefined;
-      }, 20_000, `${n} refunds succeeded`);
+      const settled = async (n: number) =>
+        eventually(
+          async () => {
+            const rows = await shopDb.db.select().from(refunds).where(eq(refunds.invoiceId, invoice!.id));
+            return rows.length === n && rows.every((r) => r.status === 'succeeded') ? rows : undefined;
+          },
+          20_000,
+          `${n} refunds succeeded`,
+        );
       const three = await settled(3);
       assert.ok(three.every((r) => r.gatewayRefundId?.startsWith('ref_')));
       assert.equal(issuer.count('refund:'), 3, 'the bank refunded each exactly once');
       assert.equal((await gwSession()).status, 'partially_refunded');
 
       const rest = invoice!.amountMinor - 3n * each;
-      assert.equal((await staff.send(`/staff/orders/${invoice!.orderId}/refunds`, { form: { invoiceId: invoice!.id, amount: (Number(rest) / 100).toFixed(2), reason: 'the rest' } })).status, 303);
+      assert.equal(
+        (
+          await staff.send(`/staff/orders/${invoice!.orderId}/refunds`, {
+            form: { invoiceId: invoice!.id, amount: (Number(rest) / 100).toFixed(2), reason: 'the rest' },
+          })
+        ).status,
+        303,
+      );
       await settled(4);
-      await eventually(async () => ((await shopDb.db.select().from(orders).where(eq(orders.id, invoice!.orderId)))[0]!.status === 'refunded' ? true : undefined), 10_000, 'order refunded');
-      assert.equal((await shopDb.db.select().from(invoices).where(eq(invoices.id, invoice!.id)))[0]!.status, 'refunded');
+      await eventually(
+        async () =>
+          (await shopDb.db.select().from(orders).where(eq(orders.id, invoice!.orderId)))[0]!.status === 'refunded'
+            ? true
+            : undefined,
+        10_000,
+        'order refunded',
+      );
+      assert.equal(
+        (await shopDb.db.select().from(invoices).where(eq(invoices.id, invoice!.id)))[0]!.status,
+        'refunded',
+      );
       assert.equal((await gwSession()).status, 'refunded');
       assert.match(await (await customer.send(`/orders/${invoice!.orderId}`)).text(), /has been refunded to your card/);
 

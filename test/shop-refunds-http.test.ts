@@ -42,9 +42,18 @@ for (const engine of testEngines()) {
 
     before(async () => {
       database = await freshDatabase(shopDatabaseSpec, engine);
-      const config = loadShopConfig({ SHOP_PORT: '0', SHOP_SESSION_SECRET: SECRET, LOG_LEVEL: 'silent', SHOP_TRUST_PROXY: 'true' });
+      const config = loadShopConfig({
+        SHOP_PORT: '0',
+        SHOP_SESSION_SECRET: SECRET,
+        LOG_LEVEL: 'silent',
+        SHOP_TRUST_PROXY: 'true',
+      });
       shop = await startShop(config, { database, clock, gateway: new FakeGateway(), jobs: false });
-      await createUser(database.db, { email: 'approver@shop.test', name: 'Approver', password: 'approver-password', role: 'staff' }, clock.now());
+      await createUser(
+        database.db,
+        { email: 'approver@shop.test', name: 'Approver', password: 'approver-password', role: 'staff' },
+        clock.now(),
+      );
       customerId = (await database.db.select().from(users).where(eq(users.email, 'customer@shop.test')))[0]!.id;
       staff = new ShopClient(app, '198.51.100.21');
       staff2 = new ShopClient(app, '198.51.100.22');
@@ -61,19 +70,48 @@ for (const engine of testEngines()) {
       const [product] = await listProducts(database.db);
       await addToCart(database.db, customerId, product!.id, quantity, clock.now());
       await chooseCartDelivery(database.db, customerId, (await listDeliveryMethods(database.db))[0]!.id, clock.now());
-      await saveCartAddress(database.db, customerId, { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, clock.now());
+      await saveCartAddress(
+        database.db,
+        customerId,
+        { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' },
+        clock.now(),
+      );
       const order = await placeOrder(database.db, customerId, clock.now());
       const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
       await database.transaction(async (tx) => {
-        await tx.insert(paymentAttempts).values({ id: `att_h${++n}`, invoiceId: invoice.id, status: 'captured', gatewaySessionId: `ps_h${n}`, createdAt: clock.now(), updatedAt: clock.now() });
-        await tx.insert(webhookReceipts).values({ receivedAt: clock.now(), eventId: `evt_h${n}`, eventType: 'authorized', sessionId: `ps_h${n}`, invoiceId: invoice.id, verdict: 'accepted' });
-        await tx.insert(webhookReceipts).values({ receivedAt: clock.now(), eventId: `evt_forged${n}`, eventType: null, sessionId: null, invoiceId: invoice.id, verdict: 'rejected', reason: 'webhook.signature_invalid' });
+        await tx.insert(paymentAttempts).values({
+          id: `att_h${++n}`,
+          invoiceId: invoice.id,
+          status: 'captured',
+          gatewaySessionId: `ps_h${n}`,
+          createdAt: clock.now(),
+          updatedAt: clock.now(),
+        });
+        await tx.insert(webhookReceipts).values({
+          receivedAt: clock.now(),
+          eventId: `evt_h${n}`,
+          eventType: 'authorized',
+          sessionId: `ps_h${n}`,
+          invoiceId: invoice.id,
+          verdict: 'accepted',
+        });
+        await tx.insert(webhookReceipts).values({
+          receivedAt: clock.now(),
+          eventId: `evt_forged${n}`,
+          eventType: null,
+          sessionId: null,
+          invoiceId: invoice.id,
+          verdict: 'rejected',
+          reason: 'webhook.signature_invalid',
+        });
         await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', clock.now());
       });
       return invoice;
     }
 
-    const refundForm = (inv: InvoiceRow, amount: string, reason = 'damaged in transit') => ({ form: { invoiceId: inv.id, amount, reason } });
+    const refundForm = (inv: InvoiceRow, amount: string, reason = 'damaged in transit') => ({
+      form: { invoiceId: inv.id, amount, reason },
+    });
 
     it('shows staff the order with attempts, webhooks and verdicts, the refund form and the audit trail; customers and visitors are kept out', async () => {
       const inv = await paidInvoice(1);
@@ -94,12 +132,21 @@ for (const engine of testEngines()) {
 
     it('refunds part with a reason, refuses without one, above what was captured, without CSRF or from a customer; notifies the customer on success', async () => {
       const inv = await paidInvoice(1);
-      assert.equal((await staff.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, '1.00', ' '))).status, 422);
+      assert.equal(
+        (await staff.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, '1.00', ' '))).status,
+        422,
+      );
       assert.equal((await staff.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, 'abc'))).status, 422);
-      const tooMuch = await staff.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, `${Number(inv.amountMinor) / 100 + 0.01}`));
+      const tooMuch = await staff.send(
+        `/staff/orders/${inv.orderId}/refunds`,
+        refundForm(inv, `${Number(inv.amountMinor) / 100 + 0.01}`),
+      );
       assert.equal(tooMuch.status, 409);
       assert.match(await tooMuch.text(), /exceed the captured amount/);
-      assert.equal((await staff.send(`/staff/orders/${inv.orderId}/refunds`, { ...refundForm(inv, '1.00'), csrf: false })).status, 403);
+      assert.equal(
+        (await staff.send(`/staff/orders/${inv.orderId}/refunds`, { ...refundForm(inv, '1.00'), csrf: false })).status,
+        403,
+      );
       assert.equal((await customer.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, '1.00'))).status, 404);
       assert.equal((await database.db.select().from(refunds).where(eq(refunds.invoiceId, inv.id))).length, 0);
 
@@ -107,7 +154,11 @@ for (const engine of testEngines()) {
       assert.equal(ok.status, 303);
       const [row] = await database.db.select().from(refunds).where(eq(refunds.invoiceId, inv.id));
       assert.deepEqual([row!.status, row!.amountMinor, row!.reason], ['pending', 150n, 'damaged in transit']);
-      await executeRefund({ database, clock, gateway: { createRefund: async () => ({ refundId: 'ref_gwhttp', status: 'succeeded' }) } }, row!.id, 1);
+      await executeRefund(
+        { database, clock, gateway: { createRefund: async () => ({ refundId: 'ref_gwhttp', status: 'succeeded' }) } },
+        row!.id,
+        1,
+      );
       const mine = await (await customer.send(`/orders/${inv.orderId}`)).text();
       assert.match(mine, /data-testid="order-notification">€1\.50 has been refunded/);
       const staffView = await (await staff.send(`/staff/orders/${inv.orderId}`)).text();
@@ -116,26 +167,47 @@ for (const engine of testEngines()) {
 
     it('needs a second, different staff member to approve a refund above the threshold', async () => {
       const inv = await paidInvoice(30);
-      assert.equal((await staff.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, '100.01', 'big goodwill'))).status, 303);
+      assert.equal(
+        (await staff.send(`/staff/orders/${inv.orderId}/refunds`, refundForm(inv, '100.01', 'big goodwill'))).status,
+        303,
+      );
       const [row] = await database.db.select().from(refunds).where(eq(refunds.invoiceId, inv.id));
       assert.equal(row!.status, 'awaiting_approval');
       const list = await (await staff2.send('/staff/refunds')).text();
       assert.match(list, new RegExp(`data-refund="${row!.id}"[^]*action="/staff/refunds/${row!.id}/approve"`));
-      assert.equal((await staff.send(`/staff/refunds/${row!.id}/approve`, { form: {} })).status, 409, 'the requester cannot approve');
+      assert.equal(
+        (await staff.send(`/staff/refunds/${row!.id}/approve`, { form: {} })).status,
+        409,
+        'the requester cannot approve',
+      );
       assert.equal((await customer.send(`/staff/refunds/${row!.id}/approve`, { form: {} })).status, 404);
       assert.equal((await staff2.send(`/staff/refunds/${row!.id}/approve`, { form: {} })).status, 303);
       const [after] = await database.db.select().from(refunds).where(eq(refunds.id, row!.id));
       assert.equal(after!.status, 'pending');
-      assert.equal((await staff2.send(`/staff/refunds/${row!.id}/reject`, { form: {} })).status, 409, 'no longer awaiting approval');
+      assert.equal(
+        (await staff2.send(`/staff/refunds/${row!.id}/reject`, { form: {} })).status,
+        409,
+        'no longer awaiting approval',
+      );
     });
 
     it('lets exactly the allowed ones of 20 concurrent refund POSTs through', async () => {
       const inv = await paidInvoice(2);
       const each = Math.floor(Number(inv.amountMinor) / 5) + 1; // 4 fit
       const csrf = await staff.csrf();
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => staff.send(`/staff/orders/${inv.orderId}/refunds`, { ...refundForm(inv, (each / 100).toFixed(2), `concurrent ${i}`), csrf })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          staff.send(`/staff/orders/${inv.orderId}/refunds`, {
+            ...refundForm(inv, (each / 100).toFixed(2), `concurrent ${i}`),
+            csrf,
+          }),
+        ),
+      );
       assert.equal(answers.filter((r) => r.status === 303).length, Math.floor(Number(inv.amountMinor) / each));
-      assert.ok(answers.every((r) => r.status === 303 || r.status === 409), answers.map((r) => r.status).join(','));
+      assert.ok(
+        answers.every((r) => r.status === 303 || r.status === 409),
+        answers.map((r) => r.status).join(','),
+      );
       const rows = await database.db.select().from(refunds).where(eq(refunds.invoiceId, inv.id));
       assert.ok(rows.reduce((s, r) => s + r.amountMinor, 0n) <= inv.amountMinor);
     });
@@ -144,10 +216,22 @@ for (const engine of testEngines()) {
       const [product] = await listProducts(database.db);
       await addToCart(database.db, customerId, product!.id, 1, clock.now());
       await chooseCartDelivery(database.db, customerId, (await listDeliveryMethods(database.db))[0]!.id, clock.now());
-      await saveCartAddress(database.db, customerId, { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, clock.now());
+      await saveCartAddress(
+        database.db,
+        customerId,
+        { fullName: 'Ada', line1: '1 St', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' },
+        clock.now(),
+      );
       const order = await placeOrder(database.db, customerId, clock.now());
       const invoice = await invoiceForPayment(database.db, order.id, customerId, clock.now(), 1800);
-      await database.db.insert(paymentAttempts).values({ id: 'att_finding1', invoiceId: invoice.id, status: 'captured', gatewaySessionId: 'ps_finding1', createdAt: clock.now(), updatedAt: clock.now() });
+      await database.db.insert(paymentAttempts).values({
+        id: 'att_finding1',
+        invoiceId: invoice.id,
+        status: 'captured',
+        gatewaySessionId: 'ps_finding1',
+        createdAt: clock.now(),
+        updatedAt: clock.now(),
+      });
       const html = await (await staff.send('/staff/refunds')).text();
       assert.match(html, /data-testid="staff-finding"><td>paid at the gateway, not here<\/td><td>att_finding1/);
       assert.equal((await customer.send('/staff/refunds')).status, 404);

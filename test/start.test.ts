@@ -25,7 +25,8 @@ describe('npm start', () => {
   });
 
   it('gives each service its own database directory', () => {
-    for (const party of ['shop', 'gateway', 'bank']) assert.ok(existsSync(join(system.dataDir, party, 'PG_VERSION')), party);
+    for (const party of ['shop', 'gateway', 'bank'])
+      assert.ok(existsSync(join(system.dataDir, party, 'PG_VERSION')), party);
   });
 
   it('answers healthz, readyz and metrics on every service', async () => {
@@ -34,7 +35,11 @@ describe('npm start', () => {
       const ready = await fetch(`${url}/readyz`);
       assert.equal(ready.status, 200, `${name} readyz`);
       assert.deepEqual(await ready.json(), { status: 'ready', service: name });
-      assert.match(await (await fetch(`${url}/metrics`)).text(), /http_requests_total\{[^}]*route="\/readyz"/, `${name} metrics`);
+      assert.match(
+        await (await fetch(`${url}/metrics`)).text(),
+        /http_requests_total\{[^}]*route="\/readyz"/,
+        `${name} metrics`,
+      );
     }
   });
 

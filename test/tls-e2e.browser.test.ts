@@ -26,7 +26,10 @@ describe('npm start -- --tls', () => {
 
   it('prints https URLs and how to trust its CA, and serves each service over https to a client that trusts that CA', async () => {
     const out = system.output.join('');
-    assert.match(out, new RegExp(`HTTPS with a local CA made for this machine: ${system.caFile!.replace(/[.]/g, '\\.')}`));
+    assert.match(
+      out,
+      new RegExp(`HTTPS with a local CA made for this machine: ${system.caFile!.replace(/[.]/g, '\\.')}`),
+    );
     assert.match(out, /open the shop at https:\/\//);
     for (const [name, url] of Object.entries(system.urls)) {
       assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/, name);
@@ -36,7 +39,11 @@ describe('npm start -- --tls', () => {
       assert.equal(ready.headers.get('strict-transport-security'), 'max-age=31536000', `${name} sends HSTS`);
       // Plain http on the same port is not served, and a client without the CA refuses the certificate.
       await assert.rejects(fetch(url.replace('https:', 'http:') + '/readyz'), `${name} answered plain http`);
-      await assert.rejects(fetch(`${url}/readyz`), (err: Error) => /certificate/i.test(String((err.cause as Error)?.message ?? err.message)), `${name} certificate trusted without the CA`);
+      await assert.rejects(
+        fetch(`${url}/readyz`),
+        (err: Error) => /certificate/i.test(String((err.cause as Error)?.message ?? err.message)),
+        `${name} certificate trusted without the CA`,
+      );
     }
   });
 
@@ -48,7 +55,11 @@ describe('npm start -- --tls', () => {
       redirect: 'manual',
     });
     assert.equal(dashboard.status, 303);
-    const answers = { shop: await trusting(`${system.urls.shop}/login`), bank: await trusting(`${system.urls.bank}/login`), gateway: dashboard };
+    const answers = {
+      shop: await trusting(`${system.urls.shop}/login`),
+      bank: await trusting(`${system.urls.bank}/login`),
+      gateway: dashboard,
+    };
     for (const [name, res] of Object.entries(answers)) {
       const cookies = res.headers.getSetCookie();
       assert.ok(cookies.length > 0, `${name} sets a cookie`);
@@ -75,7 +86,10 @@ describe('npm start -- --tls', () => {
       watcher.on('websocket', (ws) => sockets.push(ws.url()));
       await watcher.goto(`${shop}${invoiceHref}`);
       await watcher.waitForSelector('#invoice-status[data-live="true"]', { timeout: 10_000 });
-      assert.ok(sockets.some((u) => u.startsWith(`${shop.replace('https:', 'wss:')}/`)), `live updates over wss: ${sockets.join(', ')}`);
+      assert.ok(
+        sockets.some((u) => u.startsWith(`${shop.replace('https:', 'wss:')}/`)),
+        `live updates over wss: ${sockets.join(', ')}`,
+      );
       await watcher.evaluate(() => {
         (window as unknown as { notReloaded: boolean }).notReloaded = true;
       });
@@ -84,7 +98,11 @@ describe('npm start -- --tls', () => {
       await page.waitForSelector('#stage:has-text("Paid")', { timeout: 30_000 });
 
       await watcher.waitForSelector('[data-testid="invoice-status"].paid', { timeout: 30_000 });
-      assert.equal(await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, 'updated without a reload');
+      assert.equal(
+        await watcher.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded),
+        true,
+        'updated without a reload',
+      );
       await context.close();
     } finally {
       await browser.close();

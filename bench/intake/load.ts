@@ -40,15 +40,38 @@ export function authorizedBody(batch: SeededBatch, index: number, now: Date): { 
     id,
     type: 'payment.authorized',
     created_at: now.toISOString(),
-    data: { session_id: inv.sessionId, merchant_reference: inv.invoiceId, amount: { minor: batch.amount.minor, currency: batch.amount.currency }, status: 'authorized', sequence: AUTHORIZED_SEQUENCE },
+    data: {
+      session_id: inv.sessionId,
+      merchant_reference: inv.invoiceId,
+      amount: { minor: batch.amount.minor, currency: batch.amount.currency },
+      status: 'authorized',
+      sequence: AUTHORIZED_SEQUENCE,
+    },
   };
   return { id, body: JSON.stringify(payload) };
 }
 
-function post(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+function post(
+  agent: Agent,
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'countersign-gateway/1' } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'countersign-gateway/1',
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -66,7 +89,14 @@ function post(agent: Agent, url: URL, headers: Record<string, string>, body: str
  * Runs `concurrency` senders for `seconds` (or until the batch's invoices from `startIndex` are used up);
  * each sender signs a fresh delivery, waits for the answer, and sends the next.
  */
-export async function fireDeliveries(input: { shopUrl: string; secret: string; batch: SeededBatch; startIndex?: number; concurrency: number; seconds: number }): Promise<LoadResult & { nextIndex: number }> {
+export async function fireDeliveries(input: {
+  shopUrl: string;
+  secret: string;
+  batch: SeededBatch;
+  startIndex?: number;
+  concurrency: number;
+  seconds: number;
+}): Promise<LoadResult & { nextIndex: number }> {
   const url = new URL('/webhooks/gateway', input.shopUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: input.concurrency });
   const latencies = new Float64Array(input.batch.count);
@@ -89,7 +119,10 @@ export async function fireDeliveries(input: { shopUrl: string; secret: string; b
       const index = next++;
       const now = new Date();
       const { id, body } = authorizedBody(input.batch, index, now);
-      const headers = signWebhook({ id, timestamp: now, body, secrets: [input.secret] }) as unknown as Record<string, string>;
+      const headers = signWebhook({ id, timestamp: now, body, secrets: [input.secret] }) as unknown as Record<
+        string,
+        string
+      >;
       const t0 = performance.now();
       try {
         const res = await post(agent, url, headers, body);

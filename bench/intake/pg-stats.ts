@@ -21,13 +21,19 @@ export async function commitCounter(adminUrl: string, database: string): Promise
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   const read = async () => {
-    const r = await client.query<{ n: string }>('select xact_commit::text as n from pg_stat_database where datname = $1', [database]);
+    const r = await client.query<{ n: string }>(
+      'select xact_commit::text as n from pg_stat_database where datname = $1',
+      [database],
+    );
     return Number(r.rows[0]?.n ?? 0);
   };
   return {
     read,
     async sessions() {
-      const r = await client.query<{ n: string }>('select sessions::text as n from pg_stat_database where datname = $1', [database]);
+      const r = await client.query<{ n: string }>(
+        'select sessions::text as n from pg_stat_database where datname = $1',
+        [database],
+      );
       return Number(r.rows[0]?.n ?? 0);
     },
     async settled(quietMs = 11_000, maxMs = 40_000) {
@@ -72,7 +78,9 @@ export async function statementCounter(adminUrl: string, database: string): Prom
   } catch {
     available = false;
   }
-  const dbid = async () => (await client.query<{ oid: number }>('select oid from pg_database where datname = $1', [database])).rows[0]?.oid ?? 0;
+  const dbid = async () =>
+    (await client.query<{ oid: number }>('select oid from pg_database where datname = $1', [database])).rows[0]?.oid ??
+    0;
   return {
     available,
     async reset() {
@@ -80,7 +88,10 @@ export async function statementCounter(adminUrl: string, database: string): Prom
     },
     async read() {
       if (!available) return [];
-      const r = await client.query<{ calls: string; query: string }>("select calls::text, regexp_replace(query, '\\s+', ' ', 'g') as query from pg_stat_statements where dbid = $1 order by calls desc", [await dbid()]);
+      const r = await client.query<{ calls: string; query: string }>(
+        "select calls::text, regexp_replace(query, '\\s+', ' ', 'g') as query from pg_stat_statements where dbid = $1 order by calls desc",
+        [await dbid()],
+      );
       return r.rows.map((row) => ({ calls: Number(row.calls), query: row.query }));
     },
     close: () => client.end(),

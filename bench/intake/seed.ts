@@ -43,17 +43,41 @@ async function templateCheckout(database: Database): Promise<Template> {
   const [customer] = await db.select().from(users).where(eq(users.email, 'customer@shop.test'));
   const catalog = await db.select().from(products).limit(2);
   const [delivery] = await db.select().from(deliveryMethods).limit(1);
-  if (!customer || catalog.length < 2 || !delivery) throw new Error('intake bench: demo data missing (customer, products, delivery methods)');
+  if (!customer || catalog.length < 2 || !delivery)
+    throw new Error('intake bench: demo data missing (customer, products, delivery methods)');
   for (const p of catalog) await addToCart(db, customer.id, p.id, 1, clock.now());
   await chooseCartDelivery(db, customer.id, delivery.id, clock.now());
-  await saveCartAddress(db, customer.id, { fullName: 'Bench Customer', line1: '1 Load Street', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' }, clock.now());
+  await saveCartAddress(
+    db,
+    customer.id,
+    {
+      fullName: 'Bench Customer',
+      line1: '1 Load Street',
+      line2: '',
+      postalCode: '10115',
+      city: 'Berlin',
+      country: 'DE',
+    },
+    clock.now(),
+  );
   const order = await placeOrder(db, customer.id, clock.now());
   const gateway = new FakeGateway();
-  const started = await startPayment({ database, gateway, clock, publicUrl: 'http://127.0.0.1', invoiceTtlSeconds: 6 * 3600 }, order.id, customer.id);
+  const started = await startPayment(
+    { database, gateway, clock, publicUrl: 'http://127.0.0.1', invoiceTtlSeconds: 6 * 3600 },
+    order.id,
+    customer.id,
+  );
   const [attempt] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, started.attemptId));
   const [invoice] = await db.select().from(invoices).where(eq(invoices.id, started.invoice.id));
-  if (!attempt?.gatewaySessionId || attempt.status !== 'session_created' || !invoice) throw new Error(`intake bench: template checkout left attempt ${attempt?.status ?? 'missing'}`);
-  return { cartId: order.cartId, orderId: order.id, invoiceId: invoice.id, attemptId: attempt.id, amount: { minor: invoice.amountMinor.toString(), currency: invoice.currency } };
+  if (!attempt?.gatewaySessionId || attempt.status !== 'session_created' || !invoice)
+    throw new Error(`intake bench: template checkout left attempt ${attempt?.status ?? 'missing'}`);
+  return {
+    cartId: order.cartId,
+    orderId: order.id,
+    invoiceId: invoice.id,
+    attemptId: attempt.id,
+    amount: { minor: invoice.amountMinor.toString(), currency: invoice.currency },
+  };
 }
 
 const templates = new WeakMap<Database, Promise<Template>>();
@@ -63,20 +87,36 @@ const templates = new WeakMap<Database, Promise<Template>>();
  * of n and of `j` (the template row as jsonb). The template is read once (a materialised CTE), so the
  * plan cannot turn into one scan of the table per clone.
  */
-async function cloneRows(executor: Database['db'], table: string, where: string, from: number, to: number, overrides: Record<string, string>): Promise<void> {
-  const patch = Object.entries(overrides).map(([column, expr]) => `'${column}', ${expr}`).join(', ');
-  await executor.execute(sql.raw(`
+async function cloneRows(
+  executor: Database['db'],
+  table: string,
+  where: string,
+  from: number,
+  to: number,
+  overrides: Record<string, string>,
+): Promise<void> {
+  const patch = Object.entries(overrides)
+    .map(([column, expr]) => `'${column}', ${expr}`)
+    .join(', ');
+  await executor.execute(
+    sql.raw(`
     with tpl as materialized (select to_jsonb(t) as j from ${table} t where ${where})
     insert into ${table}
     select (jsonb_populate_record(null::${table}, tpl.j || jsonb_build_object(${patch}))).*
-    from tpl, generate_series(${from}, ${to}) as n`));
+    from tpl, generate_series(${from}, ${to}) as n`),
+  );
 }
 
 /**
  * Creates `count` invoices, each open (expiring in 6 h) with one attempt in `session_created` holding a
  * distinct gateway session id. `tag` (letters only) keeps batches apart. Inserted in chunks.
  */
-export async function seedInvoices(database: Database, count: number, tag: string, progress: (line: string) => void = () => undefined): Promise<SeededBatch> {
+export async function seedInvoices(
+  database: Database,
+  count: number,
+  tag: string,
+  progress: (line: string) => void = () => undefined,
+): Promise<SeededBatch> {
   if (!/^[A-Za-z]{1,8}$/.test(tag)) throw new Error('seedInvoices: tag must be 1..8 letters');
   if (!templates.has(database)) templates.set(database, templateCheckout(database));
   const t = await templates.get(database)!;
@@ -87,10 +127,30 @@ export async function seedInvoices(database: Database, count: number, tag: strin
     await database.transaction(async (tx) => {
       const scoped = tx as unknown as Database['db'];
       await cloneRows(scoped, 'carts', `t.id = '${t.cartId}'`, from, to, { id: id('cart') });
-      await cloneRows(scoped, 'orders', `t.id = '${t.orderId}'`, from, to, { id: id('ord'), cart_id: id('cart'), created_at: 'now()', updated_at: 'now()' });
-      await cloneRows(scoped, 'order_lines', `t.order_id = '${t.orderId}'`, from, to, { id: `'line_${tag}' || n || 'p' || (j->>'position')`, order_id: id('ord') });
-      await cloneRows(scoped, 'invoices', `t.id = '${t.invoiceId}'`, from, to, { id: id('inv'), order_id: id('ord'), created_at: 'now()', expires_at: `now() + interval '6 hours'` });
-      await cloneRows(scoped, 'payment_attempts', `t.id = '${t.attemptId}'`, from, to, { id: id('att'), invoice_id: id('inv'), gateway_session_id: id('ps'), redirect_url: `'http://gateway.invalid/pay/ps_${tag}' || n`, created_at: 'now()', updated_at: 'now()' });
+      await cloneRows(scoped, 'orders', `t.id = '${t.orderId}'`, from, to, {
+        id: id('ord'),
+        cart_id: id('cart'),
+        created_at: 'now()',
+        updated_at: 'now()',
+      });
+      await cloneRows(scoped, 'order_lines', `t.order_id = '${t.orderId}'`, from, to, {
+        id: `'line_${tag}' || n || 'p' || (j->>'position')`,
+        order_id: id('ord'),
+      });
+      await cloneRows(scoped, 'invoices', `t.id = '${t.invoiceId}'`, from, to, {
+        id: id('inv'),
+        order_id: id('ord'),
+        created_at: 'now()',
+        expires_at: `now() + interval '6 hours'`,
+      });
+      await cloneRows(scoped, 'payment_attempts', `t.id = '${t.attemptId}'`, from, to, {
+        id: id('att'),
+        invoice_id: id('inv'),
+        gateway_session_id: id('ps'),
+        redirect_url: `'http://gateway.invalid/pay/ps_${tag}' || n`,
+        created_at: 'now()',
+        updated_at: 'now()',
+      });
     });
     if (count > chunk) progress(`  seeded ${to}/${count} invoices (${tag})`);
   }
@@ -102,6 +162,9 @@ export async function seedInvoices(database: Database, count: number, tag: strin
 
 /** Counts the seeded invoices of a batch still open (a check that the seeding did what it says). */
 export async function openInvoicesOf(database: Database, tag: string): Promise<number> {
-  const r = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from invoices where id like ${`inv_${tag}%`} and status = 'open'`);
+  const r = await rows<{ n: number }>(
+    database.db,
+    sql`select count(*)::int as n from invoices where id like ${`inv_${tag}%`} and status = 'open'`,
+  );
   return Number(r[0]?.n ?? 0);
 }

@@ -40,7 +40,9 @@ export async function startCountingGateway(): Promise<CountingGateway> {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[],"next_cursor":null,"has_more":false}');
       return;
     }
-    res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"bench.no_gateway","message":"intake bench"}}');
+    res
+      .writeHead(503, { 'content-type': 'application/json' })
+      .end('{"error":{"code":"bench.no_gateway","message":"intake bench"}}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
@@ -81,7 +83,9 @@ export async function startShopProcess(input: {
     SHOP_PORT: String(port),
     SHOP_HOST: '127.0.0.1',
     SHOP_PUBLIC_URL: url,
-    ...('url' in input.database ? { SHOP_DATABASE_URL: input.database.url } : { SHOP_DATA_DIR: input.database.dataDir }),
+    ...('url' in input.database
+      ? { SHOP_DATABASE_URL: input.database.url }
+      : { SHOP_DATA_DIR: input.database.dataDir }),
     SHOP_SESSION_SECRET: randomBytes(32).toString('base64url'),
     SHOP_GATEWAY_URL: input.gatewayUrl,
     SHOP_GATEWAY_API_KEY: `sk_test_${randomBytes(12).toString('base64url')}`,
@@ -91,12 +95,24 @@ export async function startShopProcess(input: {
     SHOP_RECONCILE_EVERY_SECONDS: hour,
   };
   const fd = openSync(input.logFile, 'a');
-  const args = ['--import', 'tsx', ...(input.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${input.cpuProfDir}`] : []), 'src/shop/main.ts'];
+  const args = [
+    '--import',
+    'tsx',
+    ...(input.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${input.cpuProfDir}`] : []),
+    'src/shop/main.ts',
+  ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-  const kill = () => { if (!exited) child.kill('SIGKILL'); };
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const kill = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
   process.once('exit', kill);
 
   const deadline = Date.now() + 90_000;

@@ -32,11 +32,16 @@ describe('bank configuration', () => {
     assert.throws(
       () => loadBankConfig(env),
       (err: Error) =>
-        err.message.includes('BANK_GATEWAY_KEY') && err.message.includes('BANK_CALLBACK_SECRET') && !err.message.includes('not-a-secret-value'),
+        err.message.includes('BANK_GATEWAY_KEY') &&
+        err.message.includes('BANK_CALLBACK_SECRET') &&
+        !err.message.includes('not-a-secret-value'),
     );
   });
 
   it('refuses a timeout that is not a positive whole number of seconds', () => {
-    assert.throws(() => loadBankConfig({ ...valid(), BANK_APPROVAL_TIMEOUT_SECONDS: '0' }), /BANK_APPROVAL_TIMEOUT_SECONDS/);
+    assert.throws(
+      () => loadBankConfig({ ...valid(), BANK_APPROVAL_TIMEOUT_SECONDS: '0' }),
+      /BANK_APPROVAL_TIMEOUT_SECONDS/,
+    );
   });
 });

@@ -10,7 +10,14 @@ import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker, type Worker } from '../platform/jobs/jobs.ts';
 import type { Logger } from '../platform/log.ts';
 import { createHub } from '../platform/realtime/index.ts';
-import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
+import {
+  bootService,
+  isMain,
+  parseServiceBase,
+  runAsMain,
+  type ServiceBase,
+  type ServiceHandle,
+} from '../platform/service.ts';
 import { findSession, SESSION_COOKIE } from './auth/sessions.ts';
 import { BANK_RECURRING, bankTasks } from './jobs/bank-jobs.ts';
 import { appRoutes } from './routes/app.routes.tsx';
@@ -29,7 +36,11 @@ const secretList = z
   .string()
   .min(1)
   .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0))
-  .pipe(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be whsec_<base64> (comma-separated during a rotation)')).min(1));
+  .pipe(
+    z
+      .array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be whsec_<base64> (comma-separated during a rotation)'))
+      .min(1),
+  );
 
 export interface BankConfig {
   readonly base: ServiceBase;
@@ -64,7 +75,10 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
     gatewayKeys: raw.BANK_GATEWAY_KEY,
     callbackUrl: raw.BANK_GATEWAY_CALLBACK_URL,
     callbackSecrets: raw.BANK_CALLBACK_SECRET,
-    issuer: Object.freeze({ approvalTimeoutSeconds: raw.BANK_APPROVAL_TIMEOUT_SECONDS, processingDelaySeconds: raw.BANK_PROCESSING_DELAY_SECONDS }),
+    issuer: Object.freeze({
+      approvalTimeoutSeconds: raw.BANK_APPROVAL_TIMEOUT_SECONDS,
+      processingDelaySeconds: raw.BANK_PROCESSING_DELAY_SECONDS,
+    }),
     seedDemo: raw.BANK_DEMO_CARDHOLDER === 'true',
   });
 }
@@ -108,7 +122,16 @@ export async function startBank(
         retry: { baseMs: 1_000, capMs: 600_000 },
         pollIntervalMs: deps.workerPollMs ?? 500,
         recurring: BANK_RECURRING,
-        tasks: bankTasks({ database, clock, callback: { url: config.callbackUrl, secrets: config.callbackSecrets, fetch: outboundFetch(config.base.tls.ca) }, wake }),
+        tasks: bankTasks({
+          database,
+          clock,
+          callback: {
+            url: config.callbackUrl,
+            secrets: config.callbackSecrets,
+            fetch: outboundFetch(config.base.tls.ca),
+          },
+          wake,
+        }),
       });
       const hub = createHub({
         database,
@@ -123,7 +146,10 @@ export async function startBank(
         },
       });
       documentGatewayApi(app.openAPIRegistry);
-      app.route('/api/v1', gatewayApiRoutes({ database, clock, settings: config.issuer, gatewayKeys: config.gatewayKeys, wake }));
+      app.route(
+        '/api/v1',
+        gatewayApiRoutes({ database, clock, settings: config.issuer, gatewayKeys: config.gatewayKeys, wake }),
+      );
       app.route('/', appRoutes({ database, clock, secureCookies: config.base.publicUrl.startsWith('https:'), wake }));
       app.get('/', (c) => c.redirect('/app', 303));
       await hub.start();

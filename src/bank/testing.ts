@@ -15,7 +15,8 @@ import type { ServiceHandle } from '../platform/service.ts';
 import { bankDatabaseSpec, loadBankConfig, startBank } from './main.ts';
 import { createCardholder, DEMO_CARDHOLDER, type NewCardholder } from './storage/seed-demo.ts';
 
-export const cardOf = (behaviour: (typeof TEST_CARDS)[number]['behaviour']) => TEST_CARDS.find((c) => c.behaviour === behaviour)!.number;
+export const cardOf = (behaviour: (typeof TEST_CARDS)[number]['behaviour']) =>
+  TEST_CARDS.find((c) => c.behaviour === behaviour)!.number;
 
 /** A gateway's callback endpoint: verifies every callback's request signature and records its body under its callback_id. */
 export interface CallbackReceiver {
@@ -44,7 +45,14 @@ export async function startCallbackReceiver(clock: Clock = systemClock): Promise
       const raw = Buffer.concat(chunks).toString('utf8');
       try {
         const target = routedTarget(`http://callback${req.url ?? '/'}`);
-        const { id: requestId } = verifyRequest({ method: req.method ?? '', target, headers: req.headers as Record<string, string>, body: raw, secrets: [secret], now: clock.now() });
+        const { id: requestId } = verifyRequest({
+          method: req.method ?? '',
+          target,
+          headers: req.headers as Record<string, string>,
+          body: raw,
+          secrets: [secret],
+          now: clock.now(),
+        });
         const body = JSON.parse(raw) as Record<string, unknown>;
         attempts.push({ requestId, callbackId: String(body.callback_id) });
         if (receiver.status < 300) received.push({ id: String(body.callback_id), body });
@@ -95,12 +103,20 @@ export interface TestBank {
   readonly callbacks: CallbackReceiver;
   readonly clock: Clock;
   /** Sends a request signed as the gateway; returns status and parsed JSON body. */
-  gateway(method: 'GET' | 'POST', path: string, body?: unknown, options?: { id?: string; timestamp?: Date; key?: string }): Promise<{ status: number; body: any }>;
+  gateway(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options?: { id?: string; timestamp?: Date; key?: string },
+  ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
 /** Starts a bank on a fresh database (demo cardholder included) with a callback receiver. */
-export async function startTestBank(engine: Engine, options: { clock?: Clock; env?: Record<string, string>; gatewayKey?: string } = {}): Promise<TestBank> {
+export async function startTestBank(
+  engine: Engine,
+  options: { clock?: Clock; env?: Record<string, string>; gatewayKey?: string } = {},
+): Promise<TestBank> {
   const clock = options.clock ?? systemClock;
   const callbacks = await startCallbackReceiver(clock);
   const gatewayKey = options.gatewayKey ?? newWebhookSecret();
@@ -150,7 +166,13 @@ export async function startTestBank(engine: Engine, options: { clock?: Clock; en
 export function authorizationBody(number: string, overrides: Record<string, unknown> = {}) {
   return {
     gateway_ref: `pay_${randomBytes(8).toString('hex')}`,
-    card: { number, exp_month: DEMO_CARDHOLDER.expMonth, exp_year: DEMO_CARDHOLDER.expYear, cvc: DEMO_CARDHOLDER.cvc, name: 'Demo Cardholder' },
+    card: {
+      number,
+      exp_month: DEMO_CARDHOLDER.expMonth,
+      exp_year: DEMO_CARDHOLDER.expYear,
+      cvc: DEMO_CARDHOLDER.cvc,
+      name: 'Demo Cardholder',
+    },
     amount: { minor: '1250', currency: 'EUR' },
     merchant: { name: 'Countersign Shop' },
     description: 'Order 42',
@@ -160,13 +182,22 @@ export function authorizationBody(number: string, overrides: Record<string, unkn
 }
 
 /** Creates another cardholder with one account and cards (factory). */
-export async function createTestCardholder(bank: TestBank, input: Partial<NewCardholder> & { cards: NewCardholder['cards'] }) {
+export async function createTestCardholder(
+  bank: TestBank,
+  input: Partial<NewCardholder> & { cards: NewCardholder['cards'] },
+) {
   const email = input.email ?? `holder-${randomBytes(4).toString('hex')}@bank.test`;
   const password = input.password ?? 'correct horse battery staple';
   const created = await bank.bank.database.transaction((tx) =>
     createCardholder(
       tx,
-      { email, password, name: input.name ?? 'Test Holder', accounts: input.accounts ?? [{ name: 'Current account', balanceMinor: 100_000n }], cards: input.cards },
+      {
+        email,
+        password,
+        name: input.name ?? 'Test Holder',
+        accounts: input.accounts ?? [{ name: 'Current account', balanceMinor: 100_000n }],
+        cards: input.cards,
+      },
       bank.clock.now(),
     ),
   );
@@ -189,7 +220,11 @@ export function randomCardNumber(): string {
 }
 
 /** Logs in through the form; returns the Cookie header value and the session's CSRF token. */
-export async function logIn(url: string, email: string, password: string): Promise<{ cookie: string; csrf: string; status: number }> {
+export async function logIn(
+  url: string,
+  email: string,
+  password: string,
+): Promise<{ cookie: string; csrf: string; status: number }> {
   const page = await fetch(`${url}/login`);
   const loginCsrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
   const loginCookie = (page.headers.getSetCookie().find((c) => c.startsWith('bank_login_csrf=')) ?? '').split(';')[0]!;

@@ -181,7 +181,10 @@ describe('toHttpError', () => {
     }
     const result = toHttpError(thrown);
     assert.equal(result.status, 422);
-    assert.deepEqual((result.body.error.details as { issues: { path: string }[] }).issues.map((i) => i.path), ['']);
+    assert.deepEqual(
+      (result.body.error.details as { issues: { path: string }[] }).issues.map((i) => i.path),
+      [''],
+    );
   });
 
   it('maps an unknown Error to 500 internal without leaking its message', () => {

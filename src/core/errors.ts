@@ -12,7 +12,10 @@ import { z } from 'zod';
 export const ERROR_CODES = {
   'validation.failed': { status: 422, message: 'The request did not pass validation.' },
   'request.malformed': { status: 400, message: 'The request is malformed.' },
-  'request.unsupported_media_type': { status: 415, message: 'The request body is not in a content type this endpoint accepts.' },
+  'request.unsupported_media_type': {
+    status: 415,
+    message: 'The request body is not in a content type this endpoint accepts.',
+  },
   'request.too_large': { status: 413, message: 'The request body is too large.' },
   'auth.required': { status: 401, message: 'Authentication is required.' },
   'auth.invalid_credentials': { status: 401, message: 'The credentials are not valid.' },
@@ -33,11 +36,23 @@ export const ERROR_CODES = {
   'id.invalid': { status: 400, message: 'The identifier is not valid.' },
   'state.illegal_transition': { status: 409, message: 'This action is not possible in the current state.' },
   'webhook.signature_invalid': { status: 401, message: 'The webhook signature is not valid.' },
-  'webhook.timestamp_out_of_tolerance': { status: 401, message: 'The webhook timestamp is outside the accepted tolerance.' },
+  'webhook.timestamp_out_of_tolerance': {
+    status: 401,
+    message: 'The webhook timestamp is outside the accepted tolerance.',
+  },
   'webhook.headers_missing': { status: 400, message: 'The webhook signature headers are missing.' },
-  'request.signature_invalid': { status: 401, message: 'The request signature is missing or not valid for this method, path and body.' },
-  'request.timestamp_out_of_tolerance': { status: 401, message: 'The request timestamp is outside the accepted tolerance.' },
-  'request.replayed': { status: 409, message: 'This request id was already used; sign every request, retries included, with a new id.' },
+  'request.signature_invalid': {
+    status: 401,
+    message: 'The request signature is missing or not valid for this method, path and body.',
+  },
+  'request.timestamp_out_of_tolerance': {
+    status: 401,
+    message: 'The request timestamp is outside the accepted tolerance.',
+  },
+  'request.replayed': {
+    status: 409,
+    message: 'This request id was already used; sign every request, retries included, with a new id.',
+  },
   'invoice.expired': { status: 409, message: 'The invoice has expired.' },
   'invoice.not_valid': { status: 409, message: 'The invoice is no longer valid.' },
   'invoice.already_paid': { status: 409, message: 'The invoice is already paid.' },

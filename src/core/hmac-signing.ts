@@ -50,7 +50,11 @@ export function readSignatureHeaders(
   const id = map.get(names.id) ?? '';
   const timestamp = map.get(names.timestamp) ?? '';
   const signature = map.get(names.signature) ?? '';
-  const missing = [...(id === '' ? [names.id] : []), ...(timestamp === '' ? [names.timestamp] : []), ...(signature === '' ? [names.signature] : [])];
+  const missing = [
+    ...(id === '' ? [names.id] : []),
+    ...(timestamp === '' ? [names.timestamp] : []),
+    ...(signature === '' ? [names.signature] : []),
+  ];
   return { id, timestamp, signature, missing };
 }
 

@@ -20,7 +20,23 @@ describe('newId', () => {
   }
 
   it('includes the required prefixes', () => {
-    for (const prefix of ['inv', 'ord', 'pay', 'ps', 'att', 'ref', 'evt', 'msg', 'usr', 'job', 'mer', 'card', 'apr', 'whd', 'key']) {
+    for (const prefix of [
+      'inv',
+      'ord',
+      'pay',
+      'ps',
+      'att',
+      'ref',
+      'evt',
+      'msg',
+      'usr',
+      'job',
+      'mer',
+      'card',
+      'apr',
+      'whd',
+      'key',
+    ]) {
       assert.ok(Object.hasOwn(ID_PREFIXES, prefix), prefix);
     }
   });

@@ -104,7 +104,8 @@ function encodeRandom(bytes: Uint8Array): string {
 export function newId<P extends IdPrefix>(prefix: P, now: Date | number = Date.now()): Id<P> {
   assertPrefix(prefix);
   const ms = typeof now === 'number' ? now : now.getTime();
-  if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIME) throw new DomainError('id.invalid', { reason: 'time_out_of_range' });
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIME)
+    throw new DomainError('id.invalid', { reason: 'time_out_of_range' });
   return `${prefix}_${encodeTime(ms)}${encodeRandom(randomBytes(10))}`;
 }
 

@@ -38,8 +38,31 @@ const usd = (minor: bigint) => money(minor, 'USD');
 
 describe('currency table', () => {
   const expected: Record<string, number> = {
-    EUR: 2, USD: 2, GBP: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2, ZAR: 2, CAD: 2, AUD: 2, NZD: 2,
-    INR: 2, BRL: 2, MXN: 2, JPY: 0, KRW: 0, ISK: 0, CLP: 0, KWD: 3, BHD: 3, JOD: 3, OMR: 3, TND: 3,
+    EUR: 2,
+    USD: 2,
+    GBP: 2,
+    CHF: 2,
+    SEK: 2,
+    NOK: 2,
+    DKK: 2,
+    PLN: 2,
+    CZK: 2,
+    ZAR: 2,
+    CAD: 2,
+    AUD: 2,
+    NZD: 2,
+    INR: 2,
+    BRL: 2,
+    MXN: 2,
+    JPY: 0,
+    KRW: 0,
+    ISK: 0,
+    CLP: 0,
+    KWD: 3,
+    BHD: 3,
+    JOD: 3,
+    OMR: 3,
+    TND: 3,
   };
   for (const [code, exponent] of Object.entries(expected)) {
     it(`gives ${code} ISO 4217 exponent ${exponent}`, () => {
@@ -407,6 +430,7 @@ describe('JSON', () => {
   });
 
   it('refuses values that are not objects', () => {
-    for (const bad of [null, undefined, '1234 EUR', 1234, ['1234', 'EUR']]) throwsCode(() => fromJSON(bad), 'money.invalid');
+    for (const bad of [null, undefined, '1234 EUR', 1234, ['1234', 'EUR']])
+      throwsCode(() => fromJSON(bad), 'money.invalid');
   });
 });

@@ -67,7 +67,10 @@ export function isCurrency(value: unknown): value is Currency {
 
 /** Refuses anything not in the table, so an unsupported currency stops at the edge, not in a ledger. */
 export function parseCurrency(value: unknown): Currency {
-  if (!isCurrency(value)) throw new DomainError('currency.unknown', { currency: typeof value === 'string' ? value.slice(0, 8) : typeof value });
+  if (!isCurrency(value))
+    throw new DomainError('currency.unknown', {
+      currency: typeof value === 'string' ? value.slice(0, 8) : typeof value,
+    });
   return value;
 }
 
@@ -125,7 +128,8 @@ const DECIMAL_STRING = /^(-?)([0-9]+)(?:\.([0-9]+))?$/;
  */
 export function parseDecimal(input: string, currency: Currency, options: { allowNegative?: boolean } = {}): Money {
   const exponent = exponentOf(currency);
-  if (typeof input !== 'string' || input.length > 40) throw new DomainError('money.invalid', { reason: 'not_a_decimal' });
+  if (typeof input !== 'string' || input.length > 40)
+    throw new DomainError('money.invalid', { reason: 'not_a_decimal' });
   const match = DECIMAL_STRING.exec(input);
   if (match === null) throw new DomainError('money.invalid', { reason: 'not_a_decimal' });
   const [, sign = '', whole = '0', fraction = ''] = match;

@@ -8,7 +8,11 @@ import { newWebhookSecret, signWebhook, verifyWebhook } from './webhook-signatur
 const at = (seconds: number) => new Date(seconds * 1000);
 const T = 1_796_140_800;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const VOID: SignedRequestParts = { method: 'POST', target: '/api/v1/authorizations/bauth_01JAAAAAAAAAAAAAAAAAAAAAAA/void', body: '{}' };
+const VOID: SignedRequestParts = {
+  method: 'POST',
+  target: '/api/v1/authorizations/bauth_01JAAAAAAAAAAAAAAAAAAAAAAA/void',
+  body: '{}',
+};
 const ID = 'sreq_01JBBBBBBBBBBBBBBBBBBBBBBB';
 
 function throwsCode(fn: () => unknown, code: ErrorCode): void {
@@ -19,13 +23,24 @@ const sign = (parts: SignedRequestParts = VOID, o: { id?: string; time?: number;
   signRequest({ ...parts, id: o.id ?? ID, timestamp: at(o.time ?? T), secrets: o.secrets ?? [SECRET] });
 
 const verify = (headers: object, parts: SignedRequestParts = VOID, o: { now?: number; secrets?: string[] } = {}) =>
-  verifyRequest({ ...parts, headers: headers as Record<string, string>, secrets: o.secrets ?? [SECRET], now: at(o.now ?? T) });
+  verifyRequest({
+    ...parts,
+    headers: headers as Record<string, string>,
+    secrets: o.secrets ?? [SECRET],
+    now: at(o.now ?? T),
+  });
 
 describe('request signature: the signed bytes', () => {
   it('is HMAC-SHA256 under the derived request key over "r1\\n" method, target, id, timestamp and the raw body, as src/bank/README.md states', () => {
-    const key = createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64')).update('countersign-request-v1').digest();
+    const key = createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64'))
+      .update('countersign-request-v1')
+      .digest();
     const mac = createHmac('sha256', key).update(`r1\nPOST\n${VOID.target}\n${ID}\n${T}\n{}`).digest('base64');
-    assert.deepEqual(sign(), { 'signed-request-id': ID, 'signed-request-timestamp': String(T), 'signed-request-signature': `r1,${mac}` });
+    assert.deepEqual(sign(), {
+      'signed-request-id': ID,
+      'signed-request-timestamp': String(T),
+      'signed-request-signature': `r1,${mac}`,
+    });
   });
 
   it('verifies what it signed, with header names in any case, GET with the empty body, and a query', () => {
@@ -41,29 +56,95 @@ describe('request signature: the signed bytes', () => {
 
 describe('request signature: every covered part changed is refused', () => {
   const other = 'bauth_01JCCCCCCCCCCCCCCCCCCCCCCC';
-  const cases: Array<{ name: string; headers?: (h: Record<string, string>) => Record<string, string>; parts?: SignedRequestParts; now?: number; code: ErrorCode }> = [
-    { name: 'the same void replayed against another authorisation\'s path', parts: { ...VOID, target: `/api/v1/authorizations/${other}/void` }, code: 'request.signature_invalid' },
-    { name: 'the path of another action (capture)', parts: { ...VOID, target: VOID.target.replace('/void', '/capture') }, code: 'request.signature_invalid' },
+  const cases: Array<{
+    name: string;
+    headers?: (h: Record<string, string>) => Record<string, string>;
+    parts?: SignedRequestParts;
+    now?: number;
+    code: ErrorCode;
+  }> = [
+    {
+      name: "the same void replayed against another authorisation's path",
+      parts: { ...VOID, target: `/api/v1/authorizations/${other}/void` },
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the path of another action (capture)',
+      parts: { ...VOID, target: VOID.target.replace('/void', '/capture') },
+      code: 'request.signature_invalid',
+    },
     { name: 'a query added', parts: { ...VOID, target: `${VOID.target}?x=1` }, code: 'request.signature_invalid' },
-    { name: 'the query changed', parts: { method: 'GET', target: '/api/v1/authorizations?gateway_ref=ps_2', body: '' }, code: 'request.signature_invalid' },
-    { name: 'the path percent-encoded differently', parts: { ...VOID, target: VOID.target.replace('bauth_', 'bauth%5F') }, code: 'request.signature_invalid' },
+    {
+      name: 'the query changed',
+      parts: { method: 'GET', target: '/api/v1/authorizations?gateway_ref=ps_2', body: '' },
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the path percent-encoded differently',
+      parts: { ...VOID, target: VOID.target.replace('bauth_', 'bauth%5F') },
+      code: 'request.signature_invalid',
+    },
     { name: 'the method changed (POST to PUT)', parts: { ...VOID, method: 'PUT' }, code: 'request.signature_invalid' },
     { name: 'the method in lower case', parts: { ...VOID, method: 'post' }, code: 'request.signature_invalid' },
     { name: 'the body changed', parts: { ...VOID, body: '{"a":1}' }, code: 'request.signature_invalid' },
     { name: 'the body emptied', parts: { ...VOID, body: '' }, code: 'request.signature_invalid' },
-    { name: 'the id changed', headers: (h) => ({ ...h, 'signed-request-id': 'sreq_01JDDDDDDDDDDDDDDDDDDDDDDD' }), code: 'request.signature_invalid' },
-    { name: 'the timestamp changed by one second', headers: (h) => ({ ...h, 'signed-request-timestamp': String(T + 1) }), code: 'request.signature_invalid' },
+    {
+      name: 'the id changed',
+      headers: (h) => ({ ...h, 'signed-request-id': 'sreq_01JDDDDDDDDDDDDDDDDDDDDDDD' }),
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the timestamp changed by one second',
+      headers: (h) => ({ ...h, 'signed-request-timestamp': String(T + 1) }),
+      code: 'request.signature_invalid',
+    },
     { name: 'the timestamp 301 s old', now: T + 301, code: 'request.timestamp_out_of_tolerance' },
     { name: 'the timestamp 301 s ahead', now: T - 301, code: 'request.timestamp_out_of_tolerance' },
-    { name: 'a non-numeric timestamp', headers: (h) => ({ ...h, 'signed-request-timestamp': `${T}abc` }), code: 'request.timestamp_out_of_tolerance' },
-    { name: 'the signature of another secret', headers: () => sign(VOID, { secrets: [newWebhookSecret()] }) as never, code: 'request.signature_invalid' },
-    { name: 'the signature truncated by one character', headers: (h) => ({ ...h, 'signed-request-signature': h['signed-request-signature']!.slice(0, -1) }), code: 'request.signature_invalid' },
-    { name: 'the version tag changed (v1)', headers: (h) => ({ ...h, 'signed-request-signature': h['signed-request-signature']!.replace(/^r1,/, 'v1,') }), code: 'request.signature_invalid' },
-    { name: 'the signature without its version', headers: (h) => ({ ...h, 'signed-request-signature': h['signed-request-signature']!.slice(3) }), code: 'request.signature_invalid' },
-    { name: 'an id with a newline', headers: (h) => ({ ...h, 'signed-request-id': `${ID}\n1` }), code: 'request.signature_invalid' },
-    { name: 'the signature header missing', headers: ({ 'signed-request-signature': _s, ...h }) => h, code: 'request.signature_invalid' },
-    { name: 'the id header missing', headers: ({ 'signed-request-id': _s, ...h }) => h, code: 'request.signature_invalid' },
-    { name: 'the timestamp header missing', headers: ({ 'signed-request-timestamp': _s, ...h }) => h, code: 'request.signature_invalid' },
+    {
+      name: 'a non-numeric timestamp',
+      headers: (h) => ({ ...h, 'signed-request-timestamp': `${T}abc` }),
+      code: 'request.timestamp_out_of_tolerance',
+    },
+    {
+      name: 'the signature of another secret',
+      headers: () => sign(VOID, { secrets: [newWebhookSecret()] }) as never,
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the signature truncated by one character',
+      headers: (h) => ({ ...h, 'signed-request-signature': h['signed-request-signature']!.slice(0, -1) }),
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the version tag changed (v1)',
+      headers: (h) => ({ ...h, 'signed-request-signature': h['signed-request-signature']!.replace(/^r1,/, 'v1,') }),
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the signature without its version',
+      headers: (h) => ({ ...h, 'signed-request-signature': h['signed-request-signature']!.slice(3) }),
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'an id with a newline',
+      headers: (h) => ({ ...h, 'signed-request-id': `${ID}\n1` }),
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the signature header missing',
+      headers: ({ 'signed-request-signature': _s, ...h }) => h,
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the id header missing',
+      headers: ({ 'signed-request-id': _s, ...h }) => h,
+      code: 'request.signature_invalid',
+    },
+    {
+      name: 'the timestamp header missing',
+      headers: ({ 'signed-request-timestamp': _s, ...h }) => h,
+      code: 'request.signature_invalid',
+    },
   ];
   for (const c of cases) {
     it(`refuses ${c.name}`, () => {
@@ -102,7 +183,11 @@ describe('request signature: never accepted as a webhook signature, nor the reve
     throwsCode(() => verify({ ...webhook }), 'request.signature_invalid');
     const mac = webhook['webhook-signature'].slice(3);
     for (const tag of ['r1', 'v1']) {
-      const renamed = { 'signed-request-id': ID, 'signed-request-timestamp': String(T), 'signed-request-signature': `${tag},${mac}` };
+      const renamed = {
+        'signed-request-id': ID,
+        'signed-request-timestamp': String(T),
+        'signed-request-signature': `${tag},${mac}`,
+      };
       throwsCode(() => verify(renamed), 'request.signature_invalid');
     }
   });
@@ -111,15 +196,25 @@ describe('request signature: never accepted as a webhook signature, nor the reve
     const request = sign();
     const mac = request['signed-request-signature'].slice(3);
     const renamed = { 'webhook-id': ID, 'webhook-timestamp': String(T), 'webhook-signature': `v1,${mac}` };
-    throwsCode(() => verifyWebhook({ headers: renamed, body: VOID.body, secrets: [SECRET], now: at(T) }), 'webhook.signature_invalid');
-    throwsCode(() => verifyWebhook({ headers: { ...request }, body: VOID.body, secrets: [SECRET], now: at(T) }), 'webhook.headers_missing');
+    throwsCode(
+      () => verifyWebhook({ headers: renamed, body: VOID.body, secrets: [SECRET], now: at(T) }),
+      'webhook.signature_invalid',
+    );
+    throwsCode(
+      () => verifyWebhook({ headers: { ...request }, body: VOID.body, secrets: [SECRET], now: at(T) }),
+      'webhook.headers_missing',
+    );
   });
 
-  it('a webhook whose id spells out the request\'s signed prefix still does not verify as that request', () => {
+  it("a webhook whose id spells out the request's signed prefix still does not verify as that request", () => {
     // Without the derived key the two schemes could meet on the same bytes; with it they cannot.
     const prefix = `r1\nPOST\n${VOID.target}\n${ID}`;
     const webhook = signWebhook({ id: prefix, timestamp: at(T), body: VOID.body, secrets: [SECRET] });
-    const crafted = { 'signed-request-id': ID, 'signed-request-timestamp': String(T), 'signed-request-signature': `r1,${webhook['webhook-signature'].slice(3)}` };
+    const crafted = {
+      'signed-request-id': ID,
+      'signed-request-timestamp': String(T),
+      'signed-request-signature': `r1,${webhook['webhook-signature'].slice(3)}`,
+    };
     throwsCode(() => verify(crafted), 'request.signature_invalid');
   });
 });
@@ -134,7 +229,10 @@ describe('request signature: the signer refuses what no receiver would accept', 
   ];
   for (const [name, input] of cases) {
     it(`refuses to sign ${name}`, () => {
-      throwsCode(() => signRequest({ ...VOID, ...input, id: input.id ?? ID, timestamp: at(T), secrets: [SECRET] }), 'config.invalid');
+      throwsCode(
+        () => signRequest({ ...VOID, ...input, id: input.id ?? ID, timestamp: at(T), secrets: [SECRET] }),
+        'config.invalid',
+      );
     });
   }
 });

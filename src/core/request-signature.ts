@@ -20,7 +20,14 @@
  */
 import { createHmac } from 'node:crypto';
 import { DomainError } from './errors.ts';
-import { checkTimestamp, DEFAULT_TOLERANCE_SECONDS, hasValidSignature, readSignatureHeaders, signingKeys, toSeconds } from './hmac-signing.ts';
+import {
+  checkTimestamp,
+  DEFAULT_TOLERANCE_SECONDS,
+  hasValidSignature,
+  readSignatureHeaders,
+  signingKeys,
+  toSeconds,
+} from './hmac-signing.ts';
 
 export interface RequestSignatureHeaders {
   readonly 'signed-request-id': string;
@@ -37,7 +44,11 @@ export interface SignedRequestParts {
 }
 
 export const REQUEST_SIGNATURE_VERSION = 'r1';
-const HEADERS = { id: 'signed-request-id', timestamp: 'signed-request-timestamp', signature: 'signed-request-signature' } as const;
+const HEADERS = {
+  id: 'signed-request-id',
+  timestamp: 'signed-request-timestamp',
+  signature: 'signed-request-signature',
+} as const;
 const KEY_LABEL = 'countersign-request-v1';
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const METHOD = /^[A-Z]{1,16}$/;
@@ -55,18 +66,29 @@ function signature(key: Buffer, parts: SignedRequestParts, id: string, timestamp
 }
 
 function checkParts(parts: SignedRequestParts): void {
-  if (!METHOD.test(parts.method)) throw new DomainError('request.signature_invalid', { reason: 'method_not_canonical' });
-  if (!TARGET.test(parts.target)) throw new DomainError('request.signature_invalid', { reason: 'target_not_canonical' });
+  if (!METHOD.test(parts.method))
+    throw new DomainError('request.signature_invalid', { reason: 'method_not_canonical' });
+  if (!TARGET.test(parts.target))
+    throw new DomainError('request.signature_invalid', { reason: 'target_not_canonical' });
 }
 
 /** Headers signing one request; `id` must be new for every request, retries included. */
-export function signRequest(input: SignedRequestParts & { id: string; timestamp: Date; secrets: readonly string[] }): RequestSignatureHeaders {
+export function signRequest(
+  input: SignedRequestParts & { id: string; timestamp: Date; secrets: readonly string[] },
+): RequestSignatureHeaders {
   // The signer's own mistakes are configuration errors: it must never send what receivers refuse.
   if (!ID.test(input.id)) throw new DomainError('config.invalid', { reason: 'request_id_not_canonical' });
-  if (!METHOD.test(input.method) || !TARGET.test(input.target)) throw new DomainError('config.invalid', { reason: 'request_target_not_canonical' });
+  if (!METHOD.test(input.method) || !TARGET.test(input.target))
+    throw new DomainError('config.invalid', { reason: 'request_target_not_canonical' });
   const timestamp = String(toSeconds(input.timestamp));
-  const signatures = signingKeys(input.secrets).map((key) => `${REQUEST_SIGNATURE_VERSION},${signature(requestKey(key), input, input.id, timestamp)}`);
-  return { 'signed-request-id': input.id, 'signed-request-timestamp': timestamp, 'signed-request-signature': signatures.join(' ') };
+  const signatures = signingKeys(input.secrets).map(
+    (key) => `${REQUEST_SIGNATURE_VERSION},${signature(requestKey(key), input, input.id, timestamp)}`,
+  );
+  return {
+    'signed-request-id': input.id,
+    'signed-request-timestamp': timestamp,
+    'signed-request-signature': signatures.join(' '),
+  };
 }
 
 /**
@@ -75,16 +97,32 @@ export function signRequest(input: SignedRequestParts & { id: string; timestamp:
  * signature over anything else) or request.timestamp_out_of_tolerance.
  */
 export function verifyRequest(
-  input: SignedRequestParts & { headers: Readonly<Record<string, string | undefined>>; secrets: readonly string[]; now: Date; toleranceSeconds?: number },
+  input: SignedRequestParts & {
+    headers: Readonly<Record<string, string | undefined>>;
+    secrets: readonly string[];
+    now: Date;
+    toleranceSeconds?: number;
+  },
 ): { id: string; timestamp: Date } {
   const keyList = signingKeys(input.secrets);
-  const { id, timestamp: timestampHeader, signature: signatureHeader, missing } = readSignatureHeaders(input.headers, HEADERS);
+  const {
+    id,
+    timestamp: timestampHeader,
+    signature: signatureHeader,
+    missing,
+  } = readSignatureHeaders(input.headers, HEADERS);
   // Unsigned is as unauthenticated as forged: one code, 401, naming what is missing.
   if (missing.length > 0) throw new DomainError('request.signature_invalid', { missing });
   if (!ID.test(id)) throw new DomainError('request.signature_invalid', { reason: 'id_not_canonical' });
   checkParts(input);
-  const timestamp = checkTimestamp(timestampHeader, input.now, input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS, 'request.timestamp_out_of_tolerance');
+  const timestamp = checkTimestamp(
+    timestampHeader,
+    input.now,
+    input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+    'request.timestamp_out_of_tolerance',
+  );
   const expected = keyList.map((key) => signature(requestKey(key), input, id, timestampHeader));
-  if (!hasValidSignature(signatureHeader, REQUEST_SIGNATURE_VERSION, expected)) throw new DomainError('request.signature_invalid');
+  if (!hasValidSignature(signatureHeader, REQUEST_SIGNATURE_VERSION, expected))
+    throw new DomainError('request.signature_invalid');
   return { id, timestamp: new Date(timestamp * 1000) };
 }

@@ -109,7 +109,11 @@ describe('defineMachine: input from outside the types', () => {
 
 describe('defineMachine: checking the table at definition time', () => {
   it('infers events from the table when no list is given', () => {
-    const m = defineMachine({ name: 'light', states: ['off', 'on'], transitions: { off: { toggle: 'on' }, on: { toggle: 'off' } } });
+    const m = defineMachine({
+      name: 'light',
+      states: ['off', 'on'],
+      transitions: { off: { toggle: 'on' }, on: { toggle: 'off' } },
+    });
     assert.deepEqual(m.events, ['toggle']);
     assert.deepEqual(m.transition('off', 'toggle'), { ok: true, state: 'on', effects: [] });
   });

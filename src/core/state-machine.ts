@@ -52,7 +52,10 @@ export function defineMachine<S extends string, E extends string>(definition: Ma
   // arriving from the wire must be refused, not resolved to a function).
   const table = new Map<string, Map<string, { state: S; effects: readonly string[] }>>();
   const seenEvents: E[] = [];
-  for (const [from, row] of Object.entries(definition.transitions) as [string, Record<string, Target<S> | undefined> | undefined][]) {
+  for (const [from, row] of Object.entries(definition.transitions) as [
+    string,
+    Record<string, Target<S> | undefined> | undefined,
+  ][]) {
     if (!stateSet.has(from)) throw new Error(`machine ${name}: transition from unknown state ${from}`);
     const out = new Map<string, { state: S; effects: readonly string[] }>();
     for (const [event, target] of Object.entries(row ?? {})) {

@@ -10,7 +10,8 @@ describe('test cards', () => {
     assert.deepEqual([...TEST_CARDS.map((c) => c.behaviour)].sort(), [...TEST_CARD_BEHAVIOURS].sort());
   });
   it('refuses a number with a wrong check digit, letters, or the wrong length', () => {
-    for (const bad of ['4242424242424241', '4242 4242 4242 4242', '42424242424', '4242a42424242424', '']) assert.equal(luhnValid(bad), false, bad);
+    for (const bad of ['4242424242424241', '4242 4242 4242 4242', '42424242424', '4242a42424242424', ''])
+      assert.equal(luhnValid(bad), false, bad);
   });
   it('finds a test card by number and nothing for other numbers', () => {
     assert.equal(testCard('4242424242424242')?.behaviour, 'approved');

@@ -11,7 +11,9 @@ const VECTOR = STANDARD_WEBHOOKS_VECTOR;
 const at = (seconds: number) => new Date(seconds * 1000);
 const T = VECTOR.timestamp;
 
-function vectorHeaders(overrides: Partial<Record<string, string | undefined>> = {}): Record<string, string | undefined> {
+function vectorHeaders(
+  overrides: Partial<Record<string, string | undefined>> = {},
+): Record<string, string | undefined> {
   return {
     'webhook-id': VECTOR.id,
     'webhook-timestamp': String(VECTOR.timestamp),
@@ -43,7 +45,10 @@ describe('Standard Webhooks test vector', () => {
   });
 
   it('verifies the same bytes given as a Uint8Array', () => {
-    assert.deepEqual(verifyVector({ body: new TextEncoder().encode(VECTOR.body) }), { id: VECTOR.id, timestamp: at(T) });
+    assert.deepEqual(verifyVector({ body: new TextEncoder().encode(VECTOR.body) }), {
+      id: VECTOR.id,
+      timestamp: at(T),
+    });
   });
 
   it('agrees with the standardwebhooks package on the vector', () => {
@@ -53,13 +58,22 @@ describe('Standard Webhooks test vector', () => {
 
 describe('cross-check with the standardwebhooks package', () => {
   const secret = newWebhookSecret();
-  const bodies = ['{"type":"payment.authorised","amount":{"minor":"1234","currency":"EUR"}}', '', 'ünïcødé € 😀', '{"a":1}\n'];
+  const bodies = [
+    '{"type":"payment.authorised","amount":{"minor":"1234","currency":"EUR"}}',
+    '',
+    'ünïcødé € 😀',
+    '{"a":1}\n',
+  ];
 
   for (const body of bodies) {
     it(`verifies what the package signs (${JSON.stringify(body).slice(0, 30)})`, () => {
       const now = new Date('2030-01-01T00:00:00Z');
       const signature = new Webhook(secret).sign('msg_1', now, body);
-      const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': signature };
+      const headers = {
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': String(now.getTime() / 1000),
+        'webhook-signature': signature,
+      };
       assert.deepEqual(verifyWebhook({ headers, body, secrets: [secret], now }), { id: 'msg_1', timestamp: now });
     });
 
@@ -105,7 +119,8 @@ describe('verifyWebhook: headers', () => {
       () => verifyVector({ headers: {} }),
       (err: unknown) =>
         err instanceof DomainError &&
-        JSON.stringify(err.details) === JSON.stringify({ missing: ['webhook-id', 'webhook-timestamp', 'webhook-signature'] }),
+        JSON.stringify(err.details) ===
+          JSON.stringify({ missing: ['webhook-id', 'webhook-timestamp', 'webhook-signature'] }),
     );
   });
 
@@ -121,17 +136,32 @@ describe('verifyWebhook: headers', () => {
 
 describe('verifyWebhook: signature', () => {
   const refused: [string, Partial<Parameters<typeof verifyWebhook>[0]>][] = [
-    ['a bare signature without the v1, prefix', { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.slice(3) }) }],
-    ['an unknown version (v2,)', { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.replace('v1,', 'v2,') }) }],
+    [
+      'a bare signature without the v1, prefix',
+      { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.slice(3) }) },
+    ],
+    [
+      'an unknown version (v2,)',
+      { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.replace('v1,', 'v2,') }) },
+    ],
     ['a signature made with another key', { secrets: [newWebhookSecret()] }],
     ['a re-serialised body (JSON.stringify(JSON.parse(body)))', { body: JSON.stringify(JSON.parse(VECTOR.body)) }],
     ['a body with a trailing newline', { body: `${VECTOR.body}\n` }],
     ['a different message id', { headers: vectorHeaders({ 'webhook-id': 'msg_other' }) }],
-    ['a signature truncated by one character', { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.slice(0, -1) }) }],
-    ['a signature with one character changed', { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.replace('g0hM', 'g0hN') }) }],
+    [
+      'a signature truncated by one character',
+      { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.slice(0, -1) }) },
+    ],
+    [
+      'a signature with one character changed',
+      { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.replace('g0hM', 'g0hN') }) },
+    ],
     ['a signature header of only the version', { headers: vectorHeaders({ 'webhook-signature': 'v1,' }) }],
     // Same length, and Buffer.from(…, 'base64') would decode it to the very same bytes: compare the text.
-    ['a non-canonical signature that a lenient base64 decoder accepts', { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.replace(/=$/, '!') }) }],
+    [
+      'a non-canonical signature that a lenient base64 decoder accepts',
+      { headers: vectorHeaders({ 'webhook-signature': VECTOR.signature.replace(/=$/, '!') }) },
+    ],
   ];
   for (const [label, input] of refused) {
     it(`refuses ${label}`, () => {
@@ -140,7 +170,10 @@ describe('verifyWebhook: signature', () => {
   }
 
   it('refuses a signature whose timestamp was changed after signing', () => {
-    throwsCode(() => verifyVector({ headers: vectorHeaders({ 'webhook-timestamp': String(T + 1) }) }), 'webhook.signature_invalid');
+    throwsCode(
+      () => verifyVector({ headers: vectorHeaders({ 'webhook-timestamp': String(T + 1) }) }),
+      'webhook.signature_invalid',
+    );
   });
 
   it('accepts a header with several signatures when one matches', () => {
@@ -185,9 +218,20 @@ describe('verifyWebhook: timestamp tolerance', () => {
     throwsCode(() => verifyVector({ now: at(T + 3600) }), 'webhook.timestamp_out_of_tolerance');
   });
 
-  for (const bad of ['abc', '1614265330abc', '1.614265330e9', '-1614265330', ' 1614265330', '1614265330.5', '0x60379d72']) {
+  for (const bad of [
+    'abc',
+    '1614265330abc',
+    '1.614265330e9',
+    '-1614265330',
+    ' 1614265330',
+    '1614265330.5',
+    '0x60379d72',
+  ]) {
     it(`refuses the non-numeric timestamp ${JSON.stringify(bad)}`, () => {
-      throwsCode(() => verifyVector({ headers: vectorHeaders({ 'webhook-timestamp': bad }) }), 'webhook.timestamp_out_of_tolerance');
+      throwsCode(
+        () => verifyVector({ headers: vectorHeaders({ 'webhook-timestamp': bad }) }),
+        'webhook.timestamp_out_of_tolerance',
+      );
     });
   }
 });
@@ -210,11 +254,17 @@ describe('secret rotation', () => {
   });
 
   it('verifies a message signed with the old secret while both are active', () => {
-    assert.equal(verifyWebhook({ headers: { ...signedWith([oldSecret]) }, body, secrets: [oldSecret, newSecret], now }).id, 'msg_rot');
+    assert.equal(
+      verifyWebhook({ headers: { ...signedWith([oldSecret]) }, body, secrets: [oldSecret, newSecret], now }).id,
+      'msg_rot',
+    );
   });
 
   it('verifies a message signed with the new secret while both are active', () => {
-    assert.equal(verifyWebhook({ headers: { ...signedWith([newSecret]) }, body, secrets: [oldSecret, newSecret], now }).id, 'msg_rot');
+    assert.equal(
+      verifyWebhook({ headers: { ...signedWith([newSecret]) }, body, secrets: [oldSecret, newSecret], now }).id,
+      'msg_rot',
+    );
   });
 
   it('verifies a message signed with both by a receiver that knows only one', () => {
@@ -224,7 +274,10 @@ describe('secret rotation', () => {
   });
 
   it('no longer verifies a message signed with a retired secret', () => {
-    throwsCode(() => verifyWebhook({ headers: { ...signedWith([oldSecret]) }, body, secrets: [newSecret], now }), 'webhook.signature_invalid');
+    throwsCode(
+      () => verifyWebhook({ headers: { ...signedWith([oldSecret]) }, body, secrets: [newSecret], now }),
+      'webhook.signature_invalid',
+    );
   });
 });
 
@@ -246,23 +299,37 @@ describe('secrets', () => {
   });
 
   it('refuses a malformed secret instead of silently decoding garbage', () => {
-    for (const bad of ['whsec_', 'whsec_not base64!', 'whsec_abc']) throwsCode(() => verifyVector({ secrets: [bad] }), 'config.invalid');
+    for (const bad of ['whsec_', 'whsec_not base64!', 'whsec_abc'])
+      throwsCode(() => verifyVector({ secrets: [bad] }), 'config.invalid');
   });
 });
 
 describe('signWebhook', () => {
   it('writes the timestamp in whole seconds', () => {
-    const headers = signWebhook({ id: 'msg_1', timestamp: new Date(1614265330999), body: 'x', secrets: [VECTOR.secret] });
+    const headers = signWebhook({
+      id: 'msg_1',
+      timestamp: new Date(1614265330999),
+      body: 'x',
+      secrets: [VECTOR.secret],
+    });
     assert.equal(headers['webhook-timestamp'], '1614265330');
   });
 
   it('signs raw bytes the same as the equivalent string', () => {
     const fromString = signWebhook({ id: 'msg_1', timestamp: at(T), body: 'ünï', secrets: [VECTOR.secret] });
-    const fromBytes = signWebhook({ id: 'msg_1', timestamp: at(T), body: new TextEncoder().encode('ünï'), secrets: [VECTOR.secret] });
+    const fromBytes = signWebhook({
+      id: 'msg_1',
+      timestamp: at(T),
+      body: new TextEncoder().encode('ünï'),
+      secrets: [VECTOR.secret],
+    });
     assert.deepEqual(fromBytes, fromString);
   });
 
   it('refuses an empty message id', () => {
-    throwsCode(() => signWebhook({ id: '', timestamp: at(T), body: 'x', secrets: [VECTOR.secret] }), 'webhook.headers_missing');
+    throwsCode(
+      () => signWebhook({ id: '', timestamp: at(T), body: 'x', secrets: [VECTOR.secret] }),
+      'webhook.headers_missing',
+    );
   });
 });

@@ -16,7 +16,15 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { DomainError } from './errors.ts';
-import { checkTimestamp, DEFAULT_TOLERANCE_SECONDS, hasValidSignature, readSignatureHeaders, SECRET_PREFIX, signingKeys, toSeconds } from './hmac-signing.ts';
+import {
+  checkTimestamp,
+  DEFAULT_TOLERANCE_SECONDS,
+  hasValidSignature,
+  readSignatureHeaders,
+  SECRET_PREFIX,
+  signingKeys,
+  toSeconds,
+} from './hmac-signing.ts';
 
 export { DEFAULT_TOLERANCE_SECONDS } from './hmac-signing.ts';
 
@@ -61,9 +69,19 @@ export function verifyWebhook(input: {
   toleranceSeconds?: number;
 }): { id: string; timestamp: Date } {
   const keyList = signingKeys(input.secrets);
-  const { id, timestamp: timestampHeader, signature: signatureHeader, missing } = readSignatureHeaders(input.headers, HEADERS);
+  const {
+    id,
+    timestamp: timestampHeader,
+    signature: signatureHeader,
+    missing,
+  } = readSignatureHeaders(input.headers, HEADERS);
   if (missing.length > 0) throw new DomainError('webhook.headers_missing', { missing });
-  const timestamp = checkTimestamp(timestampHeader, input.now, input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS, 'webhook.timestamp_out_of_tolerance');
+  const timestamp = checkTimestamp(
+    timestampHeader,
+    input.now,
+    input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+    'webhook.timestamp_out_of_tolerance',
+  );
   const expected = keyList.map((key) => signature(key, id, timestampHeader, input.body));
   // Bare or other versions are not ours to judge; only a matching v1 counts.
   if (!hasValidSignature(signatureHeader, 'v1', expected)) throw new DomainError('webhook.signature_invalid');

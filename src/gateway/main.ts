@@ -9,7 +9,14 @@ import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
 import { contentSecurityPolicy, securityHeaders } from '../platform/http/security-headers.ts';
 import type { Logger } from '../platform/log.ts';
-import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
+import {
+  bootService,
+  isMain,
+  parseServiceBase,
+  runAsMain,
+  type ServiceBase,
+  type ServiceHandle,
+} from '../platform/service.ts';
 import { createBankAdapter } from './issuer/bank.adapter.ts';
 import { withGatewayTestCards } from './issuer/test-cards.ts';
 import type { IssuerPort } from './issuer/issuer.port.ts';
@@ -46,7 +53,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_BANK_URL: z.url().default('http://127.0.0.1:3002'),
       GATEWAY_BANK_KEY: whsec,
       GATEWAY_BANK_CALLBACK_SECRET: whsec,
-      GATEWAY_DEMO_MERCHANT_API_KEY: z.string().regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key').optional(),
+      GATEWAY_DEMO_MERCHANT_API_KEY: z
+        .string()
+        .regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key')
+        .optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: whsec.optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: z.url().optional(),
       // Plain-http webhook endpoints beyond loopback: only for a closed test network.
@@ -64,10 +74,15 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     env,
   );
   if ((raw.GATEWAY_DEMO_MERCHANT_API_KEY === undefined) !== (raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET === undefined)) {
-    throw new Error('gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_API_KEY and GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET must be set together');
+    throw new Error(
+      'gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_API_KEY and GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET must be set together',
+    );
   }
-  const webhookProblem = raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL && webhookUrlProblem(raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true');
-  if (webhookProblem) throw new ConfigError(`gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: ${webhookProblem}`);
+  const webhookProblem =
+    raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL &&
+    webhookUrlProblem(raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true');
+  if (webhookProblem)
+    throw new ConfigError(`gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: ${webhookProblem}`);
   return Object.freeze({
     base,
     bankUrl: raw.GATEWAY_BANK_URL,
@@ -122,8 +137,11 @@ export async function startGateway(
           clock,
         );
       }
-      const fingerprintSecret = config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
-      const issuer = withGatewayTestCards(deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch }));
+      const fingerprintSecret =
+        config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
+      const issuer = withGatewayTestCards(
+        deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch }),
+      );
       const gateway: GatewayDeps = { database, issuer, clock, fingerprintSecret, log };
       let wake = () => undefined as void;
       const worker = createWorker({
@@ -134,8 +152,17 @@ export async function startGateway(
         leaseSeconds: config.jobLeaseSeconds,
         concurrency: 4,
         tasks: {
-          ...gatewayTasks(gateway, { interruptedAfterMs: config.interruptedAfterMs, idempotencyRetentionMs: IDEMPOTENCY_RETENTION_MS }),
-          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({ database, clock, log, timeoutMs: config.webhookTimeoutMs, fetch }),
+          ...gatewayTasks(gateway, {
+            interruptedAfterMs: config.interruptedAfterMs,
+            idempotencyRetentionMs: IDEMPOTENCY_RETENTION_MS,
+          }),
+          [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({
+            database,
+            clock,
+            log,
+            timeoutMs: config.webhookTimeoutMs,
+            fetch,
+          }),
         },
         recurring: GATEWAY_RECURRING,
       });
@@ -152,7 +179,22 @@ export async function startGateway(
       app.route('/pay', payRoutes({ gateway, wake }));
       app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
       // The front page: links only.
-      app.get('/', securityHeaders({ csp: contentSecurityPolicy({ 'script-src': ["'none'"], 'style-src': ["'none'"], 'connect-src': ["'none'"], 'img-src': ["'none'"], 'form-action': ["'none'"] }) }), (c) => c.html('<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/dashboard">Merchant dashboard</a></p>'));
+      app.get(
+        '/',
+        securityHeaders({
+          csp: contentSecurityPolicy({
+            'script-src': ["'none'"],
+            'style-src': ["'none'"],
+            'connect-src': ["'none'"],
+            'img-src': ["'none'"],
+            'form-action': ["'none'"],
+          }),
+        }),
+        (c) =>
+          c.html(
+            '<!doctype html><title>countersign gateway</title><h1>countersign gateway</h1><p>API: <a href="/openapi.json">/openapi.json</a> · <a href="/dashboard">Merchant dashboard</a></p>',
+          ),
+      );
       return {
         onListening: async (_server, url) => {
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');

@@ -16,7 +16,10 @@ import { gatewayDatabaseSpec, loadGatewayConfig, startGateway } from './main.ts'
 
 /** An in-memory issuer that answers by test card, and records what the gateway asked. */
 export class FakeIssuer implements IssuerPort {
-  readonly authorizations = new Map<string, { id: string; status: string; request: Omit<AuthorizeRequest, 'card'> & { last4: string }; declineReason?: string }>();
+  readonly authorizations = new Map<
+    string,
+    { id: string; status: string; request: Omit<AuthorizeRequest, 'card'> & { last4: string }; declineReason?: string }
+  >();
   readonly calls: string[] = [];
   /** Delay each authorize by this many ms (to widen race windows). */
   authorizeDelayMs = 0;
@@ -27,7 +30,9 @@ export class FakeIssuer implements IssuerPort {
     this.calls.push(`find:${gatewayRef}`);
     if (this.unavailable) throw new DomainError('upstream.unavailable');
     const a = [...this.authorizations.values()].find((x) => x.request.gatewayRef === gatewayRef);
-    return a ? { authorizationId: a.id, status: a.status, ...(a.declineReason ? { declineReason: a.declineReason } : {}) } : null;
+    return a
+      ? { authorizationId: a.id, status: a.status, ...(a.declineReason ? { declineReason: a.declineReason } : {}) }
+      : null;
   }
 
   async authorize(request: AuthorizeRequest): Promise<IssuerDecision> {
@@ -40,17 +45,23 @@ export class FakeIssuer implements IssuerPort {
     const id = `bauth_fake${++this.seq}`;
     const { card, ...rest } = request;
     const auth = { id, status: 'approved', request: { ...rest, last4: card.number.slice(-4) } } as {
-      id: string; status: string; request: Omit<AuthorizeRequest, 'card'> & { last4: string }; declineReason?: string;
+      id: string;
+      status: string;
+      request: Omit<AuthorizeRequest, 'card'> & { last4: string };
+      declineReason?: string;
     };
     if (behaviour === 'declined') Object.assign(auth, { status: 'declined', declineReason: 'card_declined' });
-    if (behaviour === 'insufficient_funds') Object.assign(auth, { status: 'declined', declineReason: 'insufficient_funds' });
-    if (behaviour === 'requires_approval' || behaviour === 'approval_timeout' || behaviour === 'processing_delay') auth.status = 'pending';
+    if (behaviour === 'insufficient_funds')
+      Object.assign(auth, { status: 'declined', declineReason: 'insufficient_funds' });
+    if (behaviour === 'requires_approval' || behaviour === 'approval_timeout' || behaviour === 'processing_delay')
+      auth.status = 'pending';
     this.authorizations.set(id, auth);
     return this.decision(auth);
   }
 
   private decision(a: { id: string; status: string; declineReason?: string }): IssuerDecision {
-    if (a.status === 'declined') return { status: 'declined', authorizationId: a.id, declineReason: a.declineReason ?? 'card_declined' };
+    if (a.status === 'declined')
+      return { status: 'declined', authorizationId: a.id, declineReason: a.declineReason ?? 'card_declined' };
     if (a.status === 'pending') return { status: 'pending', authorizationId: a.id };
     return { status: 'approved', authorizationId: a.id };
   }
@@ -126,7 +137,9 @@ export async function webhookReceiver() {
       respond = fn;
     },
     /** Events of a session, parsed, in arrival order. */
-    eventsFor(sessionId: string): { id: string; type: string; data: { session_id: string; status: string; sequence: number; reason?: string } }[] {
+    eventsFor(
+      sessionId: string,
+    ): { id: string; type: string; data: { session_id: string; status: string; sequence: number; reason?: string } }[] {
       return received.map((r) => JSON.parse(r.body.toString('utf8'))).filter((e) => e.data?.session_id === sessionId);
     },
     async close() {
@@ -184,8 +197,15 @@ export async function startTestGateway(
   });
   const issuer = new FakeIssuer();
   const logs = logCapture();
-  const handle: ServiceHandle = await startGateway(config, { database, ...(options.bank ? {} : { issuer }), log: logs.log });
-  const api = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; key?: string } = {}) =>
+  const handle: ServiceHandle = await startGateway(config, {
+    database,
+    ...(options.bank ? {} : { issuer }),
+    log: logs.log,
+  });
+  const api = (
+    path: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string>; key?: string } = {},
+  ) =>
     fetch(`${options.port ? `http://127.0.0.1:${options.port}` : handle.url}${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
       headers: {
@@ -193,7 +213,9 @@ export async function startTestGateway(
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...init.headers,
       },
-      ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+      ...(init.body === undefined
+        ? {}
+        : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
     });
   // With port 0 the handle knows the address; with a fixed port, it is that port on localhost.
   const url = options.port ? `http://127.0.0.1:${options.port}` : handle.url;
@@ -201,7 +223,11 @@ export async function startTestGateway(
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + ms;
   let last: unknown;
   for (;;) {

@@ -28,8 +28,10 @@ describe('configuration', () => {
   it('never echoes the value of a secret variable in the error', () => {
     const secret = 'sk_live_do_not_print_me';
     assert.throws(
-      () => parseEnv('shop', { SHOP_GATEWAY_API_KEY: z.string().startsWith('sk_test_') }, { SHOP_GATEWAY_API_KEY: secret }),
-      (err: unknown) => err instanceof ConfigError && /SHOP_GATEWAY_API_KEY/.test(err.message) && !err.message.includes(secret),
+      () =>
+        parseEnv('shop', { SHOP_GATEWAY_API_KEY: z.string().startsWith('sk_test_') }, { SHOP_GATEWAY_API_KEY: secret }),
+      (err: unknown) =>
+        err instanceof ConfigError && /SHOP_GATEWAY_API_KEY/.test(err.message) && !err.message.includes(secret),
     );
   });
 

@@ -13,7 +13,10 @@ for (let i = 1; i <= 3; i++) { crashPoint('shop.webhook.before_commit'); crashPo
   const env = { ...process.env };
   delete env.COUNTERSIGN_CRASH_AT;
   if (crashAt !== undefined) env.COUNTERSIGN_CRASH_AT = crashAt;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env,
+    encoding: 'utf8',
+  });
   return { signal: r.signal, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

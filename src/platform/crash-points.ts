@@ -19,9 +19,11 @@ export const CRASH_POINTS = {
   'shop.webhook.after_commit': 'webhook intake: committed, the 2xx (acknowledgement) not yet sent',
   'shop.webhook.after_ack': 'webhook intake: the 2xx was sent',
   'shop.reconcile.after_apply': 'reconciliation: a feed event applied, the cursor not yet saved',
-  'shop.mail.after_enqueue': 'mail outbox: the mail row and its send job written in the state change\'s transaction, not committed',
+  'shop.mail.after_enqueue':
+    "mail outbox: the mail row and its send job written in the state change's transaction, not committed",
   'shop.mail.before_send': 'mail job claimed and rendered, the SMTP server not yet given the mail',
-  'shop.mail.after_send': 'the SMTP server accepted the mail, `sent` not yet recorded (a retry resends it, same Message-ID)',
+  'shop.mail.after_send':
+    'the SMTP server accepted the mail, `sent` not yet recorded (a retry resends it, same Message-ID)',
   // gateway
   'gateway.bank.before_authorize': 'card submitted (session processing), the bank not yet asked',
   'gateway.bank.after_authorize': 'the bank authorised (hold placed), the decision not yet recorded',
@@ -29,7 +31,8 @@ export const CRASH_POINTS = {
   'gateway.authorize.after_commit': 'the authorisation committed, the payer not yet answered',
   'gateway.webhook.before_send': 'delivery job claimed, the webhook not yet sent',
   'gateway.webhook.after_send': 'the shop answered, the answer not yet recorded (nor acknowledged)',
-  'gateway.webhook.before_acknowledge': 'the answer recorded as an attempt, the acknowledgement (capture) or refusal (void) not yet',
+  'gateway.webhook.before_acknowledge':
+    'the answer recorded as an attempt, the acknowledgement (capture) or refusal (void) not yet',
   'gateway.capture.before_bank': 'acknowledged, the bank not yet asked to capture',
   'gateway.capture.after_bank': 'the bank captured, the capture not yet recorded',
   'gateway.void.before_bank': 'refused or unacknowledged, the bank not yet asked to release the hold',
@@ -46,7 +49,8 @@ export function crashPointParty(name: CrashPointName): 'shop' | 'gateway' {
 export function parseCrashAt(value: string | undefined): { name: CrashPointName; nth: number } | undefined {
   if (value === undefined || value === '') return undefined;
   const m = /^([a-z_.]+)(?:@([1-9][0-9]{0,6}))?$/.exec(value);
-  if (!m || !(m[1]! in CRASH_POINTS)) throw new Error(`COUNTERSIGN_CRASH_AT: unknown crash point ${JSON.stringify(value)}`);
+  if (!m || !(m[1]! in CRASH_POINTS))
+    throw new Error(`COUNTERSIGN_CRASH_AT: unknown crash point ${JSON.stringify(value)}`);
   return { name: m[1] as CrashPointName, nth: m[2] ? Number(m[2]) : 1 };
 }
 

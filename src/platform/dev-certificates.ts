@@ -27,7 +27,12 @@ const RENEW_DAYS = 30;
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 function filesIn(dir: string): DevCertificateFiles & { caKeyFile: string } {
-  return { caFile: join(dir, 'ca.pem'), caKeyFile: join(dir, 'ca-key.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem') };
+  return {
+    caFile: join(dir, 'ca.pem'),
+    caKeyFile: join(dir, 'ca-key.pem'),
+    certFile: join(dir, 'server.pem'),
+    keyFile: join(dir, 'server-key.pem'),
+  };
 }
 
 /** A random positive serial (the high bit clear so it stays positive in DER). */
@@ -59,9 +64,15 @@ async function newAuthority(now: Date): Promise<{ pem: string; keyPem: string }>
   return { pem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
-async function newServerCertificate(caPem: string, caKeyPem: string, now: Date): Promise<{ pem: string; keyPem: string }> {
+async function newServerCertificate(
+  caPem: string,
+  caKeyPem: string,
+  now: Date,
+): Promise<{ pem: string; keyPem: string }> {
   const ca = new x509.X509Certificate(caPem);
-  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(caKeyPem), ALGORITHM, false, ['sign']);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(caKeyPem), ALGORITHM, false, [
+    'sign',
+  ]);
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),

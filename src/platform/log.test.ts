@@ -24,11 +24,14 @@ describe('logs', () => {
     });
     log.info('outside');
     const parsed = lines.map((l) => JSON.parse(l) as { requestId?: string; msg: string });
-    assert.deepEqual(parsed.map((p) => [p.msg, p.requestId]), [
-      ['first', 'req_abc'],
-      ['second, after an await', 'req_abc'],
-      ['outside', undefined],
-    ]);
+    assert.deepEqual(
+      parsed.map((p) => [p.msg, p.requestId]),
+      [
+        ['first', 'req_abc'],
+        ['second, after an await', 'req_abc'],
+        ['outside', undefined],
+      ],
+    );
   });
 
   it('redact secrets, API keys, cookies and authorization headers by field name', () => {
@@ -44,7 +47,15 @@ describe('logs', () => {
       'with secrets',
     );
     const out = lines.join('\n');
-    for (const secret of ['sk_test_secret123', 'shop_session=abc', 'sk_test_k', 'hunter2', 'whsec_zzz', 'sk_test_nested', 't0k3n']) {
+    for (const secret of [
+      'sk_test_secret123',
+      'shop_session=abc',
+      'sk_test_k',
+      'hunter2',
+      'whsec_zzz',
+      'sk_test_nested',
+      't0k3n',
+    ]) {
       assert.ok(!out.includes(secret), `leaked ${secret}`);
     }
     assert.ok(out.includes('visible'));
@@ -52,10 +63,14 @@ describe('logs', () => {
 
   it('mask card numbers wherever they appear, keeping only the last four digits', () => {
     const { lines, log } = capture();
-    log.info({ card: { number: '4242424242424242' }, note: 'paid with 4000 0025 0000 3155 today' }, 'card 4000-0000-0000-0002 declined');
+    log.info(
+      { card: { number: '4242424242424242' }, note: 'paid with 4000 0025 0000 3155 today' },
+      'card 4000-0000-0000-0002 declined',
+    );
     log.error(new Error('bad card 4242424242424242'));
     const out = lines.join('\n');
-    for (const pan of ['4242424242424242', '4000 0025 0000 3155', '4000-0000-0000-0002', '4000002500003155']) assert.ok(!out.includes(pan), `leaked ${pan}`);
+    for (const pan of ['4242424242424242', '4000 0025 0000 3155', '4000-0000-0000-0002', '4000002500003155'])
+      assert.ok(!out.includes(pan), `leaked ${pan}`);
     assert.ok(out.includes('…3155') && out.includes('…0002'));
   });
 });

@@ -19,7 +19,8 @@ export function currentRequestId(): string | undefined {
   return requestContext.getStore()?.requestId;
 }
 
-const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|^card(number)?$|^pan$|^number$|cvc|cvv|signature/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|authorization|cookie|api[-_]?key|^card(number)?$|^pan$|^number$|cvc|cvv|signature/i;
 // 13-19 digits, optionally grouped by spaces or dashes: the shapes a card number takes.
 const PAN = /\b(?:\d[ -]?){12,18}\d\b/g;
 
@@ -29,9 +30,11 @@ export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(PAN, (m) => `[card …${m.replace(/\D/g, '').slice(-4)}]`);
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    if (value instanceof Error) return { type: value.name, message: scrub(value.message, depth + 1), stack: scrub(value.stack, depth + 1) };
+    if (value instanceof Error)
+      return { type: value.name, message: scrub(value.message, depth + 1), stack: scrub(value.stack, depth + 1) };
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v != null ? '[redacted]' : scrub(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_KEY.test(k) && v != null ? '[redacted]' : scrub(v, depth + 1);
     return out;
   }
   return value;
@@ -54,7 +57,10 @@ export function createLogger(service: string, level = 'info', destination?: Dest
           // pino takes a bare Error's message as the line's message: scrub that too.
           const first = args[0];
           const normal = first instanceof Error ? [{ err: first }, args[1] ?? first.message, ...args.slice(2)] : args;
-          method.apply(this, normal.map((a) => (typeof a === 'string' ? (scrub(a) as string) : a)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            normal.map((a) => (typeof a === 'string' ? (scrub(a) as string) : a)) as Parameters<typeof method>,
+          );
         },
       },
       serializers: { err: (e: unknown) => scrub(e) },

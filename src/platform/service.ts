@@ -25,17 +25,25 @@ export interface ServiceBase {
 }
 
 /** Parses the variables every party has: `<P>_PORT`, `<P>_HOST`, `<P>_PUBLIC_URL`, `<P>_DATABASE_URL`, `<P>_DATA_DIR`, `DATA_DIR`, `LOG_LEVEL`, `<P>_TLS_*`. */
-export function parseServiceBase(party: string, defaultPort: number, env: Record<string, string | undefined> = process.env): ServiceBase {
+export function parseServiceBase(
+  party: string,
+  defaultPort: number,
+  env: Record<string, string | undefined> = process.env,
+): ServiceBase {
   const P = party.toUpperCase();
-  const raw = parseEnv(party, {
-    [`${P}_PORT`]: port(defaultPort),
-    [`${P}_HOST`]: z.string().min(1).default('127.0.0.1'),
-    [`${P}_PUBLIC_URL`]: z.url().optional(),
-    [`${P}_DATABASE_URL`]: databaseUrl,
-    [`${P}_DATA_DIR`]: z.string().min(1).optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    LOG_LEVEL: logLevel,
-  }, env) as Record<string, unknown>;
+  const raw = parseEnv(
+    party,
+    {
+      [`${P}_PORT`]: port(defaultPort),
+      [`${P}_HOST`]: z.string().min(1).default('127.0.0.1'),
+      [`${P}_PUBLIC_URL`]: z.url().optional(),
+      [`${P}_DATABASE_URL`]: databaseUrl,
+      [`${P}_DATA_DIR`]: z.string().min(1).optional(),
+      DATA_DIR: z.string().min(1).default('./data'),
+      LOG_LEVEL: logLevel,
+    },
+    env,
+  ) as Record<string, unknown>;
   const p = raw[`${P}_PORT`] as number;
   const host = raw[`${P}_HOST`] as string;
   const tls = parseTls(party, env);
@@ -43,7 +51,10 @@ export function parseServiceBase(party: string, defaultPort: number, env: Record
     port: p,
     host,
     tls,
-    publicUrl: ((raw[`${P}_PUBLIC_URL`] as string | undefined) ?? `${tls.server ? 'https' : 'http'}://${host === '0.0.0.0' ? 'localhost' : host}:${p}`).replace(/\/$/, ''),
+    publicUrl: (
+      (raw[`${P}_PUBLIC_URL`] as string | undefined) ??
+      `${tls.server ? 'https' : 'http'}://${host === '0.0.0.0' ? 'localhost' : host}:${p}`
+    ).replace(/\/$/, ''),
     databaseUrl: raw[`${P}_DATABASE_URL`] as string | undefined,
     dataDir: (raw[`${P}_DATA_DIR`] as string | undefined) ?? join(raw.DATA_DIR as string, party),
     logLevel: raw.LOG_LEVEL as string,
@@ -94,11 +105,19 @@ export async function bootService(opts: BootOptions): Promise<ServiceHandle> {
     opts.database ??
     (await openDatabase(
       opts.spec,
-      opts.base.databaseUrl ? { engine: 'postgres', url: opts.base.databaseUrl } : { engine: 'pglite', dataDir: opts.base.dataDir },
+      opts.base.databaseUrl
+        ? { engine: 'postgres', url: opts.base.databaseUrl }
+        : { engine: 'pglite', dataDir: opts.base.dataDir },
     ));
   const metrics = createMetrics(opts.name);
   // HSTS follows the public URL, not the listener: behind a TLS-terminating proxy the browser still sees https.
-  const app = createServiceApp({ name: opts.name, log, metrics, ready: () => database.ready(), hsts: opts.base.publicUrl.startsWith('https:') });
+  const app = createServiceApp({
+    name: opts.name,
+    log,
+    metrics,
+    ready: () => database.ready(),
+    hsts: opts.base.publicUrl.startsWith('https:'),
+  });
   let composition: Composition;
   try {
     composition = await opts.compose({ name: opts.name, database, app, log, metrics });

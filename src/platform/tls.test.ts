@@ -53,17 +53,31 @@ describe('TLS', () => {
     it('refuses a certificate without its key, naming the missing variable', () => {
       assert.throws(
         () => parseServiceBase('shop', 3000, { SHOP_TLS_CERT_FILE: ours.certFile }),
-        (err: unknown) => err instanceof ConfigError && /SHOP_TLS_KEY_FILE: must be set together with SHOP_TLS_CERT_FILE/.test(err.message),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          /SHOP_TLS_KEY_FILE: must be set together with SHOP_TLS_CERT_FILE/.test(err.message),
       );
-      assert.throws(() => parseServiceBase('bank', 3002, { BANK_TLS_KEY_FILE: ours.keyFile }), /BANK_TLS_CERT_FILE: must be set together/);
+      assert.throws(
+        () => parseServiceBase('bank', 3002, { BANK_TLS_KEY_FILE: ours.keyFile }),
+        /BANK_TLS_CERT_FILE: must be set together/,
+      );
     });
 
     it('names the variable whose file cannot be read or holds no certificate', () => {
       assert.throws(
-        () => parseServiceBase('gateway', 3001, { GATEWAY_TLS_CERT_FILE: join(dir, 'missing.pem'), GATEWAY_TLS_KEY_FILE: ours.keyFile }),
-        (err: unknown) => err instanceof ConfigError && /GATEWAY_TLS_CERT_FILE: cannot read .*missing\.pem \(ENOENT\)/.test(err.message),
+        () =>
+          parseServiceBase('gateway', 3001, {
+            GATEWAY_TLS_CERT_FILE: join(dir, 'missing.pem'),
+            GATEWAY_TLS_KEY_FILE: ours.keyFile,
+          }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          /GATEWAY_TLS_CERT_FILE: cannot read .*missing\.pem \(ENOENT\)/.test(err.message),
       );
-      assert.throws(() => parseServiceBase('shop', 3000, { COUNTERSIGN_CA_FILE: ours.keyFile }), /COUNTERSIGN_CA_FILE: .* holds no PEM CERTIFICATE/);
+      assert.throws(
+        () => parseServiceBase('shop', 3000, { COUNTERSIGN_CA_FILE: ours.keyFile }),
+        /COUNTERSIGN_CA_FILE: .* holds no PEM CERTIFICATE/,
+      );
     });
 
     it('refuses a key that does not fit the certificate', () => {
@@ -74,7 +88,12 @@ describe('TLS', () => {
     });
 
     it('defaults the public URL to https when serving TLS, and prefers the party CA over COUNTERSIGN_CA_FILE', () => {
-      const base = parseServiceBase('shop', 3000, { SHOP_TLS_CERT_FILE: ours.certFile, SHOP_TLS_KEY_FILE: ours.keyFile, SHOP_TLS_CA_FILE: theirs.caFile, COUNTERSIGN_CA_FILE: ours.caFile });
+      const base = parseServiceBase('shop', 3000, {
+        SHOP_TLS_CERT_FILE: ours.certFile,
+        SHOP_TLS_KEY_FILE: ours.keyFile,
+        SHOP_TLS_CA_FILE: theirs.caFile,
+        COUNTERSIGN_CA_FILE: ours.caFile,
+      });
       assert.equal(base.publicUrl, 'https://127.0.0.1:3000');
       assert.equal(base.tls.ca, readFileSync(theirs.caFile, 'utf8'));
       assert.equal(parseServiceBase('shop', 3000, {}).publicUrl, 'http://127.0.0.1:3000');
@@ -100,7 +119,11 @@ describe('TLS', () => {
       assert.match(secure.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       const client = outboundFetch(readFileSync(ours.caFile, 'utf8'));
       for (const path of ['/', '/healthz', '/nowhere']) {
-        assert.equal((await client(`${secure.url}${path}`)).headers.get('strict-transport-security'), 'max-age=31536000', path);
+        assert.equal(
+          (await client(`${secure.url}${path}`)).headers.get('strict-transport-security'),
+          'max-age=31536000',
+          path,
+        );
       }
       assert.match(plain.url, /^http:\/\//);
       const res = await fetch(`${plain.url}/`);
@@ -111,7 +134,9 @@ describe('TLS', () => {
     it('the outbound client trusts the configured CA and refuses a certificate from any other', async () => {
       assert.equal(await (await outboundFetch(readFileSync(ours.caFile, 'utf8'))(`${secure.url}/`)).text(), 'hello');
       const wrong = outboundFetch(readFileSync(theirs.caFile, 'utf8'));
-      await assert.rejects(wrong(`${secure.url}/`), (err: Error) => /certificate|issuer/i.test(String((err.cause as Error | undefined)?.message ?? err.message)));
+      await assert.rejects(wrong(`${secure.url}/`), (err: Error) =>
+        /certificate|issuer/i.test(String((err.cause as Error | undefined)?.message ?? err.message)),
+      );
       // Without a CA it is Node's fetch: the public roots only.
       await assert.rejects(outboundFetch(undefined)(`${secure.url}/`));
     });

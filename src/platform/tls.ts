@@ -28,10 +28,14 @@ const pemFile = (label: string) =>
     .transform((path, ctx) => {
       try {
         const text = readFileSync(path, 'utf8');
-        if (!text.includes(`-----BEGIN ${label}`)) ctx.addIssue({ code: 'custom', message: `${path} holds no PEM ${label}` });
+        if (!text.includes(`-----BEGIN ${label}`))
+          ctx.addIssue({ code: 'custom', message: `${path} holds no PEM ${label}` });
         return text;
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        });
         return z.NEVER;
       }
     })
@@ -44,16 +48,29 @@ export function parseTls(party: string, env: Record<string, string | undefined>)
   // Both or neither: a certificate without its key (or the reverse) is a half-done setup, not plain HTTP.
   if ((env[certVar] === undefined) !== (env[keyVar] === undefined)) {
     const missing = env[certVar] === undefined ? certVar : keyVar;
-    throw new ConfigError(`${party}: invalid configuration:\n  ${missing}: must be set together with ${missing === certVar ? keyVar : certVar} (got unset)`);
+    throw new ConfigError(
+      `${party}: invalid configuration:\n  ${missing}: must be set together with ${missing === certVar ? keyVar : certVar} (got unset)`,
+    );
   }
-  const raw = parseEnv(party, { [certVar]: pemFile('CERTIFICATE'), [keyVar]: pemFile(''), [caVar]: pemFile('CERTIFICATE'), COUNTERSIGN_CA_FILE: pemFile('CERTIFICATE') }, env) as Record<string, string | undefined>;
+  const raw = parseEnv(
+    party,
+    {
+      [certVar]: pemFile('CERTIFICATE'),
+      [keyVar]: pemFile(''),
+      [caVar]: pemFile('CERTIFICATE'),
+      COUNTERSIGN_CA_FILE: pemFile('CERTIFICATE'),
+    },
+    env,
+  ) as Record<string, string | undefined>;
   const cert = raw[certVar];
   const key = raw[keyVar];
   if (cert !== undefined && key !== undefined) {
     try {
       createSecureContext({ cert, key });
     } catch (err) {
-      throw new ConfigError(`${party}: invalid configuration:\n  ${certVar}, ${keyVar}: the key does not fit the certificate (${(err as Error).message})`);
+      throw new ConfigError(
+        `${party}: invalid configuration:\n  ${certVar}, ${keyVar}: the key does not fit the certificate (${(err as Error).message})`,
+      );
     }
   }
   return Object.freeze({

@@ -6,7 +6,14 @@ import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { outboundFetch } from '../platform/http/outbound.ts';
 import type { Logger } from '../platform/log.ts';
-import { bootService, isMain, parseServiceBase, runAsMain, type ServiceBase, type ServiceHandle } from '../platform/service.ts';
+import {
+  bootService,
+  isMain,
+  parseServiceBase,
+  runAsMain,
+  type ServiceBase,
+  type ServiceHandle,
+} from '../platform/service.ts';
 import { createHub } from '../platform/realtime/index.ts';
 import { createGatewayAdapter } from './adapters/gateway.native.ts';
 import { DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR } from './domain/refund.rule.ts';
@@ -49,7 +56,10 @@ export interface PaymentsConfig extends WorkerTiming {
 export function refundApprovalThreshold(env: Record<string, string | undefined> = process.env): bigint {
   const raw = env.SHOP_REFUND_APPROVAL_THRESHOLD_MINOR;
   if (raw === undefined || raw === '') return DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
-  if (!/^[0-9]{1,15}$/.test(raw)) throw new ConfigError(`shop: invalid configuration:\n  SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: must be a whole number of minor units (got "${raw.slice(0, 40)}")`);
+  if (!/^[0-9]{1,15}$/.test(raw))
+    throw new ConfigError(
+      `shop: invalid configuration:\n  SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: must be a whole number of minor units (got "${raw.slice(0, 40)}")`,
+    );
   return BigInt(raw);
 }
 
@@ -67,7 +77,11 @@ export interface ShopConfig {
   readonly mail: MailConfig;
 }
 
-const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
 
 const proxyHops = z
   .string()
@@ -78,45 +92,54 @@ const proxyHops = z
 /** Parses the shop's variables; a bad one stops the start with its name. */
 export function loadShopConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
   const base = parseServiceBase('shop', 3000, env);
-  const raw = parseEnv('shop', {
-    // Keys the CSRF tokens; `npm start` generates one into data/secrets.json.
-    SHOP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (npm start generates one)'),
-    SHOP_INVOICE_TTL_SECONDS: positiveInt(30 * 60),
-    SHOP_SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
-    // Failed logins per account (e-mail) and per client address within the window; more are refused
-    // before the password is checked. The address limit is higher: many people may share one address.
-    SHOP_LOGIN_MAX_FAILURES: positiveInt(5),
-    SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(50),
-    SHOP_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
-    // false/0: the client address is the socket's. true/1 (one load balancer) or N: the Nth
-    // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
-    SHOP_TRUST_PROXY: proxyHops,
-    SHOP_DEMO_DATA: flag(true),
-    // The gateway: without an API key "Pay now" only shows the invoice (no payments).
-    SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
-    SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
-    // Where the gateway's hosted payment page is, as the browser sees it (the CSP's form-action allows
-    // it); only when that differs from SHOP_GATEWAY_URL's origin (a gateway reached internally).
-    SHOP_GATEWAY_PAGE_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
-    // One secret, or two (comma-separated) while the gateway rotates its signing secret.
-    SHOP_GATEWAY_WEBHOOK_SECRETS: z
-      .string()
-      .optional()
-      .transform((v) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean))
-      .refine((l) => l.length <= 2, 'at most two secrets (during a rotation)')
-      .refine((l) => l.every((x) => x.startsWith('whsec_')), 'each secret starts with whsec_'),
-    SHOP_GATEWAY_TIMEOUT_MS: positiveInt(5000),
-    SHOP_RECONCILE_EVERY_SECONDS: positiveInt(60),
-    SHOP_RECONCILE_PENDING_AGE_SECONDS: positiveInt(900),
-    SHOP_EXPIRY_EVERY_SECONDS: positiveInt(30),
-    SHOP_JOB_POLL_MS: positiveInt(500),
-    // How long a claimed job stays a node's before another node may take it over (a crashed node's work).
-    SHOP_JOB_LEASE_SECONDS: positiveInt(60),
-    // Webhook deliveries that fail verification: counted and sampled, never a row each, and limited per address.
-    SHOP_WEBHOOK_REFUSALS_PER_MINUTE: positiveInt(DEFAULT_REFUSAL_LIMITS.perAddressPerMinute),
-    SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR: positiveInt(DEFAULT_REFUSAL_LIMITS.samplesPerHour),
-    SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS: positiveInt(DEFAULT_REFUSAL_LIMITS.retentionHours),
-  }, env);
+  const raw = parseEnv(
+    'shop',
+    {
+      // Keys the CSRF tokens; `npm start` generates one into data/secrets.json.
+      SHOP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (npm start generates one)'),
+      SHOP_INVOICE_TTL_SECONDS: positiveInt(30 * 60),
+      SHOP_SESSION_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+      // Failed logins per account (e-mail) and per client address within the window; more are refused
+      // before the password is checked. The address limit is higher: many people may share one address.
+      SHOP_LOGIN_MAX_FAILURES: positiveInt(5),
+      SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(50),
+      SHOP_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
+      // false/0: the client address is the socket's. true/1 (one load balancer) or N: the Nth
+      // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
+      SHOP_TRUST_PROXY: proxyHops,
+      SHOP_DEMO_DATA: flag(true),
+      // The gateway: without an API key "Pay now" only shows the invoice (no payments).
+      SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
+      SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
+      // Where the gateway's hosted payment page is, as the browser sees it (the CSP's form-action allows
+      // it); only when that differs from SHOP_GATEWAY_URL's origin (a gateway reached internally).
+      SHOP_GATEWAY_PAGE_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
+      // One secret, or two (comma-separated) while the gateway rotates its signing secret.
+      SHOP_GATEWAY_WEBHOOK_SECRETS: z
+        .string()
+        .optional()
+        .transform((v) =>
+          (v ?? '')
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        )
+        .refine((l) => l.length <= 2, 'at most two secrets (during a rotation)')
+        .refine((l) => l.every((x) => x.startsWith('whsec_')), 'each secret starts with whsec_'),
+      SHOP_GATEWAY_TIMEOUT_MS: positiveInt(5000),
+      SHOP_RECONCILE_EVERY_SECONDS: positiveInt(60),
+      SHOP_RECONCILE_PENDING_AGE_SECONDS: positiveInt(900),
+      SHOP_EXPIRY_EVERY_SECONDS: positiveInt(30),
+      SHOP_JOB_POLL_MS: positiveInt(500),
+      // How long a claimed job stays a node's before another node may take it over (a crashed node's work).
+      SHOP_JOB_LEASE_SECONDS: positiveInt(60),
+      // Webhook deliveries that fail verification: counted and sampled, never a row each, and limited per address.
+      SHOP_WEBHOOK_REFUSALS_PER_MINUTE: positiveInt(DEFAULT_REFUSAL_LIMITS.perAddressPerMinute),
+      SHOP_WEBHOOK_REFUSAL_SAMPLES_PER_HOUR: positiveInt(DEFAULT_REFUSAL_LIMITS.samplesPerHour),
+      SHOP_WEBHOOK_REFUSAL_RETENTION_HOURS: positiveInt(DEFAULT_REFUSAL_LIMITS.retentionHours),
+    },
+    env,
+  );
   return Object.freeze({
     base,
     demoData: raw.SHOP_DEMO_DATA,
@@ -157,11 +180,18 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
 }
 
 /** Starts the shop service. */
-export async function startShop(config: ShopConfig, deps: { database?: Database; log?: Logger; clock?: Clock; gateway?: GatewayPort; jobs?: boolean } = {}): Promise<ServiceHandle> {
+export async function startShop(
+  config: ShopConfig,
+  deps: { database?: Database; log?: Logger; clock?: Clock; gateway?: GatewayPort; jobs?: boolean } = {},
+): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
   const p = config.payments;
   const fetch = outboundFetch(config.base.tls.ca);
-  const gateway = deps.gateway ?? (p.gatewayApiKey ? createGatewayAdapter({ baseUrl: p.gatewayUrl, apiKey: p.gatewayApiKey, timeoutMs: p.gatewayTimeoutMs, fetch }) : undefined);
+  const gateway =
+    deps.gateway ??
+    (p.gatewayApiKey
+      ? createGatewayAdapter({ baseUrl: p.gatewayUrl, apiKey: p.gatewayApiKey, timeoutMs: p.gatewayTimeoutMs, fetch })
+      : undefined);
   return bootService({
     name: 'shop',
     spec: shopDatabaseSpec,
@@ -172,23 +202,62 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
       if (config.demoData) await ensureDemoData(database, clock.now());
       const a = config.audit;
       const checkpoint = auditCheckpointer({ database, clock, log, dir: a.dir, signingKey: a.signingKey });
-      if (!a.signingKey) log.warn({}, 'SHOP_AUDIT_SIGNING_KEY is not set: no audit checkpoints, so entries cut from the end of the audit log would go unnoticed');
+      if (!a.signingKey)
+        log.warn(
+          {},
+          'SHOP_AUDIT_SIGNING_KEY is not set: no audit checkpoints, so entries cut from the end of the audit log would go unnoticed',
+        );
       // The webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
       const refusalLimits = p.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
       const trustProxy = config.settings.trustedProxyHops;
-      webhookRoutes(app, { database, clock, log, secrets: p.webhookSecrets, refusalLimits, addressOf: (c) => clientAddress(c, trustProxy) });
-      if (p.webhookSecrets.length === 0) log.warn({}, 'SHOP_GATEWAY_WEBHOOK_SECRETS is not set: webhooks will be refused');
+      webhookRoutes(app, {
+        database,
+        clock,
+        log,
+        secrets: p.webhookSecrets,
+        refusalLimits,
+        addressOf: (c) => clientAddress(c, trustProxy),
+      });
+      if (p.webhookSecrets.length === 0)
+        log.warn({}, 'SHOP_GATEWAY_WEBHOOK_SECRETS is not set: webhooks will be refused');
       const hub = createHub({ database, log, authorize: invoiceRoomAuthorizer(database, clock) });
       // Failed logins past their window and expired sessions go, so that neither table grows without bound.
-      const accountsPrune = { [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds) };
-      const worker = (deps.jobs ?? true)
-        ? createShopWorker({
-            database, clock, log, timing: p, gateway, refusalLimits,
-            tasks: { ...mailTasks({ database, clock, config: config.mail, publicUrl: config.base.publicUrl, transport: smtpTransport(config.mail, config.base.tls.ca), log }), ...integrationTasks({ database, clock, config: config.integrations, fetch }), ...refundTasks({ database, clock, gateway }), ...accountsPrune, [AUDIT_CHECKPOINT_TASK]: checkpoint },
-            recurring: [{ task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 }, ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : [])],
-          })
-        : undefined;
-      app.route('/', createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }));
+      const accountsPrune = {
+        [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds),
+      };
+      const worker =
+        (deps.jobs ?? true)
+          ? createShopWorker({
+              database,
+              clock,
+              log,
+              timing: p,
+              gateway,
+              refusalLimits,
+              tasks: {
+                ...mailTasks({
+                  database,
+                  clock,
+                  config: config.mail,
+                  publicUrl: config.base.publicUrl,
+                  transport: smtpTransport(config.mail, config.base.tls.ca),
+                  log,
+                }),
+                ...integrationTasks({ database, clock, config: config.integrations, fetch }),
+                ...refundTasks({ database, clock, gateway }),
+                ...accountsPrune,
+                [AUDIT_CHECKPOINT_TASK]: checkpoint,
+              },
+              recurring: [
+                { task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 },
+                ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : []),
+              ],
+            })
+          : undefined;
+      app.route(
+        '/',
+        createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }),
+      );
       await hub.start();
       await worker?.start();
       return {
@@ -205,7 +274,8 @@ export async function startShop(config: ShopConfig, deps: { database?: Database;
           await hub.stop();
           await worker?.stop();
           // A clean stop anchors everything written so far; a failure here must not keep the shop from stopping.
-          if (a.signingKey) await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
+          if (a.signingKey)
+            await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
         },
       };
     },

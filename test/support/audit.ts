@@ -12,10 +12,16 @@ import { auditLog } from '../../src/shop/storage/tables.ts';
 const run = promisify(execFile);
 
 /** Runs the command as the operator would; resolves with its exit code and output. */
-export async function verifyCommand(env: Record<string, string>, args: string[] = []): Promise<{ code: number; out: string }> {
+export async function verifyCommand(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number; out: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SHOP_|DATA_DIR$)/.test(k)));
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/verify-audit.ts', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/verify-audit.ts', ...args], {
+      env: { ...clean, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -39,7 +45,6 @@ export async function rehashChain(database: Database): Promise<void> {
     prev = hash;
   }
 }
-
 
 /** Runs one statement on the throwaway PostgreSQL cluster as its superuser (create or drop a database). */
 export async function adminQuery(text: string): Promise<Array<Record<string, unknown>>> {

@@ -81,7 +81,12 @@ export async function shopLogin(page: Page, shop: string, email: string, passwor
 }
 
 /** Buys one enamel mug through the four checkout steps and presses "Pay now"; ends on the hosted page. */
-export async function checkoutToHostedPage(page: Page, shop: string, gateway: string, buyer: { name: string; street: string }): Promise<string> {
+export async function checkoutToHostedPage(
+  page: Page,
+  shop: string,
+  gateway: string,
+  buyer: { name: string; street: string },
+): Promise<string> {
   await page.goto(`${shop}/`);
   await page.getByRole('link', { name: 'Enamel mug' }).click();
   await page.getByRole('button', { name: 'Add to cart' }).click();

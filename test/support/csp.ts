@@ -26,16 +26,20 @@ export function policyFindings(headers: Headers): string[] {
   if (csp.size === 0) return ['no Content-Security-Policy'];
   const found: string[] = [];
   const exactly = (name: string, ...allowed: string[]) => {
-    if (!allowed.includes(csp.get(name)?.join(' ') ?? '')) found.push(`${name} ${csp.get(name)?.join(' ') ?? '(absent)'}`);
+    if (!allowed.includes(csp.get(name)?.join(' ') ?? ''))
+      found.push(`${name} ${csp.get(name)?.join(' ') ?? '(absent)'}`);
   };
   exactly('default-src', "'none'");
   exactly('object-src', "'none'");
   exactly('frame-ancestors', "'none'");
   exactly('base-uri', "'none'", "'self'");
   const script = csp.get('script-src') ?? [];
-  if (script.length === 0 || !script.every((s) => s === "'self'" || s === "'none'" || s.startsWith("'nonce-"))) found.push(`script-src ${script.join(' ')}`);
+  if (script.length === 0 || !script.every((s) => s === "'self'" || s === "'none'" || s.startsWith("'nonce-")))
+    found.push(`script-src ${script.join(' ')}`);
   if (!["'self'", "'none'"].includes(csp.get('form-action')?.[0] ?? '')) found.push('form-action');
-  for (const [name, sources] of csp) if (sources.some((s) => /unsafe-(inline|eval|hashes)|^\*$|^https?:$|^data:$/.test(s))) found.push(`${name} ${sources.join(' ')}`);
+  for (const [name, sources] of csp)
+    if (sources.some((s) => /unsafe-(inline|eval|hashes)|^\*$|^https?:$|^data:$/.test(s)))
+      found.push(`${name} ${sources.join(' ')}`);
   if (headers.get('x-content-type-options') !== 'nosniff') found.push('no nosniff');
   if (headers.get('x-frame-options') !== 'DENY') found.push('no X-Frame-Options: DENY');
   if (!/^(same-origin|no-referrer)$/.test(headers.get('referrer-policy') ?? '')) found.push('no Referrer-Policy');
@@ -48,7 +52,11 @@ export function assertStrictPage(what: string, headers: Headers, html: string, e
   const csp = parseCsp(headers.get('content-security-policy'));
   if (expected.formAction) assert.deepEqual(csp.get('form-action'), expected.formAction, `${what}: form-action`);
   if (expected.connect) assert.deepEqual(csp.get('connect-src'), expected.connect, `${what}: connect-src`);
-  assertNoInlineCode(what, html, (csp.get('script-src') ?? []).some((s) => s.startsWith("'nonce-")));
+  assertNoInlineCode(
+    what,
+    html,
+    (csp.get('script-src') ?? []).some((s) => s.startsWith("'nonce-")),
+  );
 }
 
 /**
@@ -69,8 +77,10 @@ export function inlineCodeFindings(html: string, nonced = false): string[] {
     if (/\son[a-z]+\s*=/i.test(names)) found.push(`event-handler attribute: ${tag.slice(0, 80)}`);
     if (/\sstyle\s*=/i.test(names)) found.push(`inline style attribute: ${tag.slice(0, 80)}`);
     if (!nonced && /^<style\b/i.test(tag)) found.push('inline <style> element');
-    if (/^<(base|object|embed|iframe|frame)\b/i.test(tag) || /^<meta\b[^>]*http-equiv/i.test(names)) found.push(`steering element: ${tag.slice(0, 80)}`);
-    if (/\s(href|src|action|formaction|data)\s*=\s*["']?\s*javascript:/i.test(tag)) found.push(`javascript: URL: ${tag.slice(0, 80)}`);
+    if (/^<(base|object|embed|iframe|frame)\b/i.test(tag) || /^<meta\b[^>]*http-equiv/i.test(names))
+      found.push(`steering element: ${tag.slice(0, 80)}`);
+    if (/\s(href|src|action|formaction|data)\s*=\s*["']?\s*javascript:/i.test(tag))
+      found.push(`javascript: URL: ${tag.slice(0, 80)}`);
   }
   return found;
 }
@@ -87,10 +97,14 @@ export function assertNoInlineCode(what: string, html: string, nonced = false): 
  */
 export async function watchCspViolations(context: BrowserContext): Promise<string[]> {
   const violations: string[] = [];
-  await context.exposeBinding('__reportCspViolation', (source, text: string) => violations.push(`${source.page?.url() ?? '?'}: ${text}`));
+  await context.exposeBinding('__reportCspViolation', (source, text: string) =>
+    violations.push(`${source.page?.url() ?? '?'}: ${text}`),
+  );
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __reportCspViolation: (t: string) => void }).__reportCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+      (window as unknown as { __reportCspViolation: (t: string) => void }).__reportCspViolation(
+        `${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`,
+      );
     });
   });
   context.on('console', (m) => {

@@ -12,10 +12,19 @@ export const DEMO = {
 } as const;
 
 /** The checkout's address form. */
-export const ADDRESS = { fullName: 'Ada Lovelace', line1: '1 Analytical St', line2: '', postalCode: '10115', city: 'Berlin', country: 'de' } as const;
+export const ADDRESS = {
+  fullName: 'Ada Lovelace',
+  line1: '1 Analytical St',
+  line2: '',
+  postalCode: '10115',
+  city: 'Berlin',
+  country: 'de',
+} as const;
 
 /** A delivery address, with any field changed. */
-export function address(overrides: Partial<Record<keyof typeof ADDRESS, string>> = {}): Record<keyof typeof ADDRESS, string> {
+export function address(
+  overrides: Partial<Record<keyof typeof ADDRESS, string>> = {},
+): Record<keyof typeof ADDRESS, string> {
   return { ...ADDRESS, ...overrides };
 }
 
@@ -36,10 +45,26 @@ export interface CartLine {
  * Fills the client's cart with `lines` and walks the checkout (delivery, address) to its last step;
  * returns the cart id the "Pay now" form carries. Every step must be accepted (303).
  */
-export async function checkoutForm(client: ShopClient, order: { lines: readonly CartLine[]; deliveryMethodId: string; address?: Record<string, string> }): Promise<string> {
-  for (const l of order.lines) assert.equal((await client.send('/cart/add', { form: { productId: l.productId, quantity: String(l.quantity) } })).status, 303, 'added to the cart');
-  assert.equal((await client.send('/checkout/delivery', { form: { deliveryMethodId: order.deliveryMethodId } })).status, 303, 'delivery chosen');
-  assert.equal((await client.send('/checkout/address', { form: order.address ?? ADDRESS })).status, 303, 'address given');
+export async function checkoutForm(
+  client: ShopClient,
+  order: { lines: readonly CartLine[]; deliveryMethodId: string; address?: Record<string, string> },
+): Promise<string> {
+  for (const l of order.lines)
+    assert.equal(
+      (await client.send('/cart/add', { form: { productId: l.productId, quantity: String(l.quantity) } })).status,
+      303,
+      'added to the cart',
+    );
+  assert.equal(
+    (await client.send('/checkout/delivery', { form: { deliveryMethodId: order.deliveryMethodId } })).status,
+    303,
+    'delivery chosen',
+  );
+  assert.equal(
+    (await client.send('/checkout/address', { form: order.address ?? ADDRESS })).status,
+    303,
+    'address given',
+  );
   const cartId = /name="cartId" value="([^"]+)"/.exec(await (await client.send('/checkout/pay')).text())?.[1];
   assert.ok(cartId, 'the "Pay now" form carries the cart id');
   return cartId;

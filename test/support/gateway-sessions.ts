@@ -19,18 +19,31 @@ export function sessionHelpers(gateway: () => TestGateway, referencePrefix: stri
   return {
     async newSession(): Promise<string> {
       const res = await gateway().api('/v1/payment_sessions', {
-        body: { amount: { minor: '2500', currency: 'EUR' }, merchant_reference: `inv_${referencePrefix}_${++n}`, description: 'Test order', return_url: 'http://shop.test/r' },
+        body: {
+          amount: { minor: '2500', currency: 'EUR' },
+          merchant_reference: `inv_${referencePrefix}_${++n}`,
+          description: 'Test order',
+          return_url: 'http://shop.test/r',
+        },
       });
       assert.equal(res.status, 201);
       return ((await res.json()) as { id: string }).id;
     },
     pay: (id: string, body: unknown = card()) =>
-      fetch(`${gateway().url}/pay/${id}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      fetch(`${gateway().url}/pay/${id}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
     session,
     settled: (id: string, ms = 15_000) =>
-      eventually(async () => {
-        const s = await session(id);
-        return ['captured', 'voided', 'declined'].includes(s.status) ? s : undefined;
-      }, ms, `session ${id} to settle`),
+      eventually(
+        async () => {
+          const s = await session(id);
+          return ['captured', 'voided', 'declined'].includes(s.status) ? s : undefined;
+        },
+        ms,
+        `session ${id} to settle`,
+      ),
   };
 }

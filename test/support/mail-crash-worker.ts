@@ -15,13 +15,35 @@ import { shopDatabaseSpec } from '../../src/shop/main.ts';
 const env = process.env;
 const database = await openDatabase(shopDatabaseSpec, { engine: 'postgres', url: env.MAIL_CRASH_DB_URL!, poolSize: 2 });
 if (env.MAIL_CRASH_MODE === 'enqueue') {
-  await database.transaction((tx) => enqueueMail(tx, { kind: 'receipt', subjectId: env.MAIL_CRASH_INVOICE!, orderId: env.MAIL_CRASH_ORDER!, invoiceId: env.MAIL_CRASH_INVOICE! }, new Date()));
+  await database.transaction((tx) =>
+    enqueueMail(
+      tx,
+      {
+        kind: 'receipt',
+        subjectId: env.MAIL_CRASH_INVOICE!,
+        orderId: env.MAIL_CRASH_ORDER!,
+        invoiceId: env.MAIL_CRASH_INVOICE!,
+      },
+      new Date(),
+    ),
+  );
 } else {
   const config = loadMailConfig({ SHOP_SMTP_URL: env.MAIL_CRASH_SMTP_URL, SHOP_SMTP_TIMEOUT_MS: '3000' });
   const quiet = { info() {}, warn() {}, error() {} };
   const worker = createWorker({
-    database, clock: systemClock, log: quiet, pollIntervalMs: 100, leaseSeconds: 2,
-    tasks: mailTasks({ database, clock: systemClock, config, publicUrl: 'http://shop.test', transport: smtpTransport(config), log: { warn() {} } as never }),
+    database,
+    clock: systemClock,
+    log: quiet,
+    pollIntervalMs: 100,
+    leaseSeconds: 2,
+    tasks: mailTasks({
+      database,
+      clock: systemClock,
+      config,
+      publicUrl: 'http://shop.test',
+      transport: smtpTransport(config),
+      log: { warn() {} } as never,
+    }),
   });
   await worker.start();
   for (let i = 0; i < 300; i++) {

@@ -29,8 +29,13 @@ export interface CatcherProcess {
   restart(): Promise<void>;
 }
 
-async function spawnCatcher(env: Record<string, string>): Promise<{ child: ChildProcess; smtpPort: number; inboxUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/shop/mail/catcher.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function spawnCatcher(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; smtpPort: number; inboxUrl: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/shop/mail/catcher.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     // Generous: on a loaded 2-core machine compiling the catcher alone can take a while.
     const timer = setTimeout(() => {
@@ -63,13 +68,19 @@ export async function startCatcherProcess(env: Record<string, string> = {}): Pro
       const get = async () => (await (await fetch(`${current.inboxUrl}/email`)).json()) as InboxMail[];
       return get().catch(get);
     },
-    attachment: async (mail, fileName) => new Uint8Array(await (await fetch(`${current.inboxUrl}/email/${mail.id}/attachment/${encodeURIComponent(fileName)}`)).arrayBuffer()),
+    attachment: async (mail, fileName) =>
+      new Uint8Array(
+        await (
+          await fetch(`${current.inboxUrl}/email/${mail.id}/attachment/${encodeURIComponent(fileName)}`)
+        ).arrayBuffer(),
+      ),
     async waitFor(predicate, timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const mails = await self.inbox();
         if (predicate(mails)) return mails;
-        if (Date.now() > until) throw new Error(`inbox never matched; it holds: ${JSON.stringify(mails.map((m) => m.subject))}`);
+        if (Date.now() > until)
+          throw new Error(`inbox never matched; it holds: ${JSON.stringify(mails.map((m) => m.subject))}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
@@ -106,7 +117,8 @@ export function pdfText(pdf: Uint8Array): string[] {
     } catch {
       content = bytes.subarray(body, end).toString('latin1');
     }
-    for (const m of content.matchAll(/<([0-9A-Fa-f]*)>\s*Tj/g)) out.push(Buffer.from(m[1]!, 'hex').toString('latin1').replace(/\x80/g, '€')); // WinAnsi 0x80 is the euro sign
+    for (const m of content.matchAll(/<([0-9A-Fa-f]*)>\s*Tj/g))
+      out.push(Buffer.from(m[1]!, 'hex').toString('latin1').replace(/\x80/g, '€')); // WinAnsi 0x80 is the euro sign
     at = end + 9;
   }
   return out;

@@ -15,7 +15,8 @@ export const CARD_NEEDS_APPROVAL = cardDetails('4000002500003155', { name: 'Cras
 export async function kill(system: PartyProcesses, party: Party): Promise<void> {
   system.signal(party, 'SIGKILL');
   const exit = await system.waitExit(party, 10_000);
-  if (exit?.signal !== 'SIGKILL') throw new Error(`${party} did not die of SIGKILL (${exit ? (exit.signal ?? exit.code) : 'still running'})`);
+  if (exit?.signal !== 'SIGKILL')
+    throw new Error(`${party} did not die of SIGKILL (${exit ? (exit.signal ?? exit.code) : 'still running'})`);
 }
 
 /** The demo cardholder, logged in to the bank app (its session lives in the bank's database: it survives a bank restart). */
@@ -28,7 +29,12 @@ export async function bankAppLogin(system: PartyProcesses): Promise<{ cookie: st
 export type Answer = 'approve' | 'decline';
 
 /** The cardholder answers the approval request of the payment for `sessionId` in the bank app; the HTTP status. */
-export async function answerInBankApp(system: PartyProcesses, login: { cookie: string; csrf: string }, sessionId: string, answer: Answer): Promise<number> {
+export async function answerInBankApp(
+  system: PartyProcesses,
+  login: { cookie: string; csrf: string },
+  sessionId: string,
+  answer: Answer,
+): Promise<number> {
   const [request] = await system.query<{ id: string }>(
     'bank',
     `select r.id from approval_requests r join authorizations a on a.id = r.authorization_id where a.gateway_ref = $1`,
@@ -45,13 +51,24 @@ export async function answerInBankApp(system: PartyProcesses, login: { cookie: s
 }
 
 /** The gateway's status of each session. */
-export async function sessionStatuses(system: PartyProcesses, sessionIds: readonly string[]): Promise<Map<string, string>> {
-  const rows = await system.query<{ id: string; status: string }>('gateway', 'select id, status from payment_sessions where id = any($1)', [sessionIds]);
+export async function sessionStatuses(
+  system: PartyProcesses,
+  sessionIds: readonly string[],
+): Promise<Map<string, string>> {
+  const rows = await system.query<{ id: string; status: string }>(
+    'gateway',
+    'select id, status from payment_sessions where id = any($1)',
+    [sessionIds],
+  );
   return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 /** Callbacks the bank has written for these sessions' decisions but not (to its knowledge) delivered; `tried`: only those it already failed to deliver. */
-export async function undeliveredCallbacks(system: PartyProcesses, sessionIds: readonly string[], tried = false): Promise<number> {
+export async function undeliveredCallbacks(
+  system: PartyProcesses,
+  sessionIds: readonly string[],
+  tried = false,
+): Promise<number> {
   const [row] = await system.query<{ n: string }>(
     'bank',
     `select count(*)::text as n from gateway_callbacks c join authorizations a on a.id = c.authorization_id
@@ -78,9 +95,19 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
  * paying attempt. Declined: nothing debited or held at the bank, declined at the gateway, the shop's
  * attempt declined and its invoice still open. Problems are sorted into the report's columns.
  */
-export async function outcomeProblems(system: PartyProcesses, answers: ReadonlyMap<string, Answer>): Promise<{ lost: string[]; wronglyAccepted: string[]; pending: string[] }> {
+export async function outcomeProblems(
+  system: PartyProcesses,
+  answers: ReadonlyMap<string, Answer>,
+): Promise<{ lost: string[]; wronglyAccepted: string[]; pending: string[] }> {
   const ids = [...answers.keys()];
-  type Auth = { gateway_ref: string; status: string; amount_minor: string; captured_minor: string; held_minor: string; captures: string };
+  type Auth = {
+    gateway_ref: string;
+    status: string;
+    amount_minor: string;
+    captured_minor: string;
+    held_minor: string;
+    captures: string;
+  };
   type Shop = { session_id: string; attempt: string; invoice: string };
   const [auths, sessions, shop] = await Promise.all([
     system.query<Auth>(
@@ -110,14 +137,21 @@ export async function outcomeProblems(system: PartyProcesses, answers: ReadonlyM
     const state = `bank ${a?.status ?? 'none'} (captured ${a?.captured_minor ?? '-'}, held ${a?.held_minor ?? '-'}, ${a?.captures ?? 0} captures), gateway ${s ?? 'none'}, shop attempt ${sh?.attempt ?? 'none'} invoice ${sh?.invoice ?? 'none'}`;
     if (answer === 'approve') {
       const done =
-        a !== undefined && a.captures === '1' && a.captured_minor === a.amount_minor && a.held_minor === '0' &&
-        s === 'captured' && sh !== undefined && sh.invoice === 'paid' && ['paid', 'captured'].includes(sh.attempt);
+        a !== undefined &&
+        a.captures === '1' &&
+        a.captured_minor === a.amount_minor &&
+        a.held_minor === '0' &&
+        s === 'captured' &&
+        sh !== undefined &&
+        sh.invoice === 'paid' &&
+        ['paid', 'captured'].includes(sh.attempt);
       if (!done) lost.push(`approved ${id}: ${state}`);
     } else {
       const charged = a !== undefined && (a.captures !== '0' || a.captured_minor !== '0');
       const paid = sh !== undefined && (sh.invoice !== 'open' || ['paid', 'captured'].includes(sh.attempt));
       if (charged || paid) wronglyAccepted.push(`declined ${id} but ${state}`);
-      else if (a?.held_minor !== '0' || s !== 'declined' || sh?.attempt !== 'declined') pending.push(`declined ${id}, not yet everywhere: ${state}`);
+      else if (a?.held_minor !== '0' || s !== 'declined' || sh?.attempt !== 'declined')
+        pending.push(`declined ${id}, not yet everywhere: ${state}`);
     }
   }
   return { lost, wronglyAccepted, pending };
@@ -132,16 +166,29 @@ export interface Outcome {
 }
 
 export const outcomeOk = (o: Outcome) =>
-  isConsistent(o.verdict) && o.problems.lost.length === 0 && o.problems.wronglyAccepted.length === 0 && o.problems.pending.length === 0;
+  isConsistent(o.verdict) &&
+  o.problems.lost.length === 0 &&
+  o.problems.wronglyAccepted.length === 0 &&
+  o.problems.pending.length === 0;
 
 /** Polls the matrix's invariants and every payment's expected outcome until both hold, or `ms` pass. */
-export async function convergeOutcome(system: PartyProcesses, answers: ReadonlyMap<string, Answer>, ms: number): Promise<Outcome> {
+export async function convergeOutcome(
+  system: PartyProcesses,
+  answers: ReadonlyMap<string, Answer>,
+  ms: number,
+): Promise<Outcome> {
   const t0 = Date.now();
   const read = async (): Promise<Outcome> => ({
     verdict: await checkInvariants(system),
     problems: await outcomeProblems(system, answers),
-    unsettled: (await system.query<{ id: string; status: string }>('gateway', `select id, status from payment_sessions where status in ('requires_approval', 'authorized')`)).map(
-      (s) => `${s.id} ${s.status}${answers.has(s.id) ? ` (answered: ${answers.get(s.id)})` : ' (not answered by the case)'}`,
+    unsettled: (
+      await system.query<{ id: string; status: string }>(
+        'gateway',
+        `select id, status from payment_sessions where status in ('requires_approval', 'authorized')`,
+      )
+    ).map(
+      (s) =>
+        `${s.id} ${s.status}${answers.has(s.id) ? ` (answered: ${answers.get(s.id)})` : ' (not answered by the case)'}`,
     ),
     afterMs: Date.now() - t0,
   });

@@ -6,7 +6,10 @@ import { openDatabase } from '../../src/platform/db/database.ts';
 import { verifyShopAudit } from '../../scripts/verify-audit.ts';
 import type { PartyProcesses } from './harness/processes.ts';
 
-const shopSpec = { name: 'shop', migrationsFolder: fileURLToPath(new URL('../../src/shop/storage/migrations', import.meta.url)) } as const;
+const shopSpec = {
+  name: 'shop',
+  migrationsFolder: fileURLToPath(new URL('../../src/shop/storage/migrations', import.meta.url)),
+} as const;
 
 export interface Verdict {
   /** Nothing is still in flight: no authorisation waiting for its acknowledgement or settlement. */
@@ -25,13 +28,31 @@ export interface Verdict {
 }
 
 export const isConsistent = (v: Verdict) =>
-  v.settled && v.lost.length === 0 && v.doubleFulfilled.length === 0 && v.wronglyAccepted.length === 0 && v.holdsLeft.length === 0 && v.auditOk;
+  v.settled &&
+  v.lost.length === 0 &&
+  v.doubleFulfilled.length === 0 &&
+  v.wronglyAccepted.length === 0 &&
+  v.holdsLeft.length === 0 &&
+  v.auditOk;
 
 const CAPTURED_AT_GATEWAY = ['captured', 'partially_refunded', 'refunded'];
 
 export async function checkInvariants(system: PartyProcesses): Promise<Verdict> {
-  type Auth = { id: string; gateway_ref: string; status: string; captured_minor: string; held_minor: string; captures: string };
-  type Sess = { id: string; status: string; merchant_reference: string; acknowledgement: string | null; captures: string };
+  type Auth = {
+    id: string;
+    gateway_ref: string;
+    status: string;
+    captured_minor: string;
+    held_minor: string;
+    captures: string;
+  };
+  type Sess = {
+    id: string;
+    status: string;
+    merchant_reference: string;
+    acknowledgement: string | null;
+    captures: string;
+  };
   type Inv = { id: string; status: string; order_id: string; order_status: string; pays: string };
   type Att = { id: string; invoice_id: string; status: string; gateway_session_id: string | null };
   const [auths, sessions, invoices, attempts, eventDupes, paidPerOrder] = await Promise.all([
@@ -59,11 +80,16 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
       `select data->>'eventId' as event_id, action, count(*)::text as n from audit_log
         where data ? 'eventId' group by 1, 2 having count(*) > 1`,
     ),
-    system.query<{ order_id: string; n: string }>('shop', `select order_id, count(*)::text as n from invoices where status in ('paid', 'refunded') group by 1 having count(*) > 1`),
+    system.query<{ order_id: string; n: string }>(
+      'shop',
+      `select order_id, count(*)::text as n from invoices where status in ('paid', 'refunded') group by 1 having count(*) > 1`,
+    ),
   ]);
   const sessionById = new Map(sessions.map((s) => [s.id, s]));
   const invoiceById = new Map(invoices.map((i) => [i.id, i]));
-  const attemptsBySession = new Map(attempts.filter((a) => a.gateway_session_id).map((a) => [a.gateway_session_id!, a]));
+  const attemptsBySession = new Map(
+    attempts.filter((a) => a.gateway_session_id).map((a) => [a.gateway_session_id!, a]),
+  );
   const authBySession = new Map(auths.map((a) => [a.gateway_ref, a]));
   const lost: string[] = [];
   const doubleFulfilled: string[] = [];
@@ -77,13 +103,22 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
     if (BigInt(a.captured_minor) === 0n && captures === 0) continue;
     const s = sessionById.get(a.gateway_ref);
     if (!s || !CAPTURED_AT_GATEWAY.includes(s.status)) {
-      lost.push(`debited at the bank (${a.id}) but session ${a.gateway_ref} is ${s?.status ?? 'unknown'} at the gateway`);
+      lost.push(
+        `debited at the bank (${a.id}) but session ${a.gateway_ref} is ${s?.status ?? 'unknown'} at the gateway`,
+      );
       continue;
     }
     const inv = invoiceById.get(s.merchant_reference);
     const att = attemptsBySession.get(s.id);
-    if (!inv || !['paid', 'refunded'].includes(inv.status) || !att || !['paid', 'captured', 'refunded'].includes(att.status)) {
-      lost.push(`debited at the bank for session ${s.id} but invoice ${s.merchant_reference} is ${inv?.status ?? 'unknown'} (attempt ${att?.status ?? 'none'}) at the shop`);
+    if (
+      !inv ||
+      !['paid', 'refunded'].includes(inv.status) ||
+      !att ||
+      !['paid', 'captured', 'refunded'].includes(att.status)
+    ) {
+      lost.push(
+        `debited at the bank for session ${s.id} but invoice ${s.merchant_reference} is ${inv?.status ?? 'unknown'} (attempt ${att?.status ?? 'none'}) at the shop`,
+      );
     }
   }
   // A hold the bank keeps for a session that will never capture it.
@@ -91,18 +126,23 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
     if (a.status !== 'approved' || BigInt(a.held_minor) === 0n) continue;
     const s = sessionById.get(a.gateway_ref);
     if (s?.status === 'authorized') continue; // still being decided (not settled yet)
-    holdsLeft.push(`bank authorisation ${a.id} still holds ${a.held_minor} for session ${a.gateway_ref}, ${s?.status ?? 'unknown'} at the gateway`);
+    holdsLeft.push(
+      `bank authorisation ${a.id} still holds ${a.held_minor} for session ${a.gateway_ref}, ${s?.status ?? 'unknown'} at the gateway`,
+    );
   }
   // Captures once; nothing captured whose invoice the shop does not hold as paid.
   for (const s of sessions) {
     if (Number(s.captures) > 1) doubleFulfilled.push(`session ${s.id} captured ${s.captures} times`);
     if (!CAPTURED_AT_GATEWAY.includes(s.status)) continue;
     const a = authBySession.get(s.id);
-    if (!a || (BigInt(a.captured_minor) === 0n && Number(a.captures) === 0)) lost.push(`session ${s.id} captured at the gateway, not debited at the bank`);
+    if (!a || (BigInt(a.captured_minor) === 0n && Number(a.captures) === 0))
+      lost.push(`session ${s.id} captured at the gateway, not debited at the bank`);
   }
   // Paid at the shop: once, by one attempt, and captured at the gateway.
   const payingAttempts = new Map<string, Att[]>();
-  for (const a of attempts) if (['paid', 'captured', 'refunded'].includes(a.status)) payingAttempts.set(a.invoice_id, [...(payingAttempts.get(a.invoice_id) ?? []), a]);
+  for (const a of attempts)
+    if (['paid', 'captured', 'refunded'].includes(a.status))
+      payingAttempts.set(a.invoice_id, [...(payingAttempts.get(a.invoice_id) ?? []), a]);
   // A session left `processing` by a crash during the bank call is not in flight: nothing will move it
   // for minutes (recoverInterrupted); whatever the bank holds for it is judged by holdsLeft.
   const settled = !sessions.some((s) => s.status === 'authorized' || s.status === 'requires_approval');
@@ -111,10 +151,13 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
     const paying = payingAttempts.get(inv.id) ?? [];
     if (paying.length > 1) doubleFulfilled.push(`invoice ${inv.id} has ${paying.length} paying attempts`);
     if (inv.status !== 'paid') continue;
-    if (inv.order_status !== 'paid') wronglyAccepted.push(`invoice ${inv.id} paid but its order is ${inv.order_status}`);
+    if (inv.order_status !== 'paid')
+      wronglyAccepted.push(`invoice ${inv.id} paid but its order is ${inv.order_status}`);
     const s = paying[0]?.gateway_session_id ? sessionById.get(paying[0].gateway_session_id) : undefined;
     if (settled && (!s || !CAPTURED_AT_GATEWAY.includes(s.status))) {
-      wronglyAccepted.push(`invoice ${inv.id} paid at the shop (order ${inv.order_status}) but its session ${s?.id ?? 'none'} is ${s?.status ?? 'unknown'} at the gateway`);
+      wronglyAccepted.push(
+        `invoice ${inv.id} paid at the shop (order ${inv.order_status}) but its session ${s?.id ?? 'none'} is ${s?.status ?? 'unknown'} at the gateway`,
+      );
     }
   }
   for (const o of paidPerOrder) doubleFulfilled.push(`order ${o.order_id} has ${o.n} paid invoices`);
@@ -126,7 +169,9 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
   try {
     const audit = await verifyShopAudit(database);
     auditOk = audit.ok;
-    auditDetail = audit.ok ? `intact, ${audit.count} entries` : `broken at #${audit.broken.seq}: ${audit.broken.reason}`;
+    auditDetail = audit.ok
+      ? `intact, ${audit.count} entries`
+      : `broken at #${audit.broken.seq}: ${audit.broken.reason}`;
   } finally {
     await database.close();
   }

@@ -8,7 +8,14 @@ import type { PartyProcesses } from './harness/processes.ts';
 import { ShopClient } from './shop-client.ts';
 import { APPROVED_CARD, cardDetails } from './factories.ts';
 
-const ADDRESS = { fullName: 'Crash Tester', line1: '1 Kill Street', line2: '', postalCode: '10115', city: 'Berlin', country: 'DE' };
+const ADDRESS = {
+  fullName: 'Crash Tester',
+  line1: '1 Kill Street',
+  line2: '',
+  postalCode: '10115',
+  city: 'Berlin',
+  country: 'DE',
+};
 const CARD_4242 = cardDetails(APPROVED_CARD, { name: 'Crash Tester' });
 
 /** A card as the hosted page submits it (the matrix pays 4242; the approval crash cases pay 4000 0025 0000 3155). */
@@ -33,15 +40,24 @@ let customerSeq = 0;
 
 /** A new customer, registered and logged in over HTTP. */
 export async function newCustomer(system: PartyProcesses): Promise<ShopClient> {
-  const client = new ShopClient({ request: (p, i) => fetch(`${system.urls.shop}${p}`, { ...i, redirect: 'manual', signal: AbortSignal.timeout(15_000) }) });
+  const client = new ShopClient({
+    request: (p, i) =>
+      fetch(`${system.urls.shop}${p}`, { ...i, redirect: 'manual', signal: AbortSignal.timeout(15_000) }),
+  });
   const n = `${process.pid}-${Date.now()}-${++customerSeq}`;
-  const res = await client.send('/register', { form: { name: `Crash ${n}`, email: `crash-${n}@shop.test`, password: 'crash-customer-password' } });
+  const res = await client.send('/register', {
+    form: { name: `Crash ${n}`, email: `crash-${n}@shop.test`, password: 'crash-customer-password' },
+  });
   if (res.status !== 303) throw new Error(`register answered ${res.status}`);
   return client;
 }
 
 /** Pays a session with `card` (4242 unless told) on the hosted page's endpoint; the HTTP status or the error. */
-export async function payCard(system: PartyProcesses, sessionId: string, card: CardInput = CARD_4242): Promise<number | string> {
+export async function payCard(
+  system: PartyProcesses,
+  sessionId: string,
+  card: CardInput = CARD_4242,
+): Promise<number | string> {
   try {
     const res = await fetch(`${system.urls.gateway}/pay/${sessionId}/authorize`, {
       method: 'POST',
@@ -57,7 +73,15 @@ export async function payCard(system: PartyProcesses, sessionId: string, card: C
 }
 
 /** One purchase from an empty cart to the card; never throws (a dead process is expected). */
-export async function purchase(system: PartyProcesses, client: ShopClient, customer: number, stale: boolean, random: ProofRandom, catalog: Catalog, card: CardInput = CARD_4242): Promise<Purchase> {
+export async function purchase(
+  system: PartyProcesses,
+  client: ShopClient,
+  customer: number,
+  stale: boolean,
+  random: ProofRandom,
+  catalog: Catalog,
+  card: CardInput = CARD_4242,
+): Promise<Purchase> {
   const p: Purchase = { customer, stale };
   const step = async (name: string, run: () => Promise<Response>, expect: number[]) => {
     let res: Response;
@@ -71,8 +95,19 @@ export async function purchase(system: PartyProcesses, client: ShopClient, custo
   };
   try {
     await client.emptyCart();
-    await step('cart', () => client.send('/cart/add', { form: { productId: random.pick(catalog.products), quantity: String(1 + random.int(2)) } }), [303]);
-    await step('delivery', () => client.send('/checkout/delivery', { form: { deliveryMethodId: catalog.deliveries[0]! } }), [303]);
+    await step(
+      'cart',
+      () =>
+        client.send('/cart/add', {
+          form: { productId: random.pick(catalog.products), quantity: String(1 + random.int(2)) },
+        }),
+      [303],
+    );
+    await step(
+      'delivery',
+      () => client.send('/checkout/delivery', { form: { deliveryMethodId: catalog.deliveries[0]! } }),
+      [303],
+    );
     await step('address', () => client.send('/checkout/address', { form: ADDRESS }), [303]);
     const page = await (await step('review', () => client.send('/checkout/pay'), [200])).text();
     const cartId = /name="cartId" value="([^"]+)"/.exec(page)?.[1];
@@ -84,8 +119,17 @@ export async function purchase(system: PartyProcesses, client: ShopClient, custo
     p.sessionId = m[1]!;
     if (stale) {
       // The order changes after "Pay now": its invoice is voided, the old session stays payable at the gateway.
-      const [row] = await system.query<{ order_id: string }>('shop', 'select i.order_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.gateway_session_id = $1', [p.sessionId]);
-      if (row) await step('change-delivery', () => client.send(`/orders/${row.order_id}/delivery`, { form: { deliveryMethodId: catalog.deliveries[1]! } }), [303]);
+      const [row] = await system.query<{ order_id: string }>(
+        'shop',
+        'select i.order_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.gateway_session_id = $1',
+        [p.sessionId],
+      );
+      if (row)
+        await step(
+          'change-delivery',
+          () => client.send(`/orders/${row.order_id}/delivery`, { form: { deliveryMethodId: catalog.deliveries[1]! } }),
+          [303],
+        );
     }
     p.paid = await payCard(system, p.sessionId, card);
     if (typeof p.paid === 'string') p.failedAt = 'card';
@@ -101,8 +145,12 @@ export interface Catalog {
 }
 
 export async function catalog(system: PartyProcesses): Promise<Catalog> {
-  const products = (await system.query<{ id: string }>('shop', 'select id from products where not archived order by id')).map((r) => r.id);
-  const deliveries = (await system.query<{ id: string }>('shop', 'select id from delivery_methods where active order by id')).map((r) => r.id);
+  const products = (
+    await system.query<{ id: string }>('shop', 'select id from products where not archived order by id')
+  ).map((r) => r.id);
+  const deliveries = (
+    await system.query<{ id: string }>('shop', 'select id from delivery_methods where active order by id')
+  ).map((r) => r.id);
   return { products, deliveries };
 }
 

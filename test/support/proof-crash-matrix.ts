@@ -68,7 +68,14 @@ export async function runCrashCase(
   const deadline = Date.now() + options.loadLimitMs;
   let round = 0;
   while (!exit && Date.now() < deadline) {
-    purchases.push(...(await runLoad(system, clients, random.fork(`round-${round++}`), { maxEach: options.perRound, staleRate: options.staleRate, stop: () => !system.alive(party), catalog })));
+    purchases.push(
+      ...(await runLoad(system, clients, random.fork(`round-${round++}`), {
+        maxEach: options.perRound,
+        staleRate: options.staleRate,
+        stop: () => !system.alive(party),
+        catalog,
+      })),
+    );
     exit = await system.waitExit(party, 300);
   }
   // Captures and voids run after the load, on the gateway's jobs: give them time to reach the point.
@@ -84,7 +91,15 @@ export async function runCrashCase(
   const interrupted = purchases.filter((p) => p.sessionId && p.failedAt === 'card');
   for (const p of interrupted) p.paid = await payCard(system, p.sessionId!);
   // The restarted party serves a whole purchase again (at full size; at CI size the next case's load shows it).
-  if (options.purchaseAfter) purchases.push(...(await runLoad(system, clients.slice(0, 1), random.fork('after'), { maxEach: 1, staleRate: 0, stop: () => false, catalog })));
+  if (options.purchaseAfter)
+    purchases.push(
+      ...(await runLoad(system, clients.slice(0, 1), random.fork('after'), {
+        maxEach: 1,
+        staleRate: 0,
+        stop: () => false,
+        catalog,
+      })),
+    );
   phase('after');
   const { verdict, afterMs } = await convergence(system, options.convergeMs);
   phase('converge');
@@ -106,7 +121,20 @@ export async function runCrashCase(
 /** One line per case for the test's output. */
 export function describeCase(r: CaseResult): string {
   const v = r.verdict;
-  const problems = [...v.lost, ...v.doubleFulfilled, ...v.wronglyAccepted, ...v.holdsLeft, ...(v.auditOk ? [] : [`audit ${v.auditDetail}`]), ...(v.settled ? [] : ['not settled'])];
-  return `${r.point}@${r.nth}: ${r.fired ? 'killed' : `NOT killed (${r.exit ? (r.exit.signal ?? r.exit.code) : 'still running'})`}, ${r.purchases} purchases (${r.interrupted} card submissions retried), ` +
-    `${r.recovered ? `consistent after ${r.convergedMs} ms` : `INCONSISTENT: ${problems.slice(0, 5).join('; ')}`} — debited ${v.figures.debited}, voided ${v.figures.voided}, reversed ${v.figures.reversed}, ${(r.ms / 1000).toFixed(1)} s (${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  const problems = [
+    ...v.lost,
+    ...v.doubleFulfilled,
+    ...v.wronglyAccepted,
+    ...v.holdsLeft,
+    ...(v.auditOk ? [] : [`audit ${v.auditDetail}`]),
+    ...(v.settled ? [] : ['not settled']),
+  ];
+  return (
+    `${r.point}@${r.nth}: ${r.fired ? 'killed' : `NOT killed (${r.exit ? (r.exit.signal ?? r.exit.code) : 'still running'})`}, ${r.purchases} purchases (${r.interrupted} card submissions retried), ` +
+    `${r.recovered ? `consistent after ${r.convergedMs} ms` : `INCONSISTENT: ${problems.slice(0, 5).join('; ')}`} — debited ${v.figures.debited}, voided ${v.figures.voided}, reversed ${v.figures.reversed}, ${(r.ms / 1000).toFixed(1)} s (${Object.entries(
+      r.phases,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`
+  );
 }

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crashPointParty, type CrashPointName } from '../../src/platform/crash-points.ts';
 import { assertVerdict } from './proof-crash-invariants.ts';
-import { describeCase, prepareCustomers, runCrashCase, type CaseResult, type MatrixOptions } from './proof-crash-matrix.ts';
+import {
+  describeCase,
+  prepareCustomers,
+  runCrashCase,
+  type CaseResult,
+  type MatrixOptions,
+} from './proof-crash-matrix.ts';
 import { startPartyProcesses, type PartyProcesses } from './harness/processes.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized, type ProofFailure } from './proof.ts';
 import type { ShopClient } from './shop-client.ts';
@@ -37,9 +43,20 @@ export function crashMatrixSuite(half: string, points: readonly CrashPointName[]
       await system?.stop();
       const failures: ProofFailure[] = [];
       for (const r of results) {
-        if (!r.fired) failures.push({ case: `${r.point}@${r.nth}`, detail: `crash point never fired (${r.exit ? (r.exit.signal ?? r.exit.code) : 'still running'})` });
+        if (!r.fired)
+          failures.push({
+            case: `${r.point}@${r.nth}`,
+            detail: `crash point never fired (${r.exit ? (r.exit.signal ?? r.exit.code) : 'still running'})`,
+          });
         const v = r.verdict;
-        for (const d of [...v.lost, ...v.doubleFulfilled, ...v.wronglyAccepted, ...v.holdsLeft, ...(v.auditOk ? [] : [`audit chain ${v.auditDetail}`]), ...(v.settled ? [] : ['not settled'])]) {
+        for (const d of [
+          ...v.lost,
+          ...v.doubleFulfilled,
+          ...v.wronglyAccepted,
+          ...v.holdsLeft,
+          ...(v.auditOk ? [] : [`audit chain ${v.auditDetail}`]),
+          ...(v.settled ? [] : ['not settled']),
+        ]) {
           failures.push({ case: `${r.point}@${r.nth}`, detail: d });
         }
       }
@@ -79,7 +96,10 @@ export function crashMatrixSuite(half: string, points: readonly CrashPointName[]
           results.push(result);
           console.log(`  ${describeCase(result)}`);
           const what = `${point}@${nth}`;
-          assert.ok(result.fired, `${what}: the crash point never fired, so the matrix did not test it (${result.exit ? `exit ${result.exit.signal ?? result.exit.code}` : 'process still running'}); ${hint}\n${system.log(crashPointParty(point))}`);
+          assert.ok(
+            result.fired,
+            `${what}: the crash point never fired, so the matrix did not test it (${result.exit ? `exit ${result.exit.signal ?? result.exit.code}` : 'process still running'}); ${hint}\n${system.log(crashPointParty(point))}`,
+          );
           assertVerdict(result.verdict, what, hint, result.convergedMs);
         }
       });

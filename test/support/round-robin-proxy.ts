@@ -54,16 +54,27 @@ export async function startRoundRobinProxy(backends: readonly string[], port = 0
         const t = targets[k]!;
         const at = Date.now();
         // A fresh connection per request (agent: false): no pooled socket to a node that died meanwhile.
-        const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
-          served.push({ backend: k, method: req.method ?? 'GET', path: req.url ?? '/', status: answer.statusCode ?? 0, at, webhookId: req.headers['webhook-id'] as string | undefined });
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('error', () => res.destroy());
-        });
+        const up = request(
+          { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers, agent: false },
+          (answer) => {
+            served.push({
+              backend: k,
+              method: req.method ?? 'GET',
+              path: req.url ?? '/',
+              status: answer.statusCode ?? 0,
+              at,
+              webhookId: req.headers['webhook-id'] as string | undefined,
+            });
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            answer.on('error', () => res.destroy());
+          },
+        );
         up.on('error', (err) => {
           if (refused(err) && !res.headersSent) return forward();
           // Died mid-request: the client sees a 502 (it may have been applied; the client decides to retry).
-          if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`backend ${k} failed: ${(err as Error).message}`);
+          if (!res.headersSent)
+            res.writeHead(502, { 'content-type': 'text/plain' }).end(`backend ${k} failed: ${(err as Error).message}`);
           else res.destroy();
         });
         up.end(body);

@@ -17,14 +17,24 @@ export interface SendOptions {
 export class ShopClient {
   readonly cookies = new Map<string, string>();
   lastCsrf: string | undefined;
-  constructor(private readonly app: Fetcher, readonly ip = '203.0.113.7') {}
+  constructor(
+    private readonly app: Fetcher,
+    readonly ip = '203.0.113.7',
+  ) {}
 
   async send(path: string, options: SendOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { 'x-forwarded-for': this.ip, accept: 'text/html', ...options.headers };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     const method = options.method ?? (options.form || options.json !== undefined ? 'POST' : 'GET');
-    const token = typeof options.csrf === 'string' ? options.csrf : options.csrf === false ? undefined : method !== 'GET' ? await this.csrf() : undefined;
+    const token =
+      typeof options.csrf === 'string'
+        ? options.csrf
+        : options.csrf === false
+          ? undefined
+          : method !== 'GET'
+            ? await this.csrf()
+            : undefined;
     if (options.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams({ ...(token ? { _csrf: token } : {}), ...options.form }).toString();

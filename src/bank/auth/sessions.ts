@@ -45,10 +45,19 @@ export async function createSession(executor: Executor, cardholderId: string, no
 }
 
 /** The live session for a cookie token, if any. */
-export async function findSession(executor: Executor, token: string | undefined, now: Date): Promise<BankSession | undefined> {
+export async function findSession(
+  executor: Executor,
+  token: string | undefined,
+  now: Date,
+): Promise<BankSession | undefined> {
   if (!token || token.length > 100) return undefined;
   const [row] = await executor
-    .select({ cardholderId: bankSessions.cardholderId, csrfToken: bankSessions.csrfToken, email: cardholders.email, name: cardholders.name })
+    .select({
+      cardholderId: bankSessions.cardholderId,
+      csrfToken: bankSessions.csrfToken,
+      email: cardholders.email,
+      name: cardholders.name,
+    })
     .from(bankSessions)
     .innerJoin(cardholders, eq(cardholders.id, bankSessions.cardholderId))
     .where(and(eq(bankSessions.tokenHash, tokenHash(token)), gt(bankSessions.expiresAt, now)));
@@ -67,12 +76,17 @@ export async function deleteSession(executor: Executor, token: string): Promise<
  * attempts cannot all read the same count and all get a password checked. Returns the rows' ids, for
  * `takeBackLoginAttempt` when the password was right.
  */
-export async function reserveLoginAttempt(database: Database, keys: readonly string[], now: Date): Promise<string[] | undefined> {
+export async function reserveLoginAttempt(
+  database: Database,
+  keys: readonly string[],
+  now: Date,
+): Promise<string[] | undefined> {
   const since = new Date(now.getTime() - LOGIN_WINDOW_MINUTES * 60_000);
   return database.transaction(async (tx) => {
     // Always in the same order, so two attempts never wait on each other in a cycle.
     const sorted = [...keys].sort();
-    for (const key of sorted) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`countersign:bank:login:${key}`}, 0))`);
+    for (const key of sorted)
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`countersign:bank:login:${key}`}, 0))`);
     for (const key of sorted) {
       const [row] = await tx
         .select({ n: count() })

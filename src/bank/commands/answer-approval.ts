@@ -21,7 +21,11 @@ export async function answerApproval(
   if (!peek || peek.cardholderId !== input.cardholderId) throw new DomainError('access.denied');
   // Lock order everywhere: the authorisation first, then its approval request.
   const authorization = await lockAuthorization(tx, peek.authorizationId);
-  const [request] = await tx.select().from(approvalRequests).where(eq(approvalRequests.id, input.approvalId)).for('update');
+  const [request] = await tx
+    .select()
+    .from(approvalRequests)
+    .where(eq(approvalRequests.id, input.approvalId))
+    .for('update');
   if (!request || !authorization) throw new DomainError('access.denied');
   if (request.status === 'expired') throw new DomainError('approval.expired');
   if (request.status !== 'pending') throw new DomainError('approval.already_answered', { status: request.status });

@@ -5,7 +5,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/database.ts';
-import { authorizationMachine, type AuthorizationEvent, type AuthorizationStatus } from '../domain/authorization.machine.ts';
+import {
+  authorizationMachine,
+  type AuthorizationEvent,
+  type AuthorizationStatus,
+} from '../domain/authorization.machine.ts';
 import type { AuthorizationRow } from '../storage/authorizations.ts';
 import { authorizations } from '../storage/tables.ts';
 

@@ -114,7 +114,12 @@ export async function createAuthorization(
 /** Inserts the pending authorisation and its approval request, schedules the expiry, and pushes it to the app. */
 async function askCardholder(
   tx: Executor,
-  input: { held: Omit<NewAuthorization, 'status'>; card: CardRow; request: AuthorizationRequest; settings: IssuerSettings },
+  input: {
+    held: Omit<NewAuthorization, 'status'>;
+    card: CardRow;
+    request: AuthorizationRequest;
+    settings: IssuerSettings;
+  },
   clock: Clock,
 ): Promise<AuthorizationRow> {
   const { card, request } = input;
@@ -133,7 +138,12 @@ async function askCardholder(
   });
   await enqueue(
     tx,
-    { task: BANK_TASKS.expireApproval, payload: { approvalId }, runAt: expiresAt, key: `${BANK_TASKS.expireApproval}:${approvalId}` },
+    {
+      task: BANK_TASKS.expireApproval,
+      payload: { approvalId },
+      runAt: expiresAt,
+      key: `${BANK_TASKS.expireApproval}:${approvalId}`,
+    },
     clock,
   );
   // Last in the transaction: publish holds the room's lock until commit.

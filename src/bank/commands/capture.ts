@@ -11,13 +11,23 @@ import { moveAuthorization } from './authorization-status.ts';
 import { checkAmount, lockedAuthorization } from './locked-authorization.ts';
 
 /** Captures up to the authorised amount; the rest of the hold is released. */
-export async function captureAuthorization(tx: Executor, id: string, amount: Money, clock: Clock): Promise<AuthorizationRow> {
+export async function captureAuthorization(
+  tx: Executor,
+  id: string,
+  amount: Money,
+  clock: Clock,
+): Promise<AuthorizationRow> {
   const row = await lockedAuthorization(tx, id);
   if (row.status === 'captured' || row.status === 'refunded') return row;
   checkAmount(row, amount);
-  if (amount.minor > row.amountMinor) throw new DomainError('validation.failed', { reason: 'capture_exceeds_authorized' });
+  if (amount.minor > row.amountMinor)
+    throw new DomainError('validation.failed', { reason: 'capture_exceeds_authorized' });
   const now = clock.now();
-  const updated = await moveAuthorization(tx, row, 'capture', { heldMinor: 0n, capturedMinor: amount.minor, updatedAt: now });
+  const updated = await moveAuthorization(tx, row, 'capture', {
+    heldMinor: 0n,
+    capturedMinor: amount.minor,
+    updatedAt: now,
+  });
   await debitCapture(tx, row, amount.minor);
   await recordMovement(tx, row, { kind: 'capture', amountMinor: -amount.minor, description: row.merchantName }, now);
   return updated;

@@ -12,13 +12,27 @@ import { cardholderRoom } from '../storage/bank-settings.ts';
 import { approvalRequests } from '../storage/tables.ts';
 
 /** Moves the authorisation's approval request (if still pending) with `event`, and tells the app. */
-export async function closeApprovalRequest(tx: Executor, authorization: AuthorizationRow, event: ApprovalEvent, clock: Clock): Promise<void> {
-  const [request] = await tx.select().from(approvalRequests).where(eq(approvalRequests.authorizationId, authorization.id)).for('update');
+export async function closeApprovalRequest(
+  tx: Executor,
+  authorization: AuthorizationRow,
+  event: ApprovalEvent,
+  clock: Clock,
+): Promise<void> {
+  const [request] = await tx
+    .select()
+    .from(approvalRequests)
+    .where(eq(approvalRequests.authorizationId, authorization.id))
+    .for('update');
   if (!request || request.status !== 'pending') return;
   const next = approvalMachine.apply(request.status as ApprovalStatus, event);
   await tx
     .update(approvalRequests)
     .set({ status: next.state, answeredAt: clock.now() })
     .where(and(eq(approvalRequests.id, request.id), eq(approvalRequests.status, request.status)));
-  await publish(tx, cardholderRoom(request.cardholderId), { type: 'approval.resolved', approvalId: request.id, status: next.state }, clock);
+  await publish(
+    tx,
+    cardholderRoom(request.cardholderId),
+    { type: 'approval.resolved', approvalId: request.id, status: next.state },
+    clock,
+  );
 }

@@ -11,7 +11,9 @@ import { moveAuthorization } from './authorization-status.ts';
 import { closeApprovalRequest } from './close-approval.ts';
 import { enqueueCallback } from './enqueue-callback.ts';
 
-export type PendingOutcome = { readonly kind: 'approve' } | { readonly kind: 'decline'; readonly reason: DeclineReason };
+export type PendingOutcome =
+  | { readonly kind: 'approve' }
+  | { readonly kind: 'decline'; readonly reason: DeclineReason };
 
 /**
  * Decides a pending authorisation (already locked by the caller); a no-op returning the row as it
@@ -37,7 +39,12 @@ export async function decidePending(
     tx,
     outcome.kind === 'approve'
       ? { type: 'authorization.approved', authorization_id: row.id, gateway_ref: row.gatewayRef }
-      : { type: 'authorization.declined', authorization_id: row.id, gateway_ref: row.gatewayRef, decline_reason: outcome.reason },
+      : {
+          type: 'authorization.declined',
+          authorization_id: row.id,
+          gateway_ref: row.gatewayRef,
+          decline_reason: outcome.reason,
+        },
     clock,
   );
   if (approvalEvent !== undefined) await closeApprovalRequest(tx, row, approvalEvent, clock);

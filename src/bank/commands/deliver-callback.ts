@@ -22,13 +22,20 @@ export interface CallbackTarget {
 }
 
 /** Delivers one callback (a job handler); throws to be retried when the gateway does not answer 2xx. */
-export async function deliverCallback(database: Database, callbackId: string, target: CallbackTarget, clock: Clock): Promise<void> {
+export async function deliverCallback(
+  database: Database,
+  callbackId: string,
+  target: CallbackTarget,
+  clock: Clock,
+): Promise<void> {
   const [row] = await database.db.select().from(gatewayCallbacks).where(eq(gatewayCallbacks.id, callbackId));
   if (!row) return;
   const delivered = callbackMachine.transition(row.status as CallbackStatus, 'deliver');
   if (!delivered.ok) return; // delivered already
   // A row written before callbacks carried their id gets it at delivery time.
-  const body = row.body.startsWith('{"callback_id"') ? row.body : JSON.stringify({ callback_id: row.id, ...(JSON.parse(row.body) as CallbackBody) });
+  const body = row.body.startsWith('{"callback_id"')
+    ? row.body
+    : JSON.stringify({ callback_id: row.id, ...(JSON.parse(row.body) as CallbackBody) });
   const headers = signedRequestHeaders({ method: 'POST', url: target.url, body, secrets: target.secrets, clock });
   let failure: string | undefined;
   try {
@@ -50,6 +57,9 @@ export async function deliverCallback(database: Database, callbackId: string, ta
       .where(and(eq(gatewayCallbacks.id, row.id), eq(gatewayCallbacks.status, row.status)));
     return;
   }
-  await database.db.update(gatewayCallbacks).set({ attempts: row.attempts + 1, lastError: failure }).where(eq(gatewayCallbacks.id, row.id));
+  await database.db
+    .update(gatewayCallbacks)
+    .set({ attempts: row.attempts + 1, lastError: failure })
+    .where(eq(gatewayCallbacks.id, row.id));
   throw new Error(failure);
 }

@@ -26,6 +26,15 @@ export async function enqueueCallback(tx: Executor, body: CallbackBody, clock: C
     status: 'pending',
     createdAt: now,
   });
-  await enqueue(tx, { task: BANK_TASKS.deliverCallback, payload: { callbackId: id }, key: `${BANK_TASKS.deliverCallback}:${id}`, maxAttempts: 15 }, clock);
+  await enqueue(
+    tx,
+    {
+      task: BANK_TASKS.deliverCallback,
+      payload: { callbackId: id },
+      key: `${BANK_TASKS.deliverCallback}:${id}`,
+      maxAttempts: 15,
+    },
+    clock,
+  );
   return id;
 }

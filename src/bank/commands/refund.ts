@@ -35,7 +35,10 @@ export async function refundAuthorization(
     });
   }
   const now = clock.now();
-  const updated = await moveAuthorization(tx, row, 'refund', { refundedMinor: row.refundedMinor + input.amount.minor, updatedAt: now });
+  const updated = await moveAuthorization(tx, row, 'refund', {
+    refundedMinor: row.refundedMinor + input.amount.minor,
+    updatedAt: now,
+  });
   const refundId = newId('bref', now);
   await tx.insert(bankRefunds).values({
     id: refundId,
@@ -46,6 +49,11 @@ export async function refundAuthorization(
     createdAt: now,
   });
   await creditRefund(tx, row, input.amount.minor);
-  await recordMovement(tx, row, { kind: 'refund', amountMinor: input.amount.minor, description: `Refund: ${row.merchantName}` }, now);
+  await recordMovement(
+    tx,
+    row,
+    { kind: 'refund', amountMinor: input.amount.minor, description: `Refund: ${row.merchantName}` },
+    now,
+  );
   return { refundId, authorization: updated };
 }

@@ -13,7 +13,11 @@ export async function voidAuthorization(tx: Executor, id: string, clock: Clock):
   const row = await lockedAuthorization(tx, id);
   if (row.status === 'voided') return row;
   const now = clock.now();
-  const updated = await moveAuthorization(tx, row, 'void', { heldMinor: 0n, updatedAt: now, decidedAt: row.decidedAt ?? now });
+  const updated = await moveAuthorization(tx, row, 'void', {
+    heldMinor: 0n,
+    updatedAt: now,
+    decidedAt: row.decidedAt ?? now,
+  });
   await releaseHold(tx, row);
   // A void while the cardholder was still asked withdraws the question from the app.
   if (row.status === 'pending') await closeApprovalRequest(tx, row, 'cancel', clock);

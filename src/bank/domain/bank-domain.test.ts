@@ -84,13 +84,25 @@ describe('issuer decision', () => {
   });
   it('declines with the reason that applies', () => {
     assert.deepEqual(decideAuthorization(undefined, presented, now), { kind: 'decline', reason: 'unknown_card' });
-    assert.deepEqual(decideAuthorization(card('decline'), presented, now), { kind: 'decline', reason: 'card_declined' });
-    assert.deepEqual(decideAuthorization(card('standard'), { ...presented, cvc: '124' }, now), { kind: 'decline', reason: 'invalid_cvc' });
-    assert.deepEqual(decideAuthorization(card('standard'), { ...presented, expMonth: 11 }, now), { kind: 'decline', reason: 'card_declined' });
-    assert.deepEqual(decideAuthorization(card('standard', [5, 2026]), { ...presented, expMonth: 5, expYear: 2026 }, now), {
+    assert.deepEqual(decideAuthorization(card('decline'), presented, now), {
       kind: 'decline',
-      reason: 'expired_card',
+      reason: 'card_declined',
     });
+    assert.deepEqual(decideAuthorization(card('standard'), { ...presented, cvc: '124' }, now), {
+      kind: 'decline',
+      reason: 'invalid_cvc',
+    });
+    assert.deepEqual(decideAuthorization(card('standard'), { ...presented, expMonth: 11 }, now), {
+      kind: 'decline',
+      reason: 'card_declined',
+    });
+    assert.deepEqual(
+      decideAuthorization(card('standard', [5, 2026]), { ...presented, expMonth: 5, expYear: 2026 }, now),
+      {
+        kind: 'decline',
+        reason: 'expired_card',
+      },
+    );
   });
   it('treats a card as valid through the last day of its expiry month (UTC)', () => {
     assert.equal(isCardExpired(6, 2026, now), false);

@@ -45,10 +45,12 @@ export function decideAuthorization(card: IssuedCard | undefined, presented: Pre
     return { kind: 'decline', reason: 'expired_card' };
   }
   // A wrong (but unexpired) expiry is a wrong card: the number alone must not be enough.
-  if (presented.expMonth !== card.expMonth || presented.expYear !== card.expYear) return { kind: 'decline', reason: 'card_declined' };
+  if (presented.expMonth !== card.expMonth || presented.expYear !== card.expYear)
+    return { kind: 'decline', reason: 'card_declined' };
   const given = Buffer.from(hashCvc(card.id, presented.cvc));
   const stored = Buffer.from(card.cvcHash);
-  if (given.length !== stored.length || !timingSafeEqual(given, stored)) return { kind: 'decline', reason: 'invalid_cvc' };
+  if (given.length !== stored.length || !timingSafeEqual(given, stored))
+    return { kind: 'decline', reason: 'invalid_cvc' };
   switch (card.policy) {
     case 'decline':
       return { kind: 'decline', reason: 'card_declined' };

@@ -12,7 +12,12 @@ import { BANK_TASKS } from '../storage/bank-settings.ts';
 import { pruneBankRecords } from '../storage/prune.ts';
 
 /** The bank's job handlers; `wake` lets a decision's callback go out without waiting for the next poll. */
-export function bankTasks(deps: { database: Database; clock: Clock; callback: CallbackTarget; wake: () => void }): Record<string, JobHandler> {
+export function bankTasks(deps: {
+  database: Database;
+  clock: Clock;
+  callback: CallbackTarget;
+  wake: () => void;
+}): Record<string, JobHandler> {
   const { database, clock } = deps;
   return {
     [BANK_TASKS.expireApproval]: async (payload) => {

@@ -18,7 +18,15 @@ export interface ApprovalItem {
 export interface ActivityData {
   accounts: { id: string; name: string; currency: string; balanceMinor: bigint; heldMinor: bigint }[];
   holds: { id: string; merchantName: string; heldMinor: bigint; currency: string; status: string }[];
-  movements: { id: string; kind: string; amountMinor: bigint; currency: string; description: string; createdAt: Date; accountName: string }[];
+  movements: {
+    id: string;
+    kind: string;
+    amountMinor: bigint;
+    currency: string;
+    description: string;
+    createdAt: Date;
+    accountName: string;
+  }[];
 }
 
 export interface CardItem {
@@ -49,7 +57,8 @@ function Cards(props: { cards: CardItem[] }) {
               {card.label}
               <br />
               <span class="meta">
-                {card.number.replace(/(\d{4})(?=\d)/g, '$1 ')} · {String(card.expMonth).padStart(2, '0')}/{String(card.expYear).slice(-2)} · {POLICY_TEXT[card.policy] ?? card.policy} · {card.accountName}
+                {card.number.replace(/(\d{4})(?=\d)/g, '$1 ')} · {String(card.expMonth).padStart(2, '0')}/
+                {String(card.expYear).slice(-2)} · {POLICY_TEXT[card.policy] ?? card.policy} · {card.accountName}
               </span>
             </span>
           </li>

@@ -36,18 +36,18 @@ export function Layout(props: { title: string; nonce: string; children: Child; b
   // The doctype keeps the page out of quirks mode.
   return (
     <>
-    {raw('<!doctype html>')}
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title}</title>
-        <style nonce={props.nonce} dangerouslySetInnerHTML={{ __html: STYLE }} />
-      </head>
-      <body {...(props.bodyAttrs ?? {})}>
-        <main>{props.children}</main>
-      </body>
-    </html>
+      {raw('<!doctype html>')}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{props.title}</title>
+          <style nonce={props.nonce} dangerouslySetInnerHTML={{ __html: STYLE }} />
+        </head>
+        <body {...(props.bodyAttrs ?? {})}>
+          <main>{props.children}</main>
+        </body>
+      </html>
     </>
   );
 }

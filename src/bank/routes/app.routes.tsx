@@ -11,7 +11,13 @@ import { readRoom } from '../../platform/realtime/index.ts';
 import { answerApproval, type ApprovalAnswer } from '../commands/answer-approval.ts';
 import { AppPage, Activity, type ActivityData } from '../pages/app.page.tsx';
 import { bankContentSecurityPolicy } from '../pages/layout.tsx';
-import { cardholderAccounts, cardholderCards, openApprovals, openHolds, recentMovements } from '../storage/app-queries.ts';
+import {
+  cardholderAccounts,
+  cardholderCards,
+  openApprovals,
+  openHolds,
+  recentMovements,
+} from '../storage/app-queries.ts';
 import { cardholderRoom } from '../storage/bank-settings.ts';
 import { requireSession, wantsJson, type BankEnv } from './bank-session.ts';
 import { addLoginRoutes, addLogoutRoute } from './login.routes.tsx';
@@ -91,7 +97,9 @@ export function appRoutes(deps: AppRoutesDeps) {
     const answer = c.req.param('answer') as ApprovalAnswer;
     const json = wantsJson(c);
     try {
-      const result = await database.transaction((tx) => answerApproval(tx, { approvalId, cardholderId: session.cardholderId, answer }, clock));
+      const result = await database.transaction((tx) =>
+        answerApproval(tx, { approvalId, cardholderId: session.cardholderId, answer }, clock),
+      );
       deps.wake();
       return json ? c.json({ id: approvalId, status: result.status }) : c.redirect('/app', 303);
     } catch (err) {

@@ -20,7 +20,9 @@ export function authorizationView(row: AuthorizationRow): AuthorizationView {
     gateway_ref: row.gatewayRef,
     status: row.status,
     ...(row.declineReason ? { decline_reason: row.declineReason } : {}),
-    ...(row.status === 'pending' && row.approvalExpiresAt ? { approval_expires_at: row.approvalExpiresAt.toISOString() } : {}),
+    ...(row.status === 'pending' && row.approvalExpiresAt
+      ? { approval_expires_at: row.approvalExpiresAt.toISOString() }
+      : {}),
     amount: m(row.amountMinor),
     captured_amount: m(row.capturedMinor),
     refunded_amount: m(row.refundedMinor),

@@ -12,7 +12,8 @@ import { findSession, SESSION_COOKIE, tokensEqual, type BankSession } from '../a
 export type BankEnv = AppEnv<{ session: BankSession; nonce: string }>;
 
 /** Whether the caller wants JSON (the app's script) rather than a page. */
-export const wantsJson = (c: Context) => (c.req.header('accept') ?? '').includes('application/json') || c.req.header('x-csrf-token') !== undefined;
+export const wantsJson = (c: Context) =>
+  (c.req.header('accept') ?? '').includes('application/json') || c.req.header('x-csrf-token') !== undefined;
 
 /** The client's address, for the per-address login limit. */
 export function clientAddress(c: Context): string | undefined {

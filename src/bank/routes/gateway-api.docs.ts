@@ -6,7 +6,10 @@ import { DECLINE_REASONS } from '../domain/authorization.machine.ts';
 
 type OpenAPIRegistry = OpenAPIHono['openAPIRegistry'];
 
-const money = z.object({ minor: z.string().openapi({ example: '4250' }), currency: z.string().openapi({ example: 'EUR' }) });
+const money = z.object({
+  minor: z.string().openapi({ example: '4250' }),
+  currency: z.string().openapi({ example: 'EUR' }),
+});
 const error = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const authorization = z
   .object({
@@ -14,21 +17,38 @@ const authorization = z
     gateway_ref: z.string(),
     status: z.enum(['pending', 'approved', 'declined', 'captured', 'voided', 'refunded']),
     decline_reason: z.enum(DECLINE_REASONS).optional(),
-    approval_expires_at: z.string().optional().openapi({ description: 'While pending on the cardholder: when the request expires (ISO 8601).' }),
+    approval_expires_at: z
+      .string()
+      .optional()
+      .openapi({ description: 'While pending on the cardholder: when the request expires (ISO 8601).' }),
     amount: money,
     captured_amount: money,
     refunded_amount: money,
   })
   .openapi('BankAuthorization');
 const signedHeaders = z.object({
-  'signed-request-id': z.string().openapi({ description: 'New for every request, retries included; a used id is refused (409 request.replayed), whatever its first outcome.' }),
-  'signed-request-timestamp': z.string().openapi({ description: 'Unix seconds; refused when more than 5 minutes off.' }),
-  'signed-request-signature': z.string().openapi({ description: 'r1,<base64 HMAC-SHA256 over method, path and query, id, timestamp and raw body>: see src/bank/README.md.' }),
+  'signed-request-id': z.string().openapi({
+    description:
+      'New for every request, retries included; a used id is refused (409 request.replayed), whatever its first outcome.',
+  }),
+  'signed-request-timestamp': z
+    .string()
+    .openapi({ description: 'Unix seconds; refused when more than 5 minutes off.' }),
+  'signed-request-signature': z.string().openapi({
+    description:
+      'r1,<base64 HMAC-SHA256 over method, path and query, id, timestamp and raw body>: see src/bank/README.md.',
+  }),
 });
 const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
 const refused = {
-  401: { description: 'Unsigned, forged, or timestamp out of tolerance', content: { 'application/json': { schema: error } } },
-  409: { description: 'Replayed request id, or not possible in the current state', content: { 'application/json': { schema: error } } },
+  401: {
+    description: 'Unsigned, forged, or timestamp out of tolerance',
+    content: { 'application/json': { schema: error } },
+  },
+  409: {
+    description: 'Replayed request id, or not possible in the current state',
+    content: { 'application/json': { schema: error } },
+  },
   422: { description: 'Malformed body', content: { 'application/json': { schema: error } } },
 };
 const ok = (description: string) => ({ description, content: { 'application/json': { schema: authorization } } });
@@ -53,7 +73,13 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
           'application/json': {
             schema: z.object({
               gateway_ref: z.string(),
-              card: z.object({ number: z.string(), exp_month: z.number(), exp_year: z.number(), cvc: z.string(), name: z.string() }),
+              card: z.object({
+                number: z.string(),
+                exp_month: z.number(),
+                exp_year: z.number(),
+                cvc: z.string(),
+                name: z.string(),
+              }),
               amount: money,
               merchant: z.object({ name: z.string() }),
               description: z.string(),
@@ -63,7 +89,11 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
         },
       },
     },
-    responses: { 201: ok('Created: approved, declined (with decline_reason) or pending'), 200: ok('The authorisation with this gateway_ref'), ...refused },
+    responses: {
+      201: ok('Created: approved, declined (with decline_reason) or pending'),
+      200: ok('The authorisation with this gateway_ref'),
+      ...refused,
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -71,7 +101,11 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
     summary: 'Find the authorisation made for a gateway reference',
     description: `${SIGNED} For a gateway that lost the answer to its authorise call (it crashed before recording it).`,
     request: { headers: signedHeaders, query: z.object({ gateway_ref: z.string().min(1).max(200) }) },
-    responses: { 200: ok('The authorisation'), 404: { description: 'No authorisation for this reference', content: { 'application/json': { schema: error } } }, ...refused },
+    responses: {
+      200: ok('The authorisation'),
+      404: { description: 'No authorisation for this reference', content: { 'application/json': { schema: error } } },
+      ...refused,
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -79,14 +113,22 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
     summary: 'Read an authorisation',
     description: SIGNED,
     request: { headers: signedHeaders, params: idParam },
-    responses: { 200: ok('The authorisation'), 404: { description: 'Unknown', content: { 'application/json': { schema: error } } }, ...refused },
+    responses: {
+      200: ok('The authorisation'),
+      404: { description: 'Unknown', content: { 'application/json': { schema: error } } },
+      ...refused,
+    },
   });
   registry.registerPath({
     method: 'post',
     path: '/api/v1/authorizations/{id}/capture',
     summary: 'Capture an approved authorisation (the hold becomes a debit; any rest is released)',
     description: `${SIGNED} Idempotent: capturing a captured authorisation returns it unchanged.`,
-    request: { headers: signedHeaders, params: idParam, body: { content: { 'application/json': { schema: z.object({ amount: money }) } } } },
+    request: {
+      headers: signedHeaders,
+      params: idParam,
+      body: { content: { 'application/json': { schema: z.object({ amount: money }) } } },
+    },
     responses: { 200: ok('Captured'), ...refused },
   });
   registry.registerPath({
@@ -110,7 +152,9 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'Refunded',
-        content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('refunded'), authorization }) } },
+        content: {
+          'application/json': { schema: z.object({ id: z.string(), status: z.literal('refunded'), authorization }) },
+        },
       },
       ...refused,
     },
@@ -123,7 +167,7 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
       'Sent when the cardholder approves or declines in the bank app, when the approval request expires (decline_reason ' +
       'approval_expired), or when a processing delay ends (approved). Signed with a request signature (secret BANK_CALLBACK_SECRET) ' +
       'over the method, the path and query of BANK_GATEWAY_CALLBACK_URL and the raw body, under a new request id on every attempt; ' +
-      'callback_id is the same on every retry (dedupe on it). Written to an outbox in the decision\'s transaction and retried with ' +
+      "callback_id is the same on every retry (dedupe on it). Written to an outbox in the decision's transaction and retried with " +
       'backoff until a 2xx answer.',
     request: {
       headers: signedHeaders,

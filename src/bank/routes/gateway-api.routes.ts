@@ -41,7 +41,12 @@ const moneySchema = z.object({ minor: z.union([z.string(), z.number()]), currenc
   }
 });
 
-const year = z.coerce.number().int().min(0).max(2100).transform((y) => (y < 100 ? 2000 + y : y));
+const year = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2100)
+  .transform((y) => (y < 100 ? 2000 + y : y));
 
 const authorizeSchema = z.object({
   gateway_ref: z.string().min(1).max(200),
@@ -75,7 +80,11 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
   const { database, clock } = deps;
   const router = createRouter<AppEnv>();
 
-  const guard = { secrets: deps.gatewayKeys, clock, consume: (id: string, now: Date) => recordGatewayRequest(database.db, id, now) };
+  const guard = {
+    secrets: deps.gatewayKeys,
+    clock,
+    consume: (id: string, now: Date) => recordGatewayRequest(database.db, id, now),
+  };
 
   /** Verifies the request and consumes its id (committed on its own), then runs `effect` in a transaction. */
   async function signed<T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>): Promise<T> {
@@ -97,7 +106,13 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
         tx,
         {
           gatewayRef: body.gateway_ref,
-          card: { number: body.card.number, expMonth: body.card.exp_month, expYear: body.card.exp_year, cvc: body.card.cvc, name: body.card.name },
+          card: {
+            number: body.card.number,
+            expMonth: body.card.exp_month,
+            expYear: body.card.exp_year,
+            cvc: body.card.cvc,
+            name: body.card.name,
+          },
           amount: body.amount as Money,
           merchantName: body.merchant.name,
           description: body.description,
@@ -129,7 +144,9 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
   });
 
   router.post('/authorizations/:id/capture', async (c) => {
-    const row: AuthorizationRow = await signed(c, (tx, raw) => captureAuthorization(tx, authorizationId(c), parseJson(captureSchema, raw).amount as Money, clock));
+    const row: AuthorizationRow = await signed(c, (tx, raw) =>
+      captureAuthorization(tx, authorizationId(c), parseJson(captureSchema, raw).amount as Money, clock),
+    );
     return c.json(authorizationView(row));
   });
 
@@ -141,7 +158,11 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
   router.post('/authorizations/:id/refunds', async (c) => {
     const result = await signed(c, (tx, raw) => {
       const body = parseJson(refundSchema, raw);
-      return refundAuthorization(tx, { id: authorizationId(c), refundRef: body.refund_ref, amount: body.amount as Money }, clock);
+      return refundAuthorization(
+        tx,
+        { id: authorizationId(c), refundRef: body.refund_ref, amount: body.amount as Money },
+        clock,
+      );
     });
     return c.json({ id: result.refundId, status: 'refunded', authorization: authorizationView(result.authorization) });
   });

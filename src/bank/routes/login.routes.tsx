@@ -54,7 +54,10 @@ export function addLoginRoutes(router: BankRouter, deps: LoginRoutesDeps): void 
 
   router.post('/login', async (c) => {
     const form = await c.req.parseBody();
-    const email = String(form.email ?? '').trim().toLowerCase().slice(0, 200);
+    const email = String(form.email ?? '')
+      .trim()
+      .toLowerCase()
+      .slice(0, 200);
     const password = String(form.password ?? '');
     const cookieCsrf = getCookie(c, LOGIN_CSRF_COOKIE) ?? '';
     if (cookieCsrf === '' || !tokensEqual(cookieCsrf, String(form.csrf ?? ''))) {

@@ -18,7 +18,11 @@ export async function placeHold(tx: Executor, accountId: string, amount: Money):
     .update(accounts)
     .set({ heldMinor: sql`${accounts.heldMinor} + ${amount.minor}` })
     .where(
-      and(eq(accounts.id, accountId), eq(accounts.currency, amount.currency), gte(sql`${accounts.balanceMinor} - ${accounts.heldMinor}`, amount.minor)),
+      and(
+        eq(accounts.id, accountId),
+        eq(accounts.currency, amount.currency),
+        gte(sql`${accounts.balanceMinor} - ${accounts.heldMinor}`, amount.minor),
+      ),
     )
     .returning({ id: accounts.id });
   return held.length > 0;
@@ -26,7 +30,10 @@ export async function placeHold(tx: Executor, accountId: string, amount: Money):
 
 /** The account's currency, if the account exists. */
 export async function accountCurrency(executor: Executor, accountId: string): Promise<string | undefined> {
-  const [account] = await executor.select({ currency: accounts.currency }).from(accounts).where(eq(accounts.id, accountId));
+  const [account] = await executor
+    .select({ currency: accounts.currency })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
   return account?.currency;
 }
 
@@ -43,7 +50,10 @@ export async function releaseHold(tx: Executor, row: AuthorizationRow): Promise<
 export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: bigint): Promise<void> {
   await tx
     .update(accounts)
-    .set({ balanceMinor: sql`${accounts.balanceMinor} - ${minor}`, heldMinor: sql`${accounts.heldMinor} - ${row.heldMinor}` })
+    .set({
+      balanceMinor: sql`${accounts.balanceMinor} - ${minor}`,
+      heldMinor: sql`${accounts.heldMinor} - ${row.heldMinor}`,
+    })
     .where(eq(accounts.id, row.accountId!));
 }
 

@@ -19,13 +19,23 @@ export async function openApprovals(executor: Executor, cardholderId: string, no
     })
     .from(approvalRequests)
     .innerJoin(authorizations, eq(authorizations.id, approvalRequests.authorizationId))
-    .where(and(eq(approvalRequests.cardholderId, cardholderId), eq(approvalRequests.status, 'pending'), gt(approvalRequests.expiresAt, now)))
+    .where(
+      and(
+        eq(approvalRequests.cardholderId, cardholderId),
+        eq(approvalRequests.status, 'pending'),
+        gt(approvalRequests.expiresAt, now),
+      ),
+    )
     .orderBy(approvalRequests.createdAt);
 }
 
 /** The cardholder's accounts with booked, held and available balances. */
 export async function cardholderAccounts(executor: Executor, cardholderId: string) {
-  return executor.select().from(accounts).where(eq(accounts.cardholderId, cardholderId)).orderBy(accounts.createdAt, accounts.id);
+  return executor
+    .select()
+    .from(accounts)
+    .where(eq(accounts.cardholderId, cardholderId))
+    .orderBy(accounts.createdAt, accounts.id);
 }
 
 /** Authorisations currently holding money on the cardholder's accounts, newest first. */
@@ -67,7 +77,15 @@ export async function recentMovements(executor: Executor, cardholderId: string, 
 /** The cardholder's cards (never the CVC), for the app's card list. */
 export async function cardholderCards(executor: Executor, cardholderId: string) {
   return executor
-    .select({ id: cards.id, number: cards.number, expMonth: cards.expMonth, expYear: cards.expYear, policy: cards.policy, label: cards.label, accountName: accounts.name })
+    .select({
+      id: cards.id,
+      number: cards.number,
+      expMonth: cards.expMonth,
+      expYear: cards.expYear,
+      policy: cards.policy,
+      label: cards.label,
+      accountName: accounts.name,
+    })
     .from(cards)
     .innerJoin(accounts, eq(accounts.id, cards.accountId))
     .where(eq(cards.cardholderId, cardholderId))

@@ -15,7 +15,9 @@ export const REALTIME_RETENTION_MS = 86_400_000;
 
 /** Deletes expired sessions, old login failures, old gateway request ids and old real-time messages. */
 export async function pruneBankRecords(tx: Executor, now: Date): Promise<void> {
-  await tx.delete(gatewayRequests).where(lt(gatewayRequests.receivedAt, new Date(now.getTime() - GATEWAY_REQUEST_RETENTION_MS)));
+  await tx
+    .delete(gatewayRequests)
+    .where(lt(gatewayRequests.receivedAt, new Date(now.getTime() - GATEWAY_REQUEST_RETENTION_MS)));
   await tx.delete(loginFailures).where(lt(loginFailures.at, new Date(now.getTime() - LOGIN_WINDOW_MINUTES * 60_000)));
   await tx.delete(bankSessions).where(lt(bankSessions.expiresAt, now));
   await pruneRealtimeMessages(tx, new Date(now.getTime() - REALTIME_RETENTION_MS));

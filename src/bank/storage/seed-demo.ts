@@ -61,9 +61,19 @@ export interface NewCardholder {
 }
 
 /** Creates a cardholder with accounts (opening movements) and cards; returns its id and account ids. */
-export async function createCardholder(tx: Executor, input: NewCardholder, now: Date): Promise<{ id: string; accountIds: string[]; cardIds: string[] }> {
+export async function createCardholder(
+  tx: Executor,
+  input: NewCardholder,
+  now: Date,
+): Promise<{ id: string; accountIds: string[]; cardIds: string[] }> {
   const id = newId('chd', now);
-  await tx.insert(cardholders).values({ id, email: input.email, name: input.name, passwordHash: await hashPassword(input.password), createdAt: now });
+  await tx.insert(cardholders).values({
+    id,
+    email: input.email,
+    name: input.name,
+    passwordHash: await hashPassword(input.password),
+    createdAt: now,
+  });
   const accountIds: string[] = [];
   for (const [index, account] of input.accounts.entries()) {
     const accountId = newId('acc', now);
@@ -110,7 +120,10 @@ export async function createCardholder(tx: Executor, input: NewCardholder, now: 
 
 /** Ensures the demo cardholder exists; safe to call on every start, from several nodes at once. */
 export async function ensureDemoCardholder(database: Database, now: Date): Promise<void> {
-  const [existing] = await database.db.select({ id: cardholders.id }).from(cardholders).where(eq(cardholders.email, DEMO_CARDHOLDER.email));
+  const [existing] = await database.db
+    .select({ id: cardholders.id })
+    .from(cardholders)
+    .where(eq(cardholders.email, DEMO_CARDHOLDER.email));
   if (existing) return;
   try {
     await database.transaction((tx) =>
@@ -136,7 +149,11 @@ export async function ensureDemoCardholder(database: Database, now: Date): Promi
     );
   } catch (err) {
     // Another node created it between our read and our insert: the unique e-mail refused ours.
-    if ((err as { code?: string; cause?: { code?: string } }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505') return;
+    if (
+      (err as { code?: string; cause?: { code?: string } }).code === '23505' ||
+      (err as { cause?: { code?: string } }).cause?.code === '23505'
+    )
+      return;
     throw err;
   }
 }

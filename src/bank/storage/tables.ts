@@ -20,7 +20,9 @@ export const bankSessions = pgTable(
   {
     // sha256 of the cookie's token: a leaked table does not log anyone in.
     tokenHash: text('token_hash').primaryKey(),
-    cardholderId: text('cardholder_id').notNull().references(() => cardholders.id),
+    cardholderId: text('cardholder_id')
+      .notNull()
+      .references(() => cardholders.id),
     csrfToken: text('csrf_token').notNull(),
     createdAt: ts('created_at').notNull(),
     expiresAt: ts('expires_at').notNull(),
@@ -43,7 +45,9 @@ export const accounts = pgTable(
   'accounts',
   {
     id: text('id').primaryKey(),
-    cardholderId: text('cardholder_id').notNull().references(() => cardholders.id),
+    cardholderId: text('cardholder_id')
+      .notNull()
+      .references(() => cardholders.id),
     name: text('name').notNull(),
     currency: text('currency').notNull(),
     // Booked balance; holds are reserved out of it. Available = balance - held.
@@ -65,8 +69,12 @@ export const cards = pgTable(
   {
     id: text('id').primaryKey(),
     number: text('number').notNull().unique(),
-    cardholderId: text('cardholder_id').notNull().references(() => cardholders.id),
-    accountId: text('account_id').notNull().references(() => accounts.id),
+    cardholderId: text('cardholder_id')
+      .notNull()
+      .references(() => cardholders.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
     expMonth: integer('exp_month').notNull(),
     expYear: integer('exp_year').notNull(),
     // Salted hash of the CVC; compared in constant time.
@@ -118,8 +126,13 @@ export const approvalRequests = pgTable(
   'approval_requests',
   {
     id: text('id').primaryKey(),
-    authorizationId: text('authorization_id').notNull().unique().references(() => authorizations.id),
-    cardholderId: text('cardholder_id').notNull().references(() => cardholders.id),
+    authorizationId: text('authorization_id')
+      .notNull()
+      .unique()
+      .references(() => authorizations.id),
+    cardholderId: text('cardholder_id')
+      .notNull()
+      .references(() => cardholders.id),
     // pending | approved | declined | expired | cancelled; see approval.machine.ts
     status: text('status').notNull(),
     expiresAt: ts('expires_at').notNull(),
@@ -133,7 +146,9 @@ export const movements = pgTable(
   'movements',
   {
     id: text('id').primaryKey(),
-    accountId: text('account_id').notNull().references(() => accounts.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
     authorizationId: text('authorization_id').references(() => authorizations.id),
     kind: text('kind', { enum: ['opening', 'capture', 'refund'] }).notNull(),
     // Signed: debits negative, credits positive, so that the sum of an account's movements is its balance.
@@ -149,7 +164,9 @@ export const bankRefunds = pgTable(
   'bank_refunds',
   {
     id: text('id').primaryKey(),
-    authorizationId: text('authorization_id').notNull().references(() => authorizations.id),
+    authorizationId: text('authorization_id')
+      .notNull()
+      .references(() => authorizations.id),
     refundRef: text('refund_ref').notNull(),
     amountMinor: minor('amount_minor').notNull(),
     currency: text('currency').notNull(),
@@ -169,7 +186,9 @@ export const gatewayRequests = pgTable('gateway_requests', {
 // a job delivers it (signed, retried with backoff) and marks it delivered.
 export const gatewayCallbacks = pgTable('gateway_callbacks', {
   id: text('id').primaryKey(),
-  authorizationId: text('authorization_id').notNull().references(() => authorizations.id),
+  authorizationId: text('authorization_id')
+    .notNull()
+    .references(() => authorizations.id),
   body: text('body').notNull(),
   status: text('status', { enum: ['pending', 'delivered'] }).notNull(),
   attempts: integer('attempts').notNull().default(0),

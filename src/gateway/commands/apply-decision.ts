@@ -11,22 +11,35 @@ import type { GatewayDeps } from './deps.ts';
 type Deps = Pick<GatewayDeps, 'database' | 'clock' | 'log'>;
 
 /** Applies a bank decision to a session inside the caller's transaction; stale or repeated ones change nothing. */
-export async function applyDecisionTx(deps: Deps, tx: Executor, sessionId: string, decision: IssuerDecision): Promise<SessionRow> {
+export async function applyDecisionTx(
+  deps: Deps,
+  tx: Executor,
+  sessionId: string,
+  decision: IssuerDecision,
+): Promise<SessionRow> {
   const { clock } = deps;
   const s = await lockSession(tx, sessionId);
   if (s.bankAuthorizationId && decision.authorizationId && s.bankAuthorizationId !== decision.authorizationId) {
-    deps.log?.warn({ sessionId, authorizationId: decision.authorizationId }, 'bank decision for another authorisation ignored');
+    deps.log?.warn(
+      { sessionId, authorizationId: decision.authorizationId },
+      'bank decision for another authorisation ignored',
+    );
     return s;
   }
   if (s.status !== 'processing' && s.status !== 'requires_approval') return s;
   if (decision.status === 'pending') {
     if (s.status !== 'processing') return s;
-    return (await moveSession(tx, s, 'bank_pending', clock, { patch: { bankAuthorizationId: decision.authorizationId } })).session;
+    return (
+      await moveSession(tx, s, 'bank_pending', clock, { patch: { bankAuthorizationId: decision.authorizationId } })
+    ).session;
   }
   if (decision.status === 'declined') {
     return (
       await moveSession(tx, s, 'bank_declined', clock, {
-        patch: { declineReason: decision.declineReason, ...(decision.authorizationId ? { bankAuthorizationId: decision.authorizationId } : {}) },
+        patch: {
+          declineReason: decision.declineReason,
+          ...(decision.authorizationId ? { bankAuthorizationId: decision.authorizationId } : {}),
+        },
         reason: decision.declineReason,
       })
     ).session;

@@ -4,7 +4,11 @@ import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
 /** Cancels a session in `created`; repeating the cancel returns the canceled session. */
-export async function cancelSession(deps: Pick<GatewayDeps, 'database' | 'clock'>, merchantId: string, id: string): Promise<SessionRow> {
+export async function cancelSession(
+  deps: Pick<GatewayDeps, 'database' | 'clock'>,
+  merchantId: string,
+  id: string,
+): Promise<SessionRow> {
   return deps.database.transaction(async (tx) => {
     const s = await lockSession(tx, id, merchantId);
     if (s.status === 'canceled') return s;

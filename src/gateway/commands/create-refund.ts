@@ -31,14 +31,30 @@ export async function createRefund(
     });
     const now = clock.now();
     const id = newId('ref', now);
-    const row = await insertRefund(tx, { id, sessionId: s.id, merchantId, amount: input.amount, reason: input.reason, createdAt: now });
+    const row = await insertRefund(tx, {
+      id,
+      sessionId: s.id,
+      merchantId,
+      amount: input.amount,
+      reason: input.reason,
+      createdAt: now,
+    });
     await moveSession(tx, s, decision.event, clock, {
       patch: { refundedMinor: decision.refundedAfter.minor },
       reason: input.reason || null,
       refund: { id, amount: toJSON(input.amount), refunded_total: toJSON(decision.refundedAfter) },
     });
     // The safety net, due later: runs only if the inline bank call below does not finish the refund.
-    await enqueue(tx, { task: REFUND_AT_BANK_TASK, payload: { refundId: id }, key: `refund:${id}`, runAt: new Date(now.getTime() + 30_000) }, clock);
+    await enqueue(
+      tx,
+      {
+        task: REFUND_AT_BANK_TASK,
+        payload: { refundId: id },
+        key: `refund:${id}`,
+        runAt: new Date(now.getTime() + 30_000),
+      },
+      clock,
+    );
     return row;
   });
   try {

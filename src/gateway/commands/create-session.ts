@@ -5,8 +5,12 @@ import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
 /** Opens a session in `created`; its expiry must lie in the future. */
-export async function createSession(deps: Pick<GatewayDeps, 'database' | 'clock'>, input: NewSession): Promise<SessionRow> {
+export async function createSession(
+  deps: Pick<GatewayDeps, 'database' | 'clock'>,
+  input: NewSession,
+): Promise<SessionRow> {
   const { database, clock } = deps;
-  if (input.expiresAt.getTime() <= clock.now().getTime()) throw new DomainError('validation.failed', { field: 'expires_at', reason: 'in_the_past' });
+  if (input.expiresAt.getTime() <= clock.now().getTime())
+    throw new DomainError('validation.failed', { field: 'expires_at', reason: 'in_the_past' });
   return insertSession(database.db, input, clock);
 }

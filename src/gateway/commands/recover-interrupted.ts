@@ -10,7 +10,12 @@ type Found = Awaited<ReturnType<IssuerPort['findByReference']>>;
 function decisionFrom(found: Found): IssuerDecision | null {
   if (found?.status === 'approved') return { status: 'approved', authorizationId: found.authorizationId };
   if (found?.status === 'pending') return { status: 'pending', authorizationId: found.authorizationId };
-  if (found?.status === 'declined') return { status: 'declined', authorizationId: found.authorizationId, declineReason: found.declineReason ?? 'card_declined' };
+  if (found?.status === 'declined')
+    return {
+      status: 'declined',
+      authorizationId: found.authorizationId,
+      declineReason: found.declineReason ?? 'card_declined',
+    };
   return null;
 }
 
@@ -23,7 +28,10 @@ function decisionFrom(found: Found): IssuerDecision | null {
  * `olderThanMs` must exceed the bank call's timeout, so that a call still in flight is not taken for
  * one the bank never saw, and a hold the bank placed is never left with nothing to capture or release it.
  */
-export async function recoverInterrupted(deps: Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log'>, olderThanMs = 120_000): Promise<string[]> {
+export async function recoverInterrupted(
+  deps: Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log'>,
+  olderThanMs = 120_000,
+): Promise<string[]> {
   const { database, issuer, clock } = deps;
   const cutoff = new Date(clock.now().getTime() - olderThanMs);
   const stuck = await listStaleIds(database.db, 'processing', cutoff);
@@ -33,7 +41,10 @@ export async function recoverInterrupted(deps: Pick<GatewayDeps, 'database' | 'i
     try {
       found = await issuer.findByReference(id);
     } catch (err) {
-      deps.log?.warn({ sessionId: id, err }, 'asking the bank about an interrupted authorisation failed; will ask again');
+      deps.log?.warn(
+        { sessionId: id, err },
+        'asking the bank about an interrupted authorisation failed; will ask again',
+      );
       continue;
     }
     const decision = decisionFrom(found);

@@ -7,7 +7,10 @@ import type { RefundRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
 /** Tells the bank about a recorded refund (idempotent by refund id) and marks it succeeded. */
-export async function refundAtBank(deps: Pick<GatewayDeps, 'database' | 'issuer'>, refundId: string): Promise<RefundRow> {
+export async function refundAtBank(
+  deps: Pick<GatewayDeps, 'database' | 'issuer'>,
+  refundId: string,
+): Promise<RefundRow> {
   const { database } = deps;
   const r = await findRefund(database.db, refundId);
   if (!r) throw new DomainError('not_found', { resource: 'refund' });

@@ -6,7 +6,11 @@ import { lockSession, moveSession } from '../storage/sessions.ts';
 import type { GatewayDeps } from './deps.ts';
 
 /** Records the refusal if the acknowledgement is still awaited (late or not); false otherwise. */
-export async function refuseSession(deps: Pick<GatewayDeps, 'database' | 'clock'>, sessionId: string, reason: string): Promise<boolean> {
+export async function refuseSession(
+  deps: Pick<GatewayDeps, 'database' | 'clock'>,
+  sessionId: string,
+  reason: string,
+): Promise<boolean> {
   return deps.database.transaction(async (tx) => {
     const s = await lockSession(tx, sessionId);
     if (!decideAcknowledgement(s, 'refuse', deps.clock.now()).ok) return false;

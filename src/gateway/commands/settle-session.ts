@@ -21,7 +21,8 @@ export async function settleSession(deps: Deps, sessionId: string): Promise<Sess
     return database.transaction(async (tx) => {
       const locked = await lockSession(tx, sessionId);
       if (locked.status !== 'authorized') return locked;
-      return (await moveSession(tx, locked, 'capture', clock, { patch: { capturedMinor: locked.amountMinor } })).session;
+      return (await moveSession(tx, locked, 'capture', clock, { patch: { capturedMinor: locked.amountMinor } }))
+        .session;
     });
   }
   try {

@@ -26,7 +26,12 @@ async function startAttempt(deps: GatewayDeps, sessionId: string, card: CardInpu
     if (s.status !== 'created') throw new DomainError('session.not_payable', { status: s.status });
     return (
       await moveSession(tx, s, 'submit_card', clock, {
-        patch: { cardLast4: summary.last4, cardBrand: summary.brand, cardFingerprint: summary.fingerprint, lastError: null },
+        patch: {
+          cardLast4: summary.last4,
+          cardBrand: summary.brand,
+          cardFingerprint: summary.fingerprint,
+          lastError: null,
+        },
       })
     ).session;
   });
@@ -46,7 +51,11 @@ function failAttempt(deps: GatewayDeps, sessionId: string, lastError: string): P
  * finds it no longer `created`. The card goes to the issuer port and is otherwise only summarised
  * (last 4, brand, fingerprint).
  */
-export async function submitCard(deps: GatewayDeps, sessionId: string, raw: z.infer<typeof cardInputSchema>): Promise<SessionRow> {
+export async function submitCard(
+  deps: GatewayDeps,
+  sessionId: string,
+  raw: z.infer<typeof cardInputSchema>,
+): Promise<SessionRow> {
   const card = parseCard(raw, deps.clock.now());
   const started = await startAttempt(deps, sessionId, card);
   if (started === null) throw new DomainError('session.expired');

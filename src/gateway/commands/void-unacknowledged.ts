@@ -33,7 +33,8 @@ export async function retryUnsettled(deps: Deps): Promise<number> {
   const stuck = await listUnsettledIds(database.db, new Date(now.getTime() - 600_000));
   const bucket = Math.floor(now.getTime() / 600_000);
   await database.transaction(async (tx) => {
-    for (const id of stuck) await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId: id }, key: `settle:${id}:${bucket}` }, clock);
+    for (const id of stuck)
+      await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId: id }, key: `settle:${id}:${bucket}` }, clock);
   });
   return stuck.length;
 }

@@ -31,11 +31,19 @@ describe('acknowledgement of an authorisation', () => {
   for (const status of SESSION_STATES) {
     for (const ack of ACKNOWLEDGEMENT_STATES) {
       for (const event of ACKNOWLEDGEMENT_EVENTS) {
-        for (const [when, now] of [['before', before], ['at', at]] as const) {
-          const expected = status === 'authorized' && ack === 'awaiting' ? LEGAL_FROM_AWAITING[`${event}/${when}`] : undefined;
+        for (const [when, now] of [
+          ['before', before],
+          ['at', at],
+        ] as const) {
+          const expected =
+            status === 'authorized' && ack === 'awaiting' ? LEGAL_FROM_AWAITING[`${event}/${when}`] : undefined;
           const name = `${status}/${ack}: ${event} ${when} the deadline`;
           it(expected ? `${name} → ${expected}` : `${name} is refused`, () => {
-            const result = decideAcknowledgement({ status, acknowledgement: stored(ack), ackDeadline: deadline }, event, now);
+            const result = decideAcknowledgement(
+              { status, acknowledgement: stored(ack), ackDeadline: deadline },
+              event,
+              now,
+            );
             if (expected) {
               assert.ok(result.ok);
               assert.equal(result.state, expected);

@@ -40,7 +40,8 @@ export function parseCard(raw: z.infer<typeof cardInputSchema>, now: Date): Card
   if (!/^\d{12,19}$/.test(number)) errors.number = 'Enter the card number (12 to 19 digits).';
   else if (!luhnValid(number)) errors.number = 'This card number is not valid; check the digits.';
   const year = raw.exp_year < 100 ? 2000 + raw.exp_year : raw.exp_year;
-  if (raw.exp_month < 1 || raw.exp_month > 12 || year < 2000 || year > 2100) errors.expiry = 'Enter a valid expiry date (MM/YY).';
+  if (raw.exp_month < 1 || raw.exp_month > 12 || year < 2000 || year > 2100)
+    errors.expiry = 'Enter a valid expiry date (MM/YY).';
   else if (year < now.getUTCFullYear() || (year === now.getUTCFullYear() && raw.exp_month < now.getUTCMonth() + 1)) {
     errors.expiry = 'This card has expired.';
   }

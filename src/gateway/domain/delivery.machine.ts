@@ -22,7 +22,14 @@ export const deliveryMachine = defineMachine<DeliveryStatus, DeliveryEvent>({
   states: DELIVERY_STATES,
   events: DELIVERY_EVENTS,
   transitions: {
-    pending: { deliver: 'delivered', refuse: 'refused', give_up: 'failed', disable: 'disabled', retry: 'pending', resend: 'pending' },
+    pending: {
+      deliver: 'delivered',
+      refuse: 'refused',
+      give_up: 'failed',
+      disable: 'disabled',
+      retry: 'pending',
+      resend: 'pending',
+    },
     delivered: { resend: 'pending' },
     refused: { resend: 'pending' },
     failed: { resend: 'pending' },

@@ -13,15 +13,33 @@ export const faultConfigSchema = z.object({
       drop: rate.describe('share of delivery attempts not sent (counted as a failed attempt, retried)'),
       // A webhook lost for good (the endpoint unreachable through every retry): only the event feed
       // still has the event, which is what the shop's reconciliation exists for.
-      drop_permanently: z.boolean().default(false).describe('a dropped delivery is given up at once instead of retried'),
+      drop_permanently: z
+        .boolean()
+        .default(false)
+        .describe('a dropped delivery is given up at once instead of retried'),
       duplicate: rate.describe('share of deliveries sent more than once with the same webhook-id'),
-      duplicate_copies: z.number().int().min(1).max(9).default(1).describe('extra copies of a duplicated delivery: drawn from 1..duplicate_copies'),
+      duplicate_copies: z
+        .number()
+        .int()
+        .min(1)
+        .max(9)
+        .default(1)
+        .describe('extra copies of a duplicated delivery: drawn from 1..duplicate_copies'),
       reorder: rate.describe('share of deliveries held back by up to reorder_window_ms so later events overtake them'),
       reorder_window_ms: ms,
       delay: rate.describe('share of deliveries delayed by delay_ms'),
       delay_ms: ms,
     })
-    .default({ drop: 0, drop_permanently: false, duplicate: 0, duplicate_copies: 1, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }),
+    .default({
+      drop: 0,
+      drop_permanently: false,
+      duplicate: 0,
+      duplicate_copies: 1,
+      reorder: 0,
+      reorder_window_ms: 0,
+      delay: 0,
+      delay_ms: 0,
+    }),
   api: z
     .object({
       fail: rate.describe('share of /v1 requests answered 503 before they run'),

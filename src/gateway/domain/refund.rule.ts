@@ -16,7 +16,10 @@ export function decideRefund(input: {
     throw new DomainError('refund.not_allowed', { status: input.status });
   }
   if (input.requested.currency !== input.captured.currency) {
-    throw new DomainError('money.currency_mismatch', { left: input.captured.currency, right: input.requested.currency });
+    throw new DomainError('money.currency_mismatch', {
+      left: input.captured.currency,
+      right: input.requested.currency,
+    });
   }
   if (!isPositive(input.requested)) throw new DomainError('money.invalid', { reason: 'refund_must_be_positive' });
   const refundedAfter = add(input.alreadyRefunded, input.requested);

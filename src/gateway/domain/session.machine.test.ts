@@ -4,8 +4,19 @@ import { isDomainError } from '../../core/errors.ts';
 import { money } from '../../core/money.ts';
 import { parseCard, summariseCard } from './card.ts';
 import { decideRefund } from './refund.rule.ts';
-import { SESSION_EVENTS, SESSION_STATES, sessionMachine, type SessionEvent, type SessionStatus } from './session.machine.ts';
-import { classifyAnswer, nextRetryDelayMs, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_SCHEDULE_SECONDS } from './webhook.schedule.ts';
+import {
+  SESSION_EVENTS,
+  SESSION_STATES,
+  sessionMachine,
+  type SessionEvent,
+  type SessionStatus,
+} from './session.machine.ts';
+import {
+  classifyAnswer,
+  nextRetryDelayMs,
+  WEBHOOK_MAX_ATTEMPTS,
+  WEBHOOK_RETRY_SCHEDULE_SECONDS,
+} from './webhook.schedule.ts';
 
 // The expected table, written out independently of the machine's definition: every legal
 // (state, event) pair with its target and the webhook event it emits (or null).
@@ -54,7 +65,8 @@ describe('payment session machine', () => {
   });
 
   it('cannot capture without passing through authorized, and voided, declined, expired, canceled, refunded are final', () => {
-    for (const s of ['voided', 'declined', 'expired', 'canceled', 'refunded'] as const) assert.ok(sessionMachine.isTerminal(s), s);
+    for (const s of ['voided', 'declined', 'expired', 'canceled', 'refunded'] as const)
+      assert.ok(sessionMachine.isTerminal(s), s);
     for (const s of SESSION_STATES) if (s !== 'authorized') assert.equal(sessionMachine.can(s, 'capture'), false, s);
   });
 });
@@ -62,34 +74,65 @@ describe('payment session machine', () => {
 describe('refund rule', () => {
   const eur = (n: bigint) => money(n, 'EUR');
   it('a partial refund below the captured amount is partial, the rest makes it full', () => {
-    const first = decideRefund({ status: 'captured', captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(400n) });
+    const first = decideRefund({
+      status: 'captured',
+      captured: eur(1000n),
+      alreadyRefunded: eur(0n),
+      requested: eur(400n),
+    });
     assert.equal(first.event, 'refund_partial');
     assert.equal(first.refundedAfter.minor, 400n);
-    const second = decideRefund({ status: 'partially_refunded', captured: eur(1000n), alreadyRefunded: eur(400n), requested: eur(600n) });
+    const second = decideRefund({
+      status: 'partially_refunded',
+      captured: eur(1000n),
+      alreadyRefunded: eur(400n),
+      requested: eur(600n),
+    });
     assert.equal(second.event, 'refund_full');
   });
   it('refuses a refund that would take the total above the captured amount', () => {
     assert.throws(
-      () => decideRefund({ status: 'partially_refunded', captured: eur(1000n), alreadyRefunded: eur(400n), requested: eur(601n) }),
+      () =>
+        decideRefund({
+          status: 'partially_refunded',
+          captured: eur(1000n),
+          alreadyRefunded: eur(400n),
+          requested: eur(601n),
+        }),
       (e) => isDomainError(e, 'refund.exceeds_captured'),
     );
   });
   it('refuses refunds of unpaid or fully refunded sessions, other currencies and zero', () => {
     for (const status of ['created', 'authorized', 'voided', 'refunded'] as const) {
-      assert.throws(() => decideRefund({ status, captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(1n) }), (e) => isDomainError(e, 'refund.not_allowed'));
+      assert.throws(
+        () => decideRefund({ status, captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(1n) }),
+        (e) => isDomainError(e, 'refund.not_allowed'),
+      );
     }
     assert.throws(
-      () => decideRefund({ status: 'captured', captured: eur(1000n), alreadyRefunded: eur(0n), requested: money(1n, 'USD') }),
+      () =>
+        decideRefund({
+          status: 'captured',
+          captured: eur(1000n),
+          alreadyRefunded: eur(0n),
+          requested: money(1n, 'USD'),
+        }),
       (e) => isDomainError(e, 'money.currency_mismatch'),
     );
-    assert.throws(() => decideRefund({ status: 'captured', captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(0n) }), (e) => isDomainError(e, 'money.invalid'));
+    assert.throws(
+      () => decideRefund({ status: 'captured', captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(0n) }),
+      (e) => isDomainError(e, 'money.invalid'),
+    );
   });
 });
 
 describe('card input', () => {
   const now = new Date(Date.UTC(2026, 5, 15));
   it('accepts a Luhn-valid future card and keeps only last 4, brand and a keyed fingerprint', () => {
-    const card = parseCard({ number: '4242 4242 4242 4242', exp_month: 12, exp_year: 34, cvc: '123', name: 'A Payer' }, now);
+    const card = parseCard(
+      { number: '4242 4242 4242 4242', exp_month: 12, exp_year: 34, cvc: '123', name: 'A Payer' },
+      now,
+    );
     assert.equal(card.expYear, 2034);
     const summary = summariseCard(card, 'secret-one');
     assert.deepEqual(Object.keys(summary).sort(), ['brand', 'fingerprint', 'last4']);
@@ -103,7 +146,12 @@ describe('card input', () => {
       () => parseCard({ number: '4242424242424241', exp_month: 5, exp_year: 2026, cvc: '12', name: ' ' }, now),
       (e) => {
         assert.ok(isDomainError(e, 'card.invalid'));
-        assert.deepEqual(Object.keys((e.details as { fields: object }).fields).sort(), ['cvc', 'expiry', 'name', 'number']);
+        assert.deepEqual(Object.keys((e.details as { fields: object }).fields).sort(), [
+          'cvc',
+          'expiry',
+          'name',
+          'number',
+        ]);
         return true;
       },
     );
@@ -114,10 +162,19 @@ describe('webhook retry schedule', () => {
   it('follows the documented schedule within ±20 % jitter, then stops', () => {
     for (let n = 1; n < WEBHOOK_MAX_ATTEMPTS; n++) {
       const base = WEBHOOK_RETRY_SCHEDULE_SECONDS[n - 1]! * 1000;
-      assert.equal(nextRetryDelayMs(n, () => 0), Math.round(base * 0.8));
-      assert.equal(nextRetryDelayMs(n, () => 1), Math.round(base * 1.2));
+      assert.equal(
+        nextRetryDelayMs(n, () => 0),
+        Math.round(base * 0.8),
+      );
+      assert.equal(
+        nextRetryDelayMs(n, () => 1),
+        Math.round(base * 1.2),
+      );
     }
-    assert.equal(nextRetryDelayMs(WEBHOOK_MAX_ATTEMPTS, () => 0.5), null);
+    assert.equal(
+      nextRetryDelayMs(WEBHOOK_MAX_ATTEMPTS, () => 0.5),
+      null,
+    );
   });
   it('reads 2xx as delivered, 409/422 as a refusal only for the acknowledgement request, 410 as gone, the rest as retry', () => {
     assert.equal(classifyAnswer(204, true), 'delivered');

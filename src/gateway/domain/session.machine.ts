@@ -133,14 +133,26 @@ export function isAcknowledgementEvent(event: SessionEvent | AcknowledgementEven
 }
 
 function illegal(s: SessionState, event: string, reason?: string): { ok: false; error: DomainError } {
-  return { ok: false, error: new DomainError('state.illegal_transition', { status: s.status, acknowledgement: s.acknowledgement, event, ...(reason ? { reason } : {}) }) };
+  return {
+    ok: false,
+    error: new DomainError('state.illegal_transition', {
+      status: s.status,
+      acknowledgement: s.acknowledgement,
+      event,
+      ...(reason ? { reason } : {}),
+    }),
+  };
 }
 
 /**
  * Decides an acknowledgement event at `now`: legal only on an authorised session still awaiting its
  * answer, `acknowledge` only before the deadline, `time_out` only from it on.
  */
-export function decideAcknowledgement(s: SessionState, event: AcknowledgementEvent, now: Date): TransitionResult<Acknowledgement> {
+export function decideAcknowledgement(
+  s: SessionState,
+  event: AcknowledgementEvent,
+  now: Date,
+): TransitionResult<Acknowledgement> {
   if (s.status !== 'authorized') return illegal(s, event, 'not_authorized');
   const result = acknowledgementMachine.transition(s.acknowledgement ?? 'awaiting', event);
   if (!result.ok) return illegal(s, event, 'already_answered');
@@ -158,6 +170,7 @@ export function decideSessionEvent(s: SessionState, event: SessionEvent): Transi
   const result = sessionMachine.transition(s.status, event);
   if (!result.ok) return result;
   if (event === 'capture' && s.acknowledgement !== 'acknowledged') return illegal(s, event, 'not_acknowledged');
-  if (event === 'void' && s.acknowledgement !== 'refused' && s.acknowledgement !== 'timed_out') return illegal(s, event, 'not_refused');
+  if (event === 'void' && s.acknowledgement !== 'refused' && s.acknowledgement !== 'timed_out')
+    return illegal(s, event, 'not_refused');
   return result;
 }

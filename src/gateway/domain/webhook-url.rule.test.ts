@@ -40,10 +40,20 @@ describe('where a merchant webhook may go', () => {
   it('the gateway refuses to start with an http webhook endpoint on another host, naming the variable', () => {
     assert.throws(
       () => loadGatewayConfig(env('http://shop.example.com/webhooks/gateway')),
-      (err: unknown) => err instanceof ConfigError && /GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: must be https:\/\//.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigError && /GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: must be https:\/\//.test(err.message),
     );
-    assert.equal(loadGatewayConfig(env('https://shop.example.com/webhooks/gateway')).demoMerchant?.webhookUrl, 'https://shop.example.com/webhooks/gateway');
-    assert.equal(loadGatewayConfig(env('http://127.0.0.1:3000/webhooks/gateway')).demoMerchant?.webhookUrl, 'http://127.0.0.1:3000/webhooks/gateway');
-    assert.equal(loadGatewayConfig(env('http://shop.test/hook', { GATEWAY_ALLOW_HTTP_WEBHOOKS: 'true' })).demoMerchant?.webhookUrl, 'http://shop.test/hook');
+    assert.equal(
+      loadGatewayConfig(env('https://shop.example.com/webhooks/gateway')).demoMerchant?.webhookUrl,
+      'https://shop.example.com/webhooks/gateway',
+    );
+    assert.equal(
+      loadGatewayConfig(env('http://127.0.0.1:3000/webhooks/gateway')).demoMerchant?.webhookUrl,
+      'http://127.0.0.1:3000/webhooks/gateway',
+    );
+    assert.equal(
+      loadGatewayConfig(env('http://shop.test/hook', { GATEWAY_ALLOW_HTTP_WEBHOOKS: 'true' })).demoMerchant?.webhookUrl,
+      'http://shop.test/hook',
+    );
   });
 });

@@ -3,7 +3,18 @@
 // delivery at the same second.
 
 /** Delay before attempt n+1 after attempt n failed (n from 1), in seconds, before jitter. */
-export const WEBHOOK_RETRY_SCHEDULE_SECONDS: readonly number[] = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600];
+export const WEBHOOK_RETRY_SCHEDULE_SECONDS: readonly number[] = [
+  5,
+  30,
+  120,
+  600,
+  1800,
+  3600,
+  3 * 3600,
+  6 * 3600,
+  12 * 3600,
+  24 * 3600,
+];
 
 /** Attempts in total, the first included. */
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_SCHEDULE_SECONDS.length + 1;

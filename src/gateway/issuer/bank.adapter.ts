@@ -21,7 +21,11 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
   const base = options.baseUrl.replace(/\/$/, '');
   const doFetch = options.fetch ?? fetch;
 
-  async function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    payload?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const url = `${base}${path}`;
     const headers = signedRequestHeaders({ method, url, body, secrets: [options.key], clock: options.clock });
@@ -43,7 +47,8 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
     } catch {
       json = {};
     }
-    if (response.status >= 500) throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: response.status });
+    if (response.status >= 500)
+      throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: response.status });
     return { status: response.status, json };
   }
 
@@ -73,8 +78,17 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       // A 4xx with an error body that is a card problem is a decline, not an outage.
       if (r.status === 402 || (r.status >= 400 && r.status < 500 && r.json.status === undefined)) {
         const code = (r.json.error as { code?: string } | undefined)?.code ?? 'card_declined';
-        if (r.status === 402 || code === 'card.invalid' || code === 'payment.declined' || code === 'balance.insufficient') {
-          return { status: 'declined', authorizationId: null, declineReason: code === 'balance.insufficient' ? 'insufficient_funds' : 'card_declined' };
+        if (
+          r.status === 402 ||
+          code === 'card.invalid' ||
+          code === 'payment.declined' ||
+          code === 'balance.insufficient'
+        ) {
+          return {
+            status: 'declined',
+            authorizationId: null,
+            declineReason: code === 'balance.insufficient' ? 'insufficient_funds' : 'card_declined',
+          };
         }
         throw new DomainError('upstream.unavailable', { upstream: 'bank', status: r.status, code });
       }
@@ -82,9 +96,18 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       const id = String(r.json.id ?? '');
       if (r.json.status === 'approved') return { status: 'approved', authorizationId: id };
       if (r.json.status === 'pending') {
-        return { status: 'pending', authorizationId: id, ...(typeof r.json.approval_expires_at === 'string' ? { approvalExpiresAt: r.json.approval_expires_at } : {}) };
+        return {
+          status: 'pending',
+          authorizationId: id,
+          ...(typeof r.json.approval_expires_at === 'string' ? { approvalExpiresAt: r.json.approval_expires_at } : {}),
+        };
       }
-      if (r.json.status === 'declined') return { status: 'declined', authorizationId: id || null, declineReason: String(r.json.decline_reason ?? 'card_declined') };
+      if (r.json.status === 'declined')
+        return {
+          status: 'declined',
+          authorizationId: id || null,
+          declineReason: String(r.json.decline_reason ?? 'card_declined'),
+        };
       throw new DomainError('upstream.unavailable', { upstream: 'bank', reason: 'unexpected_status' });
     },
     async findByReference(gatewayRef) {
@@ -92,13 +115,20 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       const r = await call('GET', path);
       if (r.status === 404) return null;
       failIfNot2xx(r, path);
-      return { authorizationId: String(r.json.id), status: String(r.json.status), ...(r.json.decline_reason ? { declineReason: String(r.json.decline_reason) } : {}) };
+      return {
+        authorizationId: String(r.json.id),
+        status: String(r.json.status),
+        ...(r.json.decline_reason ? { declineReason: String(r.json.decline_reason) } : {}),
+      };
     },
     async status(authorizationId) {
       const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}`;
       const r = await call('GET', path);
       failIfNot2xx(r, path);
-      return { status: String(r.json.status), ...(r.json.decline_reason ? { declineReason: String(r.json.decline_reason) } : {}) };
+      return {
+        status: String(r.json.status),
+        ...(r.json.decline_reason ? { declineReason: String(r.json.decline_reason) } : {}),
+      };
     },
     async capture(authorizationId: string, amount: Money) {
       const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}/capture`;

@@ -3,7 +3,13 @@
 import type { Money } from '../../core/money.ts';
 import type { CardInput } from '../domain/card.ts';
 
-export type DeclineReason = 'insufficient_funds' | 'card_declined' | 'invalid_cvc' | 'expired_card' | 'approval_declined' | 'approval_expired';
+export type DeclineReason =
+  | 'insufficient_funds'
+  | 'card_declined'
+  | 'invalid_cvc'
+  | 'expired_card'
+  | 'approval_declined'
+  | 'approval_expired';
 
 /** The bank's answer to an authorisation, or to a status poll. */
 export type IssuerDecision =
@@ -35,9 +41,13 @@ export interface IssuerPort {
    * The authorisation the bank made for our reference, or null when it never saw it: how a session
    * whose answer was lost in a crash (the bank authorised, we never recorded it) is settled.
    */
-  findByReference(gatewayRef: string): Promise<{ authorizationId: string; status: string; declineReason?: string } | null>;
+  findByReference(
+    gatewayRef: string,
+  ): Promise<{ authorizationId: string; status: string; declineReason?: string } | null>;
   /** Current state of an authorisation (for pending ones whose callback may be lost). */
-  status(authorizationId: string): Promise<{ status: 'approved' | 'declined' | 'pending' | 'captured' | 'voided' | string; declineReason?: string }>;
+  status(
+    authorizationId: string,
+  ): Promise<{ status: 'approved' | 'declined' | 'pending' | 'captured' | 'voided' | string; declineReason?: string }>;
   /** Takes the money of an approved authorisation. Idempotent at the bank. */
   capture(authorizationId: string, amount: Money): Promise<void>;
   /** Releases an approved authorisation. Idempotent at the bank. */

@@ -8,7 +8,8 @@ import type { IssuerPort } from './issuer.port.ts';
 export function withGatewayTestCards(issuer: IssuerPort): IssuerPort {
   return {
     authorize: async (request) => {
-      if (testCard(request.card.number)?.behaviour === 'gateway_error') return { status: 'failed', reason: 'gateway_error' };
+      if (testCard(request.card.number)?.behaviour === 'gateway_error')
+        return { status: 'failed', reason: 'gateway_error' };
       return issuer.authorize(request);
     },
     findByReference: (gatewayRef) => issuer.findByReference(gatewayRef),

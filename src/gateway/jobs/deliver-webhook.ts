@@ -30,8 +30,17 @@ export interface DeliveryDeps {
 }
 
 type Fault = NonNullable<Awaited<ReturnType<typeof nextDraw>>>;
-interface Job { readonly deliveryId: string; readonly attempt: number; readonly held?: boolean }
-interface Answer { readonly status: number | null; readonly text: string; readonly error: string | null; readonly dropped: boolean }
+interface Job {
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly held?: boolean;
+}
+interface Answer {
+  readonly status: number | null;
+  readonly text: string;
+  readonly error: string | null;
+  readonly dropped: boolean;
+}
 
 const EXCERPT = 500;
 
@@ -62,7 +71,17 @@ function settle(
     await moveDelivery(tx, d, event, { attempts: job.attempt, lastStatusCode: code, nextAttemptAt }, deps.clock);
     if (event === 'retry' && nextAttemptAt) {
       const next = job.attempt + 1;
-      await enqueue(tx, { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId: job.deliveryId, attempt: next }, runAt: nextAttemptAt, key: `${job.deliveryId}:${next}`, maxAttempts: 3 }, deps.clock);
+      await enqueue(
+        tx,
+        {
+          task: DELIVER_WEBHOOK_TASK,
+          payload: { deliveryId: job.deliveryId, attempt: next },
+          runAt: nextAttemptAt,
+          key: `${job.deliveryId}:${next}`,
+          maxAttempts: 3,
+        },
+        deps.clock,
+      );
     }
   });
 }
@@ -71,16 +90,37 @@ function settle(
 async function heldBack(deps: DeliveryDeps, job: Job, fault: Fault | null): Promise<boolean> {
   if (!fault || job.held) return false;
   const w = fault.config.webhooks;
-  const holdMs = fault.pick('delay') < w.delay ? w.delay_ms : fault.pick('reorder') < w.reorder ? Math.round(fault.pick('reorder_ms') * w.reorder_window_ms) : 0;
+  const holdMs =
+    fault.pick('delay') < w.delay
+      ? w.delay_ms
+      : fault.pick('reorder') < w.reorder
+        ? Math.round(fault.pick('reorder_ms') * w.reorder_window_ms)
+        : 0;
   if (holdMs <= 0) return false;
   const runAt = new Date(deps.clock.now().getTime() + holdMs);
-  await enqueue(deps.database.db, { task: DELIVER_WEBHOOK_TASK, payload: { ...job, held: true }, runAt, key: `${job.deliveryId}:${job.attempt}:held`, maxAttempts: 3 }, deps.clock);
+  await enqueue(
+    deps.database.db,
+    {
+      task: DELIVER_WEBHOOK_TASK,
+      payload: { ...job, held: true },
+      runAt,
+      key: `${job.deliveryId}:${job.attempt}:held`,
+      maxAttempts: 3,
+    },
+    deps.clock,
+  );
   deps.log?.info({ deliveryId: job.deliveryId, holdMs }, 'fault injection: webhook held back');
   return true;
 }
 
 /** Sends the event, signed, to the merchant's endpoint (dropped or duplicated when a fault says so). */
-async function send(deps: DeliveryDeps, job: Job, event: EventRow, merchant: MerchantRow, fault: Fault | null): Promise<Answer> {
+async function send(
+  deps: DeliveryDeps,
+  job: Job,
+  event: EventRow,
+  merchant: MerchantRow,
+  fault: Fault | null,
+): Promise<Answer> {
   const doFetch = deps.fetch ?? fetch;
   const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
   const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
@@ -102,21 +142,36 @@ async function send(deps: DeliveryDeps, job: Job, event: EventRow, merchant: Mer
     const response = await post();
     answer = { ...answer, status: response.status, text: (await response.text()).slice(0, 4096) };
   } catch (err) {
-    answer = { ...answer, error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed' };
+    answer = {
+      ...answer,
+      error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed',
+    };
   }
   if (duplicated) {
     // The same message again (same webhook-id): receivers must dedupe. Its answers change nothing.
     const copies = 1 + Math.floor(fault!.pick('copies') * fault!.config.webhooks.duplicate_copies);
     for (let copy = 0; copy < copies; copy++) {
-      const again = await post().then((r) => r.text().then(() => r.status)).catch(() => null);
-      deps.log?.info({ deliveryId: job.deliveryId, status: again, copy: copy + 1 }, 'fault injection: webhook duplicated');
+      const again = await post()
+        .then((r) => r.text().then(() => r.status))
+        .catch(() => null);
+      deps.log?.info(
+        { deliveryId: job.deliveryId, status: again, copy: copy + 1 },
+        'fault injection: webhook duplicated',
+      );
     }
   }
   return answer;
 }
 
 /** Acts on the merchant's answer, then settles the delivery (or schedules its next attempt). */
-async function actOnAnswer(deps: DeliveryDeps, job: Job, event: EventRow, merchant: MerchantRow, answer: Answer, fault: Fault | null): Promise<void> {
+async function actOnAnswer(
+  deps: DeliveryDeps,
+  job: Job,
+  event: EventRow,
+  merchant: MerchantRow,
+  answer: Answer,
+  fault: Fault | null,
+): Promise<void> {
   const asksAcknowledgement = event.type === 'payment.authorized';
   const { status } = answer;
   const verdict = classifyAnswer(status, asksAcknowledgement);
@@ -138,7 +193,8 @@ async function actOnAnswer(deps: DeliveryDeps, job: Job, event: EventRow, mercha
     deps.log?.warn({ merchantId: merchant.id }, 'webhook endpoint answered 410: disabled');
     return;
   }
-  const delay = answer.dropped && fault!.config.webhooks.drop_permanently ? null : nextRetryDelayMs(job.attempt, deps.random);
+  const delay =
+    answer.dropped && fault!.config.webhooks.drop_permanently ? null : nextRetryDelayMs(job.attempt, deps.random);
   if (delay === null) return settle(deps, job, 'give_up', status);
   return settle(deps, job, 'retry', status, { nextAttemptAt: new Date(deps.clock.now().getTime() + delay) });
 }
@@ -157,7 +213,8 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     if (event.type === 'payment.authorized' && job.attempt > 1) {
       // The question is moot once the payment was refused or timed out: stop asking.
       const s = await findSession(database.db, event.sessionId);
-      if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out')) return settle(deps, job, 'give_up', delivery.lastStatusCode);
+      if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out'))
+        return settle(deps, job, 'give_up', delivery.lastStatusCode);
     }
     const fault = await nextDraw(database.db, merchant.id, 'webhook');
     if (await heldBack(deps, job, fault)) return;
@@ -175,7 +232,17 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       error: answer.error,
       createdAt: clock.now(),
     });
-    deps.log?.info({ deliveryId: job.deliveryId, eventId: event.id, type: event.type, attempt: job.attempt, status: answer.status, latencyMs }, 'webhook attempt');
+    deps.log?.info(
+      {
+        deliveryId: job.deliveryId,
+        eventId: event.id,
+        type: event.type,
+        attempt: job.attempt,
+        status: answer.status,
+        latencyMs,
+      },
+      'webhook attempt',
+    );
     await actOnAnswer(deps, job, event, merchant, answer, fault);
   };
 }

@@ -21,7 +21,10 @@ export const GATEWAY_RECURRING: readonly RecurringJob[] = [
 ];
 
 /** The handlers of the gateway's tasks (webhook delivery aside: jobs/deliver-webhook.ts). */
-export function gatewayTasks(gateway: GatewayDeps, options: { interruptedAfterMs: number; idempotencyRetentionMs: number }): Record<string, JobHandler> {
+export function gatewayTasks(
+  gateway: GatewayDeps,
+  options: { interruptedAfterMs: number; idempotencyRetentionMs: number },
+): Record<string, JobHandler> {
   const { database, clock } = gateway;
   return {
     [SETTLE_TASK]: async (p) => {

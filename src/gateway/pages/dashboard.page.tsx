@@ -41,9 +41,14 @@ function Layout(props: { title: string; merchant?: MerchantRow; csrf?: string; c
 export function LoginPage(props: { error?: string }) {
   return (
     <Layout title="Merchant dashboard">
-      {props.error ? <p class="notice" role="alert">{props.error}</p> : null}
+      {props.error ? (
+        <p class="notice" role="alert">
+          {props.error}
+        </p>
+      ) : null}
       <form method="post" action="/dashboard/login">
-        <label for="api_key">Secret API key</label> <input id="api_key" name="api_key" type="password" autocomplete="off" size={50} />
+        <label for="api_key">Secret API key</label>{' '}
+        <input id="api_key" name="api_key" type="password" autocomplete="off" size={50} />
         <button type="submit">Log in</button>
       </form>
     </Layout>
@@ -54,13 +59,26 @@ export function LoginPage(props: { error?: string }) {
 export function PaymentsPage(props: { merchant: MerchantRow; csrf: string; payments: SessionRow[] }) {
   return (
     <Layout title="Payments" merchant={props.merchant} csrf={props.csrf}>
-      {props.merchant.webhookEnabled ? null : <p class="notice">Webhook deliveries are disabled (the endpoint answered 410). Re-enable them under API keys and webhooks.</p>}
+      {props.merchant.webhookEnabled ? null : (
+        <p class="notice">
+          Webhook deliveries are disabled (the endpoint answered 410). Re-enable them under API keys and webhooks.
+        </p>
+      )}
       <table>
-        <tr><th>Created</th><th>Session</th><th>Reference</th><th>Amount</th><th>Status</th><th>Acknowledgement</th></tr>
+        <tr>
+          <th>Created</th>
+          <th>Session</th>
+          <th>Reference</th>
+          <th>Amount</th>
+          <th>Status</th>
+          <th>Acknowledgement</th>
+        </tr>
         {props.payments.map((p) => (
           <tr>
             <td>{p.createdAt.toISOString()}</td>
-            <td><a href={`/dashboard/payments/${p.id}`}>{p.id}</a></td>
+            <td>
+              <a href={`/dashboard/payments/${p.id}`}>{p.id}</a>
+            </td>
             <td>{p.merchantReference}</td>
             <td>{money$(p.amountMinor, p.currency)}</td>
             <td>{p.status}</td>
@@ -73,18 +91,30 @@ export function PaymentsPage(props: { merchant: MerchantRow; csrf: string; payme
 }
 
 /** One payment: its events, deliveries with every attempt (and re-send), and refunds. */
-export function PaymentPage(props: { merchant: MerchantRow; csrf: string; detail: NonNullable<Awaited<ReturnType<typeof paymentDetail>>> }) {
+export function PaymentPage(props: {
+  merchant: MerchantRow;
+  csrf: string;
+  detail: NonNullable<Awaited<ReturnType<typeof paymentDetail>>>;
+}) {
   const { session: s, events, deliveries, attempts, refunds } = props.detail;
   return (
     <Layout title={`Payment ${s.id}`} merchant={props.merchant} csrf={props.csrf}>
       <p>
         {money$(s.amountMinor, s.currency)} · reference {s.merchantReference} · status <strong>{s.status}</strong>
-        {s.cardLast4 ? ` · ${s.cardBrand} •••• ${s.cardLast4}` : ''} {s.voidReason ? ` · void reason ${s.voidReason}` : ''}
+        {s.cardLast4 ? ` · ${s.cardBrand} •••• ${s.cardLast4}` : ''}{' '}
+        {s.voidReason ? ` · void reason ${s.voidReason}` : ''}
         {s.declineReason ? ` · declined: ${s.declineReason}` : ''}
       </p>
       <h2>Events and deliveries</h2>
       <table>
-        <tr><th>Event</th><th>Type</th><th>Seq</th><th>Delivery</th><th>Attempts (status, latency, response)</th><th></th></tr>
+        <tr>
+          <th>Event</th>
+          <th>Type</th>
+          <th>Seq</th>
+          <th>Delivery</th>
+          <th>Attempts (status, latency, response)</th>
+          <th></th>
+        </tr>
         {events.map((e) => {
           const d = deliveries.find((x) => x.eventId === e.id);
           return (
@@ -98,7 +128,8 @@ export function PaymentPage(props: { merchant: MerchantRow; csrf: string; detail
                   .filter((a) => d && a.deliveryId === d.id)
                   .map((a) => (
                     <div>
-                      #{a.attempt} {a.statusCode ?? a.error ?? '—'} · {a.latencyMs} ms · <code>{(a.responseExcerpt ?? '').slice(0, 80)}</code>
+                      #{a.attempt} {a.statusCode ?? a.error ?? '—'} · {a.latencyMs} ms ·{' '}
+                      <code>{(a.responseExcerpt ?? '').slice(0, 80)}</code>
                     </div>
                   ))}
               </td>
@@ -117,9 +148,19 @@ export function PaymentPage(props: { merchant: MerchantRow; csrf: string; detail
       </table>
       <h2>Refunds</h2>
       <table>
-        <tr><th>Refund</th><th>Amount</th><th>Reason</th><th>Status</th></tr>
+        <tr>
+          <th>Refund</th>
+          <th>Amount</th>
+          <th>Reason</th>
+          <th>Status</th>
+        </tr>
         {refunds.map((r) => (
-          <tr><td>{r.id}</td><td>{money$(r.amountMinor, r.currency)}</td><td>{r.reason}</td><td>{r.status}</td></tr>
+          <tr>
+            <td>{r.id}</td>
+            <td>{money$(r.amountMinor, r.currency)}</td>
+            <td>{r.reason}</td>
+            <td>{r.status}</td>
+          </tr>
         ))}
       </table>
     </Layout>
@@ -127,7 +168,12 @@ export function PaymentPage(props: { merchant: MerchantRow; csrf: string; detail
 }
 
 /** API keys, signing secrets (rotation) and the webhook endpoint. */
-export function SettingsPage(props: { merchant: MerchantRow; csrf: string; creds: Awaited<ReturnType<typeof credentials>>; shownOnce?: { label: string; value: string } }) {
+export function SettingsPage(props: {
+  merchant: MerchantRow;
+  csrf: string;
+  creds: Awaited<ReturnType<typeof credentials>>;
+  shownOnce?: { label: string; value: string };
+}) {
   const form = (action: string, label: string) => (
     <form method="post" action={action}>
       <input type="hidden" name="csrf" value={props.csrf} />
@@ -143,23 +189,44 @@ export function SettingsPage(props: { merchant: MerchantRow; csrf: string; creds
       ) : null}
       <h2>Webhook endpoint</h2>
       <p>
-        {props.merchant.webhookUrl ?? 'none'} · {props.merchant.webhookEnabled ? 'enabled' : 'disabled'} · acknowledgement window {props.merchant.ackWindowSeconds} s
+        {props.merchant.webhookUrl ?? 'none'} · {props.merchant.webhookEnabled ? 'enabled' : 'disabled'} ·
+        acknowledgement window {props.merchant.ackWindowSeconds} s
       </p>
       {props.merchant.webhookEnabled ? null : form('/dashboard/settings/webhooks/enable', 'Re-enable deliveries')}
       <h2>API keys</h2>
       <table>
-        <tr><th>Prefix</th><th>Created</th><th>Revoked</th></tr>
+        <tr>
+          <th>Prefix</th>
+          <th>Created</th>
+          <th>Revoked</th>
+        </tr>
         {props.creds.keys.map((k) => (
-          <tr><td><code>{k.prefix}…</code></td><td>{k.createdAt.toISOString()}</td><td>{k.revokedAt?.toISOString() ?? ''}</td></tr>
+          <tr>
+            <td>
+              <code>{k.prefix}…</code>
+            </td>
+            <td>{k.createdAt.toISOString()}</td>
+            <td>{k.revokedAt?.toISOString() ?? ''}</td>
+          </tr>
         ))}
       </table>
       {form('/dashboard/settings/keys', 'Create an API key')}
       <h2>Signing secrets</h2>
       <p>Every delivery is signed with each active secret (at most two: the newest and the one before).</p>
       <table>
-        <tr><th>Secret</th><th>Created</th><th>Retired</th></tr>
+        <tr>
+          <th>Secret</th>
+          <th>Created</th>
+          <th>Retired</th>
+        </tr>
         {props.creds.secrets.map((s) => (
-          <tr><td><code>{s.hint}</code></td><td>{s.createdAt.toISOString()}</td><td>{s.retiredAt?.toISOString() ?? 'active'}</td></tr>
+          <tr>
+            <td>
+              <code>{s.hint}</code>
+            </td>
+            <td>{s.createdAt.toISOString()}</td>
+            <td>{s.retiredAt?.toISOString() ?? 'active'}</td>
+          </tr>
         ))}
       </table>
       {form('/dashboard/settings/secrets/rotate', 'Rotate the signing secret')}

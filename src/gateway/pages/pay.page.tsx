@@ -20,7 +20,9 @@ export function PayPage(props: { session: SessionRow; merchant: MerchantRow }) {
         <main id="pay" data-session={s.id} data-expires={s.expiresAt.toISOString()} data-status={s.status}>
           <h1>{merchant.name}</h1>
           <p class="meta">{s.description}</p>
-          <p class="amount" id="amount">{amount}</p>
+          <p class="amount" id="amount">
+            {amount}
+          </p>
           <p class="meta">
             Reference: <span id="reference">{s.merchantReference}</span>
           </p>
@@ -39,7 +41,9 @@ export function PayPage(props: { session: SessionRow; merchant: MerchantRow }) {
             <label for="name">Name on the card</label>
             <input id="name" name="name" autocomplete="cc-name" />
             <div class="error" id="error-name"></div>
-            <button type="submit" id="submit">Pay {amount}</button>
+            <button type="submit" id="submit">
+              Pay {amount}
+            </button>
           </form>
           <p>
             <a id="return" href={s.returnUrl ?? '#'} hidden>

@@ -24,12 +24,24 @@ const createSessionBody = z
     amount: positiveMoney,
     merchant_reference: z.string().min(1).max(200),
     description: z.string().max(500).default(''),
-    expires_at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the session stops being payable. Default: 30 minutes after creation.' }),
-    expires_in_seconds: z.number().int().min(60).max(7 * 86400).optional().openapi({ description: 'Alternative to expires_at.' }),
+    expires_at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'When the session stops being payable. Default: 30 minutes after creation.' }),
+    expires_in_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86400)
+      .optional()
+      .openapi({ description: 'Alternative to expires_at.' }),
     return_url: httpUrl.optional(),
     cancel_url: httpUrl.optional(),
   })
-  .refine((b) => !(b.expires_at && b.expires_in_seconds), { message: 'give expires_at or expires_in_seconds, not both', path: ['expires_at'] })
+  .refine((b) => !(b.expires_at && b.expires_in_seconds), {
+    message: 'give expires_at or expires_in_seconds, not both',
+    path: ['expires_at'],
+  })
   .openapi('CreatePaymentSession');
 
 const refundBody = z
@@ -44,8 +56,14 @@ const errors = {
   400: { description: 'Malformed request', content: { 'application/json': { schema: errorSchema } } },
   401: { description: 'Missing or invalid API key', content: { 'application/json': { schema: errorSchema } } },
   404: { description: 'Not found', content: { 'application/json': { schema: errorSchema } } },
-  409: { description: 'Conflict with the current state, or idempotency.in_progress', content: { 'application/json': { schema: errorSchema } } },
-  422: { description: 'Validation failed, or idempotency.key_reused', content: { 'application/json': { schema: errorSchema } } },
+  409: {
+    description: 'Conflict with the current state, or idempotency.in_progress',
+    content: { 'application/json': { schema: errorSchema } },
+  },
+  422: {
+    description: 'Validation failed, or idempotency.key_reused',
+    content: { 'application/json': { schema: errorSchema } },
+  },
 } as const;
 
 const security = [{ bearerAuth: [] }];
@@ -56,7 +74,19 @@ export const faultBody = z
   .object({
     enabled: z.boolean(),
     seed: z.string().min(1).max(200).openapi({ description: 'Same seed + same order of operations = same faults.' }),
-    config: faultConfigSchema.default({ webhooks: { drop: 0, drop_permanently: false, duplicate: 0, duplicate_copies: 1, reorder: 0, reorder_window_ms: 0, delay: 0, delay_ms: 0 }, api: { fail: 0, slow: 0, slow_ms: 0 } }),
+    config: faultConfigSchema.default({
+      webhooks: {
+        drop: 0,
+        drop_permanently: false,
+        duplicate: 0,
+        duplicate_copies: 1,
+        reorder: 0,
+        reorder_window_ms: 0,
+        delay: 0,
+        delay_ms: 0,
+      },
+      api: { fail: 0, slow: 0, slow_ms: 0 },
+    }),
   })
   .openapi('FaultInjection');
 
@@ -65,7 +95,10 @@ export const createSessionRoute = createRoute({
   path: '/payment_sessions',
   security,
   summary: 'Create a payment session',
-  request: { headers: idempotencyHeader, body: { required: true, content: { 'application/json': { schema: createSessionBody } } } },
+  request: {
+    headers: idempotencyHeader,
+    body: { required: true, content: { 'application/json': { schema: createSessionBody } } },
+  },
   responses: { 201: { description: 'Created', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
 });
 
@@ -75,7 +108,10 @@ export const getSessionRoute = createRoute({
   security,
   summary: 'Retrieve a payment session (authoritative status, including the acknowledgement)',
   request: { params: idParam },
-  responses: { 200: { description: 'The session', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+  responses: {
+    200: { description: 'The session', content: { 'application/json': { schema: sessionSchema } } },
+    ...errors,
+  },
 });
 
 export const cancelSessionRoute = createRoute({
@@ -84,16 +120,26 @@ export const cancelSessionRoute = createRoute({
   security,
   summary: 'Cancel a session that has not been paid (only from status created)',
   request: { params: idParam, headers: idempotencyHeader },
-  responses: { 200: { description: 'The canceled session', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+  responses: {
+    200: { description: 'The canceled session', content: { 'application/json': { schema: sessionSchema } } },
+    ...errors,
+  },
 });
 
 export const acknowledgeSessionRoute = createRoute({
   method: 'post',
   path: '/payment_sessions/{id}/acknowledge',
   security,
-  summary: 'Accept an authorisation the webhook did not bring (read from the event feed or a status read): the same acknowledgement as a 2xx to payment.authorized, within the same window; a repeat is a no-op',
+  summary:
+    'Accept an authorisation the webhook did not bring (read from the event feed or a status read): the same acknowledgement as a 2xx to payment.authorized, within the same window; a repeat is a no-op',
   request: { params: idParam, headers: idempotencyHeader },
-  responses: { 200: { description: 'The acknowledged session (captured soon after)', content: { 'application/json': { schema: sessionSchema } } }, ...errors },
+  responses: {
+    200: {
+      description: 'The acknowledged session (captured soon after)',
+      content: { 'application/json': { schema: sessionSchema } },
+    },
+    ...errors,
+  },
 });
 
 export const createRefundRoute = createRoute({
@@ -101,7 +147,10 @@ export const createRefundRoute = createRoute({
   path: '/refunds',
   security,
   summary: 'Refund part or all of a captured payment (the total never exceeds the captured amount)',
-  request: { headers: idempotencyHeader, body: { required: true, content: { 'application/json': { schema: refundBody } } } },
+  request: {
+    headers: idempotencyHeader,
+    body: { required: true, content: { 'application/json': { schema: refundBody } } },
+  },
   responses: { 201: { description: 'Created', content: { 'application/json': { schema: refundSchema } } }, ...errors },
 });
 
@@ -112,14 +161,22 @@ export const listEventsRoute = createRoute({
   summary: 'The event feed after a cursor, oldest first (what a shop reconciles from)',
   request: {
     query: z.object({
-      after: z.string().regex(/^(0|[1-9][0-9]{0,18})$/).default('0').openapi({ description: 'cursor of the last event seen; 0 for the start' }),
+      after: z
+        .string()
+        .regex(/^(0|[1-9][0-9]{0,18})$/)
+        .default('0')
+        .openapi({ description: 'cursor of the last event seen; 0 for the start' }),
       limit: z.coerce.number().int().min(1).max(100).default(50),
     }),
   },
   responses: {
     200: {
       description: 'A page of events',
-      content: { 'application/json': { schema: z.object({ data: z.array(eventSchema), next_cursor: z.string(), has_more: z.boolean() }) } },
+      content: {
+        'application/json': {
+          schema: z.object({ data: z.array(eventSchema), next_cursor: z.string(), has_more: z.boolean() }),
+        },
+      },
     },
     ...errors,
   },
@@ -131,22 +188,38 @@ export const resendDeliveryRoute = createRoute({
   security,
   summary: 'Send a webhook delivery again now',
   request: { params: idParam, headers: idempotencyHeader },
-  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('queued') }) } } }, ...errors },
+  responses: {
+    202: {
+      description: 'Queued',
+      content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('queued') }) } },
+    },
+    ...errors,
+  },
 });
 
 export const putFaultsRoute = createRoute({
   method: 'put',
   path: '/admin/fault_injection',
   security,
-  summary: 'Switch fault injection for this merchant (test mode): drop/duplicate/reorder/delay webhooks, fail/slow API calls; rates 0..1',
+  summary:
+    'Switch fault injection for this merchant (test mode): drop/duplicate/reorder/delay webhooks, fail/slow API calls; rates 0..1',
   request: { body: { required: true, content: { 'application/json': { schema: faultBody } } } },
-  responses: { 200: { description: 'The settings now in force', content: { 'application/json': { schema: faultBody } } }, ...errors },
+  responses: {
+    200: { description: 'The settings now in force', content: { 'application/json': { schema: faultBody } } },
+    ...errors,
+  },
 });
 
 export const getFaultsRoute = createRoute({
   method: 'get',
   path: '/admin/fault_injection',
   security,
-  summary: 'Read this merchant\'s fault injection settings',
-  responses: { 200: { description: 'Settings (enabled false when never set)', content: { 'application/json': { schema: faultBody } } }, ...errors },
+  summary: "Read this merchant's fault injection settings",
+  responses: {
+    200: {
+      description: 'Settings (enabled false when never set)',
+      content: { 'application/json': { schema: faultBody } },
+    },
+    ...errors,
+  },
 });

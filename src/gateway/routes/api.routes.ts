@@ -49,17 +49,24 @@ function apiFaults(database: Database): MiddlewareHandler<Env> {
     const fault = await nextDraw(database.db, c.get('merchant').id, 'api');
     if (fault) {
       if (fault.pick('slow') < fault.config.api.slow) await new Promise((r) => setTimeout(r, fault.config.api.slow_ms));
-      if (fault.pick('fail') < fault.config.api.fail) throw new DomainError('upstream.unavailable', { fault_injected: true });
+      if (fault.pick('fail') < fault.config.api.fail)
+        throw new DomainError('upstream.unavailable', { fault_injected: true });
     }
     return next();
   };
 }
 
 /** The session expiry a create request asks for: an instant, or seconds from now (30 minutes by default), at most 7 days ahead. */
-function requestedExpiry(body: { expires_at?: string | undefined; expires_in_seconds?: number | undefined }, clock: Clock): Date {
+function requestedExpiry(
+  body: { expires_at?: string | undefined; expires_in_seconds?: number | undefined },
+  clock: Clock,
+): Date {
   const now = clock.now();
-  const expiresAt = body.expires_at ? new Date(body.expires_at) : new Date(now.getTime() + (body.expires_in_seconds ?? 1800) * 1000);
-  if (expiresAt.getTime() > now.getTime() + 7 * 86400_000) throw new DomainError('validation.failed', { field: 'expires_at', reason: 'more_than_7_days_ahead' });
+  const expiresAt = body.expires_at
+    ? new Date(body.expires_at)
+    : new Date(now.getTime() + (body.expires_in_seconds ?? 1800) * 1000);
+  if (expiresAt.getTime() > now.getTime() + 7 * 86400_000)
+    throw new DomainError('validation.failed', { field: 'expires_at', reason: 'more_than_7_days_ahead' });
   return expiresAt;
 }
 
@@ -69,7 +76,11 @@ export function apiRoutes(deps: ApiDeps) {
   const { database, clock } = gateway;
   const wake = () => deps.wake?.();
   const router = createRouter<Env>();
-  router.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'Secret API key sk_test_…' });
+  router.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Secret API key sk_test_…',
+  });
   router.use('*', apiKeyAuth(database));
   router.use('*', apiFaults(database));
   router.use('*', idempotency({ database, clock }));
@@ -108,7 +119,11 @@ export function apiRoutes(deps: ApiDeps) {
 
   router.openapi(createRefundRoute, async (c) => {
     const body = c.req.valid('json');
-    const r = await createRefund(gateway, c.get('merchant').id, { sessionId: body.session_id, amount: body.amount, reason: body.reason });
+    const r = await createRefund(gateway, c.get('merchant').id, {
+      sessionId: body.session_id,
+      amount: body.amount,
+      reason: body.reason,
+    });
     wake();
     return c.json(refundView(r), 201);
   });
@@ -123,7 +138,8 @@ export function apiRoutes(deps: ApiDeps) {
 
   router.openapi(resendDeliveryRoute, async (c) => {
     const id = c.req.valid('param').id;
-    if (!(await resendDelivery(gateway, id, c.get('merchant').id))) throw new DomainError('not_found', { resource: 'webhook_delivery' });
+    if (!(await resendDelivery(gateway, id, c.get('merchant').id)))
+      throw new DomainError('not_found', { resource: 'webhook_delivery' });
     wake();
     return c.json({ id, status: 'queued' as const }, 202);
   });
@@ -136,7 +152,12 @@ export function apiRoutes(deps: ApiDeps) {
 
   router.openapi(getFaultsRoute, async (c) => {
     const f = await readFaults(database.db, c.get('merchant').id);
-    return c.json(f ? { enabled: f.enabled, seed: f.seed, config: f.config } : { enabled: false, seed: '', config: faultConfigSchema.parse({}) }, 200);
+    return c.json(
+      f
+        ? { enabled: f.enabled, seed: f.seed, config: f.config }
+        : { enabled: false, seed: '', config: faultConfigSchema.parse({}) },
+      200,
+    );
   });
 
   return router;

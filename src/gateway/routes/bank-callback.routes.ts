@@ -22,7 +22,11 @@ const callbackSchema = z.object({
 export function bankCallbackRoutes(deps: { gateway: GatewayDeps; secrets: readonly string[]; wake?: () => void }) {
   const { database, clock } = deps.gateway;
   const router = createRouter<AppEnv>();
-  const guard = { secrets: deps.secrets, clock, consume: (id: string, now: Date) => consumeSignedRequest(database.db, id, now) };
+  const guard = {
+    secrets: deps.secrets,
+    clock,
+    consume: (id: string, now: Date) => consumeSignedRequest(database.db, id, now),
+  };
   router.post('/callbacks', async (c) => {
     const { body: raw } = await acceptSignedRequest(c, guard);
     let json: unknown;

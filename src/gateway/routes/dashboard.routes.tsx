@@ -12,8 +12,22 @@ import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
 import { resendDelivery } from '../commands/resend-delivery.ts';
 import { DASHBOARD_STYLES, LoginPage, PaymentPage, PaymentsPage, SettingsPage } from '../pages/dashboard.page.tsx';
-import { closeDashboardSession, credentials, listPayments, openDashboardSession, paymentDetail, readDashboardSession } from '../storage/dashboard.ts';
-import { addApiKey, authenticateApiKey, findMerchant, newApiKey, rotateSecret, setWebhookEnabled } from '../storage/merchants.ts';
+import {
+  closeDashboardSession,
+  credentials,
+  listPayments,
+  openDashboardSession,
+  paymentDetail,
+  readDashboardSession,
+} from '../storage/dashboard.ts';
+import {
+  addApiKey,
+  authenticateApiKey,
+  findMerchant,
+  newApiKey,
+  rotateSecret,
+  setWebhookEnabled,
+} from '../storage/merchants.ts';
 import type { MerchantRow } from '../storage/tables.ts';
 
 export const DASHBOARD_COOKIE = 'gw_session';
@@ -24,7 +38,12 @@ const CSP = contentSecurityPolicy({ 'script-src': ["'none'"], 'connect-src': ["'
 type Env = AppEnv<{ merchant: MerchantRow; csrf: string }>;
 
 /** The /dashboard router. */
-export function dashboardRoutes(deps: { database: Database; clock: Clock; publicUrl: () => string; wake?: () => void }) {
+export function dashboardRoutes(deps: {
+  database: Database;
+  clock: Clock;
+  publicUrl: () => string;
+  wake?: () => void;
+}) {
   const { database, clock } = deps;
   const router = createRouter<Env>();
   const html = (c: Context, node: unknown, status = 200) => c.html('<!doctype html>' + String(node), status as 200);
@@ -35,12 +54,15 @@ export function dashboardRoutes(deps: { database: Database; clock: Clock; public
     // Cross-site POSTs are refused outright (the cookie is SameSite=Strict too).
     if (c.req.method === 'POST') {
       const origin = c.req.header('origin');
-      if (origin !== undefined && origin !== new URL(c.req.url).origin && origin !== new URL(deps.publicUrl()).origin) throw new DomainError('csrf.invalid');
+      if (origin !== undefined && origin !== new URL(c.req.url).origin && origin !== new URL(deps.publicUrl()).origin)
+        throw new DomainError('csrf.invalid');
     }
     await next();
     c.header('cache-control', 'no-store');
   });
-  router.get('/assets/dashboard.css', (c) => c.body(DASHBOARD_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  router.get('/assets/dashboard.css', (c) =>
+    c.body(DASHBOARD_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }),
+  );
   router.get('/login', (c) => html(c, <LoginPage />));
   router.post('/login', async (c) => {
     const form = await c.req.parseBody();
@@ -52,7 +74,13 @@ export function dashboardRoutes(deps: { database: Database; clock: Clock; public
       return html(c, <LoginPage error="That key is not valid." />, 401);
     }
     const { token } = await openDashboardSession(database.db, merchant.id, TTL_SECONDS, clock);
-    setCookie(c, DASHBOARD_COOKIE, token, { httpOnly: true, sameSite: 'Strict', secure: secure(), path: '/dashboard', maxAge: TTL_SECONDS });
+    setCookie(c, DASHBOARD_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: secure(),
+      path: '/dashboard',
+      maxAge: TTL_SECONDS,
+    });
     return c.redirect('/dashboard', 303);
   });
 
@@ -75,21 +103,39 @@ export function dashboardRoutes(deps: { database: Database; clock: Clock; public
     await next();
   });
 
-  router.get('/', async (c) => html(c, <PaymentsPage merchant={c.get('merchant')} csrf={c.get('csrf')} payments={await listPayments(database.db, c.get('merchant').id)} />));
+  router.get('/', async (c) =>
+    html(
+      c,
+      <PaymentsPage
+        merchant={c.get('merchant')}
+        csrf={c.get('csrf')}
+        payments={await listPayments(database.db, c.get('merchant').id)}
+      />,
+    ),
+  );
   router.get('/payments/:id', async (c) => {
     const detail = await paymentDetail(database.db, c.get('merchant').id, c.req.param('id'));
     if (!detail) throw new DomainError('not_found', { resource: 'payment_session' });
     return html(c, <PaymentPage merchant={c.get('merchant')} csrf={c.get('csrf')} detail={detail} />);
   });
   router.post('/deliveries/:id/resend', async (c) => {
-    if (!(await resendDelivery({ database, clock }, c.req.param('id'), c.get('merchant').id))) throw new DomainError('not_found', { resource: 'webhook_delivery' });
+    if (!(await resendDelivery({ database, clock }, c.req.param('id'), c.get('merchant').id)))
+      throw new DomainError('not_found', { resource: 'webhook_delivery' });
     deps.wake?.();
     const back = String((await c.req.parseBody()).back ?? '');
     return c.redirect(/^ps_[0-9A-Z]{26}$/.test(back) ? `/dashboard/payments/${back}` : '/dashboard', 303);
   });
   const settings = async (c: Context<Env>, shownOnce?: { label: string; value: string }) => {
     const merchant = (await findMerchant(database.db, c.get('merchant').id))!;
-    return html(c, <SettingsPage merchant={merchant} csrf={c.get('csrf')} creds={await credentials(database.db, merchant.id)} {...(shownOnce ? { shownOnce } : {})} />);
+    return html(
+      c,
+      <SettingsPage
+        merchant={merchant}
+        csrf={c.get('csrf')}
+        creds={await credentials(database.db, merchant.id)}
+        {...(shownOnce ? { shownOnce } : {})}
+      />,
+    );
   };
   router.get('/settings', (c) => settings(c));
   router.post('/settings/keys', async (c) => {

@@ -14,12 +14,19 @@ import type { MerchantRow } from '../storage/tables.ts';
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The middleware; runs after authentication (it scopes keys to the merchant). */
-export function idempotency(deps: { database: Database; clock: Clock }): MiddlewareHandler<{ Variables: { merchant: MerchantRow } }> {
+export function idempotency(deps: {
+  database: Database;
+  clock: Clock;
+}): MiddlewareHandler<{ Variables: { merchant: MerchantRow } }> {
   return async (c, next) => {
     if (c.req.method !== 'POST') return next();
     const key = c.req.header('idempotency-key');
     if (key === undefined) return next();
-    if (!KEY.test(key)) throw new DomainError('validation.failed', { header: 'Idempotency-Key', reason: 'must be 1 to 255 printable characters' });
+    if (!KEY.test(key))
+      throw new DomainError('validation.failed', {
+        header: 'Idempotency-Key',
+        reason: 'must be 1 to 255 printable characters',
+      });
     const merchant = c.get('merchant');
     const body = await c.req.text();
     const hash = createHash('sha256').update(`${c.req.method} ${c.req.path}\n`).update(body).digest('hex');
@@ -27,7 +34,10 @@ export function idempotency(deps: { database: Database; clock: Clock }): Middlew
     if (claim.kind === 'mismatch') throw new DomainError('idempotency.key_reused');
     if (claim.kind === 'in_progress') throw new DomainError('idempotency.in_progress');
     if (claim.kind === 'replay') {
-      return c.body(claim.body, claim.status as 200, { 'content-type': 'application/json', 'idempotent-replayed': 'true' });
+      return c.body(claim.body, claim.status as 200, {
+        'content-type': 'application/json',
+        'idempotent-replayed': 'true',
+      });
     }
     try {
       await next();

@@ -56,7 +56,8 @@ export function payRoutes(deps: { gateway: GatewayDeps; wake?: () => void }) {
   router.get('/:id/status', async (c) => c.json(publicStatus(await load(c.req.param('id')))));
   router.post('/:id/authorize', async (c) => {
     // JSON only: a cross-site HTML form cannot send it without a CORS preflight we never grant.
-    if (!(c.req.header('content-type') ?? '').startsWith('application/json')) throw new DomainError('request.malformed', { reason: 'json_required' });
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+      throw new DomainError('request.malformed', { reason: 'json_required' });
     let json: unknown;
     try {
       json = await c.req.json();

@@ -5,7 +5,10 @@ import type { RefundRow, SessionRow } from '../storage/tables.ts';
 
 export const moneySchema = z
   .object({
-    minor: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a string of digits (minor units)').openapi({ example: '1999' }),
+    minor: z
+      .string()
+      .regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a string of digits (minor units)')
+      .openapi({ example: '1999' }),
     currency: z.string().openapi({ example: 'EUR' }),
   })
   .openapi('Money');
@@ -30,7 +33,10 @@ export const sessionSchema = z
     cancel_url: z.string().nullable(),
     hosted_url: z.string(),
     acknowledged: z.boolean().openapi({ description: 'Whether the shop answered 2xx to payment.authorized in time.' }),
-    acknowledgement: z.string().nullable().openapi({ description: 'null (waiting or not asked) | acknowledged | refused | timed_out' }),
+    acknowledgement: z
+      .string()
+      .nullable()
+      .openapi({ description: 'null (waiting or not asked) | acknowledged | refused | timed_out' }),
     acknowledged_at: z.string().nullable(),
     card: z.object({ last4: z.string(), brand: z.string(), fingerprint: z.string() }).nullable(),
     decline_reason: z.string().nullable(),
@@ -63,7 +69,9 @@ export function sessionView(s: SessionRow, publicUrl: string): SessionView {
     acknowledged: s.acknowledgement === 'acknowledged',
     acknowledgement: s.acknowledgement,
     acknowledged_at: s.acknowledgedAt?.toISOString() ?? null,
-    card: s.cardLast4 ? { last4: s.cardLast4, brand: s.cardBrand ?? 'unknown', fingerprint: s.cardFingerprint ?? '' } : null,
+    card: s.cardLast4
+      ? { last4: s.cardLast4, brand: s.cardBrand ?? 'unknown', fingerprint: s.cardFingerprint ?? '' }
+      : null,
     decline_reason: s.declineReason,
     void_reason: s.voidReason,
     last_error: s.lastError,

@@ -9,7 +9,9 @@ import { errorSchema, eventSchema } from './views.ts';
 
 /** Registers the payment event webhook in the service's OpenAPI registry. */
 export function documentWebhooks(registry: OpenAPIRegistry): void {
-  const schedule = WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) => (s < 60 ? `${s}s` : s < 3600 ? `${s / 60}m` : `${s / 3600}h`)).join(', ');
+  const schedule = WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) =>
+    s < 60 ? `${s}s` : s < 3600 ? `${s / 60}m` : `${s / 3600}h`,
+  ).join(', ');
   registry.registerWebhook({
     method: 'post',
     path: 'payment_event',
@@ -19,7 +21,7 @@ export function documentWebhooks(registry: OpenAPIRegistry): void {
       '(`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per active signing secret, space-separated) over the exact body bytes.',
       'Events: payment.requires_approval, payment.authorized, payment.captured, payment.voided, payment.declined, payment.expired,',
       'payment.canceled, payment.partially_refunded, payment.refunded. Order is not guaranteed: use data.sequence to ignore stale events.',
-      'ACKNOWLEDGEMENT: answering 2xx to payment.authorized within the merchant\'s acknowledgement window (default 15 min) makes the',
+      "ACKNOWLEDGEMENT: answering 2xx to payment.authorized within the merchant's acknowledgement window (default 15 min) makes the",
       'gateway capture (then payment.captured). 409 or 422 refuses it: the authorisation is voided at once (payment.voided, reason =',
       'your error.code). No 2xx within the window: voided (reason acknowledgement_timeout). 410 disables the endpoint.',
       `Other answers and timeouts (10 s) are retried after ${schedule} (±20 % jitter), then given up.`,
@@ -30,7 +32,10 @@ export function documentWebhooks(registry: OpenAPIRegistry): void {
     },
     responses: {
       200: { description: 'Accepted (for payment.authorized: acknowledged, the payment is captured)' },
-      409: { description: 'Refused (payment.authorized only): the payment is voided', content: { 'application/json': { schema: errorSchema } } },
+      409: {
+        description: 'Refused (payment.authorized only): the payment is voided',
+        content: { 'application/json': { schema: errorSchema } },
+      },
       410: { description: 'Endpoint gone: deliveries are disabled until re-enabled in the dashboard' },
     },
   });

@@ -3,21 +3,47 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { apiKeys, dashboardSessions, events, merchants, paymentSessions, refunds, signingSecrets, webhookAttempts, webhookDeliveries, type MerchantRow } from './tables.ts';
+import {
+  apiKeys,
+  dashboardSessions,
+  events,
+  merchants,
+  paymentSessions,
+  refunds,
+  signingSecrets,
+  webhookAttempts,
+  webhookDeliveries,
+  type MerchantRow,
+} from './tables.ts';
 
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 
 /** Opens a login session; returns the cookie token and the CSRF token of its forms. */
-export async function openDashboardSession(db: Executor, merchantId: string, ttlSeconds: number, clock: Clock): Promise<{ token: string; csrf: string }> {
+export async function openDashboardSession(
+  db: Executor,
+  merchantId: string,
+  ttlSeconds: number,
+  clock: Clock,
+): Promise<{ token: string; csrf: string }> {
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
   const now = clock.now();
-  await db.insert(dashboardSessions).values({ tokenHash: sha256(token), merchantId, csrf, createdAt: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000) });
+  await db.insert(dashboardSessions).values({
+    tokenHash: sha256(token),
+    merchantId,
+    csrf,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+  });
   return { token, csrf };
 }
 
 /** The merchant and CSRF token of a live login session, or null. */
-export async function readDashboardSession(db: Executor, token: string, clock: Clock): Promise<{ merchant: MerchantRow; csrf: string } | null> {
+export async function readDashboardSession(
+  db: Executor,
+  token: string,
+  clock: Clock,
+): Promise<{ merchant: MerchantRow; csrf: string } | null> {
   const [row] = await db
     .select({ merchant: merchants, csrf: dashboardSessions.csrf })
     .from(dashboardSessions)
@@ -33,31 +59,78 @@ export async function closeDashboardSession(db: Executor, token: string): Promis
 
 /** The latest payments of a merchant. */
 export function listPayments(db: Executor, merchantId: string, limit = 50) {
-  return db.select().from(paymentSessions).where(eq(paymentSessions.merchantId, merchantId)).orderBy(desc(paymentSessions.createdAt)).limit(limit);
+  return db
+    .select()
+    .from(paymentSessions)
+    .where(eq(paymentSessions.merchantId, merchantId))
+    .orderBy(desc(paymentSessions.createdAt))
+    .limit(limit);
 }
 
 /** One payment's events, their deliveries with every attempt, and its refunds. */
 export async function paymentDetail(db: Executor, merchantId: string, sessionId: string) {
-  const [session] = await db.select().from(paymentSessions).where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.merchantId, merchantId)));
+  const [session] = await db
+    .select()
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.merchantId, merchantId)));
   if (!session) return null;
   const evs = await db.select().from(events).where(eq(events.sessionId, sessionId)).orderBy(asc(events.cursor));
   const deliveries = evs.length
-    ? await db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.eventId, evs.map((e) => e.id))).orderBy(asc(webhookDeliveries.createdAt))
+    ? await db
+        .select()
+        .from(webhookDeliveries)
+        .where(
+          inArray(
+            webhookDeliveries.eventId,
+            evs.map((e) => e.id),
+          ),
+        )
+        .orderBy(asc(webhookDeliveries.createdAt))
     : [];
   const attempts = deliveries.length
-    ? await db.select().from(webhookAttempts).where(inArray(webhookAttempts.deliveryId, deliveries.map((d) => d.id))).orderBy(asc(webhookAttempts.id))
+    ? await db
+        .select()
+        .from(webhookAttempts)
+        .where(
+          inArray(
+            webhookAttempts.deliveryId,
+            deliveries.map((d) => d.id),
+          ),
+        )
+        .orderBy(asc(webhookAttempts.id))
     : [];
-  const refundRows = await db.select().from(refunds).where(eq(refunds.sessionId, sessionId)).orderBy(asc(refunds.createdAt));
+  const refundRows = await db
+    .select()
+    .from(refunds)
+    .where(eq(refunds.sessionId, sessionId))
+    .orderBy(asc(refunds.createdAt));
   return { session, events: evs, deliveries, attempts, refunds: refundRows };
 }
 
 /** API keys (prefix only) and signing secrets (metadata only) of a merchant. */
 export async function credentials(db: Executor, merchantId: string) {
-  const keys = await db.select().from(apiKeys).where(eq(apiKeys.merchantId, merchantId)).orderBy(desc(apiKeys.createdAt));
+  const keys = await db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.merchantId, merchantId))
+    .orderBy(desc(apiKeys.createdAt));
   const secrets = await db
-    .select({ id: signingSecrets.id, createdAt: signingSecrets.createdAt, retiredAt: signingSecrets.retiredAt, secret: signingSecrets.secret })
+    .select({
+      id: signingSecrets.id,
+      createdAt: signingSecrets.createdAt,
+      retiredAt: signingSecrets.retiredAt,
+      secret: signingSecrets.secret,
+    })
     .from(signingSecrets)
     .where(eq(signingSecrets.merchantId, merchantId))
     .orderBy(desc(signingSecrets.createdAt));
-  return { keys, secrets: secrets.map((s) => ({ id: s.id, createdAt: s.createdAt, retiredAt: s.retiredAt, hint: `${s.secret.slice(0, 10)}…` })) };
+  return {
+    keys,
+    secrets: secrets.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      retiredAt: s.retiredAt,
+      hint: `${s.secret.slice(0, 10)}…`,
+    })),
+  };
 }

@@ -21,7 +21,13 @@ export async function lockDelivery(tx: Executor, id: string): Promise<DeliveryRo
 type DeliveryPatch = Partial<Pick<DeliveryRow, 'attempts' | 'lastStatusCode' | 'nextAttemptAt'>>;
 
 /** The one writer of a delivery's status: applies an event to a locked delivery, as the machine allows. */
-export async function moveDelivery(tx: Executor, delivery: DeliveryRow, event: DeliveryEvent, patch: DeliveryPatch, clock: Clock): Promise<DeliveryRow> {
+export async function moveDelivery(
+  tx: Executor,
+  delivery: DeliveryRow,
+  event: DeliveryEvent,
+  patch: DeliveryPatch,
+  clock: Clock,
+): Promise<DeliveryRow> {
   const { state } = deliveryMachine.apply(delivery.status, event);
   const [row] = await tx
     .update(webhookDeliveries)

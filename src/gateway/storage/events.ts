@@ -22,7 +22,11 @@ export interface EventPayload {
     readonly status: string;
     readonly sequence: number;
     readonly reason?: string;
-    readonly refund?: { id: string; amount: { minor: string; currency: string }; refunded_total: { minor: string; currency: string } };
+    readonly refund?: {
+      id: string;
+      amount: { minor: string; currency: string };
+      refunded_total: { minor: string; currency: string };
+    };
   };
 }
 
@@ -73,7 +77,11 @@ export async function appendEvent(
       updatedAt: now,
     });
     if (merchant.webhookEnabled) {
-      await enqueue(tx, { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 }, clock);
+      await enqueue(
+        tx,
+        { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 },
+        clock,
+      );
     }
   }
   return payload;

@@ -6,13 +6,29 @@ import { draw, faultConfigSchema, type FaultConfig } from '../domain/faults.ts';
 import { faultSettings } from './tables.ts';
 
 /** Sets (replaces) a merchant's fault injection; the counter restarts so the seed replays from the start. */
-export async function setFaults(db: Executor, merchantId: string, input: { enabled: boolean; seed: string; config: FaultConfig }, clock: Clock): Promise<void> {
-  const values = { merchantId, enabled: input.enabled, seed: input.seed, apiCounter: 0, webhookCounter: 0, config: input.config, updatedAt: clock.now() };
+export async function setFaults(
+  db: Executor,
+  merchantId: string,
+  input: { enabled: boolean; seed: string; config: FaultConfig },
+  clock: Clock,
+): Promise<void> {
+  const values = {
+    merchantId,
+    enabled: input.enabled,
+    seed: input.seed,
+    apiCounter: 0,
+    webhookCounter: 0,
+    config: input.config,
+    updatedAt: clock.now(),
+  };
   await db.insert(faultSettings).values(values).onConflictDoUpdate({ target: faultSettings.merchantId, set: values });
 }
 
 /** The merchant's fault settings, or null when off. */
-export async function readFaults(db: Executor, merchantId: string): Promise<{ enabled: boolean; seed: string; config: FaultConfig } | null> {
+export async function readFaults(
+  db: Executor,
+  merchantId: string,
+): Promise<{ enabled: boolean; seed: string; config: FaultConfig } | null> {
   const [row] = await db.select().from(faultSettings).where(eq(faultSettings.merchantId, merchantId));
   if (!row) return null;
   return { enabled: row.enabled, seed: row.seed, config: faultConfigSchema.parse(row.config) };
@@ -22,7 +38,11 @@ export async function readFaults(db: Executor, merchantId: string): Promise<{ en
  * Draws the next number for a merchant with faults on (null when off): the counter is bumped
  * atomically so concurrent draws never reuse a number.
  */
-export async function nextDraw(db: Executor, merchantId: string, stream: 'api' | 'webhook'): Promise<{ pick: (kind: string) => number; config: FaultConfig } | null> {
+export async function nextDraw(
+  db: Executor,
+  merchantId: string,
+  stream: 'api' | 'webhook',
+): Promise<{ pick: (kind: string) => number; config: FaultConfig } | null> {
   const column = stream === 'api' ? faultSettings.apiCounter : faultSettings.webhookCounter;
   const [row] = await db
     .update(faultSettings)

@@ -17,7 +17,13 @@ export type IdempotencyClaim =
   | { readonly kind: 'replay'; readonly status: number; readonly body: string };
 
 /** Claims a key for a request hash, or reports what the earlier request with this key left. */
-export async function claimIdempotencyKey(db: Executor, merchantId: string, key: string, requestHash: string, clock: Clock): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(
+  db: Executor,
+  merchantId: string,
+  key: string,
+  requestHash: string,
+  clock: Clock,
+): Promise<IdempotencyClaim> {
   // A claim still in progress after this long belongs to a process that died mid-request: a
   // retry may take it over (the request's effects are transactional, so none was half-written).
   await db
@@ -36,7 +42,10 @@ export async function claimIdempotencyKey(db: Executor, merchantId: string, key:
     .onConflictDoNothing()
     .returning({ key: idempotencyKeys.key });
   if (inserted.length === 1) return { kind: 'claimed' };
-  const [row] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key)));
+  const [row] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key)));
   // Deleted between our insert and select (the first request failed and released it): ask to retry.
   if (!row) return { kind: 'in_progress' };
   if (row.requestHash !== requestHash) return { kind: 'mismatch' };
@@ -45,12 +54,28 @@ export async function claimIdempotencyKey(db: Executor, merchantId: string, key:
 }
 
 /** Stores the response of the request that claimed the key. */
-export async function completeIdempotencyKey(db: Executor, merchantId: string, key: string, status: number, body: string): Promise<void> {
+export async function completeIdempotencyKey(
+  db: Executor,
+  merchantId: string,
+  key: string,
+  status: number,
+  body: string,
+): Promise<void> {
   // Only a claim still in progress completes; the machine names the state it moves to.
   await db
     .update(idempotencyKeys)
-    .set({ state: idempotencyKeyMachine.apply('in_progress', 'complete').state, responseStatus: status, responseBody: body })
-    .where(and(eq(idempotencyKeys.merchantId, merchantId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+    .set({
+      state: idempotencyKeyMachine.apply('in_progress', 'complete').state,
+      responseStatus: status,
+      responseBody: body,
+    })
+    .where(
+      and(
+        eq(idempotencyKeys.merchantId, merchantId),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.state, 'in_progress'),
+      ),
+    );
 }
 
 /** Forgets a claim whose request failed on our side (5xx), so that a retry with the key runs again. */
@@ -60,6 +85,9 @@ export async function releaseIdempotencyKey(db: Executor, merchantId: string, ke
 
 /** Deletes keys older than the retention (at least 24 h); returns how many. */
 export async function pruneIdempotencyKeys(db: Executor, olderThan: Date): Promise<number> {
-  const gone = await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, olderThan)).returning({ key: idempotencyKeys.key });
+  const gone = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, olderThan))
+    .returning({ key: idempotencyKeys.key });
   return gone.length;
 }

@@ -24,21 +24,40 @@ export function newApiKey(): string {
 export async function addApiKey(db: Executor, merchantId: string, key: string, clock: Clock): Promise<void> {
   await db
     .insert(apiKeys)
-    .values({ id: newId('key', clock.now()), merchantId, hash: hashApiKey(key), prefix: key.slice(0, 12), createdAt: clock.now() })
+    .values({
+      id: newId('key', clock.now()),
+      merchantId,
+      hash: hashApiKey(key),
+      prefix: key.slice(0, 12),
+      createdAt: clock.now(),
+    })
     .onConflictDoNothing({ target: apiKeys.hash });
 }
 
 /** Creates (or, for the same id, updates) a merchant with one key and one signing secret. */
 export async function upsertMerchant(
   db: Executor,
-  input: { id?: string; name: string; webhookUrl: string | null; apiKey: string; webhookSecret: string; ackWindowSeconds?: number },
+  input: {
+    id?: string;
+    name: string;
+    webhookUrl: string | null;
+    apiKey: string;
+    webhookSecret: string;
+    ackWindowSeconds?: number;
+  },
   clock: Clock,
 ): Promise<MerchantRow> {
   const now = clock.now();
   const id = input.id ?? newId('mer', now);
   const [merchant] = await db
     .insert(merchants)
-    .values({ id, name: input.name, webhookUrl: input.webhookUrl, ackWindowSeconds: input.ackWindowSeconds ?? 900, createdAt: now })
+    .values({
+      id,
+      name: input.name,
+      webhookUrl: input.webhookUrl,
+      ackWindowSeconds: input.ackWindowSeconds ?? 900,
+      createdAt: now,
+    })
     .onConflictDoUpdate({ target: merchants.id, set: { name: input.name, webhookUrl: input.webhookUrl } })
     .returning();
   await addApiKey(db, id, input.apiKey, clock);
@@ -54,7 +73,13 @@ export async function upsertMerchant(
   await db
     .update(signingSecrets)
     .set({ retiredAt: now })
-    .where(and(eq(signingSecrets.merchantId, id), ne(signingSecrets.secret, input.webhookSecret), isNull(signingSecrets.retiredAt)));
+    .where(
+      and(
+        eq(signingSecrets.merchantId, id),
+        ne(signingSecrets.secret, input.webhookSecret),
+        isNull(signingSecrets.retiredAt),
+      ),
+    );
   return merchant!;
 }
 
@@ -67,7 +92,8 @@ export async function authenticateApiKey(db: Executor, key: string): Promise<Mer
     .innerJoin(merchants, eq(merchants.id, apiKeys.merchantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
   // The index finds the row by hash; the comparison that decides is still constant-time.
-  if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) throw new DomainError('auth.invalid_credentials');
+  if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)))
+    throw new DomainError('auth.invalid_credentials');
   return row.merchant;
 }
 

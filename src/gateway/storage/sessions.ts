@@ -53,20 +53,28 @@ export async function insertSession(db: Executor, input: NewSession, clock: Cloc
 
 /** A session by id, optionally scoped to its merchant (another merchant's session is not found). */
 export async function findSession(db: Executor, id: string, merchantId?: string): Promise<SessionRow | undefined> {
-  const where = merchantId === undefined ? eq(paymentSessions.id, id) : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
+  const where =
+    merchantId === undefined
+      ? eq(paymentSessions.id, id)
+      : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
   const [row] = await db.select().from(paymentSessions).where(where);
   return row;
 }
 
 /** Reads and row-locks a session for the rest of the transaction; not_found when absent. */
 export async function lockSession(tx: Executor, id: string, merchantId?: string): Promise<SessionRow> {
-  const where = merchantId === undefined ? eq(paymentSessions.id, id) : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
+  const where =
+    merchantId === undefined
+      ? eq(paymentSessions.id, id)
+      : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
   const [row] = await tx.select().from(paymentSessions).where(where).for('update');
   if (!row) throw new DomainError('not_found', { resource: 'payment_session' });
   return row;
 }
 
-type SessionPatch = Partial<Omit<typeof paymentSessions.$inferInsert, 'id' | 'merchantId' | 'status' | 'acknowledgement' | 'sequence'>>;
+type SessionPatch = Partial<
+  Omit<typeof paymentSessions.$inferInsert, 'id' | 'merchantId' | 'status' | 'acknowledgement' | 'sequence'>
+>;
 
 /**
  * The one writer of a session's `status` and `acknowledgement`. Applies an event to a session the
@@ -83,7 +91,11 @@ export async function moveSession(
   options: { patch?: SessionPatch; reason?: string | null; refund?: EventPayload['data']['refund'] } = {},
 ): Promise<{ session: SessionRow; event: EventPayload | null }> {
   const now = clock.now();
-  const guard = and(eq(paymentSessions.id, session.id), eq(paymentSessions.status, session.status), eq(paymentSessions.sequence, session.sequence));
+  const guard = and(
+    eq(paymentSessions.id, session.id),
+    eq(paymentSessions.status, session.status),
+    eq(paymentSessions.sequence, session.sequence),
+  );
   if (isAcknowledgementEvent(event)) {
     const verdict = decideAcknowledgement(session, event, now);
     if (!verdict.ok) throw verdict.error;
@@ -106,7 +118,11 @@ export async function moveSession(
   if (!updated) throw new DomainError('conflict', { reason: 'session_changed_concurrently' });
   let written: EventPayload | null = null;
   for (const type of verdict.effects) {
-    written = await appendEvent(tx, { session: updated, type, reason: options.reason ?? null, refund: options.refund }, clock);
+    written = await appendEvent(
+      tx,
+      { session: updated, type, reason: options.reason ?? null, refund: options.refund },
+      clock,
+    );
   }
   return { session: updated, event: written };
 }
@@ -126,7 +142,13 @@ export async function listOverdueAcknowledgementIds(db: Executor, now: Date): Pr
   const rows = await db
     .select({ id: paymentSessions.id })
     .from(paymentSessions)
-    .where(and(eq(paymentSessions.status, 'authorized'), isNull(paymentSessions.acknowledgement), lte(paymentSessions.ackDeadline, now)));
+    .where(
+      and(
+        eq(paymentSessions.status, 'authorized'),
+        isNull(paymentSessions.acknowledgement),
+        lte(paymentSessions.ackDeadline, now),
+      ),
+    );
   return rows.map((r) => r.id);
 }
 
@@ -135,7 +157,13 @@ export async function listUnsettledIds(db: Executor, before: Date, limit = 50): 
   const rows = await db
     .select({ id: paymentSessions.id })
     .from(paymentSessions)
-    .where(and(eq(paymentSessions.status, 'authorized'), isNotNull(paymentSessions.acknowledgement), lt(paymentSessions.updatedAt, before)))
+    .where(
+      and(
+        eq(paymentSessions.status, 'authorized'),
+        isNotNull(paymentSessions.acknowledgement),
+        lt(paymentSessions.updatedAt, before),
+      ),
+    )
     .limit(limit);
   return rows.map((r) => r.id);
 }
@@ -151,7 +179,12 @@ export async function listStaleIds(db: Executor, status: SessionStatus, before: 
 }
 
 /** Sessions in `status` not changed since `before`. */
-export async function listStaleSessions(db: Executor, status: SessionStatus, before: Date, limit = 50): Promise<SessionRow[]> {
+export async function listStaleSessions(
+  db: Executor,
+  status: SessionStatus,
+  before: Date,
+  limit = 50,
+): Promise<SessionRow[]> {
   return db
     .select()
     .from(paymentSessions)
@@ -160,7 +193,12 @@ export async function listStaleSessions(db: Executor, status: SessionStatus, bef
 }
 
 /** Locks a session still in `status` and unchanged since `before`, skipping one another transaction holds. */
-export async function lockStaleSession(tx: Executor, id: string, status: SessionStatus, before: Date): Promise<SessionRow | undefined> {
+export async function lockStaleSession(
+  tx: Executor,
+  id: string,
+  status: SessionStatus,
+  before: Date,
+): Promise<SessionRow | undefined> {
   const [row] = await tx
     .select()
     .from(paymentSessions)

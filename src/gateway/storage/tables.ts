@@ -1,7 +1,19 @@
 // The gateway's own tables. Amounts are bigint minor units with their currency beside them; card
 // data is limited to last 4, brand and fingerprint (the number and CVC never reach this schema).
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { DeliveryStatus } from '../domain/delivery.machine.ts';
 import type { IdempotencyKeyState } from '../domain/idempotency-key.machine.ts';
 import type { RefundStatus } from '../domain/refund.machine.ts';
@@ -21,7 +33,9 @@ export const merchants = pgTable('merchants', {
 
 export const apiKeys = pgTable('api_keys', {
   id: text('id').primaryKey(),
-  merchantId: text('merchant_id').notNull().references(() => merchants.id),
+  merchantId: text('merchant_id')
+    .notNull()
+    .references(() => merchants.id),
   // Only the sha256 of the key is kept; the prefix lets a merchant tell keys apart.
   hash: text('hash').notNull().unique(),
   prefix: text('prefix').notNull(),
@@ -29,20 +43,28 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: ts('revoked_at'),
 });
 
-export const signingSecrets = pgTable('signing_secrets', {
-  id: text('id').primaryKey(),
-  merchantId: text('merchant_id').notNull().references(() => merchants.id),
-  // Kept in clear: the gateway needs it to sign. Up to two are active during a rotation.
-  secret: text('secret').notNull(),
-  createdAt: ts('created_at').notNull(),
-  retiredAt: ts('retired_at'),
-}, (t) => [uniqueIndex('signing_secrets_merchant_secret').on(t.merchantId, t.secret)]);
+export const signingSecrets = pgTable(
+  'signing_secrets',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    // Kept in clear: the gateway needs it to sign. Up to two are active during a rotation.
+    secret: text('secret').notNull(),
+    createdAt: ts('created_at').notNull(),
+    retiredAt: ts('retired_at'),
+  },
+  (t) => [uniqueIndex('signing_secrets_merchant_secret').on(t.merchantId, t.secret)],
+);
 
 export const paymentSessions = pgTable(
   'payment_sessions',
   {
     id: text('id').primaryKey(),
-    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
     status: text('status').$type<SessionStatus>().notNull(),
     amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
     currency: text('currency').notNull(),
@@ -72,21 +94,31 @@ export const paymentSessions = pgTable(
   },
   (t) => [
     index('payment_sessions_merchant_idx').on(t.merchantId, t.createdAt),
-    index('payment_sessions_waiting_idx').on(t.status).where(sql`status in ('created', 'processing', 'requires_approval', 'authorized')`),
+    index('payment_sessions_waiting_idx')
+      .on(t.status)
+      .where(sql`status in ('created', 'processing', 'requires_approval', 'authorized')`),
   ],
 );
 
-export const refunds = pgTable('refunds', {
-  id: text('id').primaryKey(),
-  sessionId: text('session_id').notNull().references(() => paymentSessions.id),
-  merchantId: text('merchant_id').notNull().references(() => merchants.id),
-  amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
-  currency: text('currency').notNull(),
-  reason: text('reason').notNull().default(''),
-  // pending (recorded, bank not yet told) -> succeeded
-  status: text('status').$type<RefundStatus>().notNull(),
-  createdAt: ts('created_at').notNull(),
-}, (t) => [index('refunds_session_idx').on(t.sessionId)]);
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => paymentSessions.id),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: text('currency').notNull(),
+    reason: text('reason').notNull().default(''),
+    // pending (recorded, bank not yet told) -> succeeded
+    status: text('status').$type<RefundStatus>().notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('refunds_session_idx').on(t.sessionId)],
+);
 
 export const events = pgTable(
   'events',
@@ -94,7 +126,9 @@ export const events = pgTable(
     // The feed's cursor: drawn under a per-merchant advisory lock, so ids become visible in order.
     cursor: bigserial('cursor', { mode: 'bigint' }).primaryKey(),
     id: text('id').notNull().unique(),
-    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
     type: text('type').notNull(),
     sessionId: text('session_id').notNull(),
     sequence: integer('sequence').notNull(),
@@ -122,7 +156,9 @@ export const webhookDeliveries = pgTable(
   'webhook_deliveries',
   {
     id: text('id').primaryKey(),
-    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
     eventId: text('event_id').notNull(),
     // pending -> delivered | refused | failed (schedule exhausted) | disabled (endpoint gone or off)
     status: text('status').$type<DeliveryStatus>().notNull(),
@@ -135,17 +171,23 @@ export const webhookDeliveries = pgTable(
   (t) => [index('webhook_deliveries_event_idx').on(t.eventId)],
 );
 
-export const webhookAttempts = pgTable('webhook_attempts', {
-  id: bigserial('id', { mode: 'bigint' }).primaryKey(),
-  deliveryId: text('delivery_id').notNull().references(() => webhookDeliveries.id),
-  attempt: integer('attempt').notNull(),
-  url: text('url').notNull(),
-  statusCode: integer('status_code'),
-  latencyMs: integer('latency_ms').notNull(),
-  responseExcerpt: text('response_excerpt'),
-  error: text('error'),
-  createdAt: ts('created_at').notNull(),
-}, (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)]);
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    attempt: integer('attempt').notNull(),
+    url: text('url').notNull(),
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    responseExcerpt: text('response_excerpt'),
+    error: text('error'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId)],
+);
 
 /**
  * Bank callbacks received, by the bank's callback id (column named for the scheme it first served):
@@ -159,10 +201,14 @@ export const bankCallbacks = pgTable('bank_callbacks', {
 });
 
 /** Ids of the signed requests received (bank callbacks), each committed before the request's effect: a replay is refused. */
-export const signedRequests = pgTable('signed_requests', {
-  requestId: text('request_id').primaryKey(),
-  receivedAt: ts('received_at').notNull(),
-}, (t) => [index('signed_requests_received_idx').on(t.receivedAt)]);
+export const signedRequests = pgTable(
+  'signed_requests',
+  {
+    requestId: text('request_id').primaryKey(),
+    receivedAt: ts('received_at').notNull(),
+  },
+  (t) => [index('signed_requests_received_idx').on(t.receivedAt)],
+);
 
 export type MerchantRow = typeof merchants.$inferSelect;
 export type SessionRow = typeof paymentSessions.$inferSelect;
@@ -181,7 +227,9 @@ export const settings = pgTable('settings', {
  * from HMAC(seed, counter): the same seed and the same sequence of operations give the same faults.
  */
 export const faultSettings = pgTable('fault_settings', {
-  merchantId: text('merchant_id').primaryKey().references(() => merchants.id),
+  merchantId: text('merchant_id')
+    .primaryKey()
+    .references(() => merchants.id),
   enabled: boolean('enabled').notNull().default(false),
   seed: text('seed').notNull(),
   // Separate streams, so background webhook retries do not shift the API's sequence of draws.
@@ -194,7 +242,9 @@ export const faultSettings = pgTable('fault_settings', {
 /** Merchant dashboard logins: the cookie carries a random token, the table its sha256. */
 export const dashboardSessions = pgTable('dashboard_sessions', {
   tokenHash: text('token_hash').primaryKey(),
-  merchantId: text('merchant_id').notNull().references(() => merchants.id),
+  merchantId: text('merchant_id')
+    .notNull()
+    .references(() => merchants.id),
   csrf: text('csrf').notNull(),
   expiresAt: ts('expires_at').notNull(),
   createdAt: ts('created_at').notNull(),

@@ -21,7 +21,10 @@ for (const engine of testEngines()) {
 
     it('is ready with every migration applied', async () => {
       assert.equal(await database.ready(), true);
-      const t = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from information_schema.tables where table_name in ('jobs', 'realtime_messages')`);
+      const t = await rows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from information_schema.tables where table_name in ('jobs', 'realtime_messages')`,
+      );
       assert.equal(t[0]?.n, 2);
     });
 
@@ -40,7 +43,10 @@ for (const engine of testEngines()) {
         /half-way/,
       );
       const r = await rows<{ room: string }>(database.db, sql`select room from realtime_messages order by id`);
-      assert.deepEqual(r.map((x) => x.room), ['kept']);
+      assert.deepEqual(
+        r.map((x) => x.room),
+        ['kept'],
+      );
     });
 
     it('delivers NOTIFY to a listener only after commit', async () => {
@@ -66,13 +72,18 @@ describe('database platform on a data directory (PGlite, the npm start default)'
     const dir = mkdtempSync(join(tmpdir(), 'cs-db-test-'));
     try {
       const first = await openDatabase(spec, { engine: 'pglite', dataDir: join(dir, 'db') });
-      await first.db.execute(sql`insert into realtime_messages (room, payload, created_at) values ('durable', '{}', now())`);
+      await first.db.execute(
+        sql`insert into realtime_messages (room, payload, created_at) values ('durable', '{}', now())`,
+      );
       await first.close();
       const second = await openDatabase(spec, { engine: 'pglite', dataDir: join(dir, 'db') });
       const r = await rows<{ room: string }>(second.db, sql`select room from realtime_messages`);
       const m = await rows<{ n: number }>(second.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
       await second.close();
-      assert.deepEqual(r.map((x) => x.room), ['durable']);
+      assert.deepEqual(
+        r.map((x) => x.room),
+        ['durable'],
+      );
       assert.equal(m[0]?.n, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -87,10 +98,15 @@ describe('database platform on PostgreSQL with several nodes', () => {
     await admin.connect();
     await admin.query(`create database ${name}`);
     await admin.end();
-    const nodes = await Promise.all([1, 2, 3].map(() => openDatabase(spec, { engine: 'postgres', url: databaseUrl(name), poolSize: 2 })));
+    const nodes = await Promise.all(
+      [1, 2, 3].map(() => openDatabase(spec, { engine: 'postgres', url: databaseUrl(name), poolSize: 2 })),
+    );
     try {
       for (const n of nodes) assert.equal(await n.ready(), true);
-      const m = await rows<{ n: number }>(nodes[0]!.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      const m = await rows<{ n: number }>(
+        nodes[0]!.db,
+        sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+      );
       assert.equal(m[0]?.n, 1);
     } finally {
       await Promise.all(nodes.map((n) => n.close()));

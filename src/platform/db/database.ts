@@ -18,7 +18,11 @@ export type Engine = 'pglite' | 'postgres';
 /** A drizzle database over either engine. */
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 /** A drizzle transaction over either engine. */
-export type Tx = PgTransaction<PgQueryResultHKT, Record<string, unknown>, ExtractTablesWithRelations<Record<string, unknown>>>;
+export type Tx = PgTransaction<
+  PgQueryResultHKT,
+  Record<string, unknown>,
+  ExtractTablesWithRelations<Record<string, unknown>>
+>;
 /** Anything that runs queries: the database itself or an open transaction. */
 export type Executor = Db | Tx;
 
@@ -108,7 +112,10 @@ function journalCount(spec: DatabaseSpec): number {
 }
 
 async function appliedCount(db: Db): Promise<number> {
-  const exists = await rows<{ t: string | null }>(db, sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  const exists = await rows<{ t: string | null }>(
+    db,
+    sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`,
+  );
   if (!exists[0]?.t) return 0;
   const r = await rows<{ n: number | string }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
   return Number(r[0]?.n ?? 0);
@@ -126,7 +133,8 @@ export async function openDatabase(spec: DatabaseSpec, location: DatabaseLocatio
  */
 export async function openExistingDatabase(spec: DatabaseSpec, location: DatabaseLocation): Promise<Database> {
   if (location.engine === 'postgres') return postgresDatabase(spec, location.url, location.poolSize ?? 1);
-  if (!location.dataDir || !existsSync(join(location.dataDir, 'PG_VERSION'))) throw new Error(`no database at ${location.dataDir ?? '(memory)'}`);
+  if (!location.dataDir || !existsSync(join(location.dataDir, 'PG_VERSION')))
+    throw new Error(`no database at ${location.dataDir ?? '(memory)'}`);
   const pglite = await PGlite.create({ dataDir: location.dataDir });
   return pgliteDatabase(spec, pglite, withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db));
 }

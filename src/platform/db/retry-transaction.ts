@@ -13,7 +13,11 @@ function sqlState(err: unknown): string | undefined {
 }
 
 /** database.transaction(fn), repeated (up to `attempts` times) when it lost a race. */
-export async function transactionWithRetry<T>(database: Database, fn: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+export async function transactionWithRetry<T>(
+  database: Database,
+  fn: (tx: Tx) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await database.transaction(fn);

@@ -34,7 +34,9 @@ export function databaseUrl(name: string): string {
 
 function migrationsHash(spec: DatabaseSpec): string {
   const h = createHash('sha256');
-  for (const f of readdirSync(spec.migrationsFolder).filter((n) => n.endsWith('.sql')).sort()) {
+  for (const f of readdirSync(spec.migrationsFolder)
+    .filter((n) => n.endsWith('.sql'))
+    .sort()) {
     h.update(f).update(readFileSync(join(spec.migrationsFolder, f)));
   }
   return h.digest('hex').slice(0, 12);
@@ -92,7 +94,13 @@ export async function freshDatabase(spec: DatabaseSpec, engine: Engine): Promise
     const dataDir = join(mkdtempSync(join(tmpdir(), `cs-test-${spec.name}-`)), 'db');
     copyCluster(template, dataDir);
     const database = await openDatabase(spec, { engine: 'pglite', dataDir });
-    return { ...database, close: async () => { await database.close(); rmSync(dataDir, { recursive: true, force: true }); } };
+    return {
+      ...database,
+      close: async () => {
+        await database.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   }
   const name = await freshPostgresDatabaseName(spec);
   return openDatabase(spec, { engine: 'postgres', url: databaseUrl(name) });

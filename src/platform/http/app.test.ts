@@ -11,17 +11,30 @@ import { listen } from './server.ts';
 function makeApp(ready = async () => true) {
   const lines: string[] = [];
   const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
-  const app = createServiceApp({ name: 'test', log: createLogger('test', 'info', sink), metrics: createMetrics('test'), ready });
+  const app = createServiceApp({
+    name: 'test',
+    log: createLogger('test', 'info', sink),
+    metrics: createMetrics('test'),
+    ready,
+  });
   app.openapi(
     createRoute({
       method: 'post',
       path: '/things',
-      request: { body: { content: { 'application/json': { schema: z.object({ name: z.string().min(1), count: z.int().positive() }) } } } },
-      responses: { 201: { description: 'created', content: { 'application/json': { schema: z.object({ name: z.string() }) } } } },
+      request: {
+        body: {
+          content: { 'application/json': { schema: z.object({ name: z.string().min(1), count: z.int().positive() }) } },
+        },
+      },
+      responses: {
+        201: { description: 'created', content: { 'application/json': { schema: z.object({ name: z.string() }) } } },
+      },
     }),
     (c) => c.json({ name: c.req.valid('json').name }, 201),
   );
-  app.post('/echo', async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength, form: await c.req.parseBody().catch(() => null) }));
+  app.post('/echo', async (c) =>
+    c.json({ bytes: (await c.req.arrayBuffer()).byteLength, form: await c.req.parseBody().catch(() => null) }),
+  );
   app.get('/expired', () => {
     throw new DomainError('invoice.expired');
   });
@@ -52,15 +65,24 @@ describe('the service edge', () => {
 
   it('answers /readyz 503 when the database is not ready and 200 when it is', async () => {
     assert.equal((await makeApp(async () => false).app.request('/readyz')).status, 503);
-    assert.equal((await makeApp(async () => {
-      throw new Error('connection refused');
-    }).app.request('/readyz')).status, 503);
+    assert.equal(
+      (
+        await makeApp(async () => {
+          throw new Error('connection refused');
+        }).app.request('/readyz')
+      ).status,
+      503,
+    );
     assert.equal((await makeApp().app.request('/readyz')).status, 200);
   });
 
   it('counts requests and their latency by route pattern in /metrics', async () => {
     const { app } = makeApp();
-    await app.request('/things', { method: 'POST', body: JSON.stringify({ name: 'a', count: 1 }), headers: { 'content-type': 'application/json' } });
+    await app.request('/things', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'a', count: 1 }),
+      headers: { 'content-type': 'application/json' },
+    });
     await app.request('/expired');
     const text = await (await app.request('/metrics')).text();
     assert.match(text, /http_requests_total\{method="POST",route="\/things",status="201",service="test"\} 1/);
@@ -88,12 +110,20 @@ describe('the service edge', () => {
 
   it('answers invalid input with 422 naming the fields, and malformed JSON with 400', async () => {
     const { app } = makeApp();
-    const bad = await app.request('/things', { method: 'POST', body: JSON.stringify({ name: '', count: 1.5 }), headers: { 'content-type': 'application/json' } });
+    const bad = await app.request('/things', {
+      method: 'POST',
+      body: JSON.stringify({ name: '', count: 1.5 }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(bad.status, 422);
     const body = (await bad.json()) as { error: { code: string; details: { issues: { path: string }[] } } };
     assert.equal(body.error.code, 'validation.failed');
     assert.deepEqual(body.error.details.issues.map((i) => i.path).sort(), ['count', 'name']);
-    const malformed = await app.request('/things', { method: 'POST', body: '{"name":', headers: { 'content-type': 'application/json' } });
+    const malformed = await app.request('/things', {
+      method: 'POST',
+      body: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(malformed.status, 400);
     assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'request.malformed');
   });
@@ -105,7 +135,9 @@ describe('the service edge', () => {
     const text = await res.text();
     assert.ok(!text.includes('hunter2'));
     assert.equal(res.headers.get('x-request-id'), 'req-test-1');
-    const logged = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string }).find((l) => l.msg === 'request failed');
+    const logged = lines
+      .map((l) => JSON.parse(l) as { msg: string; requestId?: string })
+      .find((l) => l.msg === 'request failed');
     assert.equal(logged?.requestId, 'req-test-1');
   });
 
@@ -120,22 +152,49 @@ describe('the service edge', () => {
     const server = await listen(makeApp().app.fetch, 0, '127.0.0.1');
     try {
       const big = JSON.stringify({ name: 'x'.repeat(2 * MAX_BODY_BYTES), count: 1 });
-      const declared = await fetch(`${server.url}/things`, { method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
+      const declared = await fetch(`${server.url}/things`, {
+        method: 'POST',
+        body: big,
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(declared.status, 413);
       assert.equal(((await declared.json()) as { error: { code: string } }).error.code, 'request.too_large');
-      const chunked = await fetch(`${server.url}/things`, { method: 'POST', body: chunksOf(big, 64 * 1024), headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+      const chunked = await fetch(`${server.url}/things`, {
+        method: 'POST',
+        body: chunksOf(big, 64 * 1024),
+        headers: { 'content-type': 'application/json' },
+        duplex: 'half',
+      } as RequestInit);
       assert.equal(chunked.status, 413);
       assert.equal(((await chunked.json()) as { error: { code: string } }).error.code, 'request.too_large');
       // A chunked body within the limit reaches the route intact, through the edge's NUL check and validation.
-      const fits = await fetch(`${server.url}/things`, { method: 'POST', body: chunksOf(JSON.stringify({ name: 'é'.repeat(100_000), count: 2 }), 1000), headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+      const fits = await fetch(`${server.url}/things`, {
+        method: 'POST',
+        body: chunksOf(JSON.stringify({ name: 'é'.repeat(100_000), count: 2 }), 1000),
+        headers: { 'content-type': 'application/json' },
+        duplex: 'half',
+      } as RequestInit);
       assert.equal(fits.status, 201);
       assert.equal(((await fits.json()) as { name: string }).name, 'é'.repeat(100_000));
-      const form = await fetch(`${server.url}/echo`, { method: 'POST', body: chunksOf('a=1&b=two', 3), headers: { 'content-type': 'application/x-www-form-urlencoded' }, duplex: 'half' } as RequestInit);
+      const form = await fetch(`${server.url}/echo`, {
+        method: 'POST',
+        body: chunksOf('a=1&b=two', 3),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        duplex: 'half',
+      } as RequestInit);
       assert.deepEqual(await form.json(), { bytes: 9, form: { a: '1', b: 'two' } });
       // Exactly at the limit is accepted.
-      const atLimit = await fetch(`${server.url}/echo`, { method: 'POST', body: 'y'.repeat(MAX_BODY_BYTES), headers: { 'content-type': 'application/octet-stream' } });
+      const atLimit = await fetch(`${server.url}/echo`, {
+        method: 'POST',
+        body: 'y'.repeat(MAX_BODY_BYTES),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       assert.equal(((await atLimit.json()) as { bytes: number }).bytes, MAX_BODY_BYTES);
-      const over = await fetch(`${server.url}/echo`, { method: 'POST', body: 'y'.repeat(MAX_BODY_BYTES + 1), headers: { 'content-type': 'application/octet-stream' } });
+      const over = await fetch(`${server.url}/echo`, {
+        method: 'POST',
+        body: 'y'.repeat(MAX_BODY_BYTES + 1),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       assert.equal(over.status, 413);
       await over.body?.cancel();
     } finally {
@@ -149,7 +208,10 @@ describe('the service edge', () => {
   });
 
   it('publishes its OpenAPI document with the registered routes', async () => {
-    const doc = (await (await makeApp().app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await makeApp().app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.paths['/things']);
   });

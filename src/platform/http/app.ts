@@ -44,7 +44,8 @@ export function errorResponse(err: unknown, log: Logger) {
     if (known) mapped = known;
     else if (err.status === 413) mapped = new DomainError('request.too_large');
     // Any other client error Hono or a middleware raises is still the client's: never a 500.
-    else if (err.status >= 400 && err.status < 500) mapped = new DomainError('request.malformed', { status: err.status });
+    else if (err.status >= 400 && err.status < 500)
+      mapped = new DomainError('request.malformed', { status: err.status });
   }
   const out = toHttpError(mapped);
   if (out.status >= 500) log.error({ err }, 'request failed');
@@ -112,10 +113,13 @@ async function limitBody(c: Context, next: Next): Promise<void> {
 
 const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
 const hasNul = (value: unknown): boolean =>
-  typeof value === 'string' ? value.includes('\u0000')
-  : Array.isArray(value) ? value.some(hasNul)
-  : typeof value === 'object' && value !== null ? Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v))
-  : false;
+  typeof value === 'string'
+    ? value.includes('\u0000')
+    : Array.isArray(value)
+      ? value.some(hasNul)
+      : typeof value === 'object' && value !== null
+        ? Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v))
+        : false;
 
 /**
  * Input no service can read or store is refused at the edge, once, as 400 request.malformed — not as
@@ -126,7 +130,8 @@ const hasNul = (value: unknown): boolean =>
  * bytes) read the very same body afterwards.
  */
 async function refuseUnreadableInput(c: Context, next: Next): Promise<void> {
-  if (/%00/.test(c.req.url) || c.req.url.includes('\u0000')) throw new DomainError('request.malformed', { reason: 'nul_character' });
+  if (/%00/.test(c.req.url) || c.req.url.includes('\u0000'))
+    throw new DomainError('request.malformed', { reason: 'nul_character' });
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (FORM_TYPES.has(type)) {
     let form: Record<string, unknown>;
@@ -172,7 +177,10 @@ export function createServiceApp(opts: ServiceAppOptions) {
     metrics.observe(c.req.method, route, c.res.status, seconds);
     if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz') {
       withRequestId(requestId, () =>
-        log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request'),
+        log.info(
+          { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) },
+          'request',
+        ),
       );
     }
   });

@@ -26,7 +26,10 @@ export function outboundFetch(ca: string | undefined): typeof fetch {
     // `ca` replaces Node's store for this agent, so the public roots are listed with it.
     const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ca], rejectUnauthorized: true } });
     client = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-      undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+      undiciFetch(
+        input as Parameters<typeof undiciFetch>[0],
+        { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1],
+      )) as unknown as typeof fetch;
     clients.set(ca, client);
   }
   return client;

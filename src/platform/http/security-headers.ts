@@ -4,7 +4,9 @@
 import type { Context, Env, MiddlewareHandler } from 'hono';
 
 /** The CSP directives a party may widen; every source list replaces the default one. */
-export type CspDirectives = Partial<Record<'script-src' | 'style-src' | 'img-src' | 'connect-src' | 'form-action' | 'base-uri', readonly string[]>>;
+export type CspDirectives = Partial<
+  Record<'script-src' | 'style-src' | 'img-src' | 'connect-src' | 'form-action' | 'base-uri', readonly string[]>
+>;
 
 const STRICT: Readonly<Record<string, readonly string[]>> = {
   'default-src': ["'none'"],
@@ -29,7 +31,10 @@ export function contentSecurityPolicy(widen: CspDirectives = {}): string {
 }
 
 /** The headers of a page: its CSP, no framing (for browsers without frame-ancestors), no sniffing. */
-export function pageSecurityHeaders(csp: string, referrerPolicy: 'same-origin' | 'no-referrer' = 'same-origin'): Record<string, string> {
+export function pageSecurityHeaders(
+  csp: string,
+  referrerPolicy: 'same-origin' | 'no-referrer' = 'same-origin',
+): Record<string, string> {
   return {
     'content-security-policy': csp,
     'x-frame-options': 'DENY',
@@ -43,10 +48,14 @@ export function pageSecurityHeaders(csp: string, referrerPolicy: 'same-origin' |
  * before any middleware that may throw, so a refused request's error page carries them too). The
  * policy may be computed per request (a nonce).
  */
-export function securityHeaders<E extends Env>(opts: { csp: string | ((c: Context<E>) => string); referrerPolicy?: 'same-origin' | 'no-referrer' }): MiddlewareHandler<E> {
+export function securityHeaders<E extends Env>(opts: {
+  csp: string | ((c: Context<E>) => string);
+  referrerPolicy?: 'same-origin' | 'no-referrer';
+}): MiddlewareHandler<E> {
   return async (c, next) => {
     await next();
     const csp = typeof opts.csp === 'string' ? opts.csp : opts.csp(c);
-    for (const [name, value] of Object.entries(pageSecurityHeaders(csp, opts.referrerPolicy))) c.res.headers.set(name, value);
+    for (const [name, value] of Object.entries(pageSecurityHeaders(csp, opts.referrerPolicy)))
+      c.res.headers.set(name, value);
   };
 }

@@ -27,7 +27,13 @@ export async function listen(
   return new Promise((resolve, reject) => {
     const server = (
       tls
-        ? serve({ fetch: fetch as never, port, hostname: host, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
+        ? serve({
+            fetch: fetch as never,
+            port,
+            hostname: host,
+            createServer: createHttpsServer,
+            serverOptions: { cert: tls.cert, key: tls.key },
+          })
         : serve({ fetch: fetch as never, port, hostname: host })
     ) as Server;
     server.once('error', reject);

@@ -30,7 +30,10 @@ export function routedTarget(url: string): string {
 }
 
 /** Verifies the request in `c` and consumes its id; returns the id and the raw body, or throws. */
-export async function acceptSignedRequest(c: Context, guard: SignedRequestGuard): Promise<{ id: string; body: string }> {
+export async function acceptSignedRequest(
+  c: Context,
+  guard: SignedRequestGuard,
+): Promise<{ id: string; body: string }> {
   const body = await c.req.text();
   const { id } = verifyRequest({
     method: c.req.method,
@@ -45,7 +48,13 @@ export async function acceptSignedRequest(c: Context, guard: SignedRequestGuard)
 }
 
 /** Headers signing a request to `url` (path and query as fetch will send them) under a new id. */
-export function signedRequestHeaders(input: { method: string; url: string; body: string; secrets: readonly string[]; clock: Clock }): RequestSignatureHeaders {
+export function signedRequestHeaders(input: {
+  method: string;
+  url: string;
+  body: string;
+  secrets: readonly string[];
+  clock: Clock;
+}): RequestSignatureHeaders {
   const url = new URL(input.url);
   return signRequest({
     method: input.method,

@@ -12,5 +12,11 @@ export async function completeJob(
 ): Promise<boolean> {
   if (job.lockedBy === null) return false;
   const now = clock.now();
-  return settleJob(executor, { id: job.id, lockedBy: job.lockedBy, attempts: job.attempts }, outcomeOnSuccess(job, now), null, now);
+  return settleJob(
+    executor,
+    { id: job.id, lockedBy: job.lockedBy, attempts: job.attempts },
+    outcomeOnSuccess(job, now),
+    null,
+    now,
+  );
 }

@@ -27,8 +27,22 @@ for (const engine of testEngines()) {
       });
       const logs = [memoryLog(), memoryLog()];
       const workers = [
-        createWorker({ database: a, workerId: 'w1', concurrency: 4, pollIntervalMs: 20, log: logs[0], tasks: fixtureTasks(a, { workerId: 'w1', workMs: 2 }) }),
-        createWorker({ database: b, workerId: 'w2', concurrency: 4, pollIntervalMs: 20, log: logs[1], tasks: fixtureTasks(b, { workerId: 'w2', workMs: 2 }) }),
+        createWorker({
+          database: a,
+          workerId: 'w1',
+          concurrency: 4,
+          pollIntervalMs: 20,
+          log: logs[0],
+          tasks: fixtureTasks(a, { workerId: 'w1', workMs: 2 }),
+        }),
+        createWorker({
+          database: b,
+          workerId: 'w2',
+          concurrency: 4,
+          pollIntervalMs: 20,
+          log: logs[1],
+          tasks: fixtureTasks(b, { workerId: 'w2', workMs: 2 }),
+        }),
       ];
       await Promise.all(workers.map((w) => w.start()));
       const deadline = Date.now() + 30_000;
@@ -40,10 +54,21 @@ for (const engine of testEngines()) {
 
       assert.equal(await scalar(a.db, sql`select count(*)::int as n from job_runs`), JOBS, 'one run per job');
       assert.equal(await scalar(a.db, sql`select count(distinct job_id)::int as n from job_runs`), JOBS);
-      assert.equal(await scalar(a.db, sql`select count(*)::int as n from jobs where attempts <> 1`), 0, 'no job was claimed twice');
-      const perWorker = await rows<{ worker_id: string; n: number }>(a.db, sql`select worker_id, count(*)::int as n from job_runs group by worker_id`);
+      assert.equal(
+        await scalar(a.db, sql`select count(*)::int as n from jobs where attempts <> 1`),
+        0,
+        'no job was claimed twice',
+      );
+      const perWorker = await rows<{ worker_id: string; n: number }>(
+        a.db,
+        sql`select worker_id, count(*)::int as n from job_runs group by worker_id`,
+      );
       assert.equal(perWorker.length, 2, `both workers took jobs: ${JSON.stringify(perWorker)}`);
-      for (const log of logs) assert.deepEqual(log.entries.filter((e) => e.level !== 'info'), []);
+      for (const log of logs)
+        assert.deepEqual(
+          log.entries.filter((e) => e.level !== 'info'),
+          [],
+        );
     });
   });
 }

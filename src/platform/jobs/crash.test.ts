@@ -18,10 +18,16 @@ after(killWorkers);
 /** A fresh platform database that child processes can open too: a PostgreSQL URL or a PGlite directory. */
 async function sharedLocation(engine: Engine): Promise<{ location: DatabaseLocation; cleanup(): void }> {
   if (engine === 'postgres') {
-    return { location: { engine: 'postgres', url: databaseUrl(await freshPostgresDatabaseName(platformSpec)) }, cleanup: () => undefined };
+    return {
+      location: { engine: 'postgres', url: databaseUrl(await freshPostgresDatabaseName(platformSpec)) },
+      cleanup: () => undefined,
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), 'cs-jobs-crash-'));
-  return { location: { engine: 'pglite', dataDir: join(dir, 'db') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    location: { engine: 'pglite', dataDir: join(dir, 'db') },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 for (const engine of testEngines()) {
@@ -43,7 +49,14 @@ for (const engine of testEngines()) {
 
         // 1. A worker process takes the job, records that it started, then hangs (its heartbeat keeps
         //    the lease alive while the process lives). Kill it without warning mid-job.
-        const doomed = spawnWorker({ location, workerId: 'doomed', concurrency: 1, pollIntervalMs: 20, leaseSeconds: LEASE_SECONDS, hang: true });
+        const doomed = spawnWorker({
+          location,
+          workerId: 'doomed',
+          concurrency: 1,
+          pollIntervalMs: 20,
+          leaseSeconds: LEASE_SECONDS,
+          hang: true,
+        });
         await doomed.waitFor((e) => e.event === 'ready');
         doomed.send('start');
         await doomed.waitFor((e) => e.event === 'started' && e.jobId === jobId);
@@ -57,7 +70,10 @@ for (const engine of testEngines()) {
         assert.equal(held.lockedBy, 'doomed');
         assert.equal(held.attempts, 1);
         assert.ok(held.lockedUntil);
-        assert.equal(await scalar(database.db, sql`select count(*)::int as n from job_runs where job_id = ${jobId}`), 1);
+        assert.equal(
+          await scalar(database.db, sql`select count(*)::int as n from job_runs where job_id = ${jobId}`),
+          1,
+        );
         assert.equal(await scalar(database.db, sql`select count(*)::int as n from job_effects`), 0);
 
         // 3. A new worker picks the job up once the dead worker's lease has expired, and completes it.
@@ -81,9 +97,21 @@ for (const engine of testEngines()) {
           database.db,
           sql`select worker_id, attempt, at from job_runs where job_id = ${jobId} order by at`,
         );
-        assert.deepEqual(runs.map((r) => [r.worker_id, r.attempt]), [['doomed', 1], ['rescuer', 2]]);
-        assert.ok(new Date(runs[1]!.at).getTime() >= held.lockedUntil.getTime(), 'picked up only after the lease expired');
-        const effects = await rows<{ job_id: string; worker_id: string }>(database.db, sql`select job_id, worker_id from job_effects`);
+        assert.deepEqual(
+          runs.map((r) => [r.worker_id, r.attempt]),
+          [
+            ['doomed', 1],
+            ['rescuer', 2],
+          ],
+        );
+        assert.ok(
+          new Date(runs[1]!.at).getTime() >= held.lockedUntil.getTime(),
+          'picked up only after the lease expired',
+        );
+        const effects = await rows<{ job_id: string; worker_id: string }>(
+          database.db,
+          sql`select job_id, worker_id from job_effects`,
+        );
         assert.deepEqual(effects, [{ job_id: jobId, worker_id: 'rescuer' }], 'the effect was written exactly once');
         const done = await jobById(database.db, jobId);
         assert.equal(done.status, 'succeeded');

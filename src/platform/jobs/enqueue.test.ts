@@ -33,7 +33,9 @@ for (const engine of testEngines()) {
 
     test('a job enqueued in a committed transaction is pending, due at runAt, with its payload', async () => {
       const runAt = new Date(clock.now().getTime() + 30_000);
-      const id = await database.transaction((tx) => enqueue(tx, { task: 'deliver', payload: { msg: 'msg_1' }, runAt, maxAttempts: 3 }, clock));
+      const id = await database.transaction((tx) =>
+        enqueue(tx, { task: 'deliver', payload: { msg: 'msg_1' }, runAt, maxAttempts: 3 }, clock),
+      );
       assert.ok(id);
       assert.match(id, /^job_/);
       const job = await jobById(database.db, id);
@@ -56,7 +58,9 @@ for (const engine of testEngines()) {
 
     test('the same key enqueued from two concurrent transactions yields exactly one job', async () => {
       const results = await Promise.all(
-        [1, 2].map((v) => database.transaction((tx) => enqueue(tx, { task: 'expire', key: 'expire:inv_2', payload: { v } }, clock))),
+        [1, 2].map((v) =>
+          database.transaction((tx) => enqueue(tx, { task: 'expire', key: 'expire:inv_2', payload: { v } }, clock)),
+        ),
       );
       assert.equal(results.filter((r) => r !== null).length, 1);
       assert.equal(await scalar(database.db, sql`select count(*)::int as n from jobs where key = 'expire:inv_2'`), 1);

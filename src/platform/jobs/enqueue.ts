@@ -18,10 +18,15 @@ export interface EnqueueInput {
 }
 
 /** Adds a job in the caller's transaction; returns its id, or null when a job with this key exists. */
-export async function enqueue(executor: Executor, input: EnqueueInput, clock: Clock = systemClock): Promise<Id<'job'> | null> {
+export async function enqueue(
+  executor: Executor,
+  input: EnqueueInput,
+  clock: Clock = systemClock,
+): Promise<Id<'job'> | null> {
   if (input.task.length === 0) throw new RangeError('enqueue: task must not be empty');
   const maxAttempts = input.maxAttempts ?? 10;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
   const now = clock.now();
   const id = newId('job', now);
   const inserted = await executor

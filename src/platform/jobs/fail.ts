@@ -19,7 +19,10 @@ const MAX_ERROR_LENGTH = 500;
 // Credentials that an error message may echo back: URL userinfo, bearer tokens, webhook secrets,
 // API keys, `password=...` style pairs.
 const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  [/\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)((?:Bearer|Basic)\s+\S+|"[^"]*"|'[^']*'|\S+)/gi, '$1$2[redacted]'],
+  [
+    /\b(password|passwd|secret|token|api[_-]?key|authorization)(\s*[=:]\s*)((?:Bearer|Basic)\s+\S+|"[^"]*"|'[^']*'|\S+)/gi,
+    '$1$2[redacted]',
+  ],
   [/(\w+:\/\/[^\s:/@]*:)[^\s@/]+@/g, '$1[redacted]@'],
   [/\b(Bearer|Basic)\s+[\w\-.~+/=]+/gi, '$1 [redacted]'],
   [/\b(whsec|sk|pk|rk|key)_[\w\-+/=]{6,}/g, '$1_[redacted]'],

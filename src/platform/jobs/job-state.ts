@@ -100,7 +100,12 @@ type JobFields = Omit<PgUpdateSetSource<typeof jobs>, 'status' | 'id'>;
  * and the caller's condition (the claim's subquery, or the holder's guard), so a row in any other
  * state is left alone. Returns the statement for the caller's `returning`, still one round trip.
  */
-export function writeJobState(executor: Executor, transition: JobTransition, where: SQL | undefined, fields: JobFields) {
+export function writeJobState(
+  executor: Executor,
+  transition: JobTransition,
+  where: SQL | undefined,
+  fields: JobFields,
+) {
   const { from, to } = JOB_TRANSITIONS[transition];
   return executor
     .update(jobs)

@@ -9,7 +9,9 @@ export const jobs = pgTable(
     task: text('task').notNull(),
     payload: jsonb('payload').notNull().default({}),
     // pending -> running -> succeeded | pending (retry, or next run of a recurring job) | failed
-    status: text('status', { enum: ['pending', 'running', 'succeeded', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'running', 'succeeded', 'failed'] })
+      .notNull()
+      .default('pending'),
     runAt: timestamp('run_at', { withTimezone: true }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull().default(10),

@@ -48,7 +48,11 @@ for (const engine of testEngines()) {
       assert.equal(held?.lockedUntil?.getTime(), clock.now().getTime() + 60_000);
 
       clock.advance(60_000);
-      assert.deepEqual(await claimJobs(b.db, { workerId: 'B', limit: 5, leaseSeconds: 60 }, clock), [], 'lease still valid at its last instant');
+      assert.deepEqual(
+        await claimJobs(b.db, { workerId: 'B', limit: 5, leaseSeconds: 60 }, clock),
+        [],
+        'lease still valid at its last instant',
+      );
       clock.advance(1);
       const [taken] = await claimJobs(b.db, { workerId: 'B', limit: 5, leaseSeconds: 60 }, clock);
       assert.equal(taken?.id, id);
@@ -160,7 +164,14 @@ for (const engine of testEngines()) {
           },
         },
       });
-      const watcher = createWorker({ database: b, clock, workerId: 'watcher', leaseSeconds: 0.3, log: memoryLog(), tasks: { slow: async () => void runs++ } });
+      const watcher = createWorker({
+        database: b,
+        clock,
+        workerId: 'watcher',
+        leaseSeconds: 0.3,
+        log: memoryLog(),
+        tasks: { slow: async () => void runs++ },
+      });
       const id = await enqueue(a.db, { task: 'slow' }, clock);
       assert.ok(id);
       const running = long.runDue();
@@ -201,7 +212,10 @@ for (const engine of testEngines()) {
       assert.ok(id);
       await worker.start();
       await until(async () => (await jobById(a.db, id)).status === 'running');
-      await b.db.update(jobs).set({ lockedBy: 'thief', lockedUntil: new Date(Date.now() + 3_600_000) }).where(eq(jobs.id, id));
+      await b.db
+        .update(jobs)
+        .set({ lockedBy: 'thief', lockedUntil: new Date(Date.now() + 3_600_000) })
+        .where(eq(jobs.id, id));
       await until(() => aborted);
       await worker.stop();
       const job = await jobById(a.db, id);

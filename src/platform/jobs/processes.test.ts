@@ -22,7 +22,13 @@ describe('two worker processes on one PostgreSQL (postgres only: a PGlite direct
       await database.transaction(async (tx) => {
         for (let i = 0; i < JOBS; i++) await enqueue(tx, { task: 'record', payload: { i } });
       });
-      const config = { location: { engine: 'postgres', url }, concurrency: 4, pollIntervalMs: 20, leaseSeconds: 30, workMs: 3 } as const;
+      const config = {
+        location: { engine: 'postgres', url },
+        concurrency: 4,
+        pollIntervalMs: 20,
+        leaseSeconds: 30,
+        workMs: 3,
+      } as const;
       const workers = [spawnWorker({ ...config, workerId: 'proc-1' }), spawnWorker({ ...config, workerId: 'proc-2' })];
       await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'ready')));
       for (const w of workers) w.send('start');
@@ -35,16 +41,22 @@ describe('two worker processes on one PostgreSQL (postgres only: a PGlite direct
       for (const w of workers) w.send('stop');
       const stopped = await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'stopped')));
       assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
-      assert.deepEqual(stopped.map((s) => s.errors), [[], []], 'no worker logged an error');
+      assert.deepEqual(
+        stopped.map((s) => s.errors),
+        [[], []],
+        'no worker logged an error',
+      );
 
       assert.equal(await scalar(database.db, sql`select count(*)::int as n from job_runs`), JOBS, 'one run per job');
       assert.equal(await scalar(database.db, sql`select count(distinct job_id)::int as n from job_runs`), JOBS);
       assert.equal(await scalar(database.db, sql`select count(*)::int as n from jobs where attempts <> 1`), 0);
-      const perProcess = await rows<{ pid: number; n: number }>(database.db, sql`select pid, count(*)::int as n from job_runs group by pid`);
+      const perProcess = await rows<{ pid: number; n: number }>(
+        database.db,
+        sql`select pid, count(*)::int as n from job_runs group by pid`,
+      );
       assert.equal(perProcess.length, 2, `both processes ran jobs: ${JSON.stringify(perProcess)}`);
     } finally {
       await database.close();
     }
   });
 });
-

@@ -9,7 +9,10 @@ import { memoryLog, platformSpec, scalar } from './fixtures/support.ts';
 import { jobs } from './jobs.schema.ts';
 
 async function recurringRows(database: Database, task: string) {
-  return database.db.select().from(jobs).where(eq(jobs.key, recurringKey(task)));
+  return database.db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.key, recurringKey(task)));
 }
 
 for (const engine of testEngines()) {
@@ -110,14 +113,20 @@ for (const engine of testEngines()) {
         },
       });
       await registerRecurring(database.db, [{ task: 'poll', everySeconds: 60 }], clock);
-      await database.db.update(jobs).set({ maxAttempts: 1 }).where(eq(jobs.key, recurringKey('poll')));
+      await database.db
+        .update(jobs)
+        .set({ maxAttempts: 1 })
+        .where(eq(jobs.key, recurringKey('poll')));
       assert.equal(await worker.runDue(), 1);
       const [row] = await recurringRows(database, 'poll');
       assert.equal(row?.status, 'pending');
       assert.equal(row?.attempts, 0);
       assert.equal(row?.runAt.getTime(), start + 60_000);
       assert.equal(row?.lastError, 'Error: gateway unavailable');
-      assert.equal(await scalar(database.db, sql`select count(*)::int as n from jobs where task = 'poll' and status = 'failed'`), 0);
+      assert.equal(
+        await scalar(database.db, sql`select count(*)::int as n from jobs where task = 'poll' and status = 'failed'`),
+        0,
+      );
     });
   });
 }

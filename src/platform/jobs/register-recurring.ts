@@ -19,7 +19,11 @@ export function recurringKey(task: string): string {
 }
 
 /** Upserts the recurring jobs; a new one is due at once, an existing one keeps its schedule. */
-export async function registerRecurring(executor: Executor, recurring: readonly RecurringJob[], clock: Clock = systemClock): Promise<void> {
+export async function registerRecurring(
+  executor: Executor,
+  recurring: readonly RecurringJob[],
+  clock: Clock = systemClock,
+): Promise<void> {
   const now = clock.now();
   for (const r of recurring) {
     if (!Number.isInteger(r.everySeconds) || r.everySeconds < 1) {

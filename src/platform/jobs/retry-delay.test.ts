@@ -23,7 +23,10 @@ describe('retryDelayMs: capped exponential backoff with equal jitter', () => {
   ];
   for (const [attempt, random, expected] of table) {
     test(`after attempt ${attempt} with jitter ${random} the delay is ${expected} ms`, () => {
-      assert.equal(retryDelayMs(attempt, policy, () => random), expected);
+      assert.equal(
+        retryDelayMs(attempt, policy, () => random),
+        expected,
+      );
     });
   }
 
@@ -32,7 +35,10 @@ describe('retryDelayMs: capped exponential backoff with equal jitter', () => {
       const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1));
       for (let i = 0; i < 200; i++) {
         const delay = retryDelayMs(attempt, policy);
-        assert.ok(delay >= ceiling / 2 && delay <= ceiling, `attempt ${attempt}: ${delay} outside [${ceiling / 2}, ${ceiling}]`);
+        assert.ok(
+          delay >= ceiling / 2 && delay <= ceiling,
+          `attempt ${attempt}: ${delay} outside [${ceiling / 2}, ${ceiling}]`,
+        );
       }
     }
   });
@@ -43,9 +49,18 @@ describe('retryDelayMs: capped exponential backoff with equal jitter', () => {
   });
 
   test('the default policy waits 2.5 to 5 s after the first failure and at most an hour', () => {
-    assert.equal(retryDelayMs(1, DEFAULT_RETRY, () => 0), 2_500);
-    assert.equal(retryDelayMs(1, DEFAULT_RETRY, () => 1), 5_000);
-    assert.equal(retryDelayMs(30, DEFAULT_RETRY, () => 1), 3_600_000);
+    assert.equal(
+      retryDelayMs(1, DEFAULT_RETRY, () => 0),
+      2_500,
+    );
+    assert.equal(
+      retryDelayMs(1, DEFAULT_RETRY, () => 1),
+      5_000,
+    );
+    assert.equal(
+      retryDelayMs(30, DEFAULT_RETRY, () => 1),
+      3_600_000,
+    );
   });
 
   test('a policy without a positive base or with a cap below the base is refused', () => {

@@ -16,7 +16,8 @@ import type { RetryPolicy } from './job-state.ts';
 /** Milliseconds to wait after the failure of attempt `attempt` (1-based) before the next one. */
 export function retryDelayMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const { baseMs, capMs } = policy;
-  if (!(baseMs > 0) || !(capMs >= baseMs)) throw new RangeError(`invalid retry policy: baseMs ${baseMs}, capMs ${capMs}`);
+  if (!(baseMs > 0) || !(capMs >= baseMs))
+    throw new RangeError(`invalid retry policy: baseMs ${baseMs}, capMs ${capMs}`);
   const exponent = Math.max(0, Math.floor(attempt) - 1);
   // 2^exponent overflows to Infinity for huge attempts; min() then yields the cap, as it should.
   const ceiling = Math.min(capMs, baseMs * 2 ** exponent);

@@ -40,13 +40,23 @@ export async function runJob(runner: JobRunner, job: Job): Promise<void> {
   const fields = { jobId: job.id, task: job.task, attempt: job.attempts, workerId: id };
   try {
     if (failure === undefined) {
-      if (!(await completeJob(database.db, job, clock))) log.warn(fields, 'jobs: lease lost before completion; another worker holds the job, success not recorded');
+      if (!(await completeJob(database.db, job, clock)))
+        log.warn(fields, 'jobs: lease lost before completion; another worker holds the job, success not recorded');
       return;
     }
     const outcome = await failJob(database.db, job, failure.error, runner.failOptions, clock);
-    if (outcome === null) log.warn({ ...fields, err: failure.error }, 'jobs: lease lost before failure was recorded; another worker holds the job');
-    else if (outcome.status === 'failed') log.error({ ...fields, err: failure.error }, 'jobs: job failed for good (attempts exhausted)');
-    else log.warn({ ...fields, err: failure.error, retryAt: outcome.runAt.toISOString() }, 'jobs: attempt failed; will run again');
+    if (outcome === null)
+      log.warn(
+        { ...fields, err: failure.error },
+        'jobs: lease lost before failure was recorded; another worker holds the job',
+      );
+    else if (outcome.status === 'failed')
+      log.error({ ...fields, err: failure.error }, 'jobs: job failed for good (attempts exhausted)');
+    else
+      log.warn(
+        { ...fields, err: failure.error, retryAt: outcome.runAt.toISOString() },
+        'jobs: attempt failed; will run again',
+      );
   } catch (err) {
     // The lease will expire and another run will settle it: at-least-once, never lost.
     log.error({ ...fields, err }, 'jobs: could not record the outcome; the job runs again after its lease expires');
@@ -58,26 +68,28 @@ function startHeartbeat(runner: JobRunner, claim: JobClaim, lease: AbortControll
   const { database, workerId: id, leaseSeconds, clock, log } = runner;
   let inFlight = false;
   let stopped = false;
-  const beat = setInterval(() => {
-    if (inFlight || stopped) return;
-    inFlight = true;
-    extendLease(database.db, claim, leaseSeconds, clock)
-      .then((held) => {
-        // A beat that was in flight when the run settled finds the claim released: not a loss.
-        if (held || stopped) return;
-        stop();
-        lease.abort(new Error(`lease on job ${claim.id} lost`));
-        log.warn({ jobId: claim.id, workerId: id }, 'jobs: lease lost while running; another worker may run the job');
-      })
-      .catch((err: unknown) => log.error({ jobId: claim.id, workerId: id, err }, 'jobs: heartbeat failed'))
-      .finally(() => {
-        inFlight = false;
-      });
-  }, (leaseSeconds * 1000) / 3);
+  const beat = setInterval(
+    () => {
+      if (inFlight || stopped) return;
+      inFlight = true;
+      extendLease(database.db, claim, leaseSeconds, clock)
+        .then((held) => {
+          // A beat that was in flight when the run settled finds the claim released: not a loss.
+          if (held || stopped) return;
+          stop();
+          lease.abort(new Error(`lease on job ${claim.id} lost`));
+          log.warn({ jobId: claim.id, workerId: id }, 'jobs: lease lost while running; another worker may run the job');
+        })
+        .catch((err: unknown) => log.error({ jobId: claim.id, workerId: id, err }, 'jobs: heartbeat failed'))
+        .finally(() => {
+          inFlight = false;
+        });
+    },
+    (leaseSeconds * 1000) / 3,
+  );
   const stop = () => {
     stopped = true;
     clearInterval(beat);
   };
   return stop;
 }
-

@@ -6,7 +6,13 @@ import { settleTransition, writeJobState, type JobClaim, type JobOutcome } from 
 import { jobs } from './jobs.schema.ts';
 
 /** Writes the outcome if `claim` still holds the job; false when the claim was lost. */
-export async function settleJob(executor: Executor, claim: JobClaim, outcome: JobOutcome, lastError: string | null, now: Date): Promise<boolean> {
+export async function settleJob(
+  executor: Executor,
+  claim: JobClaim,
+  outcome: JobOutcome,
+  lastError: string | null,
+  now: Date,
+): Promise<boolean> {
   const settled = await writeJobState(executor, settleTransition(outcome), heldBy(claim), {
     runAt: outcome.runAt,
     attempts: outcome.attempts,
@@ -20,5 +26,10 @@ export async function settleJob(executor: Executor, claim: JobClaim, outcome: Jo
 
 /** The guard of every write by a job's holder: still running, still ours, still the same attempt. */
 export function heldBy(claim: JobClaim) {
-  return and(eq(jobs.id, claim.id), eq(jobs.status, 'running'), eq(jobs.lockedBy, claim.lockedBy), eq(jobs.attempts, claim.attempts));
+  return and(
+    eq(jobs.id, claim.id),
+    eq(jobs.status, 'running'),
+    eq(jobs.lockedBy, claim.lockedBy),
+    eq(jobs.attempts, claim.attempts),
+  );
 }

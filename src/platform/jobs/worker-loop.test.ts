@@ -44,7 +44,12 @@ for (const engine of testEngines()) {
       assert.ok(first && second);
       await worker.start();
       try {
-        await until('both jobs succeeded', async () => (await jobById(database.db, second)).status === 'succeeded' && (await jobById(database.db, first)).status === 'succeeded');
+        await until(
+          'both jobs succeeded',
+          async () =>
+            (await jobById(database.db, second)).status === 'succeeded' &&
+            (await jobById(database.db, first)).status === 'succeeded',
+        );
       } finally {
         await worker.stop();
       }
@@ -52,7 +57,12 @@ for (const engine of testEngines()) {
 
     test('wake() runs a just-enqueued job without waiting for the poll interval', async () => {
       let ran = false;
-      const worker = createWorker({ database, pollIntervalMs: 60_000, log: memoryLog(), tasks: { now: async () => void (ran = true) } });
+      const worker = createWorker({
+        database,
+        pollIntervalMs: 60_000,
+        log: memoryLog(),
+        tasks: { now: async () => void (ran = true) },
+      });
       await worker.start();
       try {
         await sleep(50); // the first poll found nothing; the next is a minute away
@@ -93,13 +103,20 @@ for (const engine of testEngines()) {
     test('a failing poll is logged and the worker carries on once the database is back', async () => {
       const log = memoryLog();
       let ran = false;
-      const worker = createWorker({ database, pollIntervalMs: 20, log, tasks: { later: async () => void (ran = true) } });
+      const worker = createWorker({
+        database,
+        pollIntervalMs: 20,
+        log,
+        tasks: { later: async () => void (ran = true) },
+      });
       const id = await enqueue(database.db, { task: 'later' });
       assert.ok(id);
       await database.db.execute(sql`alter table jobs rename to jobs_away`);
       try {
         await worker.start();
-        await until('a poll error was logged', () => log.entries.some((e) => e.level === 'error' && /poll failed/.test(e.msg)));
+        await until('a poll error was logged', () =>
+          log.entries.some((e) => e.level === 'error' && /poll failed/.test(e.msg)),
+        );
       } finally {
         await database.db.execute(sql`alter table jobs_away rename to jobs`);
       }

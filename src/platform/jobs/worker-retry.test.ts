@@ -97,7 +97,10 @@ for (const engine of testEngines()) {
         assert.equal(await worker.runDue(), 1, `attempt ${n + 1} runs when due`);
       }
 
-      assert.deepEqual(attempts, expected.map((at, i) => ({ attempt: i + 1, at })));
+      assert.deepEqual(
+        attempts,
+        expected.map((at, i) => ({ attempt: i + 1, at })),
+      );
       const job = await jobById(database.db, id);
       assert.equal(job.status, 'failed');
       assert.equal(job.attempts, 4);
@@ -128,7 +131,8 @@ for (const engine of testEngines()) {
           leaky: async () => {
             throw new Error(
               'connect postgres://shop:hunter2@db.internal/shop failed; Authorization: Bearer eyJhbGciOi.secret.sig ' +
-                'secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ' + 'x'.repeat(2_000),
+                'secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ' +
+                'x'.repeat(2_000),
             );
           },
         },

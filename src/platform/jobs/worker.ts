@@ -78,7 +78,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? consoleLog;
   const failOptions = { retry: options.retry ?? DEFAULT_RETRY, random: options.random ?? Math.random };
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`worker: concurrency must be an integer ≥ 1, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`worker: concurrency must be an integer ≥ 1, got ${concurrency}`);
   if (!(leaseSeconds > 0)) throw new RangeError(`worker: leaseSeconds must be > 0, got ${leaseSeconds}`);
   if (!(pollIntervalMs > 0)) throw new RangeError(`worker: pollIntervalMs must be > 0, got ${pollIntervalMs}`);
 

@@ -16,7 +16,10 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/publish-from-another-process.ts', import.meta.url));
 
 /** Runs the fixture in a child node process; resolves with what it printed. */
-function publishFromAnotherProcess(url: string, room: string): Promise<{ id: string; commitRequestedAt: number; committedAt: number; pid: number }> {
+function publishFromAnotherProcess(
+  url: string,
+  room: string,
+): Promise<{ id: string; commitRequestedAt: number; committedAt: number; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
       cwd: repoRoot,
@@ -30,7 +33,10 @@ function publishFromAnotherProcess(url: string, room: string): Promise<{ id: str
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`fixture exited ${code}: ${err}`));
-      resolve({ ...(JSON.parse(out) as { id: string; commitRequestedAt: number; committedAt: number }), pid: child.pid ?? 0 });
+      resolve({
+        ...(JSON.parse(out) as { id: string; commitRequestedAt: number; committedAt: number }),
+        pid: child.pid ?? 0,
+      });
     });
   });
 }
@@ -63,7 +69,12 @@ describe('realtime across processes on postgres', () => {
     const { frame, at } = await arrival;
 
     assert.notEqual(committed.pid, process.pid);
-    assert.deepEqual(frame, { type: 'message', room, id: committed.id, payload: { status: 'paid', from: `pid ${committed.pid}` } });
+    assert.deepEqual(frame, {
+      type: 'message',
+      room,
+      id: committed.id,
+      payload: { status: 'paid', from: `pid ${committed.pid}` },
+    });
     // A diagnostic, not an assertion: from COMMIT sent in one process to the frame in this one's
     // client (wall clock, ms). The frame may arrive before the publisher even reads COMMIT's answer.
     t.diagnostic(
@@ -92,10 +103,20 @@ describe('realtime across processes on postgres', () => {
     assert.equal(await socket.closed, 1012);
     const again = await node.connect(asUser('alice'));
     again.send({ type: 'join', room, after: cursor });
-    assert.deepEqual(await again.next(isMessage(room)), { type: 'message', room, id: missed, payload: { status: 'paid' } });
+    assert.deepEqual(await again.next(isMessage(room)), {
+      type: 'message',
+      room,
+      id: missed,
+      payload: { status: 'paid' },
+    });
     await again.next((f) => f.type === 'joined' && f.room === room);
     const live = await database.transaction((tx) => publish(tx, room, { status: 'refunded' }, systemClock));
-    assert.deepEqual(await again.next(isMessage(room)), { type: 'message', room, id: live, payload: { status: 'refunded' } });
+    assert.deepEqual(await again.next(isMessage(room)), {
+      type: 'message',
+      room,
+      id: live,
+      payload: { status: 'refunded' },
+    });
     await again.close();
   });
 });

@@ -81,13 +81,21 @@ function sendTo(client: Client, text: string, limits: HubLimits, log: HubLog): v
 }
 
 /** Creates the subscription registry of one hub. */
-export function createHubRooms(deps: { database: Database; authorize: Authorize | undefined; limits: HubLimits; log: HubLog }): HubRooms {
+export function createHubRooms(deps: {
+  database: Database;
+  authorize: Authorize | undefined;
+  limits: HubLimits;
+  log: HubLog;
+}): HubRooms {
   const { database, authorize, limits, log } = deps;
   const rooms = new Map<string, Set<Subscription>>();
   const send = (client: Client, text: string) => sendTo(client, text, limits, log);
 
   function sendError(client: Client, code: RealtimeErrorCode, message: string, room?: string): void {
-    send(client, JSON.stringify(room === undefined ? { type: 'error', code, message } : { type: 'error', code, room, message }));
+    send(
+      client,
+      JSON.stringify(room === undefined ? { type: 'error', code, message } : { type: 'error', code, room, message }),
+    );
   }
 
   function deliverTo(sub: Subscription, delivery: Delivery): void {
@@ -127,7 +135,8 @@ export function createHubRooms(deps: { database: Database; authorize: Authorize 
   }
 
   async function join(client: Client, room: string, after: string | undefined): Promise<void> {
-    if (client.subs.has(room)) return sendError(client, 'room.already_joined', 'This socket has already joined the room.', room);
+    if (client.subs.has(room))
+      return sendError(client, 'room.already_joined', 'This socket has already joined the room.', room);
     if (client.subs.size >= limits.roomsPerSocket) {
       return sendError(client, 'room.limit', `A socket may join at most ${limits.roomsPerSocket} rooms.`, room);
     }
@@ -152,7 +161,10 @@ export function createHubRooms(deps: { database: Database; authorize: Authorize 
     }
     if (client.subs.get(room) !== sub) return;
     for (const message of catchUp.messages) send(client, messageDelivery(message).frame);
-    send(client, JSON.stringify({ type: 'joined', room, cursor: catchUp.cursor, ...(catchUp.gap ? { gap: true } : {}) }));
+    send(
+      client,
+      JSON.stringify({ type: 'joined', room, cursor: catchUp.cursor, ...(catchUp.gap ? { gap: true } : {}) }),
+    );
     sub.cursor = BigInt(catchUp.cursor);
     sub.phase = 'live';
     const pending = sub.pending;

@@ -13,7 +13,15 @@ import { systemClock } from '../clock.ts';
 import type { ServerFrame } from './protocol.ts';
 import { publish } from './publish.ts';
 import type { JsonValue } from './room.ts';
-import { asUser, connectTestSocket, cookieOwnerAuthorize, platformSpec, startTestHub, type TestHub, type TestSocket } from './testing.ts';
+import {
+  asUser,
+  connectTestSocket,
+  cookieOwnerAuthorize,
+  platformSpec,
+  startTestHub,
+  type TestHub,
+  type TestSocket,
+} from './testing.ts';
 
 let roomSeq = 0;
 /** A room that user `owner` may join under cookieOwnerAuthorize. */
@@ -39,7 +47,11 @@ async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
   }
 }
 
-async function joined(socket: TestSocket, room: string, after?: string): Promise<Extract<ServerFrame, { type: 'joined' }>> {
+async function joined(
+  socket: TestSocket,
+  room: string,
+  after?: string,
+): Promise<Extract<ServerFrame, { type: 'joined' }>> {
   socket.send(after === undefined ? { type: 'join', room } : { type: 'join', room, after });
   const frame = await socket.next((f) => isJoined(room)(f) || (f.type === 'error' && f.room === room));
   assert.equal(frame.type, 'joined', `join of ${room} answered ${JSON.stringify(frame)}`);
@@ -56,7 +68,8 @@ for (const engine of testEngines()) {
       sockets.push(socket);
       return socket;
     };
-    const commit = (room: string, payload: JsonValue) => database.transaction((tx) => publish(tx, room, payload, systemClock));
+    const commit = (room: string, payload: JsonValue) =>
+      database.transaction((tx) => publish(tx, room, payload, systemClock));
 
     before(async () => {
       database = await freshDatabase(platformSpec, engine);
@@ -124,7 +137,10 @@ for (const engine of testEngines()) {
       await commit(malloryRoom, { status: 'pending' });
       await mallory.next(isMessage(malloryRoom));
       assert.deepEqual(messagesIn(mallory, aliceRoom), []);
-      assert.equal(mallory.frames.some((f) => f.type === 'joined' && f.room === aliceRoom), false);
+      assert.equal(
+        mallory.frames.some((f) => f.type === 'joined' && f.room === aliceRoom),
+        false,
+      );
     });
 
     test('a hub without an authorize callback refuses every join', async () => {
@@ -262,7 +278,10 @@ for (const engine of testEngines()) {
       const socket = await connect('alice');
       const room = roomOf('alice');
       await joined(socket, room);
-      const lines = Array.from({ length: 200 }, (_, i) => ({ sku: `prd_${i}`, name: 'A rather long product name '.repeat(2) }));
+      const lines = Array.from({ length: 200 }, (_, i) => ({
+        sku: `prd_${i}`,
+        name: 'A rather long product name '.repeat(2),
+      }));
       const id = await commit(room, { lines });
       const frame = await socket.next(isMessage(room));
       assert.deepEqual(frame, { type: 'message', room, id, payload: { lines } });
@@ -366,9 +385,15 @@ for (const engine of testEngines()) {
       const base = hub.url.replace(/\/ws$/, '');
       await assert.rejects(connectTestSocket(`${base}/elsewhere`), /upgrade refused: 404/);
 
-      const guarded = await startTestHub(database, { authorize: cookieOwnerAuthorize, allowedOrigins: ['https://shop.example'] });
+      const guarded = await startTestHub(database, {
+        authorize: cookieOwnerAuthorize,
+        allowedOrigins: ['https://shop.example'],
+      });
       try {
-        await assert.rejects(connectTestSocket(guarded.url, { origin: 'https://evil.example' }), /upgrade refused: 403/);
+        await assert.rejects(
+          connectTestSocket(guarded.url, { origin: 'https://evil.example' }),
+          /upgrade refused: 403/,
+        );
         await assert.rejects(connectTestSocket(guarded.url), /upgrade refused: 403/);
         const ok = await connectTestSocket(guarded.url, { origin: 'https://shop.example' });
         await ok.close();

@@ -185,7 +185,8 @@ export function createHub(options: HubOptions): Hub {
   return {
     attach(server) {
       if (mode === 'stopped' || upgradeListeners.has(server)) return;
-      const onServerUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(server, req, socket, head);
+      const onServerUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        onUpgrade(server, req, socket, head);
       upgradeListeners.set(server, onServerUpgrade);
       server.on('upgrade', onServerUpgrade);
     },

@@ -2,6 +2,15 @@
 export { publish } from './publish.ts';
 export { readRoom, REPLAY_LIMIT, type RoomCatchUp } from './read-room.ts';
 export { pruneRealtimeMessages } from './prune.ts';
-export { createHub, DEFAULT_HUB_LIMITS, type Authorize, type Hub, type HubLimits, type HubLog, type HubOptions, type HubStats } from './hub.ts';
+export {
+  createHub,
+  DEFAULT_HUB_LIMITS,
+  type Authorize,
+  type Hub,
+  type HubLimits,
+  type HubLog,
+  type HubOptions,
+  type HubStats,
+} from './hub.ts';
 export type { ClientFrame, RealtimeErrorCode, ServerFrame } from './protocol.ts';
 export { isValidCursor, isValidRoom, REALTIME_CHANNEL, type JsonValue, type RealtimeMessage } from './room.ts';

@@ -48,14 +48,16 @@ export function parseClientFrame(text: string): ClientFrame | FrameError {
   } catch {
     return invalid('The frame is not JSON.');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('The frame is not a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return invalid('The frame is not a JSON object.');
   const frame = value as Record<string, unknown>;
   if (frame.type !== 'join' && frame.type !== 'leave') return invalid('The frame type must be "join" or "leave".');
   if (typeof frame.room !== 'string') return invalid('The frame has no room.');
   if (!isValidRoom(frame.room)) return { error: 'room.invalid', message: 'The room name is not valid.' };
   if (frame.type === 'leave') return { type: 'leave', room: frame.room };
   if (frame.after === undefined) return { type: 'join', room: frame.room };
-  if (!isValidCursor(frame.after)) return { ...invalid('"after" must be a message id (a decimal string).'), room: frame.room };
+  if (!isValidCursor(frame.after))
+    return { ...invalid('"after" must be a message id (a decimal string).'), room: frame.room };
   return { type: 'join', room: frame.room, after: frame.after };
 }
 

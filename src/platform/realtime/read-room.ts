@@ -30,7 +30,8 @@ export async function readRoom(
   after: string | undefined,
   limit: number = REPLAY_LIMIT,
 ): Promise<RoomCatchUp> {
-  if (after !== undefined && !isValidCursor(after)) throw new Error(`realtime: invalid cursor ${JSON.stringify(after)}`);
+  if (after !== undefined && !isValidCursor(after))
+    throw new Error(`realtime: invalid cursor ${JSON.stringify(after)}`);
   const bound = Math.max(1, Math.min(limit, REPLAY_LIMIT * 10));
   const head = await rows<{ head: string | null }>(
     executor,

@@ -4,7 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import { signWebhook } from '../../core/webhook-signature.ts';
-import type { EventPage, GatewayPort, PaymentEvent, PaymentSession, PaymentSessionRequest, PaymentSessionStatus, RefundRequest, RefundResult, SessionState } from '../domain/gateway.port.ts';
+import type {
+  EventPage,
+  GatewayPort,
+  PaymentEvent,
+  PaymentSession,
+  PaymentSessionRequest,
+  PaymentSessionStatus,
+  RefundRequest,
+  RefundResult,
+  SessionState,
+} from '../domain/gateway.port.ts';
 
 interface FakeSession {
   id: string;
@@ -25,7 +35,12 @@ export class FakeGateway implements GatewayPort {
     this.calls.push(`create:${request.attemptId}`);
     if (this.failCreate) throw new DomainError('upstream.unavailable');
     const existing = [...this.sessions.values()].find((s) => s.request.attemptId === request.attemptId);
-    const s = existing ?? { id: `ps_fake${++this.n}${randomBytes(3).toString('hex')}`, request, status: 'created', sequence: 1 };
+    const s = existing ?? {
+      id: `ps_fake${++this.n}${randomBytes(3).toString('hex')}`,
+      request,
+      status: 'created',
+      sequence: 1,
+    };
     this.sessions.set(s.id, s);
     return { sessionId: s.id, redirectUrl: `http://gateway.test/pay/${s.id}` };
   }
@@ -34,7 +49,13 @@ export class FakeGateway implements GatewayPort {
     this.calls.push(`get:${sessionId}`);
     const s = this.sessions.get(sessionId);
     if (!s) throw new DomainError('not_found');
-    return { sessionId: s.id, status: state(s.status), amount: s.request.amount, invoiceId: s.request.invoiceId, sequence: s.sequence };
+    return {
+      sessionId: s.id,
+      status: state(s.status),
+      amount: s.request.amount,
+      invoiceId: s.request.invoiceId,
+      sequence: s.sequence,
+    };
   }
 
   async cancelSession(sessionId: string): Promise<void> {
@@ -60,8 +81,25 @@ export class FakeGateway implements GatewayPort {
     const s = this.sessions.get(sessionId)!;
     s.status = status;
     s.sequence += 1;
-    const wire = wireEvent({ sessionId, invoiceId: s.request.invoiceId, amount: s.request.amount, status, sequence: s.sequence, ...(reason ? { reason } : {}) });
-    this.feed.push({ id: wire.id, sessionId, invoiceId: s.request.invoiceId, status: state(status), amount: s.request.amount, sequence: s.sequence, reason, source: 'feed', cursor: `c${this.feed.length + 1}` });
+    const wire = wireEvent({
+      sessionId,
+      invoiceId: s.request.invoiceId,
+      amount: s.request.amount,
+      status,
+      sequence: s.sequence,
+      ...(reason ? { reason } : {}),
+    });
+    this.feed.push({
+      id: wire.id,
+      sessionId,
+      invoiceId: s.request.invoiceId,
+      status: state(status),
+      amount: s.request.amount,
+      sequence: s.sequence,
+      reason,
+      source: 'feed',
+      cursor: `c${this.feed.length + 1}`,
+    });
     return wire;
   }
 }
@@ -72,17 +110,37 @@ function state(status: string): SessionState {
 }
 
 /** A gateway event body as our gateway sends it. */
-export function wireEvent(e: { sessionId: string; invoiceId: string; amount: Money; status: string; sequence: number; reason?: string; id?: string }) {
+export function wireEvent(e: {
+  sessionId: string;
+  invoiceId: string;
+  amount: Money;
+  status: string;
+  sequence: number;
+  reason?: string;
+  id?: string;
+}) {
   return {
     id: e.id ?? `evt_${randomBytes(10).toString('hex')}`,
     type: `payment.${e.status}`,
     created_at: new Date().toISOString(),
-    data: { session_id: e.sessionId, merchant_reference: e.invoiceId, amount: toJSON(e.amount), status: e.status, sequence: e.sequence, ...(e.reason ? { reason: e.reason } : {}) },
+    data: {
+      session_id: e.sessionId,
+      merchant_reference: e.invoiceId,
+      amount: toJSON(e.amount),
+      status: e.status,
+      sequence: e.sequence,
+      ...(e.reason ? { reason: e.reason } : {}),
+    },
   };
 }
 
 /** Signs a body like the gateway does; `timestamp` defaults to now. */
-export function signedDelivery(event: { id: string }, secrets: readonly string[], timestamp = new Date(), bodyOverride?: string) {
+export function signedDelivery(
+  event: { id: string },
+  secrets: readonly string[],
+  timestamp = new Date(),
+  bodyOverride?: string,
+) {
   const body = bodyOverride ?? JSON.stringify(event);
   const headers = signWebhook({ id: event.id, timestamp, body: JSON.stringify(event), secrets });
   return { body, headers: { ...headers, 'content-type': 'application/json' } as Record<string, string> };

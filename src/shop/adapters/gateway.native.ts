@@ -7,7 +7,17 @@
  */
 import { DomainError } from '../../core/errors.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
-import type { EventPage, GatewayPort, PaymentEvent, PaymentSession, PaymentSessionRequest, PaymentSessionStatus, RefundRequest, RefundResult, SessionState } from '../domain/gateway.port.ts';
+import type {
+  EventPage,
+  GatewayPort,
+  PaymentEvent,
+  PaymentSession,
+  PaymentSessionRequest,
+  PaymentSessionStatus,
+  RefundRequest,
+  RefundResult,
+  SessionState,
+} from '../domain/gateway.port.ts';
 
 export interface GatewayAdapterOptions {
   readonly baseUrl: string;
@@ -39,7 +49,15 @@ interface WireSession {
 export interface WireEvent {
   id: string;
   type: string;
-  data: { session_id: string; merchant_reference: string; amount: unknown; status: string; sequence: number; reason?: string | null; refund?: { id: string; amount: unknown; refunded_total: unknown } | null };
+  data: {
+    session_id: string;
+    merchant_reference: string;
+    amount: unknown;
+    status: string;
+    sequence: number;
+    reason?: string | null;
+    refund?: { id: string; amount: unknown; refunded_total: unknown } | null;
+  };
 }
 
 /** Maps our gateway's session status onto the shop's neutral states. */
@@ -69,7 +87,14 @@ export function neutralState(status: string): SessionState {
 /** Translates a webhook body or feed entry of our gateway into a neutral event (throws on a bad shape). */
 export function parseGatewayEvent(raw: unknown, source: PaymentEvent['source']): PaymentEvent {
   const e = raw as WireEvent;
-  if (!e || typeof e.id !== 'string' || !e.data || typeof e.data.session_id !== 'string' || typeof e.data.merchant_reference !== 'string' || !Number.isInteger(e.data.sequence)) {
+  if (
+    !e ||
+    typeof e.id !== 'string' ||
+    !e.data ||
+    typeof e.data.session_id !== 'string' ||
+    typeof e.data.merchant_reference !== 'string' ||
+    !Number.isInteger(e.data.sequence)
+  ) {
     throw new DomainError('validation.failed', { reason: 'not a gateway event' });
   }
   return {
@@ -80,7 +105,14 @@ export function parseGatewayEvent(raw: unknown, source: PaymentEvent['source']):
     amount: fromJSON(e.data.amount),
     sequence: e.data.sequence,
     reason: e.data.reason ?? undefined,
-    refund: e.data.refund && typeof e.data.refund.id === 'string' ? { id: e.data.refund.id, amount: fromJSON(e.data.refund.amount), refundedTotal: fromJSON(e.data.refund.refunded_total) } : undefined,
+    refund:
+      e.data.refund && typeof e.data.refund.id === 'string'
+        ? {
+            id: e.data.refund.id,
+            amount: fromJSON(e.data.refund.amount),
+            refundedTotal: fromJSON(e.data.refund.refunded_total),
+          }
+        : undefined,
     source,
   };
 }
@@ -109,7 +141,12 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  async function once(method: string, path: string, body: string | undefined, idempotencyKey: string | undefined): Promise<unknown> {
+  async function once(
+    method: string,
+    path: string,
+    body: string | undefined,
+    idempotencyKey: string | undefined,
+  ): Promise<unknown> {
     let res: Response;
     try {
       res = await doFetch(`${base}${path}`, {
@@ -135,10 +172,15 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
       json = undefined;
     }
     const code = (json as { error?: { code?: string } } | undefined)?.error?.code;
-    if (res.status >= 500 || (res.status === 409 && code === 'idempotency.in_progress')) throw new RetryableError(`status ${res.status}`);
+    if (res.status >= 500 || (res.status === 409 && code === 'idempotency.in_progress'))
+      throw new RetryableError(`status ${res.status}`);
     if (res.status >= 400) {
       // A refusal by the gateway: not retried; its code travels for logs, never the API key.
-      throw new DomainError(res.status === 404 ? 'not_found' : 'upstream.unavailable', { status: res.status, code: code ?? null, path });
+      throw new DomainError(res.status === 404 ? 'not_found' : 'upstream.unavailable', {
+        status: res.status,
+        code: code ?? null,
+        path,
+      });
     }
     return json;
   }
@@ -179,7 +221,12 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
       return snapshot((await call('GET', `/v1/payment_sessions/${encodeURIComponent(sessionId)}`)) as WireSession);
     },
     async cancelSession(sessionId: string): Promise<void> {
-      await call('POST', `/v1/payment_sessions/${encodeURIComponent(sessionId)}/cancel`, undefined, `cancel:${sessionId}`);
+      await call(
+        'POST',
+        `/v1/payment_sessions/${encodeURIComponent(sessionId)}/cancel`,
+        undefined,
+        `cancel:${sessionId}`,
+      );
     },
     async acknowledgeSession(sessionId: string): Promise<boolean> {
       try {
@@ -193,19 +240,37 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
     },
     async createRefund(request: RefundRequest): Promise<RefundResult> {
       try {
-        const r = (await call('POST', '/v1/refunds', { session_id: request.sessionId, amount: toJSON(request.amount), reason: request.reason.slice(0, 500) }, request.refundId)) as { id: string; status: string };
+        const r = (await call(
+          'POST',
+          '/v1/refunds',
+          { session_id: request.sessionId, amount: toJSON(request.amount), reason: request.reason.slice(0, 500) },
+          request.refundId,
+        )) as { id: string; status: string };
         return { refundId: r.id, status: r.status === 'succeeded' ? 'succeeded' : 'pending' };
       } catch (err) {
         // A 4xx is the gateway's refusal (e.g. refund.exceeds_captured): final; network errors and 5xx (after retries) throw.
         const status = err instanceof DomainError ? (err.details?.status as number | undefined) : undefined;
-        if (status !== undefined && status >= 400 && status < 500) return { refundId: '', status: 'failed', reason: String(err instanceof DomainError ? (err.details?.code ?? `refused_with_${status}`) : status) };
+        if (status !== undefined && status >= 400 && status < 500)
+          return {
+            refundId: '',
+            status: 'failed',
+            reason: String(err instanceof DomainError ? (err.details?.code ?? `refused_with_${status}`) : status),
+          };
         throw err;
       }
     },
     async listEvents(after: string | null, limit = 100): Promise<EventPage> {
       const q = new URLSearchParams({ limit: String(limit), ...(after ? { after } : {}) });
-      const page = (await call('GET', `/v1/events?${q}`)) as { data: WireEvent[]; next_cursor: string | null; has_more: boolean };
-      return { events: page.data.map((e) => parseGatewayEvent(e, 'feed')), nextCursor: page.next_cursor, hasMore: page.has_more };
+      const page = (await call('GET', `/v1/events?${q}`)) as {
+        data: WireEvent[];
+        next_cursor: string | null;
+        has_more: boolean;
+      };
+      return {
+        events: page.data.map((e) => parseGatewayEvent(e, 'feed')),
+        nextCursor: page.next_cursor,
+        hasMore: page.has_more,
+      };
     },
   };
 }

@@ -58,7 +58,10 @@ export async function lastCheckpointLines(dir: string, bytes = 16_384): Promise<
     const buffer = Buffer.alloc(size - start);
     await handle.read(buffer, 0, buffer.length, start);
     const text = buffer.toString('utf8');
-    const complete = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1);
+    const complete = text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      .slice(0, -1);
     // Reading from the middle of the file, the first piece may be the tail of a longer line.
     return (start > 0 ? complete.slice(1) : complete).filter((l) => l.trim() !== '').reverse();
   } finally {

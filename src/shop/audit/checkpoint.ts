@@ -2,7 +2,15 @@
 // number of entries up to it, at a time, signed with the shop's Ed25519 key. The hash chain alone
 // shows an edited or removed entry in the middle, but not entries cut off at the end, nor a chain
 // rewritten from scratch with every hash recomputed; a checkpoint kept elsewhere shows both.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { z } from 'zod';
 
 /** The chain's tip at one moment: entry `seq` has `hash`, and `count` entries lead up to it. */
@@ -35,14 +43,18 @@ function ed25519(key: KeyObject, what: string): KeyObject {
 /** Reads an Ed25519 private key: PKCS#8 PEM, or base64 PKCS#8 DER. Throws when it is not one. */
 export function parseAuditPrivateKey(text: string): KeyObject {
   const value = text.trim();
-  const key = value.startsWith('-----') ? createPrivateKey(value) : createPrivateKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'pkcs8' });
+  const key = value.startsWith('-----')
+    ? createPrivateKey(value)
+    : createPrivateKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'pkcs8' });
   return ed25519(key, 'the signing key');
 }
 
 /** Reads an Ed25519 public key: SPKI PEM, or base64 SPKI DER. Throws when it is not one. */
 export function parseAuditPublicKey(text: string): KeyObject {
   const value = text.trim();
-  const key = value.startsWith('-----') ? createPublicKey(value) : createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
+  const key = value.startsWith('-----')
+    ? createPublicKey(value)
+    : createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
   return ed25519(key, 'the public key');
 }
 
@@ -53,7 +65,10 @@ export function publicKeyText(key: KeyObject): string {
 
 /** A short fingerprint of a key's public half, written in each checkpoint and printed by the verifier. */
 export function keyId(key: KeyObject): string {
-  return createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(createPublicKey(key).export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** One line of the checkpoint file (JSON, no newline). */
@@ -73,7 +88,9 @@ const lineSchema = z.object({
 });
 
 /** A line of the checkpoint file read back: a checkpoint whose signature holds, or why it is refused. */
-export type CheckedLine = { readonly ok: true; readonly checkpoint: Checkpoint } | { readonly ok: false; readonly reason: string };
+export type CheckedLine =
+  | { readonly ok: true; readonly checkpoint: Checkpoint }
+  | { readonly ok: false; readonly reason: string };
 
 /** Parses one line and checks its signature against the shop's public key. */
 export function checkCheckpointLine(text: string, publicKey: KeyObject): CheckedLine {
@@ -84,7 +101,9 @@ export function checkCheckpointLine(text: string, publicKey: KeyObject): Checked
     return { ok: false, reason: 'not a checkpoint (malformed line)' };
   }
   const { v: _v, key, sig, ...checkpoint } = parsed;
-  if (key !== keyId(publicKey)) return { ok: false, reason: `signed by key ${key}, not by the shop's key ${keyId(publicKey)}` };
-  if (!verify(null, signedBytes(checkpoint), publicKey, Buffer.from(sig, 'base64url'))) return { ok: false, reason: 'its signature does not match its content (edited or forged)' };
+  if (key !== keyId(publicKey))
+    return { ok: false, reason: `signed by key ${key}, not by the shop's key ${keyId(publicKey)}` };
+  if (!verify(null, signedBytes(checkpoint), publicKey, Buffer.from(sig, 'base64url')))
+    return { ok: false, reason: 'its signature does not match its content (edited or forged)' };
   return { ok: true, checkpoint };
 }

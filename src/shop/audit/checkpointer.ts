@@ -30,11 +30,15 @@ async function previousCheckpoint(dir: string, key: KeyObject): Promise<Checkpoi
 }
 
 /** The tip the chain reaches from `from`, or why the chain does not lead on from it. */
-async function tipFrom(tx: Executor, from: { seq: number; hash: string; count: number }): Promise<{ seq: number; hash: string; count: number } | string> {
+async function tipFrom(
+  tx: Executor,
+  from: { seq: number; hash: string; count: number },
+): Promise<{ seq: number; hash: string; count: number } | string> {
   if (from.seq > 0) {
     const [row] = await tx.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, from.seq));
     if (!row) return `entry #${from.seq} of the last checkpoint is gone (the chain was cut)`;
-    if (row.hash !== from.hash) return `entry #${from.seq} no longer has the last checkpoint's hash (the chain was rewritten)`;
+    if (row.hash !== from.hash)
+      return `entry #${from.seq} no longer has the last checkpoint's hash (the chain was rewritten)`;
   }
   let tip = from;
   for (let page = await auditEntriesAfter(tx, tip.seq); page.length > 0; page = await auditEntriesAfter(tx, tip.seq)) {
@@ -47,10 +51,18 @@ async function tipFrom(tx: Executor, from: { seq: number; hash: string; count: n
 }
 
 /** Checks the chain against the last checkpoint and appends a new one when the tip moved. */
-export async function writeAuditCheckpoint(deps: { database: Database; clock: Clock; dir: string; signingKey: KeyObject }): Promise<CheckpointOutcome> {
+export async function writeAuditCheckpoint(deps: {
+  database: Database;
+  clock: Clock;
+  dir: string;
+  signingKey: KeyObject;
+}): Promise<CheckpointOutcome> {
   const previous = await previousCheckpoint(deps.dir, deps.signingKey);
   // One snapshot: the tip and the count agree, whatever is appended meanwhile.
-  const tip = await deps.database.db.transaction((tx) => tipFrom(tx, previous ?? { seq: 0, hash: GENESIS, count: 0 }), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  const tip = await deps.database.db.transaction((tx) => tipFrom(tx, previous ?? { seq: 0, hash: GENESIS, count: 0 }), {
+    isolationLevel: 'repeatable read',
+    accessMode: 'read only',
+  });
   if (typeof tip === 'string') return { kind: 'refused', reason: tip };
   if (previous && tip.seq === previous.seq) return { kind: 'unchanged', checkpoint: previous };
   const checkpoint: Checkpoint = { ...tip, at: deps.clock.now().toISOString() };
@@ -59,14 +71,25 @@ export async function writeAuditCheckpoint(deps: { database: Database; clock: Cl
 }
 
 /** The checkpointer as the shop runs it: logs what it did; a refusal is logged as tampering. */
-export function auditCheckpointer(deps: { database: Database; clock: Clock; log: Logger; dir: string; signingKey: KeyObject | undefined }) {
+export function auditCheckpointer(deps: {
+  database: Database;
+  clock: Clock;
+  log: Logger;
+  dir: string;
+  signingKey: KeyObject | undefined;
+}) {
   return async (): Promise<void> => {
     if (!deps.signingKey) {
       deps.log.warn({}, 'audit checkpoint skipped: SHOP_AUDIT_SIGNING_KEY is not set on this node');
       return;
     }
     const outcome = await writeAuditCheckpoint({ ...deps, signingKey: deps.signingKey });
-    if (outcome.kind === 'refused') deps.log.error({ dir: deps.dir, reason: outcome.reason }, 'audit chain does not hold the last checkpoint: possible tampering; no new checkpoint written (run scripts/verify-audit.ts)');
-    else if (outcome.kind === 'written') deps.log.debug({ seq: outcome.checkpoint.seq, count: outcome.checkpoint.count }, 'audit checkpoint written');
+    if (outcome.kind === 'refused')
+      deps.log.error(
+        { dir: deps.dir, reason: outcome.reason },
+        'audit chain does not hold the last checkpoint: possible tampering; no new checkpoint written (run scripts/verify-audit.ts)',
+      );
+    else if (outcome.kind === 'written')
+      deps.log.debug({ seq: outcome.checkpoint.seq, count: outcome.checkpoint.count }, 'audit checkpoint written');
   };
 }

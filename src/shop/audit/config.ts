@@ -27,7 +27,10 @@ const parses = (parse: (text: string) => unknown) => (text: string | undefined) 
 
 const shape = {
   // `npm start` generates one into data/secrets.json.
-  SHOP_AUDIT_SIGNING_KEY: z.string().optional().refine(parses(parseAuditPrivateKey), 'must be an Ed25519 private key: PKCS#8 PEM or base64 DER'),
+  SHOP_AUDIT_SIGNING_KEY: z
+    .string()
+    .optional()
+    .refine(parses(parseAuditPrivateKey), 'must be an Ed25519 private key: PKCS#8 PEM or base64 DER'),
   SHOP_AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
   SHOP_AUDIT_CHECKPOINT_SECONDS: positiveInt(60),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -58,11 +61,29 @@ export interface AuditVerifierConfig {
  */
 export function loadAuditVerifierConfig(env: Record<string, string | undefined> = process.env): AuditVerifierConfig {
   const shop = loadAuditConfig(env);
-  const raw = parseEnv('shop', { SHOP_AUDIT_PUBLIC_KEY: z.string().optional().refine(parses(parseAuditPublicKey), 'must be an Ed25519 public key: SPKI PEM or base64 DER') }, env);
-  if (raw.SHOP_AUDIT_PUBLIC_KEY !== undefined) return Object.freeze({ dir: shop.dir, publicKey: parseAuditPublicKey(raw.SHOP_AUDIT_PUBLIC_KEY), keySource: 'SHOP_AUDIT_PUBLIC_KEY' });
-  if (shop.signingKey) return Object.freeze({ dir: shop.dir, publicKey: shop.signingKey, keySource: 'SHOP_AUDIT_SIGNING_KEY' });
+  const raw = parseEnv(
+    'shop',
+    {
+      SHOP_AUDIT_PUBLIC_KEY: z
+        .string()
+        .optional()
+        .refine(parses(parseAuditPublicKey), 'must be an Ed25519 public key: SPKI PEM or base64 DER'),
+    },
+    env,
+  );
+  if (raw.SHOP_AUDIT_PUBLIC_KEY !== undefined)
+    return Object.freeze({
+      dir: shop.dir,
+      publicKey: parseAuditPublicKey(raw.SHOP_AUDIT_PUBLIC_KEY),
+      keySource: 'SHOP_AUDIT_PUBLIC_KEY',
+    });
+  if (shop.signingKey)
+    return Object.freeze({ dir: shop.dir, publicKey: shop.signingKey, keySource: 'SHOP_AUDIT_SIGNING_KEY' });
   const secrets = join(env.DATA_DIR ?? './data', 'secrets.json');
-  const launcherKey = existsSync(secrets) ? (JSON.parse(readFileSync(secrets, 'utf8')) as { shopAuditSigningKey?: string }).shopAuditSigningKey : undefined;
-  if (launcherKey) return Object.freeze({ dir: shop.dir, publicKey: parseAuditPrivateKey(launcherKey), keySource: secrets });
+  const launcherKey = existsSync(secrets)
+    ? (JSON.parse(readFileSync(secrets, 'utf8')) as { shopAuditSigningKey?: string }).shopAuditSigningKey
+    : undefined;
+  if (launcherKey)
+    return Object.freeze({ dir: shop.dir, publicKey: parseAuditPrivateKey(launcherKey), keySource: secrets });
   return Object.freeze({ dir: shop.dir, publicKey: undefined, keySource: 'none' });
 }

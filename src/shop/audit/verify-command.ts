@@ -20,32 +20,52 @@ class CannotVerify extends Error {}
 async function openShopDatabase(env: Record<string, string | undefined>): Promise<Database> {
   const base = parseServiceBase('shop', 3000, env);
   if (!base.databaseUrl && !existsSync(join(base.dataDir, 'PG_VERSION'))) {
-    throw new CannotVerify(`no shop database at ${base.dataDir} (set SHOP_DATA_DIR, DATA_DIR or SHOP_DATABASE_URL to the shop's); nothing was created`);
+    throw new CannotVerify(
+      `no shop database at ${base.dataDir} (set SHOP_DATA_DIR, DATA_DIR or SHOP_DATABASE_URL to the shop's); nothing was created`,
+    );
   }
-  const database = await openExistingDatabase(shopDatabaseSpec, base.databaseUrl ? { engine: 'postgres', url: base.databaseUrl, poolSize: 1 } : { engine: 'pglite', dataDir: base.dataDir });
-  const [found] = await rows<{ t: string | null }>(database.db, sql`select to_regclass('audit_log')::text as t`).catch(async (err) => {
-    await database.close();
-    throw err;
-  });
+  const database = await openExistingDatabase(
+    shopDatabaseSpec,
+    base.databaseUrl
+      ? { engine: 'postgres', url: base.databaseUrl, poolSize: 1 }
+      : { engine: 'pglite', dataDir: base.dataDir },
+  );
+  const [found] = await rows<{ t: string | null }>(database.db, sql`select to_regclass('audit_log')::text as t`).catch(
+    async (err) => {
+      await database.close();
+      throw err;
+    },
+  );
   if (!found?.t) {
     await database.close();
-    throw new CannotVerify(`the database ${base.databaseUrl ? 'at SHOP_DATABASE_URL' : `at ${base.dataDir}`} has no shop audit log (not the shop's database, or the shop never started on it)`);
+    throw new CannotVerify(
+      `the database ${base.databaseUrl ? 'at SHOP_DATABASE_URL' : `at ${base.dataDir}`} has no shop audit log (not the shop's database, or the shop never started on it)`,
+    );
   }
   return database;
 }
 
 /** Reads and checks the checkpoint file; lines refused are tampering (exit 1), no checkpoint at all cannot be verified (exit 2). */
-async function readAnchor(env: Record<string, string | undefined>, allowNone: boolean, out: (line: string) => void): Promise<{ checkpoints: readonly Checkpoint[]; code?: number }> {
+async function readAnchor(
+  env: Record<string, string | undefined>,
+  allowNone: boolean,
+  out: (line: string) => void,
+): Promise<{ checkpoints: readonly Checkpoint[]; code?: number }> {
   const config = loadAuditVerifierConfig(env);
   const file = checkpointFile(config.dir);
   const none = (why: string) => {
-    if (!allowNone) throw new CannotVerify(`${why}: truncation of the chain cannot be detected without one (the shop writes them when SHOP_AUDIT_SIGNING_KEY is set; ${ALLOW_NO_CHECKPOINT} checks the links only)`);
+    if (!allowNone)
+      throw new CannotVerify(
+        `${why}: truncation of the chain cannot be detected without one (the shop writes them when SHOP_AUDIT_SIGNING_KEY is set; ${ALLOW_NO_CHECKPOINT} checks the links only)`,
+      );
     out(`WARNING: ${why}; checking the links only (entries cut from the end would not show)`);
     return { checkpoints: [] };
   };
   if (!config.publicKey) {
     if (!existsSync(file)) return none(`no audit checkpoint in ${file}`);
-    throw new CannotVerify(`no key to check the signatures of ${file}: set SHOP_AUDIT_PUBLIC_KEY (or the shop's SHOP_AUDIT_SIGNING_KEY)`);
+    throw new CannotVerify(
+      `no key to check the signatures of ${file}: set SHOP_AUDIT_PUBLIC_KEY (or the shop's SHOP_AUDIT_SIGNING_KEY)`,
+    );
   }
   const log = await loadCheckpoints(config.dir, config.publicKey);
   if (log && log.refused.length > 0) {
@@ -53,25 +73,37 @@ async function readAnchor(env: Record<string, string | undefined>, allowNone: bo
     return { checkpoints: log.checkpoints, code: 1 };
   }
   if (!log || log.checkpoints.length === 0) return none(`no audit checkpoint in ${file}`);
-  out(`checkpoints: ${log.checkpoints.length} in ${file}, signatures checked with key ${keyId(config.publicKey)} (from ${config.keySource})`);
+  out(
+    `checkpoints: ${log.checkpoints.length} in ${file}, signatures checked with key ${keyId(config.publicKey)} (from ${config.keySource})`,
+  );
   return { checkpoints: log.checkpoints };
 }
 
 function report(verdict: AuditVerdict, out: (line: string) => void): number {
   if (verdict.ok) {
     const c = verdict.checkpoint;
-    const against = c ? `; checked against the checkpoint of ${c.at} (entry #${c.seq}, ${c.count} entries); ${verdict.count - c.count} entries since are not anchored yet` : '; no checkpoint to check truncation against';
-    out(`OK: audit chain intact, ${verdict.count} entries${verdict.count ? ` (up to #${verdict.tipSeq})` : ''}${against}`);
+    const against = c
+      ? `; checked against the checkpoint of ${c.at} (entry #${c.seq}, ${c.count} entries); ${verdict.count - c.count} entries since are not anchored yet`
+      : '; no checkpoint to check truncation against';
+    out(
+      `OK: audit chain intact, ${verdict.count} entries${verdict.count ? ` (up to #${verdict.tipSeq})` : ''}${against}`,
+    );
     return 0;
   }
   const b = verdict.broken;
-  const where = b.entry ? `first broken link at entry #${b.seq} ${b.entry.id} (${b.entry.action} on ${b.entry.subject}, ${b.entry.at.toISOString()}): ` : '';
+  const where = b.entry
+    ? `first broken link at entry #${b.seq} ${b.entry.id} (${b.entry.action} on ${b.entry.subject}, ${b.entry.at.toISOString()}): `
+    : '';
   out(`BROKEN: ${where}${b.reason}; ${verdict.count} entries verified before it`);
   return 1;
 }
 
 /** Runs the verifier: prints what it found and returns the exit code. */
-export async function verifyAuditCommand(argv: readonly string[], env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+export async function verifyAuditCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  out: (line: string) => void,
+): Promise<number> {
   const unknown = argv.filter((a) => a !== ALLOW_NO_CHECKPOINT);
   if (unknown.length > 0) {
     out(`ERROR: unknown argument ${unknown[0]} (usage: verify-audit [${ALLOW_NO_CHECKPOINT}])`);

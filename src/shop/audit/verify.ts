@@ -17,7 +17,13 @@ export interface AuditBreak {
 
 /** The verdict on the chain: intact with its length and the checkpoint it reached, or the first break. */
 export type AuditVerdict =
-  | { readonly ok: true; readonly count: number; readonly tipSeq: number; readonly checkpoint: Checkpoint | undefined; readonly checkpoints: number }
+  | {
+      readonly ok: true;
+      readonly count: number;
+      readonly tipSeq: number;
+      readonly checkpoint: Checkpoint | undefined;
+      readonly checkpoints: number;
+    }
   | { readonly ok: false; readonly count: number; readonly broken: AuditBreak };
 
 /** The checkpoint file read and its signatures checked: the good checkpoints and the refused lines. */
@@ -59,27 +65,56 @@ function missing(c: Checkpoint, tip: { seq: number; count: number }): string {
  */
 export async function verifyShopAudit(database: Database, anchor: readonly Checkpoint[] = []): Promise<AuditVerdict> {
   const pending = [...anchor].sort((a, b) => a.seq - b.seq);
-  return database.db.transaction(async (tx) => {
-    let prev = { seq: 0, hash: GENESIS, count: 0 };
-    // A checkpoint of the empty chain (seq 0) names no entry: it only has to be the empty chain's.
-    for (; pending[0]?.seq === 0; pending.shift()) {
-      if (pending[0].hash !== GENESIS || pending[0].count !== 0) return { ok: false, count: 0, broken: { seq: 0, reason: `the checkpoint of ${pending[0].at} names entry #0 but not the empty chain` } };
-    }
-    for (let page = await auditEntriesAfter(tx, 0); page.length > 0; page = await auditEntriesAfter(tx, prev.seq)) {
-      for (const e of page) {
-        const entry = { id: e.id, at: e.at, action: e.action, subject: e.subject };
-        if (!entryLinks(prev.hash, e)) return { ok: false, count: prev.count, broken: { seq: e.seq, entry, reason: linkReason(prev.hash, e) } };
-        if (pending[0] && pending[0].seq < e.seq) return { ok: false, count: prev.count, broken: { seq: pending[0].seq, reason: missing(pending[0], prev) } };
-        prev = { seq: e.seq, hash: e.hash, count: prev.count + 1 };
-        for (; pending[0]?.seq === e.seq; pending.shift()) {
-          const c = pending[0];
-          if (c.hash !== e.hash) return { ok: false, count: prev.count, broken: { seq: e.seq, entry, reason: `rewritten: its hash differs from the one the checkpoint of ${c.at} recorded` } };
-          if (c.count !== prev.count) return { ok: false, count: prev.count, broken: { seq: e.seq, entry, reason: `the checkpoint of ${c.at} counted ${c.count} entries up to it, the chain has ${prev.count}` } };
+  return database.db.transaction(
+    async (tx) => {
+      let prev = { seq: 0, hash: GENESIS, count: 0 };
+      // A checkpoint of the empty chain (seq 0) names no entry: it only has to be the empty chain's.
+      for (; pending[0]?.seq === 0; pending.shift()) {
+        if (pending[0].hash !== GENESIS || pending[0].count !== 0)
+          return {
+            ok: false,
+            count: 0,
+            broken: { seq: 0, reason: `the checkpoint of ${pending[0].at} names entry #0 but not the empty chain` },
+          };
+      }
+      for (let page = await auditEntriesAfter(tx, 0); page.length > 0; page = await auditEntriesAfter(tx, prev.seq)) {
+        for (const e of page) {
+          const entry = { id: e.id, at: e.at, action: e.action, subject: e.subject };
+          if (!entryLinks(prev.hash, e))
+            return { ok: false, count: prev.count, broken: { seq: e.seq, entry, reason: linkReason(prev.hash, e) } };
+          if (pending[0] && pending[0].seq < e.seq)
+            return { ok: false, count: prev.count, broken: { seq: pending[0].seq, reason: missing(pending[0], prev) } };
+          prev = { seq: e.seq, hash: e.hash, count: prev.count + 1 };
+          for (; pending[0]?.seq === e.seq; pending.shift()) {
+            const c = pending[0];
+            if (c.hash !== e.hash)
+              return {
+                ok: false,
+                count: prev.count,
+                broken: {
+                  seq: e.seq,
+                  entry,
+                  reason: `rewritten: its hash differs from the one the checkpoint of ${c.at} recorded`,
+                },
+              };
+            if (c.count !== prev.count)
+              return {
+                ok: false,
+                count: prev.count,
+                broken: {
+                  seq: e.seq,
+                  entry,
+                  reason: `the checkpoint of ${c.at} counted ${c.count} entries up to it, the chain has ${prev.count}`,
+                },
+              };
+          }
         }
       }
-    }
-    if (pending[0]) return { ok: false, count: prev.count, broken: { seq: pending[0].seq, reason: missing(pending[0], prev) } };
-    const latest = [...anchor].sort((a, b) => b.seq - a.seq || b.at.localeCompare(a.at))[0];
-    return { ok: true, count: prev.count, tipSeq: prev.seq, checkpoint: latest, checkpoints: anchor.length };
-  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
+      if (pending[0])
+        return { ok: false, count: prev.count, broken: { seq: pending[0].seq, reason: missing(pending[0], prev) } };
+      const latest = [...anchor].sort((a, b) => b.seq - a.seq || b.at.localeCompare(a.at))[0];
+      return { ok: true, count: prev.count, tipSeq: prev.seq, checkpoint: latest, checkpoints: anchor.length };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
 }

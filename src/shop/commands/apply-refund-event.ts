@@ -33,7 +33,13 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
   const [paidAttempt] = await tx
     .select({ id: paymentAttempts.id })
     .from(paymentAttempts)
-    .where(and(eq(paymentAttempts.invoiceId, invoice.id), eq(paymentAttempts.gatewaySessionId, event.sessionId), inArray(paymentAttempts.status, ['paid', 'captured', 'refunded'])));
+    .where(
+      and(
+        eq(paymentAttempts.invoiceId, invoice.id),
+        eq(paymentAttempts.gatewaySessionId, event.sessionId),
+        inArray(paymentAttempts.status, ['paid', 'captured', 'refunded']),
+      ),
+    );
   if (!paidAttempt) return undefined;
   let [row] = await tx.select().from(refunds).where(eq(refunds.gatewayRefundId, news.id)).for('update');
   if (row && row.invoiceId !== invoice.id) return undefined;
@@ -42,7 +48,15 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
     [row] = await tx
       .select()
       .from(refunds)
-      .where(and(eq(refunds.invoiceId, invoice.id), eq(refunds.sessionId, event.sessionId), eq(refunds.amountMinor, news.amount.minor), inArray(refunds.status, ['submitted', 'failed']), isNull(refunds.gatewayRefundId)))
+      .where(
+        and(
+          eq(refunds.invoiceId, invoice.id),
+          eq(refunds.sessionId, event.sessionId),
+          eq(refunds.amountMinor, news.amount.minor),
+          inArray(refunds.status, ['submitted', 'failed']),
+          isNull(refunds.gatewayRefundId),
+        ),
+      )
       .orderBy(sql`case when ${refunds.status} = 'failed' then 1 else 0 end`, asc(refunds.createdAt))
       .limit(1)
       .for('update');
@@ -53,9 +67,39 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
     if ((await reservedMinor(tx, invoice.id)) + news.amount.minor > invoice.amountMinor) return undefined;
     [row] = await tx
       .insert(refunds)
-      .values({ id: newId('ref', now), invoiceId: invoice.id, orderId: invoice.orderId, sessionId: event.sessionId, amountMinor: news.amount.minor, currency: news.amount.currency, reason: 'refunded at the gateway', status: 'succeeded', requestedBy: 'gateway', gatewayRefundId: news.id, createdAt: now, updatedAt: now })
+      .values({
+        id: newId('ref', now),
+        invoiceId: invoice.id,
+        orderId: invoice.orderId,
+        sessionId: event.sessionId,
+        amountMinor: news.amount.minor,
+        currency: news.amount.currency,
+        reason: 'refunded at the gateway',
+        status: 'succeeded',
+        requestedBy: 'gateway',
+        gatewayRefundId: news.id,
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning();
-    await appendAudit(tx, { actor: 'gateway', action: 'refund.recorded', subject: row!.id, data: { to: 'succeeded', invoiceId: invoice.id, orderId: invoice.orderId, amountMinor: news.amount.minor.toString(), currency: news.amount.currency, gatewayRefundId: news.id, eventId: event.id } }, now);
+    await appendAudit(
+      tx,
+      {
+        actor: 'gateway',
+        action: 'refund.recorded',
+        subject: row!.id,
+        data: {
+          to: 'succeeded',
+          invoiceId: invoice.id,
+          orderId: invoice.orderId,
+          amountMinor: news.amount.minor.toString(),
+          currency: news.amount.currency,
+          gatewayRefundId: news.id,
+          eventId: event.id,
+        },
+      },
+      now,
+    );
     await announce(tx, row!, now);
     await notifyRefunded(tx, row!, now);
   } else if (row.status !== 'succeeded') {
@@ -64,4 +108,3 @@ export async function applyRefundEvent(tx: Executor, event: RefundNews, now: Dat
   await settleInvoice(tx, invoice.id, 'gateway', now, news.refundedTotal.minor);
   return row;
 }
-

@@ -32,6 +32,15 @@ export async function transitionAttempt(
     .set({ ...patch, status: t.state, updatedAt: audit.now })
     .where(eq(paymentAttempts.id, attemptId))
     .returning();
-  await appendAudit(tx, { actor: audit.actor, action: audit.action ?? `attempt.${event}`, subject: attemptId, data: { from, to: t.state, ...audit.data } }, audit.now);
+  await appendAudit(
+    tx,
+    {
+      actor: audit.actor,
+      action: audit.action ?? `attempt.${event}`,
+      subject: attemptId,
+      data: { from, to: t.state, ...audit.data },
+    },
+    audit.now,
+  );
   return updated;
 }

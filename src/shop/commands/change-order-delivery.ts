@@ -29,22 +29,48 @@ export async function changeOrderDelivery(
     if (!order || order.userId !== userId) throw new DomainError('access.denied');
     if (!isChangeable(order.status)) throw new DomainError('order.not_changeable', { status: order.status });
     const delivery = chooseDelivery(deliveryMethodId, await listDeliveryMethods(tx));
-    const lines = await tx.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(orderLines.position);
+    const lines = await tx
+      .select()
+      .from(orderLines)
+      .where(eq(orderLines.orderId, orderId))
+      .orderBy(orderLines.position);
     const frozen = lines.map((l) => {
       const unitPrice = money(l.unitPriceMinor, parseCurrency(l.currency));
-      return { productId: l.productId, name: l.name, unitPrice, quantity: l.quantity, lineTotal: money(l.lineTotalMinor, unitPrice.currency) };
+      return {
+        productId: l.productId,
+        name: l.name,
+        unitPrice,
+        quantity: l.quantity,
+        lineTotal: money(l.lineTotalMinor, unitPrice.currency),
+      };
     });
     const totals = orderTotals(frozen, delivery.price);
     const open = await openInvoiceFor(tx, orderId);
     if (open) await applyInvoiceEvent(tx, open.id, 'void', userId, now);
     const [updated] = await tx
       .update(orders)
-      .set({ deliveryMethodId: delivery.id, deliveryName: delivery.name, deliveryMinor: totals.delivery.minor, subtotalMinor: totals.subtotal.minor, totalMinor: totals.total.minor, version: order.version + 1, updatedAt: now })
+      .set({
+        deliveryMethodId: delivery.id,
+        deliveryName: delivery.name,
+        deliveryMinor: totals.delivery.minor,
+        subtotalMinor: totals.subtotal.minor,
+        totalMinor: totals.total.minor,
+        version: order.version + 1,
+        updatedAt: now,
+      })
       .where(eq(orders.id, orderId))
       .returning();
-    await appendAudit(tx, { actor: userId, action: 'order.revised', subject: orderId, data: { deliveryMethodId: delivery.id, totalMinor: totals.total.minor.toString() } }, now);
+    await appendAudit(
+      tx,
+      {
+        actor: userId,
+        action: 'order.revised',
+        subject: orderId,
+        data: { deliveryMethodId: delivery.id, totalMinor: totals.total.minor.toString() },
+      },
+      now,
+    );
     const invoice = open ? await issueInvoice(tx, updated!, userId, now, ttlSeconds) : undefined;
     return { order: updated!, invoice };
   });
 }
-

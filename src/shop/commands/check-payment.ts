@@ -22,9 +22,15 @@ export interface CheckPaymentDeps {
  * (a crash between that commit and this call). Throws when the gateway cannot be reached, so the job
  * retries (the feed's cursor is not saved past this page).
  */
-export async function acknowledgeAccepted(deps: CheckPaymentDeps, event: PaymentEvent, outcome: ApplyOutcome): Promise<void> {
+export async function acknowledgeAccepted(
+  deps: CheckPaymentDeps,
+  event: PaymentEvent,
+  outcome: ApplyOutcome,
+): Promise<void> {
   if (event.status !== 'authorized' || !deps.gateway.acknowledgeSession) return;
-  const ours = outcome.verdict === 'accepted' || (outcome.verdict === 'duplicate' && !isRefusal(outcome) && outcome.firstSource !== 'webhook');
+  const ours =
+    outcome.verdict === 'accepted' ||
+    (outcome.verdict === 'duplicate' && !isRefusal(outcome) && outcome.firstSource !== 'webhook');
   if (ours) await deps.gateway.acknowledgeSession(event.sessionId);
 }
 
@@ -48,4 +54,3 @@ export async function checkInvoicePayment(deps: CheckPaymentDeps, invoiceId: str
   }
   return checked;
 }
-

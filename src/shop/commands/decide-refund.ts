@@ -6,7 +6,12 @@ import type { RefundRow } from '../storage/refunds.ts';
 import { enqueueExecution, lockRefund, moveRefund } from './refund-transition.ts';
 
 /** A second, different staff member approves a refund above the threshold; it is queued for the gateway. */
-export async function approveRefund(database: Database, refundId: string, staffId: string, clock: Clock): Promise<RefundRow> {
+export async function approveRefund(
+  database: Database,
+  refundId: string,
+  staffId: string,
+  clock: Clock,
+): Promise<RefundRow> {
   const now = clock.now();
   return database.transaction(async (tx) => {
     const row = await lockRefund(tx, refundId);
@@ -18,7 +23,12 @@ export async function approveRefund(database: Database, refundId: string, staffI
 }
 
 /** A second staff member rejects a refund awaiting approval; its amount is released. */
-export async function rejectRefund(database: Database, refundId: string, staffId: string, clock: Clock): Promise<RefundRow> {
+export async function rejectRefund(
+  database: Database,
+  refundId: string,
+  staffId: string,
+  clock: Clock,
+): Promise<RefundRow> {
   const now = clock.now();
   return database.transaction(async (tx) => {
     const row = await lockRefund(tx, refundId);
@@ -26,4 +36,3 @@ export async function rejectRefund(database: Database, refundId: string, staffId
     return moveRefund(tx, row, 'reject', staffId, now, { approvedBy: staffId, failure: 'rejected by the approver' });
   });
 }
-

@@ -12,7 +12,11 @@ import { lockRefund, moveRefund, REFUND_EXECUTE_MAX_ATTEMPTS, settleInvoice } fr
  * The job: asks the gateway to refund (Idempotency-Key = our refund id, so a retried job is one
  * refund) and records its answer. A network failure throws, and the job system retries with backoff.
  */
-export async function executeRefund(deps: { database: Database; gateway: Pick<GatewayPort, 'createRefund'> | undefined; clock: Clock }, refundId: string, attempt: number): Promise<void> {
+export async function executeRefund(
+  deps: { database: Database; gateway: Pick<GatewayPort, 'createRefund'> | undefined; clock: Clock },
+  refundId: string,
+  attempt: number,
+): Promise<void> {
   const [row] = await deps.database.db.select().from(refunds).where(eq(refunds.id, refundId));
   // A retry after a failed call finds it submitted without the gateway's id: asking again is safe (same Idempotency-Key).
   if (!row || !(row.status === 'pending' || (row.status === 'submitted' && !row.gatewayRefundId))) return;
@@ -29,8 +33,14 @@ export async function executeRefund(deps: { database: Database; gateway: Pick<Ga
   }
   let result: Awaited<ReturnType<GatewayPort['createRefund']>>;
   try {
-    if (!deps.gateway) throw new DomainError('config.invalid', { reason: 'no gateway configured (SHOP_GATEWAY_API_KEY)' });
-    result = await deps.gateway.createRefund({ sessionId: row.sessionId, refundId: row.id, amount: refundAmount(row), reason: row.reason });
+    if (!deps.gateway)
+      throw new DomainError('config.invalid', { reason: 'no gateway configured (SHOP_GATEWAY_API_KEY)' });
+    result = await deps.gateway.createRefund({
+      sessionId: row.sessionId,
+      refundId: row.id,
+      amount: refundAmount(row),
+      reason: row.reason,
+    });
   } catch (err) {
     if (attempt < REFUND_EXECUTE_MAX_ATTEMPTS) throw err;
     result = { refundId: '', status: 'failed', reason: 'gateway_unreachable' };
@@ -39,11 +49,14 @@ export async function executeRefund(deps: { database: Database; gateway: Pick<Ga
   await deps.database.transaction(async (tx) => {
     const current = await lockRefund(tx, refundId);
     if (result.status === 'failed') {
-      if (current.status === 'pending' || current.status === 'submitted') await moveRefund(tx, current, 'fail', 'gateway', now, { failure: result.reason ?? 'refused by the gateway' });
+      if (current.status === 'pending' || current.status === 'submitted')
+        await moveRefund(tx, current, 'fail', 'gateway', now, { failure: result.reason ?? 'refused by the gateway' });
       return;
     }
     // The webhook may have been first (and adopted this refund or another of the same amount).
-    const taken = (await tx.select({ id: refunds.id }).from(refunds).where(eq(refunds.gatewayRefundId, result.refundId)))[0];
+    const taken = (
+      await tx.select({ id: refunds.id }).from(refunds).where(eq(refunds.gatewayRefundId, result.refundId))
+    )[0];
     const patch = !current.gatewayRefundId && !taken ? { gatewayRefundId: result.refundId } : {};
     // Our gateway refund was taken by another submitted refund of the same amount: this one stays
     // submitted until the other refund's news arrives (it will adopt this one); never succeeded twice for one.
@@ -51,8 +64,10 @@ export async function executeRefund(deps: { database: Database; gateway: Pick<Ga
       await moveRefund(tx, current, 'succeed', 'gateway', now, patch);
       await settleInvoice(tx, current.invoiceId, 'gateway', now);
     } else if (patch.gatewayRefundId) {
-      await tx.update(refunds).set({ ...patch, updatedAt: now }).where(eq(refunds.id, current.id));
+      await tx
+        .update(refunds)
+        .set({ ...patch, updatedAt: now })
+        .where(eq(refunds.id, current.id));
     }
   });
 }
-

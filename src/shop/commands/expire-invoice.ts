@@ -31,7 +31,17 @@ export async function expireInvoices(deps: { database: Database; clock: Clock },
       await enqueueMail(tx, { kind: 'invoice_expired', subjectId: id, orderId: invoice.orderId, invoiceId: id }, now);
       const open = await openAttemptsOf(tx, id);
       for (const a of open) {
-        if (a.gatewaySessionId) await enqueue(tx, { task: CANCEL_SESSION_TASK, payload: { sessionId: a.gatewaySessionId }, key: `cancel:${a.gatewaySessionId}`, maxAttempts: 10 }, deps.clock);
+        if (a.gatewaySessionId)
+          await enqueue(
+            tx,
+            {
+              task: CANCEL_SESSION_TASK,
+              payload: { sessionId: a.gatewaySessionId },
+              key: `cancel:${a.gatewaySessionId}`,
+              maxAttempts: 10,
+            },
+            deps.clock,
+          );
       }
       await publish(tx, `invoice:${id}`, { invoiceId: id, status: invoice.status }, deps.clock);
       expired.push(id);
@@ -39,4 +49,3 @@ export async function expireInvoices(deps: { database: Database; clock: Clock },
   }
   return expired;
 }
-

@@ -11,8 +11,20 @@ import { invoices, orders } from '../storage/tables.ts';
 import { applyInvoiceEvent } from './invoice-transition.ts';
 
 /** Issues a new open invoice for the order's current total (the only insert of an invoice). */
-export async function issueInvoice(tx: Executor, order: OrderRow, actor: string, now: Date, ttlSeconds: number): Promise<InvoiceRow> {
-  const terms = invoiceTerms({ orderId: order.id, ownerId: order.userId, total: money(order.totalMinor, parseCurrency(order.currency)), now, ttlSeconds });
+export async function issueInvoice(
+  tx: Executor,
+  order: OrderRow,
+  actor: string,
+  now: Date,
+  ttlSeconds: number,
+): Promise<InvoiceRow> {
+  const terms = invoiceTerms({
+    orderId: order.id,
+    ownerId: order.userId,
+    total: money(order.totalMinor, parseCurrency(order.currency)),
+    now,
+    ttlSeconds,
+  });
   const [row] = await tx
     .insert(invoices)
     .values({
@@ -28,13 +40,26 @@ export async function issueInvoice(tx: Executor, order: OrderRow, actor: string,
       expiresAt: terms.expiresAt,
     })
     .returning();
-  await appendAudit(tx, { actor, action: 'invoice.issued', subject: row!.id, data: { orderId: order.id, amountMinor: row!.amountMinor.toString(), currency: row!.currency } }, now);
+  await appendAudit(
+    tx,
+    {
+      actor,
+      action: 'invoice.issued',
+      subject: row!.id,
+      data: { orderId: order.id, amountMinor: row!.amountMinor.toString(), currency: row!.currency },
+    },
+    now,
+  );
   return row!;
 }
 
 /** The order's open invoice, read FOR UPDATE. */
 export async function openInvoiceFor(tx: Executor, orderId: string): Promise<InvoiceRow | undefined> {
-  const [row] = await tx.select().from(invoices).where(and(eq(invoices.orderId, orderId), eq(invoices.status, 'open'))).for('update');
+  const [row] = await tx
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.orderId, orderId), eq(invoices.status, 'open')))
+    .for('update');
   return row;
 }
 
@@ -42,7 +67,13 @@ export async function openInvoiceFor(tx: Executor, orderId: string): Promise<Inv
  * "Pay now": the order's valid invoice, reused when still open, unexpired and for the order's total;
  * otherwise the old one is expired or voided and a new one issued. Only the owner may pay.
  */
-export async function invoiceForPayment(db: Executor, orderId: string, userId: string, now: Date, ttlSeconds: number): Promise<InvoiceRow> {
+export async function invoiceForPayment(
+  db: Executor,
+  orderId: string,
+  userId: string,
+  now: Date,
+  ttlSeconds: number,
+): Promise<InvoiceRow> {
   return db.transaction(async (tx) => {
     const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
     if (!order || order.userId !== userId) throw new DomainError('access.denied');
@@ -55,8 +86,9 @@ export async function invoiceForPayment(db: Executor, orderId: string, userId: s
     );
     if (plan.kind === 'reuse') return open!;
     // Closing the old invoice may move the order; applyInvoiceEvent returns it as it now is.
-    const current = plan.close ? (await applyInvoiceEvent(tx, plan.close.invoiceId, plan.close.event, userId, now)).order : order;
+    const current = plan.close
+      ? (await applyInvoiceEvent(tx, plan.close.invoiceId, plan.close.event, userId, now)).order
+      : order;
     return issueInvoice(tx, current, userId, now, ttlSeconds);
   });
 }
-

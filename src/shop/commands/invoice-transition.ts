@@ -24,22 +24,53 @@ export async function applyInvoiceEvent(
   /** The invoice's row when the caller has already read it FOR UPDATE in this transaction. */
   locked?: InvoiceRow,
 ): Promise<{ invoice: InvoiceRow; order: OrderRow }> {
-  const [invoice] = locked?.id === invoiceId ? [locked] : await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for('update');
+  const [invoice] =
+    locked?.id === invoiceId
+      ? [locked]
+      : await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for('update');
   if (!invoice) throw new DomainError('invoice.unknown');
   const next = invoiceMachine.apply(invoice.status, event).state;
   const [updatedInvoice] = await tx
     .update(invoices)
-    .set({ status: next, valid: isValidStatus(next), closedAt: next === 'open' ? null : (invoice.closedAt ?? now), paidAt: next === 'paid' ? now : invoice.paidAt })
+    .set({
+      status: next,
+      valid: isValidStatus(next),
+      closedAt: next === 'open' ? null : (invoice.closedAt ?? now),
+      paidAt: next === 'paid' ? now : invoice.paidAt,
+    })
     .where(eq(invoices.id, invoiceId))
     .returning();
   const [order] = await tx.select().from(orders).where(eq(orders.id, invoice.orderId)).for('update');
   const follow = followInvoice(order!.status, next);
   let updatedOrder = order!;
   if (follow.changed) {
-    [updatedOrder] = (await tx.update(orders).set({ status: follow.status, updatedAt: now }).where(eq(orders.id, order!.id)).returning()) as [OrderRow];
-    await recordOrderStatusChange(tx, { orderId: order!.id, invoiceId, from: order!.status, to: follow.status, totalMinor: order!.totalMinor, currency: order!.currency }, now);
+    [updatedOrder] = (await tx
+      .update(orders)
+      .set({ status: follow.status, updatedAt: now })
+      .where(eq(orders.id, order!.id))
+      .returning()) as [OrderRow];
+    await recordOrderStatusChange(
+      tx,
+      {
+        orderId: order!.id,
+        invoiceId,
+        from: order!.status,
+        to: follow.status,
+        totalMinor: order!.totalMinor,
+        currency: order!.currency,
+      },
+      now,
+    );
   }
-  await appendAudit(tx, { actor, action: `invoice.${event}`, subject: invoiceId, data: { from: invoice.status, to: next, orderId: order!.id, orderStatus: follow.status } }, now);
+  await appendAudit(
+    tx,
+    {
+      actor,
+      action: `invoice.${event}`,
+      subject: invoiceId,
+      data: { from: invoice.status, to: next, orderId: order!.id, orderStatus: follow.status },
+    },
+    now,
+  );
   return { invoice: updatedInvoice!, order: updatedOrder };
 }
-

@@ -33,11 +33,39 @@ export async function lockInvoice(tx: Executor, invoiceId: string): Promise<Invo
  * Moves a refund by one event of its machine, with audit and real-time message. The caller has read
  * the row FOR UPDATE (lockRefund, or the gateway news under the invoice's lock); the machine decides.
  */
-export async function moveRefund(tx: Executor, row: RefundRow, event: RefundEvent, actor: string, now: Date, patch: Partial<Pick<RefundRow, 'approvedBy' | 'gatewayRefundId' | 'failure'>> = {}): Promise<RefundRow> {
+export async function moveRefund(
+  tx: Executor,
+  row: RefundRow,
+  event: RefundEvent,
+  actor: string,
+  now: Date,
+  patch: Partial<Pick<RefundRow, 'approvedBy' | 'gatewayRefundId' | 'failure'>> = {},
+): Promise<RefundRow> {
   const next = refundMachine.apply(row.status, event).state;
-  const [updated] = await tx.update(refunds).set({ status: next, updatedAt: now, ...patch }).where(and(eq(refunds.id, row.id), eq(refunds.status, row.status))).returning();
+  const [updated] = await tx
+    .update(refunds)
+    .set({ status: next, updatedAt: now, ...patch })
+    .where(and(eq(refunds.id, row.id), eq(refunds.status, row.status)))
+    .returning();
   if (!updated) throw new DomainError('state.illegal_transition', { status: row.status, event });
-  await appendAudit(tx, { actor, action: `refund.${event}`, subject: row.id, data: { from: row.status, to: next, invoiceId: row.invoiceId, orderId: row.orderId, amountMinor: row.amountMinor.toString(), currency: row.currency, ...patch } }, now);
+  await appendAudit(
+    tx,
+    {
+      actor,
+      action: `refund.${event}`,
+      subject: row.id,
+      data: {
+        from: row.status,
+        to: next,
+        invoiceId: row.invoiceId,
+        orderId: row.orderId,
+        amountMinor: row.amountMinor.toString(),
+        currency: row.currency,
+        ...patch,
+      },
+    },
+    now,
+  );
   await announce(tx, updated, now);
   if (next === 'succeeded') await notifyRefunded(tx, updated, now);
   return updated;
@@ -45,7 +73,12 @@ export async function moveRefund(tx: Executor, row: RefundRow, event: RefundEven
 
 /** Tells the invoice's room about a refund. */
 export async function announce(tx: Executor, row: RefundRow, now: Date): Promise<void> {
-  await publish(tx, `invoice:${row.invoiceId}`, { invoiceId: row.invoiceId, refund: { id: row.id, status: row.status, amount: { ...toJSON(refundAmount(row)) } } }, fixedClock(now));
+  await publish(
+    tx,
+    `invoice:${row.invoiceId}`,
+    { invoiceId: row.invoiceId, refund: { id: row.id, status: row.status, amount: { ...toJSON(refundAmount(row)) } } },
+    fixedClock(now),
+  );
 }
 
 /** Tells the customer their refund succeeded. */
@@ -62,10 +95,21 @@ export async function notifyRefunded(tx: Executor, row: RefundRow, now: Date): P
 }
 
 /** When the refunds that succeeded (or the gateway's refunded total) cover the invoice, it becomes refunded and the order follows. */
-export async function settleInvoice(tx: Executor, invoiceId: string, actor: string, now: Date, gatewayRefundedMinor?: bigint): Promise<void> {
+export async function settleInvoice(
+  tx: Executor,
+  invoiceId: string,
+  actor: string,
+  now: Date,
+  gatewayRefundedMinor?: bigint,
+): Promise<void> {
   const [invoice] = await tx.select().from(invoices).where(eq(invoices.id, invoiceId));
   if (!invoice || invoice.status !== 'paid') return;
-  const succeeded = (await tx.select({ minor: refunds.amountMinor }).from(refunds).where(and(eq(refunds.invoiceId, invoiceId), eq(refunds.status, 'succeeded')))).reduce((s, r) => s + r.minor, 0n);
+  const succeeded = (
+    await tx
+      .select({ minor: refunds.amountMinor })
+      .from(refunds)
+      .where(and(eq(refunds.invoiceId, invoiceId), eq(refunds.status, 'succeeded')))
+  ).reduce((s, r) => s + r.minor, 0n);
   if (succeeded >= invoice.amountMinor || (gatewayRefundedMinor ?? 0n) >= invoice.amountMinor) {
     const { invoice: after } = await applyInvoiceEvent(tx, invoiceId, 'refund', actor, now);
     await publish(tx, `invoice:${invoiceId}`, { invoiceId, status: after.status }, fixedClock(now));
@@ -74,7 +118,16 @@ export async function settleInvoice(tx: Executor, invoiceId: string, actor: stri
 
 /** Queues the gateway call of a refund (once per refund). */
 export async function enqueueExecution(tx: Executor, refundId: string, clock: Clock): Promise<void> {
-  await enqueue(tx, { task: REFUND_EXECUTE_TASK, payload: { refundId }, key: `refund:${refundId}`, maxAttempts: REFUND_EXECUTE_MAX_ATTEMPTS }, clock);
+  await enqueue(
+    tx,
+    {
+      task: REFUND_EXECUTE_TASK,
+      payload: { refundId },
+      key: `refund:${refundId}`,
+      maxAttempts: REFUND_EXECUTE_MAX_ATTEMPTS,
+    },
+    clock,
+  );
 }
 
 /** A refund's row FOR UPDATE, after its invoice's (the one lock order). */
@@ -86,4 +139,3 @@ export async function lockRefund(tx: Executor, refundId: string): Promise<Refund
   const [row] = await tx.select().from(refunds).where(eq(refunds.id, refundId)).for('update');
   return row!;
 }
-

@@ -17,7 +17,14 @@ import { announce, enqueueExecution, lockInvoice } from './refund-transition.ts'
  */
 export async function requestRefund(
   database: Database,
-  input: { invoiceId: string; amount: Money; reason: string | undefined; staffId: string; approvalThresholdMinor: bigint; requestKey?: string | undefined },
+  input: {
+    invoiceId: string;
+    amount: Money;
+    reason: string | undefined;
+    staffId: string;
+    approvalThresholdMinor: bigint;
+    requestKey?: string | undefined;
+  },
   clock: Clock,
 ): Promise<RefundRow> {
   const reason = refundReason(input.reason);
@@ -30,7 +37,11 @@ export async function requestRefund(
       // The same form submitted again (double click, resend): the refund it already made, not a second one.
       // Read under the invoice's lock, so racing copies see the first one's commit.
       const [same] = await tx.select().from(refunds).where(eq(refunds.requestKey, input.requestKey));
-      if (same && same.invoiceId !== invoice.id) throw new DomainError('validation.failed', { field: 'requestKey', reason: 'belongs to another invoice\'s refund form' });
+      if (same && same.invoiceId !== invoice.id)
+        throw new DomainError('validation.failed', {
+          field: 'requestKey',
+          reason: "belongs to another invoice's refund form",
+        });
       if (same) return same;
     }
     const [attempt] = await tx
@@ -39,7 +50,8 @@ export async function requestRefund(
       .where(and(eq(paymentAttempts.invoiceId, invoice.id), inArray(paymentAttempts.status, ['paid', 'captured'])))
       .orderBy(desc(paymentAttempts.updatedAt))
       .limit(1);
-    if (invoice.status === 'paid' && !attempt?.sessionId) throw new DomainError('refund.not_allowed', { reason: 'no captured gateway session' });
+    if (invoice.status === 'paid' && !attempt?.sessionId)
+      throw new DomainError('refund.not_allowed', { reason: 'no captured gateway session' });
     const decision = decideRefundRequest({
       invoiceStatus: invoice.status,
       captured: money(invoice.amountMinor, parseCurrency(invoice.currency)),
@@ -49,12 +61,40 @@ export async function requestRefund(
     });
     const [row] = await tx
       .insert(refunds)
-      .values({ id: newId('ref', now), invoiceId: invoice.id, orderId: invoice.orderId, sessionId: attempt!.sessionId!, amountMinor: input.amount.minor, currency: input.amount.currency, reason, status: decision.status, requestedBy: input.staffId, requestKey: input.requestKey ?? null, createdAt: now, updatedAt: now })
+      .values({
+        id: newId('ref', now),
+        invoiceId: invoice.id,
+        orderId: invoice.orderId,
+        sessionId: attempt!.sessionId!,
+        amountMinor: input.amount.minor,
+        currency: input.amount.currency,
+        reason,
+        status: decision.status,
+        requestedBy: input.staffId,
+        requestKey: input.requestKey ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning();
-    await appendAudit(tx, { actor: input.staffId, action: 'refund.requested', subject: row!.id, data: { to: row!.status, invoiceId: invoice.id, orderId: invoice.orderId, amountMinor: row!.amountMinor.toString(), currency: row!.currency, reason } }, now);
+    await appendAudit(
+      tx,
+      {
+        actor: input.staffId,
+        action: 'refund.requested',
+        subject: row!.id,
+        data: {
+          to: row!.status,
+          invoiceId: invoice.id,
+          orderId: invoice.orderId,
+          amountMinor: row!.amountMinor.toString(),
+          currency: row!.currency,
+          reason,
+        },
+      },
+      now,
+    );
     await announce(tx, row!, now);
     if (row!.status === 'pending') await enqueueExecution(tx, row!.id, clock);
     return row!;
   });
 }
-

@@ -51,15 +51,27 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
     const [open] = await tx
       .select()
       .from(paymentAttempts)
-      .where(and(eq(paymentAttempts.invoiceId, invoice.id), inArray(paymentAttempts.status, ['created', 'session_created', 'pending'])))
+      .where(
+        and(
+          eq(paymentAttempts.invoiceId, invoice.id),
+          inArray(paymentAttempts.status, ['created', 'session_created', 'pending']),
+        ),
+      )
       .orderBy(desc(paymentAttempts.createdAt))
       .limit(1);
     if (open && open.status !== 'created' && open.redirectUrl) return { reuse: open.redirectUrl, attemptId: open.id };
     // Still being created by another click: ask again with the same id (idempotent at the gateway: the same session).
-    if (open && open.status === 'created' && now.getTime() - open.createdAt.getTime() < IN_FLIGHT_MS) return { attemptId: open.id };
+    if (open && open.status === 'created' && now.getTime() - open.createdAt.getTime() < IN_FLIGHT_MS)
+      return { attemptId: open.id };
     const id = newId('att', now);
-    await tx.insert(paymentAttempts).values({ id, invoiceId: invoice.id, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
-    await appendAudit(tx, { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId: invoice.id } }, now);
+    await tx
+      .insert(paymentAttempts)
+      .values({ id, invoiceId: invoice.id, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
+    await appendAudit(
+      tx,
+      { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId: invoice.id } },
+      now,
+    );
     return { attemptId: id };
   });
   if (picked.reuse) return { invoice, attemptId: picked.attemptId, redirectUrl: picked.reuse, reused: true };
@@ -68,7 +80,13 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
   // Only from `created`: a click that already moved on (another tab, a webhook) is left as it is.
   const move = (event: AttemptEvent, to: string, patch: AttemptPatch, data: Record<string, unknown>) =>
     database.transaction((tx) =>
-      transitionAttempt(tx, attemptId, event, { actor: userId, now: clock.now(), action: `attempt.${to}`, data: { invoiceId: invoice.id, ...data } }, patch),
+      transitionAttempt(
+        tx,
+        attemptId,
+        event,
+        { actor: userId, now: clock.now(), action: `attempt.${to}`, data: { invoiceId: invoice.id, ...data } },
+        patch,
+      ),
     );
 
   try {
@@ -83,28 +101,75 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
     });
     crashPoint('shop.payment.after_create_session');
     // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
-    const adopted = await db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, session.sessionId));
+    const adopted = await db
+      .select()
+      .from(paymentAttempts)
+      .where(eq(paymentAttempts.gatewaySessionId, session.sessionId));
     if (adopted.length && adopted[0]!.id !== attemptId) {
-      await move('session_failed', 'failed', {}, { reason: 'session adopted by another attempt', sessionId: session.sessionId });
-      await db.update(paymentAttempts).set({ redirectUrl: session.redirectUrl }).where(eq(paymentAttempts.id, adopted[0]!.id));
+      await move(
+        'session_failed',
+        'failed',
+        {},
+        { reason: 'session adopted by another attempt', sessionId: session.sessionId },
+      );
+      await db
+        .update(paymentAttempts)
+        .set({ redirectUrl: session.redirectUrl })
+        .where(eq(paymentAttempts.id, adopted[0]!.id));
       return { invoice, attemptId: adopted[0]!.id, redirectUrl: session.redirectUrl, reused: true };
     }
-    await move('session_created', 'session_created', { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl }, { sessionId: session.sessionId });
+    await move(
+      'session_created',
+      'session_created',
+      { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl },
+      { sessionId: session.sessionId },
+    );
     return { invoice, attemptId, redirectUrl: session.redirectUrl, reused: false };
   } catch (err) {
     const code = isDomainError(err) ? err.code : 'error';
     await move('session_failed', 'failed', { reason: code }, { reason: code });
     if (!isDomainError(err)) throw err;
-    return { invoice, attemptId, redirectUrl: `/invoices/${invoice.id}?payment=unavailable`, reused: false, failed: code };
+    return {
+      invoice,
+      attemptId,
+      redirectUrl: `/invoices/${invoice.id}?payment=unavailable`,
+      reused: false,
+      failed: code,
+    };
   }
 }
 
 /** Where "Pay now" sends the browser: the hosted page, or (no gateway configured) the invoice page. */
-export async function payOrder(deps: { database: Database; clock: Clock; gateway?: GatewayPort | undefined; settings: { publicUrl: string; invoiceTtlSeconds: number } }, orderId: string, userId: string): Promise<string> {
+export async function payOrder(
+  deps: {
+    database: Database;
+    clock: Clock;
+    gateway?: GatewayPort | undefined;
+    settings: { publicUrl: string; invoiceTtlSeconds: number };
+  },
+  orderId: string,
+  userId: string,
+): Promise<string> {
   if (!deps.gateway) {
-    const invoice = await invoiceForPayment(deps.database.db, orderId, userId, deps.clock.now(), deps.settings.invoiceTtlSeconds);
+    const invoice = await invoiceForPayment(
+      deps.database.db,
+      orderId,
+      userId,
+      deps.clock.now(),
+      deps.settings.invoiceTtlSeconds,
+    );
     return `/invoices/${invoice.id}`;
   }
-  const started = await startPayment({ database: deps.database, gateway: deps.gateway, clock: deps.clock, publicUrl: deps.settings.publicUrl, invoiceTtlSeconds: deps.settings.invoiceTtlSeconds }, orderId, userId);
+  const started = await startPayment(
+    {
+      database: deps.database,
+      gateway: deps.gateway,
+      clock: deps.clock,
+      publicUrl: deps.settings.publicUrl,
+      invoiceTtlSeconds: deps.settings.invoiceTtlSeconds,
+    },
+    orderId,
+    userId,
+  );
   return started.redirectUrl;
 }

@@ -18,13 +18,43 @@
  */
 import { defineMachine } from '../../core/state-machine.ts';
 
-export const ATTEMPT_STATUSES = ['created', 'session_created', 'pending', 'paid', 'captured', 'refused', 'declined', 'expired', 'voided', 'refunded', 'failed'] as const;
+export const ATTEMPT_STATUSES = [
+  'created',
+  'session_created',
+  'pending',
+  'paid',
+  'captured',
+  'refused',
+  'declined',
+  'expired',
+  'voided',
+  'refunded',
+  'failed',
+] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
-export const ATTEMPT_EVENTS = ['session_created', 'session_failed', 'pending', 'accept', 'refuse', 'decline', 'expire', 'void', 'capture', 'refund'] as const;
+export const ATTEMPT_EVENTS = [
+  'session_created',
+  'session_failed',
+  'pending',
+  'accept',
+  'refuse',
+  'decline',
+  'expire',
+  'void',
+  'capture',
+  'refund',
+] as const;
 export type AttemptEvent = (typeof ATTEMPT_EVENTS)[number];
 
-const open = { pending: 'pending', accept: 'paid', refuse: 'refused', decline: 'declined', expire: 'expired', void: 'voided' } as const;
+const open = {
+  pending: 'pending',
+  accept: 'paid',
+  refuse: 'refused',
+  decline: 'declined',
+  expire: 'expired',
+  void: 'voided',
+} as const;
 
 /** The payment attempt's state machine; the table is the whole truth. */
 export const attemptMachine = defineMachine<AttemptStatus, AttemptEvent>({

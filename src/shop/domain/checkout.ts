@@ -66,9 +66,16 @@ export function freezeLines(items: readonly CartItem[], catalog: ReadonlyMap<str
   if (items.length === 0) throw new DomainError('cart.empty');
   const lines = items.map((item) => {
     const product = catalog.get(item.productId);
-    if (product === undefined || product.archived) throw new DomainError('product.unavailable', { productId: item.productId });
+    if (product === undefined || product.archived)
+      throw new DomainError('product.unavailable', { productId: item.productId });
     const quantity = parseQuantity(item.quantity);
-    return { productId: product.id, name: product.name, unitPrice: product.price, quantity, lineTotal: multiply(product.price, quantity) };
+    return {
+      productId: product.id,
+      name: product.name,
+      unitPrice: product.price,
+      quantity,
+      lineTotal: multiply(product.price, quantity),
+    };
   });
   const currency = lines[0]!.unitPrice.currency;
   for (const line of lines) {
@@ -83,7 +90,10 @@ export function freezeLines(items: readonly CartItem[], catalog: ReadonlyMap<str
 export function orderTotals(lines: readonly FrozenLine[], delivery: Money): OrderTotals {
   if (lines.length === 0) throw new DomainError('cart.empty');
   const currency = lines[0]!.unitPrice.currency;
-  const subtotal = sum(lines.map((l) => l.lineTotal), currency);
+  const subtotal = sum(
+    lines.map((l) => l.lineTotal),
+    currency,
+  );
   // add() refuses a delivery price in another currency: one invoice, one currency.
   const total = add(subtotal, delivery);
   return { currency, subtotal, delivery, total };

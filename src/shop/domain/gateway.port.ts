@@ -31,7 +31,16 @@ export interface PaymentSession {
  * (nothing submitted, nothing in progress); 'pending' = submitted, the bank is deciding; 'canceled' =
  * closed unpaid on the shop's request.
  */
-export type SessionState = 'open' | 'pending' | 'authorized' | 'captured' | 'declined' | 'expired' | 'canceled' | 'voided' | 'refunded';
+export type SessionState =
+  | 'open'
+  | 'pending'
+  | 'authorized'
+  | 'captured'
+  | 'declined'
+  | 'expired'
+  | 'canceled'
+  | 'voided'
+  | 'refunded';
 
 /** The gateway's authoritative view of a session (return URL, "check payment status", reconciliation). */
 export interface PaymentSessionStatus {

@@ -27,7 +27,13 @@ export interface InvoiceView {
 }
 
 /** The terms of a new invoice for an order's total, valid for `ttlSeconds` from `now`. */
-export function invoiceTerms(input: { orderId: string; ownerId: string; total: Money; now: Date; ttlSeconds: number }): InvoiceTerms {
+export function invoiceTerms(input: {
+  orderId: string;
+  ownerId: string;
+  total: Money;
+  now: Date;
+  ttlSeconds: number;
+}): InvoiceTerms {
   return Object.freeze({
     orderId: input.orderId,
     ownerId: input.ownerId,
@@ -50,7 +56,8 @@ export type InvoicePlan =
 /** Decides between reusing the open invoice, or closing it (expired or superseded) and issuing a new one. */
 export function planInvoice(open: InvoiceView | undefined, total: Money, now: Date): InvoicePlan {
   if (open === undefined || open.status !== 'open') return { kind: 'issue' };
-  if (now.getTime() >= open.expiresAt.getTime()) return { kind: 'issue', close: { invoiceId: open.id, event: 'expire' } };
+  if (now.getTime() >= open.expiresAt.getTime())
+    return { kind: 'issue', close: { invoiceId: open.id, event: 'expire' } };
   // An invoice is immutable: a different total means a different invoice, never an edited one.
   if (!equals(open.amount, total)) return { kind: 'issue', close: { invoiceId: open.id, event: 'void' } };
   return { kind: 'reuse', invoiceId: open.id };

@@ -49,7 +49,10 @@ function expandIpv6(address: string): string[] {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   // An embedded IPv4 tail (::1.2.3.4) stands for two groups; only the first four groups matter here.
-  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
   return groups.map((g) => (g.includes('.') ? g : String(parseInt(g, 16).toString(16))));
 }
 

@@ -34,7 +34,10 @@ export function orderStatusForInvoice(status: InvoiceStatus): OrderStatus {
  * status and whether it changed (a change is published as an event). A move the order machine
  * forbids (backwards, or out of a terminal state) throws `state.illegal_transition`.
  */
-export function followInvoice(current: OrderStatus, invoiceStatus: InvoiceStatus): { status: OrderStatus; changed: boolean } {
+export function followInvoice(
+  current: OrderStatus,
+  invoiceStatus: InvoiceStatus,
+): { status: OrderStatus; changed: boolean } {
   const target = RULE[invoiceStatus];
   if (target === current) return { status: current, changed: false };
   // Only a reversed payment takes an order back to awaiting payment; any other way back stays illegal.

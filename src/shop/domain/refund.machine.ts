@@ -14,7 +14,14 @@
  */
 import { defineMachine } from '../../core/state-machine.ts';
 
-export const REFUND_STATUSES = ['awaiting_approval', 'pending', 'submitted', 'succeeded', 'failed', 'rejected'] as const;
+export const REFUND_STATUSES = [
+  'awaiting_approval',
+  'pending',
+  'submitted',
+  'succeeded',
+  'failed',
+  'rejected',
+] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 export const REFUND_EVENTS = ['approve', 'reject', 'submit', 'succeed', 'fail'] as const;

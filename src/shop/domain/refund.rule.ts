@@ -20,19 +20,32 @@ export function decideRefundRequest(input: {
   requested: Money;
   approvalThresholdMinor: bigint;
 }): { status: Extract<RefundStatus, 'awaiting_approval' | 'pending'>; remainingAfter: Money } {
-  if (input.invoiceStatus !== 'paid') throw new DomainError('refund.not_allowed', { invoiceStatus: input.invoiceStatus });
-  if (input.requested.currency !== input.captured.currency) throw new DomainError('money.currency_mismatch', { left: input.captured.currency, right: input.requested.currency });
+  if (input.invoiceStatus !== 'paid')
+    throw new DomainError('refund.not_allowed', { invoiceStatus: input.invoiceStatus });
+  if (input.requested.currency !== input.captured.currency)
+    throw new DomainError('money.currency_mismatch', {
+      left: input.captured.currency,
+      right: input.requested.currency,
+    });
   if (!isPositive(input.requested)) throw new DomainError('money.invalid', { reason: 'refund_must_be_positive' });
   const after = add(input.reserved, input.requested);
   if (compare(after, input.captured) > 0) {
-    throw new DomainError('refund.exceeds_captured', { captured: input.captured.minor.toString(), reserved: input.reserved.minor.toString(), requested: input.requested.minor.toString() });
+    throw new DomainError('refund.exceeds_captured', {
+      captured: input.captured.minor.toString(),
+      reserved: input.reserved.minor.toString(),
+      requested: input.requested.minor.toString(),
+    });
   }
-  return { status: input.requested.minor > input.approvalThresholdMinor ? 'awaiting_approval' : 'pending', remainingAfter: subtract(input.captured, after) };
+  return {
+    status: input.requested.minor > input.approvalThresholdMinor ? 'awaiting_approval' : 'pending',
+    remainingAfter: subtract(input.captured, after),
+  };
 }
 
 /** Throws unless this staff member may approve (or reject) a refund someone else requested. */
 export function checkApprover(refund: { status: RefundStatus; requestedBy: string }, approverId: string): void {
-  if (refund.status !== 'awaiting_approval') throw new DomainError('state.illegal_transition', { status: refund.status });
+  if (refund.status !== 'awaiting_approval')
+    throw new DomainError('state.illegal_transition', { status: refund.status });
   if (refund.requestedBy === approverId) throw new DomainError('refund.approval_by_requester');
 }
 

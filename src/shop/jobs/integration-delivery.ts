@@ -14,7 +14,6 @@ import { ENDPOINT_DELIVERY_TASK, ORDER_STATUS_TASK } from '../storage/order-stat
 import { orderStatusEvents } from '../storage/tables.ts';
 import type { IntegrationConfig } from '../integrations/config.ts';
 
-
 export { ENDPOINT_DELIVERY_TASK };
 
 /** The job key of one event's delivery to one endpoint (at most one such job, ever). */
@@ -46,7 +45,16 @@ export function integrationTasks(deps: IntegrationDeps): Record<string, JobHandl
       // Keys make a re-run of the fan-out (after a crash) enqueue nothing twice.
       await deps.database.transaction(async (tx) => {
         for (const endpoint of deps.config.endpoints) {
-          await enqueue(tx, { task: ENDPOINT_DELIVERY_TASK, payload: { eventId, endpoint: endpoint.name }, key: deliveryKey(eventId, endpoint.name), maxAttempts: 15 }, deps.clock);
+          await enqueue(
+            tx,
+            {
+              task: ENDPOINT_DELIVERY_TASK,
+              payload: { eventId, endpoint: endpoint.name },
+              key: deliveryKey(eventId, endpoint.name),
+              maxAttempts: 15,
+            },
+            deps.clock,
+          );
         }
       });
     },
@@ -63,7 +71,13 @@ export function integrationTasks(deps: IntegrationDeps): Record<string, JobHandl
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.config.timeoutMs)]);
       let res: Response;
       try {
-        res = await doFetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'countersign-shop', ...headers }, body, signal, redirect: 'manual' });
+        res = await doFetch(endpoint.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'countersign-shop', ...headers },
+          body,
+          signal,
+          redirect: 'manual',
+        });
       } catch (err) {
         throw new Error(`${endpoint.name}: ${(err as Error).name} ${(err as Error).message}`.slice(0, 300));
       }

@@ -34,7 +34,8 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
   let read = 0;
   for (let page = 0; page < maxPages; page++) {
     const result = await deps.gateway.listEvents(cursor);
-    for (const event of result.events) await acknowledgeAccepted(deps, event, await applyGatewayEvent(deps.database, event, deps.clock));
+    for (const event of result.events)
+      await acknowledgeAccepted(deps, event, await applyGatewayEvent(deps.database, event, deps.clock));
     if (result.events.length) crashPoint('shop.reconcile.after_apply');
     read += result.events.length;
     if (result.nextCursor && result.nextCursor !== cursor) {
@@ -48,7 +49,10 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
 }
 
 /** One cycle of the recurring reconciliation job: polls attempts open longer than the age, then reads the event feed. */
-export async function reconcileOnce(deps: ReconcileDeps, options: { pendingAgeSeconds: number }): Promise<{ polled: number; read: number }> {
+export async function reconcileOnce(
+  deps: ReconcileDeps,
+  options: { pendingAgeSeconds: number },
+): Promise<{ polled: number; read: number }> {
   const polled = await reconcilePendingAttempts(deps, options.pendingAgeSeconds);
   // Until caught up, not a fixed number of pages: a cap would leave whatever the gateway wrote beyond
   // it (more than 2,000 events between two cycles) for later cycles, and a shop producing more than

@@ -7,7 +7,11 @@ import { REFUND_EXECUTE_TASK } from '../commands/refund-transition.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
 
 /** The refund job handlers for the shop's worker. */
-export function refundTasks(deps: { database: Database; gateway: Pick<GatewayPort, 'createRefund'> | undefined; clock: Clock }): Record<string, JobHandler> {
+export function refundTasks(deps: {
+  database: Database;
+  gateway: Pick<GatewayPort, 'createRefund'> | undefined;
+  clock: Clock;
+}): Record<string, JobHandler> {
   return {
     async [REFUND_EXECUTE_TASK](payload, ctx) {
       const refundId = (payload as { refundId?: unknown } | null)?.refundId;

@@ -10,7 +10,12 @@ import { createWorker, type JobHandler, type RecurringJob, type Worker } from '.
 import type { Logger } from '../../platform/log.ts';
 import { CANCEL_SESSION_TASK, expireInvoices } from '../commands/expire-invoice.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
-import { pruneRefusals, REFUSAL_PRUNE_EVERY_SECONDS, REFUSAL_PRUNE_TASK, type RefusalLimits } from '../storage/webhook-refusals.ts';
+import {
+  pruneRefusals,
+  REFUSAL_PRUNE_EVERY_SECONDS,
+  REFUSAL_PRUNE_TASK,
+  type RefusalLimits,
+} from '../storage/webhook-refusals.ts';
 import { cancelGatewaySession, RECONCILE_TASK, reconcileOnce } from './reconcile.ts';
 
 export const EXPIRY_TASK = 'shop.invoice.expire';

@@ -28,7 +28,13 @@ export interface CaughtMail {
   readonly date: string;
   readonly text: string;
   readonly html: string;
-  readonly attachments: readonly { fileName: string; generatedFileName: string; contentType: string; length: number; checksum: string }[];
+  readonly attachments: readonly {
+    fileName: string;
+    generatedFileName: string;
+    contentType: string;
+    length: number;
+    checksum: string;
+  }[];
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -50,7 +56,10 @@ export async function startCatcher(env: Record<string, string | undefined> = pro
   const mails: CaughtMail[] = [];
   const files = new Map<string, Buffer>();
   const auth = env.MAIL_CATCHER_AUTH;
-  const tls = env.MAIL_CATCHER_TLS_KEY && env.MAIL_CATCHER_TLS_CERT ? { key: readFileSync(env.MAIL_CATCHER_TLS_KEY), cert: readFileSync(env.MAIL_CATCHER_TLS_CERT) } : undefined;
+  const tls =
+    env.MAIL_CATCHER_TLS_KEY && env.MAIL_CATCHER_TLS_CERT
+      ? { key: readFileSync(env.MAIL_CATCHER_TLS_KEY), cert: readFileSync(env.MAIL_CATCHER_TLS_CERT) }
+      : undefined;
   const smtp = new SMTPServer({
     ...(tls ?? {}),
     // Without a certificate of ours, no STARTTLS: the server's built-in one is self-signed and a client would rightly refuse it.
@@ -64,7 +73,8 @@ export async function startCatcher(env: Record<string, string | undefined> = pro
       done(ok ? null : new Error('Invalid username or password'), ok ? { user: a.username } : undefined);
     },
     onRcptTo(_address, _session, done) {
-      if (env.MAIL_CATCHER_REFUSE) return done(Object.assign(new Error(env.MAIL_CATCHER_REFUSE), { responseCode: 451 }));
+      if (env.MAIL_CATCHER_REFUSE)
+        return done(Object.assign(new Error(env.MAIL_CATCHER_REFUSE), { responseCode: 451 }));
       done();
     },
     onData(stream, _session, done) {
@@ -74,9 +84,25 @@ export async function startCatcher(env: Record<string, string | undefined> = pro
           const attachments = parsed.attachments.map((a, i) => {
             const fileName = a.filename ?? `attachment-${i + 1}`;
             files.set(`${id}/${fileName}`, a.content);
-            return { fileName, generatedFileName: fileName, contentType: a.contentType, length: a.size, checksum: a.checksum };
+            return {
+              fileName,
+              generatedFileName: fileName,
+              contentType: a.contentType,
+              length: a.size,
+              checksum: a.checksum,
+            };
           });
-          mails.push({ id, messageId: parsed.messageId, subject: parsed.subject ?? '', from: addresses(parsed.from), to: addresses(parsed.to), date: (parsed.date ?? new Date()).toISOString(), text: parsed.text ?? '', html: parsed.html || '', attachments });
+          mails.push({
+            id,
+            messageId: parsed.messageId,
+            subject: parsed.subject ?? '',
+            from: addresses(parsed.from),
+            to: addresses(parsed.to),
+            date: (parsed.date ?? new Date()).toISOString(),
+            text: parsed.text ?? '',
+            html: parsed.html || '',
+            attachments,
+          });
           done();
         })
         .catch((err: Error) => done(err));
@@ -102,9 +128,16 @@ export async function startCatcher(env: Record<string, string | undefined> = pro
     const m = /^\/email\/([0-9a-f]{8})(?:\/(html|attachment\/(.+)))?$/.exec(url.pathname);
     const mail = m ? mails.find((x) => x.id === m[1]) : undefined;
     if (m && mail && !m[2]) return send(200, 'application/json', JSON.stringify(mail));
-    if (m && mail && m[2] === 'html') return send(200, 'text/html; charset=utf-8', mail.html || `<pre>${esc(mail.text)}</pre>`);
+    if (m && mail && m[2] === 'html')
+      return send(200, 'text/html; charset=utf-8', mail.html || `<pre>${esc(mail.text)}</pre>`);
     const file = m && mail && m[3] ? files.get(`${mail.id}/${decodeURIComponent(m[3])}`) : undefined;
-    if (file) return send(200, mail!.attachments.find((a) => a.fileName === decodeURIComponent(m![3]!))?.contentType ?? 'application/octet-stream', file);
+    if (file)
+      return send(
+        200,
+        mail!.attachments.find((a) => a.fileName === decodeURIComponent(m![3]!))?.contentType ??
+          'application/octet-stream',
+        file,
+      );
     if (url.pathname === '/') return send(200, 'text/html; charset=utf-8', inboxPage(mails));
     send(404, 'text/plain', 'not found');
   });
@@ -118,13 +151,22 @@ export async function startCatcher(env: Record<string, string | undefined> = pro
     httpUrl: `http://${host}:${httpPort}`,
     close: async () => {
       http.closeAllConnections();
-      await Promise.all([new Promise<void>((r) => smtp.close(() => r())), new Promise<void>((r) => (http as Server).close(() => r()))]);
+      await Promise.all([
+        new Promise<void>((r) => smtp.close(() => r())),
+        new Promise<void>((r) => (http as Server).close(() => r())),
+      ]);
     },
   };
 }
 
 function inboxPage(mails: readonly CaughtMail[]): string {
-  const rows = [...mails].reverse().map((m) => `<tr><td>${esc(m.date)}</td><td>${esc(m.to.map((t) => t.address).join(', '))}</td><td><a href="/email/${m.id}/html">${esc(m.subject)}</a></td><td>${m.attachments.map((a) => `<a href="/email/${m.id}/attachment/${encodeURIComponent(a.fileName)}">${esc(a.fileName)}</a>`).join(' ')}</td></tr>`).join('');
+  const rows = [...mails]
+    .reverse()
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.date)}</td><td>${esc(m.to.map((t) => t.address).join(', '))}</td><td><a href="/email/${m.id}/html">${esc(m.subject)}</a></td><td>${m.attachments.map((a) => `<a href="/email/${m.id}/attachment/${encodeURIComponent(a.fileName)}">${esc(a.fileName)}</a>`).join(' ')}</td></tr>`,
+    )
+    .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>mail inbox</title></head><body style="font-family:sans-serif"><h1>Mail inbox</h1><p>${mails.length} message(s). JSON at <a href="/email">/email</a>.</p><table><thead><tr><th>Date</th><th>To</th><th>Subject</th><th>Attachments</th></tr></thead><tbody>${rows}</tbody></table></body></html>`;
 }
 

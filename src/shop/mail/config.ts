@@ -15,7 +15,10 @@ const shape = {
   SHOP_SMTP_URL: z
     .string()
     .optional()
-    .refine((v) => v === undefined || /^smtps?:\/\/[^/]+/.test(v), 'must be smtp://[user:password@]host:port or smtps://…'),
+    .refine(
+      (v) => v === undefined || /^smtps?:\/\/[^/]+/.test(v),
+      'must be smtp://[user:password@]host:port or smtps://…',
+    ),
   SHOP_MAIL_FROM: z.string().min(3).default('countersign shop <shop@countersign.test>'),
   SHOP_SMTP_TIMEOUT_MS: positiveInt(10_000),
 };
@@ -23,5 +26,9 @@ const shape = {
 /** Parses the mail variables; a bad one stops the start with its name. */
 export function loadMailConfig(env: Record<string, string | undefined> = process.env): MailConfig {
   const raw = parseEnv('shop', shape, env);
-  return Object.freeze({ smtpUrl: raw.SHOP_SMTP_URL || undefined, from: raw.SHOP_MAIL_FROM, timeoutMs: raw.SHOP_SMTP_TIMEOUT_MS });
+  return Object.freeze({
+    smtpUrl: raw.SHOP_SMTP_URL || undefined,
+    from: raw.SHOP_MAIL_FROM,
+    timeoutMs: raw.SHOP_SMTP_TIMEOUT_MS,
+  });
 }

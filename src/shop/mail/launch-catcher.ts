@@ -19,10 +19,13 @@ export function launchCatcher(env: NodeJS.ProcessEnv): Promise<LaunchedCatcher> 
     detached: true,
   });
   return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) => reject(new Error(`the mail catcher exited (${signal ?? code}) before it was ready`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the mail catcher exited (${signal ?? code}) before it was ready`)),
+    );
     child.on('message', (m) => {
       const msg = m as { type?: string; smtpPort?: number; url?: string };
-      if (msg.type === 'ready' && msg.url && msg.smtpPort) resolve({ child, smtpUrl: `smtp://127.0.0.1:${msg.smtpPort}`, inboxUrl: msg.url });
+      if (msg.type === 'ready' && msg.url && msg.smtpPort)
+        resolve({ child, smtpUrl: `smtp://127.0.0.1:${msg.smtpPort}`, inboxUrl: msg.url });
     });
   });
 }

@@ -31,17 +31,33 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};
 const show = (minor: bigint, currency: string) => formatMoney(money(minor, parseCurrency(currency)));
 
 /** The receipt's facts for a paid invoice, or undefined when the order or invoice is gone. */
-export async function receiptFacts(db: Executor, orderId: string, invoiceId: string): Promise<ReceiptFacts | undefined> {
+export async function receiptFacts(
+  db: Executor,
+  orderId: string,
+  invoiceId: string,
+): Promise<ReceiptFacts | undefined> {
   const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
-  const [invoice] = await db.select().from(invoices).where(and(eq(invoices.id, invoiceId), eq(invoices.orderId, orderId)));
+  const [invoice] = await db
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.id, invoiceId), eq(invoices.orderId, orderId)));
   if (!order || !invoice) return undefined;
-  const lines = await db.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.position));
+  const lines = await db
+    .select()
+    .from(orderLines)
+    .where(eq(orderLines.orderId, orderId))
+    .orderBy(asc(orderLines.position));
   const a = order.address;
   return {
     orderId,
     invoiceId,
     paidAt: invoice.paidAt,
-    lines: lines.map((l) => ({ name: l.name, quantity: l.quantity, unitPrice: show(l.unitPriceMinor, l.currency), total: show(l.lineTotalMinor, l.currency) })),
+    lines: lines.map((l) => ({
+      name: l.name,
+      quantity: l.quantity,
+      unitPrice: show(l.unitPriceMinor, l.currency),
+      total: show(l.lineTotalMinor, l.currency),
+    })),
     subtotal: show(order.subtotalMinor, order.currency),
     delivery: { name: order.deliveryName, price: show(order.deliveryMinor, order.currency) },
     total: show(invoice.amountMinor, invoice.currency),
@@ -70,24 +86,39 @@ function receiptContent(f: ReceiptFacts, receiptUrl: string): MailContent {
     `Your receipt: ${receiptUrl}`,
     'The receipt is attached as a PDF.',
   ].join('\n');
-  const rows = f.lines.map((l) => `<tr><td>${esc(l.name)}</td><td style="text-align:right">${l.quantity}</td><td style="text-align:right">${esc(l.unitPrice)}</td><td style="text-align:right">${esc(l.total)}</td></tr>`).join('');
-  const html = page(`Receipt for order ${f.orderId}`, `<h1>Thank you for your order</h1>
+  const rows = f.lines
+    .map(
+      (l) =>
+        `<tr><td>${esc(l.name)}</td><td style="text-align:right">${l.quantity}</td><td style="text-align:right">${esc(l.unitPrice)}</td><td style="text-align:right">${esc(l.total)}</td></tr>`,
+    )
+    .join('');
+  const html = page(
+    `Receipt for order ${f.orderId}`,
+    `<h1>Thank you for your order</h1>
 <p>Order <strong>${esc(f.orderId)}</strong>, invoice ${esc(f.invoiceId)}: paid.</p>
 <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Total</th></tr></thead><tbody>${rows}</tbody></table>
 <p>Subtotal: ${esc(f.subtotal)}<br>Delivery (${esc(f.delivery.name)}): ${esc(f.delivery.price)}<br><strong data-testid="mail-total">Total paid: ${esc(f.total)}</strong></p>
 ${card ? `<p>${esc(card)}</p>` : ''}<p>Delivery to: ${f.address.map(esc).join(', ')}</p>
-<p><a href="${esc(receiptUrl)}" data-testid="receipt-link">See your receipt</a> (also attached as a PDF).</p>`);
+<p><a href="${esc(receiptUrl)}" data-testid="receipt-link">See your receipt</a> (also attached as a PDF).</p>`,
+  );
   return { subject: `Your receipt for order ${f.orderId} (${f.total})`, text, html };
 }
 
 function notice(subject: string, lines: readonly string[], link: { href: string; label: string }): MailContent {
   const text = [...lines, '', `${link.label}: ${link.href}`].join('\n');
-  const html = page(subject, `${lines.map((l) => `<p>${esc(l)}</p>`).join('\n')}\n<p><a href="${esc(link.href)}">${esc(link.label)}</a></p>`);
+  const html = page(
+    subject,
+    `${lines.map((l) => `<p>${esc(l)}</p>`).join('\n')}\n<p><a href="${esc(link.href)}">${esc(link.label)}</a></p>`,
+  );
   return { subject, text, html };
 }
 
 /** The mail of a kind about a subject, or undefined when its rows are gone (nothing to send). */
-export async function mailContent(db: Executor, mail: { kind: MailKind; subjectId: string; orderId: string; invoiceId: string | null }, publicUrl: string): Promise<{ content: MailContent; receipt?: ReceiptFacts } | undefined> {
+export async function mailContent(
+  db: Executor,
+  mail: { kind: MailKind; subjectId: string; orderId: string; invoiceId: string | null },
+  publicUrl: string,
+): Promise<{ content: MailContent; receipt?: ReceiptFacts } | undefined> {
   const orderUrl = `${publicUrl}/orders/${mail.orderId}`;
   const [order] = await db.select().from(orders).where(eq(orders.id, mail.orderId));
   if (!order) return undefined;
@@ -99,18 +130,61 @@ export async function mailContent(db: Executor, mail: { kind: MailKind; subjectI
     }
     case 'attempt_failed': {
       const [attempt] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, mail.subjectId));
-      const why = attempt?.status === 'expired' ? 'timed out before it was completed' : `was declined${attempt?.reason ? ` (${attempt.reason})` : ''}`;
-      return { content: notice(`Your payment for order ${mail.orderId} did not go through`, [`Your payment of ${total} for order ${mail.orderId} ${why}.`, 'You have not been charged. You can try again from your order.'], { href: orderUrl, label: 'Try again' }) };
+      const why =
+        attempt?.status === 'expired'
+          ? 'timed out before it was completed'
+          : `was declined${attempt?.reason ? ` (${attempt.reason})` : ''}`;
+      return {
+        content: notice(
+          `Your payment for order ${mail.orderId} did not go through`,
+          [
+            `Your payment of ${total} for order ${mail.orderId} ${why}.`,
+            'You have not been charged. You can try again from your order.',
+          ],
+          { href: orderUrl, label: 'Try again' },
+        ),
+      };
     }
     case 'invoice_expired':
-      return { content: notice(`Your order ${mail.orderId} is waiting for payment`, [`The invoice ${mail.subjectId} for order ${mail.orderId} (${total}) expired unpaid.`, 'Nothing was charged. Your order keeps its items: pay again from your order.'], { href: orderUrl, label: 'Pay for your order' }) };
+      return {
+        content: notice(
+          `Your order ${mail.orderId} is waiting for payment`,
+          [
+            `The invoice ${mail.subjectId} for order ${mail.orderId} (${total}) expired unpaid.`,
+            'Nothing was charged. Your order keeps its items: pay again from your order.',
+          ],
+          { href: orderUrl, label: 'Pay for your order' },
+        ),
+      };
     case 'refund': {
-      const [refund] = await db.select().from(refunds).where(eq(refunds.id, mail.subjectId)).orderBy(desc(refunds.createdAt));
+      const [refund] = await db
+        .select()
+        .from(refunds)
+        .where(eq(refunds.id, mail.subjectId))
+        .orderBy(desc(refunds.createdAt));
       if (!refund) return undefined;
       const amount = show(refund.amountMinor, refund.currency);
-      return { content: notice(`Refund of ${amount} for order ${mail.orderId}`, [`${amount} has been refunded to your card for order ${mail.orderId} (${refund.reason}).`, 'It may take a few days to appear on your statement.'], { href: orderUrl, label: 'See your order' }) };
+      return {
+        content: notice(
+          `Refund of ${amount} for order ${mail.orderId}`,
+          [
+            `${amount} has been refunded to your card for order ${mail.orderId} (${refund.reason}).`,
+            'It may take a few days to appear on your statement.',
+          ],
+          { href: orderUrl, label: 'See your order' },
+        ),
+      };
     }
     case 'payment_reversed':
-      return { content: notice(`Your payment for order ${mail.orderId} was reversed`, [`The payment of ${total} for order ${mail.orderId} was reversed by the payment provider: no money was taken.`, 'Your order is waiting for payment again.'], { href: orderUrl, label: 'Pay for your order' }) };
+      return {
+        content: notice(
+          `Your payment for order ${mail.orderId} was reversed`,
+          [
+            `The payment of ${total} for order ${mail.orderId} was reversed by the payment provider: no money was taken.`,
+            'Your order is waiting for payment again.',
+          ],
+          { href: orderUrl, label: 'Pay for your order' },
+        ),
+      };
   }
 }

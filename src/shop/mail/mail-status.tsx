@@ -16,9 +16,18 @@ export interface MailView {
 
 /** The order's mails with their send jobs, oldest first. */
 export async function mailsForOrder(db: Executor, orderId: string): Promise<MailView[]> {
-  const mails = await db.select().from(shopMails).where(eq(shopMails.orderId, orderId)).orderBy(asc(shopMails.createdAt));
+  const mails = await db
+    .select()
+    .from(shopMails)
+    .where(eq(shopMails.orderId, orderId))
+    .orderBy(asc(shopMails.createdAt));
   const keys = mails.map((m) => mailJobKey(m.kind, m.subjectId));
-  const jobRows = keys.length ? await db.select().from(jobs).where(and(eq(jobs.task, MAIL_SEND_TASK), inArray(jobs.key, keys))) : [];
+  const jobRows = keys.length
+    ? await db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.task, MAIL_SEND_TASK), inArray(jobs.key, keys)))
+    : [];
   return mails.map((mail) => ({ mail, job: jobRows.find((j) => j.key === mailJobKey(mail.kind, mail.subjectId)) }));
 }
 
@@ -32,14 +41,26 @@ export function MailStatus(props: { mails: readonly MailView[] }) {
       <h2>Mail</h2>
       <div class="table-wrap">
         <table>
-          <thead><tr><th>Mail</th><th>To</th><th>Status</th><th>Attempts</th><th>Next try</th><th>Sent</th><th>Last error</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Mail</th>
+              <th>To</th>
+              <th>Status</th>
+              <th>Attempts</th>
+              <th>Next try</th>
+              <th>Sent</th>
+              <th>Last error</th>
+            </tr>
+          </thead>
           <tbody>
             {mails.map(({ mail: m, job }) => {
               return (
                 <tr data-testid="staff-order-mail" data-kind={m.kind} data-status={m.status}>
                   <td>{m.kind.replace(/_/g, ' ')}</td>
                   <td>{m.recipient}</td>
-                  <td><Status status={m.status} /></td>
+                  <td>
+                    <Status status={m.status} />
+                  </td>
                   <td>{job ? `${job.attempts} of ${job.maxAttempts}` : m.attempts}</td>
                   <td>{m.status === 'queued' && job?.status === 'pending' ? when(job.runAt) : '—'}</td>
                   <td>{when(m.sentAt)}</td>

@@ -31,7 +31,11 @@ export const mailJobKey = (kind: MailKind, subjectId: string) => `mail:${kind}:$
 
 /** Records a mail and its send job in the caller's transaction; returns its id, or null when this mail was already owed. */
 export async function enqueueMail(tx: Executor, cause: MailCause, now: Date): Promise<string | null> {
-  const [owner] = await tx.select({ email: users.email }).from(orders).innerJoin(users, eq(users.id, orders.userId)).where(eq(orders.id, cause.orderId));
+  const [owner] = await tx
+    .select({ email: users.email })
+    .from(orders)
+    .innerJoin(users, eq(users.id, orders.userId))
+    .where(eq(orders.id, cause.orderId));
   if (!owner) return null;
   const id = newId('mail', now);
   const inserted = await tx
@@ -51,7 +55,16 @@ export async function enqueueMail(tx: Executor, cause: MailCause, now: Date): Pr
     .onConflictDoNothing({ target: [shopMails.kind, shopMails.subjectId] })
     .returning({ id: shopMails.id });
   if (inserted.length === 0) return null;
-  await enqueue(tx, { task: MAIL_SEND_TASK, payload: { mailId: id }, key: mailJobKey(cause.kind, cause.subjectId), maxAttempts: MAIL_MAX_ATTEMPTS }, { now: () => now });
+  await enqueue(
+    tx,
+    {
+      task: MAIL_SEND_TASK,
+      payload: { mailId: id },
+      key: mailJobKey(cause.kind, cause.subjectId),
+      maxAttempts: MAIL_MAX_ATTEMPTS,
+    },
+    { now: () => now },
+  );
   crashPoint('shop.mail.after_enqueue');
   return id;
 }

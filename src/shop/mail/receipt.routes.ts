@@ -16,12 +16,21 @@ export function receiptPdfRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const user = requireUser(c);
     if (user instanceof Response) return user;
     const id = c.req.param('id');
-    const [order] = id.startsWith('ord_') && id.length < 64 ? await db.select().from(orders).where(eq(orders.id, id)) : [];
-    if (!order || !canView(user, order.userId) || (order.status !== 'paid' && order.status !== 'refunded')) return denied(c, deps);
-    const [paid] = await db.select().from(invoices).where(and(eq(invoices.orderId, id), inArray(invoices.status, ['paid', 'refunded'])));
+    const [order] =
+      id.startsWith('ord_') && id.length < 64 ? await db.select().from(orders).where(eq(orders.id, id)) : [];
+    if (!order || !canView(user, order.userId) || (order.status !== 'paid' && order.status !== 'refunded'))
+      return denied(c, deps);
+    const [paid] = await db
+      .select()
+      .from(invoices)
+      .where(and(eq(invoices.orderId, id), inArray(invoices.status, ['paid', 'refunded'])));
     const facts = paid ? await receiptFacts(db, id, paid.id) : undefined;
     if (!facts) return denied(c, deps);
     const pdf = await receiptPdf(facts);
-    return c.body(Buffer.from(pdf), 200, { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="receipt-${id}.pdf"`, 'cache-control': 'private, no-store' });
+    return c.body(Buffer.from(pdf), 200, {
+      'content-type': 'application/pdf',
+      'content-disposition': `attachment; filename="receipt-${id}.pdf"`,
+      'cache-control': 'private, no-store',
+    });
   });
 }

@@ -26,14 +26,22 @@ export interface MailTransport {
 export function smtpTransport(config: MailConfig, ca?: string): MailTransport | undefined {
   if (!config.smtpUrl) return undefined;
   const t = config.timeoutMs;
-  return createTransport({ url: config.smtpUrl, connectionTimeout: t, greetingTimeout: t, socketTimeout: t, dnsTimeout: t, ...(ca ? { tls: { ca } } : {}) });
+  return createTransport({
+    url: config.smtpUrl,
+    connectionTimeout: t,
+    greetingTimeout: t,
+    socketTimeout: t,
+    dnsTimeout: t,
+    ...(ca ? { tls: { ca } } : {}),
+  });
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
 
 /** The mail tasks for the shop's worker. */
 export function mailTasks(deps: MailDeps & { log: Logger }): Record<string, JobHandler> {
-  if (!deps.transport) deps.log.warn({}, 'SHOP_SMTP_URL is not set: mails are recorded and wait, queued, until a server is configured');
+  if (!deps.transport)
+    deps.log.warn({}, 'SHOP_SMTP_URL is not set: mails are recorded and wait, queued, until a server is configured');
   return { [MAIL_SEND_TASK]: (payload, ctx) => sendOne(deps, payload, ctx) };
 }
 
@@ -55,7 +63,12 @@ async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promi
   const record = (event: MailEvent, patch: Pick<typeof shopMails.$inferInsert, 'lastError' | 'sentAt'>) =>
     db
       .update(shopMails)
-      .set({ status: mailMachine.apply(mail.status, event).state, attempts: ctx.attempt, updatedAt: deps.clock.now(), ...patch })
+      .set({
+        status: mailMachine.apply(mail.status, event).state,
+        attempts: ctx.attempt,
+        updatedAt: deps.clock.now(),
+        ...patch,
+      })
       .where(and(eq(shopMails.id, mailId), eq(shopMails.status, 'queued')));
   const built = await mailContent(db, mail, deps.publicUrl);
   if (!built) {
@@ -64,9 +77,25 @@ async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promi
   }
   try {
     if (!deps.transport) throw new Error('no SMTP server configured (SHOP_SMTP_URL); the mail waits');
-    const attachments = built.receipt ? [{ filename: `receipt-${mail.orderId}.pdf`, content: Buffer.from(await receiptPdf(built.receipt)), contentType: 'application/pdf' }] : [];
+    const attachments = built.receipt
+      ? [
+          {
+            filename: `receipt-${mail.orderId}.pdf`,
+            content: Buffer.from(await receiptPdf(built.receipt)),
+            contentType: 'application/pdf',
+          },
+        ]
+      : [];
     crashPoint('shop.mail.before_send');
-    await deps.transport.sendMail({ from: deps.config.from, to: mail.recipient, subject: built.content.subject, text: built.content.text, html: built.content.html, messageId: mail.messageId, attachments });
+    await deps.transport.sendMail({
+      from: deps.config.from,
+      to: mail.recipient,
+      subject: built.content.subject,
+      text: built.content.text,
+      html: built.content.html,
+      messageId: mail.messageId,
+      attachments,
+    });
     crashPoint('shop.mail.after_send');
   } catch (err) {
     // Recorded for staff, then thrown so that the job queue retries it (or gives up after the last attempt).

@@ -10,8 +10,23 @@ export const LoginPage = (p: { ctx: PageCtx; next: string; email?: string; error
     {p.notice ? <Notice kind="error">{p.notice}</Notice> : null}
     <form class="stack card" method="post" action={`/login?next=${encodeURIComponent(p.next)}`}>
       <CsrfField token={p.ctx.csrf} />
-      <Field name="email" label="Email" type="email" value={p.email} error={p.errors?.email} autocomplete="username" required />
-      <Field name="password" label="Password" type="password" error={p.errors?.password} autocomplete="current-password" required />
+      <Field
+        name="email"
+        label="Email"
+        type="email"
+        value={p.email}
+        error={p.errors?.email}
+        autocomplete="username"
+        required
+      />
+      <Field
+        name="password"
+        label="Password"
+        type="password"
+        error={p.errors?.password}
+        autocomplete="current-password"
+        required
+      />
       <div class="actions">
         <button type="submit">Log in</button>
         <a href={`/register?next=${encodeURIComponent(p.next)}`}>Create an account</a>
@@ -27,8 +42,24 @@ export const RegisterPage = (p: { ctx: PageCtx; next: string; values?: Record<st
     <form class="stack card" method="post" action={`/register?next=${encodeURIComponent(p.next)}`}>
       <CsrfField token={p.ctx.csrf} />
       <Field name="name" label="Your name" value={p.values?.name} error={p.errors?.name} autocomplete="name" required />
-      <Field name="email" label="Email" type="email" value={p.values?.email} error={p.errors?.email} autocomplete="email" required />
-      <Field name="password" label="Password" type="password" error={p.errors?.password} autocomplete="new-password" hint="At least 10 characters." required />
+      <Field
+        name="email"
+        label="Email"
+        type="email"
+        value={p.values?.email}
+        error={p.errors?.email}
+        autocomplete="email"
+        required
+      />
+      <Field
+        name="password"
+        label="Password"
+        type="password"
+        error={p.errors?.password}
+        autocomplete="new-password"
+        hint="At least 10 characters."
+        required
+      />
       <div class="actions">
         <button type="submit">Create account</button>
         <a href={`/login?next=${encodeURIComponent(p.next)}`}>I already have one</a>

@@ -5,7 +5,19 @@ import type { CartLineView } from '../storage/cart.ts';
 import { CsrfField, Layout, Notice, show, type PageCtx } from './layout.tsx';
 
 /** The cart's lines priced now; editable in the cart, read-only in the checkout. `extra` adds footer rows. */
-export const LinesTable = ({ lines, editable, csrf, subtotal, extra }: { lines: readonly CartLineView[]; editable: boolean; csrf: string; subtotal: Money | undefined; extra?: Array<[string, string]> }) => (
+export const LinesTable = ({
+  lines,
+  editable,
+  csrf,
+  subtotal,
+  extra,
+}: {
+  lines: readonly CartLineView[];
+  editable: boolean;
+  csrf: string;
+  subtotal: Money | undefined;
+  extra?: Array<[string, string]>;
+}) => (
   <div class="table-wrap">
     <table>
       <thead>
@@ -30,8 +42,17 @@ export const LinesTable = ({ lines, editable, csrf, subtotal, extra }: { lines: 
                 <form class="inline-form" method="post" action="/cart/update">
                   <CsrfField token={csrf} />
                   <input type="hidden" name="productId" value={l.product.id} />
-                  <input type="number" name="quantity" value={String(l.quantity)} min="1" max={String(MAX_QUANTITY)} aria-label={`Quantity of ${l.product.name}`} />
-                  <button class="secondary" type="submit">Update</button>
+                  <input
+                    type="number"
+                    name="quantity"
+                    value={String(l.quantity)}
+                    min="1"
+                    max={String(MAX_QUANTITY)}
+                    aria-label={`Quantity of ${l.product.name}`}
+                  />
+                  <button class="secondary" type="submit">
+                    Update
+                  </button>
                 </form>
               ) : (
                 l.quantity
@@ -43,7 +64,9 @@ export const LinesTable = ({ lines, editable, csrf, subtotal, extra }: { lines: 
                 <form class="inline-form" method="post" action="/cart/remove">
                   <CsrfField token={csrf} />
                   <input type="hidden" name="productId" value={l.product.id} />
-                  <button class="link" type="submit">Remove</button>
+                  <button class="link" type="submit">
+                    Remove
+                  </button>
                 </form>
               </td>
             ) : null}
@@ -54,14 +77,18 @@ export const LinesTable = ({ lines, editable, csrf, subtotal, extra }: { lines: 
         {subtotal ? (
           <tr>
             <td colspan={3}>Subtotal</td>
-            <td class="num" data-testid="subtotal">{show(subtotal)}</td>
+            <td class="num" data-testid="subtotal">
+              {show(subtotal)}
+            </td>
             {editable ? <td></td> : null}
           </tr>
         ) : null}
         {(extra ?? []).map(([label, value]) => (
           <tr>
             <td colspan={3}>{label}</td>
-            <td class="num" data-testid={label.toLowerCase()}>{value}</td>
+            <td class="num" data-testid={label.toLowerCase()}>
+              {value}
+            </td>
             {editable ? <td></td> : null}
           </tr>
         ))}
@@ -71,7 +98,13 @@ export const LinesTable = ({ lines, editable, csrf, subtotal, extra }: { lines: 
 );
 
 /** The cart; `mixed` when its lines are in more than one currency. */
-export const CartPage = (p: { ctx: PageCtx; lines: readonly CartLineView[]; subtotal: Money | undefined; mixed: boolean; error?: string | undefined }) => (
+export const CartPage = (p: {
+  ctx: PageCtx;
+  lines: readonly CartLineView[];
+  subtotal: Money | undefined;
+  mixed: boolean;
+  error?: string | undefined;
+}) => (
   <Layout ctx={p.ctx} title="Cart">
     <h1>Your cart</h1>
     {p.error ? <Notice kind="error">{p.error}</Notice> : null}
@@ -84,7 +117,9 @@ export const CartPage = (p: { ctx: PageCtx; lines: readonly CartLineView[]; subt
         <LinesTable lines={p.lines} editable csrf={p.ctx.csrf} subtotal={p.subtotal} />
         {p.mixed ? <Notice kind="error">Your cart mixes currencies; one order is paid in one currency.</Notice> : null}
         <div class="actions">
-          <a class="button" href="/checkout">Check out</a>
+          <a class="button" href="/checkout">
+            Check out
+          </a>
           <a href="/">Continue shopping</a>
         </div>
       </>

@@ -6,7 +6,9 @@ import { CsrfField, Field, Layout, Notice, Placeholder, show, type PageCtx } fro
 const ProductCard = ({ p }: { p: Product }) => (
   <div class="card product-card" data-testid="product">
     <Placeholder name={p.name} hue={p.imageHue} />
-    <a class="title" href={`/products/${p.id}`}>{p.name}</a>
+    <a class="title" href={`/products/${p.id}`}>
+      {p.name}
+    </a>
     <span class="price">{show(p.price)}</span>
   </div>
 );
@@ -30,7 +32,9 @@ export const ProductPage = (p: { ctx: PageCtx; product: Product; quantity?: stri
       <Placeholder name={p.product.name} hue={p.product.imageHue} />
       <div>
         <h1>{p.product.name}</h1>
-        <p class="price" data-testid="price">{show(p.product.price)}</p>
+        <p class="price" data-testid="price">
+          {show(p.product.price)}
+        </p>
         <p>{p.product.description}</p>
         {p.product.archived ? (
           <Notice>This product is no longer sold.</Notice>
@@ -38,7 +42,17 @@ export const ProductPage = (p: { ctx: PageCtx; product: Product; quantity?: stri
           <form class="stack" method="post" action="/cart/add">
             <CsrfField token={p.ctx.csrf} />
             <input type="hidden" name="productId" value={p.product.id} />
-            <Field name="quantity" label="Quantity" type="number" value={p.quantity ?? '1'} min="1" max={String(MAX_QUANTITY)} step="1" inputmode="numeric" error={p.error} />
+            <Field
+              name="quantity"
+              label="Quantity"
+              type="number"
+              value={p.quantity ?? '1'}
+              min="1"
+              max={String(MAX_QUANTITY)}
+              step="1"
+              inputmode="numeric"
+              error={p.error}
+            />
             <div class="actions">
               <button type="submit">Add to cart</button>
             </div>

@@ -12,7 +12,10 @@ const STEPS = ['Review order', 'Delivery', 'Address', 'Pay'] as const;
 const Steps = ({ current }: { current: number }) => (
   <ol class="steps" aria-label="Checkout steps">
     {STEPS.map((s, i) => (
-      <li class={i === current ? 'current' : i < current ? 'done' : ''} aria-current={i === current ? 'step' : undefined}>
+      <li
+        class={i === current ? 'current' : i < current ? 'done' : ''}
+        aria-current={i === current ? 'step' : undefined}
+      >
         {s}
       </li>
     ))}
@@ -20,21 +23,35 @@ const Steps = ({ current }: { current: number }) => (
 );
 
 /** Step 1: the cart at today's prices; `blocked` when some line cannot be ordered. */
-export const ReviewPage = (p: { ctx: PageCtx; lines: readonly CartLineView[]; subtotal: Money | undefined; blocked: boolean }) => (
+export const ReviewPage = (p: {
+  ctx: PageCtx;
+  lines: readonly CartLineView[];
+  subtotal: Money | undefined;
+  blocked: boolean;
+}) => (
   <Layout ctx={p.ctx} title="Review your order">
     <Steps current={0} />
     <h1>Review your order</h1>
     <LinesTable lines={p.lines} editable={false} csrf={p.ctx.csrf} subtotal={p.subtotal} />
     {p.blocked ? <Notice kind="error">Some items cannot be ordered; change your cart first.</Notice> : null}
     <div class="actions">
-      {p.blocked ? null : <a class="button" href="/checkout/delivery">Continue to delivery</a>}
+      {p.blocked ? null : (
+        <a class="button" href="/checkout/delivery">
+          Continue to delivery
+        </a>
+      )}
       <a href="/cart">Change the cart</a>
     </div>
   </Layout>
 );
 
 /** Step 2: the delivery methods; the cart's choice is preselected, else the second method. */
-export const DeliveryPage = (p: { ctx: PageCtx; methods: readonly DeliveryOption[]; chosen: string | null; error?: string | undefined }) => (
+export const DeliveryPage = (p: {
+  ctx: PageCtx;
+  methods: readonly DeliveryOption[];
+  chosen: string | null;
+  error?: string | undefined;
+}) => (
   <Layout ctx={p.ctx} title="Delivery">
     <Steps current={1} />
     <h1>How should we deliver?</h1>
@@ -44,7 +61,12 @@ export const DeliveryPage = (p: { ctx: PageCtx; methods: readonly DeliveryOption
         <div class="options" role="radiogroup" aria-label="Delivery method">
           {p.methods.map((m, i) => (
             <label class="option">
-              <input type="radio" name="deliveryMethodId" value={m.id} checked={p.chosen ? p.chosen === m.id : i === 1} />
+              <input
+                type="radio"
+                name="deliveryMethodId"
+                value={m.id}
+                checked={p.chosen ? p.chosen === m.id : i === 1}
+              />
               <span class="grow">
                 <strong>{m.name}</strong>
                 <br />
@@ -54,7 +76,11 @@ export const DeliveryPage = (p: { ctx: PageCtx; methods: readonly DeliveryOption
             </label>
           ))}
         </div>
-        {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+        {p.error ? (
+          <div class="error" role="alert">
+            {p.error}
+          </div>
+        ) : null}
       </div>
       <div class="actions">
         <button type="submit">Continue to address</button>
@@ -76,14 +102,25 @@ const ADDRESS_FIELDS: Array<[AddressField, string, string]> = [
 ];
 
 /** Step 3: the address, prefilled with what was entered (or last used); errors per field. */
-export const AddressPage = (p: { ctx: PageCtx; values: Partial<Record<AddressField, string>>; errors: Partial<Record<string, string>> }) => (
+export const AddressPage = (p: {
+  ctx: PageCtx;
+  values: Partial<Record<AddressField, string>>;
+  errors: Partial<Record<string, string>>;
+}) => (
   <Layout ctx={p.ctx} title="Address">
     <Steps current={2} />
     <h1>Where should it go?</h1>
     <form method="post" action="/checkout/address" class="stack card">
       <CsrfField token={p.ctx.csrf} />
       {ADDRESS_FIELDS.map(([name, label, autocomplete]) => (
-        <Field name={name} label={label} value={p.values[name]} error={p.errors[name]} autocomplete={autocomplete} required={name !== 'line2'} />
+        <Field
+          name={name}
+          label={label}
+          value={p.values[name]}
+          error={p.errors[name]}
+          autocomplete={autocomplete}
+          required={name !== 'line2'}
+        />
       ))}
       <div class="actions">
         <button type="submit">Continue to payment</button>
@@ -106,7 +143,12 @@ const DeliveryAndAddress = ({ method, address }: { method: DeliveryOption; addre
       {address.fullName}
       <br />
       {address.line1}
-      {address.line2 ? <><br />{address.line2}</> : null}
+      {address.line2 ? (
+        <>
+          <br />
+          {address.line2}
+        </>
+      ) : null}
       <br />
       {address.postalCode} {address.city}
       <br />
@@ -132,14 +174,26 @@ export const CheckoutPayPage = (p: {
     <Steps current={3} />
     <h1>Check and pay</h1>
     <div class="two">
-      <LinesTable lines={p.lines} editable={false} csrf={p.ctx.csrf} subtotal={p.subtotal} extra={[[`Delivery`, show(p.method.price)], ['Total', p.total ? show(p.total) : '—']]} />
+      <LinesTable
+        lines={p.lines}
+        editable={false}
+        csrf={p.ctx.csrf}
+        subtotal={p.subtotal}
+        extra={[
+          [`Delivery`, show(p.method.price)],
+          ['Total', p.total ? show(p.total) : '—'],
+        ]}
+      />
       <DeliveryAndAddress method={p.method} address={p.address} />
     </div>
     <form method="post" action="/checkout/pay" class="actions">
       <CsrfField token={p.ctx.csrf} />
       <input type="hidden" name="cartId" value={p.cartId} />
       <button type="submit">Pay now</button>
-      <span class="muted">Your order is placed at these prices and an invoice is issued, valid for {Math.round(p.invoiceTtlSeconds / 60)} minutes.</span>
+      <span class="muted">
+        Your order is placed at these prices and an invoice is issued, valid for {Math.round(p.invoiceTtlSeconds / 60)}{' '}
+        minutes.
+      </span>
     </form>
   </Layout>
 );

@@ -21,12 +21,20 @@ const Facts = ({ inv, status, inProgress }: { inv: InvoiceRow; status: InvoiceSt
     <dl class="facts">
       <dt>Status</dt>
       <dd>
-        <span id="invoice-status" data-invoice={inv.id} data-order={inv.orderId} data-status={status} data-in-progress={inProgress ? 'true' : 'false'}>
+        <span
+          id="invoice-status"
+          data-invoice={inv.id}
+          data-order={inv.orderId}
+          data-status={status}
+          data-in-progress={inProgress ? 'true' : 'false'}
+        >
           <Status status={status} testid="invoice-status" />
         </span>
       </dd>
       <dt>Amount</dt>
-      <dd class="price" data-testid="invoice-amount">{showMoney(inv.amountMinor, inv.currency)}</dd>
+      <dd class="price" data-testid="invoice-amount">
+        {showMoney(inv.amountMinor, inv.currency)}
+      </dd>
       <dt>Currency</dt>
       <dd>{inv.currency}</dd>
       <dt>Created</dt>
@@ -45,11 +53,15 @@ const Facts = ({ inv, status, inProgress }: { inv: InvoiceRow; status: InvoiceSt
 
 const PaymentCard = ({ p, inProgress }: { p: InvoicePageProps; inProgress: boolean }) => (
   <div class="card">
-    {p.paymentUnavailable ? <Notice kind="error">The payment service could not be reached. Please try again in a moment.</Notice> : null}
+    {p.paymentUnavailable ? (
+      <Notice kind="error">The payment service could not be reached. Please try again in a moment.</Notice>
+    ) : null}
     {p.status === 'open' ? (
       <>
         <p id="payment-message" data-testid="payment-message">
-          {inProgress ? 'Your payment is being processed. This page updates by itself.' : 'This invoice is waiting for payment. This page updates by itself when the payment arrives.'}
+          {inProgress
+            ? 'Your payment is being processed. This page updates by itself.'
+            : 'This invoice is waiting for payment. This page updates by itself when the payment arrives.'}
         </p>
         {p.ctx.user?.id === p.inv.userId ? (
           <form id="pay-actions" method="post" action={`/orders/${p.inv.orderId}/pay`} class="actions">

@@ -17,46 +17,53 @@ export interface PageCtx {
 /** The page frame: header with navigation, the content, a footer. */
 export const Layout: FC<PropsWithChildren<{ ctx: PageCtx; title: string }>> = ({ ctx, title, children }) => (
   <>
-  {raw('<!doctype html>')}
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <title>{`${title} · countersign shop`}</title>
-      <link rel="stylesheet" href="/assets/shop.css" />
-    </head>
-    <body>
-      <header class="site">
-        <div class="bar">
-          <a class="logo" href="/">countersign shop</a>
-          <nav>
-            <a href="/">Catalog</a>
-            {ctx.user ? (
-              <>
-                <a href="/cart">
-                  Cart <span class="badge" data-testid="cart-count">{ctx.cartCount}</span>
-                </a>
-                <a href="/orders">My orders</a>
-                {ctx.user.role === 'staff' ? <a href="/staff">Staff</a> : null}
-                <span class="muted">{ctx.user.email}</span>
-                <form method="post" action="/logout">
-                  <CsrfField token={ctx.csrf} />
-                  <button class="link" type="submit">Log out</button>
-                </form>
-              </>
-            ) : (
-              <>
-                <a href={`/login?next=${encodeURIComponent(ctx.path)}`}>Log in</a>
-                <a href="/register">Register</a>
-              </>
-            )}
-          </nav>
-        </div>
-      </header>
-      <main>{children}</main>
-      <footer class="site">Demo shop of countersign — prices in euro, payments arrive with the gateway.</footer>
-    </body>
-  </html>
+    {raw('<!doctype html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · countersign shop`}</title>
+        <link rel="stylesheet" href="/assets/shop.css" />
+      </head>
+      <body>
+        <header class="site">
+          <div class="bar">
+            <a class="logo" href="/">
+              countersign shop
+            </a>
+            <nav>
+              <a href="/">Catalog</a>
+              {ctx.user ? (
+                <>
+                  <a href="/cart">
+                    Cart{' '}
+                    <span class="badge" data-testid="cart-count">
+                      {ctx.cartCount}
+                    </span>
+                  </a>
+                  <a href="/orders">My orders</a>
+                  {ctx.user.role === 'staff' ? <a href="/staff">Staff</a> : null}
+                  <span class="muted">{ctx.user.email}</span>
+                  <form method="post" action="/logout">
+                    <CsrfField token={ctx.csrf} />
+                    <button class="link" type="submit">
+                      Log out
+                    </button>
+                  </form>
+                </>
+              ) : (
+                <>
+                  <a href={`/login?next=${encodeURIComponent(ctx.path)}`}>Log in</a>
+                  <a href="/register">Register</a>
+                </>
+              )}
+            </nav>
+          </div>
+        </header>
+        <main>{children}</main>
+        <footer class="site">Demo shop of countersign — prices in euro, payments arrive with the gateway.</footer>
+      </body>
+    </html>
   </>
 );
 
@@ -143,9 +150,14 @@ export const AccessDenied: FC<{ ctx: PageCtx }> = ({ ctx }) => (
   <Layout ctx={ctx} title="Access denied">
     <div class="denied card">
       <h1>Access denied</h1>
-      <p class="muted">There is nothing here that you can see. If you followed a link, check that you are logged in with the right account.</p>
+      <p class="muted">
+        There is nothing here that you can see. If you followed a link, check that you are logged in with the right
+        account.
+      </p>
       <p>
-        <a class="button secondary" href="/orders">My orders</a>
+        <a class="button secondary" href="/orders">
+          My orders
+        </a>
       </p>
     </div>
   </Layout>

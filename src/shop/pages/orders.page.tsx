@@ -41,7 +41,9 @@ export const OrderLines = ({ d }: { d: OrderDetail }) => (
         </tr>
         <tr>
           <td colspan={3}>Total</td>
-          <td class="num" data-testid="order-total">{showMoney(d.order.totalMinor, d.order.currency)}</td>
+          <td class="num" data-testid="order-total">
+            {showMoney(d.order.totalMinor, d.order.currency)}
+          </td>
         </tr>
       </tfoot>
     </table>
@@ -87,7 +89,8 @@ export const OrdersPage = (p: {
                 <td>
                   {latestInvoice ? (
                     <>
-                      <a href={`/invoices/${latestInvoice.id}`}>{latestInvoice.id}</a> <Status status={shownInvoiceStatus(latestInvoice, p.now)} />
+                      <a href={`/invoices/${latestInvoice.id}`}>{latestInvoice.id}</a>{' '}
+                      <Status status={shownInvoiceStatus(latestInvoice, p.now)} />
                     </>
                   ) : (
                     <span class="muted">none yet</span>
@@ -98,7 +101,9 @@ export const OrdersPage = (p: {
                   {latestInvoice && latestInvoice.status === 'open' && p.canCheckPayment ? (
                     <form method="post" action={`/orders/${order.id}/check-payment`} class="inline-form">
                       <CsrfField token={p.ctx.csrf} />
-                      <button class="secondary" type="submit">Check payment status</button>
+                      <button class="secondary" type="submit">
+                        Check payment status
+                      </button>
                     </form>
                   ) : null}
                 </td>
@@ -118,13 +123,20 @@ const ShipTo = ({ d }: { d: OrderDetail }) => (
       {d.order.address.fullName}
       <br />
       {d.order.address.line1}
-      {d.order.address.line2 ? <><br />{d.order.address.line2}</> : null}
+      {d.order.address.line2 ? (
+        <>
+          <br />
+          {d.order.address.line2}
+        </>
+      ) : null}
       <br />
       {d.order.address.postalCode} {d.order.address.city}
       <br />
       {d.order.address.country}
     </p>
-    {d.order.status === 'paid' || d.order.status === 'refunded' ? <a href={`/orders/${d.order.id}/receipt`}>Receipt</a> : null}
+    {d.order.status === 'paid' || d.order.status === 'refunded' ? (
+      <a href={`/orders/${d.order.id}/receipt`}>Receipt</a>
+    ) : null}
   </div>
 );
 
@@ -145,7 +157,9 @@ const UnpaidActions = ({ d, csrf, methods }: { d: OrderDetail; csrf: string; met
           </option>
         ))}
       </select>
-      <button class="secondary" type="submit">Change delivery</button>
+      <button class="secondary" type="submit">
+        Change delivery
+      </button>
     </form>
   </div>
 );
@@ -185,7 +199,14 @@ const InvoiceTable = ({ invoices, now }: { invoices: readonly InvoiceRow[]; now:
  * One order: lines, address, invoices; its owner may pay or change the delivery while it is unpaid.
  * `notices` is what the shop told the owner about the order's refunds.
  */
-export const OrderPage = (p: { ctx: PageCtx; d: OrderDetail; methods: readonly DeliveryOption[]; now: Date; error?: string | undefined; notices?: Child }) => {
+export const OrderPage = (p: {
+  ctx: PageCtx;
+  d: OrderDetail;
+  methods: readonly DeliveryOption[];
+  now: Date;
+  error?: string | undefined;
+  notices?: Child;
+}) => {
   const { d } = p;
   const ownerView = p.ctx.user?.id === d.order.userId;
   return (
@@ -194,14 +215,17 @@ export const OrderPage = (p: { ctx: PageCtx; d: OrderDetail; methods: readonly D
         Order <span data-testid="order-id">{d.order.id}</span>
       </h1>
       <p>
-        <Status status={d.order.status} testid="order-status" /> <span class="muted">placed {formatWhen(d.order.createdAt)}</span>
+        <Status status={d.order.status} testid="order-status" />{' '}
+        <span class="muted">placed {formatWhen(d.order.createdAt)}</span>
       </p>
       {p.error ? <Notice kind="error">{p.error}</Notice> : null}
       <div class="two">
         <OrderLines d={d} />
         <ShipTo d={d} />
       </div>
-      {ownerView && d.order.status === 'awaiting_payment' ? <UnpaidActions d={d} csrf={p.ctx.csrf} methods={p.methods} /> : null}
+      {ownerView && d.order.status === 'awaiting_payment' ? (
+        <UnpaidActions d={d} csrf={p.ctx.csrf} methods={p.methods} />
+      ) : null}
       {p.notices}
       <h2>Invoices</h2>
       <InvoiceTable invoices={d.invoices} now={p.now} />
@@ -233,7 +257,11 @@ export const ReceiptPage = ({ ctx, d }: { ctx: PageCtx; d: OrderDetail }) => {
           </dl>
           <h2>Items</h2>
           <OrderLines d={d} />
-          <p><a href={`/orders/${d.order.id}/receipt.pdf`} data-testid="receipt-pdf">Download the receipt (PDF)</a></p>
+          <p>
+            <a href={`/orders/${d.order.id}/receipt.pdf`} data-testid="receipt-pdf">
+              Download the receipt (PDF)
+            </a>
+          </p>
         </>
       ) : (
         <p data-testid="no-receipt">

@@ -41,45 +41,99 @@ export interface StaffOrderView {
 
 /** GET /staff/orders/:id. */
 export const StaffOrderPage: FC<StaffOrderView> = (p) => {
-  const { ctx, orderId, detail, attempts, receipts, refundRows, audit, deliveries, mails, paid, refundable, threshold } = p;
+  const {
+    ctx,
+    orderId,
+    detail,
+    attempts,
+    receipts,
+    refundRows,
+    audit,
+    deliveries,
+    mails,
+    paid,
+    refundable,
+    threshold,
+  } = p;
   const owner = { email: p.ownerEmail };
   return (
     <Layout ctx={ctx} title={`Order ${orderId}`}>
       <h1>Order {orderId}</h1>
       <p>
-        <Status status={detail.order.status} testid="staff-order-status" /> · {owner?.email} · total {showMoney(detail.order.totalMinor, detail.order.currency)} ·{' '}
-        <a href={`/orders/${orderId}`}>customer view</a> · <a href="/staff/refunds">refunds</a>
+        <Status status={detail.order.status} testid="staff-order-status" /> · {owner?.email} · total{' '}
+        {showMoney(detail.order.totalMinor, detail.order.currency)} · <a href={`/orders/${orderId}`}>customer view</a> ·{' '}
+        <a href="/staff/refunds">refunds</a>
       </p>
       {p.form?.done ? <Notice kind="ok">{p.form.done}</Notice> : null}
-  
+
       <h2>Invoices and payment attempts</h2>
       {detail.invoices.map((inv) => (
         <section class="card" data-testid="staff-order-invoice">
-          <p><a href={`/invoices/${inv.id}`}>{inv.id}</a> <Status status={inv.status} /> {showMoney(inv.amountMinor, inv.currency)} · issued {formatWhen(inv.createdAt, 'second')} · expires {formatWhen(inv.expiresAt, 'second')}</p>
+          <p>
+            <a href={`/invoices/${inv.id}`}>{inv.id}</a> <Status status={inv.status} />{' '}
+            {showMoney(inv.amountMinor, inv.currency)} · issued {formatWhen(inv.createdAt, 'second')} · expires{' '}
+            {formatWhen(inv.expiresAt, 'second')}
+          </p>
           <div class="table-wrap">
             <table>
-              <thead><tr><th>Attempt</th><th>Gateway session</th><th>Status</th><th>Reason</th><th>Updated</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Attempt</th>
+                  <th>Gateway session</th>
+                  <th>Status</th>
+                  <th>Reason</th>
+                  <th>Updated</th>
+                </tr>
+              </thead>
               <tbody>
-                {attempts.filter((a) => a.invoiceId === inv.id).map((a) => (
-                  <tr data-testid="staff-order-attempt"><td>{a.id}</td><td>{a.gatewaySessionId ?? '—'}</td><td><Status status={a.status} /></td><td>{a.reason ?? ''}</td><td>{formatWhen(a.updatedAt, 'second')}</td></tr>
-                ))}
+                {attempts
+                  .filter((a) => a.invoiceId === inv.id)
+                  .map((a) => (
+                    <tr data-testid="staff-order-attempt">
+                      <td>{a.id}</td>
+                      <td>{a.gatewaySessionId ?? '—'}</td>
+                      <td>
+                        <Status status={a.status} />
+                      </td>
+                      <td>{a.reason ?? ''}</td>
+                      <td>{formatWhen(a.updatedAt, 'second')}</td>
+                    </tr>
+                  ))}
               </tbody>
             </table>
           </div>
           <h3>Webhooks received</h3>
           <div class="table-wrap">
             <table>
-              <thead><tr><th>Received</th><th>Event</th><th>Type</th><th>Verdict</th><th>Reason</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Received</th>
+                  <th>Event</th>
+                  <th>Type</th>
+                  <th>Verdict</th>
+                  <th>Reason</th>
+                </tr>
+              </thead>
               <tbody>
-                {receipts.filter((r) => r.invoiceId === inv.id).map((r) => (
-                  <tr data-testid="staff-order-webhook"><td>{formatWhen(r.receivedAt, 'second')}</td><td>{r.eventId ?? '—'}</td><td>{r.eventType ?? ''}</td><td><Status status={r.verdict} /></td><td>{r.reason ?? ''}</td></tr>
-                ))}
+                {receipts
+                  .filter((r) => r.invoiceId === inv.id)
+                  .map((r) => (
+                    <tr data-testid="staff-order-webhook">
+                      <td>{formatWhen(r.receivedAt, 'second')}</td>
+                      <td>{r.eventId ?? '—'}</td>
+                      <td>{r.eventType ?? ''}</td>
+                      <td>
+                        <Status status={r.verdict} />
+                      </td>
+                      <td>{r.reason ?? ''}</td>
+                    </tr>
+                  ))}
               </tbody>
             </table>
           </div>
         </section>
       ))}
-  
+
       <MailStatus mails={mails} />
       <h2>Refunds</h2>
       <RefundRows rows={refundRows} ctx={ctx} staffId={p.staffId} />
@@ -89,41 +143,99 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
           <input type="hidden" name="invoiceId" value={paid.id} />
           <input type="hidden" name="requestKey" value={randomBytes(18).toString('base64url')} />
           {p.form?.error ? <Notice kind="error">{p.form.error}</Notice> : null}
-          <p>Up to {showMoney(refundable, paid.currency)} can be refunded. Above {showMoney(threshold, paid.currency)} a second staff member must approve.</p>
+          <p>
+            Up to {showMoney(refundable, paid.currency)} can be refunded. Above {showMoney(threshold, paid.currency)} a
+            second staff member must approve.
+          </p>
           <div class="field">
             <label for="amount">Amount ({paid.currency})</label>
             <input id="amount" name="amount" inputmode="decimal" required value={p.form?.values.amount ?? ''} />
           </div>
           <div class="field">
             <label for="reason">Reason (required)</label>
-            <input id="reason" name="reason" required minlength={3} maxlength={500} value={p.form?.values.reason ?? ''} />
+            <input
+              id="reason"
+              name="reason"
+              required
+              minlength={3}
+              maxlength={500}
+              value={p.form?.values.reason ?? ''}
+            />
           </div>
-          <div class="actions"><button type="submit">Refund</button></div>
+          <div class="actions">
+            <button type="submit">Refund</button>
+          </div>
         </form>
       ) : (
-        <p>{paid ? 'Everything captured has been refunded or is being refunded.' : 'Nothing was captured for this order.'}</p>
+        <p>
+          {paid
+            ? 'Everything captured has been refunded or is being refunded.'
+            : 'Nothing was captured for this order.'}
+        </p>
       )}
-  
+
       <h2>Integration deliveries</h2>
       <div class="table-wrap">
         <table>
-          <thead><tr><th>Event</th><th>Endpoint</th><th>Status</th><th>Attempts</th><th>Last error</th><th>Next try</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Event</th>
+              <th>Endpoint</th>
+              <th>Status</th>
+              <th>Attempts</th>
+              <th>Last error</th>
+              <th>Next try</th>
+            </tr>
+          </thead>
           <tbody>
             {deliveries.map((d) => (
-              <tr data-testid="staff-order-delivery"><td>{d.eventId}</td><td>{d.endpoint}</td><td><Status status={d.status} /></td><td>{d.attempts}</td><td>{d.lastError ?? ''}</td><td>{d.nextTryAt ? formatWhen(d.nextTryAt, 'second') : ''}</td></tr>
+              <tr data-testid="staff-order-delivery">
+                <td>{d.eventId}</td>
+                <td>{d.endpoint}</td>
+                <td>
+                  <Status status={d.status} />
+                </td>
+                <td>{d.attempts}</td>
+                <td>{d.lastError ?? ''}</td>
+                <td>{d.nextTryAt ? formatWhen(d.nextTryAt, 'second') : ''}</td>
+              </tr>
             ))}
           </tbody>
         </table>
       </div>
-  
+
       <h2>Audit trail</h2>
-      <p>Append-only and hash-chained; <code>npx tsx scripts/verify-audit.ts</code> verifies the whole chain.</p>
+      <p>
+        Append-only and hash-chained; <code>npx tsx scripts/verify-audit.ts</code> verifies the whole chain.
+      </p>
       <div class="table-wrap">
         <table>
-          <thead><tr><th>#</th><th>At</th><th>Actor</th><th>Action</th><th>Subject</th><th>Data</th><th>Hash</th></tr></thead>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>At</th>
+              <th>Actor</th>
+              <th>Action</th>
+              <th>Subject</th>
+              <th>Data</th>
+              <th>Hash</th>
+            </tr>
+          </thead>
           <tbody>
             {audit.map((e) => (
-              <tr data-testid="staff-order-audit"><td>{e.seq}</td><td>{formatWhen(e.at, 'second')}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.subject}</td><td><code>{JSON.stringify(e.data)}</code></td><td><code title={e.hash}>{e.hash.slice(0, 12)}…</code></td></tr>
+              <tr data-testid="staff-order-audit">
+                <td>{e.seq}</td>
+                <td>{formatWhen(e.at, 'second')}</td>
+                <td>{e.actor}</td>
+                <td>{e.action}</td>
+                <td>{e.subject}</td>
+                <td>
+                  <code>{JSON.stringify(e.data)}</code>
+                </td>
+                <td>
+                  <code title={e.hash}>{e.hash.slice(0, 12)}…</code>
+                </td>
+              </tr>
             ))}
           </tbody>
         </table>

@@ -9,13 +9,27 @@ import { formatWhen } from './format.ts';
 import { Layout, Status, type PageCtx } from './layout.tsx';
 
 /** GET /staff/payments. */
-export const StaffPaymentsPage: FC<{ ctx: PageCtx; receipts: ReceiptRow[]; attempts: AttemptRow[]; refused: Awaited<ReturnType<typeof refusalOverview>> }> = ({ ctx, receipts, attempts, refused }) => (
+export const StaffPaymentsPage: FC<{
+  ctx: PageCtx;
+  receipts: ReceiptRow[];
+  attempts: AttemptRow[];
+  refused: Awaited<ReturnType<typeof refusalOverview>>;
+}> = ({ ctx, receipts, attempts, refused }) => (
   <Layout ctx={ctx} title="Payments">
     <h1>Payments</h1>
     <h2>Webhooks received (verified)</h2>
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Received</th><th>Event</th><th>Type</th><th>Invoice</th><th>Verdict</th><th>Reason</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Received</th>
+            <th>Event</th>
+            <th>Type</th>
+            <th>Invoice</th>
+            <th>Verdict</th>
+            <th>Reason</th>
+          </tr>
+        </thead>
         <tbody>
           {receipts.map((r) => (
             <tr data-testid="webhook-receipt">
@@ -23,7 +37,9 @@ export const StaffPaymentsPage: FC<{ ctx: PageCtx; receipts: ReceiptRow[]; attem
               <td>{r.eventId ?? '—'}</td>
               <td>{r.eventType ?? ''}</td>
               <td>{r.invoiceId ? <a href={`/invoices/${r.invoiceId}`}>{r.invoiceId}</a> : ''}</td>
-              <td><Status status={r.verdict} /></td>
+              <td>
+                <Status status={r.verdict} />
+              </td>
               <td>{r.reason ?? ''}</td>
             </tr>
           ))}
@@ -31,13 +47,28 @@ export const StaffPaymentsPage: FC<{ ctx: PageCtx; receipts: ReceiptRow[]; attem
       </table>
     </div>
     <h2>Refused before verification</h2>
-    <p>Deliveries without a valid signature are counted per hour and reason, not kept one by one; the first few of each hour and reason are kept as samples.</p>
+    <p>
+      Deliveries without a valid signature are counted per hour and reason, not kept one by one; the first few of each
+      hour and reason are kept as samples.
+    </p>
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Reason</th><th class="num">Last 24 h</th><th class="num">Kept period</th><th>Last seen</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Reason</th>
+            <th class="num">Last 24 h</th>
+            <th class="num">Kept period</th>
+            <th>Last seen</th>
+          </tr>
+        </thead>
         <tbody>
           {refused.counts.map((r) => (
-            <tr data-testid="webhook-refusal-count" data-reason={r.reason}><td>{r.reason}</td><td class="num">{r.lastDay}</td><td class="num">{r.total}</td><td>{formatWhen(r.lastAt, 'second')}</td></tr>
+            <tr data-testid="webhook-refusal-count" data-reason={r.reason}>
+              <td>{r.reason}</td>
+              <td class="num">{r.lastDay}</td>
+              <td class="num">{r.total}</td>
+              <td>{formatWhen(r.lastAt, 'second')}</td>
+            </tr>
           ))}
         </tbody>
       </table>
@@ -45,10 +76,18 @@ export const StaffPaymentsPage: FC<{ ctx: PageCtx; receipts: ReceiptRow[]; attem
     <h3>Senders this minute</h3>
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Address (last seen in its slot)</th><th class="num">Refused this minute</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Address (last seen in its slot)</th>
+            <th class="num">Refused this minute</th>
+          </tr>
+        </thead>
         <tbody>
           {refused.senders.map((s) => (
-            <tr data-testid="webhook-refusal-sender"><td>{s.lastAddress}</td><td class="num">{s.count}</td></tr>
+            <tr data-testid="webhook-refusal-sender">
+              <td>{s.lastAddress}</td>
+              <td class="num">{s.count}</td>
+            </tr>
           ))}
         </tbody>
       </table>
@@ -56,10 +95,28 @@ export const StaffPaymentsPage: FC<{ ctx: PageCtx; receipts: ReceiptRow[]; attem
     <h3>Samples</h3>
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Received</th><th>Reason</th><th>Address</th><th>Headers</th><th>Body (truncated)</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Received</th>
+            <th>Reason</th>
+            <th>Address</th>
+            <th>Headers</th>
+            <th>Body (truncated)</th>
+          </tr>
+        </thead>
         <tbody>
           {refused.samples.map((s) => (
-            <tr data-testid="webhook-refusal-sample"><td>{formatWhen(s.receivedAt, 'second')}</td><td>{s.reason}</td><td>{s.address}</td><td><code>{JSON.stringify(s.headers)}</code></td><td><code>{s.body}</code></td></tr>
+            <tr data-testid="webhook-refusal-sample">
+              <td>{formatWhen(s.receivedAt, 'second')}</td>
+              <td>{s.reason}</td>
+              <td>{s.address}</td>
+              <td>
+                <code>{JSON.stringify(s.headers)}</code>
+              </td>
+              <td>
+                <code>{s.body}</code>
+              </td>
+            </tr>
           ))}
         </tbody>
       </table>
@@ -67,14 +124,27 @@ export const StaffPaymentsPage: FC<{ ctx: PageCtx; receipts: ReceiptRow[]; attem
     <h2>Payment attempts</h2>
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Attempt</th><th>Invoice</th><th>Gateway session</th><th>Status</th><th>Reason</th><th>Updated</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Attempt</th>
+            <th>Invoice</th>
+            <th>Gateway session</th>
+            <th>Status</th>
+            <th>Reason</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
         <tbody>
           {attempts.map((a) => (
             <tr data-testid="staff-attempt">
               <td>{a.id}</td>
-              <td><a href={`/invoices/${a.invoiceId}`}>{a.invoiceId}</a></td>
+              <td>
+                <a href={`/invoices/${a.invoiceId}`}>{a.invoiceId}</a>
+              </td>
               <td>{a.gatewaySessionId ?? '—'}</td>
-              <td><Status status={a.status} /></td>
+              <td>
+                <Status status={a.status} />
+              </td>
               <td>{a.reason ?? ''}</td>
               <td>{formatWhen(a.updatedAt, 'second')}</td>
             </tr>

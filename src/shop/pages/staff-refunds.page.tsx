@@ -11,24 +11,57 @@ import { CsrfField, Layout, Status, showMoney, type PageCtx } from './layout.tsx
 export const RefundRows: FC<{ rows: RefundRow[]; ctx: PageCtx; staffId: string }> = (p) => (
   <div class="table-wrap">
     <table>
-      <thead><tr><th>Refund</th><th>Order</th><th>Requested</th><th>By</th><th>Reason</th><th>Status</th><th class="num">Amount</th><th></th></tr></thead>
+      <thead>
+        <tr>
+          <th>Refund</th>
+          <th>Order</th>
+          <th>Requested</th>
+          <th>By</th>
+          <th>Reason</th>
+          <th>Status</th>
+          <th class="num">Amount</th>
+          <th></th>
+        </tr>
+      </thead>
       <tbody>
         {p.rows.map((r) => (
           <tr data-testid="staff-refund" data-refund={r.id}>
             <td>{r.id}</td>
-            <td><a href={`/staff/orders/${r.orderId}`}>{r.orderId}</a></td>
+            <td>
+              <a href={`/staff/orders/${r.orderId}`}>{r.orderId}</a>
+            </td>
             <td>{formatWhen(r.createdAt, 'second')}</td>
-            <td>{r.requestedBy}{r.approvedBy ? ` · ${r.status === 'rejected' ? 'rejected' : 'approved'} by ${r.approvedBy}` : ''}</td>
-            <td>{r.reason}{r.failure ? ` (${r.failure})` : ''}</td>
-            <td><Status status={r.status} /></td>
+            <td>
+              {r.requestedBy}
+              {r.approvedBy ? ` · ${r.status === 'rejected' ? 'rejected' : 'approved'} by ${r.approvedBy}` : ''}
+            </td>
+            <td>
+              {r.reason}
+              {r.failure ? ` (${r.failure})` : ''}
+            </td>
+            <td>
+              <Status status={r.status} />
+            </td>
             <td class="num">{showMoney(r.amountMinor, r.currency)}</td>
             <td>
               {r.status === 'awaiting_approval' && r.requestedBy !== p.staffId ? (
                 <span class="actions">
-                  <form method="post" action={`/staff/refunds/${r.id}/approve`}><CsrfField token={p.ctx.csrf} /><button type="submit">Approve</button></form>
-                  <form method="post" action={`/staff/refunds/${r.id}/reject`}><CsrfField token={p.ctx.csrf} /><button type="submit" class="secondary">Reject</button></form>
+                  <form method="post" action={`/staff/refunds/${r.id}/approve`}>
+                    <CsrfField token={p.ctx.csrf} />
+                    <button type="submit">Approve</button>
+                  </form>
+                  <form method="post" action={`/staff/refunds/${r.id}/reject`}>
+                    <CsrfField token={p.ctx.csrf} />
+                    <button type="submit" class="secondary">
+                      Reject
+                    </button>
+                  </form>
                 </span>
-              ) : r.status === 'awaiting_approval' ? 'needs another staff member' : ''}
+              ) : r.status === 'awaiting_approval' ? (
+                'needs another staff member'
+              ) : (
+                ''
+              )}
             </td>
           </tr>
         ))}
@@ -38,7 +71,14 @@ export const RefundRows: FC<{ rows: RefundRow[]; ctx: PageCtx; staffId: string }
 );
 
 /** GET /staff/refunds. */
-export const StaffRefundsPage: FC<{ ctx: PageCtx; staffId: string; waiting: RefundRow[]; recent: RefundRow[]; findings: Awaited<ReturnType<typeof reconciliationFindings>>; paidOrders: OrderRow[] }> = (p) => {
+export const StaffRefundsPage: FC<{
+  ctx: PageCtx;
+  staffId: string;
+  waiting: RefundRow[];
+  recent: RefundRow[];
+  findings: Awaited<ReturnType<typeof reconciliationFindings>>;
+  paidOrders: OrderRow[];
+}> = (p) => {
   const { ctx, waiting, recent, findings, paidOrders } = p;
   return (
     <Layout ctx={ctx} title="Refunds">
@@ -48,10 +88,32 @@ export const StaffRefundsPage: FC<{ ctx: PageCtx; staffId: string; waiting: Refu
       <h2>Reconciliation findings</h2>
       <div class="table-wrap">
         <table>
-          <thead><tr><th>Finding</th><th>Attempt</th><th>Gateway session</th><th>Order</th><th>Invoice status</th><th>Updated</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Finding</th>
+              <th>Attempt</th>
+              <th>Gateway session</th>
+              <th>Order</th>
+              <th>Invoice status</th>
+              <th>Updated</th>
+            </tr>
+          </thead>
           <tbody>
             {findings.map((f) => (
-              <tr data-testid="staff-finding"><td>{f.finding}</td><td>{f.attempt.id} <Status status={f.attempt.status} /></td><td>{f.attempt.gatewaySessionId ?? '—'}</td><td><a href={`/staff/orders/${f.orderId}`}>{f.orderId}</a></td><td><Status status={f.invoiceStatus} /></td><td>{formatWhen(f.attempt.updatedAt, 'second')}</td></tr>
+              <tr data-testid="staff-finding">
+                <td>{f.finding}</td>
+                <td>
+                  {f.attempt.id} <Status status={f.attempt.status} />
+                </td>
+                <td>{f.attempt.gatewaySessionId ?? '—'}</td>
+                <td>
+                  <a href={`/staff/orders/${f.orderId}`}>{f.orderId}</a>
+                </td>
+                <td>
+                  <Status status={f.invoiceStatus} />
+                </td>
+                <td>{formatWhen(f.attempt.updatedAt, 'second')}</td>
+              </tr>
             ))}
           </tbody>
         </table>
@@ -59,7 +121,10 @@ export const StaffRefundsPage: FC<{ ctx: PageCtx; staffId: string; waiting: Refu
       <h2>Paid orders (refund from the order's page)</h2>
       <ul>
         {paidOrders.map((o) => (
-          <li data-testid="staff-paid-order"><a href={`/staff/orders/${o.id}`}>{o.id}</a> <Status status={o.status} /> {showMoney(o.totalMinor, o.currency)}</li>
+          <li data-testid="staff-paid-order">
+            <a href={`/staff/orders/${o.id}`}>{o.id}</a> <Status status={o.status} />{' '}
+            {showMoney(o.totalMinor, o.currency)}
+          </li>
         ))}
       </ul>
       <h2>All refunds</h2>

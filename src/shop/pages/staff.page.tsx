@@ -24,21 +24,37 @@ export const StaffNav = () => (
 );
 
 /** The console's front page: counts, and the login limits with who they refuse now. */
-export const StaffHomePage = ({ ctx, summary: s, login }: { ctx: PageCtx; summary: StaffSummary; login: LoginLimits }) => (
+export const StaffHomePage = ({
+  ctx,
+  summary: s,
+  login,
+}: {
+  ctx: PageCtx;
+  summary: StaffSummary;
+  login: LoginLimits;
+}) => (
   <Layout ctx={ctx} title="Staff">
     <h1>Staff console</h1>
     <StaffNav />
     <div class="grid">
-      <a class="card" href="/staff/orders"><strong>{s.orders}</strong> orders, {s.awaitingPayment} awaiting payment</a>
-      <a class="card" href="/staff/invoices"><strong>{s.invoices}</strong> invoices</a>
-      <a class="card" href="/staff/customers"><strong>{s.customers}</strong> customers</a>
-      <a class="card" href="/staff/products"><strong>{s.productsForSale}</strong> products for sale</a>
+      <a class="card" href="/staff/orders">
+        <strong>{s.orders}</strong> orders, {s.awaitingPayment} awaiting payment
+      </a>
+      <a class="card" href="/staff/invoices">
+        <strong>{s.invoices}</strong> invoices
+      </a>
+      <a class="card" href="/staff/customers">
+        <strong>{s.customers}</strong> customers
+      </a>
+      <a class="card" href="/staff/products">
+        <strong>{s.productsForSale}</strong> products for sale
+      </a>
     </div>
     <section class="card" data-testid="login-limits">
       <h2>Login limits</h2>
       <p>
-        At most {login.maxFailuresPerAccount} failed logins per account and {login.maxFailuresPerAddress} per address within{' '}
-        {Math.ceil(login.windowSeconds / 60)} minutes; further attempts are refused until the window passes.
+        At most {login.maxFailuresPerAccount} failed logins per account and {login.maxFailuresPerAddress} per address
+        within {Math.ceil(login.windowSeconds / 60)} minutes; further attempts are refused until the window passes.
       </p>
       <p>
         Refused right now: <strong data-testid="blocked-accounts">{s.blocked.accounts}</strong> accounts,{' '}
@@ -49,20 +65,38 @@ export const StaffHomePage = ({ ctx, summary: s, login }: { ctx: PageCtx; summar
 );
 
 /** Every order (newest first) with its customer. */
-export const StaffOrdersPage = ({ ctx, rows }: { ctx: PageCtx; rows: ReadonlyArray<{ order: OrderRow; email: string }> }) => (
+export const StaffOrdersPage = ({
+  ctx,
+  rows,
+}: {
+  ctx: PageCtx;
+  rows: ReadonlyArray<{ order: OrderRow; email: string }>;
+}) => (
   <Layout ctx={ctx} title="Orders">
     <h1>Orders</h1>
     <StaffNav />
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Order</th><th>Customer</th><th>Placed</th><th>Status</th><th class="num">Total</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Order</th>
+            <th>Customer</th>
+            <th>Placed</th>
+            <th>Status</th>
+            <th class="num">Total</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map(({ order, email }) => (
             <tr data-testid="staff-order">
-              <td><a href={`/staff/orders/${order.id}`}>{order.id}</a></td>
+              <td>
+                <a href={`/staff/orders/${order.id}`}>{order.id}</a>
+              </td>
               <td>{email}</td>
               <td>{formatWhen(order.createdAt)}</td>
-              <td><Status status={order.status} /></td>
+              <td>
+                <Status status={order.status} />
+              </td>
               <td class="num">{showMoney(order.totalMinor, order.currency)}</td>
             </tr>
           ))}
@@ -73,22 +107,46 @@ export const StaffOrdersPage = ({ ctx, rows }: { ctx: PageCtx; rows: ReadonlyArr
 );
 
 /** Every invoice (newest first) with its owner and its status as shown now. */
-export const StaffInvoicesPage = ({ ctx, rows, now }: { ctx: PageCtx; rows: ReadonlyArray<InvoiceRow & { email: string }>; now: Date }) => (
+export const StaffInvoicesPage = ({
+  ctx,
+  rows,
+  now,
+}: {
+  ctx: PageCtx;
+  rows: ReadonlyArray<InvoiceRow & { email: string }>;
+  now: Date;
+}) => (
   <Layout ctx={ctx} title="Invoices">
     <h1>Invoices</h1>
     <StaffNav />
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Invoice</th><th>Order</th><th>Owner</th><th>Created</th><th>Expires</th><th>Status</th><th class="num">Amount</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Invoice</th>
+            <th>Order</th>
+            <th>Owner</th>
+            <th>Created</th>
+            <th>Expires</th>
+            <th>Status</th>
+            <th class="num">Amount</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((inv) => (
             <tr data-testid="staff-invoice">
-              <td><a href={`/invoices/${inv.id}`}>{inv.id}</a></td>
-              <td><a href={`/orders/${inv.orderId}`}>{inv.orderId}</a></td>
+              <td>
+                <a href={`/invoices/${inv.id}`}>{inv.id}</a>
+              </td>
+              <td>
+                <a href={`/orders/${inv.orderId}`}>{inv.orderId}</a>
+              </td>
               <td>{inv.email}</td>
               <td>{formatWhen(inv.createdAt)}</td>
               <td>{formatWhen(inv.expiresAt)}</td>
-              <td><Status status={shownInvoiceStatus(inv, now)} /></td>
+              <td>
+                <Status status={shownInvoiceStatus(inv, now)} />
+              </td>
               <td class="num">{showMoney(inv.amountMinor, inv.currency)}</td>
             </tr>
           ))}
@@ -99,16 +157,34 @@ export const StaffInvoicesPage = ({ ctx, rows, now }: { ctx: PageCtx; rows: Read
 );
 
 /** Every account, customers and staff. */
-export const StaffCustomersPage = ({ ctx, rows }: { ctx: PageCtx; rows: ReadonlyArray<Pick<User, 'name' | 'email' | 'role' | 'createdAt'>> }) => (
+export const StaffCustomersPage = ({
+  ctx,
+  rows,
+}: {
+  ctx: PageCtx;
+  rows: ReadonlyArray<Pick<User, 'name' | 'email' | 'role' | 'createdAt'>>;
+}) => (
   <Layout ctx={ctx} title="Customers">
     <h1>Customers</h1>
     <StaffNav />
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Since</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Email</th>
+            <th>Role</th>
+            <th>Since</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((u) => (
-            <tr data-testid="staff-customer"><td>{u.name}</td><td>{u.email}</td><td>{u.role}</td><td>{formatWhen(u.createdAt)}</td></tr>
+            <tr data-testid="staff-customer">
+              <td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>{u.role}</td>
+              <td>{formatWhen(u.createdAt)}</td>
+            </tr>
           ))}
         </tbody>
       </table>
@@ -117,20 +193,36 @@ export const StaffCustomersPage = ({ ctx, rows }: { ctx: PageCtx; rows: Readonly
 );
 
 /** Every product, archived ones too, and the form for a new one (`values`/`errors` echo a refused one). */
-export const StaffProductsPage = (p: { ctx: PageCtx; products: readonly Product[]; values?: Record<string, string>; errors?: Errors }) => (
+export const StaffProductsPage = (p: {
+  ctx: PageCtx;
+  products: readonly Product[];
+  values?: Record<string, string>;
+  errors?: Errors;
+}) => (
   <Layout ctx={p.ctx} title="Products">
     <h1>Products</h1>
     <StaffNav />
     <div class="table-wrap">
       <table>
-        <thead><tr><th>Product</th><th>State</th><th class="num">Price</th><th></th></tr></thead>
+        <thead>
+          <tr>
+            <th>Product</th>
+            <th>State</th>
+            <th class="num">Price</th>
+            <th></th>
+          </tr>
+        </thead>
         <tbody>
           {p.products.map((prod) => (
             <tr data-testid="staff-product">
-              <td><a href={`/products/${prod.id}`}>{prod.name}</a></td>
+              <td>
+                <a href={`/products/${prod.id}`}>{prod.name}</a>
+              </td>
               <td>{prod.archived ? 'archived' : 'for sale'}</td>
               <td class="num">{show(prod.price)}</td>
-              <td><a href={`/staff/products/${prod.id}`}>Edit</a></td>
+              <td>
+                <a href={`/staff/products/${prod.id}`}>Edit</a>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -141,30 +233,60 @@ export const StaffProductsPage = (p: { ctx: PageCtx; products: readonly Product[
       <CsrfField token={p.ctx.csrf} />
       <Field name="name" label="Name" value={p.values?.name} error={p.errors?.name} required />
       <Field name="description" label="Description" value={p.values?.description} error={p.errors?.description} />
-      <Field name="price" label="Price (EUR)" value={p.values?.price} error={p.errors?.price} inputmode="text" hint="For example 12.50" required />
-      <div class="actions"><button type="submit">Create product</button></div>
+      <Field
+        name="price"
+        label="Price (EUR)"
+        value={p.values?.price}
+        error={p.errors?.price}
+        inputmode="text"
+        hint="For example 12.50"
+        required
+      />
+      <div class="actions">
+        <button type="submit">Create product</button>
+      </div>
     </form>
   </Layout>
 );
 
 /** One product: change its price, archive it. `saved` after a change; `price`/`error` echo a refused price. */
-export const ProductEditPage = (p: { ctx: PageCtx; product: Product; price?: string | undefined; error?: string; saved?: boolean }) => (
+export const ProductEditPage = (p: {
+  ctx: PageCtx;
+  product: Product;
+  price?: string | undefined;
+  error?: string;
+  saved?: boolean;
+}) => (
   <Layout ctx={p.ctx} title={`Edit ${p.product.name}`}>
     <h1>{p.product.name}</h1>
     <StaffNav />
     {p.saved ? <Notice kind="ok">Saved. Existing orders keep the price they were placed at.</Notice> : null}
     <p>
-      Current price <span class="price" data-testid="current-price">{show(p.product.price)}</span> · {p.product.archived ? 'archived' : 'for sale'}
+      Current price{' '}
+      <span class="price" data-testid="current-price">
+        {show(p.product.price)}
+      </span>{' '}
+      · {p.product.archived ? 'archived' : 'for sale'}
     </p>
     <form class="stack card" method="post" action={`/staff/products/${p.product.id}/price`}>
       <CsrfField token={p.ctx.csrf} />
-      <Field name="price" label="New price (EUR)" value={p.price ?? toDecimalString(p.product.price)} error={p.error} required />
-      <div class="actions"><button type="submit">Change price</button></div>
+      <Field
+        name="price"
+        label="New price (EUR)"
+        value={p.price ?? toDecimalString(p.product.price)}
+        error={p.error}
+        required
+      />
+      <div class="actions">
+        <button type="submit">Change price</button>
+      </div>
     </form>
     {p.product.archived ? null : (
       <form method="post" action={`/staff/products/${p.product.id}/archive`} class="actions">
         <CsrfField token={p.ctx.csrf} />
-        <button class="danger" type="submit">Archive product</button>
+        <button class="danger" type="submit">
+          Archive product
+        </button>
         <span class="muted">It leaves the catalog; old orders still show it.</span>
       </form>
     )}

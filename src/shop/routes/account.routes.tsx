@@ -30,7 +30,9 @@ export function accountRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     setSessionCookie(c, deps, token);
   }
 
-  app.get('/login', async (c) => c.html(<LoginPage ctx={await pageCtx(c, deps)} next={safeNextPath(c.req.query('next'))} />));
+  app.get('/login', async (c) =>
+    c.html(<LoginPage ctx={await pageCtx(c, deps)} next={safeNextPath(c.req.query('next'))} />),
+  );
 
   app.post('/login', async (c) => {
     const next = safeNextPath(c.req.query('next'));
@@ -40,28 +42,49 @@ export function accountRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const errors: Errors = {};
     if (!email) errors.email = 'Enter your email.';
     if (!password) errors.password = 'Enter your password.';
-    if (errors.email || errors.password) return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={errors} />, 422);
+    if (errors.email || errors.password)
+      return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={errors} />, 422);
     const limits = settings.login;
-    const reservation = await reserveLoginAttempt(database, limitKeys(email, clientIp(c, deps), limits), clock.now(), limits.windowSeconds);
+    const reservation = await reserveLoginAttempt(
+      database,
+      limitKeys(email, clientIp(c, deps), limits),
+      clock.now(),
+      limits.windowSeconds,
+    );
     if (!reservation.ok) {
       const minutes = Math.ceil(limits.windowSeconds / 60);
       const who = reservation.blocked === 'account' ? 'for this email' : 'from your network';
       return c.html(
-        <LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} notice={`Too many failed attempts ${who}. Try again in ${minutes} minutes.`} />,
+        <LoginPage
+          ctx={await pageCtx(c, deps)}
+          next={next}
+          email={email}
+          notice={`Too many failed attempts ${who}. Try again in ${minutes} minutes.`}
+        />,
         429,
       );
     }
     // The attempt is already counted as a failure; only a right password takes it back.
     const user = await accounts.checkCredentials(database.db, email, password);
     if (!user) {
-      return c.html(<LoginPage ctx={await pageCtx(c, deps)} next={next} email={email} errors={{ password: 'The email or password is not right.' }} />, 401);
+      return c.html(
+        <LoginPage
+          ctx={await pageCtx(c, deps)}
+          next={next}
+          email={email}
+          errors={{ password: 'The email or password is not right.' }}
+        />,
+        401,
+      );
     }
     await takeBack(database.db, reservation);
     await startSession(c, user.id);
     return c.redirect(next, 303);
   });
 
-  app.get('/register', async (c) => c.html(<RegisterPage ctx={await pageCtx(c, deps)} next={safeNextPath(c.req.query('next'))} />));
+  app.get('/register', async (c) =>
+    c.html(<RegisterPage ctx={await pageCtx(c, deps)} next={safeNextPath(c.req.query('next'))} />),
+  );
 
   app.post('/register', async (c) => {
     const next = safeNextPath(c.req.query('next'));

@@ -17,7 +17,12 @@ import { errorPage, pageCtx, readForm, requireUser } from './helpers.tsx';
 async function cartJson(db: Executor, userId: string, now: Date) {
   const { lines, subtotal } = await pricedCart(db, userId, now);
   return {
-    lines: lines.map((l) => ({ productId: l.product.id, name: l.product.name, quantity: l.quantity, unitPrice: { minor: l.product.price.minor.toString(), currency: l.product.price.currency } })),
+    lines: lines.map((l) => ({
+      productId: l.product.id,
+      name: l.product.name,
+      quantity: l.quantity,
+      unitPrice: { minor: l.product.price.minor.toString(), currency: l.product.price.currency },
+    })),
     subtotal: subtotal ? { minor: subtotal.minor.toString(), currency: subtotal.currency } : null,
   };
 }
@@ -29,7 +34,10 @@ export function cartRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
 
   async function renderCart(c: ShopContext, userId: string, error?: string, status: 200 | 422 = 200) {
     const { lines, subtotal, mixed } = await pricedCart(db, userId, clock.now());
-    return c.html(<CartPage ctx={await pageCtx(c, deps)} lines={lines} subtotal={subtotal} mixed={mixed} error={error} />, status);
+    return c.html(
+      <CartPage ctx={await pageCtx(c, deps)} lines={lines} subtotal={subtotal} mixed={mixed} error={error} />,
+      status,
+    );
   }
 
   app.get('/cart', async (c) => {
@@ -49,8 +57,13 @@ export function cartRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
       await addToCart(db, user.id, product.id, form.quantity, clock.now(), product);
     } catch (err) {
       if (!isDomainError(err, 'cart.quantity_invalid') && !isDomainError(err, 'product.unavailable')) throw err;
-      const message = isDomainError(err, 'product.unavailable') ? err.message : `Enter a whole number from 1 to ${MAX_QUANTITY} (in total in your cart).`;
-      return c.html(<ProductPage ctx={await pageCtx(c, deps)} product={product} quantity={form.quantity} error={message} />, 422);
+      const message = isDomainError(err, 'product.unavailable')
+        ? err.message
+        : `Enter a whole number from 1 to ${MAX_QUANTITY} (in total in your cart).`;
+      return c.html(
+        <ProductPage ctx={await pageCtx(c, deps)} product={product} quantity={form.quantity} error={message} />,
+        422,
+      );
     }
     return c.redirect('/cart', 303);
   });
@@ -79,7 +92,10 @@ export function cartRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   app.post('/api/cart/items', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
-    const body = z.object({ productId: z.string().max(100), quantity: z.unknown() }).passthrough().parse(await c.req.json().catch(() => ({})));
+    const body = z
+      .object({ productId: z.string().max(100), quantity: z.unknown() })
+      .passthrough()
+      .parse(await c.req.json().catch(() => ({})));
     await addToCart(db, user.id, body.productId, body.quantity, clock.now());
     return c.json(await cartJson(db, user.id, clock.now()), 201);
   });

@@ -21,6 +21,13 @@ export function catalogRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
 
   app.get('/api/products', async (c) => {
     const products = await listProducts(db);
-    return c.json({ products: products.map((p) => ({ id: p.id, name: p.name, description: p.description, price: { minor: p.price.minor.toString(), currency: p.price.currency } })) });
+    return c.json({
+      products: products.map((p) => ({
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        price: { minor: p.price.minor.toString(), currency: p.price.currency },
+      })),
+    });
   });
 }

@@ -19,9 +19,16 @@ const addressShape = z.object({
   fullName: z.string().trim().min(1, 'Enter the recipient’s name.').max(200, 'Too long.'),
   line1: z.string().trim().min(1, 'Enter the street and number.').max(200, 'Too long.'),
   line2: z.string().trim().max(200, 'Too long.').default(''),
-  postalCode: z.string().trim().regex(/^[A-Za-z0-9 -]{3,10}$/, 'Enter a postal code (3–10 letters or digits).'),
+  postalCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9 -]{3,10}$/, 'Enter a postal code (3–10 letters or digits).'),
   city: z.string().trim().min(1, 'Enter the city.').max(100, 'Too long.'),
-  country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'Enter a two-letter country code, e.g. DE.'),
+  country: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'Enter a two-letter country code, e.g. DE.'),
 });
 
 /** Where a visitor goes when the last step lacks something. */
@@ -39,14 +46,19 @@ export function checkoutRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const priced = await pricedCart(db, user.id, clock.now());
     if (priced.lines.length === 0) return c.redirect('/cart', 303);
     const blocked = priced.unavailable.length > 0 || priced.mixed;
-    return c.html(<ReviewPage ctx={await pageCtx(c, deps)} lines={priced.lines} subtotal={priced.subtotal} blocked={blocked} />);
+    return c.html(
+      <ReviewPage ctx={await pageCtx(c, deps)} lines={priced.lines} subtotal={priced.subtotal} blocked={blocked} />,
+    );
   });
 
   async function renderDelivery(c: ShopContext, userId: string, error?: string, status: 200 | 422 = 200) {
     const { cart, lines } = await pricedCart(db, userId, clock.now());
     if (lines.length === 0) return c.redirect('/cart', 303);
     const methods = await deliveryMethodsForDisplay(db);
-    return c.html(<DeliveryPage ctx={await pageCtx(c, deps)} methods={methods} chosen={cart.deliveryMethodId} error={error} />, status);
+    return c.html(
+      <DeliveryPage ctx={await pageCtx(c, deps)} methods={methods} chosen={cart.deliveryMethodId} error={error} />,
+      status,
+    );
   }
 
   // Step 2: the delivery method.
@@ -69,7 +81,13 @@ export function checkoutRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     return c.redirect('/checkout/address', 303);
   });
 
-  async function renderAddress(c: ShopContext, userId: string, values?: Record<string, string>, errors: Errors = {}, status: 200 | 422 = 200) {
+  async function renderAddress(
+    c: ShopContext,
+    userId: string,
+    values?: Record<string, string>,
+    errors: Errors = {},
+    status: 200 | 422 = 200,
+  ) {
     const { lines, address } = await pricedCart(db, userId, clock.now());
     if (lines.length === 0) return c.redirect('/cart', 303);
     const prefill: Partial<Record<AddressField, string>> = values ?? (await addressPrefill(db, userId, address)) ?? {};

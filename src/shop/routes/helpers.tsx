@@ -63,7 +63,14 @@ export async function denied(c: ShopContext, deps: ShopDeps): Promise<Response> 
 export async function errorPage(c: ShopContext, deps: ShopDeps, err: unknown): Promise<Response> {
   const { status, body } = toHttpError(err);
   if (body.error.code === 'access.denied' || body.error.code === 'not_found') return denied(c, deps);
-  const title = status === 403 ? 'Form expired' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'That did not work';
+  const title =
+    status === 403
+      ? 'Form expired'
+      : status === 429
+        ? 'Too many attempts'
+        : status >= 500
+          ? 'Something went wrong'
+          : 'That did not work';
   return c.html(<ErrorPage ctx={await pageCtx(c, deps)} title={title} message={body.error.message} />, status as 400);
 }
 

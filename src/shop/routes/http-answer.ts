@@ -10,12 +10,19 @@ export interface HttpAnswer {
   readonly body: HttpError['body'] | { received: true; verdict: string };
 }
 
-const isOutcome = (x: unknown): x is ApplyOutcome => typeof x === 'object' && x !== null && !(x instanceof Error) && typeof (x as { verdict?: unknown }).verdict === 'string';
+const isOutcome = (x: unknown): x is ApplyOutcome =>
+  typeof x === 'object' &&
+  x !== null &&
+  !(x instanceof Error) &&
+  typeof (x as { verdict?: unknown }).verdict === 'string';
 
 /** The answer to a verdict of the payment-news intake, or to anything a use case threw. */
 export function httpAnswer(result: ApplyOutcome | unknown): HttpAnswer {
   if (!isOutcome(result)) return toHttpError(result);
   if (!isRefusal(result)) return { status: 200, body: { received: true, verdict: result.verdict } };
   const refusal = toHttpError(new DomainError(isErrorCode(result.code) ? result.code : 'conflict'));
-  return { status: refusal.status, body: { error: { code: refusal.body.error.code, message: result.reason ?? refusal.body.error.message } } };
+  return {
+    status: refusal.status,
+    body: { error: { code: refusal.body.error.code, message: result.reason ?? refusal.body.error.message } },
+  };
 }

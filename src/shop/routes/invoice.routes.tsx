@@ -20,7 +20,8 @@ export function invoiceRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   async function checkAtGateway(inv: InvoiceRow): Promise<{ inv: InvoiceRow; failed: boolean }> {
     if (!deps.gateway || inv.status !== 'open') return { inv, failed: false };
     try {
-      if ((await checkInvoicePayment({ database, gateway: deps.gateway, clock }, inv.id)) > 0) return { inv: (await getInvoice(db, inv.id)) ?? inv, failed: false };
+      if ((await checkInvoicePayment({ database, gateway: deps.gateway, clock }, inv.id)) > 0)
+        return { inv: (await getInvoice(db, inv.id)) ?? inv, failed: false };
       return { inv, failed: false };
     } catch (err) {
       deps.log.warn({ err, invoiceId: inv.id }, 'status check at the gateway failed');
@@ -33,10 +34,19 @@ export function invoiceRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (user instanceof Response) return user;
     const found = await visibleInvoice(db, user, c.req.param('id'));
     if (!found) return denied(c, deps);
-    const { inv, failed } = c.req.query('from') === 'gateway' ? await checkAtGateway(found) : { inv: found, failed: false };
+    const { inv, failed } =
+      c.req.query('from') === 'gateway' ? await checkAtGateway(found) : { inv: found, failed: false };
     const attempts = await attemptsOf(db, inv.id);
     const paymentUnavailable = c.req.query('payment') === 'unavailable' || failed;
-    return c.html(<InvoicePage ctx={await pageCtx(c, deps)} inv={inv} status={shownInvoiceStatus(inv, clock.now())} attempts={attempts} paymentUnavailable={paymentUnavailable} />);
+    return c.html(
+      <InvoicePage
+        ctx={await pageCtx(c, deps)}
+        inv={inv}
+        status={shownInvoiceStatus(inv, clock.now())}
+        attempts={attempts}
+        paymentUnavailable={paymentUnavailable}
+      />,
+    );
   });
 
   app.get('/api/invoices/:id', async (c) => {

@@ -22,7 +22,16 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
 
   async function renderOrder(c: ShopContext, d: OrderDetail, error?: string, status: 200 | 409 = 200) {
     const notices = <RefundNotices db={db} userId={d.order.userId} orderId={d.order.id} />;
-    const page = <OrderPage ctx={await pageCtx(c, deps)} d={d} methods={await deliveryChoices(db, d.order)} now={clock.now()} error={error} notices={notices} />;
+    const page = (
+      <OrderPage
+        ctx={await pageCtx(c, deps)}
+        d={d}
+        methods={await deliveryChoices(db, d.order)}
+        now={clock.now()}
+        error={error}
+        notices={notices}
+      />
+    );
     return c.html(page, status);
   }
 
@@ -30,7 +39,14 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const user = requireUser(c);
     if (user instanceof Response) return user;
     const rows = await listOrders(db, { userId: user.id });
-    return c.html(<OrdersPage ctx={await pageCtx(c, deps)} rows={rows} now={clock.now()} canCheckPayment={deps.gateway !== undefined} />);
+    return c.html(
+      <OrdersPage
+        ctx={await pageCtx(c, deps)}
+        rows={rows}
+        now={clock.now()}
+        canCheckPayment={deps.gateway !== undefined}
+      />,
+    );
   });
 
   app.get('/orders/:id', async (c) => {
@@ -63,10 +79,24 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (!d || d.order.userId !== user.id) return denied(c, deps);
     const form = await readForm(c);
     try {
-      await changeOrderDelivery(db, d.order.id, user.id, form.deliveryMethodId ?? '', clock.now(), settings.invoiceTtlSeconds);
+      await changeOrderDelivery(
+        db,
+        d.order.id,
+        user.id,
+        form.deliveryMethodId ?? '',
+        clock.now(),
+        settings.invoiceTtlSeconds,
+      );
     } catch (err) {
       if (!isDomainError(err, 'order.not_changeable') && !isDomainError(err, 'checkout.incomplete')) throw err;
-      return renderOrder(c, d, isDomainError(err, 'checkout.incomplete') ? 'Choose one of the delivery methods.' : 'This order can no longer be changed.', 409);
+      return renderOrder(
+        c,
+        d,
+        isDomainError(err, 'checkout.incomplete')
+          ? 'Choose one of the delivery methods.'
+          : 'This order can no longer be changed.',
+        409,
+      );
     }
     return c.redirect(`/orders/${d.order.id}`, 303);
   });

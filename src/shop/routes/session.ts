@@ -42,7 +42,13 @@ function sameToken(a: string, b: string): boolean {
 
 /** Sets the session cookie for a freshly issued token. */
 export function setSessionCookie(c: ShopContext, deps: ShopDeps, token: string): void {
-  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', secure: secure(deps), path: '/', maxAge: deps.settings.sessionTtlSeconds });
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: secure(deps),
+    path: '/',
+    maxAge: deps.settings.sessionTtlSeconds,
+  });
 }
 
 /** Removes the session cookie (logout). */

@@ -20,7 +20,20 @@ import { staffPaymentRoutes } from './staff-payments.routes.tsx';
 import { receiptPdfRoutes } from '../mail/receipt.routes.ts';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
-const SHOP_PATHS = ['/', '/login', '/register', '/logout', '/products/*', '/cart/*', '/checkout/*', '/orders/*', '/invoices/*', '/staff/*', '/api/*', '/webhooks/*'] as const;
+const SHOP_PATHS = [
+  '/',
+  '/login',
+  '/register',
+  '/logout',
+  '/products/*',
+  '/cart/*',
+  '/checkout/*',
+  '/orders/*',
+  '/invoices/*',
+  '/staff/*',
+  '/api/*',
+  '/webhooks/*',
+] as const;
 
 /**
  * The shop's Content-Security-Policy: only its own script and stylesheet files, requests and the live
@@ -67,7 +80,8 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   app.onError(async (err, c) => {
     // Logs server-side failures once and decides the status through the one error table.
     const { status, body } = errorResponse(err, deps.log);
-    if (isApi(c) || (c.req.header('content-type') ?? '').includes('application/json')) return c.json(body, status as 400);
+    if (isApi(c) || (c.req.header('content-type') ?? '').includes('application/json'))
+      return c.json(body, status as 400);
     return errorPage(c, deps, err);
   });
   accountRoutes(app, deps);

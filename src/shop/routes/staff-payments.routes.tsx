@@ -26,10 +26,17 @@ import { httpAnswer } from './http-answer.ts';
 const REQUEST_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Mounts the staff payment pages and refund actions (staff only; the /staff gate also applies). */
-export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: { approvalThresholdMinor?: bigint } = {}): void {
+export function staffPaymentRoutes(
+  app: Hono<ShopEnv>,
+  deps: ShopDeps,
+  options: { approvalThresholdMinor?: bigint } = {},
+): void {
   const { database, clock } = deps;
   const db = database.db;
-  const threshold = options.approvalThresholdMinor ?? deps.settings.refundApprovalThresholdMinor ?? DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
+  const threshold =
+    options.approvalThresholdMinor ??
+    deps.settings.refundApprovalThresholdMinor ??
+    DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
 
   /** The staff member, the response to send instead (login), or undefined (not staff: denied). */
   function staffOnly(c: ShopContext) {
@@ -51,18 +58,40 @@ export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: 
       refundsForOrder(db, orderId),
       listDeliveries(db, { orderId }),
     ]);
-    const audit = await auditTrailForOrder(db, orderId, [...invoiceIds, ...attempts.map((a) => a.id), ...refundRows.map((r) => r.id)]);
+    const audit = await auditTrailForOrder(db, orderId, [
+      ...invoiceIds,
+      ...attempts.map((a) => a.id),
+      ...refundRows.map((r) => r.id),
+    ]);
     const paid = detail.invoices.find((i) => i.status === 'paid');
     const refundable = paid ? await refundableMinor(db, paid) : 0n;
     const ctx = await pageCtx(c, deps);
     const mails = await mailsForOrder(db, orderId);
-    const view = { ctx, staffId: staff.id, orderId, detail, ownerEmail: owner?.email, attempts, receipts, refundRows, audit, deliveries, mails, paid, refundable, threshold, form };
+    const view = {
+      ctx,
+      staffId: staff.id,
+      orderId,
+      detail,
+      ownerEmail: owner?.email,
+      attempts,
+      receipts,
+      refundRows,
+      audit,
+      deliveries,
+      mails,
+      paid,
+      refundable,
+      threshold,
+      form,
+    };
     return c.html(<StaffOrderPage {...view} />, status);
   }
 
   app.get('/staff/payments', async (c) => {
     const [{ receipts, attempts }, refused] = await Promise.all([recentPayments(db), refusalOverview(db, clock.now())]);
-    return c.html(<StaffPaymentsPage ctx={await pageCtx(c, deps)} receipts={receipts} attempts={attempts} refused={refused} />);
+    return c.html(
+      <StaffPaymentsPage ctx={await pageCtx(c, deps)} receipts={receipts} attempts={attempts} refused={refused} />,
+    );
   });
 
   app.get('/staff/orders/:id', (c) => orderPage(c, c.req.param('id')));
@@ -84,7 +113,18 @@ export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: 
     }
     try {
       const requestKey = REQUEST_KEY.test(form.requestKey ?? '') ? form.requestKey : undefined;
-      const refund = await requestRefund(database, { invoiceId: invoice.id, amount, reason: values.reason, staffId: staff.id, approvalThresholdMinor: threshold, requestKey }, clock);
+      const refund = await requestRefund(
+        database,
+        {
+          invoiceId: invoice.id,
+          amount,
+          reason: values.reason,
+          staffId: staff.id,
+          approvalThresholdMinor: threshold,
+          requestKey,
+        },
+        clock,
+      );
       return c.redirect(`/staff/orders/${orderId}?refund=${refund.id}`, 303);
     } catch (err) {
       if (!isDomainError(err)) throw err;
@@ -100,7 +140,12 @@ export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: 
       if (staff instanceof Response) return staff;
       if (!staff) return denied(c, deps);
       try {
-        const refund = await (action === 'approve' ? approveRefund : rejectRefund)(database, c.req.param('id'), staff.id, clock);
+        const refund = await (action === 'approve' ? approveRefund : rejectRefund)(
+          database,
+          c.req.param('id'),
+          staff.id,
+          clock,
+        );
         return c.redirect(`/staff/orders/${refund.orderId}`, 303);
       } catch (err) {
         return errorPage(c, deps, err);
@@ -112,7 +157,21 @@ export function staffPaymentRoutes(app: Hono<ShopEnv>, deps: ShopDeps, options: 
     const staff = staffOnly(c);
     if (staff instanceof Response) return staff;
     if (!staff) return denied(c, deps);
-    const [waiting, recent, findings, paid] = await Promise.all([listRefunds(db, { status: 'awaiting_approval' }), listRefunds(db), reconciliationFindings(db), paidOrders(db)]);
-    return c.html(<StaffRefundsPage ctx={await pageCtx(c, deps)} staffId={staff.id} waiting={waiting} recent={recent} findings={findings} paidOrders={paid} />);
+    const [waiting, recent, findings, paid] = await Promise.all([
+      listRefunds(db, { status: 'awaiting_approval' }),
+      listRefunds(db),
+      reconciliationFindings(db),
+      paidOrders(db),
+    ]);
+    return c.html(
+      <StaffRefundsPage
+        ctx={await pageCtx(c, deps)}
+        staffId={staff.id}
+        waiting={waiting}
+        recent={recent}
+        findings={findings}
+        paidOrders={paid}
+      />,
+    );
   });
 }

@@ -3,7 +3,14 @@
 import type { Hono } from 'hono';
 import { DomainError, isDomainError } from '../../core/errors.ts';
 import { parseDecimal } from '../../core/money.ts';
-import { ProductEditPage, StaffCustomersPage, StaffHomePage, StaffInvoicesPage, StaffOrdersPage, StaffProductsPage } from '../pages/staff.page.tsx';
+import {
+  ProductEditPage,
+  StaffCustomersPage,
+  StaffHomePage,
+  StaffInvoicesPage,
+  StaffOrdersPage,
+  StaffProductsPage,
+} from '../pages/staff.page.tsx';
 import { listUsers } from '../storage/accounts.ts';
 import { archiveProduct, changeProductPrice, createProduct, getProduct, listProducts } from '../storage/catalog.ts';
 import { listInvoices, listOrders } from '../storage/orders.ts';
@@ -27,7 +34,11 @@ function readPrice(input: string | undefined): { minor: bigint } | { error: stri
 
 /** The new-product form, read and checked; the values to echo and the errors when refused. */
 function readNewProduct(form: Record<string, string>): { values: ProductForm; errors: Errors; minor?: bigint } {
-  const values = { name: (form.name ?? '').trim(), description: (form.description ?? '').trim(), price: form.price ?? '' };
+  const values = {
+    name: (form.name ?? '').trim(),
+    description: (form.description ?? '').trim(),
+    price: form.price ?? '',
+  };
   const errors: Errors = {};
   if (!values.name || values.name.length > 120) errors.name = 'Enter a name of up to 120 characters.';
   if (values.description.length > 2000) errors.description = 'Keep the description under 2000 characters.';
@@ -57,14 +68,18 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     return c.html(<StaffHomePage ctx={await pageCtx(c, deps)} summary={summary} login={login} />);
   });
 
-  app.get('/staff/orders', async (c) => c.html(<StaffOrdersPage ctx={await pageCtx(c, deps)} rows={await listOrders(db)} />));
+  app.get('/staff/orders', async (c) =>
+    c.html(<StaffOrdersPage ctx={await pageCtx(c, deps)} rows={await listOrders(db)} />),
+  );
 
   app.get('/staff/invoices', async (c) => {
     const rows = await listInvoices(db);
     return c.html(<StaffInvoicesPage ctx={await pageCtx(c, deps)} rows={rows} now={clock.now()} />);
   });
 
-  app.get('/staff/customers', async (c) => c.html(<StaffCustomersPage ctx={await pageCtx(c, deps)} rows={await listUsers(db)} />));
+  app.get('/staff/customers', async (c) =>
+    c.html(<StaffCustomersPage ctx={await pageCtx(c, deps)} rows={await listUsers(db)} />),
+  );
 
   app.get('/staff/products', async (c) => {
     const products = await listProducts(db, { includeArchived: true });
@@ -75,16 +90,26 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const { values, errors, minor } = readNewProduct(await readForm(c));
     if (Object.keys(errors).length > 0 || minor === undefined) {
       const products = await listProducts(db, { includeArchived: true });
-      return c.html(<StaffProductsPage ctx={await pageCtx(c, deps)} products={products} values={values} errors={errors} />, 422);
+      return c.html(
+        <StaffProductsPage ctx={await pageCtx(c, deps)} products={products} values={values} errors={errors} />,
+        422,
+      );
     }
-    const product = await createProduct(db, { name: values.name, description: values.description, price: { minor, currency: 'EUR' } }, c.get('user')!.id, clock.now());
+    const product = await createProduct(
+      db,
+      { name: values.name, description: values.description, price: { minor, currency: 'EUR' } },
+      c.get('user')!.id,
+      clock.now(),
+    );
     return c.redirect(`/staff/products/${product.id}`, 303);
   });
 
   app.get('/staff/products/:id', async (c) => {
     const product = await getProduct(db, c.req.param('id'));
     if (!product) return errorPage(c, deps, new DomainError('not_found'));
-    return c.html(<ProductEditPage ctx={await pageCtx(c, deps)} product={product} saved={c.req.query('saved') === '1'} />);
+    return c.html(
+      <ProductEditPage ctx={await pageCtx(c, deps)} product={product} saved={c.req.query('saved') === '1'} />,
+    );
   });
 
   app.post('/staff/products/:id/price', async (c) => {
@@ -92,12 +117,30 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (!product) return errorPage(c, deps, new DomainError('not_found'));
     const form = await readForm(c);
     const price = readPrice(form.price);
-    if ('error' in price) return c.html(<ProductEditPage ctx={await pageCtx(c, deps)} product={product} price={form.price} error={price.error} />, 422);
+    if ('error' in price)
+      return c.html(
+        <ProductEditPage ctx={await pageCtx(c, deps)} product={product} price={form.price} error={price.error} />,
+        422,
+      );
     try {
-      await changeProductPrice(db, product.id, { minor: price.minor, currency: product.price.currency }, c.get('user')!.id, clock.now());
+      await changeProductPrice(
+        db,
+        product.id,
+        { minor: price.minor, currency: product.price.currency },
+        c.get('user')!.id,
+        clock.now(),
+      );
     } catch (err) {
       if (!isDomainError(err, 'money.currency_mismatch')) throw err;
-      return c.html(<ProductEditPage ctx={await pageCtx(c, deps)} product={product} price={form.price} error="The price must stay in the product's currency." />, 422);
+      return c.html(
+        <ProductEditPage
+          ctx={await pageCtx(c, deps)}
+          product={product}
+          price={form.price}
+          error="The price must stay in the product's currency."
+        />,
+        422,
+      );
     }
     return c.redirect(`/staff/products/${product.id}?saved=1`, 303);
   });

@@ -20,7 +20,13 @@ import type { Logger } from '../../platform/log.ts';
 import { parseGatewayEvent } from '../adapters/gateway.native.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
 import { keepReceipt } from '../storage/payments.ts';
-import { DEFAULT_REFUSAL_LIMITS, recordRefusal, refusalsLimited, secondsToNextMinute, type RefusalLimits } from '../storage/webhook-refusals.ts';
+import {
+  DEFAULT_REFUSAL_LIMITS,
+  recordRefusal,
+  refusalsLimited,
+  secondsToNextMinute,
+  type RefusalLimits,
+} from '../storage/webhook-refusals.ts';
 import { httpAnswer } from './http-answer.ts';
 
 export const WEBHOOK_PATH = '/webhooks/gateway';
@@ -53,15 +59,37 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
       '401/400 bad signature or headers; 500 failure before the commit (retry).',
     request: {
       headers: z.object({ 'webhook-id': z.string(), 'webhook-timestamp': z.string(), 'webhook-signature': z.string() }),
-      body: { content: { 'application/json': { schema: z.object({ id: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()) }) } } },
+      body: {
+        content: {
+          'application/json': {
+            schema: z.object({ id: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()) }),
+          },
+        },
+      },
     },
     responses: {
-      200: { description: 'Applied (or a duplicate / stale event, which changes nothing)', content: { 'application/json': { schema: z.object({ received: z.boolean(), verdict: z.string() }) } } },
-      400: { description: 'Signature headers missing or body malformed', content: { 'application/json': { schema: errorBody } } },
-      401: { description: 'Signature invalid or timestamp outside the tolerance', content: { 'application/json': { schema: errorBody } } },
-      409: { description: 'Refused: the gateway voids the authorisation', content: { 'application/json': { schema: errorBody } } },
+      200: {
+        description: 'Applied (or a duplicate / stale event, which changes nothing)',
+        content: { 'application/json': { schema: z.object({ received: z.boolean(), verdict: z.string() }) } },
+      },
+      400: {
+        description: 'Signature headers missing or body malformed',
+        content: { 'application/json': { schema: errorBody } },
+      },
+      401: {
+        description: 'Signature invalid or timestamp outside the tolerance',
+        content: { 'application/json': { schema: errorBody } },
+      },
+      409: {
+        description: 'Refused: the gateway voids the authorisation',
+        content: { 'application/json': { schema: errorBody } },
+      },
       413: { description: 'Body larger than 256 KB', content: { 'application/json': { schema: errorBody } } },
-      429: { description: 'Too many unverifiable deliveries from this address this minute (a correctly signed one is still accepted)', content: { 'application/json': { schema: errorBody } } },
+      429: {
+        description:
+          'Too many unverifiable deliveries from this address this minute (a correctly signed one is still accepted)',
+        content: { 'application/json': { schema: errorBody } },
+      },
       500: { description: 'Not applied; retry', content: { 'application/json': { schema: errorBody } } },
     },
   });
@@ -86,7 +114,8 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
     try {
       const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { id?: unknown };
       // The signed header id is the dedupe key; a body claiming another id is not what was signed for.
-      if (parsed.id !== verified.id) throw new DomainError('request.malformed', { reason: 'body id differs from webhook-id' });
+      if (parsed.id !== verified.id)
+        throw new DomainError('request.malformed', { reason: 'body id differs from webhook-id' });
       event = parseGatewayEvent(parsed, 'webhook');
     } catch (err) {
       // Signed by the gateway yet unreadable: a 400 (request.malformed) is retried by the gateway, and staff see why.
@@ -97,7 +126,9 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
     try {
       const outcome = await applyGatewayEvent(deps.database, event, deps.clock, { receipt: true });
       crashPoint('shop.webhook.after_commit');
-      (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing?.once('finish', () => crashPoint('shop.webhook.after_ack'));
+      (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing?.once('finish', () =>
+        crashPoint('shop.webhook.after_ack'),
+      );
       const answer = httpAnswer(outcome);
       return c.json(answer.body, answer.status as 200);
     } catch (err) {
@@ -112,12 +143,21 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
  * counted, not stored; past the address's limit it is answered 429 and not even counted. Missing
  * headers and a stale timestamp are refused before any HMAC is computed.
  */
-async function verifyOrRefuse(c: Context, deps: WebhookDeps, now: Date, raw: Uint8Array): Promise<{ id: string } | Response> {
+async function verifyOrRefuse(
+  c: Context,
+  deps: WebhookDeps,
+  now: Date,
+  raw: Uint8Array,
+): Promise<{ id: string } | Response> {
   let failure: DomainError;
   try {
     if (raw.byteLength > MAX_BODY_BYTES) throw new DomainError('request.too_large');
     return verifyWebhook({
-      headers: { 'webhook-id': c.req.header('webhook-id'), 'webhook-timestamp': c.req.header('webhook-timestamp'), 'webhook-signature': c.req.header('webhook-signature') },
+      headers: {
+        'webhook-id': c.req.header('webhook-id'),
+        'webhook-timestamp': c.req.header('webhook-timestamp'),
+        'webhook-signature': c.req.header('webhook-signature'),
+      },
       body: raw,
       secrets: deps.secrets,
       now,
@@ -136,7 +176,11 @@ async function verifyOrRefuse(c: Context, deps: WebhookDeps, now: Date, raw: Uin
       const limited = httpAnswer(new DomainError('rate_limited'));
       return c.json(limited.body, limited.status as 429);
     }
-    await recordRefusal(deps.database.db, { now, reason: failure.code, address, headers: (name) => c.req.header(name), body: raw }, limits);
+    await recordRefusal(
+      deps.database.db,
+      { now, reason: failure.code, address, headers: (name) => c.req.header(name), body: raw },
+      limits,
+    );
   } catch (err) {
     deps.log.error({ err }, 'could not count a refused webhook delivery');
   }

@@ -29,7 +29,14 @@ export async function createUser(
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(users)
-      .values({ id: newId('usr', now), email: normaliseEmail(input.email), name: input.name.trim(), passwordHash, role: input.role ?? 'customer', createdAt: now })
+      .values({
+        id: newId('usr', now),
+        email: normaliseEmail(input.email),
+        name: input.name.trim(),
+        passwordHash,
+        role: input.role ?? 'customer',
+        createdAt: now,
+      })
       .onConflictDoNothing({ target: users.email })
       .returning();
     if (!row) throw new DomainError('auth.email_taken', { field: 'email' });
@@ -40,7 +47,10 @@ export async function createUser(
 
 /** The user with this email and password, or null (in the same time either way). */
 export async function checkCredentials(db: Executor, email: string, password: string): Promise<User | null> {
-  const [user] = await db.select().from(users).where(eq(users.email, normaliseEmail(email)));
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normaliseEmail(email)));
   if (!user) return verifyAgainstDummy(password).then(() => null);
   return (await verifyPassword(password, user.passwordHash)) ? user : null;
 }
@@ -79,7 +89,11 @@ export async function userForSession(db: Executor, token: string, now: Date): Pr
  * The session's user and, in the same statement, the number of items in their open cart (the page
  * header's badge), so that a page view costs one query for both instead of two.
  */
-export async function userAndCartCountForSession(db: Executor, token: string, now: Date): Promise<{ user: User; cartCount: number } | undefined> {
+export async function userAndCartCountForSession(
+  db: Executor,
+  token: string,
+  now: Date,
+): Promise<{ user: User; cartCount: number } | undefined> {
   if (token.length === 0 || token.length > 100) return undefined;
   const [row] = await db
     .select({
@@ -104,6 +118,11 @@ export async function pruneAccountRecords(db: Executor, now: Date, windowSeconds
 }
 
 /** Every customer, newest first (staff console). */
-export async function listUsers(db: Executor): Promise<Array<Pick<User, 'id' | 'email' | 'name' | 'role' | 'createdAt'>>> {
-  return db.select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt }).from(users).orderBy(sql`${users.createdAt} desc`);
+export async function listUsers(
+  db: Executor,
+): Promise<Array<Pick<User, 'id' | 'email' | 'name' | 'role' | 'createdAt'>>> {
+  return db
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(sql`${users.createdAt} desc`);
 }

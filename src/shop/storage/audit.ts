@@ -25,7 +25,11 @@ export interface AuditInput {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -35,7 +39,10 @@ function entryBody(e: { id: string; at: Date; actor: string; action: string; sub
 }
 
 /** The hash of entry `e` chained from `prevHash` (what each row stores in `hash`). */
-export function entryHash(prevHash: string, e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown }): string {
+export function entryHash(
+  prevHash: string,
+  e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown },
+): string {
   return createHash('sha256').update(prevHash).update('\n').update(entryBody(e)).digest('hex');
 }
 
@@ -62,7 +69,14 @@ async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; no
   queued.delete(tx);
   // The lock first, in its own statement: the read of the tip must see every chain append committed before it.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('countersign:shop:audit'))`);
-  const made = entries.map(({ input, now }) => ({ id: newId('aud', now), at: now, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {} }));
+  const made = entries.map(({ input, now }) => ({
+    id: newId('aud', now),
+    at: now,
+    actor: input.actor,
+    action: input.action,
+    subject: input.subject,
+    data: input.data ?? {},
+  }));
   // The first entry reads the chain's tip and is inserted in the same statement, its hash computed
   // by PostgreSQL exactly as entryHash does (sha256 over the UTF-8 of tip, newline, body; hex).
   const [first, ...rest] = made;
@@ -98,7 +112,11 @@ export async function auditEntriesAfter(db: Executor, afterSeq: number, limit = 
 /** Walks the whole chain; returns the seq of the first broken entry, or null when intact. */
 export async function verifyAuditChain(db: Executor): Promise<number | null> {
   let prev = GENESIS;
-  for (let page = await auditEntriesAfter(db, 0); page.length > 0; page = await auditEntriesAfter(db, page.at(-1)!.seq)) {
+  for (
+    let page = await auditEntriesAfter(db, 0);
+    page.length > 0;
+    page = await auditEntriesAfter(db, page.at(-1)!.seq)
+  ) {
     for (const e of page) {
       if (!entryLinks(prev, e)) return e.seq;
       prev = e.hash;

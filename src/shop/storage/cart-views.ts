@@ -20,12 +20,20 @@ export interface PricedCart {
 }
 
 /** Cart lines priced now, with the subtotal (or why there is none). */
-export function priceCart(lines: readonly CartLineView[]): Pick<PricedCart, 'available' | 'unavailable' | 'subtotal' | 'mixed'> {
+export function priceCart(
+  lines: readonly CartLineView[],
+): Pick<PricedCart, 'available' | 'unavailable' | 'subtotal' | 'mixed'> {
   const available = lines.filter((l) => !l.product.archived);
   const unavailable = lines.filter((l) => l.product.archived);
   const currencies = new Set(available.map((l) => l.product.price.currency));
   const mixed = currencies.size > 1;
-  const subtotal = available.length > 0 && !mixed ? sum(available.map((l) => multiply(l.product.price, l.quantity)), available[0]!.product.price.currency) : undefined;
+  const subtotal =
+    available.length > 0 && !mixed
+      ? sum(
+          available.map((l) => multiply(l.product.price, l.quantity)),
+          available[0]!.product.price.currency,
+        )
+      : undefined;
   return { available, unavailable, subtotal, mixed };
 }
 
@@ -36,14 +44,24 @@ export async function pricedCart(db: Executor, userId: string, now: Date): Promi
 }
 
 /** The address form's prefill: the cart's chosen address, else the one the user used last. */
-export async function addressPrefill(db: Executor, userId: string, chosen: Address | undefined): Promise<Address | undefined> {
+export async function addressPrefill(
+  db: Executor,
+  userId: string,
+  chosen: Address | undefined,
+): Promise<Address | undefined> {
   return chosen ?? (await lastAddress(db, userId));
 }
 
 /** What the last checkout step shows, or which earlier step is missing. */
 export type CheckoutSummary =
   | { readonly missing: 'lines' | 'delivery' | 'address' }
-  | { readonly missing?: undefined; readonly priced: PricedCart; readonly method: DeliveryOption; readonly address: Address; readonly total: Money | undefined };
+  | {
+      readonly missing?: undefined;
+      readonly priced: PricedCart;
+      readonly method: DeliveryOption;
+      readonly address: Address;
+      readonly total: Money | undefined;
+    };
 
 /** The cart, its delivery method and address, and the total at today's prices. */
 export async function checkoutSummary(db: Executor, userId: string, now: Date): Promise<CheckoutSummary> {
@@ -53,6 +71,9 @@ export async function checkoutSummary(db: Executor, userId: string, now: Date): 
   const method = methods.find((m) => m.id === priced.cart.deliveryMethodId);
   if (!method) return { missing: 'delivery' };
   if (!priced.address) return { missing: 'address' };
-  const total = priced.subtotal && priced.subtotal.currency === method.price.currency ? sum([priced.subtotal, method.price], method.price.currency) : undefined;
+  const total =
+    priced.subtotal && priced.subtotal.currency === method.price.currency
+      ? sum([priced.subtotal, method.price], method.price.currency)
+      : undefined;
   return { priced, method, address: priced.address, total };
 }

@@ -14,10 +14,19 @@ export type Address = typeof addresses.$inferSelect;
 
 /** The user's open cart, created on first use (the partial unique index makes races harmless). */
 export async function openCart(db: Executor, userId: string, now: Date): Promise<Cart> {
-  const [existing] = await db.select().from(carts).where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
+  const [existing] = await db
+    .select()
+    .from(carts)
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
   if (existing) return existing;
-  await db.insert(carts).values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now }).onConflictDoNothing();
-  const [created] = await db.select().from(carts).where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
+  await db
+    .insert(carts)
+    .values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now })
+    .onConflictDoNothing();
+  const [created] = await db
+    .select()
+    .from(carts)
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')));
   return created!;
 }
 
@@ -32,7 +41,8 @@ export async function addToCart(
   known?: Pick<Product, 'id' | 'archived'>,
 ): Promise<void> {
   const quantity = parseQuantity(quantityInput);
-  const [product] = known?.id === productId ? [known] : await db.select().from(products).where(eq(products.id, productId));
+  const [product] =
+    known?.id === productId ? [known] : await db.select().from(products).where(eq(products.id, productId));
   if (!product || product.archived) throw new DomainError('product.unavailable', { field: 'productId' });
   // The open cart, created or touched in one statement (its partial unique index is the conflict target).
   const [cart] = await db
@@ -54,10 +64,19 @@ export async function addToCart(
 }
 
 /** Sets a line's quantity (1..99); removing is a separate, explicit action. */
-export async function setCartQuantity(db: Executor, userId: string, productId: string, quantityInput: unknown, now: Date): Promise<void> {
+export async function setCartQuantity(
+  db: Executor,
+  userId: string,
+  productId: string,
+  quantityInput: unknown,
+  now: Date,
+): Promise<void> {
   const quantity = parseQuantity(quantityInput);
   const cart = await openCart(db, userId, now);
-  await db.update(cartLines).set({ quantity }).where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId)));
+  await db
+    .update(cartLines)
+    .set({ quantity })
+    .where(and(eq(cartLines.cartId, cart.id), eq(cartLines.productId, productId)));
 }
 
 /** Removes a product from the cart. */
@@ -73,7 +92,11 @@ export interface CartLineView {
 }
 
 /** The open cart with its lines and products. */
-export async function cartView(db: Executor, userId: string, now: Date): Promise<{ cart: Cart; lines: CartLineView[]; address: Address | undefined }> {
+export async function cartView(
+  db: Executor,
+  userId: string,
+  now: Date,
+): Promise<{ cart: Cart; lines: CartLineView[]; address: Address | undefined }> {
   // One statement for the cart, its lines with their products and the chosen address (every checkout
   // page shows them); a user without an open cart gets one created, empty.
   const rows = await db
@@ -86,7 +109,8 @@ export async function cartView(db: Executor, userId: string, now: Date): Promise
     .orderBy(asc(cartLines.addedAt), asc(products.id));
   if (rows.length === 0) return { cart: await openCart(db, userId, now), lines: [], address: undefined };
   const lines: CartLineView[] = [];
-  for (const r of rows) if (r.product && r.quantity !== null) lines.push({ product: toProduct(r.product), quantity: r.quantity });
+  for (const r of rows)
+    if (r.product && r.quantity !== null) lines.push({ product: toProduct(r.product), quantity: r.quantity });
   return { cart: rows[0]!.cart, lines, address: rows[0]!.address ?? undefined };
 }
 
@@ -101,15 +125,29 @@ export async function cartCount(db: Executor, userId: string): Promise<number> {
 }
 
 /** Records the chosen delivery method on the open cart (only an active one). */
-export async function chooseCartDelivery(db: Executor, userId: string, deliveryMethodId: string, now: Date): Promise<void> {
+export async function chooseCartDelivery(
+  db: Executor,
+  userId: string,
+  deliveryMethodId: string,
+  now: Date,
+): Promise<void> {
   const [method] = await db.select().from(deliveryMethods).where(eq(deliveryMethods.id, deliveryMethodId));
   if (!method || !method.active) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
   await updateOpenCart(db, userId, { deliveryMethodId, updatedAt: now }, now);
 }
 
 // Sets columns on the user's open cart in one statement; only when there is none yet is it created first. Never its status: placing the order is the one writer of that.
-async function updateOpenCart(db: Executor, userId: string, set: Partial<Pick<Cart, 'deliveryMethodId' | 'addressId' | 'updatedAt'>>, now: Date): Promise<void> {
-  const updated = await db.update(carts).set(set).where(and(eq(carts.userId, userId), eq(carts.status, 'open'))).returning({ id: carts.id });
+async function updateOpenCart(
+  db: Executor,
+  userId: string,
+  set: Partial<Pick<Cart, 'deliveryMethodId' | 'addressId' | 'updatedAt'>>,
+  now: Date,
+): Promise<void> {
+  const updated = await db
+    .update(carts)
+    .set(set)
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
+    .returning({ id: carts.id });
   if (updated.length > 0) return;
   const cart = await openCart(db, userId, now);
   await db.update(carts).set(set).where(eq(carts.id, cart.id));
@@ -126,6 +164,11 @@ export async function saveCartAddress(db: Executor, userId: string, address: Fro
 
 /** The user's most recent address, to prefill the form. */
 export async function lastAddress(db: Executor, userId: string): Promise<Address | undefined> {
-  const [row] = await db.select().from(addresses).where(eq(addresses.userId, userId)).orderBy(sql`${addresses.createdAt} desc`).limit(1);
+  const [row] = await db
+    .select()
+    .from(addresses)
+    .where(eq(addresses.userId, userId))
+    .orderBy(sql`${addresses.createdAt} desc`)
+    .limit(1);
   return row;
 }

@@ -34,7 +34,9 @@ export function toProduct(row: ProductRow): Product {
 /** Products for sale (or all, archived too, for staff), oldest first. */
 export async function listProducts(db: Executor, options: { includeArchived?: boolean } = {}): Promise<Product[]> {
   const q = db.select().from(products);
-  const rows = options.includeArchived ? await q.orderBy(asc(products.createdAt), asc(products.id)) : await q.where(eq(products.archived, false)).orderBy(asc(products.createdAt), asc(products.id));
+  const rows = options.includeArchived
+    ? await q.orderBy(asc(products.createdAt), asc(products.id))
+    : await q.where(eq(products.archived, false)).orderBy(asc(products.createdAt), asc(products.id));
   return rows.map(toProduct);
 }
 
@@ -47,7 +49,10 @@ export async function getProduct(db: Executor, id: string): Promise<Product | un
 /** Several products by id, as a map for freezing order lines. */
 export async function productsById(db: Executor, ids: readonly string[]): Promise<Map<string, Product>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select().from(products).where(inArray(products.id, [...ids]));
+  const rows = await db
+    .select()
+    .from(products)
+    .where(inArray(products.id, [...ids]));
   return new Map(rows.map((r) => [r.id, toProduct(r)]));
 }
 
@@ -73,21 +78,49 @@ export async function createProduct(
         updatedAt: now,
       })
       .returning();
-    await appendAudit(tx, { actor, action: 'product.created', subject: row!.id, data: { priceMinor: input.price.minor.toString(), currency: input.price.currency } }, now);
+    await appendAudit(
+      tx,
+      {
+        actor,
+        action: 'product.created',
+        subject: row!.id,
+        data: { priceMinor: input.price.minor.toString(), currency: input.price.currency },
+      },
+      now,
+    );
     return toProduct(row!);
   });
 }
 
 /** Changes a product's catalog price; existing orders keep the price they were sold at. */
-export async function changeProductPrice(db: Executor, id: string, price: Money, actor: string, now: Date): Promise<Product> {
+export async function changeProductPrice(
+  db: Executor,
+  id: string,
+  price: Money,
+  actor: string,
+  now: Date,
+): Promise<Product> {
   if (price.minor <= 0n) throw new DomainError('money.invalid', { field: 'price' });
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(products).where(eq(products.id, id)).for('update');
     if (!before) throw new DomainError('not_found');
     // One currency per shop catalog keeps carts single-currency; a currency change is a new product.
     if (before.currency !== price.currency) throw new DomainError('money.currency_mismatch', { field: 'price' });
-    const [row] = await tx.update(products).set({ priceMinor: price.minor, updatedAt: now }).where(eq(products.id, id)).returning();
-    await appendAudit(tx, { actor, action: 'product.price_changed', subject: id, data: { from: before.priceMinor.toString(), to: price.minor.toString() } }, now);
+    const [row] = await tx
+      .update(products)
+      .set({ priceMinor: price.minor, updatedAt: now })
+      .where(eq(products.id, id))
+      .returning();
+    await appendAudit(
+      tx,
+      {
+        actor,
+        action: 'product.price_changed',
+        subject: id,
+        data: { from: before.priceMinor.toString(), to: price.minor.toString() },
+      },
+      now,
+    );
     return toProduct(row!);
   });
 }
@@ -95,7 +128,11 @@ export async function changeProductPrice(db: Executor, id: string, price: Money,
 /** Archives a product: gone from the catalog and carts can no longer order it; old orders still show it. */
 export async function archiveProduct(db: Executor, id: string, actor: string, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    const updated = await tx.update(products).set({ archived: true, updatedAt: now }).where(eq(products.id, id)).returning({ id: products.id });
+    const updated = await tx
+      .update(products)
+      .set({ archived: true, updatedAt: now })
+      .where(eq(products.id, id))
+      .returning({ id: products.id });
     if (updated.length === 0) throw new DomainError('not_found');
     await appendAudit(tx, { actor, action: 'product.archived', subject: id }, now);
   });
@@ -118,9 +155,18 @@ export function deliveryMethodsForDisplay(db: Executor): Promise<DeliveryOption[
   return methods;
 }
 
-export async function listDeliveryMethods(db: Executor, options: { includeInactive?: boolean } = {}): Promise<DeliveryOption[]> {
+export async function listDeliveryMethods(
+  db: Executor,
+  options: { includeInactive?: boolean } = {},
+): Promise<DeliveryOption[]> {
   const rows = await db.select().from(deliveryMethods).orderBy(asc(deliveryMethods.position));
   return rows
     .filter((r) => options.includeInactive || r.active)
-    .map((r) => ({ id: r.id, name: r.name, description: r.description, price: money(r.priceMinor, parseCurrency(r.currency)), active: r.active }));
+    .map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      price: money(r.priceMinor, parseCurrency(r.currency)),
+      active: r.active,
+    }));
 }

@@ -18,10 +18,30 @@ export const DEMO_ACCOUNTS = [
 ] as const;
 
 const DEMO_PRODUCTS = [
-  { name: 'Enamel mug', description: 'A sturdy enamel mug for coffee by the campfire. 350 ml.', priceMinor: 1250n, imageHue: 12 },
-  { name: 'Linen tea towel', description: 'Stonewashed linen, 50 × 70 cm, gets softer with every wash.', priceMinor: 990n, imageHue: 95 },
-  { name: 'Notebook, dotted', description: 'A5, 192 pages of 100 g paper that fountain pens love.', priceMinor: 1800n, imageHue: 210 },
-  { name: 'Brass pen', description: 'Solid brass ballpoint that ages to a warm patina.', priceMinor: 3400n, imageHue: 45 },
+  {
+    name: 'Enamel mug',
+    description: 'A sturdy enamel mug for coffee by the campfire. 350 ml.',
+    priceMinor: 1250n,
+    imageHue: 12,
+  },
+  {
+    name: 'Linen tea towel',
+    description: 'Stonewashed linen, 50 × 70 cm, gets softer with every wash.',
+    priceMinor: 990n,
+    imageHue: 95,
+  },
+  {
+    name: 'Notebook, dotted',
+    description: 'A5, 192 pages of 100 g paper that fountain pens love.',
+    priceMinor: 1800n,
+    imageHue: 210,
+  },
+  {
+    name: 'Brass pen',
+    description: 'Solid brass ballpoint that ages to a warm patina.',
+    priceMinor: 3400n,
+    imageHue: 45,
+  },
   { name: 'Wool socks', description: 'Merino blend, reinforced heel. One pair.', priceMinor: 1595n, imageHue: 330 },
   { name: 'Canvas tote', description: 'Heavy cotton canvas with an inside pocket.', priceMinor: 2200n, imageHue: 160 },
 ];
@@ -42,21 +62,48 @@ export async function ensureDemoData(database: Database, now: Date): Promise<voi
       const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, account.email));
       if (existing) continue;
       const id = newId('usr', now);
-      await tx.insert(users).values({ id, email: account.email, name: account.name, passwordHash: hashes[i]!, role: account.role, createdAt: now });
-      await appendAudit(tx, { actor: 'system', action: 'user.registered', subject: id, data: { role: account.role, demo: true } }, now);
+      await tx.insert(users).values({
+        id,
+        email: account.email,
+        name: account.name,
+        passwordHash: hashes[i]!,
+        role: account.role,
+        createdAt: now,
+      });
+      await appendAudit(
+        tx,
+        { actor: 'system', action: 'user.registered', subject: id, data: { role: account.role, demo: true } },
+        now,
+      );
     }
     const [{ n: productCount } = { n: 0 }] = await tx.select({ n: sql<number>`count(*)::int` }).from(products);
     if (Number(productCount) === 0) {
       for (const [i, p] of DEMO_PRODUCTS.entries()) {
         // Distinct timestamps keep the catalog in this order.
         const at = new Date(now.getTime() + i);
-        await tx.insert(products).values({ id: newId('prd', at), name: p.name, description: p.description, priceMinor: p.priceMinor, currency: 'EUR', imageHue: p.imageHue, createdAt: at, updatedAt: at });
+        await tx.insert(products).values({
+          id: newId('prd', at),
+          name: p.name,
+          description: p.description,
+          priceMinor: p.priceMinor,
+          currency: 'EUR',
+          imageHue: p.imageHue,
+          createdAt: at,
+          updatedAt: at,
+        });
       }
     }
     const [{ n: deliveryCount } = { n: 0 }] = await tx.select({ n: sql<number>`count(*)::int` }).from(deliveryMethods);
     if (Number(deliveryCount) === 0) {
       for (const [position, d] of DEMO_DELIVERY.entries()) {
-        await tx.insert(deliveryMethods).values({ id: newId('dlv', now), name: d.name, description: d.description, priceMinor: d.priceMinor, currency: 'EUR', position });
+        await tx.insert(deliveryMethods).values({
+          id: newId('dlv', now),
+          name: d.name,
+          description: d.description,
+          priceMinor: d.priceMinor,
+          currency: 'EUR',
+          position,
+        });
       }
     }
   });

@@ -16,13 +16,32 @@ export interface DeliveryRow {
 }
 
 /** Deliveries newest first, optionally of one order's events. */
-export async function listDeliveries(db: Executor, options: { orderId?: string; limit?: number } = {}): Promise<DeliveryRow[]> {
+export async function listDeliveries(
+  db: Executor,
+  options: { orderId?: string; limit?: number } = {},
+): Promise<DeliveryRow[]> {
   const where = options.orderId
-    ? and(eq(jobs.task, ENDPOINT_DELIVERY_TASK), sql`${jobs.payload}->>'eventId' in (select id from order_status_events where order_id = ${options.orderId})`)
+    ? and(
+        eq(jobs.task, ENDPOINT_DELIVERY_TASK),
+        sql`${jobs.payload}->>'eventId' in (select id from order_status_events where order_id = ${options.orderId})`,
+      )
     : eq(jobs.task, ENDPOINT_DELIVERY_TASK);
-  const rows = await db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(options.limit ?? 100);
+  const rows = await db
+    .select()
+    .from(jobs)
+    .where(where)
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(options.limit ?? 100);
   return rows.map((j) => {
     const p = j.payload as { eventId: string; endpoint: string };
-    return { eventId: p.eventId, endpoint: p.endpoint, status: j.status, attempts: j.attempts, lastError: j.lastError, nextTryAt: j.status === 'pending' ? j.runAt : null, updatedAt: j.updatedAt };
+    return {
+      eventId: p.eventId,
+      endpoint: p.endpoint,
+      status: j.status,
+      attempts: j.attempts,
+      lastError: j.lastError,
+      nextTryAt: j.status === 'pending' ? j.runAt : null,
+      updatedAt: j.updatedAt,
+    };
   });
 }

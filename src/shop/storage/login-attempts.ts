@@ -26,25 +26,42 @@ function stored(key: LimitKey): string {
  * window. The reservation counts as a failure until `takeBack` removes it; a crash in between leaves
  * it counted (fail closed).
  */
-export async function reserveLoginAttempt(database: Database, keys: readonly LimitKey[], now: Date, windowSeconds: number): Promise<Reservation> {
+export async function reserveLoginAttempt(
+  database: Database,
+  keys: readonly LimitKey[],
+  now: Date,
+  windowSeconds: number,
+): Promise<Reservation> {
   const since = new Date(now.getTime() - windowSeconds * 1000);
   const hashed = keys.map((k) => ({ ...k, stored: stored(k) }));
   return database.transaction(async (tx) => {
     // Always the same order (account, then address), so two attempts never wait on each other in a cycle.
-    for (const k of hashed) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`countersign:shop:login:${k.stored}`}, 0))`);
+    for (const k of hashed)
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`countersign:shop:login:${k.stored}`}, 0))`);
     const counts = await rows<{ key: string; n: number }>(
       tx,
       sql`select ${loginFailures.keyHash} as key, count(*)::int as n from ${loginFailures}
-          where ${inArray(loginFailures.keyHash, hashed.map((k) => k.stored))} and ${loginFailures.at} > ${since}
+          where ${inArray(
+            loginFailures.keyHash,
+            hashed.map((k) => k.stored),
+          )} and ${loginFailures.at} > ${since}
           group by ${loginFailures.keyHash}`,
     );
     for (const k of hashed) {
       const n = Number(counts.find((c) => c.key === k.stored)?.n ?? 0);
       if (n >= k.limit) return { ok: false, blocked: k.kind } as const;
     }
-    const inserted = await tx.insert(loginFailures).values(hashed.map((k) => ({ keyHash: k.stored, at: now }))).returning({ id: loginFailures.id, keyHash: loginFailures.keyHash });
+    const inserted = await tx
+      .insert(loginFailures)
+      .values(hashed.map((k) => ({ keyHash: k.stored, at: now })))
+      .returning({ id: loginFailures.id, keyHash: loginFailures.keyHash });
     const account = inserted.find((r) => r.keyHash.startsWith('account:'));
-    return { ok: true, ids: inserted.map((r) => r.id), accountKey: account?.keyHash ?? '', accountRowId: account?.id ?? 0 } as const;
+    return {
+      ok: true,
+      ids: inserted.map((r) => r.id),
+      accountKey: account?.keyHash ?? '',
+      accountRowId: account?.id ?? 0,
+    } as const;
   });
 }
 
@@ -55,12 +72,19 @@ export async function reserveLoginAttempt(database: Database, keys: readonly Lim
  * account must not reset the count of an address that guesses at others'.
  */
 export async function takeBack(db: Executor, reservation: Extract<Reservation, { ok: true }>): Promise<void> {
-  const earlier = and(eq(loginFailures.keyHash, reservation.accountKey), lt(loginFailures.id, reservation.accountRowId));
+  const earlier = and(
+    eq(loginFailures.keyHash, reservation.accountKey),
+    lt(loginFailures.id, reservation.accountRowId),
+  );
   await db.delete(loginFailures).where(or(inArray(loginFailures.id, [...reservation.ids]), earlier));
 }
 
 /** How many accounts and addresses are refused right now (staff console). */
-export async function blockedNow(db: Executor, now: Date, limits: LoginLimits): Promise<{ accounts: number; addresses: number }> {
+export async function blockedNow(
+  db: Executor,
+  now: Date,
+  limits: LoginLimits,
+): Promise<{ accounts: number; addresses: number }> {
   const since = new Date(now.getTime() - limits.windowSeconds * 1000);
   const [row] = await rows<{ accounts: number; addresses: number }>(
     db,

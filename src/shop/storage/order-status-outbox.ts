@@ -14,7 +14,14 @@ export const ENDPOINT_DELIVERY_TASK = 'shop.order_status.deliver_endpoint';
 /** Records an order-status change (event row + delivery job) in the caller's transaction. */
 export async function recordOrderStatusChange(
   tx: Executor,
-  change: { orderId: string; invoiceId: string | null; from: OrderStatus | null; to: OrderStatus; totalMinor: bigint; currency: string },
+  change: {
+    orderId: string;
+    invoiceId: string | null;
+    from: OrderStatus | null;
+    to: OrderStatus;
+    totalMinor: bigint;
+    currency: string;
+  },
   now: Date,
 ): Promise<string> {
   const id = newId('out', now);
@@ -28,7 +35,19 @@ export async function recordOrderStatusChange(
     total: { minor: change.totalMinor.toString(), currency: change.currency },
     occurredAt: now.toISOString(),
   };
-  await tx.insert(orderStatusEvents).values({ id, orderId: change.orderId, invoiceId: change.invoiceId, fromStatus: change.from, toStatus: change.to, occurredAt: now, payload });
-  await enqueue(tx, { task: ORDER_STATUS_TASK, payload: { eventId: id }, key: `order-status:${id}` }, { now: () => now });
+  await tx.insert(orderStatusEvents).values({
+    id,
+    orderId: change.orderId,
+    invoiceId: change.invoiceId,
+    fromStatus: change.from,
+    toStatus: change.to,
+    occurredAt: now,
+    payload,
+  });
+  await enqueue(
+    tx,
+    { task: ORDER_STATUS_TASK, payload: { eventId: id }, key: `order-status:${id}` },
+    { now: () => now },
+  );
   return id;
 }

@@ -22,7 +22,10 @@ export function shownInvoiceStatus(row: Pick<InvoiceRow, 'status' | 'expiresAt'>
 
 /** The order made from a given cart of this user (a repeated "Pay now" finds it). */
 export async function orderForCart(db: Executor, userId: string, cartId: string): Promise<OrderRow | undefined> {
-  const [row] = await db.select().from(orders).where(and(eq(orders.cartId, cartId), eq(orders.userId, userId)));
+  const [row] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.cartId, cartId), eq(orders.userId, userId)));
   return row;
 }
 
@@ -38,7 +41,11 @@ export async function orderDetail(db: Executor, orderId: string): Promise<OrderD
   const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) return undefined;
   const lines = await db.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(orderLines.position);
-  const invs = await db.select().from(invoices).where(eq(invoices.orderId, orderId)).orderBy(desc(invoices.createdAt), desc(invoices.id));
+  const invs = await db
+    .select()
+    .from(invoices)
+    .where(eq(invoices.orderId, orderId))
+    .orderBy(desc(invoices.createdAt), desc(invoices.id));
   return { order, lines, invoices: invs };
 }
 
@@ -49,11 +56,25 @@ export async function getInvoice(db: Executor, invoiceId: string): Promise<Invoi
 }
 
 /** Orders (of one user, or all for staff), newest first, each with its latest invoice. */
-export async function listOrders(db: Executor, options: { userId?: string } = {}): Promise<Array<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; email: string }>> {
+export async function listOrders(
+  db: Executor,
+  options: { userId?: string } = {},
+): Promise<Array<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; email: string }>> {
   const q = db.select({ order: orders, email: users.email }).from(orders).innerJoin(users, eq(users.id, orders.userId));
-  const rows = await (options.userId ? q.where(eq(orders.userId, options.userId)) : q).orderBy(desc(orders.createdAt), desc(orders.id)).limit(200);
+  const rows = await (options.userId ? q.where(eq(orders.userId, options.userId)) : q)
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(200);
   if (rows.length === 0) return [];
-  const invs = await db.select().from(invoices).where(inArray(invoices.orderId, rows.map((r) => r.order.id))).orderBy(desc(invoices.createdAt), desc(invoices.id));
+  const invs = await db
+    .select()
+    .from(invoices)
+    .where(
+      inArray(
+        invoices.orderId,
+        rows.map((r) => r.order.id),
+      ),
+    )
+    .orderBy(desc(invoices.createdAt), desc(invoices.id));
   const latest = new Map<string, InvoiceRow>();
   for (const inv of invs) if (!latest.has(inv.orderId)) latest.set(inv.orderId, inv);
   return rows.map((r) => ({ order: r.order, email: r.email, latestInvoice: latest.get(r.order.id) }));
@@ -61,11 +82,21 @@ export async function listOrders(db: Executor, options: { userId?: string } = {}
 
 /** Every invoice, newest first (staff console). */
 export async function listInvoices(db: Executor): Promise<Array<InvoiceRow & { email: string }>> {
-  const rows = await db.select({ invoice: invoices, email: users.email }).from(invoices).innerJoin(users, eq(users.id, invoices.userId)).orderBy(desc(invoices.createdAt), desc(invoices.id)).limit(200);
+  const rows = await db
+    .select({ invoice: invoices, email: users.email })
+    .from(invoices)
+    .innerJoin(users, eq(users.id, invoices.userId))
+    .orderBy(desc(invoices.createdAt), desc(invoices.id))
+    .limit(200);
   return rows.map((r) => ({ ...r.invoice, email: r.email }));
 }
 
 /** Orders paid or refunded, most recently changed first (staff refund overview). */
 export async function paidOrders(db: Executor, limit = 100): Promise<OrderRow[]> {
-  return db.select().from(orders).where(inArray(orders.status, ['paid', 'refunded'])).orderBy(desc(orders.updatedAt)).limit(limit);
+  return db
+    .select()
+    .from(orders)
+    .where(inArray(orders.status, ['paid', 'refunded']))
+    .orderBy(desc(orders.updatedAt))
+    .limit(limit);
 }

@@ -14,12 +14,19 @@ const UNVERIFIED_VERDICTS = ['bad_signature', 'bad_request'];
 
 /** An invoice's attempts, newest first. */
 export async function attemptsOf(db: Executor, invoiceId: string): Promise<AttemptRow[]> {
-  return db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, invoiceId)).orderBy(desc(paymentAttempts.createdAt), desc(paymentAttempts.id));
+  return db
+    .select()
+    .from(paymentAttempts)
+    .where(eq(paymentAttempts.invoiceId, invoiceId))
+    .orderBy(desc(paymentAttempts.createdAt), desc(paymentAttempts.id));
 }
 
 /** The open attempts of an invoice (sessions the gateway may still move). */
 export async function openAttemptsOf(db: Executor, invoiceId: string): Promise<AttemptRow[]> {
-  return db.select().from(paymentAttempts).where(and(eq(paymentAttempts.invoiceId, invoiceId), inArray(paymentAttempts.status, OPEN_ATTEMPT_STATUSES)));
+  return db
+    .select()
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.invoiceId, invoiceId), inArray(paymentAttempts.status, OPEN_ATTEMPT_STATUSES)));
 }
 
 /** Open attempts not updated since `before`, oldest first (a webhook may have been lost). */
@@ -33,24 +40,46 @@ export async function staleOpenAttempts(db: Executor, before: Date, limit: numbe
 }
 
 /** A verified webhook delivery that was not applied (malformed, or failed before the commit), kept for staff. */
-export async function keepReceipt(db: Executor, row: { receivedAt: Date; eventId: string; verdict: string; reason: string }): Promise<void> {
+export async function keepReceipt(
+  db: Executor,
+  row: { receivedAt: Date; eventId: string; verdict: string; reason: string },
+): Promise<void> {
   await db.insert(webhookReceipts).values(row);
 }
 
 /** The attempts and webhook receipts of some invoices, oldest first (the staff order page). */
-export async function paymentsOfInvoices(db: Executor, invoiceIds: readonly string[]): Promise<{ attempts: AttemptRow[]; receipts: ReceiptRow[] }> {
+export async function paymentsOfInvoices(
+  db: Executor,
+  invoiceIds: readonly string[],
+): Promise<{ attempts: AttemptRow[]; receipts: ReceiptRow[] }> {
   if (invoiceIds.length === 0) return { attempts: [], receipts: [] };
   const [attempts, receipts] = await Promise.all([
-    db.select().from(paymentAttempts).where(inArray(paymentAttempts.invoiceId, [...invoiceIds])).orderBy(asc(paymentAttempts.createdAt)),
-    db.select().from(webhookReceipts).where(inArray(webhookReceipts.invoiceId, [...invoiceIds])).orderBy(asc(webhookReceipts.id)),
+    db
+      .select()
+      .from(paymentAttempts)
+      .where(inArray(paymentAttempts.invoiceId, [...invoiceIds]))
+      .orderBy(asc(paymentAttempts.createdAt)),
+    db
+      .select()
+      .from(webhookReceipts)
+      .where(inArray(webhookReceipts.invoiceId, [...invoiceIds]))
+      .orderBy(asc(webhookReceipts.id)),
   ]);
   return { attempts, receipts };
 }
 
 /** The latest verified webhook deliveries and payment attempts (the staff payments page). */
-export async function recentPayments(db: Executor, limit = 200): Promise<{ receipts: ReceiptRow[]; attempts: AttemptRow[] }> {
+export async function recentPayments(
+  db: Executor,
+  limit = 200,
+): Promise<{ receipts: ReceiptRow[]; attempts: AttemptRow[] }> {
   const [receipts, attempts] = await Promise.all([
-    db.select().from(webhookReceipts).where(notInArray(webhookReceipts.verdict, UNVERIFIED_VERDICTS)).orderBy(desc(webhookReceipts.id)).limit(limit),
+    db
+      .select()
+      .from(webhookReceipts)
+      .where(notInArray(webhookReceipts.verdict, UNVERIFIED_VERDICTS))
+      .orderBy(desc(webhookReceipts.id))
+      .limit(limit),
     db.select().from(paymentAttempts).orderBy(desc(paymentAttempts.createdAt)).limit(limit),
   ]);
   return { receipts, attempts };
@@ -62,15 +91,22 @@ export async function reconciliationFindings(db: Executor) {
     .select({ attempt: paymentAttempts, invoiceStatus: invoices.status, orderId: invoices.orderId })
     .from(paymentAttempts)
     .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
-    .where(or(and(inArray(paymentAttempts.status, ['paid', 'captured']), notInArray(invoices.status, ['paid', 'refunded'])), and(eq(paymentAttempts.status, 'voided'), inArray(invoices.status, ['paid', 'reversed']))))
+    .where(
+      or(
+        and(inArray(paymentAttempts.status, ['paid', 'captured']), notInArray(invoices.status, ['paid', 'refunded'])),
+        and(eq(paymentAttempts.status, 'voided'), inArray(invoices.status, ['paid', 'reversed'])),
+      ),
+    )
     .orderBy(desc(paymentAttempts.updatedAt))
     .limit(200);
   return rows.map((r) => ({
     ...r,
     finding:
-      r.attempt.status !== 'voided' ? 'paid at the gateway, not here'
-      : r.invoiceStatus === 'reversed' ? 'accepted here, voided at the gateway: invoice reversed, order awaiting payment again (check nothing shipped)'
-      : 'paid here, voided at the gateway',
+      r.attempt.status !== 'voided'
+        ? 'paid at the gateway, not here'
+        : r.invoiceStatus === 'reversed'
+          ? 'accepted here, voided at the gateway: invoice reversed, order awaiting payment again (check nothing shipped)'
+          : 'paid here, voided at the gateway',
   }));
 }
 
@@ -82,5 +118,8 @@ export async function readPaymentState(db: Executor, key: string): Promise<strin
 
 /** Saves a small durable value of background work. */
 export async function savePaymentState(db: Executor, key: string, value: string, now: Date): Promise<void> {
-  await db.insert(paymentState).values({ key, value, updatedAt: now }).onConflictDoUpdate({ target: paymentState.key, set: { value, updatedAt: now } });
+  await db
+    .insert(paymentState)
+    .values({ key, value, updatedAt: now })
+    .onConflictDoUpdate({ target: paymentState.key, set: { value, updatedAt: now } });
 }

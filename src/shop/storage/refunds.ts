@@ -17,7 +17,10 @@ export function refundAmount(row: Pick<RefundRow, 'amountMinor' | 'currency'>): 
 
 /** What the invoice's reserving refunds (awaiting approval, pending, submitted, succeeded) add up to. */
 export async function reservedMinor(tx: Executor, invoiceId: string): Promise<bigint> {
-  const rows = await tx.select({ minor: refunds.amountMinor }).from(refunds).where(and(eq(refunds.invoiceId, invoiceId), inArray(refunds.status, [...RESERVING_STATUSES])));
+  const rows = await tx
+    .select({ minor: refunds.amountMinor })
+    .from(refunds)
+    .where(and(eq(refunds.invoiceId, invoiceId), inArray(refunds.status, [...RESERVING_STATUSES])));
   return rows.reduce((s, r) => s + r.minor, 0n);
 }
 
@@ -29,17 +32,29 @@ export async function refundsForOrder(db: Executor, orderId: string): Promise<Re
 /** Refunds, newest first, optionally of one status (staff console). */
 export async function listRefunds(db: Executor, options: { status?: RefundStatus } = {}): Promise<RefundRow[]> {
   const q = db.select().from(refunds);
-  return (options.status ? q.where(eq(refunds.status, options.status)) : q).orderBy(desc(refunds.createdAt), desc(refunds.id)).limit(200);
+  return (options.status ? q.where(eq(refunds.status, options.status)) : q)
+    .orderBy(desc(refunds.createdAt), desc(refunds.id))
+    .limit(200);
 }
 
 /** What is left to refund on an invoice (captured minus every reserving refund). */
-export async function refundableMinor(db: Executor, invoice: Pick<InvoiceRow, 'id' | 'amountMinor' | 'status'>): Promise<bigint> {
+export async function refundableMinor(
+  db: Executor,
+  invoice: Pick<InvoiceRow, 'id' | 'amountMinor' | 'status'>,
+): Promise<bigint> {
   if (invoice.status !== 'paid') return 0n;
   return invoice.amountMinor - (await reservedMinor(db, invoice.id));
 }
 
 /** A customer's notifications, newest first, optionally about one order. */
 export async function notificationsFor(db: Executor, userId: string, orderId?: string): Promise<NotificationRow[]> {
-  const where = orderId ? and(eq(customerNotifications.userId, userId), eq(customerNotifications.orderId, orderId)) : eq(customerNotifications.userId, userId);
-  return db.select().from(customerNotifications).where(where).orderBy(desc(customerNotifications.createdAt), desc(customerNotifications.id)).limit(50);
+  const where = orderId
+    ? and(eq(customerNotifications.userId, userId), eq(customerNotifications.orderId, orderId))
+    : eq(customerNotifications.userId, userId);
+  return db
+    .select()
+    .from(customerNotifications)
+    .where(where)
+    .orderBy(desc(customerNotifications.createdAt), desc(customerNotifications.id))
+    .limit(50);
 }

@@ -2,7 +2,19 @@
 // archived, never deleted; order lines keep the name and unit price they were sold at; invoices are
 // written once and only their status (and the valid flag that mirrors it) moves afterwards.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { Role } from '../domain/access.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import type { CartStatus } from '../domain/cart.machine.ts';
@@ -22,21 +34,31 @@ export const users = pgTable('users', {
   createdAt: ts('created_at').notNull(),
 });
 
-export const loginSessions = pgTable('login_sessions', {
-  id: text('id').primaryKey(),
-  // sha256 of the cookie's token: a leaked table does not log anyone in.
-  tokenHash: text('token_hash').notNull().unique(),
-  userId: text('user_id').notNull().references(() => users.id),
-  createdAt: ts('created_at').notNull(),
-  expiresAt: ts('expires_at').notNull(),
-}, (t) => [index('login_sessions_user_idx').on(t.userId)]);
+export const loginSessions = pgTable(
+  'login_sessions',
+  {
+    id: text('id').primaryKey(),
+    // sha256 of the cookie's token: a leaked table does not log anyone in.
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('login_sessions_user_idx').on(t.userId)],
+);
 
 // Failed logins per (email, ip), in the database so that the limit holds across nodes.
-export const loginFailures = pgTable('login_failures', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  keyHash: text('key_hash').notNull(),
-  at: ts('at').notNull(),
-}, (t) => [index('login_failures_key_idx').on(t.keyHash, t.at)]);
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    keyHash: text('key_hash').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('login_failures_key_idx').on(t.keyHash, t.at)],
+);
 
 export const products = pgTable('products', {
   id: text('id').primaryKey(),
@@ -63,7 +85,9 @@ export const deliveryMethods = pgTable('delivery_methods', {
 
 export const addresses = pgTable('addresses', {
   id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id),
   fullName: text('full_name').notNull(),
   line1: text('line1').notNull(),
   line2: text('line2').notNull().default(''),
@@ -73,23 +97,37 @@ export const addresses = pgTable('addresses', {
   createdAt: ts('created_at').notNull(),
 });
 
-export const carts = pgTable('carts', {
-  id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id),
-  // open while shopping; ordered once "Pay now" turned it into an order (then it is read-only).
-  status: text('status').$type<CartStatus>().notNull().default('open'),
-  deliveryMethodId: text('delivery_method_id').references(() => deliveryMethods.id),
-  addressId: text('address_id').references(() => addresses.id),
-  createdAt: ts('created_at').notNull(),
-  updatedAt: ts('updated_at').notNull(),
-}, (t) => [uniqueIndex('carts_one_open_per_user').on(t.userId).where(sql`status = 'open'`)]);
+export const carts = pgTable(
+  'carts',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    // open while shopping; ordered once "Pay now" turned it into an order (then it is read-only).
+    status: text('status').$type<CartStatus>().notNull().default('open'),
+    deliveryMethodId: text('delivery_method_id').references(() => deliveryMethods.id),
+    addressId: text('address_id').references(() => addresses.id),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('carts_one_open_per_user').on(t.userId).where(sql`status = 'open'`)],
+);
 
-export const cartLines = pgTable('cart_lines', {
-  cartId: text('cart_id').notNull().references(() => carts.id),
-  productId: text('product_id').notNull().references(() => products.id),
-  quantity: integer('quantity').notNull(),
-  addedAt: ts('added_at').notNull(),
-}, (t) => [uniqueIndex('cart_lines_pk').on(t.cartId, t.productId)]);
+export const cartLines = pgTable(
+  'cart_lines',
+  {
+    cartId: text('cart_id')
+      .notNull()
+      .references(() => carts.id),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    quantity: integer('quantity').notNull(),
+    addedAt: ts('added_at').notNull(),
+  },
+  (t) => [uniqueIndex('cart_lines_pk').on(t.cartId, t.productId)],
+);
 
 /** The address as it was when ordered: later edits of the address book do not move parcels. */
 export interface FrozenAddress {
@@ -101,94 +139,133 @@ export interface FrozenAddress {
   country: string;
 }
 
-export const orders = pgTable('orders', {
-  id: text('id').primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id),
-  // The cart it came from: a repeated "Pay now" finds this order instead of making a second one.
-  cartId: text('cart_id').notNull().unique().references(() => carts.id),
-  status: text('status').$type<OrderStatus>().notNull(),
-  currency: text('currency').notNull(),
-  subtotalMinor: minor('subtotal_minor').notNull(),
-  deliveryMethodId: text('delivery_method_id').notNull().references(() => deliveryMethods.id),
-  deliveryName: text('delivery_name').notNull(),
-  deliveryMinor: minor('delivery_minor').notNull(),
-  totalMinor: minor('total_minor').notNull(),
-  address: jsonb('address').$type<FrozenAddress>().notNull(),
-  // Incremented by every revision; the invoice records the version it was issued for.
-  version: integer('version').notNull().default(1),
-  createdAt: ts('created_at').notNull(),
-  updatedAt: ts('updated_at').notNull(),
-}, (t) => [index('orders_user_idx').on(t.userId, t.createdAt)]);
+export const orders = pgTable(
+  'orders',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    // The cart it came from: a repeated "Pay now" finds this order instead of making a second one.
+    cartId: text('cart_id')
+      .notNull()
+      .unique()
+      .references(() => carts.id),
+    status: text('status').$type<OrderStatus>().notNull(),
+    currency: text('currency').notNull(),
+    subtotalMinor: minor('subtotal_minor').notNull(),
+    deliveryMethodId: text('delivery_method_id')
+      .notNull()
+      .references(() => deliveryMethods.id),
+    deliveryName: text('delivery_name').notNull(),
+    deliveryMinor: minor('delivery_minor').notNull(),
+    totalMinor: minor('total_minor').notNull(),
+    address: jsonb('address').$type<FrozenAddress>().notNull(),
+    // Incremented by every revision; the invoice records the version it was issued for.
+    version: integer('version').notNull().default(1),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('orders_user_idx').on(t.userId, t.createdAt)],
+);
 
-export const orderLines = pgTable('order_lines', {
-  id: text('id').primaryKey(),
-  orderId: text('order_id').notNull().references(() => orders.id),
-  productId: text('product_id').notNull().references(() => products.id),
-  position: integer('position').notNull(),
-  // Frozen at ordering (seed 002): the catalog may rename or reprice the product later.
-  name: text('name').notNull(),
-  unitPriceMinor: minor('unit_price_minor').notNull(),
-  currency: text('currency').notNull(),
-  quantity: integer('quantity').notNull(),
-  lineTotalMinor: minor('line_total_minor').notNull(),
-}, (t) => [index('order_lines_order_idx').on(t.orderId, t.position)]);
+export const orderLines = pgTable(
+  'order_lines',
+  {
+    id: text('id').primaryKey(),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
+    productId: text('product_id')
+      .notNull()
+      .references(() => products.id),
+    position: integer('position').notNull(),
+    // Frozen at ordering (seed 002): the catalog may rename or reprice the product later.
+    name: text('name').notNull(),
+    unitPriceMinor: minor('unit_price_minor').notNull(),
+    currency: text('currency').notNull(),
+    quantity: integer('quantity').notNull(),
+    lineTotalMinor: minor('line_total_minor').notNull(),
+  },
+  (t) => [index('order_lines_order_idx').on(t.orderId, t.position)],
+);
 
-export const invoices = pgTable('invoices', {
-  id: text('id').primaryKey(),
-  orderId: text('order_id').notNull().references(() => orders.id),
-  orderVersion: integer('order_version').notNull(),
-  // The owner (seed 002: "whose account is this?"), copied from the order for the access check.
-  userId: text('user_id').notNull().references(() => users.id),
-  amountMinor: minor('amount_minor').notNull(),
-  currency: text('currency').notNull(),
-  status: text('status').$type<InvoiceStatus>().notNull(),
-  valid: boolean('valid').notNull(),
-  createdAt: ts('created_at').notNull(),
-  expiresAt: ts('expires_at').notNull(),
-  // When the status left open (paid, expired, voided, cancelled), for audit and display only.
-  closedAt: ts('closed_at'),
-  paidAt: ts('paid_at'),
-}, (t) => [
-  index('invoices_order_idx').on(t.orderId, t.createdAt),
-  index('invoices_user_idx').on(t.userId),
-  // At most one open invoice per order: "Pay now" races cannot issue two.
-  uniqueIndex('invoices_one_open_per_order').on(t.orderId).where(sql`status = 'open'`),
-]);
+export const invoices = pgTable(
+  'invoices',
+  {
+    id: text('id').primaryKey(),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
+    orderVersion: integer('order_version').notNull(),
+    // The owner (seed 002: "whose account is this?"), copied from the order for the access check.
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    amountMinor: minor('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').$type<InvoiceStatus>().notNull(),
+    valid: boolean('valid').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    // When the status left open (paid, expired, voided, cancelled), for audit and display only.
+    closedAt: ts('closed_at'),
+    paidAt: ts('paid_at'),
+  },
+  (t) => [
+    index('invoices_order_idx').on(t.orderId, t.createdAt),
+    index('invoices_user_idx').on(t.userId),
+    // At most one open invoice per order: "Pay now" races cannot issue two.
+    uniqueIndex('invoices_one_open_per_order').on(t.orderId).where(sql`status = 'open'`),
+  ],
+);
 
 // One row per "Pay now" that reached the gateway; an invoice may have several while it is valid.
-export const paymentAttempts = pgTable('payment_attempts', {
-  id: text('id').primaryKey(),
-  invoiceId: text('invoice_id').notNull().references(() => invoices.id),
-  status: text('status').notNull(),
-  gatewaySessionId: text('gateway_session_id'),
-  // The gateway's hosted page for this session: "Pay now" sends the payer back to it while payable.
-  redirectUrl: text('redirect_url'),
-  // The highest session sequence applied: older news about the session is ignored.
-  lastSequence: integer('last_sequence').notNull().default(-1),
-  // Why it was refused, declined or failed (an error code or the gateway's reason).
-  reason: text('reason'),
-  createdAt: ts('created_at').notNull(),
-  updatedAt: ts('updated_at').notNull(),
-}, (t) => [
-  index('payment_attempts_invoice_idx').on(t.invoiceId),
-  // One attempt per gateway session: a webhook and "Pay now" racing cannot make two.
-  uniqueIndex('payment_attempts_session_idx').on(t.gatewaySessionId),
-  index('payment_attempts_status_idx').on(t.status, t.updatedAt),
-]);
+export const paymentAttempts = pgTable(
+  'payment_attempts',
+  {
+    id: text('id').primaryKey(),
+    invoiceId: text('invoice_id')
+      .notNull()
+      .references(() => invoices.id),
+    status: text('status').notNull(),
+    gatewaySessionId: text('gateway_session_id'),
+    // The gateway's hosted page for this session: "Pay now" sends the payer back to it while payable.
+    redirectUrl: text('redirect_url'),
+    // The highest session sequence applied: older news about the session is ignored.
+    lastSequence: integer('last_sequence').notNull().default(-1),
+    // Why it was refused, declined or failed (an error code or the gateway's reason).
+    reason: text('reason'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('payment_attempts_invoice_idx').on(t.invoiceId),
+    // One attempt per gateway session: a webhook and "Pay now" racing cannot make two.
+    uniqueIndex('payment_attempts_session_idx').on(t.gatewaySessionId),
+    index('payment_attempts_status_idx').on(t.status, t.updatedAt),
+  ],
+);
 
 // The outbox: every order-status change writes one row here and one job in the same transaction;
 // the worker signs and delivers them to warehouse and CRM integrations.
-export const orderStatusEvents = pgTable('order_status_events', {
-  id: text('id').primaryKey(),
-  // Commit-independent but insert-ordered: events of one order are delivered in this order.
-  seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
-  orderId: text('order_id').notNull().references(() => orders.id),
-  invoiceId: text('invoice_id'),
-  fromStatus: text('from_status').$type<OrderStatus | null>(),
-  toStatus: text('to_status').$type<OrderStatus>().notNull(),
-  occurredAt: ts('occurred_at').notNull(),
-  payload: jsonb('payload').notNull(),
-}, (t) => [index('order_status_events_order_idx').on(t.orderId, t.occurredAt)]);
+export const orderStatusEvents = pgTable(
+  'order_status_events',
+  {
+    id: text('id').primaryKey(),
+    // Commit-independent but insert-ordered: events of one order are delivered in this order.
+    seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
+    invoiceId: text('invoice_id'),
+    fromStatus: text('from_status').$type<OrderStatus | null>(),
+    toStatus: text('to_status').$type<OrderStatus>().notNull(),
+    occurredAt: ts('occurred_at').notNull(),
+    payload: jsonb('payload').notNull(),
+  },
+  (t) => [index('order_status_events_order_idx').on(t.orderId, t.occurredAt)],
+);
 
 // Append-only, hash-chained: each entry's hash covers the previous hash, so an edited or deleted row
 // breaks the chain from there on.
@@ -209,54 +286,73 @@ export const auditLog = pgTable('audit_log', {
 // refused before verification, and small key/value state (the event feed's cursor).
 
 /** One row per gateway event id ever applied; inserted in the same transaction as the event's effect. */
-export const gatewayEvents = pgTable('gateway_events', {
-  eventId: text('event_id').primaryKey(),
-  sessionId: text('session_id').notNull(),
-  invoiceId: text('invoice_id').notNull(),
-  status: text('status').notNull(),
-  sequence: integer('sequence').notNull(),
-  source: text('source').notNull(),
-  // accepted | refused | ignored: what the shop decided (a duplicate gets the same answer: refused again, or acknowledged).
-  verdict: text('verdict').notNull(),
-  code: text('code'),
-  reason: text('reason'),
-  appliedAt: ts('applied_at').notNull(),
-}, (t) => [index('gateway_events_session_idx').on(t.sessionId)]);
+export const gatewayEvents = pgTable(
+  'gateway_events',
+  {
+    eventId: text('event_id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    invoiceId: text('invoice_id').notNull(),
+    status: text('status').notNull(),
+    sequence: integer('sequence').notNull(),
+    source: text('source').notNull(),
+    // accepted | refused | ignored: what the shop decided (a duplicate gets the same answer: refused again, or acknowledged).
+    verdict: text('verdict').notNull(),
+    code: text('code'),
+    reason: text('reason'),
+    appliedAt: ts('applied_at').notNull(),
+  },
+  (t) => [index('gateway_events_session_idx').on(t.sessionId)],
+);
 
 /** Every verified webhook delivery, whatever became of it (accepted, duplicate, refused, ignored, malformed, error). */
-export const webhookReceipts = pgTable('webhook_receipts', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  receivedAt: ts('received_at').notNull(),
-  eventId: text('event_id'),
-  eventType: text('event_type'),
-  sessionId: text('session_id'),
-  invoiceId: text('invoice_id'),
-  verdict: text('verdict').notNull(),
-  reason: text('reason'),
-}, (t) => [index('webhook_receipts_invoice_idx').on(t.invoiceId), index('webhook_receipts_received_idx').on(t.receivedAt)]);
+export const webhookReceipts = pgTable(
+  'webhook_receipts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    receivedAt: ts('received_at').notNull(),
+    eventId: text('event_id'),
+    eventType: text('event_type'),
+    sessionId: text('session_id'),
+    invoiceId: text('invoice_id'),
+    verdict: text('verdict').notNull(),
+    reason: text('reason'),
+  },
+  (t) => [
+    index('webhook_receipts_invoice_idx').on(t.invoiceId),
+    index('webhook_receipts_received_idx').on(t.receivedAt),
+  ],
+);
 
 // Deliveries that fail verification come from anyone on the internet, so they get no row each: a
 // counter per (hour, reason), at most a few samples per (hour, reason), and one counter per address
 // slot for the rate limit. All three stay bounded whatever the volume (webhook-refusals.ts).
 
 /** Refused deliveries counted per hour bucket and refusal code (a closed set). */
-export const webhookRefusals = pgTable('webhook_refusals', {
-  bucket: ts('bucket').notNull(),
-  reason: text('reason').notNull(),
-  count: bigint('count', { mode: 'number' }).notNull(),
-  lastAt: ts('last_at').notNull(),
-}, (t) => [primaryKey({ columns: [t.bucket, t.reason] })]);
+export const webhookRefusals = pgTable(
+  'webhook_refusals',
+  {
+    bucket: ts('bucket').notNull(),
+    reason: text('reason').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    lastAt: ts('last_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.reason] })],
+);
 
 /** The first few refused deliveries of each (hour, reason): who sent what, truncated. */
-export const webhookRefusalSamples = pgTable('webhook_refusal_samples', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  bucket: ts('bucket').notNull(),
-  reason: text('reason').notNull(),
-  receivedAt: ts('received_at').notNull(),
-  address: text('address').notNull(),
-  headers: jsonb('headers').$type<Record<string, string>>().notNull(),
-  body: text('body').notNull(),
-}, (t) => [index('webhook_refusal_samples_bucket_idx').on(t.bucket, t.reason)]);
+export const webhookRefusalSamples = pgTable(
+  'webhook_refusal_samples',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    bucket: ts('bucket').notNull(),
+    reason: text('reason').notNull(),
+    receivedAt: ts('received_at').notNull(),
+    address: text('address').notNull(),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull(),
+    body: text('body').notNull(),
+  },
+  (t) => [index('webhook_refusal_samples_bucket_idx').on(t.bucket, t.reason)],
+);
 
 /** Refusals per address slot (a hash of the address into a fixed number of slots) in the current minute. */
 export const webhookRefusalSources = pgTable('webhook_refusal_sources', {
@@ -276,35 +372,49 @@ export const paymentState = pgTable('payment_state', {
 // Refunds and the customer's notifications. A refund reserves its amount from the moment it is
 // requested (awaiting approval, pending, submitted, succeeded all count), so that the total can never
 // exceed what was captured, whatever runs concurrently.
-export const refunds = pgTable('refunds', {
-  id: text('id').primaryKey(),
-  invoiceId: text('invoice_id').notNull().references(() => invoices.id),
-  orderId: text('order_id').notNull().references(() => orders.id),
-  // The gateway session that was captured (the paid attempt's), which the gateway refunds.
-  sessionId: text('session_id').notNull(),
-  amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
-  currency: text('currency').notNull(),
-  reason: text('reason').notNull(),
-  status: text('status').$type<RefundStatus>().notNull(),
-  // A staff user id, or 'gateway' for a refund the shop learnt of from the gateway (made there).
-  requestedBy: text('requested_by').notNull(),
-  approvedBy: text('approved_by'),
-  // The gateway's refund id, once known (from its answer or from the webhook).
-  gatewayRefundId: text('gateway_refund_id').unique(),
-  // Why it failed or was rejected (the gateway's code or the approver's decision).
-  failure: text('failure'),
-  // The refund form's one-time key: a double submission (double click, resent form) makes one refund.
-  requestKey: text('request_key').unique(),
-  createdAt: ts('created_at').notNull(),
-  updatedAt: ts('updated_at').notNull(),
-}, (t) => [index('refunds_invoice_idx').on(t.invoiceId), index('refunds_status_idx').on(t.status, t.createdAt)]);
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    invoiceId: text('invoice_id')
+      .notNull()
+      .references(() => invoices.id),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
+    // The gateway session that was captured (the paid attempt's), which the gateway refunds.
+    sessionId: text('session_id').notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: text('currency').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status').$type<RefundStatus>().notNull(),
+    // A staff user id, or 'gateway' for a refund the shop learnt of from the gateway (made there).
+    requestedBy: text('requested_by').notNull(),
+    approvedBy: text('approved_by'),
+    // The gateway's refund id, once known (from its answer or from the webhook).
+    gatewayRefundId: text('gateway_refund_id').unique(),
+    // Why it failed or was rejected (the gateway's code or the approver's decision).
+    failure: text('failure'),
+    // The refund form's one-time key: a double submission (double click, resent form) makes one refund.
+    requestKey: text('request_key').unique(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('refunds_invoice_idx').on(t.invoiceId), index('refunds_status_idx').on(t.status, t.createdAt)],
+);
 
 /** What the shop tells a customer about their orders (shown on "my orders" and the order page). */
-export const customerNotifications = pgTable('customer_notifications', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  userId: text('user_id').notNull().references(() => users.id),
-  orderId: text('order_id').references(() => orders.id),
-  kind: text('kind').notNull(),
-  message: text('message').notNull(),
-  createdAt: ts('created_at').notNull(),
-}, (t) => [index('customer_notifications_user_idx').on(t.userId, t.createdAt)]);
+export const customerNotifications = pgTable(
+  'customer_notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    orderId: text('order_id').references(() => orders.id),
+    kind: text('kind').notNull(),
+    message: text('message').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('customer_notifications_user_idx').on(t.userId, t.createdAt)],
+);

@@ -25,7 +25,11 @@ export interface RefusalLimits {
   readonly retentionHours: number;
 }
 
-export const DEFAULT_REFUSAL_LIMITS: RefusalLimits = Object.freeze({ perAddressPerMinute: 30, samplesPerHour: 5, retentionHours: 168 });
+export const DEFAULT_REFUSAL_LIMITS: RefusalLimits = Object.freeze({
+  perAddressPerMinute: 30,
+  samplesPerHour: 5,
+  retentionHours: 168,
+});
 /** Address slots of the rate limit: the source table never holds more rows than this. */
 export const REFUSAL_SLOTS = 4096;
 export const REFUSAL_PRUNE_TASK = 'shop.webhook_refusals.prune';
@@ -35,14 +39,22 @@ const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const SAMPLE_BODY_CHARS = 512;
 const SAMPLE_HEADER_CHARS = 120;
-const SAMPLED_HEADERS = ['content-type', 'content-length', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
+const SAMPLED_HEADERS = [
+  'content-type',
+  'content-length',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+] as const;
 
 const floorTo = (d: Date, ms: number) => new Date(Math.floor(d.getTime() / ms) * ms);
 /** The hour bucket a refusal is counted in. */
 export const refusalBucket = (now: Date) => floorTo(now, HOUR_MS);
 const minuteOf = (now: Date) => floorTo(now, MINUTE_MS);
 /** Seconds until the current rate-limit minute ends (the Retry-After of a 429). */
-export const secondsToNextMinute = (now: Date) => Math.max(1, Math.ceil((minuteOf(now).getTime() + MINUTE_MS - now.getTime()) / 1000));
+export const secondsToNextMinute = (now: Date) =>
+  Math.max(1, Math.ceil((minuteOf(now).getTime() + MINUTE_MS - now.getTime()) / 1000));
 
 /** PostgreSQL text holds no U+0000; a stranger's bytes are shown, never trusted. */
 const printable = (s: string, max: number) => s.replace(/\u0000/g, '\uFFFD').slice(0, max);
@@ -55,8 +67,13 @@ export function addressKey(address: string): string {
   const [head = '', tail = ''] = address.toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** The address's slot of the rate limit. */
@@ -65,11 +82,18 @@ export function addressSlot(address: string): number {
 }
 
 /** True when the address's slot has reached the limit in the current minute (one read by primary key, no write). */
-export async function refusalsLimited(db: Executor, address: string, now: Date, limits: RefusalLimits): Promise<boolean> {
+export async function refusalsLimited(
+  db: Executor,
+  address: string,
+  now: Date,
+  limits: RefusalLimits,
+): Promise<boolean> {
   const [row] = await db
     .select({ count: webhookRefusalSources.count })
     .from(webhookRefusalSources)
-    .where(and(eq(webhookRefusalSources.slot, addressSlot(address)), eq(webhookRefusalSources.windowStart, minuteOf(now))));
+    .where(
+      and(eq(webhookRefusalSources.slot, addressSlot(address)), eq(webhookRefusalSources.windowStart, minuteOf(now))),
+    );
   return (row?.count ?? 0) >= limits.perAddressPerMinute;
 }
 
@@ -88,7 +112,10 @@ export async function recordRefusal(db: Executor, r: Refusal, limits: RefusalLim
   const [counted] = await db
     .insert(webhookRefusals)
     .values({ bucket, reason: r.reason, count: 1, lastAt: r.now })
-    .onConflictDoUpdate({ target: [webhookRefusals.bucket, webhookRefusals.reason], set: { count: sql`webhook_refusals.count + 1`, lastAt: r.now } })
+    .onConflictDoUpdate({
+      target: [webhookRefusals.bucket, webhookRefusals.reason],
+      set: { count: sql`webhook_refusals.count + 1`, lastAt: r.now },
+    })
     .returning({ count: webhookRefusals.count });
   // The counter's row lock orders concurrent refusals, so exactly the first `samplesPerHour` are sampled.
   if ((counted?.count ?? Infinity) <= limits.samplesPerHour) {
@@ -98,12 +125,19 @@ export async function recordRefusal(db: Executor, r: Refusal, limits: RefusalLim
       if (value !== undefined) headers[name] = printable(value, SAMPLE_HEADER_CHARS);
     }
     const body = printable(Buffer.from(r.body.subarray(0, SAMPLE_BODY_CHARS * 4)).toString('utf8'), SAMPLE_BODY_CHARS);
-    await db.insert(webhookRefusalSamples).values({ bucket, reason: r.reason, receivedAt: r.now, address: printable(r.address, 64), headers, body });
+    await db
+      .insert(webhookRefusalSamples)
+      .values({ bucket, reason: r.reason, receivedAt: r.now, address: printable(r.address, 64), headers, body });
   }
   // A later minute starts the slot's count afresh; a node whose clock lags never moves the window back.
   await db
     .insert(webhookRefusalSources)
-    .values({ slot: addressSlot(r.address), windowStart: minuteOf(r.now), count: 1, lastAddress: printable(r.address, 64) })
+    .values({
+      slot: addressSlot(r.address),
+      windowStart: minuteOf(r.now),
+      count: 1,
+      lastAddress: printable(r.address, 64),
+    })
     .onConflictDoUpdate({
       target: webhookRefusalSources.slot,
       set: {
@@ -129,7 +163,10 @@ export async function refusalOverview(db: Executor, now: Date) {
     db
       .select({
         reason: webhookRefusals.reason,
-        lastDay: sql<number>`coalesce(sum(${webhookRefusals.count}) filter (where ${webhookRefusals.bucket} >= ${dayAgo.toISOString()}::timestamptz), 0)::bigint`.mapWith(Number),
+        lastDay:
+          sql<number>`coalesce(sum(${webhookRefusals.count}) filter (where ${webhookRefusals.bucket} >= ${dayAgo.toISOString()}::timestamptz), 0)::bigint`.mapWith(
+            Number,
+          ),
         total: sql<number>`sum(${webhookRefusals.count})::bigint`.mapWith(Number),
         lastAt: sql<Date>`max(${webhookRefusals.lastAt})`.mapWith((v: string | Date) => new Date(v)),
       })

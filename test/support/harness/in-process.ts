@@ -46,18 +46,30 @@ export interface InProcessOptions {
 
 /** Starts bank, gateway and shop (in that order) on fresh PostgreSQL databases. */
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessParties> {
-  const { databaseUrls, secrets, envs } = wire({ ports: await freePorts(), databaseUrls: await freshPartyDatabases(), secrets: options.secrets, env: { LOG_LEVEL: 'silent', ...options.env } });
+  const { databaseUrls, secrets, envs } = wire({
+    ports: await freePorts(),
+    databaseUrls: await freshPartyDatabases(),
+    secrets: options.secrets,
+    env: { LOG_LEVEL: 'silent', ...options.env },
+  });
   const started: ServiceHandle[] = [];
   const stop = async () => {
     // The shop first (it calls the gateway), then the gateway (it calls the bank).
     for (const s of [...started].reverse()) await s.stop().catch(() => undefined);
   };
   try {
-    const bank = await startBank(loadBankConfig(envs.bank), { log: createLogger('bank', 'silent'), ...(options.bankPollMs ? { workerPollMs: options.bankPollMs } : {}) });
+    const bank = await startBank(loadBankConfig(envs.bank), {
+      log: createLogger('bank', 'silent'),
+      ...(options.bankPollMs ? { workerPollMs: options.bankPollMs } : {}),
+    });
     started.push(bank);
     const gateway = await startGateway(loadGatewayConfig(envs.gateway), { log: createLogger('gateway', 'silent') });
     started.push(gateway);
-    const shopDeps = { log: createLogger('shop', 'silent'), ...(options.jobs === undefined ? {} : { jobs: options.jobs }), ...(options.clock ? { clock: options.clock } : {}) };
+    const shopDeps = {
+      log: createLogger('shop', 'silent'),
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      ...(options.clock ? { clock: options.clock } : {}),
+    };
     const shop = await startShop(loadShopConfig(envs.shop), shopDeps);
     started.push(shop);
     return { shop, gateway, bank, databaseUrls, secrets, stop };
@@ -79,19 +91,30 @@ export interface ProofSystem extends InProcessParties {
   client(): ShopClient;
   login(who: keyof typeof DEMO): Promise<ShopClient>;
   /** Gateway API call as the demo merchant. */
-  gatewayApi(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  gatewayApi(
+    path: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   /** Fills the cart and walks the checkout up to step 4; returns the cart id the "Pay now" form carries. */
   checkout(client: ShopClient, lines?: CartLine[]): Promise<string>;
   /** Checkout + "Pay now": the invoice, the attempt and the gateway session. */
-  payNow(client: ShopClient, lines?: CartLine[]): Promise<{ invoiceId: string; orderId: string; sessionId: string; attemptId: string }>;
+  payNow(
+    client: ShopClient,
+    lines?: CartLine[],
+  ): Promise<{ invoiceId: string; orderId: string; sessionId: string; attemptId: string }>;
   /** Pays a session with a card on the hosted page's endpoint. */
   payCard(sessionId: string, number?: string): Promise<Response>;
   /** The gateway's session as its API shows it. */
-  session(sessionId: string): Promise<{ status: string; captured_amount?: unknown; refunded_amount?: unknown } & Record<string, unknown>>;
+  session(
+    sessionId: string,
+  ): Promise<{ status: string; captured_amount?: unknown; refunded_amount?: unknown } & Record<string, unknown>>;
   /** Waits until the gateway session reaches one of `statuses`. */
   settled(sessionId: string, statuses?: string[], ms?: number): Promise<Record<string, unknown>>;
   /** POSTs a body to the shop's webhook intake signed with the real secret (or `secret`). */
-  deliver(event: { id: string } & Record<string, unknown>, options?: { secret?: string; timestamp?: Date }): Promise<Response>;
+  deliver(
+    event: { id: string } & Record<string, unknown>,
+    options?: { secret?: string; timestamp?: Date },
+  ): Promise<Response>;
 }
 
 /** The settings of the proof suites: fast job polling, clients told apart by their forwarded address, generous limits. */
@@ -105,7 +128,9 @@ const PROOF_ENV: Readonly<Record<string, string>> = {
 };
 
 /** The parties in process (the shop's worker off unless `jobs`) with the customer-side steps of the proof suites. */
-export async function startProofSystem(options: { jobs?: boolean; shopEnv?: Record<string, string>; clock?: Clock } = {}): Promise<ProofSystem> {
+export async function startProofSystem(
+  options: { jobs?: boolean; shopEnv?: Record<string, string>; clock?: Clock } = {},
+): Promise<ProofSystem> {
   const parties = await startInProcess({
     env: { ...PROOF_ENV, ...options.shopEnv },
     secrets: { demoMerchantApiKey: TEST_API_KEY },
@@ -117,14 +142,25 @@ export async function startProofSystem(options: { jobs?: boolean; shopEnv?: Reco
   const productIds = (await listProducts(shop.database.db)).map((p) => p.id);
   const deliveryIds = (await listDeliveryMethods(shop.database.db)).map((d) => d.id);
   let ip = 0;
-  const client = () => new ShopClient({ request: (p, i) => fetch(`${shop.url}${p}`, { ...i, redirect: 'manual' }) }, `198.18.${Math.floor(++ip / 250)}.${(ip % 250) + 1}`);
+  const client = () =>
+    new ShopClient(
+      { request: (p, i) => fetch(`${shop.url}${p}`, { ...i, redirect: 'manual' }) },
+      `198.18.${Math.floor(++ip / 250)}.${(ip % 250) + 1}`,
+    );
   const gatewayApi: ProofSystem['gatewayApi'] = (path, init = {}) =>
     fetch(`${gateway.url}${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
-      ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+      headers: {
+        authorization: `Bearer ${TEST_API_KEY}`,
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...init.headers,
+      },
+      ...(init.body === undefined
+        ? {}
+        : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
     });
-  const session: ProofSystem['session'] = async (id) => (await (await gatewayApi(`/v1/payment_sessions/${id}`)).json()) as never;
+  const session: ProofSystem['session'] = async (id) =>
+    (await (await gatewayApi(`/v1/payment_sessions/${id}`)).json()) as never;
   const system: ProofSystem = {
     ...parties,
     shopDb: shop.database,
@@ -149,24 +185,47 @@ export async function startProofSystem(options: { jobs?: boolean; shopEnv?: Reco
       const cartId = await system.checkout(c, lines);
       const res = await c.send('/checkout/pay', { form: { cartId } });
       const location = res.headers.get('location') ?? '';
-      assert.ok(location.startsWith(`${gateway.url}/pay/ps_`), `"Pay now" sends to the hosted page, got ${res.status} ${location}`);
+      assert.ok(
+        location.startsWith(`${gateway.url}/pay/ps_`),
+        `"Pay now" sends to the hosted page, got ${res.status} ${location}`,
+      );
       const sessionId = location.slice(location.lastIndexOf('/') + 1);
-      const [attempt] = await shop.database.db.select().from(paymentAttempts).where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      const [attempt] = await shop.database.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
       const [invoice] = await shop.database.db.select().from(invoices).where(eq(invoices.id, attempt!.invoiceId));
       return { invoiceId: attempt!.invoiceId, orderId: invoice!.orderId, sessionId, attemptId: attempt!.id };
     },
     payCard: (sessionId, number) =>
-      fetch(`${gateway.url}/pay/${sessionId}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cardDetails(number)) }),
+      fetch(`${gateway.url}/pay/${sessionId}/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(cardDetails(number)),
+      }),
     session,
     settled: (id, statuses = ['captured', 'voided', 'declined'], ms = 20_000) =>
-      eventually(async () => {
-        const s = await session(id);
-        return statuses.includes(s.status) ? s : undefined;
-      }, ms, `session ${id} to reach ${statuses.join('|')}`),
+      eventually(
+        async () => {
+          const s = await session(id);
+          return statuses.includes(s.status) ? s : undefined;
+        },
+        ms,
+        `session ${id} to reach ${statuses.join('|')}`,
+      ),
     async deliver(event, opts = {}) {
       const body = JSON.stringify(event);
-      const headers = signWebhook({ id: event.id, timestamp: opts.timestamp ?? options.clock?.now() ?? new Date(), body, secrets: [opts.secret ?? system.webhookSecret] });
-      return fetch(`${shop.url}/webhooks/gateway`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      const headers = signWebhook({
+        id: event.id,
+        timestamp: opts.timestamp ?? options.clock?.now() ?? new Date(),
+        body,
+        secrets: [opts.secret ?? system.webhookSecret],
+      });
+      return fetch(`${shop.url}/webhooks/gateway`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body,
+      });
     },
   };
   return system;

@@ -63,7 +63,13 @@ function killOnExit(children: () => Iterable<ChildProcess>): () => void {
 }
 
 /** Resolves when `ready` is called, rejects when the child exits first or `ms` pass. */
-function untilReady(child: ChildProcess, what: string, ms: number, output: () => string, watch: (ready: () => void) => void): Promise<void> {
+function untilReady(
+  child: ChildProcess,
+  what: string,
+  ms: number,
+  output: () => string,
+  watch: (ready: () => void) => void,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} not ready in ${ms / 1000} s:\n${output()}`)), ms);
     child.once('exit', (code, signal) => {
@@ -79,7 +85,11 @@ function untilReady(child: ChildProcess, what: string, ms: number, output: () =>
 
 function trust(caFile: string | undefined): Pick<SystemProcesses, 'caFile' | 'fetch' | 'browserArgs'> {
   const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
-  return { caFile, fetch: outboundFetch(ca), browserArgs: ca ? [`--ignore-certificate-errors-spki-list=${spkiHash(ca)}`] : [] };
+  return {
+    caFile,
+    fetch: outboundFetch(ca),
+    browserArgs: ca ? [`--ignore-certificate-errors-spki-list=${spkiHash(ca)}`] : [],
+  };
 }
 
 /**
@@ -87,15 +97,30 @@ function trust(caFile: string | undefined): Pick<SystemProcesses, 'caFile' | 'fe
  * writes goes to `output` (the last 200 chunks, for failure messages). `ready` resolves when the
  * party says it serves (its 'ready' message) and rejects if it exits first.
  */
-export function forkParty(party: Party, env: NodeJS.ProcessEnv, output: string[] = []): { child: ChildProcess; ready: Promise<void> } {
-  const child = fork(join(ROOT, 'src', party, 'main.ts'), [], { cwd: ROOT, env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+export function forkParty(
+  party: Party,
+  env: NodeJS.ProcessEnv,
+  output: string[] = [],
+): { child: ChildProcess; ready: Promise<void> } {
+  const child = fork(join(ROOT, 'src', party, 'main.ts'), [], {
+    cwd: ROOT,
+    env,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.on('data', (d: Buffer) => {
       output.push(String(d));
       if (output.length > 200) output.splice(0, output.length - 200);
     });
   }
-  const ready = untilReady(child, party, 60_000, () => output.join('').slice(-2000), (done) => child.on('message', (m) => (m as { type?: string }).type === 'ready' && done()));
+  const ready = untilReady(
+    child,
+    party,
+    60_000,
+    () => output.join('').slice(-2000),
+    (done) => child.on('message', (m) => (m as { type?: string }).type === 'ready' && done()),
+  );
   return { child, ready };
 }
 
@@ -127,18 +152,27 @@ function launchedPids(launcherPid: number): PerParty<number> {
       // the process ended while we looked
     }
   }
-  for (const p of PARTIES) if (!found[p]) throw new Error(`cannot find the ${p} process among the launcher's (${launcherPid}) children`);
+  for (const p of PARTIES)
+    if (!found[p]) throw new Error(`cannot find the ${p} process among the launcher's (${launcherPid}) children`);
   return found as PerParty<number>;
 }
 
 /** Starts `src/main.ts` (with `--tls` when asked) with its own ports and data directory and waits for "ready in". */
-export async function launchSystem(env: Record<string, string> = {}, options: { tls?: boolean } = {}): Promise<LaunchedSystem> {
+export async function launchSystem(
+  env: Record<string, string> = {},
+  options: { tls?: boolean } = {},
+): Promise<LaunchedSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cs-system-'));
   const ports = await freePorts();
   const t0 = Date.now();
   const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...(options.tls ? ['--tls'] : [])], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, ...Object.fromEntries(PARTIES.map((p) => [`${p.toUpperCase()}_PORT`, String(ports[p])])), ...env },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      ...Object.fromEntries(PARTIES.map((p) => [`${p.toUpperCase()}_PORT`, String(ports[p])])),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const forget = killOnExit(() => [launcher]);
@@ -147,13 +181,18 @@ export async function launchSystem(env: Record<string, string> = {}, options: { 
   launcher.stderr!.on('data', (d) => output.push(String(d)));
   try {
     // Generous: on a shared 2-core machine three services migrating and warming up can take a minute.
-    await untilReady(launcher, 'the launcher', 120_000, () => output.join(''), (ready) =>
-      createInterface({ input: launcher.stdout! }).on('line', (line) => {
-        output.push(`${line}\n`);
-        const m = /^(shop|gateway|bank)\s+(https?:\/\/\S+)$/.exec(line);
-        if (m) urls.set(m[1]!, m[2]!);
-        if (line.startsWith('ready in')) ready();
-      }),
+    await untilReady(
+      launcher,
+      'the launcher',
+      120_000,
+      () => output.join(''),
+      (ready) =>
+        createInterface({ input: launcher.stdout! }).on('line', (line) => {
+          output.push(`${line}\n`);
+          const m = /^(shop|gateway|bank)\s+(https?:\/\/\S+)$/.exec(line);
+          if (m) urls.set(m[1]!, m[2]!);
+          if (line.startsWith('ready in')) ready();
+        }),
     );
   } catch (err) {
     launcher.kill('SIGKILL');
@@ -169,7 +208,9 @@ export async function launchSystem(env: Record<string, string> = {}, options: { 
     ...trust(options.tls ? join(dataDir, 'tls', 'ca.pem') : undefined),
     urls: perParty((p) => urls.get(p)!),
     pids: () => launchedPids(launcher.pid!),
-    demoMerchantApiKey: () => (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantApiKey: string }).demoMerchantApiKey,
+    demoMerchantApiKey: () =>
+      (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantApiKey: string })
+        .demoMerchantApiKey,
     async stop() {
       await stopChild(launcher, 'SIGINT', 10_000);
       forget();
@@ -228,7 +269,12 @@ interface Running {
 
 /** Forks bank, gateway and shop (FAST_ENV, then `env`) on fresh PostgreSQL databases and waits until each serves. */
 export async function startPartyProcesses(env: Record<string, string> = {}): Promise<PartyProcesses> {
-  const { urls, databaseUrls, secrets, envs } = wire({ ports: await freePorts(), databaseUrls: await freshPartyDatabases(), base: process.env, env: { ...FAST_ENV, ...env } });
+  const { urls, databaseUrls, secrets, envs } = wire({
+    ports: await freePorts(),
+    databaseUrls: await freshPartyDatabases(),
+    base: process.env,
+    env: { ...FAST_ENV, ...env },
+  });
   const pools = perParty((p) => new pg.Pool({ connectionString: databaseUrls[p], max: 2 }));
   const running = new Map<Party, Running>();
   const logs = perParty((): string[] => []);
@@ -258,7 +304,12 @@ export async function startPartyProcesses(env: Record<string, string> = {}): Pro
       const lines = logs[party];
       const { child, ready } = forkParty(party, partyEnv, lines);
       all.add(child);
-      const entry: Running = { child, exited: new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve((entry.exit = { code, signal })))) };
+      const entry: Running = {
+        child,
+        exited: new Promise<Exit>((resolve) =>
+          child.once('exit', (code, signal) => resolve((entry.exit = { code, signal }))),
+        ),
+      };
       running.set(party, entry);
       await ready;
     },
@@ -306,6 +357,9 @@ export async function startPartyProcesses(env: Record<string, string> = {}): Pro
  */
 export async function expireDeadLeases(system: PartyProcesses, party: Party): Promise<number> {
   if (system.alive(party)) throw new Error(`${party} is alive: its leases are not dead`);
-  const rows = await system.query(party, `update jobs set locked_until = now() - interval '1 second' where status = 'running' returning id`);
+  const rows = await system.query(
+    party,
+    `update jobs set locked_until = now() - interval '1 second' where status = 'running' returning id`,
+  );
   return rows.length;
 }

@@ -35,7 +35,10 @@ interface Table {
  * `columns` keeps only the named columns of a table (e.g. the identity of queued jobs, not the
  * worker's bookkeeping of their next run). Migration bookkeeping is never part of a snapshot.
  */
-export async function snapshotter(url: string, options: { exclude?: readonly string[]; columns?: Readonly<Record<string, readonly string[]>> } = {}): Promise<Snapshotter> {
+export async function snapshotter(
+  url: string,
+  options: { exclude?: readonly string[]; columns?: Readonly<Record<string, readonly string[]>> } = {},
+): Promise<Snapshotter> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const exclude = options.exclude ?? [];
@@ -51,10 +54,17 @@ export async function snapshotter(url: string, options: { exclude?: readonly str
     .filter((t) => !exclude.includes(t.name) && !exclude.includes(`${t.schema}.${t.name}`))
     .map((t) => {
       const only = options.columns?.[t.name];
-      const row = only ? `json_build_object(${only.map((c) => `${pg.escapeLiteral(c)}, r.${pg.escapeIdentifier(c)}`).join(', ')})` : 'row_to_json(r)';
-      const key = t.pk?.length ? `concat_ws('|', ${t.pk.map((c) => `r.${pg.escapeIdentifier(c)}::text`).join(', ')})` : 'r::text';
+      const row = only
+        ? `json_build_object(${only.map((c) => `${pg.escapeLiteral(c)}, r.${pg.escapeIdentifier(c)}`).join(', ')})`
+        : 'row_to_json(r)';
+      const key = t.pk?.length
+        ? `concat_ws('|', ${t.pk.map((c) => `r.${pg.escapeIdentifier(c)}::text`).join(', ')})`
+        : 'r::text';
       const from = `${pg.escapeIdentifier(t.schema)}.${pg.escapeIdentifier(t.name)}`;
-      return { name: t.schema === 'public' ? t.name : `${t.schema}.${t.name}`, select: `select ${key} as k, ${row}::text as v from ${from} r` };
+      return {
+        name: t.schema === 'public' ? t.name : `${t.schema}.${t.name}`,
+        select: `select ${key} as k, ${row}::text as v from ${from} r`,
+      };
     });
   // One connection: snapshots asked for at once are read one after the other.
   let queue: Promise<unknown> = Promise.resolve();
@@ -69,13 +79,23 @@ export async function snapshotter(url: string, options: { exclude?: readonly str
         await client.query('begin isolation level repeatable read read only');
         try {
           const out = new Map<string, Map<string, string>>();
-          for (const t of tables) out.set(t.name, new Map((await client.query<{ k: string; v: string }>(t.select)).rows.map((r) => [r.k, r.v])));
+          for (const t of tables)
+            out.set(
+              t.name,
+              new Map((await client.query<{ k: string; v: string }>(t.select)).rows.map((r) => [r.k, r.v])),
+            );
           return out;
         } finally {
           await client.query('commit');
         }
       }),
-    count: (table) => serial(async () => Number((await client.query<{ n: string }>(`select count(*)::text as n from ${pg.escapeIdentifier(table)}`)).rows[0]!.n)),
+    count: (table) =>
+      serial(async () =>
+        Number(
+          (await client.query<{ n: string }>(`select count(*)::text as n from ${pg.escapeIdentifier(table)}`)).rows[0]!
+            .n,
+        ),
+      ),
     close: () => client.end(),
   };
 }
@@ -129,13 +149,17 @@ export function assertUnchanged(before: Snapshot, after: Snapshot, message: stri
   assert.deepEqual(changed, [], `${message}: tables changed: ${changed.join(', ')}`);
 }
 
-
 export type SnapshotOptions = Parameters<typeof snapshotter>[1];
 
 /** One snapshotter per database of `urls` (e.g. a system's `databaseUrls`), with the options each party's takes. */
-export async function snapshotters<P extends string>(urls: Readonly<Record<P, string>>, options: (name: P) => SnapshotOptions = () => ({})): Promise<Record<P, Snapshotter>> {
+export async function snapshotters<P extends string>(
+  urls: Readonly<Record<P, string>>,
+  options: (name: P) => SnapshotOptions = () => ({}),
+): Promise<Record<P, Snapshotter>> {
   const names = Object.keys(urls) as P[];
-  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await snapshotter(urls[n], options(n))] as const))) as Record<P, Snapshotter>;
+  return Object.fromEntries(
+    await Promise.all(names.map(async (n) => [n, await snapshotter(urls[n], options(n))] as const)),
+  ) as Record<P, Snapshotter>;
 }
 
 /** Closes every snapshotter of a record (those that were opened). */

@@ -36,7 +36,11 @@ export async function freePorts(): Promise<PerParty<number>> {
 
 /** A fresh, migrated database per party on the test cluster, as URLs. */
 export async function freshPartyDatabases(): Promise<PerParty<string>> {
-  const [shop, gateway, bank] = await Promise.all([shopDatabaseSpec, gatewayDatabaseSpec, bankDatabaseSpec].map(async (s) => databaseUrl(await freshPostgresDatabaseName(s))));
+  const [shop, gateway, bank] = await Promise.all(
+    [shopDatabaseSpec, gatewayDatabaseSpec, bankDatabaseSpec].map(async (s) =>
+      databaseUrl(await freshPostgresDatabaseName(s)),
+    ),
+  );
   return { shop: shop!, gateway: gateway!, bank: bank! };
 }
 
@@ -52,7 +56,13 @@ export interface Wiring {
  * The parties on loopback ports with their databases, wired by partyEnvironments over `base` (the
  * process environment for processes, nothing for in-process parties) and `env` (the test's settings).
  */
-export function wire(options: { ports: PerParty<number>; databaseUrls: PerParty<string>; secrets?: Partial<Secrets>; base?: NodeJS.ProcessEnv; env?: Record<string, string> }): Wiring {
+export function wire(options: {
+  ports: PerParty<number>;
+  databaseUrls: PerParty<string>;
+  secrets?: Partial<Secrets>;
+  base?: NodeJS.ProcessEnv;
+  env?: Record<string, string>;
+}): Wiring {
   const secrets = { ...newSecrets(), ...options.secrets };
   const env: NodeJS.ProcessEnv = { ...options.base, ...options.env };
   delete env.COUNTERSIGN_CRASH_AT;
@@ -67,6 +77,8 @@ export function wire(options: { ports: PerParty<number>; databaseUrls: PerParty<
   // The test's own settings win over the wiring, as the caller's environment does for `npm start`.
   Object.assign(env, options.env);
   const all = partyEnvironments(env, secrets);
-  const envs = perParty((p) => Object.fromEntries(Object.entries(all[p]!).filter((e): e is [string, string] => e[1] !== undefined)));
+  const envs = perParty((p) =>
+    Object.fromEntries(Object.entries(all[p]!).filter((e): e is [string, string] => e[1] !== undefined)),
+  );
   return { urls, databaseUrls: options.databaseUrls, secrets, envs };
 }
