@@ -4,7 +4,7 @@
 // recognisable as the same mail. A refused or unreachable server fails the attempt; the job queue
 // retries with backoff, and the mail row shows staff the attempts and the last SMTP error.
 import { type MailEvent, mailMachine } from '../domain/mail.machine.ts';
-import { eq, and, ne } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { createTransport, type SendMailOptions } from 'nodemailer';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
