@@ -41,20 +41,7 @@ export interface StaffOrderView {
 
 /** GET /staff/orders/:id. */
 export const StaffOrderPage: FC<StaffOrderView> = (p) => {
-  const {
-    ctx,
-    orderId,
-    detail,
-    attempts,
-    receipts,
-    refundRows,
-    audit,
-    deliveries,
-    mails,
-    paid,
-    refundable,
-    threshold,
-  } = p;
+  const { ctx, orderId, detail, attempts, receipts, refundRows, deliveries, mails } = p;
   const owner = { email: p.ownerEmail };
   return (
     <Layout ctx={ctx} title={`Order ${orderId}`}>
@@ -68,75 +55,98 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
 
       <h2>Invoices and payment attempts</h2>
       {detail.invoices.map((inv) => (
-        <section class="card" data-testid="staff-order-invoice">
-          <p>
-            <a href={`/invoices/${inv.id}`}>{inv.id}</a> <Status status={inv.status} />{' '}
-            {showMoney(inv.amountMinor, inv.currency)} · issued {formatWhen(inv.createdAt, 'second')} · expires{' '}
-            {formatWhen(inv.expiresAt, 'second')}
-          </p>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Attempt</th>
-                  <th>Gateway session</th>
-                  <th>Status</th>
-                  <th>Reason</th>
-                  <th>Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {attempts
-                  .filter((a) => a.invoiceId === inv.id)
-                  .map((a) => (
-                    <tr data-testid="staff-order-attempt">
-                      <td>{a.id}</td>
-                      <td>{a.gatewaySessionId ?? '—'}</td>
-                      <td>
-                        <Status status={a.status} />
-                      </td>
-                      <td>{a.reason ?? ''}</td>
-                      <td>{formatWhen(a.updatedAt, 'second')}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
-          <h3>Webhooks received</h3>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Received</th>
-                  <th>Event</th>
-                  <th>Type</th>
-                  <th>Verdict</th>
-                  <th>Reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {receipts
-                  .filter((r) => r.invoiceId === inv.id)
-                  .map((r) => (
-                    <tr data-testid="staff-order-webhook">
-                      <td>{formatWhen(r.receivedAt, 'second')}</td>
-                      <td>{r.eventId ?? '—'}</td>
-                      <td>{r.eventType ?? ''}</td>
-                      <td>
-                        <Status status={r.verdict} />
-                      </td>
-                      <td>{r.reason ?? ''}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
+        <InvoiceSection inv={inv} attempts={attempts} receipts={receipts} />
       ))}
 
       <MailStatus mails={mails} />
       <h2>Refunds</h2>
       <RefundRows rows={refundRows} ctx={ctx} staffId={p.staffId} />
+      <RefundFormSection {...p} />
+
+      <DeliveriesSection deliveries={deliveries} />
+
+      <AuditSection audit={p.audit} />
+    </Layout>
+  );
+};
+
+/** One invoice with its payment attempts and the webhooks received for it. */
+const InvoiceSection: FC<{
+  inv: OrderDetail['invoices'][number];
+  attempts: AttemptRow[];
+  receipts: ReceiptRow[];
+}> = ({ inv, attempts, receipts }) => (
+  <section class="card" data-testid="staff-order-invoice">
+    <p>
+      <a href={`/invoices/${inv.id}`}>{inv.id}</a> <Status status={inv.status} />{' '}
+      {showMoney(inv.amountMinor, inv.currency)} · issued {formatWhen(inv.createdAt, 'second')} · expires{' '}
+      {formatWhen(inv.expiresAt, 'second')}
+    </p>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Attempt</th>
+            <th>Gateway session</th>
+            <th>Status</th>
+            <th>Reason</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {attempts
+            .filter((a) => a.invoiceId === inv.id)
+            .map((a) => (
+              <tr data-testid="staff-order-attempt">
+                <td>{a.id}</td>
+                <td>{a.gatewaySessionId ?? '—'}</td>
+                <td>
+                  <Status status={a.status} />
+                </td>
+                <td>{a.reason ?? ''}</td>
+                <td>{formatWhen(a.updatedAt, 'second')}</td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </div>
+    <h3>Webhooks received</h3>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Received</th>
+            <th>Event</th>
+            <th>Type</th>
+            <th>Verdict</th>
+            <th>Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {receipts
+            .filter((r) => r.invoiceId === inv.id)
+            .map((r) => (
+              <tr data-testid="staff-order-webhook">
+                <td>{formatWhen(r.receivedAt, 'second')}</td>
+                <td>{r.eventId ?? '—'}</td>
+                <td>{r.eventType ?? ''}</td>
+                <td>
+                  <Status status={r.verdict} />
+                </td>
+                <td>{r.reason ?? ''}</td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </div>
+  </section>
+);
+
+/** The refund request form, or why there is nothing to refund. */
+const RefundFormSection: FC<StaffOrderView> = (p) => {
+  const { ctx, orderId, paid, refundable, threshold } = p;
+  return (
+    <>
       {paid && refundable > 0n ? (
         <form class="stack card" method="post" action={`/staff/orders/${orderId}/refunds`}>
           <CsrfField token={ctx.csrf} />
@@ -173,73 +183,83 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
             : 'Nothing was captured for this order.'}
         </p>
       )}
-
-      <h2>Integration deliveries</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Event</th>
-              <th>Endpoint</th>
-              <th>Status</th>
-              <th>Attempts</th>
-              <th>Last error</th>
-              <th>Next try</th>
-            </tr>
-          </thead>
-          <tbody>
-            {deliveries.map((d) => (
-              <tr data-testid="staff-order-delivery">
-                <td>{d.eventId}</td>
-                <td>{d.endpoint}</td>
-                <td>
-                  <Status status={d.status} />
-                </td>
-                <td>{d.attempts}</td>
-                <td>{d.lastError ?? ''}</td>
-                <td>{d.nextTryAt ? formatWhen(d.nextTryAt, 'second') : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-
-      <h2>Audit trail</h2>
-      <p>
-        Append-only and hash-chained; <code>npx tsx scripts/verify-audit.ts</code> verifies the whole chain.
-      </p>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>At</th>
-              <th>Actor</th>
-              <th>Action</th>
-              <th>Subject</th>
-              <th>Data</th>
-              <th>Hash</th>
-            </tr>
-          </thead>
-          <tbody>
-            {audit.map((e) => (
-              <tr data-testid="staff-order-audit">
-                <td>{e.seq}</td>
-                <td>{formatWhen(e.at, 'second')}</td>
-                <td>{e.actor}</td>
-                <td>{e.action}</td>
-                <td>{e.subject}</td>
-                <td>
-                  <code>{JSON.stringify(e.data)}</code>
-                </td>
-                <td>
-                  <code title={e.hash}>{e.hash.slice(0, 12)}…</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </Layout>
+    </>
   );
 };
+
+/** The integration deliveries of the order's status changes. */
+const DeliveriesSection: FC<{ deliveries: DeliveryRow[] }> = ({ deliveries }) => (
+  <>
+    <h2>Integration deliveries</h2>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Event</th>
+            <th>Endpoint</th>
+            <th>Status</th>
+            <th>Attempts</th>
+            <th>Last error</th>
+            <th>Next try</th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.map((d) => (
+            <tr data-testid="staff-order-delivery">
+              <td>{d.eventId}</td>
+              <td>{d.endpoint}</td>
+              <td>
+                <Status status={d.status} />
+              </td>
+              <td>{d.attempts}</td>
+              <td>{d.lastError ?? ''}</td>
+              <td>{d.nextTryAt ? formatWhen(d.nextTryAt, 'second') : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </>
+);
+
+/** The order's audit trail. */
+const AuditSection: FC<{ audit: StaffOrderView['audit'] }> = ({ audit }) => (
+  <>
+    <h2>Audit trail</h2>
+    <p>
+      Append-only and hash-chained; <code>npx tsx scripts/verify-audit.ts</code> verifies the whole chain.
+    </p>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>At</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>Subject</th>
+            <th>Data</th>
+            <th>Hash</th>
+          </tr>
+        </thead>
+        <tbody>
+          {audit.map((e) => (
+            <tr data-testid="staff-order-audit">
+              <td>{e.seq}</td>
+              <td>{formatWhen(e.at, 'second')}</td>
+              <td>{e.actor}</td>
+              <td>{e.action}</td>
+              <td>{e.subject}</td>
+              <td>
+                <code>{JSON.stringify(e.data)}</code>
+              </td>
+              <td>
+                <code title={e.hash}>{e.hash.slice(0, 12)}…</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </>
+);

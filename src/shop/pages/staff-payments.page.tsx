@@ -8,15 +8,26 @@ import type { refusalOverview } from '../storage/webhook-refusals.ts';
 import { formatWhen } from './format.ts';
 import { Layout, Status, type PageCtx } from './layout.tsx';
 
+type Refused = Awaited<ReturnType<typeof refusalOverview>>;
+
 /** GET /staff/payments. */
 export const StaffPaymentsPage: FC<{
   ctx: PageCtx;
   receipts: ReceiptRow[];
   attempts: AttemptRow[];
-  refused: Awaited<ReturnType<typeof refusalOverview>>;
+  refused: Refused;
 }> = ({ ctx, receipts, attempts, refused }) => (
   <Layout ctx={ctx} title="Payments">
     <h1>Payments</h1>
+    <ReceiptsSection receipts={receipts} />
+    <RefusedSection refused={refused} />
+    <AttemptsSection attempts={attempts} />
+  </Layout>
+);
+
+/** The verified webhook deliveries with their verdict and reason. */
+const ReceiptsSection: FC<{ receipts: ReceiptRow[] }> = ({ receipts }) => (
+  <>
     <h2>Webhooks received (verified)</h2>
     <div class="table-wrap">
       <table>
@@ -46,6 +57,12 @@ export const StaffPaymentsPage: FC<{
         </tbody>
       </table>
     </div>
+  </>
+);
+
+/** The deliveries refused before verification: counts per reason, this minute's senders, samples. */
+const RefusedSection: FC<{ refused: Refused }> = ({ refused }) => (
+  <>
     <h2>Refused before verification</h2>
     <p>
       Deliveries without a valid signature are counted per hour and reason, not kept one by one; the first few of each
@@ -121,6 +138,12 @@ export const StaffPaymentsPage: FC<{
         </tbody>
       </table>
     </div>
+  </>
+);
+
+/** Every payment attempt with its gateway session. */
+const AttemptsSection: FC<{ attempts: AttemptRow[] }> = ({ attempts }) => (
+  <>
     <h2>Payment attempts</h2>
     <div class="table-wrap">
       <table>
@@ -152,5 +175,5 @@ export const StaffPaymentsPage: FC<{
         </tbody>
       </table>
     </div>
-  </Layout>
+  </>
 );

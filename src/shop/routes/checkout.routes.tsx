@@ -36,7 +36,14 @@ const STEP_FOR_MISSING = { lines: '/cart', delivery: '/checkout/delivery', addre
 
 /** Mounts the checkout steps and "Pay now". */
 export function checkoutRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
-  const { database, clock, settings } = deps;
+  registerReviewAndDeliveryRoutes(app, deps);
+  registerAddressRoutes(app, deps);
+  registerPayRoutes(app, deps);
+}
+
+/** Steps 1 and 2: the review and the delivery method. */
+function registerReviewAndDeliveryRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const { database, clock } = deps;
   const db = database.db;
 
   // Step 1: review the order at today's prices.
@@ -80,6 +87,12 @@ export function checkoutRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     }
     return c.redirect('/checkout/address', 303);
   });
+}
+
+/** Step 3: the address. */
+function registerAddressRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const { database, clock } = deps;
+  const db = database.db;
 
   async function renderAddress(
     c: ShopContext,
@@ -114,6 +127,12 @@ export function checkoutRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     await saveCartAddress(db, user.id, parsed.data, clock.now());
     return c.redirect('/checkout/pay', 303);
   });
+}
+
+/** Step 4: the summary and "Pay now". */
+function registerPayRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const { database, clock, settings } = deps;
+  const db = database.db;
 
   // Step 4: the summary and "Pay now".
   app.get('/checkout/pay', async (c) => {

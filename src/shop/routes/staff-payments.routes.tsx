@@ -25,27 +25,20 @@ import { httpAnswer } from './http-answer.ts';
 
 const REQUEST_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
-/** Mounts the staff payment pages and refund actions (staff only; the /staff gate also applies). */
-export function staffPaymentRoutes(
-  app: Hono<ShopEnv>,
-  deps: ShopDeps,
-  options: { approvalThresholdMinor?: bigint } = {},
-): void {
-  const { database, clock } = deps;
-  const db = database.db;
-  const threshold =
-    options.approvalThresholdMinor ??
-    deps.settings.refundApprovalThresholdMinor ??
-    DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
+/** The staff member, the response to send instead (login), or undefined (not staff: denied). */
+function staffOnly(c: ShopContext) {
+  const user = requireUser(c);
+  if (user instanceof Response) return user;
+  return user.role === 'staff' ? user : undefined;
+}
 
-  /** The staff member, the response to send instead (login), or undefined (not staff: denied). */
-  function staffOnly(c: ShopContext) {
-    const user = requireUser(c);
-    if (user instanceof Response) return user;
-    return user.role === 'staff' ? user : undefined;
-  }
+/** Renders /staff/orders/:id, optionally with the refund form's values and error (and its status). */
+type OrderPage = (c: ShopContext, orderId: string, form?: RefundForm, status?: 200 | 409 | 422) => Promise<Response>;
 
-  async function orderPage(c: ShopContext, orderId: string, form?: RefundForm, status: 200 | 409 | 422 = 200) {
+/** The staff order page's renderer for these deps and approval threshold. */
+function orderPageRenderer(deps: ShopDeps, threshold: bigint): OrderPage {
+  const db = deps.database.db;
+  return async (c, orderId, form, status = 200) => {
     const staff = staffOnly(c);
     if (staff instanceof Response) return staff;
     if (!staff) return denied(c, deps);
@@ -85,7 +78,22 @@ export function staffPaymentRoutes(
       form,
     };
     return c.html(<StaffOrderPage {...view} />, status);
-  }
+  };
+}
+
+/** Mounts the staff payment pages and refund actions (staff only; the /staff gate also applies). */
+export function staffPaymentRoutes(
+  app: Hono<ShopEnv>,
+  deps: ShopDeps,
+  options: { approvalThresholdMinor?: bigint } = {},
+): void {
+  const { database, clock } = deps;
+  const db = database.db;
+  const threshold =
+    options.approvalThresholdMinor ??
+    deps.settings.refundApprovalThresholdMinor ??
+    DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR;
+  const orderPage = orderPageRenderer(deps, threshold);
 
   app.get('/staff/payments', async (c) => {
     const [{ receipts, attempts }, refused] = await Promise.all([recentPayments(db), refusalOverview(db, clock.now())]);
@@ -133,6 +141,14 @@ export function staffPaymentRoutes(
       return orderPage(c, orderId, { values, error: err.message }, status === 409 ? 409 : 422);
     }
   });
+
+  registerRefundDecisionRoutes(app, deps);
+}
+
+/** Approve or reject a refund awaiting a second staff member, and the /staff/refunds overview. */
+function registerRefundDecisionRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const { database, clock } = deps;
+  const db = database.db;
 
   for (const action of ['approve', 'reject'] as const) {
     app.post(`/staff/refunds/:id/${action}`, async (c) => {
