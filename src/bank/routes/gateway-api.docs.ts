@@ -58,6 +58,13 @@ const SIGNED =
 
 /** Registers the issuer API and the decision callback in the bank's OpenAPI document. */
 export function documentGatewayApi(registry: OpenAPIRegistry): void {
+  documentAuthorize(registry);
+  documentAuthorizationActions(registry);
+  documentDecisionCallback(registry);
+}
+
+/** Authorising, and finding the authorisation made for a gateway reference. */
+function documentAuthorize(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
     path: '/api/v1/authorizations',
@@ -107,6 +114,10 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
       ...refused,
     },
   });
+}
+
+/** Reading, capturing, voiding and refunding an authorisation. */
+function documentAuthorizationActions(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/api/v1/authorizations/{id}',
@@ -159,6 +170,10 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
       ...refused,
     },
   });
+}
+
+/** The callback the bank POSTs when a pending authorisation is decided. */
+function documentDecisionCallback(registry: OpenAPIRegistry): void {
   registry.registerWebhook({
     method: 'post',
     path: 'authorization_decided',

@@ -16,16 +16,14 @@ export interface BankAdapterOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** Creates the HTTP adapter to the bank. */
-export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
+type BankResponse = { status: number; json: Record<string, unknown> };
+
+/** A signed call to the bank: a 5xx or a network failure is an outage; any other answer is returned. */
+function createBankCall(options: BankAdapterOptions) {
   const base = options.baseUrl.replace(/\/$/, '');
   const doFetch = options.fetch ?? fetch;
 
-  async function call(
-    method: 'GET' | 'POST',
-    path: string,
-    payload?: unknown,
-  ): Promise<{ status: number; json: Record<string, unknown> }> {
+  return async function call(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<BankResponse> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const url = `${base}${path}`;
     const headers = signedRequestHeaders({ method, url, body, secrets: [options.key], clock: options.clock });
@@ -50,65 +48,24 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
     if (response.status >= 500)
       throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: response.status });
     return { status: response.status, json };
-  }
+  };
+}
 
-  function failIfNot2xx(r: { status: number; json: Record<string, unknown> }, path: string): void {
-    if (r.status < 200 || r.status >= 300) {
-      const code = (r.json.error as { code?: string } | undefined)?.code;
-      throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: r.status, code });
-    }
+/** Any answer other than a 2xx is an outage. */
+function failIfNot2xx(r: BankResponse, path: string): void {
+  if (r.status < 200 || r.status >= 300) {
+    const code = (r.json.error as { code?: string } | undefined)?.code;
+    throw new DomainError('upstream.unavailable', { upstream: 'bank', path, status: r.status, code });
   }
+}
+
+/** Creates the HTTP adapter to the bank. */
+export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
+  const call = createBankCall(options);
 
   return {
     async authorize(request: AuthorizeRequest): Promise<IssuerDecision> {
-      const r = await call('POST', '/api/v1/authorizations', {
-        gateway_ref: request.gatewayRef,
-        card: {
-          number: request.card.number,
-          exp_month: request.card.expMonth,
-          exp_year: request.card.expYear,
-          cvc: request.card.cvc,
-          name: request.card.name,
-        },
-        amount: toJSON(request.amount),
-        merchant: { name: request.merchantName },
-        description: request.description,
-        reference: request.reference,
-      });
-      // A 4xx with an error body that is a card problem is a decline, not an outage.
-      if (r.status === 402 || (r.status >= 400 && r.status < 500 && r.json.status === undefined)) {
-        const code = (r.json.error as { code?: string } | undefined)?.code ?? 'card_declined';
-        if (
-          r.status === 402 ||
-          code === 'card.invalid' ||
-          code === 'payment.declined' ||
-          code === 'balance.insufficient'
-        ) {
-          return {
-            status: 'declined',
-            authorizationId: null,
-            declineReason: code === 'balance.insufficient' ? 'insufficient_funds' : 'card_declined',
-          };
-        }
-        throw new DomainError('upstream.unavailable', { upstream: 'bank', status: r.status, code });
-      }
-      failIfNot2xx(r, '/api/v1/authorizations');
-      const id = String(r.json.id ?? '');
-      if (r.json.status === 'approved') return { status: 'approved', authorizationId: id };
-      if (r.json.status === 'pending') {
-        return {
-          status: 'pending',
-          authorizationId: id,
-          ...(typeof r.json.approval_expires_at === 'string' ? { approvalExpiresAt: r.json.approval_expires_at } : {}),
-        };
-      }
-      if (r.json.status === 'declined')
-        return {
-          status: 'declined',
-          authorizationId: id || null,
-          declineReason: String(r.json.decline_reason ?? 'card_declined'),
-        };
-      throw new DomainError('upstream.unavailable', { upstream: 'bank', reason: 'unexpected_status' });
+      return toDecision(await call('POST', '/api/v1/authorizations', authorizeBody(request)));
     },
     async findByReference(gatewayRef) {
       const path = `/api/v1/authorizations?gateway_ref=${encodeURIComponent(gatewayRef)}`;
@@ -143,4 +100,55 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       failIfNot2xx(await call('POST', path, { refund_ref: refundRef, amount: toJSON(amount) }), path);
     },
   };
+}
+
+/** The bank's body for an authorisation request. */
+function authorizeBody(request: AuthorizeRequest): Record<string, unknown> {
+  return {
+    gateway_ref: request.gatewayRef,
+    card: {
+      number: request.card.number,
+      exp_month: request.card.expMonth,
+      exp_year: request.card.expYear,
+      cvc: request.card.cvc,
+      name: request.card.name,
+    },
+    amount: toJSON(request.amount),
+    merchant: { name: request.merchantName },
+    description: request.description,
+    reference: request.reference,
+  };
+}
+
+/** The issuer's decision from the bank's answer to an authorisation request. */
+function toDecision(r: BankResponse): IssuerDecision {
+  // A 4xx with an error body that is a card problem is a decline, not an outage.
+  if (r.status === 402 || (r.status >= 400 && r.status < 500 && r.json.status === undefined)) {
+    const code = (r.json.error as { code?: string } | undefined)?.code ?? 'card_declined';
+    if (r.status === 402 || code === 'card.invalid' || code === 'payment.declined' || code === 'balance.insufficient') {
+      return {
+        status: 'declined',
+        authorizationId: null,
+        declineReason: code === 'balance.insufficient' ? 'insufficient_funds' : 'card_declined',
+      };
+    }
+    throw new DomainError('upstream.unavailable', { upstream: 'bank', status: r.status, code });
+  }
+  failIfNot2xx(r, '/api/v1/authorizations');
+  const id = String(r.json.id ?? '');
+  if (r.json.status === 'approved') return { status: 'approved', authorizationId: id };
+  if (r.json.status === 'pending') {
+    return {
+      status: 'pending',
+      authorizationId: id,
+      ...(typeof r.json.approval_expires_at === 'string' ? { approvalExpiresAt: r.json.approval_expires_at } : {}),
+    };
+  }
+  if (r.json.status === 'declined')
+    return {
+      status: 'declined',
+      authorizationId: id || null,
+      declineReason: String(r.json.decline_reason ?? 'card_declined'),
+    };
+  throw new DomainError('upstream.unavailable', { upstream: 'bank', reason: 'unexpected_status' });
 }

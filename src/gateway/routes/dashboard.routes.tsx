@@ -37,16 +37,31 @@ const CSP = contentSecurityPolicy({ 'script-src': ["'none'"], 'connect-src': ["'
 
 type Env = AppEnv<{ merchant: MerchantRow; csrf: string }>;
 
+type Router = ReturnType<typeof createRouter<Env>>;
+type DashboardDeps = { database: Database; clock: Clock; publicUrl: () => string; wake?: () => void };
+
+const html = (c: Context, node: unknown, status = 200) => c.html('<!doctype html>' + String(node), status as 200);
+
 /** The /dashboard router. */
-export function dashboardRoutes(deps: {
-  database: Database;
-  clock: Clock;
-  publicUrl: () => string;
-  wake?: () => void;
-}) {
-  const { database, clock } = deps;
+export function dashboardRoutes(deps: DashboardDeps) {
   const router = createRouter<Env>();
-  const html = (c: Context, node: unknown, status = 200) => c.html('<!doctype html>' + String(node), status as 200);
+  registerLoginRoutes(router, deps);
+  // Everything below needs a login.
+  router.use('*', requireSession(deps));
+  registerPaymentRoutes(router, deps);
+  registerSettingsRoutes(router, deps);
+  router.post('/logout', async (c) => {
+    const token = getCookie(c, DASHBOARD_COOKIE);
+    if (token) await closeDashboardSession(deps.database.db, token);
+    deleteCookie(c, DASHBOARD_COOKIE, { path: '/dashboard' });
+    return c.redirect('/dashboard/login', 303);
+  });
+  return router;
+}
+
+/** The headers and origin check on every page, the stylesheet, and the login form (no session needed). */
+function registerLoginRoutes(router: Router, deps: DashboardDeps): void {
+  const { database, clock } = deps;
   const secure = () => deps.publicUrl().startsWith('https:');
 
   router.use('*', securityHeaders({ csp: CSP }));
@@ -83,9 +98,12 @@ export function dashboardRoutes(deps: {
     });
     return c.redirect('/dashboard', 303);
   });
+}
 
-  // Everything below needs a login.
-  router.use('*', async (c, next) => {
+/** The session check: a GET without one goes to the login; a POST needs the session's CSRF token. */
+function requireSession(deps: DashboardDeps) {
+  const { database, clock } = deps;
+  return async (c: Context<Env>, next: () => Promise<void>) => {
     const token = getCookie(c, DASHBOARD_COOKIE);
     const session = token ? await readDashboardSession(database.db, token, clock) : null;
     if (!session) {
@@ -101,8 +119,12 @@ export function dashboardRoutes(deps: {
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new DomainError('csrf.invalid');
     }
     await next();
-  });
+  };
+}
 
+/** The payments list, a payment's page, and resending a webhook delivery. */
+function registerPaymentRoutes(router: Router, deps: DashboardDeps): void {
+  const { database, clock } = deps;
   router.get('/', async (c) =>
     html(
       c,
@@ -125,6 +147,11 @@ export function dashboardRoutes(deps: {
     const back = String((await c.req.parseBody()).back ?? '');
     return c.redirect(/^ps_[0-9A-Z]{26}$/.test(back) ? `/dashboard/payments/${back}` : '/dashboard', 303);
   });
+}
+
+/** The settings page: API keys, the webhook signing secret, enabling webhooks. */
+function registerSettingsRoutes(router: Router, deps: DashboardDeps): void {
+  const { database, clock } = deps;
   const settings = async (c: Context<Env>, shownOnce?: { label: string; value: string }) => {
     const merchant = (await findMerchant(database.db, c.get('merchant').id))!;
     return html(
@@ -152,11 +179,4 @@ export function dashboardRoutes(deps: {
     await setWebhookEnabled(database.db, c.get('merchant').id, true);
     return c.redirect('/dashboard/settings', 303);
   });
-  router.post('/logout', async (c) => {
-    const token = getCookie(c, DASHBOARD_COOKIE);
-    if (token) await closeDashboardSession(database.db, token);
-    deleteCookie(c, DASHBOARD_COOKIE, { path: '/dashboard' });
-    return c.redirect('/dashboard/login', 303);
-  });
-  return router;
 }

@@ -80,6 +80,37 @@ function sendTo(client: Client, text: string, limits: HubLimits, log: HubLog): v
   ws.send(text);
 }
 
+/** Sends a delivery to a live subscription once (buffered while it catches up). */
+function deliverTo(sub: Subscription, delivery: Delivery, limits: HubLimits, log: HubLog): void {
+  if (sub.phase === 'catching_up') {
+    sub.pending.push(delivery);
+    if (sub.pending.length > MAX_PENDING) {
+      log.warn({ room: sub.room }, 'realtime: replay too slow, dropping the socket so that it resumes');
+      sub.client.ws.terminate();
+    }
+    return;
+  }
+  if (sub.phase !== 'live' || delivery.id <= sub.cursor) return;
+  sub.cursor = delivery.id;
+  sendTo(sub.client, delivery.frame, limits, log);
+}
+
+/** Whether the authorize callback lets this request join the room (no callback, or a failing one: no). */
+async function isAllowed(
+  authorize: Authorize | undefined,
+  log: HubLog,
+  room: string,
+  req: IncomingMessage,
+): Promise<boolean> {
+  if (!authorize) return false;
+  try {
+    return (await authorize(room, req)) === true;
+  } catch (err) {
+    log.warn({ err, room }, 'realtime: the authorize callback failed; refusing the join');
+    return false;
+  }
+}
+
 /** Creates the subscription registry of one hub. */
 export function createHubRooms(deps: {
   database: Database;
@@ -98,20 +129,6 @@ export function createHubRooms(deps: {
     );
   }
 
-  function deliverTo(sub: Subscription, delivery: Delivery): void {
-    if (sub.phase === 'catching_up') {
-      sub.pending.push(delivery);
-      if (sub.pending.length > MAX_PENDING) {
-        log.warn({ room: sub.room }, 'realtime: replay too slow, dropping the socket so that it resumes');
-        sub.client.ws.terminate();
-      }
-      return;
-    }
-    if (sub.phase !== 'live' || delivery.id <= sub.cursor) return;
-    sub.cursor = delivery.id;
-    send(sub.client, delivery.frame);
-  }
-
   function index(sub: Subscription): void {
     let subs = rooms.get(sub.room);
     if (!subs) rooms.set(sub.room, (subs = new Set()));
@@ -124,16 +141,6 @@ export function createHubRooms(deps: {
     if (sub.client.subs.get(sub.room) === sub) sub.client.subs.delete(sub.room);
   }
 
-  async function isAllowed(room: string, req: IncomingMessage): Promise<boolean> {
-    if (!authorize) return false;
-    try {
-      return (await authorize(room, req)) === true;
-    } catch (err) {
-      log.warn({ err, room }, 'realtime: the authorize callback failed; refusing the join');
-      return false;
-    }
-  }
-
   async function join(client: Client, room: string, after: string | undefined): Promise<void> {
     if (client.subs.has(room))
       return sendError(client, 'room.already_joined', 'This socket has already joined the room.', room);
@@ -142,7 +149,7 @@ export function createHubRooms(deps: {
     }
     const sub: Subscription = { client, room, phase: 'authorizing', cursor: 0n, pending: [] };
     client.subs.set(room, sub);
-    const allowed = await isAllowed(room, client.req);
+    const allowed = await isAllowed(authorize, log, room, client.req);
     if (client.subs.get(room) !== sub) return; // left or closed meanwhile
     if (!allowed) {
       remove(sub);
@@ -169,7 +176,7 @@ export function createHubRooms(deps: {
     sub.phase = 'live';
     const pending = sub.pending;
     sub.pending = [];
-    for (const delivery of pending) deliverTo(sub, delivery);
+    for (const delivery of pending) deliverTo(sub, delivery, limits, log);
   }
 
   function leave(client: Client, room: string): void {
@@ -193,7 +200,7 @@ export function createHubRooms(deps: {
       const subs = rooms.get(message.room);
       if (!subs) return;
       const delivery = messageDelivery(message);
-      for (const sub of subs) deliverTo(sub, delivery);
+      for (const sub of subs) deliverTo(sub, delivery, limits, log);
     },
     watches: (room) => rooms.has(room),
     drop(client) {
