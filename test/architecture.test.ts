@@ -1,5 +1,5 @@
 // Architecture rules, checked on the source with the TypeScript compiler API (docs/architecture.md,
-// STYLE.md "Shape"): short functions and files, parties that import nothing of each other, a pure core,
+// "How the shape is kept"): short functions and files, parties that import nothing of each other, a pure core,
 // one writer per status column (through a state machine), and comments that say what they mean.
 // Each failure message lists every offender with file:line, so it can be fixed from the output alone.
 

@@ -50,6 +50,8 @@ describe('npm start with its mail catcher', () => {
         ['customer@shop.test'],
       );
       assert.equal(receipt.attachments[0]?.contentType, 'application/pdf');
+      // The shop never saw the card: the receipt names it as the gateway keeps it (brand, last four).
+      assert.match(receipt.text, /Paid with \w+ ending in 4242\./);
 
       // The mail as the inbox shows it, then its link, in the customer's browser.
       await page.goto(`${inbox}/email/${receipt.id}/html`);
@@ -62,7 +64,12 @@ describe('npm start with its mail catcher', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('receipt-pdf').click()]);
       const chunks: Buffer[] = [];
       for await (const chunk of (await download.createReadStream())!) chunks.push(chunk as Buffer);
-      assert.ok(pdfText(new Uint8Array(Buffer.concat(chunks))).includes(`Total paid: ${amount}`));
+      const pdf = pdfText(new Uint8Array(Buffer.concat(chunks)));
+      assert.ok(pdf.includes(`Total paid: ${amount}`));
+      assert.ok(
+        pdf.some((line) => /ending in 4242/.test(line)),
+        `the PDF names the card: ${pdf.join(' | ')}`,
+      );
       await context.close();
     } finally {
       await browser.close();

@@ -241,6 +241,7 @@ export async function startShop(
                   config: config.mail,
                   publicUrl: config.base.publicUrl,
                   transport: smtpTransport(config.mail, config.base.tls.ca),
+                  gateway,
                   log,
                 }),
                 ...integrationTasks({ database, clock, config: config.integrations, fetch }),

@@ -43,6 +43,7 @@ interface WireSession {
   sequence: number;
   decline_reason?: string | null;
   void_reason?: string | null;
+  card?: { brand: string; last4: string } | null;
 }
 
 /** The gateway's event JSON, as in webhooks and the feed. */
@@ -126,6 +127,7 @@ function snapshot(s: WireSession): PaymentSessionStatus {
     sequence: s.sequence,
     reason: s.decline_reason ?? s.void_reason ?? undefined,
     redirectUrl: s.hosted_url,
+    card: s.card ? { brand: s.card.brand, last4: s.card.last4 } : undefined,
   };
 }
 

@@ -52,6 +52,8 @@ export interface PaymentSessionStatus {
   readonly sequence: number;
   readonly reason?: string | undefined;
   readonly redirectUrl?: string | undefined;
+  /** The card that paid, as the gateway keeps it (brand and last four only), once one was entered. */
+  readonly card?: { readonly brand: string; readonly last4: string } | undefined;
 }
 
 /** One piece of payment news: delivered by webhook, read from the feed, or synthesised from a status read. */

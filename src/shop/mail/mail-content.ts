@@ -5,6 +5,7 @@ import { formatMoney, money, parseCurrency } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { refunds } from '../storage/tables.ts';
 import { invoices, orderLines, orders, paymentAttempts } from '../storage/tables.ts';
+import type { CardShown } from './card.ts';
 import type { MailKind } from './mail.schema.ts';
 
 /** The facts a receipt shows (also the receipt PDF's input). */
@@ -17,8 +18,8 @@ export interface ReceiptFacts {
   readonly delivery: { name: string; price: string };
   readonly total: string;
   readonly address: readonly string[];
-  /** The card brand and last four, when the shop knows them (the gateway's events do not carry them today). */
-  readonly card?: { brand: string; last4: string } | undefined;
+  /** The card brand and last four, as the gateway keeps them (absent when it cannot say). */
+  readonly card?: CardShown | undefined;
 }
 
 export interface MailContent {
@@ -35,6 +36,7 @@ export async function receiptFacts(
   db: Executor,
   orderId: string,
   invoiceId: string,
+  card?: CardShown,
 ): Promise<ReceiptFacts | undefined> {
   const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
   const [invoice] = await db
@@ -51,6 +53,7 @@ export async function receiptFacts(
   return {
     orderId,
     invoiceId,
+    card,
     paidAt: invoice.paidAt,
     lines: lines.map((l) => ({
       name: l.name,
@@ -118,6 +121,7 @@ export async function mailContent(
   db: Executor,
   mail: { kind: MailKind; subjectId: string; orderId: string; invoiceId: string | null },
   publicUrl: string,
+  cardOf: (invoiceId: string) => Promise<CardShown | undefined> = async () => undefined,
 ): Promise<{ content: MailContent; receipt?: ReceiptFacts } | undefined> {
   const orderUrl = `${publicUrl}/orders/${mail.orderId}`;
   const [order] = await db.select().from(orders).where(eq(orders.id, mail.orderId));
@@ -125,7 +129,7 @@ export async function mailContent(
   const total = show(order.totalMinor, order.currency);
   switch (mail.kind) {
     case 'receipt': {
-      const facts = await receiptFacts(db, mail.orderId, mail.subjectId);
+      const facts = await receiptFacts(db, mail.orderId, mail.subjectId, await cardOf(mail.subjectId));
       return facts ? { content: receiptContent(facts, `${orderUrl}/receipt`), receipt: facts } : undefined;
     }
     case 'attempt_failed': {

@@ -6,6 +6,7 @@ import type { ShopDeps, ShopEnv } from '../routes/context.ts';
 import { denied, requireUser } from '../routes/helpers.tsx';
 import { and, eq, inArray } from 'drizzle-orm';
 import { invoices, orders } from '../storage/tables.ts';
+import { cardThatPaid } from './card.ts';
 import { receiptFacts } from './mail-content.ts';
 import { receiptPdf } from './receipt-pdf.ts';
 
@@ -24,7 +25,9 @@ export function receiptPdfRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
       .select()
       .from(invoices)
       .where(and(eq(invoices.orderId, id), inArray(invoices.status, ['paid', 'refunded'])));
-    const facts = paid ? await receiptFacts(db, id, paid.id) : undefined;
+    // The card is the gateway's to tell; the download goes without it when the gateway cannot answer.
+    const card = paid ? await cardThatPaid(db, deps.gateway, paid.id).catch(() => undefined) : undefined;
+    const facts = paid ? await receiptFacts(db, id, paid.id, card) : undefined;
     if (!facts) return denied(c, deps);
     const pdf = await receiptPdf(facts);
     return c.body(Buffer.from(pdf), 200, {

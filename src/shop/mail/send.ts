@@ -3,7 +3,9 @@
 // `sent` committed sends it again on retry, with the same Message-ID (the mail's id), so the copy is
 // recognisable as the same mail. A refused or unreachable server fails the attempt; the job queue
 // retries with backoff, and the mail row shows staff the attempts and the last SMTP error.
+import type { GatewayPort } from '../domain/gateway.port.ts';
 import { type MailEvent, mailMachine } from '../domain/mail.machine.ts';
+import { cardThatPaid } from './card.ts';
 import { and, eq } from 'drizzle-orm';
 import { createTransport, type SendMailOptions } from 'nodemailer';
 import type { Clock } from '../../platform/clock.ts';
@@ -51,6 +53,8 @@ interface MailDeps {
   readonly config: MailConfig;
   readonly publicUrl: string;
   readonly transport: MailTransport | undefined;
+  /** Asked for the card that paid, for the receipt; without one the receipt names no card. */
+  readonly gateway?: GatewayPort | undefined;
 }
 
 async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promise<void> {
@@ -70,7 +74,7 @@ async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promi
         ...patch,
       })
       .where(and(eq(shopMails.id, mailId), eq(shopMails.status, 'queued')));
-  const built = await mailContent(db, mail, deps.publicUrl);
+  const built = await mailContent(db, mail, deps.publicUrl, (invoiceId) => cardThatPaid(db, deps.gateway, invoiceId));
   if (!built) {
     await record('fail', { lastError: 'nothing to send: the order or its subject is gone' });
     return;

@@ -1,0 +1,39 @@
+// The card that paid an invoice, as the gateway keeps it (brand and last four). The shop never sees
+// card details itself, so the receipt asks the gateway for the session that paid.
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import type { Executor } from '../../platform/db/database.ts';
+import type { GatewayPort } from '../domain/gateway.port.ts';
+import { paymentAttempts } from '../storage/tables.ts';
+
+/** A card as a receipt shows it. */
+export interface CardShown {
+  readonly brand: string;
+  readonly last4: string;
+}
+
+/**
+ * The brand and last four of the card that paid the invoice; undefined without a gateway or when no
+ * attempt of the invoice was paid. Throws when the gateway cannot be asked (the caller decides: the
+ * mail job retries, the PDF download goes without).
+ */
+export async function cardThatPaid(
+  db: Executor,
+  gateway: GatewayPort | undefined,
+  invoiceId: string,
+): Promise<CardShown | undefined> {
+  if (!gateway) return undefined;
+  const [attempt] = await db
+    .select({ sessionId: paymentAttempts.gatewaySessionId })
+    .from(paymentAttempts)
+    .where(
+      and(
+        eq(paymentAttempts.invoiceId, invoiceId),
+        inArray(paymentAttempts.status, ['paid', 'captured', 'refunded']),
+        isNotNull(paymentAttempts.gatewaySessionId),
+      ),
+    )
+    .limit(1);
+  if (!attempt?.sessionId) return undefined;
+  const session = await gateway.getSession(attempt.sessionId);
+  return session.card ? { brand: session.card.brand, last4: session.card.last4 } : undefined;
+}
