@@ -133,8 +133,10 @@ function snapshot(s: WireSession): PaymentSessionStatus {
 
 class RetryableError extends Error {}
 
-/** Creates the adapter; nothing is sent until a method is called. */
-export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPort {
+type Call = (method: string, path: string, body?: unknown, idempotencyKey?: string) => Promise<unknown>;
+
+/** The HTTP caller of the adapter: one request per try, retried with jittered backoff when the failure is retryable. */
+function createCaller(options: GatewayAdapterOptions): Call {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxTries = options.maxTries ?? 4;
@@ -202,6 +204,12 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
     throw new DomainError('upstream.unavailable', { reason: (last as Error).message, path, tries: maxTries });
   }
 
+  return call;
+}
+
+/** Creates the adapter; nothing is sent until a method is called. */
+export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPort {
+  const call = createCaller(options);
   return {
     async createSession(request: PaymentSessionRequest): Promise<PaymentSession> {
       const s = (await call(

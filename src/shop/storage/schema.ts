@@ -1,4 +1,5 @@
 // The shop's database schema: one schema and one migration history for this party.
 export * from '../../platform/schema.ts';
 export * from './tables.ts';
+export * from './payment-tables.ts';
 export * from '../mail/mail.schema.ts';
