@@ -13,6 +13,7 @@ import { shopMails } from '../../src/shop/mail/mail.schema.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../../src/shop/main.ts';
 import { listDeliveryMethods, listProducts } from '../../src/shop/storage/catalog.ts';
 import { invoices, orders } from '../../src/shop/storage/tables.ts';
+import { address } from './factories.ts';
 import { type CatcherProcess, type InboxMail, startCatcherProcess } from './mail.ts';
 import { ShopClient } from './shop-client.ts';
 
@@ -72,16 +73,7 @@ export async function payNow(m: MailShop) {
   await customer.emptyCart();
   await customer.send('/cart/add', { form: { productId: m.productId, quantity: '2' } });
   await customer.send('/checkout/delivery', { form: { deliveryMethodId: m.deliveryId } });
-  await customer.send('/checkout/address', {
-    form: {
-      fullName: 'Ada Lovelace',
-      line1: '1 Analytical St',
-      line2: '',
-      postalCode: '10115',
-      city: 'Berlin',
-      country: 'de',
-    },
-  });
+  await customer.send('/checkout/address', { form: address() });
   const page = await (await customer.send('/checkout/pay')).text();
   const cartId = /name="cartId" value="([^"]+)"/.exec(page)![1]!;
   const res = await customer.send('/checkout/pay', { form: { cartId } });
