@@ -1,7 +1,8 @@
 -- pgbench script: the SQL of ONE accepted webhook intake transaction (payment.authorized for an
 -- open invoice whose attempt holds the session), statement for statement as the shop runs it —
--- captured with pg_stat_statements while deliveries were applied (src/shop/payments/apply-gateway-event.ts,
--- storage/orders.ts applyInvoiceEvent, storage/audit.ts appendAudit, platform/realtime/publish.ts).
+-- captured with pg_stat_statements while deliveries were applied (src/shop/commands/apply-gateway-event.ts
+-- and decide-gateway-event.ts, commands/invoice-transition.ts applyInvoiceEvent, mail/outbox.ts enqueueMail,
+-- storage/audit.ts appendAudit, platform/realtime/publish.ts).
 -- Reads that lock (FOR UPDATE) and the audit chain's lock are kept: they are part of the cost.
 -- What the shop computes in Node (ids, the audit hash) is computed here in SQL. pgbench reads
 -- `:name` as a variable even inside a string literal, so literal colons are written as ':'.
@@ -15,8 +16,8 @@
 \set n 1 + (:client_id + :clients * :seq) % :invoices
 BEGIN;
 -- the dedupe row, claimed first
-insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", "sequence", "source", "verdict", "http_status", "code", "reason", "applied_at")
-  values ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'authorized', 3, 'webhook', 'pending', 0, default, default, now())
+insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", "sequence", "source", "verdict", "code", "reason", "applied_at")
+  values ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'authorized', 3, 'webhook', 'pending', default, default, now())
   on conflict do nothing returning "event_id" as evt \gset
 -- decide: the invoice and the session's attempt, locked
 select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
@@ -34,6 +35,14 @@ insert into "order_status_events" ("id", "seq", "order_id", "invoice_id", "from_
 insert into "jobs" ("id", "task", "payload", "status", "run_at", "attempts", "max_attempts", "repeat_seconds", "key", "locked_by", "locked_until", "last_error", "created_at", "updated_at")
   values ('job_' || :evt::text, 'shop.order_status.deliver', jsonb_build_object('eventId', 'out_' || :evt::text), 'pending', now(), default, 10, default, 'order-status' || ':' || 'out_' || :evt::text, default, default, default, now(), now())
   on conflict ("key") do nothing returning "id";
+-- the receipt owed to the customer: the recipient, the outbox row, its send job
+select "users"."email" from "orders" inner join "users" on "users"."id" = "orders"."user_id" where "orders"."id" = 'ord_' || :tag::text || :n::text;
+insert into "shop_mails" ("id", "kind", "subject_id", "order_id", "invoice_id", "recipient", "status", "attempts", "last_error", "message_id", "created_at", "updated_at", "sent_at")
+  values ('mail_' || :evt::text, 'receipt', 'inv_' || :tag::text || :n::text, 'ord_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'customer@shop.test', 'queued', default, default, '<mail_' || :evt::text || '@mail.countersign.shop>', now(), now(), default)
+  on conflict ("kind", "subject_id") do nothing returning "id";
+insert into "jobs" ("id", "task", "payload", "status", "run_at", "attempts", "max_attempts", "repeat_seconds", "key", "locked_by", "locked_until", "last_error", "created_at", "updated_at")
+  values ('job_m' || :evt::text, 'shop.mail.send', jsonb_build_object('mailId', 'mail_' || :evt::text), 'pending', now(), default, 30, default, 'mail' || ':' || 'receipt' || ':' || 'inv_' || :tag::text || :n::text, default, default, default, now(), now())
+  on conflict ("key") do nothing returning "id";
 -- the attempt accepted (its audit entry is queued with the invoice's, see the end)
 update "payment_attempts" set "status" = 'paid', "last_sequence" = 3, "updated_at" = now() where ("payment_attempts"."id" = 'att_' || :tag::text || :n::text and "payment_attempts"."status" = 'session_created');
 -- the real-time message for the invoice's room (its own advisory lock, NOTIFY at commit)
@@ -48,9 +57,9 @@ with room_lock as (
 )
 select id::text as id, pg_notify('countersign_realtime', case when octet_length(inline_body) <= 7900 then inline_body else reference_body end) as notified from notification;
 -- the dedupe row's verdict, and the delivery's receipt
-update "gateway_events" set "verdict" = 'accepted', "http_status" = 200, "code" = null, "reason" = null where "gateway_events"."event_id" = :evt::text;
-insert into "webhook_receipts" ("id", "received_at", "event_id", "event_type", "session_id", "invoice_id", "verdict", "http_status", "reason")
-  values (default, now(), :evt::text, 'authorized', 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'accepted', 200, null);
+update "gateway_events" set "verdict" = 'accepted', "code" = null, "reason" = null where "gateway_events"."event_id" = :evt::text;
+insert into "webhook_receipts" ("id", "received_at", "event_id", "event_type", "session_id", "invoice_id", "verdict", "reason")
+  values (default, now(), :evt::text, 'authorized', 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'accepted', null);
 -- the audit chain, last (appendAudit queues a transaction's entries and writes them just before the
 -- commit): the chain's global lock; the first entry inserted with the tip read and its hash computed
 -- in the same statement; the second entry (hash computed by the shop from the first's); COMMIT

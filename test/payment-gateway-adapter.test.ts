@@ -113,11 +113,13 @@ describe('gateway adapter faults (stub server)', () => {
     sequence: 1,
   };
   const sleeps: number[] = [];
-  const adapter = () =>
+  // 150 ms is for the test of a hanging request; the others allow a loaded machine's slow answer, so a
+  // late reply is not taken for a timeout (and retried once more than the test counts).
+  const adapter = (timeoutMs = 2000) =>
     createGatewayAdapter({
       baseUrl: url,
       apiKey: 'sk_test_stubkey',
-      timeoutMs: 150,
+      timeoutMs,
       maxTries: 4,
       backoffMs: 100,
       random: () => 0.5,
@@ -156,7 +158,7 @@ describe('gateway adapter faults (stub server)', () => {
     seen.length = 0;
     answer = () => 'hang';
     const started = Date.now();
-    await assert.rejects(adapter().getSession('ps_stub'), (e) => isDomainError(e, 'upstream.unavailable'));
+    await assert.rejects(adapter(150).getSession('ps_stub'), (e) => isDomainError(e, 'upstream.unavailable'));
     assert.equal(seen.length, 4);
     assert.ok(Date.now() - started < 3000);
   });
