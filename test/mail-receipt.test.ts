@@ -12,7 +12,7 @@ import { jobs } from '../src/platform/jobs/jobs.schema.ts';
 import { MAIL_SEND_TASK } from '../src/shop/mail/outbox.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { expireInvoices } from '../src/shop/commands/expire-invoice.ts';
-import { pdfText } from './support/mail.ts';
+import { type InboxMail, pdfText } from './support/mail.ts';
 import {
   about,
   deliver as deliverTo,
@@ -99,6 +99,34 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       assert.ok(expired, JSON.stringify(mails.map((m) => m.subject)));
       assert.ok(expired.text.includes(`expired unpaid`), expired.text);
       assert.equal(mails.filter((m) => m.attachments.length > 0).length, 0, 'notices carry no receipt');
+    });
+
+    it('sends a notice for each refund that succeeds, to the customer, with its amount and reason', async () => {
+      const { sessionId, order, invoice } = await payNow();
+      assert.equal((await deliver(m.gateway.move(sessionId, 'authorized'))).status, 200);
+      assert.equal((await deliver(m.gateway.move(sessionId, 'captured'))).status, 200);
+      // The gateway accepts refunds at once; the shop's own refund job calls it.
+      m.gateway.createRefund = async (request) => ({
+        refundId: `ref_gw${request.refundId.slice(4)}`,
+        status: 'succeeded',
+      });
+      const refundNotices = (mails: InboxMail[]) =>
+        about(order.id)(mails).filter((x) => x.subject.startsWith('Refund'));
+      for (const [i, amount] of ['1.50', '2.00'].entries()) {
+        const form = { invoiceId: invoice.id, amount, reason: `refund number ${i + 1}` };
+        assert.equal((await m.staff.send(`/staff/orders/${order.id}/refunds`, { form })).status, 303);
+        await m.catcher.waitFor((mails) => refundNotices(mails).length >= i + 1);
+      }
+      const notices = refundNotices(await m.catcher.inbox());
+      assert.deepEqual(notices.map((x) => x.subject).sort(), [
+        `Refund of €1.50 for order ${order.id}`,
+        `Refund of €2.00 for order ${order.id}`,
+      ]);
+      assert.ok(notices.every((x) => x.to.map((t) => t.address).join() === 'customer@shop.test'));
+      assert.ok(
+        notices.some((x) => x.text.includes('(refund number 2)')),
+        notices.map((x) => x.text).join('\n'),
+      );
     });
 
     it('sends a notice when a paid payment is reversed (voided after it was accepted)', async () => {
