@@ -46,6 +46,9 @@ describe('gateway Stripe API (official SDK)', () => {
     assert.equal(cs.currency, 'eur');
     assert.equal(cs.status, 'open');
     assert.equal(first, 'authorized');
+    // Authorised, the payer is sent to success_url with the Checkout Session id filled in (as at Stripe).
+    const authorised = (await (await fetch(`${cs.url}/status`)).json()) as { return_url: string };
+    assert.equal(authorised.return_url, `https://shop.test/thanks?session=${cs.id}`);
 
     const got = await t.stripe.checkout.sessions.retrieve(cs.id, { expand: ['payment_intent'] });
     assert.equal(got.status, 'complete');
@@ -200,12 +203,17 @@ describe('gateway Stripe API (official SDK)', () => {
       mode: 'payment',
       line_items: lineItems(300, 1),
       success_url: 'https://shop.test/ok',
+      cancel_url: 'https://shop.test/cart',
     });
+    const page = await (await fetch(cs.url!)).text();
+    assert.match(page, /<a id="cancel" href="https:\/\/shop.test\/cart">/, 'the cancel link goes to cancel_url');
     const expired = await t.stripe.checkout.sessions.expire(cs.id);
     assert.equal(expired.status, 'expired');
     assert.equal(expired.url, null);
     await assert.rejects(t.stripe.checkout.sessions.expire(cs.id), Stripe.errors.StripeInvalidRequestError);
     assert.notEqual((await t.payOnPage(cs.url!)).status, 200);
+    const after = (await (await fetch(`${cs.url}/status`)).json()) as { return_url: string };
+    assert.equal(after.return_url, 'https://shop.test/cart', 'an expired session sends the payer to cancel_url');
     await assert.rejects(
       t.stripe.checkout.sessions.create({
         mode: 'payment',
