@@ -81,6 +81,7 @@ export const PAY_SCRIPT = String.raw`
       return;
     }
     form.hidden = true;
+    if (back && s.return_url) { back.href = s.return_url; back.hidden = false; }
     stage.className = 'stage ' + st[0];
     var text = st[1];
     if (s.status === 'declined' && s.decline_reason && REASONS[s.decline_reason]) text = 'Your payment was declined: ' + REASONS[s.decline_reason] + '. You were not charged.';
@@ -88,7 +89,7 @@ export const PAY_SCRIPT = String.raw`
     if (FINAL.indexOf(s.status) >= 0) {
       if (polling) { clearInterval(polling); polling = null; }
       countdown.hidden = true;
-      if (back && s.return_url) back.hidden = false;
+
     } else if (!polling) {
       polling = setInterval(refresh, 1000);
     }

@@ -44,6 +44,13 @@ export function PayPage(props: { session: SessionRow; merchant: MerchantRow }) {
             <button type="submit" id="submit">
               Pay {amount}
             </button>
+            {s.api === 'stripe' && s.cancelUrl ? (
+              <p>
+                <a id="cancel" href={s.cancelUrl}>
+                  Cancel and return to {merchant.name}
+                </a>
+              </p>
+            ) : null}
           </form>
           <p>
             <a id="return" href={s.returnUrl ?? '#'} hidden>

@@ -6,7 +6,7 @@ import { contentSecurityPolicy, securityHeaders } from '../../platform/http/secu
 import type { GatewayDeps } from '../commands/deps.ts';
 import { submitCard } from '../commands/submit-card.ts';
 import { cardInputSchema } from '../domain/card.ts';
-import { isFinal } from '../domain/session.machine.ts';
+import { isFinal, PAID_STATES } from '../domain/session.machine.ts';
 import { PayPage } from '../pages/pay.page.tsx';
 import { PAY_SCRIPT, PAY_STYLES } from '../pages/pay-client.ts';
 import { findMerchant } from '../storage/merchants.ts';
@@ -17,6 +17,17 @@ import type { SessionRow } from '../storage/tables.ts';
 // the URL is a capability, so no Referer carries it anywhere.
 const secure = securityHeaders({ csp: contentSecurityPolicy(), referrerPolicy: 'no-referrer' });
 
+/**
+ * Where the page sends the payer back, once there is nothing more to do here. A Stripe Checkout
+ * Session sends a completed payment (authorised, or paid) to its success_url and one that ended
+ * unpaid to its cancel_url, as Stripe's hosted page does; a native session, its return_url once final.
+ */
+function payerReturnUrl(s: SessionRow): string | null {
+  if (s.api !== 'stripe') return isFinal(s.status) ? s.returnUrl : null;
+  if (s.status === 'authorized' || PAID_STATES.includes(s.status)) return s.returnUrl;
+  return isFinal(s.status) ? s.cancelUrl : null;
+}
+
 /** What the page (and anyone with the link) may see of a session. */
 export function publicStatus(s: SessionRow) {
   return {
@@ -25,7 +36,7 @@ export function publicStatus(s: SessionRow) {
     decline_reason: s.declineReason,
     last_error: s.lastError,
     expires_at: s.expiresAt.toISOString(),
-    return_url: isFinal(s.status) ? s.returnUrl : null,
+    return_url: payerReturnUrl(s),
     card: s.cardLast4 ? { last4: s.cardLast4, brand: s.cardBrand } : null,
   };
 }
