@@ -32,6 +32,9 @@ import { payRoutes } from './routes/pay.routes.tsx';
 import { documentWebhooks } from './routes/webhook.docs.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
+import { recordPublicUrl } from './storage/stripe-projection.ts';
+import { upsertConfiguredEndpoint } from './storage/webhook-endpoints.ts';
+import { loadStripeWebhookConfig } from './stripe-webhook.config.ts';
 
 /** The gateway's database: its schema history. */
 export const gatewayDatabaseSpec = {
@@ -98,6 +101,9 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
             ackWindowSeconds: raw.GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS,
           }
         : null,
+    allowHttpWebhooks: raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true',
+    // The demo merchant's Stripe-format endpoint (with the demo merchant only).
+    demoStripeWebhook: loadStripeWebhookConfig(env, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true'),
     fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
     webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
@@ -135,6 +141,12 @@ export async function startGateway(
             ackWindowSeconds: config.demoMerchant.ackWindowSeconds,
           },
           clock,
+        );
+      }
+      if (config.demoMerchant && config.demoStripeWebhook) {
+        const endpoint = config.demoStripeWebhook;
+        await database.transaction((tx) =>
+          upsertConfiguredEndpoint(tx, { merchantId: DEMO_MERCHANT_ID, ...endpoint }, clock),
         );
       }
       const fingerprintSecret =
@@ -198,6 +210,8 @@ export async function startGateway(
       return {
         onListening: async (_server, url) => {
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');
+          // Stripe objects rendered inside a transaction (the events' data.object) link to it.
+          await recordPublicUrl(database.db, listeningUrl);
           await worker.start();
         },
         onStop: () => worker.stop(),

@@ -97,10 +97,3 @@ export function stripeEventsFor(ourType: string, ctx: StripeEventContext): Strip
       return [];
   }
 }
-
-/** Whether a type matches a filter: exact, or with `*` standing for any run of characters. */
-export function typeMatches(pattern: string, type: string): boolean {
-  if (!pattern.includes('*')) return pattern === type;
-  const escaped = pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`).test(type);
-}

@@ -137,3 +137,20 @@ export function stripeEventsOfSession(db: Executor, sessionId: string): Promise<
 export async function lockMerchantEvents(tx: Executor, merchantId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`gateway:events:${merchantId}`}, 0))`);
 }
+
+/** For each event, how many of its deliveries have not (yet) succeeded: Stripe's `pending_webhooks`. */
+export async function pendingWebhooks(db: Executor, eventIds: readonly string[]): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db
+    .select({ eventId: webhookDeliveries.eventId, n: sql<number>`count(*)::int` })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        inArray(webhookDeliveries.eventId, [...eventIds]),
+        sql`${webhookDeliveries.webhookEndpointId} is not null`,
+        sql`${webhookDeliveries.status} <> 'delivered'`,
+      ),
+    )
+    .groupBy(webhookDeliveries.eventId);
+  return new Map(rows.map((r) => [r.eventId, Number(r.n)]));
+}
