@@ -182,6 +182,39 @@ describe('gateway Stripe webhook endpoints and deliveries', () => {
     }
   });
 
+  it("shows Stripe deliveries on the dashboard's payment page, and the native resend re-sends one, verified", async () => {
+    const { sessionId } = await paidCheckout(sys.stripe, sys.gw.url);
+    const completed = await eventually(() =>
+      shop.eventsAbout(sessionId).find((e) => e.type === 'checkout.session.completed'),
+    );
+    // Settled just after the receiver's answer: wait for it.
+    const delivery = await eventually(async () => {
+      const [row] = await rows<{ id: string }>(
+        sys.gw.database.db,
+        sql`select id from webhook_deliveries where event_id = ${completed.id} and webhook_endpoint_id = ${endpoint.id} and status = 'delivered'`,
+      );
+      return row;
+    });
+    const login = await fetch(`${sys.gw.url}/dashboard/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ api_key: sys.nativeKey }),
+      redirect: 'manual',
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const page = await (await fetch(`${sys.gw.url}/dashboard/payments/${sessionId}`, { headers: { cookie } })).text();
+    assert.ok(page.includes(completed.id), 'the Stripe event is listed');
+    assert.ok(page.includes('checkout.session.completed'));
+    assert.ok(page.includes(`delivered → ${endpoint.id}`), 'with its delivery to the endpoint');
+    assert.ok(page.includes(`/dashboard/deliveries/${delivery.id}/resend`));
+    const before = shop.verified.filter((d) => d.event.id === completed.id).length;
+    const resend = await sys.gw.api(`/v1/webhook_deliveries/${delivery.id}/resend`, { method: 'POST', body: {} });
+    assert.equal(resend.status, 202);
+    await eventually(() =>
+      shop.verified.filter((d) => d.event.id === completed.id).length > before ? true : undefined,
+    );
+  });
+
   it('another merchant can neither read, list, change nor delete our endpoint (404, never the secret)', async () => {
     for (const call of [
       sys.other.webhookEndpoints.retrieve(endpoint.id),

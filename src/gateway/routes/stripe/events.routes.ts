@@ -81,7 +81,7 @@ export function eventRoutes(router: StripeRouter, deps: StripeDeps): void {
     });
   });
 
-  router.get('/events/:id', async (c) => {
+  router.get('/v1/events/:id', async (c) => {
     const id = c.req.param('id');
     const row = await findStripeEvent(database.db, c.env.merchant.id, id);
     if (!row) throw resourceMissing('event', id);
