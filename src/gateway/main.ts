@@ -34,6 +34,9 @@ import { stripeRoutes } from './routes/stripe/stripe.routes.ts';
 import { documentWebhooks } from './routes/webhook.docs.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
+import { recordPublicUrl } from './storage/stripe-projection.ts';
+import { upsertConfiguredEndpoint } from './storage/webhook-endpoints.ts';
+import { loadStripeWebhookConfig } from './stripe-webhook.config.ts';
 
 /** The gateway's database: its schema history. */
 export const gatewayDatabaseSpec = {
@@ -117,6 +120,9 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
             ackWindowSeconds: raw.GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS,
           }
         : null,
+    allowHttpWebhooks: raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true',
+    // The demo merchant's Stripe-format endpoint (with the demo merchant only).
+    demoStripeWebhook: loadStripeWebhookConfig(env, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true'),
     fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
     webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
@@ -157,6 +163,12 @@ export async function startGateway(
           clock,
         );
       }
+      if (config.demoMerchant && config.demoStripeWebhook) {
+        const endpoint = config.demoStripeWebhook;
+        await database.transaction((tx) =>
+          upsertConfiguredEndpoint(tx, { merchantId: DEMO_MERCHANT_ID, ...endpoint }, clock),
+        );
+      }
       const fingerprintSecret =
         config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
       const issuer = withGatewayTestCards(
@@ -195,7 +207,12 @@ export async function startGateway(
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
       // The key decides the dialect: Stripe-dialect keys are answered by the Stripe router (STRIPE.md §1).
-      const stripe = stripeRoutes({ gateway, publicUrl, wake: () => wake() });
+      const stripe = stripeRoutes({
+        gateway,
+        publicUrl,
+        wake: () => wake(),
+        allowHttpWebhooks: config.allowHttpWebhooks,
+      });
       app.use('/v1/*', dialectDispatch({ database, stripe }));
       app.route('/v1', apiRoutes({ gateway, publicUrl, wake }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
@@ -221,6 +238,8 @@ export async function startGateway(
       return {
         onListening: async (_server, url) => {
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');
+          // Stripe objects rendered inside a transaction (the events' data.object) link to it.
+          await recordPublicUrl(database.db, listeningUrl);
           await worker.start();
         },
         onStop: () => worker.stop(),

@@ -115,14 +115,15 @@ export function PaymentPage(props: {
           <th>Attempts (status, latency, response)</th>
           <th></th>
         </tr>
-        {events.map((e) => {
-          const d = deliveries.find((x) => x.eventId === e.id);
-          return (
+        {events.flatMap((e) => {
+          // One row per delivery (a Stripe event goes to each of its endpoints), or one with none.
+          const ds = deliveries.filter((x) => x.eventId === e.id);
+          return (ds.length ? ds : [null]).map((d) => (
             <tr>
               <td>{e.id}</td>
               <td>{e.type}</td>
-              <td>{e.sequence}</td>
-              <td>{d ? d.status : 'no endpoint'}</td>
+              <td>{e.sequence ?? '—'}</td>
+              <td>{d ? `${d.status}${d.webhookEndpointId ? ` → ${d.webhookEndpointId}` : ''}` : 'no endpoint'}</td>
               <td>
                 {attempts
                   .filter((a) => d && a.deliveryId === d.id)
@@ -143,7 +144,7 @@ export function PaymentPage(props: {
                 ) : null}
               </td>
             </tr>
-          );
+          ));
         })}
       </table>
       <h2>Refunds</h2>

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { stripeEventsOfSession } from './stripe-events.ts';
 import {
   apiKeys,
   dashboardSessions,
@@ -74,7 +75,13 @@ export async function paymentDetail(db: Executor, merchantId: string, sessionId:
     .from(paymentSessions)
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.merchantId, merchantId)));
   if (!session) return null;
-  const evs = await db.select().from(events).where(eq(events.sessionId, sessionId)).orderBy(asc(events.cursor));
+  const native = await db.select().from(events).where(eq(events.sessionId, sessionId)).orderBy(asc(events.cursor));
+  // A Stripe session's deliveries are of its Stripe events: both kinds are listed, in time order.
+  const stripe = await stripeEventsOfSession(db, sessionId);
+  const evs = [
+    ...native.map((e) => ({ id: e.id, type: e.type, sequence: e.sequence as number | null, createdAt: e.createdAt })),
+    ...stripe.map((e) => ({ id: e.id, type: e.type, sequence: null, createdAt: e.createdAt })),
+  ].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const deliveries = evs.length
     ? await db
         .select()

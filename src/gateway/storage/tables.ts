@@ -170,6 +170,9 @@ export const webhookDeliveries = pgTable(
       .notNull()
       .references(() => merchants.id),
     eventId: text('event_id').notNull(),
+    // Null: the merchant's native endpoint, event in `events`. A `we_…`: that Stripe-format endpoint
+    // (storage/stripe-tables.ts), event in `stripe_events`, signed with the endpoint's secret.
+    webhookEndpointId: text('webhook_endpoint_id'),
     // pending -> delivered | refused | failed (schedule exhausted) | disabled (endpoint gone or off)
     status: text('status').$type<DeliveryStatus>().notNull(),
     attempts: integer('attempts').notNull().default(0),
