@@ -29,9 +29,14 @@ import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.tsx';
 import { payRoutes } from './routes/pay.routes.tsx';
+import { dialectDispatch } from './routes/stripe/dialect.middleware.ts';
+import { stripeRoutes } from './routes/stripe/stripe.routes.ts';
 import { documentWebhooks } from './routes/webhook.docs.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
+import { recordPublicUrl } from './storage/stripe-projection.ts';
+import { upsertConfiguredEndpoint } from './storage/webhook-endpoints.ts';
+import { loadStripeWebhookConfig } from './stripe-webhook.config.ts';
 
 /** The gateway's database: its schema history. */
 export const gatewayDatabaseSpec = {
@@ -58,6 +63,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
         .regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key')
         .optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: whsec.optional(),
+      // The demo merchant's second key, speaking Stripe's API on /v1 (STRIPE.md §6).
+      GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY: z
+        .string()
+        .regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key')
+        .optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: z.url().optional(),
       // Plain-http webhook endpoints beyond loopback: only for a closed test network.
       GATEWAY_ALLOW_HTTP_WEBHOOKS: z.enum(['true', 'false']).default('false'),
@@ -78,6 +88,17 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       'gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_API_KEY and GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET must be set together',
     );
   }
+  if (raw.GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY !== undefined && raw.GATEWAY_DEMO_MERCHANT_API_KEY === undefined)
+    throw new ConfigError(
+      'gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY needs GATEWAY_DEMO_MERCHANT_API_KEY (the demo merchant)',
+    );
+  if (
+    raw.GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY === raw.GATEWAY_DEMO_MERCHANT_API_KEY &&
+    raw.GATEWAY_DEMO_MERCHANT_API_KEY
+  )
+    throw new ConfigError(
+      'gateway: invalid configuration:\n  GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY must differ from GATEWAY_DEMO_MERCHANT_API_KEY (the key decides the dialect)',
+    );
   const webhookProblem =
     raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL &&
     webhookUrlProblem(raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true');
@@ -92,12 +113,16 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       raw.GATEWAY_DEMO_MERCHANT_API_KEY && raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET
         ? {
             apiKey: raw.GATEWAY_DEMO_MERCHANT_API_KEY,
+            stripeApiKey: raw.GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY ?? null,
             webhookSecret: raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET,
             webhookUrl: raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL ?? null,
             name: raw.GATEWAY_DEMO_MERCHANT_NAME,
             ackWindowSeconds: raw.GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS,
           }
         : null,
+    allowHttpWebhooks: raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true',
+    // The demo merchant's Stripe-format endpoint (with the demo merchant only).
+    demoStripeWebhook: loadStripeWebhookConfig(env, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true'),
     fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
     webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
@@ -131,10 +156,17 @@ export async function startGateway(
             name: config.demoMerchant.name,
             webhookUrl: config.demoMerchant.webhookUrl,
             apiKey: config.demoMerchant.apiKey,
+            stripeApiKey: config.demoMerchant.stripeApiKey,
             webhookSecret: config.demoMerchant.webhookSecret,
             ackWindowSeconds: config.demoMerchant.ackWindowSeconds,
           },
           clock,
+        );
+      }
+      if (config.demoMerchant && config.demoStripeWebhook) {
+        const endpoint = config.demoStripeWebhook;
+        await database.transaction((tx) =>
+          upsertConfiguredEndpoint(tx, { merchantId: DEMO_MERCHANT_ID, ...endpoint }, clock),
         );
       }
       const fingerprintSecret =
@@ -174,6 +206,9 @@ export async function startGateway(
       // With port 0 (tests) the address is known only once listening.
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
+      // The key decides the dialect: Stripe-dialect keys are answered by the Stripe router (STRIPE.md §1).
+      const stripe = stripeRoutes({ gateway, publicUrl, wake: () => wake() });
+      app.use('/v1/*', dialectDispatch({ database, stripe }));
       app.route('/v1', apiRoutes({ gateway, publicUrl, wake }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ gateway, wake }));
@@ -198,6 +233,8 @@ export async function startGateway(
       return {
         onListening: async (_server, url) => {
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');
+          // Stripe objects rendered inside a transaction (the events' data.object) link to it.
+          await recordPublicUrl(database.db, listeningUrl);
           await worker.start();
         },
         onStop: () => worker.stop(),

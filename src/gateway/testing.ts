@@ -163,6 +163,8 @@ export function logCapture() {
 }
 
 export const TEST_API_KEY = 'sk_test_gatewaytestkey0123456789abcdef';
+/** The demo merchant's Stripe-dialect key in test gateways. */
+export const TEST_STRIPE_API_KEY = 'sk_test_gatewaystripekey0123456789abcd';
 
 /** A gateway on a fresh database with the fake issuer; the demo merchant posts to `webhookUrl`. */
 export async function startTestGateway(
@@ -187,6 +189,7 @@ export async function startTestGateway(
     ...(options.bank ? { GATEWAY_BANK_URL: options.bank.url } : {}),
     GATEWAY_BANK_CALLBACK_SECRET: bankCallbackSecret,
     GATEWAY_DEMO_MERCHANT_API_KEY: TEST_API_KEY,
+    GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY: TEST_STRIPE_API_KEY,
     GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: webhookSecret,
     ...(options.webhookUrl ? { GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: options.webhookUrl } : {}),
     GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: String(options.ackWindowSeconds ?? 900),

@@ -22,7 +22,12 @@ async function acknowledgeLocked(deps: Deps, tx: Executor, s: SessionRow): Promi
 
 /** The shop answered 2xx to payment.authorized: acknowledged if still awaited and in time; false otherwise. */
 export async function acknowledgeSession(deps: Deps, sessionId: string): Promise<boolean> {
-  return deps.database.transaction(async (tx) => acknowledgeLocked(deps, tx, await lockSession(tx, sessionId)));
+  return deps.database.transaction(async (tx) => {
+    const s = await lockSession(tx, sessionId);
+    // A Stripe session is acknowledged by its capture (or at authorisation), never by a webhook's 2xx.
+    if (s.api === 'stripe') return false;
+    return acknowledgeLocked(deps, tx, s);
+  });
 }
 
 /**

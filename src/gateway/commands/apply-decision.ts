@@ -1,6 +1,8 @@
 // The bank's decision on an authorisation, however it arrives: the answer to the card submit, a
 // callback, a poll, or recovery after a crash.
 import { crashPoint } from '../../platform/crash-points.ts';
+import { enqueue } from '../../platform/jobs/enqueue.ts';
+import { SETTLE_TASK } from '../jobs/task-names.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { IssuerDecision } from '../issuer/issuer.port.ts';
 import { findMerchant } from '../storage/merchants.ts';
@@ -46,7 +48,7 @@ export async function applyDecisionTx(
   }
   const merchant = await findMerchant(tx, s.merchantId);
   const now = clock.now();
-  return (
+  const authorized = (
     await moveSession(tx, s, 'bank_approved', clock, {
       patch: {
         bankAuthorizationId: decision.authorizationId,
@@ -55,6 +57,12 @@ export async function applyDecisionTx(
       },
     })
   ).session;
+  // Stripe's capture_method=automatic: acknowledged at authorisation, so captured at once (STRIPE.md §3).
+  if (authorized.captureMethod !== 'automatic') return authorized;
+  const acknowledged = (await moveSession(tx, authorized, 'acknowledge', clock, { patch: { acknowledgedAt: now } }))
+    .session;
+  await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId }, key: `settle:${sessionId}` }, clock);
+  return acknowledged;
 }
 
 /** Applies a bank decision in its own transaction. */

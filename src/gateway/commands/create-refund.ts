@@ -3,6 +3,7 @@ import { newId } from '../../core/ids.ts';
 import { money, toJSON, type Currency, type Money } from '../../core/money.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { decideRefund } from '../domain/refund.rule.ts';
+import type { StripeRefundExtras } from '../domain/stripe.ts';
 import { REFUND_AT_BANK_TASK } from '../jobs/task-names.ts';
 import { insertRefund } from '../storage/refunds.ts';
 import { lockSession, moveSession } from '../storage/sessions.ts';
@@ -18,7 +19,7 @@ import { refundAtBank } from './refund-at-bank.ts';
 export async function createRefund(
   deps: Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log'>,
   merchantId: string,
-  input: { sessionId: string; amount: Money; reason: string },
+  input: { sessionId: string; amount: Money; reason: string; stripe?: StripeRefundExtras },
 ): Promise<RefundRow> {
   const { database, clock } = deps;
   const refund = await database.transaction(async (tx) => {
@@ -38,6 +39,7 @@ export async function createRefund(
       amount: input.amount,
       reason: input.reason,
       createdAt: now,
+      stripe: input.stripe ?? null,
     });
     await moveSession(tx, s, decision.event, clock, {
       patch: { refundedMinor: decision.refundedAfter.minor },

@@ -2,13 +2,14 @@
 import { DomainError } from '../../core/errors.ts';
 import { money, type Currency } from '../../core/money.ts';
 import { findRefund, lockRefund, moveRefund } from '../storage/refunds.ts';
+import { projectStripeEvents } from '../storage/stripe-projection.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { RefundRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
 /** Tells the bank about a recorded refund (idempotent by refund id) and marks it succeeded. */
 export async function refundAtBank(
-  deps: Pick<GatewayDeps, 'database' | 'issuer'>,
+  deps: Pick<GatewayDeps, 'database' | 'issuer' | 'clock'>,
   refundId: string,
 ): Promise<RefundRow> {
   const { database } = deps;
@@ -22,6 +23,9 @@ export async function refundAtBank(
     const locked = await lockRefund(tx, refundId);
     // The inline call and the job may both have reached the bank: the first to get here records it.
     if (locked.status === 'succeeded') return locked;
-    return moveRefund(tx, locked, 'bank_refunded');
+    const done = await moveRefund(tx, locked, 'bank_refunded');
+    // A Stripe session's merchant learns of it as refund.updated (status succeeded).
+    await projectStripeEvents(tx, { session: s, type: 'refund.succeeded', refundId: done.id }, deps.clock);
+    return done;
   });
 }

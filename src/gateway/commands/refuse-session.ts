@@ -13,6 +13,8 @@ export async function refuseSession(
 ): Promise<boolean> {
   return deps.database.transaction(async (tx) => {
     const s = await lockSession(tx, sessionId);
+    // A Stripe session is refused by POST …/cancel, never by a webhook's answer.
+    if (s.api === 'stripe') return false;
     if (!decideAcknowledgement(s, 'refuse', deps.clock.now()).ok) return false;
     await moveSession(tx, s, 'refuse', deps.clock, { patch: { voidReason: reason } });
     await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId }, key: `settle:${sessionId}` }, deps.clock);

@@ -17,7 +17,9 @@ import { nextDraw } from '../storage/faults.ts';
 import { findEvent } from '../storage/events.ts';
 import { activeSecrets, findMerchant, setWebhookEnabled } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
-import type { EventRow, MerchantRow } from '../storage/tables.ts';
+import type { DeliveryRow } from '../storage/tables.ts';
+import type { DeliveryTarget } from './delivery-target.ts';
+import { stripeDeliveryTarget } from './stripe-delivery-target.ts';
 import { DELIVER_WEBHOOK_TASK } from './task-names.ts';
 
 export interface DeliveryDeps {
@@ -86,6 +88,28 @@ function settle(
   });
 }
 
+/** The native endpoint's message: the merchant's URL, Standard Webhooks headers, our event JSON. */
+async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<DeliveryTarget | null> {
+  const event = await findEvent(db, delivery.eventId);
+  const merchant = await findMerchant(db, delivery.merchantId);
+  if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) return null;
+  const body = JSON.stringify(event.payload);
+  return {
+    stripe: false,
+    url: merchant.webhookUrl,
+    body,
+    eventId: event.id,
+    type: event.type,
+    sessionId: event.sessionId,
+    merchantId: merchant.id,
+    endpointId: null,
+    sign: async (at) => ({
+      ...signWebhook({ id: event.id, timestamp: at, body, secrets: await activeSecrets(db, merchant.id) }),
+    }),
+    disableEndpoint: (tx) => setWebhookEnabled(tx, merchant.id, false),
+  };
+}
+
 /** Delay and reorder faults hold a delivery back once (later events may overtake it); true when held. */
 async function heldBack(deps: DeliveryDeps, job: Job, fault: Fault | null): Promise<boolean> {
   if (!fault || job.held) return false;
@@ -113,22 +137,15 @@ async function heldBack(deps: DeliveryDeps, job: Job, fault: Fault | null): Prom
   return true;
 }
 
-/** Sends the event, signed, to the merchant's endpoint (dropped or duplicated when a fault says so). */
-async function send(
-  deps: DeliveryDeps,
-  job: Job,
-  event: EventRow,
-  merchant: MerchantRow,
-  fault: Fault | null,
-): Promise<Answer> {
+/** Sends the message, signed, to its endpoint (dropped or duplicated when a fault says so). */
+async function send(deps: DeliveryDeps, job: Job, target: DeliveryTarget, fault: Fault | null): Promise<Answer> {
   const doFetch = deps.fetch ?? fetch;
   const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
   const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
-  const body = JSON.stringify(event.payload);
-  const secrets = await activeSecrets(deps.database.db, merchant.id);
-  const headers = signWebhook({ id: event.id, timestamp: deps.clock.now(), body, secrets });
+  const { body } = target;
+  const headers = await target.sign(deps.clock.now());
   const post = () =>
-    doFetch(merchant.webhookUrl!, {
+    doFetch(target.url, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'countersign-gateway/1' },
       body,
@@ -167,12 +184,11 @@ async function send(
 async function actOnAnswer(
   deps: DeliveryDeps,
   job: Job,
-  event: EventRow,
-  merchant: MerchantRow,
+  target: DeliveryTarget,
   answer: Answer,
   fault: Fault | null,
 ): Promise<void> {
-  const asksAcknowledgement = event.type === 'payment.authorized';
+  const asksAcknowledgement = target.type === 'payment.authorized' && !target.stripe;
   const { status } = answer;
   const verdict = classifyAnswer(status, asksAcknowledgement);
   // The shop's answer is acted on BEFORE the delivery is settled: a crash in between leaves the
@@ -181,16 +197,19 @@ async function actOnAnswer(
   // shop had accepted.
   crashPoint('gateway.webhook.before_acknowledge');
   if (verdict === 'delivered') {
-    if (asksAcknowledgement) await acknowledgeSession(deps, event.sessionId);
+    if (asksAcknowledgement) await acknowledgeSession(deps, target.sessionId);
     return settle(deps, job, 'deliver', status);
   }
   if (verdict === 'refused') {
-    await refuseSession(deps, event.sessionId, refusalReason(answer.text, status!));
+    await refuseSession(deps, target.sessionId, refusalReason(answer.text, status!));
     return settle(deps, job, 'refuse', status);
   }
   if (verdict === 'gone') {
-    await settle(deps, job, 'disable', status, { also: (tx) => setWebhookEnabled(tx, merchant.id, false) });
-    deps.log?.warn({ merchantId: merchant.id }, 'webhook endpoint answered 410: disabled');
+    await settle(deps, job, 'disable', status, { also: target.disableEndpoint });
+    deps.log?.warn(
+      { merchantId: target.merchantId, endpoint: target.endpointId },
+      'webhook endpoint answered 410: disabled',
+    );
     return;
   }
   const delay =
@@ -207,25 +226,26 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     const delivery = await findDelivery(database.db, job.deliveryId);
     // A repeated or late job for a settled delivery, or an attempt that already ran (at least once delivery of jobs).
     if (!delivery || delivery.status !== 'pending' || delivery.attempts >= job.attempt) return;
-    const event = await findEvent(database.db, delivery.eventId);
-    const merchant = await findMerchant(database.db, delivery.merchantId);
-    if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) return settle(deps, job, 'disable', null);
-    if (event.type === 'payment.authorized' && job.attempt > 1) {
+    const target = delivery.webhookEndpointId
+      ? await stripeDeliveryTarget(database.db, delivery, clock)
+      : await nativeTarget(database.db, delivery);
+    if (!target) return settle(deps, job, 'disable', null);
+    if (target.type === 'payment.authorized' && !target.stripe && job.attempt > 1) {
       // The question is moot once the payment was refused or timed out: stop asking.
-      const s = await findSession(database.db, event.sessionId);
+      const s = await findSession(database.db, target.sessionId);
       if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out'))
         return settle(deps, job, 'give_up', delivery.lastStatusCode);
     }
-    const fault = await nextDraw(database.db, merchant.id, 'webhook');
+    const fault = await nextDraw(database.db, delivery.merchantId, 'webhook');
     if (await heldBack(deps, job, fault)) return;
     const started = performance.now();
-    const answer = await send(deps, job, event, merchant, fault);
+    const answer = await send(deps, job, target, fault);
     crashPoint('gateway.webhook.after_send');
     const latencyMs = Math.round(performance.now() - started);
     await insertAttempt(database.db, {
       deliveryId: job.deliveryId,
       attempt: job.attempt,
-      url: merchant.webhookUrl,
+      url: target.url,
       statusCode: answer.status,
       latencyMs,
       responseExcerpt: answer.text.slice(0, EXCERPT),
@@ -235,14 +255,14 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     deps.log?.info(
       {
         deliveryId: job.deliveryId,
-        eventId: event.id,
-        type: event.type,
+        eventId: target.eventId,
+        type: target.type,
         attempt: job.attempt,
         status: answer.status,
         latencyMs,
       },
       'webhook attempt',
     );
-    await actOnAnswer(deps, job, event, merchant, answer, fault);
+    await actOnAnswer(deps, job, target, answer, fault);
   };
 }

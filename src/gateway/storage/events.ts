@@ -1,6 +1,8 @@
 // The event feed and its outbox: an event row, and for merchants with a webhook endpoint a delivery
 // row plus its job, all in the caller's transaction (the state change's), so that a committed change
-// always has its event and a rolled-back one has none.
+// always has its event and a rolled-back one has none. A session opened through the Stripe API keeps
+// its native event (the dashboard's history) but gets no native delivery: its Stripe events and their
+// deliveries are written instead (storage/stripe-projection.ts).
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { toJSON, money, type Currency } from '../../core/money.ts';
@@ -8,6 +10,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
+import { projectStripeEvents } from './stripe-projection.ts';
 import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
 
 /** The JSON every webhook and feed entry carries. */
@@ -64,6 +67,11 @@ export async function appendEvent(
     payload,
     createdAt: now,
   });
+  // A Stripe session's news goes out as Stripe events, to its merchant's Stripe endpoints only.
+  if (session.api === 'stripe') {
+    await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);
+    return payload;
+  }
   const [merchant] = await tx.select().from(merchants).where(eq(merchants.id, session.merchantId));
   if (merchant?.webhookUrl) {
     const deliveryId = newId('whd', now);

@@ -1,10 +1,11 @@
 // Merchants, their API keys (sha256 only, compared in constant time) and signing secrets.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull, ne, asc } from 'drizzle-orm';
+import { and, eq, isNull, ne, asc, notInArray } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import type { ApiDialect } from '../domain/stripe.ts';
 import { apiKeys, merchants, signingSecrets, type MerchantRow } from './tables.ts';
 
 /** The demo merchant's fixed id, so that a restart finds the same merchant. */
@@ -20,8 +21,14 @@ export function newApiKey(): string {
   return `sk_test_${randomBytes(24).toString('base64url')}`;
 }
 
-/** Stores an API key's hash for a merchant; idempotent for the same key. */
-export async function addApiKey(db: Executor, merchantId: string, key: string, clock: Clock): Promise<void> {
+/** Stores an API key's hash for a merchant, speaking `api` (native by default); idempotent for the same key. */
+export async function addApiKey(
+  db: Executor,
+  merchantId: string,
+  key: string,
+  clock: Clock,
+  api: ApiDialect = 'native',
+): Promise<void> {
   await db
     .insert(apiKeys)
     .values({
@@ -29,9 +36,11 @@ export async function addApiKey(db: Executor, merchantId: string, key: string, c
       merchantId,
       hash: hashApiKey(key),
       prefix: key.slice(0, 12),
+      api,
       createdAt: clock.now(),
     })
-    .onConflictDoNothing({ target: apiKeys.hash });
+    // The configured dialect of a configured key is the truth (for this merchant's key only).
+    .onConflictDoUpdate({ target: apiKeys.hash, set: { api }, where: eq(apiKeys.merchantId, merchantId) });
 }
 
 /** Creates (or, for the same id, updates) a merchant with one key and one signing secret. */
@@ -42,6 +51,8 @@ export async function upsertMerchant(
     name: string;
     webhookUrl: string | null;
     apiKey: string;
+    /** A second key speaking Stripe's API (STRIPE.md §6). */
+    stripeApiKey?: string | null;
     webhookSecret: string;
     ackWindowSeconds?: number;
   },
@@ -61,11 +72,13 @@ export async function upsertMerchant(
     .onConflictDoUpdate({ target: merchants.id, set: { name: input.name, webhookUrl: input.webhookUrl } })
     .returning();
   await addApiKey(db, id, input.apiKey, clock);
+  if (input.stripeApiKey) await addApiKey(db, id, input.stripeApiKey, clock, 'stripe');
   // Configuration is the truth for a configured merchant: other keys are revoked.
+  const kept = [input.apiKey, ...(input.stripeApiKey ? [input.stripeApiKey] : [])].map(hashApiKey);
   await db
     .update(apiKeys)
     .set({ revokedAt: now })
-    .where(and(eq(apiKeys.merchantId, id), ne(apiKeys.hash, hashApiKey(input.apiKey)), isNull(apiKeys.revokedAt)));
+    .where(and(eq(apiKeys.merchantId, id), notInArray(apiKeys.hash, kept), isNull(apiKeys.revokedAt)));
   await db
     .insert(signingSecrets)
     .values({ id: newId('key', now), merchantId: id, secret: input.webhookSecret, createdAt: now })
@@ -83,18 +96,27 @@ export async function upsertMerchant(
   return merchant!;
 }
 
-/** The merchant owning a Bearer key, or auth.invalid_credentials. */
-export async function authenticateApiKey(db: Executor, key: string): Promise<MerchantRow> {
+/** The merchant owning an active key and the dialect the key speaks, or null. */
+export async function findApiKeyOwner(
+  db: Executor,
+  key: string,
+): Promise<{ merchant: MerchantRow; api: ApiDialect } | null> {
   const hash = hashApiKey(key);
   const [row] = await db
-    .select({ merchant: merchants, hash: apiKeys.hash })
+    .select({ merchant: merchants, hash: apiKeys.hash, api: apiKeys.api })
     .from(apiKeys)
     .innerJoin(merchants, eq(merchants.id, apiKeys.merchantId))
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
   // The index finds the row by hash; the comparison that decides is still constant-time.
-  if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)))
-    throw new DomainError('auth.invalid_credentials');
-  return row.merchant;
+  if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return null;
+  return { merchant: row.merchant, api: row.api };
+}
+
+/** The merchant owning a key (either dialect: /v1 sends Stripe-dialect keys elsewhere first), or auth.invalid_credentials. */
+export async function authenticateApiKey(db: Executor, key: string): Promise<MerchantRow> {
+  const owner = await findApiKeyOwner(db, key);
+  if (!owner) throw new DomainError('auth.invalid_credentials');
+  return owner.merchant;
 }
 
 /** A merchant by id. */

@@ -1,15 +1,24 @@
 // Refund rows. `moveRefund` is the one writer of `refunds.status`; a refund is inserted `pending`.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import type { Money } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { refundMachine, type RefundEvent } from '../domain/refund.machine.ts';
+import type { StripeRefundExtras } from '../domain/stripe.ts';
 import { refunds, type RefundRow } from './tables.ts';
 
 /** Inserts a refund in `pending`. */
 export async function insertRefund(
   tx: Executor,
-  input: { id: string; sessionId: string; merchantId: string; amount: Money; reason: string; createdAt: Date },
+  input: {
+    id: string;
+    sessionId: string;
+    merchantId: string;
+    amount: Money;
+    reason: string;
+    createdAt: Date;
+    stripe?: StripeRefundExtras | null;
+  },
 ): Promise<RefundRow> {
   const [row] = await tx
     .insert(refunds)
@@ -21,15 +30,18 @@ export async function insertRefund(
       currency: input.amount.currency,
       reason: input.reason,
       status: 'pending',
+      stripe: input.stripe ?? null,
       createdAt: input.createdAt,
     })
     .returning();
   return row!;
 }
 
-/** A refund by id. */
-export async function findRefund(db: Executor, id: string): Promise<RefundRow | undefined> {
-  const [row] = await db.select().from(refunds).where(eq(refunds.id, id));
+/** A refund by id, optionally scoped to its merchant (another merchant's refund is not found). */
+export async function findRefund(db: Executor, id: string, merchantId?: string): Promise<RefundRow | undefined> {
+  const where =
+    merchantId === undefined ? eq(refunds.id, id) : and(eq(refunds.id, id), eq(refunds.merchantId, merchantId));
+  const [row] = await db.select().from(refunds).where(where);
   return row;
 }
 

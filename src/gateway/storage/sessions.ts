@@ -15,6 +15,7 @@ import {
   type SessionEvent,
   type SessionStatus,
 } from '../domain/session.machine.ts';
+import type { ApiDialect, CaptureMethod, StripeSessionExtras } from '../domain/stripe.ts';
 import { appendEvent, type EventPayload } from './events.ts';
 import { paymentSessions, type SessionRow } from './tables.ts';
 
@@ -26,6 +27,11 @@ export interface NewSession {
   readonly expiresAt: Date;
   readonly returnUrl: string | null;
   readonly cancelUrl: string | null;
+  /** Stripe sessions: the id chosen beforehand (a success_url names the Checkout Session id). */
+  readonly id?: string;
+  readonly api?: ApiDialect;
+  readonly captureMethod?: CaptureMethod;
+  readonly stripe?: StripeSessionExtras | null;
 }
 
 /** Inserts a session in `created`. */
@@ -34,7 +40,7 @@ export async function insertSession(db: Executor, input: NewSession, clock: Cloc
   const [row] = await db
     .insert(paymentSessions)
     .values({
-      id: newId('ps', now),
+      id: input.id ?? newId('ps', now),
       merchantId: input.merchantId,
       status: 'created',
       amountMinor: input.amount.minor,
@@ -44,6 +50,9 @@ export async function insertSession(db: Executor, input: NewSession, clock: Cloc
       expiresAt: input.expiresAt,
       returnUrl: input.returnUrl,
       cancelUrl: input.cancelUrl,
+      api: input.api ?? 'native',
+      captureMethod: input.captureMethod ?? 'on_acknowledgement',
+      stripe: input.stripe ?? null,
       createdAt: now,
       updatedAt: now,
     })
@@ -205,4 +214,9 @@ export async function lockStaleSession(
     .where(and(eq(paymentSessions.id, id), eq(paymentSessions.status, status), lt(paymentSessions.updatedAt, before)))
     .for('update', { skipLocked: true });
   return row;
+}
+
+/** Replaces a Stripe session's extras (the PaymentMethod a confirm names); not a status column. */
+export async function setStripeExtras(db: Executor, id: string, stripe: StripeSessionExtras): Promise<void> {
+  await db.update(paymentSessions).set({ stripe }).where(eq(paymentSessions.id, id));
 }

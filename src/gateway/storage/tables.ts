@@ -18,6 +18,7 @@ import type { DeliveryStatus } from '../domain/delivery.machine.ts';
 import type { IdempotencyKeyState } from '../domain/idempotency-key.machine.ts';
 import type { RefundStatus } from '../domain/refund.machine.ts';
 import type { Acknowledgement, SessionStatus } from '../domain/session.machine.ts';
+import type { ApiDialect, CaptureMethod, StripeRefundExtras, StripeSessionExtras } from '../domain/stripe.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 
@@ -39,6 +40,8 @@ export const apiKeys = pgTable('api_keys', {
   // Only the sha256 of the key is kept; the prefix lets a merchant tell keys apart.
   hash: text('hash').notNull().unique(),
   prefix: text('prefix').notNull(),
+  // The dialect the key speaks on /v1: native (our API) or stripe (Stripe's API, STRIPE.md §1).
+  api: text('api').$type<ApiDialect>().notNull().default('native'),
   createdAt: ts('created_at').notNull(),
   revokedAt: ts('revoked_at'),
 });
@@ -89,6 +92,11 @@ export const paymentSessions = pgTable(
     voidReason: text('void_reason'),
     capturedMinor: bigint('captured_minor', { mode: 'bigint' }).notNull().default(sql`0`),
     refundedMinor: bigint('refunded_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+    // The API the session was opened through, and when its authorisation is captured (STRIPE.md §2).
+    api: text('api').$type<ApiDialect>().notNull().default('native'),
+    captureMethod: text('capture_method').$type<CaptureMethod>().notNull().default('on_acknowledgement'),
+    // Stripe sessions only: the Checkout Session / PaymentIntent fields as the merchant gave them.
+    stripe: jsonb('stripe').$type<StripeSessionExtras>(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -115,6 +123,8 @@ export const refunds = pgTable(
     reason: text('reason').notNull().default(''),
     // pending (recorded, bank not yet told) -> succeeded
     status: text('status').$type<RefundStatus>().notNull(),
+    // Refunds made through the Stripe API: their metadata and Stripe reason.
+    stripe: jsonb('stripe').$type<StripeRefundExtras>(),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('refunds_session_idx').on(t.sessionId)],
@@ -160,6 +170,9 @@ export const webhookDeliveries = pgTable(
       .notNull()
       .references(() => merchants.id),
     eventId: text('event_id').notNull(),
+    // Null: the merchant's native endpoint, event in `events`. A `we_…`: that Stripe-format endpoint
+    // (storage/stripe-tables.ts), event in `stripe_events`, signed with the endpoint's secret.
+    webhookEndpointId: text('webhook_endpoint_id'),
     // pending -> delivered | refused | failed (schedule exhausted) | disabled (endpoint gone or off)
     status: text('status').$type<DeliveryStatus>().notNull(),
     attempts: integer('attempts').notNull().default(0),
