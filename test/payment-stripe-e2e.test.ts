@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { eventually } from '../src/gateway/testing.ts';
-import { invoices, paymentAttempts } from '../src/shop/storage/tables.ts';
+import { invoices, orders, paymentAttempts, refunds } from '../src/shop/storage/tables.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { cardDetails, checkoutForm, DEMO } from './support/factories.ts';
 import { startInProcess, type InProcessParties } from './support/harness/in-process.ts';
@@ -20,7 +20,12 @@ describe('the shop on Stripe (our gateway speaking Stripe)', () => {
 
   before(async () => {
     sys = await startInProcess({
-      env: { SHOP_GATEWAY: 'stripe', SHOP_JOB_POLL_MS: '50', GATEWAY_JOB_POLL_MS: '50' },
+      env: {
+        SHOP_GATEWAY: 'stripe',
+        SHOP_JOB_POLL_MS: '50',
+        GATEWAY_JOB_POLL_MS: '50',
+        SHOP_REFUND_APPROVAL_THRESHOLD_MINOR: '100000000',
+      },
       jobs: true,
       bankPollMs: 100,
     });
@@ -51,16 +56,25 @@ describe('the shop on Stripe (our gateway speaking Stripe)', () => {
     return { location, sessionId: attempt.gatewaySessionId, invoiceId: attempt.invoiceId };
   }
 
+  const payCard = (location: string) =>
+    fetch(`${location}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(cardDetails()),
+    });
+  const invoiceRow = async (id: string) =>
+    (await sys.shop.database.db.select().from(invoices).where(eq(invoices.id, id)))[0]!;
+  const paymentIntentOf = async (sessionId: string) =>
+    (await stripe.checkout.sessions.retrieve(sessionId, { expand: ['payment_intent'] }))
+      .payment_intent as Stripe.PaymentIntent | null;
+  let paid: { sessionId: string; invoiceId: string } | undefined;
+
   it('a customer pays on the hosted page: the signed webhook marks the invoice paid and the shop captures', async () => {
     const { location, sessionId, invoiceId } = await payNow();
     const cs = await stripe.checkout.sessions.retrieve(sessionId);
     assert.equal(cs.client_reference_id, invoiceId);
     assert.equal(cs.mode, 'payment');
-    const pay = await fetch(`${location}/authorize`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(cardDetails()),
-    });
+    const pay = await payCard(location);
     assert.ok(pay.status < 400, `card accepted on the hosted page (${pay.status})`);
     await eventually(
       async () => {
@@ -85,5 +99,76 @@ describe('the shop on Stripe (our gateway speaking Stripe)', () => {
       .from(paymentAttempts)
       .where(eq(paymentAttempts.gatewaySessionId, sessionId));
     assert.ok(['paid', 'captured'].includes(attempt!.status));
+    paid = { sessionId, invoiceId };
+  });
+
+  it('a payment for an invoice superseded before it arrived is refused: cancelled, never captured', async () => {
+    const { location, sessionId, invoiceId } = await payNow();
+    const orderId = (await invoiceRow(invoiceId)).orderId;
+    const deliveries = await listDeliveryMethods(sys.shop.database.db);
+    const changed = await client.send(`/orders/${orderId}/delivery`, { form: { deliveryMethodId: deliveries[1]!.id } });
+    assert.equal(changed.status, 303);
+    assert.notEqual((await invoiceRow(invoiceId)).status, 'open', 'the old invoice is superseded');
+    await payCard(location);
+    const pi = await eventually(
+      async () => {
+        const p = await paymentIntentOf(sessionId);
+        return p && ['canceled', 'succeeded'].includes(p.status) ? p : undefined;
+      },
+      30_000,
+      'the payment released',
+    );
+    assert.equal(pi.status, 'canceled', 'never captured');
+    assert.notEqual((await invoiceRow(invoiceId)).status, 'paid');
+  });
+
+  it('a partial and then a full refund through the staff console reach Stripe and refund the order', async () => {
+    assert.ok(paid, 'the first payment went through');
+    const invoice = await invoiceRow(paid.invoiceId);
+    const staff = new ShopClient(
+      { request: (p, i) => fetch(`${sys.shop.url}${p}`, { ...i, redirect: 'manual' }) },
+      '198.18.7.2',
+    );
+    assert.equal((await staff.login(...DEMO.staff)).status, 303);
+    const part = invoice.amountMinor / 3n;
+    const refund = (minor: bigint, reason: string) =>
+      staff.send(`/staff/orders/${invoice.orderId}/refunds`, {
+        form: { invoiceId: invoice.id, amount: (Number(minor) / 100).toFixed(2), reason },
+      });
+    const settled = (n: number) =>
+      eventually(
+        async () => {
+          const rows = await sys.shop.database.db.select().from(refunds).where(eq(refunds.invoiceId, invoice.id));
+          return rows.length === n && rows.every((r) => r.status === 'succeeded') ? rows : undefined;
+        },
+        30_000,
+        `${n} refunds succeeded`,
+      );
+    assert.equal((await refund(part, 'one item was missing')).status, 303);
+    await settled(1);
+    assert.equal((await invoiceRow(invoice.id)).status, 'paid', 'still paid after a partial refund');
+    assert.equal((await refund(invoice.amountMinor - part, 'the rest')).status, 303);
+    const rows = await settled(2);
+    assert.ok(
+      rows.every((r) => r.gatewayRefundId?.startsWith('re_')),
+      'Stripe refund ids',
+    );
+    const atStripe = await Promise.all(rows.map((r) => stripe.refunds.retrieve(r.gatewayRefundId!)));
+    assert.ok(atStripe.every((r) => r.status === 'succeeded'));
+    assert.equal(
+      atStripe.reduce((sum, r) => sum + r.amount, 0),
+      Number(invoice.amountMinor),
+      'refunded in full at Stripe',
+    );
+    await eventually(
+      async () =>
+        (await sys.shop.database.db.select().from(orders).where(eq(orders.id, invoice.orderId)))[0]!.status ===
+        'refunded'
+          ? true
+          : undefined,
+      30_000,
+      'order refunded',
+    );
+    assert.equal((await invoiceRow(invoice.id)).status, 'refunded');
   });
 });
