@@ -207,7 +207,12 @@ export async function startGateway(
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
       // The key decides the dialect: Stripe-dialect keys are answered by the Stripe router (STRIPE.md §1).
-      const stripe = stripeRoutes({ gateway, publicUrl, wake: () => wake() });
+      const stripe = stripeRoutes({
+        gateway,
+        publicUrl,
+        wake: () => wake(),
+        allowHttpWebhooks: config.allowHttpWebhooks,
+      });
       app.use('/v1/*', dialectDispatch({ database, stripe }));
       app.route('/v1', apiRoutes({ gateway, publicUrl, wake }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));

@@ -1,5 +1,6 @@
 // A merchant opens a payment session (server to server).
 import { DomainError } from '../../core/errors.ts';
+import { projectStripeEvents } from '../storage/stripe-projection.ts';
 import { insertSession, type NewSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
@@ -12,5 +13,10 @@ export async function createSession(
   const { database, clock } = deps;
   if (input.expiresAt.getTime() <= clock.now().getTime())
     throw new DomainError('validation.failed', { field: 'expires_at', reason: 'in_the_past' });
-  return insertSession(database.db, input, clock);
+  return database.transaction(async (tx) => {
+    const session = await insertSession(tx, input, clock);
+    // A Stripe session starts as a PaymentIntent: payment_intent.created (nothing for a native one).
+    await projectStripeEvents(tx, { session, type: 'payment.created' }, clock);
+    return session;
+  });
 }

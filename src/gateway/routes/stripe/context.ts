@@ -17,6 +17,8 @@ export interface StripeDeps {
   readonly publicUrl: () => string;
   /** Wakes the job worker after a commit that enqueued work. */
   readonly wake: () => void;
+  /** GATEWAY_ALLOW_HTTP_WEBHOOKS: webhook endpoints may be plain http beyond loopback. */
+  readonly allowHttpWebhooks?: boolean;
 }
 
 const NAMES = { cs: 'checkout.session', pi: 'payment_intent', ch: 'charge' } as const;

@@ -13,7 +13,9 @@ import type { StripeBindings } from './dialect.middleware.ts';
 import { stripeErrorResponse } from './errors.ts';
 import { stripeIdempotency } from './idempotency.ts';
 import { paymentIntentRoutes } from './payment-intents.routes.ts';
+import { eventRoutes } from './events.routes.ts';
 import { refundRoutes } from './refunds.routes.ts';
+import { webhookEndpointRoutes } from './webhook-endpoints.routes.ts';
 
 /** Injected API faults (off by default), as on the native edge: before the idempotency claim. */
 function apiFaults(database: Database) {
@@ -54,5 +56,7 @@ export function stripeRoutes(deps: StripeDeps): StripeRouter {
   checkoutRoutes(router, deps);
   paymentIntentRoutes(router, deps);
   refundRoutes(router, deps);
+  eventRoutes(router, deps);
+  webhookEndpointRoutes(router, deps);
   return router;
 }
