@@ -172,3 +172,65 @@ describe('the shop on Stripe (our gateway speaking Stripe)', () => {
     assert.equal((await invoiceRow(invoice.id)).status, 'refunded');
   });
 });
+
+describe('the shop on Stripe: a dropped webhook is caught up by reconciliation (GET /v1/events)', () => {
+  let sys: InProcessParties;
+  let stripe: Stripe;
+
+  before(async () => {
+    sys = await startInProcess({
+      env: {
+        SHOP_GATEWAY: 'stripe',
+        SHOP_JOB_POLL_MS: '50',
+        GATEWAY_JOB_POLL_MS: '50',
+        SHOP_RECONCILE_EVERY_SECONDS: '1',
+        // Every Stripe delivery is lost on the way: the endpoint answers nothing.
+        GATEWAY_DEMO_MERCHANT_STRIPE_WEBHOOK_URL: 'http://127.0.0.1:9/webhooks/stripe',
+      },
+      jobs: true,
+      bankPollMs: 100,
+    });
+    const { hostname, port } = new URL(sys.gateway.url);
+    stripe = new Stripe(sys.secrets.demoMerchantStripeApiKey, { host: hostname, port: Number(port), protocol: 'http' });
+  });
+  after(async () => {
+    await sys?.stop();
+  });
+
+  it('the payment is found in the event feed: the invoice turns paid and the shop captures', async () => {
+    const client = new ShopClient(
+      { request: (p, i) => fetch(`${sys.shop.url}${p}`, { ...i, redirect: 'manual' }) },
+      '198.18.7.3',
+    );
+    assert.equal((await client.login(...DEMO.customer)).status, 303);
+    const db = sys.shop.database.db;
+    const cartId = await checkoutForm(client, {
+      lines: [{ productId: (await listProducts(db))[0]!.id, quantity: 1 }],
+      deliveryMethodId: (await listDeliveryMethods(db))[0]!.id,
+    });
+    const location = (await client.send('/checkout/pay', { form: { cartId } })).headers.get('location') ?? '';
+    const [attempt] = (await db.select().from(paymentAttempts)).filter((a) => a.redirectUrl === location);
+    const pay = await fetch(`${location}/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(cardDetails()),
+    });
+    assert.ok(pay.status < 400);
+    await eventually(
+      async () => {
+        const [inv] = await db.select().from(invoices).where(eq(invoices.id, attempt!.invoiceId));
+        return inv?.status === 'paid' ? inv : undefined;
+      },
+      40_000,
+      'invoice paid from the feed',
+    );
+    await eventually(
+      async () => {
+        const s = await stripe.checkout.sessions.retrieve(attempt!.gatewaySessionId!, { expand: ['payment_intent'] });
+        return (s.payment_intent as Stripe.PaymentIntent | null)?.status === 'succeeded' ? true : undefined;
+      },
+      40_000,
+      'captured',
+    );
+  });
+});
