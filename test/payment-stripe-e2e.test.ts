@@ -52,8 +52,9 @@ describe('the shop on Stripe (our gateway speaking Stripe)', () => {
     const location = res.headers.get('location') ?? '';
     assert.ok(location.startsWith(`${sys.gateway.url}/`), `"Pay now" sends to the hosted page, got ${location}`);
     const [attempt] = (await db.select().from(paymentAttempts)).filter((a) => a.redirectUrl === location);
-    assert.ok(attempt?.gatewaySessionId?.startsWith('cs_'), 'the attempt holds the Checkout Session');
-    return { location, sessionId: attempt.gatewaySessionId, invoiceId: attempt.invoiceId };
+    const sessionId = attempt?.gatewaySessionId ?? '';
+    assert.ok(attempt && sessionId.startsWith('cs_'), 'the attempt holds the Checkout Session');
+    return { location, sessionId, invoiceId: attempt.invoiceId };
   }
 
   const payCard = (location: string) =>
