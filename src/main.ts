@@ -34,6 +34,10 @@ const PARTY_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
 export interface Secrets {
   demoMerchantApiKey: string;
   demoMerchantWebhookSecret: string;
+  /** The demo merchant's Stripe-dialect secret key at our gateway (`sk_test_…`), for SHOP_GATEWAY=stripe. */
+  demoMerchantStripeApiKey: string;
+  /** The signing secret of the shop's Stripe webhook endpoint at our gateway (`whsec_…`). */
+  demoMerchantStripeWebhookSecret: string;
   bankGatewayKey: string;
   bankCallbackSecret: string;
   shopSessionSecret: string;
@@ -46,6 +50,8 @@ export function newSecrets(): Secrets {
   return {
     demoMerchantApiKey: `sk_test_${randomBytes(24).toString('base64url')}`,
     demoMerchantWebhookSecret: newWebhookSecret(),
+    demoMerchantStripeApiKey: `sk_test_${randomBytes(24).toString('base64url')}`,
+    demoMerchantStripeWebhookSecret: `whsec_${randomBytes(32).toString('base64url')}`,
     bankGatewayKey: newWebhookSecret(),
     bankCallbackSecret: newWebhookSecret(),
     shopSessionSecret: randomBytes(32).toString('base64url'),
@@ -82,6 +88,13 @@ export function partyEnvironments(env: NodeJS.ProcessEnv, secrets: Secrets): Rec
     SHOP_GATEWAY_URL: gatewayUrl,
     SHOP_GATEWAY_API_KEY: secrets.demoMerchantApiKey,
     SHOP_GATEWAY_WEBHOOK_SECRETS: secrets.demoMerchantWebhookSecret,
+    // The same merchant in Stripe's dialect: SHOP_GATEWAY=stripe alone switches the shop over.
+    GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY: secrets.demoMerchantStripeApiKey,
+    GATEWAY_DEMO_MERCHANT_STRIPE_WEBHOOK_SECRET: secrets.demoMerchantStripeWebhookSecret,
+    GATEWAY_DEMO_MERCHANT_STRIPE_WEBHOOK_URL: `${shopUrl}/webhooks/stripe`,
+    SHOP_STRIPE_SECRET_KEY: secrets.demoMerchantStripeApiKey,
+    SHOP_STRIPE_WEBHOOK_SECRETS: secrets.demoMerchantStripeWebhookSecret,
+    SHOP_STRIPE_API_URL: gatewayUrl,
     SHOP_SESSION_SECRET: secrets.shopSessionSecret,
     SHOP_AUDIT_SIGNING_KEY: secrets.shopAuditSigningKey,
     GATEWAY_BANK_URL: bankUrl,

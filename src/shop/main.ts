@@ -15,7 +15,11 @@ import {
   type ServiceHandle,
 } from '../platform/service.ts';
 import { createHub } from '../platform/realtime/index.ts';
+import { Agent as HttpsAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { createGatewayAdapter } from './adapters/gateway.native.ts';
+import { createStripeAdapter, type StripeGateway } from './adapters/gateway.stripe.ts';
+import { loadStripeConfig, STRIPE_CHECKOUT_ORIGIN, type StripeConfig } from './adapters/stripe.config.ts';
 import { DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR } from './domain/refund.rule.ts';
 import type { GatewayPort } from './domain/gateway.port.ts';
 import { loadIntegrationConfig, type IntegrationConfig } from './integrations/config.ts';
@@ -26,6 +30,7 @@ import type { ShopSettings } from './routes/context.ts';
 import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
 import { clientAddress } from './routes/session.ts';
 import { createShopApp } from './routes/shop-app.ts';
+import { stripeWebhookRoutes } from './routes/stripe-webhook.routes.ts';
 import { webhookRoutes } from './routes/webhook.routes.ts';
 import { pruneAccountRecords } from './storage/accounts.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
@@ -75,6 +80,8 @@ export interface ShopConfig {
   readonly audit: AuditCheckpointConfig;
   /** Outgoing mail (SHOP_SMTP_URL, SHOP_MAIL_FROM, SHOP_SMTP_TIMEOUT_MS). */
   readonly mail: MailConfig;
+  /** Which gateway (SHOP_GATEWAY) and Stripe's settings (SHOP_STRIPE_*). */
+  readonly stripe: StripeConfig;
 }
 
 const flag = (fallback: boolean) =>
@@ -92,6 +99,7 @@ const proxyHops = z
 /** Parses the shop's variables; a bad one stops the start with its name. */
 export function loadShopConfig(env: Record<string, string | undefined> = process.env): ShopConfig {
   const base = parseServiceBase('shop', 3000, env);
+  const stripe = loadStripeConfig(env);
   const raw = parseEnv(
     'shop',
     {
@@ -146,6 +154,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     audit: loadAuditConfig(env),
     mail: loadMailConfig(env),
     integrations: loadIntegrationConfig(env),
+    stripe,
     payments: Object.freeze({
       gatewayUrl: raw.SHOP_GATEWAY_URL,
       gatewayApiKey: raw.SHOP_GATEWAY_API_KEY,
@@ -173,7 +182,10 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
         windowSeconds: raw.SHOP_LOGIN_WINDOW_SECONDS,
       }),
       trustedProxyHops: raw.SHOP_TRUST_PROXY,
-      gatewayPageOrigin: new URL(raw.SHOP_GATEWAY_PAGE_ORIGIN ?? raw.SHOP_GATEWAY_URL).origin,
+      gatewayPageOrigin: new URL(
+        raw.SHOP_GATEWAY_PAGE_ORIGIN ??
+          (stripe.gateway === 'stripe' ? (stripe.apiUrl ?? STRIPE_CHECKOUT_ORIGIN) : raw.SHOP_GATEWAY_URL),
+      ).origin,
       refundApprovalThresholdMinor: refundApprovalThreshold(env),
     }),
   });
@@ -187,8 +199,10 @@ export async function startShop(
   const clock = deps.clock ?? systemClock;
   const p = config.payments;
   const fetch = outboundFetch(config.base.tls.ca);
+  const stripe = config.stripe.gateway === 'stripe' ? stripeAdapter(config) : undefined;
   const gateway =
     deps.gateway ??
+    stripe ??
     (p.gatewayApiKey
       ? createGatewayAdapter({ baseUrl: p.gatewayUrl, apiKey: p.gatewayApiKey, timeoutMs: p.gatewayTimeoutMs, fetch })
       : undefined);
@@ -218,8 +232,21 @@ export async function startShop(
         refusalLimits,
         addressOf: (c) => clientAddress(c, trustProxy),
       });
-      if (p.webhookSecrets.length === 0)
+      if (p.webhookSecrets.length === 0 && !stripe)
         log.warn({}, 'SHOP_GATEWAY_WEBHOOK_SECRETS is not set: webhooks will be refused');
+      if (stripe) {
+        stripeWebhookRoutes(app, {
+          database,
+          clock,
+          log,
+          gateway: stripe,
+          secrets: config.stripe.webhookSecrets,
+          refusalLimits,
+          addressOf: (c) => clientAddress(c, trustProxy),
+        });
+        if (config.stripe.webhookSecrets.length === 0)
+          log.warn({}, 'SHOP_STRIPE_WEBHOOK_SECRETS is not set: Stripe webhooks will be refused');
+      }
       const hub = createHub({ database, log, authorize: invoiceRoomAuthorizer(database, clock) });
       // Failed logins past their window and expired sessions go, so that neither table grows without bound.
       const accountsPrune = {
@@ -280,6 +307,17 @@ export async function startShop(
         },
       };
     },
+  });
+}
+
+/** The Stripe adapter of a configuration (SHOP_GATEWAY=stripe); https to a private CA trusts SHOP_TLS_CA too. */
+function stripeAdapter(config: ShopConfig): StripeGateway {
+  const ca = config.base.tls.ca;
+  return createStripeAdapter({
+    secretKey: config.stripe.secretKey!,
+    apiUrl: config.stripe.apiUrl,
+    timeoutMs: config.payments.gatewayTimeoutMs,
+    ...(ca ? { httpAgent: new HttpsAgent({ ca: [...rootCertificates, ca], keepAlive: true }) } : {}),
   });
 }
 

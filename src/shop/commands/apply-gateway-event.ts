@@ -6,8 +6,10 @@
  * older than the attempt's last applied sequence is ignored, an authorisation is checked (amount and
  * currency equal, invoice open, unexpired, not paid by another attempt) and then accepted (invoice paid
  * through `applyInvoiceEvent`, attempt moved through `transitionAttempt`, audit, real-time message) or
- * refused (recorded; the edge answers the gateway so that it voids). A void of a payment we had
- * accepted reverses the invoice (never left paid). Only after the commit does the caller answer.
+ * refused (recorded; the edge answers the gateway so that it voids — or, with a gateway that takes
+ * verdicts as calls, the capture or cancel job is queued in this transaction: verdict-calls.ts). A void
+ * of a payment we had accepted reverses the invoice (never left paid). Only after the commit does the
+ * caller answer.
  */
 import { and, count, eq } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
@@ -17,6 +19,7 @@ import type { PaymentEvent } from '../domain/gateway.port.ts';
 import { gatewayEvents, webhookReceipts } from '../storage/tables.ts';
 import { applyRefundEvent } from './apply-refund-event.ts';
 import { decide } from './decide-gateway-event.ts';
+import { enqueueVerdictCall } from './verdict-calls.ts';
 
 export { refusalFor } from './decide-gateway-event.ts';
 
@@ -65,7 +68,7 @@ export async function applyGatewayEvent(
   database: Database,
   event: PaymentEvent,
   clock: Clock,
-  options: { receipt?: boolean } = {},
+  options: { receipt?: boolean; explicit?: boolean } = {},
 ): Promise<ApplyOutcome> {
   const now = clock.now();
   const outcome = await database.transaction(async (tx) => {
@@ -103,6 +106,7 @@ export async function applyGatewayEvent(
         .update(gatewayEvents)
         .set({ verdict: result.verdict, code: result.code ?? null, reason: result.reason ?? null })
         .where(eq(gatewayEvents.eventId, event.id));
+      if (options.explicit) await enqueueVerdictCall(tx, event, result, clock);
     }
     if (options.receipt) {
       // Whoever saw one signed delivery can replay it within the tolerance: its copies are kept up to a bound.

@@ -5,7 +5,12 @@
  */
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { eventFromSnapshot, type GatewayPort, type PaymentEvent } from '../domain/gateway.port.ts';
+import {
+  acknowledgesExplicitly,
+  eventFromSnapshot,
+  type GatewayPort,
+  type PaymentEvent,
+} from '../domain/gateway.port.ts';
 import { openAttemptsOf } from '../storage/payments.ts';
 import { applyGatewayEvent, isRefusal, type ApplyOutcome } from './apply-gateway-event.ts';
 
@@ -27,7 +32,8 @@ export async function acknowledgeAccepted(
   event: PaymentEvent,
   outcome: ApplyOutcome,
 ): Promise<void> {
-  if (event.status !== 'authorized' || !deps.gateway.acknowledgeSession) return;
+  // An explicit gateway's capture was queued with the verdict (verdict-calls.ts).
+  if (event.status !== 'authorized' || !deps.gateway.acknowledgeSession || acknowledgesExplicitly(deps.gateway)) return;
   const ours =
     outcome.verdict === 'accepted' ||
     (outcome.verdict === 'duplicate' && !isRefusal(outcome) && outcome.firstSource !== 'webhook');
@@ -38,7 +44,9 @@ export async function acknowledgeAccepted(
 export async function checkSession(deps: CheckPaymentDeps, sessionId: string): Promise<ApplyOutcome> {
   const snapshot = await deps.gateway.getSession(sessionId);
   const event = eventFromSnapshot(snapshot);
-  const outcome = await applyGatewayEvent(deps.database, event, deps.clock);
+  const outcome = await applyGatewayEvent(deps.database, event, deps.clock, {
+    explicit: acknowledgesExplicitly(deps.gateway),
+  });
   await acknowledgeAccepted(deps, event, outcome);
   return outcome;
 }

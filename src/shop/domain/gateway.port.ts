@@ -1,8 +1,9 @@
 /**
  * The one port through which the shop reaches a payment gateway (ARCHITECTURE.md: "a shop could swap
  * our gateway for Stripe without touching its domain code"). Our gateway's adapter is
- * `adapters/gateway.native.ts`; a Stripe adapter would map Checkout Sessions and its events onto
- * the same neutral types (status, a monotonic sequence, the event feed). A payment attempt belongs to
+ * `adapters/gateway.native.ts`; the Stripe adapter (`adapters/gateway.stripe.ts`) maps Checkout
+ * Sessions, PaymentIntents and Stripe events onto the same neutral types (status, a monotonic
+ * sequence, the event feed). A payment attempt belongs to
  * exactly one valid invoice; an invoice may have several attempts while it is valid (seed 002).
  */
 import type { Money } from '../../core/money.ts';
@@ -113,6 +114,22 @@ export interface GatewayPort {
    * (refused, timed out, voided). Optional: a gateway that captures without asking has no such call.
    */
   acknowledgeSession?(sessionId: string): Promise<boolean>;
+  /**
+   * How the gateway learns the shop's verdict on an authorisation. 'answer' (default, our gateway): the
+   * webhook's HTTP answer (2xx acknowledges, a refusal status voids) and `acknowledgeSession` for news
+   * from reads. 'explicit' (Stripe): every answer is 2xx and the verdict is a call — `captureSession`
+   * or `refuseSession` — made by a durable job enqueued in the verdict's own transaction.
+   */
+  readonly acknowledgement?: 'answer' | 'explicit';
+  /** Explicit acknowledgement: captures an accepted authorisation. True once captured (now or before); false when it can no longer be (voided, canceled). */
+  captureSession?(sessionId: string): Promise<boolean>;
+  /** Explicit refusal: releases a refused authorisation (void), never capturing it; idempotent. */
+  refuseSession?(sessionId: string): Promise<void>;
+}
+
+/** True when the gateway takes the shop's verdict as an explicit call rather than as the webhook's answer. */
+export function acknowledgesExplicitly(gateway: Pick<GatewayPort, 'acknowledgement'> | undefined): boolean {
+  return gateway?.acknowledgement === 'explicit';
 }
 
 /** A synthetic, trusted event built from an authoritative status read (applied like a webhook). */

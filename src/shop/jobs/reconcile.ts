@@ -7,6 +7,7 @@
 import { crashPoint } from '../../platform/crash-points.ts';
 import { acknowledgeAccepted, checkSession, type CheckPaymentDeps } from '../commands/check-payment.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
+import { acknowledgesExplicitly } from '../domain/gateway.port.ts';
 import { readPaymentState, savePaymentState, staleOpenAttempts } from '../storage/payments.ts';
 
 export type ReconcileDeps = CheckPaymentDeps;
@@ -35,7 +36,11 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
   for (let page = 0; page < maxPages; page++) {
     const result = await deps.gateway.listEvents(cursor);
     for (const event of result.events)
-      await acknowledgeAccepted(deps, event, await applyGatewayEvent(deps.database, event, deps.clock));
+      await acknowledgeAccepted(
+        deps,
+        event,
+        await applyGatewayEvent(deps.database, event, deps.clock, { explicit: acknowledgesExplicitly(deps.gateway) }),
+      );
     if (result.events.length) crashPoint('shop.reconcile.after_apply');
     read += result.events.length;
     if (result.nextCursor && result.nextCursor !== cursor) {
@@ -74,4 +79,19 @@ export async function cancelGatewaySession(deps: ReconcileDeps, payload: unknown
     throw err;
   }
   await checkSession(deps, sessionId);
+}
+
+/** The capture job of an explicit gateway: captures an accepted authorisation, then reads what it became (captured, or voided meanwhile: reversed). */
+export async function captureGatewaySession(deps: ReconcileDeps, payload: unknown): Promise<void> {
+  const sessionId = (payload as { sessionId?: unknown })?.sessionId;
+  if (typeof sessionId !== 'string' || !deps.gateway.captureSession) return;
+  await deps.gateway.captureSession(sessionId);
+  await checkSession(deps, sessionId);
+}
+
+/** The refusal job of an explicit gateway: releases a refused authorisation (never captured). */
+export async function refuseGatewaySession(deps: ReconcileDeps, payload: unknown): Promise<void> {
+  const sessionId = (payload as { sessionId?: unknown })?.sessionId;
+  if (typeof sessionId !== 'string' || !deps.gateway.refuseSession) return;
+  await deps.gateway.refuseSession(sessionId);
 }

@@ -1,6 +1,7 @@
 /**
  * The shop's one job worker: every task the shop enqueues and every recurring job — invoice expiry,
- * reconciliation with the gateway, gateway session cancellations, pruning of refused webhook records,
+ * reconciliation with the gateway, gateway session cancellations, captures and refusals (a gateway
+ * that takes verdicts as calls), pruning of refused webhook records,
  * plus the tasks main.ts passes in (integrations, refunds, accounts, audit checkpoints). ONE worker
  * per shop process must know every task, or it fails the unknown ones.
  */
@@ -16,7 +17,14 @@ import {
   REFUSAL_PRUNE_TASK,
   type RefusalLimits,
 } from '../storage/webhook-refusals.ts';
-import { cancelGatewaySession, RECONCILE_TASK, reconcileOnce } from './reconcile.ts';
+import { CAPTURE_SESSION_TASK, REFUSE_SESSION_TASK } from '../commands/verdict-calls.ts';
+import {
+  cancelGatewaySession,
+  captureGatewaySession,
+  RECONCILE_TASK,
+  reconcileOnce,
+  refuseGatewaySession,
+} from './reconcile.ts';
 
 export const EXPIRY_TASK = 'shop.invoice.expire';
 
@@ -70,6 +78,14 @@ export function createShopWorker(input: {
       [CANCEL_SESSION_TASK]: async (payload) => {
         if (!deps) return;
         await cancelGatewaySession(deps, payload);
+      },
+      [CAPTURE_SESSION_TASK]: async (payload) => {
+        if (!deps) return;
+        await captureGatewaySession(deps, payload);
+      },
+      [REFUSE_SESSION_TASK]: async (payload) => {
+        if (!deps) return;
+        await refuseGatewaySession(deps, payload);
       },
     },
   });

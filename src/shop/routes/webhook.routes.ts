@@ -167,6 +167,20 @@ async function verifyOrRefuse(
     if (!isDomainError(err)) throw err;
     failure = err;
   }
+  return refuseUnverified(c, deps, now, raw, failure);
+}
+
+/**
+ * The answer to a delivery that failed verification (either intake): counted and sampled, never a row
+ * each; past the address's limit answered 429 and not even counted.
+ */
+export async function refuseUnverified(
+  c: Context,
+  deps: Pick<WebhookDeps, 'database' | 'log' | 'addressOf' | 'refusalLimits'>,
+  now: Date,
+  raw: Uint8Array,
+  failure: DomainError,
+): Promise<Response> {
   const answer = httpAnswer(failure);
   const address = deps.addressOf(c);
   const limits = deps.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;

@@ -19,7 +19,8 @@ export const paymentAttempts = pgTable(
     // The gateway's hosted page for this session: "Pay now" sends the payer back to it while payable.
     redirectUrl: text('redirect_url'),
     // The highest session sequence applied: older news about the session is ignored.
-    lastSequence: integer('last_sequence').notNull().default(-1),
+    // bigint: a Stripe event's sequence is its created time (unix seconds) times 16 plus the state's rank.
+    lastSequence: bigint('last_sequence', { mode: 'number' }).notNull().default(-1),
     // Why it was refused, declined or failed (an error code or the gateway's reason).
     reason: text('reason'),
     createdAt: ts('created_at').notNull(),
@@ -45,7 +46,7 @@ export const gatewayEvents = pgTable(
     sessionId: text('session_id').notNull(),
     invoiceId: text('invoice_id').notNull(),
     status: text('status').notNull(),
-    sequence: integer('sequence').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
     source: text('source').notNull(),
     // accepted | refused | ignored: what the shop decided (a duplicate gets the same answer: refused again, or acknowledged).
     verdict: text('verdict').notNull(),

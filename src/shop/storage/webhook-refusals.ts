@@ -46,6 +46,7 @@ const SAMPLED_HEADERS = [
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',
+  'stripe-signature',
 ] as const;
 
 const floorTo = (d: Date, ms: number) => new Date(Math.floor(d.getTime() / ms) * ms);
