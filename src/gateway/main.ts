@@ -30,6 +30,7 @@ import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.tsx';
 import { payRoutes } from './routes/pay.routes.tsx';
 import { documentWebhooks } from './routes/webhook.docs.ts';
+import { createEventBell } from './storage/event-bell.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
 
@@ -174,7 +175,9 @@ export async function startGateway(
       // With port 0 (tests) the address is known only once listening.
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
-      app.route('/v1', apiRoutes({ gateway, publicUrl, wake }));
+      const bell = createEventBell(database);
+      await bell.start();
+      app.route('/v1', apiRoutes({ gateway, publicUrl, wake, bell }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ gateway, wake }));
       app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
@@ -200,7 +203,9 @@ export async function startGateway(
           if (config.base.port === 0) listeningUrl = url.replace(/\/$/, '');
           await worker.start();
         },
-        onStop: () => worker.stop(),
+        onStop: async () => {
+          await Promise.all([worker.stop(), bell.close()]);
+        },
       };
     },
   });

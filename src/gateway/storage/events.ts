@@ -8,6 +8,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
+import { ringEventBell } from './event-bell.ts';
 import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
 
 /** The JSON every webhook and feed entry carries. */
@@ -64,6 +65,7 @@ export async function appendEvent(
     payload,
     createdAt: now,
   });
+  await ringEventBell(tx, session.merchantId);
   const [merchant] = await tx.select().from(merchants).where(eq(merchants.id, session.merchantId));
   if (merchant?.webhookUrl) {
     const deliveryId = newId('whd', now);
