@@ -4,6 +4,7 @@ import { CommanderError } from 'commander';
 import { isMain } from '../platform/service.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerEvents } from './commands/events.ts';
+import { registerListen } from './commands/listen.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTrigger } from './commands/trigger.ts';
 
@@ -22,6 +23,7 @@ export async function runCli(argv: readonly string[], io: Partial<RunIo> = {}): 
   registerAudit(program, full);
   registerEvents(program, full);
   registerTrigger(program, full);
+  registerListen(program, full);
 
   finish(program);
   process.exitCode = undefined;
