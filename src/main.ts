@@ -1,7 +1,7 @@
-// `npm start`: runs the shop, the gateway and the bank as three processes, each on its own port with
-// its own database, wired to each other through configuration. Secrets the parties share (the demo
-// merchant's API key and webhook secret, the gateway's key at the bank) are generated at first start
-// into <DATA_DIR>/secrets.json (mode 0600) and handed to each process in its environment, never by hand.
+// The launcher behind `countersign start` (`npm start` calls it): runs the shop, the gateway and the
+// bank as three processes (or those of `--only`), each on its own port with its own database, wired
+// to each other through configuration. Secrets the parties share (the demo merchant's API key and
+// webhook secret, the gateway's key at the bank) are generated at first start into <DATA_DIR>/secrets.json (mode 0600) and handed to each process in its environment, never by hand.
 // Ctrl-C stops all three cleanly: each closes its server, finishes its jobs and closes its database.
 // `npm start -- --tls` serves all three over https with a local CA made at first start into
 // <DATA_DIR>/tls, and each party verifies the others' certificates against that CA.
@@ -109,36 +109,132 @@ export function partyEnvironments(env: NodeJS.ProcessEnv, secrets: Secrets): Rec
   return Object.fromEntries(PARTIES.map((p) => [p.name, merged]));
 }
 
+/** What `countersign start` (and `npm start`, which calls it) asks the launcher for. */
+export interface StartOptions {
+  /** The parties to run (default all three); `gateway,bank` is the emulator for an existing integration. */
+  readonly only?: readonly PartyName[];
+  /** Serve all three over https with a local CA. */
+  readonly tls?: boolean;
+  /** Settings for the parties (ports, SHOP_GATEWAY, DATA_DIR); they win over the process environment. */
+  readonly env?: Record<string, string>;
+}
+
+export type PartyName = (typeof PARTIES)[number]['name'];
+export const PARTY_NAMES: readonly PartyName[] = PARTIES.map((p) => p.name);
+
 /** With --tls: the local CA and server certificate (made once, reused), as the parties' TLS variables. */
-async function tlsEnvironment(dataDir: string): Promise<{ env: Record<string, string>; caFile?: string }> {
-  if (!process.argv.slice(2).includes('--tls')) return { env: {} };
+async function tlsEnvironment(
+  dataDir: string,
+  tls: boolean,
+): Promise<{ env: Record<string, string>; caFile?: string }> {
+  if (!tls) return { env: {} };
   // Loaded only here: the plain start does not pay for the certificate library.
   const dev = await import('./platform/dev-certificates.ts');
   const files = await dev.ensureDevCertificates(join(dataDir, 'tls'));
   return { env: dev.devTlsEnvironment(files), caFile: files.caFile };
 }
 
-async function main(): Promise<void> {
-  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+/** Forks one party; resolves with its URL once it says it serves, rejects if it exits first. */
+function forkParty(
+  name: PartyName,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
+): { child: ChildProcess; ready: Promise<string> } {
+  const entry = fileURLToPath(new URL(`./${name}/main.ts`, import.meta.url));
+  const child = fork(entry, [], {
+    env: { ...PARTY_MALLOC_ENV, ...env },
+    // A small young generation and a bounded old one keep each service's resident memory near
+    // its live heap (default V8 sizing let an idle shop sit near 200 MB); see bench/README.md.
+    execArgv: ['--import', 'tsx', ...PARTY_HEAP_FLAGS],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Ctrl-C reaches the launcher, which stops the children in order; they must not die first.
+    detached: true,
+  });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  // JSON log lines go to the party's log file; anything else (the service line, errors) to the terminal.
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      if (line.startsWith('{')) log.write(`${line}\n`);
+      else if (!line.startsWith(`${name.padEnd(8)} http`)) console.error(`[${name}] ${line}`);
+    });
+  }
+  const ready = new Promise<string>((done, fail) => {
+    child.on('message', (m) => {
+      const msg = m as { type?: string; url?: string };
+      if (msg.type === 'ready' && msg.url) done(msg.url);
+    });
+    child.on('exit', (code, signal) => {
+      fail(new Error(`${name} exited (${signal ?? code}) before it was ready; see ${join(logDir, `${name}.log`)}`));
+      onExit(code, signal);
+    });
+  });
+  return { child, ready };
+}
+
+/** Without the shop, the gateway must not deliver the demo merchant's webhooks to a shop that is not there. */
+function withoutAbsentShop(
+  envs: Record<string, NodeJS.ProcessEnv>,
+  only: readonly PartyName[],
+  callerEnv: NodeJS.ProcessEnv,
+): void {
+  if (only.includes('shop') || callerEnv.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL) return;
+  const gateway = { ...envs.gateway };
+  delete gateway.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL;
+  envs.gateway = gateway;
+}
+
+/** What a developer pointing an existing integration at the emulator needs (`start --only gateway,bank`). */
+function emulatorInstructions(gatewayUrl: string, bankUrl: string | undefined, env: NodeJS.ProcessEnv): string {
+  const stripeKey = env.GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY;
+  const key = stripeKey ?? env.GATEWAY_DEMO_MERCHANT_API_KEY ?? '';
+  return [
+    '',
+    `API base URL     ${gatewayUrl}/v1`,
+    `test secret key  ${key}  (${stripeKey ? "Stripe dialect: give it to Stripe's SDK with host/port of the URL above" : 'native API'})`,
+    ...(bankUrl ? [`bank app         ${bankUrl} (approvals for test card 4000 0025 0000 3155)`] : []),
+    'test cards       4242 4242 4242 4242 approved · 4000 0000 0000 0002 declined · 4000 0000 0000 9995 insufficient funds',
+    `fault injection  PUT ${gatewayUrl}/v1/admin/fault_injection (see /openapi.json)`,
+    'webhooks         register an endpoint:',
+    `                   curl ${gatewayUrl}/v1/webhook_endpoints -u ${stripeKey ? '<the key above>' : '<a Stripe-dialect key>'}: -d url=https://your-app.example/webhooks -d "enabled_events[]=*"`,
+    "                 or forward this merchant's events to a local URL, signed:",
+    `                   npx countersign listen --forward-to http://localhost:4242/webhooks --gateway-url ${gatewayUrl}`,
+  ].join('\n');
+}
+
+/**
+ * The launcher: runs the parties asked for (all three by default) as processes, each on its own port
+ * with its own database, prints each one's URL and "ready in", and stops them all on Ctrl-C.
+ * Returns once they serve (resolves with the URLs); a party that stops unexpectedly stops the others
+ * and exits 1.
+ */
+export async function main(options: StartOptions = {}): Promise<Record<string, string>> {
+  const callerEnv = { ...process.env, ...options.env };
+  const only = options.only ?? PARTY_NAMES;
+  const parties = PARTIES.filter((p) => only.includes(p.name));
+  const dataDir = resolve(callerEnv.DATA_DIR ?? './data');
   const secrets = loadSecrets(dataDir);
-  const tls = await tlsEnvironment(dataDir);
+  const tls = await tlsEnvironment(dataDir, options.tls ?? false);
   // mail: without SHOP_SMTP_URL, a local mail catcher with a web inbox receives the shop's mail.
-  const mail = process.env.SHOP_SMTP_URL ? undefined : await launchCatcher(process.env);
+  const mail = callerEnv.SHOP_SMTP_URL || !only.includes('shop') ? undefined : await launchCatcher(callerEnv);
   // The caller's own TLS variables win over the generated ones, as every other setting does.
   const envs = partyEnvironments(
-    { ...tls.env, ...(mail ? { SHOP_SMTP_URL: mail.smtpUrl } : {}), ...process.env, DATA_DIR: dataDir },
+    { ...tls.env, ...(mail ? { SHOP_SMTP_URL: mail.smtpUrl } : {}), ...callerEnv, DATA_DIR: dataDir },
     secrets,
   );
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  withoutAbsentShop(envs, only, callerEnv);
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
   const started = Date.now();
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   if (mail) children.set('mail', mail.child);
+  const names = parties.map((p) => p.name).join(', ');
 
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    console.log('stopping shop, gateway and bank…');
+    console.log(`stopping ${names}…`);
     await Promise.all(
       [...children.values()].map(
         (child) =>
@@ -155,59 +251,35 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  const ready = PARTIES.map(
-    (party) =>
-      new Promise<string>((done, fail) => {
-        const entry = fileURLToPath(new URL(`./${party.name}/main.ts`, import.meta.url));
-        const child = fork(entry, [], {
-          env: { ...PARTY_MALLOC_ENV, ...envs[party.name] },
-          // A small young generation and a bounded old one keep each service's resident memory near
-          // its live heap (default V8 sizing let an idle shop sit near 200 MB); see bench/README.md.
-          execArgv: ['--import', 'tsx', ...PARTY_HEAP_FLAGS],
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-          // Ctrl-C reaches the launcher, which stops the children in order; they must not die first.
-          detached: true,
-        });
-        children.set(party.name, child);
-        const log = createWriteStream(join(dataDir, 'logs', `${party.name}.log`), { flags: 'a' });
-        // JSON log lines go to the party's log file; anything else (the service line, errors) to the terminal.
-        for (const stream of [child.stdout!, child.stderr!]) {
-          createInterface({ input: stream }).on('line', (line) => {
-            if (line.startsWith('{')) log.write(`${line}\n`);
-            else if (!line.startsWith(`${party.name.padEnd(8)} http`)) console.error(`[${party.name}] ${line}`);
-          });
-        }
-        child.on('message', (m) => {
-          const msg = m as { type?: string; url?: string };
-          if (msg.type === 'ready' && msg.url) done(msg.url);
-        });
-        child.on('exit', (code, signal) => {
-          fail(
-            new Error(
-              `${party.name} exited (${signal ?? code}) before it was ready; see ${join(dataDir, 'logs', `${party.name}.log`)}`,
-            ),
-          );
-          if (!stopping) {
-            console.error(`${party.name} stopped unexpectedly (${signal ?? code}); stopping the others.`);
-            void stopAll(1);
-          }
-        });
-      }),
-  );
+  const ready = parties.map((party) => {
+    const { child, ready } = forkParty(party.name, envs[party.name]!, logDir, (code, signal) => {
+      if (stopping) return;
+      console.error(`${party.name} stopped unexpectedly (${signal ?? code}); stopping the others.`);
+      void stopAll(1);
+    });
+    children.set(party.name, child);
+    return ready;
+  });
   try {
-    const urls = await Promise.all(ready);
-    PARTIES.forEach((p, i) => console.log(`${p.name.padEnd(8)} ${urls[i]}`));
+    const urls: Record<string, string> = {};
+    (await Promise.all(ready)).forEach((url, i) => (urls[parties[i]!.name] = url));
+    parties.forEach((p) => console.log(`${p.name.padEnd(8)} ${urls[p.name]}`));
     if (mail) console.log(`mail     ${mail.inboxUrl} (inbox; the shop sends to ${mail.smtpUrl})`);
     if (tls.caFile)
       console.log(await import('./platform/dev-certificates.ts').then((dev) => dev.trustInstructions(tls.caFile!)));
+    if (!only.includes('shop') && urls.gateway)
+      console.log(emulatorInstructions(urls.gateway, urls.bank, envs.gateway!));
+    const open = urls.shop ? `open the shop at ${urls.shop}` : `${names} running`;
     console.log(
-      `ready in ${((Date.now() - started) / 1000).toFixed(1)} s — open the shop at ${urls[2]} (logs in ${join(dataDir, 'logs')}; Ctrl-C stops all three)`,
+      `ready in ${((Date.now() - started) / 1000).toFixed(1)} s — ${open} (logs in ${logDir}; Ctrl-C stops ${parties.length === 3 ? 'all three' : names})`,
     );
+    return urls;
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     await stopAll(1);
+    throw err;
   }
 }
 
 // Imported (the crash matrix reuses partyEnvironments), it must not launch the system.
-if (isMain(import.meta.url)) void main();
+if (isMain(import.meta.url)) void main({ tls: process.argv.slice(2).includes('--tls') });

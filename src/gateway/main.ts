@@ -32,6 +32,7 @@ import { payRoutes } from './routes/pay.routes.tsx';
 import { dialectDispatch } from './routes/stripe/dialect.middleware.ts';
 import { stripeRoutes } from './routes/stripe/stripe.routes.ts';
 import { documentWebhooks } from './routes/webhook.docs.ts';
+import { createEventBell } from './storage/event-bell.ts';
 import { DEMO_MERCHANT_ID, upsertMerchant } from './storage/merchants.ts';
 import { settingOrGenerate } from './storage/settings.ts';
 import { recordPublicUrl } from './storage/stripe-projection.ts';
@@ -206,7 +207,7 @@ export async function startGateway(
       // With port 0 (tests) the address is known only once listening.
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
-      // The key decides the dialect: Stripe-dialect keys are answered by the Stripe router (STRIPE.md §1).
+      // The key decides the dialect: Stripe-dialect keys are answered by the Stripe router.
       const stripe = stripeRoutes({
         gateway,
         publicUrl,
@@ -214,7 +215,9 @@ export async function startGateway(
         allowHttpWebhooks: config.allowHttpWebhooks,
       });
       app.use('/v1/*', dialectDispatch({ database, stripe }));
-      app.route('/v1', apiRoutes({ gateway, publicUrl, wake }));
+      const bell = createEventBell(database);
+      await bell.start();
+      app.route('/v1', apiRoutes({ gateway, publicUrl, wake, bell }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ gateway, wake }));
       app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
@@ -242,7 +245,9 @@ export async function startGateway(
           await recordPublicUrl(database.db, listeningUrl);
           await worker.start();
         },
-        onStop: () => worker.stop(),
+        onStop: async () => {
+          await Promise.all([worker.stop(), bell.close()]);
+        },
       };
     },
   });

@@ -14,6 +14,7 @@ import { createSession } from '../commands/create-session.ts';
 import type { GatewayDeps } from '../commands/deps.ts';
 import { resendDelivery } from '../commands/resend-delivery.ts';
 import { faultConfigSchema } from '../domain/faults.ts';
+import type { EventBell } from '../storage/event-bell.ts';
 import { listEvents, type EventPayload } from '../storage/events.ts';
 import { nextDraw, readFaults, setFaults } from '../storage/faults.ts';
 import { findSession } from '../storage/sessions.ts';
@@ -30,6 +31,7 @@ import {
   resendDeliveryRoute,
 } from './api.contract.ts';
 import { apiKeyAuth } from './auth.middleware.ts';
+import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
 import { refundView, sessionView } from './views.ts';
 
@@ -40,6 +42,8 @@ export interface ApiDeps {
   readonly publicUrl: () => string;
   /** Wakes the job worker after a commit that enqueued work. */
   readonly wake?: () => void;
+  /** Rung by each committed event: the event stream waits on it. */
+  readonly bell: EventBell;
 }
 
 /** Injected API faults (off by default): before the idempotency claim, so a failed request left no trace. */
@@ -127,6 +131,8 @@ export function apiRoutes(deps: ApiDeps) {
     wake();
     return c.json(refundView(r), 201);
   });
+
+  addEventLogRoutes(router, { database, bell: deps.bell });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');

@@ -10,6 +10,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
+import { ringEventBell } from './event-bell.ts';
 import { projectStripeEvents } from './stripe-projection.ts';
 import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
 
@@ -67,6 +68,7 @@ export async function appendEvent(
     payload,
     createdAt: now,
   });
+  await ringEventBell(tx, session.merchantId);
   // A Stripe session's news goes out as Stripe events, to its merchant's Stripe endpoints only.
   if (session.api === 'stripe') {
     await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);

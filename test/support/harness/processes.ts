@@ -1,5 +1,5 @@
 // The one way tests, proofs and the bench start the three parties as real processes, in two forms:
-//  - `launchSystem`: `src/main.ts` as a newcomer runs it (optionally `--tls`), on free ports with its own
+//  - `launchSystem`: `countersign start` (src/main.ts) as a newcomer runs it (optionally `--tls`), on free ports with its own
 //    data directory; it forks the parties itself (the end-to-end tests and the bench);
 //  - `startPartyProcesses`: each party forked by the harness (`node --import tsx src/<party>/main.ts`,
 //    wired by the same partyEnvironments) on its own PostgreSQL database, so that ONE party's process can
@@ -157,7 +157,7 @@ function launchedPids(launcherPid: number): PerParty<number> {
   return found as PerParty<number>;
 }
 
-/** Starts `src/main.ts` (with `--tls` when asked) with its own ports and data directory and waits for "ready in". */
+/** Starts `countersign start` (with `--tls` when asked) with its own ports and data directory and waits for "ready in". */
 export async function launchSystem(
   env: Record<string, string> = {},
   options: { tls?: boolean } = {},
@@ -165,7 +165,9 @@ export async function launchSystem(
   const dataDir = mkdtempSync(join(tmpdir(), 'cs-system-'));
   const ports = await freePorts();
   const t0 = Date.now();
-  const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...(options.tls ? ['--tls'] : [])], {
+  // What `npm start` runs: `countersign start`.
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'start', ...(options.tls ? ['--tls'] : [])];
+  const launcher = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,

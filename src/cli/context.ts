@@ -1,0 +1,83 @@
+// Where the commands find the system: the gateway's and the shop's URLs, the merchant's API key, the
+// data directory, the CA to trust. Flags win over the environment, which wins over what `countersign
+// start` keeps in <DATA_DIR> (secrets.json, tls/ca.pem), so that a command run beside a started
+// system needs no flags at all.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { outboundFetch } from '../platform/http/outbound.ts';
+import { parseServiceBase } from '../platform/service.ts';
+import { CliError, EXIT } from './exit-codes.ts';
+import { createOutput, type Output } from './output.ts';
+
+/** The options every subcommand accepts. */
+export interface GlobalOptions {
+  readonly json?: boolean;
+  readonly gatewayUrl?: string;
+  readonly shopUrl?: string;
+  readonly apiKey?: string;
+  readonly dataDir?: string;
+}
+
+export interface CliContext {
+  readonly out: Output;
+  readonly env: Record<string, string | undefined>;
+  readonly dataDir: string;
+  readonly gatewayUrl: string;
+  readonly shopUrl: string;
+  readonly fetch: typeof fetch;
+  /** The merchant's API key; throws a usage error naming where it looked when there is none. */
+  apiKey(): string;
+}
+
+function secretsFile(dataDir: string): Record<string, string> {
+  const file = join(dataDir, 'secrets.json');
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+function baseUrl(party: string, port: number, env: Record<string, string | undefined>): string {
+  try {
+    return parseServiceBase(party, port, env).publicUrl;
+  } catch (err) {
+    throw new CliError(EXIT.usage, (err as Error).message, 'config.invalid');
+  }
+}
+
+/** The context of one run, from the global options and the environment. */
+export function createContext(opts: GlobalOptions, env: Record<string, string | undefined>): CliContext {
+  const dataDir = resolve(opts.dataDir ?? env.DATA_DIR ?? './data');
+  const caFile = env.COUNTERSIGN_CA_FILE ?? join(dataDir, 'tls', 'ca.pem');
+  const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+  const trim = (url: string) => url.replace(/\/$/, '');
+  return {
+    out: createOutput(opts.json === true),
+    env,
+    dataDir,
+    gatewayUrl: trim(opts.gatewayUrl ?? env.COUNTERSIGN_GATEWAY_URL ?? baseUrl('gateway', 3001, env)),
+    shopUrl: trim(opts.shopUrl ?? env.COUNTERSIGN_SHOP_URL ?? baseUrl('shop', 3000, env)),
+    fetch: outboundFetch(ca),
+    apiKey() {
+      const key =
+        opts.apiKey ??
+        env.COUNTERSIGN_API_KEY ??
+        env.GATEWAY_DEMO_MERCHANT_API_KEY ??
+        secretsFile(dataDir).demoMerchantApiKey;
+      if (!key)
+        throw new CliError(
+          EXIT.usage,
+          `no API key: pass --api-key, set COUNTERSIGN_API_KEY, or run beside a system started with \`countersign start\` (its key is in ${join(dataDir, 'secrets.json')})`,
+          'config.no_api_key',
+        );
+      return key;
+    },
+  };
+}
+
+/** The shared secrets `countersign start` keeps (for the commands that are the operator's own tools). */
+export function startedSecrets(ctx: CliContext): Record<string, string> {
+  return secretsFile(ctx.dataDir);
+}

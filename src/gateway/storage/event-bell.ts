@@ -1,0 +1,60 @@
+// The event bell: a committed event rings its merchant's bell (PostgreSQL NOTIFY, sent at commit, so
+// a rolled-back event never rings), and an open event stream waits on it instead of polling. Across
+// nodes the NOTIFY reaches every gateway process. A lost ring costs latency only: a waiting stream
+// also looks again after its heartbeat interval.
+import { sql } from 'drizzle-orm';
+import type { Database, Executor, Unlisten } from '../../platform/db/database.ts';
+
+const CHANNEL = 'gateway_events';
+
+/** In the event's transaction: rings the merchant's bell when (and only if) it commits. */
+export async function ringEventBell(tx: Executor, merchantId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${CHANNEL}, ${merchantId})`);
+}
+
+export interface EventBell {
+  /** Resolves when the merchant's bell rings, after `ms`, or at close, whichever comes first. */
+  wait(merchantId: string, ms: number): Promise<void>;
+  /** Whether the bell is closed (the process is stopping: streams end). */
+  readonly closed: boolean;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A bell listening on the database's notifications. */
+export function createEventBell(database: Database): EventBell {
+  const waiters = new Map<string, Set<() => void>>();
+  let unlisten: Unlisten | undefined;
+  let closed = false;
+  const ring = (merchantId: string) => {
+    for (const wake of waiters.get(merchantId) ?? []) wake();
+  };
+  return {
+    get closed() {
+      return closed;
+    },
+    async start() {
+      unlisten = await database.listen(CHANNEL, ring);
+    },
+    wait(merchantId, ms) {
+      if (closed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const set = waiters.get(merchantId) ?? new Set();
+        waiters.set(merchantId, set);
+        const wake = () => {
+          clearTimeout(timer);
+          set.delete(wake);
+          if (set.size === 0) waiters.delete(merchantId);
+          resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        set.add(wake);
+      });
+    },
+    async close() {
+      closed = true;
+      for (const merchantId of [...waiters.keys()]) ring(merchantId);
+      await unlisten?.();
+    },
+  };
+}
