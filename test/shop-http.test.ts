@@ -371,9 +371,15 @@ for (const engine of testEngines()) {
         'Enter the street and number.',
         'Enter a postal code',
         'Enter the city.',
-        'Enter a two-letter country code',
+        'Choose the country from the list.',
       ])
         assert.ok(html.includes(text), text);
+      // Two letters are not enough: only an ISO 3166 country passes the server's check.
+      const unknownCountry = await client.send('/checkout/address', {
+        form: { fullName: 'Ada', line1: 'Street 1', postalCode: '10115', city: 'Berlin', country: 'XX' },
+      });
+      assert.equal(unknownCountry.status, 422);
+      assert.match(await unknownCountry.text(), /id="e-country"[^>]*>Choose the country from the list\./);
       await client.send('/checkout/address', {
         form: { fullName: 'Ada', line1: 'Street 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
       });

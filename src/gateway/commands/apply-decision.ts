@@ -30,7 +30,12 @@ export async function applyDecisionTx(
   if (decision.status === 'pending') {
     if (s.status !== 'processing') return s;
     return (
-      await moveSession(tx, s, 'bank_pending', clock, { patch: { bankAuthorizationId: decision.authorizationId } })
+      await moveSession(tx, s, 'bank_pending', clock, {
+        patch: {
+          bankAuthorizationId: decision.authorizationId,
+          approvalExpiresAt: decision.approvalExpiresAt ? new Date(decision.approvalExpiresAt) : null,
+        },
+      })
     ).session;
   }
   if (decision.status === 'declined') {

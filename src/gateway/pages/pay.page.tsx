@@ -45,10 +45,15 @@ export function PayPage(props: { session: SessionRow; merchant: MerchantRow }) {
               Pay {amount}
             </button>
           </form>
-          <p>
+          <p class="links">
             <a id="return" href={s.returnUrl ?? '#'} hidden>
               Return to {merchant.name}
             </a>
+            {s.cancelUrl || s.returnUrl ? (
+              <a id="cancel" href={s.cancelUrl ?? s.returnUrl ?? '#'} hidden={s.status !== 'created'}>
+                Cancel and go back to {merchant.name}
+              </a>
+            ) : null}
           </p>
           <section>
             <h2>Test cards</h2>

@@ -79,6 +79,8 @@ export const paymentSessions = pgTable(
     cardBrand: text('card_brand'),
     cardFingerprint: text('card_fingerprint'),
     bankAuthorizationId: text('bank_authorization_id'),
+    // Until when the bank waits for the cardholder's approval in the bank app (null: the bank is deciding by itself).
+    approvalExpiresAt: ts('approval_expires_at'),
     declineReason: text('decline_reason'),
     lastError: text('last_error'),
     authorizedAt: ts('authorized_at'),
