@@ -20,6 +20,8 @@ describe('what the payer sees, in Chromium with the three services running', () 
   let customer: BrowserContext;
   let shop = '';
   let gateway = '';
+  // The order paid in full by the second case (for the access, numbering and refund cases).
+  let paid = { invoiceUrl: '', orderUrl: '' };
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -91,7 +93,8 @@ describe('what the payer sees, in Chromium with the three services running', () 
   });
 
   it('says the bank is deciding (no bank-app approval) for 4000 0000 0000 0077, then paid; the open invoice page follows everything live', async () => {
-    const { page, invoiceUrl } = await startPaying();
+    const { page, invoiceUrl, orderUrl } = await startPaying();
+    paid = { invoiceUrl, orderUrl };
     const watcher = await watch(invoiceUrl);
     await watcher.evaluate(() => {
       (window as unknown as { notReloaded: boolean }).notReloaded = true;
@@ -197,5 +200,116 @@ describe('what the payer sees, in Chromium with the three services running', () 
     );
     await shot(orders, '5-check-payment-status');
     await orders.close();
+  });
+
+  it('shows an anonymous visitor "Access denied" with a login that comes back to the invoice', async () => {
+    const visitor = await browser!.newContext();
+    try {
+      const page = await visitor.newPage();
+      await page.goto(`${shop}${paid.invoiceUrl}`);
+      assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Access denied');
+      assert.match(await page.getByTestId('login-required').innerText(), /Log in to see it/);
+      assert.doesNotMatch(await page.locator('main').innerText(), /€|Order \d/, 'nothing of the invoice shown');
+      await shot(page, '6-anonymous-access-denied');
+      await page.getByLabel('Email').fill(DEMO.customer[0]);
+      await page.getByLabel('Password').fill(DEMO.customer[1]);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(`${shop}${paid.invoiceUrl}`);
+      assert.equal((await page.getByTestId('invoice-status').textContent())?.trim(), 'paid');
+    } finally {
+      await visitor.close();
+    }
+  });
+
+  for (const next of ['https://evil.example/', '//evil.example/', '/\\evil.example/']) {
+    it(`returns to the shop, not elsewhere, after a login with ?next=${next}`, async () => {
+      const visitor = await browser!.newContext();
+      try {
+        const page = await visitor.newPage();
+        await page.goto(`${shop}/login?next=${encodeURIComponent(next)}`);
+        assert.equal(await page.getByTestId('login-required').count(), 0);
+        await page.getByLabel('Email').fill(DEMO.customer[0]);
+        await page.getByLabel('Password').fill(DEMO.customer[1]);
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await page.waitForLoadState();
+        assert.equal(page.url(), `${shop}/`);
+      } finally {
+        await visitor.close();
+      }
+    });
+  }
+
+  it('tells another customer only "Access denied" for the invoice and its order, and refuses them its live channel', async () => {
+    const stranger = await browser!.newContext();
+    try {
+      const page = await stranger.newPage();
+      await shopLogin(page, shop, ...DEMO.other);
+      const orderNumber = (await (await customer.newPage()).goto(`${shop}${paid.orderUrl}`))!;
+      const ownerHtml = await orderNumber.text();
+      const number = /data-testid="order-number">(\d+)</.exec(ownerHtml)![1]!;
+      for (const url of [paid.invoiceUrl, paid.orderUrl, `${paid.orderUrl}/receipt`]) {
+        const res = await page.goto(`${shop}${url}`);
+        assert.equal(res?.status(), 404, url);
+        assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Access denied');
+        const html = await page.content();
+        assert.doesNotMatch(html, /17\.40|inv_|ord_|ps_/, `${url} leaks nothing`);
+        assert.doesNotMatch(await page.locator('main').innerText(), new RegExp(`\\b${number}\\b`));
+      }
+      const invoiceId = paid.invoiceUrl.split('/').pop()!;
+      const answer = (p: Page) =>
+        p.evaluate(
+          (room) =>
+            new Promise<string>((resolve) => {
+              const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws`);
+              ws.onopen = () => ws.send(JSON.stringify({ type: 'join', room }));
+              ws.onmessage = (m) => {
+                const f = JSON.parse(String(m.data)) as { type: string };
+                if (f.type === 'joined' || f.type === 'error') resolve(f.type);
+              };
+              ws.onclose = () => resolve('closed');
+            }),
+          `invoice:${invoiceId}`,
+        );
+      assert.notEqual(await answer(page), 'joined', 'another customer cannot listen');
+      const owner = await customer.newPage();
+      await owner.goto(`${shop}/orders`);
+      assert.equal(await answer(owner), 'joined', 'the owner can');
+      await owner.close();
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it('shows the order with its number, the country by name, and a refund with the customer text, never staff`s note', async () => {
+    const staff = await browser!.newContext();
+    try {
+      const desk = await staff.newPage();
+      await shopLogin(desk, shop, ...DEMO.staff);
+      await desk.goto(`${shop}/staff${paid.orderUrl}`);
+      await desk.getByLabel('Amount (EUR)').fill('1.00');
+      await desk.getByLabel(/Internal reason/).fill('Customer returned part');
+      await desk.getByLabel('What the customer is told').selectOption('returned');
+      await shot(desk, '8-staff-refund-form');
+      await desk.getByRole('button', { name: 'Refund' }).click();
+      await desk.waitForLoadState();
+      const page = await customer.newPage();
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        await page.goto(`${shop}${paid.orderUrl}`);
+        if ((await page.getByTestId('order-notification').count()) > 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      const notice = await page.getByTestId('order-notification').first().innerText();
+      assert.equal(notice, '€1.00 has been refunded to your card for the items you returned.');
+      const main = await page.locator('main').innerText();
+      assert.doesNotMatch(main, /Customer returned part/);
+      assert.doesNotMatch(main, /ord_|inv_/);
+      assert.match(await page.getByRole('heading', { level: 1 }).innerText(), /^Order \d+$/);
+      assert.match(main, /Germany/);
+      assert.match(await page.getByTestId('invoice-row').first().innerText(), /^\d+-1\b/);
+      await shot(page, '7-8-order-with-refund');
+    } finally {
+      await staff.close();
+    }
   });
 });

@@ -56,7 +56,7 @@ button.danger { background:var(--danger); border-color:var(--danger); }
 .actions { display:flex; flex-wrap:wrap; gap:.75rem; align-items:center; margin-top:1rem; }
 form.stack { display:grid; gap:.9rem; max-width:480px; }
 .field label { display:block; font-weight:600; margin-bottom:.25rem; }
-.field input[type=text], .field input[type=email], .field input[type=password], .field input[type=number], .field textarea, .field select { width:100%; font:inherit; padding:.55rem .65rem; border:1px solid #c5ccd4; border-radius:8px; background:#fff; }
+.field input:not([type]), .field input[type=text], .field input[type=email], .field input[type=password], .field input[type=number], .field textarea, .field select { width:100%; font:inherit; padding:.55rem .65rem; border:1px solid #c5ccd4; border-radius:8px; background:#fff; }
 .field.invalid input, .field.invalid textarea, .field.invalid select { border-color:var(--danger); }
 .field .error { color:var(--danger); font-size:.9rem; margin-top:.25rem; }
 .field .hint { color:var(--muted); font-size:.85rem; }
