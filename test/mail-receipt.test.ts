@@ -101,7 +101,7 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       assert.equal(mails.filter((m) => m.attachments.length > 0).length, 0, 'notices carry no receipt');
     });
 
-    it('sends a notice for each refund that succeeds, to the customer, with its amount and reason', async () => {
+    it('sends a notice for each refund that succeeds, to the customer, with its amount and the customer text (never staff`s note)', async () => {
       const { sessionId, order, invoice } = await payNow();
       assert.equal((await deliver(m.gateway.move(sessionId, 'authorized'))).status, 200);
       assert.equal((await deliver(m.gateway.move(sessionId, 'captured'))).status, 200);
@@ -113,7 +113,12 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       const refundNotices = (mails: InboxMail[]) =>
         about(order.id)(mails).filter((x) => x.subject.startsWith('Refund'));
       for (const [i, amount] of ['1.50', '2.00'].entries()) {
-        const form = { invoiceId: invoice.id, amount, reason: `refund number ${i + 1}` };
+        const form = {
+          invoiceId: invoice.id,
+          amount,
+          reason: `refund number ${i + 1}`,
+          customerReason: i === 0 ? 'delivery' : 'returned',
+        };
         assert.equal((await m.staff.send(`/staff/orders/${order.id}/refunds`, { form })).status, 303);
         await m.catcher.waitFor((mails) => refundNotices(mails).length >= i + 1);
       }
@@ -123,10 +128,20 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
         `Refund of €2.00 for order ${order.id}`,
       ]);
       assert.ok(notices.every((x) => x.to.map((t) => t.address).join() === 'customer@shop.test'));
+      const texts = notices.map((x) => x.text).join('\n');
       assert.ok(
-        notices.some((x) => x.text.includes('(refund number 2)')),
-        notices.map((x) => x.text).join('\n'),
+        notices.some(
+          (x) =>
+            x.text.includes('€2.00 has been refunded to your card for order') &&
+            x.text.includes('for the items you returned.'),
+        ),
+        texts,
       );
+      assert.ok(
+        notices.some((x) => x.text.includes('for the delivery charge.')),
+        texts,
+      );
+      assert.doesNotMatch(texts, /refund number/, 'staff`s internal reason stays internal');
     });
 
     it('sends a notice when a paid payment is reversed (voided after it was accepted)', async () => {

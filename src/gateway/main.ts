@@ -64,7 +64,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
         .regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key')
         .optional(),
       GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: whsec.optional(),
-      // The demo merchant's second key, speaking Stripe's API on /v1 (STRIPE.md §6).
+      // The demo merchant's second key, speaking Stripe's API on /v1.
       GATEWAY_DEMO_MERCHANT_STRIPE_API_KEY: z
         .string()
         .regex(/^sk_[A-Za-z0-9_-]{16,200}$/, 'must be an sk_… key')

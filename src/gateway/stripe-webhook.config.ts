@@ -1,4 +1,4 @@
-// The demo merchant's Stripe-format webhook endpoint, from the gateway's environment (STRIPE.md §6):
+// The demo merchant's Stripe-format webhook endpoint, from the gateway's environment:
 // GATEWAY_DEMO_MERCHANT_STRIPE_WEBHOOK_URL and GATEWAY_DEMO_MERCHANT_STRIPE_WEBHOOK_SECRET, together,
 // upserted at every start as an endpoint with enabled_events ['*'] (storage/webhook-endpoints.ts).
 import { z } from 'zod';

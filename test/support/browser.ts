@@ -97,7 +97,7 @@ export async function checkoutToHostedPage(
   await page.getByLabel('Street and number').fill(buyer.street);
   await page.getByLabel('Postal code').fill(ADDRESS.postalCode);
   await page.getByLabel('City').fill(ADDRESS.city);
-  await page.getByLabel('Country (two letters)').fill('DE');
+  await page.getByLabel('Country').selectOption('DE');
   await page.getByRole('button', { name: 'Continue to payment' }).click();
   await page.getByRole('button', { name: 'Pay now' }).click();
   await page.waitForURL(new RegExp(`^${gateway}/pay/ps_`));

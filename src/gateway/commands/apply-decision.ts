@@ -32,7 +32,12 @@ export async function applyDecisionTx(
   if (decision.status === 'pending') {
     if (s.status !== 'processing') return s;
     return (
-      await moveSession(tx, s, 'bank_pending', clock, { patch: { bankAuthorizationId: decision.authorizationId } })
+      await moveSession(tx, s, 'bank_pending', clock, {
+        patch: {
+          bankAuthorizationId: decision.authorizationId,
+          approvalExpiresAt: decision.approvalExpiresAt ? new Date(decision.approvalExpiresAt) : null,
+        },
+      })
     ).session;
   }
   if (decision.status === 'declined') {
@@ -57,7 +62,7 @@ export async function applyDecisionTx(
       },
     })
   ).session;
-  // Stripe's capture_method=automatic: acknowledged at authorisation, so captured at once (STRIPE.md §3).
+  // Stripe's capture_method=automatic: acknowledged at authorisation, so captured at once.
   if (authorized.captureMethod !== 'automatic') return authorized;
   const acknowledged = (await moveSession(tx, authorized, 'acknowledge', clock, { patch: { acknowledgedAt: now } }))
     .session;

@@ -1,4 +1,4 @@
-// Stripe's cancel of a PaymentIntent (STRIPE.md §3): before payment it cancels the session; on an
+// Stripe's cancel of a PaymentIntent: before payment it cancels the session; on an
 // authorisation awaiting its capture it is the refusal, and the hold is voided at the bank in the
 // request (the settle job scheduled in the same transaction carries it out if the bank is down now).
 import { DomainError } from '../../core/errors.ts';

@@ -1,4 +1,4 @@
-// Stripe's capture (STRIPE.md §3): for a session with capture_method=manual, the merchant's capture
+// Stripe's capture: for a session with capture_method=manual, the merchant's capture
 // IS the acknowledgement. It is acknowledged under the row lock (the settle job scheduled in the same
 // transaction, as for a webhook's 2xx), then captured at the bank in the request; if the bank cannot
 // be reached now, the job keeps trying and the caller learns the capture is not done yet.

@@ -1,6 +1,6 @@
 /**
  * Which Stripe events one of our session events becomes, for a session opened through the Stripe API
- * (STRIPE.md §4). Each Stripe event carries one object, rendered as it stands after the change:
+ *. Each Stripe event carries one object, rendered as it stands after the change:
  *
  *   ours                         capture_method  Stripe events, in this order
  *   (session created)            any             payment_intent.created

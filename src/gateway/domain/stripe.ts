@@ -1,4 +1,4 @@
-// What a Stripe-dialect session carries beyond a native one (STRIPE.md §2): the dialect, the capture
+// What a Stripe-dialect session carries beyond a native one: the dialect, the capture
 // method, and the Checkout Session / PaymentIntent fields a merchant gave, kept as given. Pure types
 // and rules; the rendering of Stripe objects is the edge's (routes/stripe/objects.ts).
 

@@ -12,8 +12,14 @@ export const PAY_SCRIPT = String.raw`
   var stage = document.getElementById('stage');
   var countdown = document.getElementById('countdown');
   var back = document.getElementById('return');
+  var cancel = document.getElementById('cancel');
   var submit = document.getElementById('submit');
   var polling = null;
+  var watching = null;
+  var approvalUntil = null;
+  var busy = false;
+  var submittedHere = false;
+  var inFlight = false;
 
   function luhn(d) {
     if (!/^\d{12,19}$/.test(d)) return false;
@@ -52,8 +58,8 @@ export const PAY_SCRIPT = String.raw`
 
   var STAGES = {
     created: null,
-    processing: ['busy', 'Processing your payment…'],
-    requires_approval: ['busy', 'Waiting for your approval in your bank app…'],
+    processing: ['busy', 'Sending your payment to your bank…'],
+    requires_approval: ['busy', 'Your bank is checking this payment. This can take a few moments; you need do nothing. Please keep this page open.'],
     authorized: ['busy', 'Approved by your bank. Waiting for the shop to confirm…'],
     captured: ['ok', 'Paid. Thank you!'],
     partially_refunded: ['ok', 'Paid (partly refunded).'],
@@ -61,7 +67,7 @@ export const PAY_SCRIPT = String.raw`
     declined: ['bad', 'Your payment was declined. You were not charged.'],
     voided: ['bad', 'The shop could not accept this payment. You were not charged.'],
     expired: ['bad', 'This payment session has expired. You were not charged.'],
-    canceled: ['bad', 'This payment was cancelled by the shop. You were not charged.']
+    canceled: ['bad', 'The shop closed this payment page: the invoice was replaced or can no longer be paid. Do not enter a card here; you were not charged. Go back to the shop to pay the current invoice.']
   };
   var FINAL = ['captured', 'partially_refunded', 'refunded', 'declined', 'voided', 'expired', 'canceled'];
   var REASONS = {
@@ -69,46 +75,80 @@ export const PAY_SCRIPT = String.raw`
     expired_card: 'the card has expired', approval_declined: 'you declined it in your bank app', approval_expired: 'the approval request timed out'
   };
 
-  function show(s) {
+  // fromSubmit: the answer to this page's own card submission. A session's last error belongs to the
+  // attempt that made it: after a reload it is old news, and the form is simply ready again.
+  function show(s, fromSubmit) {
     root.setAttribute('data-status', s.status);
     var st = STAGES[s.status];
+    // Nothing to warn about once the page offers the way back (a Stripe session authorised, awaiting capture).
+    busy = ['processing', 'requires_approval', 'authorized'].indexOf(s.status) >= 0 && !s.return_url;
+    approvalUntil = s.status === 'requires_approval' && s.approval_expires_at ? Date.parse(s.approval_expires_at) : null;
+    if (cancel) cancel.hidden = s.status !== 'created';
     if (s.status === 'created') {
       form.hidden = false;
       submit.disabled = false;
-      if (s.last_error === 'gateway_error') { stage.className = 'stage bad'; stage.textContent = 'A gateway error stopped this attempt. You were not charged; you can try again.'; }
+      countdown.hidden = false;
+      if (!watching) watching = setInterval(refresh, 4000);
+      if (!fromSubmit && !submittedHere) { stage.className = 'stage'; stage.textContent = ''; }
+      else if (s.last_error === 'gateway_error') { stage.className = 'stage bad'; stage.textContent = 'A gateway error stopped this attempt. You were not charged; you can try again.'; }
       else if (s.last_error === 'bank_unavailable') { stage.className = 'stage bad'; stage.textContent = 'The bank could not be reached. You were not charged; you can try again.'; }
       else { stage.className = 'stage'; stage.textContent = ''; }
       return;
     }
     form.hidden = true;
+    if (watching) { clearInterval(watching); watching = null; }
     if (back && s.return_url) { back.href = s.return_url; back.hidden = false; }
     stage.className = 'stage ' + st[0];
     var text = st[1];
+    if (approvalUntil) text = 'Waiting for your approval in your bank app: open the app and approve this payment before the time below runs out.';
     if (s.status === 'declined' && s.decline_reason && REASONS[s.decline_reason]) text = 'Your payment was declined: ' + REASONS[s.decline_reason] + '. You were not charged.';
     stage.textContent = text;
     if (FINAL.indexOf(s.status) >= 0) {
       if (polling) { clearInterval(polling); polling = null; }
       countdown.hidden = true;
-
-    } else if (!polling) {
-      polling = setInterval(refresh, 1000);
+    } else {
+      tick();
+      if (!polling) polling = setInterval(refresh, 1000);
     }
   }
-  function refresh() {
+  function refresh(fromSubmit) {
+    if (inFlight && fromSubmit !== true) return;
     fetch('/pay/' + sessionId + '/status', { headers: { accept: 'application/json' } })
       .then(function (r) { return r.json(); })
-      .then(show)
+      .then(function (s) { show(s, fromSubmit === true); })
       .catch(function () {});
   }
-  function tick() {
-    var left = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
-    countdown.textContent = 'This page expires in ' + Math.floor(left / 60) + ':' + ('0' + (left % 60)).slice(-2);
-    if (left === 0 && root.getAttribute('data-status') === 'created') refresh();
+  function clock(until) {
+    var left = Math.max(0, Math.floor((until - Date.now()) / 1000));
+    return { left: left, text: Math.floor(left / 60) + ':' + ('0' + (left % 60)).slice(-2) };
   }
+  // While the bank app is asked, the bank's own deadline counts (not the page's); while the bank
+  // decides by itself there is nothing to count down.
+  function tick() {
+    var status = root.getAttribute('data-status');
+    if (approvalUntil) {
+      countdown.hidden = false;
+      countdown.className = 'meta approval';
+      countdown.textContent = 'Approve in your bank app within ' + clock(approvalUntil).text;
+      return;
+    }
+    if (status !== 'created') { countdown.hidden = true; return; }
+    var c = clock(expiresAt);
+    countdown.className = 'meta';
+    countdown.textContent = 'This page expires in ' + c.text;
+    if (c.left === 0) refresh();
+  }
+  window.addEventListener('beforeunload', function (e) {
+    if (busy) { e.preventDefault(); e.returnValue = ''; return ''; }
+  });
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     if (!check()) return;
     submit.disabled = true;
+    submittedHere = true;
+    inFlight = true;
+    busy = true;
+    if (cancel) cancel.hidden = true;
     var m = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec(form.exp.value);
     stage.className = 'stage busy';
     stage.textContent = 'Processing your payment…';
@@ -119,12 +159,13 @@ export const PAY_SCRIPT = String.raw`
     })
       .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
-        if (res.ok) { show(res.body); return; }
+        inFlight = false;
+        if (res.ok) { show(res.body, true); return; }
         var fields = res.body.error && res.body.error.details && res.body.error.details.fields;
-        if (fields) { Object.keys(fields).forEach(function (k) { setError(k, fields[k]); }); stage.className = 'stage'; stage.textContent = ''; submit.disabled = false; return; }
-        refresh();
+        if (fields) { Object.keys(fields).forEach(function (k) { setError(k, fields[k]); }); stage.className = 'stage'; stage.textContent = ''; submit.disabled = false; busy = false; if (cancel) cancel.hidden = false; return; }
+        refresh(true);
       })
-      .catch(function () { submit.disabled = false; stage.className = 'stage bad'; stage.textContent = 'Network error. Please try again.'; });
+      .catch(function () { inFlight = false; submit.disabled = false; busy = false; stage.className = 'stage bad'; stage.textContent = 'Network error. Please try again.'; });
   });
   ['number', 'exp', 'cvc', 'name'].forEach(function (id) {
     document.getElementById(id).addEventListener('blur', function () { if (form.number.value || form.exp.value) check(); });
@@ -147,6 +188,6 @@ input[aria-invalid=true]{border-color:#b00020}.error{color:#b00020;min-height:1.
 button{font:inherit;padding:.6rem 1.2rem;margin-top:1rem;border-radius:4px;border:0;background:#1a56db;color:#fff;cursor:pointer}
 button.card{background:#eef;color:#114;padding:.2rem .5rem;margin:.1rem}
 .stage{margin:1rem 0;padding:.8rem;border-radius:4px}.stage:empty{display:none}
-.busy{background:#eef4ff}.ok{background:#e6f6ea}.bad{background:#fdecea}
+.busy{background:#eef4ff}.approval{font-weight:600;color:#1b1b1f}.links a{margin-right:1.2rem}.ok{background:#e6f6ea}.bad{background:#fdecea}
 table{border-collapse:collapse;font-size:.9rem}td{padding:.2rem .5rem;border-bottom:1px solid #ddd}
 `;

@@ -44,18 +44,16 @@ export function PayPage(props: { session: SessionRow; merchant: MerchantRow }) {
             <button type="submit" id="submit">
               Pay {amount}
             </button>
-            {s.api === 'stripe' && s.cancelUrl ? (
-              <p>
-                <a id="cancel" href={s.cancelUrl}>
-                  Cancel and return to {merchant.name}
-                </a>
-              </p>
-            ) : null}
           </form>
-          <p>
+          <p class="links">
             <a id="return" href={s.returnUrl ?? '#'} hidden>
               Return to {merchant.name}
             </a>
+            {s.cancelUrl || s.returnUrl ? (
+              <a id="cancel" href={s.cancelUrl ?? s.returnUrl ?? '#'} hidden={s.status !== 'created'}>
+                Cancel and go back to {merchant.name}
+              </a>
+            ) : null}
           </p>
           <section>
             <h2>Test cards</h2>

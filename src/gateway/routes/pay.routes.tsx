@@ -36,6 +36,9 @@ export function publicStatus(s: SessionRow) {
     decline_reason: s.declineReason,
     last_error: s.lastError,
     expires_at: s.expiresAt.toISOString(),
+    // Set while the bank waits for the cardholder in the bank app; null while the bank decides by itself.
+    approval_expires_at:
+      s.status === 'requires_approval' && s.approvalExpiresAt ? s.approvalExpiresAt.toISOString() : null,
     return_url: payerReturnUrl(s),
     card: s.cardLast4 ? { last4: s.cardLast4, brand: s.cardBrand } : null,
   };

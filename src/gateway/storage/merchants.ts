@@ -51,7 +51,7 @@ export async function upsertMerchant(
     name: string;
     webhookUrl: string | null;
     apiKey: string;
-    /** A second key speaking Stripe's API (STRIPE.md §6). */
+    /** A second key speaking Stripe's API. */
     stripeApiKey?: string | null;
     webhookSecret: string;
     ackWindowSeconds?: number;

@@ -1,4 +1,4 @@
-// The projection of our session events onto Stripe's (STRIPE.md §4): called from appendEvent in the
+// The projection of our session events onto Stripe's: called from appendEvent in the
 // transaction of the change, for sessions opened through the Stripe API only. Each Stripe event
 // carries its object as rendered at that moment by the Stripe edge's renderers (routes/stripe/
 // objects.ts, pure views of our rows), so the event is a snapshot, as Stripe's are.

@@ -40,7 +40,7 @@ export const apiKeys = pgTable('api_keys', {
   // Only the sha256 of the key is kept; the prefix lets a merchant tell keys apart.
   hash: text('hash').notNull().unique(),
   prefix: text('prefix').notNull(),
-  // The dialect the key speaks on /v1: native (our API) or stripe (Stripe's API, STRIPE.md §1).
+  // The dialect the key speaks on /v1: native (our API) or stripe (Stripe's API, ).
   api: text('api').$type<ApiDialect>().notNull().default('native'),
   createdAt: ts('created_at').notNull(),
   revokedAt: ts('revoked_at'),
@@ -82,6 +82,8 @@ export const paymentSessions = pgTable(
     cardBrand: text('card_brand'),
     cardFingerprint: text('card_fingerprint'),
     bankAuthorizationId: text('bank_authorization_id'),
+    // Until when the bank waits for the cardholder's approval in the bank app (null: the bank is deciding by itself).
+    approvalExpiresAt: ts('approval_expires_at'),
     declineReason: text('decline_reason'),
     lastError: text('last_error'),
     authorizedAt: ts('authorized_at'),
@@ -92,7 +94,7 @@ export const paymentSessions = pgTable(
     voidReason: text('void_reason'),
     capturedMinor: bigint('captured_minor', { mode: 'bigint' }).notNull().default(sql`0`),
     refundedMinor: bigint('refunded_minor', { mode: 'bigint' }).notNull().default(sql`0`),
-    // The API the session was opened through, and when its authorisation is captured (STRIPE.md §2).
+    // The API the session was opened through, and when its authorisation is captured.
     api: text('api').$type<ApiDialect>().notNull().default('native'),
     captureMethod: text('capture_method').$type<CaptureMethod>().notNull().default('on_acknowledgement'),
     // Stripe sessions only: the Checkout Session / PaymentIntent fields as the merchant gave them.

@@ -11,6 +11,8 @@ import type { InvoiceRow, OrderRow } from '../storage/orders.ts';
 import { orderLines, orders } from '../storage/tables.ts';
 import { issueInvoice, openInvoiceFor } from './invoice-for-payment.ts';
 import { applyInvoiceEvent } from './invoice-transition.ts';
+import { queueSessionCancellations } from './expire-invoice.ts';
+import { publish } from '../../platform/realtime/index.ts';
 
 /**
  * Changes an unpaid order's delivery method: totals are recomputed from the frozen lines, the open
@@ -46,7 +48,11 @@ export async function changeOrderDelivery(
     });
     const totals = orderTotals(frozen, delivery.price);
     const open = await openInvoiceFor(tx, orderId);
-    if (open) await applyInvoiceEvent(tx, open.id, 'void', userId, now);
+    if (open) {
+      await applyInvoiceEvent(tx, open.id, 'void', userId, now);
+      // Its payment pages close at once (as at expiry), and a tab still showing it hears of it.
+      await queueSessionCancellations(tx, open.id, { now: () => now });
+    }
     const [updated] = await tx
       .update(orders)
       .set({
@@ -71,6 +77,8 @@ export async function changeOrderDelivery(
       now,
     );
     const invoice = open ? await issueInvoice(tx, updated!, userId, now, ttlSeconds) : undefined;
+    // Last in the transaction (publish holds the room's lock until commit): a tab still showing it hears of it.
+    if (open) await publish(tx, `invoice:${open.id}`, { invoiceId: open.id, status: 'voided' }, { now: () => now });
     return { order: updated!, invoice };
   });
 }

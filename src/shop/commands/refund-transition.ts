@@ -1,6 +1,7 @@
 // The one writer of a refund's status, and what every refund change brings with it: the audit entry,
 // the real-time message on the invoice's room, the customer's notification when it succeeded, and the
 // invoice becoming refunded once refunds cover it. Locks are taken invoice first, then refund.
+import { customerRefundText } from '../domain/refund.rule.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { and, eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
@@ -88,7 +89,8 @@ export async function notifyRefunded(tx: Executor, row: RefundRow, now: Date): P
     userId: order!.userId,
     orderId: row.orderId,
     kind: 'refund.succeeded',
-    message: `${formatMoney(refundAmount(row))} has been refunded to your card for this order (${row.reason}).`,
+    // The customer's text, never staff's internal reason.
+    message: `${formatMoney(refundAmount(row))} has been refunded to your card ${customerRefundText(row.customerReason)}.`,
     createdAt: now,
   });
   await enqueueMail(tx, { kind: 'refund', subjectId: row.id, orderId: row.orderId, invoiceId: row.invoiceId }, now);

@@ -5,7 +5,7 @@ import { newId } from '../../core/ids.ts';
 import { money, parseCurrency, type Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { decideRefundRequest, refundReason } from '../domain/refund.rule.ts';
+import { decideRefundRequest, customerRefundReason, refundReason } from '../domain/refund.rule.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { reservedMinor, type RefundRow } from '../storage/refunds.ts';
 import { paymentAttempts, refunds } from '../storage/tables.ts';
@@ -21,6 +21,8 @@ export async function requestRefund(
     invoiceId: string;
     amount: Money;
     reason: string | undefined;
+    /** What the customer is told (a code of CUSTOMER_REFUND_REASONS); absent: the neutral text. */
+    customerReason?: string | undefined;
     staffId: string;
     approvalThresholdMinor: bigint;
     requestKey?: string | undefined;
@@ -28,6 +30,7 @@ export async function requestRefund(
   clock: Clock,
 ): Promise<RefundRow> {
   const reason = refundReason(input.reason);
+  const customerReason = customerRefundReason(input.customerReason);
   const now = clock.now();
   return database.transaction(async (tx) => {
     // The row lock serialises every request for this invoice: the sum below cannot go stale.
@@ -69,6 +72,7 @@ export async function requestRefund(
         amountMinor: input.amount.minor,
         currency: input.amount.currency,
         reason,
+        customerReason,
         status: decision.status,
         requestedBy: input.staffId,
         requestKey: input.requestKey ?? null,
@@ -89,6 +93,7 @@ export async function requestRefund(
           amountMinor: row!.amountMinor.toString(),
           currency: row!.currency,
           reason,
+          customerReason,
         },
       },
       now,

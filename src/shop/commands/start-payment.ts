@@ -13,7 +13,7 @@ import type { AttemptEvent } from '../domain/attempt.machine.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { invoiceAmount, type InvoiceRow } from '../storage/orders.ts';
-import { paymentAttempts, invoices } from '../storage/tables.ts';
+import { orders, paymentAttempts, invoices } from '../storage/tables.ts';
 import { transitionAttempt, type AttemptPatch } from './attempt-transition.ts';
 import { invoiceForPayment } from './invoice-for-payment.ts';
 
@@ -89,6 +89,8 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
       ),
     );
 
+  // The payer reads the order's number on the payment page, not its internal id.
+  const [order] = await db.select({ number: orders.number }).from(orders).where(eq(orders.id, invoice.orderId));
   try {
     crashPoint('shop.payment.before_create_session');
     const session = await gateway.createSession({
@@ -97,7 +99,7 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
       amount: invoiceAmount(invoice),
       expiresAt: invoice.expiresAt,
       returnUrl: `${deps.publicUrl.replace(/\/+$/, '')}/invoices/${invoice.id}?from=gateway`,
-      description: `Order ${invoice.orderId}`,
+      description: order ? `Order ${order.number}` : 'Order',
     });
     crashPoint('shop.payment.after_create_session');
     // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.

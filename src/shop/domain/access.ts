@@ -49,3 +49,8 @@ function normalisedPath(target: string): string | undefined {
 function isPlainPath(path: string): boolean {
   return path.startsWith('/') && !path.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(path);
 }
+
+/** Whether a path of the shop is only for a logged-in owner (a visitor sent to log in from it was refused). */
+export function isPrivatePath(path: string): boolean {
+  return /^\/(orders|invoices|staff|api)(\/|\?|$)/.test(path);
+}

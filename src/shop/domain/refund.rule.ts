@@ -12,6 +12,32 @@ export function refundReason(raw: string | undefined): string {
   return reason;
 }
 
+/** What the customer is told a refund is for; staff choose one, their own reason stays internal. */
+export const CUSTOMER_REFUND_REASONS = {
+  returned: 'for the items you returned',
+  damaged: 'for items that arrived damaged or faulty',
+  missing: 'for items we could not deliver',
+  delivery: 'for the delivery charge',
+  goodwill: 'as a goodwill gesture',
+  cancelled: 'because the order was cancelled',
+  other: 'as agreed with our customer service',
+} as const;
+export type CustomerRefundReason = keyof typeof CUSTOMER_REFUND_REASONS;
+
+/** The customer's refund reason code (absent: the neutral one); throws refund.reason_required for one not in the list. */
+export function customerRefundReason(raw: string | undefined): CustomerRefundReason {
+  if (raw === undefined) return 'other';
+  if (Object.hasOwn(CUSTOMER_REFUND_REASONS, raw)) return raw as CustomerRefundReason;
+  throw new DomainError('refund.reason_required', { field: 'customerReason' });
+}
+
+/** The customer-facing words for a stored code (an unknown code: the neutral text). */
+export function customerRefundText(code: string): string {
+  return Object.hasOwn(CUSTOMER_REFUND_REASONS, code)
+    ? CUSTOMER_REFUND_REASONS[code as CustomerRefundReason]
+    : CUSTOMER_REFUND_REASONS.other;
+}
+
 /** Decides a refund request: its first status, or why it is refused (never more than captured in all). */
 export function decideRefundRequest(input: {
   invoiceStatus: InvoiceStatus;

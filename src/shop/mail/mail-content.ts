@@ -1,5 +1,6 @@
 // What each mail says, built at send time from the shop's own rows (the order's frozen lines and
 // totals never change after ordering, so a retried send says the same thing as the first try).
+import { customerRefundText } from '../domain/refund.rule.ts';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { formatMoney, money, parseCurrency } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -172,7 +173,8 @@ export async function mailContent(
         content: notice(
           `Refund of ${amount} for order ${mail.orderId}`,
           [
-            `${amount} has been refunded to your card for order ${mail.orderId} (${refund.reason}).`,
+            // The customer's text; staff's own reason is an internal note.
+            `${amount} has been refunded to your card for order ${mail.orderId} ${customerRefundText(refund.customerReason)}.`,
             'It may take a few days to appear on your statement.',
           ],
           { href: orderUrl, label: 'See your order' },

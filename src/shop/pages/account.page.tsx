@@ -1,12 +1,19 @@
 // Log in and create an account. Both forms come back to `next` afterwards.
+import { isPrivatePath } from '../domain/access.ts';
 import { CsrfField, Field, Layout, Notice, type PageCtx } from './layout.tsx';
 
 type Errors = Partial<Record<string, string>>;
 
 /** The login form; `notice` says why an attempt was refused before the password was checked. */
 export const LoginPage = (p: { ctx: PageCtx; next: string; email?: string; errors?: Errors; notice?: string }) => (
-  <Layout ctx={p.ctx} title="Log in">
-    <h1>Log in</h1>
+  <Layout ctx={p.ctx} title={isPrivatePath(p.next) ? 'Access denied' : 'Log in'}>
+    {isPrivatePath(p.next) ? (
+      <div class="card denied-login" data-testid="login-required">
+        <h1>Access denied</h1>
+        <p>This page belongs to a customer account. Log in to see it: you come straight back to it afterwards.</p>
+      </div>
+    ) : null}
+    {isPrivatePath(p.next) ? <h2>Log in</h2> : <h1>Log in</h1>}
     {p.notice ? <Notice kind="error">{p.notice}</Notice> : null}
     <form class="stack card" method="post" action={`/login?next=${encodeURIComponent(p.next)}`}>
       <CsrfField token={p.ctx.csrf} />

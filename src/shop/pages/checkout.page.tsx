@@ -1,5 +1,6 @@
 // The checkout in four steps: review the order, choose a delivery method, enter the address, check
 // and pay.
+import { COUNTRIES, countryName } from '../domain/countries.ts';
 import type { Money } from '../../core/money.ts';
 import type { DeliveryOption } from '../domain/checkout.ts';
 import type { CartLineView } from '../storage/cart.ts';
@@ -98,8 +99,36 @@ const ADDRESS_FIELDS: Array<[AddressField, string, string]> = [
   ['line2', 'Apartment, floor (optional)', 'address-line2'],
   ['postalCode', 'Postal code', 'postal-code'],
   ['city', 'City', 'address-level2'],
-  ['country', 'Country (two letters)', 'country'],
 ];
+
+/** The country, chosen from the ISO 3166 list (the server checks it against the same list). */
+const CountryField = ({ value, error }: { value: string | undefined; error: string | undefined }) => (
+  <div class={error ? 'field invalid' : 'field'}>
+    <label for="f-country">Country</label>
+    <select
+      id="f-country"
+      name="country"
+      autocomplete="country"
+      required
+      aria-invalid={error ? 'true' : undefined}
+      aria-describedby={error ? 'e-country' : undefined}
+    >
+      <option value="" selected={!value}>
+        Choose a country…
+      </option>
+      {COUNTRIES.map((c) => (
+        <option value={c.code} selected={value === c.code}>
+          {c.name}
+        </option>
+      ))}
+    </select>
+    {error ? (
+      <div class="error" id="e-country" role="alert">
+        {error}
+      </div>
+    ) : null}
+  </div>
+);
 
 /** Step 3: the address, prefilled with what was entered (or last used); errors per field. */
 export const AddressPage = (p: {
@@ -122,6 +151,7 @@ export const AddressPage = (p: {
           required={name !== 'line2'}
         />
       ))}
+      <CountryField value={p.values.country} error={p.errors.country} />
       <div class="actions">
         <button type="submit">Continue to payment</button>
         <a href="/checkout/delivery">Back</a>
@@ -152,7 +182,7 @@ const DeliveryAndAddress = ({ method, address }: { method: DeliveryOption; addre
       <br />
       {address.postalCode} {address.city}
       <br />
-      {address.country}
+      {countryName(address.country)}
       <br />
       <a href="/checkout/address">Change</a>
     </p>

@@ -1,86 +1,134 @@
-// The invoice page: its facts, what the customer can do now (pay, wait, or get a new invoice), and
-// its payment attempts. While it is open, /assets/invoice.js keeps it up to date by itself.
+// The invoice page: its facts, what the customer can do now (pay, wait, or get a new invoice), what
+// happened to the last payment, and its payment attempts. While it is open, /assets/invoice.js keeps
+// everything inside #invoice-live up to date by itself (it re-reads this page and swaps that block).
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import type { AttemptRow } from '../storage/payments.ts';
 import type { InvoiceRow } from '../storage/orders.ts';
 import { formatWhen } from './format.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';
+import { ATTEMPT_WORDS, attemptOutcome, invoiceNumber } from './words.ts';
 
 export interface InvoicePageProps {
   ctx: PageCtx;
   inv: InvoiceRow;
+  /** The order's number and this invoice's place among the order's invoices (1 for the first). */
+  orderNumber: number;
+  position: number;
   /** The status as shown now (an open invoice past its time shows as expired). */
   status: InvoiceStatus;
+  /** Newest first. */
   attempts: readonly AttemptRow[];
   /** The payment service could not be asked about this invoice. */
   paymentUnavailable: boolean;
+  /** The customer just asked the payment service ("Check payment status"). */
+  checked?: boolean;
 }
 
-const Facts = ({ inv, status, inProgress }: { inv: InvoiceRow; status: InvoiceStatus; inProgress: boolean }) => (
+/** Whether the invoice can still be paid, in words. */
+function payable(inv: InvoiceRow, status: InvoiceStatus): string {
+  switch (status) {
+    case 'open':
+      return `Yes, until ${formatWhen(inv.expiresAt)}`;
+    case 'paid':
+      return `Already paid${inv.paidAt ? ` on ${formatWhen(inv.paidAt)}` : ''}`;
+    case 'refunded':
+      return 'Already paid (since refunded)';
+    case 'expired':
+      return `No: it expired at ${formatWhen(inv.expiresAt)}`;
+    case 'voided':
+      return 'No: it was replaced by a new invoice';
+    default:
+      return 'No: the order was cancelled';
+  }
+}
+
+/** The sentence for the invoice as it stands (the latest attempt's outcome aside). */
+function stateSentence(p: InvoicePageProps, inProgress: boolean): string {
+  switch (p.status) {
+    case 'open':
+      if (inProgress) return 'Your payment is being processed. You need do nothing: this page updates by itself.';
+      return p.attempts.length
+        ? 'This invoice can still be paid; this page updates by itself.'
+        : 'This invoice is waiting for payment. Press "Pay now" to pay by card; this page updates by itself.';
+    case 'paid':
+      return 'Paid — thank you.';
+    case 'refunded':
+      return 'This payment was refunded.';
+    case 'expired':
+      return 'This invoice expired unpaid. Open the order to get a new one.';
+    case 'voided':
+      return 'This invoice was replaced by a new one when the order changed; any payment page opened for it was closed. Open the order to pay the new invoice.';
+    default:
+      return 'This order was cancelled.';
+  }
+}
+
+const Facts = ({ p, inProgress }: { p: InvoicePageProps; inProgress: boolean }) => (
   <div class="card">
     <dl class="facts">
       <dt>Status</dt>
       <dd>
         <span
           id="invoice-status"
-          data-invoice={inv.id}
-          data-order={inv.orderId}
-          data-status={status}
+          data-invoice={p.inv.id}
+          data-order={p.inv.orderId}
+          data-status={p.status}
           data-in-progress={inProgress ? 'true' : 'false'}
         >
-          <Status status={status} testid="invoice-status" />
+          <Status status={p.status} testid="invoice-status" />
         </span>
       </dd>
       <dt>Amount</dt>
       <dd class="price" data-testid="invoice-amount">
-        {showMoney(inv.amountMinor, inv.currency)}
+        {showMoney(p.inv.amountMinor, p.inv.currency)}
       </dd>
-      <dt>Currency</dt>
-      <dd>{inv.currency}</dd>
-      <dt>Created</dt>
-      <dd>{formatWhen(inv.createdAt)}</dd>
-      <dt>Valid until</dt>
-      <dd>{formatWhen(inv.expiresAt)}</dd>
-      <dt>Valid</dt>
-      <dd data-testid="invoice-valid">{status === 'open' ? 'yes' : 'no'}</dd>
+      <dt>Issued</dt>
+      <dd>{formatWhen(p.inv.createdAt)}</dd>
+      <dt>Can be paid</dt>
+      <dd data-testid="invoice-valid">{payable(p.inv, p.status)}</dd>
       <dt>Order</dt>
       <dd>
-        <a href={`/orders/${inv.orderId}`}>{inv.orderId}</a>
+        <a href={`/orders/${p.inv.orderId}`} data-testid="invoice-order">
+          Order {p.orderNumber}
+        </a>
       </dd>
     </dl>
   </div>
 );
 
-const PaymentCard = ({ p, inProgress }: { p: InvoicePageProps; inProgress: boolean }) => (
-  <div class="card">
-    {p.paymentUnavailable ? (
-      <Notice kind="error">The payment service could not be reached. Please try again in a moment.</Notice>
-    ) : null}
-    {p.status === 'open' ? (
-      <>
-        <p id="payment-message" data-testid="payment-message">
-          {inProgress
-            ? 'Your payment is being processed. This page updates by itself.'
-            : 'This invoice is waiting for payment. This page updates by itself when the payment arrives.'}
-        </p>
-        {p.ctx.user?.id === p.inv.userId ? (
-          <form id="pay-actions" method="post" action={`/orders/${p.inv.orderId}/pay`} class="actions">
-            <CsrfField token={p.ctx.csrf} />
-            <button type="submit">{p.attempts.length ? 'Pay now (try again)' : 'Pay now'}</button>
-          </form>
-        ) : null}
-      </>
-    ) : p.status === 'paid' ? (
+const PaymentCard = ({ p, inProgress }: { p: InvoicePageProps; inProgress: boolean }) => {
+  const outcome = p.status === 'open' ? attemptOutcome(p.attempts[0]) : undefined;
+  return (
+    <div class="card">
+      {p.paymentUnavailable ? (
+        <Notice kind="error">The payment service could not be reached. Please try again in a moment.</Notice>
+      ) : p.checked ? (
+        <Notice kind="ok">
+          <span data-testid="payment-checked">
+            Checked with the payment service just now:{' '}
+            {p.status === 'open' ? (outcome?.text ?? 'no payment has arrived yet.') : stateSentence(p, false)}
+          </span>
+        </Notice>
+      ) : null}
+      {outcome && outcome.kind === 'bad' ? (
+        <Notice kind="error">
+          <span data-testid="payment-outcome">{outcome.text}</span>
+        </Notice>
+      ) : null}
       <p id="payment-message" data-testid="payment-message">
-        Paid — thank you. <a href={`/orders/${p.inv.orderId}/receipt`}>See the receipt</a>.
+        {stateSentence(p, inProgress)}{' '}
+        {p.status === 'paid' ? <a href={`/orders/${p.inv.orderId}/receipt`}>See the receipt</a> : null}
+        {p.status !== 'open' && p.status !== 'paid' ? <a href={`/orders/${p.inv.orderId}`}>Open the order</a> : null}
       </p>
-    ) : (
-      <p id="payment-message" data-testid="payment-message">
-        This invoice can no longer be paid. <a href={`/orders/${p.inv.orderId}`}>Open the order</a> to get a new one.
-      </p>
-    )}
-  </div>
-);
+      {p.status === 'open' && !inProgress && p.ctx.user?.id === p.inv.userId ? (
+        <form id="pay-actions" method="post" action={`/orders/${p.inv.orderId}/pay`} class="actions">
+          <CsrfField token={p.ctx.csrf} />
+          <button type="submit">{p.attempts.length ? 'Pay now (try again)' : 'Pay now'}</button>
+        </form>
+      ) : null}
+    </div>
+  );
+};
 
 const Attempts = ({ attempts }: { attempts: readonly AttemptRow[] }) => (
   <>
@@ -95,13 +143,11 @@ const Attempts = ({ attempts }: { attempts: readonly AttemptRow[] }) => (
           </tr>
         </thead>
         <tbody>
-          {attempts.map((a) => (
+          {attempts.map((a, i) => (
             <tr data-testid="attempt-row">
-              <td>{a.id}</td>
+              <td>{attempts.length - i}</td>
               <td>{formatWhen(a.createdAt)}</td>
-              <td>
-                <Status status={a.status} />
-              </td>
+              <td data-testid="attempt-status">{ATTEMPT_WORDS[a.status] ?? a.status.replace('_', ' ')}</td>
             </tr>
           ))}
         </tbody>
@@ -112,17 +158,20 @@ const Attempts = ({ attempts }: { attempts: readonly AttemptRow[] }) => (
 
 /** One invoice, for its owner or staff. */
 export const InvoicePage = (p: InvoicePageProps) => {
-  const inProgress = p.status === 'open' && p.attempts.some((a) => a.status === 'pending');
+  const inProgress = p.status === 'open' && p.attempts[0]?.status === 'pending';
+  const number = invoiceNumber(p.orderNumber, p.position);
   return (
-    <Layout ctx={p.ctx} title={`Invoice ${p.inv.id}`}>
+    <Layout ctx={p.ctx} title={`Invoice ${number}`}>
       <h1>
-        Invoice <span data-testid="invoice-id">{p.inv.id}</span>
+        Invoice <span data-testid="invoice-number">{number}</span>
       </h1>
-      <div class="two">
-        <Facts inv={p.inv} status={p.status} inProgress={inProgress} />
-        <PaymentCard p={p} inProgress={inProgress} />
+      <div id="invoice-live">
+        <div class="two">
+          <Facts p={p} inProgress={inProgress} />
+          <PaymentCard p={p} inProgress={inProgress} />
+        </div>
+        {p.attempts.length ? <Attempts attempts={p.attempts} /> : null}
       </div>
-      {p.attempts.length ? <Attempts attempts={p.attempts} /> : null}
       {p.status === 'open' ? <script src="/assets/invoice.js" defer></script> : null}
     </Layout>
   );

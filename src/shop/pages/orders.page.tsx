@@ -1,9 +1,11 @@
 // The customer's order pages: the list of their orders, one order with its invoices (and, while it is
 // unpaid, "Pay now" and the delivery change), and the receipt of a paid order.
+import { countryName } from '../domain/countries.ts';
 import type { Child } from 'hono/jsx';
 import type { DeliveryOption } from '../domain/checkout.ts';
 import { shownInvoiceStatus, type InvoiceRow, type OrderDetail, type OrderRow } from '../storage/orders.ts';
 import { formatWhen } from './format.ts';
+import { invoiceNumber, orderLabel } from './words.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';
 
 /** The order's lines with subtotal, delivery and total (order page and receipt). */
@@ -53,7 +55,7 @@ export const OrderLines = ({ d }: { d: OrderDetail }) => (
 /** "My orders": each order with its latest invoice; "Check payment status" while one is open and a gateway is configured. */
 export const OrdersPage = (p: {
   ctx: PageCtx;
-  rows: ReadonlyArray<{ order: OrderRow; latestInvoice: InvoiceRow | undefined }>;
+  rows: ReadonlyArray<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; invoiceCount: number }>;
   now: Date;
   canCheckPayment: boolean;
 }) => (
@@ -77,10 +79,10 @@ export const OrdersPage = (p: {
             </tr>
           </thead>
           <tbody>
-            {p.rows.map(({ order, latestInvoice }) => (
+            {p.rows.map(({ order, latestInvoice, invoiceCount }) => (
               <tr data-testid="order-row">
                 <td>
-                  <a href={`/orders/${order.id}`}>{order.id}</a>
+                  <a href={`/orders/${order.id}`}>{orderLabel(order)}</a>
                 </td>
                 <td>{formatWhen(order.createdAt)}</td>
                 <td>
@@ -89,7 +91,7 @@ export const OrdersPage = (p: {
                 <td>
                   {latestInvoice ? (
                     <>
-                      <a href={`/invoices/${latestInvoice.id}`}>{latestInvoice.id}</a>{' '}
+                      <a href={`/invoices/${latestInvoice.id}`}>{invoiceNumber(order.number, invoiceCount)}</a>{' '}
                       <Status status={shownInvoiceStatus(latestInvoice, p.now)} />
                     </>
                   ) : (
@@ -132,7 +134,7 @@ const ShipTo = ({ d }: { d: OrderDetail }) => (
       <br />
       {d.order.address.postalCode} {d.order.address.city}
       <br />
-      {d.order.address.country}
+      {countryName(d.order.address.country)}
     </p>
     {d.order.status === 'paid' || d.order.status === 'refunded' ? (
       <a href={`/orders/${d.order.id}/receipt`}>Receipt</a>
@@ -164,7 +166,15 @@ const UnpaidActions = ({ d, csrf, methods }: { d: OrderDetail; csrf: string; met
   </div>
 );
 
-const InvoiceTable = ({ invoices, now }: { invoices: readonly InvoiceRow[]; now: Date }) => (
+const InvoiceTable = ({
+  invoices,
+  orderNumber,
+  now,
+}: {
+  invoices: readonly InvoiceRow[];
+  orderNumber: number;
+  now: Date;
+}) => (
   <div class="table-wrap">
     <table>
       <thead>
@@ -177,10 +187,10 @@ const InvoiceTable = ({ invoices, now }: { invoices: readonly InvoiceRow[]; now:
         </tr>
       </thead>
       <tbody>
-        {invoices.map((inv) => (
+        {invoices.map((inv, i) => (
           <tr data-testid="invoice-row">
             <td>
-              <a href={`/invoices/${inv.id}`}>{inv.id}</a>
+              <a href={`/invoices/${inv.id}`}>{invoiceNumber(orderNumber, invoices.length - i)}</a>
             </td>
             <td>{formatWhen(inv.createdAt)}</td>
             <td>{formatWhen(inv.expiresAt)}</td>
@@ -210,9 +220,9 @@ export const OrderPage = (p: {
   const { d } = p;
   const ownerView = p.ctx.user?.id === d.order.userId;
   return (
-    <Layout ctx={p.ctx} title={`Order ${d.order.id}`}>
+    <Layout ctx={p.ctx} title={orderLabel(d.order)}>
       <h1>
-        Order <span data-testid="order-id">{d.order.id}</span>
+        Order <span data-testid="order-number">{d.order.number}</span>
       </h1>
       <p>
         <Status status={d.order.status} testid="order-status" />{' '}
@@ -228,7 +238,7 @@ export const OrderPage = (p: {
       ) : null}
       {p.notices}
       <h2>Invoices</h2>
-      <InvoiceTable invoices={d.invoices} now={p.now} />
+      <InvoiceTable invoices={d.invoices} orderNumber={d.order.number} now={p.now} />
     </Layout>
   );
 };
@@ -243,9 +253,9 @@ export const ReceiptPage = ({ ctx, d }: { ctx: PageCtx; d: OrderDetail }) => {
         <>
           <dl class="facts card">
             <dt>Order</dt>
-            <dd>{d.order.id}</dd>
+            <dd>{d.order.number}</dd>
             <dt>Invoice</dt>
-            <dd>{paid.id}</dd>
+            <dd>{invoiceNumber(d.order.number, d.invoices.length - d.invoices.indexOf(paid))}</dd>
             <dt>Paid</dt>
             <dd>{paid.paidAt ? formatWhen(paid.paidAt) : ''}</dd>
             <dt>Amount</dt>

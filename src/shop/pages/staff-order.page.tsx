@@ -1,6 +1,7 @@
 // The staff console's order page: its invoices with every payment attempt and every webhook received
 // with its verdict, its refunds (request one; approve or reject one awaiting a second staff member),
 // the integration deliveries of its status changes and its audit trail.
+import { CUSTOMER_REFUND_REASONS } from '../domain/refund.rule.ts';
 import { MailStatus, type MailView } from '../mail/mail-status.tsx';
 import { randomBytes } from 'node:crypto';
 import type { FC } from 'hono/jsx';
@@ -162,7 +163,7 @@ const RefundFormSection: FC<StaffOrderView> = (p) => {
             <input id="amount" name="amount" inputmode="decimal" required value={p.form?.values.amount ?? ''} />
           </div>
           <div class="field">
-            <label for="reason">Reason (required)</label>
+            <label for="reason">Internal reason (staff only, required)</label>
             <input
               id="reason"
               name="reason"
@@ -171,6 +172,16 @@ const RefundFormSection: FC<StaffOrderView> = (p) => {
               maxlength={500}
               value={p.form?.values.reason ?? ''}
             />
+          </div>
+          <div class="field">
+            <label for="customerReason">What the customer is told</label>
+            <select id="customerReason" name="customerReason" required>
+              {Object.entries(CUSTOMER_REFUND_REASONS).map(([code, text]) => (
+                <option value={code} selected={(p.form?.values.customerReason ?? 'other') === code}>
+                  Refunded {text}
+                </option>
+              ))}
+            </select>
           </div>
           <div class="actions">
             <button type="submit">Refund</button>

@@ -1,5 +1,6 @@
 // The staff console's refunds page: refunds awaiting a second staff member, the reconciliation
 // findings, paid orders and every refund; and the refund table shared with the order page.
+import { customerRefundText } from '../domain/refund.rule.ts';
 import type { FC } from 'hono/jsx';
 import type { OrderRow } from '../storage/orders.ts';
 import type { reconciliationFindings } from '../storage/payments.ts';
@@ -38,6 +39,7 @@ export const RefundRows: FC<{ rows: RefundRow[]; ctx: PageCtx; staffId: string }
             <td>
               {r.reason}
               {r.failure ? ` (${r.failure})` : ''}
+              <div class="muted">Customer told: refunded {customerRefundText(r.customerReason)}</div>
             </td>
             <td>
               <Status status={r.status} />

@@ -35,6 +35,8 @@ h2 { font-size:1.2rem; margin:1.5rem 0 .75rem; }
 .muted { color:var(--muted); }
 .grid { display:grid; gap:1rem; grid-template-columns:repeat(auto-fill,minmax(160px,1fr)); }
 .card { background:var(--card); border:1px solid var(--line); border-radius:var(--radius); padding:1rem; }
+.card > :first-child { margin-top:0; }
+.card > :last-child { margin-bottom:0; }
 .product-card { display:flex; flex-direction:column; gap:.5rem; }
 .product-card a.title { font-weight:600; text-decoration:none; color:var(--ink); }
 .placeholder { aspect-ratio:4/3; border-radius:8px; display:flex; align-items:center; justify-content:center; color:#fff; font-weight:700; font-size:2rem; letter-spacing:.05em; }
@@ -54,7 +56,7 @@ button.danger { background:var(--danger); border-color:var(--danger); }
 .actions { display:flex; flex-wrap:wrap; gap:.75rem; align-items:center; margin-top:1rem; }
 form.stack { display:grid; gap:.9rem; max-width:480px; }
 .field label { display:block; font-weight:600; margin-bottom:.25rem; }
-.field input[type=text], .field input[type=email], .field input[type=password], .field input[type=number], .field textarea, .field select { width:100%; font:inherit; padding:.55rem .65rem; border:1px solid #c5ccd4; border-radius:8px; background:#fff; }
+.field input:not([type]), .field input[type=text], .field input[type=email], .field input[type=password], .field input[type=number], .field textarea, .field select { width:100%; font:inherit; padding:.55rem .65rem; border:1px solid #c5ccd4; border-radius:8px; background:#fff; }
 .field.invalid input, .field.invalid textarea, .field.invalid select { border-color:var(--danger); }
 .field .error { color:var(--danger); font-size:.9rem; margin-top:.25rem; }
 .field .hint { color:var(--muted); font-size:.85rem; }
@@ -80,6 +82,8 @@ dl.facts dd { margin:0; font-variant-numeric:tabular-nums; word-break:break-all;
 .two { display:grid; gap:1rem; grid-template-columns:1fr; }
 @media (min-width:820px) { .two { grid-template-columns:2fr 1fr; } }
 .denied { text-align:center; padding:3rem 1rem; }
+.denied-login { margin-bottom:1rem; max-width:480px; }
+.denied-login h1 { margin-top:0; }
 .archived { color:var(--muted); font-size:.8rem; }
 footer.site { color:var(--muted); font-size:.85rem; text-align:center; padding:2rem 1rem; }
 .inline-form { display:inline-flex; gap:.4rem; align-items:center; margin:0; }

@@ -1,5 +1,6 @@
 // The checkout in four steps: review the order, choose a delivery method, enter the address, "Pay
 // now". Every price and total is read from the catalog and computed here, never taken from the form.
+import { isCountryCode } from '../domain/countries.ts';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { isDomainError } from '../../core/errors.ts';
@@ -24,11 +25,7 @@ const addressShape = z.object({
     .trim()
     .regex(/^[A-Za-z0-9 -]{3,10}$/, 'Enter a postal code (3–10 letters or digits).'),
   city: z.string().trim().min(1, 'Enter the city.').max(100, 'Too long.'),
-  country: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{2}$/, 'Enter a two-letter country code, e.g. DE.'),
+  country: z.string().trim().toUpperCase().refine(isCountryCode, 'Choose the country from the list.'),
 });
 
 /** Where a visitor goes when the last step lacks something. */

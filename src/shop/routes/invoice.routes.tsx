@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { InvoicePage } from '../pages/invoice.page.tsx';
 import { attemptsOf } from '../storage/payments.ts';
 import { checkInvoicePayment } from '../commands/check-payment.ts';
-import { orderStatusOf, visibleInvoice } from '../storage/order-views.ts';
+import { invoiceNumbering, orderStatusOf, visibleInvoice } from '../storage/order-views.ts';
 import { getInvoice, shownInvoiceStatus, type InvoiceRow } from '../storage/orders.ts';
 import type { ShopDeps, ShopEnv } from './context.ts';
 import { denied, pageCtx, requireUser } from './helpers.tsx';
@@ -38,13 +38,17 @@ export function invoiceRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
       c.req.query('from') === 'gateway' ? await checkAtGateway(found) : { inv: found, failed: false };
     const attempts = await attemptsOf(db, inv.id);
     const paymentUnavailable = c.req.query('payment') === 'unavailable' || failed;
+    const { orderNumber, position } = await invoiceNumbering(db, inv);
     return c.html(
       <InvoicePage
         ctx={await pageCtx(c, deps)}
         inv={inv}
+        orderNumber={orderNumber}
+        position={position}
         status={shownInvoiceStatus(inv, clock.now())}
         attempts={attempts}
         paymentUnavailable={paymentUnavailable}
+        checked={c.req.query('checked') === '1'}
       />,
     );
   });
@@ -64,6 +68,8 @@ export function invoiceRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     if (!inv) return denied(c, deps);
     const orderStatus = await orderStatusOf(db, inv);
     const j = invoiceJson(inv, clock.now());
-    return c.json({ id: inv.id, status: j.status, valid: j.valid, orderStatus });
+    const [latest] = await attemptsOf(db, inv.id);
+    const attempt = latest ? { id: latest.id, status: latest.status } : null;
+    return c.json({ id: inv.id, status: j.status, valid: j.valid, orderStatus, attempt });
   });
 }

@@ -101,7 +101,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     return c.redirect(`/orders/${d.order.id}`, 303);
   });
 
-  // "Check payment status": asks the gateway server to server (the webhook's code path), then shows the invoice.
+  // "Check payment status": asks the gateway (the webhook's code path); the invoice then says what was found.
   app.post('/orders/:id/check-payment', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
@@ -117,7 +117,7 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
         deps.log.warn({ err, invoiceId: inv.id }, 'status check at the gateway failed');
       }
     }
-    return c.redirect(`/invoices/${inv.id}${failed ? '?payment=unavailable' : ''}`, 303);
+    return c.redirect(`/invoices/${inv.id}${failed ? '?payment=unavailable' : '?checked=1'}`, 303);
   });
 
   app.get('/orders/:id/receipt', async (c) => {

@@ -110,7 +110,11 @@ export function staffPaymentRoutes(
     if (!staff) return denied(c, deps);
     const orderId = c.req.param('id');
     const form = await readForm(c);
-    const values = { amount: (form.amount ?? '').trim(), reason: form.reason ?? '' };
+    const values = {
+      amount: (form.amount ?? '').trim(),
+      reason: form.reason ?? '',
+      customerReason: form.customerReason ?? '',
+    };
     const invoice = await getInvoice(db, form.invoiceId ?? '');
     if (!invoice || invoice.orderId !== orderId) return denied(c, deps);
     let amount;
@@ -127,6 +131,7 @@ export function staffPaymentRoutes(
           invoiceId: invoice.id,
           amount,
           reason: values.reason,
+          customerReason: form.customerReason,
           staffId: staff.id,
           approvalThresholdMinor: threshold,
           requestKey,

@@ -30,3 +30,14 @@ export async function orderStatusOf(db: Executor, invoice: Pick<InvoiceRow, 'ord
   const d = await orderDetail(db, invoice.orderId);
   return d!.order.status;
 }
+
+/** The order's number and the invoice's place among the order's invoices (1 for the first issued). */
+export async function invoiceNumbering(
+  db: Executor,
+  invoice: Pick<InvoiceRow, 'id' | 'orderId'>,
+): Promise<{ orderNumber: number; position: number }> {
+  const d = await orderDetail(db, invoice.orderId);
+  const newestFirst = d?.invoices ?? [];
+  const i = newestFirst.findIndex((x) => x.id === invoice.id);
+  return { orderNumber: d?.order.number ?? 0, position: i < 0 ? 1 : newestFirst.length - i };
+}

@@ -59,7 +59,7 @@ export async function getInvoice(db: Executor, invoiceId: string): Promise<Invoi
 export async function listOrders(
   db: Executor,
   options: { userId?: string } = {},
-): Promise<Array<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; email: string }>> {
+): Promise<Array<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; invoiceCount: number; email: string }>> {
   const q = db.select({ order: orders, email: users.email }).from(orders).innerJoin(users, eq(users.id, orders.userId));
   const rows = await (options.userId ? q.where(eq(orders.userId, options.userId)) : q)
     .orderBy(desc(orders.createdAt), desc(orders.id))
@@ -76,8 +76,17 @@ export async function listOrders(
     )
     .orderBy(desc(invoices.createdAt), desc(invoices.id));
   const latest = new Map<string, InvoiceRow>();
-  for (const inv of invs) if (!latest.has(inv.orderId)) latest.set(inv.orderId, inv);
-  return rows.map((r) => ({ order: r.order, email: r.email, latestInvoice: latest.get(r.order.id) }));
+  const count = new Map<string, number>();
+  for (const inv of invs) {
+    if (!latest.has(inv.orderId)) latest.set(inv.orderId, inv);
+    count.set(inv.orderId, (count.get(inv.orderId) ?? 0) + 1);
+  }
+  return rows.map((r) => ({
+    order: r.order,
+    email: r.email,
+    latestInvoice: latest.get(r.order.id),
+    invoiceCount: count.get(r.order.id) ?? 0,
+  }));
 }
 
 /** Every invoice, newest first (staff console). */

@@ -139,7 +139,10 @@ export const refunds = pgTable(
     sessionId: text('session_id').notNull(),
     amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
     currency: text('currency').notNull(),
+    // Staff's internal note: never shown to the customer.
     reason: text('reason').notNull(),
+    // What the customer is told (a code of domain/refund.rule.ts CUSTOMER_REFUND_REASONS).
+    customerReason: text('customer_reason').notNull().default('other'),
     status: text('status').$type<RefundStatus>().notNull(),
     // A staff user id, or 'gateway' for a refund the shop learnt of from the gateway (made there).
     requestedBy: text('requested_by').notNull(),

@@ -4,7 +4,7 @@
 // tables (attempts, gateway events, webhook receipts and refusals, refunds) are in payment-tables.ts,
 // re-exported here so that every importer keeps one place to import the shop's tables from.
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { Role } from '../domain/access.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import type { CartStatus } from '../domain/cart.machine.ts';
@@ -132,6 +132,8 @@ export const orders = pgTable(
   'orders',
   {
     id: text('id').primaryKey(),
+    // The order number customers see ("Order 12"): sequential per shop, never reused; the id stays internal.
+    number: serial('number').notNull().unique(),
     userId: text('user_id')
       .notNull()
       .references(() => users.id),

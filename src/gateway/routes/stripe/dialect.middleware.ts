@@ -1,4 +1,4 @@
-// The /v1 door (STRIPE.md §1): the API key decides the dialect. A Stripe-dialect key's request is
+// The /v1 door: the API key decides the dialect. A Stripe-dialect key's request is
 // answered by the Stripe router, whatever its path (a native path is an unknown Stripe URL there); a
 // native key's goes on to the native router (where a Stripe-only path is an unknown native route). No
 // key or a wrong one: Stripe's 401 when the request looks like Stripe's, else the native router's own 401.

@@ -1,4 +1,4 @@
-// Stripe objects as views of our rows (STRIPE.md §2): a payment session is a PaymentIntent, a Charge
+// Stripe objects as views of our rows: a payment session is a PaymentIntent, a Charge
 // and, when it was opened as one, a Checkout Session; a refund row is a Refund. Ids are derived from
 // ours (ps_X ⇄ cs_X, pi_X, ch_X; ref_X ⇄ re_X). Pure: the same rows always render the same object.
 // Field names and types follow Stripe's own example objects; a field we do not model is null (or an

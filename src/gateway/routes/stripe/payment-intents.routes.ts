@@ -1,5 +1,5 @@
 // /v1/payment_intents: create (optionally confirmed at once with one of Stripe's test PaymentMethods),
-// retrieve, confirm, capture (the acknowledgement, STRIPE.md §3) and cancel (the refusal).
+// retrieve, confirm, capture (the acknowledgement, ) and cancel (the refusal).
 import { newId } from '../../../core/ids.ts';
 import { parseCurrency } from '../../../core/money.ts';
 import { cancelPayment } from '../../commands/cancel-payment.ts';

@@ -1,4 +1,4 @@
-// The gateway's Stripe-compatible /v1 (STRIPE.md): Stripe's paths, form-encoded parameters, objects
+// The gateway's Stripe-compatible /v1: Stripe's paths, form-encoded parameters, objects
 // and errors over the same commands as the native API. The dispatcher (dialect.middleware.ts) hands
 // it the requests of Stripe-dialect keys, with the merchant and the parsed parameters as bindings.
 // Each resource registers its routes from its own file; this one wires the router and its one error
