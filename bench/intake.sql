@@ -26,7 +26,7 @@ select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last
 -- event + job (its audit entry is queued)
 update "invoices" set "status" = 'paid', "valid" = true, "closed_at" = now(), "paid_at" = now() where "invoices"."id" = 'inv_' || :tag::text || :n::text
   returning "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at";
-select "id", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at" from "orders" where "orders"."id" = 'ord_' || :tag::text || :n::text for update;
+select "id", "number", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at" from "orders" where "orders"."id" = 'ord_' || :tag::text || :n::text for update;
 update "orders" set "status" = 'paid', "updated_at" = now() where "orders"."id" = 'ord_' || :tag::text || :n::text
   returning "id", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at";
 insert into "order_status_events" ("id", "seq", "order_id", "invoice_id", "from_status", "to_status", "occurred_at", "payload")

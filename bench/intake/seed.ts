@@ -130,6 +130,8 @@ export async function seedInvoices(
       await cloneRows(scoped, 'orders', `t.id = '${t.orderId}'`, from, to, {
         id: id('ord'),
         cart_id: id('cart'),
+        // Each order's customer-facing number is unique: drawn from its sequence, not copied.
+        number: `nextval(pg_get_serial_sequence('orders', 'number'))`,
         created_at: 'now()',
         updated_at: 'now()',
       });
