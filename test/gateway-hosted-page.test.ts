@@ -145,7 +145,9 @@ describe('hosted payment page (Chromium)', () => {
     await gw.api(`/v1/payment_sessions/${s.id}/cancel`, { method: 'POST' });
     await withPage(browser, async (page) => {
       await page.goto(s.hosted_url);
-      await page.waitForSelector('#stage:has-text("cancelled")');
+      // The shop closed it (its invoice was replaced or can no longer be paid): said before a card is typed.
+      await page.waitForSelector('#stage:has-text("closed this payment page")');
+      assert.match((await page.textContent('#stage'))!, /not charged/);
       assert.equal(await page.isVisible('#card-form'), false);
     });
   });

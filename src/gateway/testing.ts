@@ -49,20 +49,37 @@ export class FakeIssuer implements IssuerPort {
       status: string;
       request: Omit<AuthorizeRequest, 'card'> & { last4: string };
       declineReason?: string;
+      approvalExpiresAt?: string;
     };
     if (behaviour === 'declined') Object.assign(auth, { status: 'declined', declineReason: 'card_declined' });
     if (behaviour === 'insufficient_funds')
       Object.assign(auth, { status: 'declined', declineReason: 'insufficient_funds' });
     if (behaviour === 'requires_approval' || behaviour === 'approval_timeout' || behaviour === 'processing_delay')
       auth.status = 'pending';
+    // As the bank: a request in the cardholder's app has a deadline (2 min; 8 s for the timing-out card);
+    // a processing delay is the bank deciding alone, with none.
+    if (behaviour === 'requires_approval' || behaviour === 'approval_timeout')
+      auth.approvalExpiresAt = new Date(
+        Date.now() + (behaviour === 'approval_timeout' ? 8_000 : 120_000),
+      ).toISOString();
     this.authorizations.set(id, auth);
     return this.decision(auth);
   }
 
-  private decision(a: { id: string; status: string; declineReason?: string }): IssuerDecision {
+  private decision(a: {
+    id: string;
+    status: string;
+    declineReason?: string;
+    approvalExpiresAt?: string;
+  }): IssuerDecision {
     if (a.status === 'declined')
       return { status: 'declined', authorizationId: a.id, declineReason: a.declineReason ?? 'card_declined' };
-    if (a.status === 'pending') return { status: 'pending', authorizationId: a.id };
+    if (a.status === 'pending')
+      return {
+        status: 'pending',
+        authorizationId: a.id,
+        ...(a.approvalExpiresAt ? { approvalExpiresAt: a.approvalExpiresAt } : {}),
+      };
     return { status: 'approved', authorizationId: a.id };
   }
 
