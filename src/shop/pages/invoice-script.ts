@@ -22,7 +22,8 @@ export const INVOICE_JS = `(function () {
   function reload() {
     if (loading) { again = true; return; }
     loading = true;
-    fetch(location.pathname, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+    // With the query: what the page was opened to say ("checked just now", "unavailable") stays said.
+    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
