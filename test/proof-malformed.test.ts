@@ -870,15 +870,19 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
     return out;
   }
 
-  /** True when the answer is a clear error: the JSON error shape, or (for forms) a readable page. */
+  /**
+   * True when the answer is a clear error: the JSON error shape (ours: code + message; Stripe's, which a
+   * form-encoded request without a valid key gets from the gateway: type + message), or (for forms) a
+   * readable page.
+   */
   function clearError(t: Target, res: Response, text: string): boolean {
     const type = res.headers.get('content-type') ?? '';
     if (type.includes('application/json')) {
       try {
-        const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-        return (
-          typeof e?.code === 'string' && e.code.length > 0 && typeof e.message === 'string' && e.message.length > 0
-        );
+        const e = (JSON.parse(text) as { error?: { code?: unknown; type?: unknown; message?: unknown } }).error;
+        const named =
+          (typeof e?.code === 'string' && e.code.length > 0) || (typeof e?.type === 'string' && e.type.length > 0);
+        return named && typeof e?.message === 'string' && e.message.length > 0;
       } catch {
         return false;
       }
