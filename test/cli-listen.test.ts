@@ -1,16 +1,19 @@
 // `countersign listen --forward-to`: the merchant's events arrive live at a local receiver, signed
 // with the secret the command printed (checked with the `standardwebhooks` package, as a merchant's
-// app would); a gateway restart mid-stream loses and repeats nothing; the stream shows a merchant
-// its own events only.
+// app would; with a Stripe-dialect key, Stripe event objects checked by the official SDK's
+// `stripe.webhooks.constructEvent`); a gateway restart mid-stream loses and repeats nothing; the
+// stream shows a merchant its own events only.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import Stripe from 'stripe';
 import { eventually } from '../src/gateway/testing.ts';
 import { countersign, spawnCountersign, waitForLine } from './support/cli.ts';
 import { startPartyProcesses, type PartyProcesses } from './support/harness/processes.ts';
+import { stripeClient } from './support/stripe-gateway.ts';
 
 interface Received {
   readonly body: string;
@@ -29,6 +32,21 @@ async function receiver(): Promise<{ server: Server; url: string; received: Rece
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`, received };
+}
+
+/** What an endless stream sends within `ms` (then it is closed). */
+async function readFor(res: Response, ms: number): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const timer = setTimeout(() => void reader.cancel(), ms);
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  clearTimeout(timer);
+  return text;
 }
 
 describe('countersign listen', () => {
@@ -149,10 +167,10 @@ describe('countersign listen', () => {
     );
     const stream = await fetch(`${system.urls.gateway}/v1/events/stream`, {
       headers: { authorization: `Bearer ${otherKey}`, 'last-event-id': '0' },
-      signal: AbortSignal.timeout(2000),
     });
     assert.equal(stream.status, 200);
-    const text = await stream.text().catch(() => '');
+    const text = await readFor(stream, 1500);
+    assert.match(text, /event: stream.started/, 'the stream was read');
     assert.doesNotMatch(text, /evt_/, 'no event of the demo merchant from cursor 0');
     const someEvent = (JSON.parse(hook.received[0]!.body) as { id: string }).id;
     const show = await countersign(['events', 'show', someEvent], {
@@ -168,5 +186,89 @@ describe('countersign listen', () => {
     });
     assert.equal(refused.code, 4);
     assert.doesNotMatch(refused.stdout + refused.stderr, /whsec_/, 'no secret printed when it cannot listen');
+  });
+
+  it('with a Stripe-dialect key: forwards Stripe event objects signed with Stripe-Signature, verified by constructEvent', async () => {
+    const stripeHook = await receiver();
+    const stripeListener = spawnCountersign(['listen', '--forward-to', stripeHook.url, '--json'], {
+      COUNTERSIGN_GATEWAY_URL: system.urls.gateway,
+      COUNTERSIGN_API_KEY: system.stripeApiKey,
+    });
+    try {
+      const seen = await waitForLine(stripeListener, /"ready":true.*\n/);
+      const ready = JSON.parse(seen.split('\n').find((l) => l.includes('"ready":true'))!) as {
+        format: string;
+        secret: string;
+      };
+      assert.equal(ready.format, 'stripe');
+      const sdk = stripeClient(system.urls.gateway, system.stripeApiKey);
+      const intent = await sdk.paymentIntents.create({
+        amount: 2150,
+        currency: 'eur',
+        capture_method: 'manual',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
+      assert.equal(intent.status, 'requires_capture');
+      await sdk.paymentIntents.cancel(intent.id);
+      const ofIntent = () =>
+        stripeHook.received.filter((r) => {
+          const object = (JSON.parse(r.body) as { data?: { object?: { id?: string } } }).data?.object;
+          return object?.id === intent.id;
+        });
+      const got = await eventually(
+        async () => (ofIntent().some((r) => r.body.includes('payment_intent.canceled')) ? ofIntent() : undefined),
+        20_000,
+        'the canceled event forwarded',
+      );
+      const webhooks = new Stripe('sk_test_unused_for_verification').webhooks;
+      const events = got.map((r) => webhooks.constructEvent(r.body, r.headers['stripe-signature']!, ready.secret));
+      for (const e of events) {
+        assert.equal(e.object, 'event');
+        assert.ok(!('cursor' in e), 'the body is the webhook body, not the feed entry');
+      }
+      const types = events.map((e) => e.type);
+      assert.ok(types.includes('payment_intent.amount_capturable_updated'), types.join(', '));
+      assert.equal(types.at(-1), 'payment_intent.canceled');
+      // The same events, in the same order, as Stripe's own feed lists them (newest first there).
+      const feed = await sdk.events.list({ limit: 100 });
+      const feedIds = feed.data
+        .filter((e) => (e.data.object as { id?: string }).id === intent.id)
+        .map((e) => e.id)
+        .reverse();
+      assert.deepEqual(
+        events.map((e) => e.id),
+        feedIds,
+      );
+      assert.throws(() =>
+        webhooks.constructEvent(got[0]!.body, got[0]!.headers['stripe-signature']!, 'whsec_notthesecretprintedatstart'),
+      );
+      // Another merchant's Stripe-dialect key streams none of them, even from cursor 0.
+      const otherKey = `sk_test_${randomBytes(24).toString('base64url')}`;
+      await system.query(
+        'gateway',
+        `insert into merchants (id, name, created_at) values ('mch_other_s', 'Other', now())`,
+      );
+      await system.query(
+        'gateway',
+        `insert into api_keys (id, merchant_id, hash, prefix, api, created_at) values ('key_other_s', 'mch_other_s', $1, 'sk_test_', 'stripe', now())`,
+        [createHash('sha256').update(otherKey).digest('hex')],
+      );
+      const other = await fetch(`${system.urls.gateway}/v1/events/stream`, {
+        headers: { authorization: `Bearer ${otherKey}`, 'last-event-id': '0' },
+      });
+      assert.equal(other.status, 200);
+      const text = await readFor(other, 1500);
+      assert.match(text, /"format":"stripe"/);
+      assert.doesNotMatch(text, /evt_/, "no event of the demo merchant's");
+      const bad = await fetch(`${system.urls.gateway}/v1/events/stream?after=1e3`, {
+        headers: { authorization: `Bearer ${otherKey}` },
+      });
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'after');
+    } finally {
+      stripeListener.kill('SIGINT');
+      stripeHook.server.close();
+    }
   });
 });

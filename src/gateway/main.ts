@@ -208,15 +208,16 @@ export async function startGateway(
       const publicUrl = () => listeningUrl;
       documentWebhooks(app.openAPIRegistry);
       // The key decides the dialect: Stripe-dialect keys are answered by the Stripe router.
+      const bell = createEventBell(database);
+      await bell.start();
       const stripe = stripeRoutes({
         gateway,
         publicUrl,
         wake: () => wake(),
         allowHttpWebhooks: config.allowHttpWebhooks,
+        bell,
       });
       app.use('/v1/*', dialectDispatch({ database, stripe }));
-      const bell = createEventBell(database);
-      await bell.start();
       app.route('/v1', apiRoutes({ gateway, publicUrl, wake, bell }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ gateway, wake }));

@@ -1,11 +1,14 @@
 // `countersign listen --forward-to <url>`: the merchant's gateway events, live (the gateway's SSE
 // stream, not polling), each forwarded to a local URL signed exactly as the gateway signs its
-// webhooks (Standard Webhooks headers) with a secret made for this session and printed at start.
+// webhooks with a secret made for this session and printed at start: Standard Webhooks headers for
+// a native key's events, `Stripe-Signature` for a Stripe-dialect key's (Stripe event objects, which
+// `stripe.webhooks.constructEvent` verifies).
 // A dropped stream (the gateway restarting) is resumed from the last cursor, so no event is lost or
 // forwarded twice. The forwarded copies acknowledge nothing: the gateway's own delivery to the
 // merchant's endpoint (and its acknowledgement rule) is untouched.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { newStripeEndpointSecret, stripeSignatureHeader } from '../../core/stripe-signature.ts';
 import { newWebhookSecret, signWebhook } from '../../core/webhook-signature.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -28,11 +31,29 @@ function localUrl(value: string): string {
   }
 }
 
+type Format = 'native' | 'stripe';
+
+/** The receiver's secret for the stream's format: Stripe's `whsec_` form, or Standard Webhooks'. */
+function secretFor(format: Format): string {
+  return format === 'stripe' ? newStripeEndpointSecret() : newWebhookSecret();
+}
+
+/** The signature headers the gateway's own delivery of this body would carry. */
+function signatureHeaders(format: Format, secret: string, id: string, body: string): Record<string, string> {
+  if (format === 'stripe') return { 'stripe-signature': stripeSignatureHeader(secret, new Date(), body) };
+  return { ...signWebhook({ id, timestamp: new Date(), body, secrets: [secret] }) };
+}
+
 /** Posts one event to the local URL, signed; resolves with the status (or the error) and the latency. */
-async function forward(ctx: CliContext, url: string, secret: string, event: Record<string, unknown>) {
+async function forward(
+  ctx: CliContext,
+  url: string,
+  signing: { format: Format; secret: string },
+  event: Record<string, unknown>,
+) {
   const { cursor: _cursor, ...payload } = event;
   const body = JSON.stringify(payload);
-  const headers = signWebhook({ id: String(payload.id), timestamp: new Date(), body, secrets: [secret] });
+  const headers = signatureHeaders(signing.format, signing.secret, String(payload.id), body);
   const t0 = performance.now();
   try {
     const res = await ctx.fetch(url, {
@@ -50,7 +71,7 @@ async function forward(ctx: CliContext, url: string, secret: string, event: Reco
 }
 
 async function listen(ctx: CliContext, flags: ListenFlags): Promise<number> {
-  const secret = newWebhookSecret();
+  let signing: { format: Format; secret: string } | undefined;
   const types = flags.events?.split(',').map((t) => t.trim());
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
@@ -67,10 +88,12 @@ async function listen(ctx: CliContext, flags: ListenFlags): Promise<number> {
       for await (const m of stream) {
         if (m.event === 'stream.started') {
           cursor ??= m.id;
+          const format: Format = (JSON.parse(m.data) as { format?: string }).format === 'stripe' ? 'stripe' : 'native';
+          signing ??= { format, secret: secretFor(format) };
           if (!connected)
             say(
-              `Ready! Forwarding events to ${flags.forwardTo}; your webhook signing secret is ${secret} (Ctrl-C to quit)`,
-              { ready: true, forward_to: flags.forwardTo, secret, cursor },
+              `Ready! Forwarding ${format === 'stripe' ? 'Stripe-format ' : ''}events to ${flags.forwardTo}; your webhook signing secret is ${signing.secret} (Ctrl-C to quit)`,
+              { ready: true, forward_to: flags.forwardTo, format, secret: signing.secret, cursor },
             );
           else say(`reconnected; resuming after cursor ${cursor}`, { reconnected: true, cursor });
           connected = true;
@@ -79,7 +102,7 @@ async function listen(ctx: CliContext, flags: ListenFlags): Promise<number> {
         const event = JSON.parse(m.data) as Record<string, unknown> & { id: string; type: string };
         cursor = m.id ?? cursor;
         if (types && !types.includes(event.type)) continue;
-        const r = await forward(ctx, flags.forwardTo, secret, event);
+        const r = await forward(ctx, flags.forwardTo, signing!, event);
         say(
           `${new Date().toISOString()}  --> ${event.type} [${event.id}]  <-- [${r.status ?? r.error}] POST ${flags.forwardTo} (${r.latencyMs} ms)`,
           {
@@ -111,7 +134,7 @@ export function registerListen(program: Command, io: RunIo): void {
   program
     .command('listen')
     .description(
-      "stream the merchant's gateway events as they happen and forward each to a local URL, signed (Standard Webhooks) with a secret printed at start",
+      "stream the merchant's gateway events as they happen and forward each to a local URL, signed with a secret printed at start (Standard Webhooks; Stripe-Signature for a Stripe-dialect key)",
     )
     .requiredOption('--forward-to <url>', 'where to POST each event (e.g. http://localhost:4242/webhooks)', localUrl)
     .option('--events <types>', 'only these event types, comma-separated (default: all)')

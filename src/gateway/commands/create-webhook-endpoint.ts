@@ -2,7 +2,7 @@
 // `whsec_…` secret is made for it, returned once by the route and never shown again.
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { newStripeEndpointSecret } from '../domain/stripe-signature.ts';
+import { newStripeEndpointSecret } from '../../core/stripe-signature.ts';
 import type { WebhookEndpointRow } from '../storage/stripe-tables.ts';
 import { insertWebhookEndpoint } from '../storage/webhook-endpoints.ts';
 

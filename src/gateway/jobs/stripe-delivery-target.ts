@@ -1,7 +1,7 @@
 // A delivery to a Stripe-format webhook endpoint: the stored event JSON, byte for byte the same on
 // every attempt, signed `Stripe-Signature: t=…,v1=…` with the endpoint's own secret (never logged).
 import type { Executor } from '../../platform/db/database.ts';
-import { stripeSignatureHeader } from '../domain/stripe-signature.ts';
+import { stripeSignatureHeader } from '../../core/stripe-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { findStripeEvent } from '../storage/stripe-events.ts';
 import type { DeliveryRow } from '../storage/tables.ts';

@@ -2,7 +2,6 @@
 // deliveries and attempts, and the live stream. A merchant only ever sees its own events: every query
 // is by the key's merchant, and another merchant's event id answers 404 like an unknown one.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
 import { DomainError } from '../../core/errors.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { AppEnv } from '../../platform/http/app.ts';
@@ -11,11 +10,9 @@ import { findMerchantEvent, latestCursor } from '../storage/event-log.ts';
 import { listEvents, type EventPayload } from '../storage/events.ts';
 import type { MerchantRow } from '../storage/tables.ts';
 import { getEventRoute, streamEventsRoute } from './event-log.contract.ts';
+import { resumeCursor, streamEvents } from './event-stream.ts';
 
 type Env = AppEnv<{ merchant: MerchantRow }>;
-
-const PAGE = 100;
-const HEARTBEAT_MS = 15_000;
 
 /** Adds GET /events/stream and GET /events/{id} to the /v1 router (the stream first: "stream" is no id). */
 export function addEventLogRoutes(router: OpenAPIHono<Env>, deps: { database: Database; bell: EventBell }): void {
@@ -23,30 +20,17 @@ export function addEventLogRoutes(router: OpenAPIHono<Env>, deps: { database: Da
 
   router.openapi(streamEventsRoute, async (c) => {
     const merchantId = c.get('merchant').id;
-    const resume = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').after;
-    let cursor = resume !== undefined ? BigInt(resume) : await latestCursor(database.db, merchantId);
-    return streamSSE(c, async (stream) => {
-      let open = true;
-      stream.onAbort(() => {
-        open = false;
-      });
-      // Tells the client where it starts, so that it can resume from here even before the first event.
-      await stream.writeSSE({
-        event: 'stream.started',
-        id: cursor.toString(),
-        data: JSON.stringify({ cursor: cursor.toString() }),
-      });
-      while (open && !bell.closed) {
-        const page = await listEvents(database.db, merchantId, cursor, PAGE);
-        for (const e of page) {
-          const data = { cursor: e.cursor.toString(), ...(e.payload as EventPayload) };
-          await stream.writeSSE({ id: e.cursor.toString(), event: e.type, data: JSON.stringify(data) });
-          cursor = e.cursor;
-        }
-        if (page.length === PAGE) continue;
-        await bell.wait(merchantId, HEARTBEAT_MS);
-        if (open && !bell.closed) await stream.write(': keep-alive\n\n');
-      }
+    const resume = resumeCursor(c.req.valid('header')['last-event-id'], c.req.valid('query').after);
+    return streamEvents(c, bell, {
+      merchantId,
+      format: 'native',
+      after: resume ?? (await latestCursor(database.db, merchantId)),
+      page: async (after, limit) =>
+        (await listEvents(database.db, merchantId, after, limit)).map((e) => ({
+          cursor: e.cursor,
+          type: e.type,
+          payload: e.payload as EventPayload,
+        })),
     }) as never;
   });
 

@@ -154,3 +154,29 @@ export async function pendingWebhooks(db: Executor, eventIds: readonly string[])
     .groupBy(webhookDeliveries.eventId);
   return new Map(rows.map((r) => [r.eventId, Number(r.n)]));
 }
+
+/** The merchant's Stripe events after a cursor, oldest first (the live stream of `countersign listen`). */
+export function stripeEventsAfter(
+  db: Executor,
+  merchantId: string,
+  cursor: bigint,
+  limit: number,
+): Promise<StripeEventRow[]> {
+  return db
+    .select()
+    .from(stripeEvents)
+    .where(and(eq(stripeEvents.merchantId, merchantId), gt(stripeEvents.cursor, cursor)))
+    .orderBy(asc(stripeEvents.cursor))
+    .limit(limit);
+}
+
+/** The cursor of the merchant's newest Stripe event (0 when there is none). */
+export async function latestStripeCursor(db: Executor, merchantId: string): Promise<bigint> {
+  const [row] = await db
+    .select({ cursor: stripeEvents.cursor })
+    .from(stripeEvents)
+    .where(eq(stripeEvents.merchantId, merchantId))
+    .orderBy(desc(stripeEvents.cursor))
+    .limit(1);
+  return row?.cursor ?? 0n;
+}

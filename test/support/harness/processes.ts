@@ -225,6 +225,8 @@ export interface PartyProcesses extends SystemProcesses {
   readonly databaseUrls: PerParty<string>;
   /** The demo merchant's API key (the shop's key at the gateway). */
   readonly apiKey: string;
+  /** The same merchant's Stripe-dialect key (the official SDK's secret key against the gateway). */
+  readonly stripeApiKey: string;
   /** The signing secrets between the gateway and the bank (for tests that sign or capture their requests). */
   readonly secrets: { readonly bankGatewayKey: string; readonly bankCallbackSecret: string };
   /** Raw SQL on a party's database (the test's own connection, never the service's). */
@@ -292,6 +294,7 @@ export async function startPartyProcesses(env: Record<string, string> = {}): Pro
     databaseUrls,
     ...trust(undefined),
     apiKey: secrets.demoMerchantApiKey,
+    stripeApiKey: secrets.demoMerchantStripeApiKey,
     secrets: { bankGatewayKey: secrets.bankGatewayKey, bankCallbackSecret: secrets.bankCallbackSecret },
     pids: () => perParty((p) => current(p)?.child.pid ?? Number.NaN),
     async query<T>(party: Party, text: string, values: unknown[] = []) {

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { DomainError } from '../../../core/errors.ts';
 import type { Database } from '../../../platform/db/database.ts';
+import type { EventBell } from '../../storage/event-bell.ts';
 import { nextDraw } from '../../storage/faults.ts';
 import { checkoutRoutes } from './checkout.routes.ts';
 import type { StripeDeps, StripeRouter } from './context.ts';
@@ -14,6 +15,7 @@ import { stripeErrorResponse } from './errors.ts';
 import { stripeIdempotency } from './idempotency.ts';
 import { paymentIntentRoutes } from './payment-intents.routes.ts';
 import { eventRoutes } from './events.routes.ts';
+import { eventStreamRoutes } from './event-stream.routes.ts';
 import { refundRoutes } from './refunds.routes.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.routes.ts';
 
@@ -31,7 +33,7 @@ function apiFaults(database: Database) {
 }
 
 /** The Stripe router. */
-export function stripeRoutes(deps: StripeDeps): StripeRouter {
+export function stripeRoutes(deps: StripeDeps & { readonly bell: EventBell }): StripeRouter {
   const { database, clock } = deps.gateway;
   const log = deps.gateway.log ?? { error: () => undefined };
   const router: StripeRouter = new Hono<{ Bindings: StripeBindings }>();
@@ -56,6 +58,7 @@ export function stripeRoutes(deps: StripeDeps): StripeRouter {
   checkoutRoutes(router, deps);
   paymentIntentRoutes(router, deps);
   refundRoutes(router, deps);
+  eventStreamRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
   return router;
