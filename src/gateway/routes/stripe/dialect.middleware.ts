@@ -38,6 +38,9 @@ function looksLikeStripe(headers: { header(name: string): string | undefined }):
   );
 }
 
+/** The context variable under which the dispatcher hands a native key's owner to the native router. */
+export const KNOWN_KEY_OWNER = 'knownKeyOwner';
+
 /** The dispatcher in front of the native /v1 router. */
 export function dialectDispatch(deps: {
   database: Database;
@@ -46,7 +49,14 @@ export function dialectDispatch(deps: {
   return async (c, next) => {
     const key = requestKey(c.req.header('authorization'));
     const owner = key ? await findApiKeyOwner(deps.database.db, key) : null;
-    if (owner?.api === 'native') return next();
+    if (owner?.api === 'native') {
+      // The native router's key check reuses this lookup for the same Authorization header.
+      c.set(
+        KNOWN_KEY_OWNER as never,
+        { authorization: c.req.header('authorization'), merchant: owner.merchant } as never,
+      );
+      return next();
+    }
     if (!owner) {
       if (!looksLikeStripe(c.req)) return next();
       const err = invalidApiKey(key !== null);
