@@ -17,7 +17,7 @@ import { databaseUrl, freshPostgresDatabaseName } from '../src/platform/db/testi
 import { checkpointFile } from '../src/shop/audit/checkpoint-file.ts';
 import { newAuditSigningKey, parseAuditPrivateKey, signCheckpoint } from '../src/shop/audit/checkpoint.ts';
 import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
-import { main as verifyAudit } from '../scripts/verify-audit.ts';
+import { verifyAuditCommand } from '../src/shop/audit/verify-command.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, GENESIS } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
@@ -214,7 +214,7 @@ describe('adversarial: the audit log cannot be cut or rewritten unnoticed', () =
     const { env, database } = await copy('intact');
     await database.close();
     const lines: string[] = [];
-    assert.equal(await verifyAudit(env, (l) => lines.push(l), []), 0, `${lines.join('\n')}\n${hint}`);
+    assert.equal(await verifyAuditCommand([], env, (l) => lines.push(l)), 0, `${lines.join('\n')}\n${hint}`);
   });
 
   it('refuses every attack on the log or its checkpoints', async () => {
@@ -228,7 +228,7 @@ describe('adversarial: the audit log cannot be cut or rewritten unnoticed', () =
         }
         cases++;
         const lines: string[] = [];
-        const code = await verifyAudit(env, (l) => lines.push(l), []);
+        const code = await verifyAuditCommand([], env, (l) => lines.push(l));
         if (code !== 1) {
           wronglyAccepted++;
           failures.push({ case: attack.name, detail: `verifier exit ${code}: ${lines.join(' | ')}` });

@@ -26,7 +26,7 @@ import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { appendAudit } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
-import { main } from '../scripts/verify-audit.ts';
+import { verifyAuditCommand } from '../src/shop/audit/verify-command.ts';
 import { tamper } from './support/audit.ts';
 
 const SIGNING_KEY = newAuditSigningKey();
@@ -120,7 +120,7 @@ for (const engine of testEngines()) {
       await database.close();
 
       const lines: string[] = [];
-      assert.equal(await main(env, (l) => lines.push(l), []), 0, lines.join('\n'));
+      assert.equal(await verifyAuditCommand([], env, (l) => lines.push(l)), 0, lines.join('\n'));
       assert.match(
         lines.join('\n'),
         new RegExp(`OK: audit chain intact, ${last.count} entries .*; 0 entries since are not anchored yet`),
@@ -142,7 +142,7 @@ for (const engine of testEngines()) {
       await database.close();
       assert.equal((await checkpoints(checkpointDir)).at(-1)!.seq, last.seq, 'no checkpoint was added');
       lines.length = 0;
-      assert.equal(await main(env, (l) => lines.push(l), []), 1, lines.join('\n'));
+      assert.equal(await verifyAuditCommand([], env, (l) => lines.push(l)), 1, lines.join('\n'));
       assert.match(lines.join('\n'), /BROKEN: truncated: /);
     });
   });

@@ -1,4 +1,4 @@
-// The audit verifier pointed at nothing refuses (exit code 2) with a clear error, and leaves nothing
+// `countersign audit verify` pointed at nothing refuses (exit code 3, could not check) with a clear error, and leaves nothing
 // behind: no PGlite directory where none was, no tables in an empty PostgreSQL database.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,8 +13,8 @@ import { adminQuery, verifyCommand } from './support/audit.ts';
 
 const SIGNING_KEY = newAuditSigningKey();
 
-describe('verify-audit pointed at nothing', () => {
-  it('exits 2 with a clear error and does not create the data directory', async () => {
+describe('countersign audit verify pointed at nothing', () => {
+  it('exits 3 with a clear error and does not create the data directory', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'cs-audit-none-'));
     try {
       const places: Array<Record<string, string>> = [
@@ -23,10 +23,10 @@ describe('verify-audit pointed at nothing', () => {
       ];
       for (const env of places) {
         const { code, out } = await verifyCommand({ ...env, SHOP_AUDIT_SIGNING_KEY: SIGNING_KEY });
-        assert.equal(code, 2, out);
+        assert.equal(code, 3, out);
         assert.match(
           out,
-          /^ERROR: could not verify the audit chain: no shop database at .*nowhere.*; nothing was created/m,
+          /^countersign: could not verify the audit chain: no shop database at .*nowhere.*; nothing was created/m,
         );
         assert.equal(existsSync(join(parent, 'nowhere')), false, 'the verifier created nothing');
       }
@@ -35,12 +35,12 @@ describe('verify-audit pointed at nothing', () => {
     }
   });
 
-  it("exits 2 on a PostgreSQL database without the shop's tables, and creates none there", async () => {
+  it("exits 3 on a PostgreSQL database without the shop's tables, and creates none there", async () => {
     const name = `t_empty_${randomBytes(6).toString('hex')}`;
     await adminQuery(`create database ${name}`);
     try {
       const { code, out } = await verifyCommand({ SHOP_DATABASE_URL: databaseUrl(name) });
-      assert.equal(code, 2, out);
+      assert.equal(code, 3, out);
       assert.match(out, /has no shop audit log/);
       const probe = new pg.Client({ connectionString: databaseUrl(name) });
       await probe.connect();

@@ -1,9 +1,9 @@
-// The audit chain verifier (`npx tsx scripts/verify-audit.ts`), run as a real process against the
+// The audit chain verifier (`countersign audit verify`, and its library in process), run against the
 // shop's database on both engines, with the signed checkpoints the shop keeps outside its database:
 // OK with the count and the checkpoint when intact; an edited or deleted entry, entries cut from the
 // end, a chain rewritten from scratch with every hash recomputed, and an edited checkpoint file are
-// each named with exit code 1; no checkpoint is refused with exit code 2 (test/shop-audit-nothing.test.ts:
-// a verifier pointed at nothing).
+// each named with exit code 1; no checkpoint is refused (the library's 2, the command's 3;
+// test/shop-audit-nothing.test.ts: a verifier pointed at nothing).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,13 +20,12 @@ import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, GENESIS, verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
-import { main } from '../scripts/verify-audit.ts';
-import { adminQuery, rehashChain, tamper, verifyCommand } from './support/audit.ts';
+import { adminQuery, rehashChain, tamper, verifyCommand, verifyInProcess } from './support/audit.ts';
 
 const SIGNING_KEY = newAuditSigningKey();
 
 for (const engine of testEngines()) {
-  describe(`verify-audit on ${engine}`, () => {
+  describe(`countersign audit verify on ${engine}`, () => {
     const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
     const dirs: string[] = [];
     after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -101,16 +100,6 @@ for (const engine of testEngines()) {
       return { database, ids, seqs, env, checkpointDir, append: (n: number) => appendEntries(database, n) };
     }
 
-    /** The verifier in this process (the cases that need the real process spawn it). */
-    async function verifyInProcess(
-      env: Record<string, string>,
-      args: string[] = [],
-    ): Promise<{ code: number; out: string }> {
-      const lines: string[] = [];
-      const code = await main(env, (l) => lines.push(l), args);
-      return { code, out: lines.join('\n') };
-    }
-
     it('prints OK with the number of entries and the checkpoint, and exits 0 when the chain is intact', async () => {
       const shop = await shopWithAudit();
       await shop.append(2); // after the checkpoint: fine, not anchored yet
@@ -136,7 +125,7 @@ for (const engine of testEngines()) {
       assert.ok(!out.includes(ids[4]!), 'only the first broken link is named');
     });
 
-    it('names the entry after a deleted one (its prev_hash no longer matches) through main()', async () => {
+    it('names the entry after a deleted one (its prev_hash no longer matches) in process', async () => {
       const { database, ids, env } = await shopWithAudit();
       await tamper(database, () => database.db.execute(sql`delete from audit_log where id = ${ids[1]!}`));
       await database.close();
@@ -225,12 +214,9 @@ for (const engine of testEngines()) {
     });
 
     it('exits 2 naming the failure when the database cannot be opened', async () => {
-      const lines: string[] = [];
-      assert.equal(
-        await main({ SHOP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, (l) => lines.push(l), []),
-        2,
-      );
-      assert.match(lines[0]!, /^ERROR: could not verify/);
+      const { code, out } = await verifyInProcess({ SHOP_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+      assert.equal(code, 2);
+      assert.match(out, /^ERROR: could not verify/);
     });
   });
 }

@@ -19,7 +19,7 @@ import type { GatewayPort } from '../src/shop/domain/gateway.port.ts';
 import { refunds } from '../src/shop/storage/tables.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { invoices, orders, paymentAttempts } from '../src/shop/storage/tables.ts';
-import { verifyShopAudit } from '../scripts/verify-audit.ts';
+import { verifyShopAudit } from '../src/shop/audit/verify.ts';
 import { ShopClient } from './support/shop-client.ts';
 import { APPROVED_CARD, DEMO, cardDetails, checkoutForm } from './support/factories.ts';
 

@@ -1,32 +1,49 @@
 // Tests of the audit log: the verifier run as the operator runs it, and what someone with the
 // database's owner rights can do to the log (edit, delete, cut, rewrite with every hash recomputed).
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../src/platform/db/database.ts';
 import { adminUrl } from '../../src/platform/db/testing.ts';
+import { verifyAuditCommand } from '../../src/shop/audit/verify-command.ts';
 import { entryHash, GENESIS } from '../../src/shop/storage/audit.ts';
 import { auditLog } from '../../src/shop/storage/tables.ts';
 
-const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs the command as the operator would; resolves with its exit code and output. */
+/**
+ * Runs `countersign audit verify` as the operator would (the real command line, its own process, none
+ * of this process's SHOP_* settings); resolves with its exit code (0 intact, 1 broken, 3 could not
+ * check) and what it printed.
+ */
 export async function verifyCommand(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<{ code: number; out: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SHOP_|DATA_DIR$)/.test(k)));
-  try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/verify-audit.ts', ...args], {
-      env: { ...clean, ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, out: stdout };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(SHOP_|DATA_DIR$)/.test(k)),
+  ) as Record<string, string>;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', ...args], {
+    cwd: ROOT,
+    env: { ...clean, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (out += String(d)));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+  return { code, out };
+}
+
+/** The verifier in the test's own process (exit codes as the library returns them: 2 = could not check). */
+export async function verifyInProcess(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const code = await verifyAuditCommand(args, env, (l) => lines.push(l));
+  return { code, out: lines.join('\n') };
 }
 
 /** Runs `change` on the audit log with its append-only trigger off, as someone with the database's owner rights could. */

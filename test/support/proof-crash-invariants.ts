@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../src/platform/db/database.ts';
-import { verifyShopAudit } from '../../scripts/verify-audit.ts';
+import { verifyShopAudit } from '../../src/shop/audit/verify.ts';
 import type { PartyProcesses } from './harness/processes.ts';
 
 const shopSpec = {

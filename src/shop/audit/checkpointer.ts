@@ -87,7 +87,7 @@ export function auditCheckpointer(deps: {
     if (outcome.kind === 'refused')
       deps.log.error(
         { dir: deps.dir, reason: outcome.reason },
-        'audit chain does not hold the last checkpoint: possible tampering; no new checkpoint written (run scripts/verify-audit.ts)',
+        'audit chain does not hold the last checkpoint: possible tampering; no new checkpoint written (run countersign audit verify)',
       );
     else if (outcome.kind === 'written')
       deps.log.debug({ seq: outcome.checkpoint.seq, count: outcome.checkpoint.count }, 'audit checkpoint written');

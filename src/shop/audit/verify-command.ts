@@ -1,4 +1,4 @@
-// The audit verifier as a command (scripts/verify-audit.ts today, a `countersign audit verify` later):
+// The audit verifier as a command (`countersign audit verify`, src/cli/commands/audit.ts, runs it):
 // finds the shop's database from the shop's own variables WITHOUT creating one, reads the signed
 // checkpoints, walks the chain, prints the verdict. Exit codes: 0 intact, 1 broken or tampered,
 // 2 could not check (no database, no checkpoint, no key, unreachable).
@@ -106,7 +106,7 @@ export async function verifyAuditCommand(
 ): Promise<number> {
   const unknown = argv.filter((a) => a !== ALLOW_NO_CHECKPOINT);
   if (unknown.length > 0) {
-    out(`ERROR: unknown argument ${unknown[0]} (usage: verify-audit [${ALLOW_NO_CHECKPOINT}])`);
+    out(`ERROR: unknown argument ${unknown[0]} (usage: countersign audit verify [${ALLOW_NO_CHECKPOINT}])`);
     return 2;
   }
   let database: Database | undefined;

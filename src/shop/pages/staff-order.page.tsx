@@ -238,7 +238,7 @@ const AuditSection: FC<{ audit: StaffOrderView['audit'] }> = ({ audit }) => (
   <>
     <h2>Audit trail</h2>
     <p>
-      Append-only and hash-chained; <code>npx tsx scripts/verify-audit.ts</code> verifies the whole chain.
+      Append-only and hash-chained; <code>npx countersign audit verify</code> verifies the whole chain.
     </p>
     <div class="table-wrap">
       <table>
