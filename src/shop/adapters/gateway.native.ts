@@ -3,9 +3,13 @@
  * errors, timeouts, 5xx and `idempotency.in_progress` are retried with exponential backoff and full
  * jitter, never a 4xx (the same request would be refused again). POSTs carry an Idempotency-Key (the
  * attempt id for sessions), and a retry sends the very same body, so a retried create is one session.
- * The gateway's JSON is translated into the port's neutral types here and nowhere else.
+ * The gateway's JSON is translated into the port's neutral types here and nowhere else; its shapes
+ * are the types generated from the gateway's OpenAPI document (src/core/gateway-api.d.ts, through
+ * openapi-fetch), so a changed API is a type error here, not a surprise at run time.
  */
+import createClient from 'openapi-fetch';
 import { DomainError } from '../../core/errors.ts';
+import type { components, paths } from '../../core/gateway-api.d.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
 import type {
   EventPage,
@@ -33,33 +37,11 @@ export interface GatewayAdapterOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** The gateway's session JSON (the fields the shop reads). */
-interface WireSession {
-  id: string;
-  status: string;
-  amount: unknown;
-  merchant_reference: string;
-  hosted_url: string;
-  sequence: number;
-  decline_reason?: string | null;
-  void_reason?: string | null;
-  card?: { brand: string; last4: string } | null;
-}
+/** The gateway's session JSON, as its OpenAPI document describes it. */
+type WireSession = components['schemas']['PaymentSession'];
 
-/** The gateway's event JSON, as in webhooks and the feed. */
-export interface WireEvent {
-  id: string;
-  type: string;
-  data: {
-    session_id: string;
-    merchant_reference: string;
-    amount: unknown;
-    status: string;
-    sequence: number;
-    reason?: string | null;
-    refund?: { id: string; amount: unknown; refunded_total: unknown } | null;
-  };
-}
+/** The gateway's event JSON, as in webhooks (no cursor) and the feed (with one). */
+export type WireEvent = Omit<components['schemas']['Event'], 'cursor' | 'created_at'>;
 
 /** Maps our gateway's session status onto the shop's neutral states. */
 export function neutralState(status: string): SessionState {
@@ -133,11 +115,12 @@ function snapshot(s: WireSession): PaymentSessionStatus {
 
 class RetryableError extends Error {}
 
-type Call = (method: string, path: string, body?: unknown, idempotencyKey?: string) => Promise<unknown>;
-
-/** The HTTP caller of the adapter: one request per try, retried with jittered backoff when the failure is retryable. */
-function createCaller(options: GatewayAdapterOptions): Call {
-  const base = options.baseUrl.replace(/\/+$/, '');
+/**
+ * The fetch under the typed client: one request per try, each with its timeout, retried with jittered
+ * backoff on a network error, a 5xx or `idempotency.in_progress` (the same method, URL, headers and
+ * body, so the Idempotency-Key makes a retried create one session); a 4xx is the gateway's answer.
+ */
+function retryingFetch(options: GatewayAdapterOptions): (request: Request) => Promise<Response> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxTries = options.maxTries ?? 4;
   const backoffMs = options.backoffMs ?? 200;
@@ -145,102 +128,104 @@ function createCaller(options: GatewayAdapterOptions): Call {
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  async function once(
-    method: string,
-    path: string,
-    body: string | undefined,
-    idempotencyKey: string | undefined,
-  ): Promise<unknown> {
+  async function once(url: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await doFetch(`${base}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${options.apiKey}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-        },
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       // Connection refused/reset, DNS, timeout: the request may or may not have arrived; the key makes a retry safe.
       throw new RetryableError(`network: ${(err as Error).name}`);
     }
-    const text = await res.text().catch(() => '');
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
+    if (res.status >= 500) throw new RetryableError(`status ${res.status}`);
+    if (res.status === 409) {
+      const code = (
+        (await res
+          .clone()
+          .json()
+          .catch(() => null)) as { error?: { code?: string } } | null
+      )?.error?.code;
+      if (code === 'idempotency.in_progress') throw new RetryableError('status 409 idempotency.in_progress');
     }
-    const code = (json as { error?: { code?: string } } | undefined)?.error?.code;
-    if (res.status >= 500 || (res.status === 409 && code === 'idempotency.in_progress'))
-      throw new RetryableError(`status ${res.status}`);
-    if (res.status >= 400) {
-      // A refusal by the gateway: not retried; its code travels for logs, never the API key.
-      throw new DomainError(res.status === 404 ? 'not_found' : 'upstream.unavailable', {
-        status: res.status,
-        code: code ?? null,
-        path,
-      });
-    }
-    return json;
+    return res;
   }
 
-  async function call(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<unknown> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  return async (request) => {
+    const path = new URL(request.url).pathname;
+    const body = request.body ? await request.text() : undefined;
+    const init: RequestInit = {
+      method: request.method,
+      headers: request.headers,
+      ...(body === undefined ? {} : { body }),
+    };
     let last: unknown;
     for (let attempt = 0; attempt < maxTries; attempt++) {
       if (attempt > 0) await sleep(Math.floor(random() * Math.min(5000, backoffMs * 2 ** attempt)));
       try {
-        return await once(method, path, payload, idempotencyKey);
+        return await once(request.url, init);
       } catch (err) {
         if (!(err instanceof RetryableError)) throw err;
         last = err;
       }
     }
     throw new DomainError('upstream.unavailable', { reason: (last as Error).message, path, tries: maxTries });
-  }
-
-  return call;
+  };
 }
+
+/** A call's data, or the gateway's refusal as a DomainError (404: not_found); its code travels for logs, never the key. */
+async function expect<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (response.ok && data !== undefined) return data;
+  const code = (error as { error?: { code?: string } } | undefined)?.error?.code;
+  throw new DomainError(response.status === 404 ? 'not_found' : 'upstream.unavailable', {
+    status: response.status,
+    code: code ?? null,
+    path: new URL(response.url || 'http://gateway/').pathname,
+  });
+}
+
+/** The typed client of the gateway's native API, over the retrying fetch. */
+function gatewayClient(options: GatewayAdapterOptions) {
+  return createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
+    fetch: retryingFetch(options),
+  });
+}
+
+const key = (idempotencyKey: string) => ({ headers: { 'idempotency-key': idempotencyKey } });
 
 /** Creates the adapter; nothing is sent until a method is called. */
 export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPort {
-  const call = createCaller(options);
+  const api = gatewayClient(options);
+  const session = (id: string) => ({ params: { path: { id } } });
   return {
     async createSession(request: PaymentSessionRequest): Promise<PaymentSession> {
-      const s = (await call(
-        'POST',
-        '/v1/payment_sessions',
-        {
-          amount: toJSON(request.amount),
-          merchant_reference: request.invoiceId,
-          description: request.description.slice(0, 200),
-          expires_at: request.expiresAt.toISOString(),
-          return_url: request.returnUrl,
-          cancel_url: request.returnUrl,
-        },
-        request.attemptId,
-      )) as WireSession;
+      const s = await expect(
+        api.POST('/v1/payment_sessions', {
+          body: {
+            amount: toJSON(request.amount),
+            merchant_reference: request.invoiceId,
+            description: request.description.slice(0, 200),
+            expires_at: request.expiresAt.toISOString(),
+            return_url: request.returnUrl,
+            cancel_url: request.returnUrl,
+          },
+          ...key(request.attemptId),
+        }),
+      );
       return { sessionId: s.id, redirectUrl: s.hosted_url };
     },
     async getSession(sessionId: string): Promise<PaymentSessionStatus> {
-      return snapshot((await call('GET', `/v1/payment_sessions/${encodeURIComponent(sessionId)}`)) as WireSession);
+      return snapshot(await expect(api.GET('/v1/payment_sessions/{id}', session(sessionId))));
     },
     async cancelSession(sessionId: string): Promise<void> {
-      await call(
-        'POST',
-        `/v1/payment_sessions/${encodeURIComponent(sessionId)}/cancel`,
-        undefined,
-        `cancel:${sessionId}`,
+      await expect(
+        api.POST('/v1/payment_sessions/{id}/cancel', { ...session(sessionId), ...key(`cancel:${sessionId}`) }),
       );
     },
     async acknowledgeSession(sessionId: string): Promise<boolean> {
       try {
-        await call('POST', `/v1/payment_sessions/${encodeURIComponent(sessionId)}/acknowledge`);
+        await expect(api.POST('/v1/payment_sessions/{id}/acknowledge', session(sessionId)));
         return true;
       } catch (err) {
         // 409: refused, timed out or voided already; the void reaches us as an event.
@@ -250,12 +235,16 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
     },
     async createRefund(request: RefundRequest): Promise<RefundResult> {
       try {
-        const r = (await call(
-          'POST',
-          '/v1/refunds',
-          { session_id: request.sessionId, amount: toJSON(request.amount), reason: request.reason.slice(0, 500) },
-          request.refundId,
-        )) as { id: string; status: string };
+        const r = await expect(
+          api.POST('/v1/refunds', {
+            body: {
+              session_id: request.sessionId,
+              amount: toJSON(request.amount),
+              reason: request.reason.slice(0, 500),
+            },
+            ...key(request.refundId),
+          }),
+        );
         return { refundId: r.id, status: r.status === 'succeeded' ? 'succeeded' : 'pending' };
       } catch (err) {
         // A 4xx is the gateway's refusal (e.g. refund.exceeds_captured): final; network errors and 5xx (after retries) throw.
@@ -270,12 +259,7 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
       }
     },
     async listEvents(after: string | null, limit = 100): Promise<EventPage> {
-      const q = new URLSearchParams({ limit: String(limit), ...(after ? { after } : {}) });
-      const page = (await call('GET', `/v1/events?${q}`)) as {
-        data: WireEvent[];
-        next_cursor: string | null;
-        has_more: boolean;
-      };
+      const page = await expect(api.GET('/v1/events', { params: { query: { limit, ...(after ? { after } : {}) } } }));
       return {
         events: page.data.map((e) => parseGatewayEvent(e, 'feed')),
         nextCursor: page.next_cursor,
