@@ -144,4 +144,30 @@ describe("gateway Stripe API: the attacker's view", () => {
     assert.equal(theirs.lastResponse.headers['idempotent-replayed'], undefined);
     assert.equal((await thrown(t.other.paymentIntents.retrieve(mine.id))).statusCode, 404);
   });
+
+  it("a merchant's webhook endpoint cannot point the gateway at its own network (cloud metadata, private addresses)", async () => {
+    for (const url of [
+      'https://169.254.169.254/latest/meta-data/iam',
+      'https://10.0.0.5/admin',
+      'https://[fd00::1]/hook',
+      'https://[::ffff:192.168.1.1]/hook',
+    ]) {
+      await assert.rejects(
+        t.other.webhookEndpoints.create({ url, enabled_events: ['*'] }),
+        (err: unknown) => {
+          assert.ok(err instanceof Stripe.errors.StripeInvalidRequestError, url);
+          assert.equal(err.param, 'url');
+          return true;
+        },
+        url,
+      );
+    }
+    const created = await t.other.webhookEndpoints.create({ url: 'http://127.0.0.1:9/hook', enabled_events: ['*'] });
+    await assert.rejects(
+      t.other.webhookEndpoints.update(created.id, { url: 'https://169.254.169.254/' }),
+      Stripe.errors.StripeInvalidRequestError,
+      'nor moved there later',
+    );
+    await t.other.webhookEndpoints.del(created.id);
+  });
 });

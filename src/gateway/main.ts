@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
-import { outboundFetch } from '../platform/http/outbound.ts';
+import { guardedFetch, outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
 import { contentSecurityPolicy, securityHeaders } from '../platform/http/security-headers.ts';
 import type { Logger } from '../platform/log.ts';
@@ -24,7 +24,7 @@ import type { GatewayDeps } from './commands/deps.ts';
 import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
 import { DELIVER_WEBHOOK_TASK } from './jobs/task-names.ts';
 import { GATEWAY_RECURRING, gatewayTasks } from './jobs/tasks.ts';
-import { webhookUrlProblem } from './domain/webhook-url.rule.ts';
+import { WEBHOOK_NETWORKS, webhookAddressAllowed, webhookUrlProblem } from './domain/webhook-url.rule.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.tsx';
@@ -72,6 +72,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_DEMO_MERCHANT_WEBHOOK_URL: z.url().optional(),
       // Plain-http webhook endpoints beyond loopback: only for a closed test network.
       GATEWAY_ALLOW_HTTP_WEBHOOKS: z.enum(['true', 'false']).default('false'),
+      // Which addresses a webhook URL registered by a merchant (Stripe API) may lead to; see domain/webhook-url.rule.ts.
+      GATEWAY_WEBHOOK_NETWORKS: z.enum(WEBHOOK_NETWORKS).default('loopback'),
       GATEWAY_DEMO_MERCHANT_NAME: z.string().min(1).max(100).default('Countersign demo shop'),
       GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: positiveInt(900),
       GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
@@ -122,6 +124,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
           }
         : null,
     allowHttpWebhooks: raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true',
+    webhookNetworks: raw.GATEWAY_WEBHOOK_NETWORKS,
     // The demo merchant's Stripe-format endpoint (with the demo merchant only).
     demoStripeWebhook: loadStripeWebhookConfig(env, raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true'),
     fingerprintSecret: raw.GATEWAY_CARD_FINGERPRINT_SECRET ?? null,
@@ -195,6 +198,7 @@ export async function startGateway(
             log,
             timeoutMs: config.webhookTimeoutMs,
             fetch,
+            merchantFetch: guardedFetch(config.base.tls.ca, (a) => webhookAddressAllowed(a, config.webhookNetworks)),
           }),
         },
         recurring: GATEWAY_RECURRING,
@@ -215,6 +219,7 @@ export async function startGateway(
         publicUrl,
         wake: () => wake(),
         allowHttpWebhooks: config.allowHttpWebhooks,
+        webhookNetworks: config.webhookNetworks,
         bell,
       });
       app.use('/v1/*', dialectDispatch({ database, stripe }));

@@ -29,6 +29,8 @@ export interface DeliveryDeps {
   readonly random?: () => number;
   readonly log?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly fetch?: typeof fetch;
+  /** For URLs a merchant registered (Stripe-format endpoints): connects to allowed addresses only. */
+  readonly merchantFetch?: typeof fetch;
 }
 
 type Fault = NonNullable<Awaited<ReturnType<typeof nextDraw>>>;
@@ -137,9 +139,15 @@ async function heldBack(deps: DeliveryDeps, job: Job, fault: Fault | null): Prom
   return true;
 }
 
+/** The network cause of a failed fetch, e.g. " (ECONNREFUSED)" or " (EADDRBLOCKED)". */
+function causeCode(err: Error): string {
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' ? ` (${code})` : '';
+}
+
 /** Sends the message, signed, to its endpoint (dropped or duplicated when a fault says so). */
 async function send(deps: DeliveryDeps, job: Job, target: DeliveryTarget, fault: Fault | null): Promise<Answer> {
-  const doFetch = deps.fetch ?? fetch;
+  const doFetch = (target.stripe ? deps.merchantFetch : undefined) ?? deps.fetch ?? fetch;
   const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
   const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
   const { body } = target;
@@ -161,7 +169,7 @@ async function send(deps: DeliveryDeps, job: Job, target: DeliveryTarget, fault:
   } catch (err) {
     answer = {
       ...answer,
-      error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 200) : 'request failed',
+      error: err instanceof Error ? `${err.name}: ${err.message}${causeCode(err)}`.slice(0, 200) : 'request failed',
     };
   }
   if (duplicated) {

@@ -11,7 +11,9 @@
 //
 // The package is loaded only when a CA is configured: it costs each process about 20 MB resident,
 // which a party on the public roots alone (Node's own fetch) need not pay.
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type * as Undici from 'undici';
 
@@ -33,4 +35,71 @@ export function outboundFetch(ca: string | undefined): typeof fetch {
     clients.set(ca, client);
   }
   return client;
+}
+
+/** Decides whether an outbound request may connect to an address (IPv4 or IPv6, as resolved). */
+export type AddressPolicy = (address: string) => boolean;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type Resolver = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
+
+/**
+ * A `lookup` for sockets that resolves as dns.lookup does and refuses the connection when any address
+ * the name resolved to is not allowed — checked on the very addresses the socket then connects to, so
+ * a name that resolves to a public address when registered and a private one later (DNS rebinding)
+ * is still refused.
+ */
+export function guardedLookup(allowed: AddressPolicy, resolve: Resolver = dnsLookup as unknown as Resolver): Resolver {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const list = addresses as LookupAddress[];
+      const refused = list.find((a) => !allowed(a.address));
+      if (refused || list.length === 0) {
+        const blocked = Object.assign(new Error(`${hostname} resolves to an address outgoing requests may not reach`), {
+          code: 'EADDRBLOCKED',
+        });
+        return callback(blocked, []);
+      }
+      if (options.all) return callback(null, list);
+      return callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
+}
+
+/**
+ * A fetch (as outboundFetch, with `ca` trusted besides the public roots) that connects only to allowed
+ * addresses: a literal address in the URL is checked before anything is sent, a name on each address
+ * it resolves to. For requests to URLs someone outside the operator chose (a merchant's webhook
+ * endpoint), so that they cannot make this process reach its own internal network.
+ */
+export function guardedFetch(ca: string | undefined, allowed: AddressPolicy): typeof fetch {
+  // Loaded at the first such request, not at start (see the package's cost above).
+  let client: { fetch: typeof Undici.fetch; dispatcher: Undici.Agent } | undefined;
+  const load = () => {
+    const { Agent, fetch: undiciFetch } = createRequire(import.meta.url)('undici') as typeof Undici;
+    const dispatcher = new Agent({
+      connect: {
+        ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+        rejectUnauthorized: true,
+        lookup: guardedLookup(allowed) as never,
+      },
+    });
+    return { fetch: undiciFetch, dispatcher };
+  };
+  return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && !allowed(host))
+      throw Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new Error(`${host} is an address outgoing requests may not reach`), {
+          code: 'EADDRBLOCKED',
+        }),
+      });
+    client ??= load();
+    return client.fetch(
+      input as Parameters<typeof Undici.fetch>[0],
+      { ...(init as object), dispatcher: client.dispatcher } as Parameters<typeof Undici.fetch>[1],
+    );
+  }) as unknown as typeof fetch;
 }

@@ -3,6 +3,7 @@
 import type { Hono } from 'hono';
 import type { Database } from '../../../platform/db/database.ts';
 import type { GatewayDeps } from '../../commands/deps.ts';
+import type { WebhookNetworks } from '../../domain/webhook-url.rule.ts';
 import { findSession } from '../../storage/sessions.ts';
 import type { SessionRow } from '../../storage/tables.ts';
 import type { StripeBindings } from './dialect.middleware.ts';
@@ -19,6 +20,8 @@ export interface StripeDeps {
   readonly wake: () => void;
   /** GATEWAY_ALLOW_HTTP_WEBHOOKS: webhook endpoints may be plain http beyond loopback. */
   readonly allowHttpWebhooks?: boolean;
+  /** GATEWAY_WEBHOOK_NETWORKS: which addresses a registered endpoint URL may lead to (default loopback). */
+  readonly webhookNetworks?: WebhookNetworks;
 }
 
 const NAMES = { cs: 'checkout.session', pi: 'payment_intent', ch: 'charge' } as const;

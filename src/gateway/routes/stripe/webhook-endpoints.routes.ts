@@ -6,7 +6,7 @@
 import { createWebhookEndpoint } from '../../commands/create-webhook-endpoint.ts';
 import { deleteWebhookEndpoint, updateWebhookEndpoint } from '../../commands/update-webhook-endpoint.ts';
 import { isStripeEventType } from '../../domain/stripe-event-map.ts';
-import { webhookUrlProblem } from '../../domain/webhook-url.rule.ts';
+import { type WebhookNetworks, webhookUrlProblem } from '../../domain/webhook-url.rule.ts';
 import type { WebhookEndpointRow } from '../../storage/stripe-tables.ts';
 import { findWebhookEndpoint, listWebhookEndpoints } from '../../storage/webhook-endpoints.ts';
 import { invalidParam, resourceMissing } from './errors.ts';
@@ -34,13 +34,17 @@ export function webhookEndpointObject(e: WebhookEndpointRow, withSecret = false)
   };
 }
 
-function endpointUrl(params: Params, allowHttp: boolean, required: boolean): string | undefined {
+function endpointUrl(
+  params: Params,
+  rule: { allowHttp: boolean; networks: WebhookNetworks },
+  required: boolean,
+): string | undefined {
   const url = str(params, 'url', 'url', 2048);
   if (url === undefined || url === '') {
     if (required) throw invalidParam('url', 'Missing required param: url.', 'parameter_missing');
     return undefined;
   }
-  const problem = webhookUrlProblem(url, allowHttp);
+  const problem = webhookUrlProblem(url, rule.allowHttp, rule.networks);
   if (problem) throw invalidParam('url', `Invalid URL: ${problem}`, 'url_invalid');
   return url;
 }
@@ -78,13 +82,13 @@ function metadataPatch(params: Params): Record<string, string | null> {
 /** /v1/webhook_endpoints: create, list, retrieve, update, delete. */
 export function webhookEndpointRoutes(router: StripeRouter, deps: StripeDeps): void {
   const { database } = deps.gateway;
-  const allowHttp = deps.allowHttpWebhooks ?? false;
+  const rule = { allowHttp: deps.allowHttpWebhooks ?? false, networks: deps.webhookNetworks ?? 'loopback' } as const;
 
   router.post('/v1/webhook_endpoints', async (c) => {
     const { merchant, params } = c.env;
     const e = await createWebhookEndpoint(deps.gateway, {
       merchantId: merchant.id,
-      url: endpointUrl(params, allowHttp, true)!,
+      url: endpointUrl(params, rule, true)!,
       enabledEvents: enabledEvents(params, true)!,
       description: description(params) ?? null,
       metadata: metadata(params),
@@ -125,7 +129,7 @@ export function webhookEndpointRoutes(router: StripeRouter, deps: StripeDeps): v
   router.post('/v1/webhook_endpoints/:id', async (c) => {
     const id = c.req.param('id');
     const { merchant, params } = c.env;
-    const url = endpointUrl(params, allowHttp, false);
+    const url = endpointUrl(params, rule, false);
     const events = enabledEvents(params, false);
     const desc = description(params);
     const disabled = bool(params, 'disabled');
