@@ -29,6 +29,7 @@ import { createShopWorker, type WorkerTiming } from './jobs/worker.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
 import { MIN_OPERATOR_TOKEN_LENGTH, mountOperatorApi } from './routes/ops-guard.ts';
+import { operatorDeps, opsRoutes } from './routes/ops.routes.ts';
 import { clientAddress } from './routes/session.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes.ts';
@@ -289,7 +290,7 @@ export async function startShop(
             })
           : undefined;
       // Beside the webhook intake: machine-to-machine, behind its own bearer token, no session.
-      mountOperatorApi(app, config.operatorToken, []);
+      mountOperatorApi(app, config.operatorToken, [opsRoutes(operatorDeps(config, { database, clock, gateway }))]);
       app.route(
         '/',
         createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }),
