@@ -3,8 +3,10 @@
 import { CommanderError } from 'commander';
 import { isMain } from '../platform/service.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerListen } from './commands/listen.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTrigger } from './commands/trigger.ts';
 
@@ -24,6 +26,8 @@ export async function runCli(argv: readonly string[], io: Partial<RunIo> = {}): 
   registerEvents(program, full);
   registerTrigger(program, full);
   registerListen(program, full);
+  registerReconcile(program, full);
+  registerDoctor(program, full);
 
   finish(program);
   process.exitCode = undefined;
