@@ -14,7 +14,7 @@
  * Verification works on the raw bytes as received: re-serialising parsed JSON changes the bytes and
  * must fail.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { DomainError } from './errors.ts';
 import {
   checkTimestamp,
@@ -91,4 +91,9 @@ export function verifyWebhook(input: {
 /** A fresh signing secret in the `whsec_<base64>` form both sides of Standard Webhooks expect. */
 export function newWebhookSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
+}
+
+/** What may be shown of a secret (lists, logs, the CLI): the first 8 hex digits of its SHA-256, never the secret. */
+export function secretFingerprint(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 8);
 }

@@ -35,6 +35,7 @@ import { webhookRoutes } from './routes/webhook.routes.ts';
 import { pruneAccountRecords } from './storage/accounts.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
 import { DEFAULT_REFUSAL_LIMITS, type RefusalLimits } from './storage/webhook-refusals.ts';
+import { webhookKeyring } from './storage/webhook-secrets.ts';
 import { AUDIT_CHECKPOINT_TASK, auditCheckpointer } from './audit/checkpointer.ts';
 import { loadAuditConfig, type AuditCheckpointConfig } from './audit/config.ts';
 import { loadMailConfig, mailTasks, smtpTransport, type MailConfig } from './mail/index.ts';
@@ -224,11 +225,14 @@ export async function startShop(
       // The webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
       const refusalLimits = p.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
       const trustProxy = config.settings.trustedProxyHops;
+      // The configured secrets and those learnt by rotation (`countersign secrets rotate`), from the database.
+      const keyring = webhookKeyring({ database, configured: p.webhookSecrets, log });
       webhookRoutes(app, {
         database,
         clock,
         log,
         secrets: p.webhookSecrets,
+        keyring,
         refusalLimits,
         addressOf: (c) => clientAddress(c, trustProxy),
       });

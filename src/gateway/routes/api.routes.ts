@@ -34,6 +34,7 @@ import { apiKeyAuth } from './auth.middleware.ts';
 import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
 import { refundView, sessionView } from './views.ts';
+import { addWebhookSecretRoutes } from './webhook-secrets.routes.ts';
 
 type Env = AppEnv<{ merchant: MerchantRow }>;
 
@@ -133,6 +134,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   addEventLogRoutes(router, { database, bell: deps.bell });
+  addWebhookSecretRoutes(router, { database, clock });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');
