@@ -43,6 +43,8 @@ export interface Secrets {
   shopSessionSecret: string;
   /** The shop's Ed25519 key that signs its audit checkpoints (base64 PKCS#8). */
   shopAuditSigningKey: string;
+  /** The bearer token of the shop's operator API /ops (`countersign reconcile`, `countersign doctor`). */
+  shopOperatorToken: string;
 }
 
 /** A fresh set of the secrets the parties share (the launcher keeps its set in data/secrets.json). */
@@ -56,6 +58,7 @@ export function newSecrets(): Secrets {
     bankCallbackSecret: newWebhookSecret(),
     shopSessionSecret: randomBytes(32).toString('base64url'),
     shopAuditSigningKey: newAuditSigningKey(),
+    shopOperatorToken: `ops_${randomBytes(32).toString('base64url')}`,
   };
 }
 
@@ -97,6 +100,7 @@ export function partyEnvironments(env: NodeJS.ProcessEnv, secrets: Secrets): Rec
     SHOP_STRIPE_API_URL: gatewayUrl,
     SHOP_SESSION_SECRET: secrets.shopSessionSecret,
     SHOP_AUDIT_SIGNING_KEY: secrets.shopAuditSigningKey,
+    SHOP_OPERATOR_TOKEN: secrets.shopOperatorToken,
     GATEWAY_BANK_URL: bankUrl,
     GATEWAY_BANK_KEY: secrets.bankGatewayKey,
     BANK_GATEWAY_KEY: secrets.bankGatewayKey,

@@ -1,5 +1,5 @@
-// Where the commands find the system: the gateway's and the shop's URLs, the merchant's API key, the
-// data directory, the CA to trust. Flags win over the environment, which wins over what `countersign
+// Where the commands find the system: the gateway's, the shop's and the bank's URLs, the merchant's
+// API key, the shop's operator token, the data directory, the CA to trust. Flags win over the environment, which wins over what `countersign
 // start` keeps in <DATA_DIR> (secrets.json, tls/ca.pem), so that a command run beside a started
 // system needs no flags at all.
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,7 +14,9 @@ export interface GlobalOptions {
   readonly json?: boolean;
   readonly gatewayUrl?: string;
   readonly shopUrl?: string;
+  readonly bankUrl?: string;
   readonly apiKey?: string;
+  readonly operatorToken?: string;
   readonly dataDir?: string;
 }
 
@@ -24,9 +26,12 @@ export interface CliContext {
   readonly dataDir: string;
   readonly gatewayUrl: string;
   readonly shopUrl: string;
+  readonly bankUrl: string;
   readonly fetch: typeof fetch;
   /** The merchant's API key; throws a usage error naming where it looked when there is none. */
   apiKey(): string;
+  /** The shop's operator token (its /ops API); throws a usage error naming where it looked when there is none. */
+  operatorToken(): string;
 }
 
 function secretsFile(dataDir: string): Record<string, string> {
@@ -59,6 +64,7 @@ export function createContext(opts: GlobalOptions, env: Record<string, string | 
     dataDir,
     gatewayUrl: trim(opts.gatewayUrl ?? env.COUNTERSIGN_GATEWAY_URL ?? baseUrl('gateway', 3001, env)),
     shopUrl: trim(opts.shopUrl ?? env.COUNTERSIGN_SHOP_URL ?? baseUrl('shop', 3000, env)),
+    bankUrl: trim(opts.bankUrl ?? env.COUNTERSIGN_BANK_URL ?? baseUrl('bank', 3002, env)),
     fetch: outboundFetch(ca),
     apiKey() {
       const key =
@@ -73,6 +79,20 @@ export function createContext(opts: GlobalOptions, env: Record<string, string | 
           'config.no_api_key',
         );
       return key;
+    },
+    operatorToken() {
+      const token =
+        opts.operatorToken ??
+        env.COUNTERSIGN_OPERATOR_TOKEN ??
+        env.SHOP_OPERATOR_TOKEN ??
+        secretsFile(dataDir).shopOperatorToken;
+      if (!token)
+        throw new CliError(
+          EXIT.usage,
+          `no operator token: pass --operator-token, set COUNTERSIGN_OPERATOR_TOKEN, or run beside a system started with \`countersign start\` (its token is in ${join(dataDir, 'secrets.json')})`,
+          'config.no_operator_token',
+        );
+      return token;
     },
   };
 }

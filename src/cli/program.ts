@@ -56,9 +56,14 @@ export function rootProgram(io: RunIo): Command {
       'the gateway (default: COUNTERSIGN_GATEWAY_URL, GATEWAY_PUBLIC_URL, or port GATEWAY_PORT/3001)',
     )
     .option('--shop-url <url>', 'the shop (default: COUNTERSIGN_SHOP_URL, SHOP_PUBLIC_URL, or port SHOP_PORT/3000)')
+    .option('--bank-url <url>', 'the bank (default: COUNTERSIGN_BANK_URL, BANK_PUBLIC_URL, or port BANK_PORT/3002)')
     .option(
       '--api-key <key>',
       "the merchant's secret API key (default: COUNTERSIGN_API_KEY, or the demo merchant's in <data-dir>/secrets.json)",
+    )
+    .option(
+      '--operator-token <token>',
+      "the shop's operator token, for reconcile and doctor (default: COUNTERSIGN_OPERATOR_TOKEN, or the one in <data-dir>/secrets.json)",
     )
     .option('--data-dir <dir>', 'where `countersign start` keeps its data (default: DATA_DIR or ./data)')
     .showSuggestionAfterError(true)

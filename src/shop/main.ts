@@ -28,6 +28,7 @@ import { refundTasks } from './jobs/refunds.ts';
 import { createShopWorker, type WorkerTiming } from './jobs/worker.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
+import { MIN_OPERATOR_TOKEN_LENGTH, mountOperatorApi } from './routes/ops-guard.ts';
 import { clientAddress } from './routes/session.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes.ts';
@@ -83,6 +84,8 @@ export interface ShopConfig {
   readonly mail: MailConfig;
   /** Which gateway (SHOP_GATEWAY) and Stripe's settings (SHOP_STRIPE_*). */
   readonly stripe: StripeConfig;
+  /** The bearer token of the operator API /ops/* (SHOP_OPERATOR_TOKEN); unset: no operator API. */
+  readonly operatorToken: string | undefined;
 }
 
 const flag = (fallback: boolean) =>
@@ -117,6 +120,8 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
       // X-Forwarded-For entry from the right, the one our own nearest proxies wrote.
       SHOP_TRUST_PROXY: proxyHops,
       SHOP_DEMO_DATA: flag(true),
+      // The operator API's bearer token (`countersign reconcile`, `doctor`); `npm start` generates one.
+      SHOP_OPERATOR_TOKEN: z.string().min(MIN_OPERATOR_TOKEN_LENGTH, 'must be at least 32 characters').optional(),
       // The gateway: without an API key "Pay now" only shows the invoice (no payments).
       SHOP_GATEWAY_URL: z.url().default('http://127.0.0.1:3001'),
       SHOP_GATEWAY_API_KEY: z.string().min(8).optional(),
@@ -156,6 +161,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     mail: loadMailConfig(env),
     integrations: loadIntegrationConfig(env),
     stripe,
+    operatorToken: raw.SHOP_OPERATOR_TOKEN,
     payments: Object.freeze({
       gatewayUrl: raw.SHOP_GATEWAY_URL,
       gatewayApiKey: raw.SHOP_GATEWAY_API_KEY,
@@ -286,6 +292,8 @@ export async function startShop(
               ],
             })
           : undefined;
+      // Beside the webhook intake: machine-to-machine, behind its own bearer token, no session.
+      mountOperatorApi(app, config.operatorToken, []);
       app.route(
         '/',
         createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }),
