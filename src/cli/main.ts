@@ -5,6 +5,7 @@ import { isMain } from '../platform/service.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerListen } from './commands/listen.ts';
+import { registerSecrets } from './commands/secrets.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTrigger } from './commands/trigger.ts';
 
@@ -24,6 +25,7 @@ export async function runCli(argv: readonly string[], io: Partial<RunIo> = {}): 
   registerEvents(program, full);
   registerTrigger(program, full);
   registerListen(program, full);
+  registerSecrets(program, full);
 
   finish(program);
   process.exitCode = undefined;
