@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { countersign } from './support/cli.ts';
+import { deliveredFirstTime } from './support/deliveries.ts';
 import { startPartyProcesses, type PartyProcesses } from './support/harness/processes.ts';
 import { proofSeed, proofSize, recordProof } from './support/proof.ts';
 
@@ -88,7 +89,9 @@ describe('crash: the shop dies between the gateway rotating its secret and the s
     await new Promise((r) => setTimeout(r, 1500));
     const paid = await countersign(['trigger', 'payment.captured', '--json'], env);
     assert.equal(paid.code, 0, `${paid.stdout}\n${paid.stderr}`);
-    assert.equal((JSON.parse(paid.stdout) as { status: string }).status, 'captured');
+    const payment = JSON.parse(paid.stdout) as { status: string; session_id: string };
+    assert.equal(payment.status, 'captured');
+    await deliveredFirstTime(system, payment.session_id);
     figures.recovered = 1;
   });
 });
