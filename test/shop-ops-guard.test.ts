@@ -1,8 +1,16 @@
 // The guard of the shop's operator API (/ops/*), in process: only `Authorization: Bearer <token>`
 // opens it; a missing, wrong, differently shaped or query-string token is a 401 in the shop's API
-// error shape and the route never runs; without a configured token no /ops path exists (404).
+// error shape and the route never runs; without a configured token no /ops path exists (404). Then a
+// real shop in process: its /ops/status shows fingerprints, never secrets, and doctor's comparison.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { secretFingerprint } from '../src/core/webhook-signature.ts';
+import { newWebhookSecret } from '../src/core/webhook-signature.ts';
+import { secretsCheck } from '../src/cli/commands/doctor.ts';
+import { fakeClock } from '../src/platform/clock.ts';
+import { freshDatabase } from '../src/platform/db/testing.ts';
+import type { ServiceHandle } from '../src/platform/service.ts';
+import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { createRouter, type AppEnv } from '../src/platform/http/app.ts';
 import { mountOperatorApi, operatorTokenMatches, type OperatorRoutes } from '../src/shop/routes/ops-guard.ts';
 
@@ -82,5 +90,78 @@ describe('the operator API guard', () => {
     assert.equal(operatorTokenMatches(undefined, TOKEN), false);
     assert.equal(operatorTokenMatches('Bearer ', TOKEN), false);
     assert.throws(() => appWith('too-short'), /too short/);
+  });
+});
+
+describe('the operator API of a real shop', () => {
+  const secret = newWebhookSecret();
+  const shops: ServiceHandle[] = [];
+  const start = async (env: Record<string, string>) => {
+    const database = await freshDatabase(shopDatabaseSpec, 'pglite');
+    const base = { SHOP_PORT: '0', SHOP_SESSION_SECRET: 'ops-guard-secret'.padEnd(40, 'x'), LOG_LEVEL: 'silent' };
+    const shop = await startShop(loadShopConfig({ ...base, ...env }), { database, clock: fakeClock(), jobs: false });
+    shops.push(shop);
+    return shop;
+  };
+  let withToken: ServiceHandle;
+  let without: ServiceHandle;
+  before(async () => {
+    withToken = await start({ SHOP_OPERATOR_TOKEN: TOKEN, SHOP_GATEWAY_WEBHOOK_SECRETS: secret });
+    without = await start({ SHOP_GATEWAY_WEBHOOK_SECRETS: secret });
+  });
+  after(async () => {
+    for (const shop of shops) await shop.stop();
+  });
+
+  it('GET /ops/status: migrations current, no stuck job, fingerprints of the webhook secrets and never a secret', async () => {
+    const res = await withToken.app.request('/ops/status', { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(!text.includes(secret) && !text.includes(secret.slice(6)), 'the secret stays in the shop');
+    const status = JSON.parse(text) as {
+      migrations: { applied: number; bundled: number };
+      jobs: { overdue: number; abandoned: number; failed: number };
+      webhook_secrets: { fingerprints: string[] };
+      gateway: { api_key: string };
+    };
+    assert.ok(status.migrations.bundled > 5);
+    assert.equal(status.migrations.applied, status.migrations.bundled);
+    assert.deepEqual([status.jobs.overdue, status.jobs.abandoned, status.jobs.failed], [0, 0, 0]);
+    assert.deepEqual(status.webhook_secrets.fingerprints, [secretFingerprint(secret)]);
+    assert.equal(status.gateway.api_key, 'not_configured');
+    // Without a gateway there is nothing to reconcile with: 502, which the CLI reports as "could not check".
+    const rec = await withToken.app.request('/ops/reconcile', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dry_run: true }),
+    });
+    assert.equal(rec.status, 502);
+    const bad = await withToken.app.request('/ops/reconcile', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dry_run: 'yes', drop: true }),
+    });
+    assert.equal(bad.status, 422);
+  });
+
+  it('a shop started without SHOP_OPERATOR_TOKEN has no /ops at all (404 with or without a token)', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
+      assert.equal((await without.app.request('/ops/status', { headers })).status, 404);
+      assert.equal((await without.app.request('/ops/reconcile', { method: 'POST', headers })).status, 404);
+    }
+    assert.throws(
+      () => loadShopConfig({ SHOP_SESSION_SECRET: 'x'.repeat(40), SHOP_OPERATOR_TOKEN: 'short' }),
+      (e) => /SHOP_OPERATOR_TOKEN: must be at least 32 characters \(got \(value hidden\)\)/.test((e as Error).message),
+    );
+  });
+
+  it("doctor's secret check: consistent when one secret is shared (a rotation), red when none is", () => {
+    const [a, b, c] = [newWebhookSecret(), newWebhookSecret(), newWebhookSecret()].map(secretFingerprint);
+    assert.equal(secretsCheck([a!], [a!]).ok, true);
+    assert.equal(secretsCheck([a!, b!], [b!]).ok, true);
+    const red = secretsCheck([a!], [c!]);
+    assert.equal(red.ok, false);
+    assert.match(red.detail, /none shared: every webhook is refused/);
+    assert.match(red.fix ?? '', /SHOP_GATEWAY_WEBHOOK_SECRETS/);
   });
 });

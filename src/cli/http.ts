@@ -52,3 +52,45 @@ export async function gatewayJson<T>(
   if (!res.ok) throw await answerError('gateway', res, options.resource ?? 'resource');
   return (await res.json()) as T;
 }
+
+/** A JSON call to the shop's operator API (/ops) with the operator token. */
+export async function shopOpsJson<T>(
+  ctx: CliContext,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const token = ctx.operatorToken();
+  const url = `${ctx.shopUrl}/ops${path}`;
+  let res: Response;
+  try {
+    res = await ctx.fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw unreachable('shop', ctx.shopUrl, err);
+  }
+  if (res.ok) return (await res.json()) as T;
+  const parsed = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  if (res.status === 401)
+    throw new CliError(EXIT.refused, 'the shop refused the operator token', parsed.error?.code ?? 'auth.refused');
+  if (res.status === 404)
+    throw new CliError(
+      EXIT.unavailable,
+      `the shop at ${ctx.shopUrl} has no operator API (SHOP_OPERATOR_TOKEN is not set there)`,
+      'ops.absent',
+    );
+  if (res.status === 502 || res.status === 503)
+    throw new CliError(
+      EXIT.unavailable,
+      `the shop could not reach its gateway (${res.status}: ${parsed.error?.message ?? res.statusText})`,
+      parsed.error?.code ?? 'upstream.unavailable',
+    );
+  throw await answerError('shop', res, 'operator resource', parsed);
+}

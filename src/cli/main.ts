@@ -3,8 +3,10 @@
 import { CommanderError } from 'commander';
 import { isMain } from '../platform/service.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerListen } from './commands/listen.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTrigger } from './commands/trigger.ts';
@@ -25,6 +27,8 @@ export async function runCli(argv: readonly string[], io: Partial<RunIo> = {}): 
   registerEvents(program, full);
   registerTrigger(program, full);
   registerListen(program, full);
+  registerReconcile(program, full);
+  registerDoctor(program, full);
   registerSecrets(program, full);
 
   finish(program);

@@ -872,6 +872,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook_secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fingerprints of the merchant's active webhook signing secrets (never the secrets)
+         * @description The secrets that sign deliveries now, oldest first (two during a rotation), each as the first 8 hex digits of its SHA-256: a receiver compares them with the fingerprints of the secrets it verifies with.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The fingerprints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecretFingerprints"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook_secrets/rotate": {
         parameters: {
             query?: never;
@@ -1267,6 +1315,20 @@ export interface components {
             next_attempt_at: string | null;
             /** @description pending | delivered | refused | failed | disabled */
             status: string;
+        };
+        WebhookSecretFingerprint: {
+            /**
+             * @description First 8 hex digits of the SHA-256 of the secret
+             * @example 3f9a0c1e
+             */
+            fingerprint: string;
+            /** @enum {string} */
+            object: "webhook_secret";
+        };
+        WebhookSecretFingerprints: {
+            data: components["schemas"]["WebhookSecretFingerprint"][];
+            /** @enum {string} */
+            object: "list";
         };
     };
     responses: never;

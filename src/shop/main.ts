@@ -30,6 +30,7 @@ import type { ShopSettings } from './routes/context.ts';
 import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
 import { MIN_OPERATOR_TOKEN_LENGTH, mountOperatorApi } from './routes/ops-guard.ts';
 import { secretRotationRoutes } from './routes/ops-secrets.routes.ts';
+import { operatorDeps, opsRoutes } from './routes/ops.routes.ts';
 import { createShopApp } from './routes/shop-app.ts';
 import { mountWebhookIntakes } from './routes/webhook-intakes.ts';
 import { pruneAccountRecords } from './storage/accounts.ts';
@@ -265,7 +266,10 @@ export async function startShop(
             })
           : undefined;
       // Beside the webhook intake: machine-to-machine, behind its own bearer token, no session.
+      // /ops/status shows the secrets the intake verifies with now: configured and learnt by rotation.
+      const ops = { ...operatorDeps(config, { database, clock, gateway }), webhookSecrets: keyring.current };
       mountOperatorApi(app, config.operatorToken, [
+        opsRoutes(ops),
         secretRotationRoutes({
           database,
           clock,

@@ -3,6 +3,7 @@
 // Each handler parses, calls one command or query, and shapes the answer; a DomainError it throws is
 // turned into its HTTP status by the app's one error mapper (src/platform/http/app.ts).
 import { DomainError } from '../../core/errors.ts';
+import { secretFingerprint } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
@@ -14,6 +15,8 @@ import { createSession } from '../commands/create-session.ts';
 import type { GatewayDeps } from '../commands/deps.ts';
 import { resendDelivery } from '../commands/resend-delivery.ts';
 import { faultConfigSchema } from '../domain/faults.ts';
+import { activeSecrets } from '../storage/merchants.ts';
+import { listSigningSecretsRoute } from './signing-secrets.contract.ts';
 import type { EventBell } from '../storage/event-bell.ts';
 import { listEvents, type EventPayload } from '../storage/events.ts';
 import { nextDraw, readFaults, setFaults } from '../storage/faults.ts';
@@ -102,6 +105,12 @@ export function apiRoutes(deps: ApiDeps) {
       cancelUrl: body.cancel_url ?? null,
     });
     return c.json(sessionView(s, publicUrl()), 201);
+  });
+
+  router.openapi(listSigningSecretsRoute, async (c) => {
+    const secrets = await activeSecrets(database.db, c.get('merchant').id, clock.now());
+    const data = secrets.map((s) => ({ object: 'webhook_secret' as const, fingerprint: secretFingerprint(s) }));
+    return c.json({ object: 'list' as const, data }, 200);
   });
 
   router.openapi(getSessionRoute, async (c) => {

@@ -121,6 +121,11 @@ async function appliedCount(db: Db): Promise<number> {
   return Number(r[0]?.n ?? 0);
 }
 
+/** The migrations bundled with this build (its journal) and those applied to the database. */
+export async function migrationStatus(database: Database): Promise<{ applied: number; bundled: number }> {
+  return { applied: await appliedCount(database.db), bundled: journalCount(database.spec) };
+}
+
 /** Opens a party's database and applies its migrations. */
 export async function openDatabase(spec: DatabaseSpec, location: DatabaseLocation): Promise<Database> {
   if (location.engine === 'pglite') return openPglite(spec, location.dataDir);

@@ -13,7 +13,7 @@ import { readPaymentState, savePaymentState, staleOpenAttempts } from '../storag
 export type ReconcileDeps = CheckPaymentDeps;
 
 export const RECONCILE_TASK = 'shop.payment.reconcile';
-const FEED_CURSOR_KEY = 'gateway.events.cursor';
+export const FEED_CURSOR_KEY = 'gateway.events.cursor';
 
 /** Polls attempts still open after `ageSeconds` (a webhook may have been lost). */
 export async function reconcilePendingAttempts(deps: ReconcileDeps, ageSeconds: number, limit = 100): Promise<number> {
@@ -51,6 +51,12 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
     if (!result.hasMore) break;
   }
   return read;
+}
+
+/** Events waiting in the feed after the stored cursor (one page, nothing applied, the cursor kept): what a dry run reports. */
+export async function peekEventFeed(deps: ReconcileDeps, limit = 100): Promise<{ waiting: number; more: boolean }> {
+  const page = await deps.gateway.listEvents(await readPaymentState(deps.database.db, FEED_CURSOR_KEY), limit);
+  return { waiting: page.events.length, more: page.hasMore };
 }
 
 /** One cycle of the recurring reconciliation job: polls attempts open longer than the age, then reads the event feed. */

@@ -1,7 +1,8 @@
 // Payment attempts and the gateway's news as stored: rows and the queries of the invoice page, the
 // staff console and the reconciliation job. Status changes live in commands/.
-import { and, asc, desc, eq, inArray, lte, notInArray, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lte, notInArray, or } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
+import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import { invoices, paymentAttempts, paymentState, webhookReceipts } from './tables.ts';
 
 export type AttemptRow = typeof paymentAttempts.$inferSelect;
@@ -108,6 +109,57 @@ export async function reconciliationFindings(db: Executor) {
           ? 'accepted here, voided at the gateway: invoice reversed, order awaiting payment again (check nothing shipped)'
           : 'paid here, voided at the gateway',
   }));
+}
+
+/** An attempt with what reconciliation compares of its invoice. */
+export interface AttemptWithInvoice {
+  readonly attempt: AttemptRow;
+  readonly invoiceStatus: InvoiceStatus;
+  readonly orderId: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+}
+
+const withInvoice = {
+  attempt: paymentAttempts,
+  invoiceStatus: invoices.status,
+  orderId: invoices.orderId,
+  amountMinor: invoices.amountMinor,
+  currency: invoices.currency,
+};
+
+/**
+ * The attempts `countersign reconcile` compares with the gateway: those that reached it (a session id)
+ * and were created since `since` or are still open, newest first, at most `limit`.
+ */
+export async function attemptsToReconcile(db: Executor, since: Date, limit: number): Promise<AttemptWithInvoice[]> {
+  return db
+    .select(withInvoice)
+    .from(paymentAttempts)
+    .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
+    .where(
+      and(
+        isNotNull(paymentAttempts.gatewaySessionId),
+        or(gte(paymentAttempts.createdAt, since), inArray(paymentAttempts.status, OPEN_ATTEMPT_STATUSES)),
+      ),
+    )
+    .orderBy(desc(paymentAttempts.createdAt), desc(paymentAttempts.id))
+    .limit(limit);
+}
+
+/** These attempts (by id) with their invoices, as they are now. */
+export async function attemptsWithInvoices(db: Executor, ids: readonly string[]): Promise<AttemptWithInvoice[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select(withInvoice)
+    .from(paymentAttempts)
+    .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
+    .where(inArray(paymentAttempts.id, [...ids]));
+}
+
+/** How many open attempts have not changed since `before` (what the next cycle would poll, up to its limit). */
+export async function countStaleOpenAttempts(db: Executor, before: Date, limit: number): Promise<number> {
+  return (await staleOpenAttempts(db, before, limit)).length;
 }
 
 /** A small durable value of background work (the event feed's cursor), or null. */
