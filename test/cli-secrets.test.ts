@@ -151,6 +151,12 @@ describe('countersign secrets rotate against running parties', () => {
   it('a restarted shop still accepts deliveries signed only with the secret it learnt (kept in its database)', async () => {
     await system.terminate('shop');
     await system.start('shop');
+    // The operator's status (what `countersign doctor` compares) shows the secret the shop verifies with now.
+    const status = await fetch(`${system.urls.shop}/ops/status`, {
+      headers: { authorization: `Bearer ${operatorToken}` },
+    });
+    const { webhook_secrets } = (await status.json()) as { webhook_secrets: { fingerprints: string[] } };
+    assert.deepEqual(webhook_secrets.fingerprints, [sha8(rotations.at(-1)!)]);
     assert.deepEqual(
       (await gatewaySecrets()).map((s) => s.signs),
       [false, false, true],
