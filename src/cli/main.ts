@@ -7,6 +7,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerListen } from './commands/listen.ts';
 import { registerReconcile } from './commands/reconcile.ts';
+import { registerSecrets } from './commands/secrets.ts';
 import { registerStart } from './commands/start.ts';
 import { registerTrigger } from './commands/trigger.ts';
 
@@ -28,6 +29,7 @@ export async function runCli(argv: readonly string[], io: Partial<RunIo> = {}): 
   registerListen(program, full);
   registerReconcile(program, full);
   registerDoctor(program, full);
+  registerSecrets(program, full);
 
   finish(program);
   process.exitCode = undefined;

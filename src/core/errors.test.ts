@@ -56,6 +56,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'order.not_changeable': 409,
   'order.not_payable': 409,
   'auth.email_taken': 409,
+  'webhook_secret.rotation_unsupported': 409,
 };
 
 describe('DomainError', () => {

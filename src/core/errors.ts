@@ -79,6 +79,11 @@ export const ERROR_CODES = {
   'order.not_changeable': { status: 409, message: 'This order can no longer be changed.' },
   'order.not_payable': { status: 409, message: 'This order cannot be paid.' },
   'auth.email_taken': { status: 409, message: 'An account with this email already exists.' },
+  'webhook_secret.rotation_unsupported': {
+    status: 409,
+    message:
+      "This gateway has no API to rotate the webhook signing secret. With Stripe: roll the endpoint's secret in the Stripe dashboard (Developers, Webhooks) and set SHOP_STRIPE_WEBHOOK_SECRETS to the new and the old secret until the old one expires.",
+  },
 } as const satisfies Record<string, { readonly status: number; readonly message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

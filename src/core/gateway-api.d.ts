@@ -920,6 +920,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook_secrets/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotates the merchant's webhook signing secret, with an overlap
+         * @description Adds a new signing secret, which signs every delivery from now on. The previous one keeps signing beside it (two `v1,` signatures per delivery) until `previous_expires_at`, then stops; any older one stops at once. Honours Idempotency-Key: a retry with the same key and body answers the same secret and creates none; the same key with another body is 422 idempotency.key_reused.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the POST safe to retry; kept 24 h. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RotateWebhookSecret"];
+                };
+            };
+            responses: {
+                /** @description The new secret (shown once) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedWebhookSecret"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description idempotency.in_progress */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Validation failed, or idempotency.key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     payment_event: {
@@ -1202,6 +1275,27 @@ export interface components {
             session_id: string;
             /** @description pending (recorded, the bank not yet confirmed) | succeeded */
             status: string;
+        };
+        RotatedWebhookSecret: {
+            created_at: string;
+            /**
+             * @description First 8 hex digits of the SHA-256 of the secret
+             * @example 3f9a0c1e
+             */
+            fingerprint: string;
+            /** @enum {string} */
+            object: "webhook_secret";
+            /** @description When the previous secret stops signing (null: there was none). */
+            previous_expires_at: string | null;
+            /** @description The new signing secret (whsec_…): in this answer only, never again. */
+            secret: string;
+        };
+        RotateWebhookSecret: {
+            /**
+             * @description How long the previous secret keeps signing beside the new one (default 24 h, at most 7 days; 0 stops it now).
+             * @default 86400
+             */
+            overlap_seconds: number;
         };
         WebhookAttempt: {
             at: string;

@@ -47,6 +47,7 @@ export const ID_PREFIXES = {
   dlv: 'delivery method',
   adr: 'address',
   mail: 'outgoing e-mail',
+  rot: 'webhook secret rotation',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

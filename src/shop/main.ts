@@ -29,11 +29,10 @@ import { createShopWorker, type WorkerTiming } from './jobs/worker.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
 import { MIN_OPERATOR_TOKEN_LENGTH, mountOperatorApi } from './routes/ops-guard.ts';
+import { secretRotationRoutes } from './routes/ops-secrets.routes.ts';
 import { operatorDeps, opsRoutes } from './routes/ops.routes.ts';
-import { clientAddress } from './routes/session.ts';
 import { createShopApp } from './routes/shop-app.ts';
-import { stripeWebhookRoutes } from './routes/stripe-webhook.routes.ts';
-import { webhookRoutes } from './routes/webhook.routes.ts';
+import { mountWebhookIntakes } from './routes/webhook-intakes.ts';
 import { pruneAccountRecords } from './storage/accounts.ts';
 import { ensureDemoData } from './storage/demo-data.ts';
 import { DEFAULT_REFUSAL_LIMITS, type RefusalLimits } from './storage/webhook-refusals.ts';
@@ -230,30 +229,7 @@ export async function startShop(
         );
       // The webhook intake and /ws sit beside the shop's pages, not behind its session middleware.
       const refusalLimits = p.refusalLimits ?? DEFAULT_REFUSAL_LIMITS;
-      const trustProxy = config.settings.trustedProxyHops;
-      webhookRoutes(app, {
-        database,
-        clock,
-        log,
-        secrets: p.webhookSecrets,
-        refusalLimits,
-        addressOf: (c) => clientAddress(c, trustProxy),
-      });
-      if (p.webhookSecrets.length === 0 && !stripe)
-        log.warn({}, 'SHOP_GATEWAY_WEBHOOK_SECRETS is not set: webhooks will be refused');
-      if (stripe) {
-        stripeWebhookRoutes(app, {
-          database,
-          clock,
-          log,
-          gateway: stripe,
-          secrets: config.stripe.webhookSecrets,
-          refusalLimits,
-          addressOf: (c) => clientAddress(c, trustProxy),
-        });
-        if (config.stripe.webhookSecrets.length === 0)
-          log.warn({}, 'SHOP_STRIPE_WEBHOOK_SECRETS is not set: Stripe webhooks will be refused');
-      }
+      const keyring = mountWebhookIntakes(app, { config, database, clock, log, stripe, refusalLimits });
       const hub = createHub({ database, log, authorize: invoiceRoomAuthorizer(database, clock) });
       // Failed logins past their window and expired sessions go, so that neither table grows without bound.
       const accountsPrune = {
@@ -290,7 +266,19 @@ export async function startShop(
             })
           : undefined;
       // Beside the webhook intake: machine-to-machine, behind its own bearer token, no session.
-      mountOperatorApi(app, config.operatorToken, [opsRoutes(operatorDeps(config, { database, clock, gateway }))]);
+      // /ops/status shows the secrets the intake verifies with now: configured and learnt by rotation.
+      const ops = { ...operatorDeps(config, { database, clock, gateway }), webhookSecrets: keyring.current };
+      mountOperatorApi(app, config.operatorToken, [
+        opsRoutes(ops),
+        secretRotationRoutes({
+          database,
+          clock,
+          log,
+          gateway,
+          configuredSecrets: p.webhookSecrets,
+          learnt: () => keyring.invalidate(),
+        }),
+      ]);
       app.route(
         '/',
         createShopApp({ database, clock, settings: config.settings, log, ...(gateway ? { gateway } : {}) }),

@@ -106,7 +106,7 @@ async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<Delive
     merchantId: merchant.id,
     endpointId: null,
     sign: async (at) => ({
-      ...signWebhook({ id: event.id, timestamp: at, body, secrets: await activeSecrets(db, merchant.id) }),
+      ...signWebhook({ id: event.id, timestamp: at, body, secrets: await activeSecrets(db, merchant.id, at) }),
     }),
     disableEndpoint: (tx) => setWebhookEnabled(tx, merchant.id, false),
   };

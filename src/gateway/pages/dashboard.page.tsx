@@ -213,7 +213,11 @@ export function SettingsPage(props: {
       </table>
       {form('/dashboard/settings/keys', 'Create an API key')}
       <h2>Signing secrets</h2>
-      <p>Every delivery is signed with each active secret (at most two: the newest and the one before).</p>
+      <p>
+        Every delivery is signed with each active secret (at most two: the newest and the one before). Rotating adds a
+        new secret; the one before keeps signing for 24 hours beside it, so that your endpoint can learn the new one
+        before the old one stops.
+      </p>
       <table>
         <tr>
           <th>Secret</th>
@@ -226,7 +230,7 @@ export function SettingsPage(props: {
               <code>{s.hint}</code>
             </td>
             <td>{s.createdAt.toISOString()}</td>
-            <td>{s.retiredAt?.toISOString() ?? 'active'}</td>
+            <td>{s.retiredAt?.toISOString() ?? (s.expiresAt ? `expires ${s.expiresAt.toISOString()}` : 'active')}</td>
           </tr>
         ))}
       </table>

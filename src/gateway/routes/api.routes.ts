@@ -37,6 +37,7 @@ import { apiKeyAuth } from './auth.middleware.ts';
 import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
 import { refundView, sessionView } from './views.ts';
+import { addWebhookSecretRoutes } from './webhook-secrets.routes.ts';
 
 type Env = AppEnv<{ merchant: MerchantRow }>;
 
@@ -107,7 +108,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   router.openapi(listSigningSecretsRoute, async (c) => {
-    const secrets = await activeSecrets(database.db, c.get('merchant').id);
+    const secrets = await activeSecrets(database.db, c.get('merchant').id, clock.now());
     const data = secrets.map((s) => ({ object: 'webhook_secret' as const, fingerprint: secretFingerprint(s) }));
     return c.json({ object: 'list' as const, data }, 200);
   });
@@ -142,6 +143,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   addEventLogRoutes(router, { database, bell: deps.bell });
+  addWebhookSecretRoutes(router, { database, clock });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');

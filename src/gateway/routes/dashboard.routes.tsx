@@ -5,12 +5,12 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../../core/errors.ts';
-import { newWebhookSecret } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
 import { resendDelivery } from '../commands/resend-delivery.ts';
+import { rotateSigningSecret } from '../commands/rotate-signing-secret.ts';
 import { DASHBOARD_STYLES, LoginPage, PaymentPage, PaymentsPage, SettingsPage } from '../pages/dashboard.page.tsx';
 import {
   closeDashboardSession,
@@ -20,14 +20,7 @@ import {
   paymentDetail,
   readDashboardSession,
 } from '../storage/dashboard.ts';
-import {
-  addApiKey,
-  authenticateApiKey,
-  findMerchant,
-  newApiKey,
-  rotateSecret,
-  setWebhookEnabled,
-} from '../storage/merchants.ts';
+import { addApiKey, authenticateApiKey, findMerchant, newApiKey, setWebhookEnabled } from '../storage/merchants.ts';
 import type { MerchantRow } from '../storage/tables.ts';
 
 export const DASHBOARD_COOKIE = 'gw_session';
@@ -171,8 +164,8 @@ function registerSettingsRoutes(router: Router, deps: DashboardDeps): void {
     return settings(c, { label: 'New API key', value: key });
   });
   router.post('/settings/secrets/rotate', async (c) => {
-    const secret = newWebhookSecret();
-    await rotateSecret(database.db, c.get('merchant').id, clock, secret);
+    // The same rule as the API: the previous secret keeps signing for the default overlap (24 h).
+    const { secret } = await rotateSigningSecret({ database, clock }, c.get('merchant').id);
     return settings(c, { label: 'New signing secret', value: secret });
   });
   router.post('/settings/webhooks/enable', async (c) => {

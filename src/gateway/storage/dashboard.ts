@@ -126,6 +126,7 @@ export async function credentials(db: Executor, merchantId: string) {
       id: signingSecrets.id,
       createdAt: signingSecrets.createdAt,
       retiredAt: signingSecrets.retiredAt,
+      expiresAt: signingSecrets.expiresAt,
       secret: signingSecrets.secret,
     })
     .from(signingSecrets)
@@ -137,6 +138,7 @@ export async function credentials(db: Executor, merchantId: string) {
       id: s.id,
       createdAt: s.createdAt,
       retiredAt: s.retiredAt,
+      expiresAt: s.expiresAt,
       hint: `${s.secret.slice(0, 10)}…`,
     })),
   };

@@ -1,6 +1,6 @@
 // Merchants, their API keys (sha256 only, compared in constant time) and signing secrets.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull, ne, asc, notInArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, ne, notInArray, or } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -79,20 +79,7 @@ export async function upsertMerchant(
     .update(apiKeys)
     .set({ revokedAt: now })
     .where(and(eq(apiKeys.merchantId, id), notInArray(apiKeys.hash, kept), isNull(apiKeys.revokedAt)));
-  await db
-    .insert(signingSecrets)
-    .values({ id: newId('key', now), merchantId: id, secret: input.webhookSecret, createdAt: now })
-    .onConflictDoUpdate({ target: [signingSecrets.merchantId, signingSecrets.secret], set: { retiredAt: null } });
-  await db
-    .update(signingSecrets)
-    .set({ retiredAt: now })
-    .where(
-      and(
-        eq(signingSecrets.merchantId, id),
-        ne(signingSecrets.secret, input.webhookSecret),
-        isNull(signingSecrets.retiredAt),
-      ),
-    );
+  await configureSecret(db, id, input.webhookSecret, now);
   return merchant!;
 }
 
@@ -130,26 +117,71 @@ export async function setWebhookEnabled(db: Executor, merchantId: string, enable
   await db.update(merchants).set({ webhookEnabled: enabled }).where(eq(merchants.id, merchantId));
 }
 
-/** Active signing secrets, oldest first (at most two are active during a rotation). */
-export async function activeSecrets(db: Executor, merchantId: string): Promise<string[]> {
+/**
+ * The configured secret of a configured merchant: a secret not seen before for this merchant (the
+ * operator changed it) becomes the only active one; a known one changes nothing, so that a restart
+ * with the same configuration keeps a rotation made since (API or dashboard) instead of undoing it.
+ */
+async function configureSecret(db: Executor, merchantId: string, secret: string, now: Date): Promise<void> {
+  const [added] = await db
+    .insert(signingSecrets)
+    .values({ id: newId('key', now), merchantId, secret, createdAt: now })
+    .onConflictDoNothing({ target: [signingSecrets.merchantId, signingSecrets.secret] })
+    .returning({ id: signingSecrets.id });
+  if (!added) return;
+  await db
+    .update(signingSecrets)
+    .set({ retiredAt: now })
+    .where(
+      and(eq(signingSecrets.merchantId, merchantId), ne(signingSecrets.id, added.id), isNull(signingSecrets.retiredAt)),
+    );
+}
+
+/** Signing secrets in force at `now` (not retired, not past their expiry), oldest first: at most two, during a rotation. */
+export async function activeSecrets(db: Executor, merchantId: string, now: Date): Promise<string[]> {
   const list = await db
     .select({ secret: signingSecrets.secret })
     .from(signingSecrets)
-    .where(and(eq(signingSecrets.merchantId, merchantId), isNull(signingSecrets.retiredAt)))
+    .where(and(eq(signingSecrets.merchantId, merchantId), inForce(now)))
     .orderBy(asc(signingSecrets.createdAt));
   return list.map((s) => s.secret);
 }
 
-/** Adds a signing secret; the oldest active ones are retired so that at most two stay active. */
-export async function rotateSecret(db: Executor, merchantId: string, clock: Clock, secret: string): Promise<void> {
+function inForce(now: Date) {
+  return and(isNull(signingSecrets.retiredAt), or(isNull(signingSecrets.expiresAt), gt(signingSecrets.expiresAt, now)));
+}
+
+/** The default overlap of a rotation: the old secret keeps signing beside the new one this long. */
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
+
+/**
+ * Adds a signing secret. The newest older one in force keeps signing for `overlapSeconds` more (its
+ * receivers learn the new one meanwhile), and any older still are retired now, so at most two sign.
+ * Call it in a transaction: the merchant's row is locked so that two rotations cannot interleave.
+ */
+export async function rotateSecret(
+  db: Executor,
+  merchantId: string,
+  clock: Clock,
+  secret: string,
+  overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS,
+): Promise<{ id: string; createdAt: Date; oldExpiresAt: Date | null }> {
   const now = clock.now();
-  await db.insert(signingSecrets).values({ id: newId('key', now), merchantId, secret, createdAt: now });
-  const active = await db
-    .select({ id: signingSecrets.id })
+  await db.select({ id: merchants.id }).from(merchants).where(eq(merchants.id, merchantId)).for('update');
+  const older = await db
+    .select({ id: signingSecrets.id, expiresAt: signingSecrets.expiresAt })
     .from(signingSecrets)
-    .where(and(eq(signingSecrets.merchantId, merchantId), isNull(signingSecrets.retiredAt)))
-    .orderBy(asc(signingSecrets.createdAt));
-  for (const old of active.slice(0, Math.max(0, active.length - 2))) {
+    .where(and(eq(signingSecrets.merchantId, merchantId), inForce(now)))
+    .orderBy(desc(signingSecrets.createdAt));
+  const id = newId('key', now);
+  await db.insert(signingSecrets).values({ id, merchantId, secret, createdAt: now });
+  const [previous, ...oldest] = older;
+  for (const old of oldest)
     await db.update(signingSecrets).set({ retiredAt: now }).where(eq(signingSecrets.id, old.id));
-  }
+  if (!previous) return { id, createdAt: now, oldExpiresAt: null };
+  // A shorter overlap never lengthens an expiry already set.
+  const until = new Date(now.getTime() + overlapSeconds * 1000);
+  const oldExpiresAt = previous.expiresAt && previous.expiresAt < until ? previous.expiresAt : until;
+  await db.update(signingSecrets).set({ expiresAt: oldExpiresAt }).where(eq(signingSecrets.id, previous.id));
+  return { id, createdAt: now, oldExpiresAt };
 }

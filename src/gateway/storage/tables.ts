@@ -57,6 +57,8 @@ export const signingSecrets = pgTable(
     secret: text('secret').notNull(),
     createdAt: ts('created_at').notNull(),
     retiredAt: ts('retired_at'),
+    // Set when a newer secret replaced it: it signs until then (the overlap), and never after.
+    expiresAt: ts('expires_at'),
   },
   (t) => [uniqueIndex('signing_secrets_merchant_secret').on(t.merchantId, t.secret)],
 );

@@ -20,6 +20,8 @@ import type {
   PaymentSessionStatus,
   RefundRequest,
   RefundResult,
+  SecretRotation,
+  SecretRotationRequest,
   SessionState,
 } from '../domain/gateway.port.ts';
 
@@ -257,6 +259,20 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
           };
         throw err;
       }
+    },
+    async rotateWebhookSecret(request: SecretRotationRequest): Promise<SecretRotation> {
+      // A lost answer is asked for again with the same key: the gateway replays the same secret.
+      const r = (await call(
+        'POST',
+        '/v1/webhook_secrets/rotate',
+        { overlap_seconds: request.overlapSeconds },
+        request.idempotencyKey,
+      )) as { secret: string; created_at: string; previous_expires_at: string | null };
+      return {
+        secret: r.secret,
+        createdAt: new Date(r.created_at),
+        previousExpiresAt: r.previous_expires_at ? new Date(r.previous_expires_at) : null,
+      };
     },
     async listEvents(after: string | null, limit = 100): Promise<EventPage> {
       const page = await expect(api.GET('/v1/events', { params: { query: { limit, ...(after ? { after } : {}) } } }));

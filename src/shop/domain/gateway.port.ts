@@ -95,6 +95,20 @@ export interface RefundResult {
   readonly reason?: string | undefined;
 }
 
+/** A rotation of the gateway's webhook signing secret; the key makes a retry the same rotation. */
+export interface SecretRotationRequest {
+  readonly idempotencyKey: string;
+  /** How long the previous secret keeps signing beside the new one. */
+  readonly overlapSeconds: number;
+}
+
+/** The gateway's answer: the new secret (shown this once) and when the previous one stops signing. */
+export interface SecretRotation {
+  readonly secret: string;
+  readonly createdAt: Date;
+  readonly previousExpiresAt: Date | null;
+}
+
 /** The shop's port to any payment gateway (adapters implement it; the domain never sees HTTP). */
 export interface GatewayPort {
   /** Creates (idempotently, keyed by the attempt id) a hosted payment session for a valid invoice. */
@@ -123,6 +137,11 @@ export interface GatewayPort {
   readonly acknowledgement?: 'answer' | 'explicit';
   /** Explicit acknowledgement: captures an accepted authorisation. True once captured (now or before); false when it can no longer be (voided, canceled). */
   captureSession?(sessionId: string): Promise<boolean>;
+  /**
+   * Rotates the webhook signing secret the gateway signs this shop's deliveries with. Optional: a
+   * gateway without such an API (Stripe: rolled in its dashboard) has none.
+   */
+  rotateWebhookSecret?(request: SecretRotationRequest): Promise<SecretRotation>;
   /** Explicit refusal: releases a refused authorisation (void), never capturing it; idempotent. */
   refuseSession?(sessionId: string): Promise<void>;
 }

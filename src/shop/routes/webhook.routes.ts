@@ -20,6 +20,7 @@ import type { Logger } from '../../platform/log.ts';
 import { parseGatewayEvent } from '../adapters/gateway.native.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
 import { keepReceipt } from '../storage/payments.ts';
+import type { WebhookKeyring } from '../storage/webhook-secrets.ts';
 import {
   DEFAULT_REFUSAL_LIMITS,
   recordRefusal,
@@ -38,6 +39,8 @@ export interface WebhookDeps {
   readonly log: Logger;
   /** Active signing secrets (one, or two during a rotation). */
   readonly secrets: readonly string[];
+  /** With it, the configured secrets and the stored ones learnt by rotation (instead of `secrets`). */
+  readonly keyring?: WebhookKeyring;
   readonly toleranceSeconds?: number;
   /** The sender's address (the socket's, or the trusted proxy's header): what refusals are limited by. */
   readonly addressOf: (c: Context) => string;
@@ -139,7 +142,7 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
 }
 
 /**
- * Verifies the delivery's signature: its id, or the answer refusing it. A refusal is
+ * Verifies the delivery's signature (with the keyring's secrets when there is one): its id, or the answer refusing it. A refusal is
  * counted, not stored; past the address's limit it is answered 429 and not even counted. Missing
  * headers and a stale timestamp are refused before any HMAC is computed.
  */
@@ -150,22 +153,35 @@ async function verifyOrRefuse(
   raw: Uint8Array,
 ): Promise<{ id: string } | Response> {
   let failure: DomainError;
-  try {
-    if (raw.byteLength > MAX_BODY_BYTES) throw new DomainError('request.too_large');
-    return verifyWebhook({
+  const verify = (secrets: readonly string[]) =>
+    verifyWebhook({
       headers: {
         'webhook-id': c.req.header('webhook-id'),
         'webhook-timestamp': c.req.header('webhook-timestamp'),
         'webhook-signature': c.req.header('webhook-signature'),
       },
       body: raw,
-      secrets: deps.secrets,
+      secrets,
       now,
       toleranceSeconds: deps.toleranceSeconds ?? 300,
     });
+  try {
+    if (raw.byteLength > MAX_BODY_BYTES) throw new DomainError('request.too_large');
+    return verify(deps.keyring ? await deps.keyring.current(now) : deps.secrets);
   } catch (err) {
     if (!isDomainError(err)) throw err;
     failure = err;
+  }
+  // A secret learnt on another node moments ago: read the secrets again (at most once a second, so
+  // unsigned requests cannot make every refusal a database read) and verify once more.
+  const fresh = deps.keyring && failure.code === 'webhook.signature_invalid' ? await deps.keyring.afterMiss(now) : null;
+  if (fresh) {
+    try {
+      return verify(fresh);
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      failure = err;
+    }
   }
   return refuseUnverified(c, deps, now, raw, failure);
 }

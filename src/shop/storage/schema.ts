@@ -3,3 +3,4 @@ export * from '../../platform/schema.ts';
 export * from './tables.ts';
 export * from './payment-tables.ts';
 export * from '../mail/mail.schema.ts';
+export * from './webhook-secret-tables.ts';
