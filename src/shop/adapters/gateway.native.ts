@@ -262,12 +262,12 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
     },
     async rotateWebhookSecret(request: SecretRotationRequest): Promise<SecretRotation> {
       // A lost answer is asked for again with the same key: the gateway replays the same secret.
-      const r = (await call(
-        'POST',
-        '/v1/webhook_secrets/rotate',
-        { overlap_seconds: request.overlapSeconds },
-        request.idempotencyKey,
-      )) as { secret: string; created_at: string; previous_expires_at: string | null };
+      const r = await expect(
+        api.POST('/v1/webhook_secrets/rotate', {
+          body: { overlap_seconds: request.overlapSeconds },
+          ...key(request.idempotencyKey),
+        }),
+      );
       return {
         secret: r.secret,
         createdAt: new Date(r.created_at),
