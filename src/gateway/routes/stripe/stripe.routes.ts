@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { DomainError } from '../../../core/errors.ts';
 import type { Database } from '../../../platform/db/database.ts';
 import { nextDraw } from '../../storage/faults.ts';
+import { lookupRoutes } from './lookups.routes.ts';
 import { checkoutRoutes } from './checkout.routes.ts';
 import type { StripeDeps, StripeRouter } from './context.ts';
 import type { StripeBindings } from './dialect.middleware.ts';
@@ -55,6 +56,7 @@ export function stripeRoutes(deps: StripeDeps): StripeRouter {
   router.use('*', stripeIdempotency({ database, clock }));
   checkoutRoutes(router, deps);
   paymentIntentRoutes(router, deps);
+  lookupRoutes(router, deps);
   refundRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
