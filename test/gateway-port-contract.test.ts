@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { newId } from '../src/core/ids.ts';
 import { money } from '../src/core/money.ts';
 import { eventually, TEST_API_KEY, TEST_STRIPE_API_KEY } from '../src/gateway/testing.ts';
 import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
@@ -26,9 +27,10 @@ const request = () => {
   n++;
   return {
     invoiceId: `inv_contract${Date.now().toString(36)}${n}`,
-    attemptId: `att_contract${Date.now().toString(36)}${n}`,
+    // As the shop makes them: an attempt id of its own, an invoice valid 30 minutes (its default).
+    attemptId: newId('att'),
     amount: money(1250n, 'EUR'),
-    expiresAt: new Date(Date.now() + 3600_000),
+    expiresAt: new Date(Date.now() + 30 * 60_000),
     returnUrl: 'http://shop.test/invoices/x?from=gateway',
     description: `Contract order ${n}`,
   };
@@ -150,9 +152,11 @@ for (const [name, make] of Object.entries(adapters)) {
       assert.ok(!statuses.includes('captured'), JSON.stringify(statuses));
     });
 
-    it('creates a hosted session for the invoice, and a retry with the same attempt id is the same session', async () => {
+    it('creates a hosted session for the invoice, and a retry with the same attempt id, a second later, is the same session', async () => {
       const r = request();
       const a = await port.createSession(r);
+      // Asked again a little later (another click, a restart): the same request, the same session.
+      await new Promise((res) => setTimeout(res, 1_100));
       const b = await port.createSession(r);
       assert.equal(a.sessionId, b.sessionId);
       assert.ok(a.redirectUrl.startsWith(sys.gw.url), `hosted page on the gateway: ${a.redirectUrl}`);
