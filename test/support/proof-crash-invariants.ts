@@ -87,6 +87,8 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
   ]);
   const sessionById = new Map(sessions.map((s) => [s.id, s]));
   const invoiceById = new Map(invoices.map((i) => [i.id, i]));
+  // The shop keeps the id its gateway gave: ours (ps_X), or Stripe's Checkout Session (cs_X) of the same session.
+  for (const a of attempts) if (a.gateway_session_id) a.gateway_session_id = ourSessionId(a.gateway_session_id);
   const attemptsBySession = new Map(
     attempts.filter((a) => a.gateway_session_id).map((a) => [a.gateway_session_id!, a]),
   );
@@ -191,6 +193,11 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
       sessions: sessions.length,
     },
   };
+}
+
+/** The gateway's session id behind the id the shop keeps (a Stripe Checkout Session or PaymentIntent id is a view of ps_X). */
+export function ourSessionId(id: string): string {
+  return /^(cs|pi)_/.test(id) ? `ps_${id.slice(3)}` : id;
 }
 
 /** Polls the verdict until the system is settled and consistent, or `ms` pass; returns the last verdict. */

@@ -121,8 +121,8 @@ export async function purchase(
       // The order changes after "Pay now": its invoice is voided, the old session stays payable at the gateway.
       const [row] = await system.query<{ order_id: string }>(
         'shop',
-        'select i.order_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.gateway_session_id = $1',
-        [p.sessionId],
+        'select i.order_id from payment_attempts a join invoices i on i.id = a.invoice_id where a.gateway_session_id in ($1, $2)',
+        [p.sessionId, `cs_${p.sessionId.slice(3)}`],
       );
       if (row)
         await step(

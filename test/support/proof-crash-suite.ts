@@ -17,7 +17,17 @@ import type { ShopClient } from './shop-client.ts';
 
 const SUITE = 'crash';
 
-export function crashMatrixSuite(half: string, points: readonly CrashPointName[]): void {
+/**
+ * `gateway`: the gateway the shop pays through (SHOP_GATEWAY): ours (native API, the webhook's answer
+ * is the verdict) or stripe (the shop's Stripe adapter against our gateway's Stripe API: Stripe
+ * webhooks, the verdict a capture or cancel call from the shop's jobs). A point must be on the path
+ * of that gateway, or it never fires and the case fails.
+ */
+export function crashMatrixSuite(
+  half: string,
+  points: readonly CrashPointName[],
+  gateway: 'ours' | 'stripe' = 'ours',
+): void {
   const seed = proofSeed();
   const random = proofRandom(`${seed}/${half}`);
   const hint = replayHint(SUITE, seed);
@@ -34,9 +44,10 @@ export function crashMatrixSuite(half: string, points: readonly CrashPointName[]
   let system: PartyProcesses;
   let clients: ShopClient[];
 
-  describe(`crash matrix (${half}): SIGKILL at each instrumented step under load, restart, then the bank, gateway and shop agree`, () => {
+  const on = gateway === 'stripe' ? ', the shop on its Stripe adapter' : '';
+  describe(`crash matrix (${half}${on}): SIGKILL at each instrumented step under load, restart, then the bank, gateway and shop agree`, () => {
     before(async () => {
-      system = await startPartyProcesses();
+      system = await startPartyProcesses({ SHOP_GATEWAY: gateway });
       clients = await prepareCustomers(system, options.customers);
     });
     after(async () => {

@@ -31,8 +31,12 @@ export function stripeClient(url: string, key: string): Stripe {
   });
 }
 
-/** Starts the bank and the gateway wired to each other, the demo merchant with both keys and a second merchant. */
-export async function startStripeSystem() {
+/**
+ * Starts the bank and the gateway wired to each other, the demo merchant with both keys and a second
+ * merchant; `webhookUrl` is where the demo merchant's native webhooks go (none by default), and
+ * `ackWindowSeconds` how long an authorisation waits for the merchant's capture (default 900 s).
+ */
+export async function startStripeSystem(options: { webhookUrl?: string; ackWindowSeconds?: number } = {}) {
   const key = newWebhookSecret();
   const callbackSecret = newWebhookSecret();
   const [gatewayPort, bankPort] = [await freePort(), await freePort()];
@@ -48,7 +52,12 @@ export async function startStripeSystem() {
     }),
     { database: await freshDatabase(bankDatabaseSpec, 'pglite'), workerPollMs: 100 },
   );
-  const gw = await startTestGateway('pglite', { port: gatewayPort, bank: { url: bankUrl, key, callbackSecret } });
+  const gw = await startTestGateway('pglite', {
+    port: gatewayPort,
+    bank: { url: bankUrl, key, callbackSecret },
+    ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}),
+    ...(options.ackWindowSeconds ? { ackWindowSeconds: options.ackWindowSeconds } : {}),
+  });
   await upsertMerchant(
     gw.database.db,
     {

@@ -28,6 +28,7 @@ import {
   type ChargeTotals,
   type Owner,
 } from './stripe-mapping.ts';
+import { attemptTime, whileKeyInUse } from './stripe-idempotency.ts';
 
 export interface StripeAdapterOptions {
   /** `sk_test_…` / `sk_live_…` (or a restricted `rk_…`). */
@@ -288,27 +289,29 @@ async function createCheckoutSession(
 ): Promise<PaymentSession> {
   const metadata = { invoice_id: request.invoiceId, attempt_id: request.attemptId };
   const cs = await call('create checkout session', () =>
-    stripe.checkout.sessions.create(
-      {
-        mode: 'payment',
-        client_reference_id: request.invoiceId,
-        line_items: [
-          {
-            quantity: 1,
-            price_data: {
-              currency: request.amount.currency.toLowerCase(),
-              unit_amount: Number(request.amount.minor),
-              product_data: { name: request.description.slice(0, 200) },
+    whileKeyInUse(() =>
+      stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          client_reference_id: request.invoiceId,
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: request.amount.currency.toLowerCase(),
+                unit_amount: Number(request.amount.minor),
+                product_data: { name: request.description.slice(0, 200) },
+              },
             },
-          },
-        ],
-        payment_intent_data: { capture_method: 'manual', description: request.description.slice(0, 200), metadata },
-        metadata,
-        expires_at: checkoutExpiry(request.expiresAt, now),
-        success_url: request.returnUrl,
-        cancel_url: request.returnUrl,
-      },
-      { idempotencyKey: request.attemptId },
+          ],
+          payment_intent_data: { capture_method: 'manual', description: request.description.slice(0, 200), metadata },
+          metadata,
+          expires_at: checkoutExpiry(request.expiresAt, attemptTime(request.attemptId, now)),
+          success_url: request.returnUrl,
+          cancel_url: request.returnUrl,
+        },
+        { idempotencyKey: request.attemptId },
+      ),
     ),
   );
   if (!cs.url) throw new DomainError('upstream.unavailable', { what: 'checkout session without url' });

@@ -158,6 +158,9 @@ export function neutralEvent(
   if (type.startsWith('payment_intent.')) {
     const pi = event.data.object as Stripe.PaymentIntent;
     const status = paymentIntentState(pi);
+    // Nothing happened yet (payment_intent.created): no news. It would arrive while "Pay now" is still
+    // storing the session's id, and be taken for a session of ours we never stored (adopted twice).
+    if (status === 'open') return null;
     return {
       ...base,
       sessionId: owner.sessionId,

@@ -133,6 +133,8 @@ export interface LaunchedSystem extends SystemProcesses {
   readonly startedMs: number;
   /** The demo merchant's API key the launcher generated. */
   demoMerchantApiKey(): string;
+  /** The demo merchant's Stripe-dialect key the launcher generated (`sk_test_…`). */
+  demoMerchantStripeApiKey(): string;
   /** Ctrl-C, then SIGKILL after 10 s; removes the data directory. */
   stop(): Promise<void>;
 }
@@ -157,16 +159,26 @@ function launchedPids(launcherPid: number): PerParty<number> {
   return found as PerParty<number>;
 }
 
-/** Starts `countersign start` (with `--tls` when asked) with its own ports and data directory and waits for "ready in". */
+/**
+ * Starts `countersign start` (with `--tls` when asked, and any further `args` such as `--gateway stripe`)
+ * with its own ports and data directory and waits for "ready in".
+ */
 export async function launchSystem(
   env: Record<string, string> = {},
-  options: { tls?: boolean } = {},
+  options: { tls?: boolean; args?: readonly string[] } = {},
 ): Promise<LaunchedSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cs-system-'));
   const ports = await freePorts();
   const t0 = Date.now();
   // What `npm start` runs: `countersign start`.
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'start', ...(options.tls ? ['--tls'] : [])];
+  const args = [
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    'start',
+    ...(options.tls ? ['--tls'] : []),
+    ...(options.args ?? []),
+  ];
   const launcher = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
@@ -213,6 +225,9 @@ export async function launchSystem(
     demoMerchantApiKey: () =>
       (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantApiKey: string })
         .demoMerchantApiKey,
+    demoMerchantStripeApiKey: () =>
+      (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { demoMerchantStripeApiKey: string })
+        .demoMerchantStripeApiKey,
     async stop() {
       await stopChild(launcher, 'SIGINT', 10_000);
       forget();

@@ -9,6 +9,7 @@ import type { StripeLineItem, StripeSessionExtras } from '../../domain/stripe.ts
 import { findSession } from '../../storage/sessions.ts';
 import { stripeSession, type StripeDeps, type StripeRouter } from './context.ts';
 import { invalidParam, StripeApiError } from './errors.ts';
+import { checkoutSessionExpanded } from './lookups.routes.ts';
 import { allowOnly, expand, hash, int, list, metadata, oneOf, requiredStr, str, url, type Params } from './form.ts';
 import { checkoutSessionObject, checkoutStatus, stripeIds } from './objects.ts';
 
@@ -62,8 +63,8 @@ function lineItems(p: Params): { items: StripeLineItem[]; currency: Currency; to
 /** Registers the Checkout Session routes. */
 export function checkoutRoutes(router: StripeRouter, deps: StripeDeps): void {
   const { database, clock } = deps.gateway;
-  const render = (s: Parameters<typeof checkoutSessionObject>[0], expandPi = false) =>
-    checkoutSessionObject(s, { publicUrl: deps.publicUrl() }, { expandPaymentIntent: expandPi });
+  const render = (s: Parameters<typeof checkoutSessionObject>[0]) =>
+    checkoutSessionObject(s, { publicUrl: deps.publicUrl() });
 
   router.post('/v1/checkout/sessions', async (c) => {
     const p = c.env.params;
@@ -139,7 +140,7 @@ export function checkoutRoutes(router: StripeRouter, deps: StripeDeps): void {
   router.get('/v1/checkout/sessions/:id', async (c) => {
     allowOnly(c.env.params, []);
     const s = await stripeSession(database, c.env.merchant.id, c.req.param('id'), 'cs');
-    return c.json(render(s, expand(c.env.params).includes('payment_intent')), 200);
+    return c.json(checkoutSessionExpanded(s, { publicUrl: deps.publicUrl() }, expand(c.env.params)), 200);
   });
 
   router.post('/v1/checkout/sessions/:id/expire', async (c) => {

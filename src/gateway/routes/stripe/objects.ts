@@ -195,13 +195,9 @@ export function checkoutStatus(s: SessionRow): { status: string; payment_status:
 
 /**
  * A session opened as a Checkout Session, as Stripe renders it; `null` for a PaymentIntent created
- * directly (it has no Checkout Session). `paymentIntent` expanded or as an id.
+ * directly (it has no Checkout Session). Its PaymentIntent as an id (charges.routes.ts expands it).
  */
-export function checkoutSessionObject(
-  s: SessionRow,
-  ctx: RenderContext,
-  options: { expandPaymentIntent?: boolean } = {},
-): Record<string, unknown> | null {
+export function checkoutSessionObject(s: SessionRow, ctx: RenderContext): Record<string, unknown> | null {
   const checkout = extras(s).checkout;
   if (!checkout) return null;
   const { status, payment_status } = checkoutStatus(s);
@@ -235,7 +231,7 @@ export function checkoutSessionObject(
     locale: null,
     metadata: checkout.metadata,
     mode: 'payment',
-    payment_intent: options.expandPaymentIntent ? paymentIntentObject(s, ctx) : stripeIds.paymentIntent(s.id),
+    payment_intent: stripeIds.paymentIntent(s.id),
     payment_link: null,
     payment_method_collection: null,
     payment_method_types: ['card'],

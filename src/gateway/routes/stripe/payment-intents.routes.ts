@@ -11,7 +11,8 @@ import type { CaptureMethod, StripeSessionExtras } from '../../domain/stripe.ts'
 import { findSession, setStripeExtras } from '../../storage/sessions.ts';
 import type { SessionRow } from '../../storage/tables.ts';
 import { invalidParam, StripeApiError, unexpectedState } from './errors.ts';
-import { allowOnly, bool, int, metadata, oneOf, requiredStr, str, type Params } from './form.ts';
+import { allowOnly, bool, expand, int, metadata, oneOf, requiredStr, str, type Params } from './form.ts';
+import { paymentIntentExpanded } from './lookups.routes.ts';
 import { lastPaymentError, paymentIntentObject, paymentIntentStatus, stripeIds } from './objects.ts';
 import { stripeSession, type StripeDeps, type StripeRouter } from './context.ts';
 
@@ -150,7 +151,8 @@ export function paymentIntentRoutes(router: StripeRouter, deps: StripeDeps): voi
 
   router.get('/v1/payment_intents/:id', async (c) => {
     allowOnly(c.env.params, []);
-    return c.json(render(await stripeSession(database, c.env.merchant.id, c.req.param('id'), 'pi')), 200);
+    const s = await stripeSession(database, c.env.merchant.id, c.req.param('id'), 'pi');
+    return c.json(paymentIntentExpanded(s, { publicUrl: deps.publicUrl() }, expand(c.env.params)), 200);
   });
 
   router.post('/v1/payment_intents/:id/confirm', async (c) => {

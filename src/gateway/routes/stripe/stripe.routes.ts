@@ -8,6 +8,7 @@ import { DomainError } from '../../../core/errors.ts';
 import type { Database } from '../../../platform/db/database.ts';
 import type { EventBell } from '../../storage/event-bell.ts';
 import { nextDraw } from '../../storage/faults.ts';
+import { lookupRoutes } from './lookups.routes.ts';
 import { checkoutRoutes } from './checkout.routes.ts';
 import type { StripeDeps, StripeRouter } from './context.ts';
 import type { StripeBindings } from './dialect.middleware.ts';
@@ -57,6 +58,7 @@ export function stripeRoutes(deps: StripeDeps & { readonly bell: EventBell }): S
   router.use('*', stripeIdempotency({ database, clock }));
   checkoutRoutes(router, deps);
   paymentIntentRoutes(router, deps);
+  lookupRoutes(router, deps);
   refundRoutes(router, deps);
   eventStreamRoutes(router, deps);
   eventRoutes(router, deps);
