@@ -1,5 +1,6 @@
 // The demo merchant is upserted from configuration at every start: a restart keeps the merchant, its
-// sessions and its key working, and a changed configured secret replaces the old one. Both engines,
+// sessions and its key working (and the keys the merchant made since), and a changed configured secret
+// or key replaces the old ones. Both engines,
 // each on a database that outlives the process (a PGlite directory, a PostgreSQL database).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/te
 import { rows } from '../src/platform/db/database.ts';
 import { databaseUrl, freshPostgresDatabaseName, testEngines } from '../src/platform/db/testing.ts';
 import { createLogger } from '../src/platform/log.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import { addApiKey, findApiKeyOwner } from '../src/gateway/storage/merchants.ts';
 import { sessionHelpers } from './support/gateway-sessions.ts';
 
 const KEY = 'sk_test_restartrestartrestart0001';
@@ -25,12 +28,12 @@ for (const engine of testEngines()) {
         engine === 'pglite'
           ? { GATEWAY_DATA_DIR: join(dir, 'db') }
           : { GATEWAY_DATABASE_URL: databaseUrl(await freshPostgresDatabaseName(gatewayDatabaseSpec)) };
-      const env = (secret: string) =>
+      const env = (secret: string, key = KEY) =>
         loadGatewayConfig({
           GATEWAY_PORT: '0',
           GATEWAY_BANK_KEY: newWebhookSecret(),
           GATEWAY_BANK_CALLBACK_SECRET: newWebhookSecret(),
-          GATEWAY_DEMO_MERCHANT_API_KEY: KEY,
+          GATEWAY_DEMO_MERCHANT_API_KEY: key,
           GATEWAY_DEMO_MERCHANT_WEBHOOK_SECRET: secret,
           ...location,
         });
@@ -50,6 +53,15 @@ for (const engine of testEngines()) {
         gw = await startGateway(env(first), { log });
         const got = await fetch(`${gw.url}/v1/payment_sessions/${id}`, { headers: { authorization: `Bearer ${KEY}` } });
         assert.equal(got.status, 200);
+        // A key the merchant made since (as the dashboard does) outlives a restart with the same configuration.
+        const made = `sk_test_madeinthedashboard${Date.now()}`;
+        await addApiKey(gw.database.db, (await findApiKeyOwner(gw.database.db, KEY))!.merchant.id, made, systemClock);
+        await gw.stop();
+        gw = await startGateway(env(first), { log });
+        const withMade = await fetch(`${gw.url}/v1/payment_sessions/${id}`, {
+          headers: { authorization: `Bearer ${made}` },
+        });
+        assert.equal(withMade.status, 200, 'a dashboard key is not revoked by a restart');
         await gw.stop();
 
         gw = await startGateway(env(second), { log });
@@ -63,6 +75,13 @@ for (const engine of testEngines()) {
           active.map((a) => a.secret),
           [second],
         );
+        await gw.stop();
+        // A changed configured key replaces the merchant's keys: the one made in the dashboard goes too.
+        gw = await startGateway(env(second, `${KEY}x`), { log });
+        const revoked = await fetch(`${gw.url}/v1/payment_sessions/${id}`, {
+          headers: { authorization: `Bearer ${made}` },
+        });
+        assert.equal(revoked.status, 401);
         await gw.stop();
       } finally {
         rmSync(dir, { recursive: true, force: true });

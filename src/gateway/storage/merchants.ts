@@ -1,6 +1,6 @@
 // Merchants, their API keys (sha256 only, compared in constant time) and signing secrets.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, gt, isNull, ne, notInArray, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, notInArray, or } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -71,14 +71,20 @@ export async function upsertMerchant(
     })
     .onConflictDoUpdate({ target: merchants.id, set: { name: input.name, webhookUrl: input.webhookUrl } })
     .returning();
+  const kept = [input.apiKey, ...(input.stripeApiKey ? [input.stripeApiKey] : [])].map(hashApiKey);
+  const known = await db
+    .select({ hash: apiKeys.hash })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.merchantId, id), inArray(apiKeys.hash, kept)));
   await addApiKey(db, id, input.apiKey, clock);
   if (input.stripeApiKey) await addApiKey(db, id, input.stripeApiKey, clock, 'stripe');
-  // Configuration is the truth for a configured merchant: other keys are revoked.
-  const kept = [input.apiKey, ...(input.stripeApiKey ? [input.stripeApiKey] : [])].map(hashApiKey);
-  await db
-    .update(apiKeys)
-    .set({ revokedAt: now })
-    .where(and(eq(apiKeys.merchantId, id), notInArray(apiKeys.hash, kept), isNull(apiKeys.revokedAt)));
+  // A changed configured key is the operator replacing the merchant's keys: the others are revoked. The
+  // same configuration at a restart leaves alone the keys the merchant made in the dashboard since.
+  if (known.length < kept.length)
+    await db
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.merchantId, id), notInArray(apiKeys.hash, kept), isNull(apiKeys.revokedAt)));
   await configureSecret(db, id, input.webhookSecret, now);
   return merchant!;
 }
