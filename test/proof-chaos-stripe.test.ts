@@ -147,8 +147,14 @@ describe("proof: Stripe webhook chaos through the gateway's fault injection, the
     // One customer (one cart) buying one after another; the webhooks of earlier payments race the later ones.
     const client = await sys.login('customer');
     const payments: Payment[] = [];
-    for (let i = 0; i < total; i++)
-      payments.push(await buyAndPay(client, random.chance(0.75) ? 'approved' : 'declined'));
+    // Drawn from the seed, about three in four approved, but always both kinds (12 draws at 0.75 were
+    // all approved in 3 % of seeds, which failed the check below rather than the system).
+    const cards = random.shuffle<Payment['card']>([
+      'approved',
+      'declined',
+      ...Array.from({ length: total - 2 }, () => (random.chance(0.75) ? 'approved' : 'declined') as Payment['card']),
+    ]);
+    for (const card of cards) payments.push(await buyAndPay(client, card));
     // Every approved payment reaches the shop (webhook or, when dropped, the event list) and is captured.
     const settleMs = sized(90_000, 1_800_000);
     const done = async (p: Payment) => {
@@ -182,9 +188,5 @@ describe("proof: Stripe webhook chaos through the gateway's fault injection, the
     counts.dropped = dropped!.n;
     assert.deepEqual(failures, [], hint);
     assert.ok(counts.dropped > 0, `the faults dropped deliveries, so the event list had something to recover; ${hint}`);
-    assert.ok(
-      payments.some((p) => p.card === 'approved') && payments.some((p) => p.card === 'declined'),
-      `both kinds of card were tried; ${hint}`,
-    );
   });
 });
