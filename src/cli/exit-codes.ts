@@ -24,7 +24,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  done, and it found a problem (broken audit chain, failed doctor check, payment not in the asked state)
   2  usage error (unknown command or option, bad argument)
   3  could not check: a service unreachable, no database, no checkpoint
-  4  the API key was refused
+  4  the API key or the operator token was refused
   5  no such id`;
 
 /** A failure the command reports with its exit code (message to stderr, or `{ error }` with --json). */

@@ -63,7 +63,7 @@ export function rootProgram(io: RunIo): Command {
     )
     .option(
       '--operator-token <token>',
-      "the shop's operator token, for reconcile and doctor (default: COUNTERSIGN_OPERATOR_TOKEN, or the one in <data-dir>/secrets.json)",
+      "the shop's operator token, for reconcile, doctor and secrets rotate (default: COUNTERSIGN_OPERATOR_TOKEN, or the one in <data-dir>/secrets.json)",
     )
     .option('--data-dir <dir>', 'where `countersign start` keeps its data (default: DATA_DIR or ./data)')
     .showSuggestionAfterError(true)
