@@ -52,6 +52,19 @@ function baseUrl(party: string, port: number, env: Record<string, string | undef
   }
 }
 
+/** A credential found by the context, or the usage error naming every place it was looked for. */
+function required(
+  value: string | undefined,
+  where: { what: string; short: string; flag: string; variable: string; code: string; dataDir: string },
+): string {
+  if (value) return value;
+  throw new CliError(
+    EXIT.usage,
+    `no ${where.what}: pass ${where.flag}, set ${where.variable}, or run beside a system started with \`countersign start\` (its ${where.short} is in ${join(where.dataDir, 'secrets.json')})`,
+    where.code,
+  );
+}
+
 /** The context of one run, from the global options and the environment. */
 export function createContext(opts: GlobalOptions, env: Record<string, string | undefined>): CliContext {
   const dataDir = resolve(opts.dataDir ?? env.DATA_DIR ?? './data');
@@ -66,34 +79,36 @@ export function createContext(opts: GlobalOptions, env: Record<string, string | 
     shopUrl: trim(opts.shopUrl ?? env.COUNTERSIGN_SHOP_URL ?? baseUrl('shop', 3000, env)),
     bankUrl: trim(opts.bankUrl ?? env.COUNTERSIGN_BANK_URL ?? baseUrl('bank', 3002, env)),
     fetch: outboundFetch(ca),
-    apiKey() {
-      const key =
+    apiKey: () =>
+      required(
         opts.apiKey ??
-        env.COUNTERSIGN_API_KEY ??
-        env.GATEWAY_DEMO_MERCHANT_API_KEY ??
-        secretsFile(dataDir).demoMerchantApiKey;
-      if (!key)
-        throw new CliError(
-          EXIT.usage,
-          `no API key: pass --api-key, set COUNTERSIGN_API_KEY, or run beside a system started with \`countersign start\` (its key is in ${join(dataDir, 'secrets.json')})`,
-          'config.no_api_key',
-        );
-      return key;
-    },
-    operatorToken() {
-      const token =
+          env.COUNTERSIGN_API_KEY ??
+          env.GATEWAY_DEMO_MERCHANT_API_KEY ??
+          secretsFile(dataDir).demoMerchantApiKey,
+        {
+          what: 'API key',
+          short: 'key',
+          flag: '--api-key',
+          variable: 'COUNTERSIGN_API_KEY',
+          code: 'config.no_api_key',
+          dataDir,
+        },
+      ),
+    operatorToken: () =>
+      required(
         opts.operatorToken ??
-        env.COUNTERSIGN_OPERATOR_TOKEN ??
-        env.SHOP_OPERATOR_TOKEN ??
-        secretsFile(dataDir).shopOperatorToken;
-      if (!token)
-        throw new CliError(
-          EXIT.usage,
-          `no operator token: pass --operator-token, set COUNTERSIGN_OPERATOR_TOKEN, or run beside a system started with \`countersign start\` (its token is in ${join(dataDir, 'secrets.json')})`,
-          'config.no_operator_token',
-        );
-      return token;
-    },
+          env.COUNTERSIGN_OPERATOR_TOKEN ??
+          env.SHOP_OPERATOR_TOKEN ??
+          secretsFile(dataDir).shopOperatorToken,
+        {
+          what: 'operator token',
+          short: 'token',
+          flag: '--operator-token',
+          variable: 'COUNTERSIGN_OPERATOR_TOKEN',
+          code: 'config.no_operator_token',
+          dataDir,
+        },
+      ),
   };
 }
 
