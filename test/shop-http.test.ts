@@ -440,7 +440,12 @@ for (const engine of testEngines()) {
           assert.equal(res.status, 404, r.path);
           assert.ok(!body.includes(ids.orderId) || (r.path.includes(ids.orderId) && !body.includes('Ada')), r.path);
           assert.ok(
-            !/€|Ada|Berlin|amount/.test(body.replace(/Demo shop of countersign — prices in euro/, '')),
+            // The session's random CSRF token is left out: base64url can spell "Ada" by chance.
+            !/€|Ada|Berlin|amount/.test(
+              body
+                .replace(/Demo shop of countersign — prices in euro/, '')
+                .replace(/name="_csrf" value="[^"]*"/g, ''),
+            ),
             `${r.path} leaks nothing`,
           );
           const missing = await stranger.send(
