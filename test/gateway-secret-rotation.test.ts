@@ -56,7 +56,7 @@ for (const engine of testEngines()) {
       return {
         status: res.status,
         headers: res.headers,
-        body: (await res.json()) as Rotated & { error?: { code: string } },
+        body: (await res.json()) as Rotated & { error?: { code: string; details?: unknown } },
       };
     };
     const secretRows = async (merchantId: string) =>
@@ -143,10 +143,14 @@ for (const engine of testEngines()) {
       assert.equal((await secretRows(DEMO_MERCHANT_ID)).length, count + 1, 'one secret for the three calls');
     });
 
-    it('refuses an overlap outside 0..7 days, and a caller without a valid key, rotating nothing', async () => {
+    it('refuses an overlap outside 0..7 days, an unknown field, and a caller without a valid key, rotating nothing', async () => {
       const count = (await secretRows(DEMO_MERCHANT_ID)).length;
       for (const overlap of [-1, 7 * 86400 + 1, 1.5, '60'])
         assert.equal((await rotate({ overlap_seconds: overlap })).status, 422, String(overlap));
+      // A misspelt field is refused, not ignored: `overlap` would otherwise rotate with the 24 h default.
+      const misspelt = await rotate({ overlap: 60 });
+      assert.equal(misspelt.status, 422);
+      assert.match(JSON.stringify(misspelt.body.error?.details), /overlap/);
       const stranger = await fetch(`${gw.url}/v1/webhook_secrets/rotate`, { method: 'POST' });
       assert.equal(stranger.status, 401);
       assert.equal((await rotate({}, {}, 'sk_test_notakeyofthisgateway0000000')).status, 401);

@@ -17,6 +17,8 @@ export const rotateSecretBody = z
           'How long the previous secret keeps signing beside the new one (default 24 h, at most 7 days; 0 stops it now).',
       }),
   })
+  // Unknown fields are refused (a misspelt overlap must not rotate with the default).
+  .strict()
   .openapi('RotateWebhookSecret');
 
 export const rotatedSecretSchema = z
