@@ -1,6 +1,6 @@
 // The one writer of a payment attempt's status: every change goes through the attempt's machine,
 // under the attempt's row lock, with its audit entry in the same transaction.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
 import { attemptMachine, type AttemptEvent, type AttemptStatus } from '../domain/attempt.machine.ts';
 import { appendAudit } from '../storage/audit.ts';
@@ -14,6 +14,10 @@ export type AttemptPatch = Partial<Pick<AttemptRow, 'gatewaySessionId' | 'redire
  * Moves an attempt by one event of its machine: reads it FOR UPDATE, asks the machine, writes the new
  * status with `patch` and the audit entry. Returns the updated row, or undefined (nothing written) when
  * the attempt is unknown or the machine does not allow the event from its current status.
+ *
+ * `locked` is the attempt as this transaction already read it FOR UPDATE (the webhook intake locks it
+ * to decide): it is not read again. The write still names the status it moves from, so a stale row
+ * moves nothing.
  */
 export async function transitionAttempt(
   tx: Executor,
@@ -21,8 +25,12 @@ export async function transitionAttempt(
   event: AttemptEvent,
   audit: { actor: string; now: Date; data: Record<string, unknown>; action?: string },
   patch: AttemptPatch = {},
+  locked?: AttemptRow,
 ): Promise<AttemptRow | undefined> {
-  const [current] = await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for('update');
+  const [current] =
+    locked?.id === attemptId
+      ? [locked]
+      : await tx.select().from(paymentAttempts).where(eq(paymentAttempts.id, attemptId)).for('update');
   if (!current) return undefined;
   const from = current.status as AttemptStatus;
   const t = attemptMachine.transition(from, event);
@@ -30,8 +38,9 @@ export async function transitionAttempt(
   const [updated] = await tx
     .update(paymentAttempts)
     .set({ ...patch, status: t.state, updatedAt: audit.now })
-    .where(eq(paymentAttempts.id, attemptId))
+    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.status, from)))
     .returning();
+  if (!updated) return undefined;
   await appendAudit(
     tx,
     {

@@ -191,6 +191,8 @@ function decisionContext(
   clock: Clock,
 ): DecisionContext {
   let moved = false;
+  // The attempt as locked above, then as each move left it: moves write without reading it again.
+  let latest = current;
   return {
     tx,
     event,
@@ -212,8 +214,12 @@ function decisionContext(
         ev,
         { actor: 'gateway', now, data },
         { lastSequence: event.sequence, ...(reason ? { reason } : {}) },
+        latest,
       );
-      if (updated) moved = true;
+      if (updated) {
+        moved = true;
+        latest = updated;
+      }
       return updated?.status;
     },
     bumpSequence: () =>
