@@ -63,6 +63,16 @@ async function receiptCopies(tx: Executor, event: PaymentEvent): Promise<number>
   return Number(row?.n ?? 0);
 }
 
+/**
+ * The type staff read for a delivery: refund news by what it did (`partially_refunded`, `refunded`) —
+ * a partial refund leaves the session captured, which is not what the delivery was about — else the
+ * session's state.
+ */
+export function receiptType(event: Pick<PaymentEvent, 'status' | 'amount' | 'refund'>): string {
+  if (!event.refund) return event.status;
+  return event.refund.refundedTotal.minor >= event.amount.minor ? 'refunded' : 'partially_refunded';
+}
+
 /** Applies one gateway event exactly once (see the file header); throws only for failures before the commit. */
 export async function applyGatewayEvent(
   database: Database,
@@ -114,7 +124,7 @@ export async function applyGatewayEvent(
         await tx.insert(webhookReceipts).values({
           receivedAt: now,
           eventId: event.id,
-          eventType: event.status,
+          eventType: receiptType(event),
           sessionId: event.sessionId,
           invoiceId: event.invoiceId,
           verdict: result.verdict,

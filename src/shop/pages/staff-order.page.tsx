@@ -10,9 +10,13 @@ import type { DeliveryRow } from '../storage/integration-deliveries.ts';
 import type { OrderDetail } from '../storage/orders.ts';
 import type { AttemptRow, ReceiptRow } from '../storage/payments.ts';
 import type { RefundRow } from '../storage/refunds.ts';
+import type { Person } from '../storage/staff-payment-lists.ts';
 import { formatWhen } from './format.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';
+import { ReceiptTable } from './staff-lists.page.tsx';
+import { personLabel } from './staff-list.tsx';
 import { RefundRows } from './staff-refunds.page.tsx';
+import { StaffNav } from './staff.page.tsx';
 
 /** What the refund form shows again after a refusal (or the notice after a success). */
 export interface RefundForm {
@@ -28,6 +32,8 @@ export interface StaffOrderView {
   readonly orderId: string;
   readonly detail: OrderDetail;
   readonly ownerEmail: string | undefined;
+  /** The accounts behind the staff ids of refunds and audit entries. */
+  readonly people: ReadonlyMap<string, Person>;
   readonly attempts: AttemptRow[];
   readonly receipts: ReceiptRow[];
   readonly refundRows: RefundRow[];
@@ -46,7 +52,10 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
   const owner = { email: p.ownerEmail };
   return (
     <Layout ctx={ctx} title={`Order ${orderId}`}>
-      <h1>Order {orderId}</h1>
+      <h1>
+        Order #{detail.order.number} <span class="muted id">{orderId}</span>
+      </h1>
+      <StaffNav />
       <p>
         <Status status={detail.order.status} testid="staff-order-status" /> · {owner?.email} · total{' '}
         {showMoney(detail.order.totalMinor, detail.order.currency)} · <a href={`/orders/${orderId}`}>customer view</a> ·{' '}
@@ -61,12 +70,13 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
 
       <MailStatus mails={mails} />
       <h2>Refunds</h2>
-      <RefundRows rows={refundRows} ctx={ctx} staffId={p.staffId} />
+      <p data-testid="capture-summary">{captureSummary(detail.invoices, refundRows)}</p>
+      <RefundRows rows={refundRows} ctx={ctx} staffId={p.staffId} people={p.people} />
       <RefundFormSection {...p} />
 
       <DeliveriesSection deliveries={deliveries} />
 
-      <AuditSection audit={p.audit} />
+      <AuditSection audit={p.audit} people={p.people} />
     </Layout>
   );
 };
@@ -113,35 +123,45 @@ const InvoiceSection: FC<{
     </div>
     <h3>Webhooks received</h3>
     <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Received</th>
-            <th>Event</th>
-            <th>Type</th>
-            <th>Verdict</th>
-            <th>Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {receipts
-            .filter((r) => r.invoiceId === inv.id)
-            .map((r) => (
-              <tr data-testid="staff-order-webhook">
-                <td>{formatWhen(r.receivedAt, 'second')}</td>
-                <td>{r.eventId ?? '—'}</td>
-                <td>{r.eventType ?? ''}</td>
-                <td>
-                  <Status status={r.verdict} />
-                </td>
-                <td>{r.reason ?? ''}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
+      <ReceiptTable
+        rows={receipts.filter((r) => r.invoiceId === inv.id)}
+        testid="staff-order-webhook"
+        invoiceColumn={false}
+      />
     </div>
   </section>
 );
+
+type Invoice = OrderDetail['invoices'][number];
+
+/** What this order's payment came to, in words: captured, refunded (and when), being refunded — or nothing. */
+export function captureSummary(invoices: readonly Invoice[], refundRows: readonly RefundRow[]): string {
+  const captured = invoices.find((i) => i.status === 'paid' || i.status === 'refunded');
+  if (!captured) {
+    const reversed = invoices.find((i) => i.status === 'reversed');
+    return reversed
+      ? 'The payment accepted here was voided at the gateway (invoice reversed): nothing is captured.'
+      : 'Nothing was captured for this order.';
+  }
+  const money = (minor: bigint) => showMoney(minor, captured.currency);
+  const mine = refundRows.filter((r) => r.invoiceId === captured.id);
+  const done = mine.filter((r) => r.status === 'succeeded');
+  const refunded = done.reduce((s, r) => s + r.amountMinor, 0n);
+  const inFlight = mine
+    .filter((r) => r.status === 'awaiting_approval' || r.status === 'pending' || r.status === 'submitted')
+    .reduce((s, r) => s + r.amountMinor, 0n);
+  const at = captured.paidAt ?? captured.closedAt ?? captured.createdAt;
+  const parts = [`Captured ${money(captured.amountMinor)} on ${formatWhen(at)}.`];
+  const last = done.reduce<Date | undefined>((m, r) => (m && m > r.updatedAt ? m : r.updatedAt), undefined);
+  if (refunded > 0n) {
+    const whole = refunded >= captured.amountMinor ? ' in full' : '';
+    parts.push(`Refunded ${money(refunded)}${whole}${last ? `, last on ${formatWhen(last)}` : ''}.`);
+  } else if (captured.status === 'refunded') parts.push('Refunded in full at the gateway.');
+  if (inFlight > 0n) parts.push(`${money(inFlight)} being refunded.`);
+  if (refunded > 0n && refunded < captured.amountMinor)
+    parts.push(`${money(captured.amountMinor - refunded)} still captured.`);
+  return parts.join(' ');
+}
 
 /** The refund request form, or why there is nothing to refund. */
 const RefundFormSection: FC<StaffOrderView> = (p) => {
@@ -188,11 +208,7 @@ const RefundFormSection: FC<StaffOrderView> = (p) => {
           </div>
         </form>
       ) : (
-        <p>
-          {paid
-            ? 'Everything captured has been refunded or is being refunded.'
-            : 'Nothing was captured for this order.'}
-        </p>
+        <p>{paid ? 'Everything captured has been refunded or is being refunded.' : 'Nothing is left to refund.'}</p>
       )}
     </>
   );
@@ -233,15 +249,15 @@ const DeliveriesSection: FC<{ deliveries: DeliveryRow[] }> = ({ deliveries }) =>
   </>
 );
 
-/** The order's audit trail. */
-const AuditSection: FC<{ audit: StaffOrderView['audit'] }> = ({ audit }) => (
+/** The order's audit trail; actors by name, long values wrapped to fit the page. */
+const AuditSection: FC<{ audit: StaffOrderView['audit']; people: StaffOrderView['people'] }> = ({ audit, people }) => (
   <>
     <h2>Audit trail</h2>
     <p>
       Append-only and hash-chained; <code>npx countersign audit verify</code> verifies the whole chain.
     </p>
     <div class="table-wrap">
-      <table>
+      <table class="fit audit" data-testid="audit-table">
         <thead>
           <tr>
             <th>#</th>
@@ -258,7 +274,7 @@ const AuditSection: FC<{ audit: StaffOrderView['audit'] }> = ({ audit }) => (
             <tr data-testid="staff-order-audit">
               <td>{e.seq}</td>
               <td>{formatWhen(e.at, 'second')}</td>
-              <td>{e.actor}</td>
+              <td>{personLabel(e.actor, people)}</td>
               <td>{e.action}</td>
               <td>{e.subject}</td>
               <td>

@@ -3,59 +3,44 @@
 // minute's senders) so that no flood of forgeries pushes a genuine delivery off the page, and every
 // payment attempt with its gateway session.
 import type { FC } from 'hono/jsx';
+import type { ListPage } from '../storage/keyset.ts';
 import type { AttemptRow, ReceiptRow } from '../storage/payments.ts';
 import type { refusalOverview } from '../storage/webhook-refusals.ts';
 import { formatWhen } from './format.ts';
 import { Layout, Status, type PageCtx } from './layout.tsx';
+import { ReceiptTable } from './staff-lists.page.tsx';
+import { StaffNav } from './staff.page.tsx';
 
 type Refused = Awaited<ReturnType<typeof refusalOverview>>;
 
 /** GET /staff/payments. */
 export const StaffPaymentsPage: FC<{
   ctx: PageCtx;
-  receipts: ReceiptRow[];
-  attempts: AttemptRow[];
+  receipts: ListPage<ReceiptRow>;
+  attempts: ListPage<AttemptRow>;
   refused: Refused;
 }> = ({ ctx, receipts, attempts, refused }) => (
   <Layout ctx={ctx} title="Payments">
     <h1>Payments</h1>
+    <StaffNav />
     <ReceiptsSection receipts={receipts} />
     <RefusedSection refused={refused} />
     <AttemptsSection attempts={attempts} />
   </Layout>
 );
 
-/** The verified webhook deliveries with their verdict and reason. */
-const ReceiptsSection: FC<{ receipts: ReceiptRow[] }> = ({ receipts }) => (
+/** The newest verified webhook deliveries with their verdict and reason; the rest on their own paged list. */
+const ReceiptsSection: FC<{ receipts: ListPage<ReceiptRow> }> = ({ receipts }) => (
   <>
     <h2>Webhooks received (verified)</h2>
+    <p>
+      The newest {receipts.rows.length}.{' '}
+      <a href="/staff/payments/webhooks" data-testid="all-webhooks">
+        All webhooks: search, filter, older pages →
+      </a>
+    </p>
     <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Received</th>
-            <th>Event</th>
-            <th>Type</th>
-            <th>Invoice</th>
-            <th>Verdict</th>
-            <th>Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {receipts.map((r) => (
-            <tr data-testid="webhook-receipt">
-              <td>{formatWhen(r.receivedAt, 'second')}</td>
-              <td>{r.eventId ?? '—'}</td>
-              <td>{r.eventType ?? ''}</td>
-              <td>{r.invoiceId ? <a href={`/invoices/${r.invoiceId}`}>{r.invoiceId}</a> : ''}</td>
-              <td>
-                <Status status={r.verdict} />
-              </td>
-              <td>{r.reason ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ReceiptTable rows={receipts.rows} />
     </div>
   </>
 );
@@ -141,10 +126,16 @@ const RefusedSection: FC<{ refused: Refused }> = ({ refused }) => (
   </>
 );
 
-/** Every payment attempt with its gateway session. */
-const AttemptsSection: FC<{ attempts: AttemptRow[] }> = ({ attempts }) => (
+/** The newest payment attempts with their gateway session; the rest on their own paged list. */
+const AttemptsSection: FC<{ attempts: ListPage<AttemptRow> }> = ({ attempts }) => (
   <>
     <h2>Payment attempts</h2>
+    <p>
+      The newest {attempts.rows.length}.{' '}
+      <a href="/staff/payments/attempts" data-testid="all-attempts">
+        All attempts: search, filter, older pages →
+      </a>
+    </p>
     <div class="table-wrap">
       <table>
         <thead>
@@ -158,7 +149,7 @@ const AttemptsSection: FC<{ attempts: AttemptRow[] }> = ({ attempts }) => (
           </tr>
         </thead>
         <tbody>
-          {attempts.map((a) => (
+          {attempts.rows.map((a) => (
             <tr data-testid="staff-attempt">
               <td>{a.id}</td>
               <td>

@@ -7,9 +7,18 @@ import type { reconciliationFindings } from '../storage/payments.ts';
 import type { RefundRow } from '../storage/refunds.ts';
 import { formatWhen } from './format.ts';
 import { CsrfField, Layout, Status, showMoney, type PageCtx } from './layout.tsx';
+import type { Person } from '../storage/staff-payment-lists.ts';
+import type { ListView } from './staff-lists.page.tsx';
+import { ListFilters, Pager, personLabel } from './staff-list.tsx';
+import { StaffNav } from './staff.page.tsx';
 
 /** Refunds with their approve/reject actions (only for a staff member who did not request them). */
-export const RefundRows: FC<{ rows: RefundRow[]; ctx: PageCtx; staffId: string }> = (p) => (
+export const RefundRows: FC<{
+  rows: RefundRow[];
+  ctx: PageCtx;
+  staffId: string;
+  people: ReadonlyMap<string, Person>;
+}> = (p) => (
   <div class="table-wrap">
     <table>
       <thead>
@@ -32,9 +41,11 @@ export const RefundRows: FC<{ rows: RefundRow[]; ctx: PageCtx; staffId: string }
               <a href={`/staff/orders/${r.orderId}`}>{r.orderId}</a>
             </td>
             <td>{formatWhen(r.createdAt, 'second')}</td>
-            <td>
-              {r.requestedBy}
-              {r.approvedBy ? ` · ${r.status === 'rejected' ? 'rejected' : 'approved'} by ${r.approvedBy}` : ''}
+            <td data-testid="refund-by">
+              {personLabel(r.requestedBy, p.people)}
+              {r.approvedBy
+                ? ` · ${r.status === 'rejected' ? 'rejected' : 'approved'} by ${personLabel(r.approvedBy, p.people)}`
+                : ''}
             </td>
             <td>
               {r.reason}
@@ -73,20 +84,23 @@ export const RefundRows: FC<{ rows: RefundRow[]; ctx: PageCtx; staffId: string }
 );
 
 /** GET /staff/refunds. */
-export const StaffRefundsPage: FC<{
-  ctx: PageCtx;
-  staffId: string;
-  waiting: RefundRow[];
-  recent: RefundRow[];
-  findings: Awaited<ReturnType<typeof reconciliationFindings>>;
-  paidOrders: OrderRow[];
-}> = (p) => {
+export const StaffRefundsPage: FC<
+  ListView & {
+    people: ReadonlyMap<string, Person>;
+    staffId: string;
+    waiting: RefundRow[];
+    recent: RefundRow[];
+    findings: Awaited<ReturnType<typeof reconciliationFindings>>;
+    paidOrders: OrderRow[];
+  }
+> = (p) => {
   const { ctx, waiting, recent, findings, paidOrders } = p;
   return (
     <Layout ctx={ctx} title="Refunds">
       <h1>Refunds</h1>
+      <StaffNav />
       <h2>Awaiting a second staff member's approval</h2>
-      <RefundRows rows={waiting} ctx={ctx} staffId={p.staffId} />
+      <RefundRows rows={waiting} ctx={ctx} staffId={p.staffId} people={p.people} />
       <h2>Reconciliation findings</h2>
       <div class="table-wrap">
         <table>
@@ -129,8 +143,16 @@ export const StaffRefundsPage: FC<{
           </li>
         ))}
       </ul>
-      <h2>All refunds</h2>
-      <RefundRows rows={recent} ctx={ctx} staffId={p.staffId} />
+      <h2 id="all-refunds">All refunds</h2>
+      <ListFilters
+        action="/staff/refunds"
+        params={p.params}
+        statuses={p.statuses}
+        searchHint="Refund, order, invoice, gateway session or gateway refund id, customer e-mail."
+      />
+      <Pager newer={p.newer} older={p.older} shown={recent.length} limit={p.params.limit} />
+      <RefundRows rows={recent} ctx={ctx} staffId={p.staffId} people={p.people} />
+      <Pager newer={p.newer} older={p.older} shown={recent.length} limit={p.params.limit} />
     </Layout>
   );
 };

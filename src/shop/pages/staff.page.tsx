@@ -1,13 +1,10 @@
-// The staff console's pages: the front page, orders, invoices, customers, and the products with
-// their creation and edit forms.
+// The staff console's pages: the front page and the products with their creation and edit forms (the
+// paged lists are staff-lists.page.tsx).
 import { toDecimalString } from '../../core/money.ts';
 import type { LoginLimits } from '../domain/login-limit.ts';
-import type { User } from '../storage/accounts.ts';
 import type { Product } from '../storage/catalog.ts';
-import { shownInvoiceStatus, type InvoiceRow, type OrderRow } from '../storage/orders.ts';
 import type { StaffSummary } from '../storage/staff-views.ts';
-import { formatWhen } from './format.ts';
-import { CsrfField, Field, Layout, Notice, Status, show, showMoney, type PageCtx } from './layout.tsx';
+import { CsrfField, Field, Layout, Notice, show, type PageCtx } from './layout.tsx';
 
 type Errors = Partial<Record<string, string>>;
 
@@ -61,134 +58,6 @@ export const StaffHomePage = ({
         <strong data-testid="blocked-addresses">{s.blocked.addresses}</strong> addresses.
       </p>
     </section>
-  </Layout>
-);
-
-/** Every order (newest first) with its customer. */
-export const StaffOrdersPage = ({
-  ctx,
-  rows,
-}: {
-  ctx: PageCtx;
-  rows: ReadonlyArray<{ order: OrderRow; email: string }>;
-}) => (
-  <Layout ctx={ctx} title="Orders">
-    <h1>Orders</h1>
-    <StaffNav />
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Order</th>
-            <th>Customer</th>
-            <th>Placed</th>
-            <th>Status</th>
-            <th class="num">Total</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(({ order, email }) => (
-            <tr data-testid="staff-order">
-              <td>
-                <a href={`/staff/orders/${order.id}`}>{order.id}</a>
-              </td>
-              <td>{email}</td>
-              <td>{formatWhen(order.createdAt)}</td>
-              <td>
-                <Status status={order.status} />
-              </td>
-              <td class="num">{showMoney(order.totalMinor, order.currency)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  </Layout>
-);
-
-/** Every invoice (newest first) with its owner and its status as shown now. */
-export const StaffInvoicesPage = ({
-  ctx,
-  rows,
-  now,
-}: {
-  ctx: PageCtx;
-  rows: ReadonlyArray<InvoiceRow & { email: string }>;
-  now: Date;
-}) => (
-  <Layout ctx={ctx} title="Invoices">
-    <h1>Invoices</h1>
-    <StaffNav />
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Invoice</th>
-            <th>Order</th>
-            <th>Owner</th>
-            <th>Created</th>
-            <th>Expires</th>
-            <th>Status</th>
-            <th class="num">Amount</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((inv) => (
-            <tr data-testid="staff-invoice">
-              <td>
-                <a href={`/invoices/${inv.id}`}>{inv.id}</a>
-              </td>
-              <td>
-                <a href={`/orders/${inv.orderId}`}>{inv.orderId}</a>
-              </td>
-              <td>{inv.email}</td>
-              <td>{formatWhen(inv.createdAt)}</td>
-              <td>{formatWhen(inv.expiresAt)}</td>
-              <td>
-                <Status status={shownInvoiceStatus(inv, now)} />
-              </td>
-              <td class="num">{showMoney(inv.amountMinor, inv.currency)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  </Layout>
-);
-
-/** Every account, customers and staff. */
-export const StaffCustomersPage = ({
-  ctx,
-  rows,
-}: {
-  ctx: PageCtx;
-  rows: ReadonlyArray<Pick<User, 'name' | 'email' | 'role' | 'createdAt'>>;
-}) => (
-  <Layout ctx={ctx} title="Customers">
-    <h1>Customers</h1>
-    <StaffNav />
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Email</th>
-            <th>Role</th>
-            <th>Since</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((u) => (
-            <tr data-testid="staff-customer">
-              <td>{u.name}</td>
-              <td>{u.email}</td>
-              <td>{u.role}</td>
-              <td>{formatWhen(u.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   </Layout>
 );
 

@@ -49,6 +49,20 @@ th { font-size:.85rem; color:var(--muted); font-weight:600; background:#fafbfc; 
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 tfoot td { font-weight:600; }
 .table-wrap { overflow-x:auto; }
+td, td code { overflow-wrap:anywhere; }
+td .status { overflow-wrap:normal; white-space:nowrap; }
+td code { white-space:pre-wrap; font-size:.85rem; }
+table.fit { table-layout:fixed; }
+table.audit th:nth-child(1) { width:3.5rem; }
+table.audit th:nth-child(2) { width:7rem; }
+table.audit th:nth-child(7) { width:7.5rem; }
+.muted.id { font-size:.8rem; font-weight:400; }
+form.filters { display:flex; flex-wrap:wrap; gap:.75rem 1rem; align-items:flex-end; margin:1rem 0; }
+form.filters .field { flex:1 1 10rem; min-width:0; }
+form.filters .field:first-child { flex:3 1 16rem; }
+form.filters .field input, form.filters .field select { width:100%; font:inherit; padding:.45rem .6rem; border:1px solid #c5ccd4; border-radius:8px; background:#fff; }
+form.filters .actions { margin-top:0; }
+.pager { justify-content:space-between; }
 .button, button { display:inline-block; font:inherit; font-weight:600; padding:.6rem 1.1rem; border-radius:8px; border:1px solid var(--brand); background:var(--brand); color:var(--brand-ink); cursor:pointer; text-decoration:none; }
 .button.secondary, button.secondary { background:var(--card); color:var(--brand); }
 button.link { background:none; border:none; color:var(--brand); padding:0; font-weight:400; text-decoration:underline; }

@@ -8,7 +8,10 @@ import { isDomainError } from '../../core/errors.ts';
 import { parseCurrency, parseDecimal } from '../../core/money.ts';
 import { approveRefund, rejectRefund } from '../commands/decide-refund.ts';
 import { requestRefund } from '../commands/request-refund.ts';
+import { ATTEMPT_STATUSES } from '../domain/attempt.machine.ts';
+import { REFUND_STATUSES } from '../domain/refund.machine.ts';
 import { DEFAULT_REFUND_APPROVAL_THRESHOLD_MINOR } from '../domain/refund.rule.ts';
+import { StaffAttemptsPage, StaffReceiptsPage } from '../pages/staff-lists.page.tsx';
 import { StaffOrderPage, type RefundForm } from '../pages/staff-order.page.tsx';
 import { StaffPaymentsPage } from '../pages/staff-payments.page.tsx';
 import { StaffRefundsPage } from '../pages/staff-refunds.page.tsx';
@@ -16,12 +19,21 @@ import { getUser } from '../storage/accounts.ts';
 import { auditTrailForOrder } from '../storage/audit.ts';
 import { listDeliveries } from '../storage/integration-deliveries.ts';
 import { getInvoice, orderDetail, paidOrders } from '../storage/orders.ts';
-import { paymentsOfInvoices, recentPayments, reconciliationFindings } from '../storage/payments.ts';
+import { paymentsOfInvoices, reconciliationFindings } from '../storage/payments.ts';
 import { listRefunds, refundableMinor, refundsForOrder } from '../storage/refunds.ts';
+import {
+  peopleByIds,
+  RECEIPT_VERDICTS,
+  staffAttemptsPage,
+  staffReceiptsPage,
+  staffRefundsPage,
+} from '../storage/staff-payment-lists.ts';
 import { refusalOverview } from '../storage/webhook-refusals.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, errorPage, pageCtx, readForm, requireUser } from './helpers.tsx';
 import { httpAnswer } from './http-answer.ts';
+import { pageLinks, DEFAULT_PAGE_SIZE } from './staff-list-query.ts';
+import { readListQuery } from './staff.routes.tsx';
 
 const REQUEST_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -60,12 +72,17 @@ function orderPageRenderer(deps: ShopDeps, threshold: bigint): OrderPage {
     const refundable = paid ? await refundableMinor(db, paid) : 0n;
     const ctx = await pageCtx(c, deps);
     const mails = await mailsForOrder(db, orderId);
+    const people = await peopleByIds(db, [
+      ...refundRows.flatMap((r) => [r.requestedBy, r.approvedBy]),
+      ...audit.map((e) => e.actor),
+    ]);
     const view = {
       ctx,
       staffId: staff.id,
       orderId,
       detail,
       ownerEmail: owner?.email,
+      people,
       attempts,
       receipts,
       refundRows,
@@ -96,10 +113,33 @@ export function staffPaymentRoutes(
   const orderPage = orderPageRenderer(deps, threshold);
 
   app.get('/staff/payments', async (c) => {
-    const [{ receipts, attempts }, refused] = await Promise.all([recentPayments(db), refusalOverview(db, clock.now())]);
+    const first = { limit: DEFAULT_PAGE_SIZE };
+    const [receipts, attempts, refused] = await Promise.all([
+      staffReceiptsPage(db, first),
+      staffAttemptsPage(db, first),
+      refusalOverview(db, clock.now()),
+    ]);
     return c.html(
       <StaffPaymentsPage ctx={await pageCtx(c, deps)} receipts={receipts} attempts={attempts} refused={refused} />,
     );
+  });
+
+  app.get('/staff/payments/attempts', async (c) => {
+    const list = await readListQuery(c, deps, ATTEMPT_STATUSES);
+    if (list instanceof Response) return list;
+    const page = await staffAttemptsPage(db, list.query);
+    const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: ATTEMPT_STATUSES };
+    const links = pageLinks('/staff/payments/attempts', list.params, page);
+    return c.html(<StaffAttemptsPage {...view} {...links} rows={page.rows} />);
+  });
+
+  app.get('/staff/payments/webhooks', async (c) => {
+    const list = await readListQuery(c, deps, RECEIPT_VERDICTS);
+    if (list instanceof Response) return list;
+    const page = await staffReceiptsPage(db, list.query);
+    const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: RECEIPT_VERDICTS };
+    const links = pageLinks('/staff/payments/webhooks', list.params, page);
+    return c.html(<StaffReceiptsPage {...view} {...links} rows={page.rows} />);
   });
 
   app.get('/staff/orders/:id', (c) => orderPage(c, c.req.param('id')));
@@ -178,18 +218,26 @@ function registerRefundDecisionRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void 
     const staff = staffOnly(c);
     if (staff instanceof Response) return staff;
     if (!staff) return denied(c, deps);
+    const list = await readListQuery(c, deps, REFUND_STATUSES);
+    if (list instanceof Response) return list;
     const [waiting, recent, findings, paid] = await Promise.all([
       listRefunds(db, { status: 'awaiting_approval' }),
-      listRefunds(db),
+      staffRefundsPage(db, list.query),
       reconciliationFindings(db),
       paidOrders(db),
     ]);
+    const people = await peopleByIds(
+      db,
+      [...waiting, ...recent.rows].flatMap((r) => [r.requestedBy, r.approvedBy]),
+    );
+    const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: REFUND_STATUSES, people };
     return c.html(
       <StaffRefundsPage
-        ctx={await pageCtx(c, deps)}
+        {...view}
+        {...pageLinks('/staff/refunds', list.params, recent)}
         staffId={staff.id}
         waiting={waiting}
-        recent={recent}
+        recent={recent.rows}
         findings={findings}
         paidOrders={paid}
       />,

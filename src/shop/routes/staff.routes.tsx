@@ -3,20 +3,19 @@
 import type { Hono } from 'hono';
 import { DomainError, isDomainError } from '../../core/errors.ts';
 import { parseDecimal } from '../../core/money.ts';
-import {
-  ProductEditPage,
-  StaffCustomersPage,
-  StaffHomePage,
-  StaffInvoicesPage,
-  StaffOrdersPage,
-  StaffProductsPage,
-} from '../pages/staff.page.tsx';
-import { listUsers } from '../storage/accounts.ts';
+import { INVOICE_STATUSES } from '../domain/invoice.machine.ts';
+import { ORDER_STATUSES } from '../domain/order.machine.ts';
+import { ErrorPage } from '../pages/layout.tsx';
+import { StaffCustomersPage, StaffInvoicesPage, StaffOrdersPage } from '../pages/staff-lists.page.tsx';
+import { ProductEditPage, StaffHomePage, StaffProductsPage } from '../pages/staff.page.tsx';
 import { archiveProduct, changeProductPrice, createProduct, getProduct, listProducts } from '../storage/catalog.ts';
-import { listInvoices, listOrders } from '../storage/orders.ts';
+import { staffAccountsPage, staffInvoicesPage, staffOrdersPage } from '../storage/staff-lists.ts';
 import { staffSummary } from '../storage/staff-views.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, errorPage, pageCtx, readForm, requireUser } from './helpers.tsx';
+import { pageLinks, parseListQuery, type ParsedList } from './staff-list-query.ts';
+
+const ROLES = ['customer', 'staff'] as const;
 
 type Errors = Partial<Record<string, string>>;
 type ProductForm = { name: string; description: string; price: string };
@@ -47,6 +46,20 @@ function readNewProduct(form: Record<string, string>): { values: ProductForm; er
   return 'error' in price ? { values, errors } : { values, errors, minor: price.minor };
 }
 
+/** A staff list's query string read and checked, or the 400 page saying what is wrong and what is allowed. */
+export async function readListQuery(
+  c: ShopContext,
+  deps: ShopDeps,
+  statuses: readonly string[],
+): Promise<Extract<ParsedList, { ok: true }> | Response> {
+  const parsed = parseListQuery(c.req.query(), statuses);
+  if (parsed.ok) return parsed;
+  return c.html(
+    <ErrorPage ctx={await pageCtx(c, deps)} title="That list cannot be shown" message={parsed.error} />,
+    400,
+  );
+}
+
 /** Mounts the staff console under /staff (staff only). */
 export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   const { database, clock } = deps;
@@ -68,18 +81,34 @@ export function staffRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     return c.html(<StaffHomePage ctx={await pageCtx(c, deps)} summary={summary} login={login} />);
   });
 
-  app.get('/staff/orders', async (c) =>
-    c.html(<StaffOrdersPage ctx={await pageCtx(c, deps)} rows={await listOrders(db)} />),
-  );
-
-  app.get('/staff/invoices', async (c) => {
-    const rows = await listInvoices(db);
-    return c.html(<StaffInvoicesPage ctx={await pageCtx(c, deps)} rows={rows} now={clock.now()} />);
+  app.get('/staff/orders', async (c) => {
+    const list = await readListQuery(c, deps, ORDER_STATUSES);
+    if (list instanceof Response) return list;
+    const page = await staffOrdersPage(db, list.query);
+    const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: ORDER_STATUSES };
+    return c.html(<StaffOrdersPage {...view} {...pageLinks('/staff/orders', list.params, page)} rows={page.rows} />);
   });
 
-  app.get('/staff/customers', async (c) =>
-    c.html(<StaffCustomersPage ctx={await pageCtx(c, deps)} rows={await listUsers(db)} />),
-  );
+  app.get('/staff/invoices', async (c) => {
+    const list = await readListQuery(c, deps, INVOICE_STATUSES);
+    if (list instanceof Response) return list;
+    const now = clock.now();
+    const page = await staffInvoicesPage(db, list.query, now);
+    const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: INVOICE_STATUSES, now };
+    return c.html(
+      <StaffInvoicesPage {...view} {...pageLinks('/staff/invoices', list.params, page)} rows={page.rows} />,
+    );
+  });
+
+  app.get('/staff/customers', async (c) => {
+    const list = await readListQuery(c, deps, ROLES);
+    if (list instanceof Response) return list;
+    const page = await staffAccountsPage(db, list.query);
+    const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: ROLES };
+    return c.html(
+      <StaffCustomersPage {...view} {...pageLinks('/staff/customers', list.params, page)} rows={page.rows} />,
+    );
+  });
 
   app.get('/staff/products', async (c) => {
     const products = await listProducts(db, { includeArchived: true });

@@ -116,13 +116,3 @@ export async function pruneAccountRecords(db: Executor, now: Date, windowSeconds
   await db.delete(loginFailures).where(lt(loginFailures.at, new Date(now.getTime() - windowSeconds * 1000)));
   await db.delete(loginSessions).where(lt(loginSessions.expiresAt, now));
 }
-
-/** Every customer, newest first (staff console). */
-export async function listUsers(
-  db: Executor,
-): Promise<Array<Pick<User, 'id' | 'email' | 'name' | 'role' | 'createdAt'>>> {
-  return db
-    .select({ id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt })
-    .from(users)
-    .orderBy(sql`${users.createdAt} desc`);
-}

@@ -89,17 +89,6 @@ export async function listOrders(
   }));
 }
 
-/** Every invoice, newest first (staff console). */
-export async function listInvoices(db: Executor): Promise<Array<InvoiceRow & { email: string }>> {
-  const rows = await db
-    .select({ invoice: invoices, email: users.email })
-    .from(invoices)
-    .innerJoin(users, eq(users.id, invoices.userId))
-    .orderBy(desc(invoices.createdAt), desc(invoices.id))
-    .limit(200);
-  return rows.map((r) => ({ ...r.invoice, email: r.email }));
-}
-
 /** Orders paid or refunded, most recently changed first (staff refund overview). */
 export async function paidOrders(db: Executor, limit = 100): Promise<OrderRow[]> {
   return db

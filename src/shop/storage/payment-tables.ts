@@ -31,6 +31,7 @@ export const paymentAttempts = pgTable(
     // One attempt per gateway session: a webhook and "Pay now" racing cannot make two.
     uniqueIndex('payment_attempts_session_idx').on(t.gatewaySessionId),
     index('payment_attempts_status_idx').on(t.status, t.updatedAt),
+    index('payment_attempts_created_idx').on(t.createdAt, t.id),
   ],
 );
 
@@ -72,7 +73,7 @@ export const webhookReceipts = pgTable(
   },
   (t) => [
     index('webhook_receipts_invoice_idx').on(t.invoiceId),
-    index('webhook_receipts_received_idx').on(t.receivedAt),
+    index('webhook_receipts_received_idx').on(t.receivedAt, t.id),
   ],
 );
 
@@ -156,5 +157,9 @@ export const refunds = pgTable(
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
-  (t) => [index('refunds_invoice_idx').on(t.invoiceId), index('refunds_status_idx').on(t.status, t.createdAt)],
+  (t) => [
+    index('refunds_invoice_idx').on(t.invoiceId),
+    index('refunds_status_idx').on(t.status, t.createdAt),
+    index('refunds_created_idx').on(t.createdAt, t.id),
+  ],
 );

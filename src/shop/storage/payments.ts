@@ -10,8 +10,6 @@ export type ReceiptRow = typeof webhookReceipts.$inferSelect;
 
 /** Attempts whose hosted session may still change: what reconciliation and "check payment status" ask about. */
 export const OPEN_ATTEMPT_STATUSES: string[] = ['session_created', 'pending'];
-// Verdicts of refusals recorded row by row before they were only counted: not genuine deliveries.
-const UNVERIFIED_VERDICTS = ['bad_signature', 'bad_request'];
 
 /** An invoice's attempts, newest first. */
 export async function attemptsOf(db: Executor, invoiceId: string): Promise<AttemptRow[]> {
@@ -67,23 +65,6 @@ export async function paymentsOfInvoices(
       .orderBy(asc(webhookReceipts.id)),
   ]);
   return { attempts, receipts };
-}
-
-/** The latest verified webhook deliveries and payment attempts (the staff payments page). */
-export async function recentPayments(
-  db: Executor,
-  limit = 200,
-): Promise<{ receipts: ReceiptRow[]; attempts: AttemptRow[] }> {
-  const [receipts, attempts] = await Promise.all([
-    db
-      .select()
-      .from(webhookReceipts)
-      .where(notInArray(webhookReceipts.verdict, UNVERIFIED_VERDICTS))
-      .orderBy(desc(webhookReceipts.id))
-      .limit(limit),
-    db.select().from(paymentAttempts).orderBy(desc(paymentAttempts.createdAt)).limit(limit),
-  ]);
-  return { receipts, attempts };
 }
 
 /** Reconciliation findings: attempts the gateway captured whose invoice is not paid here, and payments we accepted that the gateway voided (invoice reversed: check nothing shipped). */

@@ -13,15 +13,19 @@ import { minor, ts } from './columns.ts';
 
 export * from './payment-tables.ts';
 
-export const users = pgTable('users', {
-  id: text('id').primaryKey(),
-  // Stored lower-cased, so that the unique constraint is case-insensitive.
-  email: text('email').notNull().unique(),
-  name: text('name').notNull(),
-  passwordHash: text('password_hash').notNull(),
-  role: text('role').$type<Role>().notNull().default('customer'),
-  createdAt: ts('created_at').notNull(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    // Stored lower-cased, so that the unique constraint is case-insensitive.
+    email: text('email').notNull().unique(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role').$type<Role>().notNull().default('customer'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('users_created_idx').on(t.createdAt, t.id)],
+);
 
 export const loginSessions = pgTable(
   'login_sessions',
@@ -157,7 +161,11 @@ export const orders = pgTable(
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
-  (t) => [index('orders_user_idx').on(t.userId, t.createdAt)],
+  (t) => [
+    index('orders_user_idx').on(t.userId, t.createdAt),
+    // The staff list's order and keyset (newest first, the id breaking ties).
+    index('orders_created_idx').on(t.createdAt, t.id),
+  ],
 );
 
 export const orderLines = pgTable(
@@ -206,6 +214,7 @@ export const invoices = pgTable(
   (t) => [
     index('invoices_order_idx').on(t.orderId, t.createdAt),
     index('invoices_user_idx').on(t.userId),
+    index('invoices_created_idx').on(t.createdAt, t.id),
     // At most one open invoice per order: "Pay now" races cannot issue two.
     uniqueIndex('invoices_one_open_per_order').on(t.orderId).where(sql`status = 'open'`),
   ],
