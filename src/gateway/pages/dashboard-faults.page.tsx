@@ -12,7 +12,7 @@ const RATES: [keyof FaultConfig['webhooks'] | keyof FaultConfig['api'], 'webhook
   ['reorder_window_ms', 'webhooks', 'Reorder window (ms)'],
   ['delay', 'webhooks', 'Delay deliveries (share 0–1)'],
   ['delay_ms', 'webhooks', 'Delay (ms)'],
-  ['fail', 'api', 'Fail /v1 requests with 503 (share 0–1)'],
+  ['fail', 'api', 'Fail /v1 requests with 502 (share 0–1)'],
   ['slow', 'api', 'Slow /v1 requests (share 0–1)'],
   ['slow_ms', 'api', 'Slow by (ms)'],
 ];

@@ -19,11 +19,11 @@ export type Section = 'payments' | 'events' | 'keys' | 'webhooks' | 'faults' | '
 export const DASHBOARD_STYLES = `:root{--ink:#1a1f36;--muted:#697386;--line:#e3e8ee;--bg:#f6f7f9;--accent:#635bff;--ok:#0e6245;--okbg:#cbf4c9;--bad:#a41c4e;--badbg:#fde2dd;--warn:#983705;--warnbg:#fcedb9}
 *{box-sizing:border-box}body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:var(--bg)}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
-header.top{display:flex;align-items:center;gap:1.5rem;background:#fff;border-bottom:1px solid var(--line);padding:.6rem 1.5rem;flex-wrap:wrap}
+header.top{display:flex;align-items:center;gap:1rem;background:#fff;border-bottom:1px solid var(--line);padding:.6rem 1.5rem}
 header.top .brand{font-weight:700}header.top .brand small{display:block;font-weight:400;color:var(--muted);font-size:.75rem}
-nav.main{display:flex;gap:.25rem;flex-wrap:wrap}nav.main a{padding:.35rem .7rem;border-radius:6px;color:var(--ink)}
+nav.main{display:flex;gap:.1rem;flex-wrap:wrap;min-width:0}nav.main a{padding:.35rem .7rem;border-radius:6px;color:var(--ink)}
 nav.main a.on{background:#eef0ff;color:var(--accent);font-weight:600}nav.main .group{color:var(--muted);padding:.35rem .2rem .35rem .8rem;font-size:.8rem;text-transform:uppercase;letter-spacing:.04em}
-header.top .who{margin-left:auto;color:var(--muted);display:flex;gap:.6rem;align-items:center}
+header.top .who{margin-left:auto;color:var(--muted);display:flex;gap:.6rem;align-items:center;white-space:nowrap}header.top .brand{white-space:nowrap}
 main{max-width:1180px;margin:1.5rem auto;padding:0 1.5rem}h1{font-size:1.5rem;margin:.2rem 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem 1.2rem;margin-bottom:1rem}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line);border-radius:8px;font-size:.9rem}
@@ -36,12 +36,12 @@ time{white-space:nowrap}.age{color:var(--muted);font-size:.8em;display:block}
 .badge.ok{background:var(--okbg);color:var(--ok)}.badge.bad{background:var(--badbg);color:var(--bad)}.badge.warn{background:var(--warnbg);color:var(--warn)}
 .notice{background:var(--warnbg);color:var(--warn);padding:.7rem 1rem;border-radius:8px;margin:0 0 1rem}.notice.error{background:var(--badbg);color:var(--bad)}
 .secret{background:#eef0ff;border:1px solid #c7c5ff;padding:.8rem 1rem;border-radius:8px;margin:0 0 1rem}.secret code{font-size:1rem;background:#fff}
-form.inline{display:inline}form.filters{display:flex;gap:.6rem;align-items:end;flex-wrap:wrap;margin-bottom:1rem}
+form.inline{display:inline}form.filters{margin:1rem 0;display:flex;gap:.6rem;align-items:end;flex-wrap:wrap;margin-bottom:1rem}
 label{display:block;font-size:.8rem;font-weight:600;color:var(--muted);margin-bottom:.2rem}
 input,select{font:inherit;padding:.4rem .55rem;border:1px solid #c9d0d9;border-radius:6px;background:#fff;min-width:0}
 button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid #c9d0d9;background:#fff;cursor:pointer}
 button.primary{background:var(--accent);border-color:var(--accent);color:#fff;font-weight:600}button.danger{color:var(--bad)}
-.auth{max-width:420px;margin:4rem auto}.auth .card{padding:1.5rem}.auth form div{margin-bottom:.8rem}.auth input{width:100%}.auth button.primary{width:100%}
+.auth{max-width:420px;margin:0 auto}main.anon{max-width:470px;margin-top:4rem}main.anon h1{text-align:center}.auth .card{padding:1.5rem}.auth form div{margin-bottom:.8rem}.auth input{width:100%}.auth button.primary{width:100%}
 .field-error{color:var(--bad);font-size:.8rem}.muted{color:var(--muted)}.pager{margin:1rem 0;display:flex;gap:1rem}
 ol.timeline{list-style:none;padding:0;margin:0;border-left:2px solid var(--line)}ol.timeline li{position:relative;padding:.2rem 0 .8rem 1.2rem}
 ol.timeline li:before{content:"";position:absolute;left:-7px;top:.55rem;width:12px;height:12px;border-radius:50%;background:#fff;border:2px solid var(--accent)}
@@ -171,7 +171,7 @@ export function Layout(props: { title: string; view?: DashView; section?: Sectio
             </div>
           </header>
         ) : null}
-        <main>
+        <main class={view ? '' : 'anon'}>
           <h1>{props.title}</h1>
           {props.children}
         </main>
