@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { newWebhookSecret } from './core/webhook-signature.ts';
+import { DEMO_DASHBOARD_OWNER } from './gateway/domain/dashboard-account.rule.ts';
 import { newAuditSigningKey } from './shop/audit/checkpoint.ts';
 import { launchCatcher } from './shop/mail/launch-catcher.ts';
 import { isMain, parseServiceBase } from './platform/service.ts';
@@ -269,6 +270,12 @@ export async function main(options: StartOptions = {}): Promise<Record<string, s
     (await Promise.all(ready)).forEach((url, i) => (urls[parties[i]!.name] = url));
     parties.forEach((p) => console.log(`${p.name.padEnd(8)} ${urls[p.name]}`));
     if (mail) console.log(`mail     ${mail.inboxUrl} (inbox; the shop sends to ${mail.smtpUrl})`);
+    if (urls.gateway && envs.gateway?.GATEWAY_DEMO_MERCHANT_API_KEY) {
+      const owner = envs.gateway.GATEWAY_DEMO_MERCHANT_DASHBOARD_PASSWORD
+        ? `${envs.gateway.GATEWAY_DEMO_MERCHANT_DASHBOARD_EMAIL ?? DEMO_DASHBOARD_OWNER.email} (password: GATEWAY_DEMO_MERCHANT_DASHBOARD_PASSWORD)`
+        : `${DEMO_DASHBOARD_OWNER.email} / ${DEMO_DASHBOARD_OWNER.password}`;
+      console.log(`dashboard ${urls.gateway}/dashboard — log in as ${owner}, or sign up a merchant of your own`);
+    }
     if (tls.caFile)
       console.log(await import('./platform/dev-certificates.ts').then((dev) => dev.trustInstructions(tls.caFile!)));
     if (!only.includes('shop') && urls.gateway)

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_CARDHOLDER } from '../src/bank/storage/seed-demo.ts';
+import { DEMO_DASHBOARD_OWNER } from '../src/gateway/domain/dashboard-account.rule.ts';
 import { checkoutToHostedPage, launchBrowser, shopLogin } from './support/browser.ts';
 import { watchCspViolations } from './support/csp.ts';
 import { launchSystem, type LaunchedSystem } from './support/harness/processes.ts';
@@ -149,10 +150,14 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
 
       await page.goto(`${gateway}/`);
       await page.goto(`${gateway}/dashboard/login`);
-      await page.fill('input[name=api_key]', system.demoMerchantApiKey());
+      await page.fill('#email', DEMO_DASHBOARD_OWNER.email);
+      await page.fill('#password', DEMO_DASHBOARD_OWNER.password);
       await page.click('button[type=submit]');
       await page.waitForURL(new RegExp(`^${gateway}/dashboard$`));
-      await page.goto(`${gateway}/dashboard/settings`);
+      for (const path of ['settings', 'events', 'webhooks', 'faults', 'team']) {
+        await page.goto(`${gateway}/dashboard/${path}`);
+        await assertStyled(page);
+      }
 
       await page.goto(`${system.urls.bank}/app`);
       await page.fill('#email', DEMO_CARDHOLDER.email);

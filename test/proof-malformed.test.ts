@@ -65,6 +65,8 @@ const EXCLUDED: Record<Party, Record<string, string>> = {
     gateway_callbacks: 'replay-protection record of signed bank callbacks',
     // Every verified signed request's id is consumed, refused ones included, so that a replay is refused.
     signed_requests: 'replay-protection record of signed requests (bank callbacks)',
+    // A failed dashboard login is counted to rate-limit guessing (per account and per address).
+    dashboard_login_failures: 'rate-limit counter of failed dashboard logins',
   },
   bank: {
     // Every verified signed gateway request's id is consumed, refused ones included (request.replayed).
@@ -539,7 +541,13 @@ const BUTTONS = new Set([
   'gateway POST /dashboard/settings/keys',
   'gateway POST /dashboard/settings/secrets/rotate',
   'gateway POST /dashboard/settings/webhooks/enable',
+  'gateway POST /dashboard/settings/webhooks/disable',
+  'gateway POST /dashboard/settings/keys/:id/revoke',
   'gateway POST /dashboard/deliveries/:id/resend',
+  'gateway POST /dashboard/webhooks/test',
+  'gateway POST /dashboard/webhooks/:id/:action{enable|disable}',
+  'gateway POST /dashboard/faults/clear',
+  'gateway POST /dashboard/team/:id/remove',
   'bank POST /app/approvals/:id/:answer{approve|decline}',
 ]);
 

@@ -27,6 +27,7 @@ import { GATEWAY_RECURRING, gatewayTasks } from './jobs/tasks.ts';
 import { WEBHOOK_NETWORKS, webhookAddressAllowed, webhookUrlProblem } from './domain/webhook-url.rule.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
+import { DEMO_DASHBOARD_OWNER, ensureDashboardUser } from './commands/add-member.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.tsx';
 import { payRoutes } from './routes/pay.routes.tsx';
 import { dialectDispatch } from './routes/stripe/dialect.middleware.ts';
@@ -76,6 +77,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_WEBHOOK_NETWORKS: z.enum(WEBHOOK_NETWORKS).default('loopback'),
       GATEWAY_DEMO_MERCHANT_NAME: z.string().min(1).max(100).default('Countersign demo shop'),
       GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS: positiveInt(900),
+      // The demo merchant's dashboard owner, made at first start (an existing one is left as it is).
+      GATEWAY_DEMO_MERCHANT_DASHBOARD_EMAIL: z.email().default(DEMO_DASHBOARD_OWNER.email),
+      GATEWAY_DEMO_MERCHANT_DASHBOARD_PASSWORD: z.string().min(12).max(256).default(DEMO_DASHBOARD_OWNER.password),
+      // Whether anyone may sign up as a merchant in the dashboard.
+      GATEWAY_SIGNUP: z.enum(['on', 'off']).default('on'),
       GATEWAY_CARD_FINGERPRINT_SECRET: z.string().min(16).optional(),
       GATEWAY_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
       GATEWAY_JOB_POLL_MS: positiveInt(250),
@@ -121,8 +127,13 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
             webhookUrl: raw.GATEWAY_DEMO_MERCHANT_WEBHOOK_URL ?? null,
             name: raw.GATEWAY_DEMO_MERCHANT_NAME,
             ackWindowSeconds: raw.GATEWAY_DEMO_MERCHANT_ACK_WINDOW_SECONDS,
+            dashboardOwner: {
+              email: raw.GATEWAY_DEMO_MERCHANT_DASHBOARD_EMAIL,
+              password: raw.GATEWAY_DEMO_MERCHANT_DASHBOARD_PASSWORD,
+            },
           }
         : null,
+    signup: raw.GATEWAY_SIGNUP === 'on',
     allowHttpWebhooks: raw.GATEWAY_ALLOW_HTTP_WEBHOOKS === 'true',
     webhookNetworks: raw.GATEWAY_WEBHOOK_NETWORKS,
     // The demo merchant's Stripe-format endpoint (with the demo merchant only).
@@ -137,6 +148,33 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
+/** The demo merchant (upserted at every start), its dashboard owner and its Stripe-format endpoint. */
+async function seedDemoMerchant(config: GatewayConfig, database: Database, clock: Clock): Promise<void> {
+  if (config.demoMerchant) {
+    // Upsert: a restart keeps the same merchant, and the configured key and secret are the active ones.
+    await upsertMerchant(
+      database.db,
+      {
+        id: DEMO_MERCHANT_ID,
+        name: config.demoMerchant.name,
+        webhookUrl: config.demoMerchant.webhookUrl,
+        apiKey: config.demoMerchant.apiKey,
+        stripeApiKey: config.demoMerchant.stripeApiKey,
+        webhookSecret: config.demoMerchant.webhookSecret,
+        ackWindowSeconds: config.demoMerchant.ackWindowSeconds,
+      },
+      clock,
+    );
+    await ensureDashboardUser({ database, clock }, DEMO_MERCHANT_ID, config.demoMerchant.dashboardOwner);
+  }
+  if (config.demoMerchant && config.demoStripeWebhook) {
+    const endpoint = config.demoStripeWebhook;
+    await database.transaction((tx) =>
+      upsertConfiguredEndpoint(tx, { merchantId: DEMO_MERCHANT_ID, ...endpoint }, clock),
+    );
+  }
+}
+
 /** Starts the gateway service. Tests may pass a database, a fake issuer and a clock. */
 export async function startGateway(
   config: GatewayConfig,
@@ -144,6 +182,8 @@ export async function startGateway(
 ): Promise<ServiceHandle> {
   const clock = deps.clock ?? systemClock;
   const fetch = outboundFetch(config.base.tls.ca);
+  // Merchant-given URLs are reached only at the addresses GATEWAY_WEBHOOK_NETWORKS allows.
+  const merchantFetch = guardedFetch(config.base.tls.ca, (a) => webhookAddressAllowed(a, config.webhookNetworks));
   return bootService({
     name: 'gateway',
     spec: gatewayDatabaseSpec,
@@ -151,28 +191,7 @@ export async function startGateway(
     ...(deps.database ? { database: deps.database } : {}),
     ...(deps.log ? { log: deps.log } : {}),
     compose: async ({ app, database, log }) => {
-      if (config.demoMerchant) {
-        // Upsert: a restart keeps the same merchant, and the configured key and secret are the active ones.
-        await upsertMerchant(
-          database.db,
-          {
-            id: DEMO_MERCHANT_ID,
-            name: config.demoMerchant.name,
-            webhookUrl: config.demoMerchant.webhookUrl,
-            apiKey: config.demoMerchant.apiKey,
-            stripeApiKey: config.demoMerchant.stripeApiKey,
-            webhookSecret: config.demoMerchant.webhookSecret,
-            ackWindowSeconds: config.demoMerchant.ackWindowSeconds,
-          },
-          clock,
-        );
-      }
-      if (config.demoMerchant && config.demoStripeWebhook) {
-        const endpoint = config.demoStripeWebhook;
-        await database.transaction((tx) =>
-          upsertConfiguredEndpoint(tx, { merchantId: DEMO_MERCHANT_ID, ...endpoint }, clock),
-        );
-      }
+      await seedDemoMerchant(config, database, clock);
       const fingerprintSecret =
         config.fingerprintSecret ?? (await settingOrGenerate(database.db, 'card_fingerprint_secret'));
       const issuer = withGatewayTestCards(
@@ -198,7 +217,7 @@ export async function startGateway(
             log,
             timeoutMs: config.webhookTimeoutMs,
             fetch,
-            merchantFetch: guardedFetch(config.base.tls.ca, (a) => webhookAddressAllowed(a, config.webhookNetworks)),
+            merchantFetch,
           }),
         },
         recurring: GATEWAY_RECURRING,
@@ -226,7 +245,19 @@ export async function startGateway(
       app.route('/v1', apiRoutes({ gateway, publicUrl, wake, bell }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ gateway, wake }));
-      app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
+      app.route(
+        '/dashboard',
+        dashboardRoutes({
+          database,
+          clock,
+          publicUrl,
+          wake,
+          signup: config.signup,
+          allowHttpWebhooks: config.allowHttpWebhooks,
+          webhookNetworks: config.webhookNetworks,
+          merchantFetch,
+        }),
+      );
       // The front page: links only.
       app.get(
         '/',

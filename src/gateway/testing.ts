@@ -195,6 +195,8 @@ export async function startTestGateway(
     port?: number;
     /** GATEWAY_JOB_LEASE_SECONDS (default 60). */
     jobLeaseSeconds?: number;
+    /** More configuration (e.g. GATEWAY_SIGNUP). */
+    env?: Record<string, string>;
   } = {},
 ) {
   const database = await freshDatabase(gatewayDatabaseSpec, engine);
@@ -214,6 +216,7 @@ export async function startTestGateway(
     GATEWAY_JOB_POLL_MS: '100',
     ...(options.jobLeaseSeconds ? { GATEWAY_JOB_LEASE_SECONDS: String(options.jobLeaseSeconds) } : {}),
     LOG_LEVEL: 'debug',
+    ...options.env,
   });
   const issuer = new FakeIssuer();
   const logs = logCapture();

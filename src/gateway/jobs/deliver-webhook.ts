@@ -98,6 +98,7 @@ async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<Delive
   const body = JSON.stringify(event.payload);
   return {
     stripe: false,
+    guarded: merchant.selfServe,
     url: merchant.webhookUrl,
     body,
     eventId: event.id,
@@ -147,7 +148,7 @@ function causeCode(err: Error): string {
 
 /** Sends the message, signed, to its endpoint (dropped or duplicated when a fault says so). */
 async function send(deps: DeliveryDeps, job: Job, target: DeliveryTarget, fault: Fault | null): Promise<Answer> {
-  const doFetch = (target.stripe ? deps.merchantFetch : undefined) ?? deps.fetch ?? fetch;
+  const doFetch = (target.stripe || target.guarded ? deps.merchantFetch : undefined) ?? deps.fetch ?? fetch;
   const dropped = fault !== null && fault.pick('drop') < fault.config.webhooks.drop;
   const duplicated = fault !== null && fault.pick('duplicate') < fault.config.webhooks.duplicate;
   const { body } = target;

@@ -6,6 +6,8 @@ import type { Executor } from '../../platform/db/database.ts';
 export interface DeliveryTarget {
   /** A Stripe-format delivery: its answer never acknowledges anything. */
   readonly stripe: boolean;
+  /** A URL the merchant gave (not the operator): reached through the outbound guard. Stripe-format: always. */
+  readonly guarded?: boolean;
   readonly url: string;
   /** The exact bytes sent on every attempt. */
   readonly body: string;

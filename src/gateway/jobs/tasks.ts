@@ -9,6 +9,7 @@ import { refundAtBank } from '../commands/refund-at-bank.ts';
 import { settleSession } from '../commands/settle-session.ts';
 import { retryUnsettled, voidUnacknowledged } from '../commands/void-unacknowledged.ts';
 import { pruneIdempotencyKeys } from '../storage/idempotency.ts';
+import { pruneFailures } from '../storage/dashboard-users.ts';
 import { pruneSignedRequests } from '../storage/signed-requests.ts';
 import { REFUND_AT_BANK_TASK, SETTLE_TASK } from './task-names.ts';
 
@@ -48,6 +49,8 @@ export function gatewayTasks(
       await pruneIdempotencyKeys(database.db, new Date(clock.now().getTime() - options.idempotencyRetentionMs));
       // The same hourly sweep of rows that only guard a time window.
       await pruneSignedRequests(database.db, clock.now());
+      // Failed dashboard logins count for a quarter of an hour; a day is kept for the record.
+      await pruneFailures(database.db, new Date(clock.now().getTime() - 86_400_000));
     },
   };
 }

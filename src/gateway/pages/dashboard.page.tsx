@@ -1,110 +1,159 @@
-// The merchant dashboard's pages: server-rendered, no script at all (forms only, each with a CSRF token).
-import type { Child } from 'hono/jsx';
-import { formatMoney, money, type Currency } from '../../core/money.ts';
-import type { MerchantRow, SessionRow } from '../storage/tables.ts';
-import type { credentials, paymentDetail } from '../storage/dashboard.ts';
+// The dashboard's payment pages: the list (search, filters, keyset paging) and one payment (its
+// timeline, events with every delivery attempt and re-send, refunds).
+import type { PaymentQuery } from '../domain/payment-search.ts';
+import { SESSION_STATES } from '../domain/session.machine.ts';
+import type { SessionRow } from '../storage/tables.ts';
+import { money$ } from './dashboard-format.ts';
+import { Badge, Button, Layout, When, type DashView } from './dashboard-layout.tsx';
+import { buildTimeline, type Detail } from './dashboard-timeline.ts';
 
-/** The dashboard's stylesheet, served from /dashboard/assets/dashboard.css (the CSP allows no inline style). */
-export const DASHBOARD_STYLES = `body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1b1b1f}table{border-collapse:collapse;font-size:.9rem}
-td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}nav a{margin-right:1rem}
-.notice{background:#fff6d6;padding:.6rem;border-radius:4px}code{background:#f3f3f3;padding:.1rem .3rem}form.inline{display:inline}`;
+export { DASHBOARD_STYLES } from './dashboard-layout.tsx';
 
-const money$ = (minor: bigint, currency: string) => formatMoney(money(minor, currency as Currency));
-
-function Layout(props: { title: string; merchant?: MerchantRow; csrf?: string; children: Child }) {
+function Filters(props: { q: PaymentQuery; raw: Record<string, string> }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>{props.title} · countersign gateway</title>
-        <link rel="stylesheet" href="/dashboard/assets/dashboard.css" />
-      </head>
-      <body>
-        {props.merchant ? (
-          <nav>
-            <strong>{props.merchant.name}</strong> · <a href="/dashboard">Payments</a>
-            <a href="/dashboard/settings">API keys and webhooks</a>
-            <form class="inline" method="post" action="/dashboard/logout">
-              <input type="hidden" name="csrf" value={props.csrf} />
-              <button type="submit">Log out</button>
-            </form>
-          </nav>
-        ) : null}
-        <h1>{props.title}</h1>
-        {props.children}
-      </body>
-    </html>
-  );
-}
-
-/** The login form (merchants log in with a secret API key). */
-export function LoginPage(props: { error?: string }) {
-  return (
-    <Layout title="Merchant dashboard">
-      {props.error ? (
-        <p class="notice" role="alert">
-          {props.error}
-        </p>
-      ) : null}
-      <form method="post" action="/dashboard/login">
-        <label for="api_key">Secret API key</label>{' '}
-        <input id="api_key" name="api_key" type="password" autocomplete="off" size={50} />
-        <button type="submit">Log in</button>
-      </form>
-    </Layout>
+    <form class="filters" method="get" action="/dashboard">
+      <div>
+        <label for="q">Search</label>
+        <input id="q" name="q" value={props.q.text} size={34} placeholder="ps_… / pi_… / reference / 12.50" />
+      </div>
+      <div>
+        <label for="status">Status</label>
+        <select id="status" name="status">
+          <option value="">any</option>
+          {SESSION_STATES.map((s) => (
+            <option value={s} selected={props.q.status === s}>
+              {s.replace(/_/g, ' ')}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label for="from">From</label>
+        <input id="from" name="from" type="date" value={props.q.from ? props.raw.from : ''} />
+      </div>
+      <div>
+        <label for="to">To</label>
+        <input id="to" name="to" type="date" value={props.q.to ? props.raw.to : ''} />
+      </div>
+      <button type="submit" class="primary">
+        Search
+      </button>
+      <a href="/dashboard">Clear</a>
+    </form>
   );
 }
 
 /** The payments list. */
-export function PaymentsPage(props: { merchant: MerchantRow; csrf: string; payments: SessionRow[] }) {
+export function PaymentsPage(props: {
+  view: DashView;
+  q: PaymentQuery;
+  raw: Record<string, string>;
+  payments: SessionRow[];
+  next: string | null;
+}) {
+  const { view } = props;
+  const nextParams = new URLSearchParams({ ...props.raw, ...(props.next ? { after: props.next } : {}) });
   return (
-    <Layout title="Payments" merchant={props.merchant} csrf={props.csrf}>
-      {props.merchant.webhookEnabled ? null : (
+    <Layout title="Payments" view={view} section="payments">
+      {view.merchant.webhookEnabled ? null : (
         <p class="notice">
-          Webhook deliveries are disabled (the endpoint answered 410). Re-enable them under API keys and webhooks.
+          Webhook deliveries are disabled (the endpoint answered 410). Re-enable them under{' '}
+          <a href="/dashboard/webhooks">Webhooks</a>.
         </p>
       )}
+      <Filters q={props.q} raw={props.raw} />
       <table>
         <tr>
           <th>Created</th>
-          <th>Session</th>
-          <th>Reference</th>
           <th>Amount</th>
           <th>Status</th>
+          <th>Reference</th>
+          <th>Payment</th>
           <th>Acknowledgement</th>
         </tr>
         {props.payments.map((p) => (
           <tr>
-            <td>{p.createdAt.toISOString()}</td>
             <td>
-              <a href={`/dashboard/payments/${p.id}`}>{p.id}</a>
+              <When at={p.createdAt} now={view.now} />
+            </td>
+            <td class="num">{money$(p.amountMinor, p.currency)}</td>
+            <td>
+              <Badge status={p.status} />
             </td>
             <td>{p.merchantReference}</td>
-            <td>{money$(p.amountMinor, p.currency)}</td>
-            <td>{p.status}</td>
-            <td>{p.acknowledgement ?? ''}</td>
+            <td>
+              <a class="mono" href={`/dashboard/payments/${p.id}`}>
+                {p.id}
+              </a>
+              {p.cardLast4 ? <div class="muted">•••• {p.cardLast4}</div> : null}
+            </td>
+            <td>{p.acknowledgement ? <Badge status={p.acknowledgement} /> : <span class="muted">—</span>}</td>
           </tr>
         ))}
       </table>
+      {props.payments.length === 0 ? <p class="muted">No payment matches.</p> : null}
+      <div class="pager">
+        {props.q.after ? <a href="/dashboard">« Newest</a> : null}
+        {props.next ? <a href={`/dashboard?${nextParams.toString()}`}>Older »</a> : null}
+      </div>
     </Layout>
   );
 }
 
-/** One payment: its events, deliveries with every attempt (and re-send), and refunds. */
-export function PaymentPage(props: {
-  merchant: MerchantRow;
-  csrf: string;
-  detail: NonNullable<Awaited<ReturnType<typeof paymentDetail>>>;
-}) {
+function Facts(props: { detail: Detail; view: DashView }) {
+  const s = props.detail.session;
+  return (
+    <div class="card">
+      <dl class="facts">
+        <dt>Amount</dt>
+        <dd>
+          <strong>{money$(s.amountMinor, s.currency)}</strong> · captured {money$(s.capturedMinor, s.currency)} ·
+          refunded {money$(s.refundedMinor, s.currency)}
+        </dd>
+        <dt>Status</dt>
+        <dd>
+          <Badge status={s.status} /> {s.acknowledgement ? <Badge status={s.acknowledgement} /> : null}
+          {s.voidReason ? ` void reason ${s.voidReason}` : ''}
+          {s.declineReason ? ` declined: ${s.declineReason}` : ''}
+        </dd>
+        <dt>Reference</dt>
+        <dd>{s.merchantReference}</dd>
+        <dt>Card</dt>
+        <dd>{s.cardLast4 ? `${s.cardBrand} •••• ${s.cardLast4}` : '—'}</dd>
+        <dt>Created</dt>
+        <dd>
+          <When at={s.createdAt} now={props.view.now} />
+        </dd>
+        <dt>API</dt>
+        <dd>{s.api === 'stripe' ? `Stripe (pi_${s.id.slice(3)})` : 'native'}</dd>
+      </dl>
+    </div>
+  );
+}
+
+/** One payment: its timeline, its events with every delivery attempt (and re-send), and its refunds. */
+export function PaymentPage(props: { view: DashView; detail: Detail }) {
+  const { view } = props;
   const { session: s, events, deliveries, attempts, refunds } = props.detail;
   return (
-    <Layout title={`Payment ${s.id}`} merchant={props.merchant} csrf={props.csrf}>
-      <p>
-        {money$(s.amountMinor, s.currency)} · reference {s.merchantReference} · status <strong>{s.status}</strong>
-        {s.cardLast4 ? ` · ${s.cardBrand} •••• ${s.cardLast4}` : ''}{' '}
-        {s.voidReason ? ` · void reason ${s.voidReason}` : ''}
-        {s.declineReason ? ` · declined: ${s.declineReason}` : ''}
+    <Layout title={`Payment ${s.id}`} view={view} section="payments">
+      <p class="actions">
+        <a href="/dashboard">« All payments</a>
       </p>
+      <Facts detail={props.detail} view={view} />
+      <h2>Timeline</h2>
+      <div class="card">
+        <ol class="timeline">
+          {buildTimeline(props.detail).map((t) => (
+            <li class={t.tone}>
+              <div class="what">{t.what}</div>
+              <div class="detail">
+                <When at={t.at} now={view.now} seconds /> {t.detail}
+              </div>
+            </li>
+          ))}
+        </ol>
+      </div>
       <h2>Events and deliveries</h2>
       <table>
         <tr>
@@ -120,7 +169,7 @@ export function PaymentPage(props: {
           const ds = deliveries.filter((x) => x.eventId === e.id);
           return (ds.length ? ds : [null]).map((d) => (
             <tr>
-              <td>{e.id}</td>
+              <td class="mono">{e.id}</td>
               <td>{e.type}</td>
               <td>{e.sequence ?? '—'}</td>
               <td>{d ? `${d.status}${d.webhookEndpointId ? ` → ${d.webhookEndpointId}` : ''}` : 'no endpoint'}</td>
@@ -136,11 +185,12 @@ export function PaymentPage(props: {
               </td>
               <td>
                 {d ? (
-                  <form method="post" action={`/dashboard/deliveries/${d.id}/resend`}>
-                    <input type="hidden" name="csrf" value={props.csrf} />
-                    <input type="hidden" name="back" value={s.id} />
-                    <button type="submit">Re-send</button>
-                  </form>
+                  <Button
+                    csrf={view.csrf}
+                    action={`/dashboard/deliveries/${d.id}/resend`}
+                    label="Re-send"
+                    fields={{ back: s.id }}
+                  />
                 ) : null}
               </td>
             </tr>
@@ -148,93 +198,32 @@ export function PaymentPage(props: {
         })}
       </table>
       <h2>Refunds</h2>
-      <table>
-        <tr>
-          <th>Refund</th>
-          <th>Amount</th>
-          <th>Reason</th>
-          <th>Status</th>
-        </tr>
-        {refunds.map((r) => (
+      {refunds.length === 0 ? (
+        <p class="muted">No refund.</p>
+      ) : (
+        <table>
           <tr>
-            <td>{r.id}</td>
-            <td>{money$(r.amountMinor, r.currency)}</td>
-            <td>{r.reason}</td>
-            <td>{r.status}</td>
+            <th>Refund</th>
+            <th>Amount</th>
+            <th>Reason</th>
+            <th>Status</th>
+            <th>Created</th>
           </tr>
-        ))}
-      </table>
-    </Layout>
-  );
-}
-
-/** API keys, signing secrets (rotation) and the webhook endpoint. */
-export function SettingsPage(props: {
-  merchant: MerchantRow;
-  csrf: string;
-  creds: Awaited<ReturnType<typeof credentials>>;
-  shownOnce?: { label: string; value: string };
-}) {
-  const form = (action: string, label: string) => (
-    <form method="post" action={action}>
-      <input type="hidden" name="csrf" value={props.csrf} />
-      <button type="submit">{label}</button>
-    </form>
-  );
-  return (
-    <Layout title="API keys and webhooks" merchant={props.merchant} csrf={props.csrf}>
-      {props.shownOnce ? (
-        <p class="notice" id="shown-once">
-          {props.shownOnce.label} (shown once, copy it now): <code>{props.shownOnce.value}</code>
-        </p>
-      ) : null}
-      <h2>Webhook endpoint</h2>
-      <p>
-        {props.merchant.webhookUrl ?? 'none'} · {props.merchant.webhookEnabled ? 'enabled' : 'disabled'} ·
-        acknowledgement window {props.merchant.ackWindowSeconds} s
-      </p>
-      {props.merchant.webhookEnabled ? null : form('/dashboard/settings/webhooks/enable', 'Re-enable deliveries')}
-      <h2>API keys</h2>
-      <table>
-        <tr>
-          <th>Prefix</th>
-          <th>Created</th>
-          <th>Revoked</th>
-        </tr>
-        {props.creds.keys.map((k) => (
-          <tr>
-            <td>
-              <code>{k.prefix}…</code>
-            </td>
-            <td>{k.createdAt.toISOString()}</td>
-            <td>{k.revokedAt?.toISOString() ?? ''}</td>
-          </tr>
-        ))}
-      </table>
-      {form('/dashboard/settings/keys', 'Create an API key')}
-      <h2>Signing secrets</h2>
-      <p>
-        Every delivery is signed with each active secret (at most two: the newest and the one before). Rotating adds a
-        new secret; the one before keeps signing for 24 hours beside it, so that your endpoint can learn the new one
-        before the old one stops.
-      </p>
-      <table>
-        <tr>
-          <th>Secret</th>
-          <th>Created</th>
-          <th>Retired</th>
-        </tr>
-        {props.creds.secrets.map((s) => (
-          <tr>
-            <td>
-              <code>{s.hint}</code>
-            </td>
-            <td>{s.createdAt.toISOString()}</td>
-            <td>{s.retiredAt?.toISOString() ?? (s.expiresAt ? `expires ${s.expiresAt.toISOString()}` : 'active')}</td>
-          </tr>
-        ))}
-      </table>
-      {form('/dashboard/settings/secrets/rotate', 'Rotate the signing secret')}
+          {refunds.map((r) => (
+            <tr>
+              <td class="mono">{r.id}</td>
+              <td class="num">{money$(r.amountMinor, r.currency)}</td>
+              <td>{r.reason}</td>
+              <td>
+                <Badge status={r.status} />
+              </td>
+              <td>
+                <When at={r.createdAt} now={view.now} />
+              </td>
+            </tr>
+          ))}
+        </table>
+      )}
     </Layout>
   );
 }

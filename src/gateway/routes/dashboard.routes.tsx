@@ -1,48 +1,38 @@
-// The merchant dashboard: log in with a secret API key; cookie `gw_session` (random token, only its
-// sha256 stored; HttpOnly, SameSite=Strict); every form carries the session's CSRF token and every
-// POST must come from our own origin. No script; a strict CSP.
+// The merchant dashboard: log in with an e-mail and a password (or a secret API key); cookie
+// `gw_session` (random token, only its sha256 stored; HttpOnly, SameSite=Strict); every form carries
+// the session's CSRF token and every POST must come from our own origin. No script; a strict CSP.
+// Each area is its own router file; every query they make is bound to the session's merchant, so
+// another merchant's ids are simply not found (404).
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../../core/errors.ts';
-import type { Clock } from '../../platform/clock.ts';
-import type { Database } from '../../platform/db/database.ts';
-import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { createRouter } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
-import { resendDelivery } from '../commands/resend-delivery.ts';
-import { rotateSigningSecret } from '../commands/rotate-signing-secret.ts';
-import { DASHBOARD_STYLES, LoginPage, PaymentPage, PaymentsPage, SettingsPage } from '../pages/dashboard.page.tsx';
-import {
-  closeDashboardSession,
-  credentials,
-  listPayments,
-  openDashboardSession,
-  paymentDetail,
-  readDashboardSession,
-} from '../storage/dashboard.ts';
-import { addApiKey, authenticateApiKey, findMerchant, newApiKey, setWebhookEnabled } from '../storage/merchants.ts';
-import type { MerchantRow } from '../storage/tables.ts';
+import { DASHBOARD_STYLES } from '../pages/dashboard-layout.tsx';
+import { closeDashboardSession, readDashboardSession } from '../storage/dashboard.ts';
+import { DASHBOARD_COOKIE, registerLoginRoutes } from './dashboard-auth.routes.tsx';
+import { registerDeveloperRoutes } from './dashboard-developers.routes.tsx';
+import type { DashboardDeps, Env, Router } from './dashboard-kit.ts';
+import { registerPaymentRoutes } from './dashboard-payments.routes.tsx';
+import { registerTeamRoutes } from './dashboard-team.routes.tsx';
 
-export const DASHBOARD_COOKIE = 'gw_session';
-const TTL_SECONDS = 8 * 3600;
+export { DASHBOARD_COOKIE };
+export type { DashboardDeps };
+
 // Forms and a stylesheet only: no script, nothing fetched.
 const CSP = contentSecurityPolicy({ 'script-src': ["'none'"], 'connect-src': ["'none'"], 'img-src': ["'none'"] });
-
-type Env = AppEnv<{ merchant: MerchantRow; csrf: string }>;
-
-type Router = ReturnType<typeof createRouter<Env>>;
-type DashboardDeps = { database: Database; clock: Clock; publicUrl: () => string; wake?: () => void };
-
-const html = (c: Context, node: unknown, status = 200) => c.html('<!doctype html>' + String(node), status as 200);
 
 /** The /dashboard router. */
 export function dashboardRoutes(deps: DashboardDeps) {
   const router = createRouter<Env>();
+  registerFrame(router, deps);
   registerLoginRoutes(router, deps);
   // Everything below needs a login.
   router.use('*', requireSession(deps));
   registerPaymentRoutes(router, deps);
-  registerSettingsRoutes(router, deps);
+  registerDeveloperRoutes(router, deps);
+  registerTeamRoutes(router, deps);
   router.post('/logout', async (c) => {
     const token = getCookie(c, DASHBOARD_COOKIE);
     if (token) await closeDashboardSession(deps.database.db, token);
@@ -52,11 +42,8 @@ export function dashboardRoutes(deps: DashboardDeps) {
   return router;
 }
 
-/** The headers and origin check on every page, the stylesheet, and the login form (no session needed). */
-function registerLoginRoutes(router: Router, deps: DashboardDeps): void {
-  const { database, clock } = deps;
-  const secure = () => deps.publicUrl().startsWith('https:');
-
+/** The headers and origin check on every page, and the stylesheet. */
+function registerFrame(router: Router, deps: DashboardDeps): void {
   router.use('*', securityHeaders({ csp: CSP }));
   router.use('*', async (c, next) => {
     // Cross-site POSTs are refused outright (the cookie is SameSite=Strict too).
@@ -71,26 +58,6 @@ function registerLoginRoutes(router: Router, deps: DashboardDeps): void {
   router.get('/assets/dashboard.css', (c) =>
     c.body(DASHBOARD_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }),
   );
-  router.get('/login', (c) => html(c, <LoginPage />));
-  router.post('/login', async (c) => {
-    const form = await c.req.parseBody();
-    const key = typeof form.api_key === 'string' ? form.api_key.trim() : '';
-    let merchant: MerchantRow;
-    try {
-      merchant = await authenticateApiKey(database.db, key);
-    } catch {
-      return html(c, <LoginPage error="That key is not valid." />, 401);
-    }
-    const { token } = await openDashboardSession(database.db, merchant.id, TTL_SECONDS, clock);
-    setCookie(c, DASHBOARD_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: secure(),
-      path: '/dashboard',
-      maxAge: TTL_SECONDS,
-    });
-    return c.redirect('/dashboard', 303);
-  });
 }
 
 /** The session check: a GET without one goes to the login; a POST needs the session's CSRF token. */
@@ -105,6 +72,7 @@ function requireSession(deps: DashboardDeps) {
     }
     c.set('merchant', session.merchant);
     c.set('csrf', session.csrf);
+    c.set('user', session.user);
     if (c.req.method === 'POST') {
       const form = await c.req.parseBody();
       const given = Buffer.from(typeof form.csrf === 'string' ? form.csrf : '');
@@ -113,63 +81,4 @@ function requireSession(deps: DashboardDeps) {
     }
     await next();
   };
-}
-
-/** The payments list, a payment's page, and resending a webhook delivery. */
-function registerPaymentRoutes(router: Router, deps: DashboardDeps): void {
-  const { database, clock } = deps;
-  router.get('/', async (c) =>
-    html(
-      c,
-      <PaymentsPage
-        merchant={c.get('merchant')}
-        csrf={c.get('csrf')}
-        payments={await listPayments(database.db, c.get('merchant').id)}
-      />,
-    ),
-  );
-  router.get('/payments/:id', async (c) => {
-    const detail = await paymentDetail(database.db, c.get('merchant').id, c.req.param('id'));
-    if (!detail) throw new DomainError('not_found', { resource: 'payment_session' });
-    return html(c, <PaymentPage merchant={c.get('merchant')} csrf={c.get('csrf')} detail={detail} />);
-  });
-  router.post('/deliveries/:id/resend', async (c) => {
-    if (!(await resendDelivery({ database, clock }, c.req.param('id'), c.get('merchant').id)))
-      throw new DomainError('not_found', { resource: 'webhook_delivery' });
-    deps.wake?.();
-    const back = String((await c.req.parseBody()).back ?? '');
-    return c.redirect(/^ps_[0-9A-Z]{26}$/.test(back) ? `/dashboard/payments/${back}` : '/dashboard', 303);
-  });
-}
-
-/** The settings page: API keys, the webhook signing secret, enabling webhooks. */
-function registerSettingsRoutes(router: Router, deps: DashboardDeps): void {
-  const { database, clock } = deps;
-  const settings = async (c: Context<Env>, shownOnce?: { label: string; value: string }) => {
-    const merchant = (await findMerchant(database.db, c.get('merchant').id))!;
-    return html(
-      c,
-      <SettingsPage
-        merchant={merchant}
-        csrf={c.get('csrf')}
-        creds={await credentials(database.db, merchant.id)}
-        {...(shownOnce ? { shownOnce } : {})}
-      />,
-    );
-  };
-  router.get('/settings', (c) => settings(c));
-  router.post('/settings/keys', async (c) => {
-    const key = newApiKey();
-    await addApiKey(database.db, c.get('merchant').id, key, clock);
-    return settings(c, { label: 'New API key', value: key });
-  });
-  router.post('/settings/secrets/rotate', async (c) => {
-    // The same rule as the API: the previous secret keeps signing for the default overlap (24 h).
-    const { secret } = await rotateSigningSecret({ database, clock }, c.get('merchant').id);
-    return settings(c, { label: 'New signing secret', value: secret });
-  });
-  router.post('/settings/webhooks/enable', async (c) => {
-    await setWebhookEnabled(database.db, c.get('merchant').id, true);
-    return c.redirect('/dashboard/settings', 303);
-  });
 }

@@ -3,6 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import type { DashboardRole } from '../domain/dashboard-account.rule.ts';
+import { dashboardUsers } from './account-tables.ts';
 import { stripeEventsOfSession } from './stripe-events.ts';
 import {
   apiKeys,
@@ -25,6 +27,7 @@ export async function openDashboardSession(
   merchantId: string,
   ttlSeconds: number,
   clock: Clock,
+  userId: string | null = null,
 ): Promise<{ token: string; csrf: string }> {
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
@@ -32,6 +35,7 @@ export async function openDashboardSession(
   await db.insert(dashboardSessions).values({
     tokenHash: sha256(token),
     merchantId,
+    userId,
     csrf,
     createdAt: now,
     expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
@@ -39,18 +43,31 @@ export async function openDashboardSession(
   return { token, csrf };
 }
 
-/** The merchant and CSRF token of a live login session, or null. */
-export async function readDashboardSession(
-  db: Executor,
-  token: string,
-  clock: Clock,
-): Promise<{ merchant: MerchantRow; csrf: string } | null> {
+/** Who is logged in: a dashboard user, or (user null) the holder of a secret API key, who acts as an owner. */
+export interface DashboardLogin {
+  readonly merchant: MerchantRow;
+  readonly csrf: string;
+  readonly user: { id: string; email: string; role: DashboardRole } | null;
+}
+
+/** The merchant, user and CSRF token of a live login session, or null (a removed user's sessions are dead). */
+export async function readDashboardSession(db: Executor, token: string, clock: Clock): Promise<DashboardLogin | null> {
   const [row] = await db
-    .select({ merchant: merchants, csrf: dashboardSessions.csrf })
+    .select({
+      merchant: merchants,
+      csrf: dashboardSessions.csrf,
+      userId: dashboardSessions.userId,
+      user: { id: dashboardUsers.id, email: dashboardUsers.email, role: dashboardUsers.role },
+    })
     .from(dashboardSessions)
     .innerJoin(merchants, eq(merchants.id, dashboardSessions.merchantId))
+    .leftJoin(
+      dashboardUsers,
+      and(eq(dashboardUsers.id, dashboardSessions.userId), eq(dashboardUsers.merchantId, dashboardSessions.merchantId)),
+    )
     .where(and(eq(dashboardSessions.tokenHash, sha256(token)), gt(dashboardSessions.expiresAt, clock.now())));
-  return row ?? null;
+  if (!row || (row.userId !== null && row.user === null)) return null;
+  return { merchant: row.merchant, csrf: row.csrf, user: row.user };
 }
 
 /** Ends a login session. */

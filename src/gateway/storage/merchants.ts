@@ -1,6 +1,6 @@
 // Merchants, their API keys (sha256 only, compared in constant time) and signing secrets.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNull, ne, notInArray, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -36,6 +36,7 @@ export async function addApiKey(
       merchantId,
       hash: hashApiKey(key),
       prefix: key.slice(0, 12),
+      last4: key.slice(-4),
       api,
       createdAt: clock.now(),
     })
@@ -69,7 +70,11 @@ export async function upsertMerchant(
       ackWindowSeconds: input.ackWindowSeconds ?? 900,
       createdAt: now,
     })
-    .onConflictDoUpdate({ target: merchants.id, set: { name: input.name, webhookUrl: input.webhookUrl } })
+    .onConflictDoUpdate({
+      target: merchants.id,
+      // The operator's URL again: trusted as the operator's (not the merchant's) until changed in the dashboard.
+      set: { name: input.name, webhookUrl: input.webhookUrl, selfServe: false },
+    })
     .returning();
   const kept = [input.apiKey, ...(input.stripeApiKey ? [input.stripeApiKey] : [])].map(hashApiKey);
   const known = await db
@@ -99,7 +104,14 @@ export async function findApiKeyOwner(
     .select({ merchant: merchants, hash: apiKeys.hash, api: apiKeys.api })
     .from(apiKeys)
     .innerJoin(merchants, eq(merchants.id, apiKeys.merchantId))
-    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+    // A rolled key works until its expiry (the database's clock, as every request's).
+    .where(
+      and(
+        eq(apiKeys.hash, hash),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
+      ),
+    );
   // The index finds the row by hash; the comparison that decides is still constant-time.
   if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return null;
   return { merchant: row.merchant, api: row.api };
@@ -116,6 +128,11 @@ export async function authenticateApiKey(db: Executor, key: string): Promise<Mer
 export async function findMerchant(db: Executor, id: string): Promise<MerchantRow | undefined> {
   const [row] = await db.select().from(merchants).where(eq(merchants.id, id));
   return row;
+}
+
+/** Sets the webhook URL a merchant gave in the dashboard (null: none); deliveries to it go through the outbound guard. */
+export async function setWebhookUrl(db: Executor, merchantId: string, url: string | null): Promise<void> {
+  await db.update(merchants).set({ webhookUrl: url, selfServe: true }).where(eq(merchants.id, merchantId));
 }
 
 /** Switches a merchant's webhook endpoint on (the dashboard) or off (it answered 410). */

@@ -2,3 +2,4 @@
 export * from '../../platform/schema.ts';
 export * from './tables.ts';
 export * from './stripe-tables.ts';
+export * from './account-tables.ts';

@@ -29,6 +29,9 @@ export const merchants = pgTable('merchants', {
   // A 410 from the endpoint turns this off; a merchant turns it back on.
   webhookEnabled: boolean('webhook_enabled').notNull().default(true),
   ackWindowSeconds: integer('ack_window_seconds').notNull().default(900),
+  // Signed up in the dashboard (not configured by the operator): its webhook URL is the merchant's
+  // own, so deliveries to it go through the outbound guard (GATEWAY_WEBHOOK_NETWORKS).
+  selfServe: boolean('self_serve').notNull().default(false),
   createdAt: ts('created_at').notNull(),
 });
 
@@ -43,7 +46,11 @@ export const apiKeys = pgTable('api_keys', {
   // The dialect the key speaks on /v1: native (our API) or stripe (Stripe's API, ).
   api: text('api').$type<ApiDialect>().notNull().default('native'),
   createdAt: ts('created_at').notNull(),
+  // Revoked keys stop at once; a rolled key keeps working until its expiry (the overlap), then stops.
   revokedAt: ts('revoked_at'),
+  expiresAt: ts('expires_at'),
+  // The last 4 characters, so that a merchant can tell keys apart (null for keys made before).
+  last4: text('last4'),
 });
 
 export const signingSecrets = pgTable(
@@ -262,6 +269,8 @@ export const dashboardSessions = pgTable('dashboard_sessions', {
   merchantId: text('merchant_id')
     .notNull()
     .references(() => merchants.id),
+  // The dashboard user (null: a login with a secret API key, which acts as an owner).
+  userId: text('user_id'),
   csrf: text('csrf').notNull(),
   expiresAt: ts('expires_at').notNull(),
   createdAt: ts('created_at').notNull(),
