@@ -226,7 +226,7 @@ export async function startGateway(
       app.route('/v1', apiRoutes({ gateway, publicUrl, wake, bell }));
       app.route('/bank', bankCallbackRoutes({ gateway, secrets: [config.bankCallbackSecret], wake }));
       app.route('/pay', payRoutes({ gateway, wake }));
-      app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake }));
+      app.route('/dashboard', dashboardRoutes({ database, clock, publicUrl, wake, gateway }));
       // The front page: links only.
       app.get(
         '/',

@@ -103,7 +103,8 @@ export function PaymentPage(props: {
         {money$(s.amountMinor, s.currency)} · reference {s.merchantReference} · status <strong>{s.status}</strong>
         {s.cardLast4 ? ` · ${s.cardBrand} •••• ${s.cardLast4}` : ''}{' '}
         {s.voidReason ? ` · void reason ${s.voidReason}` : ''}
-        {s.declineReason ? ` · declined: ${s.declineReason}` : ''}
+        {s.declineReason ? ` · declined: ${s.declineReason}` : ''} ·{' '}
+        <a href={`/dashboard/payments/${s.id}/journey`}>journey</a>
       </p>
       <h2>Events and deliveries</h2>
       <table>

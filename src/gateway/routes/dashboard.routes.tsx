@@ -9,6 +9,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
+import type { GatewayDeps } from '../commands/deps.ts';
 import { resendDelivery } from '../commands/resend-delivery.ts';
 import { rotateSigningSecret } from '../commands/rotate-signing-secret.ts';
 import { DASHBOARD_STYLES, LoginPage, PaymentPage, PaymentsPage, SettingsPage } from '../pages/dashboard.page.tsx';
@@ -22,6 +23,7 @@ import {
 } from '../storage/dashboard.ts';
 import { addApiKey, authenticateApiKey, findMerchant, newApiKey, setWebhookEnabled } from '../storage/merchants.ts';
 import type { MerchantRow } from '../storage/tables.ts';
+import { registerJourneyPage } from './dashboard-journey.routes.tsx';
 
 export const DASHBOARD_COOKIE = 'gw_session';
 const TTL_SECONDS = 8 * 3600;
@@ -31,7 +33,14 @@ const CSP = contentSecurityPolicy({ 'script-src': ["'none'"], 'connect-src': ["'
 type Env = AppEnv<{ merchant: MerchantRow; csrf: string }>;
 
 type Router = ReturnType<typeof createRouter<Env>>;
-type DashboardDeps = { database: Database; clock: Clock; publicUrl: () => string; wake?: () => void };
+type DashboardDeps = {
+  database: Database;
+  clock: Clock;
+  publicUrl: () => string;
+  wake?: () => void;
+  /** For the journey page, which also reads the bank's records. */
+  gateway?: GatewayDeps;
+};
 
 const html = (c: Context, node: unknown, status = 200) => c.html('<!doctype html>' + String(node), status as 200);
 
@@ -42,6 +51,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   // Everything below needs a login.
   router.use('*', requireSession(deps));
   registerPaymentRoutes(router, deps);
+  if (deps.gateway) registerJourneyPage(router, deps.gateway);
   registerSettingsRoutes(router, deps);
   router.post('/logout', async (c) => {
     const token = getCookie(c, DASHBOARD_COOKIE);
