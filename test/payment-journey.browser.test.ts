@@ -59,23 +59,30 @@ describe('the journey page in Chromium', () => {
         assert.equal(res.status, 200);
         await page.getByText('settled: nothing more will happen by itself.').waitFor({ timeout: 20_000 });
 
+        await page.screenshot({ path: '/tmp/journey-staff.png', fullPage: true });
         const svg = page.locator('[data-testid=journey-diagram] svg');
         const box = await svg.boundingBox();
+        await svg.screenshot({ path: '/tmp/journey-staff-diagram.png' });
+        // The whole diagram fits the page's column: nothing to scroll to, the record column included.
+        const column = await page.locator('main').evaluate((m) => m.clientWidth);
+        assert.ok(box && box.width <= column, `the diagram (${box?.width}px) fits the page (${column}px)`);
         assert.ok(
           box && box.width >= 900 && box.height >= 300,
           `the diagram is drawn large enough: ${JSON.stringify(box)}`,
         );
         for (const lane of ['Browser', 'Shop', 'Gateway', 'Bank', 'Bank app'])
-          assert.ok(await svg.getByText(lane, { exact: true }).isVisible(), `the ${lane} lane has its header`);
-        assert.ok(await svg.getByText(/acknowledgement recorded/).isVisible());
+          assert.ok(
+            await svg.locator('text', { hasText: new RegExp(`^${lane}$`) }).isVisible(),
+            `the ${lane} lane has its header`,
+          );
+        assert.ok(await svg.locator('text', { hasText: /acknowledgement recorded/ }).isVisible());
         assert.ok(
           await svg
-            .getByText(/^capture/)
+            .locator('text', { hasText: /^capture/ })
             .first()
             .isVisible(),
         );
         assert.deepEqual(violations, [], 'nothing refused by the CSP');
-        await page.screenshot({ path: '/tmp/journey-staff.png', fullPage: true });
       },
       { viewport: { width: 1280, height: 900 } },
     );
@@ -90,8 +97,8 @@ describe('the journey page in Chromium', () => {
         await page.getByRole('link', { name: 'journey' }).click();
         await page.waitForURL(/\/journey$/);
         const svg = page.locator('[data-testid=journey-diagram] svg');
-        assert.ok(await svg.getByText(/^authorise/).isVisible(), "the bank's record is drawn");
-        assert.ok(await svg.getByText(/^push: approve/).isVisible());
+        assert.ok(await svg.locator('text', { hasText: /^authorise/ }).isVisible(), "the bank's record is drawn");
+        assert.ok(await svg.locator('text', { hasText: /^push: approve/ }).isVisible());
         await page.screenshot({ path: '/tmp/journey-dashboard.png', fullPage: true });
       },
       { viewport: { width: 1280, height: 900 } },

@@ -46,9 +46,9 @@ const COLOURS: Record<JourneyVerdict | 'none', string> = {
 // Shown beside the label, so that the verdict does not rest on colour alone.
 const MARKS: Record<JourneyVerdict, string> = { ok: '✓', refused: '✗ refused', retry: '↻ retry', error: '⚠ error' };
 
-const TIME_W = 118;
-const LANE_W = 180;
-const RECORD_W = 110;
+const TIME_W = 96;
+const LANE_W = 164;
+const RECORD_W = 84;
 const HEAD_H = 52;
 const ROW_H = 34;
 const MAX_LABEL = 56;
@@ -135,7 +135,7 @@ function stepSvg(step: JourneyStep, y: number, startMs: number): string {
     );
   }
   const recordX = TIME_W + JOURNEY_LANES.length * LANE_W + 8;
-  parts.push(`<text x="${recordX}" y="${y + 4}" font-size="10" fill="#666">${escapeXml(step.party)}'s record</text>`);
+  parts.push(`<text x="${recordX}" y="${y + 4}" font-size="11" fill="#666">${escapeXml(step.party)}</text>`);
   parts.push('</g>');
   return parts.join('');
 }
@@ -166,7 +166,7 @@ export function renderJourneySvg(steps: readonly JourneyStep[], options: { title
     );
   }
   out.push(
-    `<text x="${TIME_W + JOURNEY_LANES.length * LANE_W + 8}" y="30" font-size="11" font-weight="bold" fill="#333">record</text>`,
+    `<text x="${TIME_W + JOURNEY_LANES.length * LANE_W + 8}" y="30" font-size="11" font-weight="bold" fill="#333">record of</text>`,
   );
   if (ordered.length === 0)
     out.push(

@@ -69,7 +69,7 @@ function eventStep(e: EventRow, s: SessionRow): JourneyStep | undefined {
 
 /** One webhook attempt: the shop's answer as the gateway got it, or the failure to get one. */
 function attemptStep(type: string, a: Attempt, last: boolean, delivery: Delivery): JourneyStep {
-  const n = `attempt ${a.attempt}`;
+  const n = `#${a.attempt}`;
   if (a.statusCode !== null) {
     const ok = a.statusCode >= 200 && a.statusCode < 300;
     const verdict = ok

@@ -38,9 +38,9 @@ const INVOICE_CHANGES: Record<string, string> = {
 
 /** What the shop answered a webhook with, by its verdict (routes/http-answer.ts). */
 function answerOf(verdict: string): string {
-  if (verdict === 'refused') return 'answered with a refusal (the gateway voids)';
+  if (verdict === 'refused') return 'answered 4xx: refused';
   if (verdict === 'malformed' || verdict === 'error') return 'not acknowledged';
-  return 'answered 200: acknowledgement';
+  return 'answered 200';
 }
 
 /** The news reconciliation read from the gateway (status reads and the event feed). */
