@@ -15,23 +15,11 @@ import { upsertMerchant } from '../src/gateway/storage/merchants.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { signedRequestHeaders } from '../src/platform/http/signed-request.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
+import { stepsOfSvg } from './support/journey.ts';
 import type { ShopClient } from './support/shop-client.ts';
 
 const APPROVAL_CARD = '4000002500003155';
 const B_KEY = `sk_test_journeyB${'x'.repeat(24)}`;
-
-/** The steps of a journey SVG, in the order drawn: lanes, verdict, whose record, and the label. */
-export function stepsOfSvg(html: string) {
-  const decode = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
-  return [
-    ...html.matchAll(
-      /<g class="step" data-from="([^"]+)" data-to="([^"]+)" data-party="([^"]+)" data-verdict="([^"]+)">(.*?)<\/g>/gs,
-    ),
-  ].map((m) => {
-    const texts = [...m[5]!.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => decode(t[1]!));
-    return { from: m[1]!, to: m[2]!, party: m[3]!, verdict: m[4]!, label: texts[2] ?? '' };
-  });
-}
 
 type Step = ReturnType<typeof stepsOfSvg>[number];
 type Expect = { from: string; to: string; label: RegExp; verdict?: string };
