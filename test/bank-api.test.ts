@@ -292,6 +292,7 @@ for (const engine of testEngines()) {
           '/api/v1/authorizations/{id}/capture',
           '/api/v1/authorizations/{id}/refunds',
           '/api/v1/authorizations/{id}/void',
+          '/api/v1/journey',
         ],
       );
       assert.ok(doc.webhooks.authorization_decided);

@@ -310,6 +310,7 @@ for (const engine of testEngines()) {
         '/v1/payment_sessions',
         '/v1/payment_sessions/{id}',
         '/v1/payment_sessions/{id}/cancel',
+        '/v1/payment_sessions/{id}/journey',
         '/v1/refunds',
         '/v1/events',
       ]) {

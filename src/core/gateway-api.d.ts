@@ -694,6 +694,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payment_sessions/{id}/journey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payment's journey: the gateway's and the bank's records of it, step by step */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The journey */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PaymentJourney"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such session for this merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/refunds": {
         parameters: {
             query?: never;
@@ -1226,11 +1282,39 @@ export interface components {
             /** @description Same seed + same order of operations = same faults. */
             seed: string;
         };
+        JourneyStep: {
+            /** @description ISO 8601, by the clock of the party whose record it is */
+            at: string;
+            /** @enum {string} */
+            from: "browser" | "shop" | "gateway" | "bank" | "bank_app";
+            label: string;
+            /** @enum {string} */
+            party: "gateway" | "bank";
+            ref: string | null;
+            /** @enum {string} */
+            to: "browser" | "shop" | "gateway" | "bank" | "bank_app";
+            /** @enum {string|null} */
+            verdict: "ok" | "refused" | "retry" | "error" | null;
+        };
         Money: {
             /** @example EUR */
             currency: string;
             /** @example 1999 */
             minor: string;
+        };
+        PaymentJourney: {
+            /**
+             * @description whether the bank's records could be read
+             * @enum {string}
+             */
+            bank: "included" | "unavailable";
+            /** @enum {string} */
+            object: "payment_journey";
+            session_id: string;
+            /** @description false while the payment can still move by itself (bank, webhooks) */
+            settled: boolean;
+            status: string;
+            steps: components["schemas"]["JourneyStep"][];
         };
         PaymentSession: {
             /** @description Whether the shop answered 2xx to payment.authorized in time. */

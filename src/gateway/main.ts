@@ -256,6 +256,7 @@ export async function startGateway(
           allowHttpWebhooks: config.allowHttpWebhooks,
           webhookNetworks: config.webhookNetworks,
           merchantFetch,
+          gateway,
         }),
       );
       // The front page: links only.

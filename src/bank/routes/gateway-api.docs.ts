@@ -61,6 +61,21 @@ export function documentGatewayApi(registry: OpenAPIRegistry): void {
   documentAuthorize(registry);
   documentAuthorizationActions(registry);
   documentDecisionCallback(registry);
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/journey',
+    summary:
+      "The bank's records of one payment as journey steps (request, push, answer, callbacks, capture, void, refunds)",
+    description: `${SIGNED} Read-only; an unknown reference answers an empty list.`,
+    request: { headers: signedHeaders, query: z.object({ gateway_ref: z.string().min(1).max(200) }) },
+    responses: {
+      200: {
+        description: 'The steps, each with at, from, to, label, verdict?, party "bank", ref?',
+        content: { 'application/json': { schema: z.object({ steps: z.array(z.record(z.string(), z.unknown())) }) } },
+      },
+      ...refused,
+    },
+  });
 }
 
 /** Authorising, and finding the authorisation made for a gateway reference. */

@@ -18,6 +18,7 @@ import { refundAuthorization } from '../commands/refund.ts';
 import { voidAuthorization } from '../commands/void.ts';
 import { findAuthorization, findByGatewayRef, type AuthorizationRow } from '../storage/authorizations.ts';
 import type { IssuerSettings } from '../storage/bank-settings.ts';
+import { bankJourney } from '../storage/journey.ts';
 import { authorizationView } from './authorization-view.ts';
 
 export interface GatewayApiDeps {
@@ -135,6 +136,16 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
     });
     if (!row) throw new DomainError('not_found');
     return c.json(authorizationView(row));
+  });
+
+  // The bank's records of one payment, for the gateway's journey view (the same signed request as any call).
+  router.get('/journey', async (c) => {
+    const steps = await signed(c, async (tx) => {
+      const ref = c.req.query('gateway_ref') ?? '';
+      if (ref.length < 1 || ref.length > 200) throw new DomainError('validation.failed', { field: 'gateway_ref' });
+      return bankJourney(tx, ref);
+    });
+    return c.json({ steps });
   });
 
   router.get('/authorizations/:id', async (c) => {

@@ -30,6 +30,7 @@ async function startAttempt(deps: GatewayDeps, sessionId: string, card: CardInpu
           cardLast4: summary.last4,
           cardBrand: summary.brand,
           cardFingerprint: summary.fingerprint,
+          cardSubmittedAt: now,
           lastError: null,
         },
       })

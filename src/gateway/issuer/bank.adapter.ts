@@ -99,6 +99,12 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       const path = `/api/v1/authorizations/${encodeURIComponent(authorizationId)}/refunds`;
       failIfNot2xx(await call('POST', path, { refund_ref: refundRef, amount: toJSON(amount) }), path);
     },
+    async journey(gatewayRef: string) {
+      const path = `/api/v1/journey?gateway_ref=${encodeURIComponent(gatewayRef)}`;
+      const r = await call('GET', path);
+      failIfNot2xx(r, path);
+      return Array.isArray(r.json.steps) ? (r.json.steps as unknown[]) : [];
+    },
   };
 }
 

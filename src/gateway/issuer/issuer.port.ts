@@ -54,4 +54,9 @@ export interface IssuerPort {
   void(authorizationId: string): Promise<void>;
   /** Returns part or all of a captured amount; refundRef makes it idempotent. */
   refund(authorizationId: string, refundRef: string, amount: Money): Promise<void>;
+  /**
+   * The issuer's own records of the payment with our reference, as journey steps (each still to be
+   * checked: another party's answer). Optional: an issuer that exposes no such view has none.
+   */
+  journey?(gatewayRef: string): Promise<readonly unknown[]>;
 }

@@ -17,5 +17,6 @@ export function withGatewayTestCards(issuer: IssuerPort): IssuerPort {
     capture: (authorizationId, amount) => issuer.capture(authorizationId, amount),
     void: (authorizationId) => issuer.void(authorizationId),
     refund: (authorizationId, refundRef, amount) => issuer.refund(authorizationId, refundRef, amount),
+    ...(issuer.journey ? { journey: issuer.journey.bind(issuer) } : {}),
   };
 }

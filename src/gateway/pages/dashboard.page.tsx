@@ -138,7 +138,7 @@ export function PaymentPage(props: { view: DashView; detail: Detail }) {
   return (
     <Layout title={`Payment ${s.id}`} view={view} section="payments">
       <p class="actions">
-        <a href="/dashboard">« All payments</a>
+        <a href="/dashboard">« All payments</a> · <a href={`/dashboard/payments/${s.id}/journey`}>Journey</a>
       </p>
       <Facts detail={props.detail} view={view} />
       <h2>Timeline</h2>

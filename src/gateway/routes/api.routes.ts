@@ -36,6 +36,7 @@ import {
 import { apiKeyAuth } from './auth.middleware.ts';
 import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
+import { addJourneyRoutes } from './journey.routes.ts';
 import { refundView, sessionView } from './views.ts';
 import { addWebhookSecretRoutes } from './webhook-secrets.routes.ts';
 
@@ -144,6 +145,7 @@ export function apiRoutes(deps: ApiDeps) {
 
   addEventLogRoutes(router, { database, bell: deps.bell });
   addWebhookSecretRoutes(router, { database, clock });
+  addJourneyRoutes(router, { gateway });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');

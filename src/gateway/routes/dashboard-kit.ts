@@ -7,6 +7,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
 import { mayDo, type LoginLimits, type OwnerAction } from '../domain/dashboard-account.rule.ts';
+import type { GatewayDeps } from '../commands/deps.ts';
 import type { WebhookNetworks } from '../domain/webhook-url.rule.ts';
 import type { DashView } from '../pages/dashboard-layout.tsx';
 import type { DashboardLogin } from '../storage/dashboard.ts';
@@ -27,6 +28,8 @@ export type DashboardDeps = {
   loginLimits?: LoginLimits;
   /** The fetch of merchant-given URLs (the outbound guard): the test event. */
   merchantFetch?: typeof fetch;
+  /** For the journey page, which also reads the bank's records. */
+  gateway?: GatewayDeps;
 };
 
 /** An HTML answer. */

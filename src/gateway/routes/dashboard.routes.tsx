@@ -13,6 +13,7 @@ import { DASHBOARD_STYLES } from '../pages/dashboard-layout.tsx';
 import { closeDashboardSession, readDashboardSession } from '../storage/dashboard.ts';
 import { DASHBOARD_COOKIE, registerLoginRoutes } from './dashboard-auth.routes.tsx';
 import { registerDeveloperRoutes } from './dashboard-developers.routes.tsx';
+import { registerJourneyPage } from './dashboard-journey.routes.tsx';
 import type { DashboardDeps, Env, Router } from './dashboard-kit.ts';
 import { registerPaymentRoutes } from './dashboard-payments.routes.tsx';
 import { registerTeamRoutes } from './dashboard-team.routes.tsx';
@@ -31,6 +32,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   // Everything below needs a login.
   router.use('*', requireSession(deps));
   registerPaymentRoutes(router, deps);
+  if (deps.gateway) registerJourneyPage(router, deps.gateway);
   registerDeveloperRoutes(router, deps);
   registerTeamRoutes(router, deps);
   router.post('/logout', async (c) => {

@@ -90,6 +90,8 @@ export const paymentSessions = pgTable(
     cardLast4: text('card_last4'),
     cardBrand: text('card_brand'),
     cardFingerprint: text('card_fingerprint'),
+    // When the payer submitted the card on the hosted page (the journey view's browser → gateway step).
+    cardSubmittedAt: ts('card_submitted_at'),
     bankAuthorizationId: text('bank_authorization_id'),
     // Until when the bank waits for the cardholder's approval in the bank app (null: the bank is deciding by itself).
     approvalExpiresAt: ts('approval_expires_at'),

@@ -10,9 +10,11 @@
 import createClient from 'openapi-fetch';
 import { DomainError } from '../../core/errors.ts';
 import type { components, paths } from '../../core/gateway-api.d.ts';
+import { parseJourneyStep, type JourneyStep } from '../../core/journey.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
 import type {
   EventPage,
+  GatewayJourney,
   GatewayPort,
   PaymentEvent,
   PaymentSession,
@@ -273,6 +275,12 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
         createdAt: new Date(r.created_at),
         previousExpiresAt: r.previous_expires_at ? new Date(r.previous_expires_at) : null,
       };
+    },
+    async paymentJourney(sessionId: string): Promise<GatewayJourney> {
+      const j = await expect(api.GET('/v1/payment_sessions/{id}/journey', session(sessionId)));
+      // Another party's answer: only well-formed steps, and none claiming to be the shop's own record.
+      const steps = j.steps.map(parseJourneyStep).filter((x): x is JourneyStep => !!x && x.party !== 'shop');
+      return { steps, settled: j.settled, bank: j.bank };
     },
     async listEvents(after: string | null, limit = 100): Promise<EventPage> {
       const page = await expect(api.GET('/v1/events', { params: { query: { limit, ...(after ? { after } : {}) } } }));

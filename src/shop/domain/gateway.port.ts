@@ -6,6 +6,7 @@
  * sequence, the event feed). A payment attempt belongs to
  * exactly one valid invoice; an invoice may have several attempts while it is valid (seed 002).
  */
+import type { JourneyStep } from '../../core/journey.ts';
 import type { Money } from '../../core/money.ts';
 
 /** What the shop asks the gateway for when the customer presses "Pay now". */
@@ -109,6 +110,15 @@ export interface SecretRotation {
   readonly previousExpiresAt: Date | null;
 }
 
+/** A payment's journey as the gateway (and the bank behind it) recorded it, read live. */
+export interface GatewayJourney {
+  readonly steps: readonly JourneyStep[];
+  /** False while the payment can still move by itself (a bank decision, a webhook being retried). */
+  readonly settled: boolean;
+  /** Whether the gateway could read the bank's records. */
+  readonly bank: 'included' | 'unavailable';
+}
+
 /** The shop's port to any payment gateway (adapters implement it; the domain never sees HTTP). */
 export interface GatewayPort {
   /** Creates (idempotently, keyed by the attempt id) a hosted payment session for a valid invoice. */
@@ -144,6 +154,11 @@ export interface GatewayPort {
   rotateWebhookSecret?(request: SecretRotationRequest): Promise<SecretRotation>;
   /** Explicit refusal: releases a refused authorisation (void), never capturing it; idempotent. */
   refuseSession?(sessionId: string): Promise<void>;
+  /**
+   * The gateway's and its bank's records of one session as journey steps (staff's journey page).
+   * Optional: a gateway that exposes no such view (Stripe) has none, and the page shows the shop's side.
+   */
+  paymentJourney?(sessionId: string): Promise<GatewayJourney>;
 }
 
 /** True when the gateway takes the shop's verdict as an explicit call rather than as the webhook's answer. */

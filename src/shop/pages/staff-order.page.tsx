@@ -59,7 +59,7 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
       <p>
         <Status status={detail.order.status} testid="staff-order-status" /> · {owner?.email} · total{' '}
         {showMoney(detail.order.totalMinor, detail.order.currency)} · <a href={`/orders/${orderId}`}>customer view</a> ·{' '}
-        <a href="/staff/refunds">refunds</a>
+        <a href="/staff/refunds">refunds</a> · <a href={`/staff/orders/${orderId}/journey`}>payment journey</a>
       </p>
       {p.form?.done ? <Notice kind="ok">{p.form.done}</Notice> : null}
 

@@ -17,6 +17,7 @@ import { orderRoutes } from './order.routes.tsx';
 import { csrfMiddleware, sessionMiddleware } from './session.ts';
 import { staffRoutes } from './staff.routes.tsx';
 import { staffPaymentRoutes } from './staff-payments.routes.tsx';
+import { staffJourneyRoutes } from './staff-journey.routes.tsx';
 import { receiptPdfRoutes } from '../mail/receipt.routes.ts';
 
 /** Every path the shop serves ('/x/*' also matches '/x'); the middleware runs once per request. */
@@ -93,5 +94,6 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   receiptPdfRoutes(app, deps);
   staffRoutes(app, deps);
   staffPaymentRoutes(app, deps);
+  staffJourneyRoutes(app, deps);
   return app;
 }
