@@ -595,6 +595,12 @@ describe('proof: malformed input on every endpoint (shop, gateway, bank on Postg
         SHOP_LOGIN_MAX_FAILURES: '1000000',
         SHOP_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
         SHOP_WEBHOOK_REFUSALS_PER_MINUTE: '1000000',
+        // State is compared around each request, so time must not change it on its own: at full size on a
+        // loaded machine the run outlasts the 15 minutes after which the reconciliation checks an open
+        // attempt with the gateway (seed 9fe0e1b93ca13b07: a status check counted against GET /staff),
+        // and could outlast the invoices' 30 minutes.
+        SHOP_RECONCILE_PENDING_AGE_SECONDS: String(6 * 3600),
+        SHOP_INVOICE_TTL_SECONDS: String(6 * 3600),
       },
     });
     for (const party of ['shop', 'gateway', 'bank'] as const)
