@@ -9,7 +9,7 @@ import { rows } from '../src/platform/db/database.ts';
 import type { Browser } from 'playwright-core';
 import { DEMO_CARDHOLDER } from '../src/bank/storage/seed-demo.ts';
 import { logIn } from '../src/bank/testing.ts';
-import { TEST_API_KEY } from '../src/gateway/testing.ts';
+import { DEMO_DASHBOARD_OWNER } from '../src/gateway/domain/dashboard-account.rule.ts';
 import { launchBrowser, shopLogin, withPage } from './support/browser.ts';
 import { DEMO } from './support/factories.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
@@ -91,8 +91,10 @@ describe('the journey page in Chromium', () => {
       browser,
       async (page) => {
         await page.goto(`${sys.gateway.url}/dashboard/login`);
-        await page.fill('#api_key', TEST_API_KEY);
-        await page.locator('form[action="/dashboard/login"] button[type=submit]').click();
+        await page.fill('#email', DEMO_DASHBOARD_OWNER.email);
+        await page.fill('#password', DEMO_DASHBOARD_OWNER.password);
+        await page.click('button[type=submit]');
+        await page.waitForURL(`${sys.gateway.url}/dashboard`);
         await page.goto(`${sys.gateway.url}/dashboard/payments/${paid.sessionId}`);
         await page.getByRole('link', { name: 'journey' }).click();
         await page.waitForURL(/\/journey$/);
