@@ -1,6 +1,6 @@
-// Password hashing with scrypt (node:crypto) for any party: memory-hard, salted, parameters stored
-// with the hash so that they can be raised later without locking anyone out. The same format as the
-// shop's own (src/shop/storage/passwords.ts), which predates this shared helper.
+// Password hashing with scrypt (node:crypto) for every party (shop accounts, bank cardholders, gateway
+// dashboard users): memory-hard, salted, parameters stored with the hash (`scrypt$N$r$p$salt$hash`,
+// base64url) so that they can be raised later without locking anyone out.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const PARAMS = { N: 16384, r: 8, p: 1 } as const;

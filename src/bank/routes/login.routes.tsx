@@ -6,7 +6,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { createRouter } from '../../platform/http/app.ts';
-import { dummyPasswordHash, verifyPassword } from '../auth/passwords.ts';
+import { verifyAgainstDummy, verifyPassword } from '../../platform/passwords.ts';
 import {
   createSession,
   deleteSession,
@@ -73,7 +73,9 @@ export function addLoginRoutes(router: BankRouter, deps: LoginRoutesDeps): void 
     }
     const cardholder = await findCardholderByEmail(database.db, email);
     // Same work for unknown e-mails, so that timing does not reveal who banks here.
-    const ok = await verifyPassword(password, cardholder?.passwordHash ?? (await dummyPasswordHash()));
+    const ok = cardholder
+      ? await verifyPassword(password, cardholder.passwordHash)
+      : await verifyAgainstDummy(password);
     if (!cardholder || !ok) {
       return loginPage(c, 401, 'The e-mail or password is not right.', email);
     }

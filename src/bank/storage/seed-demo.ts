@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { TEST_CARDS, type TestCardBehaviour } from '../../core/test-cards.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { hashCvc, type CardPolicy } from '../domain/issuer-decision.ts';
 import { accounts, cardholders, cards, movements } from './tables.ts';
 

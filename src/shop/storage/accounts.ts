@@ -7,7 +7,7 @@ import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { Role } from '../domain/access.ts';
 import { appendAudit } from './audit.ts';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../platform/passwords.ts';
 import { loginFailures, loginSessions, users } from './tables.ts';
 
 export type User = typeof users.$inferSelect;

@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { appendAudit } from './audit.ts';
-import { hashPassword } from './passwords.ts';
+import { hashPassword } from '../../platform/passwords.ts';
 import { deliveryMethods, products, users } from './tables.ts';
 
 /** The demo accounts, as the README names them. */
