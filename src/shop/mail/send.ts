@@ -74,13 +74,19 @@ async function sendOne(deps: MailDeps, payload: unknown, ctx: JobContext): Promi
         ...patch,
       })
       .where(and(eq(shopMails.id, mailId), eq(shopMails.status, 'queued')));
+  // Without a server the mail waits: it is not built first (that reads the order and asks the gateway
+  // for the card, on every retry of every queued mail).
+  if (!deps.transport) {
+    const err = new Error('no SMTP server configured (SHOP_SMTP_URL); the mail waits');
+    await record(ctx.attempt >= MAIL_MAX_ATTEMPTS ? 'fail' : 'retry', { lastError: err.message });
+    throw err;
+  }
   const built = await mailContent(db, mail, deps.publicUrl, (invoiceId) => cardThatPaid(db, deps.gateway, invoiceId));
   if (!built) {
     await record('fail', { lastError: 'nothing to send: the order or its subject is gone' });
     return;
   }
   try {
-    if (!deps.transport) throw new Error('no SMTP server configured (SHOP_SMTP_URL); the mail waits');
     const attachments = built.receipt
       ? [
           {
