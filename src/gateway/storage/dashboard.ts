@@ -1,4 +1,5 @@
 // Dashboard storage: login sessions (sha256 of the cookie token) and the read models of its pages.
+import { attemptsOfDeliveries } from './deliveries.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
@@ -14,7 +15,6 @@ import {
   paymentSessions,
   refunds,
   signingSecrets,
-  webhookAttempts,
   webhookDeliveries,
   type MerchantRow,
 } from './tables.ts';
@@ -111,18 +111,10 @@ export async function paymentDetail(db: Executor, merchantId: string, sessionId:
         )
         .orderBy(asc(webhookDeliveries.createdAt))
     : [];
-  const attempts = deliveries.length
-    ? await db
-        .select()
-        .from(webhookAttempts)
-        .where(
-          inArray(
-            webhookAttempts.deliveryId,
-            deliveries.map((d) => d.id),
-          ),
-        )
-        .orderBy(asc(webhookAttempts.id))
-    : [];
+  const attempts = await attemptsOfDeliveries(
+    db,
+    deliveries.map((d) => d.id),
+  );
   const refundRows = await db
     .select()
     .from(refunds)

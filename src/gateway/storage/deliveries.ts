@@ -1,6 +1,6 @@
 // Webhook deliveries and their attempts. `moveDelivery` is the one writer of
 // `webhook_deliveries.status`; a delivery is inserted with its event (storage/events.ts).
-import { eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { deliveryMachine, type DeliveryEvent } from '../domain/delivery.machine.ts';
@@ -40,4 +40,14 @@ export async function moveDelivery(
 /** Records one attempt of a delivery (what was sent where, and what came back). */
 export async function insertAttempt(db: Executor, attempt: typeof webhookAttempts.$inferInsert): Promise<void> {
   await db.insert(webhookAttempts).values(attempt);
+}
+
+/** Every attempt of these deliveries, oldest first (none asked, none read). */
+export async function attemptsOfDeliveries(db: Executor, deliveryIds: readonly string[]) {
+  if (deliveryIds.length === 0) return [];
+  return db
+    .select()
+    .from(webhookAttempts)
+    .where(inArray(webhookAttempts.deliveryId, [...deliveryIds]))
+    .orderBy(asc(webhookAttempts.id));
 }

@@ -1,6 +1,7 @@
 // The merchant's view of one event: the event, its webhook deliveries and every attempt of each
 // (what `countersign events show` prints and the dashboard shows per payment).
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { attemptsOfDeliveries } from './deliveries.ts';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
 import { events, webhookAttempts, webhookDeliveries, type DeliveryRow, type EventRow } from './tables.ts';
 
@@ -25,18 +26,10 @@ export async function findMerchantEvent(
     .from(webhookDeliveries)
     .where(and(eq(webhookDeliveries.eventId, eventId), eq(webhookDeliveries.merchantId, merchantId)))
     .orderBy(asc(webhookDeliveries.createdAt));
-  const attempts = deliveries.length
-    ? await db
-        .select()
-        .from(webhookAttempts)
-        .where(
-          inArray(
-            webhookAttempts.deliveryId,
-            deliveries.map((d) => d.id),
-          ),
-        )
-        .orderBy(asc(webhookAttempts.id))
-    : [];
+  const attempts = await attemptsOfDeliveries(
+    db,
+    deliveries.map((d) => d.id),
+  );
   return {
     event,
     deliveries: deliveries.map((delivery) => ({

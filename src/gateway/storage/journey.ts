@@ -2,6 +2,7 @@
 // the card's submission, its events (the bank's answers as the gateway applied them, capture, void,
 // refunds), every webhook delivery attempt with the shop's answer, the acknowledgement, the bank's
 // callbacks received and the refunds asked for. The bank's side is fetched from the bank, never copied.
+import { attemptsOfDeliveries } from './deliveries.ts';
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { JourneyStep } from '../../core/journey.ts';
 import { formatMoney, money, type Currency } from '../../core/money.ts';
@@ -154,18 +155,10 @@ export async function gatewayJourney(db: Executor, s: SessionRow): Promise<{ ste
           ),
         )
     : [];
-  const attempts = deliveries.length
-    ? await db
-        .select()
-        .from(webhookAttempts)
-        .where(
-          inArray(
-            webhookAttempts.deliveryId,
-            deliveries.map((d) => d.id),
-          ),
-        )
-        .orderBy(asc(webhookAttempts.id))
-    : [];
+  const attempts = await attemptsOfDeliveries(
+    db,
+    deliveries.map((d) => d.id),
+  );
   const steps = sessionSteps(s);
   for (const cb of callbacks)
     steps.push(
