@@ -24,6 +24,8 @@ export interface SingleOrder {
   readonly net: PerParty<DatabaseCounters>;
   /** The shop's statements during the order, most called first. */
   readonly shopStatements: Array<{ calls: number; query: string }>;
+  /** Every party's statements of the one order, most called first (the shop's are also shopStatements). */
+  readonly statements: PerParty<Array<{ calls: number; query: string }>>;
 }
 
 export interface Target {

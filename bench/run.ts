@@ -219,13 +219,16 @@ async function measureSingleOrder(
   await sleep(bgMs);
   const b = await stats.read();
   const bg = diffCounters(a, b);
-  const q0 = await stats.queries('shop');
+  const q0 = await Promise.all(PARTIES.map((p) => stats.queries(p)));
   const c = await stats.read();
   const t0 = performance.now();
   await oneOrder(customer, productId, new StepTimings());
   const durationMs = performance.now() - t0;
   const d = await stats.read();
-  const shopStatements = queriesBetween(q0, await stats.queries('shop'));
+  const q1 = await Promise.all(PARTIES.map((p) => stats.queries(p)));
+  const statements = Object.fromEntries(PARTIES.map((p, i) => [p, queriesBetween(q0[i]!, q1[i]!)])) as PerParty<
+    Array<{ calls: number; query: string }>
+  >;
   const e = await stats.read(settleMs);
   const raw = Object.fromEntries(
     PARTIES.map((p) => [
@@ -245,7 +248,7 @@ async function measureSingleOrder(
       },
     ]),
   ) as PerParty<DatabaseCounters>;
-  return { durationMs: Math.round(durationMs), raw, background, net, shopStatements };
+  return { durationMs: Math.round(durationMs), raw, background, net, shopStatements: statements.shop, statements };
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResults> {

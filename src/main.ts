@@ -139,6 +139,12 @@ async function tlsEnvironment(
   return { env: dev.devTlsEnvironment(files), caFile: files.caFile };
 }
 
+/** COUNTERSIGN_CPU_PROF_DIR (the bench's --cpu-prof): each party writes a V8 CPU profile there when it stops. */
+function profileFlags(name: PartyName, env: NodeJS.ProcessEnv): string[] {
+  const dir = env.COUNTERSIGN_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`] : [];
+}
+
 /** Forks one party; resolves with its URL once it says it serves, rejects if it exits first. */
 function forkParty(
   name: PartyName,
@@ -151,7 +157,7 @@ function forkParty(
     env: { ...PARTY_MALLOC_ENV, ...env },
     // A small young generation and a bounded old one keep each service's resident memory near
     // its live heap (default V8 sizing let an idle shop sit near 200 MB); see bench/README.md.
-    execArgv: ['--import', 'tsx', ...PARTY_HEAP_FLAGS],
+    execArgv: ['--import', 'tsx', ...PARTY_HEAP_FLAGS, ...profileFlags(name, env)],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Ctrl-C reaches the launcher, which stops the children in order; they must not die first.
     detached: true,

@@ -1,5 +1,6 @@
 // The database platform: one party's PostgreSQL-dialect database, embedded (PGlite) or served
 // (PostgreSQL through pg), behind one shape so that storage code and tests run on both unchanged.
+import { autoPrepare } from './auto-prepare.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyBlankCluster } from './pglite-template.ts';
@@ -195,6 +196,7 @@ function postgresDatabase(spec: DatabaseSpec, url: string, poolSize: number): Da
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  pool.on('connect', autoPrepare);
   const db = withCommitHooks(drizzlePg({ client: pool }) as unknown as Db);
   const expected = journalCount(spec);
   const listeners = new Set<pg.Client>();
