@@ -5,12 +5,12 @@
 // Ctrl-C stops all three cleanly: each closes its server, finishes its jobs and closes its database.
 // `npm start -- --tls` serves all three over https with a local CA made at first start into
 // <DATA_DIR>/tls, and each party verifies the others' certificates against that CA.
+import { runnable, type Runnable } from './platform/compiled.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { newWebhookSecret } from './core/webhook-signature.ts';
 import { DEMO_DASHBOARD_OWNER } from './gateway/domain/dashboard-account.rule.ts';
 import { newAuditSigningKey } from './shop/audit/checkpoint.ts';
@@ -148,16 +148,16 @@ function profileFlags(name: PartyName, env: NodeJS.ProcessEnv): string[] {
 /** Forks one party; resolves with its URL once it says it serves, rejects if it exits first. */
 function forkParty(
   name: PartyName,
+  entry: Runnable,
   env: NodeJS.ProcessEnv,
   logDir: string,
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
 ): { child: ChildProcess; ready: Promise<string> } {
-  const entry = fileURLToPath(new URL(`./${name}/main.ts`, import.meta.url));
-  const child = fork(entry, [], {
+  const child = fork(entry.file, [], {
     env: { ...PARTY_MALLOC_ENV, ...env },
     // A small young generation and a bounded old one keep each service's resident memory near
     // its live heap (default V8 sizing let an idle shop sit near 200 MB); see bench/README.md.
-    execArgv: ['--import', 'tsx', ...PARTY_HEAP_FLAGS, ...profileFlags(name, env)],
+    execArgv: [...entry.execArgv, ...PARTY_HEAP_FLAGS, ...profileFlags(name, env)],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Ctrl-C reaches the launcher, which stops the children in order; they must not die first.
     detached: true,
@@ -262,8 +262,11 @@ export async function main(options: StartOptions = {}): Promise<Record<string, s
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  const ready = parties.map((party) => {
-    const { child, ready } = forkParty(party.name, envs[party.name]!, logDir, (code, signal) => {
+  // One after the other: the first resolves (and if need be builds) the compiled tree, the others reuse it.
+  const entries: Runnable[] = [];
+  for (const party of parties) entries.push(await runnable(`${party.name}/main.ts`, callerEnv));
+  const ready = parties.map((party, i) => {
+    const { child, ready } = forkParty(party.name, entries[i]!, envs[party.name]!, logDir, (code, signal) => {
       if (stopping) return;
       console.error(`${party.name} stopped unexpectedly (${signal ?? code}); stopping the others.`);
       void stopAll(1);

@@ -1,4 +1,4 @@
-// Proof suite "multinode" (issue 8 item 6): three shop processes (`node --import tsx src/shop/main.ts`)
+// Proof suite "multinode": three shop processes (the compiled `src/shop/main.ts`, as npm start runs it)
 // on ONE PostgreSQL database, same secrets, distinct ports, behind a round-robin proxy; the real
 // gateway (its webhook URL is the proxy) and the real bank in process over real HTTP.
 //   (a) webhooks land on every node (the proxy records who served each delivery);
@@ -118,7 +118,7 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     const readiness: Promise<void>[] = [];
     for (const [index, port] of ports.entries()) {
       const output: string[] = [];
-      const { child, ready } = forkParty('shop', { ...env, SHOP_PORT: String(port) }, output);
+      const { child, ready } = await forkParty('shop', { ...env, SHOP_PORT: String(port) }, output);
       const node: Node = { index, port, child, output, dead: false };
       child.on('exit', () => (node.dead = true));
       nodes.push(node);

@@ -1,7 +1,8 @@
-// The shop as its own process for the intake benchmark (`node --import tsx src/shop/main.ts`), and a
+// The shop as its own process for the intake benchmark (compiled, as `npm start` runs it), and a
 // stand-in gateway that counts requests: the accepted path must not call the gateway at all. It
 // answers the reconciliation job's feed read with an empty page (so that the job, run once at start,
 // succeeds instead of retrying into the measured window) and 503 to anything else.
+import { runnable } from '../../src/platform/compiled.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -95,11 +96,12 @@ export async function startShopProcess(input: {
     SHOP_RECONCILE_EVERY_SECONDS: hour,
   };
   const fd = openSync(input.logFile, 'a');
+  // The shop as `npm start` runs it: compiled, without tsx.
+  const entry = await runnable('shop/main.ts');
   const args = [
-    '--import',
-    'tsx',
+    ...entry.execArgv,
     ...(input.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${input.cpuProfDir}`] : []),
-    'src/shop/main.ts',
+    entry.file,
   ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);

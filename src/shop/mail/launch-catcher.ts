@@ -1,7 +1,7 @@
 // For `npm start`: runs the mail catcher (catcher.ts) as a child process and returns where the shop
 // should send (SHOP_SMTP_URL) and where a person reads the mail (the inbox URL).
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runnable } from '../../platform/compiled.ts';
 
 export interface LaunchedCatcher {
   readonly child: ChildProcess;
@@ -10,10 +10,11 @@ export interface LaunchedCatcher {
 }
 
 /** Starts the catcher on the ports in MAIL_CATCHER_SMTP_PORT / MAIL_CATCHER_HTTP_PORT (default: free ones). */
-export function launchCatcher(env: NodeJS.ProcessEnv): Promise<LaunchedCatcher> {
-  const child = fork(fileURLToPath(new URL('./catcher.ts', import.meta.url)), [], {
+export async function launchCatcher(env: NodeJS.ProcessEnv): Promise<LaunchedCatcher> {
+  const entry = await runnable('shop/mail/catcher.ts', env);
+  const child = fork(entry.file, [], {
     env,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...entry.execArgv],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // Ctrl-C reaches the launcher, which stops its children in order.
     detached: true,

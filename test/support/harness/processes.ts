@@ -1,11 +1,12 @@
 // The one way tests, proofs and the bench start the three parties as real processes, in two forms:
 //  - `launchSystem`: `countersign start` (src/main.ts) as a newcomer runs it (optionally `--tls`), on free ports with its own
 //    data directory; it forks the parties itself (the end-to-end tests and the bench);
-//  - `startPartyProcesses`: each party forked by the harness (`node --import tsx src/<party>/main.ts`,
+//  - `startPartyProcesses`: each party forked by the harness (its compiled `src/<party>/main.ts`, as `npm start` runs it,
 //    wired by the same partyEnvironments) on its own PostgreSQL database, so that ONE party's process can
 //    be started with COUNTERSIGN_CRASH_AT, killed (SIGKILL), frozen (SIGSTOP/SIGCONT) and started again
 //    on the same database and port while the other two keep running (the crash and signing proofs).
 // Both answer the same questions (urls, a fetch that trusts the system's CA, pids, stop).
+import { runnable } from '../../../src/platform/compiled.ts';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,19 +94,20 @@ function trust(caFile: string | undefined): Pick<SystemProcesses, 'caFile' | 'fe
 }
 
 /**
- * Forks one party's process (`node --import tsx src/<party>/main.ts`) with exactly `env`; what it
+ * Forks one party's process (its compiled main.js, as `npm start` runs it) with exactly `env`; what it
  * writes goes to `output` (the last 200 chunks, for failure messages). `ready` resolves when the
  * party says it serves (its 'ready' message) and rejects if it exits first.
  */
-export function forkParty(
+export async function forkParty(
   party: Party,
   env: NodeJS.ProcessEnv,
   output: string[] = [],
-): { child: ChildProcess; ready: Promise<void> } {
-  const child = fork(join(ROOT, 'src', party, 'main.ts'), [], {
+): Promise<{ child: ChildProcess; ready: Promise<void> }> {
+  const entry = await runnable(`${party}/main.ts`, env);
+  const child = fork(entry.file, [], {
     cwd: ROOT,
     env,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...entry.execArgv],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -149,7 +151,9 @@ function launchedPids(launcherPid: number): PerParty<number> {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== launcherPid) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      for (const p of PARTIES) if (cmdline.includes(`/${p}/main.ts`)) found[p] = Number(entry);
+      // Compiled (main.js) or, with COUNTERSIGN_RUN_TS=1, the source (main.ts).
+      for (const p of PARTIES)
+        if (cmdline.includes(`/${p}/main.js\0`) || cmdline.includes(`/${p}/main.ts\0`)) found[p] = Number(entry);
     } catch {
       // the process ended while we looked
     }
@@ -322,7 +326,7 @@ export async function startPartyProcesses(env: Record<string, string> = {}): Pro
       // The demo accounts exist after the first start; re-hashing their passwords (scrypt) only slows a restart.
       if (party === 'shop' && running.has('shop')) partyEnv.SHOP_DEMO_DATA = 'false';
       const lines = logs[party];
-      const { child, ready } = forkParty(party, partyEnv, lines);
+      const { child, ready } = await forkParty(party, partyEnv, lines);
       all.add(child);
       const entry: Running = {
         child,

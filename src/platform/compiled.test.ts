@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { compiledTree, runnable } from './compiled.ts';
+
+const SRC = fileURLToPath(new URL('..', import.meta.url));
+
+function files(dir: string, into: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files(path, into);
+    else into.push(path);
+  }
+  return into;
+}
+
+describe('the compiled tree the services run from', () => {
+  it('holds every source compiled, every other file copied, and no import of a .ts file', async () => {
+    const tree = join(await compiledTree(), 'src');
+    const sources = files(SRC).filter((f) => !/\.test\.tsx?$/.test(f));
+    for (const f of sources) {
+      const copied = !/\.tsx?$/.test(f) || f.endsWith('.d.ts');
+      const path = join(tree, relative(SRC, f));
+      const expected = copied ? path : path.replace(/\.tsx?$/, '.js');
+      assert.ok(existsSync(expected), `missing ${relative(SRC, f)} in the compiled tree`);
+    }
+    const offenders = files(tree)
+      .filter((f) => f.endsWith('.js') && !f.includes('/static/'))
+      .filter((f) => /(from|import)\s*\(?\s*["']\.{1,2}\/[^"']+\.tsx?["']/.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('gives a party its compiled main.js run by plain Node, or the source through tsx when asked', async () => {
+    const compiled = await runnable('gateway/main.ts', {});
+    assert.match(compiled.file, /\/src\/gateway\/main\.js$/);
+    assert.ok(existsSync(compiled.file));
+    assert.equal(compiled.execArgv.includes('tsx'), false);
+    const source = await runnable('gateway/main.ts', { COUNTERSIGN_RUN_TS: '1' });
+    assert.equal(source.file, join(SRC, 'gateway/main.ts'));
+    assert.deepEqual(source.execArgv, ['--import', 'tsx']);
+  });
+
+  it('returns the same tree while the sources are unchanged', async () => {
+    assert.equal(await compiledTree(), await compiledTree());
+  });
+});
