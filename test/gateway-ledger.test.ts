@@ -156,6 +156,11 @@ for (const engine of testEngines()) {
       assert.ok(isDomainError(refused.reason, 'ledger.pending_resolved') || code === '23505', String(refused.reason));
       const resolutions = (await sessionTransfers(gw.database.db, s.id)).filter((t) => t.pendingId !== null);
       assert.equal(resolutions.length, 1);
+      // Immutable in the database too: neither edited nor deleted.
+      await assert.rejects(
+        gw.database.db.execute(sql`update ledger_transfers set amount_minor = 1 where id = ${`auth_${s.id}`}`),
+      );
+      await assert.rejects(gw.database.db.execute(sql`delete from ledger_transfers where id = ${`auth_${s.id}`}`));
     });
 
     it('a refused authorisation is voided in the books', async () => {

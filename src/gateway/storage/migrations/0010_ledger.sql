@@ -38,4 +38,11 @@ ALTER TABLE "ledger_transfers" ADD CONSTRAINT "ledger_transfers_credit_account_i
 ALTER TABLE "ledger_transfers" ADD CONSTRAINT "ledger_transfers_pending_id_ledger_transfers_id_fk" FOREIGN KEY ("pending_id") REFERENCES "public"."ledger_transfers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "ledger_accounts_merchant_currency_kind" ON "ledger_accounts" USING btree ("merchant_id","currency","kind");--> statement-breakpoint
 CREATE UNIQUE INDEX "ledger_transfers_resolved_once" ON "ledger_transfers" USING btree ("pending_id") WHERE "ledger_transfers"."pending_id" is not null;--> statement-breakpoint
-CREATE INDEX "ledger_transfers_session_idx" ON "ledger_transfers" USING btree ("session_id");
+CREATE INDEX "ledger_transfers_session_idx" ON "ledger_transfers" USING btree ("session_id");--> statement-breakpoint
+-- Transfers are immutable, in the database too: a mistake is corrected by a new transfer, never by an edit.
+CREATE FUNCTION "ledger_transfers_immutable"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger transfers are immutable (% refused)', TG_OP;
+END
+$$;--> statement-breakpoint
+CREATE TRIGGER "ledger_transfers_immutable" BEFORE UPDATE OR DELETE ON "ledger_transfers" FOR EACH ROW EXECUTE FUNCTION "ledger_transfers_immutable"();
