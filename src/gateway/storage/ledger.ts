@@ -124,19 +124,17 @@ export async function postTransfers(tx: Executor, batch: readonly Transfer[], no
       createdAt: now,
     })),
   );
-  const touched = new Set(written.flatMap((t) => [t.debitAccountId, t.creditAccountId]));
-  for (const id of touched) {
+  // The new totals of every account touched, in one statement (a capture touches four).
+  const touched = [...new Set(written.flatMap((t) => [t.debitAccountId, t.creditAccountId]))].sort();
+  const values = touched.map((id) => {
     const b = balances.get(id)!;
-    await tx
-      .update(ledgerAccounts)
-      .set({
-        debitsPending: b.debitsPending,
-        debitsPosted: b.debitsPosted,
-        creditsPending: b.creditsPending,
-        creditsPosted: b.creditsPosted,
-      })
-      .where(eq(ledgerAccounts.id, id));
-  }
+    return sql`(${id}, ${b.debitsPending}::bigint, ${b.debitsPosted}::bigint, ${b.creditsPending}::bigint, ${b.creditsPosted}::bigint)`;
+  });
+  await tx.execute(sql`
+    update ledger_accounts as a
+       set debits_pending = v.dpend, debits_posted = v.dpost, credits_pending = v.cpend, credits_posted = v.cpost
+      from (values ${sql.join(values, sql`, `)}) as v(id, dpend, dpost, cpend, cpost)
+     where a.id = v.id`);
   return written.map((t) => t.id);
 }
 
