@@ -5,6 +5,9 @@
 // Balance card show each merchant its own money only, and `ledger verify` (the operator's command,
 // run as a process on PostgreSQL) is clean after a mixed run and names deliberately corrupted rows.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
@@ -23,7 +26,7 @@ import { SETTLE_TASK } from '../src/gateway/jobs/task-names.ts';
 import { postTransfers, sessionTransfers } from '../src/gateway/storage/ledger.ts';
 import { verifyLedger } from '../src/gateway/storage/ledger-verify.ts';
 import { DEMO_MERCHANT_ID } from '../src/gateway/storage/merchants.ts';
-import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
+import { eventually, startTestGateway, TEST_STRIPE_API_KEY, webhookReceiver } from '../src/gateway/testing.ts';
 import { countersign } from './support/cli.ts';
 import { DashboardClient } from './support/dashboard-client.ts';
 import { sessionHelpers } from './support/gateway-sessions.ts';
@@ -231,6 +234,8 @@ for (const engine of testEngines()) {
       ]);
       assert.deepEqual(await eur(), aBefore, "B's payment changes nothing in A's balance");
       assert.equal((await fetch(`${gw.url}/v1/balance`)).status, 401);
+      // The Stripe-dialect key of the same merchant gets Stripe's API, which has no balance here (not a native answer).
+      assert.equal((await gw.api('/v1/balance', { key: TEST_STRIPE_API_KEY })).status, 404);
       const pageB = await b.text('/dashboard');
       assert.match(pageB, /<h2>Balance<\/h2>/);
       assert.match(pageB, /data-balance="available">€6\.65</);
@@ -254,6 +259,14 @@ for (const engine of testEngines()) {
       assert.deepEqual(clean.findings, []);
       assert.ok(clean.transfers >= 20 && clean.accounts >= 6, JSON.stringify(clean));
       const url = engine === 'postgres' ? (gw.database.raw as pg.Pool).options.connectionString! : null;
+      if (!url) {
+        // Pointed at a directory without a gateway database, it cannot check (exit 3) and creates nothing.
+        const empty = mkdtempSync(join(tmpdir(), 'cs-ledger-'));
+        const run = await countersign(['ledger', 'verify', '--data-dir', empty]);
+        assert.equal(run.code, 3, run.stdout + run.stderr);
+        assert.match(run.stderr, /no gateway database/);
+        assert.deepEqual(readdirSync(empty), []);
+      }
       if (url) {
         const run = await countersign(['ledger', 'verify'], { GATEWAY_DATABASE_URL: url });
         assert.equal(run.code, 0, run.stdout + run.stderr);
