@@ -7,11 +7,12 @@
 // computed here from the card each payment used and the refunds made at the gateway afterwards:
 // approved -> paid and captured once; approved then refunded in full -> refunded; in part -> still paid
 // with that refund recorded; declined -> still open, nothing charged. Every dropped event must be in the shop's dedupe table after that one
-// cycle, having come from the feed.
+// cycle, having come from the feed. Last, the gateway's books pass `ledger verify`.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { startTestBank, type TestBank } from '../src/bank/testing.ts';
+import { verifyLedger } from '../src/gateway/storage/ledger-verify.ts';
 import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
 import { rows, type Database } from '../src/platform/db/database.ts';
 import { freshDatabase } from '../src/platform/db/testing.ts';
@@ -461,6 +462,13 @@ describe("proof: delivery chaos through the gateway's fault injection", () => {
     assert.equal(lost, 0, `lost: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(doubleFulfilled, 0, `double fulfilment: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(recoveredIds.size, dropped.size, `every dropped event recovered in one cycle; ${hint}`);
+    // The gateway's books after the storm: what `countersign ledger verify` checks, on its database.
+    const books = await verifyLedger(gw.database.db);
+    assert.deepEqual(books.findings, [], `ledger verify; ${hint}`);
+    assert.ok(
+      books.transfers >= payments.length,
+      `the ledger recorded the payments (${books.transfers} transfers); ${hint}`,
+    );
   });
 
   it('one reconciliation cycle reads the whole feed, however many pages the gateway wrote since the last one', async () => {

@@ -5,6 +5,7 @@ import { isMain } from '../platform/service.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
+import { registerLedger } from './commands/ledger.ts';
 import { registerListen } from './commands/listen.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerSecrets } from './commands/secrets.ts';
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], io: Partial<RunIo> = {}): 
   registerReconcile(program, full);
   registerDoctor(program, full);
   registerSecrets(program, full);
+  registerLedger(program, full);
 
   finish(program);
   process.exitCode = undefined;

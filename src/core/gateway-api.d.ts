@@ -152,6 +152,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The merchant's balance from the gateway's ledger, per currency (empty before the first authorisation) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The balance */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Balance"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1133,6 +1178,18 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        Balance: {
+            data: components["schemas"]["BalanceInCurrency"][];
+            /** @enum {string} */
+            object: "balance";
+        };
+        BalanceInCurrency: {
+            available: components["schemas"]["SignedMoney"] & unknown;
+            currency: string;
+            fees: components["schemas"]["SignedMoney"] & unknown;
+            pending: components["schemas"]["SignedMoney"];
+            refunded: components["schemas"]["SignedMoney"] & unknown;
+        };
         CreatePaymentSession: {
             amount: components["schemas"]["Money"];
             /** Format: uri */
@@ -1380,6 +1437,16 @@ export interface components {
              * @default 86400
              */
             overlap_seconds: number;
+        };
+        /** @description Authorised, not yet captured */
+        SignedMoney: {
+            /** @example EUR */
+            currency: string;
+            /**
+             * @description minor units; available may be negative (a refund after a fee)
+             * @example 2470
+             */
+            minor: string;
         };
         WebhookAttempt: {
             at: string;

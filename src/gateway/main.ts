@@ -24,6 +24,7 @@ import type { GatewayDeps } from './commands/deps.ts';
 import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
 import { DELIVER_WEBHOOK_TASK } from './jobs/task-names.ts';
 import { GATEWAY_RECURRING, gatewayTasks } from './jobs/tasks.ts';
+import { parseFeePolicy } from './domain/ledger.payment.ts';
 import { WEBHOOK_NETWORKS, webhookAddressAllowed, webhookUrlProblem } from './domain/webhook-url.rule.ts';
 import { apiRoutes } from './routes/api.routes.ts';
 import { bankCallbackRoutes } from './routes/bank-callback.routes.ts';
@@ -89,6 +90,18 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_JOB_LEASE_SECONDS: positiveInt(60),
       // A card submission whose bank answer was never recorded (crash) is settled from the bank after this; > the bank call's 10 s timeout.
       GATEWAY_INTERRUPTED_AFTER_SECONDS: positiveInt(120),
+      // The fee taken from the merchant at each capture: minor units, basis points, or both (25+140bps).
+      GATEWAY_FEE_PER_CAPTURE: z
+        .string()
+        .default('0')
+        .transform((v, ctx) => {
+          try {
+            return parseFeePolicy(v);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+            return z.NEVER;
+          }
+        }),
     },
     env,
   );
@@ -143,6 +156,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
     jobLeaseSeconds: raw.GATEWAY_JOB_LEASE_SECONDS,
     interruptedAfterMs: raw.GATEWAY_INTERRUPTED_AFTER_SECONDS * 1000,
+    fees: raw.GATEWAY_FEE_PER_CAPTURE,
   });
 }
 
@@ -197,7 +211,7 @@ export async function startGateway(
       const issuer = withGatewayTestCards(
         deps.issuer ?? createBankAdapter({ baseUrl: config.bankUrl, key: config.bankKey, clock, fetch }),
       );
-      const gateway: GatewayDeps = { database, issuer, clock, fingerprintSecret, log };
+      const gateway: GatewayDeps = { database, issuer, clock, fingerprintSecret, log, fees: config.fees };
       let wake = () => undefined as void;
       const worker = createWorker({
         database,

@@ -211,6 +211,7 @@ export function describeVerdictProblems(o: Outcome): string[] {
     ...v.doubleFulfilled,
     ...v.wronglyAccepted,
     ...v.holdsLeft,
+    ...v.ledger,
     ...(v.auditOk ? [] : [`audit chain ${v.auditDetail}`]),
     ...(v.settled ? [] : [`not settled after ${o.afterMs} ms: ${o.unsettled.join(', ')}`]),
   ];

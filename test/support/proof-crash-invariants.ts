@@ -1,10 +1,17 @@
 // The crash matrix's verdict, read from the three databases at once (each party's own; no service
-// is asked): the money at the bank, the sessions at the gateway and the invoices at the shop agree.
+// is asked): the money at the bank, the sessions at the gateway and the invoices at the shop agree,
+// and the gateway's ledger passes `ledger verify` (the same check, run on the gateway's database).
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../src/platform/db/database.ts';
+import { openDatabase, openExistingDatabase } from '../../src/platform/db/database.ts';
+import { verifyLedger } from '../../src/gateway/storage/ledger-verify.ts';
 import { verifyShopAudit } from '../../src/shop/audit/verify.ts';
 import type { PartyProcesses } from './harness/processes.ts';
+
+const gatewaySpec = {
+  name: 'gateway',
+  migrationsFolder: fileURLToPath(new URL('../../src/gateway/storage/migrations', import.meta.url)),
+} as const;
 
 const shopSpec = {
   name: 'shop',
@@ -24,6 +31,8 @@ export interface Verdict {
   readonly holdsLeft: string[];
   readonly auditOk: boolean;
   readonly auditDetail: string;
+  /** Every difference `ledger verify` lists in the gateway's books. */
+  readonly ledger: string[];
   readonly figures: { debited: number; voided: number; paidInvoices: number; reversed: number; sessions: number };
 }
 
@@ -33,6 +42,7 @@ export const isConsistent = (v: Verdict) =>
   v.doubleFulfilled.length === 0 &&
   v.wronglyAccepted.length === 0 &&
   v.holdsLeft.length === 0 &&
+  v.ledger.length === 0 &&
   v.auditOk;
 
 const CAPTURED_AT_GATEWAY = ['captured', 'partially_refunded', 'refunded'];
@@ -177,8 +187,20 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
   } finally {
     await database.close();
   }
+  const gateway = await openExistingDatabase(gatewaySpec, {
+    engine: 'postgres',
+    url: system.databaseUrls.gateway,
+    poolSize: 1,
+  });
+  let ledger: string[];
+  try {
+    ledger = (await verifyLedger(gateway.db)).findings.map((f) => `ledger ${f.check} ${f.subject}: ${f.detail}`);
+  } finally {
+    await gateway.close();
+  }
   return {
     settled,
+    ledger,
     lost,
     doubleFulfilled,
     wronglyAccepted,
@@ -218,5 +240,6 @@ export function assertVerdict(v: Verdict, what: string, hint: string, convergedM
   assert.deepEqual(v.doubleFulfilled, [], `${what}: fulfilled twice; ${hint}`);
   assert.deepEqual(v.wronglyAccepted, [], `${what}: paid at the shop but not captured; ${hint}`);
   assert.ok(v.auditOk, `${what}: audit chain ${v.auditDetail}; ${hint}`);
+  assert.deepEqual(v.ledger, [], `${what}: ledger verify; ${hint}`);
   assert.ok(v.settled, `${what}: still not settled after ${convergedMs} ms; ${hint}`);
 }

@@ -126,6 +126,7 @@ export function describeCase(r: CaseResult): string {
     ...v.doubleFulfilled,
     ...v.wronglyAccepted,
     ...v.holdsLeft,
+    ...v.ledger,
     ...(v.auditOk ? [] : [`audit ${v.auditDetail}`]),
     ...(v.settled ? [] : ['not settled']),
   ];

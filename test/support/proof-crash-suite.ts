@@ -65,6 +65,7 @@ export function crashMatrixSuite(
           ...v.doubleFulfilled,
           ...v.wronglyAccepted,
           ...v.holdsLeft,
+          ...v.ledger,
           ...(v.auditOk ? [] : [`audit chain ${v.auditDetail}`]),
           ...(v.settled ? [] : ['not settled']),
         ]) {

@@ -5,6 +5,8 @@ import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { SETTLE_TASK } from '../jobs/task-names.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { IssuerDecision } from '../issuer/issuer.port.ts';
+import { authorizationTransfers } from '../domain/ledger.payment.ts';
+import { postTransfers } from '../storage/ledger.ts';
 import { findMerchant } from '../storage/merchants.ts';
 import { lockSession, moveSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
@@ -62,6 +64,8 @@ export async function applyDecisionTx(
       },
     })
   ).session;
+  // The books: the authorised amount reserved for the merchant, in the transaction that authorises.
+  await postTransfers(tx, authorizationTransfers(authorized), now);
   // Stripe's capture_method=automatic: acknowledged at authorisation, so captured at once.
   if (authorized.captureMethod !== 'automatic') return authorized;
   const acknowledged = (await moveSession(tx, authorized, 'acknowledge', clock, { patch: { acknowledgedAt: now } }))

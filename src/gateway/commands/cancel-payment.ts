@@ -10,7 +10,7 @@ import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 import { settleSession } from './settle-session.ts';
 
-type Deps = Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log'>;
+type Deps = Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log' | 'fees'>;
 
 /** Cancels a Stripe session of this merchant with Stripe's cancellation_reason (or null). */
 export async function cancelPayment(

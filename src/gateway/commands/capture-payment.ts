@@ -9,7 +9,7 @@ import { acknowledgeByMerchant } from './acknowledge-session.ts';
 import type { GatewayDeps } from './deps.ts';
 import { settleSession } from './settle-session.ts';
 
-type Deps = Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log'>;
+type Deps = Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log' | 'fees'>;
 
 /**
  * Captures a manual-capture Stripe session of this merchant: acknowledges it (refused when it is not

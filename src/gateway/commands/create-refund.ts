@@ -5,6 +5,8 @@ import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { decideRefund } from '../domain/refund.rule.ts';
 import type { StripeRefundExtras } from '../domain/stripe.ts';
 import { REFUND_AT_BANK_TASK } from '../jobs/task-names.ts';
+import { refundTransfers } from '../domain/ledger.payment.ts';
+import { postTransfers } from '../storage/ledger.ts';
 import { insertRefund } from '../storage/refunds.ts';
 import { lockSession, moveSession } from '../storage/sessions.ts';
 import type { RefundRow } from '../storage/tables.ts';
@@ -46,6 +48,8 @@ export async function createRefund(
       reason: input.reason || null,
       refund: { id, amount: toJSON(input.amount), refunded_total: toJSON(decision.refundedAfter) },
     });
+    // The books: the amount leaves the merchant's available balance with the refund recorded.
+    await postTransfers(tx, refundTransfers(s, row), now);
     // The safety net, due later: runs only if the inline bank call below does not finish the refund.
     await enqueue(
       tx,

@@ -2,6 +2,7 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
+import type { FeePolicy } from '../domain/ledger.payment.ts';
 import type { IssuerPort } from '../issuer/issuer.port.ts';
 
 export interface GatewayDeps {
@@ -11,4 +12,6 @@ export interface GatewayDeps {
   /** HMAC key of card fingerprints. */
   readonly fingerprintSecret: string;
   readonly log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** The fee taken per capture (GATEWAY_FEE_PER_CAPTURE); none when absent. */
+  readonly fees?: FeePolicy;
 }

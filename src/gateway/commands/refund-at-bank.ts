@@ -1,6 +1,8 @@
 // A recorded refund is carried out at the bank (inline after it is recorded, and by a job until done).
 import { DomainError } from '../../core/errors.ts';
 import { money, type Currency } from '../../core/money.ts';
+import { refundPaidTransfers } from '../domain/ledger.payment.ts';
+import { postTransfers } from '../storage/ledger.ts';
 import { findRefund, lockRefund, moveRefund } from '../storage/refunds.ts';
 import { projectStripeEvents } from '../storage/stripe-projection.ts';
 import { findSession } from '../storage/sessions.ts';
@@ -26,6 +28,8 @@ export async function refundAtBank(
     const done = await moveRefund(tx, locked, 'bank_refunded');
     // A Stripe session's merchant learns of it as refund.updated (status succeeded).
     await projectStripeEvents(tx, { session: s, type: 'refund.succeeded', refundId: done.id }, deps.clock);
+    // The books, last (after the projection's lock on the merchant's feed): the refund paid out.
+    await postTransfers(tx, refundPaidTransfers(s, done), deps.clock.now());
     return done;
   });
 }

@@ -3,11 +3,13 @@
 // retry (the bank's capture and void are idempotent).
 import { money, type Currency } from '../../core/money.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
+import { captureTransfers, NO_FEE, voidTransfers } from '../domain/ledger.payment.ts';
+import { postTransfers } from '../storage/ledger.ts';
 import { findSession, lockSession, moveSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
-type Deps = Pick<GatewayDeps, 'database' | 'issuer' | 'clock'>;
+type Deps = Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'fees'>;
 
 /** Captures or voids a session whose acknowledgement is decided; anything else is returned unchanged. */
 export async function settleSession(deps: Deps, sessionId: string): Promise<SessionRow | undefined> {
@@ -21,8 +23,12 @@ export async function settleSession(deps: Deps, sessionId: string): Promise<Sess
     return database.transaction(async (tx) => {
       const locked = await lockSession(tx, sessionId);
       if (locked.status !== 'authorized') return locked;
-      return (await moveSession(tx, locked, 'capture', clock, { patch: { capturedMinor: locked.amountMinor } }))
-        .session;
+      const captured = (
+        await moveSession(tx, locked, 'capture', clock, { patch: { capturedMinor: locked.amountMinor } })
+      ).session;
+      // The books, with the capture: the reservation posted and released to available, the fee taken.
+      await postTransfers(tx, captureTransfers(captured, captured.capturedMinor, deps.fees ?? NO_FEE), clock.now());
+      return captured;
     });
   }
   try {
@@ -36,6 +42,9 @@ export async function settleSession(deps: Deps, sessionId: string): Promise<Sess
   return database.transaction(async (tx) => {
     const locked = await lockSession(tx, sessionId);
     if (locked.status !== 'authorized') return locked;
-    return (await moveSession(tx, locked, 'void', clock, { reason: locked.voidReason ?? 'voided' })).session;
+    const voided = (await moveSession(tx, locked, 'void', clock, { reason: locked.voidReason ?? 'voided' })).session;
+    // The books, with the void (refused, or the acknowledgement window lapsed): the reservation released.
+    await postTransfers(tx, voidTransfers(voided), clock.now());
+    return voided;
   });
 }

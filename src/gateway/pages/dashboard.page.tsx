@@ -1,8 +1,10 @@
 // The dashboard's payment pages: the list (search, filters, keyset paging) and one payment (its
 // timeline, events with every delivery attempt and re-send, refunds).
+import type { MerchantBalance } from '../domain/ledger.balance.ts';
 import type { PaymentQuery } from '../domain/payment-search.ts';
 import { SESSION_STATES } from '../domain/session.machine.ts';
 import type { SessionRow } from '../storage/tables.ts';
+import { BalanceCard } from './dashboard-balance.tsx';
 import { money$ } from './dashboard-format.ts';
 import { Badge, Button, Layout, When, type DashView } from './dashboard-layout.tsx';
 import { buildTimeline, type Detail } from './dashboard-timeline.ts';
@@ -50,6 +52,8 @@ export function PaymentsPage(props: {
   raw: Record<string, string>;
   payments: SessionRow[];
   next: string | null;
+  /** The Balance card, on the first page only. */
+  balances?: readonly MerchantBalance[];
 }) {
   const { view } = props;
   const nextParams = new URLSearchParams({ ...props.raw, ...(props.next ? { after: props.next } : {}) });
@@ -61,6 +65,7 @@ export function PaymentsPage(props: {
           <a href="/dashboard/webhooks">Webhooks</a>.
         </p>
       )}
+      {props.balances ? <BalanceCard balances={props.balances} /> : null}
       <Filters q={props.q} raw={props.raw} />
       <table>
         <tr>

@@ -34,6 +34,7 @@ import {
   resendDeliveryRoute,
 } from './api.contract.ts';
 import { apiKeyAuth } from './auth.middleware.ts';
+import { addBalanceRoutes } from './balance.routes.ts';
 import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
 import { addJourneyRoutes } from './journey.routes.ts';
@@ -146,6 +147,7 @@ export function apiRoutes(deps: ApiDeps) {
   addEventLogRoutes(router, { database, bell: deps.bell });
   addWebhookSecretRoutes(router, { database, clock });
   addJourneyRoutes(router, { gateway });
+  addBalanceRoutes(router, { database });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');

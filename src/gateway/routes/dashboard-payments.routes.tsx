@@ -5,7 +5,9 @@ import { resendDelivery } from '../commands/resend-delivery.ts';
 import { encodeCursor, parsePaymentQuery } from '../domain/payment-search.ts';
 import { EventsPage } from '../pages/dashboard-events.page.tsx';
 import { PaymentPage, PaymentsPage } from '../pages/dashboard.page.tsx';
+import { merchantBalances } from '../domain/ledger.balance.ts';
 import { paymentDetail } from '../storage/dashboard.ts';
+import { merchantLedgerAccounts } from '../storage/ledger.ts';
 import { eventLog, eventTypes, searchPayments } from '../storage/dashboard-queries.ts';
 import { html, viewOf, type DashboardDeps, type Router } from './dashboard-kit.ts';
 
@@ -24,7 +26,12 @@ export function registerPaymentRoutes(router: Router, deps: DashboardDeps): void
     const merchantId = c.get('merchant').id;
     const { rows, more } = await searchPayments(database.db, merchantId, q);
     const next = more && rows.length ? encodeCursor(rows.at(-1)!) : null;
-    return html(c, <PaymentsPage view={viewOf(c, clock)} q={q} raw={raw} payments={rows} next={next} />);
+    // The Balance card heads the first page (not the older pages of the list).
+    const balances = q.after ? undefined : merchantBalances(await merchantLedgerAccounts(database.db, merchantId));
+    return html(
+      c,
+      <PaymentsPage view={viewOf(c, clock)} q={q} raw={raw} payments={rows} next={next} balances={balances} />,
+    );
   });
   router.get('/payments/:id', async (c) => {
     const detail = await paymentDetail(database.db, c.get('merchant').id, c.req.param('id'));

@@ -3,3 +3,4 @@ export * from '../../platform/schema.ts';
 export * from './tables.ts';
 export * from './stripe-tables.ts';
 export * from './account-tables.ts';
+export * from './ledger-tables.ts';
