@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build as esbuild, version as esbuildVersion } from 'esbuild';
+import { build as esbuild, stop as stopEsbuild, version as esbuildVersion } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -112,6 +112,8 @@ export async function compiledTree(): Promise<string> {
       }
     } finally {
       rmSync(scratch, { recursive: true, force: true });
+      // esbuild's service process (~120 MB after a build) would otherwise live as long as the caller.
+      await stopEsbuild();
     }
   }
   const now = new Date();
