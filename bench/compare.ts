@@ -48,6 +48,8 @@ export interface SideFigures {
   readonly values: Array<number | null>;
   /** Median of the non-null values; null when there are none. */
   readonly median: number | null;
+  /** Half the range of the values ÷ the median (how far the rounds of one side disagree); null with fewer than 2. */
+  readonly spread: number | null;
 }
 
 export interface Figure {
@@ -68,6 +70,14 @@ export const MACHINE_CAVEAT =
   'only the ratios within this run are claims; the absolute figures are this machine, at this hour.';
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/** Half the range ÷ the median of the numbers present; null with fewer than two or a zero median. */
+export function spread(values: ReadonlyArray<number | null>): number | null {
+  const xs = values.filter((v): v is number => v !== null);
+  const m = median(xs);
+  if (xs.length < 2 || !m) return null;
+  return (Math.max(...xs) - Math.min(...xs)) / 2 / Math.abs(m);
+}
 
 /** Median of the numbers present (the mean of the middle two for an even count); null if none. */
 export function median(values: ReadonlyArray<number | null>): number | null {
@@ -91,7 +101,7 @@ interface FigureSpec {
 function figure(spec: FigureSpec, runs: readonly RunRecord[]): Figure {
   const side = (s: Side): SideFigures => {
     const values = runs.filter((r) => r.side === s && spec.runs(r)).map((r) => spec.read(r.results));
-    return { values, median: median(values) };
+    return { values, median: median(values), spread: spread(values) };
   };
   const baseline = side('baseline');
   const current = side('current');
@@ -269,6 +279,11 @@ const show = (x: number | null, unit: string): string => {
   return `${x.toFixed(d)}${unit === 'x' ? 'x' : unit && unit !== '/s' ? ` ${unit}` : ''}`;
 };
 const showRatio = (f: Figure): string => (f.ratio === null ? '-' : `${f.ratio.toFixed(2)}x`);
+/** The larger spread of the two sides: a ratio within it is not a change. */
+const showSpread = (f: Figure): string => {
+  const xs = [f.baseline.spread, f.current.spread].filter((x): x is number => x !== null);
+  return xs.length ? `±${Math.round(Math.max(...xs) * 100)}%` : '-';
+};
 
 export interface ComparisonHeader {
   readonly baseline: { ref: string; sha: string; subject: string };
@@ -290,7 +305,10 @@ function headerLines(h: ComparisonHeader): string[] {
   ];
 }
 
-/** The terminal table: figure, baseline, current, current ÷ baseline, which way is better. */
+const SPREAD_NOTE =
+  '"rounds ±": half the range of one side\'s rounds ÷ its median (the larger side); a ratio within it is noise.';
+
+/** The terminal table: figure, baseline, current, current ÷ baseline, which way is better, the rounds' spread. */
 export function formatComparison(figures: readonly Figure[], h: ComparisonHeader): string {
   const rows = figures.map((f) => [
     f.label,
@@ -298,12 +316,13 @@ export function formatComparison(figures: readonly Figure[], h: ComparisonHeader
     show(f.current.median, f.unit),
     showRatio(f),
     f.better,
+    showSpread(f),
   ]);
-  const head = ['figure', 'baseline', 'current', 'current/baseline', 'better'];
+  const head = ['figure', 'baseline', 'current', 'current/baseline', 'better', 'rounds ±'];
   const widths = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = ['== current vs baseline ==', ...headerLines(h), MACHINE_CAVEAT, ''];
+  const out = ['== current vs baseline ==', ...headerLines(h), MACHINE_CAVEAT, SPREAD_NOTE, ''];
   let group = '';
   for (const [i, f] of figures.entries()) {
     if (f.group !== group) {
@@ -322,17 +341,17 @@ export function markdownComparison(figures: readonly Figure[], h: ComparisonHead
     '',
     ...headerLines(h).map((l) => `- ${l}`),
     '',
-    `*${MACHINE_CAVEAT}*`,
+    `*${MACHINE_CAVEAT}* ${SPREAD_NOTE}`,
     '',
-    '| | figure | baseline | current | current ÷ baseline | better |',
-    '|---|---|---:|---:|---:|---|',
+    '| | figure | baseline | current | current ÷ baseline | better | rounds ± |',
+    '|---|---|---:|---:|---:|---|---:|',
   ];
   let group = '';
   for (const f of figures) {
     const g = f.group === group ? '' : f.group;
     group = f.group;
     out.push(
-      `| ${g} | ${f.label} | ${show(f.baseline.median, f.unit)} | ${show(f.current.median, f.unit)} | **${showRatio(f)}** | ${f.better} |`,
+      `| ${g} | ${f.label} | ${show(f.baseline.median, f.unit)} | ${show(f.current.median, f.unit)} | **${showRatio(f)}** | ${f.better} | ${showSpread(f)} |`,
     );
   }
   return `${out.join('\n')}\n`;

@@ -140,8 +140,8 @@ describe('npm run bench -- --baseline: the intake figures', () => {
       [8],
     );
     const f = (key: string) => figures.find((x) => x.key === key)!;
-    assert.deepEqual(f('intake.postgres.c8.perSecond').baseline, { values: [100, 120], median: 110 });
-    assert.deepEqual(f('intake.postgres.c8.perSecond').current, { values: [300, 250], median: 275 });
+    assert.deepEqual(f('intake.postgres.c8.perSecond').baseline, { values: [100, 120], median: 110, spread: 10 / 110 });
+    assert.deepEqual(f('intake.postgres.c8.perSecond').current, { values: [300, 250], median: 275, spread: 25 / 275 });
     assert.equal(f('intake.postgres.c8.perSecond').ratio, 275 / 110);
     assert.deepEqual(f('intake.postgres.c8.ratioToPgbench').baseline.values, [0.25, 0.4]);
     assert.deepEqual(f('intake.postgres.c8.ratioToPgbench').current.values, [0.75, 0.5]);
@@ -159,7 +159,7 @@ describe('npm run bench -- --baseline: the intake figures', () => {
       ],
     );
     // A run without a figure has no value for it, and a side without any has no ratio.
-    assert.deepEqual(f('flow.c8.paidPerSecond').current, { values: [null, null, null], median: null });
+    assert.deepEqual(f('flow.c8.paidPerSecond').current, { values: [null, null, null], median: null, spread: null });
     assert.equal(f('flow.c8.paidPerSecond').ratio, null);
   });
 });

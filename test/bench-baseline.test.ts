@@ -44,13 +44,20 @@ function bench(args: string[], cacheDir: string): Promise<Run> {
   return new Promise((r) => child.once('exit', (code) => r({ code, output, stderr })));
 }
 
-/** What must not change: the user's status, index and list of worktrees. */
+/**
+ * What must not change: this checkout's HEAD, status and index, and which worktrees the repository
+ * has (not their HEADs: other worktrees of a shared repository may commit meanwhile).
+ */
 function checkoutState(): string {
   const index = readFileSync(resolve(ROOT, git('rev-parse', '--git-path', 'index')));
   return [
+    git('rev-parse', 'HEAD'),
     git('status', '--porcelain'),
     createHash('sha256').update(index).digest('hex'),
-    git('worktree', 'list', '--porcelain'),
+    git('worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((l) => l.startsWith('worktree '))
+      .join('\n'),
   ].join('\n--\n');
 }
 
@@ -149,6 +156,7 @@ describe('npm run bench -- --baseline HEAD (1 round: 2 s, 2 customers, 4 watcher
         assert.ok(typeof value === 'number' && value > 0, `${key} of the ${side}: ${value}`);
         assert.deepEqual(f[side].values, [value], `${key}: the ${side}'s own figure`);
         assert.equal(f[side].median, value, `${key}: the median of one round is its value`);
+        assert.equal(f[side].spread, null, `${key}: one round has no spread`);
       }
       assert.equal(f.ratio, f.current.median! / f.baseline.median!, `${key}: current ÷ baseline`);
     }
@@ -167,10 +175,10 @@ describe('npm run bench -- --baseline HEAD (1 round: 2 s, 2 customers, 4 watcher
   it('writes a markdown table of every figure, and leaves the checkout, its index and its worktrees as they were', () => {
     assert.ok(report, run.output);
     const md = readFileSync(join(out, 'baseline.md'), 'utf8');
-    assert.match(md, /^\| \| figure \| baseline \| current \| current ÷ baseline \| better \|$/m);
+    assert.match(md, /^\| \| figure \| baseline \| current \| current ÷ baseline \| better \| rounds ± \|$/m);
     const rows = md.split('\n').filter((l) => /^\| .* \| \*\*[\d.]+x\*\* \|/.test(l) || /\| \*\*-\*\* \|/.test(l));
     assert.equal(rows.length, report.figures.length, md);
-    assert.match(md, /\| paid orders\/s, 2 customers \| [\d.]+ \| [\d.]+ \| \*\*[\d.]+x\*\* \| higher \|/);
+    assert.match(md, /\| paid orders\/s, 2 customers \| [\d.]+ \| [\d.]+ \| \*\*[\d.]+x\*\* \| higher \| - \|/);
     assert.equal(checkoutState(), stateBefore);
     assert.deepEqual(
       readdirSync(cache).filter((f) => f !== 'node_modules'),
