@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/migrations/**', 'bench/results/**', 'node_modules/**', 'data/**', '.tmp/**'],
+    ignores: ['**/migrations/**', 'bench/results/**', 'bench/.baseline/**', 'node_modules/**', 'data/**', '.tmp/**'],
   },
   {
     files: ['src/**/*.{ts,tsx}', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

@@ -2,6 +2,8 @@
 //
 //   npm run bench                                   defaults: 8 customers, 10 s warm-up, 60 s measured, 1,000 watchers
 //   npm run bench -- --duration 60 --warmup 10 --customers 8 --watchers 1000 --fanout 1
+//   npm run bench -- --customers 8,32               one full run per count, into <out>/customers-<n>/
+//   npm run bench -- --baseline <git-ref> [--rounds 2]   the same runs on both trees, interleaved (bench/baseline.ts)
 //   npm run bench -- --database-url postgres://postgres@host/postgres   (or BENCH_DATABASE_URL; a superuser URL)
 //   npm run bench -- --no-intake | --intake-seconds 10 --intake-concurrency 8,32 --intake-invoices N --no-pglite
 //   npm run bench -- --out /tmp/bench                (where results go; default bench/results)
@@ -56,7 +58,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 export interface BenchOptions {
   durationS: number;
   warmupS: number;
+  /** Customers of this run (the first of `customerCounts`). */
   customers: number;
+  /** `--customers 8,32`: one full run per count (the intake scenario with the first). */
+  customerCounts: number[];
   watchers: number;
   fanout: number;
   databaseUrl?: string;
@@ -71,38 +76,48 @@ export interface BenchOptions {
   settleMs: number;
   progressEveryS: number;
   logLevel: string;
+  /** `--baseline <git-ref>`: run both trees, interleaved, and compare (bench/baseline.ts). */
+  baseline?: string;
+  /** With --baseline: rounds of (baseline, current) runs; each figure is the median over them. */
+  rounds: number;
 }
 
+/** The command line of `npm run bench` (bench/baseline.ts reads it too, to pass the same options to both trees). */
+export const BENCH_ARG_OPTIONS = {
+  duration: { type: 'string', default: '60' },
+  warmup: { type: 'string', default: '10' },
+  customers: { type: 'string', default: '8' },
+  watchers: { type: 'string', default: '1000' },
+  fanout: { type: 'string', default: '1' },
+  'database-url': { type: 'string' },
+  out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+  'no-intake': { type: 'boolean', default: false },
+  'intake-seconds': { type: 'string', default: '10' },
+  'intake-concurrency': { type: 'string', default: '8,32' },
+  'intake-invoices': { type: 'string' },
+  'no-pglite': { type: 'boolean', default: false },
+  'settle-ms': { type: 'string', default: '11000' },
+  'progress-every': { type: 'string', default: '5' },
+  'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+  baseline: { type: 'string' },
+  rounds: { type: 'string', default: '2' },
+} as const;
+
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string', default: '60' },
-      warmup: { type: 'string', default: '10' },
-      customers: { type: 'string', default: '8' },
-      watchers: { type: 'string', default: '1000' },
-      fanout: { type: 'string', default: '1' },
-      'database-url': { type: 'string' },
-      out: { type: 'string', default: join(ROOT, 'bench', 'results') },
-      'no-intake': { type: 'boolean', default: false },
-      'intake-seconds': { type: 'string', default: '10' },
-      'intake-concurrency': { type: 'string', default: '8,32' },
-      'intake-invoices': { type: 'string' },
-      'no-pglite': { type: 'boolean', default: false },
-      'settle-ms': { type: 'string', default: '11000' },
-      'progress-every': { type: 'string', default: '5' },
-      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: BENCH_ARG_OPTIONS });
   const n = (name: string, v: string, min: number) => {
     const x = Number(v);
     if (!Number.isFinite(x) || x < min) throw new Error(`--${name} must be a number >= ${min} (got ${v})`);
     return x;
   };
+  const customerCounts = values.customers.split(',').map((c) => n('customers', c, 1));
+  if (values.rounds !== BENCH_ARG_OPTIONS.rounds.default && values.baseline === undefined)
+    throw new Error('--rounds goes with --baseline <git-ref>');
   return {
     durationS: n('duration', values.duration, 1),
     warmupS: n('warmup', values.warmup, 0),
-    customers: n('customers', values.customers, 1),
+    customers: customerCounts[0]!,
+    customerCounts,
     watchers: n('watchers', values.watchers, 0),
     fanout: n('fanout', values.fanout, 1),
     databaseUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL,
@@ -116,6 +131,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     settleMs: n('settle-ms', values['settle-ms'], 0),
     progressEveryS: n('progress-every', values['progress-every'], 1),
     logLevel: values['log-level'],
+    ...(values.baseline !== undefined ? { baseline: values.baseline } : {}),
+    rounds: n('rounds', values.rounds, 1),
   };
 }
 
@@ -452,16 +469,29 @@ export function writeResults(results: BenchResults, out: string): string[] {
 }
 
 async function main(): Promise<void> {
-  const options = parseBenchArgs(process.argv.slice(2));
-  const results = await runBench(options);
-  say('');
-  say(formatReport(results));
-  const files = writeResults(results, options.out);
-  say('');
-  say(`written: ${files.join(', ')}`);
-  if (results.flow.paidOrders === 0) {
-    say('no order was paid in the measured window: the run failed');
-    process.exitCode = 1;
+  const argv = process.argv.slice(2);
+  const options = parseBenchArgs(argv);
+  if (options.baseline !== undefined) {
+    const { runBaselineComparison } = await import('./baseline.ts');
+    process.exitCode = await runBaselineComparison(argv, options);
+    return;
+  }
+  // Several customer counts: one full run each, written to <out>/customers-<n>/ (the intake with the first).
+  const several = options.customerCounts.length > 1;
+  for (const [i, customers] of options.customerCounts.entries()) {
+    const o = several
+      ? { ...options, customers, intake: options.intake && i === 0, out: join(options.out, `customers-${customers}`) }
+      : options;
+    const results = await runBench(o);
+    say('');
+    say(formatReport(results));
+    const files = writeResults(results, o.out);
+    say('');
+    say(`written: ${files.join(', ')}`);
+    if (results.flow.paidOrders === 0) {
+      say(`no order was paid in the measured window (${customers} customers): the run failed`);
+      process.exitCode = 1;
+    }
   }
 }
 
