@@ -141,13 +141,25 @@ export async function openExistingDatabase(spec: DatabaseSpec, location: Databas
   if (location.engine === 'postgres') return postgresDatabase(spec, location.url, location.poolSize ?? 1);
   if (!location.dataDir || !existsSync(join(location.dataDir, 'PG_VERSION')))
     throw new Error(`no database at ${location.dataDir ?? '(memory)'}`);
-  const pglite = await PGlite.create({ dataDir: location.dataDir });
+  const pglite = await PGlite.create(pgliteOptions(location.dataDir));
   return pgliteDatabase(spec, pglite, withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db));
+}
+
+// PGlite's cluster keeps initdb's 128 MB of shared buffers, which an embedded service touches as it
+// reads: a reopened database sat near 400 MB resident after a little work, 260 MB with 16 MB (8 MB
+// saved only 4 MB more). Pages beyond them come from the files through the operating system's cache.
+const PGLITE_SHARED_BUFFERS = '16MB';
+
+function pgliteOptions(dataDir: string | undefined) {
+  return {
+    ...(dataDir ? { dataDir } : {}),
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+  };
 }
 
 async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, client?: PGlite): Promise<Database> {
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
-  const pglite = client ?? (await PGlite.create(dataDir ? { dataDir } : {}));
+  const pglite = client ?? (await PGlite.create(pgliteOptions(dataDir)));
   const db = withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db);
   await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
   return pgliteDatabase(spec, pglite, db);
