@@ -1,11 +1,13 @@
 // The `countersign` command line: one commander program, the options every subcommand shares, and
 // one place that turns what a command threw into its message and exit code.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../platform/project-root.ts';
 import { Command, CommanderError } from 'commander';
 import { createContext, type CliContext, type GlobalOptions } from './context.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
 
 /** A subcommand's body: gets the run's context and its own arguments; resolves with the exit code. */
 export type Handler<A extends unknown[]> = (ctx: CliContext, ...args: A) => Promise<number | void>;

@@ -20,10 +20,10 @@ import {
   utimesSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './project-root.ts';
 import { build as esbuild, stop as stopEsbuild, version as esbuildVersion } from 'esbuild';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = projectRoot();
 const SRC = join(ROOT, 'src');
 const OUT = join(ROOT, '.build');
 // A tree is touched whenever a process starts from it; one unused for a day is removed.

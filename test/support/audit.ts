@@ -24,7 +24,7 @@ export async function verifyCommand(
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(SHOP_|DATA_DIR$)/.test(k)),
   ) as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', ...args], {
+  const child = spawn(process.execPath, ['bin/countersign.mjs', 'audit', 'verify', ...args], {
     cwd: ROOT,
     env: { ...clean, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-// Runs the real `countersign` command line as a user does (node --import tsx src/cli/main.ts …) and
+// Runs the real `countersign` command line as a user does (its bin, bin/countersign.mjs …) and
 // collects what it printed and how it exited.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ export function countersign(
 
 /** Spawns `countersign …args` and leaves it running (for start and listen). */
 export function spawnCountersign(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return spawn(process.execPath, ['bin/countersign.mjs', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -174,15 +174,8 @@ export async function launchSystem(
   const dataDir = mkdtempSync(join(tmpdir(), 'cs-system-'));
   const ports = await freePorts();
   const t0 = Date.now();
-  // What `npm start` runs: `countersign start`.
-  const args = [
-    '--import',
-    'tsx',
-    'src/cli/main.ts',
-    'start',
-    ...(options.tls ? ['--tls'] : []),
-    ...(options.args ?? []),
-  ];
+  // What `npm start` runs: `countersign start` (the bin: the command line compiled, no tsx).
+  const args = ['bin/countersign.mjs', 'start', ...(options.tls ? ['--tls'] : []), ...(options.args ?? [])];
   const launcher = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
