@@ -20,7 +20,7 @@ import {
   symlinkSync,
   writeSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** A failure the user can act on: printed as is, without a stack. */
 export class BaselineError extends Error {}
@@ -135,7 +135,10 @@ function provideModules(root: string, cache: string, dir: string, sha: string): 
     return 'shared with the working tree';
   }
   const key = `${createHash('sha256').update(lock.out).digest('hex').slice(0, 16)}-node${process.versions.node.split('.')[0]}`;
-  const installed = join(cache, 'node_modules', key);
+  // deps/<key>/node_modules, a directory really named node_modules: a package in it must find its own
+  // dependencies there, never by walking up into the working tree's node_modules (two copies of hono
+  // then met in one request and the baseline's shop answered every request with an internal error).
+  const installed = join(cache, 'deps', key, 'node_modules');
   let how: BaselineTree['modules'] = 'cached install';
   if (!existsSync(join(installed, '.package-lock.json'))) {
     process.stdout.write(`installing the baseline's dependencies (npm ci in ${dir}; cached as ${installed})…\n`);
@@ -144,7 +147,7 @@ function provideModules(root: string, cache: string, dir: string, sha: string): 
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     if (r.status !== 0) throw new BaselineError(`npm ci of the baseline ${sha.slice(0, 10)} failed (exit ${r.status})`);
-    mkdirSync(join(cache, 'node_modules'), { recursive: true });
+    mkdirSync(dirname(installed), { recursive: true });
     rmSync(installed, { recursive: true, force: true });
     renameSync(join(dir, 'node_modules'), installed);
     how = 'installed now';
