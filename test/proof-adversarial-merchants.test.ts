@@ -63,6 +63,9 @@ const B_PAYMENT: AllowedChanges = {
   bank_callbacks: 'insert',
   signed_requests: 'insert',
   idempotency_keys: 'insert',
+  // The gateway's books: B's accounts (created at its first payment, then moved) and B's transfers.
+  ledger_accounts: 'any',
+  ledger_transfers: 'insert',
 };
 const BANK_PAYMENT: AllowedChanges = {
   authorizations: 'any',
@@ -202,8 +205,13 @@ describe("adversarial: a second merchant on the same gateway reaches nothing of 
         .filter((d) => d.merchant_id === DEMO_MERCHANT_ID)
         .map((d) => d.id),
     );
+    // A ledger transfer names its merchant in its accounts' ids (acct_<merchant>_<currency>_<kind>).
+    const aAccount = (id: unknown) => typeof id === 'string' && id.startsWith(`acct_${DEMO_MERCHANT_ID}_`);
     const ofA = (row: Record<string, unknown>) =>
-      row.merchant_id === DEMO_MERCHANT_ID || (typeof row.delivery_id === 'string' && aDeliveries.has(row.delivery_id));
+      row.merchant_id === DEMO_MERCHANT_ID ||
+      (typeof row.delivery_id === 'string' && aDeliveries.has(row.delivery_id)) ||
+      aAccount(row.debit_account_id) ||
+      aAccount(row.credit_account_id);
     const out: string[] = [];
     for (const [table, d] of diff) {
       if (table === 'jobs') continue;
