@@ -3,38 +3,14 @@
 // Also the order of the runs, the median of each side and the intake's figures. (The comparison itself, run for real:
 // test/bench-baseline.test.ts.)
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { planRuns } from '../bench/baseline.ts';
 import { compareRuns, median, type LooseResults, type RunRecord } from '../bench/compare.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const git = (...args: string[]) => spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).stdout.trim();
-
-interface Run {
-  code: number | null;
-  output: string;
-  stderr: string;
-}
-
-function bench(args: string[], cacheDir: string): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, BENCH_BASELINE_DIR: cacheDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (output += String(d)));
-  child.stderr.on('data', (d) => {
-    output += String(d);
-    stderr += String(d);
-  });
-  return new Promise((r) => child.once('exit', (code) => r({ code, output, stderr })));
-}
+import { bench, git, ROOT } from './support/bench-cli.ts';
 
 describe('npm run bench -- --baseline: refs it cannot use', () => {
   const cache = mkdtempSync(join(tmpdir(), 'cs-bench-baseline-refs-'));

@@ -9,7 +9,6 @@
 // past 3 minutes on a busy 2-core machine (the intake's figures are compared from two results files
 // in test/bench-baseline-refs.test.ts, with the refs it cannot use; the intake itself: bench-smoke).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,31 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { adminUrl } from '../src/platform/db/testing.ts';
 import type { BenchResults } from '../bench/report.ts';
 import type { Figure } from '../bench/compare.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const git = (...args: string[]) => spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).stdout.trim();
-
-interface Run {
-  code: number | null;
-  output: string;
-  stderr: string;
-}
-
-function bench(args: string[], cacheDir: string): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, BENCH_BASELINE_DIR: cacheDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (output += String(d)));
-  child.stderr.on('data', (d) => {
-    output += String(d);
-    stderr += String(d);
-  });
-  return new Promise((r) => child.once('exit', (code) => r({ code, output, stderr })));
-}
+import { bench, git, ROOT, type BenchRun } from './support/bench-cli.ts';
 
 /**
  * What must not change: this checkout's HEAD, status and index, and which worktrees the repository
@@ -66,7 +41,7 @@ describe('npm run bench -- --baseline HEAD (1 round: 2 s, 2 customers, 4 watcher
   const out = mkdtempSync(join(tmpdir(), 'cs-bench-baseline-'));
   const head = git('rev-parse', 'HEAD');
   let stateBefore = '';
-  let run: Run;
+  let run: BenchRun;
   let report: {
     baseline: { ref: string; sha: string };
     caveat: string;
