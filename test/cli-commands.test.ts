@@ -82,6 +82,41 @@ describe('countersign commands against a running system', () => {
     assert.match(refund.stdout, /partially_refunded[\s\S]*^refund {3}ref_/m);
   });
 
+  it('trigger payment.declined, the three approval outcomes and refund.full each end in their state, with their events', async () => {
+    type Out = {
+      ok: boolean;
+      session_id: string;
+      status: string;
+      decline_reason: string | null;
+      refund_id: string | null;
+      events: { type: string }[];
+    };
+    const expected: Record<string, { status: string; decline?: string; last: string; refund?: boolean }> = {
+      'payment.declined': { status: 'declined', last: 'payment.declined' },
+      'payment.approval_approved': { status: 'captured', last: 'payment.captured' },
+      'payment.approval_declined': { status: 'declined', decline: 'approval_declined', last: 'payment.declined' },
+      'payment.approval_timed_out': { status: 'declined', decline: 'approval_expired', last: 'payment.declined' },
+      'refund.full': { status: 'refunded', last: 'payment.refunded', refund: true },
+    };
+    for (const [name, want] of Object.entries(expected)) {
+      const r = await run('trigger', name, '--json');
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      const out = JSON.parse(r.stdout) as Out;
+      assert.equal(out.ok, true, name);
+      assert.equal(out.status, want.status, name);
+      if (want.decline) assert.equal(out.decline_reason, want.decline, name);
+      assert.equal(Boolean(out.refund_id), Boolean(want.refund), `${name}: refund id`);
+      const types = out.events.map((e) => e.type);
+      assert.ok(types.includes(want.last), `${name}: ${types.join(', ')}`);
+      if (name.startsWith('payment.approval_'))
+        assert.ok(types.includes('payment.requires_approval'), `${name}: the bank asked the cardholder`);
+      const session = await fetch(`${system.urls.gateway}/v1/payment_sessions/${out.session_id}`, {
+        headers: { authorization: `Bearer ${system.demoMerchantApiKey()}` },
+      });
+      assert.equal(((await session.json()) as { status: string }).status, want.status, `${name}: the gateway agrees`);
+    }
+  });
+
   it('events list, show and resend: the log, an event with its delivery attempts, a re-send', async () => {
     const list = await run('events', 'list', '--json');
     assert.equal(list.code, 0, list.stderr);
