@@ -234,8 +234,18 @@ for (const engine of testEngines()) {
       ]);
       assert.deepEqual(await eur(), aBefore, "B's payment changes nothing in A's balance");
       assert.equal((await fetch(`${gw.url}/v1/balance`)).status, 401);
-      // The Stripe-dialect key of the same merchant gets Stripe's API, which has no balance here (not a native answer).
-      assert.equal((await gw.api('/v1/balance', { key: TEST_STRIPE_API_KEY })).status, 404);
+      // The Stripe-dialect key of the same merchant (A) gets A's balance as Stripe's Balance object, never B's.
+      const asStripe = await gw.api('/v1/balance', { key: TEST_STRIPE_API_KEY });
+      assert.equal(asStripe.status, 200);
+      const stripeBalance = (await asStripe.json()) as {
+        object: string;
+        available: { amount: number; currency: string }[];
+      };
+      assert.equal(stripeBalance.object, 'balance');
+      assert.deepEqual(
+        stripeBalance.available.find((f) => f.currency === 'eur')?.amount,
+        Number(aBefore?.available.minor),
+      );
       const pageB = await b.text('/dashboard');
       assert.match(pageB, /<h2>Balance<\/h2>/);
       assert.match(pageB, /data-balance="available">€6\.65</);

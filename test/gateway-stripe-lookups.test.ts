@@ -77,6 +77,28 @@ describe('gateway Stripe API: lookups and expansions (official SDK)', () => {
     assert.equal(stranger.code, 'resource_missing');
   });
 
+  it("retrieves the merchant's balance: an authorisation is pending, its capture available; another merchant's is untouched", async () => {
+    const eur = (b: Stripe.Balance, side: 'available' | 'pending') =>
+      b[side].find((f) => f.currency === 'eur') ?? { amount: 0, currency: 'eur', source_types: { card: 0 } };
+    const before = await t.stripe.balance.retrieve();
+    const otherBefore = await t.other.balance.retrieve();
+    assert.equal(before.object, 'balance');
+    assert.equal(before.livemode, false);
+    const pi = await t.stripe.paymentIntents.create({ amount: 1234, currency: 'eur', capture_method: 'manual' });
+    await t.stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
+    const held = await t.stripe.balance.retrieve();
+    assert.equal(eur(held, 'pending').amount - eur(before, 'pending').amount, 1234);
+    assert.equal(eur(held, 'available').amount, eur(before, 'available').amount);
+    await t.stripe.paymentIntents.capture(pi.id);
+    const after = await t.stripe.balance.retrieve();
+    assert.equal(eur(after, 'pending').amount, eur(before, 'pending').amount, 'the hold became the capture');
+    assert.equal(eur(after, 'available').amount - eur(before, 'available').amount, 1234);
+    assert.deepEqual(eur(after, 'available').source_types, { card: eur(after, 'available').amount });
+    assert.deepEqual(await t.other.balance.retrieve(), otherBefore, "another merchant's balance does not move");
+    const unknown = await stripeError(t.stripe.balance.retrieve({ currency: 'eur' } as never));
+    assert.equal(unknown.statusCode, 400);
+  });
+
   it("a declined PaymentIntent's Charge is failed, with the decline", async () => {
     const err = await stripeError(
       t.stripe.paymentIntents.create({

@@ -8,6 +8,7 @@ import { DomainError } from '../../../core/errors.ts';
 import type { Database } from '../../../platform/db/database.ts';
 import type { EventBell } from '../../storage/event-bell.ts';
 import { nextDraw } from '../../storage/faults.ts';
+import { balanceRoutes } from './balance.routes.ts';
 import { lookupRoutes } from './lookups.routes.ts';
 import { checkoutRoutes } from './checkout.routes.ts';
 import type { StripeDeps, StripeRouter } from './context.ts';
@@ -63,5 +64,6 @@ export function stripeRoutes(deps: StripeDeps & { readonly bell: EventBell }): S
   eventStreamRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
+  balanceRoutes(router, deps);
   return router;
 }
