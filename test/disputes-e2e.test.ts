@@ -15,6 +15,7 @@ import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { eventually } from '../src/gateway/testing.ts';
 import { newWebhookSecret } from '../src/core/webhook-signature.ts';
+import { DashboardClient } from './support/dashboard-client.ts';
 import { OTHER_NATIVE_KEY, startDisputeSystem, type DisputeSystem } from './support/disputes-system.ts';
 
 const WINDOW_SECONDS = 8;
@@ -268,6 +269,42 @@ for (const engine of testEngines()) {
       assert.equal((await t.signedCallback(flipped).send()).status, 200, 'a closed dispute ignores another verdict');
       assert.equal((await t.disputeIs(d.id, 'won')).status, 'won');
       assert.equal(await available(), before + 700n);
+      await ledgerClean();
+    });
+    it("the dashboard lists the merchant's disputes and shows one with its transfers; another merchant's dashboard does not", async () => {
+      const list = (await (await t.api('/v1/disputes?limit=100')).json()) as { data: { id: string; status: string }[] };
+      assert.ok(list.data.length >= 5);
+      const owner = new DashboardClient(t.gw.url);
+      assert.equal((await owner.logIn('merchant@gateway.test', 'demo-merchant-password')).status, 303);
+      const page = await owner.text('/dashboard/disputes');
+      for (const d of list.data) assert.ok(page.includes(d.id), `${d.id} is listed`);
+      const won = list.data.find((d) => d.status === 'won')!;
+      const detail = await owner.text(`/dashboard/disputes/${won.id}`);
+      assert.ok(detail.includes(`dispute_open_${won.id}`) && detail.includes(`dispute_won_${won.id}`));
+      assert.ok(detail.includes('winning_evidence'));
+      const stranger = new DashboardClient(t.gw.url);
+      await stranger.signUp({
+        email: `b-${engine}@shop-b.test`,
+        password: 'another long password',
+        business_name: 'Shop B',
+      });
+      assert.equal((await stranger.get(`/dashboard/disputes/${won.id}`)).status, 404);
+      const theirs = await stranger.text('/dashboard/disputes');
+      assert.ok(!theirs.includes(won.id));
+    });
+
+    it('ledger verify names a dispute whose transfers are missing', async () => {
+      const [s] = await rows<{ id: string; merchant_id: string }>(
+        t.gw.database.db,
+        sql`select id, merchant_id from payment_sessions where status = 'captured' limit 1`,
+      );
+      const id = `dp_BROKEN${engine.toUpperCase()}`;
+      await t.gw.database.db.execute(sql`insert into disputes (id, merchant_id, session_id, bank_dispute_ref, amount_minor, currency,
+        reason, status, evidence_due_by, created_at, updated_at)
+        values (${id}, ${s!.merchant_id}, ${s!.id}, ${`ref_${id}`}, 100, 'EUR', 'general', 'won', now(), now(), now())`);
+      const found = (await verifyLedger(t.gw.database.db)).findings.filter((f) => f.subject === id).map((f) => f.check);
+      assert.deepEqual(found.sort(), ['dispute_not_closed', 'dispute_not_reserved']);
+      await t.gw.database.db.execute(sql`delete from disputes where id = ${id}`);
       await ledgerClean();
     });
   });
