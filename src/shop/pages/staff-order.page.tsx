@@ -16,6 +16,8 @@ import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './la
 import { ReceiptTable } from './staff-lists.page.tsx';
 import { personLabel } from './staff-list.tsx';
 import { RefundRows } from './staff-refunds.page.tsx';
+import type { DisputeRow } from '../storage/disputes.ts';
+import { DisputeSection } from './staff-disputes.page.tsx';
 import { StaffNav } from './staff.page.tsx';
 
 /** What the refund form shows again after a refusal (or the notice after a success). */
@@ -44,6 +46,8 @@ export interface StaffOrderView {
   readonly refundable: bigint;
   readonly threshold: bigint;
   readonly form?: RefundForm | undefined;
+  readonly disputes: readonly DisputeRow[];
+  readonly now: Date;
 }
 
 /** GET /staff/orders/:id. */
@@ -62,6 +66,10 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
         <a href="/staff/refunds">refunds</a> · <a href={`/staff/orders/${orderId}/journey`}>payment journey</a>
       </p>
       {p.form?.done ? <Notice kind="ok">{p.form.done}</Notice> : null}
+
+      <div id="disputes">
+        <DisputeSection disputes={p.disputes} ctx={ctx} now={p.now} />
+      </div>
 
       <h2>Invoices and payment attempts</h2>
       {detail.invoices.map((inv) => (
