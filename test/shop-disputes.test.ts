@@ -305,7 +305,7 @@ for (const engine of testEngines()) {
       );
       const fake = new File(['MZ this is no pdf'], 'invoice.pdf', { type: 'application/pdf' });
       const exe = new File(['MZ'], 'tool.exe', { type: 'application/octet-stream' });
-      const big = new File([new Uint8Array(300 * 1024).fill(65)], 'big.txt', { type: 'text/plain' });
+      const big = new File([new Uint8Array(200 * 1024).fill(65)], 'big.txt', { type: 'text/plain' });
       for (const files of [[fake], [exe], [big]]) {
         const res = await postMultipart(staff, `/staff/disputes/${id}/evidence`, {
           text: 'Delivered as ordered.',

@@ -70,6 +70,10 @@ export function nativeDisputeCalls(baseUrl: string, apiKey: string, send: (reque
     if (res.ok) return disputeSnapshot(json);
     const code = json?.error?.code ?? null;
     if (res.status === 409 && code === 'dispute.not_open') throw new DomainError('dispute.not_open');
+    if (res.status === 400 || res.status === 413 || res.status === 422)
+      throw new DomainError('validation.failed', {
+        reason: `The gateway refused the evidence (${code ?? res.status}).`,
+      });
     throw new DomainError(res.status === 404 ? 'not_found' : 'upstream.unavailable', {
       status: res.status,
       code,

@@ -8,10 +8,13 @@ import { formatWhen } from './format.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';
 import { StaffNav } from './staff.page.tsx';
 
-/** What a staff member may upload beside the automatic documents. */
+/**
+ * What a staff member may upload beside the automatic documents: small enough that three files, base64
+ * in the gateway's JSON with the receipt and the audit trail, stay under its 1 MiB request limit.
+ */
 export const EVIDENCE_LIMITS = {
   maxFiles: 3,
-  maxFileBytes: 256 * 1024,
+  maxFileBytes: 160 * 1024,
   maxTextChars: 10_000,
   types: ['application/pdf', 'image/png', 'image/jpeg', 'text/plain'],
 } as const;
