@@ -24,8 +24,10 @@ import {
   invoices,
   orders,
   orderStatusEvents,
+  paymentAttempts,
   webhookReceipts,
 } from '../src/shop/storage/tables.ts';
+import { reconciliationFindings } from '../src/shop/storage/payments.ts';
 import { checkoutForm, DEMO } from './support/factories.ts';
 import { ShopClient } from './support/shop-client.ts';
 
@@ -151,6 +153,19 @@ for (const engine of testEngines()) {
         published.some((e) => e.fromStatus === 'paid' && e.toStatus === 'disputed'),
         'integrations hear of it',
       );
+
+      // Payment news of the same payment arriving late is not a refusal and leaves the order disputed.
+      const late = await deliver(gateway.move(sessionId, 'captured'));
+      assert.equal(late.status, 200);
+      assert.equal((await orderOf(orderId)).status, 'disputed');
+      const [attempt] = await database.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      assert.equal(attempt!.status, 'captured');
+      // The receipt still downloads for the owner, and the payment is no reconciliation finding.
+      assert.equal((await customer.send(`/orders/${orderId}/receipt.pdf`)).status, 200);
+      assert.ok(!(await reconciliationFindings(database.db)).some((f) => f.orderId === orderId));
 
       // The owner sees it; another customer sees nothing of the order or its dispute.
       const mine = await (await customer.send(`/orders/${orderId}`)).text();

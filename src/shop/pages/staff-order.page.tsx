@@ -144,7 +144,7 @@ type Invoice = OrderDetail['invoices'][number];
 
 /** What this order's payment came to, in words: captured, refunded (and when), being refunded — or nothing. */
 export function captureSummary(invoices: readonly Invoice[], refundRows: readonly RefundRow[]): string {
-  const captured = invoices.find((i) => i.status === 'paid' || i.status === 'refunded');
+  const captured = invoices.find((i) => ['paid', 'refunded', 'disputed', 'dispute_lost'].includes(i.status));
   if (!captured) {
     const reversed = invoices.find((i) => i.status === 'reversed');
     return reversed
@@ -165,6 +165,9 @@ export function captureSummary(invoices: readonly Invoice[], refundRows: readonl
     const whole = refunded >= captured.amountMinor ? ' in full' : '';
     parts.push(`Refunded ${money(refunded)}${whole}${last ? `, last on ${formatWhen(last)}` : ''}.`);
   } else if (captured.status === 'refunded') parts.push('Refunded in full at the gateway.');
+  if (captured.status === 'disputed') parts.push('Disputed by the cardholder: see Disputes.');
+  if (captured.status === 'dispute_lost')
+    parts.push('A dispute was lost: the disputed amount went back to the cardholder.');
   if (inFlight > 0n) parts.push(`${money(inFlight)} being refunded.`);
   if (refunded > 0n && refunded < captured.amountMinor)
     parts.push(`${money(captured.amountMinor - refunded)} still captured.`);
