@@ -66,6 +66,7 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
       BANK_CALLBACK_SECRET: secretList,
       BANK_APPROVAL_TIMEOUT_SECONDS: positiveInt(120),
       BANK_PROCESSING_DELAY_SECONDS: positiveInt(3),
+      BANK_DISPUTE_WINDOW_SECONDS: positiveInt(7 * 86_400),
       BANK_DEMO_CARDHOLDER: z.enum(['true', 'false']).default('true'),
     },
     env,
@@ -78,6 +79,7 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
     issuer: Object.freeze({
       approvalTimeoutSeconds: raw.BANK_APPROVAL_TIMEOUT_SECONDS,
       processingDelaySeconds: raw.BANK_PROCESSING_DELAY_SECONDS,
+      disputeWindowSeconds: raw.BANK_DISPUTE_WINDOW_SECONDS,
     }),
     seedDemo: raw.BANK_DEMO_CARDHOLDER === 'true',
   });
@@ -150,7 +152,16 @@ export async function startBank(
         '/api/v1',
         gatewayApiRoutes({ database, clock, settings: config.issuer, gatewayKeys: config.gatewayKeys, wake }),
       );
-      app.route('/', appRoutes({ database, clock, secureCookies: config.base.publicUrl.startsWith('https:'), wake }));
+      app.route(
+        '/',
+        appRoutes({
+          database,
+          clock,
+          secureCookies: config.base.publicUrl.startsWith('https:'),
+          wake,
+          disputeWindowSeconds: config.issuer.disputeWindowSeconds,
+        }),
+      );
       app.get('/', (c) => c.redirect('/app', 303));
       await hub.start();
       await worker.start();

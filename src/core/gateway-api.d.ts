@@ -197,6 +197,269 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The merchant's disputes, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    payment_session?: string;
+                    /** @description the last dispute id of the previous page */
+                    starting_after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of disputes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Dispute"][];
+                            has_more: boolean;
+                            /** @enum {string} */
+                            object: "list";
+                        };
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disputes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dispute */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The dispute */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Dispute"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such dispute for this merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disputes/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept the dispute: lost at once, the disputed amount goes back to the cardholder */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The dispute, lost */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Dispute"];
+                    };
+                };
+                /** @description Evidence empty or over its limits (dispute.evidence_invalid) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such dispute for this merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description dispute.not_open: the dispute no longer needs a response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disputes/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit evidence (text and files); the dispute goes under_review and the bank decides */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DisputeEvidence"];
+                };
+            };
+            responses: {
+                /** @description The dispute, under_review */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Dispute"];
+                    };
+                };
+                /** @description Evidence empty or over its limits (dispute.evidence_invalid) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such dispute for this merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description dispute.not_open: the dispute no longer needs a response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1127,6 +1390,10 @@ export interface webhooks {
                         data: {
                             amount: components["schemas"]["Money"];
                             merchant_reference: string;
+                            /** @description dispute.* events: the Dispute (as GET /v1/disputes/{id}); status is the dispute's */
+                            object?: {
+                                [key: string]: unknown;
+                            };
                             reason?: string;
                             refund?: {
                                 amount: components["schemas"]["Money"];
@@ -1138,7 +1405,7 @@ export interface webhooks {
                             status: string;
                         };
                         id: string;
-                        /** @description payment.requires_approval | payment.authorized | payment.captured | payment.voided | payment.declined | payment.expired | payment.canceled | payment.partially_refunded | payment.refunded */
+                        /** @description payment.requires_approval | payment.authorized | payment.captured | payment.voided | payment.declined | payment.expired | payment.canceled | payment.partially_refunded | payment.refunded | dispute.created | dispute.updated | dispute.closed */
                         type: string;
                     };
                 };
@@ -1213,6 +1480,45 @@ export interface components {
             reason: string;
             session_id: string;
         };
+        Dispute: {
+            /**
+             * @description disputed amount, minor units
+             * @example 2500
+             */
+            amount: number;
+            created: string;
+            /** @example EUR */
+            currency: string;
+            /** @description ISO 8601; the bank decides after it */
+            evidence_due_by: string;
+            /** @example dp_01JA... */
+            id: string;
+            /** @enum {string} */
+            object: "dispute";
+            /** @example ps_01JA... */
+            payment_session: string;
+            /** @enum {string} */
+            reason: "fraudulent" | "product_not_received" | "product_unacceptable" | "duplicate" | "subscription_canceled" | "credit_not_processed" | "general";
+            /** @enum {string} */
+            status: "needs_response" | "under_review" | "won" | "lost";
+        };
+        DisputeEvidence: {
+            /**
+             * @description at most 5 files
+             * @default []
+             */
+            files: {
+                /** @description at most 1 MB decoded (the request itself at most 1 MiB) */
+                content_base64: string;
+                content_type: string;
+                name: string;
+            }[];
+            /**
+             * @description at most 20000 characters
+             * @default
+             */
+            text: string;
+        };
         Error: {
             error: {
                 code: string;
@@ -1227,6 +1533,10 @@ export interface components {
             data: {
                 amount: components["schemas"]["Money"];
                 merchant_reference: string;
+                /** @description dispute.* events: the Dispute (as GET /v1/disputes/{id}); status is the dispute's */
+                object?: {
+                    [key: string]: unknown;
+                };
                 reason?: string;
                 refund?: {
                     amount: components["schemas"]["Money"];
@@ -1238,7 +1548,7 @@ export interface components {
                 status: string;
             };
             id: string;
-            /** @description payment.requires_approval | payment.authorized | payment.captured | payment.voided | payment.declined | payment.expired | payment.canceled | payment.partially_refunded | payment.refunded */
+            /** @description payment.requires_approval | payment.authorized | payment.captured | payment.voided | payment.declined | payment.expired | payment.canceled | payment.partially_refunded | payment.refunded | dispute.created | dispute.updated | dispute.closed */
             type: string;
         };
         EventWithDeliveries: components["schemas"]["Event"] & {

@@ -48,6 +48,8 @@ export const ID_PREFIXES = {
   adr: 'address',
   mail: 'outgoing e-mail',
   rot: 'webhook secret rotation',
+  dp: 'dispute (gateway)',
+  bdsp: 'dispute (bank)',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

@@ -1,5 +1,5 @@
 // The bank's durable jobs: approval expiry, the processing delay, callback delivery to the
-// gateway, and (recurring) retention. Each is idempotent (jobs run at least once): decisions are
+// gateway, dispute deadlines, and (recurring) retention. Each is idempotent (jobs run at least once): decisions are
 // no-ops once decided, a delivered callback is not sent again.
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
@@ -7,6 +7,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { JobHandler } from '../../platform/jobs/jobs.ts';
 import { deliverCallback, type CallbackTarget } from '../commands/deliver-callback.ts';
 import { expireApproval } from '../commands/expire-approval.ts';
+import { disputeDeadline } from '../commands/decide-dispute.ts';
 import { finishProcessingDelay } from '../commands/finish-processing-delay.ts';
 import { BANK_TASKS } from '../storage/bank-settings.ts';
 import { pruneBankRecords } from '../storage/prune.ts';
@@ -33,6 +34,11 @@ export function bankTasks(deps: {
     [BANK_TASKS.deliverCallback]: async (payload) => {
       const { callbackId } = z.object({ callbackId: z.string() }).parse(payload);
       await deliverCallback(database, callbackId, deps.callback, clock);
+    },
+    [BANK_TASKS.disputeDeadline]: async (payload) => {
+      const { disputeId } = z.object({ disputeId: z.string() }).parse(payload);
+      await database.transaction((tx) => disputeDeadline(tx, disputeId, clock));
+      deps.wake();
     },
     [BANK_TASKS.prune]: async () => {
       await database.transaction((tx) => pruneBankRecords(tx, clock.now()));

@@ -280,6 +280,7 @@ export function AppPage(props: {
     >
       <header>
         <h1>Hello, {props.name}</h1>
+        <a href="/app/disputes">Disputes</a>
         <form method="post" action="/logout">
           <input type="hidden" name="csrf" value={props.csrf} />
           <button class="link" type="submit">

@@ -20,6 +20,7 @@ import {
 } from '../storage/app-queries.ts';
 import { cardholderRoom } from '../storage/bank-settings.ts';
 import { requireSession, wantsJson, type BankEnv } from './bank-session.ts';
+import { addDisputeRoutes } from './disputes.routes.tsx';
 import { addLoginRoutes, addLogoutRoute } from './login.routes.tsx';
 
 export interface AppRoutesDeps {
@@ -29,6 +30,8 @@ export interface AppRoutesDeps {
   readonly secureCookies: boolean;
   /** Called after a commit that enqueued jobs (the callback to the gateway), so it goes out at once. */
   readonly wake: () => void;
+  /** How long a merchant has to answer a dispute (BANK_DISPUTE_WINDOW_SECONDS). */
+  readonly disputeWindowSeconds: number;
 }
 
 /** The bank app router, mounted at the root. */
@@ -53,6 +56,7 @@ export function appRoutes(deps: AppRoutesDeps) {
   router.use('/app/*', guard);
   router.use('/logout', guard);
   addLogoutRoute(router, deps);
+  addDisputeRoutes(router, deps);
 
   async function activity(cardholderId: string): Promise<ActivityData> {
     const [accounts, holds, movements] = await Promise.all([

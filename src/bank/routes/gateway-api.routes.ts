@@ -16,6 +16,8 @@ import { captureAuthorization } from '../commands/capture.ts';
 import { recordGatewayRequest } from '../commands/record-gateway-request.ts';
 import { refundAuthorization } from '../commands/refund.ts';
 import { voidAuthorization } from '../commands/void.ts';
+import { receiveAcceptance, receiveEvidence } from '../commands/decide-dispute.ts';
+import type { BankDisputeRow } from '../commands/dispute-status.ts';
 import { findAuthorization, findByGatewayRef, type AuthorizationRow } from '../storage/authorizations.ts';
 import type { IssuerSettings } from '../storage/bank-settings.ts';
 import { bankJourney } from '../storage/journey.ts';
@@ -65,6 +67,22 @@ const authorizeSchema = z.object({
 });
 const captureSchema = z.object({ amount: moneySchema });
 const refundSchema = z.object({ refund_ref: z.string().min(1).max(200), amount: moneySchema });
+const evidenceSchema = z.object({
+  text: z.string().max(20_000).default(''),
+  files: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(200),
+        content_type: z.string().min(1).max(100),
+        content_base64: z
+          .string()
+          .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+          .max(1_400_000),
+      }),
+    )
+    .max(5)
+    .default([]),
+});
 
 function parseJson<T extends z.ZodType>(schema: T, raw: string): z.infer<T> {
   let value: unknown;
@@ -178,5 +196,44 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
     return c.json({ id: result.refundId, status: 'refunded', authorization: authorizationView(result.authorization) });
   });
 
+  addDisputeApiRoutes(router, signed, deps);
+
   return router;
+}
+
+/** The gateway's answers to disputes: the merchant's evidence or acceptance (each taken once; a repeat answers the same). */
+function addDisputeApiRoutes(
+  router: ReturnType<typeof createRouter<AppEnv>>,
+  signed: <T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>) => Promise<T>,
+  deps: GatewayApiDeps,
+): void {
+  const { clock } = deps;
+  const disputeRef = (c: Context<AppEnv>) => {
+    const id = c.req.param('ref') ?? '';
+    if (!/^bdsp_[0-9A-Z]{26}$/.test(id)) throw new DomainError('not_found');
+    return id;
+  };
+
+  router.post('/disputes/:ref/evidence', async (c) => {
+    const d = await signed(c, (tx, raw) => receiveEvidence(tx, disputeRef(c), parseJson(evidenceSchema, raw), clock));
+    deps.wake();
+    return c.json(disputeView(d));
+  });
+
+  router.post('/disputes/:ref/accept', async (c) => {
+    const d = await signed(c, (tx) => receiveAcceptance(tx, disputeRef(c), clock));
+    deps.wake();
+    return c.json(disputeView(d));
+  });
+}
+
+function disputeView(d: BankDisputeRow) {
+  return {
+    id: d.id,
+    object: 'dispute',
+    status: d.status,
+    decided_by: d.decidedBy,
+    amount_minor: d.amountMinor.toString(),
+    currency: d.currency,
+  };
 }

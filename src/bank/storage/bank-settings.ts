@@ -4,6 +4,8 @@ export interface IssuerSettings {
   readonly approvalTimeoutSeconds: number;
   /** How long a `delayed` card's authorisation stays pending before it is approved. */
   readonly processingDelaySeconds: number;
+  /** How long a merchant has to answer a dispute before the bank decides (BANK_DISPUTE_WINDOW_SECONDS). */
+  readonly disputeWindowSeconds: number;
 }
 
 /** Task names of the bank's durable jobs. */
@@ -11,6 +13,7 @@ export const BANK_TASKS = {
   expireApproval: 'bank.expire_approval',
   processingDelay: 'bank.processing_delay',
   deliverCallback: 'bank.deliver_callback',
+  disputeDeadline: 'bank.dispute_deadline',
   prune: 'bank.prune',
 } as const;
 

@@ -2,7 +2,7 @@
 // approval requests, movements, refunds, the gateway's seen request ids and the callback outbox.
 // Money is bigint minor units plus a currency column; never floats.
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 const minor = (name: string) => bigint(name, { mode: 'bigint' });
@@ -150,7 +150,8 @@ export const movements = pgTable(
       .notNull()
       .references(() => accounts.id),
     authorizationId: text('authorization_id').references(() => authorizations.id),
-    kind: text('kind', { enum: ['opening', 'capture', 'refund'] }).notNull(),
+    // dispute: the provisional credit of a chargeback; dispute_reversal: taken back when the merchant won.
+    kind: text('kind', { enum: ['opening', 'capture', 'refund', 'dispute', 'dispute_reversal'] }).notNull(),
     // Signed: debits negative, credits positive, so that the sum of an account's movements is its balance.
     amountMinor: minor('amount_minor').notNull(),
     currency: text('currency').notNull(),
@@ -196,3 +197,37 @@ export const gatewayCallbacks = pgTable('gateway_callbacks', {
   createdAt: ts('created_at').notNull(),
   deliveredAt: ts('delivered_at'),
 });
+
+// A cardholder's dispute of a captured payment: one per authorisation, ever. The chargeback's
+// provisional credit is a movement (kind dispute); the gateway hears of it through the callback outbox.
+export const disputes = pgTable(
+  'disputes',
+  {
+    id: text('id').primaryKey(),
+    authorizationId: text('authorization_id')
+      .notNull()
+      .unique()
+      .references(() => authorizations.id),
+    cardholderId: text('cardholder_id')
+      .notNull()
+      .references(() => cardholders.id),
+    amountMinor: minor('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    reason: text('reason').notNull(),
+    // open | under_review | won | lost; see dispute.machine.ts (moved only by commands/dispute-status.ts)
+    status: text('status').notNull(),
+    evidenceDueBy: ts('evidence_due_by').notNull(),
+    // The merchant's evidence as the gateway forwarded it: text, and files as [{name, content_type, content_base64}].
+    evidenceText: text('evidence_text'),
+    evidenceFiles: jsonb('evidence_files').$type<{ name: string; content_type: string; content_base64: string }[]>(),
+    // How it ended: evidence | accepted | deadline | withdrawn.
+    decidedBy: text('decided_by'),
+    createdAt: ts('created_at').notNull(),
+    decidedAt: ts('decided_at'),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    check('disputes_amount_positive', sql`${t.amountMinor} > 0`),
+    index('disputes_cardholder_idx').on(t.cardholderId, t.createdAt),
+  ],
+);

@@ -16,6 +16,7 @@
  *   payment.partially_refunded   any             refund.created, charge.refunded**
  *   payment.refunded             any             refund.created, charge.refunded**
  *   (refund succeeded at bank)   any             refund.updated
+ *   dispute.created / .updated / .closed         charge.dispute.created / .updated / .closed (storage/dispute-events.ts)
  *
  *   * only for a session opened as a Checkout Session (a PaymentIntent created directly has none).
  *   ** only when charges are rendered (the renderer offers a charge).
@@ -52,6 +53,9 @@ export const STRIPE_EVENT_TYPES = [
   'charge.refunded',
   'refund.created',
   'refund.updated',
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
 ] as const;
 
 export type StripeEventType = (typeof STRIPE_EVENT_TYPES)[number];

@@ -5,6 +5,7 @@
 import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
+import type { Evidence } from '../domain/dispute.machine.ts';
 import { signedRequestHeaders } from '../../platform/http/signed-request.ts';
 import type { AuthorizeRequest, IssuerDecision, IssuerPort } from './issuer.port.ts';
 
@@ -104,6 +105,14 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
       const r = await call('GET', path);
       failIfNot2xx(r, path);
       return Array.isArray(r.json.steps) ? (r.json.steps as unknown[]) : [];
+    },
+    async submitDisputeEvidence(disputeRef: string, evidence: Evidence) {
+      const path = `/api/v1/disputes/${encodeURIComponent(disputeRef)}/evidence`;
+      failIfNot2xx(await call('POST', path, evidence), path);
+    },
+    async acceptDispute(disputeRef: string) {
+      const path = `/api/v1/disputes/${encodeURIComponent(disputeRef)}/accept`;
+      failIfNot2xx(await call('POST', path, {}), path);
     },
   };
 }

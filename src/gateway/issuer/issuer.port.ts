@@ -2,6 +2,7 @@
 // service; tests use an in-memory fake. Card data passes through here and nowhere else.
 import type { Money } from '../../core/money.ts';
 import type { CardInput } from '../domain/card.ts';
+import type { Evidence } from '../domain/dispute.machine.ts';
 
 export type DeclineReason =
   | 'insufficient_funds'
@@ -59,4 +60,8 @@ export interface IssuerPort {
    * checked: another party's answer). Optional: an issuer that exposes no such view has none.
    */
   journey?(gatewayRef: string): Promise<readonly unknown[]>;
+  /** Forwards the merchant's evidence on a dispute to the bank. Idempotent at the bank. */
+  submitDisputeEvidence?(disputeRef: string, evidence: Evidence): Promise<void>;
+  /** Tells the bank the merchant accepts a dispute. Idempotent at the bank. */
+  acceptDispute?(disputeRef: string): Promise<void>;
 }

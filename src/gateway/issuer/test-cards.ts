@@ -18,5 +18,7 @@ export function withGatewayTestCards(issuer: IssuerPort): IssuerPort {
     void: (authorizationId) => issuer.void(authorizationId),
     refund: (authorizationId, refundRef, amount) => issuer.refund(authorizationId, refundRef, amount),
     ...(issuer.journey ? { journey: issuer.journey.bind(issuer) } : {}),
+    ...(issuer.submitDisputeEvidence ? { submitDisputeEvidence: issuer.submitDisputeEvidence.bind(issuer) } : {}),
+    ...(issuer.acceptDispute ? { acceptDispute: issuer.acceptDispute.bind(issuer) } : {}),
   };
 }

@@ -7,3 +7,5 @@ export const SETTLE_TASK = 'gateway.settle_authorization';
 export const REFUND_AT_BANK_TASK = 'gateway.refund_at_bank';
 /** One attempt of a webhook delivery. */
 export const DELIVER_WEBHOOK_TASK = 'gateway.deliver_webhook';
+/** Forwards a merchant's answer to a dispute (evidence or acceptance) to the bank, until it has. */
+export const FORWARD_DISPUTE_TASK = 'gateway.forward_dispute';

@@ -11,7 +11,8 @@ import { retryUnsettled, voidUnacknowledged } from '../commands/void-unacknowled
 import { pruneIdempotencyKeys } from '../storage/idempotency.ts';
 import { pruneFailures } from '../storage/dashboard-users.ts';
 import { pruneSignedRequests } from '../storage/signed-requests.ts';
-import { REFUND_AT_BANK_TASK, SETTLE_TASK } from './task-names.ts';
+import { FORWARD_DISPUTE_TASK, REFUND_AT_BANK_TASK, SETTLE_TASK } from './task-names.ts';
+import { forwardDispute } from '../commands/forward-dispute.ts';
 
 /** The recurring sweeps and how often they run. */
 export const GATEWAY_RECURRING: readonly RecurringJob[] = [
@@ -33,6 +34,9 @@ export function gatewayTasks(
     },
     [REFUND_AT_BANK_TASK]: async (p) => {
       await refundAtBank(gateway, (p as { refundId: string }).refundId);
+    },
+    [FORWARD_DISPUTE_TASK]: async (p) => {
+      await forwardDispute(gateway, (p as { disputeId: string }).disputeId);
     },
     'gateway.void_unacknowledged': async () => {
       await voidUnacknowledged(gateway);

@@ -15,6 +15,7 @@ import { DASHBOARD_COOKIE, registerLoginRoutes } from './dashboard-auth.routes.t
 import { registerDeveloperRoutes } from './dashboard-developers.routes.tsx';
 import { registerJourneyPage } from './dashboard-journey.routes.tsx';
 import type { DashboardDeps, Env, Router } from './dashboard-kit.ts';
+import { registerDisputeRoutes } from './dashboard-disputes.routes.tsx';
 import { registerPaymentRoutes } from './dashboard-payments.routes.tsx';
 import { registerTeamRoutes } from './dashboard-team.routes.tsx';
 
@@ -32,6 +33,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   // Everything below needs a login.
   router.use('*', requireSession(deps));
   registerPaymentRoutes(router, deps);
+  registerDisputeRoutes(router, deps);
   if (deps.gateway) registerJourneyPage(router, deps.gateway);
   registerDeveloperRoutes(router, deps);
   registerTeamRoutes(router, deps);

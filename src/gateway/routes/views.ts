@@ -114,7 +114,7 @@ export const eventSchema = z
     id: z.string(),
     type: z.string().openapi({
       description:
-        'payment.requires_approval | payment.authorized | payment.captured | payment.voided | payment.declined | payment.expired | payment.canceled | payment.partially_refunded | payment.refunded',
+        'payment.requires_approval | payment.authorized | payment.captured | payment.voided | payment.declined | payment.expired | payment.canceled | payment.partially_refunded | payment.refunded | dispute.created | dispute.updated | dispute.closed',
     }),
     created_at: z.string(),
     data: z.object({
@@ -125,6 +125,10 @@ export const eventSchema = z
       sequence: z.number().int(),
       reason: z.string().optional(),
       refund: z.object({ id: z.string(), amount: moneySchema, refunded_total: moneySchema }).optional(),
+      object: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .openapi({ description: "dispute.* events: the Dispute (as GET /v1/disputes/{id}); status is the dispute's" }),
     }),
   })
   .openapi('Event');

@@ -74,13 +74,25 @@ export async function appendEvent(
     await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);
     return payload;
   }
-  const [merchant] = await tx.select().from(merchants).where(eq(merchants.id, session.merchantId));
+  await queueNativeDelivery(tx, session.merchantId, id, clock);
+  return payload;
+}
+
+/** Queues the delivery of a native event to its merchant's webhook URL, if the merchant has one. */
+export async function queueNativeDelivery(
+  tx: Executor,
+  merchantId: string,
+  eventId: string,
+  clock: Clock,
+): Promise<void> {
+  const now = clock.now();
+  const [merchant] = await tx.select().from(merchants).where(eq(merchants.id, merchantId));
   if (merchant?.webhookUrl) {
     const deliveryId = newId('whd', now);
     await tx.insert(webhookDeliveries).values({
       id: deliveryId,
-      merchantId: session.merchantId,
-      eventId: id,
+      merchantId: merchantId,
+      eventId,
       status: merchant.webhookEnabled ? 'pending' : 'disabled',
       nextAttemptAt: merchant.webhookEnabled ? now : null,
       createdAt: now,
@@ -94,7 +106,6 @@ export async function appendEvent(
       );
     }
   }
-  return payload;
 }
 
 /** An event by id. */

@@ -13,6 +13,9 @@
 //   transfer_disagrees     a capture or void recorded for a session whose status says otherwise
 //   refund_not_recorded    a refund without its transfer (or a succeeded one without its payment), or
 //                          a session whose refund transfers do not add up to its refunded amount
+//   dispute_not_reserved   a dispute without its opening transfer (available → dispute_reserve) of its amount
+//   dispute_not_closed     a won or lost dispute without its closing transfer of its amount, or a closing
+//                          transfer that disagrees with the dispute's status
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
 
@@ -124,6 +127,22 @@ const checks: Record<string, ReturnType<typeof sql>> = {
     where s.refunded_minor > 0
     group by s.id, s.refunded_minor
     having coalesce(sum(t.amount_minor), 0) <> s.refunded_minor`,
+  dispute_not_reserved: sql`
+    select d.id as subject, d.status || ' dispute of ' || d.amount_minor || ': ' ||
+      case when t.id is null then 'no dispute_open transfer' else 'dispute_open transfer of ' || t.amount_minor end as detail
+    from disputes d left join ledger_transfers t on t.id = 'dispute_open_' || d.id
+    where t.id is null or t.amount_minor <> d.amount_minor`,
+  dispute_not_closed: sql`
+    select d.id as subject, d.status || ' dispute of ' || d.amount_minor || ': ' ||
+      case when d.status = 'won' and (w.id is null or w.amount_minor <> d.amount_minor) then 'no dispute_won transfer of its amount'
+           when d.status = 'lost' and (l.id is null or l.amount_minor <> d.amount_minor) then 'no dispute_lost transfer of its amount'
+           else 'a closing transfer its status does not allow' end as detail
+    from disputes d
+    left join ledger_transfers w on w.id = 'dispute_won_' || d.id
+    left join ledger_transfers l on l.id = 'dispute_lost_' || d.id
+    where (d.status = 'won' and (w.id is null or w.amount_minor <> d.amount_minor or l.id is not null))
+       or (d.status = 'lost' and (l.id is null or l.amount_minor <> d.amount_minor or w.id is not null))
+       or (d.status in ('needs_response', 'under_review') and (w.id is not null or l.id is not null))`,
 };
 
 /** Runs every check over the whole ledger (every merchant): the operator's view, never a merchant's. */

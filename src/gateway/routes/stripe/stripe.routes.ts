@@ -18,6 +18,7 @@ import { paymentIntentRoutes } from './payment-intents.routes.ts';
 import { eventRoutes } from './events.routes.ts';
 import { eventStreamRoutes } from './event-stream.routes.ts';
 import { refundRoutes } from './refunds.routes.ts';
+import { disputeRoutes } from './disputes.routes.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.routes.ts';
 
 /** Injected API faults (off by default), as on the native edge: before the idempotency claim. */
@@ -60,6 +61,7 @@ export function stripeRoutes(deps: StripeDeps & { readonly bell: EventBell }): S
   paymentIntentRoutes(router, deps);
   lookupRoutes(router, deps);
   refundRoutes(router, deps);
+  disputeRoutes(router, deps);
   eventStreamRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);

@@ -1,0 +1,77 @@
+// The money of a chargeback at the bank, in one place (to be rewired onto the bank's double-entry
+// ledger): when a dispute opens the cardholder gets a provisional credit of the disputed amount from
+// the bank's settlement with the gateway; if the cardholder wins (the dispute is `lost` for the
+// merchant) it stands; if the merchant wins it is taken back. Today's style: the account's balance and
+// a signed movement beside it.
+import { sql } from 'drizzle-orm';
+import { newId } from '../../core/ids.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { accounts, movements } from '../storage/tables.ts';
+
+interface DisputeMoney {
+  readonly id: string;
+  readonly authorizationId: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+}
+
+async function book(
+  tx: Executor,
+  accountId: string,
+  d: DisputeMoney,
+  kind: 'dispute' | 'dispute_reversal',
+  amountMinor: bigint,
+  description: string,
+  now: Date,
+): Promise<void> {
+  await tx
+    .update(accounts)
+    .set({ balanceMinor: sql`${accounts.balanceMinor} + ${amountMinor}` })
+    .where(sql`${accounts.id} = ${accountId}`);
+  await tx.insert(movements).values({
+    id: newId('txn', now),
+    accountId,
+    authorizationId: d.authorizationId,
+    kind,
+    amountMinor,
+    currency: d.currency,
+    description,
+    createdAt: now,
+  });
+}
+
+/** The dispute opened: the cardholder is credited the disputed amount, provisionally. */
+export async function creditChargeback(
+  tx: Executor,
+  accountId: string,
+  d: DisputeMoney,
+  merchantName: string,
+  now: Date,
+): Promise<void> {
+  await book(tx, accountId, d, 'dispute', d.amountMinor, `Dispute credit (provisional): ${merchantName}`, now);
+}
+
+/**
+ * The dispute closed. Lost by the merchant: the credit stands (nothing to book). Won by the merchant:
+ * the credit is taken back — a debit the account's check refuses if it would overdraw, in which case
+ * the decision's transaction fails and its job retries (a real bank would book an overdraft).
+ */
+export async function settleChargeback(
+  tx: Executor,
+  accountId: string,
+  d: DisputeMoney,
+  outcome: 'won' | 'lost',
+  merchantName: string,
+  now: Date,
+): Promise<void> {
+  if (outcome === 'lost') return;
+  await book(
+    tx,
+    accountId,
+    d,
+    'dispute_reversal',
+    -d.amountMinor,
+    `Dispute decided for ${merchantName}: credit reversed`,
+    now,
+  );
+}
