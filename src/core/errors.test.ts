@@ -37,7 +37,6 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'invoice.already_paid': 409,
   'invoice.amount_mismatch': 409,
   'invoice.unknown': 409,
-  'dispute.not_open': 409,
   'refund.exceeds_captured': 409,
   'refund.not_allowed': 409,
   'refund.reason_required': 422,

@@ -58,7 +58,6 @@ export const ERROR_CODES = {
   'invoice.already_paid': { status: 409, message: 'The invoice is already paid.' },
   'invoice.amount_mismatch': { status: 409, message: 'The amount or currency does not match the invoice.' },
   'invoice.unknown': { status: 409, message: 'The invoice is not known to this shop.' },
-  'dispute.not_open': { status: 409, message: 'The dispute is no longer awaiting a response.' },
   'refund.exceeds_captured': { status: 409, message: 'The refunds would exceed the captured amount.' },
   'refund.not_allowed': { status: 409, message: 'This payment cannot be refunded.' },
   'refund.reason_required': { status: 422, message: 'A refund needs a reason.' },
