@@ -1,8 +1,10 @@
 // Our gateway's disputes behind the shop's port: the dispute object of its native API (webhook
 // `data.object`, `GET /v1/disputes/{id}`, the answers to evidence and acceptance) as the port's neutral
-// snapshot, and the three calls. Evidence files travel base64 in the JSON body.
+// snapshot, and the three calls through the typed client. Evidence files travel base64 in the JSON body.
 import { randomUUID } from 'node:crypto';
+import type { Client as Client_ } from 'openapi-fetch';
 import { DomainError } from '../../core/errors.ts';
+import type { paths } from '../../core/gateway-api.d.ts';
 import { money, parseCurrency, type Money } from '../../core/money.ts';
 import type { DisputeEvidence, DisputeNews, DisputeSnapshot, GatewayDisputeStatus } from '../domain/gateway.port.ts';
 
@@ -55,43 +57,50 @@ export function parseDisputeEvent(raw: unknown, source: DisputeNews['source']): 
   return { ...disputeSnapshot(e.data?.object), id: e.id, type: e.type as string, source };
 }
 
-/** The port's dispute calls over our gateway's native API, through the adapter's retrying fetch. */
-export function nativeDisputeCalls(baseUrl: string, apiKey: string, send: (request: Request) => Promise<Response>) {
-  const base = baseUrl.replace(/\/+$/, '');
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<DisputeSnapshot> {
-    const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    // One key per call: the retrying fetch's repeats of this call are one submission at the gateway.
-    if (method === 'POST') headers['idempotency-key'] = `dispute-${randomUUID()}`;
-    const res = await send(
-      new Request(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }),
-    );
-    const json = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
-    if (res.ok) return disputeSnapshot(json);
-    const code = json?.error?.code ?? null;
-    if (res.status === 409 && code === 'dispute.not_open') throw new DomainError('dispute.not_open');
-    if (res.status === 400 || res.status === 413 || res.status === 422)
-      throw new DomainError('validation.failed', {
-        reason: `The gateway refused the evidence (${code ?? res.status}).`,
-      });
-    throw new DomainError(res.status === 404 ? 'not_found' : 'upstream.unavailable', {
-      status: res.status,
-      code,
-      path,
+/** The typed client of the native API (gateway.native.ts builds it over its retrying fetch). */
+type Client = Client_<paths>;
+
+/** A refusal of the gateway as the shop's error: the dispute closed, the evidence refused, or the call failed. */
+function disputeFailure(err: unknown): unknown {
+  if (!(err instanceof DomainError)) return err;
+  const { status, code } = (err.details ?? {}) as { status?: number; code?: string | null };
+  if (status === 409 && code === 'dispute.not_open') return new DomainError('dispute.not_open');
+  if (status === 400 || status === 413 || status === 422)
+    return new DomainError('validation.failed', { reason: `The gateway refused the evidence (${code ?? status}).` });
+  return err;
+}
+
+/** The port's dispute calls over our gateway's native API (the typed client; `expect` maps its answers). */
+export function nativeDisputeCalls(
+  api: Client,
+  expect: <T>(call: Promise<{ data?: T; error?: unknown; response: Response }>) => Promise<T>,
+) {
+  const at = (id: string) => ({ params: { path: { id } } });
+  // One key per call: the retrying fetch's repeats of this call are one submission at the gateway.
+  const once = () => ({ headers: { 'idempotency-key': `dispute-${randomUUID()}` } });
+  const run = (call: () => Promise<unknown>) =>
+    call().then(disputeSnapshot, (err: unknown) => {
+      throw disputeFailure(err);
     });
-  }
-  const at = (id: string) => `/v1/disputes/${encodeURIComponent(id)}`;
   return {
-    getDispute: (id: string) => call('GET', at(id)),
+    getDispute: (id: string) => run(() => expect(api.GET('/v1/disputes/{id}', at(id)))),
     submitDisputeEvidence: (id: string, evidence: DisputeEvidence) =>
-      call('POST', `${at(id)}/evidence`, {
-        text: evidence.text,
-        files: evidence.files.map((f) => ({
-          name: f.name,
-          content_type: f.contentType,
-          content_base64: Buffer.from(f.content).toString('base64'),
-        })),
-      }),
-    acceptDispute: (id: string) => call('POST', `${at(id)}/accept`),
+      run(() =>
+        expect(
+          api.POST('/v1/disputes/{id}/evidence', {
+            ...at(id),
+            ...once(),
+            body: {
+              text: evidence.text,
+              files: evidence.files.map((f) => ({
+                name: f.name,
+                content_type: f.contentType,
+                content_base64: Buffer.from(f.content).toString('base64'),
+              })),
+            },
+          }),
+        ),
+      ),
+    acceptDispute: (id: string) => run(() => expect(api.POST('/v1/disputes/{id}/accept', { ...at(id), ...once() }))),
   };
 }

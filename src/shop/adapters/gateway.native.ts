@@ -125,7 +125,7 @@ class RetryableError extends Error {}
  * backoff on a network error, a 5xx or `idempotency.in_progress` (the same method, URL, headers and
  * body, so the Idempotency-Key makes a retried create one session); a 4xx is the gateway's answer.
  */
-export function retryingFetch(options: GatewayAdapterOptions): (request: Request) => Promise<Response> {
+function retryingFetch(options: GatewayAdapterOptions): (request: Request) => Promise<Response> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxTries = options.maxTries ?? 4;
   const backoffMs = options.backoffMs ?? 200;
@@ -204,7 +204,7 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
   const api = gatewayClient(options);
   const session = (id: string) => ({ params: { path: { id } } });
   return {
-    ...nativeDisputeCalls(options.baseUrl, options.apiKey, retryingFetch(options)),
+    ...nativeDisputeCalls(api, expect),
     async createSession(request: PaymentSessionRequest): Promise<PaymentSession> {
       const s = await expect(
         api.POST('/v1/payment_sessions', {
