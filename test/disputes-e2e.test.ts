@@ -271,6 +271,30 @@ for (const engine of testEngines()) {
       assert.equal(await available(), before + 700n);
       await ledgerClean();
     });
+    it('evidence accepted while the bank is unreachable is kept and forwarded once the bank is back', async () => {
+      const sessionId = await t.capturedNativePayment(800);
+      await t.dispute(await t.cardholder(), sessionId);
+      const d = await t.gatewayDispute(sessionId);
+      t.link.down = true;
+      try {
+        const sent = await evidence(d.id, { text: 'Tracking 1Z999. winning_evidence' });
+        assert.equal(sent.status, 200, 'the merchant is answered at once');
+        assert.equal(((await sent.json()) as { status: string }).status, 'under_review');
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal((await bankDispute(sessionId))?.status, 'open', 'the bank has not heard yet');
+      } finally {
+        t.link.down = false;
+      }
+      await t.disputeIs(d.id, 'won');
+      assert.equal((await bankDispute(sessionId))?.decided_by, 'evidence');
+      const [row] = await rows<{ forwarded: boolean }>(
+        t.gw.database.db,
+        sql`select forwarded_at is not null as forwarded from disputes where id = ${d.id}`,
+      );
+      assert.equal(row!.forwarded, true);
+      await ledgerClean();
+    });
+
     it("the dashboard lists the merchant's disputes and shows one with its transfers; another merchant's dashboard does not", async () => {
       const list = (await (await t.api('/v1/disputes?limit=100')).json()) as { data: { id: string; status: string }[] };
       assert.ok(list.data.length >= 5);

@@ -41,6 +41,9 @@ describe('invoice machine', () => {
     'open/cancel': 'cancelled',
     'paid/refund': 'refunded',
     'paid/reverse': 'reversed',
+    'paid/dispute': 'disputed',
+    'disputed/win_dispute': 'paid',
+    'disputed/lose_dispute': 'dispute_lost',
   };
   for (const state of INVOICE_STATUSES) {
     for (const event of INVOICE_EVENTS) {
@@ -53,11 +56,11 @@ describe('invoice machine', () => {
       });
     }
   }
-  it('treats only open invoices as valid and every other non-paid status as terminal', () => {
+  it('treats only open invoices as valid and every status but paid and disputed as terminal', () => {
     assert.deepEqual(INVOICE_STATUSES.filter(isValidStatus), ['open']);
     assert.deepEqual(
       INVOICE_STATUSES.filter((s) => invoiceMachine.isTerminal(s)),
-      ['expired', 'voided', 'cancelled', 'refunded', 'reversed'],
+      ['expired', 'voided', 'cancelled', 'refunded', 'reversed', 'dispute_lost'],
     );
   });
 });
@@ -69,6 +72,9 @@ describe('order machine', () => {
     'awaiting_payment/revise': 'awaiting_payment',
     'paid/refund': 'refunded',
     'paid/reverse': 'awaiting_payment',
+    'paid/dispute': 'disputed',
+    'disputed/win_dispute': 'paid',
+    'disputed/lose_dispute': 'dispute_lost',
   };
   for (const state of ORDER_STATUSES) {
     for (const event of ORDER_EVENTS) {
@@ -91,6 +97,8 @@ describe('order status follows invoice status (the one rule)', () => {
     cancelled: 'cancelled',
     refunded: 'refunded',
     reversed: 'awaiting_payment',
+    disputed: 'disputed',
+    dispute_lost: 'dispute_lost',
   };
   for (const invoiceStatus of INVOICE_STATUSES) {
     it(`maps invoice ${invoiceStatus} to order ${rule[invoiceStatus]}`, () => {
@@ -105,7 +113,9 @@ describe('order status follows invoice status (the one rule)', () => {
         target === current ||
         (current === 'awaiting_payment' && (target === 'paid' || target === 'cancelled')) ||
         (current === 'paid' && target === 'refunded') ||
-        (current === 'paid' && invoiceStatus === 'reversed');
+        (current === 'paid' && invoiceStatus === 'reversed') ||
+        (current === 'paid' && target === 'disputed') ||
+        (current === 'disputed' && (target === 'paid' || target === 'dispute_lost'));
       it(`${legal ? 'lets' : 'refuses'} an order ${current} follow an invoice ${invoiceStatus}`, () => {
         if (legal)
           assert.deepEqual(followInvoice(current, invoiceStatus), { status: target, changed: target !== current });

@@ -258,7 +258,8 @@ for (const engine of testEngines()) {
         const concrete = path
           .replace('/orders/:id', `/orders/${orderId}`)
           .replace('/staff/products/:id', `/staff/products/${productIds[0]}`)
-          .replace('/staff/refunds/:id', '/staff/refunds/ref_none');
+          .replace('/staff/refunds/:id', '/staff/refunds/ref_none')
+          .replace('/staff/disputes/:id', '/staff/disputes/dp_none');
         assert.doesNotMatch(concrete, /:/, `no parameter left in ${concrete}`);
         for (const csrf of [false, 'wrong-token'] as const) {
           const res = await client.send(concrete, { form: { productId: productIds[0]!, quantity: '1' }, csrf });

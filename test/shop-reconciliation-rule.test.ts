@@ -23,6 +23,8 @@ const TABLE: Row[] = [
   ['reversed', 'voided', 'voided', longAgo, null],
   ['refunded', 'refunded', 'refunded', longAgo, null],
   ['refunded', 'captured', 'refunded', longAgo, null],
+  ['disputed', 'captured', 'captured', longAgo, null],
+  ['dispute_lost', 'captured', 'captured', longAgo, null],
   // In flight: accepted and being captured, refused and being voided.
   ['paid', 'paid', 'authorized', justNow, null],
   ['open', 'refused', 'authorized', justNow, null],
@@ -32,6 +34,7 @@ const TABLE: Row[] = [
   ['paid', 'paid', 'voided', justNow, 'paid_here_not_there'],
   ['paid', 'captured', 'refunded', longAgo, 'paid_here_not_there'],
   ['paid', 'captured', 'unknown', justNow, 'paid_here_not_there'],
+  ['disputed', 'captured', 'voided', longAgo, 'paid_here_not_there'],
   // Paid there, not here.
   ['open', 'session_created', 'authorized', justNow, 'paid_there_not_here'],
   ['open', 'pending', 'captured', justNow, 'paid_there_not_here'],

@@ -4,6 +4,7 @@
 // the helpers of a payer (pay on the hosted page), a cardholder (dispute in the bank app) and a bank
 // callback signer (to forge and replay callbacks).
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { sql } from 'drizzle-orm';
 import { newWebhookSecret } from '../../src/core/webhook-signature.ts';
 import { bankDatabaseSpec, loadBankConfig, startBank } from '../../src/bank/main.ts';
@@ -48,9 +49,10 @@ export async function startDisputeSystem(engine: Engine, options: { windowSecond
     { database: await freshDatabase(bankDatabaseSpec, engine), workerPollMs: 100 },
   );
   const shop = await webhookReceiver();
+  const link = await bankLink(bankUrl);
   const gw = await startTestGateway(engine, {
     port: gatewayPort,
-    bank: { url: bankUrl, key, callbackSecret },
+    bank: { url: link.url, key, callbackSecret },
     webhookUrl: shop.url,
   });
   await upsertMerchant(
@@ -90,6 +92,8 @@ export async function startDisputeSystem(engine: Engine, options: { windowSecond
     other: stripeClient(gw.url, OTHER_STRIPE_KEY),
     stripeHooks,
     webhookSecret: gw.webhookSecret,
+    /** The gateway's line to the bank: `link.down = true` makes every call answer 503. */
+    link,
     api,
     sessionRow,
     /** A native payment of `minor` EUR cents, paid on the hosted page and captured (the shop acknowledges). */
@@ -176,6 +180,7 @@ export async function startDisputeSystem(engine: Engine, options: { windowSecond
       await bank.stop();
       await shop.close();
       await stripeHooks.close();
+      await link.close();
     },
   };
 }
@@ -192,6 +197,43 @@ export interface Dispute {
   status: string;
   evidence_due_by: string;
   created: string;
+}
+
+/** A pass-through HTTP proxy from the gateway to the bank that can be cut (503) and restored. */
+async function bankLink(bankUrl: string) {
+  const state = { down: false };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (state.down) return void res.writeHead(503).end('{"error":{"code":"cut"}}');
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host') headers[k] = v;
+      const body = Buffer.concat(chunks);
+      fetch(`${bankUrl}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length ? { body } : {}) })
+        .then(async (r) =>
+          res
+            .writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' })
+            .end(Buffer.from(await r.arrayBuffer())),
+        )
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get down() {
+      return state.down;
+    },
+    set down(v: boolean) {
+      state.down = v;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 /** The payer pays on the hosted page, as its script does. */

@@ -1,8 +1,8 @@
 // How a dispute ends at the bank: the merchant's evidence or acceptance (from the gateway), the
 // cardholder's withdrawal (in the app), or the deadline (a job). Each moves the dispute through its
 // machine and, when that closes it, settles the provisional credit and tells the gateway
-// (`dispute.closed`, won = the merchant won), all in the caller's transaction. A repeat of an answer
-// already taken (a retried forward from the gateway) returns the dispute as it stands.
+// (`dispute.closed`, won = the merchant won), all in the caller's transaction. An answer that finds the
+// dispute no longer open (a retried forward, or one that arrived after the decision) returns it as it stands.
 import { DomainError } from '../../core/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -57,10 +57,9 @@ export async function receiveEvidence(
   clock: Clock,
 ): Promise<BankDisputeRow> {
   const d = await lockBankDispute(tx, disputeId);
-  if (d.evidenceText !== null || d.status !== 'open') {
-    if (d.evidenceText !== null) return d; // a retried forward of the evidence already taken
-    throw new DomainError('dispute.not_open', { status: d.status });
-  }
+  // Taken once; evidence arriving after the dispute was decided (the deadline passed while the
+  // gateway's forward was retrying, or the cardholder withdrew) changes nothing: the callback tells the verdict.
+  if (d.status !== 'open') return d;
   return decide(
     tx,
     d,
@@ -70,11 +69,10 @@ export async function receiveEvidence(
   );
 }
 
-/** The merchant accepts: lost at once. A repeat once closed by acceptance is a no-op. */
+/** The merchant accepts: lost at once. A repeat, or an acceptance after the dispute was decided, changes nothing. */
 export async function receiveAcceptance(tx: Executor, disputeId: string, clock: Clock): Promise<BankDisputeRow> {
   const d = await lockBankDispute(tx, disputeId);
-  if (d.decidedBy === 'accepted') return d;
-  if (d.status !== 'open') throw new DomainError('dispute.not_open', { status: d.status });
+  if (d.status !== 'open') return d;
   return decide(tx, d, 'accept', {}, clock);
 }
 

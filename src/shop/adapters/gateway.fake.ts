@@ -5,6 +5,8 @@ import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import { signWebhook } from '../../core/webhook-signature.ts';
 import type {
+  DisputeEvidence,
+  DisputeSnapshot,
   EventPage,
   GatewayPort,
   PaymentEvent,
@@ -76,6 +78,62 @@ export class FakeGateway implements GatewayPort {
     return { events: page, nextCursor: page.at(-1)?.cursor ?? after, hasMore: from + 2 < this.feed.length };
   }
 
+  readonly disputes = new Map<string, DisputeSnapshot & { evidence?: DisputeEvidence }>();
+
+  /** The cardholder disputes a session's payment: the dispute (needs_response) and its `dispute.created` event. */
+  dispute(sessionId: string, options: { amount?: Money; reason?: string; dueBy?: Date; now?: Date } = {}) {
+    const s = this.sessions.get(sessionId)!;
+    const now = options.now ?? new Date();
+    const d: DisputeSnapshot = {
+      disputeId: `dp_fake${++this.n}${randomBytes(3).toString('hex')}`,
+      sessionId,
+      amount: options.amount ?? s.request.amount,
+      reason: options.reason ?? 'product_not_received',
+      status: 'needs_response',
+      evidenceDueBy: options.dueBy ?? new Date(now.getTime() + 7 * 86_400_000),
+      created: now,
+    };
+    this.disputes.set(d.disputeId, d);
+    return wireDisputeEvent(d, 'dispute.created');
+  }
+
+  /** Moves a dispute at the gateway; returns the event a webhook would carry. */
+  moveDispute(disputeId: string, status: DisputeSnapshot['status']) {
+    const d = { ...this.disputes.get(disputeId)!, status };
+    this.disputes.set(disputeId, d);
+    return wireDisputeEvent(d, status === 'won' || status === 'lost' ? 'dispute.closed' : 'dispute.updated');
+  }
+
+  async getDispute(disputeId: string): Promise<DisputeSnapshot> {
+    const d = this.disputes.get(disputeId);
+    if (!d) throw new DomainError('not_found');
+    return d;
+  }
+
+  /** Evidence decides at once like the bank's test convention: `winning_evidence` wins, `losing_evidence` loses. */
+  async submitDisputeEvidence(disputeId: string, evidence: DisputeEvidence): Promise<DisputeSnapshot> {
+    this.calls.push(`evidence:${disputeId}`);
+    const d = await this.getDispute(disputeId);
+    if (d.status !== 'needs_response') throw new DomainError('dispute.not_open');
+    const status = /winning_evidence/.test(evidence.text)
+      ? 'won'
+      : /losing_evidence/.test(evidence.text)
+        ? 'lost'
+        : 'under_review';
+    const next = { ...d, status, evidence } as const;
+    this.disputes.set(disputeId, next);
+    return next;
+  }
+
+  async acceptDispute(disputeId: string): Promise<DisputeSnapshot> {
+    this.calls.push(`accept:${disputeId}`);
+    const d = await this.getDispute(disputeId);
+    if (d.status !== 'needs_response') throw new DomainError('dispute.not_open');
+    const next = { ...d, status: 'lost' as const };
+    this.disputes.set(disputeId, next);
+    return next;
+  }
+
   /** Moves a session (sequence + 1) and appends the event to the feed; returns the wire event a webhook would carry. */
   move(sessionId: string, status: string, reason?: string) {
     const s = this.sessions.get(sessionId)!;
@@ -144,4 +202,26 @@ export function signedDelivery(
   const body = bodyOverride ?? JSON.stringify(event);
   const headers = signWebhook({ id: event.id, timestamp, body: JSON.stringify(event), secrets });
   return { body, headers: { ...headers, 'content-type': 'application/json' } as Record<string, string> };
+}
+
+/** A dispute event body as our gateway sends it (`data.object` = the dispute). */
+export function wireDisputeEvent(d: DisputeSnapshot, type: string, id?: string) {
+  return {
+    id: id ?? `evt_${randomBytes(10).toString('hex')}`,
+    type,
+    created_at: new Date().toISOString(),
+    data: {
+      object: {
+        id: d.disputeId,
+        object: 'dispute',
+        payment_session: d.sessionId,
+        amount: Number(d.amount.minor),
+        currency: d.amount.currency,
+        reason: d.reason,
+        status: d.status,
+        evidence_due_by: d.evidenceDueBy.toISOString(),
+        created: d.created.toISOString(),
+      },
+    },
+  };
 }

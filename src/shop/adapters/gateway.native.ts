@@ -26,6 +26,7 @@ import type {
   SecretRotationRequest,
   SessionState,
 } from '../domain/gateway.port.ts';
+import { isDisputeEventType, nativeDisputeCalls, parseDisputeEvent } from './gateway-disputes.native.ts';
 
 export interface GatewayAdapterOptions {
   readonly baseUrl: string;
@@ -203,6 +204,7 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
   const api = gatewayClient(options);
   const session = (id: string) => ({ params: { path: { id } } });
   return {
+    ...nativeDisputeCalls(api, expect),
     async createSession(request: PaymentSessionRequest): Promise<PaymentSession> {
       const s = await expect(
         api.POST('/v1/payment_sessions', {
@@ -284,8 +286,11 @@ export function createGatewayAdapter(options: GatewayAdapterOptions): GatewayPor
     },
     async listEvents(after: string | null, limit = 100): Promise<EventPage> {
       const page = await expect(api.GET('/v1/events', { params: { query: { limit, ...(after ? { after } : {}) } } }));
+      // Dispute news shares the feed; it is applied by its own path.
+      const isDispute = (e: unknown) => isDisputeEventType((e as { type?: unknown }).type);
       return {
-        events: page.data.map((e) => parseGatewayEvent(e, 'feed')),
+        events: page.data.filter((e) => !isDispute(e)).map((e) => parseGatewayEvent(e, 'feed')),
+        disputes: page.data.filter(isDispute).map((e) => parseDisputeEvent(e, 'feed')),
         nextCursor: page.next_cursor,
         hasMore: page.has_more,
       };

@@ -29,6 +29,7 @@ import {
   type Owner,
 } from './stripe-mapping.ts';
 import { attemptTime, whileKeyInUse } from './stripe-idempotency.ts';
+import { stripeDisputeCalls } from './stripe-disputes.ts';
 
 export interface StripeAdapterOptions {
   /** `sk_test_…` / `sk_live_…` (or a restricted `rk_…`). */
@@ -39,8 +40,7 @@ export interface StripeAdapterOptions {
   readonly timeoutMs?: number;
   /** The SDK's own retries of network errors, 409 and 5xx, with the same Idempotency-Key; default 2. */
   readonly maxNetworkRetries?: number;
-  /** For https with a private CA (our gateway under `npm start -- --tls`). */
-  readonly httpAgent?: Agent;
+  readonly httpAgent?: Agent; // for https with a private CA (our gateway under `npm start -- --tls`)
   readonly now?: () => Date;
 }
 
@@ -88,7 +88,6 @@ export function stripeFailure(err: unknown, what: string): DomainError {
 }
 
 const isRefusal = (err: DomainError) => !err.details?.retryable && typeof err.details?.status === 'number';
-
 /**
  * A read the adapter can do without (a refusal, e.g. an API that lacks it, leaves the news to other
  * events and the status read): undefined on a 4xx; retryable failures still throw.
@@ -155,7 +154,7 @@ function readers(stripe: Stripe) {
   };
 }
 
-export interface StripeGateway extends GatewayPort {
+export interface StripeGateway extends GatewayPort, Pick<ReturnType<typeof stripeDisputeCalls>, 'toDisputeNews'> {
   /** A verified Stripe event as neutral news (null: nothing the shop acts on). */
   toPaymentEvent(event: Stripe.Event, source: PaymentEvent['source']): Promise<PaymentEvent | null>;
 }
@@ -202,6 +201,7 @@ export function createStripeAdapter(options: StripeAdapterOptions, stripe = stri
   }
 
   return {
+    ...stripeDisputeCalls(stripe, read, call),
     acknowledgement: 'explicit',
     toPaymentEvent,
     getSession,

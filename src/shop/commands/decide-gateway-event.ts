@@ -52,7 +52,8 @@ export function refusalFor(
       got: `${event.amount.minor} ${event.amount.currency}`,
     });
   }
-  if (invoice.status === 'paid')
+  // Paid here (a disputed payment was paid too): news of this attempt's own payment is no refusal.
+  if (invoice.status === 'paid' || invoice.status === 'disputed' || invoice.status === 'dispute_lost')
     return attempt?.status === 'paid' || attempt?.status === 'captured'
       ? undefined
       : new DomainError('invoice.already_paid');
@@ -249,7 +250,7 @@ async function decideAuthorisation(ctx: DecisionContext): Promise<ApplyOutcome> 
   }
   let invoiceStatus: string = invoice.status;
   let attemptStatus: string = current.status;
-  if (invoice.status !== 'paid') {
+  if (invoice.status === 'open') {
     invoiceStatus = (await applyInvoiceEvent(tx, invoice.id, 'pay', 'gateway', now, invoice)).invoice.status;
     await enqueueMail(
       tx,

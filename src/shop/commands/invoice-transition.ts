@@ -36,7 +36,8 @@ export async function applyInvoiceEvent(
       status: next,
       valid: isValidStatus(next),
       closedAt: next === 'open' ? null : (invoice.closedAt ?? now),
-      paidAt: next === 'paid' ? now : invoice.paidAt,
+      // Back to paid after a won dispute keeps the time it was first paid.
+      paidAt: next === 'paid' ? (invoice.paidAt ?? now) : invoice.paidAt,
     })
     .where(eq(invoices.id, invoiceId))
     .returning();

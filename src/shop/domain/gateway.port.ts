@@ -77,6 +77,8 @@ export interface PaymentEvent {
 /** A page of the gateway's event feed, read after a cursor. */
 export interface EventPage {
   readonly events: readonly PaymentEvent[];
+  /** Dispute news read from the same feed (a gateway whose feed carries it). */
+  readonly disputes?: readonly DisputeNews[];
   readonly nextCursor: string | null;
   readonly hasMore: boolean;
 }
@@ -119,6 +121,50 @@ export interface GatewayJourney {
   readonly bank: 'included' | 'unavailable';
 }
 
+/** A dispute's status at the gateway (Stripe's names). */
+export type GatewayDisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';
+
+/** A dispute (chargeback) of one of the shop's payments, as the gateway reports it. */
+export interface DisputeSnapshot {
+  readonly disputeId: string;
+  /** Our session id of the disputed payment (a Checkout Session's on Stripe). */
+  readonly sessionId: string;
+  /** Our invoice, when the gateway names it; the shop checks it against the session's attempt. */
+  readonly invoiceId?: string | undefined;
+  readonly amount: Money;
+  readonly reason: string;
+  readonly status: GatewayDisputeStatus;
+  readonly evidenceDueBy: Date;
+  readonly created: Date;
+}
+
+/** One piece of dispute news (`dispute.created|updated|closed`), or a read turned into news. */
+export interface DisputeNews extends DisputeSnapshot {
+  /** The gateway's event id (the dedupe key); reads use `sync:<dispute>:<status>`. */
+  readonly id: string;
+  readonly type: string;
+  readonly source: 'webhook' | 'feed' | 'status_check';
+}
+
+/** A file of dispute evidence; `text` is its rendition as text, for a gateway that takes text only. */
+export interface EvidenceFile {
+  readonly name: string;
+  readonly contentType: string;
+  readonly content: Uint8Array;
+  readonly text?: string | undefined;
+}
+
+/** What the shop answers a dispute with. */
+export interface DisputeEvidence {
+  readonly text: string;
+  readonly files: readonly EvidenceFile[];
+}
+
+/** News built from an authoritative read of a dispute (applied like a webhook). */
+export function disputeNewsFromSnapshot(s: DisputeSnapshot): DisputeNews {
+  return { ...s, id: `sync:${s.disputeId}:${s.status}`, type: 'dispute.read', source: 'status_check' };
+}
+
 /** The shop's port to any payment gateway (adapters implement it; the domain never sees HTTP). */
 export interface GatewayPort {
   /** Creates (idempotently, keyed by the attempt id) a hosted payment session for a valid invoice. */
@@ -159,6 +205,12 @@ export interface GatewayPort {
    * Optional: a gateway that exposes no such view (Stripe) has none, and the page shows the shop's side.
    */
   paymentJourney?(sessionId: string): Promise<GatewayJourney>;
+  /** Reads one dispute of this merchant (reconciliation of disputes still awaiting a response). */
+  getDispute?(disputeId: string): Promise<DisputeSnapshot>;
+  /** Submits evidence; the dispute as it stands after (throws `dispute.not_open` once it is no longer open). */
+  submitDisputeEvidence?(disputeId: string, evidence: DisputeEvidence): Promise<DisputeSnapshot>;
+  /** Accepts (concedes) a dispute; the dispute as it stands after (throws `dispute.not_open` once closed). */
+  acceptDispute?(disputeId: string): Promise<DisputeSnapshot>;
 }
 
 /** True when the gateway takes the shop's verdict as an explicit call rather than as the webhook's answer. */

@@ -7,6 +7,8 @@
  *   invoice cancelled                -> order cancelled
  *   invoice refunded                 -> order refunded
  *   invoice reversed                 -> order awaiting_payment (by the order's `reverse`: paid, then voided at the gateway)
+ *   invoice disputed                 -> order disputed (and back to paid when the shop wins)
+ *   invoice dispute_lost             -> order dispute_lost
  */
 import { DomainError } from '../../core/errors.ts';
 import type { InvoiceStatus } from './invoice.machine.ts';
@@ -20,9 +22,17 @@ const RULE: { readonly [S in InvoiceStatus]: OrderStatus } = {
   cancelled: 'cancelled',
   refunded: 'refunded',
   reversed: 'awaiting_payment',
+  disputed: 'disputed',
+  dispute_lost: 'dispute_lost',
 };
 
-const EVENT_TO: { readonly [S in OrderStatus]?: OrderEvent } = { paid: 'pay', cancelled: 'cancel', refunded: 'refund' };
+const EVENT_TO: { readonly [S in OrderStatus]?: OrderEvent } = {
+  paid: 'pay',
+  cancelled: 'cancel',
+  refunded: 'refund',
+  disputed: 'dispute',
+  dispute_lost: 'lose_dispute',
+};
 
 /** The order status an invoice status implies. */
 export function orderStatusForInvoice(status: InvoiceStatus): OrderStatus {
@@ -41,7 +51,13 @@ export function followInvoice(
   const target = RULE[invoiceStatus];
   if (target === current) return { status: current, changed: false };
   // Only a reversed payment takes an order back to awaiting payment; any other way back stays illegal.
-  const event = invoiceStatus === 'reversed' ? 'reverse' : EVENT_TO[target];
+  // A won dispute takes the order back to paid: the only other way back.
+  const event =
+    invoiceStatus === 'reversed'
+      ? 'reverse'
+      : current === 'disputed' && target === 'paid'
+        ? 'win_dispute'
+        : EVENT_TO[target];
   if (event === undefined) {
     throw new DomainError('state.illegal_transition', { machine: 'order', state: current, target });
   }

@@ -41,11 +41,13 @@ export interface Difference {
 
 const ACCEPTED: readonly AttemptStatus[] = ['paid', 'captured'];
 const OPEN: readonly AttemptStatus[] = ['session_created', 'pending'];
+const PAID_HERE: readonly InvoiceStatus[] = ['paid', 'disputed', 'dispute_lost'];
 
 /** Compares one attempt's two sides at `now`. */
 export function compareAttempt(shop: ShopSide, gateway: GatewaySide, now: Date): Difference | null {
   const inGrace = now.getTime() - shop.attemptUpdatedAt.getTime() < RECONCILIATION_GRACE_SECONDS * 1000;
-  const paysHere = ACCEPTED.includes(shop.attemptStatus) && shop.invoiceStatus === 'paid';
+  // A disputed payment (or one whose dispute was lost) was paid here; the dispute is followed apart.
+  const paysHere = ACCEPTED.includes(shop.attemptStatus) && PAID_HERE.includes(shop.invoiceStatus);
   if (paysHere) {
     if (gateway === 'captured' || (gateway === 'authorized' && inGrace)) return null;
     return {

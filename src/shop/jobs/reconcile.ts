@@ -6,7 +6,9 @@
  */
 import { crashPoint } from '../../platform/crash-points.ts';
 import { acknowledgeAccepted, checkSession, type CheckPaymentDeps } from '../commands/check-payment.ts';
+import { applyDisputeEvent } from '../commands/apply-dispute-event.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
+import { reconcileOpenDisputes } from './reconcile-disputes.ts';
 import { acknowledgesExplicitly } from '../domain/gateway.port.ts';
 import { readPaymentState, savePaymentState, staleOpenAttempts } from '../storage/payments.ts';
 
@@ -41,8 +43,9 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
         event,
         await applyGatewayEvent(deps.database, event, deps.clock, { explicit: acknowledgesExplicitly(deps.gateway) }),
       );
+    for (const news of result.disputes ?? []) await applyDisputeEvent(deps.database, news, deps.clock);
     if (result.events.length) crashPoint('shop.reconcile.after_apply');
-    read += result.events.length;
+    read += result.events.length + (result.disputes?.length ?? 0);
     if (result.nextCursor && result.nextCursor !== cursor) {
       cursor = result.nextCursor;
       // Saved after the page is applied: a crash re-reads it, and the dedupe table makes that harmless.
@@ -63,14 +66,15 @@ export async function peekEventFeed(deps: ReconcileDeps, limit = 100): Promise<{
 export async function reconcileOnce(
   deps: ReconcileDeps,
   options: { pendingAgeSeconds: number },
-): Promise<{ polled: number; read: number }> {
+): Promise<{ polled: number; read: number; disputes: number }> {
   const polled = await reconcilePendingAttempts(deps, options.pendingAgeSeconds);
+  const disputes = await reconcileOpenDisputes(deps);
   // Until caught up, not a fixed number of pages: a cap would leave whatever the gateway wrote beyond
   // it (more than 2,000 events between two cycles) for later cycles, and a shop producing more than
   // that per period would never catch up. The cursor is saved after every page; the lease's heartbeat
   // keeps a long cycle the node's own.
   const read = await readEventFeed(deps, Number.POSITIVE_INFINITY);
-  return { polled, read };
+  return { polled, read, disputes };
 }
 
 /** The cancel job: a session already past `created` cannot be cancelled; the intake refuses its authorisation. */

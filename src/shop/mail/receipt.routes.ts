@@ -10,6 +10,10 @@ import { cardThatPaid } from './card.ts';
 import { receiptFacts } from './mail-content.ts';
 import { receiptPdf } from './receipt-pdf.ts';
 
+/** Order and invoice statuses that had a payment taken, so a receipt exists. */
+const PAID = ['paid', 'refunded', 'disputed', 'dispute_lost'] as const;
+const PAID_LIST: readonly string[] = PAID;
+
 /** Mounts the receipt PDF download. */
 export function receiptPdfRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   const db = deps.database.db;
@@ -19,12 +23,11 @@ export function receiptPdfRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const id = c.req.param('id');
     const [order] =
       id.startsWith('ord_') && id.length < 64 ? await db.select().from(orders).where(eq(orders.id, id)) : [];
-    if (!order || !canView(user, order.userId) || (order.status !== 'paid' && order.status !== 'refunded'))
-      return denied(c, deps);
+    if (!order || !canView(user, order.userId) || !PAID_LIST.includes(order.status)) return denied(c, deps);
     const [paid] = await db
       .select()
       .from(invoices)
-      .where(and(eq(invoices.orderId, id), inArray(invoices.status, ['paid', 'refunded'])));
+      .where(and(eq(invoices.orderId, id), inArray(invoices.status, [...PAID])));
     // The card is the gateway's to tell; the download goes without it when the gateway cannot answer.
     const card = paid ? await cardThatPaid(db, deps.gateway, paid.id).catch(() => undefined) : undefined;
     const facts = paid ? await receiptFacts(db, id, paid.id, card) : undefined;

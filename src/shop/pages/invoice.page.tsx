@@ -33,6 +33,9 @@ function payable(inv: InvoiceRow, status: InvoiceStatus): string {
       return `Already paid${inv.paidAt ? ` on ${formatWhen(inv.paidAt)}` : ''}`;
     case 'refunded':
       return 'Already paid (since refunded)';
+    case 'disputed':
+    case 'dispute_lost':
+      return 'Already paid (the payment was disputed)';
     case 'expired':
       return `No: it expired at ${formatWhen(inv.expiresAt)}`;
     case 'voided':
@@ -54,6 +57,10 @@ function stateSentence(p: InvoicePageProps, inProgress: boolean): string {
       return 'Paid — thank you.';
     case 'refunded':
       return 'This payment was refunded.';
+    case 'disputed':
+      return 'This payment is disputed with your card issuer; the order is on hold until it decides.';
+    case 'dispute_lost':
+      return 'This payment was disputed and the amount went back to your card.';
     case 'expired':
       return 'This invoice expired unpaid. Open the order to get a new one.';
     case 'voided':

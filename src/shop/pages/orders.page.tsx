@@ -136,9 +136,7 @@ const ShipTo = ({ d }: { d: OrderDetail }) => (
       <br />
       {countryName(d.order.address.country)}
     </p>
-    {d.order.status === 'paid' || d.order.status === 'refunded' ? (
-      <a href={`/orders/${d.order.id}/receipt`}>Receipt</a>
-    ) : null}
+    {WAS_PAID.includes(d.order.status) ? <a href={`/orders/${d.order.id}/receipt`}>Receipt</a> : null}
   </div>
 );
 
@@ -165,6 +163,26 @@ const UnpaidActions = ({ d, csrf, methods }: { d: OrderDetail; csrf: string; met
     </form>
   </div>
 );
+
+/** Order and invoice statuses that had a payment taken, so a receipt exists. */
+const WAS_PAID: readonly string[] = ['paid', 'refunded', 'disputed', 'dispute_lost'];
+
+/** What the owner is told while their payment is disputed, and when the dispute was decided for them. */
+const DisputeNotice = ({ status }: { status: string }) =>
+  status === 'disputed' ? (
+    <Notice>
+      <span data-testid="order-dispute-notice">
+        Your card issuer told us that this payment is disputed. The shop answers the dispute; the order is on hold until
+        the card issuer decides.
+      </span>
+    </Notice>
+  ) : status === 'dispute_lost' ? (
+    <Notice>
+      <span data-testid="order-dispute-notice">
+        The dispute of this payment was decided in your favour: the amount went back to your card.
+      </span>
+    </Notice>
+  ) : null;
 
 const InvoiceTable = ({
   invoices,
@@ -229,6 +247,7 @@ export const OrderPage = (p: {
         <span class="muted">placed {formatWhen(d.order.createdAt)}</span>
       </p>
       {p.error ? <Notice kind="error">{p.error}</Notice> : null}
+      <DisputeNotice status={d.order.status} />
       <div class="two">
         <OrderLines d={d} />
         <ShipTo d={d} />
@@ -245,11 +264,11 @@ export const OrderPage = (p: {
 
 /** The receipt of a paid (or refunded) order; before payment, a note saying there is none yet. */
 export const ReceiptPage = ({ ctx, d }: { ctx: PageCtx; d: OrderDetail }) => {
-  const paid = d.invoices.find((i) => i.status === 'paid' || i.status === 'refunded');
+  const paid = d.invoices.find((i) => WAS_PAID.includes(i.status));
   return (
     <Layout ctx={ctx} title="Receipt">
       <h1>Receipt</h1>
-      {paid && (d.order.status === 'paid' || d.order.status === 'refunded') ? (
+      {paid && WAS_PAID.includes(d.order.status) ? (
         <>
           <dl class="facts card">
             <dt>Order</dt>

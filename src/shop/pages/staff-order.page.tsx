@@ -16,6 +16,8 @@ import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './la
 import { ReceiptTable } from './staff-lists.page.tsx';
 import { personLabel } from './staff-list.tsx';
 import { RefundRows } from './staff-refunds.page.tsx';
+import type { DisputeRow } from '../storage/disputes.ts';
+import { DisputeSection } from './staff-disputes.page.tsx';
 import { StaffNav } from './staff.page.tsx';
 
 /** What the refund form shows again after a refusal (or the notice after a success). */
@@ -44,6 +46,8 @@ export interface StaffOrderView {
   readonly refundable: bigint;
   readonly threshold: bigint;
   readonly form?: RefundForm | undefined;
+  readonly disputes: readonly DisputeRow[];
+  readonly now: Date;
 }
 
 /** GET /staff/orders/:id. */
@@ -62,6 +66,10 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
         <a href="/staff/refunds">refunds</a> · <a href={`/staff/orders/${orderId}/journey`}>payment journey</a>
       </p>
       {p.form?.done ? <Notice kind="ok">{p.form.done}</Notice> : null}
+
+      <div id="disputes">
+        <DisputeSection disputes={p.disputes} ctx={ctx} now={p.now} />
+      </div>
 
       <h2>Invoices and payment attempts</h2>
       {detail.invoices.map((inv) => (
@@ -136,7 +144,7 @@ type Invoice = OrderDetail['invoices'][number];
 
 /** What this order's payment came to, in words: captured, refunded (and when), being refunded — or nothing. */
 export function captureSummary(invoices: readonly Invoice[], refundRows: readonly RefundRow[]): string {
-  const captured = invoices.find((i) => i.status === 'paid' || i.status === 'refunded');
+  const captured = invoices.find((i) => ['paid', 'refunded', 'disputed', 'dispute_lost'].includes(i.status));
   if (!captured) {
     const reversed = invoices.find((i) => i.status === 'reversed');
     return reversed
@@ -157,6 +165,9 @@ export function captureSummary(invoices: readonly Invoice[], refundRows: readonl
     const whole = refunded >= captured.amountMinor ? ' in full' : '';
     parts.push(`Refunded ${money(refunded)}${whole}${last ? `, last on ${formatWhen(last)}` : ''}.`);
   } else if (captured.status === 'refunded') parts.push('Refunded in full at the gateway.');
+  if (captured.status === 'disputed') parts.push('Disputed by the cardholder: see Disputes.');
+  if (captured.status === 'dispute_lost')
+    parts.push('A dispute was lost: the disputed amount went back to the cardholder.');
   if (inFlight > 0n) parts.push(`${money(inFlight)} being refunded.`);
   if (refunded > 0n && refunded < captured.amountMinor)
     parts.push(`${money(captured.amountMinor - refunded)} still captured.`);

@@ -17,6 +17,7 @@ export const StaffNav = () => (
     <a href="/staff/products">Products</a>
     <a href="/staff/payments">Payments</a>
     <a href="/staff/refunds">Refunds</a>
+    <a href="/staff/disputes">Disputes</a>
   </p>
 );
 

@@ -14,6 +14,7 @@ import { catalogRoutes } from './catalog.routes.tsx';
 import { checkoutRoutes } from './checkout.routes.tsx';
 import { invoiceRoutes } from './invoice.routes.tsx';
 import { orderRoutes } from './order.routes.tsx';
+import { staffDisputeRoutes } from './staff-disputes.routes.tsx';
 import { csrfMiddleware, sessionMiddleware } from './session.ts';
 import { staffRoutes } from './staff.routes.tsx';
 import { staffPaymentRoutes } from './staff-payments.routes.tsx';
@@ -95,5 +96,6 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   staffRoutes(app, deps);
   staffPaymentRoutes(app, deps);
   staffJourneyRoutes(app, deps);
+  staffDisputeRoutes(app, deps);
   return app;
 }

@@ -17,6 +17,7 @@ import { StaffPaymentsPage } from '../pages/staff-payments.page.tsx';
 import { StaffRefundsPage } from '../pages/staff-refunds.page.tsx';
 import { getUser } from '../storage/accounts.ts';
 import { auditTrailForOrder } from '../storage/audit.ts';
+import { disputesForOrder } from '../storage/disputes.ts';
 import { listDeliveries } from '../storage/integration-deliveries.ts';
 import { getInvoice, orderDetail, paidOrders } from '../storage/orders.ts';
 import { paymentsOfInvoices, reconciliationFindings } from '../storage/payments.ts';
@@ -69,6 +70,7 @@ function orderPageRenderer(deps: ShopDeps, threshold: bigint): OrderPage {
       ...refundRows.map((r) => r.id),
     ]);
     const paid = detail.invoices.find((i) => i.status === 'paid');
+    const disputes = await disputesForOrder(db, orderId);
     const refundable = paid ? await refundableMinor(db, paid) : 0n;
     const ctx = await pageCtx(c, deps);
     const mails = await mailsForOrder(db, orderId);
@@ -93,6 +95,8 @@ function orderPageRenderer(deps: ShopDeps, threshold: bigint): OrderPage {
       refundable,
       threshold,
       form,
+      disputes,
+      now: deps.clock.now(),
     };
     return c.html(<StaffOrderPage {...view} />, status);
   };

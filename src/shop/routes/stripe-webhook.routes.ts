@@ -18,6 +18,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { AppEnv } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/log.ts';
 import type { StripeGateway } from '../adapters/gateway.stripe.ts';
+import { applyDisputeEvent } from '../commands/apply-dispute-event.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
 import { keepReceipt } from '../storage/payments.ts';
 import type { RefusalLimits } from '../storage/webhook-refusals.ts';
@@ -32,7 +33,7 @@ export interface StripeWebhookDeps {
   readonly database: Database;
   readonly clock: Clock;
   readonly log: Logger;
-  readonly gateway: Pick<StripeGateway, 'toPaymentEvent'>;
+  readonly gateway: Pick<StripeGateway, 'toPaymentEvent' | 'toDisputeNews'>;
   /** The endpoint's signing secrets (`whsec_…`): one, or several while rotating. */
   readonly secrets: readonly string[];
   readonly toleranceSeconds?: number;
@@ -136,6 +137,12 @@ export function stripeWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: StripeWebhoo
       return refuseUnverified(c, deps, now, raw, err);
     }
     try {
+      if ((verified.type as string).startsWith('charge.dispute.')) {
+        const news = await deps.gateway.toDisputeNews(verified, 'webhook');
+        if (!news) return c.json({ received: true, verdict: 'ignored' }, 200);
+        const outcome = await applyDisputeEvent(deps.database, news, deps.clock, { receipt: true });
+        return c.json({ received: true, verdict: outcome.verdict }, 200);
+      }
       const event = await deps.gateway.toPaymentEvent(verified, 'webhook');
       // A type the shop does not act on: received, nothing to keep.
       if (!event) return c.json({ received: true, verdict: 'ignored' }, 200);

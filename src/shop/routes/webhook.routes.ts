@@ -18,6 +18,8 @@ import { crashPoint } from '../../platform/crash-points.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
 import { parseGatewayEvent } from '../adapters/gateway.native.ts';
+import { isDisputeEventType, parseDisputeEvent } from '../adapters/gateway-disputes.native.ts';
+import { applyDisputeEvent } from '../commands/apply-dispute-event.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
 import { keepReceipt } from '../storage/payments.ts';
 import type { WebhookKeyring } from '../storage/webhook-secrets.ts';
@@ -54,10 +56,12 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: WEBHOOK_PATH,
-    summary: 'Payment events from the gateway (Standard Webhooks)',
+    summary: 'Payment and dispute events from the gateway (Standard Webhooks)',
     description:
       'Verified over the raw body with the webhook-id/-timestamp/-signature headers (5 min tolerance, two secrets during rotation). ' +
       'Deduplicated by webhook-id in the same transaction as the effect. 200 after the commit acknowledges (for payment.authorized: capture). ' +
+      'dispute.created|updated|closed (data.object = the dispute) record the dispute and move the order (disputed, paid again when won, dispute_lost); ' +
+      'a dispute of no payment of this shop, or of more than was paid, is recorded as ignored. ' +
       '409 refuses a payment.authorized (unknown reference, amount/currency mismatch, invoice expired, not valid or already paid): the gateway voids it. ' +
       '401/400 bad signature or headers; 500 failure before the commit (retry).',
     request: {
@@ -115,11 +119,13 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
     if (verified instanceof Response) return verified;
     let event;
     try {
-      const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { id?: unknown };
+      const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as { id?: unknown; type?: unknown };
       // The signed header id is the dedupe key; a body claiming another id is not what was signed for.
       if (parsed.id !== verified.id)
         throw new DomainError('request.malformed', { reason: 'body id differs from webhook-id' });
-      event = parseGatewayEvent(parsed, 'webhook');
+      event = isDisputeEventType(parsed.type)
+        ? { dispute: parseDisputeEvent(parsed, 'webhook') }
+        : parseGatewayEvent(parsed, 'webhook');
     } catch (err) {
       // Signed by the gateway yet unreadable: a 400 (request.malformed) is retried by the gateway, and staff see why.
       const reason = isDomainError(err) ? JSON.stringify(err.details ?? {}) : 'malformed JSON';
@@ -127,7 +133,10 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
     }
 
     try {
-      const outcome = await applyGatewayEvent(deps.database, event, deps.clock, { receipt: true });
+      const outcome =
+        'dispute' in event
+          ? await applyDisputeEvent(deps.database, event.dispute, deps.clock, { receipt: true })
+          : await applyGatewayEvent(deps.database, event, deps.clock, { receipt: true });
       crashPoint('shop.webhook.after_commit');
       (c.env as { outgoing?: import('node:http').ServerResponse } | undefined)?.outgoing?.once('finish', () =>
         crashPoint('shop.webhook.after_ack'),
@@ -135,8 +144,8 @@ export function webhookRoutes(app: OpenAPIHono<AppEnv>, deps: WebhookDeps): void
       const answer = httpAnswer(outcome);
       return c.json(answer.body, answer.status as 200);
     } catch (err) {
-      deps.log.error({ err, eventId: event.id }, 'webhook not applied');
-      return refuse(new DomainError('internal'), 'error', event.id, 'internal');
+      deps.log.error({ err, eventId: verified.id }, 'webhook not applied');
+      return refuse(new DomainError('internal'), 'error', verified.id, 'internal');
     }
   });
 }

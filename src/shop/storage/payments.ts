@@ -75,7 +75,10 @@ export async function reconciliationFindings(db: Executor) {
     .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
     .where(
       or(
-        and(inArray(paymentAttempts.status, ['paid', 'captured']), notInArray(invoices.status, ['paid', 'refunded'])),
+        and(
+          inArray(paymentAttempts.status, ['paid', 'captured']),
+          notInArray(invoices.status, ['paid', 'refunded', 'disputed', 'dispute_lost']),
+        ),
         and(eq(paymentAttempts.status, 'voided'), inArray(invoices.status, ['paid', 'reversed'])),
       ),
     )

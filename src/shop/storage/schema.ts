@@ -4,3 +4,4 @@ export * from './tables.ts';
 export * from './payment-tables.ts';
 export * from '../mail/mail.schema.ts';
 export * from './webhook-secret-tables.ts';
+export * from './dispute-tables.ts';

@@ -12,6 +12,7 @@ import type { OrderStatus } from '../domain/order.machine.ts';
 import { minor, ts } from './columns.ts';
 
 export * from './payment-tables.ts';
+export * from './dispute-tables.ts';
 
 export const users = pgTable(
   'users',
