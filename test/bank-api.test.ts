@@ -292,10 +292,14 @@ for (const engine of testEngines()) {
           '/api/v1/authorizations/{id}/capture',
           '/api/v1/authorizations/{id}/refunds',
           '/api/v1/authorizations/{id}/void',
+          '/api/v1/disputes/{ref}/accept',
+          '/api/v1/disputes/{ref}/evidence',
           '/api/v1/journey',
         ],
       );
       assert.ok(doc.webhooks.authorization_decided);
+      assert.ok(doc.webhooks.dispute_opened);
+      assert.ok(doc.webhooks.dispute_closed);
     });
 
     it('answers 404 for an unknown authorisation and 422 for a malformed body', async () => {

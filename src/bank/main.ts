@@ -23,6 +23,7 @@ import { BANK_RECURRING, bankTasks } from './jobs/bank-jobs.ts';
 import { appRoutes } from './routes/app.routes.tsx';
 import { documentGatewayApi } from './routes/gateway-api.docs.ts';
 import { gatewayApiRoutes } from './routes/gateway-api.routes.ts';
+import { documentDisputeApi } from './routes/dispute-api.docs.ts';
 import { cardholderRoom, type IssuerSettings } from './storage/bank-settings.ts';
 import { ensureDemoCardholder } from './storage/seed-demo.ts';
 
@@ -148,6 +149,7 @@ export async function startBank(
         },
       });
       documentGatewayApi(app.openAPIRegistry);
+      documentDisputeApi(app.openAPIRegistry);
       app.route(
         '/api/v1',
         gatewayApiRoutes({ database, clock, settings: config.issuer, gatewayKeys: config.gatewayKeys, wake }),

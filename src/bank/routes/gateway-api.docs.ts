@@ -26,7 +26,7 @@ const authorization = z
     refunded_amount: money,
   })
   .openapi('BankAuthorization');
-const signedHeaders = z.object({
+export const signedHeaders = z.object({
   'signed-request-id': z.string().openapi({
     description:
       'New for every request, retries included; a used id is refused (409 request.replayed), whatever its first outcome.',
@@ -40,7 +40,7 @@ const signedHeaders = z.object({
   }),
 });
 const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
-const refused = {
+export const refused = {
   401: {
     description: 'Unsigned, forged, or timestamp out of tolerance',
     content: { 'application/json': { schema: error } },
@@ -52,7 +52,7 @@ const refused = {
   422: { description: 'Malformed body', content: { 'application/json': { schema: error } } },
 };
 const ok = (description: string) => ({ description, content: { 'application/json': { schema: authorization } } });
-const SIGNED =
+export const SIGNED =
   'Signed by the gateway with a request signature (secret BANK_GATEWAY_KEY) over the method, the path and query, and the exact raw body (GET: the empty body); see src/bank/README.md. ' +
   'The request id is consumed before the effect, in a commit of its own: a replayed request is refused (409 request.replayed) whatever the first outcome, and changes nothing.';
 
