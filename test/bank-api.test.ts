@@ -293,6 +293,7 @@ for (const engine of testEngines()) {
           '/api/v1/authorizations/{id}/refunds',
           '/api/v1/authorizations/{id}/void',
           '/api/v1/journey',
+          '/api/v1/payouts',
         ],
       );
       assert.ok(doc.webhooks.authorization_decided);

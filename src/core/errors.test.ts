@@ -45,6 +45,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'ledger.pending_resolved': 409,
   'ledger.invalid_transfer': 500,
   'ledger.limit_exceeded': 409,
+  'payout.refused': 422,
   'session.expired': 409,
   'session.not_payable': 409,
   'card.invalid': 422,

@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   'ledger.transfer_exists': { status: 409, message: 'A ledger transfer with this id exists with other fields.' },
   'ledger.pending_resolved': { status: 409, message: 'The pending ledger transfer is already posted or voided.' },
   'ledger.invalid_transfer': { status: 500, message: 'A ledger transfer was not valid.' },
+  'payout.refused': { status: 422, message: 'The bank refused the payout.' },
   'ledger.limit_exceeded': { status: 409, message: 'The transfer would take a ledger account below zero.' },
   'session.expired': { status: 409, message: 'The payment session has expired.' },
   'session.not_payable': { status: 409, message: 'The payment session can no longer be paid.' },

@@ -48,6 +48,7 @@ export const ID_PREFIXES = {
   adr: 'address',
   mail: 'outgoing e-mail',
   rot: 'webhook secret rotation',
+  po: 'payout',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

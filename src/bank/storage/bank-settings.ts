@@ -4,6 +4,8 @@ export interface IssuerSettings {
   readonly approvalTimeoutSeconds: number;
   /** How long a `delayed` card's authorisation stays pending before it is approved. */
   readonly processingDelaySeconds: number;
+  /** Gateway merchants whose account at the bank refuses payouts (BANK_PAYOUT_REFUSED_MERCHANTS: a closed account). */
+  readonly payoutRefusedMerchants?: readonly string[];
 }
 
 /** Task names of the bank's durable jobs. */

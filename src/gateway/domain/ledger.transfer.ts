@@ -22,7 +22,17 @@ export const TRANSFER_PHASES = ['single', 'pending', 'post', 'void'] as const;
 export type TransferPhase = (typeof TRANSFER_PHASES)[number];
 
 /** What a transfer records, in the payment's words (TigerBeetle's `code`). */
-export const TRANSFER_KINDS = ['authorization', 'capture', 'void', 'release', 'fee', 'refund', 'refund_paid'] as const;
+export const TRANSFER_KINDS = [
+  'authorization',
+  'capture',
+  'void',
+  'release',
+  'fee',
+  'refund',
+  'refund_paid',
+  'payout',
+  'payout_reversal',
+] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
 /** A transfer as submitted (and stored, with its creation time). */

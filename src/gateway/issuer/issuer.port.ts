@@ -59,4 +59,18 @@ export interface IssuerPort {
    * checked: another party's answer). Optional: an issuer that exposes no such view has none.
    */
   journey?(gatewayRef: string): Promise<readonly unknown[]>;
+  /**
+   * Pays a payout into the merchant's account at the bank, idempotent by the payout's id: `paid`, or
+   * `refused` with the bank's reason (nothing was paid). Optional: an issuer without payouts has none.
+   */
+  payout?(request: PayoutRequest): Promise<PayoutOutcome>;
 }
+
+/** A payout as the bank is asked for it. */
+export interface PayoutRequest {
+  readonly payoutId: string;
+  readonly merchantId: string;
+  readonly amount: Money;
+}
+
+export type PayoutOutcome = { readonly status: 'paid' } | { readonly status: 'refused'; readonly code: string };

@@ -18,5 +18,6 @@ export function withGatewayTestCards(issuer: IssuerPort): IssuerPort {
     void: (authorizationId) => issuer.void(authorizationId),
     refund: (authorizationId, refundRef, amount) => issuer.refund(authorizationId, refundRef, amount),
     ...(issuer.journey ? { journey: issuer.journey.bind(issuer) } : {}),
+    ...(issuer.payout ? { payout: issuer.payout.bind(issuer) } : {}),
   };
 }

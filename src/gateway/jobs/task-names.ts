@@ -7,3 +7,7 @@ export const SETTLE_TASK = 'gateway.settle_authorization';
 export const REFUND_AT_BANK_TASK = 'gateway.refund_at_bank';
 /** One attempt of a webhook delivery. */
 export const DELIVER_WEBHOOK_TASK = 'gateway.deliver_webhook';
+/** Asks the bank to pay a pending payout, until it has answered. */
+export const SEND_PAYOUT_TASK = 'gateway.send_payout';
+/** The recurring payout run (every GATEWAY_PAYOUT_INTERVAL seconds). */
+export const PAYOUTS_TASK = 'gateway.payouts';

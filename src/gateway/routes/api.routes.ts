@@ -35,6 +35,7 @@ import {
 } from './api.contract.ts';
 import { apiKeyAuth } from './auth.middleware.ts';
 import { addBalanceRoutes } from './balance.routes.ts';
+import { addPayoutRoutes } from './payouts.routes.ts';
 import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
 import { addJourneyRoutes } from './journey.routes.ts';
@@ -148,6 +149,7 @@ export function apiRoutes(deps: ApiDeps) {
   addWebhookSecretRoutes(router, { database, clock });
   addJourneyRoutes(router, { gateway });
   addBalanceRoutes(router, { database });
+  addPayoutRoutes(router, { database });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');

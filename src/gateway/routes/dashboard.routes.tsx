@@ -16,6 +16,7 @@ import { registerDeveloperRoutes } from './dashboard-developers.routes.tsx';
 import { registerJourneyPage } from './dashboard-journey.routes.tsx';
 import type { DashboardDeps, Env, Router } from './dashboard-kit.ts';
 import { registerPaymentRoutes } from './dashboard-payments.routes.tsx';
+import { registerPayoutRoutes } from './dashboard-payouts.routes.tsx';
 import { registerTeamRoutes } from './dashboard-team.routes.tsx';
 
 export { DASHBOARD_COOKIE };
@@ -32,6 +33,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   // Everything below needs a login.
   router.use('*', requireSession(deps));
   registerPaymentRoutes(router, deps);
+  registerPayoutRoutes(router, deps);
   if (deps.gateway) registerJourneyPage(router, deps.gateway);
   registerDeveloperRoutes(router, deps);
   registerTeamRoutes(router, deps);

@@ -4,3 +4,4 @@ export * from './tables.ts';
 export * from './stripe-tables.ts';
 export * from './account-tables.ts';
 export * from './ledger-tables.ts';
+export * from './payout-tables.ts';
