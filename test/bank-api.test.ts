@@ -295,6 +295,7 @@ for (const engine of testEngines()) {
           '/api/v1/disputes/{ref}/accept',
           '/api/v1/disputes/{ref}/evidence',
           '/api/v1/journey',
+          '/api/v1/payouts',
         ],
       );
       assert.ok(doc.webhooks.authorization_decided);

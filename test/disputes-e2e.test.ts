@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { createTestCardholderIn } from './support/disputes-cardholders.ts';
+import { verifyBooks } from '../src/cli/books-verify.ts';
 import { verifyLedger } from '../src/gateway/storage/ledger-verify.ts';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
@@ -63,6 +64,10 @@ for (const engine of testEngines()) {
     const ledgerClean = async () => {
       const report = await verifyLedger(t.gw.database.db);
       assert.deepEqual(report.findings, [], 'ledger verify is clean');
+      // The bank's books too: every chargeback and its reversal a transfer, the accounts agreeing with them.
+      const books = await verifyBooks({ gateway: t.gw.database.db, bank: t.bank.database.db });
+      assert.deepEqual(books.findings, [], 'the bank ledger and the gateway-bank match are clean');
+      assert.ok(books.bank && books.bank.transfers > 0, 'the bank ledger was read');
     };
     const evidence = (id: string, body: unknown) => t.api(`/v1/disputes/${id}/evidence`, { body });
 

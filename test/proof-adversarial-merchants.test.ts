@@ -73,6 +73,9 @@ const BANK_PAYMENT: AllowedChanges = {
   accounts: 'any',
   gateway_requests: 'insert',
   realtime_messages: 'insert',
+  // The bank's books: the payer's card payment (its hold and capture), as its account and movements above.
+  bank_ledger_accounts: 'any',
+  bank_ledger_transfers: 'insert',
 };
 
 describe("adversarial: a second merchant on the same gateway reaches nothing of the shop's", () => {

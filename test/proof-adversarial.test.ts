@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { rows } from '../src/platform/db/database.ts';
 import { eventually } from '../src/gateway/testing.ts';
 import { connectTestSocket, type TestSocket } from '../src/platform/realtime/testing.ts';
 import { authorizations, movements } from '../src/bank/storage/schema.ts';
@@ -424,7 +425,14 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
             bank_callbacks: 'insert',
             signed_requests: 'insert',
           },
-          bank: { authorizations: 'any', gateway_requests: 'insert', jobs: 'any', realtime_messages: 'insert' },
+          bank: {
+            authorizations: 'any',
+            gateway_requests: 'insert',
+            jobs: 'any',
+            realtime_messages: 'insert',
+            // The bank's books record the hold and its release (checked below), nothing else.
+            bank_ledger_transfers: 'insert',
+          },
         },
         { gateway: false, bank: true },
       );
@@ -440,6 +448,15 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
         (await sys.bankDb.db.select().from(movements).where(eq(movements.authorizationId, auth!.id))).length,
         0,
         'the payer was not charged',
+      );
+      const books = await rows<{ kind: string; phase: string }>(
+        sys.bankDb.db,
+        sql`select kind, phase from bank_ledger_transfers where ref = ${auth!.id} order by created_at, id`,
+      );
+      assert.deepEqual(
+        books.map((t) => `${t.phase}:${t.kind}`),
+        ['pending:hold', 'void:release'],
+        "the bank's books: the hold, released",
       );
     });
 

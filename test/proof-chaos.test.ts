@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { startTestBank, type TestBank } from '../src/bank/testing.ts';
-import { verifyLedger } from '../src/gateway/storage/ledger-verify.ts';
+import { verifyBooks } from '../src/cli/books-verify.ts';
 import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
 import { rows, type Database } from '../src/platform/db/database.ts';
 import { freshDatabase } from '../src/platform/db/testing.ts';
@@ -462,12 +462,17 @@ describe("proof: delivery chaos through the gateway's fault injection", () => {
     assert.equal(lost, 0, `lost: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(doubleFulfilled, 0, `double fulfilment: ${JSON.stringify(failures.slice(0, 5))}; ${hint}`);
     assert.equal(recoveredIds.size, dropped.size, `every dropped event recovered in one cycle; ${hint}`);
-    // The gateway's books after the storm: what `countersign ledger verify` checks, on its database.
-    const books = await verifyLedger(gw.database.db);
-    assert.deepEqual(books.findings, [], `ledger verify; ${hint}`);
+    // The books after the storm: what `countersign ledger verify` checks on the three databases — the
+    // gateway's and the bank's ledgers, and the three-way match of paid invoices, captures and debits.
+    const books = await verifyBooks({ gateway: gw.database.db, bank: bank.bank.database.db, shop: shopDb.db });
+    assert.deepEqual(books.findings, [], `ledger verify (0 unbalanced, 0 unmatched); ${hint}`);
     assert.ok(
-      books.transfers >= payments.length,
-      `the ledger recorded the payments (${books.transfers} transfers); ${hint}`,
+      books.transfers >= payments.length && books.bank!.transfers >= payments.length,
+      `the ledgers recorded the payments (${books.transfers} transfers at the gateway, ${books.bank!.transfers} at the bank); ${hint}`,
+    );
+    assert.ok(
+      books.matched.shopPaid! > 0 && books.matched.bankCaptures === books.matched.gatewayCaptures,
+      `the match compared something: ${JSON.stringify(books.matched)}; ${hint}`,
     );
   });
 

@@ -69,6 +69,11 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
       BANK_PROCESSING_DELAY_SECONDS: positiveInt(3),
       BANK_DISPUTE_WINDOW_SECONDS: positiveInt(7 * 86_400),
       BANK_DEMO_CARDHOLDER: z.enum(['true', 'false']).default('true'),
+      // Merchants (the gateway's ids, comma-separated) whose account at the bank is closed: payouts to them are refused.
+      BANK_PAYOUT_REFUSED_MERCHANTS: z
+        .string()
+        .default('')
+        .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0)),
     },
     env,
   );
@@ -81,6 +86,7 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
       approvalTimeoutSeconds: raw.BANK_APPROVAL_TIMEOUT_SECONDS,
       processingDelaySeconds: raw.BANK_PROCESSING_DELAY_SECONDS,
       disputeWindowSeconds: raw.BANK_DISPUTE_WINDOW_SECONDS,
+      payoutRefusedMerchants: Object.freeze(raw.BANK_PAYOUT_REFUSED_MERCHANTS),
     }),
     seedDemo: raw.BANK_DEMO_CARDHOLDER === 'true',
   });

@@ -48,6 +48,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'dispute.not_open': 409,
   'dispute.evidence_invalid': 400,
   'dispute.not_allowed': 409,
+  'payout.refused': 422,
   'session.expired': 409,
   'session.not_payable': 409,
   'card.invalid': 422,

@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   'ledger.transfer_exists': { status: 409, message: 'A ledger transfer with this id exists with other fields.' },
   'ledger.pending_resolved': { status: 409, message: 'The pending ledger transfer is already posted or voided.' },
   'ledger.invalid_transfer': { status: 500, message: 'A ledger transfer was not valid.' },
+  'payout.refused': { status: 422, message: 'The bank refused the payout.' },
   'ledger.limit_exceeded': { status: 409, message: 'The transfer would take a ledger account below zero.' },
   'dispute.not_open': { status: 409, message: 'The dispute no longer takes evidence or an acceptance.' },
   'dispute.evidence_invalid': { status: 400, message: 'The evidence is empty or over its limits.' },

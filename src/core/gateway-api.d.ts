@@ -1058,6 +1058,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your payouts to your bank account, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description A payout id: the page after it */
+                    starting_after?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The payouts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Payout"][];
+                            has_more: boolean;
+                            /** @enum {string} */
+                            object: "list";
+                        };
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One payout, with the captured payments it covers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The payout */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Payout"];
+                    };
+                };
+                /** @description Missing or invalid API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such payout for this merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/refunds": {
         parameters: {
             query?: never;
@@ -1715,6 +1825,30 @@ export interface components {
             status: string;
             updated_at: string;
             void_reason: string | null;
+        };
+        Payout: {
+            amount: components["schemas"]["Money"];
+            /** @description When the bank credited it (ISO 8601); null until paid */
+            arrival_date: string | null;
+            /** @description ISO 8601 */
+            created: string;
+            failure_code: string | null;
+            /** @example po_01JD0000000000000000000000 */
+            id: string;
+            /** @enum {string} */
+            object: "payout";
+            /** @description The captured payments it covers (on GET /v1/payouts/{id}) */
+            payments?: components["schemas"]["PayoutPayment"][];
+            /**
+             * @description pending: sent to the bank; paid: credited to your bank account; failed: refused, the amount is back in available
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "failed";
+        };
+        PayoutPayment: {
+            captured: components["schemas"]["Money"];
+            fee: components["schemas"]["Money"];
+            payment_session: string;
         };
         Refund: {
             amount: components["schemas"]["Money"];

@@ -50,6 +50,7 @@ export const ID_PREFIXES = {
   rot: 'webhook secret rotation',
   dp: 'dispute (gateway)',
   bdsp: 'dispute (bank)',
+  po: 'payout',
 } as const;
 
 export type IdPrefix = keyof typeof ID_PREFIXES;

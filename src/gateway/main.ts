@@ -23,7 +23,7 @@ import type { IssuerPort } from './issuer/issuer.port.ts';
 import type { GatewayDeps } from './commands/deps.ts';
 import { createDeliverWebhook } from './jobs/deliver-webhook.ts';
 import { DELIVER_WEBHOOK_TASK } from './jobs/task-names.ts';
-import { GATEWAY_RECURRING, gatewayTasks } from './jobs/tasks.ts';
+import { gatewayRecurring, gatewayTasks } from './jobs/tasks.ts';
 import { parseFeePolicy } from './domain/ledger.payment.ts';
 import { WEBHOOK_NETWORKS, webhookAddressAllowed, webhookUrlProblem } from './domain/webhook-url.rule.ts';
 import { apiRoutes } from './routes/api.routes.ts';
@@ -90,6 +90,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_JOB_LEASE_SECONDS: positiveInt(60),
       // A card submission whose bank answer was never recorded (crash) is settled from the bank after this; > the bank call's 10 s timeout.
       GATEWAY_INTERRUPTED_AFTER_SECONDS: positiveInt(120),
+      // Seconds between payout runs: each pays every merchant's available balance to its bank account.
+      GATEWAY_PAYOUT_INTERVAL: positiveInt(86_400),
       // The fee taken from the merchant at each capture: minor units, basis points, or both (25+140bps).
       GATEWAY_FEE_PER_CAPTURE: z
         .string()
@@ -157,6 +159,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     jobLeaseSeconds: raw.GATEWAY_JOB_LEASE_SECONDS,
     interruptedAfterMs: raw.GATEWAY_INTERRUPTED_AFTER_SECONDS * 1000,
     fees: raw.GATEWAY_FEE_PER_CAPTURE,
+    payoutIntervalSeconds: raw.GATEWAY_PAYOUT_INTERVAL,
   });
 }
 
@@ -234,7 +237,7 @@ export async function startGateway(
             merchantFetch,
           }),
         },
-        recurring: GATEWAY_RECURRING,
+        recurring: gatewayRecurring(config.payoutIntervalSeconds),
       });
       // Woken from inside a request, the worker would otherwise carry that request's id into every
       // later job's log lines: wake it from the context captured here, at start.

@@ -1,16 +1,22 @@
 // The crash matrix's verdict, read from the three databases at once (each party's own; no service
 // is asked): the money at the bank, the sessions at the gateway and the invoices at the shop agree,
-// and the gateway's ledger passes `ledger verify` (the same check, run on the gateway's database).
+// and the books pass `ledger verify` (the same checks: the gateway's and the bank's ledgers, and the
+// three-way match of paid invoices, captures and debits).
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, openExistingDatabase } from '../../src/platform/db/database.ts';
-import { verifyLedger } from '../../src/gateway/storage/ledger-verify.ts';
+import { verifyBooks } from '../../src/cli/books-verify.ts';
 import { verifyShopAudit } from '../../src/shop/audit/verify.ts';
 import type { PartyProcesses } from './harness/processes.ts';
 
 const gatewaySpec = {
   name: 'gateway',
   migrationsFolder: fileURLToPath(new URL('../../src/gateway/storage/migrations', import.meta.url)),
+} as const;
+
+const bankSpec = {
+  name: 'bank',
+  migrationsFolder: fileURLToPath(new URL('../../src/bank/storage/migrations', import.meta.url)),
 } as const;
 
 const shopSpec = {
@@ -31,7 +37,7 @@ export interface Verdict {
   readonly holdsLeft: string[];
   readonly auditOk: boolean;
   readonly auditDetail: string;
-  /** Every difference `ledger verify` lists in the gateway's books. */
+  /** Every difference `ledger verify` lists: the gateway's and the bank's books, and the three-way match. */
   readonly ledger: string[];
   readonly figures: { debited: number; voided: number; paidInvoices: number; reversed: number; sessions: number };
 }
@@ -175,28 +181,29 @@ export async function checkInvariants(system: PartyProcesses): Promise<Verdict> 
   for (const o of paidPerOrder) doubleFulfilled.push(`order ${o.order_id} has ${o.n} paid invoices`);
   for (const e of eventDupes) doubleFulfilled.push(`gateway event ${e.event_id} applied ${e.n} times (${e.action})`);
 
+  const open = (spec: { name: string; migrationsFolder: string }, url: string) =>
+    openExistingDatabase(spec, { engine: 'postgres', url, poolSize: 1 });
   const database = await openDatabase(shopSpec, { engine: 'postgres', url: system.databaseUrls.shop, poolSize: 1 });
   let auditOk = false;
   let auditDetail = '';
+  let ledger: string[] = [];
   try {
     const audit = await verifyShopAudit(database);
     auditOk = audit.ok;
     auditDetail = audit.ok
       ? `intact, ${audit.count} entries`
       : `broken at #${audit.broken.seq}: ${audit.broken.reason}`;
+    const gateway = await open(gatewaySpec, system.databaseUrls.gateway);
+    const bank = await open(bankSpec, system.databaseUrls.bank);
+    try {
+      // What `countersign ledger verify` checks: both ledgers and the three-way match.
+      const books = await verifyBooks({ gateway: gateway.db, bank: bank.db, shop: database.db });
+      ledger = books.findings.map((f) => `ledger ${f.party} ${f.check} ${f.subject}: ${f.detail}`);
+    } finally {
+      await Promise.all([gateway.close(), bank.close()]);
+    }
   } finally {
     await database.close();
-  }
-  const gateway = await openExistingDatabase(gatewaySpec, {
-    engine: 'postgres',
-    url: system.databaseUrls.gateway,
-    poolSize: 1,
-  });
-  let ledger: string[];
-  try {
-    ledger = (await verifyLedger(gateway.db)).findings.map((f) => `ledger ${f.check} ${f.subject}: ${f.detail}`);
-  } finally {
-    await gateway.close();
   }
   return {
     settled,

@@ -92,7 +92,7 @@ export async function createAuthorization(
 
   if (decision.kind === 'decline') return decline(decision.reason);
   if (card === undefined) return decline('unknown_card'); // unreachable: the decision declines unknown cards
-  if (!(await placeHold(tx, card.accountId, request.amount))) {
+  if (!(await placeHold(tx, card.accountId, request.amount, { authorizationId: base.id, now }))) {
     return decline(declineForRefusedHold(await accountCurrency(tx, card.accountId), request.amount.currency));
   }
   const held = { ...base, heldMinor: request.amount.minor };

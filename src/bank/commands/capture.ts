@@ -28,7 +28,7 @@ export async function captureAuthorization(
     capturedMinor: amount.minor,
     updatedAt: now,
   });
-  await debitCapture(tx, row, amount.minor);
+  await debitCapture(tx, row, amount.minor, now);
   await recordMovement(tx, row, { kind: 'capture', amountMinor: -amount.minor, description: row.merchantName }, now);
   return updated;
 }

@@ -34,7 +34,7 @@ export async function decidePending(
     decidedAt: now,
     updatedAt: now,
   });
-  if (outcome.kind === 'decline') await releaseHold(tx, row);
+  if (outcome.kind === 'decline') await releaseHold(tx, row, now);
   await enqueueCallback(
     tx,
     outcome.kind === 'approve'

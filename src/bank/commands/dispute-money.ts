@@ -1,11 +1,13 @@
-// The money of a chargeback at the bank, in one place (to be rewired onto the bank's double-entry
-// ledger): when a dispute opens the cardholder gets a provisional credit of the disputed amount from
-// the bank's settlement with the gateway; if the cardholder wins (the dispute is `lost` for the
-// merchant) it stands; if the merchant wins it is taken back. Today's style: the account's balance and
-// a signed movement beside it.
+// The money of a chargeback at the bank, in one place: when a dispute opens the cardholder gets a
+// provisional credit of the disputed amount from the bank's settlement with the gateway; if the
+// cardholder wins (the dispute is `lost` for the merchant) it stands; if the merchant wins it is taken
+// back. Each is a transfer in the bank's ledger (settlement -> cardholder, and back), written with the
+// account's balance and the statement's movement in the decision's transaction.
 import { sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
+import { bankTransfers } from '../domain/ledger.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { recordBankTransfers } from '../storage/ledger.ts';
 import { accounts, movements } from '../storage/tables.ts';
 
 interface DisputeMoney {
@@ -28,6 +30,12 @@ async function book(
     .update(accounts)
     .set({ balanceMinor: sql`${accounts.balanceMinor} + ${amountMinor}` })
     .where(sql`${accounts.id} = ${accountId}`);
+  const payment = { id: d.authorizationId, accountId, currency: d.currency, heldMinor: 0n };
+  const transfer =
+    kind === 'dispute'
+      ? bankTransfers.chargeback(payment, d.id, d.amountMinor)
+      : bankTransfers.chargebackReversal(payment, d.id, d.amountMinor);
+  await recordBankTransfers(tx, [transfer], now);
   await tx.insert(movements).values({
     id: newId('txn', now),
     accountId,

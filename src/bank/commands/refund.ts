@@ -48,7 +48,7 @@ export async function refundAuthorization(
     currency: row.currency,
     createdAt: now,
   });
-  await creditRefund(tx, row, input.amount.minor);
+  await creditRefund(tx, row, { id: refundId, minor: input.amount.minor }, now);
   await recordMovement(
     tx,
     row,

@@ -18,7 +18,7 @@ export async function voidAuthorization(tx: Executor, id: string, clock: Clock):
     updatedAt: now,
     decidedAt: row.decidedAt ?? now,
   });
-  await releaseHold(tx, row);
+  await releaseHold(tx, row, now);
   // A void while the cardholder was still asked withdraws the question from the app.
   if (row.status === 'pending') await closeApprovalRequest(tx, row, 'cancel', clock);
   return updated;

@@ -185,6 +185,34 @@ function documentAuthorizationActions(registry: OpenAPIRegistry): void {
       ...refused,
     },
   });
+  const payout = z.object({
+    payout_id: z.string().openapi({ example: 'po_01KAVX3Q7V3C4T2N8H5W6Y9Z0A' }),
+    merchant_id: z.string(),
+    amount_minor: z.string().openapi({ example: '3105' }),
+    currency: z.string().openapi({ example: 'EUR' }),
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/payouts',
+    summary: "Pay a payout into the merchant's account at the bank (created on the first payout)",
+    description: `${SIGNED} Idempotent on payout_id: the same payout again answers 200 and pays nothing more; the same id with other fields is refused (409 ledger.transfer_exists). A merchant whose account is closed is refused (422 payout.refused).`,
+    request: { headers: signedHeaders, body: { content: { 'application/json': { schema: payout } } } },
+    responses: {
+      201: {
+        description: 'Paid',
+        content: { 'application/json': { schema: payout.extend({ id: z.string(), status: z.literal('paid') }) } },
+      },
+      200: {
+        description: 'Paid before (the same payout)',
+        content: { 'application/json': { schema: payout.extend({ id: z.string(), status: z.literal('paid') }) } },
+      },
+      ...refused,
+      422: {
+        description: 'Refused (payout.refused) or malformed (validation.failed)',
+        content: { 'application/json': { schema: error } },
+      },
+    },
+  });
 }
 
 /** The callback the bank POSTs when a pending authorisation is decided. */

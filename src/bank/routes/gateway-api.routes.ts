@@ -14,6 +14,7 @@ import { transactionWithRetry } from '../../platform/db/retry-transaction.ts';
 import { createAuthorization } from '../commands/authorize.ts';
 import { captureAuthorization } from '../commands/capture.ts';
 import { recordGatewayRequest } from '../commands/record-gateway-request.ts';
+import { receivePayout } from '../commands/receive-payout.ts';
 import { refundAuthorization } from '../commands/refund.ts';
 import { voidAuthorization } from '../commands/void.ts';
 import { receiveAcceptance, receiveEvidence } from '../commands/decide-dispute.ts';
@@ -83,6 +84,21 @@ const evidenceSchema = z.object({
     .max(5)
     .default([]),
 });
+const payoutSchema = z
+  .object({
+    payout_id: z.string().regex(/^po_[0-9A-Z]{26}$/, 'must be a po_… id'),
+    merchant_id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be the gateway merchant id'),
+    amount_minor: z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a positive amount in minor units'),
+    currency: z.string(),
+  })
+  .transform((v, ctx) => {
+    try {
+      return { ...v, amount: fromJSON({ minor: v.amount_minor, currency: v.currency }) };
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a supported currency' });
+      return z.NEVER;
+    }
+  });
 
 function parseJson<T extends z.ZodType>(schema: T, raw: string): z.infer<T> {
   let value: unknown;
@@ -197,6 +213,7 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
   });
 
   addDisputeApiRoutes(router, signed, deps);
+  registerPayoutRoute(router, signed, deps);
 
   return router;
 }
@@ -236,4 +253,18 @@ function disputeView(d: BankDisputeRow) {
     amount_minor: d.amountMinor.toString(),
     currency: d.currency,
   };
+}
+type Signed = <T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>) => Promise<T>;
+
+/** POST /payouts: a payout to a merchant's account at the bank, idempotent by payout_id (200 when already paid). */
+function registerPayoutRoute(router: ReturnType<typeof createRouter<AppEnv>>, signed: Signed, deps: GatewayApiDeps) {
+  router.post('/payouts', async (c) => {
+    const { body, result } = await signed(c, async (tx, raw) => {
+      const body = parseJson(payoutSchema, raw);
+      const input = { payoutId: body.payout_id, merchantId: body.merchant_id, amount: body.amount };
+      return { body, result: await receivePayout(tx, input, deps.settings, deps.clock) };
+    });
+    const view = { id: body.payout_id, status: 'paid', merchant_id: body.merchant_id, amount_minor: body.amount_minor };
+    return c.json({ ...view, currency: body.amount.currency }, result.created ? 201 : 200);
+  });
 }

@@ -1,11 +1,15 @@
 // Balance and hold updates on accounts, and the movements that book them. Every update is relative
 // (`held + x`, `balance - x`) on a row the caller's command has serialised, and the table's checks
-// refuse any write that would overdraw.
+// refuse any write that would overdraw. Each also records its ledger transfer (domain/ledger.ts) in
+// the same transaction: the account's `balance_minor` is its ledger account's posted credits less
+// posted debits, and `held_minor` its pending debits (`ledger verify` checks that they agree).
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import type { Money } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { bankTransfers, type CardPayment } from '../domain/ledger.ts';
 import type { AuthorizationRow } from './authorizations.ts';
+import { recordBankTransfers } from './ledger.ts';
 import { accounts, movements } from './tables.ts';
 
 /**
@@ -13,7 +17,12 @@ import { accounts, movements } from './tables.ts';
  * conditional update, whose row lock serialises concurrent holds on the account and whose condition
  * is re-checked on the locked row, so available never goes below zero. False when refused.
  */
-export async function placeHold(tx: Executor, accountId: string, amount: Money): Promise<boolean> {
+export async function placeHold(
+  tx: Executor,
+  accountId: string,
+  amount: Money,
+  hold: { authorizationId: string; now: Date },
+): Promise<boolean> {
   const held = await tx
     .update(accounts)
     .set({ heldMinor: sql`${accounts.heldMinor} + ${amount.minor}` })
@@ -25,7 +34,15 @@ export async function placeHold(tx: Executor, accountId: string, amount: Money):
       ),
     )
     .returning({ id: accounts.id });
-  return held.length > 0;
+  if (held.length === 0) return false;
+  const payment = { id: hold.authorizationId, accountId, currency: amount.currency, heldMinor: amount.minor };
+  await recordBankTransfers(tx, [bankTransfers.hold(payment)], hold.now);
+  return true;
+}
+
+/** What the ledger's card transfers need of an authorisation (one with an account). */
+function cardPayment(row: AuthorizationRow): CardPayment {
+  return { id: row.id, accountId: row.accountId!, currency: row.currency, heldMinor: row.heldMinor };
 }
 
 /** The account's currency, if the account exists. */
@@ -37,17 +54,18 @@ export async function accountCurrency(executor: Executor, accountId: string): Pr
   return account?.currency;
 }
 
-/** Releases what an authorisation holds on its account. */
-export async function releaseHold(tx: Executor, row: AuthorizationRow): Promise<void> {
+/** Releases what an authorisation holds on its account (the hold's pending transfer is voided). */
+export async function releaseHold(tx: Executor, row: AuthorizationRow, now: Date): Promise<void> {
   if (row.heldMinor === 0n || row.accountId === null) return;
   await tx
     .update(accounts)
     .set({ heldMinor: sql`${accounts.heldMinor} - ${row.heldMinor}` })
     .where(eq(accounts.id, row.accountId));
+  await recordBankTransfers(tx, [bankTransfers.release(cardPayment(row))], now);
 }
 
-/** Debits a capture: the balance goes down by `minor`, and the whole hold is released. */
-export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: bigint): Promise<void> {
+/** Debits a capture: the balance goes down by `minor`, and the whole hold is released (the hold is posted). */
+export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: bigint, now: Date): Promise<void> {
   await tx
     .update(accounts)
     .set({
@@ -55,14 +73,21 @@ export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: b
       heldMinor: sql`${accounts.heldMinor} - ${row.heldMinor}`,
     })
     .where(eq(accounts.id, row.accountId!));
+  await recordBankTransfers(tx, [bankTransfers.capture(cardPayment(row), minor)], now);
 }
 
-/** Credits a refund to the balance. */
-export async function creditRefund(tx: Executor, row: AuthorizationRow, minor: bigint): Promise<void> {
+/** Credits a refund to the balance (a transfer back from the settlement with the gateway). */
+export async function creditRefund(
+  tx: Executor,
+  row: AuthorizationRow,
+  refund: { id: string; minor: bigint },
+  now: Date,
+): Promise<void> {
   await tx
     .update(accounts)
-    .set({ balanceMinor: sql`${accounts.balanceMinor} + ${minor}` })
+    .set({ balanceMinor: sql`${accounts.balanceMinor} + ${refund.minor}` })
     .where(eq(accounts.id, row.accountId!));
+  await recordBankTransfers(tx, [bankTransfers.refund(cardPayment(row), refund.id, refund.minor)], now);
 }
 
 /** Books a movement on the authorisation's account (signed: debits negative, credits positive). */

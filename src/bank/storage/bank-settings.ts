@@ -6,6 +6,8 @@ export interface IssuerSettings {
   readonly processingDelaySeconds: number;
   /** How long a merchant has to answer a dispute before the bank decides (BANK_DISPUTE_WINDOW_SECONDS). */
   readonly disputeWindowSeconds: number;
+  /** Gateway merchants whose account at the bank refuses payouts (BANK_PAYOUT_REFUSED_MERCHANTS: a closed account). */
+  readonly payoutRefusedMerchants?: readonly string[];
 }
 
 /** Task names of the bank's durable jobs. */

@@ -7,6 +7,8 @@ import { TEST_CARDS, type TestCardBehaviour } from '../../core/test-cards.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { hashPassword } from '../../platform/passwords.ts';
 import { hashCvc, type CardPolicy } from '../domain/issuer-decision.ts';
+import { bankTransfers } from '../domain/ledger.ts';
+import { recordBankTransfers } from './ledger.ts';
 import { accounts, cardholders, cards, movements } from './tables.ts';
 
 export const DEMO_CARDHOLDER = Object.freeze({
@@ -95,6 +97,13 @@ export async function createCardholder(
       description: 'Opening balance',
       createdAt: now,
     });
+    // The books: the opening balance comes from the bank's equity (an empty account needs no transfer).
+    if (account.balanceMinor > 0n)
+      await recordBankTransfers(
+        tx,
+        [bankTransfers.opening(accountId, account.currency ?? 'EUR', account.balanceMinor)],
+        now,
+      );
   }
   const cardIds: string[] = [];
   for (const [index, card] of input.cards.entries()) {

@@ -9,7 +9,7 @@ export type DashboardRole = 'owner' | 'member';
 export const DEMO_DASHBOARD_OWNER = { email: 'merchant@gateway.test', password: 'demo-merchant-password' } as const;
 
 /** What only an owner may do; everything else (reading, re-sending a delivery) a member may too. */
-export type OwnerAction = 'keys' | 'webhooks' | 'faults' | 'team';
+export type OwnerAction = 'keys' | 'webhooks' | 'faults' | 'team' | 'payouts';
 
 /** Whether `role` may do `action`. */
 export function mayDo(role: DashboardRole, action: OwnerAction | 'read' | 'resend'): boolean {

@@ -11,6 +11,7 @@
  *                                      a fee), as a card acquirer's merchant balance may
  *                     refunds          refunds recorded, on their way back to the cardholder, never negative
  *                     dispute_reserve  held against disputes (no transfers yet), never negative
+ *                     paid_out         paid out to the merchant's bank account, in total, never negative
  *   gateway's side    settlement       the card network / the bank: what it owes the gateway for this
  *                                      merchant's payments (debit-normal)
  *                     fees             the gateway's fee revenue from this merchant, never negative
@@ -21,7 +22,15 @@
  */
 import { DomainError } from '../../core/errors.ts';
 
-export const ACCOUNT_KINDS = ['pending', 'available', 'refunds', 'dispute_reserve', 'settlement', 'fees'] as const;
+export const ACCOUNT_KINDS = [
+  'pending',
+  'available',
+  'refunds',
+  'dispute_reserve',
+  'settlement',
+  'fees',
+  'paid_out',
+] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /** TigerBeetle's balance flags: which side of an account may never exceed the other. */
@@ -43,6 +52,7 @@ export const ACCOUNT_FLAGS: Readonly<Record<AccountKind, AccountFlags>> = {
   // No flag: a refund of a payment captured before the ledger existed credits it with no debit to match.
   settlement: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false },
   fees: NEVER_NEGATIVE,
+  paid_out: NEVER_NEGATIVE,
 };
 
 /** An account's four running totals, in minor units of its currency. */

@@ -57,6 +57,7 @@ export function merchantAccounts(merchantId: string, currency: string): Record<A
     dispute_reserve: id('dispute_reserve'),
     settlement: id('settlement'),
     fees: id('fees'),
+    paid_out: id('paid_out'),
   };
 }
 

@@ -33,6 +33,8 @@ export const TRANSFER_KINDS = [
   'dispute_open',
   'dispute_won',
   'dispute_lost',
+  'payout',
+  'payout_reversal',
 ] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 

@@ -7,7 +7,7 @@ import { toJSON, type Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Evidence } from '../domain/dispute.machine.ts';
 import { signedRequestHeaders } from '../../platform/http/signed-request.ts';
-import type { AuthorizeRequest, IssuerDecision, IssuerPort } from './issuer.port.ts';
+import type { AuthorizeRequest, IssuerDecision, IssuerPort, PayoutOutcome, PayoutRequest } from './issuer.port.ts';
 
 export interface BankAdapterOptions {
   readonly baseUrl: string;
@@ -113,6 +113,22 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
     async acceptDispute(disputeRef: string) {
       const path = `/api/v1/disputes/${encodeURIComponent(disputeRef)}/accept`;
       failIfNot2xx(await call('POST', path, {}), path);
+    },
+    async payout(request: PayoutRequest): Promise<PayoutOutcome> {
+      const path = '/api/v1/payouts';
+      const r = await call('POST', path, {
+        payout_id: request.payoutId,
+        merchant_id: request.merchantId,
+        amount_minor: request.amount.minor.toString(),
+        currency: request.amount.currency,
+      });
+      if (r.status >= 200 && r.status < 300) return { status: 'paid' };
+      // Only the bank's own refusal (or a body it cannot take) gives the money back; any other answer (a
+      // signature refused, a replay, the same payout id with other fields) is an outage, retried, never reversed.
+      const code = (r.json.error as { code?: string } | undefined)?.code;
+      if (code === 'payout.refused' || code === 'validation.failed') return { status: 'refused', code };
+      failIfNot2xx(r, path);
+      return { status: 'paid' };
     },
   };
 }

@@ -64,4 +64,18 @@ export interface IssuerPort {
   submitDisputeEvidence?(disputeRef: string, evidence: Evidence): Promise<void>;
   /** Tells the bank the merchant accepts a dispute. Idempotent at the bank. */
   acceptDispute?(disputeRef: string): Promise<void>;
+  /**
+   * Pays a payout into the merchant's account at the bank, idempotent by the payout's id: `paid`, or
+   * `refused` with the bank's reason (nothing was paid). Optional: an issuer without payouts has none.
+   */
+  payout?(request: PayoutRequest): Promise<PayoutOutcome>;
 }
+
+/** A payout as the bank is asked for it. */
+export interface PayoutRequest {
+  readonly payoutId: string;
+  readonly merchantId: string;
+  readonly amount: Money;
+}
+
+export type PayoutOutcome = { readonly status: 'paid' } | { readonly status: 'refused'; readonly code: string };

@@ -20,5 +20,6 @@ export function withGatewayTestCards(issuer: IssuerPort): IssuerPort {
     ...(issuer.journey ? { journey: issuer.journey.bind(issuer) } : {}),
     ...(issuer.submitDisputeEvidence ? { submitDisputeEvidence: issuer.submitDisputeEvidence.bind(issuer) } : {}),
     ...(issuer.acceptDispute ? { acceptDispute: issuer.acceptDispute.bind(issuer) } : {}),
+    ...(issuer.payout ? { payout: issuer.payout.bind(issuer) } : {}),
   };
 }

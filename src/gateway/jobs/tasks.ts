@@ -11,8 +11,16 @@ import { retryUnsettled, voidUnacknowledged } from '../commands/void-unacknowled
 import { pruneIdempotencyKeys } from '../storage/idempotency.ts';
 import { pruneFailures } from '../storage/dashboard-users.ts';
 import { pruneSignedRequests } from '../storage/signed-requests.ts';
-import { FORWARD_DISPUTE_TASK, REFUND_AT_BANK_TASK, SETTLE_TASK } from './task-names.ts';
 import { forwardDispute } from '../commands/forward-dispute.ts';
+import { runPayouts } from '../commands/create-payouts.ts';
+import { sendPayout } from '../commands/send-payout.ts';
+import {
+  FORWARD_DISPUTE_TASK,
+  PAYOUTS_TASK,
+  REFUND_AT_BANK_TASK,
+  SEND_PAYOUT_TASK,
+  SETTLE_TASK,
+} from './task-names.ts';
 
 /** The recurring sweeps and how often they run. */
 export const GATEWAY_RECURRING: readonly RecurringJob[] = [
@@ -21,6 +29,11 @@ export const GATEWAY_RECURRING: readonly RecurringJob[] = [
   { task: 'gateway.poll_pending', everySeconds: 5 },
   { task: 'gateway.prune_idempotency_keys', everySeconds: 3600 },
 ];
+
+/** The recurring sweeps, with the payout run every `payoutIntervalSeconds` (GATEWAY_PAYOUT_INTERVAL). */
+export function gatewayRecurring(payoutIntervalSeconds: number): readonly RecurringJob[] {
+  return [...GATEWAY_RECURRING, { task: PAYOUTS_TASK, everySeconds: payoutIntervalSeconds }];
+}
 
 /** The handlers of the gateway's tasks (webhook delivery aside: jobs/deliver-webhook.ts). */
 export function gatewayTasks(
@@ -45,6 +58,12 @@ export function gatewayTasks(
     'gateway.expire_sessions': async () => {
       await expireSessions(gateway);
       await recoverInterrupted(gateway, options.interruptedAfterMs);
+    },
+    [SEND_PAYOUT_TASK]: async (p) => {
+      await sendPayout(gateway, (p as { payoutId: string }).payoutId);
+    },
+    [PAYOUTS_TASK]: async () => {
+      await runPayouts(gateway);
     },
     'gateway.poll_pending': async () => {
       await pollPending(gateway);

@@ -13,7 +13,7 @@ export interface DashView {
   readonly user: { email: string; role: DashboardRole } | null;
 }
 
-export type Section = 'payments' | 'disputes' | 'events' | 'keys' | 'webhooks' | 'faults' | 'team';
+export type Section = 'payments' | 'disputes' | 'payouts' | 'events' | 'keys' | 'webhooks' | 'faults' | 'team';
 
 /** The dashboard's stylesheet, served from /dashboard/assets/dashboard.css (the CSP allows no inline style). */
 export const DASHBOARD_STYLES = `:root{--ink:#1a1f36;--muted:#697386;--line:#e3e8ee;--bg:#f6f7f9;--accent:#635bff;--ok:#0e6245;--okbg:#cbf4c9;--bad:#a41c4e;--badbg:#fde2dd;--warn:#983705;--warnbg:#fcedb9}
@@ -72,6 +72,7 @@ const GOOD = new Set([
   'active',
   'refunded',
   'partially_refunded',
+  'paid',
 ]);
 const BAD = new Set([
   'declined',
@@ -136,6 +137,7 @@ function Nav(props: { view: DashView; section: Section | undefined }) {
     <nav class="main">
       {link('payments', '/dashboard', 'Payments')}
       {link('disputes', '/dashboard/disputes', 'Disputes')}
+      {link('payouts', '/dashboard/payouts', 'Payouts')}
       {link('events', '/dashboard/events', 'Events')}
       <span class="group">Developers</span>
       {link('keys', '/dashboard/settings', 'API keys')}

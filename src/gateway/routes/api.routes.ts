@@ -36,6 +36,7 @@ import {
 import { apiKeyAuth } from './auth.middleware.ts';
 import { addBalanceRoutes } from './balance.routes.ts';
 import { addDisputeRoutes } from './disputes.routes.ts';
+import { addPayoutRoutes } from './payouts.routes.ts';
 import { addEventLogRoutes } from './event-log.routes.ts';
 import { idempotency } from './idempotency.middleware.ts';
 import { addJourneyRoutes } from './journey.routes.ts';
@@ -150,6 +151,7 @@ export function apiRoutes(deps: ApiDeps) {
   addJourneyRoutes(router, { gateway });
   addBalanceRoutes(router, { database });
   addDisputeRoutes(router, { gateway, wake });
+  addPayoutRoutes(router, { database });
 
   router.openapi(listEventsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');

@@ -17,6 +17,7 @@ import { registerJourneyPage } from './dashboard-journey.routes.tsx';
 import type { DashboardDeps, Env, Router } from './dashboard-kit.ts';
 import { registerDisputeRoutes } from './dashboard-disputes.routes.tsx';
 import { registerPaymentRoutes } from './dashboard-payments.routes.tsx';
+import { registerPayoutRoutes } from './dashboard-payouts.routes.tsx';
 import { registerTeamRoutes } from './dashboard-team.routes.tsx';
 
 export { DASHBOARD_COOKIE };
@@ -34,6 +35,7 @@ export function dashboardRoutes(deps: DashboardDeps) {
   router.use('*', requireSession(deps));
   registerPaymentRoutes(router, deps);
   registerDisputeRoutes(router, deps);
+  registerPayoutRoutes(router, deps);
   if (deps.gateway) registerJourneyPage(router, deps.gateway);
   registerDeveloperRoutes(router, deps);
   registerTeamRoutes(router, deps);

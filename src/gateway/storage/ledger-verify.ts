@@ -16,6 +16,8 @@
 //   dispute_not_reserved   a dispute without its opening transfer (available → dispute_reserve) of its amount
 //   dispute_not_closed     a won or lost dispute without its closing transfer of its amount, or a closing
 //                          transfer that disagrees with the dispute's status
+//   payout_not_recorded    a payout without its one transfer available → paid_out of its amount, a
+//                          failed one without its reversal, or a reversal of one that is not failed
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
 
@@ -143,6 +145,24 @@ const checks: Record<string, ReturnType<typeof sql>> = {
     where (d.status = 'won' and (w.id is null or w.amount_minor <> d.amount_minor or l.id is not null))
        or (d.status = 'lost' and (l.id is null or l.amount_minor <> d.amount_minor or w.id is not null))
        or (d.status in ('needs_response', 'under_review') and (w.id is not null or l.id is not null))`,
+  payout_not_recorded: sql`
+    select p.id as subject, p.status || ' payout of ' || p.amount_minor || ': ' ||
+      case when t.id is null then 'no payout transfer'
+           when t.amount_minor <> p.amount_minor or t.kind <> 'payout' then 'payout transfer of ' || t.amount_minor
+           when p.status = 'failed' and r.id is null then 'failed without its reversal'
+           when p.status <> 'failed' and r.id is not null then 'reversed though ' || p.status
+           else 'reversal of ' || r.amount_minor end as detail
+    from payouts p
+    left join ledger_transfers t on t.id = 'payout_' || p.id
+    left join ledger_transfers r on r.id = 'payout_reversal_' || p.id
+    where t.id is null or t.amount_minor <> p.amount_minor or t.kind <> 'payout'
+       or (p.status = 'failed') <> (r.id is not null)
+       or (r.id is not null and r.amount_minor <> p.amount_minor)
+    union all
+    select t.id, 'payout transfer for no payout'
+    from ledger_transfers t
+    where t.kind in ('payout', 'payout_reversal')
+      and not exists (select 1 from payouts p where p.id = regexp_replace(t.id, '^payout_(reversal_)?', ''))`,
 };
 
 /** Runs every check over the whole ledger (every merchant): the operator's view, never a merchant's. */
@@ -158,4 +178,23 @@ export async function verifyLedger(db: Executor): Promise<LedgerReport> {
                (select count(*)::int from payment_sessions) as sessions`,
   );
   return { accounts: counts!.accounts, transfers: counts!.transfers, sessions: counts!.sessions, findings };
+}
+
+/** Every posted capture, with its session's merchant: the gateway's side of the three-way match. */
+export async function gatewayCaptures(
+  db: Executor,
+): Promise<{ sessionId: string; merchantId: string; amountMinor: bigint; currency: string }[]> {
+  const found = await rows<{ session_id: string; merchant_id: string; amount_minor: string; currency: string }>(
+    db,
+    sql`select t.session_id, s.merchant_id, t.amount_minor::text as amount_minor, t.currency
+          from ledger_transfers t join payment_sessions s on s.id = t.session_id
+         where t.phase = 'post' and t.kind = 'capture'
+         order by t.session_id`,
+  );
+  return found.map((r) => ({
+    sessionId: r.session_id,
+    merchantId: r.merchant_id,
+    amountMinor: BigInt(r.amount_minor),
+    currency: r.currency,
+  }));
 }

@@ -5,3 +5,4 @@ export * from './stripe-tables.ts';
 export * from './account-tables.ts';
 export * from './ledger-tables.ts';
 export * from './dispute-tables.ts';
+export * from './payout-tables.ts';

@@ -18,6 +18,7 @@ import { stripeIdempotency } from './idempotency.ts';
 import { paymentIntentRoutes } from './payment-intents.routes.ts';
 import { eventRoutes } from './events.routes.ts';
 import { eventStreamRoutes } from './event-stream.routes.ts';
+import { payoutRoutes } from './payouts.routes.ts';
 import { refundRoutes } from './refunds.routes.ts';
 import { disputeRoutes } from './disputes.routes.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.routes.ts';
@@ -63,6 +64,7 @@ export function stripeRoutes(deps: StripeDeps & { readonly bell: EventBell }): S
   lookupRoutes(router, deps);
   refundRoutes(router, deps);
   disputeRoutes(router, deps);
+  payoutRoutes(router, deps);
   eventStreamRoutes(router, deps);
   eventRoutes(router, deps);
   webhookEndpointRoutes(router, deps);
