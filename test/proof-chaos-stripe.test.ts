@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { movements } from '../src/bank/storage/schema.ts';
+import { verifyBooks } from '../src/cli/books-verify.ts';
 import { eventually } from '../src/gateway/testing.ts';
 import { paymentSessions } from '../src/gateway/storage/tables.ts';
 import { rows } from '../src/platform/db/database.ts';
@@ -188,5 +189,12 @@ describe("proof: Stripe webhook chaos through the gateway's fault injection, the
     counts.dropped = dropped!.n;
     assert.deepEqual(failures, [], hint);
     assert.ok(counts.dropped > 0, `the faults dropped deliveries, so the event list had something to recover; ${hint}`);
+    // The books after the storm, as `countersign ledger verify` checks them: both ledgers and the three-way
+    // match, with the shop's Stripe ids read back as the gateway's sessions.
+    const books = await verifyBooks({ gateway: sys.gatewayDb.db, bank: sys.bankDb.db, shop: sys.shopDb.db });
+    assert.deepEqual(books.findings, [], `ledger verify (0 unbalanced, 0 unmatched); ${hint}`);
+    const approved = payments.filter((p) => p.card === 'approved').length;
+    assert.equal(books.matched.shopPaid, approved, `every approved payment matched at the shop; ${hint}`);
+    assert.equal(books.matched.bankCaptures, books.matched.gatewayCaptures, `gateway and bank captures; ${hint}`);
   });
 });

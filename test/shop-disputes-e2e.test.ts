@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEMO_CARDHOLDER } from '../src/bank/storage/seed-demo.ts';
 import { logIn } from '../src/bank/testing.ts';
 import { eventually } from '../src/gateway/testing.ts';
+import { countersign } from './support/cli.ts';
 import { startPartyProcesses, type PartyProcesses } from './support/harness/processes.ts';
 import { APPROVED_CARD, cardDetails, checkoutForm, DEMO } from './support/factories.ts';
 import { ShopClient } from './support/shop-client.ts';
@@ -152,5 +153,18 @@ describe('disputes between the bank, the gateway and the shop (real processes)',
       trail.map((t) => t.action),
       ['dispute.opened', 'dispute.lose'],
     );
+  });
+
+  it('ledger verify is clean across the three databases after a won and a lost dispute (shop, gateway and bank agree)', async () => {
+    const run = await countersign(['ledger', 'verify'], {
+      GATEWAY_DATABASE_URL: sys.databaseUrls.gateway,
+      BANK_DATABASE_URL: sys.databaseUrls.bank,
+      SHOP_DATABASE_URL: sys.databaseUrls.shop,
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    // Both disputed orders were paid and captured: the order won back to paid and the lost one count alike.
+    assert.match(run.stdout, /shop: 2 paid invoice\(s\) matched/);
+    assert.match(run.stdout, /bank: checked \d+ account\(s\), \d+ transfer\(s\); 2 capture\(s\) matched/);
+    assert.match(run.stdout, /OK: the books balance/);
   });
 });

@@ -1,5 +1,6 @@
 // The shop's side of the operator's three-way match (`countersign ledger verify`): every invoice the
-// shop holds as paid (paid, or paid then refunded), with the gateway session its paid attempt names.
+// shop holds as paid (paid, or paid then refunded or disputed: the capture stands until money moves
+// back by a refund or a lost dispute, each in its own books), with the gateway session its paid attempt names.
 import { sql } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
 
@@ -12,7 +13,7 @@ export async function paidInvoices(
     sql`select i.id, a.gateway_session_id as session_id, i.amount_minor::text as amount_minor, i.currency
           from invoices i
           left join payment_attempts a on a.invoice_id = i.id and a.status in ('paid', 'captured', 'refunded')
-         where i.status in ('paid', 'refunded')
+         where i.status in ('paid', 'refunded', 'disputed', 'dispute_lost')
          order by i.id`,
   );
   return found.map((r) => ({
