@@ -25,6 +25,7 @@ import {
   type ProofFailure,
 } from './support/proof.ts';
 import type { ShopClient } from './support/shop-client.ts';
+import { settledBooks } from './support/books.ts';
 
 const SUITE = 'concurrency';
 const seed = proofSeed();
@@ -194,5 +195,18 @@ describe(`concurrency with the shop on Stripe: ${N} simultaneous submissions, ex
         ).length,
       );
     }
+  });
+
+  it('the books after the races: both ledgers balance, shop, gateway and bank agree to the cent', async () => {
+    const books = await settledBooks({ gateway: sys.gatewayDb.db, bank: sys.bankDb.db, shop: sys.shopDb.db });
+    assert.deepEqual(
+      books.findings.map((f) => `${f.party} ${f.check} ${f.subject}: ${f.detail}`),
+      [],
+      'ledger verify (0 unbalanced, 0 unmatched)',
+    );
+    assert.ok(
+      books.transfers > 0 && (books.matched.shopPaid ?? 0) > 0,
+      `the books recorded the races: ${JSON.stringify(books.matched)}`,
+    );
   });
 });

@@ -28,6 +28,7 @@ import {
 } from './support/proof.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
+import { findingKey, settledBooks } from './support/books.ts';
 
 const SUITE = 'concurrency';
 const seed = proofSeed();
@@ -41,6 +42,8 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
   let customer: ShopClient;
   let staff: ShopClient;
   let submissions = 0;
+  /** Invoices the conflicting-authorisations case paid with authorisations the gateway never made. */
+  const forgedPaid: string[] = [];
   let doubleFulfilled = 0;
   let lost = 0;
   const failures: ProofFailure[] = [];
@@ -238,6 +241,7 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
       });
       assert.equal(created.status, 201);
       const second = ((await created.json()) as { id: string }).id;
+      forgedPaid.push(p.invoiceId);
       const answers = await burst('webhooks conflicting', (i) =>
         sys.deliver({
           id: `evt_${randomBytes(10).toString('hex')}`,
@@ -380,5 +384,25 @@ describe(`concurrency: ${N} simultaneous submissions, exactly one effect each ti
     assert.ok(submissions >= 6 * N * ROUNDS, `${submissions} submissions`);
     assert.equal(doubleFulfilled, 0, `${doubleFulfilled} double fulfilments: ${JSON.stringify(failures)} (${hint})`);
     assert.equal(lost, 0, `${lost} lost: ${JSON.stringify(failures)} (${hint})`);
+  });
+
+  it('the books after the races: both ledgers balance, and the three-way match lists exactly the invoices this suite paid by forged authorisations', async () => {
+    // The conflicting-authorisations case plays the gateway: it signs `payment.authorized` for sessions
+    // the gateway never authorised, and the shop, trusting the signature, is paid. The gateway never
+    // captured them, so the match must name each of those invoices — and nothing else.
+    const expected = forgedPaid.map((id) => `match shop_paid_not_captured ${id}`);
+    const books = await settledBooks(
+      { gateway: sys.gatewayDb.db, bank: sys.bankDb.db, shop: sys.shopDb.db },
+      { expected },
+    );
+    assert.deepEqual(
+      books.findings.map(findingKey).sort(),
+      expected.sort(),
+      'ledger verify: 0 unbalanced, only the planted',
+    );
+    assert.ok(
+      books.transfers > 0 && (books.matched.shopPaid ?? 0) > 0,
+      `the books recorded the races: ${JSON.stringify(books.matched)}`,
+    );
   });
 });

@@ -37,6 +37,7 @@ import { ShopClient } from './support/shop-client.ts';
 import { forkParty } from './support/harness/processes.ts';
 import { freePort } from './support/harness/wiring.ts';
 import { APPROVED_CARD, DEMO, cardDetails } from './support/factories.ts';
+import { settledBooks } from './support/books.ts';
 
 const SUITE = 'multinode';
 const NODES = 3;
@@ -492,6 +493,14 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
       recovered: redelivered!.n + retriedRequests + takenOver.length,
     };
 
+    // The books after the kill: both ledgers balance and shop, gateway and bank agree to the cent.
+    const books = await settledBooks({ gateway: gw.database.db, bank: bank.bank.database.db, shop: shopDb.db });
+    assert.deepEqual(
+      books.findings.map((f) => `${f.party} ${f.check} ${f.subject}: ${f.detail}`),
+      [],
+      `ledger verify (0 unbalanced, 0 unmatched); ${hint}`,
+    );
+    assert.ok((books.matched.shopPaid ?? 0) >= payments.length, `the match compared the payments; ${hint}`);
     assert.equal(
       payments.length,
       total,
