@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { countersign } from './support/cli.ts';
 import { deliveredFirstTime } from './support/deliveries.ts';
+import { assertVerdict, convergence } from './support/proof-crash-invariants.ts';
 import { startPartyProcesses, type PartyProcesses } from './support/harness/processes.ts';
 import { proofSeed, proofSize, recordProof } from './support/proof.ts';
 
@@ -93,5 +94,9 @@ describe('crash: the shop dies between the gateway rotating its secret and the s
     assert.equal(payment.status, 'captured');
     await deliveredFirstTime(system, payment.session_id);
     figures.recovered = 1;
+    // And the crash left the money whole: every invariant of the crash matrix, the books included.
+    const { verdict, afterMs } = await convergence(system, 30_000);
+    assertVerdict(verdict, 'after the interrupted rotation', 'proof-crash-rotate', afterMs);
+    assert.equal(verdict.figures.paidInvoices, 1, 'the one payment, paid once');
   });
 });
