@@ -37,6 +37,7 @@ import { proofRandom, proofSeed, proofSize, recordProof, replayHint, type ProofF
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
 import { DEMO } from './support/factories.ts';
+import { findingKey, settledBooks } from './support/books.ts';
 
 const SUITE = 'adversarial';
 const seed = proofSeed();
@@ -66,6 +67,8 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
   let wronglyAccepted = 0;
   const failures: ProofFailure[] = [];
   const sockets: TestSocket[] = [];
+  /** Invoices a case paid by signing, as the gateway, an authorisation the gateway never made. */
+  const forgedPaid: string[] = [];
   let snaps: Record<'shop' | 'gateway' | 'bank', Snapshotter>;
 
   // Invoices live the default 30 min, so no gateway session expires (and sends news) during the run;
@@ -1195,6 +1198,7 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
 
     it("another customer cannot join someone else's invoice room, and receives nothing when it is paid", async () => {
       const open = await openInvoice(customer);
+      forgedPaid.push(open.invoiceId);
       const inv = await invoiceRow(open.invoiceId);
       const wsUrl = `${sys.shop.url.replace('http:', 'ws:')}/ws`;
       const socket = await connectTestSocket(wsUrl, {
@@ -1454,5 +1458,17 @@ describe('adversarial: business-logic attacks leave the databases unchanged but 
       assert.ok(cases >= 40, `only ${cases} cases`);
       assert.equal(wronglyAccepted, 0, `${wronglyAccepted} wrongly accepted: ${JSON.stringify(failures)} (${hint})`);
     });
+  });
+
+  it('the books after every attack: both ledgers balance, and the match lists only what the suite forged as the gateway', async () => {
+    // The realtime case pays an invoice by an authorisation it signs as the gateway (the gateway never
+    // made it): the three-way match must name that invoice, and nothing an attacker did.
+    const expected = forgedPaid.map((id) => `match shop_paid_not_captured ${id}`);
+    const books = await settledBooks(
+      { gateway: sys.gatewayDb.db, bank: sys.bankDb.db, shop: sys.shopDb.db },
+      { expected },
+    );
+    assert.deepEqual(books.findings.map(findingKey).sort(), expected.sort(), `ledger verify; ${hint}`);
+    assert.ok(books.transfers > 0, `the attacks' legitimate payments are in the books; ${hint}`);
   });
 });
