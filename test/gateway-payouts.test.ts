@@ -15,6 +15,7 @@ import { bankLedgerAccount } from '../src/bank/storage/ledger.ts';
 import { loadGatewayConfig } from '../src/gateway/main.ts';
 import { writePayout } from '../src/gateway/commands/create-payouts.ts';
 import { PAYOUTS_TASK } from '../src/gateway/jobs/task-names.ts';
+import { verifyBooks } from '../src/cli/books-verify.ts';
 import { verifyLedger } from '../src/gateway/storage/ledger-verify.ts';
 import { DEMO_MERCHANT_ID } from '../src/gateway/storage/merchants.ts';
 import { eventually, startTestGateway, TEST_STRIPE_API_KEY, webhookReceiver } from '../src/gateway/testing.ts';
@@ -153,6 +154,9 @@ for (const engine of testEngines()) {
       const detail = await b.dash.text(`/dashboard/payouts/${b.paid}`);
       for (const s of b.sessions) assert.match(detail, new RegExp(`data-session="${s}"`));
       assert.deepEqual((await verifyLedger(gw.database.db)).findings, []);
+      // Both ledgers with the payout in them, and the gateway's captures matched by the bank's debits.
+      const books = await verifyBooks({ gateway: gw.database.db, bank: bank.bank.database.db });
+      assert.deepEqual(books.findings, [], 'the bank books the payout as the gateway does');
     });
 
     it('"pay out now" on the dashboard pays what became available since, and nothing twice', async () => {
