@@ -36,7 +36,9 @@ for (const engine of testEngines()) {
     });
 
     const jobOf = async (key: string) =>
-      (await rows<{ id: string; status: string }>(gw.database.db, sql`select id, status from jobs where key = ${key}`))[0];
+      (
+        await rows<{ id: string; status: string }>(gw.database.db, sql`select id, status from jobs where key = ${key}`)
+      )[0];
     const succeeded = (key: string) =>
       eventually(async () => ((await jobOf(key))?.status === 'succeeded' ? true : undefined), 15_000, `${key} done`);
     const transfers = async (id: string) =>
@@ -59,7 +61,9 @@ for (const engine of testEngines()) {
       const captures = () => gw.issuer.calls.filter((c) => c.startsWith('capture:')).length;
       const capturesBefore = captures();
       const transfersBefore = await transfers(id);
+      await eventually(() => (shop.eventsFor(id).some((e) => e.type === 'payment.captured') ? true : undefined));
       const eventsBefore = shop.eventsFor(id).map((e) => e.type);
+      assert.deepEqual(eventsBefore, ['payment.authorized', 'payment.captured']);
       assert.ok(transfersBefore.includes('post:capture:2500'));
       const first = (await jobOf(key))!.id;
 
@@ -68,11 +72,7 @@ for (const engine of testEngines()) {
       assert.equal(await jobOf(key), undefined, 'the succeeded settle job was deleted');
 
       // Any of the six producers enqueues it again (a late acknowledgement, a refusal, a cancel, a timeout).
-      const second = await enqueue(
-        gw.database.db,
-        { task: SETTLE_TASK, payload: { sessionId: id }, key },
-        systemClock,
-      );
+      const second = await enqueue(gw.database.db, { task: SETTLE_TASK, payload: { sessionId: id }, key }, systemClock);
       assert.ok(second && second !== first, 'the freed key made a new job');
       await succeeded(key);
 

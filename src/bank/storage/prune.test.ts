@@ -41,7 +41,11 @@ for (const engine of testEngines()) {
         database,
         clock,
         log: silent,
-        tasks: { ok: async () => undefined, boom: () => Promise.reject(new Error('boom')), sweep: async () => undefined },
+        tasks: {
+          ok: async () => undefined,
+          boom: () => Promise.reject(new Error('boom')),
+          sweep: async () => undefined,
+        },
       });
       await enqueue(database.db, { task: 'ok', key: 'a-old' }, clock);
       await enqueue(database.db, { task: 'boom', key: 'b-failed', maxAttempts: 1 }, clock);
@@ -59,7 +63,12 @@ for (const engine of testEngines()) {
       clock.set(T0 + 7 * DAY + 1);
       const pruned = await pruneBank(database, clock.now(), 7 * DAY);
       assert.deepEqual(pruned, { realtimeMessages: 1, jobs: 1 });
-      assert.deepEqual(await keys(), ['b-failed:failed', 'c-later:pending', 'd-young:succeeded', 'recurring:sweep:pending']);
+      assert.deepEqual(await keys(), [
+        'b-failed:failed',
+        'c-later:pending',
+        'd-young:succeeded',
+        'recurring:sweep:pending',
+      ]);
       assert.deepEqual(await payloads(), ['young']);
       assert.deepEqual(await database.db.select().from(gatewayRequests), []);
       assert.deepEqual(await pruneBank(database, clock.now(), 7 * DAY), { realtimeMessages: 0, jobs: 0 });

@@ -26,9 +26,9 @@ for (const engine of testEngines()) {
     });
 
     const keys = async () =>
-      (
-        await database.db.select({ key: jobs.key, status: jobs.status }).from(jobs).orderBy(jobs.key)
-      ).map((j) => `${j.key}:${j.status}`);
+      (await database.db.select({ key: jobs.key, status: jobs.status }).from(jobs).orderBy(jobs.key)).map(
+        (j) => `${j.key}:${j.status}`,
+      );
 
     test('deletes only succeeded one-shot jobs older than the retention; pending, running, failed, recurring and recent ones stay', async () => {
       const clock = fakeClock(T0);
@@ -49,7 +49,10 @@ for (const engine of testEngines()) {
       await registerRecurring(database.db, [{ task: 'sweep', everySeconds: 3600 }], clock);
       assert.equal(await worker.runDue(), 3);
       await enqueue(database.db, { task: 'ok', key: 'old-running' }, clock);
-      assert.equal((await claimJobs(database.db, { workerId: 'w', limit: 1, leaseSeconds: 60 * 86_400 }, clock)).length, 1);
+      assert.equal(
+        (await claimJobs(database.db, { workerId: 'w', limit: 1, leaseSeconds: 60 * 86_400 }, clock)).length,
+        1,
+      );
       await enqueue(database.db, { task: 'ok', key: 'old-pending', runAt: new Date(T0 + 30 * DAY) }, clock);
 
       clock.set(T0 + 7 * DAY - 60_000);

@@ -214,9 +214,7 @@ export const receiptsKept = (days: number | undefined) =>
   days === undefined ? undefined : `Verified deliveries of the last ${days} days; older ones are deleted.`;
 
 /** GET /staff/payments/webhooks: every verified webhook delivery still kept, with its verdict, newest first. */
-export const StaffReceiptsPage: FC<ListView & { rows: readonly ReceiptRow[]; keptDays?: number | undefined }> = (
-  p,
-) => (
+export const StaffReceiptsPage: FC<ListView & { rows: readonly ReceiptRow[]; keptDays?: number | undefined }> = (p) => (
   <ListFrame
     {...p}
     note={receiptsKept(p.keptDays)}
