@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { parseEnv, positiveInt } from '../platform/config.ts';
+import { DEFAULT_JOB_RETENTION_DAYS } from '../platform/jobs/prune.ts';
 import type { Database } from '../platform/db/database.ts';
 import { outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker, type Worker } from '../platform/jobs/jobs.ts';
@@ -54,6 +55,8 @@ export interface BankConfig {
   readonly issuer: IssuerSettings;
   /** Create the demo cardholder at start (BANK_DEMO_CARDHOLDER, default true). */
   readonly seedDemo: boolean;
+  /** Days a succeeded job is kept before the retention job deletes it (BANK_JOB_RETENTION_DAYS, default 7). */
+  readonly jobRetentionDays: number;
 }
 
 /** The bank's configuration, parsed from the environment. */
@@ -69,6 +72,8 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
       BANK_PROCESSING_DELAY_SECONDS: positiveInt(3),
       BANK_DISPUTE_WINDOW_SECONDS: positiveInt(7 * 86_400),
       BANK_DEMO_CARDHOLDER: z.enum(['true', 'false']).default('true'),
+      // Days a succeeded job is kept (failed, pending and recurring jobs are never deleted).
+      BANK_JOB_RETENTION_DAYS: positiveInt(DEFAULT_JOB_RETENTION_DAYS),
       // Merchants (the gateway's ids, comma-separated) whose account at the bank is closed: payouts to them are refused.
       BANK_PAYOUT_REFUSED_MERCHANTS: z
         .string()
@@ -89,6 +94,7 @@ export function loadBankConfig(env: Record<string, string | undefined> = process
       payoutRefusedMerchants: Object.freeze(raw.BANK_PAYOUT_REFUSED_MERCHANTS),
     }),
     seedDemo: raw.BANK_DEMO_CARDHOLDER === 'true',
+    jobRetentionDays: raw.BANK_JOB_RETENTION_DAYS,
   });
 }
 
@@ -140,6 +146,8 @@ export async function startBank(
             fetch: outboundFetch(config.base.tls.ca),
           },
           wake,
+          jobRetentionMs: config.jobRetentionDays * 86_400_000,
+          log,
         }),
       });
       const hub = createHub({

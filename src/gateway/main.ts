@@ -7,6 +7,7 @@ import { ConfigError, parseEnv, positiveInt } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { guardedFetch, outboundFetch } from '../platform/http/outbound.ts';
 import { createWorker } from '../platform/jobs/worker.ts';
+import { DEFAULT_JOB_RETENTION_DAYS } from '../platform/jobs/prune.ts';
 import { contentSecurityPolicy, securityHeaders } from '../platform/http/security-headers.ts';
 import type { Logger } from '../platform/log.ts';
 import {
@@ -88,6 +89,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       GATEWAY_JOB_POLL_MS: positiveInt(250),
       // How long a claimed job (a delivery, a capture, a refund at the bank) stays this process's before a restarted or other process may take it over.
       GATEWAY_JOB_LEASE_SECONDS: positiveInt(60),
+      // Days a succeeded job is kept (failed, pending and recurring jobs are never deleted).
+      GATEWAY_JOB_RETENTION_DAYS: positiveInt(DEFAULT_JOB_RETENTION_DAYS),
       // A card submission whose bank answer was never recorded (crash) is settled from the bank after this; > the bank call's 10 s timeout.
       GATEWAY_INTERRUPTED_AFTER_SECONDS: positiveInt(120),
       // Seconds between payout runs: each pays every merchant's available balance to its bank account.
@@ -157,6 +160,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     webhookTimeoutMs: raw.GATEWAY_WEBHOOK_TIMEOUT_MS,
     jobPollMs: raw.GATEWAY_JOB_POLL_MS,
     jobLeaseSeconds: raw.GATEWAY_JOB_LEASE_SECONDS,
+    jobRetentionMs: raw.GATEWAY_JOB_RETENTION_DAYS * 86_400_000,
     interruptedAfterMs: raw.GATEWAY_INTERRUPTED_AFTER_SECONDS * 1000,
     fees: raw.GATEWAY_FEE_PER_CAPTURE,
     payoutIntervalSeconds: raw.GATEWAY_PAYOUT_INTERVAL,
@@ -227,6 +231,7 @@ export async function startGateway(
           ...gatewayTasks(gateway, {
             interruptedAfterMs: config.interruptedAfterMs,
             idempotencyRetentionMs: IDEMPOTENCY_RETENTION_MS,
+            jobRetentionMs: config.jobRetentionMs,
           }),
           [DELIVER_WEBHOOK_TASK]: createDeliverWebhook({
             database,

@@ -26,6 +26,7 @@ import { loadIntegrationConfig, type IntegrationConfig } from './integrations/co
 import { integrationTasks } from './jobs/integration-delivery.ts';
 import { refundTasks } from './jobs/refunds.ts';
 import { createShopWorker, type WorkerTiming } from './jobs/worker.ts';
+import { loadRetentionConfig, type RetentionConfig } from './jobs/retention.ts';
 import type { ShopSettings } from './routes/context.ts';
 import { invoiceRoomAuthorizer } from './routes/invoice-room.ts';
 import { MIN_OPERATOR_TOKEN_LENGTH, mountOperatorApi } from './routes/ops-guard.ts';
@@ -81,6 +82,8 @@ export interface ShopConfig {
   readonly audit: AuditCheckpointConfig;
   /** Outgoing mail (SHOP_SMTP_URL, SHOP_MAIL_FROM, SHOP_SMTP_TIMEOUT_MS). */
   readonly mail: MailConfig;
+  /** How long history is kept (SHOP_JOB_RETENTION_DAYS, SHOP_WEBHOOK_RECEIPT_RETENTION_DAYS). */
+  readonly retention: RetentionConfig;
   /** Which gateway (SHOP_GATEWAY) and Stripe's settings (SHOP_STRIPE_*). */
   readonly stripe: StripeConfig;
   /** The bearer token of the operator API /ops/* (SHOP_OPERATOR_TOKEN); unset: no operator API. */
@@ -153,9 +156,11 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
     },
     env,
   );
+  const retention = loadRetentionConfig(env);
   return Object.freeze({
     base,
     demoData: raw.SHOP_DEMO_DATA,
+    retention,
     audit: loadAuditConfig(env),
     mail: loadMailConfig(env),
     integrations: loadIntegrationConfig(env),
@@ -193,6 +198,7 @@ export function loadShopConfig(env: Record<string, string | undefined> = process
           (stripe.gateway === 'stripe' ? (stripe.apiUrl ?? STRIPE_CHECKOUT_ORIGIN) : raw.SHOP_GATEWAY_URL),
       ).origin,
       refundApprovalThresholdMinor: refundApprovalThreshold(env),
+      retention,
     }),
   });
 }
@@ -244,6 +250,7 @@ export async function startShop(
               timing: p,
               gateway,
               refusalLimits,
+              retention: config.retention,
               tasks: {
                 ...mailTasks({
                   database,

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { JobHandler } from '../../platform/jobs/jobs.ts';
+import type { Logger } from '../../platform/log.ts';
 import { deliverCallback, type CallbackTarget } from '../commands/deliver-callback.ts';
 import { expireApproval } from '../commands/expire-approval.ts';
 import { disputeDeadline } from '../commands/decide-dispute.ts';
 import { finishProcessingDelay } from '../commands/finish-processing-delay.ts';
 import { BANK_TASKS } from '../storage/bank-settings.ts';
-import { pruneBankRecords } from '../storage/prune.ts';
+import { pruneBank } from '../storage/prune.ts';
 
 /** The bank's job handlers; `wake` lets a decision's callback go out without waiting for the next poll. */
 export function bankTasks(deps: {
@@ -18,6 +19,9 @@ export function bankTasks(deps: {
   clock: Clock;
   callback: CallbackTarget;
   wake: () => void;
+  /** Succeeded jobs are deleted this long after they finished (BANK_JOB_RETENTION_DAYS). */
+  jobRetentionMs: number;
+  log?: Logger;
 }): Record<string, JobHandler> {
   const { database, clock } = deps;
   return {
@@ -41,7 +45,8 @@ export function bankTasks(deps: {
       deps.wake();
     },
     [BANK_TASKS.prune]: async () => {
-      await database.transaction((tx) => pruneBankRecords(tx, clock.now()));
+      const pruned = await pruneBank(database, clock.now(), deps.jobRetentionMs);
+      deps.log?.info({ pruned }, 'retention: old rows deleted');
     },
   };
 }

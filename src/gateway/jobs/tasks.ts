@@ -1,6 +1,8 @@
 // The gateway's background tasks: each runs one command. Registered with the worker in main.ts.
 import type { JobHandler } from '../../platform/jobs/worker.ts';
 import type { RecurringJob } from '../../platform/jobs/register-recurring.ts';
+import { pruneFinishedJobs } from '../../platform/jobs/prune.ts';
+import { pruneRealtimeMessages, REALTIME_RETENTION_MS } from '../../platform/realtime/index.ts';
 import type { GatewayDeps } from '../commands/deps.ts';
 import { expireSessions } from '../commands/expire-sessions.ts';
 import { pollPending } from '../commands/poll-pending.ts';
@@ -28,6 +30,7 @@ export const GATEWAY_RECURRING: readonly RecurringJob[] = [
   { task: 'gateway.expire_sessions', everySeconds: 5 },
   { task: 'gateway.poll_pending', everySeconds: 5 },
   { task: 'gateway.prune_idempotency_keys', everySeconds: 3600 },
+  { task: 'gateway.prune_finished_jobs', everySeconds: 3600 },
 ];
 
 /** The recurring sweeps, with the payout run every `payoutIntervalSeconds` (GATEWAY_PAYOUT_INTERVAL). */
@@ -38,7 +41,7 @@ export function gatewayRecurring(payoutIntervalSeconds: number): readonly Recurr
 /** The handlers of the gateway's tasks (webhook delivery aside: jobs/deliver-webhook.ts). */
 export function gatewayTasks(
   gateway: GatewayDeps,
-  options: { interruptedAfterMs: number; idempotencyRetentionMs: number },
+  options: { interruptedAfterMs: number; idempotencyRetentionMs: number; jobRetentionMs: number },
 ): Record<string, JobHandler> {
   const { database, clock } = gateway;
   return {
@@ -74,6 +77,14 @@ export function gatewayTasks(
       await pruneSignedRequests(database.db, clock.now());
       // Failed dashboard logins count for a quarter of an hour; a day is kept for the record.
       await pruneFailures(database.db, new Date(clock.now().getTime() - 86_400_000));
+    },
+    // Succeeded jobs after GATEWAY_JOB_RETENTION_DAYS, in bounded batches; and real-time messages
+    // after a day (the gateway publishes none today: its feeds ring an event bell instead).
+    'gateway.prune_finished_jobs': async () => {
+      const now = clock.now().getTime();
+      const jobs = await pruneFinishedJobs(database.db, new Date(now - options.jobRetentionMs));
+      const realtimeMessages = await pruneRealtimeMessages(database.db, new Date(now - REALTIME_RETENTION_MS));
+      gateway.log?.info({ pruned: { jobs, realtimeMessages } }, 'retention: old rows deleted');
     },
   };
 }

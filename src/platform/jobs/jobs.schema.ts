@@ -25,5 +25,9 @@ export const jobs = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('jobs_claim_idx').on(t.runAt).where(sql`status in ('pending', 'running')`)],
+  (t) => [
+    index('jobs_claim_idx').on(t.runAt).where(sql`status in ('pending', 'running')`),
+    // Retention (prune.ts) walks the succeeded jobs oldest first.
+    index('jobs_succeeded_idx').on(t.updatedAt).where(sql`status = 'succeeded'`),
+  ],
 );

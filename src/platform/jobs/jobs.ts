@@ -31,6 +31,8 @@
  *
  * Delivery is at least once: a handler may run again after a crash or a lost lease, so handlers
  * make their effects idempotent (a dedupe row in the effect's transaction, a conditional update).
+ * Retention (prune.ts) deletes succeeded one-shot jobs after some days, which frees their keys: a
+ * key stops a second job only while its first is kept, so it is never the only guard of an effect.
  */
 export {
   DEFAULT_RETRY,
@@ -49,6 +51,7 @@ export { extendLease } from './heartbeat.ts';
 export { completeJob } from './complete.ts';
 export { failJob, describeJobError, type FailOptions } from './fail.ts';
 export { retryDelayMs } from './retry-delay.ts';
+export { DEFAULT_JOB_RETENTION_DAYS, pruneFinishedJobs } from './prune.ts';
 export {
   createWorker,
   type JobContext,

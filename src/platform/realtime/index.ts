@@ -1,7 +1,7 @@
 // The real-time module's facade: services publish inside their transactions and run one hub per node.
 export { publish } from './publish.ts';
 export { readRoom, REPLAY_LIMIT, type RoomCatchUp } from './read-room.ts';
-export { pruneRealtimeMessages } from './prune.ts';
+export { pruneRealtimeMessages, REALTIME_RETENTION_MS } from './prune.ts';
 export {
   createHub,
   DEFAULT_HUB_LIMITS,

@@ -1,17 +1,27 @@
-// Retention of the real-time outbox. Resume and polling work only within the retention window, so
-// keep it far longer than any page stays open (an invoice page lives 30 minutes; a day is plenty).
+// Retention of the real-time outbox. Resume (a join with `after`) replays only messages still kept, so
+// keep them far longer than any page stays disconnected (an invoice page lives 30 minutes; a day is
+// plenty). Deleted in bounded batches, oldest first, by the created_at index.
 import { sql } from 'drizzle-orm';
-import { rows, type Executor } from '../db/database.ts';
+import type { Executor } from '../db/database.ts';
+import { DELETE_BATCH, deleteInBatches } from '../db/batched-delete.ts';
 
-/** Deletes messages created before `olderThan`; returns how many. Run it from a recurring job. */
-export async function pruneRealtimeMessages(executor: Executor, olderThan: Date): Promise<number> {
-  const result = await rows<{ deleted: number | string }>(
+/** How long the parties keep real-time messages: a day. */
+export const REALTIME_RETENTION_MS = 86_400_000;
+
+/** Deletes messages created before `olderThan`, `batch` per statement; returns how many. Run it from a recurring job. */
+export async function pruneRealtimeMessages(
+  executor: Executor,
+  olderThan: Date,
+  batch: number = DELETE_BATCH,
+): Promise<number> {
+  return deleteInBatches(
     executor,
-    sql`
-      with deleted as (
-        delete from realtime_messages where created_at < ${olderThan.toISOString()}::timestamptz returning 1
-      )
-      select count(*)::int as deleted from deleted`,
+    {
+      table: 'realtime_messages',
+      key: 'id',
+      where: sql`created_at < ${olderThan.toISOString()}::timestamptz`,
+      orderBy: 'created_at',
+    },
+    batch,
   );
-  return Number(result[0]?.deleted ?? 0);
 }

@@ -104,6 +104,33 @@ for (const engine of testEngines()) {
       assert.ok(Number(survivors[0]?.n) > 1);
     });
 
+    test('a room pruned empty still serves a fresh reader and a resumer; a backlog goes in batches', async () => {
+      const clock = fakeClock(Date.UTC(2019, 0, 1));
+      const room = freshRoom();
+      for (let n = 0; n < 25; n++) await publish(database.db, room, { n }, clock);
+      const before = await readRoom(database.db, room, undefined);
+      clock.advance(2 * 86_400_000);
+      const deleted = await pruneRealtimeMessages(database.db, new Date(Date.UTC(2019, 0, 2)), 10);
+      assert.equal(deleted, 25, 'batches of 10: 10 + 10 + 5');
+      assert.deepEqual(await messagesOf(database, room), []);
+      // A fresh reader: the cursor of an empty room, then the next message is read after it.
+      const fresh = await readRoom(database.db, room, undefined);
+      assert.deepEqual([fresh.messages, fresh.gap], [[], false]);
+      const next = await publish(database.db, room, { n: 'after the prune' }, clock);
+      const seen = await readRoom(database.db, room, fresh.cursor);
+      assert.deepEqual(
+        seen.messages.map((m) => [m.id, m.payload]),
+        [[next, { n: 'after the prune' }]],
+      );
+      // A resumer whose cursor predates the prune gets the new message, nothing pruned, no gap.
+      const resumed = await readRoom(database.db, room, before.cursor);
+      assert.deepEqual(
+        resumed.messages.map((m) => m.payload),
+        [{ n: 'after the prune' }],
+      );
+      assert.equal(resumed.cursor, next);
+    });
+
     if (engine === 'postgres') {
       test('within a room ids follow commit order: a concurrent publisher waits until the earlier one commits', async () => {
         const room = freshRoom();

@@ -9,5 +9,9 @@ export const realtimeMessages = pgTable(
     payload: jsonb('payload').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('realtime_messages_room_idx').on(t.room, t.id)],
+  (t) => [
+    index('realtime_messages_room_idx').on(t.room, t.id),
+    // Retention (prune.ts) deletes the oldest first.
+    index('realtime_messages_created_idx').on(t.createdAt),
+  ],
 );

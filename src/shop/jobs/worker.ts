@@ -1,7 +1,7 @@
 /**
  * The shop's one job worker: every task the shop enqueues and every recurring job — invoice expiry,
  * reconciliation with the gateway, gateway session cancellations, captures and refusals (a gateway
- * that takes verdicts as calls), pruning of refused webhook records,
+ * that takes verdicts as calls), pruning of refused webhook records, retention of history (jobs/retention.ts),
  * plus the tasks main.ts passes in (integrations, refunds, accounts, audit checkpoints). ONE worker
  * per shop process must know every task, or it fails the unknown ones.
  */
@@ -18,6 +18,13 @@ import {
   type RefusalLimits,
 } from '../storage/webhook-refusals.ts';
 import { CAPTURE_SESSION_TASK, REFUSE_SESSION_TASK } from '../commands/verdict-calls.ts';
+import {
+  DEFAULT_RETENTION,
+  pruneShopRecords,
+  RETENTION_PRUNE_EVERY_SECONDS,
+  RETENTION_PRUNE_TASK,
+  type RetentionConfig,
+} from './retention.ts';
 import {
   cancelGatewaySession,
   captureGatewaySession,
@@ -46,6 +53,7 @@ export function createShopWorker(input: {
   timing: WorkerTiming;
   gateway: GatewayPort | undefined;
   refusalLimits: RefusalLimits;
+  retention?: RetentionConfig;
   tasks?: Readonly<Record<string, JobHandler>>;
   recurring?: readonly RecurringJob[];
 }): Worker {
@@ -61,6 +69,7 @@ export function createShopWorker(input: {
     recurring: [
       { task: EXPIRY_TASK, everySeconds: timing.expiryEverySeconds },
       { task: REFUSAL_PRUNE_TASK, everySeconds: REFUSAL_PRUNE_EVERY_SECONDS },
+      { task: RETENTION_PRUNE_TASK, everySeconds: RETENTION_PRUNE_EVERY_SECONDS },
       ...(deps ? [{ task: RECONCILE_TASK, everySeconds: timing.reconcileEverySeconds }] : []),
       ...(input.recurring ?? []),
     ],
@@ -70,7 +79,14 @@ export function createShopWorker(input: {
         const expired = await expireInvoices({ database, clock });
         if (expired.length) worker.wake();
       },
-      [REFUSAL_PRUNE_TASK]: () => pruneRefusals(database.db, clock.now(), input.refusalLimits),
+      [REFUSAL_PRUNE_TASK]: async () => {
+        const pruned = await pruneRefusals(database.db, clock.now(), input.refusalLimits);
+        if (pruned.counters + pruned.samples > 0) log.info({ pruned }, 'retention: refused-delivery records deleted');
+      },
+      [RETENTION_PRUNE_TASK]: async () => {
+        const pruned = await pruneShopRecords(database.db, clock.now(), input.retention ?? DEFAULT_RETENTION);
+        log.info({ pruned }, 'retention: old rows deleted');
+      },
       [RECONCILE_TASK]: async () => {
         if (!deps) return;
         await reconcileOnce(deps, { pendingAgeSeconds: timing.reconcilePendingAgeSeconds });

@@ -20,11 +20,21 @@ export interface ListView {
 
 /** The frame of a list page: title, navigation, filters, pager above and below the table. */
 const ListFrame: FC<
-  ListView & { title: string; path: string; hint: string; statusLabel?: string; shown: number; children?: Child }
+  ListView & {
+    title: string;
+    path: string;
+    hint: string;
+    statusLabel?: string;
+    shown: number;
+    /** What the list holds, when that is not everything ever (a retention). */
+    note?: string | undefined;
+    children?: Child;
+  }
 > = (p) => (
   <Layout ctx={p.ctx} title={p.title}>
     <h1>{p.title}</h1>
     <StaffNav />
+    {p.note ? <p data-testid="list-note">{p.note}</p> : null}
     <ListFilters
       action={p.path}
       params={p.params}
@@ -199,10 +209,15 @@ export const StaffAttemptsPage: FC<ListView & { rows: ReadonlyArray<AttemptRow &
   </ListFrame>
 );
 
-/** GET /staff/payments/webhooks: every verified webhook delivery with its verdict, newest first. */
-export const StaffReceiptsPage: FC<ListView & { rows: readonly ReceiptRow[] }> = (p) => (
+/** What a staff page says of the receipts it lists: kept for the retention, not for ever. */
+export const receiptsKept = (days: number | undefined) =>
+  days === undefined ? undefined : `Verified deliveries of the last ${days} days; older ones are deleted.`;
+
+/** GET /staff/payments/webhooks: every verified webhook delivery still kept, with its verdict, newest first. */
+export const StaffReceiptsPage: FC<ListView & { rows: readonly ReceiptRow[]; keptDays?: number | undefined }> = (p) => (
   <ListFrame
     {...p}
+    note={receiptsKept(p.keptDays)}
     title="Webhooks received"
     path="/staff/payments/webhooks"
     shown={p.rows.length}

@@ -13,7 +13,8 @@ import type { RefundRow } from '../storage/refunds.ts';
 import type { Person } from '../storage/staff-payment-lists.ts';
 import { formatWhen } from './format.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';
-import { ReceiptTable } from './staff-lists.page.tsx';
+import { ReceiptTable, receiptsKept } from './staff-lists.page.tsx';
+import type { RetentionConfig } from '../jobs/retention.ts';
 import { personLabel } from './staff-list.tsx';
 import { RefundRows } from './staff-refunds.page.tsx';
 import type { DisputeRow } from '../storage/disputes.ts';
@@ -48,6 +49,8 @@ export interface StaffOrderView {
   readonly form?: RefundForm | undefined;
   readonly disputes: readonly DisputeRow[];
   readonly now: Date;
+  /** How long receipts and delivered integration events stay listed (the shop's retention). */
+  readonly retention?: RetentionConfig | undefined;
 }
 
 /** GET /staff/orders/:id. */
@@ -73,7 +76,7 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
 
       <h2>Invoices and payment attempts</h2>
       {detail.invoices.map((inv) => (
-        <InvoiceSection inv={inv} attempts={attempts} receipts={receipts} />
+        <InvoiceSection inv={inv} attempts={attempts} receipts={receipts} keptDays={p.retention?.webhookReceiptDays} />
       ))}
 
       <MailStatus mails={mails} />
@@ -82,7 +85,7 @@ export const StaffOrderPage: FC<StaffOrderView> = (p) => {
       <RefundRows rows={refundRows} ctx={ctx} staffId={p.staffId} people={p.people} />
       <RefundFormSection {...p} />
 
-      <DeliveriesSection deliveries={deliveries} />
+      <DeliveriesSection deliveries={deliveries} keptDays={p.retention?.jobDays} />
 
       <AuditSection audit={p.audit} people={p.people} />
     </Layout>
@@ -94,7 +97,8 @@ const InvoiceSection: FC<{
   inv: OrderDetail['invoices'][number];
   attempts: AttemptRow[];
   receipts: ReceiptRow[];
-}> = ({ inv, attempts, receipts }) => (
+  keptDays: number | undefined;
+}> = ({ inv, attempts, receipts, keptDays }) => (
   <section class="card" data-testid="staff-order-invoice">
     <p>
       <a href={`/invoices/${inv.id}`}>{inv.id}</a> <Status status={inv.status} />{' '}
@@ -130,6 +134,7 @@ const InvoiceSection: FC<{
       </table>
     </div>
     <h3>Webhooks received</h3>
+    {keptDays === undefined ? null : <p class="muted">{receiptsKept(keptDays)}</p>}
     <div class="table-wrap">
       <ReceiptTable
         rows={receipts.filter((r) => r.invoiceId === inv.id)}
@@ -226,9 +231,17 @@ const RefundFormSection: FC<StaffOrderView> = (p) => {
 };
 
 /** The integration deliveries of the order's status changes. */
-const DeliveriesSection: FC<{ deliveries: DeliveryRow[] }> = ({ deliveries }) => (
+const DeliveriesSection: FC<{ deliveries: DeliveryRow[]; keptDays: number | undefined }> = ({
+  deliveries,
+  keptDays,
+}) => (
   <>
     <h2>Integration deliveries</h2>
+    {keptDays === undefined ? null : (
+      <p class="muted" data-testid="staff-order-deliveries-kept">
+        Delivered events are listed for {keptDays} days after their delivery; pending and failed ones stay.
+      </p>
+    )}
     <div class="table-wrap">
       <table>
         <thead>

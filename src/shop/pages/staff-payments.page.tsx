@@ -19,24 +19,26 @@ export const StaffPaymentsPage: FC<{
   receipts: ListPage<ReceiptRow>;
   attempts: ListPage<AttemptRow>;
   refused: Refused;
-}> = ({ ctx, receipts, attempts, refused }) => (
+  /** Days receipts are kept (SHOP_WEBHOOK_RECEIPT_RETENTION_DAYS). */
+  receiptDays?: number | undefined;
+}> = ({ ctx, receipts, attempts, refused, receiptDays }) => (
   <Layout ctx={ctx} title="Payments">
     <h1>Payments</h1>
     <StaffNav />
-    <ReceiptsSection receipts={receipts} />
+    <ReceiptsSection receipts={receipts} days={receiptDays} />
     <RefusedSection refused={refused} />
     <AttemptsSection attempts={attempts} />
   </Layout>
 );
 
 /** The newest verified webhook deliveries with their verdict and reason; the rest on their own paged list. */
-const ReceiptsSection: FC<{ receipts: ListPage<ReceiptRow> }> = ({ receipts }) => (
+const ReceiptsSection: FC<{ receipts: ListPage<ReceiptRow>; days: number | undefined }> = ({ receipts, days }) => (
   <>
     <h2>Webhooks received (verified)</h2>
     <p>
       The newest {receipts.rows.length}.{' '}
       <a href="/staff/payments/webhooks" data-testid="all-webhooks">
-        All webhooks: search, filter, older pages →
+        {days === undefined ? 'All webhooks' : `All webhooks of the last ${days} days`}: search, filter, older pages →
       </a>
     </p>
     <div class="table-wrap">

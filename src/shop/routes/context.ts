@@ -8,6 +8,7 @@ import type { Logger } from '../../platform/log.ts';
 import type { LoginLimits } from '../domain/login-limit.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
 import type { User } from '../storage/accounts.ts';
+import type { RetentionConfig } from '../jobs/retention.ts';
 
 /** The shop's settings the routes need (parsed once in main.ts). */
 export interface ShopSettings {
@@ -23,6 +24,8 @@ export interface ShopSettings {
   readonly gatewayPageOrigin?: string;
   /** Refunds above this (minor units) need a second staff member's approval (SHOP_REFUND_APPROVAL_THRESHOLD_MINOR). */
   readonly refundApprovalThresholdMinor?: bigint;
+  /** How long history is kept: the staff pages say so (SHOP_*_RETENTION_DAYS). */
+  readonly retention?: RetentionConfig;
 }
 
 /** Hand-wired dependencies of the shop's routes. */

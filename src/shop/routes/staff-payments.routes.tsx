@@ -97,6 +97,7 @@ function orderPageRenderer(deps: ShopDeps, threshold: bigint): OrderPage {
       form,
       disputes,
       now: deps.clock.now(),
+      retention: deps.settings.retention,
     };
     return c.html(<StaffOrderPage {...view} />, status);
   };
@@ -124,7 +125,13 @@ export function staffPaymentRoutes(
       refusalOverview(db, clock.now()),
     ]);
     return c.html(
-      <StaffPaymentsPage ctx={await pageCtx(c, deps)} receipts={receipts} attempts={attempts} refused={refused} />,
+      <StaffPaymentsPage
+        ctx={await pageCtx(c, deps)}
+        receipts={receipts}
+        attempts={attempts}
+        refused={refused}
+        receiptDays={deps.settings.retention?.webhookReceiptDays}
+      />,
     );
   });
 
@@ -143,7 +150,8 @@ export function staffPaymentRoutes(
     const page = await staffReceiptsPage(db, list.query);
     const view = { ctx: await pageCtx(c, deps), params: list.params, statuses: RECEIPT_VERDICTS };
     const links = pageLinks('/staff/payments/webhooks', list.params, page);
-    return c.html(<StaffReceiptsPage {...view} {...links} rows={page.rows} />);
+    const keptDays = deps.settings.retention?.webhookReceiptDays;
+    return c.html(<StaffReceiptsPage {...view} {...links} rows={page.rows} keptDays={keptDays} />);
   });
 
   app.get('/staff/orders/:id', (c) => orderPage(c, c.req.param('id')));

@@ -1,6 +1,7 @@
 // Payment attempts and the gateway's news as stored: rows and the queries of the invoice page, the
 // staff console and the reconciliation job. Status changes live in commands/.
-import { and, asc, desc, eq, gte, inArray, isNotNull, lte, notInArray, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lte, notInArray, or, sql } from 'drizzle-orm';
+import { deleteInBatches } from '../../platform/db/batched-delete.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import { invoices, paymentAttempts, paymentState, webhookReceipts } from './tables.ts';
@@ -44,6 +45,16 @@ export async function keepReceipt(
   row: { receivedAt: Date; eventId: string; verdict: string; reason: string },
 ): Promise<void> {
   await db.insert(webhookReceipts).values(row);
+}
+
+/** Deletes verified-delivery receipts received before `olderThan`, in bounded batches; returns how many. */
+export async function pruneReceipts(db: Executor, olderThan: Date): Promise<number> {
+  return deleteInBatches(db, {
+    table: 'webhook_receipts',
+    key: 'id',
+    where: sql`received_at < ${olderThan.toISOString()}::timestamptz`,
+    orderBy: 'received_at',
+  });
 }
 
 /** The attempts and webhook receipts of some invoices, oldest first (the staff order page). */

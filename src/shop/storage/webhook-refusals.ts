@@ -149,12 +149,25 @@ export async function recordRefusal(db: Executor, r: Refusal, limits: RefusalLim
     });
 }
 
-/** Deletes counters and samples older than the retention, and slots whose minute is over. */
-export async function pruneRefusals(db: Executor, now: Date, limits: RefusalLimits): Promise<void> {
+/**
+ * Deletes counters and samples older than the retention, and slots whose minute is over; returns how
+ * many of each. One statement each: the tables are bounded by construction (see the file header).
+ */
+export async function pruneRefusals(db: Executor, now: Date, limits: RefusalLimits) {
   const cutoff = new Date(refusalBucket(now).getTime() - limits.retentionHours * HOUR_MS);
-  await db.delete(webhookRefusals).where(lt(webhookRefusals.bucket, cutoff));
-  await db.delete(webhookRefusalSamples).where(lt(webhookRefusalSamples.bucket, cutoff));
-  await db.delete(webhookRefusalSources).where(lt(webhookRefusalSources.windowStart, minuteOf(now)));
+  const counters = await db
+    .delete(webhookRefusals)
+    .where(lt(webhookRefusals.bucket, cutoff))
+    .returning({ bucket: webhookRefusals.bucket });
+  const samples = await db
+    .delete(webhookRefusalSamples)
+    .where(lt(webhookRefusalSamples.bucket, cutoff))
+    .returning({ id: webhookRefusalSamples.id });
+  const slots = await db
+    .delete(webhookRefusalSources)
+    .where(lt(webhookRefusalSources.windowStart, minuteOf(now)))
+    .returning({ slot: webhookRefusalSources.slot });
+  return { counters: counters.length, samples: samples.length, slots: slots.length };
 }
 
 /** What staff see of refused deliveries: counts per reason (last 24 h and the whole retention), samples, this minute's senders. */

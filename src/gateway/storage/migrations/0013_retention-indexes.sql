@@ -1,0 +1,2 @@
+CREATE INDEX "jobs_succeeded_idx" ON "jobs" USING btree ("updated_at") WHERE status = 'succeeded';--> statement-breakpoint
+CREATE INDEX "realtime_messages_created_idx" ON "realtime_messages" USING btree ("created_at");
