@@ -7,6 +7,7 @@
 //   npm run bench -- --database-url postgres://postgres@host/postgres   (or BENCH_DATABASE_URL; a superuser URL)
 //   npm run bench -- --no-intake | --intake-seconds 10 --intake-concurrency 8,32 --intake-invoices N --no-pglite
 //   npm run bench -- --out /tmp/bench                (where results go; default bench/results)
+//   npm run bench -- --scale [10k,100k,1m]           how cost grows with the data (bench/scale.ts)
 //
 // Phases: a throwaway PostgreSQL 15 (pg_stat_statements preloaded, commit timestamps on) unless a URL
 // is given; one database per party; src/main.ts runs the shop, gateway and bank as processes; idle
@@ -470,6 +471,12 @@ export function writeResults(results: BenchResults, out: string): string[] {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--scale')) {
+    // `--scale [10k,100k,1m]`: how cost grows with the data (bench/scale.ts), its own options.
+    const { scaleMain } = await import('./scale.ts');
+    await scaleMain(argv);
+    return;
+  }
   const options = parseBenchArgs(argv);
   if (options.baseline !== undefined) {
     const { runBaselineComparison } = await import('./baseline.ts');

@@ -3,6 +3,7 @@
 import { toDecimalString } from '../../core/money.ts';
 import type { LoginLimits } from '../domain/login-limit.ts';
 import type { Product } from '../storage/catalog.ts';
+import { COUNT_CAP } from '../storage/staff-lists.ts';
 import type { StaffSummary } from '../storage/staff-views.ts';
 import { CsrfField, Field, Layout, Notice, show, type PageCtx } from './layout.tsx';
 
@@ -21,6 +22,9 @@ export const StaffNav = () => (
   </p>
 );
 
+/** A front-page count: exact up to COUNT_CAP, "10,000+" beyond (the count stops there). */
+const upToCap = (n: number) => (n > COUNT_CAP ? `${COUNT_CAP.toLocaleString('en-US')}+` : String(n));
+
 /** The console's front page: counts, and the login limits with who they refuse now. */
 export const StaffHomePage = ({
   ctx,
@@ -36,13 +40,13 @@ export const StaffHomePage = ({
     <StaffNav />
     <div class="grid">
       <a class="card" href="/staff/orders">
-        <strong>{s.orders}</strong> orders, {s.awaitingPayment} awaiting payment
+        <strong>{upToCap(s.orders)}</strong> orders, {upToCap(s.awaitingPayment)} awaiting payment
       </a>
       <a class="card" href="/staff/invoices">
-        <strong>{s.invoices}</strong> invoices
+        <strong>{upToCap(s.invoices)}</strong> invoices
       </a>
       <a class="card" href="/staff/customers">
-        <strong>{s.customers}</strong> customers
+        <strong>{upToCap(s.customers)}</strong> customers
       </a>
       <a class="card" href="/staff/products">
         <strong>{s.productsForSale}</strong> products for sale

@@ -1,6 +1,6 @@
 // Payment attempts and the gateway's news as stored: rows and the queries of the invoice page, the
 // staff console and the reconciliation job. Status changes live in commands/.
-import { and, asc, desc, eq, gte, inArray, isNotNull, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { deleteInBatches } from '../../platform/db/batched-delete.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
@@ -128,18 +128,24 @@ const withInvoice = {
  * and were created since `since` or are still open, newest first, at most `limit`.
  */
 export async function attemptsToReconcile(db: Executor, since: Date, limit: number): Promise<AttemptWithInvoice[]> {
-  return db
-    .select(withInvoice)
-    .from(paymentAttempts)
-    .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
-    .where(
-      and(
-        isNotNull(paymentAttempts.gatewaySessionId),
-        or(gte(paymentAttempts.createdAt, since), inArray(paymentAttempts.status, OPEN_ATTEMPT_STATUSES)),
-      ),
-    )
-    .orderBy(desc(paymentAttempts.createdAt), desc(paymentAttempts.id))
-    .limit(limit);
+  // Two reads, each along its own index (the recent ones by creation time, the older open ones by
+  // status), not one OR that walks every attempt newest first until it has found `limit` of them.
+  const read = (where: SQL | undefined) =>
+    db
+      .select(withInvoice)
+      .from(paymentAttempts)
+      .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
+      .where(and(isNotNull(paymentAttempts.gatewaySessionId), where))
+      .orderBy(desc(paymentAttempts.createdAt), desc(paymentAttempts.id))
+      .limit(limit);
+  const recent = await read(gte(paymentAttempts.createdAt, since));
+  const olderOpen = await read(
+    and(lt(paymentAttempts.createdAt, since), inArray(paymentAttempts.status, OPEN_ATTEMPT_STATUSES)),
+  );
+  const newestFirst = (a: AttemptWithInvoice, b: AttemptWithInvoice) =>
+    b.attempt.createdAt.getTime() - a.attempt.createdAt.getTime() ||
+    (b.attempt.id < a.attempt.id ? -1 : b.attempt.id > a.attempt.id ? 1 : 0);
+  return [...recent, ...olderOpen].sort(newestFirst).slice(0, limit);
 }
 
 /** These attempts (by id) with their invoices, as they are now. */

@@ -1,24 +1,24 @@
 // The staff console's lists of orders, invoices and accounts, paged by key (keyset.ts), searched and
 // filtered in the database. Search text is compared literally (strpos, equality), never as a LIKE
 // pattern, so `%`, `_` and quotes in it mean themselves; every value travels as a bound parameter.
-import { and, eq, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import type { OrderStatus } from '../domain/order.machine.ts';
 import { finishPage, keyOf, keysetOrder, keysetWhere, type ListPage, type ListQuery } from './keyset.ts';
 import type { InvoiceRow, OrderRow } from './orders.ts';
+import {
+  containsText,
+  invoicesNamed,
+  orderNumberOf,
+  ordersNamed,
+  resolved,
+  searchTargets,
+  type SearchTargets,
+} from './staff-search.ts';
 import { invoices, orders, paymentAttempts, users } from './tables.ts';
 
-/** True when `column` contains `text`, case-insensitively and literally (no pattern characters). */
-export function containsText(column: AnyColumn, text: string): SQL {
-  return sql`strpos(lower(${column}), ${text.toLowerCase()}) > 0`;
-}
-
-/** The order number a search names (digits, optionally after a hash sign), or undefined. */
-export function orderNumberOf(q: string): number | undefined {
-  const m = /^#?(\d{1,9})$/.exec(q);
-  return m ? Number(m[1]) : undefined;
-}
+export { containsText, orderNumberOf };
 
 /** Orders matching one search box: customer e-mail (part of it), order id or number, invoice id, gateway session id. */
 function orderSearch(q: string): SQL {
@@ -33,6 +33,15 @@ function orderSearch(q: string): SQL {
   )!;
 }
 
+/** A resolved search's condition, or the row-by-row one when too many customers match its e-mail part. */
+export function resolvedOr(
+  t: SearchTargets,
+  named: (t: SearchTargets & { customerIds: string[] }) => SQL,
+  rowByRow: SQL | undefined,
+): SQL | undefined {
+  return resolved(t) ? named(t) : rowByRow;
+}
+
 const ORDER_KEY = { at: orders.createdAt, id: orders.id };
 
 /** A page of every customer's orders, newest first, with the customer's e-mail and name. */
@@ -40,6 +49,7 @@ export async function staffOrdersPage(
   db: Executor,
   query: ListQuery,
 ): Promise<ListPage<{ order: OrderRow; email: string; name: string }>> {
+  const search = query.q ? resolvedOr(await searchTargets(db, query.q), ordersNamed, orderSearch(query.q)) : undefined;
   const rows = await db
     .select({ order: orders, email: users.email, name: users.name })
     .from(orders)
@@ -48,7 +58,7 @@ export async function staffOrdersPage(
       and(
         keysetWhere(ORDER_KEY, query),
         query.status ? eq(orders.status, query.status as OrderStatus) : undefined,
-        query.q ? orderSearch(query.q) : undefined,
+        search,
       ),
     )
     .orderBy(...keysetOrder(ORDER_KEY, query))
@@ -74,7 +84,7 @@ export async function staffInvoicesPage(
 ): Promise<ListPage<InvoiceRow & { email: string; orderNumber: number }>> {
   const q = query.q;
   const n = q ? orderNumberOf(q) : undefined;
-  const search = q
+  const rowByRow = q
     ? or(
         containsText(users.email, q),
         eq(invoices.id, q),
@@ -84,6 +94,7 @@ export async function staffInvoicesPage(
           and ${paymentAttempts.gatewaySessionId} = ${q})`,
       )
     : undefined;
+  const search = q ? resolvedOr(await searchTargets(db, q), invoicesNamed, rowByRow) : undefined;
   const rows = await db
     .select({ invoice: invoices, email: users.email, orderNumber: orders.number })
     .from(invoices)
@@ -122,14 +133,18 @@ export async function staffAccountsPage(
   return finishPage(rows, query, (r) => keyOf(r.createdAt, r.id));
 }
 
-/** Counts for the console's front page (the whole tables, not a page of them). */
+/** The front page counts up to this many; beyond, it says "10,000+" (an exact count reads every row, on every view). */
+export const COUNT_CAP = 10_000;
+
+/** Counts for the console's front page (the whole tables, not a page of them), each at most COUNT_CAP + 1. */
 export async function staffCounts(db: Executor) {
+  const upTo = COUNT_CAP + 1;
   const [row] = await db
     .select({
-      orders: sql<number>`(select count(*) from ${orders})::int`,
-      awaitingPayment: sql<number>`(select count(*) from ${orders} where ${orders.status} = 'awaiting_payment')::int`,
-      invoices: sql<number>`(select count(*) from ${invoices})::int`,
-      customers: sql<number>`(select count(*) from ${users} where ${users.role} = 'customer')::int`,
+      orders: sql<number>`(select count(*) from (select 1 from ${orders} limit ${upTo}) c)::int`,
+      awaitingPayment: sql<number>`(select count(*) from (select 1 from ${orders} where ${orders.status} = 'awaiting_payment' limit ${upTo}) c)::int`,
+      invoices: sql<number>`(select count(*) from (select 1 from ${invoices} limit ${upTo}) c)::int`,
+      customers: sql<number>`(select count(*) from (select 1 from ${users} where ${users.role} = 'customer' limit ${upTo}) c)::int`,
     })
     .from(sql`(select 1) as one`);
   return {

@@ -6,7 +6,8 @@ import type { RefundStatus } from '../domain/refund.machine.ts';
 import { finishPage, keyOf, keysetOrder, keysetWhere, type ListPage, type ListQuery } from './keyset.ts';
 import type { AttemptRow, ReceiptRow } from './payments.ts';
 import type { RefundRow } from './refunds.ts';
-import { containsText } from './staff-lists.ts';
+import { containsText, resolvedOr } from './staff-lists.ts';
+import { attemptsNamed, searchTargets } from './staff-search.ts';
 import { invoices, paymentAttempts, refunds, users, webhookReceipts } from './tables.ts';
 
 // Verdicts of refusals recorded row by row before they were only counted: not genuine deliveries.
@@ -20,25 +21,26 @@ export async function staffAttemptsPage(
   query: ListQuery,
 ): Promise<ListPage<AttemptRow & { orderId: string }>> {
   const q = query.q;
+  const search = q
+    ? resolvedOr(
+        await searchTargets(db, q),
+        (t) => attemptsNamed(db, t),
+        or(
+          eq(paymentAttempts.id, q),
+          eq(paymentAttempts.invoiceId, q),
+          eq(invoices.orderId, q),
+          eq(paymentAttempts.gatewaySessionId, q),
+          containsText(users.email, q),
+        ),
+      )
+    : undefined;
   const rows = await db
     .select({ attempt: paymentAttempts, orderId: invoices.orderId })
     .from(paymentAttempts)
     .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
     .innerJoin(users, eq(users.id, invoices.userId))
     .where(
-      and(
-        keysetWhere(ATTEMPT_KEY, query),
-        query.status ? eq(paymentAttempts.status, query.status) : undefined,
-        q
-          ? or(
-              eq(paymentAttempts.id, q),
-              eq(paymentAttempts.invoiceId, q),
-              eq(invoices.orderId, q),
-              eq(paymentAttempts.gatewaySessionId, q),
-              containsText(users.email, q),
-            )
-          : undefined,
-      ),
+      and(keysetWhere(ATTEMPT_KEY, query), query.status ? eq(paymentAttempts.status, query.status) : undefined, search),
     )
     .orderBy(...keysetOrder(ATTEMPT_KEY, query))
     .limit(query.limit + 1);

@@ -166,6 +166,8 @@ export const orders = pgTable(
     index('orders_user_idx').on(t.userId, t.createdAt),
     // The staff list's order and keyset (newest first, the id breaking ties).
     index('orders_created_idx').on(t.createdAt, t.id),
+    // The same order within one status: a filter on a rare status reads its rows, not the whole list.
+    index('orders_status_created_idx').on(t.status, t.createdAt, t.id),
   ],
 );
 
@@ -216,6 +218,7 @@ export const invoices = pgTable(
     index('invoices_order_idx').on(t.orderId, t.createdAt),
     index('invoices_user_idx').on(t.userId),
     index('invoices_created_idx').on(t.createdAt, t.id),
+    index('invoices_status_created_idx').on(t.status, t.createdAt, t.id),
     // At most one open invoice per order: "Pay now" races cannot issue two.
     uniqueIndex('invoices_one_open_per_order').on(t.orderId).where(sql`status = 'open'`),
   ],
@@ -243,17 +246,25 @@ export const orderStatusEvents = pgTable(
 
 // Append-only, hash-chained: each entry's hash covers the previous hash, so an edited or deleted row
 // breaks the chain from there on.
-export const auditLog = pgTable('audit_log', {
-  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
-  id: text('id').notNull().unique(),
-  at: ts('at').notNull(),
-  actor: text('actor').notNull(),
-  action: text('action').notNull(),
-  subject: text('subject').notNull(),
-  data: jsonb('data').notNull(),
-  prevHash: text('prev_hash').notNull(),
-  hash: text('hash').notNull(),
-});
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: text('id').notNull().unique(),
+    at: ts('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subject: text('subject').notNull(),
+    data: jsonb('data').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  // An order's trail (the staff order page): its entries by subject, and those naming it in their data.
+  (t) => [
+    index('audit_log_subject_idx').on(t.subject, t.seq),
+    index('audit_log_order_idx').on(sql`(data->>'orderId')`),
+  ],
+);
 
 /** What the shop tells a customer about their orders (shown on "my orders" and the order page). */
 export const customerNotifications = pgTable(
