@@ -3,8 +3,9 @@
 -- captured with pg_stat_statements while deliveries were applied (src/shop/commands/apply-gateway-event.ts
 -- and decide-gateway-event.ts, commands/invoice-transition.ts applyInvoiceEvent, mail/outbox.ts enqueueMail,
 -- storage/audit.ts appendAudit, platform/realtime/publish.ts).
--- Reads that lock (FOR UPDATE) and the audit chain's lock are kept: they are part of the cost.
--- What the shop computes in Node (ids, the audit hash) is computed here in SQL. pgbench reads
+-- Reads that lock (FOR UPDATE) are kept: they are part of the cost. The audit entries are inserted
+-- unsealed (no chain lock): the sealer's work after the commit is not in this script (the shop pays it,
+-- pgbench does not). What the shop computes in Node (ids) is computed here in SQL. pgbench reads
 -- `:name` as a variable even inside a string literal, so literal colons are written as ':'.
 --
 -- Rows come from bench/intake/seed.ts (batch tag :tag, n = 1..:invoices). Each client walks its own
@@ -60,18 +61,14 @@ select id::text as id, pg_notify('countersign_realtime', case when octet_length(
 update "gateway_events" set "verdict" = 'accepted', "code" = null, "reason" = null where "gateway_events"."event_id" = :evt::text;
 insert into "webhook_receipts" ("id", "received_at", "event_id", "event_type", "session_id", "invoice_id", "verdict", "reason")
   values (default, now(), :evt::text, 'authorized', 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'accepted', null);
--- the audit chain, last (appendAudit queues a transaction's entries and writes them just before the
--- commit): the chain's global lock; the first entry inserted with the tip read and its hash computed
--- in the same statement; the second entry (hash computed by the shop from the first's); COMMIT
-select pg_advisory_xact_lock(hashtext('countersign' || ':' || 'shop' || ':' || 'audit'));
-insert into audit_log (id, at, actor, action, subject, data, prev_hash, hash)
-  select 'aud_i' || :evt::text, now(), 'gateway', 'invoice.pay', 'inv_' || :tag::text || :n::text,
-         jsonb_build_object('from', 'open', 'to', 'paid', 'orderId', 'ord_' || :tag::text || :n::text, 'orderStatus', 'paid'),
-         tip.hash, encode(sha256(convert_to(tip.hash || E'\n' || :evt::text || 'invoice.pay', 'UTF8')), 'hex')
-  from (select coalesce((select hash from audit_log order by seq desc limit 1), repeat('0', 64)) as hash) tip
-  returning hash as h1 \gset
-insert into "audit_log" ("seq", "id", "at", "actor", "action", "subject", "data", "prev_hash", "hash")
-  values (default, 'aud_a' || :evt::text, now(), 'gateway', 'attempt.accept', 'att_' || :tag::text || :n::text,
+-- the audit entries, last (appendAudit queues a transaction's entries and inserts them just before the
+-- commit): one insert of both, UNSEALED — no lock, no read of the chain's tip; the shop's sealer
+-- (src/shop/audit/sealer.ts) chains them after the commit, outside this transaction; COMMIT
+insert into "audit_log" ("seq", "id", "at", "actor", "action", "subject", "data", "chain_pos", "chain_version", "prev_hash", "hash")
+  values (default, 'aud_i' || :evt::text, now(), 'gateway', 'invoice.pay', 'inv_' || :tag::text || :n::text,
+          jsonb_build_object('from', 'open', 'to', 'paid', 'orderId', 'ord_' || :tag::text || :n::text, 'orderStatus', 'paid'),
+          default, default, default, default),
+         (default, 'aud_a' || :evt::text, now(), 'gateway', 'attempt.accept', 'att_' || :tag::text || :n::text,
           jsonb_build_object('from', 'session_created', 'to', 'paid', 'invoiceId', 'inv_' || :tag::text || :n::text, 'eventId', :evt::text, 'sequence', 3, 'source', 'webhook'),
-          :h1::text, encode(sha256(convert_to(:h1::text || :evt::text || 'attempt.accept', 'UTF8')), 'hex'));
+          default, default, default, default);
 COMMIT;

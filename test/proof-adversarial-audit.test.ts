@@ -17,6 +17,7 @@ import { databaseUrl, freshPostgresDatabaseName } from '../src/platform/db/testi
 import { checkpointFile } from '../src/shop/audit/checkpoint-file.ts';
 import { newAuditSigningKey, parseAuditPrivateKey, signCheckpoint } from '../src/shop/audit/checkpoint.ts';
 import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
+import { sealAll } from '../src/shop/audit/sealer.ts';
 import { verifyAuditCommand } from '../src/shop/audit/verify-command.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, GENESIS } from '../src/shop/storage/audit.ts';
@@ -41,7 +42,7 @@ const SIGNING_KEY = newAuditSigningKey();
 /** One attack: what it does to the copy's database and checkpoint file. */
 interface Attack {
   readonly name: string;
-  readonly run: (database: Database, file: string, seqs: readonly number[]) => Promise<void>;
+  readonly run: (database: Database, file: string, seqs: readonly number[]) => Promise<void>; // seqs: chain positions
 }
 
 const lastLine = (file: string) =>
@@ -63,7 +64,7 @@ const ATTACKS: readonly Attack[] = [
       tamper(db, () =>
         db.db
           .delete(auditLog)
-          .where(gt(auditLog.seq, seqs[seqs.length - 1 - (1 + random.int(Math.min(5, seqs.length - 1)))]!)),
+          .where(gt(auditLog.chainPos, seqs[seqs.length - 1 - (1 + random.int(Math.min(5, seqs.length - 1)))]!)),
       ),
   },
   { name: 'empty the audit log', run: (db) => tamper(db, () => db.db.delete(auditLog)) },
@@ -71,7 +72,7 @@ const ATTACKS: readonly Attack[] = [
     name: 'remove one entry and rehash the whole chain from the first entry',
     run: (db, _f, seqs) =>
       tamper(db, async () => {
-        await db.db.delete(auditLog).where(eq(auditLog.seq, seqs[random.int(seqs.length)]!));
+        await db.db.delete(auditLog).where(eq(auditLog.chainPos, seqs[random.int(seqs.length)]!));
         await rehashChain(db);
       }),
   },
@@ -82,7 +83,7 @@ const ATTACKS: readonly Attack[] = [
         await db.db
           .update(auditLog)
           .set({ data: { edited: true } })
-          .where(eq(auditLog.seq, seqs[random.int(seqs.length)]!));
+          .where(eq(auditLog.chainPos, seqs[random.int(seqs.length)]!));
         await rehashChain(db);
       }),
   },
@@ -90,28 +91,28 @@ const ATTACKS: readonly Attack[] = [
     name: 'cut the last entries and lower the newest checkpoint to match (no key)',
     run: async (db, file, seqs) => {
       const keep = seqs.length - 2;
-      await tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.seq, seqs[keep - 1]!)));
+      await tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.chainPos, seqs[keep - 1]!)));
       const [tip] = await db.db
         .select()
         .from(auditLog)
-        .where(eq(auditLog.seq, seqs[keep - 1]!));
-      replaceLastLine(file, JSON.stringify({ ...lastLine(file), seq: tip!.seq, hash: tip!.hash, count: keep }));
+        .where(eq(auditLog.chainPos, seqs[keep - 1]!));
+      replaceLastLine(file, JSON.stringify({ ...lastLine(file), seq: tip!.chainPos!, hash: tip!.hash, count: keep }));
     },
   },
   {
     name: 'cut the last entries and sign a matching checkpoint with a key of its own',
     run: async (db, file, seqs) => {
       const keep = seqs.length - 3;
-      await tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.seq, seqs[keep - 1]!)));
+      await tamper(db, () => db.db.delete(auditLog).where(gt(auditLog.chainPos, seqs[keep - 1]!)));
       const [tip] = await db.db
         .select()
         .from(auditLog)
-        .where(eq(auditLog.seq, seqs[keep - 1]!));
+        .where(eq(auditLog.chainPos, seqs[keep - 1]!));
       replaceLastLine(
         file,
         signCheckpoint(parseAuditPrivateKey(newAuditSigningKey()), {
-          seq: tip!.seq,
-          hash: tip!.hash,
+          seq: tip!.chainPos!,
+          hash: tip!.hash!,
           count: keep,
           at: lastLine(file).at,
         }),
@@ -160,6 +161,8 @@ describe('adversarial: the audit log cannot be cut or rewritten unnoticed', () =
       );
       clock.advance(1000 + random.int(60_000));
     }
+    // What the shop's sealer does moments after the commits: the checkpoint anchors the sealed tip.
+    await sealAll(database);
     assert.equal(
       (
         await writeAuditCheckpoint({
@@ -171,8 +174,8 @@ describe('adversarial: the audit log cannot be cut or rewritten unnoticed', () =
       ).kind,
       'written',
     );
-    seqs = (await database.db.select({ seq: auditLog.seq }).from(auditLog).orderBy(asc(auditLog.seq))).map(
-      (r) => r.seq,
+    seqs = (await database.db.select({ pos: auditLog.chainPos }).from(auditLog).orderBy(asc(auditLog.chainPos))).map(
+      (r) => r.pos!,
     );
     await database.close();
   });

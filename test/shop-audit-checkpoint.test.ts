@@ -99,8 +99,8 @@ for (const engine of testEngines()) {
           20_000,
           'a checkpoint of the tip by the recurring job',
         );
-        const [tip] = await shop.database.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-        assert.deepEqual({ seq: byJob.seq, hash: byJob.hash }, { seq: tip!.seq, hash: tip!.hash });
+        const [tip] = await shop.database.db.select().from(auditLog).orderBy(desc(auditLog.chainPos)).limit(1);
+        assert.deepEqual({ seq: byJob.seq, hash: byJob.hash }, { seq: tip!.chainPos, hash: tip!.hash });
         await audit('ord_b');
         await audit('ord_c');
       } finally {
@@ -128,7 +128,7 @@ for (const engine of testEngines()) {
 
       // Someone cuts the last entry: the next checkpoint is refused, so the cut is never signed over.
       database = await openDatabase(shopDatabaseSpec, location);
-      await tamper(database, () => database.db.delete(auditLog).where(eq(auditLog.seq, last.seq)));
+      await tamper(database, () => database.db.delete(auditLog).where(eq(auditLog.chainPos, last.seq)));
       const outcome = await writeAuditCheckpoint({
         database,
         clock: systemClock,

@@ -17,6 +17,7 @@ import { databaseUrl, freshPostgresDatabaseName, testEngines } from '../src/plat
 import { checkpointFile } from '../src/shop/audit/checkpoint-file.ts';
 import { newAuditSigningKey, parseAuditPrivateKey, signCheckpoint } from '../src/shop/audit/checkpoint.ts';
 import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
+import { sealAll } from '../src/shop/audit/sealer.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, GENESIS, verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
@@ -32,7 +33,7 @@ for (const engine of testEngines()) {
 
     let base: { location: DatabaseLocation; dir: string };
     let ids: string[] = [];
-    let seqs: number[] = [];
+    let seqs: number[] = []; // chain positions
 
     // One shop database with six entries and a checkpoint of them; each case tampers with its own copy.
     before(async () => {
@@ -56,11 +57,11 @@ for (const engine of testEngines()) {
         'written',
       );
       const rowsOf = await database.db
-        .select({ id: auditLog.id, seq: auditLog.seq })
+        .select({ id: auditLog.id, pos: auditLog.chainPos })
         .from(auditLog)
-        .orderBy(auditLog.seq);
+        .orderBy(auditLog.chainPos);
       ids = rowsOf.map((r) => r.id);
-      seqs = rowsOf.map((r) => r.seq);
+      seqs = rowsOf.map((r) => r.pos!);
       await database.close();
       base = { location, dir };
     });
@@ -76,6 +77,8 @@ for (const engine of testEngines()) {
         );
         clock.advance(1000);
       }
+      // What the shop's sealer does moments after the commits.
+      await sealAll(database);
     }
 
     /** A copy of the base shop (database and checkpoint file), open, with the env that points the verifier at it. */
@@ -139,7 +142,7 @@ for (const engine of testEngines()) {
 
     it('detects the last entries deleted after a checkpoint as truncation, though every remaining link holds', async () => {
       const { database, seqs, env } = await shopWithAudit();
-      await tamper(database, () => database.db.delete(auditLog).where(gt(auditLog.seq, seqs[3]!)));
+      await tamper(database, () => database.db.delete(auditLog).where(gt(auditLog.chainPos, seqs[3]!)));
       assert.equal(await verifyAuditChain(database.db), null, 'the links alone hold');
       await database.close();
       const { code, out } = await verifyCommand(env);
@@ -161,12 +164,14 @@ for (const engine of testEngines()) {
       assert.match(out, /BROKEN: truncated: .* 6 entries .* ends at #0 with 0 entries \(6 missing at the end\)/);
     });
 
-    it('detects a chain rewritten from scratch with every hash recomputed (an entry removed, the rest rehashed)', async () => {
-      const { database, ids, env } = await shopWithAudit();
+    it('detects a chain rewritten from scratch with every hash recomputed (an entry removed, the rest rehashed, one added to keep the length)', async () => {
+      const { database, ids, env, append } = await shopWithAudit();
       await tamper(database, async () => {
         await database.db.delete(auditLog).where(eq(auditLog.id, ids[1]!));
         await rehashChain(database);
       });
+      // One more entry, so the rewritten chain is as long as the checkpoint says again.
+      await append(1);
       assert.equal(await verifyAuditChain(database.db), null, 'the rewritten chain links up');
       await database.close();
       const { code, out } = await verifyInProcess(env);

@@ -27,6 +27,7 @@ import { refunds } from '../src/shop/storage/tables.ts';
 import { requestRefund } from '../src/shop/commands/request-refund.ts';
 import { createUser } from '../src/shop/storage/accounts.ts';
 import { verifyAuditChain } from '../src/shop/storage/audit.ts';
+import { sealAll } from '../src/shop/audit/sealer.ts';
 import { addToCart, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { ensureDemoData } from '../src/shop/storage/demo-data.ts';
@@ -233,6 +234,7 @@ for (const engine of testEngines()) {
         ['pending', 'submitted', 'succeeded'],
       );
       assert.ok(pushed.some((p) => p.status === 'refunded'));
+      assert.ok((await sealAll(database)) > 0, 'the refund wrote audit entries');
       assert.equal(await verifyAuditChain(database.db), null);
       await assert.rejects(request(invoice, 1), (e) => isDomainError(e, 'refund.not_allowed'));
     });

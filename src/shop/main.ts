@@ -39,6 +39,7 @@ import { ensureDemoData } from './storage/demo-data.ts';
 import { DEFAULT_REFUSAL_LIMITS, type RefusalLimits } from './storage/webhook-refusals.ts';
 import { AUDIT_CHECKPOINT_TASK, auditCheckpointer } from './audit/checkpointer.ts';
 import { loadAuditConfig, type AuditCheckpointConfig } from './audit/config.ts';
+import { auditSealer } from './audit/sealer.ts';
 import { loadMailConfig, mailTasks, smtpTransport, type MailConfig } from './mail/index.ts';
 
 /** The shop's database: its schema history. */
@@ -228,6 +229,7 @@ export async function startShop(
       if (config.demoData) await ensureDemoData(database, clock.now());
       const a = config.audit;
       const checkpoint = auditCheckpointer({ database, clock, log, dir: a.dir, signingKey: a.signingKey });
+      const sealer = auditSealer({ database, log, intervalMs: a.sealIntervalMs });
       if (!a.signingKey)
         log.warn(
           {},
@@ -292,6 +294,7 @@ export async function startShop(
       );
       await hub.start();
       await worker?.start();
+      sealer.start();
       return {
         onListening: (server) => {
           hub.attach(server);
@@ -305,7 +308,8 @@ export async function startShop(
         onStop: async () => {
           await hub.stop();
           await worker?.stop();
-          // A clean stop anchors everything written so far; a failure here must not keep the shop from stopping.
+          await sealer.stop();
+          // A clean stop seals and anchors everything written so far; a failure here must not keep the shop from stopping.
           if (a.signingKey)
             await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
         },

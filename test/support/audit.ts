@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../src/platform/db/database.ts';
 import { adminUrl } from '../../src/platform/db/testing.ts';
 import { verifyAuditCommand } from '../../src/shop/audit/verify-command.ts';
-import { entryHash, GENESIS } from '../../src/shop/storage/audit.ts';
+import { CHAIN_VERSION, GENESIS, sealedHash } from '../../src/shop/storage/audit.ts';
 import { auditLog } from '../../src/shop/storage/tables.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,12 +53,24 @@ export async function tamper(database: Database, change: () => Promise<unknown>)
   await database.db.execute(sql`alter table audit_log enable trigger audit_log_append_only`);
 }
 
-/** Recomputes every hash from the first entry: a rewritten chain whose links all hold again. */
+/**
+ * Recomputes every sealed entry's position and hash from the first one: a rewritten chain whose links
+ * all hold again (positions renumbered 1..n, each in turn, so the unique index never sees a duplicate).
+ */
 export async function rehashChain(database: Database): Promise<void> {
   let prev = GENESIS;
-  for (const e of await database.db.select().from(auditLog).orderBy(asc(auditLog.seq))) {
-    const hash = entryHash(prev, e);
-    await database.db.update(auditLog).set({ prevHash: prev, hash }).where(eq(auditLog.seq, e.seq));
+  let pos = 0;
+  for (const e of await database.db
+    .select()
+    .from(auditLog)
+    .where(isNotNull(auditLog.chainPos))
+    .orderBy(asc(auditLog.chainPos))) {
+    pos += 1;
+    const hash = sealedHash(prev, pos, e);
+    await database.db
+      .update(auditLog)
+      .set({ chainPos: pos, chainVersion: CHAIN_VERSION, prevHash: prev, hash })
+      .where(eq(auditLog.seq, e.seq));
     prev = hash;
   }
 }

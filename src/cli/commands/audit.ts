@@ -21,7 +21,9 @@ export function registerAudit(program: Command, io: RunIo): void {
 The shop's database is found from the shop's variables: SHOP_DATABASE_URL (PostgreSQL), else
 SHOP_DATA_DIR or <data-dir>/shop (embedded PGlite: stop the shop first, it allows one process).
 Checkpoints: SHOP_AUDIT_CHECKPOINT_DIR (default <data-dir>/audit-checkpoints), checked with
-SHOP_AUDIT_PUBLIC_KEY, else SHOP_AUDIT_SIGNING_KEY, else the key in <data-dir>/secrets.json.`,
+SHOP_AUDIT_PUBLIC_KEY, else SHOP_AUDIT_SIGNING_KEY, else the key in <data-dir>/secrets.json.
+Entries are chained by the shop's sealer moments after their commit; entries still unsealed after
+SHOP_AUDIT_SEAL_STALE_SECONDS (default 60) are reported (exit 1, verdict "unsealed"): no sealer runs.`,
     )
     .action(
       action(io, async (ctx, flags: { allowNoCheckpoint?: boolean }) => {
@@ -38,7 +40,16 @@ SHOP_AUDIT_PUBLIC_KEY, else SHOP_AUDIT_SIGNING_KEY, else the key in <data-dir>/s
         );
         // The verifier's "could not check" is 2; the command line's is 3 (2 is a usage error here).
         const exit = code === 2 ? EXIT.unavailable : code;
-        const verdict = exit === EXIT.ok ? 'intact' : exit === EXIT.problem ? 'broken' : 'not_verified';
+        const stalled = lines.some((l) => l.startsWith('PROBLEM: '));
+        const broken = lines.some((l) => l.startsWith('BROKEN: '));
+        const verdict =
+          exit === EXIT.ok
+            ? 'intact'
+            : exit === EXIT.problem
+              ? broken || !stalled
+                ? 'broken'
+                : 'unsealed'
+              : 'not_verified';
         ctx.out.result({ verdict, exit_code: exit, lines });
         return exit;
       }),

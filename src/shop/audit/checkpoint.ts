@@ -1,4 +1,5 @@
-// A checkpoint anchors the audit chain outside the shop's database: the tip's seq and hash and the
+// A checkpoint anchors the audit chain outside the shop's database: the sealed tip's position (named
+// `seq` in the signed format: for entries chained before the sealer it is their seq) and hash and the
 // number of entries up to it, at a time, signed with the shop's Ed25519 key. The hash chain alone
 // shows an edited or removed entry in the middle, but not entries cut off at the end, nor a chain
 // rewritten from scratch with every hash recomputed; a checkpoint kept elsewhere shows both.
@@ -13,7 +14,7 @@ import {
 } from 'node:crypto';
 import { z } from 'zod';
 
-/** The chain's tip at one moment: entry `seq` has `hash`, and `count` entries lead up to it. */
+/** The chain's sealed tip at one moment: the entry at position `seq` has `hash`, and `count` entries lead up to it. */
 export interface Checkpoint {
   readonly seq: number;
   readonly hash: string;

@@ -1,5 +1,5 @@
-// Takes a checkpoint of the audit chain: a recurring job (every SHOP_AUDIT_CHECKPOINT_SECONDS) and
-// the shop's clean shutdown. Each checkpoint is written only after the chain is seen to still hold the
+// Takes a checkpoint of the audit chain's sealed tip: a recurring job (every
+// SHOP_AUDIT_CHECKPOINT_SECONDS) and the shop's clean shutdown (after the sealer's last pass). Each checkpoint is written only after the chain is seen to still hold the
 // previous one and to lead from it, link by link, to the new tip: so the shop never signs a chain that
 // was cut or rewritten since, and each checkpoint vouches for the one before it.
 import type { KeyObject } from 'node:crypto';
@@ -7,7 +7,14 @@ import { eq } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
-import { auditEntriesAfter, entryLinks, GENESIS } from '../storage/audit.ts';
+import {
+  CHAIN_START,
+  CHAIN_VERSION,
+  chainBreak,
+  GENESIS,
+  sealedEntriesAfter,
+  type ChainLink,
+} from '../storage/audit.ts';
 import { auditLog } from '../storage/tables.ts';
 import { appendCheckpointLine, lastCheckpointLines } from './checkpoint-file.ts';
 import { checkCheckpointLine, signCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -29,25 +36,35 @@ async function previousCheckpoint(dir: string, key: KeyObject): Promise<Checkpoi
   return undefined;
 }
 
-/** The tip the chain reaches from `from`, or why the chain does not lead on from it. */
+/** The sealed tip the chain reaches from `from` (a checkpoint's position), or why the chain does not lead on from it. */
 async function tipFrom(
   tx: Executor,
   from: { seq: number; hash: string; count: number },
 ): Promise<{ seq: number; hash: string; count: number } | string> {
+  let prev: ChainLink = CHAIN_START;
   if (from.seq > 0) {
-    const [row] = await tx.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, from.seq));
+    const [row] = await tx
+      .select({ hash: auditLog.hash, version: auditLog.chainVersion })
+      .from(auditLog)
+      .where(eq(auditLog.chainPos, from.seq));
     if (!row) return `entry #${from.seq} of the last checkpoint is gone (the chain was cut)`;
     if (row.hash !== from.hash)
       return `entry #${from.seq} no longer has the last checkpoint's hash (the chain was rewritten)`;
+    prev = { pos: from.seq, hash: from.hash, version: row.version ?? CHAIN_VERSION };
   }
-  let tip = from;
-  for (let page = await auditEntriesAfter(tx, tip.seq); page.length > 0; page = await auditEntriesAfter(tx, tip.seq)) {
+  let count = from.count;
+  for (
+    let page = await sealedEntriesAfter(tx, prev.pos);
+    page.length > 0;
+    page = await sealedEntriesAfter(tx, prev.pos)
+  ) {
     for (const e of page) {
-      if (!entryLinks(tip.hash, e)) return `entry #${e.seq} does not chain from #${tip.seq}`;
-      tip = { seq: e.seq, hash: e.hash, count: tip.count + 1 };
+      if (chainBreak(prev, e)) return `entry #${e.chainPos} does not chain from #${prev.pos}`;
+      prev = { pos: e.chainPos, hash: e.hash, version: e.chainVersion };
+      count += 1;
     }
   }
-  return tip;
+  return { seq: prev.pos, hash: prev.hash, count };
 }
 
 /** Checks the chain against the last checkpoint and appends a new one when the tip moved. */

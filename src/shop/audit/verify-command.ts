@@ -1,7 +1,8 @@
 // The audit verifier as a command (`countersign audit verify`, src/cli/commands/audit.ts, runs it):
 // finds the shop's database from the shop's own variables WITHOUT creating one, reads the signed
-// checkpoints, walks the chain, prints the verdict. Exit codes: 0 intact, 1 broken or tampered,
-// 2 could not check (no database, no checkpoint, no key, unreachable).
+// checkpoints, walks the chain, prints the verdict. Exit codes: 0 intact, 1 broken or tampered, or
+// entries left unsealed past SHOP_AUDIT_SEAL_STALE_SECONDS (no sealer running), 2 could not check
+// (no database, no checkpoint, no key, unreachable).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -11,7 +12,7 @@ import { shopDatabaseSpec } from '../main.ts';
 import { checkpointFile } from './checkpoint-file.ts';
 import { keyId, type Checkpoint } from './checkpoint.ts';
 import { loadAuditVerifierConfig } from './config.ts';
-import { loadCheckpoints, verifyShopAudit, type AuditVerdict } from './verify.ts';
+import { loadCheckpoints, verifyShopAudit, type AuditVerdict, type Unsealed } from './verify.ts';
 
 export const ALLOW_NO_CHECKPOINT = '--allow-no-checkpoint';
 
@@ -79,6 +80,22 @@ async function readAnchor(
   return { checkpoints: log.checkpoints };
 }
 
+/** The entries still waiting for their seal: a line each way, and 1 when some waited past the threshold. */
+function reportUnsealed(u: Unsealed, out: (line: string) => void): number {
+  if (u.count === 0) return 0;
+  const oldest = u.oldest
+    ? `; the oldest, ${u.oldest.id} (#${u.oldest.seq} by seq), of ${u.oldest.at.toISOString()}`
+    : '';
+  if (u.stale === 0) {
+    out(`${u.count} entries committed and not sealed yet (the sealer chains them within moments)${oldest}`);
+    return 0;
+  }
+  out(
+    `PROBLEM: ${u.stale} of ${u.count} unsealed entries have waited more than ${u.staleSeconds} s for their seal${oldest}: is a shop node (its audit sealer) running? They are not in the chain, so not protected by it, until sealed`,
+  );
+  return 1;
+}
+
 function report(verdict: AuditVerdict, out: (line: string) => void): number {
   if (verdict.ok) {
     const c = verdict.checkpoint;
@@ -88,7 +105,7 @@ function report(verdict: AuditVerdict, out: (line: string) => void): number {
     out(
       `OK: audit chain intact, ${verdict.count} entries${verdict.count ? ` (up to #${verdict.tipSeq})` : ''}${against}`,
     );
-    return 0;
+    return reportUnsealed(verdict.unsealed, out);
   }
   const b = verdict.broken;
   const where = b.entry
@@ -114,7 +131,8 @@ export async function verifyAuditCommand(
     database = await openShopDatabase(env);
     // The checkpoints first, then the chain's snapshot: a checkpoint is never newer than what we walk.
     const anchor = await readAnchor(env, argv.includes(ALLOW_NO_CHECKPOINT), out);
-    const code = report(await verifyShopAudit(database, anchor.checkpoints), out);
+    const { sealStaleSeconds } = loadAuditVerifierConfig(env);
+    const code = report(await verifyShopAudit(database, anchor.checkpoints, { staleSeconds: sealStaleSeconds }), out);
     return Math.max(code, anchor.code ?? 0);
   } catch (err) {
     out(`ERROR: could not verify the audit chain: ${(err as Error).message}`);

@@ -305,7 +305,8 @@ const AuditSection: FC<{ audit: StaffOrderView['audit']; people: StaffOrderView[
                 <code>{JSON.stringify(e.data)}</code>
               </td>
               <td>
-                <code title={e.hash}>{e.hash.slice(0, 12)}…</code>
+                {/* Sealed into the chain moments after the commit (src/shop/audit/sealer.ts). */}
+                {e.hash ? <code title={e.hash}>{e.hash.slice(0, 12)}…</code> : <em>sealing</em>}
               </td>
             </tr>
           ))}

@@ -1,10 +1,12 @@
 // The append-only, hash-chained audit log: every state change appends one entry in its own
-// transaction. Appends are serialised by a transaction-scoped advisory lock so that the chain has no
-// forks across nodes; each hash covers the previous one, so editing or deleting a row is detectable.
+// transaction, UNSEALED (no lock, no read of the chain's tip), so audited transactions never wait for
+// each other. The sealer (src/shop/audit/sealer.ts) chains the committed entries shortly after, in the
+// order it finds them committed: each gets the next position and a hash over its position, its
+// content and the previous entry's hash, so editing, deleting or reordering a sealed row is detectable.
 import { createHash } from 'node:crypto';
 import { asc, gt, inArray, or, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
+import { beforeCommit, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
 /** The hash the first entry chains from. */
@@ -38,7 +40,7 @@ function entryBody(e: { id: string; at: Date; actor: string; action: string; sub
   return JSON.stringify([e.id, e.at.toISOString(), e.actor, e.action, e.subject, canonical(e.data)]);
 }
 
-/** The hash of entry `e` chained from `prevHash` (what each row stores in `hash`). */
+/** The hash of a version-1 entry `e` chained from `prevHash` (entries chained before the sealer, by seq). */
 export function entryHash(
   prevHash: string,
   e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown },
@@ -46,13 +48,27 @@ export function entryHash(
   return createHash('sha256').update(prevHash).update('\n').update(entryBody(e)).digest('hex');
 }
 
-// Entries of a transaction not yet written: they are appended together just before its commit.
+/** The version of the chain's hash formula: 1 before the sealer (no position), 2 since. */
+export const CHAIN_VERSION = 2;
+
+/** The hash of a version-2 entry at `position`, chained from `prevHash` (what the sealer stores in `hash`). */
+export function sealedHash(
+  prevHash: string,
+  position: number,
+  e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown },
+): string {
+  return createHash('sha256')
+    .update(`countersign:audit:v2\n${position}\n${prevHash}\n`)
+    .update(entryBody(e))
+    .digest('hex');
+}
+
+// Entries of a transaction not yet written: they are inserted together as its last step.
 const queued = new WeakMap<object, Array<{ input: AuditInput; now: Date }>>();
 
 /**
- * Appends an entry in the caller's transaction. In a top-level transaction the entries are written
- * together as its last step before the commit (one lock, one read of the chain's tip, one insert),
- * so the chain's global lock is held only for that; elsewhere (a savepoint) at once.
+ * Appends an entry, unsealed, in the caller's transaction. In a top-level transaction the entries are
+ * inserted together as its last step before the commit (one statement); elsewhere (a savepoint) at once.
  */
 export async function appendAudit(tx: Executor, input: AuditInput, now: Date): Promise<void> {
   const pending = queued.get(tx);
@@ -67,59 +83,73 @@ export async function appendAudit(tx: Executor, input: AuditInput, now: Date): P
 
 async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; now: Date }>): Promise<void> {
   queued.delete(tx);
-  // The lock first, in its own statement: the read of the tip must see every chain append committed before it.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext('countersign:shop:audit'))`);
-  const made = entries.map(({ input, now }) => ({
-    id: newId('aud', now),
-    at: now,
-    actor: input.actor,
-    action: input.action,
-    subject: input.subject,
-    data: input.data ?? {},
-  }));
-  // The first entry reads the chain's tip and is inserted in the same statement, its hash computed
-  // by PostgreSQL exactly as entryHash does (sha256 over the UTF-8 of tip, newline, body; hex).
-  const [first, ...rest] = made;
-  const inserted = await rows<{ hash: string }>(
-    tx,
-    sql`insert into audit_log (id, at, actor, action, subject, data, prev_hash, hash)
-        select ${first!.id}, ${first!.at.toISOString()}::timestamptz, ${first!.actor}, ${first!.action}, ${first!.subject}, ${JSON.stringify(first!.data)}::jsonb,
-               tip.hash, encode(sha256(convert_to(tip.hash || E'\n' || ${entryBody(first!)}, 'UTF8')), 'hex')
-        from (select coalesce((select hash from audit_log order by seq desc limit 1), ${GENESIS}) as hash) tip
-        returning hash`,
-  );
-  let prevHash = inserted[0]!.hash;
-  if (rest.length === 0) return;
   await tx.insert(auditLog).values(
-    rest.map((entry) => {
-      const row = { ...entry, prevHash, hash: entryHash(prevHash, entry) };
-      prevHash = row.hash;
-      return row;
-    }),
+    entries.map(({ input, now }) => ({
+      id: newId('aud', now),
+      at: now,
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject,
+      data: input.data ?? {},
+    })),
   );
 }
 
-/** True when `e` chains from `prevHash` and its hash covers its content. */
-export function entryLinks(prevHash: string, e: AuditEntry): boolean {
-  return e.prevHash === prevHash && entryHash(prevHash, e) === e.hash;
+/** A sealed entry: position and hashes set. */
+export type SealedEntry = AuditEntry & { chainPos: number; chainVersion: number; prevHash: string; hash: string };
+
+/** Where the chain stands after an entry: its position, hash and version. */
+export interface ChainLink {
+  readonly pos: number;
+  readonly hash: string;
+  readonly version: number;
 }
 
-/** Up to `limit` entries after `afterSeq`, in chain order (the chain is read in pages, never whole). */
-export async function auditEntriesAfter(db: Executor, afterSeq: number, limit = 1000): Promise<AuditEntry[]> {
-  return db.select().from(auditLog).where(gt(auditLog.seq, afterSeq)).orderBy(asc(auditLog.seq)).limit(limit);
+/** The chain's position and hash before the first entry. */
+export const CHAIN_START: ChainLink = { pos: 0, hash: GENESIS, version: 1 };
+
+/**
+ * Why `e` does not follow `prev` in the chain, or null when it does: a version-2 entry sits at the
+ * next position and its hash covers its position, content and the previous hash; a version-1 entry
+ * (chained before the sealer, its position its seq) comes after the previous one and its hash covers
+ * its content and the previous hash; no version-1 entry follows a version-2 one.
+ */
+export function chainBreak(prev: ChainLink, e: SealedEntry): string | null {
+  if (e.prevHash !== prev.hash)
+    return "its prev_hash is not the previous entry's hash (an entry before it was deleted, inserted, moved or edited)";
+  if (e.chainVersion === 1) {
+    if (prev.version !== 1) return 'a version-1 entry after version-2 ones (the chain was rearranged)';
+    return entryHash(prev.hash, e) === e.hash ? null : 'its hash does not match its content (the entry was edited)';
+  }
+  if (e.chainVersion !== CHAIN_VERSION) return `unknown chain version ${e.chainVersion}`;
+  if (e.chainPos !== prev.pos + 1)
+    return `its position follows #${prev.pos} but is not #${prev.pos + 1} (an entry was deleted or moved)`;
+  return sealedHash(prev.hash, e.chainPos, e) === e.hash
+    ? null
+    : 'its hash does not match its position and content (the entry was edited or moved)';
 }
 
-/** Walks the whole chain; returns the seq of the first broken entry, or null when intact. */
+/** Up to `limit` sealed entries after position `afterPos`, in chain order (the chain is read in pages, never whole). */
+export async function sealedEntriesAfter(db: Executor, afterPos: number, limit = 1000): Promise<SealedEntry[]> {
+  return (await db
+    .select()
+    .from(auditLog)
+    .where(gt(auditLog.chainPos, afterPos))
+    .orderBy(asc(auditLog.chainPos))
+    .limit(limit)) as SealedEntry[];
+}
+
+/** Walks the whole sealed chain; returns the position of the first broken entry, or null when intact. */
 export async function verifyAuditChain(db: Executor): Promise<number | null> {
-  let prev = GENESIS;
+  let prev = CHAIN_START;
   for (
-    let page = await auditEntriesAfter(db, 0);
+    let page = await sealedEntriesAfter(db, 0);
     page.length > 0;
-    page = await auditEntriesAfter(db, page.at(-1)!.seq)
+    page = await sealedEntriesAfter(db, page.at(-1)!.chainPos)
   ) {
     for (const e of page) {
-      if (!entryLinks(prev, e)) return e.seq;
-      prev = e.hash;
+      if (chainBreak(prev, e)) return e.chainPos;
+      prev = { pos: e.chainPos, hash: e.hash, version: e.chainVersion };
     }
   }
   return null;

@@ -4,7 +4,20 @@
 // tables (attempts, gateway events, webhook receipts and refusals, refunds) are in payment-tables.ts,
 // re-exported here so that every importer keeps one place to import the shop's tables from.
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  smallint,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { Role } from '../domain/access.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import type { CartStatus } from '../domain/cart.machine.ts';
@@ -244,8 +257,12 @@ export const orderStatusEvents = pgTable(
   (t) => [index('order_status_events_order_idx').on(t.orderId, t.occurredAt)],
 );
 
-// Append-only, hash-chained: each entry's hash covers the previous hash, so an edited or deleted row
-// breaks the chain from there on.
+// Append-only, hash-chained. A business transaction inserts its entries unsealed (no position, no
+// hashes); the sealer (src/shop/audit/sealer.ts) then gives each committed entry, in the order it
+// finds them committed, the next position and a hash over its position, content and the previous
+// hash, so an edited, deleted or reordered sealed row breaks the chain from there on. A trigger
+// (migration 0016) refuses deletes and every update but that one sealing of an unsealed row.
+// Entries chained before the sealer (version 1) keep their hashes; their position is their seq.
 export const auditLog = pgTable(
   'audit_log',
   {
@@ -256,13 +273,22 @@ export const auditLog = pgTable(
     action: text('action').notNull(),
     subject: text('subject').notNull(),
     data: jsonb('data').notNull(),
-    prevHash: text('prev_hash').notNull(),
-    hash: text('hash').notNull(),
+    // Null until sealed, all four together.
+    chainPos: bigint('chain_pos', { mode: 'number' }),
+    chainVersion: smallint('chain_version'),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
-  // An order's trail (the staff order page): its entries by subject, and those naming it in their data.
   (t) => [
+    // An order's trail (the staff order page): its entries by subject, and those naming it in their data.
     index('audit_log_subject_idx').on(t.subject, t.seq),
     index('audit_log_order_idx').on(sql`(data->>'orderId')`),
+    uniqueIndex('audit_log_chain_pos_idx').on(t.chainPos),
+    index('audit_log_unsealed_idx').on(t.seq).where(sql`hash is null`),
+    check(
+      'audit_log_sealed_whole',
+      sql`(chain_pos is null and chain_version is null and prev_hash is null and hash is null) or (chain_pos is not null and chain_version is not null and prev_hash is not null and hash is not null)`,
+    ),
   ],
 );
 
