@@ -3,9 +3,10 @@
 // replayed requests (which change nothing).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { newWebhookSecret } from '../src/core/webhook-signature.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
+import { rows } from '../src/platform/db/database.ts';
 import { accounts, authorizations, cards, gatewayRequests, movements } from '../src/bank/storage/schema.ts';
 import { authorizationBody, cardOf, startTestBank, type TestBank } from '../src/bank/testing.ts';
 
@@ -221,6 +222,55 @@ for (const engine of testEngines()) {
         body: tampered,
       });
       assert.equal(res.status, 401);
+    });
+
+    it('refuses a correctly signed JSON body sent as text/plain or a form with 415, holding and paying out nothing', async () => {
+      const { signRequest } = await import('../src/core/request-signature.ts');
+      const before = await accountOf(cardOf('approved'));
+      const authorization = authorizationBody(cardOf('approved'));
+      const payout = {
+        payout_id: 'po_01KDT0000000000000000000ZZ',
+        merchant_id: 'mer_x',
+        amount_minor: '500',
+        currency: 'EUR',
+      };
+      for (const [target, body] of [
+        ['/api/v1/authorizations', authorization],
+        ['/api/v1/payouts', payout],
+      ] as const) {
+        for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+          const raw = JSON.stringify(body);
+          const headers = signRequest({
+            method: 'POST',
+            target,
+            id: `sreq_type_${target.length}_${type.length}`,
+            timestamp: new Date(),
+            body: raw,
+            secrets: [t.gatewayKey],
+          });
+          const res = await fetch(`${t.url}${target}`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': type },
+            body: raw,
+          });
+          assert.equal(res.status, 415, `${target} as ${type}`);
+          assert.equal(
+            ((await res.json()) as { error: { code: string } }).error.code,
+            'request.unsupported_media_type',
+          );
+        }
+      }
+      assert.equal((await accountOf(cardOf('approved'))).heldMinor, before.heldMinor);
+      const held = await t.bank.database.db
+        .select()
+        .from(authorizations)
+        .where(eq(authorizations.gatewayRef, authorization.gateway_ref));
+      assert.equal(held.length, 0);
+      const [paid] = await rows<{ n: number }>(
+        t.bank.database.db,
+        sql`select count(*)::int as n from bank_ledger_transfers where ref = ${payout.payout_id}`,
+      );
+      assert.equal(paid!.n, 0);
     });
 
     it('refuses a request whose timestamp is more than 5 minutes old or ahead', async () => {

@@ -109,6 +109,15 @@ for (const engine of testEngines()) {
       );
       await ledgerClean();
 
+      // While the dispute is open the merchant cannot refund as well: the cardholder would be paid twice.
+      const refund = (minor: number) =>
+        t.api('/v1/refunds', {
+          body: { session_id: sessionId, amount: { minor: String(minor), currency: 'EUR' }, reason: 'goodwill' },
+        });
+      const refused = await refund(100);
+      assert.equal(refused.status, 409);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'refund.charge_disputed');
+
       // Evidence with winning_evidence: under_review at once, then won by the bank; the reserve comes back.
       const sent = await evidence(d.id, {
         text: 'Delivered on 2 Dec; signed for. winning_evidence',
@@ -127,6 +136,9 @@ for (const engine of testEngines()) {
       assert.equal(await reserve(), before.reserve);
       assert.equal((await bankDispute(sessionId))?.status, 'won');
       assert.equal(await bankBalance(), before.bank, 'the provisional credit is reversed');
+      // Won: the money is the merchant's again, and it may refund it.
+      assert.equal((await refund(100)).status, 201);
+      assert.equal(await available(), before.available - 100n);
       const types = () =>
         t.shop.received
           .map((r) => JSON.parse(r.body.toString('utf8')))

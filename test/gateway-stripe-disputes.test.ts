@@ -141,6 +141,10 @@ describe('disputes in the Stripe dialect (stripe-node against the gateway, real 
     assert.deepEqual((await t.other.disputes.list()).data, []);
     const closed = await t.stripe.disputes.close(dispute.id);
     assert.equal(closed.status, 'lost');
+    // Lost: the cardholder has the money back, so a refund as well is refused as Stripe refuses it.
+    const refund = await stripeError(t.stripe.refunds.create({ charge: dispute.charge as string, amount: 100 }));
+    assert.equal(refund.statusCode, 400);
+    assert.equal(refund.code, 'charge_disputed');
     assert.equal((await stripeError(t.stripe.disputes.close(dispute.id))).statusCode, 400);
     await eventually(() =>
       t.stripeHooks.verified.find(

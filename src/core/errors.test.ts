@@ -41,6 +41,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number> = {
   'refund.not_allowed': 409,
   'refund.reason_required': 422,
   'refund.approval_by_requester': 409,
+  'refund.charge_disputed': 409,
   'ledger.transfer_exists': 409,
   'ledger.pending_resolved': 409,
   'ledger.invalid_transfer': 500,

@@ -60,6 +60,10 @@ export const ERROR_CODES = {
   'invoice.unknown': { status: 409, message: 'The invoice is not known to this shop.' },
   'refund.exceeds_captured': { status: 409, message: 'The refunds would exceed the captured amount.' },
   'refund.not_allowed': { status: 409, message: 'This payment cannot be refunded.' },
+  'refund.charge_disputed': {
+    status: 409,
+    message: 'This payment is disputed: it cannot be refunded while the dispute is open or after it was lost.',
+  },
   'refund.reason_required': { status: 422, message: 'A refund needs a reason.' },
   'refund.approval_by_requester': { status: 409, message: 'A second staff member must approve this refund.' },
   'ledger.transfer_exists': { status: 409, message: 'A ledger transfer with this id exists with other fields.' },

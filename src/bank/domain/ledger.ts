@@ -1,9 +1,7 @@
 /**
- * The bank's books, the same model as the gateway's (TigerBeetle's accounts and transfers): an account
- * holds four running totals — debits and credits, each pending and posted — that only transfers move;
- * a transfer debits one account and credits another for the same positive amount in one currency, is
- * immutable, and is named by an id that is its idempotency key (the same id again with the same fields
- * is a no-op, with other fields an error, ledger.transfer_exists).
+ * The bank's books, by the same double-entry rules as the gateway's (src/core/ledger.ts, TigerBeetle's
+ * accounts and transfers: four running totals per account that only transfers move; a transfer is
+ * immutable and idempotent by id; a pending transfer resolves exactly once).
  *
  * Accounts (id `<kind>:<owner>:<currency>`, created the first time a transfer needs them):
  *
@@ -29,6 +27,13 @@
  *   opening balance        single   opening → cardholder      opening_<account>
  */
 import { DomainError } from '../../core/errors.ts';
+import {
+  NEVER_NEGATIVE,
+  NO_LIMIT,
+  type AccountFlags,
+  type LedgerTransfer,
+  type TransferPhase,
+} from '../../core/ledger.ts';
 
 export const BANK_ACCOUNT_KINDS = ['cardholder', 'settlement', 'merchant', 'opening'] as const;
 export type BankAccountKind = (typeof BANK_ACCOUNT_KINDS)[number];
@@ -45,11 +50,14 @@ export const BANK_TRANSFER_KINDS = [
 ] as const;
 export type BankTransferKind = (typeof BANK_TRANSFER_KINDS)[number];
 
-export type BankTransferPhase = 'single' | 'pending' | 'post' | 'void';
-
 /** Whether an account of this kind must never go negative (debits never exceed posted credits). */
 export function neverNegative(kind: BankAccountKind): boolean {
   return kind === 'cardholder' || kind === 'merchant';
+}
+
+/** The ledger flags of an account, from its id. */
+export function bankAccountFlags(id: string): AccountFlags {
+  return neverNegative(parseBankAccountId(id).kind) ? NEVER_NEGATIVE : NO_LIMIT;
 }
 
 /** The id of an account: deterministic, so a transfer names its accounts without a lookup. */
@@ -65,103 +73,9 @@ export function parseBankAccountId(id: string): { kind: BankAccountKind; owner: 
   return { kind, owner: m[2]!, currency: m[3]! };
 }
 
-export interface BankTransfer {
-  readonly id: string;
-  readonly debitAccountId: string;
-  readonly creditAccountId: string;
-  readonly amount: bigint;
-  readonly currency: string;
-  readonly kind: BankTransferKind;
-  readonly phase: BankTransferPhase;
-  /** The pending transfer a post or void resolves; null otherwise. */
-  readonly pendingId: string | null;
+export interface BankTransfer extends LedgerTransfer<BankTransferKind> {
   /** The authorisation, refund or payout it records (for the operator's checks). */
   readonly ref: string | null;
-}
-
-export interface Totals {
-  readonly debitsPending: bigint;
-  readonly debitsPosted: bigint;
-  readonly creditsPending: bigint;
-  readonly creditsPosted: bigint;
-}
-
-const ZERO: Totals = { debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n };
-
-function invalid(t: BankTransfer, reason: string): DomainError {
-  return new DomainError('ledger.invalid_transfer', { transfer: t.id, reason });
-}
-
-const SAME_FIELDS = [
-  'debitAccountId',
-  'creditAccountId',
-  'amount',
-  'currency',
-  'kind',
-  'phase',
-  'pendingId',
-  'ref',
-] as const;
-
-/**
- * Decides a submitted transfer: false when the same transfer exists (nothing to write); otherwise it
- * must balance (two accounts of its currency, a positive amount) and a post or void must name an
- * unresolved pending transfer between the same accounts (a post at most its amount, a void all of it).
- */
-export function decideBankTransfer(
-  t: BankTransfer,
-  ctx: {
-    existing: BankTransfer | undefined;
-    pending: { transfer: BankTransfer; resolvedBy: string | null } | undefined;
-  },
-): boolean {
-  if (ctx.existing) {
-    if (SAME_FIELDS.some((f) => ctx.existing![f] !== t[f]))
-      throw new DomainError('ledger.transfer_exists', { transfer: t.id });
-    return false;
-  }
-  if (t.amount <= 0n) throw invalid(t, 'amount_must_be_positive');
-  if (t.debitAccountId === t.creditAccountId) throw invalid(t, 'same_account');
-  for (const a of [t.debitAccountId, t.creditAccountId])
-    if (parseBankAccountId(a).currency !== t.currency) throw invalid(t, 'currency_differs_from_account');
-  if (t.phase === 'single' || t.phase === 'pending') {
-    if (t.pendingId !== null) throw invalid(t, 'pending_id_on_non_resolving_transfer');
-    return true;
-  }
-  const p = ctx.pending;
-  if (!p || p.transfer.id !== t.pendingId || p.transfer.phase !== 'pending')
-    throw invalid(t, 'pending_transfer_not_found');
-  if (p.resolvedBy !== null)
-    throw new DomainError('ledger.pending_resolved', { transfer: t.id, pending: p.transfer.id, by: p.resolvedBy });
-  if (p.transfer.debitAccountId !== t.debitAccountId || p.transfer.creditAccountId !== t.creditAccountId)
-    throw invalid(t, 'accounts_differ_from_pending');
-  if (t.phase === 'post' && t.amount > p.transfer.amount) throw invalid(t, 'exceeds_pending_amount');
-  if (t.phase === 'void' && t.amount !== p.transfer.amount) throw invalid(t, 'void_amount_differs_from_pending');
-  return true;
-}
-
-/** How a written transfer moves its two accounts (for a post or void, `pendingAmount` is released). */
-export function bankTransferDeltas(t: BankTransfer, pendingAmount: bigint): { debit: Totals; credit: Totals } {
-  const release = t.phase === 'post' || t.phase === 'void' ? -pendingAmount : 0n;
-  const posted = t.phase === 'single' || t.phase === 'post' ? t.amount : 0n;
-  const reserved = t.phase === 'pending' ? t.amount : release;
-  return {
-    debit: { ...ZERO, debitsPending: reserved, debitsPosted: posted },
-    credit: { ...ZERO, creditsPending: reserved, creditsPosted: posted },
-  };
-}
-
-/** Adds `delta` to `b`, refusing (ledger.limit_exceeded) what a never-negative account forbids. */
-export function applyBankDelta(account: { id: string; kind: BankAccountKind }, b: Totals, d: Totals): Totals {
-  const next: Totals = {
-    debitsPending: b.debitsPending + d.debitsPending,
-    debitsPosted: b.debitsPosted + d.debitsPosted,
-    creditsPending: b.creditsPending + d.creditsPending,
-    creditsPosted: b.creditsPosted + d.creditsPosted,
-  };
-  if (neverNegative(account.kind) && next.debitsPending + next.debitsPosted > next.creditsPosted)
-    throw new DomainError('ledger.limit_exceeded', { account: account.id, reason: 'debits_exceed_credits' });
-  return next;
 }
 
 /** The transfers of a card payment and a payout at the bank (the table above). */
@@ -225,7 +139,7 @@ function cardTransfer(
   a: CardPayment,
   id: string,
   kind: BankTransferKind,
-  phase: BankTransferPhase,
+  phase: TransferPhase,
   amount: bigint,
   pendingId: string | null,
 ): BankTransfer {

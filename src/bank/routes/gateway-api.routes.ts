@@ -121,9 +121,15 @@ export function gatewayApiRoutes(deps: GatewayApiDeps) {
     consume: (id: string, now: Date) => recordGatewayRequest(database.db, id, now),
   };
 
-  /** Verifies the request and consumes its id (committed on its own), then runs `effect` in a transaction. */
+  /**
+   * Verifies the request and consumes its id (committed on its own), then runs `effect` in a
+   * transaction. A body is JSON and says so: anything else is refused (415) before any effect, even
+   * when signed, as the gateway's own API refuses it.
+   */
   async function signed<T>(c: Context<AppEnv>, effect: (tx: Tx, body: string) => Promise<T>): Promise<T> {
     const { body } = await acceptSignedRequest(c, guard);
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (body.length > 0 && type !== 'application/json') throw new DomainError('request.unsupported_media_type');
     return transactionWithRetry(database, (tx) => effect(tx, body));
   }
 

@@ -1,64 +1,25 @@
 // The bank's side of `countersign ledger verify`: its books checked on their own (read-only, one query
-// per check, each listing the differences it finds), and its captures for the three-way match.
+// per check, each listing the differences it finds), and its captures for the three-way match. First
+// the checks every book passes (src/platform/ledger/verify.ts: transfer_invalid, currency_unbalanced,
+// balance_mismatch, limit_broken — here a cardholder's or a merchant's account negative), then those
+// of what the bank records:
 //
-//   transfer_invalid       a transfer in another currency than its accounts, or a post or void that does
-//                          not match its pending transfer
-//   currency_unbalanced    the sum of all accounts' debits minus credits, per currency, is not zero
-//   balance_mismatch       an account's stored totals differ from the sum of its transfers
-//   limit_broken           a never-negative account (a cardholder's, a merchant's) is negative
 //   account_disagrees      a cardholder account's balance or held amount differs from its ledger account
 //   capture_not_posted     an authorisation's captured amount differs from its posted capture
 //   hold_left_open         an authorisation that holds nothing while its hold is still reserved, or the reverse
 //   refund_not_recorded    a refund without its transfer of its amount
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
-
-export interface BankLedgerFinding {
-  readonly check: string;
-  readonly subject: string;
-  readonly detail: string;
-}
-
-type Row = { subject: string; detail: string };
+import { bookChecks, runChecks, type LedgerFinding } from '../../platform/ledger/verify.ts';
 
 const open = sql`(p.phase = 'pending' and not exists (select 1 from bank_ledger_transfers r where r.pending_id = p.id))`;
 
-const checks: Record<string, ReturnType<typeof sql>> = {
-  transfer_invalid: sql`
-    select t.id as subject, 'currency or pending transfer does not match' as detail
-    from bank_ledger_transfers t
-    join bank_ledger_accounts da on da.id = t.debit_account_id
-    join bank_ledger_accounts ca on ca.id = t.credit_account_id
-    left join bank_ledger_transfers p on p.id = t.pending_id
-    where da.currency <> t.currency or ca.currency <> t.currency
-       or (t.phase in ('post', 'void') and (p.id is null or p.phase <> 'pending'
-           or p.debit_account_id <> t.debit_account_id or p.credit_account_id <> t.credit_account_id
-           or (t.phase = 'post' and t.amount_minor > p.amount_minor)
-           or (t.phase = 'void' and t.amount_minor <> p.amount_minor)))`,
-  currency_unbalanced: sql`
-    select currency as subject,
-      'posted debits - credits = ' || sum(debits_posted - credits_posted) || ', pending = ' || sum(debits_pending - credits_pending) as detail
-    from bank_ledger_accounts group by currency
-    having sum(debits_posted - credits_posted) <> 0 or sum(debits_pending - credits_pending) <> 0`,
-  balance_mismatch: sql`
-    with moves as (
-      select debit_account_id as acct, amount_minor as dpost, 0::bigint as dpend, 0::bigint as cpost, 0::bigint as cpend
-        from bank_ledger_transfers where phase in ('single', 'post')
-      union all select credit_account_id, 0, 0, amount_minor, 0 from bank_ledger_transfers where phase in ('single', 'post')
-      union all select p.debit_account_id, 0, p.amount_minor, 0, 0 from bank_ledger_transfers p where ${open}
-      union all select p.credit_account_id, 0, 0, 0, p.amount_minor from bank_ledger_transfers p where ${open}
-    ), derived as (
-      select acct, sum(dpost) as dpost, sum(dpend) as dpend, sum(cpost) as cpost, sum(cpend) as cpend from moves group by acct
-    )
-    select a.id as subject,
-      'stored ' || a.debits_pending || '/' || a.debits_posted || '/' || a.credits_pending || '/' || a.credits_posted
-      || ', transfers give ' || coalesce(d.dpend, 0) || '/' || coalesce(d.dpost, 0) || '/' || coalesce(d.cpend, 0) || '/' || coalesce(d.cpost, 0) as detail
-    from bank_ledger_accounts a left join derived d on d.acct = a.id
-    where a.debits_posted <> coalesce(d.dpost, 0) or a.debits_pending <> coalesce(d.dpend, 0)
-       or a.credits_posted <> coalesce(d.cpost, 0) or a.credits_pending <> coalesce(d.cpend, 0)`,
-  limit_broken: sql`
-    select id as subject, 'debits ' || (debits_pending + debits_posted) || ', credits ' || credits_posted as detail
-    from bank_ledger_accounts where never_negative and debits_pending + debits_posted > credits_posted`,
+const checks: Record<string, SQL> = {
+  ...bookChecks({
+    accounts: 'bank_ledger_accounts',
+    transfers: 'bank_ledger_transfers',
+    limitBroken: sql`never_negative and debits_pending + debits_posted > credits_posted`,
+  }),
   account_disagrees: sql`
     select a.id as subject,
       'balance ' || a.balance_minor || ' held ' || a.held_minor || ', ledger ' ||
@@ -83,11 +44,8 @@ const checks: Record<string, ReturnType<typeof sql>> = {
 /** Runs every check over the bank's books: the operator's view. */
 export async function verifyBankLedger(
   db: Executor,
-): Promise<{ accounts: number; transfers: number; findings: BankLedgerFinding[] }> {
-  const findings: BankLedgerFinding[] = [];
-  for (const [check, query] of Object.entries(checks)) {
-    for (const r of await rows<Row>(db, query)) findings.push({ check, subject: r.subject, detail: r.detail });
-  }
+): Promise<{ accounts: number; transfers: number; findings: LedgerFinding[] }> {
+  const findings = await runChecks(db, checks);
   const [counts] = await rows<{ accounts: number; transfers: number }>(
     db,
     sql`select (select count(*)::int from bank_ledger_accounts) as accounts,

@@ -7,6 +7,7 @@ import type { StripeRefundExtras } from '../domain/stripe.ts';
 import { REFUND_AT_BANK_TASK } from '../jobs/task-names.ts';
 import { refundTransfers } from '../domain/ledger.payment.ts';
 import { postTransfers } from '../storage/ledger.ts';
+import { hasUnwonDispute } from '../storage/disputes.ts';
 import { insertRefund } from '../storage/refunds.ts';
 import { lockSession, moveSession } from '../storage/sessions.ts';
 import type { RefundRow } from '../storage/tables.ts';
@@ -15,8 +16,10 @@ import { refundAtBank } from './refund-at-bank.ts';
 
 /**
  * Refunds part or all of a captured payment. The amount is reserved under the session's row lock
- * (so concurrent refunds cannot together exceed the capture), then the bank is asked; if it cannot
- * be reached a durable job keeps asking. Returns the refund, `succeeded` or still `pending`.
+ * (so concurrent refunds cannot together exceed the capture, and a dispute opened at the same time
+ * waits on the same lock), then the bank is asked; if it cannot be reached a durable job keeps
+ * asking. A payment with a dispute that is not won is not refunded. Returns the refund, `succeeded`
+ * or still `pending`.
  */
 export async function createRefund(
   deps: Pick<GatewayDeps, 'database' | 'issuer' | 'clock' | 'log'>,
@@ -31,6 +34,7 @@ export async function createRefund(
       captured: money(s.capturedMinor, s.currency as Currency),
       alreadyRefunded: money(s.refundedMinor, s.currency as Currency),
       requested: input.amount,
+      disputed: await hasUnwonDispute(tx, s.id),
     });
     const now = clock.now();
     const id = newId('ref', now);

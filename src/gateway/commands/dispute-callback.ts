@@ -10,7 +10,7 @@ import { recordBankCallback } from '../storage/bank-callbacks.ts';
 import { appendDisputeEvent } from '../storage/dispute-events.ts';
 import { insertDispute, lockDispute, moveDispute } from '../storage/disputes.ts';
 import { postTransfers } from '../storage/ledger.ts';
-import { findSession } from '../storage/sessions.ts';
+import { findSession, lockSession } from '../storage/sessions.ts';
 import type { GatewayDeps } from './deps.ts';
 
 export type DisputeCallback =
@@ -56,8 +56,9 @@ async function openDispute(
   tx: Executor,
   c: Extract<DisputeCallback, { type: 'dispute.opened' }>,
 ): Promise<void> {
-  const session = await findSession(tx, c.gatewayRef);
-  if (!session) throw new DomainError('not_found', { resource: 'payment_session' });
+  // Locked, as a refund locks it: a refund and a dispute racing for the same money serialise, and the
+  // second sees what the first took.
+  const session = await lockSession(tx, c.gatewayRef);
   const open = session.capturedMinor - session.refundedMinor;
   if (!DISPUTABLE.has(session.status) || session.currency !== c.currency || c.amountMinor <= 0n || c.amountMinor > open)
     throw new DomainError('dispute.not_allowed', { session: session.id, status: session.status });

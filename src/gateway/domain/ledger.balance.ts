@@ -1,6 +1,7 @@
 // A merchant's balance as it reads it, from its ledger accounts (pure): per currency, what is
 // authorised but not captured yet, what is available, the fees taken and what was refunded.
-import type { AccountKind, Balances } from './ledger.account.ts';
+import type { Balances } from '../../core/ledger.ts';
+import type { AccountKind } from './ledger.account.ts';
 
 /** One currency of a merchant's balance, in minor units (available may be negative: a refund after a fee). */
 export interface MerchantBalance {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDomainError } from '../../core/errors.ts';
 import {
-  ACCOUNT_FLAGS,
-  ACCOUNT_KINDS,
-  accountId,
   applyDelta,
+  decideTransfer,
   EMPTY_BALANCES,
-  parseAccountId,
+  transferDeltas,
   type Balances,
-} from './ledger.account.ts';
+  type TransferContext,
+} from '../../core/ledger.ts';
+import { ACCOUNT_FLAGS, ACCOUNT_KINDS, accountId, parseAccountId } from './ledger.account.ts';
 import { merchantBalances } from './ledger.balance.ts';
 import {
   authorizationTransfers,
@@ -21,7 +21,7 @@ import {
   refundTransfers,
   voidTransfers,
 } from './ledger.payment.ts';
-import { decideTransfer, transferDeltas, type Transfer, type TransferContext } from './ledger.transfer.ts';
+import type { Transfer } from './ledger.transfer.ts';
 
 const session = { id: 'ps_1', merchantId: 'mer_a', amountMinor: 2500n, currency: 'EUR' };
 const currencyOf = (id: string) => parseAccountId(id).currency;
@@ -33,7 +33,7 @@ function run(transfers: readonly Transfer[], start = new Map<string, Balances>()
   const resolvedBy = new Map<string, string>();
   for (const t of transfers) {
     const pending = t.pendingId ? stored.get(t.pendingId) : undefined;
-    const ctx: TransferContext = {
+    const ctx: TransferContext<Transfer> = {
       existing: stored.get(t.id),
       pending: pending ? { transfer: pending, resolvedBy: resolvedBy.get(pending.id) ?? null } : undefined,
       currencyOf,
@@ -96,7 +96,11 @@ describe('ledger accounts', () => {
 
 describe('ledger transfers', () => {
   const [auth] = authorizationTransfers(session);
-  const ctx = (over: Partial<TransferContext> = {}): TransferContext => ({ existing: undefined, currencyOf, ...over });
+  const ctx = (over: Partial<TransferContext<Transfer>> = {}): TransferContext<Transfer> => ({
+    existing: undefined,
+    currencyOf,
+    ...over,
+  });
 
   it('a repeated id with the same fields is a no-op, with other fields an error', () => {
     assert.deepEqual(decideTransfer(auth!, ctx({ existing: auth })), { write: false });

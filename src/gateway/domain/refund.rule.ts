@@ -11,10 +11,14 @@ export function decideRefund(input: {
   captured: Money;
   alreadyRefunded: Money;
   requested: Money;
+  /** A dispute of the payment is open or was lost: the cardholder has the money back, or may. */
+  disputed: boolean;
 }): { event: Extract<SessionEvent, 'refund_partial' | 'refund_full'>; refundedAfter: Money } {
   if (!PAID_STATES.includes(input.status) || input.status === 'refunded') {
     throw new DomainError('refund.not_allowed', { status: input.status });
   }
+  // A refund on top of a chargeback would pay the cardholder twice; a won dispute gave the money back.
+  if (input.disputed) throw new DomainError('refund.charge_disputed', { status: input.status });
   if (input.requested.currency !== input.captured.currency) {
     throw new DomainError('money.currency_mismatch', {
       left: input.captured.currency,

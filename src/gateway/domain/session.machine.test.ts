@@ -75,6 +75,7 @@ describe('refund rule', () => {
   const eur = (n: bigint) => money(n, 'EUR');
   it('a partial refund below the captured amount is partial, the rest makes it full', () => {
     const first = decideRefund({
+      disputed: false,
       status: 'captured',
       captured: eur(1000n),
       alreadyRefunded: eur(0n),
@@ -83,6 +84,7 @@ describe('refund rule', () => {
     assert.equal(first.event, 'refund_partial');
     assert.equal(first.refundedAfter.minor, 400n);
     const second = decideRefund({
+      disputed: false,
       status: 'partially_refunded',
       captured: eur(1000n),
       alreadyRefunded: eur(400n),
@@ -94,6 +96,7 @@ describe('refund rule', () => {
     assert.throws(
       () =>
         decideRefund({
+          disputed: false,
           status: 'partially_refunded',
           captured: eur(1000n),
           alreadyRefunded: eur(400n),
@@ -105,13 +108,15 @@ describe('refund rule', () => {
   it('refuses refunds of unpaid or fully refunded sessions, other currencies and zero', () => {
     for (const status of ['created', 'authorized', 'voided', 'refunded'] as const) {
       assert.throws(
-        () => decideRefund({ status, captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(1n) }),
+        () =>
+          decideRefund({ disputed: false, status, captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(1n) }),
         (e) => isDomainError(e, 'refund.not_allowed'),
       );
     }
     assert.throws(
       () =>
         decideRefund({
+          disputed: false,
           status: 'captured',
           captured: eur(1000n),
           alreadyRefunded: eur(0n),
@@ -120,9 +125,25 @@ describe('refund rule', () => {
       (e) => isDomainError(e, 'money.currency_mismatch'),
     );
     assert.throws(
-      () => decideRefund({ status: 'captured', captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(0n) }),
+      () =>
+        decideRefund({
+          disputed: false,
+          status: 'captured',
+          captured: eur(1000n),
+          alreadyRefunded: eur(0n),
+          requested: eur(0n),
+        }),
       (e) => isDomainError(e, 'money.invalid'),
     );
+  });
+  it('refuses a refund of a payment with a dispute open or lost, however much is left', () => {
+    for (const status of ['captured', 'partially_refunded'] as const) {
+      assert.throws(
+        () =>
+          decideRefund({ disputed: true, status, captured: eur(1000n), alreadyRefunded: eur(0n), requested: eur(1n) }),
+        (e) => isDomainError(e, 'refund.charge_disputed'),
+      );
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 // Dispute rows. `moveDispute` is the one writer of `disputes.status`; a dispute is inserted `needs_response`.
-import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, ne } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { disputeMachine, type DisputeEvent, type DisputeReason } from '../domain/dispute.machine.ts';
@@ -45,6 +45,16 @@ export async function insertDispute(
 }
 
 /** A dispute by id, scoped to its merchant when one is given (another merchant's is not found). */
+/** Whether a session has a dispute that is not won (open, or lost): its money went back to the cardholder, or may. */
+export async function hasUnwonDispute(db: Executor, sessionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: disputes.id })
+    .from(disputes)
+    .where(and(eq(disputes.sessionId, sessionId), ne(disputes.status, 'won')))
+    .limit(1);
+  return row !== undefined;
+}
+
 export async function findDispute(db: Executor, id: string, merchantId?: string): Promise<DisputeRow | undefined> {
   const where =
     merchantId === undefined ? eq(disputes.id, id) : and(eq(disputes.id, id), eq(disputes.merchantId, merchantId));

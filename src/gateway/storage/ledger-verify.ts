@@ -1,11 +1,8 @@
 // `ledger verify`: the operator's check of the gateway's books, across every merchant, read-only.
 // Each check is one query that returns the differences it finds (nothing when the books are right):
+// first the checks every book passes (src/platform/ledger/verify.ts: transfer_invalid,
+// currency_unbalanced, balance_mismatch, limit_broken), then those of what the gateway records:
 //
-//   transfer_invalid       a transfer in another currency than its accounts, or a post or void that does
-//                          not match its pending transfer (the balance of each transfer holds by its shape)
-//   currency_unbalanced    the sum of all accounts' debits minus credits, per currency, is not zero
-//   balance_mismatch       an account's stored totals differ from the sum of its transfers
-//   limit_broken           an account that must not go negative has
 //   capture_not_posted     a captured session without exactly one posted capture of its captured amount
 //   void_not_recorded      a voided session without the void of its authorisation
 //   pending_left_open      a session in a final state with its authorisation still reserved
@@ -18,15 +15,9 @@
 //                          transfer that disagrees with the dispute's status
 //   payout_not_recorded    a payout without its one transfer available → paid_out of its amount, a
 //                          failed one without its reversal, or a reversal of one that is not failed
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
-
-/** One difference found. */
-export interface LedgerFinding {
-  readonly check: string;
-  readonly subject: string;
-  readonly detail: string;
-}
+import { bookChecks, runChecks, type LedgerFinding } from '../../platform/ledger/verify.ts';
 
 /** What was checked, and every difference found. */
 export interface LedgerReport {
@@ -36,54 +27,13 @@ export interface LedgerReport {
   readonly findings: LedgerFinding[];
 }
 
-type Row = { subject: string; detail: string };
-
-const checks: Record<string, ReturnType<typeof sql>> = {
-  transfer_invalid: sql`
-    select t.id as subject,
-      case when da.currency <> t.currency or ca.currency <> t.currency then 'currency differs from its accounts'
-           when p.id is null or p.phase <> 'pending' then 'resolves no pending transfer'
-           when p.debit_account_id <> t.debit_account_id or p.credit_account_id <> t.credit_account_id then 'accounts differ from its pending transfer'
-           else 'amount ' || t.amount_minor || ' against pending ' || p.amount_minor end as detail
-    from ledger_transfers t
-    join ledger_accounts da on da.id = t.debit_account_id
-    join ledger_accounts ca on ca.id = t.credit_account_id
-    left join ledger_transfers p on p.id = t.pending_id
-    where da.currency <> t.currency or ca.currency <> t.currency
-       or (t.phase in ('post', 'void') and (p.id is null or p.phase <> 'pending'
-           or p.debit_account_id <> t.debit_account_id or p.credit_account_id <> t.credit_account_id
-           or (t.phase = 'post' and t.amount_minor > p.amount_minor)
-           or (t.phase = 'void' and t.amount_minor <> p.amount_minor)))`,
-  currency_unbalanced: sql`
-    select currency as subject,
-      'posted debits - credits = ' || sum(debits_posted - credits_posted) || ', pending = ' || sum(debits_pending - credits_pending) as detail
-    from ledger_accounts group by currency
-    having sum(debits_posted - credits_posted) <> 0 or sum(debits_pending - credits_pending) <> 0`,
-  balance_mismatch: sql`
-    with open_pending as (
-      select p.* from ledger_transfers p
-      where p.phase = 'pending' and not exists (select 1 from ledger_transfers r where r.pending_id = p.id)
-    ), moves as (
-      select debit_account_id as acct, amount_minor as dpost, 0::bigint as dpend, 0::bigint as cpost, 0::bigint as cpend
-        from ledger_transfers where phase in ('single', 'post')
-      union all select credit_account_id, 0, 0, amount_minor, 0 from ledger_transfers where phase in ('single', 'post')
-      union all select debit_account_id, 0, amount_minor, 0, 0 from open_pending
-      union all select credit_account_id, 0, 0, 0, amount_minor from open_pending
-    ), derived as (
-      select acct, sum(dpost) as dpost, sum(dpend) as dpend, sum(cpost) as cpost, sum(cpend) as cpend from moves group by acct
-    )
-    select a.id as subject,
-      'stored debits ' || a.debits_pending || '/' || a.debits_posted || ' credits ' || a.credits_pending || '/' || a.credits_posted
-      || ' (pending/posted), transfers give ' || coalesce(d.dpend, 0) || '/' || coalesce(d.dpost, 0) || ' and '
-      || coalesce(d.cpend, 0) || '/' || coalesce(d.cpost, 0) as detail
-    from ledger_accounts a left join derived d on d.acct = a.id
-    where a.debits_posted <> coalesce(d.dpost, 0) or a.debits_pending <> coalesce(d.dpend, 0)
-       or a.credits_posted <> coalesce(d.cpost, 0) or a.credits_pending <> coalesce(d.cpend, 0)`,
-  limit_broken: sql`
-    select id as subject, 'debits ' || (debits_pending + debits_posted) || ', credits ' || (credits_pending + credits_posted) as detail
-    from ledger_accounts
-    where (debits_must_not_exceed_credits and debits_pending + debits_posted > credits_posted)
+const checks: Record<string, SQL> = {
+  ...bookChecks({
+    accounts: 'ledger_accounts',
+    transfers: 'ledger_transfers',
+    limitBroken: sql`(debits_must_not_exceed_credits and debits_pending + debits_posted > credits_posted)
        or (credits_must_not_exceed_debits and credits_pending + credits_posted > debits_posted)`,
+  }),
   capture_not_posted: sql`
     select s.id as subject,
       'captured ' || s.captured_minor || ', ' || count(t.id) || ' posted capture(s) of ' || coalesce(sum(t.amount_minor), 0) as detail
@@ -167,10 +117,7 @@ const checks: Record<string, ReturnType<typeof sql>> = {
 
 /** Runs every check over the whole ledger (every merchant): the operator's view, never a merchant's. */
 export async function verifyLedger(db: Executor): Promise<LedgerReport> {
-  const findings: LedgerFinding[] = [];
-  for (const [check, query] of Object.entries(checks)) {
-    for (const r of await rows<Row>(db, query)) findings.push({ check, subject: r.subject, detail: r.detail });
-  }
+  const findings = await runChecks(db, checks);
   const [counts] = await rows<{ accounts: number; transfers: number; sessions: number }>(
     db,
     sql`select (select count(*)::int from ledger_accounts) as accounts,

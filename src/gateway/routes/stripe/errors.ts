@@ -112,6 +112,14 @@ const FROM_DOMAIN: Partial<Record<ErrorCode, { status: number; body: StripeError
       message: 'This PaymentIntent does not have a successful charge to refund.',
     },
   },
+  'refund.charge_disputed': {
+    status: 400,
+    body: {
+      type: 'invalid_request_error',
+      code: 'charge_disputed',
+      message: 'This charge has been disputed: it cannot be refunded while the dispute is open or after it was lost.',
+    },
+  },
   'state.illegal_transition': {
     status: 400,
     body: {

@@ -1,0 +1,194 @@
+// Writing a ledger (the rules of src/core/ledger.ts) in PostgreSQL: a batch of transfers inside the
+// caller's transaction, the transaction of the step they record. The accounts named are created if new
+// and locked in id order (so two transactions never wait on each other in a cycle), each transfer is
+// decided by the rules (a no-op when the same id exists with the same fields), and the account totals
+// move with it. Two racing resolutions of one pending transfer serialise on the accounts' locks; the
+// second sees the first's post or void and is refused — and the unique index on pending_id refuses it
+// regardless. Any refusal throws a DomainError and the caller's whole transaction rolls back.
+//
+// Both ledgers (the gateway's, the bank's) write through here; each describes its two tables with a
+// LedgerBook. The SQL is written out rather than built by drizzle from the tables because it is the
+// same for both books, which differ only in their own columns.
+import { sql } from 'drizzle-orm';
+import {
+  applyDelta,
+  decideTransfer,
+  transferDeltas,
+  type AccountFlags,
+  type Balances,
+  type LedgerTransfer,
+} from '../../core/ledger.ts';
+import { rows, type Executor } from '../db/database.ts';
+
+/** A ledger's two tables and what is its own in them. Table and column names are constants, never input. */
+export interface LedgerBook<T extends LedgerTransfer> {
+  readonly accounts: string;
+  readonly transfers: string;
+  /** The ledger's own transfer fields (what a transfer refers to), each with its column. */
+  readonly references: { readonly [F in Exclude<keyof T, keyof LedgerTransfer>]: string };
+  /** An account's flags, from its id. */
+  readonly flagsOf: (accountId: string) => AccountFlags;
+  /** A new account's currency and its own columns (its owner, its flags…), from its id. */
+  readonly newAccount: (accountId: string) => { currency: string; columns: Record<string, string | boolean> };
+}
+
+type Value = string | boolean | null;
+const id = (name: string) => sql.identifier(name);
+const list = (items: Parameters<typeof sql.join>[0]) => sql.join(items, sql`, `);
+const tuple = (values: readonly Value[]) => sql`(${list(values.map((v) => sql`${v}`))})`;
+
+interface LockedAccount extends Balances {
+  readonly id: string;
+  readonly currency: string;
+}
+
+/** Creates the accounts named (if new) and locks them, in id order; returns them by id. */
+async function lockAccounts<T extends LedgerTransfer>(book: LedgerBook<T>, tx: Executor, ids: string[], now: Date) {
+  const sorted = [...new Set(ids)].sort();
+  const made = sorted.map((accountId) => ({ accountId, ...book.newAccount(accountId) }));
+  const own = Object.keys(made[0]!.columns);
+  await tx.execute(sql`
+    insert into ${id(book.accounts)} (id, currency, created_at, ${list(own.map(id))})
+    values ${list(made.map((a) => tuple([a.accountId, a.currency, now.toISOString(), ...own.map((c) => a.columns[c]!)])))}
+    on conflict (id) do nothing`);
+  const found = await rows<Record<'id' | 'currency' | 'dpend' | 'dpost' | 'cpend' | 'cpost', string>>(
+    tx,
+    sql`select id, currency, debits_pending::text as dpend, debits_posted::text as dpost,
+               credits_pending::text as cpend, credits_posted::text as cpost
+          from ${id(book.accounts)} where id in (${list(sorted.map((a) => sql`${a}`))})
+         order by id for update`,
+  );
+  return new Map<string, LockedAccount>(
+    found.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        currency: r.currency,
+        debitsPending: BigInt(r.dpend),
+        debitsPosted: BigInt(r.dpost),
+        creditsPending: BigInt(r.cpend),
+        creditsPosted: BigInt(r.cpost),
+      },
+    ]),
+  );
+}
+
+const BASE_COLUMNS = sql`id, debit_account_id, credit_account_id, amount_minor::text as amount_minor, currency, kind, phase, pending_id`;
+
+/** The stored transfers the batch names (its ids and the pending ids it resolves) and what resolved those pendings. */
+async function knownTransfers<T extends LedgerTransfer>(book: LedgerBook<T>, tx: Executor, batch: readonly T[]) {
+  const refs = Object.entries(book.references) as [string, string][];
+  const ids = batch.map((t) => sql`${t.id}`);
+  const pendingIds = batch.flatMap((t) => (t.pendingId ? [sql`${t.pendingId}`] : []));
+  const found = await rows<Record<string, string | null>>(
+    tx,
+    sql`select ${BASE_COLUMNS}${refs.length ? sql`, ${list(refs.map(([, column]) => id(column)))}` : sql``}
+          from ${id(book.transfers)}
+         where ${
+           pendingIds.length
+             ? sql`id in (${list([...ids, ...pendingIds])}) or (pending_id is not null and pending_id in (${list(pendingIds)}))`
+             : sql`id in (${list(ids)})`
+         }`,
+  );
+  const fromRow = (r: Record<string, string | null>): T =>
+    ({
+      id: r.id,
+      debitAccountId: r.debit_account_id,
+      creditAccountId: r.credit_account_id,
+      amount: BigInt(r.amount_minor!),
+      currency: r.currency,
+      kind: r.kind,
+      phase: r.phase,
+      pendingId: r.pending_id,
+      ...Object.fromEntries(refs.map(([field, column]) => [field, r[column]])),
+    }) as unknown as T;
+  return {
+    byId: new Map(found.map((r) => [r.id!, fromRow(r)])),
+    resolvedBy: new Map(found.flatMap((r) => (r.pending_id ? [[r.pending_id, r.id!] as const] : []))),
+  };
+}
+
+/** Inserts the transfers written and sets the new totals of every account they touched, in one statement each. */
+async function store<T extends LedgerTransfer>(
+  book: LedgerBook<T>,
+  tx: Executor,
+  written: readonly T[],
+  totals: ReadonlyMap<string, Balances>,
+  now: Date,
+) {
+  const refs = Object.entries(book.references) as [keyof T & string, string][];
+  await tx.execute(sql`
+    insert into ${id(book.transfers)}
+      (id, debit_account_id, credit_account_id, amount_minor, currency, kind, phase, pending_id, created_at${refs.length ? sql`, ${list(refs.map(([, c]) => id(c)))}` : sql``})
+    values ${list(
+      written.map((t) =>
+        tuple([
+          t.id,
+          t.debitAccountId,
+          t.creditAccountId,
+          t.amount.toString(),
+          t.currency,
+          t.kind,
+          t.phase,
+          t.pendingId,
+          now.toISOString(),
+          ...refs.map(([field]) => t[field] as Value),
+        ]),
+      ),
+    )}`);
+  const touched = [...new Set(written.flatMap((t) => [t.debitAccountId, t.creditAccountId]))].sort();
+  const values = touched.map((accountId) => {
+    const b = totals.get(accountId)!;
+    return sql`(${accountId}, ${b.debitsPending}::bigint, ${b.debitsPosted}::bigint, ${b.creditsPending}::bigint, ${b.creditsPosted}::bigint)`;
+  });
+  await tx.execute(sql`
+    update ${id(book.accounts)} as a
+       set debits_pending = v.dpend, debits_posted = v.dpost, credits_pending = v.cpend, credits_posted = v.cpost
+      from (values ${list(values)}) as v(id, dpend, dpost, cpend, cpost)
+     where a.id = v.id`);
+}
+
+/**
+ * Records transfers, in order, in the caller's transaction: those already recorded with the same
+ * fields are skipped; a conflicting one, an unbalanced one, or one that would break an account's
+ * flag throws a DomainError. Returns the ids written.
+ */
+export async function recordTransfers<T extends LedgerTransfer>(
+  book: LedgerBook<T>,
+  tx: Executor,
+  batch: readonly T[],
+  now: Date,
+): Promise<string[]> {
+  if (batch.length === 0) return [];
+  const accounts = await lockAccounts(
+    book,
+    tx,
+    batch.flatMap((t) => [t.debitAccountId, t.creditAccountId]),
+    now,
+  );
+  const { byId, resolvedBy } = await knownTransfers(book, tx, batch);
+  const totals = new Map<string, Balances>([...accounts.values()].map((a) => [a.id, a]));
+  const written: T[] = [];
+  for (const t of batch) {
+    const pending = t.pendingId ? byId.get(t.pendingId) : undefined;
+    const verdict = decideTransfer(t, {
+      existing: byId.get(t.id),
+      pending: pending ? { transfer: pending, resolvedBy: resolvedBy.get(pending.id) ?? null } : undefined,
+      currencyOf: (accountId) => accounts.get(accountId)?.currency,
+    });
+    if (!verdict.write) continue;
+    const delta = transferDeltas(t, pending?.amount ?? 0n);
+    for (const [accountId, d] of [
+      [t.debitAccountId, delta.debit],
+      [t.creditAccountId, delta.credit],
+    ] as const) {
+      totals.set(accountId, applyDelta({ id: accountId, flags: book.flagsOf(accountId) }, totals.get(accountId)!, d));
+    }
+    byId.set(t.id, t);
+    if (t.pendingId) resolvedBy.set(t.pendingId, t.id);
+    written.push(t);
+  }
+  if (written.length === 0) return [];
+  await store(book, tx, written, totals, now);
+  return written.map((t) => t.id);
+}
