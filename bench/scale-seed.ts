@@ -17,7 +17,7 @@
 //   account gets its opening balance raised by what the clones spend (as `ledger verify` checks).
 // - the shop's feed cursor is moved to the gateway's last event (the clones' events are old news).
 import pg from 'pg';
-import { entryHash, GENESIS } from '../src/shop/storage/audit.ts';
+import { CHAIN_VERSION, GENESIS, sealedHash } from '../src/shop/storage/audit.ts';
 import { PARTIES, type Party, type PerParty } from './system.ts';
 
 /** Seconds between the template and clone 0; clone n is (OFFSET − n) s older than the template. */
@@ -280,13 +280,18 @@ async function seedCustomers(c: pg.Client, tpl: Template, from: number, to: numb
 
 /**
  * The audit log's entries of clones from..to, chained from the tip, inserted in chunks. The one place
- * that knows how an entry is sealed (entryHash over the previous hash), so a change of that scheme
+ * that knows how an entry is sealed (sealedHash over its position and the previous hash), so a change of that scheme
  * changes this function only.
  */
 export async function seedAudit(c: pg.Client, tpl: Template, from: number, to: number, customers: number) {
   if (tpl.audit.length === 0) return 0;
-  const tip = await c.query<{ hash: string }>('select hash from audit_log order by seq desc limit 1');
+  // Inserted sealed, as the sealer would seal them, after the sealed tip (the system is stopped, so
+  // no sealer runs and every entry of the template is sealed already).
+  const tip = await c.query<{ pos: string; hash: string }>(
+    'select chain_pos::text as pos, hash from audit_log where chain_pos is not null order by chain_pos desc limit 1',
+  );
   let prev = tip.rows[0]?.hash ?? GENESIS;
+  let pos = Number(tip.rows[0]?.pos ?? 0);
   let written = 0;
   const batch = 2000;
   const all = [...tpl.ids, tpl.customerId].sort((x, y) => y.length - x.length);
@@ -313,6 +318,7 @@ export async function seedAudit(c: pg.Client, tpl: Template, from: number, to: n
     const b = Math.min(to, a + batch - 1);
     const cols = { id: [] as string[], at: [] as string[], actor: [] as string[], action: [] as string[] };
     const more = { subject: [] as string[], data: [] as string[], prev: [] as string[], hash: [] as string[] };
+    const positions: number[] = [];
     for (let n = a; n <= b; n++) {
       const cu = customerOf(tpl, n, customers);
       for (const { e, text, ids } of fields) {
@@ -324,7 +330,9 @@ export async function seedAudit(c: pg.Client, tpl: Template, from: number, to: n
           subject: rewrite(text.subject, ids.subject, tpl, n, cu),
           data: JSON.parse(rewrite(text.data, ids.data, tpl, n, cu)) as unknown,
         };
-        const hash = entryHash(prev, entry);
+        pos += 1;
+        const hash = sealedHash(prev, pos, entry);
+        positions.push(pos);
         cols.id.push(entry.id);
         cols.at.push(entry.at.toISOString());
         cols.actor.push(entry.actor);
@@ -337,11 +345,11 @@ export async function seedAudit(c: pg.Client, tpl: Template, from: number, to: n
       }
     }
     await c.query(
-      `insert into audit_log (id, at, actor, action, subject, data, prev_hash, hash)
-       select id, at, actor, action, subject, data::jsonb, p, h
-         from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-           with ordinality as x(id, at, actor, action, subject, data, p, h, o) order by o`,
-      [cols.id, cols.at, cols.actor, cols.action, more.subject, more.data, more.prev, more.hash],
+      `insert into audit_log (id, at, actor, action, subject, data, prev_hash, hash, chain_pos, chain_version)
+       select id, at, actor, action, subject, data::jsonb, p, h, pos, ${CHAIN_VERSION}
+         from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+           with ordinality as x(id, at, actor, action, subject, data, p, h, pos, o) order by o`,
+      [cols.id, cols.at, cols.actor, cols.action, more.subject, more.data, more.prev, more.hash, positions],
     );
     written += cols.id.length;
   }

@@ -9,7 +9,7 @@ import { asc, desc, isNotNull, isNull, sql } from 'drizzle-orm';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { rows, type Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
-import { CHAIN_VERSION, GENESIS, sealedHash } from '../storage/audit.ts';
+import { CHAIN_VERSION, GENESIS, onAuditAppend, sealedHash } from '../storage/audit.ts';
 import { auditLog } from '../storage/tables.ts';
 
 /** Entries sealed per transaction at most. */
@@ -75,24 +75,36 @@ export interface AuditSealer {
 }
 
 /**
- * A loop that looks for unsealed entries every `intervalMs` (and at once again while batches come back
- * full) and seals them. Errors are logged and retried at the next tick: the entries stay unsealed,
- * never lost, and `countersign audit verify` reports them once they wait longer than its threshold.
+ * A loop that looks for unsealed entries and seals them (at once again while batches come back full):
+ * every `intervalMs` for a while after this process appended or sealed something, every
+ * `idleIntervalMs` otherwise (entries appended by another node while this one is idle), so an idle
+ * shop does not query 20 times a second. Errors are logged and retried at the next tick: the entries
+ * stay unsealed, never lost, and `countersign audit verify` reports them once they wait longer than
+ * its threshold.
  */
 export function auditSealer(deps: {
   database: Database;
   log: Logger;
   intervalMs: number;
+  idleIntervalMs?: number;
   batch?: number;
 }): AuditSealer {
   const batch = deps.batch ?? SEAL_BATCH;
+  const idleMs = Math.max(deps.intervalMs, deps.idleIntervalMs ?? 1000);
+  /** How long after the last append or seal in this process the loop keeps the short interval. */
+  const activeForMs = Math.max(2000, deps.intervalMs * 10);
   let running = false;
   let timer: NodeJS.Timeout | undefined;
+  let waitingIdle = false;
+  let ticking = false;
+  let activeAt = 0;
   let pass: Promise<void> = Promise.resolve();
+  let unsubscribe: (() => void) | undefined;
 
   async function tick(): Promise<void> {
     try {
       if (await anyUnsealed(deps.database)) {
+        activeAt = Date.now();
         for (let n = batch; n === batch && running; ) n = await sealAuditBatch(deps.database, batch);
       }
     } catch (err) {
@@ -100,22 +112,40 @@ export function auditSealer(deps: {
     }
   }
 
-  function schedule(): void {
-    if (!running) return;
+  function arm(ms: number): void {
     timer = setTimeout(() => {
+      ticking = true;
       pass = tick().finally(schedule);
-    }, deps.intervalMs);
+    }, ms);
     timer.unref();
+  }
+
+  function schedule(): void {
+    ticking = false;
+    if (!running) return;
+    waitingIdle = Date.now() - activeAt > activeForMs;
+    arm(waitingIdle ? idleMs : deps.intervalMs);
+  }
+
+  /** An append here: back to the short interval, now if the loop waits the idle one. */
+  function nudge(): void {
+    activeAt = Date.now();
+    if (!running || !waitingIdle || ticking) return;
+    clearTimeout(timer);
+    waitingIdle = false;
+    arm(deps.intervalMs);
   }
 
   return {
     start() {
       if (running) return;
       running = true;
+      unsubscribe = onAuditAppend(nudge);
       schedule();
     },
     async stop() {
       running = false;
+      unsubscribe?.();
       if (timer) clearTimeout(timer);
       await pass;
       await sealAll(deps.database, batch).catch((err: unknown) =>

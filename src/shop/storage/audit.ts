@@ -63,6 +63,17 @@ export function sealedHash(
     .digest('hex');
 }
 
+// This process's sealers, told when entries are inserted here so they look again soon (the entries are
+// committed a moment later); entries inserted by another node are found by its own sealer, or by the
+// idle poll of this one.
+const appendListeners = new Set<() => void>();
+
+/** Calls `listener` after each insert of audit entries in this process; returns the unsubscribe. */
+export function onAuditAppend(listener: () => void): () => void {
+  appendListeners.add(listener);
+  return () => appendListeners.delete(listener);
+}
+
 // Entries of a transaction not yet written: they are inserted together as its last step.
 const queued = new WeakMap<object, Array<{ input: AuditInput; now: Date }>>();
 
@@ -93,6 +104,7 @@ async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; no
       data: input.data ?? {},
     })),
   );
+  for (const listener of appendListeners) listener();
 }
 
 /** A sealed entry: position and hashes set. */
