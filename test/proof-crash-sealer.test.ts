@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { openDatabase, rows, type Database } from '../src/platform/db/database.ts';
+import { SEAL_BATCH } from '../src/shop/audit/sealer.ts';
 import { databaseUrl, freshPostgresDatabaseName } from '../src/platform/db/testing.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, verifyAuditChain } from '../src/shop/storage/audit.ts';
@@ -35,10 +36,11 @@ interface Child {
 
 const alive = new Set<ChildProcess>();
 
-function spawnSealer(url: string, crashAt?: string): Child {
+function spawnSealer(url: string, crashAt?: string, batch?: number): Child {
   const env = { ...process.env, LOG_LEVEL: 'warn' } as Record<string, string>;
   delete env.COUNTERSIGN_CRASH_AT;
   if (crashAt) env.COUNTERSIGN_CRASH_AT = crashAt;
+  if (batch) env.COUNTERSIGN_SEAL_BATCH = String(batch);
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, url], {
     cwd: ROOT,
     env,
@@ -156,7 +158,9 @@ describe('crash matrix: the audit sealer killed mid-batch', () => {
       stop = true;
       await Promise.all(writers);
     }
-    const last = spawnSealer(url);
+    // Restarted as a shop node runs it (its default batch), not with the small batches that make kills
+    // land mid-batch: at full size the backlog left by 40 killed sealers is thousands of entries.
+    const last = spawnSealer(url, undefined, SEAL_BATCH);
     await last.ready;
     const deadline = Date.now() + 30_000;
     for (let c = await counts(database); c.sealed < c.n; c = await counts(database)) {
