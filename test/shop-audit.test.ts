@@ -18,6 +18,7 @@ import { checkpointFile } from '../src/shop/audit/checkpoint-file.ts';
 import { newAuditSigningKey, parseAuditPrivateKey, signCheckpoint } from '../src/shop/audit/checkpoint.ts';
 import { writeAuditCheckpoint } from '../src/shop/audit/checkpointer.ts';
 import { sealAll } from '../src/shop/audit/sealer.ts';
+import { loadCheckpoints, verifyShopAudit } from '../src/shop/audit/verify.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, GENESIS, verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { auditLog } from '../src/shop/storage/tables.ts';
@@ -216,6 +217,30 @@ for (const engine of testEngines()) {
       assert.equal(allowed.code, 0, allowed.out);
       assert.match(allowed.out, /^WARNING: no audit checkpoint/m);
       assert.match(allowed.out, /^OK: audit chain intact, 6 entries/m);
+    });
+
+    it('reading two entries at a time, finds an edit in a later page, a deletion at a page boundary and a checkpoint past several pages', async () => {
+      const { database, ids, seqs, checkpointDir } = await shopWithAudit();
+      const log = await loadCheckpoints(checkpointDir, parseAuditPrivateKey(SIGNING_KEY));
+      const anchor = log?.checkpoints ?? [];
+      assert.equal(anchor.length, 1);
+      const pages = { pageSize: 2 };
+      const intact = await verifyShopAudit(database, anchor, pages);
+      assert.ok(
+        intact.ok && intact.count === 6 && intact.tipSeq === seqs[5],
+        'six entries over three pages, the checkpoint at the last',
+      );
+      await tamper(database, () =>
+        database.db.execute(sql`update audit_log set data = '{"n": 5}'::jsonb where id = ${ids[5]!}`),
+      );
+      const edited = await verifyShopAudit(database, anchor, pages);
+      assert.ok(!edited.ok && edited.broken.seq === seqs[5] && edited.count === 5, JSON.stringify(edited));
+      // The first entry of the second page gone: the page after entry #2 starts at #4, whose prev_hash is #3's.
+      await tamper(database, () => database.db.delete(auditLog).where(eq(auditLog.id, ids[2]!)));
+      const cut = await verifyShopAudit(database, anchor, pages);
+      assert.ok(!cut.ok && cut.broken.seq === seqs[3] && cut.count === 2, JSON.stringify(cut));
+      assert.match(cut.broken.reason, /prev_hash/);
+      await database.close();
     });
 
     it('exits 2 naming the failure when the database cannot be opened', async () => {

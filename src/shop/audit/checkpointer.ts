@@ -7,14 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
-import {
-  CHAIN_START,
-  CHAIN_VERSION,
-  chainBreak,
-  GENESIS,
-  sealedEntriesAfter,
-  type ChainLink,
-} from '../storage/audit.ts';
+import { CHAIN_START, CHAIN_VERSION, chainBreak, GENESIS, sealedPages, type ChainLink } from '../storage/audit.ts';
 import { auditLog } from '../storage/tables.ts';
 import { appendCheckpointLine, lastCheckpointLines } from './checkpoint-file.ts';
 import { checkCheckpointLine, signCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -53,11 +46,7 @@ async function tipFrom(
     prev = { pos: from.seq, hash: from.hash, version: row.version ?? CHAIN_VERSION };
   }
   let count = from.count;
-  for (
-    let page = await sealedEntriesAfter(tx, prev.pos);
-    page.length > 0;
-    page = await sealedEntriesAfter(tx, prev.pos)
-  ) {
+  for await (const page of sealedPages(tx, prev.pos)) {
     for (const e of page) {
       if (chainBreak(prev, e)) return `entry #${e.chainPos} does not chain from #${prev.pos}`;
       prev = { pos: e.chainPos, hash: e.hash, version: e.chainVersion };

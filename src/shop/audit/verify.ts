@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { asc, isNull, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../platform/db/database.ts';
-import { CHAIN_START, chainBreak, GENESIS, sealedEntriesAfter, type SealedEntry } from '../storage/audit.ts';
+import { CHAIN_START, chainBreak, GENESIS, sealedPages, type SealedEntry } from '../storage/audit.ts';
 import { auditLog } from '../storage/tables.ts';
 import { readCheckpointLines } from './checkpoint-file.ts';
 import { checkCheckpointLine, type Checkpoint } from './checkpoint.ts';
@@ -103,6 +103,8 @@ function checkpointAt(pending: Checkpoint[], e: SealedEntry, count: number): str
 export interface VerifyOptions {
   readonly now?: Date;
   readonly staleSeconds?: number;
+  /** Entries read at a time (the walk's memory is bounded by it); small in tests that cross page boundaries. */
+  readonly pageSize?: number;
 }
 
 /**
@@ -130,7 +132,7 @@ export async function verifyShopAudit(
             broken: { seq: 0, reason: `the checkpoint of ${pending[0].at} names entry #0 but not the empty chain` },
           };
       }
-      for (let page = await sealedEntriesAfter(tx, 0); page.length > 0; page = await sealedEntriesAfter(tx, prev.pos)) {
+      for await (const page of sealedPages(tx, 0, options.pageSize)) {
         for (const e of page) {
           const entry = { id: e.id, at: e.at, action: e.action, subject: e.subject };
           const link = chainBreak(prev, e);

@@ -3,10 +3,10 @@
 // each other. The sealer (src/shop/audit/sealer.ts) chains the committed entries shortly after, in the
 // order it finds them committed: each gets the next position and a hash over its position, its
 // content and the previous entry's hash, so editing, deleting or reordering a sealed row is detectable.
-import { createHash } from 'node:crypto';
-import { asc, gt, inArray, or, sql } from 'drizzle-orm';
+import { hash } from 'node:crypto';
+import { asc, inArray, or, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import { beforeCommit, type Executor } from '../../platform/db/database.ts';
+import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
 /** The hash the first entry chains from. */
@@ -23,21 +23,41 @@ export interface AuditInput {
   readonly data?: Record<string, unknown>;
 }
 
-// jsonb stores objects with its own key order, so the hash covers a canonical form (sorted keys).
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
+// jsonb stores objects with its own key order, so the hash covers a canonical form: each object's
+// keys sorted, except that keys which are array indexes ("0", "17") come first in numeric order, as
+// JavaScript lists them in any object. That is the form the chain has always hashed (JSON.stringify
+// of an object rebuilt with sorted keys); it is written out directly here, with no rebuilt objects,
+// because the verifier and the sealer hash every entry. Hand-written rather than a canonical-JSON
+// library: those sort index keys as strings ("10" before "2"), which would change stored hashes.
+const INDEX_KEY = /^(?:0|[1-9][0-9]{0,9})$/;
+const isIndexKey = (k: string) => INDEX_KEY.test(k) && Number(k) < 2 ** 32 - 1;
+
+function canonicalJson(value: unknown): string | undefined {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v) ?? 'null').join(',')}]`;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return JSON.stringify(value);
+  const keys = Object.keys(value); // index keys first, in numeric order
+  let indexes = 0;
+  while (indexes < keys.length && isIndexKey(keys[indexes]!)) indexes += 1;
+  const ordered = indexes === 0 ? keys.sort() : [...keys.slice(0, indexes), ...keys.slice(indexes).sort()];
+  const members: string[] = [];
+  for (const k of ordered) {
+    const v = canonicalJson((value as Record<string, unknown>)[k]);
+    if (v !== undefined) members.push(`${JSON.stringify(k)}:${v}`);
   }
-  return value;
+  return `{${members.join(',')}}`;
 }
 
-function entryBody(e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown }): string {
-  return JSON.stringify([e.id, e.at.toISOString(), e.actor, e.action, e.subject, canonical(e.data)]);
+/** What an entry's hash covers besides its links: its id, time, actor, action, subject and data. */
+export function entryBody(e: {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  subject: string;
+  data: unknown;
+}): string {
+  const head = JSON.stringify([e.id, e.at.toISOString(), e.actor, e.action, e.subject]);
+  return `${head.slice(0, -1)},${canonicalJson(e.data) ?? 'null'}]`;
 }
 
 /** The hash of a version-1 entry `e` chained from `prevHash` (entries chained before the sealer, by seq). */
@@ -45,7 +65,7 @@ export function entryHash(
   prevHash: string,
   e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown },
 ): string {
-  return createHash('sha256').update(prevHash).update('\n').update(entryBody(e)).digest('hex');
+  return hash('sha256', `${prevHash}\n${entryBody(e)}`);
 }
 
 /** The version of the chain's hash formula: 1 before the sealer (no position), 2 since. */
@@ -57,10 +77,7 @@ export function sealedHash(
   position: number,
   e: { id: string; at: Date; actor: string; action: string; subject: string; data: unknown },
 ): string {
-  return createHash('sha256')
-    .update(`countersign:audit:v2\n${position}\n${prevHash}\n`)
-    .update(entryBody(e))
-    .digest('hex');
+  return hash('sha256', `countersign:audit:v2\n${position}\n${prevHash}\n${entryBody(e)}`);
 }
 
 // This process's sealers, told when entries are inserted here so they look again soon (the entries are
@@ -141,24 +158,75 @@ export function chainBreak(prev: ChainLink, e: SealedEntry): string | null {
     : 'its hash does not match its position and content (the entry was edited or moved)';
 }
 
+/** How many sealed entries a walk of the chain reads at a time. */
+export const CHAIN_PAGE = 1000;
+
+// A sealed entry as the page query returns it: timestamps are text through node-postgres (drizzle's
+// parsers), Date through PGlite; bigints are text or number.
+interface ChainRow {
+  seq: number | string;
+  id: string;
+  at: Date | string;
+  actor: string;
+  action: string;
+  subject: string;
+  data: unknown;
+  prev_hash: string;
+  hash: string;
+  chain_pos: number | string;
+  chain_version: number | string;
+}
+
 /** Up to `limit` sealed entries after position `afterPos`, in chain order (the chain is read in pages, never whole). */
-export async function sealedEntriesAfter(db: Executor, afterPos: number, limit = 1000): Promise<SealedEntry[]> {
-  return (await db
-    .select()
-    .from(auditLog)
-    .where(gt(auditLog.chainPos, afterPos))
-    .orderBy(asc(auditLog.chainPos))
-    .limit(limit)) as SealedEntry[];
+export async function sealedEntriesAfter(db: Executor, afterPos: number, limit = CHAIN_PAGE): Promise<SealedEntry[]> {
+  // Raw SQL rather than the query builder: a walk maps millions of rows, and the builder's per-row
+  // mapping was a large part of the verifier's time.
+  const page = await rows<ChainRow>(
+    db,
+    sql`select seq, id, at, actor, action, subject, data, prev_hash, hash, chain_pos, chain_version
+          from audit_log where chain_pos > ${afterPos} order by chain_pos limit ${limit}`,
+  );
+  return page.map((r) => ({
+    seq: Number(r.seq),
+    id: r.id,
+    at: typeof r.at === 'string' ? new Date(r.at) : r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    data: r.data,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    chainPos: Number(r.chain_pos),
+    chainVersion: Number(r.chain_version),
+  }));
+}
+
+/**
+ * The sealed chain after position `afterPos`, a page at a time in chain order, in constant memory:
+ * the next page is already being read while the caller checks this one.
+ */
+export async function* sealedPages(db: Executor, afterPos = 0, pageSize = CHAIN_PAGE): AsyncGenerator<SealedEntry[]> {
+  const read = (after: number) => {
+    const next = sealedEntriesAfter(db, after, pageSize);
+    next.catch(() => undefined); // a walk that stops early leaves it unread; awaited, it still throws
+    return next;
+  };
+  for (let next = read(afterPos); ; ) {
+    const page = await next;
+    if (page.length === 0) return;
+    if (page.length < pageSize) {
+      yield page;
+      return;
+    }
+    next = read(page.at(-1)!.chainPos);
+    yield page;
+  }
 }
 
 /** Walks the whole sealed chain; returns the position of the first broken entry, or null when intact. */
 export async function verifyAuditChain(db: Executor): Promise<number | null> {
   let prev = CHAIN_START;
-  for (
-    let page = await sealedEntriesAfter(db, 0);
-    page.length > 0;
-    page = await sealedEntriesAfter(db, page.at(-1)!.chainPos)
-  ) {
+  for await (const page of sealedPages(db)) {
     for (const e of page) {
       if (chainBreak(prev, e)) return e.chainPos;
       prev = { pos: e.chainPos, hash: e.hash, version: e.chainVersion };
