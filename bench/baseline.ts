@@ -7,7 +7,7 @@
 // between rounds (baseline first in odd rounds, current first in even ones), so a machine that slowly
 // gets busier or quieter weighs on both sides alike. The webhook-intake scenario runs with the first
 // customer count. Then: the median of each figure over the rounds of each side, the ratio current ÷
-// baseline, a terminal table, <out>/baseline.json and <out>/baseline.md (bench/compare.ts).
+// baseline, a terminal table, <out>/baseline.json, <out>/baseline.md (bench/compare.ts) and <out>/baseline.svg (bench/compare-chart.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +31,7 @@ import {
   type RunRecord,
   type Side,
 } from './compare.ts';
+import { renderComparisonChart } from './compare-chart.ts';
 import { BENCH_ARG_OPTIONS, type BenchOptions } from './run.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -241,8 +242,16 @@ function writeComparison(
   mkdirSync(o.out, { recursive: true });
   const jsonFile = join(o.out, 'baseline.json');
   const mdFile = join(o.out, 'baseline.md');
+  const svgFile = join(o.out, 'baseline.svg');
   writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(mdFile, markdownComparison(figures, header, startedAt.toISOString().slice(0, 16).replace('T', ' ')));
+  writeFileSync(
+    svgFile,
+    renderComparisonChart(
+      figures,
+      `${header.current.head.slice(0, 7)} against ${header.baseline.ref} (${o.rounds} rounds)`,
+    ),
+  );
   say('');
-  say(`written: ${jsonFile}, ${mdFile} (each run's own results in ${join(o.out, 'baseline-runs')})`);
+  say(`written: ${jsonFile}, ${mdFile}, ${svgFile} (each run's own results in ${join(o.out, 'baseline-runs')})`);
 }

@@ -147,13 +147,23 @@ describe('npm run bench -- --baseline HEAD (1 round: 2 s, 2 customers, 4 watcher
     }
   });
 
-  it('writes a markdown table of every figure, and leaves the checkout, its index and its worktrees as they were', () => {
+  it('writes a markdown table and a chart of every figure, and leaves the checkout, its index and its worktrees as they were', () => {
     assert.ok(report, run.output);
     const md = readFileSync(join(out, 'baseline.md'), 'utf8');
     assert.match(md, /^\| \| figure \| baseline \| current \| current ÷ baseline \| better \| rounds ± \|$/m);
     const rows = md.split('\n').filter((l) => /^\| .* \| \*\*[\d.]+x\*\* \|/.test(l) || /\| \*\*-\*\* \|/.test(l));
     assert.equal(rows.length, report.figures.length, md);
     assert.match(md, /\| paid orders\/s, 2 customers \| [\d.]+ \| [\d.]+ \| \*\*[\d.]+x\*\* \| higher \| - \|/);
+    // The chart: a bar and a ratio label per figure that has a ratio, green when better, red when worse.
+    const svg = readFileSync(join(out, 'baseline.svg'), 'utf8');
+    const withRatio = report.figures.filter((f) => f.ratio !== null);
+    assert.equal(svg.match(/<rect [^>]*class="(up|down)"/g)?.length, withRatio.length, svg);
+    for (const f of withRatio) {
+      assert.ok(svg.includes(`>${f.label}</text>`), f.label);
+      assert.ok(svg.includes(`>${f.ratio!.toFixed(2)}x</text>`), f.key);
+    }
+    const better = withRatio.filter((f) => (f.better === 'higher' ? f.ratio! >= 1 : f.ratio! <= 1)).length;
+    assert.equal(svg.match(/class="up"/g)?.length ?? 0, better);
     assert.equal(checkoutState(), stateBefore);
     assert.deepEqual(
       readdirSync(cache).filter((f) => f !== 'node_modules'),
