@@ -1,9 +1,9 @@
 // Payment attempts and the gateway's news as stored: rows and the queries of the invoice page, the
 // staff console and the reconciliation job. Status changes live in commands/.
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { deleteInBatches } from '../../platform/db/batched-delete.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import type { InvoiceStatus } from '../domain/invoice.machine.ts';
+import { INVOICE_STATUSES, type InvoiceStatus } from '../domain/invoice.machine.ts';
 import { invoices, paymentAttempts, paymentState, webhookReceipts } from './tables.ts';
 
 export type AttemptRow = typeof paymentAttempts.$inferSelect;
@@ -78,23 +78,40 @@ export async function paymentsOfInvoices(
   return { attempts, receipts };
 }
 
-/** Reconciliation findings: attempts the gateway captured whose invoice is not paid here, and payments we accepted that the gateway voided (invoice reversed: check nothing shipped). */
+/** Invoice statuses that a paid or captured attempt agrees with. */
+const PAID_INVOICE_STATUSES: InvoiceStatus[] = ['paid', 'refunded', 'disputed', 'dispute_lost'];
+
+/**
+ * Where this shop and the gateway disagree, newest first (at most 200): an attempt paid or captured
+ * whose invoice is not paid, or a voided one whose invoice was paid or reversed. Read in two queries,
+ * each from its rare side (the invoices not paid, along their status index; the voided attempts,
+ * along theirs), so the cost follows the unpaid invoices and the voids, not every paid order.
+ */
 export async function reconciliationFindings(db: Executor) {
-  const rows = await db
-    .select({ attempt: paymentAttempts, invoiceStatus: invoices.status, orderId: invoices.orderId })
-    .from(paymentAttempts)
-    .innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId))
-    .where(
-      or(
+  const columns = { attempt: paymentAttempts, invoiceStatus: invoices.status, orderId: invoices.orderId };
+  const joined = () =>
+    db.select(columns).from(paymentAttempts).innerJoin(invoices, eq(invoices.id, paymentAttempts.invoiceId));
+  const [paidNotHere, voidedThere] = await Promise.all([
+    joined()
+      .where(
         and(
+          inArray(
+            invoices.status,
+            INVOICE_STATUSES.filter((s) => !PAID_INVOICE_STATUSES.includes(s)),
+          ),
           inArray(paymentAttempts.status, ['paid', 'captured']),
-          notInArray(invoices.status, ['paid', 'refunded', 'disputed', 'dispute_lost']),
         ),
-        and(eq(paymentAttempts.status, 'voided'), inArray(invoices.status, ['paid', 'reversed'])),
-      ),
-    )
-    .orderBy(desc(paymentAttempts.updatedAt))
-    .limit(200);
+      )
+      .orderBy(desc(paymentAttempts.updatedAt))
+      .limit(200),
+    joined()
+      .where(and(eq(paymentAttempts.status, 'voided'), inArray(invoices.status, ['paid', 'reversed'])))
+      .orderBy(desc(paymentAttempts.updatedAt))
+      .limit(200),
+  ]);
+  const rows = [...paidNotHere, ...voidedThere]
+    .sort((a, b) => b.attempt.updatedAt.getTime() - a.attempt.updatedAt.getTime())
+    .slice(0, 200);
   return rows.map((r) => ({
     ...r,
     finding:

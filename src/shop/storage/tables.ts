@@ -181,6 +181,8 @@ export const orders = pgTable(
     index('orders_created_idx').on(t.createdAt, t.id),
     // The same order within one status: a filter on a rare status reads its rows, not the whole list.
     index('orders_status_created_idx').on(t.status, t.createdAt, t.id),
+    // The refunds page's "paid orders" (most recently changed first): a walk of its newest rows, not a sort of them all.
+    index('orders_paid_updated_idx').on(t.updatedAt).where(sql`status in ('paid', 'refunded')`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "orders_paid_updated_idx" ON "orders" USING btree ("updated_at") WHERE status in ('paid', 'refunded');
