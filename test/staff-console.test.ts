@@ -82,6 +82,14 @@ for (const engine of testEngines()) {
       }
       const typed = await (await staff.send('/staff/payments/webhooks?q=partially_refunded')).text();
       assert.match(typed, new RegExp(story.partialEventId));
+      // By the invoice's id: its deliveries (captured, then the partial refund), no other invoice's.
+      const byInvoice = await (await staff.send(`/staff/payments/webhooks?q=${story.invoiceId}`)).text();
+      assert.deepEqual([...byInvoice.matchAll(/data-testid="webhook-type">([^<]*)</g)].map((m) => m[1]).sort(), [
+        'captured',
+        'partially_refunded',
+      ]);
+      const other = await (await staff.send('/staff/payments/webhooks?q=inv_00000000000000000000000000')).text();
+      assert.doesNotMatch(other, /data-testid="webhook-type"/);
       const order = await (await staff.send(`/staff/orders/${story.orderId}`)).text();
       const types = [...order.matchAll(/data-testid="webhook-type">([^<]*)</g)].map((m) => m[1]);
       assert.deepEqual(

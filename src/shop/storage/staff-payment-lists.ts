@@ -64,14 +64,13 @@ export async function staffReceiptsPage(db: Executor, query: ListQuery): Promise
         notInArray(webhookReceipts.verdict, UNVERIFIED_VERDICTS),
         keysetWhere(RECEIPT_KEY, query),
         query.status ? eq(webhookReceipts.verdict, query.status) : undefined,
-        q
-          ? or(
-              eq(webhookReceipts.eventId, q),
-              eq(webhookReceipts.invoiceId, q),
-              eq(webhookReceipts.sessionId, q),
-              eq(webhookReceipts.eventType, q),
-            )
-          : undefined,
+        // An invoice id (always inv_…) is looked up along the invoice index alone: in an OR with the
+        // unindexed columns it made the search walk every receipt (121 ms at 100k paid orders).
+        q?.startsWith('inv_')
+          ? eq(webhookReceipts.invoiceId, q)
+          : q
+            ? or(eq(webhookReceipts.eventId, q), eq(webhookReceipts.sessionId, q), eq(webhookReceipts.eventType, q))
+            : undefined,
       ),
     )
     .orderBy(...keysetOrder(RECEIPT_KEY, query))
