@@ -273,6 +273,27 @@ async function reconcileAtSize(ctx: Ctx, sys: RunningBenchSystem, size: number):
   }
 }
 
+/** CPU seconds a process has used so far (/proc/<pid>/stat: user and system time, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Waits until each of `pids` used under 5% of a core for 2 s running (at most 180 s); the seconds it waited. */
+async function waitUntilIdle(pids: readonly number[]): Promise<number> {
+  const t0 = performance.now();
+  let quiet = 0;
+  let before = pids.map(cpuSeconds);
+  while (quiet < 2 && performance.now() - t0 < 180_000) {
+    await sleep(1000);
+    const now = pids.map(cpuSeconds);
+    quiet = now.every((cpu, i) => cpu - before[i]! < 0.05) ? quiet + 1 : 0;
+    before = now;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
 async function measureSize(ctx: Ctx, ids: PageIds, size: number): Promise<Omit<ScaleSize, 'seeding' | 'disk'>> {
   // The command line's own start (compiling its entry, loading the modules) is measured apart.
   const startup = await countersign(['--help'], dbEnv(ctx));
@@ -291,7 +312,11 @@ async function measureSize(ctx: Ctx, ids: PageIds, size: number): Promise<Omit<S
   );
   const sys = await startBenchSystem(ctx.urls, ctx.env);
   try {
-    await sleep(3000);
+    // A service that has just started on a grown database catches up first (the audit checkpointer
+    // walks the entries seeded since its last checkpoint, jobs come due): pages timed during that
+    // would measure the catching up, not the page.
+    const settled = await waitUntilIdle(Object.values(sys.pids));
+    say(`  the services settled ${settled.toFixed(0)} s after their start`);
     say('  pages…');
     const pages = await measurePages(sys.urls.shop, ids, ctx.o.samples, say);
     say('  reconcile with 1% of attempts pending…');
