@@ -1,5 +1,6 @@
 // The results of one `npm run bench`: their JSON shape, the issue's targets checked against them, and
 // the terminal table.
+import { formatSummaries, type ProfileSummary } from './flame.ts';
 import type { FlowResult } from './flow.ts';
 import type { IntakeResult } from './intake.ts';
 import type { PushResult } from './push.ts';
@@ -56,6 +57,8 @@ export interface BenchResults {
   /** Where the CPU went during the measured window (the machine's cores bound the throughput). */
   readonly cpu: CpuResult;
   readonly intake: { readonly rows: IntakeRow[]; readonly note?: string };
+  /** `--cpu-prof`: where each party's CPU went over its whole run (start, set-up, warm-up and window). */
+  readonly profile?: ProfileSummary[];
   readonly targets: Target[];
 }
 
@@ -215,6 +218,11 @@ export function formatReport(r: BenchResults): string {
     );
   }
   if (r.intake.note) out.push(r.intake.note);
+
+  if (r.profile?.length) {
+    out.push('', '== where the CPU went (--cpu-prof: each party from its start to its stop; wall-clock samples) ==');
+    out.push(formatSummaries(r.profile));
+  }
 
   out.push('', '== targets (issue 7) ==');
   out.push(

@@ -16,13 +16,14 @@
 // webhook-intake scenario (bench/intake.ts). Then a table on the terminal, <out>/<timestamp>.json,
 // <out>/latest.json and <out>/latest.svg. bench/README.md says what every figure means.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { renderChart } from './chart.ts';
+import { flameGraphs, type ProfileSummary } from './flame.ts';
 import { runIntakeBench } from './intake.ts';
 import { newCustomer, oneOrder, runFlow, type Customer } from './flow.ts';
 import { Watchers } from './push.ts';
@@ -81,6 +82,8 @@ export interface BenchOptions {
   baseline?: string;
   /** With --baseline: rounds of (baseline, current) runs; each figure is the median over them. */
   rounds: number;
+  /** `--cpu-prof`: each party runs under V8's profiler; flame graphs and a summary go in the report. */
+  cpuProf: boolean;
 }
 
 /** The command line of `npm run bench` (bench/baseline.ts reads it too, to pass the same options to both trees). */
@@ -102,6 +105,7 @@ export const BENCH_ARG_OPTIONS = {
   'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
   baseline: { type: 'string' },
   rounds: { type: 'string', default: '2' },
+  'cpu-prof': { type: 'boolean', default: false },
 } as const;
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -114,6 +118,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const customerCounts = values.customers.split(',').map((c) => n('customers', c, 1));
   if (values.rounds !== BENCH_ARG_OPTIONS.rounds.default && values.baseline === undefined)
     throw new Error('--rounds goes with --baseline <git-ref>');
+  if (values['cpu-prof'] && values.baseline !== undefined)
+    throw new Error('--cpu-prof profiles one plain run: the profiler costs CPU, so it has no place in a comparison');
   return {
     durationS: n('duration', values.duration, 1),
     warmupS: n('warmup', values.warmup, 0),
@@ -134,6 +140,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     logLevel: values['log-level'],
     ...(values.baseline !== undefined ? { baseline: values.baseline } : {}),
     rounds: n('rounds', values.rounds, 1),
+    cpuProf: values['cpu-prof'],
   };
 }
 
@@ -306,8 +313,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const dbUrls = Object.fromEntries(PARTIES.map((p) => [p, withDatabase(adminUrl, names[p])])) as PerParty<string>;
     const stats = new DatabaseStats(adminUrl, names, await statementsAvailable(adminUrl));
 
+    // --cpu-prof: V8 writes each party's profile here when the party stops (src/main.ts, profileFlags).
+    const profileDir = o.cpuProf
+      ? mkdtempSync(join(os.tmpdir(), 'countersign-cpu-prof-'))
+      : process.env.COUNTERSIGN_CPU_PROF_DIR;
     say('starting shop, gateway and bank (src/main.ts)…');
-    const sys: RunningBenchSystem = await startBenchSystem(dbUrls, { LOG_LEVEL: o.logLevel });
+    const sys: RunningBenchSystem = await startBenchSystem(dbUrls, {
+      LOG_LEVEL: o.logLevel,
+      ...(profileDir ? { COUNTERSIGN_CPU_PROF_DIR: profileDir } : {}),
+    });
     cleanups.push(() => sys.stop());
     say(
       `ready in ${(sys.system.startedMs / 1000).toFixed(1)} s: shop ${sys.urls.shop} (pid ${sys.pids.shop}), gateway ${sys.urls.gateway} (pid ${sys.pids.gateway}), bank ${sys.urls.bank} (pid ${sys.pids.bank})`,
@@ -400,6 +414,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const push = watchers ? await watchers.result(dbUrls.shop) : null;
     say(`flow done: ${flow.paidOrders} paid in ${o.durationS} s (${flow.paidPerSecond}/s), ${flow.errors} errors`);
     await cleanup(); // services, sockets and their databases; the cluster stays for the intake scenario
+    let profile: ProfileSummary[] | null = null;
+    if (profileDir) {
+      mkdirSync(o.out, { recursive: true });
+      profile = flameGraphs(profileDir, PARTIES, o.out);
+      say(`CPU profiles: ${profileDir}; flame graphs: ${profile.map((p) => p.svg).join(', ')}`);
+    }
 
     let intakeRows: IntakeRow[] = [];
     let intakeNote: string | undefined;
@@ -447,6 +467,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       memory: memoryResult,
       cpu: cpuResult(cpu0!, cpu1!, flow.paidOrders, os.cpus().length),
       intake: { rows: intakeRows, ...(intakeNote ? { note: intakeNote } : {}) },
+      ...(profile ? { profile } : {}),
     };
     return { ...partial, targets: checkTargets(partial) };
   } finally {

@@ -1,7 +1,8 @@
 // `npm run bench` in miniature: the real harness (bench/run.ts as its own process, the three services
 // as processes on the test PostgreSQL) for a few seconds with 2 customers and 20 watchers, writing to
 // a temp dir, then the webhook-intake scenario for 1 s at concurrency 8 on PostgreSQL (with pgbench)
-// and PGlite, on 150 seeded invoices per batch instead of thousands. It proves the harness works end
+// and PGlite, on 150 seeded invoices per batch instead of thousands, with the parties under the CPU
+// profiler (--cpu-prof) so the flame graphs are drawn from real profiles. It proves the harness works end
 // to end — an order is paid, every delivery is accepted, every figure of the results file is there
 // and the chart is written — not how fast anything is.
 import assert from 'node:assert/strict';
@@ -49,6 +50,7 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
         adminUrl(),
         '--out',
         out,
+        '--cpu-prof',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -74,6 +76,8 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
       });
     }
     rmSync(out, { recursive: true, force: true });
+    const profiles = /CPU profiles: (\S+);/.exec(output)?.[1];
+    if (profiles?.includes('countersign-cpu-prof-')) rmSync(profiles, { recursive: true, force: true });
   });
 
   it('completes, prints progress and the table, and pays at least one order in the measured window', () => {
@@ -151,8 +155,30 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
     for (const t of results.targets) assert.equal(typeof t.met, 'boolean', `${t.name} was not measured: ${t.measured}`);
   });
 
+  it('with --cpu-prof, draws a flame graph per party and says where its CPU went', () => {
+    assert.ok(results, output);
+    assert.deepEqual(
+      results.profile?.map((p) => p.party),
+      ['shop', 'gateway', 'bank'],
+    );
+    for (const p of results.profile!) {
+      const kinds = Object.values(p.byKind).reduce((a, b) => a + b, 0);
+      assert.ok(p.busyMs > 0 && Math.abs(kinds - p.busyMs) < 1 + p.busyMs * 0.01, `${p.party}: ${JSON.stringify(p)}`);
+      assert.ok(
+        p.byKind.ours > 0 && p.byKind.database > 0,
+        `${p.party} ran our code and queries: ${JSON.stringify(p)}`,
+      );
+      assert.equal(p.svg, join(out, `flame-${p.party}.svg`));
+    }
+    // The shop's graph holds its own request handling, under the name of its file.
+    assert.match(readFileSync(join(out, 'flame-shop.svg'), 'utf8'), /<title>[^<]* src\/shop\/[^<]*\.(ts|js|tsx):\d+/);
+    assert.match(output, /== where the CPU went/);
+  });
+
   it('writes <timestamp>.json, latest.json and a well-formed SVG chart to the chosen directory', () => {
-    const files = readdirSync(out).sort();
+    const files = readdirSync(out)
+      .filter((f) => !f.startsWith('flame-'))
+      .sort();
     assert.equal(files.length, 3, files.join(', '));
     const stamped = files.find((f) => /^\d{4}-\d\d-\d\dT.*\.json$/.test(f))!;
     assert.equal(readFileSync(join(out, stamped), 'utf8'), readFileSync(join(out, 'latest.json'), 'utf8'));
