@@ -6,7 +6,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
-import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import { addApiKey } from '../src/gateway/storage/merchants.ts';
+import { merchants } from '../src/gateway/storage/tables.ts';
+import { eventually, startTestGateway, TEST_STRIPE_API_KEY, webhookReceiver } from '../src/gateway/testing.ts';
 import { APPROVED_CARD, cardDetails } from './support/factories.ts';
 
 const card = cardDetails(APPROVED_CARD, { name: 'A Payer' });
@@ -180,6 +183,33 @@ for (const engine of testEngines()) {
         sql`select count(*)::int as n from payment_sessions`,
       );
       assert.equal(afterCount[0]!.n, before[0]!.n);
+    });
+
+    it("the switch is the merchant's own and read with each request, in both dialects", async () => {
+      // Another merchant with a key of its own, beside the demo merchant whose faults are switched here.
+      const other = `mer_other_${engine}`;
+      const otherKey = `sk_test_othermerchant${engine}0123456789ab`;
+      await gw.database.db.insert(merchants).values({ id: other, name: 'Other Shop', createdAt: new Date() });
+      await addApiKey(gw.database.db, other, otherKey, systemClock);
+      const balance = () =>
+        fetch(`${gw.url}/v1/balance`, { headers: { authorization: `Bearer ${TEST_STRIPE_API_KEY}` } });
+
+      await faults({ enabled: true, seed: 'all-fail', config: { api: { fail: 1 } } });
+      assert.equal((await gw.api('/v1/events?limit=1')).status, 502, 'native dialect: failed as configured');
+      const failed = await balance();
+      assert.equal(failed.status, 502, 'Stripe dialect: failed as configured');
+      assert.equal(((await failed.json()) as { error: { type: string } }).error.type, 'api_error');
+      assert.equal(
+        (await gw.api('/v1/events?limit=1', { key: otherKey })).status,
+        200,
+        'the other merchant is untouched',
+      );
+
+      await faults(OFF);
+      assert.equal((await gw.api('/v1/events?limit=1')).status, 200, 'off takes effect on the next request');
+      assert.equal((await balance()).status, 200);
+      await faults({ enabled: true, seed: 'all-fail-again', config: { api: { fail: 1 } } });
+      assert.equal((await balance()).status, 502, 'and on again on the next one');
     });
 
     it('a delivery can be re-sent through the API', async () => {

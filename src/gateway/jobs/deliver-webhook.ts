@@ -13,9 +13,9 @@ import { refuseSession } from '../commands/refuse-session.ts';
 import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
 import { findDelivery, insertAttempt, lockDelivery, moveDelivery } from '../storage/deliveries.ts';
-import { nextDraw } from '../storage/faults.ts';
+import { nextDrawIfOn } from '../storage/faults.ts';
 import { findEvent } from '../storage/events.ts';
-import { activeSecrets, findMerchant, setWebhookEnabled } from '../storage/merchants.ts';
+import { activeSecrets, findMerchantWithFaults, setWebhookEnabled } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { DeliveryRow } from '../storage/tables.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
@@ -33,7 +33,7 @@ export interface DeliveryDeps {
   readonly merchantFetch?: typeof fetch;
 }
 
-type Fault = NonNullable<Awaited<ReturnType<typeof nextDraw>>>;
+type Fault = NonNullable<Awaited<ReturnType<typeof nextDrawIfOn>>>;
 interface Job {
   readonly deliveryId: string;
   readonly attempt: number;
@@ -93,7 +93,7 @@ function settle(
 /** The native endpoint's message: the merchant's URL, Standard Webhooks headers, our event JSON. */
 async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<DeliveryTarget | null> {
   const event = await findEvent(db, delivery.eventId);
-  const merchant = await findMerchant(db, delivery.merchantId);
+  const merchant = await findMerchantWithFaults(db, delivery.merchantId);
   if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) return null;
   const body = JSON.stringify(event.payload);
   return {
@@ -106,6 +106,7 @@ async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<Delive
     sessionId: event.sessionId,
     merchantId: merchant.id,
     endpointId: null,
+    faultsOn: merchant.faultsOn,
     sign: async (at) => ({
       ...signWebhook({ id: event.id, timestamp: at, body, secrets: await activeSecrets(db, merchant.id, at) }),
     }),
@@ -245,7 +246,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out'))
         return settle(deps, job, 'give_up', delivery.lastStatusCode);
     }
-    const fault = await nextDraw(database.db, delivery.merchantId, 'webhook');
+    const fault = await nextDrawIfOn(database.db, delivery.merchantId, 'webhook', target.faultsOn);
     if (await heldBack(deps, job, fault)) return;
     const started = performance.now();
     const answer = await send(deps, job, target, fault);

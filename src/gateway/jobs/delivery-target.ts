@@ -16,6 +16,8 @@ export interface DeliveryTarget {
   readonly sessionId: string;
   readonly merchantId: string;
   readonly endpointId: string | null;
+  /** The merchant's fault switch when it was read with the target (off: the attempt draws nothing); unknown: draw. */
+  readonly faultsOn?: boolean;
   /** The signature headers of an attempt made now. */
   sign(at: Date): Promise<Record<string, string>>;
   /** Switches the endpoint off (it answered 410), in the settling transaction. */

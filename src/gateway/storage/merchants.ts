@@ -1,6 +1,6 @@
 // Merchants, their API keys (sha256 only, compared in constant time) and signing secrets.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -94,14 +94,24 @@ export async function upsertMerchant(
   return merchant!;
 }
 
+/** Whether the row's merchant has fault injection on, as a column of the statement that reads the merchant. */
+const merchantFaultsOn = () =>
+  sql<boolean>`exists (select 1 from fault_settings f where f.merchant_id = ${merchants.id} and f.enabled)`;
+
 /** The merchant owning an active key and the dialect the key speaks, or null. */
 export async function findApiKeyOwner(
   db: Executor,
   key: string,
-): Promise<{ merchant: MerchantRow; api: ApiDialect } | null> {
+): Promise<{ merchant: MerchantRow; api: ApiDialect; faultsOn: boolean } | null> {
   const hash = hashApiKey(key);
   const [row] = await db
-    .select({ merchant: merchants, hash: apiKeys.hash, api: apiKeys.api })
+    .select({
+      merchant: merchants,
+      hash: apiKeys.hash,
+      api: apiKeys.api,
+      // Read with the key, so that a request of a merchant without fault injection (nearly all) draws nothing.
+      faultsOn: merchantFaultsOn(),
+    })
     .from(apiKeys)
     .innerJoin(merchants, eq(merchants.id, apiKeys.merchantId))
     // A rolled key works until its expiry (the database's clock, as every request's).
@@ -114,7 +124,7 @@ export async function findApiKeyOwner(
     );
   // The index finds the row by hash; the comparison that decides is still constant-time.
   if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return null;
-  return { merchant: row.merchant, api: row.api };
+  return { merchant: row.merchant, api: row.api, faultsOn: row.faultsOn === true };
 }
 
 /** The merchant owning a key (either dialect: /v1 sends Stripe-dialect keys elsewhere first), or auth.invalid_credentials. */
@@ -122,6 +132,21 @@ export async function authenticateApiKey(db: Executor, key: string): Promise<Mer
   const owner = await findApiKeyOwner(db, key);
   if (!owner) throw new DomainError('auth.invalid_credentials');
   return owner.merchant;
+}
+
+/** A merchant by id with its fault switch (see findApiKeyOwner): the webhook delivery's read. */
+export async function findMerchantWithFaults(
+  db: Executor,
+  id: string,
+): Promise<(MerchantRow & { faultsOn: boolean }) | undefined> {
+  const [row] = await db
+    .select({
+      ...getTableColumns(merchants),
+      faultsOn: merchantFaultsOn(),
+    })
+    .from(merchants)
+    .where(eq(merchants.id, id));
+  return row ? { ...row, faultsOn: row.faultsOn === true } : undefined;
 }
 
 /** A merchant by id. */

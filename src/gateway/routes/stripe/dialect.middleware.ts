@@ -12,6 +12,8 @@ import { readParams, type Params } from './form.ts';
 /** What the Stripe router is handed with each request. */
 export interface StripeBindings {
   readonly merchant: MerchantRow;
+  /** Whether the merchant had fault injection on when its key was read (off: the request draws nothing). */
+  readonly faultsOn: boolean;
   readonly params: Params;
   /** The parameters as one canonical string (the idempotency fingerprint). */
   readonly canonical: string;
@@ -41,6 +43,13 @@ function looksLikeStripe(headers: { header(name: string): string | undefined }):
 /** The context variable under which the dispatcher hands a native key's owner to the native router. */
 export const KNOWN_KEY_OWNER = 'knownKeyOwner';
 
+/** What the dispatcher hands on under KNOWN_KEY_OWNER. */
+export interface KnownKeyOwner {
+  readonly authorization: string | undefined;
+  readonly merchant: MerchantRow;
+  readonly faultsOn: boolean;
+}
+
 /** The dispatcher in front of the native /v1 router. */
 export function dialectDispatch(deps: {
   database: Database;
@@ -53,7 +62,11 @@ export function dialectDispatch(deps: {
       // The native router's key check reuses this lookup for the same Authorization header.
       c.set(
         KNOWN_KEY_OWNER as never,
-        { authorization: c.req.header('authorization'), merchant: owner.merchant } as never,
+        {
+          authorization: c.req.header('authorization'),
+          merchant: owner.merchant,
+          faultsOn: owner.faultsOn,
+        } satisfies KnownKeyOwner as never,
       );
       return next();
     }
@@ -73,6 +86,6 @@ export function dialectDispatch(deps: {
     const headers = new Headers(c.req.raw.headers);
     headers.delete('content-length');
     const forwarded = new Request(c.req.url, { method: c.req.method, headers });
-    return deps.stripe.fetch(forwarded, { merchant: owner.merchant, ...read });
+    return deps.stripe.fetch(forwarded, { merchant: owner.merchant, faultsOn: owner.faultsOn, ...read });
   };
 }
