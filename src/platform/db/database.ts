@@ -4,6 +4,7 @@ import { autoPrepare } from './auto-prepare.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyBlankCluster } from './pglite-template.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { sql, type SQL } from 'drizzle-orm';
@@ -141,8 +142,14 @@ export async function openExistingDatabase(spec: DatabaseSpec, location: Databas
   if (location.engine === 'postgres') return postgresDatabase(spec, location.url, location.poolSize ?? 1);
   if (!location.dataDir || !existsSync(join(location.dataDir, 'PG_VERSION')))
     throw new Error(`no database at ${location.dataDir ?? '(memory)'}`);
-  const pglite = await PGlite.create(pgliteOptions(location.dataDir));
-  return pgliteDatabase(spec, pglite, withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db));
+  const release = lockDataDir(location.dataDir);
+  try {
+    const pglite = await PGlite.create(pgliteOptions(location.dataDir));
+    return pgliteDatabase(spec, pglite, withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db), release);
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 // PGlite's cluster keeps initdb's 128 MB of shared buffers, which an embedded service touches as it
@@ -158,14 +165,23 @@ function pgliteOptions(dataDir: string | undefined) {
 }
 
 async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, client?: PGlite): Promise<Database> {
-  if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
-  const pglite = client ?? (await PGlite.create(pgliteOptions(dataDir)));
-  const db = withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db);
-  await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
-  return pgliteDatabase(spec, pglite, db);
+  // One process at a time on a data directory (data-dir-lock.ts); an in-memory database is its own.
+  const release = dataDir && !client ? lockDataDir(dataDir) : () => undefined;
+  let pglite: PGlite | undefined = client;
+  try {
+    if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
+    pglite ??= await PGlite.create(pgliteOptions(dataDir));
+    const db = withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db);
+    await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
+    return pgliteDatabase(spec, pglite, db, release);
+  } catch (err) {
+    if (pglite && !client && !pglite.closed) await pglite.close().catch(() => undefined);
+    release();
+    throw err;
+  }
 }
 
-function pgliteDatabase(spec: DatabaseSpec, pglite: PGlite, db: Db): Database {
+function pgliteDatabase(spec: DatabaseSpec, pglite: PGlite, db: Db, release: () => void): Database {
   const expected = journalCount(spec);
   return {
     engine: 'pglite',
@@ -185,7 +201,11 @@ function pgliteDatabase(spec: DatabaseSpec, pglite: PGlite, db: Db): Database {
       }
     },
     async close() {
-      if (!pglite.closed) await pglite.close();
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        release();
+      }
     },
   };
 }
