@@ -105,31 +105,28 @@ export function flameTree(profile: CpuProfile): Frame {
       total: 0,
       children: [],
     };
-    const merged = new Map<string, Frame>();
     for (const childId of node.children ?? []) {
       const child = build(childId);
-      if (child === undefined) continue;
-      const key = `${child.name}\u0000${child.where}`;
-      const same = merged.get(key);
-      if (same === undefined) merged.set(key, child);
-      else mergeInto(same, child);
+      if (child !== undefined) adopt(frame, child);
     }
-    frame.children = [...merged.values()].sort((a, b) => b.total - a.total);
+    frame.children.sort((a, b) => b.total - a.total);
     frame.total = frame.self + frame.children.reduce((s, c) => s + c.total, 0);
     return frame;
   };
   return build(root.id) ?? { name: '(root)', where: '', kind: 'other', self: 0, total: 0, children: [] };
 }
 
-function mergeInto(into: Frame, from: Frame): void {
-  into.self += from.self;
-  into.total += from.total;
-  for (const child of from.children) {
-    const same = into.children.find((c) => c.name === child.name && c.where === child.where);
-    if (same === undefined) into.children.push(child);
-    else mergeInto(same, child);
+/** Adds `child` under `parent`, merged into a sibling of the same function if there is one. */
+function adopt(parent: Frame, child: Frame): void {
+  const same = parent.children.find((c) => c.name === child.name && c.where === child.where);
+  if (same === undefined) {
+    parent.children.push(child);
+    return;
   }
-  into.children.sort((a, b) => b.total - a.total);
+  same.self += child.self;
+  same.total += child.total;
+  for (const grandchild of child.children) adopt(same, grandchild);
+  same.children.sort((a, b) => b.total - a.total);
 }
 
 /** Busy time (µs) by kind of code, from each frame's own samples. */

@@ -13,7 +13,7 @@ import { refuseSession } from '../commands/refuse-session.ts';
 import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
 import { findDelivery, insertAttempt, lockDelivery, moveDelivery } from '../storage/deliveries.ts';
-import { nextDrawIfOn } from '../storage/faults.ts';
+import { nextDraw } from '../storage/faults.ts';
 import { findEvent } from '../storage/events.ts';
 import { activeSecrets, findMerchantWithFaults, setWebhookEnabled } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
@@ -33,7 +33,7 @@ export interface DeliveryDeps {
   readonly merchantFetch?: typeof fetch;
 }
 
-type Fault = NonNullable<Awaited<ReturnType<typeof nextDrawIfOn>>>;
+type Fault = NonNullable<Awaited<ReturnType<typeof nextDraw>>>;
 interface Job {
   readonly deliveryId: string;
   readonly attempt: number;
@@ -246,7 +246,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out'))
         return settle(deps, job, 'give_up', delivery.lastStatusCode);
     }
-    const fault = await nextDrawIfOn(database.db, delivery.merchantId, 'webhook', target.faultsOn);
+    const fault = await nextDraw(database.db, delivery.merchantId, 'webhook', target.faultsOn);
     if (await heldBack(deps, job, fault)) return;
     const started = performance.now();
     const answer = await send(deps, job, target, fault);

@@ -19,7 +19,7 @@ import { activeSecrets } from '../storage/merchants.ts';
 import { listSigningSecretsRoute } from './signing-secrets.contract.ts';
 import type { EventBell } from '../storage/event-bell.ts';
 import { listEvents, type EventPayload } from '../storage/events.ts';
-import { nextDrawIfOn, readFaults, setFaults } from '../storage/faults.ts';
+import { nextDraw, readFaults, setFaults } from '../storage/faults.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { MerchantRow } from '../storage/tables.ts';
 import {
@@ -60,7 +60,7 @@ function apiFaults(database: Database): MiddlewareHandler<Env> {
     if (c.req.path.includes('/admin/')) return next();
     // apiKeyAuth sets faultsOn beside the merchant (the sub-routers' Env need not carry it).
     const faultsOn = c.get('faultsOn' as never) as boolean | undefined;
-    const fault = await nextDrawIfOn(database.db, c.get('merchant').id, 'api', faultsOn);
+    const fault = await nextDraw(database.db, c.get('merchant').id, 'api', faultsOn);
     if (fault) {
       if (fault.pick('slow') < fault.config.api.slow) await new Promise((r) => setTimeout(r, fault.config.api.slow_ms));
       if (fault.pick('fail') < fault.config.api.fail)

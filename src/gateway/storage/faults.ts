@@ -35,28 +35,19 @@ export async function readFaults(
 }
 
 /**
- * The next draw of a request whose merchant was read with its fault switch (`faultsOn`, false for
- * nearly every merchant): no statement when the switch was off. A switch turned on meanwhile takes
- * effect from the next request, as if this one had arrived a moment earlier.
- */
-export async function nextDrawIfOn(
-  db: Executor,
-  merchantId: string,
-  stream: 'api' | 'webhook',
-  faultsOn: boolean | undefined,
-): ReturnType<typeof nextDraw> {
-  return faultsOn === false ? null : nextDraw(db, merchantId, stream);
-}
-
-/**
  * Draws the next number for a merchant with faults on (null when off): the counter is bumped
- * atomically so concurrent draws never reuse a number.
+ * atomically so concurrent draws never reuse a number. `faultsOn` is the switch as read with the
+ * merchant (the key lookup, the delivery's merchant read): false, as for nearly every merchant, draws
+ * without a statement; a switch turned on meanwhile takes effect from the next request. Unknown: the
+ * UPDATE decides.
  */
 export async function nextDraw(
   db: Executor,
   merchantId: string,
   stream: 'api' | 'webhook',
+  faultsOn: boolean | undefined,
 ): Promise<{ pick: (kind: string) => number; config: FaultConfig } | null> {
+  if (faultsOn === false) return null;
   const column = stream === 'api' ? faultSettings.apiCounter : faultSettings.webhookCounter;
   const [row] = await db
     .update(faultSettings)

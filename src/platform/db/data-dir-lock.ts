@@ -58,7 +58,8 @@ export function lockDataDir(dataDir: string): () => void {
       const pid = ownerOf(path);
       if (pid !== undefined && alive(pid)) throw new DataDirInUseError(dataDir, pid);
       // Stale: its process is gone (or it holds no pid: a process killed between create and write).
-      // Remove it only if it is still the same stale file, then try again.
+      // Remove it only if it is still the same stale file, then try again. Two processes taking over
+      // the same dead lock at the same instant could both get through; not worth a heavier scheme.
       if (ownerOf(path) === pid) {
         try {
           unlinkSync(path);

@@ -142,14 +142,7 @@ export async function openExistingDatabase(spec: DatabaseSpec, location: Databas
   if (location.engine === 'postgres') return postgresDatabase(spec, location.url, location.poolSize ?? 1);
   if (!location.dataDir || !existsSync(join(location.dataDir, 'PG_VERSION')))
     throw new Error(`no database at ${location.dataDir ?? '(memory)'}`);
-  const release = lockDataDir(location.dataDir);
-  try {
-    const pglite = await PGlite.create(pgliteOptions(location.dataDir));
-    return pgliteDatabase(spec, pglite, withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db), release);
-  } catch (err) {
-    release();
-    throw err;
-  }
+  return openPglite(spec, location.dataDir, undefined, { migrate: false });
 }
 
 // PGlite's cluster keeps initdb's 128 MB of shared buffers, which an embedded service touches as it
@@ -164,7 +157,12 @@ function pgliteOptions(dataDir: string | undefined) {
   };
 }
 
-async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, client?: PGlite): Promise<Database> {
+async function openPglite(
+  spec: DatabaseSpec,
+  dataDir: string | undefined,
+  client?: PGlite,
+  options: { migrate: boolean } = { migrate: true },
+): Promise<Database> {
   // One process at a time on a data directory (data-dir-lock.ts); an in-memory database is its own.
   const release = dataDir && !client ? lockDataDir(dataDir) : () => undefined;
   let pglite: PGlite | undefined = client;
@@ -172,7 +170,7 @@ async function openPglite(spec: DatabaseSpec, dataDir: string | undefined, clien
     if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await copyBlankCluster(dataDir);
     pglite ??= await PGlite.create(pgliteOptions(dataDir));
     const db = withCommitHooks(drizzlePglite({ client: pglite }) as unknown as Db);
-    await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
+    if (options.migrate) await migratePglite(db as never, { migrationsFolder: spec.migrationsFolder });
     return pgliteDatabase(spec, pglite, db, release);
   } catch (err) {
     if (pglite && !client && !pglite.closed) await pglite.close().catch(() => undefined);

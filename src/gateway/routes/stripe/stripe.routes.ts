@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { DomainError } from '../../../core/errors.ts';
 import type { Database } from '../../../platform/db/database.ts';
 import type { EventBell } from '../../storage/event-bell.ts';
-import { nextDrawIfOn } from '../../storage/faults.ts';
+import { nextDraw } from '../../storage/faults.ts';
 import { balanceRoutes } from './balance.routes.ts';
 import { lookupRoutes } from './lookups.routes.ts';
 import { checkoutRoutes } from './checkout.routes.ts';
@@ -26,7 +26,7 @@ import { webhookEndpointRoutes } from './webhook-endpoints.routes.ts';
 /** Injected API faults (off by default), as on the native edge: before the idempotency claim. */
 function apiFaults(database: Database) {
   return async (c: { env: StripeBindings }, next: () => Promise<void>) => {
-    const fault = await nextDrawIfOn(database.db, c.env.merchant.id, 'api', c.env.faultsOn);
+    const fault = await nextDraw(database.db, c.env.merchant.id, 'api', c.env.faultsOn);
     if (fault) {
       if (fault.pick('slow') < fault.config.api.slow) await new Promise((r) => setTimeout(r, fault.config.api.slow_ms));
       if (fault.pick('fail') < fault.config.api.fail)
