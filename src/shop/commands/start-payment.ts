@@ -7,7 +7,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import { isDomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { Database, Executor } from '../../platform/db/database.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import type { AttemptEvent } from '../domain/attempt.machine.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
@@ -15,7 +15,8 @@ import { appendAudit } from '../storage/audit.ts';
 import { invoiceAmount, type InvoiceRow } from '../storage/orders.ts';
 import { orders, paymentAttempts, invoices } from '../storage/tables.ts';
 import { transitionAttempt, type AttemptPatch } from './attempt-transition.ts';
-import { invoiceForPayment } from './invoice-for-payment.ts';
+import { invoiceForPayment, issueInvoice } from './invoice-for-payment.ts';
+import { placeOrderIn } from './place-order.ts';
 
 // How long an attempt may sit in `created` (its session being requested) before a new click gives up on it.
 const IN_FLIGHT_MS = 60_000;
@@ -40,7 +41,7 @@ export interface StartedPayment {
 
 /** Starts (or resumes) paying an order's invoice; throws DomainError (upstream.unavailable...) for the page. */
 export async function startPayment(deps: StartPaymentDeps, orderId: string, userId: string): Promise<StartedPayment> {
-  const { database, gateway, clock } = deps;
+  const { database, clock } = deps;
   const db = database.db;
   const now = clock.now();
   const invoice = await invoiceForPayment(db, orderId, userId, now, deps.invoiceTtlSeconds);
@@ -63,20 +64,53 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
     // Still being created by another click: ask again with the same id (idempotent at the gateway: the same session).
     if (open && open.status === 'created' && now.getTime() - open.createdAt.getTime() < IN_FLIGHT_MS)
       return { attemptId: open.id };
-    const id = newId('att', now);
-    await tx
-      .insert(paymentAttempts)
-      .values({ id, invoiceId: invoice.id, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
-    await appendAudit(
-      tx,
-      { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId: invoice.id } },
-      now,
-    );
-    return { attemptId: id };
+    return { attemptId: await openAttempt(tx, invoice.id, userId, now) };
   });
   if (picked.reuse) return { invoice, attemptId: picked.attemptId, redirectUrl: picked.reuse, reused: true };
-  const attemptId = picked.attemptId;
+  // The payer reads the order's number on the payment page, not its internal id.
+  const [order] = await db.select({ number: orders.number }).from(orders).where(eq(orders.id, invoice.orderId));
+  return requestSession(deps, invoice, picked.attemptId, order?.number, userId);
+}
 
+/**
+ * "Pay now" on the open cart: the order placed, its invoice issued and the payment attempt opened in
+ * one transaction (none of them exists without the others), then the session asked for. Throws what
+ * placeOrder throws (cart.empty, checkout.incomplete...) with nothing written.
+ */
+export async function placeOrderAndStartPayment(
+  deps: StartPaymentDeps,
+  userId: string,
+): Promise<StartedPayment & { orderId: string }> {
+  const now = deps.clock.now();
+  const placed = await deps.database.transaction(async (tx) => {
+    const order = await placeOrderIn(tx, userId, now);
+    const invoice = await issueInvoice(tx, order, userId, now, deps.invoiceTtlSeconds);
+    return { order, invoice, attemptId: await openAttempt(tx, invoice.id, userId, now) };
+  });
+  const { order, invoice, attemptId } = placed;
+  return { orderId: order.id, ...(await requestSession(deps, invoice, attemptId, order.number, userId)) };
+}
+
+/** A new attempt on the invoice, in `created` until its session is known. */
+async function openAttempt(tx: Executor, invoiceId: string, userId: string, now: Date): Promise<string> {
+  const id = newId('att', now);
+  await tx
+    .insert(paymentAttempts)
+    .values({ id, invoiceId, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
+  await appendAudit(tx, { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId } }, now);
+  return id;
+}
+
+/** Asks the gateway for the attempt's hosted session and records it (or the failure) on the attempt. */
+async function requestSession(
+  deps: StartPaymentDeps,
+  invoice: InvoiceRow,
+  attemptId: string,
+  orderNumber: number | undefined,
+  userId: string,
+): Promise<StartedPayment> {
+  const { database, gateway, clock } = deps;
+  const db = database.db;
   // Only from `created`: a click that already moved on (another tab, a webhook) is left as it is.
   const move = (event: AttemptEvent, to: string, patch: AttemptPatch, data: Record<string, unknown>) =>
     database.transaction((tx) =>
@@ -89,8 +123,6 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
       ),
     );
 
-  // The payer reads the order's number on the payment page, not its internal id.
-  const [order] = await db.select({ number: orders.number }).from(orders).where(eq(orders.id, invoice.orderId));
   try {
     crashPoint('shop.payment.before_create_session');
     const session = await gateway.createSession({
@@ -99,7 +131,7 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
       amount: invoiceAmount(invoice),
       expiresAt: invoice.expiresAt,
       returnUrl: `${deps.publicUrl.replace(/\/+$/, '')}/invoices/${invoice.id}?from=gateway`,
-      description: order ? `Order ${order.number}` : 'Order',
+      description: orderNumber ? `Order ${orderNumber}` : 'Order',
     });
     crashPoint('shop.payment.after_create_session');
     // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
@@ -141,17 +173,24 @@ export async function startPayment(deps: StartPaymentDeps, orderId: string, user
   }
 }
 
-/** Where "Pay now" sends the browser: the hosted page, or (no gateway configured) the invoice page. */
-export async function payOrder(
-  deps: {
-    database: Database;
-    clock: Clock;
-    gateway?: GatewayPort | undefined;
-    settings: { publicUrl: string; invoiceTtlSeconds: number };
-  },
-  orderId: string,
-  userId: string,
-): Promise<string> {
+/** What "Pay now" needs: without a gateway the invoice page is where the browser goes. */
+export interface PayDeps {
+  database: Database;
+  clock: Clock;
+  gateway?: GatewayPort | undefined;
+  settings: { publicUrl: string; invoiceTtlSeconds: number };
+}
+
+const startDeps = (deps: PayDeps, gateway: GatewayPort): StartPaymentDeps => ({
+  database: deps.database,
+  gateway,
+  clock: deps.clock,
+  publicUrl: deps.settings.publicUrl,
+  invoiceTtlSeconds: deps.settings.invoiceTtlSeconds,
+});
+
+/** Where "Pay now" on an order sends the browser: the hosted page, or (no gateway configured) the invoice page. */
+export async function payOrder(deps: PayDeps, orderId: string, userId: string): Promise<string> {
   if (!deps.gateway) {
     const invoice = await invoiceForPayment(
       deps.database.db,
@@ -162,16 +201,22 @@ export async function payOrder(
     );
     return `/invoices/${invoice.id}`;
   }
-  const started = await startPayment(
-    {
-      database: deps.database,
-      gateway: deps.gateway,
-      clock: deps.clock,
-      publicUrl: deps.settings.publicUrl,
-      invoiceTtlSeconds: deps.settings.invoiceTtlSeconds,
-    },
-    orderId,
-    userId,
-  );
-  return started.redirectUrl;
+  return (await startPayment(startDeps(deps, deps.gateway), orderId, userId)).redirectUrl;
+}
+
+/**
+ * "Pay now" on the open cart: the order placed and paid as payOrder would, in one transaction up to
+ * the gateway's session. Throws what placeOrder throws, with nothing written.
+ */
+export async function placeOrderAndPay(
+  deps: PayDeps,
+  userId: string,
+): Promise<{ orderId: string; redirectUrl: string }> {
+  if (deps.gateway) return placeOrderAndStartPayment(startDeps(deps, deps.gateway), userId);
+  const now = deps.clock.now();
+  return deps.database.transaction(async (tx) => {
+    const order = await placeOrderIn(tx, userId, now);
+    const invoice = await issueInvoice(tx, order, userId, now, deps.settings.invoiceTtlSeconds);
+    return { orderId: order.id, redirectUrl: `/invoices/${invoice.id}` };
+  });
 }

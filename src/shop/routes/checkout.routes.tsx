@@ -5,12 +5,11 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { isDomainError } from '../../core/errors.ts';
 import { AddressPage, CheckoutPayPage, DeliveryPage, ReviewPage, type AddressField } from '../pages/checkout.page.tsx';
-import { payOrder } from '../commands/start-payment.ts';
+import { payOrder, placeOrderAndPay } from '../commands/start-payment.ts';
 import { chooseCartDelivery, saveCartAddress } from '../storage/cart.ts';
 import { addressPrefill, checkoutSummary, pricedCart } from '../storage/cart-views.ts';
 import { deliveryMethodsForDisplay } from '../storage/catalog.ts';
 import { orderForCart } from '../storage/orders.ts';
-import { placeOrder } from '../commands/place-order.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { pageCtx, readForm, requireUser } from './helpers.tsx';
 
@@ -160,7 +159,8 @@ function registerPayRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const form = await readForm(c);
     let orderId: string;
     try {
-      orderId = (await placeOrder(db, user.id, clock.now())).id;
+      // The usual click: order, invoice and attempt written together, then the hosted page.
+      return c.redirect((await placeOrderAndPay(deps, user.id)).redirectUrl, 303);
     } catch (err) {
       if (isDomainError(err, 'cart.empty')) {
         // A repeated click after the order was placed: the same order, not a second one.
