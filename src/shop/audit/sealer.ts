@@ -5,7 +5,7 @@
 // seq order, give them the next positions and their hashes, update them (only while still unsealed),
 // commit. The chain's order is this SEAL order: an entry whose transaction committed after a later
 // seq's simply gets a later position. A sealer killed mid-batch rolls back; the next run seals again.
-import { asc, desc, isNotNull, isNull, sql } from 'drizzle-orm';
+import { asc, isNull, sql } from 'drizzle-orm';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { rows, type Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -18,18 +18,23 @@ export const SEAL_BATCH = 500;
 /** Seals one batch of committed unsealed entries; resolves with how many it sealed (0: none waiting). */
 export async function sealAuditBatch(database: Database, limit = SEAL_BATCH): Promise<number> {
   return database.transaction(async (tx) => {
-    // The lock first, in its own statement: the tip read next must see every seal committed before it.
+    // The lock first, in its own statement: the read next must see every seal committed before it.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('countersign:shop:audit'))`);
-    const [tip] = await tx
-      .select({ pos: auditLog.chainPos, hash: auditLog.hash })
+    // The batch and, in the same statement (evaluated once), the chain's tip as "<position> <hash>".
+    const batch = await tx
+      .select({
+        entry: auditLog,
+        tip: sql<string | null>`(select chain_pos || ' ' || hash from audit_log
+          where chain_pos is not null order by chain_pos desc limit 1)`,
+      })
       .from(auditLog)
-      .where(isNotNull(auditLog.chainPos))
-      .orderBy(desc(auditLog.chainPos))
-      .limit(1);
-    const batch = await tx.select().from(auditLog).where(isNull(auditLog.hash)).orderBy(asc(auditLog.seq)).limit(limit);
+      .where(isNull(auditLog.hash))
+      .orderBy(asc(auditLog.seq))
+      .limit(limit);
     if (batch.length === 0) return 0;
-    let prev = { pos: tip?.pos ?? 0, hash: tip?.hash ?? GENESIS };
-    const sealed = batch.map((e) => {
+    const tip = batch[0]!.tip?.split(' ');
+    let prev = { pos: tip ? Number(tip[0]) : 0, hash: tip?.[1] ?? GENESIS };
+    const sealed = batch.map(({ entry: e }) => {
       const pos = prev.pos + 1;
       const row = { seq: e.seq, pos, prevHash: prev.hash, hash: sealedHash(prev.hash, pos, e) };
       prev = { pos, hash: row.hash };
