@@ -2,9 +2,9 @@
 // that owes the customer a mail (an invoice paid, an attempt declined, a refund succeeded…). It writes
 // the mail row and its send job together, so the mail exists exactly when the change committed, and a
 // second cause of the same mail (the same webhook delivered twice, a feed replay) writes nothing.
-import { eq } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import type { Executor } from '../../platform/db/database.ts';
+import { rows, type Executor } from '../../platform/db/database.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { enqueue } from '../../platform/jobs/jobs.ts';
 import { orders, users } from '../storage/tables.ts';
@@ -31,29 +31,19 @@ export const mailJobKey = (kind: MailKind, subjectId: string) => `mail:${kind}:$
 
 /** Records a mail and its send job in the caller's transaction; returns its id, or null when this mail was already owed. */
 export async function enqueueMail(tx: Executor, cause: MailCause, now: Date): Promise<string | null> {
-  const [owner] = await tx
-    .select({ email: users.email })
-    .from(orders)
-    .innerJoin(users, eq(users.id, orders.userId))
-    .where(eq(orders.id, cause.orderId));
-  if (!owner) return null;
   const id = newId('mail', now);
-  const inserted = await tx
-    .insert(shopMails)
-    .values({
-      id,
-      kind: cause.kind,
-      subjectId: cause.subjectId,
-      orderId: cause.orderId,
-      invoiceId: cause.invoiceId ?? null,
-      recipient: owner.email,
-      status: 'queued',
-      messageId: `<${id}@${MESSAGE_ID_HOST}>`,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing({ target: [shopMails.kind, shopMails.subjectId] })
-    .returning({ id: shopMails.id });
+  // The recipient is read from the order's owner in the insert itself (one statement): no owner, or a
+  // mail of this kind already owed for this subject, and nothing is written.
+  const inserted = await rows<{ id: string }>(
+    tx,
+    sql`insert into ${shopMails} (id, kind, subject_id, order_id, invoice_id, recipient, status, message_id, created_at, updated_at)
+        select ${id}, ${cause.kind}, ${cause.subjectId}, ${orders.id}, ${cause.invoiceId ?? null}, ${users.email}, 'queued',
+               ${`<${id}@${MESSAGE_ID_HOST}>`}, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
+          from ${orders} join ${users} on ${users.id} = ${orders.userId}
+         where ${orders.id} = ${cause.orderId}
+        on conflict (kind, subject_id) do nothing
+        returning id`,
+  );
   if (inserted.length === 0) return null;
   await enqueue(
     tx,
