@@ -7,8 +7,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import type { IssuerDecision } from '../issuer/issuer.port.ts';
 import { authorizationTransfers } from '../domain/ledger.payment.ts';
 import { postTransfers } from '../storage/ledger.ts';
-import { findMerchant } from '../storage/merchants.ts';
-import { lockSession, moveSession } from '../storage/sessions.ts';
+import { lockSessionWithMerchant, moveSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
@@ -22,7 +21,7 @@ export async function applyDecisionTx(
   decision: IssuerDecision,
 ): Promise<SessionRow> {
   const { clock } = deps;
-  const s = await lockSession(tx, sessionId);
+  const { session: s, merchant } = await lockSessionWithMerchant(tx, sessionId);
   if (s.bankAuthorizationId && decision.authorizationId && s.bankAuthorizationId !== decision.authorizationId) {
     deps.log?.warn(
       { sessionId, authorizationId: decision.authorizationId },
@@ -53,14 +52,13 @@ export async function applyDecisionTx(
       })
     ).session;
   }
-  const merchant = await findMerchant(tx, s.merchantId);
   const now = clock.now();
   const authorized = (
     await moveSession(tx, s, 'bank_approved', clock, {
       patch: {
         bankAuthorizationId: decision.authorizationId,
         authorizedAt: now,
-        ackDeadline: new Date(now.getTime() + (merchant?.ackWindowSeconds ?? 900) * 1000),
+        ackDeadline: new Date(now.getTime() + merchant.ackWindowSeconds * 1000),
       },
     })
   ).session;

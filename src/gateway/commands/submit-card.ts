@@ -5,36 +5,38 @@ import { money, type Currency } from '../../core/money.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { cardInputSchema, parseCard, summariseCard, type CardInput } from '../domain/card.ts';
 import type { AuthorizeOutcome } from '../issuer/issuer.port.ts';
-import { findMerchant } from '../storage/merchants.ts';
-import { lockSession, moveSession } from '../storage/sessions.ts';
+import { lockSession, lockSessionWithMerchant, moveSession, type SessionMerchant } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import { applyDecision } from './apply-decision.ts';
 import type { GatewayDeps } from './deps.ts';
 
 /** Moves a payable session to `processing` with the card's summary; null when it has expired. */
-async function startAttempt(deps: GatewayDeps, sessionId: string, card: CardInput): Promise<SessionRow | null> {
+async function startAttempt(
+  deps: GatewayDeps,
+  sessionId: string,
+  card: CardInput,
+): Promise<{ session: SessionRow; merchant: SessionMerchant } | null> {
   const { clock } = deps;
   const now = clock.now();
   const summary = summariseCard(card, deps.fingerprintSecret);
   return deps.database.transaction(async (tx) => {
-    const s = await lockSession(tx, sessionId);
+    const { session: s, merchant } = await lockSessionWithMerchant(tx, sessionId);
     if (s.status === 'created' && s.expiresAt.getTime() <= now.getTime()) {
       await moveSession(tx, s, 'expire', clock, { reason: 'session_expired' });
       return null;
     }
     if (s.status === 'expired') return null;
     if (s.status !== 'created') throw new DomainError('session.not_payable', { status: s.status });
-    return (
-      await moveSession(tx, s, 'submit_card', clock, {
-        patch: {
-          cardLast4: summary.last4,
-          cardBrand: summary.brand,
-          cardFingerprint: summary.fingerprint,
-          cardSubmittedAt: now,
-          lastError: null,
-        },
-      })
-    ).session;
+    const moved = await moveSession(tx, s, 'submit_card', clock, {
+      patch: {
+        cardLast4: summary.last4,
+        cardBrand: summary.brand,
+        cardFingerprint: summary.fingerprint,
+        cardSubmittedAt: now,
+        lastError: null,
+      },
+    });
+    return { session: moved.session, merchant };
   });
 }
 
@@ -58,9 +60,9 @@ export async function submitCard(
   raw: z.infer<typeof cardInputSchema>,
 ): Promise<SessionRow> {
   const card = parseCard(raw, deps.clock.now());
-  const started = await startAttempt(deps, sessionId, card);
-  if (started === null) throw new DomainError('session.expired');
-  const merchant = await findMerchant(deps.database.db, started.merchantId);
+  const attempt = await startAttempt(deps, sessionId, card);
+  if (attempt === null) throw new DomainError('session.expired');
+  const { session: started, merchant } = attempt;
   let outcome: AuthorizeOutcome;
   try {
     crashPoint('gateway.bank.before_authorize');
@@ -69,7 +71,7 @@ export async function submitCard(
       gatewayRef: started.id,
       card,
       amount: money(started.amountMinor, started.currency as Currency),
-      merchantName: merchant?.name ?? '',
+      merchantName: merchant.name,
       description: started.description,
       reference: started.merchantReference,
     });

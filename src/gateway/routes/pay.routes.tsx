@@ -9,8 +9,7 @@ import { cardInputSchema } from '../domain/card.ts';
 import { isFinal, PAID_STATES } from '../domain/session.machine.ts';
 import { PayPage } from '../pages/pay.page.tsx';
 import { PAY_SCRIPT, PAY_STYLES } from '../pages/pay-client.ts';
-import { findMerchant } from '../storage/merchants.ts';
-import { findSession } from '../storage/sessions.ts';
+import { findSession, findSessionWithMerchant } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 
 // The strict policy as is: the page's only script and stylesheet are the files below. The session id in
@@ -56,16 +55,18 @@ export function payRoutes(deps: { gateway: GatewayDeps; wake?: () => void }) {
   router.get('/assets/pay.js', (c) => c.body(PAY_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   router.get('/assets/pay.css', (c) => c.body(PAY_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));
 
-  async function load(id: string): Promise<SessionRow> {
-    const s = id.length <= 64 ? await findSession(database.db, id) : undefined;
-    if (!s) throw new DomainError('not_found', { resource: 'payment_session' });
-    return s;
-  }
+  // Ids longer than any we issue are not looked up.
+  const found = <T,>(row: T | undefined): T => {
+    if (!row) throw new DomainError('not_found', { resource: 'payment_session' });
+    return row;
+  };
+  const load = async (id: string): Promise<SessionRow> =>
+    found(id.length <= 64 ? await findSession(database.db, id) : undefined);
 
   router.get('/:id', async (c) => {
-    const s = await load(c.req.param('id'));
-    const merchant = await findMerchant(database.db, s.merchantId);
-    return c.html('<!doctype html>' + String(<PayPage session={s} merchant={merchant!} />));
+    const id = c.req.param('id');
+    const { session, merchant } = found(id.length <= 64 ? await findSessionWithMerchant(database.db, id) : undefined);
+    return c.html('<!doctype html>' + String(<PayPage session={session} merchant={merchant} />));
   });
   router.get('/:id/status', async (c) => c.json(publicStatus(await load(c.req.param('id')))));
   router.post('/:id/authorize', async (c) => {

@@ -7,7 +7,7 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { toJSON, money, type Currency } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Executor } from '../../platform/db/database.ts';
+import { rows, type Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
 import { ringEventBell } from './event-bell.ts';
@@ -86,25 +86,27 @@ export async function queueNativeDelivery(
   clock: Clock,
 ): Promise<void> {
   const now = clock.now();
-  const [merchant] = await tx.select().from(merchants).where(eq(merchants.id, merchantId));
-  if (merchant?.webhookUrl) {
-    const deliveryId = newId('whd', now);
-    await tx.insert(webhookDeliveries).values({
-      id: deliveryId,
-      merchantId: merchantId,
-      eventId,
-      status: merchant.webhookEnabled ? 'pending' : 'disabled',
-      nextAttemptAt: merchant.webhookEnabled ? now : null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    if (merchant.webhookEnabled) {
-      await enqueue(
-        tx,
-        { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 },
-        clock,
-      );
-    }
+  const deliveryId = newId('whd', now);
+  const at = now.toISOString();
+  // One statement: the delivery is written only when the merchant has a URL, pending when the endpoint
+  // is on and disabled when it is off (kept, to be sent if it is switched back on).
+  const [queued] = await rows<{ status: string }>(
+    tx,
+    sql`insert into ${webhookDeliveries} (id, merchant_id, event_id, status, next_attempt_at, created_at, updated_at)
+        select ${deliveryId}, ${merchants.id}, ${eventId},
+               case when ${merchants.webhookEnabled} then 'pending' else 'disabled' end,
+               case when ${merchants.webhookEnabled} then ${at}::timestamptz end,
+               ${at}::timestamptz, ${at}::timestamptz
+          from ${merchants}
+         where ${merchants.id} = ${merchantId} and ${merchants.webhookUrl} <> ''
+        returning status`,
+  );
+  if (queued?.status === 'pending') {
+    await enqueue(
+      tx,
+      { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 },
+      clock,
+    );
   }
 }
 

@@ -17,7 +17,7 @@ import {
 } from '../domain/session.machine.ts';
 import type { ApiDialect, CaptureMethod, StripeSessionExtras } from '../domain/stripe.ts';
 import { appendEvent, type EventPayload } from './events.ts';
-import { paymentSessions, type SessionRow } from './tables.ts';
+import { merchants, paymentSessions, type MerchantRow, type SessionRow } from './tables.ts';
 
 export interface NewSession {
   readonly merchantId: string;
@@ -78,6 +78,40 @@ export async function lockSession(tx: Executor, id: string, merchantId?: string)
       : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
   const [row] = await tx.select().from(paymentSessions).where(where).for('update');
   if (!row) throw new DomainError('not_found', { resource: 'payment_session' });
+  return row;
+}
+
+/** What the payment path needs of a session's merchant, read with the session in one statement. */
+export interface SessionMerchant {
+  readonly name: string;
+  readonly ackWindowSeconds: number;
+}
+
+/** lockSession, with the merchant's name and acknowledgement window read in the same statement. */
+export async function lockSessionWithMerchant(
+  tx: Executor,
+  id: string,
+): Promise<{ session: SessionRow; merchant: SessionMerchant }> {
+  const [row] = await tx
+    .select({ session: paymentSessions, name: merchants.name, ackWindowSeconds: merchants.ackWindowSeconds })
+    .from(paymentSessions)
+    .innerJoin(merchants, eq(merchants.id, paymentSessions.merchantId))
+    .where(eq(paymentSessions.id, id))
+    .for('update', { of: paymentSessions });
+  if (!row) throw new DomainError('not_found', { resource: 'payment_session' });
+  return { session: row.session, merchant: { name: row.name, ackWindowSeconds: row.ackWindowSeconds } };
+}
+
+/** A session and its merchant (the hosted page shows the merchant's name), in one statement. */
+export async function findSessionWithMerchant(
+  db: Executor,
+  id: string,
+): Promise<{ session: SessionRow; merchant: MerchantRow } | undefined> {
+  const [row] = await db
+    .select({ session: paymentSessions, merchant: merchants })
+    .from(paymentSessions)
+    .innerJoin(merchants, eq(merchants.id, paymentSessions.merchantId))
+    .where(eq(paymentSessions.id, id));
   return row;
 }
 
