@@ -8,6 +8,7 @@
 import { runnable, type Runnable } from './platform/compiled.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { DataDirInUseError, lockDataDir } from './platform/db/data-dir-lock.ts';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -214,6 +215,24 @@ function emulatorInstructions(gatewayUrl: string, bankUrl: string | undefined, e
 }
 
 /**
+ * Takes DATA_DIR for this launcher before anything in it is touched (secrets, certificates, logs, the
+ * parties' databases), so that a second start on the same directory stops at once with a clear
+ * message instead of starting a mail catcher and parties that then fail on the databases in use.
+ * The lock is `<DATA_DIR>/launcher.lock` (see data-dir-lock: a dead launcher's lock is taken over).
+ */
+function claimDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    return lockDataDir(join(dataDir, 'launcher'));
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    throw new Error(
+      `${dataDir} is in use by another start (process ${err.pid}): stop that one first (Ctrl-C there), or point DATA_DIR elsewhere`,
+    );
+  }
+}
+
+/**
  * The launcher: runs the parties asked for (all three by default) as processes, each on its own port
  * with its own database, prints each one's URL and "ready in", and stops them all on Ctrl-C.
  * Returns once they serve (resolves with the URLs); a party that stops unexpectedly stops the others
@@ -224,6 +243,7 @@ export async function main(options: StartOptions = {}): Promise<Record<string, s
   const only = options.only ?? PARTY_NAMES;
   const parties = PARTIES.filter((p) => only.includes(p.name));
   const dataDir = resolve(callerEnv.DATA_DIR ?? './data');
+  const releaseDataDir = claimDataDir(dataDir);
   const secrets = loadSecrets(dataDir);
   const tls = await tlsEnvironment(dataDir, options.tls ?? false);
   // mail: without SHOP_SMTP_URL, a local mail catcher with a web inbox receives the shop's mail.
@@ -257,6 +277,7 @@ export async function main(options: StartOptions = {}): Promise<Record<string, s
       ),
     );
     console.log('stopped: servers closed, jobs finished, databases closed.');
+    releaseDataDir();
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
