@@ -25,21 +25,21 @@ export async function claimIdempotencyKey(
   clock: Clock,
 ): Promise<IdempotencyClaim> {
   // A claim still in progress after this long belongs to a process that died mid-request: a
-  // retry may take it over (the request's effects are transactional, so none was half-written).
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.merchantId, merchantId),
-        eq(idempotencyKeys.key, key),
-        eq(idempotencyKeys.state, 'in_progress'),
-        lt(idempotencyKeys.createdAt, new Date(clock.now().getTime() - ABANDONED_AFTER_MS)),
-      ),
-    );
+  // retry takes it over (the request's effects are transactional, so none was half-written), in the
+  // same statement as the claim. Two retries at once: the row lock lets one through, and the other
+  // sees the fresh claim in progress.
+  const now = clock.now();
   const inserted = await db
     .insert(idempotencyKeys)
-    .values({ merchantId, key, requestHash, state: 'in_progress', createdAt: clock.now() })
-    .onConflictDoNothing()
+    .values({ merchantId, key, requestHash, state: 'in_progress', createdAt: now })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.merchantId, idempotencyKeys.key],
+      set: { requestHash, state: 'in_progress', responseStatus: null, responseBody: null, createdAt: now },
+      setWhere: and(
+        eq(idempotencyKeys.state, 'in_progress'),
+        lt(idempotencyKeys.createdAt, new Date(now.getTime() - ABANDONED_AFTER_MS)),
+      ),
+    })
     .returning({ key: idempotencyKeys.key });
   if (inserted.length === 1) return { kind: 'claimed' };
   const [row] = await db
