@@ -12,12 +12,11 @@ import { acknowledgeSession } from '../commands/acknowledge-session.ts';
 import { refuseSession } from '../commands/refuse-session.ts';
 import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
-import { findDelivery, insertAttempt, lockDelivery, moveDelivery } from '../storage/deliveries.ts';
+import { findDeliveryForAttempt, insertAttempt, movePendingDelivery } from '../storage/deliveries.ts';
 import { nextDraw } from '../storage/faults.ts';
-import { findEvent } from '../storage/events.ts';
-import { activeSecrets, findMerchantWithFaults, setWebhookEnabled } from '../storage/merchants.ts';
+import { activeSecrets, setWebhookEnabled } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
-import type { DeliveryRow } from '../storage/tables.ts';
+import type { EventRow, MerchantRow } from '../storage/tables.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
 import { stripeDeliveryTarget } from './stripe-delivery-target.ts';
 import { DELIVER_WEBHOOK_TASK } from './task-names.ts';
@@ -68,32 +67,36 @@ function settle(
   options: { nextAttemptAt?: Date; also?: (tx: Executor) => Promise<void> } = {},
 ): Promise<void> {
   const nextAttemptAt = options.nextAttemptAt ?? null;
-  return deps.database.transaction(async (tx) => {
+  const retry = event === 'retry' && nextAttemptAt !== null;
+  const move = async (tx: Executor) => {
     await options.also?.(tx);
-    const d = await lockDelivery(tx, job.deliveryId);
-    if (!d || d.status !== 'pending') return;
-    await moveDelivery(tx, d, event, { attempts: job.attempt, lastStatusCode: code, nextAttemptAt }, deps.clock);
-    if (event === 'retry' && nextAttemptAt) {
-      const next = job.attempt + 1;
-      await enqueue(
-        tx,
-        {
-          task: DELIVER_WEBHOOK_TASK,
-          payload: { deliveryId: job.deliveryId, attempt: next },
-          runAt: nextAttemptAt,
-          key: `${job.deliveryId}:${next}`,
-          maxAttempts: 3,
-        },
-        deps.clock,
-      );
-    }
-  });
+    const patch = { attempts: job.attempt, lastStatusCode: code, nextAttemptAt };
+    const moved = await movePendingDelivery(tx, job.deliveryId, event, patch, deps.clock);
+    if (!moved || !retry) return;
+    const next = job.attempt + 1;
+    await enqueue(
+      tx,
+      {
+        task: DELIVER_WEBHOOK_TASK,
+        payload: { deliveryId: job.deliveryId, attempt: next },
+        runAt: nextAttemptAt,
+        key: `${job.deliveryId}:${next}`,
+        maxAttempts: 3,
+      },
+      deps.clock,
+    );
+  };
+  // The move alone is one statement: no transaction around it.
+  if (!options.also && !retry) return move(deps.database.db);
+  return deps.database.transaction(move);
 }
 
 /** The native endpoint's message: the merchant's URL, Standard Webhooks headers, our event JSON. */
-async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<DeliveryTarget | null> {
-  const event = await findEvent(db, delivery.eventId);
-  const merchant = await findMerchantWithFaults(db, delivery.merchantId);
+function nativeTarget(
+  db: Executor,
+  found: { event: EventRow | null; merchant: MerchantRow | null; faultsOn: boolean },
+): DeliveryTarget | null {
+  const { event, merchant } = found;
   if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) return null;
   const body = JSON.stringify(event.payload);
   return {
@@ -106,7 +109,7 @@ async function nativeTarget(db: Executor, delivery: DeliveryRow): Promise<Delive
     sessionId: event.sessionId,
     merchantId: merchant.id,
     endpointId: null,
-    faultsOn: merchant.faultsOn,
+    faultsOn: found.faultsOn,
     sign: async (at) => ({
       ...signWebhook({ id: event.id, timestamp: at, body, secrets: await activeSecrets(db, merchant.id, at) }),
     }),
@@ -233,12 +236,13 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
   const { database, clock } = deps;
   return async function deliverWebhook(jobPayload: unknown): Promise<void> {
     const job = jobPayload as Job;
-    const delivery = await findDelivery(database.db, job.deliveryId);
+    const found = await findDeliveryForAttempt(database.db, job.deliveryId);
+    const delivery = found?.delivery;
     // A repeated or late job for a settled delivery, or an attempt that already ran (at least once delivery of jobs).
     if (!delivery || delivery.status !== 'pending' || delivery.attempts >= job.attempt) return;
     const target = delivery.webhookEndpointId
       ? await stripeDeliveryTarget(database.db, delivery, clock)
-      : await nativeTarget(database.db, delivery);
+      : nativeTarget(database.db, found);
     if (!target) return settle(deps, job, 'disable', null);
     if (target.type === 'payment.authorized' && !target.stripe && job.attempt > 1) {
       // The question is moot once the payment was refused or timed out: stop asking.

@@ -1,15 +1,38 @@
-// Webhook deliveries and their attempts. `moveDelivery` is the one writer of
-// `webhook_deliveries.status`; a delivery is inserted with its event (storage/events.ts).
-import { asc, eq, inArray } from 'drizzle-orm';
+// Webhook deliveries and their attempts. `moveDelivery` and `movePendingDelivery` are the only writers
+// of `webhook_deliveries.status`, both through the delivery machine; a delivery is inserted with its event (storage/events.ts).
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { deliveryMachine, type DeliveryEvent } from '../domain/delivery.machine.ts';
-import { webhookAttempts, webhookDeliveries, type DeliveryRow } from './tables.ts';
+import { merchantFaultsOn } from './merchants.ts';
+import {
+  events,
+  merchants,
+  webhookAttempts,
+  webhookDeliveries,
+  type DeliveryRow,
+  type EventRow,
+  type MerchantRow,
+} from './tables.ts';
 
-/** A delivery by id. */
-export async function findDelivery(db: Executor, id: string): Promise<DeliveryRow | undefined> {
-  const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
-  return row;
+/**
+ * A delivery with what its native attempt needs, in one statement: the event and the merchant (with
+ * its fault switch). Both are null for a Stripe-format endpoint's delivery (its event is elsewhere).
+ */
+export async function findDeliveryForAttempt(
+  db: Executor,
+  id: string,
+): Promise<
+  { delivery: DeliveryRow; event: EventRow | null; merchant: MerchantRow | null; faultsOn: boolean } | undefined
+> {
+  const native = isNull(webhookDeliveries.webhookEndpointId);
+  const [row] = await db
+    .select({ delivery: webhookDeliveries, event: events, merchant: merchants, faultsOn: merchantFaultsOn() })
+    .from(webhookDeliveries)
+    .leftJoin(events, and(native, eq(events.id, webhookDeliveries.eventId)))
+    .leftJoin(merchants, and(native, eq(merchants.id, webhookDeliveries.merchantId)))
+    .where(eq(webhookDeliveries.id, id));
+  return row && { ...row, faultsOn: row.faultsOn === true };
 }
 
 /** Reads and row-locks a delivery for the rest of the transaction. */
@@ -35,6 +58,26 @@ export async function moveDelivery(
     .where(eq(webhookDeliveries.id, delivery.id))
     .returning();
   return row!;
+}
+
+/**
+ * moveDelivery for a delivery that must still be pending, in one statement without a lock read (the
+ * condition is in the UPDATE): undefined when another attempt already settled it.
+ */
+export async function movePendingDelivery(
+  db: Executor,
+  id: string,
+  event: DeliveryEvent,
+  patch: DeliveryPatch,
+  clock: Clock,
+): Promise<DeliveryRow | undefined> {
+  const { state } = deliveryMachine.apply('pending', event);
+  const [row] = await db
+    .update(webhookDeliveries)
+    .set({ ...patch, status: state, updatedAt: clock.now() })
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending')))
+    .returning();
+  return row;
 }
 
 /** Records one attempt of a delivery (what was sent where, and what came back). */

@@ -1,6 +1,6 @@
 // Merchants, their API keys (sha256 only, compared in constant time) and signing secrets.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -95,7 +95,8 @@ export async function upsertMerchant(
 }
 
 /** Whether the row's merchant has fault injection on, as a column of the statement that reads the merchant. */
-const merchantFaultsOn = () =>
+/** Whether the merchant (the row of the statement) has fault injection on: one EXISTS on the same statement. */
+export const merchantFaultsOn = () =>
   sql<boolean>`exists (select 1 from fault_settings f where f.merchant_id = ${merchants.id} and f.enabled)`;
 
 /** The merchant owning an active key and the dialect the key speaks, or null. */
@@ -132,21 +133,6 @@ export async function authenticateApiKey(db: Executor, key: string): Promise<Mer
   const owner = await findApiKeyOwner(db, key);
   if (!owner) throw new DomainError('auth.invalid_credentials');
   return owner.merchant;
-}
-
-/** A merchant by id with its fault switch (see findApiKeyOwner): the webhook delivery's read. */
-export async function findMerchantWithFaults(
-  db: Executor,
-  id: string,
-): Promise<(MerchantRow & { faultsOn: boolean }) | undefined> {
-  const [row] = await db
-    .select({
-      ...getTableColumns(merchants),
-      faultsOn: merchantFaultsOn(),
-    })
-    .from(merchants)
-    .where(eq(merchants.id, id));
-  return row ? { ...row, faultsOn: row.faultsOn === true } : undefined;
 }
 
 /** A merchant by id. */
