@@ -166,6 +166,30 @@ for (const engine of testEngines()) {
       await assert.rejects(gw.database.db.execute(sql`delete from ledger_transfers where id = ${`auth_${s.id}`}`));
     });
 
+    it('authorisations racing to open the same new accounts all post, and the accounts add up', async () => {
+      // A currency nobody has used: every transfer below creates (or finds just created) the same two
+      // accounts and locks them; none may fail, deadlock or lose another's amount.
+      const sessions = Array.from({ length: 8 }, (_, i) => ({
+        id: `ps_newacct_${engine}_${i}`,
+        merchantId: DEMO_MERCHANT_ID,
+        amountMinor: BigInt(100 + i),
+        currency: 'NZD',
+      }));
+      const results = await Promise.allSettled(
+        sessions.map((s) => gw.database.transaction((tx) => postTransfers(tx, authorizationTransfers(s), new Date()))),
+      );
+      assert.deepEqual(
+        results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+        [],
+      );
+      const [pending] = await rows<{ n: string; credits: string }>(
+        gw.database.db,
+        sql`select count(*)::text as n, sum(credits_pending)::text as credits from ledger_accounts
+             where currency = 'NZD' and credits_pending > 0`,
+      );
+      assert.deepEqual(pending, { n: '1', credits: String(sessions.reduce((a, s) => a + s.amountMinor, 0n)) });
+    });
+
     it('a refused authorisation is voided in the books', async () => {
       shop.setRespond((_r, res) => void res.writeHead(409).end('{"error":{"code":"invoice.expired"}}'));
       const id = await newSession();

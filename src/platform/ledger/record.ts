@@ -47,16 +47,17 @@ async function lockAccounts<T extends LedgerTransfer>(book: LedgerBook<T>, tx: E
   const sorted = [...new Set(ids)].sort();
   const made = sorted.map((accountId) => ({ accountId, ...book.newAccount(accountId) }));
   const own = Object.keys(made[0]!.columns);
-  await tx.execute(sql`
-    insert into ${id(book.accounts)} (id, currency, created_at, ${list(own.map(id))})
-    values ${list(made.map((a) => tuple([a.accountId, a.currency, now.toISOString(), ...own.map((c) => a.columns[c]!)])))}
-    on conflict (id) do nothing`);
+  // One statement creates the new accounts and locks every one, in id order: DO UPDATE locks an
+  // existing row (a no-op update of created_at to itself) and RETURNING gives its latest committed
+  // balances, as a SELECT ... FOR UPDATE would after waiting for that lock.
+  const accounts = id(book.accounts);
   const found = await rows<Record<'id' | 'currency' | 'dpend' | 'dpost' | 'cpend' | 'cpost', string>>(
     tx,
-    sql`select id, currency, debits_pending::text as dpend, debits_posted::text as dpost,
-               credits_pending::text as cpend, credits_posted::text as cpost
-          from ${id(book.accounts)} where id in (${list(sorted.map((a) => sql`${a}`))})
-         order by id for update`,
+    sql`insert into ${accounts} (id, currency, created_at, ${list(own.map(id))})
+        values ${list(made.map((a) => tuple([a.accountId, a.currency, now.toISOString(), ...own.map((c) => a.columns[c]!)])))}
+        on conflict (id) do update set created_at = ${accounts}.created_at
+        returning id, currency, debits_pending::text as dpend, debits_posted::text as dpost,
+                  credits_pending::text as cpend, credits_posted::text as cpost`,
   );
   return new Map<string, LockedAccount>(
     found.map((r) => [
