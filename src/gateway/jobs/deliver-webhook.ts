@@ -12,7 +12,7 @@ import { acknowledgeSession } from '../commands/acknowledge-session.ts';
 import { refuseSession } from '../commands/refuse-session.ts';
 import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
-import { findDeliveryForAttempt, insertAttempt, movePendingDelivery } from '../storage/deliveries.ts';
+import { findDeliveryForAttempt, insertAttempt, moveDelivery } from '../storage/deliveries.ts';
 import { nextDraw } from '../storage/faults.ts';
 import { activeSecrets, setWebhookEnabled } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
@@ -71,7 +71,7 @@ function settle(
   const move = async (tx: Executor) => {
     await options.also?.(tx);
     const patch = { attempts: job.attempt, lastStatusCode: code, nextAttemptAt };
-    const moved = await movePendingDelivery(tx, job.deliveryId, event, patch, deps.clock);
+    const moved = await moveDelivery(tx, { id: job.deliveryId, status: 'pending' }, event, patch, deps.clock);
     if (!moved || !retry) return;
     const next = job.attempt + 1;
     await enqueue(

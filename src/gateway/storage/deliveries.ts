@@ -1,5 +1,5 @@
-// Webhook deliveries and their attempts. `moveDelivery` and `movePendingDelivery` are the only writers
-// of `webhook_deliveries.status`, both through the delivery machine; a delivery is inserted with its event (storage/events.ts).
+// Webhook deliveries and their attempts. `moveDelivery` is the one writer of
+// `webhook_deliveries.status`; a delivery is inserted with its event (storage/events.ts).
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -43,39 +43,24 @@ export async function lockDelivery(tx: Executor, id: string): Promise<DeliveryRo
 
 type DeliveryPatch = Partial<Pick<DeliveryRow, 'attempts' | 'lastStatusCode' | 'nextAttemptAt'>>;
 
-/** The one writer of a delivery's status: applies an event to a locked delivery, as the machine allows. */
-export async function moveDelivery(
-  tx: Executor,
-  delivery: DeliveryRow,
-  event: DeliveryEvent,
-  patch: DeliveryPatch,
-  clock: Clock,
-): Promise<DeliveryRow> {
-  const { state } = deliveryMachine.apply(delivery.status, event);
-  const [row] = await tx
-    .update(webhookDeliveries)
-    .set({ ...patch, status: state, updatedAt: clock.now() })
-    .where(eq(webhookDeliveries.id, delivery.id))
-    .returning();
-  return row!;
-}
-
 /**
- * moveDelivery for a delivery that must still be pending, in one statement without a lock read (the
- * condition is in the UPDATE): undefined when another attempt already settled it.
+ * The one writer of a delivery's status: applies an event to a delivery in the status the caller
+ * read (or locked), as the machine allows. The UPDATE holds only while the delivery is still in that
+ * status, so a caller that did not lock it (the attempt settling a pending delivery) needs no read
+ * first; undefined when it has moved meanwhile.
  */
-export async function movePendingDelivery(
+export async function moveDelivery(
   db: Executor,
-  id: string,
+  from: Pick<DeliveryRow, 'id' | 'status'>,
   event: DeliveryEvent,
   patch: DeliveryPatch,
   clock: Clock,
 ): Promise<DeliveryRow | undefined> {
-  const { state } = deliveryMachine.apply('pending', event);
+  const { state } = deliveryMachine.apply(from.status, event);
   const [row] = await db
     .update(webhookDeliveries)
     .set({ ...patch, status: state, updatedAt: clock.now() })
-    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending')))
+    .where(and(eq(webhookDeliveries.id, from.id), eq(webhookDeliveries.status, from.status)))
     .returning();
   return row;
 }

@@ -34,7 +34,8 @@ export async function claimIdempotencyKey(
     .values({ merchantId, key, requestHash, state: 'in_progress', createdAt: now })
     .onConflictDoUpdate({
       target: [idempotencyKeys.merchantId, idempotencyKeys.key],
-      set: { requestHash, state: 'in_progress', responseStatus: null, responseBody: null, createdAt: now },
+      // Still in progress (the condition): the state stays; the claim is this request's from now.
+      set: { requestHash, responseStatus: null, responseBody: null, createdAt: now },
       setWhere: and(
         eq(idempotencyKeys.state, 'in_progress'),
         lt(idempotencyKeys.createdAt, new Date(now.getTime() - ABANDONED_AFTER_MS)),
