@@ -1,5 +1,6 @@
 // The database platform: one party's PostgreSQL-dialect database, embedded (PGlite) or served
 // (PostgreSQL through pg), behind one shape so that storage code and tests run on both unchanged.
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { autoPrepare } from './auto-prepare.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -153,6 +154,8 @@ const PGLITE_SHARED_BUFFERS = '16MB';
 function pgliteOptions(dataDir: string | undefined) {
   return {
     ...(dataDir ? { dataDir } : {}),
+    // The shop's customer search indexes use it; a database that has it must always open with it.
+    extensions: { pg_trgm },
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
   };
 }

@@ -3,14 +3,16 @@
 // tables that no index answers) walked the whole table, newest first, whenever the search named few
 // rows — an order number, an invoice id, a session id. Resolved first, the search becomes "id in
 // (these) or owner in (those)", which the list reads through its indexes, in proportion to what it
-// names. Search text is compared literally (strpos, equality), never as a LIKE pattern.
+// names. Search text is compared literally: equality, or a LIKE whose wildcards in the text are
+// escaped (a LIKE rather than strpos so that the customers' trigram indexes answer it).
 import { eq, inArray, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
 import { invoices, orders, paymentAttempts, users } from './tables.ts';
 
-/** True when `column` contains `text`, case-insensitively and literally (no pattern characters). */
+/** True when `column` contains `text`, case-insensitively and literally (%, _ and \ in it match themselves). */
 export function containsText(column: AnyColumn, text: string): SQL {
-  return sql`strpos(lower(${column}), ${text.toLowerCase()}) > 0`;
+  const literal = text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+  return sql`lower(${column}) like ${`%${literal}%`}`;
 }
 
 /** The order number a search names (digits, optionally after a hash sign), or undefined. */
