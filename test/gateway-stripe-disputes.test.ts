@@ -58,6 +58,7 @@ describe('disputes in the Stripe dialect (stripe-node against the gateway, real 
   async function disputedCharge(amount: number): Promise<{ charge: string; dispute: Stripe.Dispute }> {
     const { sessionId } = await paidCheckout(t.stripe, t.gw.url, { capture: 'automatic', amount });
     await eventually(async () => ((await t.sessionRow(sessionId)).status === 'captured' ? true : undefined));
+    assert.equal((await t.stripe.charges.retrieve(`ch_${sessionId.slice(3)}`)).disputed, false);
     const res = await t.dispute(await t.cardholder(), sessionId, 'product_unacceptable');
     assert.equal(res.status, 303);
     const charge = `ch_${sessionId.slice(3)}`;
@@ -116,6 +117,10 @@ describe('disputes in the Stripe dialect (stripe-node against the gateway, real 
       return d.status === 'won' ? d : undefined;
     });
     assert.equal(won.status, 'won');
+    // Stripe's Charge.disputed: the charge was disputed, whatever the outcome; the same in an expansion.
+    assert.equal((await t.stripe.charges.retrieve(charge)).disputed, true);
+    const pi = await t.stripe.paymentIntents.retrieve(`pi_${charge.slice(3)}`, { expand: ['latest_charge'] });
+    assert.equal((pi.latest_charge as Stripe.Charge).disputed, true);
     const types = await eventually(() => {
       const seen = t.stripeHooks.verified
         .filter((d) => (d.event.data.object as { id: string }).id === dispute.id)

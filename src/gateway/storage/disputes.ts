@@ -44,7 +44,6 @@ export async function insertDispute(
   return { row: row!, created: false };
 }
 
-/** A dispute by id, scoped to its merchant when one is given (another merchant's is not found). */
 /** Whether a session has a dispute that is not won (open, or lost): its money went back to the cardholder, or may. */
 export async function hasUnwonDispute(db: Executor, sessionId: string): Promise<boolean> {
   const [row] = await db
@@ -55,6 +54,17 @@ export async function hasUnwonDispute(db: Executor, sessionId: string): Promise<
   return row !== undefined;
 }
 
+/**
+ * Whether a session's payment was ever disputed, whatever the outcome: Stripe's `Charge.disputed`.
+ * Only a captured payment can be disputed, so the others cost no read.
+ */
+export async function wasDisputed(db: Executor, session: { id: string; capturedMinor: bigint }): Promise<boolean> {
+  if (session.capturedMinor === 0n) return false;
+  const [row] = await db.select({ id: disputes.id }).from(disputes).where(eq(disputes.sessionId, session.id)).limit(1);
+  return row !== undefined;
+}
+
+/** A dispute by id, scoped to its merchant when one is given (another merchant's is not found). */
 export async function findDispute(db: Executor, id: string, merchantId?: string): Promise<DisputeRow | undefined> {
   const where =
     merchantId === undefined ? eq(disputes.id, id) : and(eq(disputes.id, id), eq(disputes.merchantId, merchantId));

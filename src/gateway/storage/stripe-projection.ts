@@ -13,6 +13,7 @@ import {
   refundObject,
   type RenderContext,
 } from '../routes/stripe/objects.ts';
+import { wasDisputed } from './disputes.ts';
 import { insertStripeEvent, lockMerchantEvents } from './stripe-events.ts';
 import { refunds, settings, type SessionRow } from './tables.ts';
 
@@ -47,7 +48,7 @@ async function render(
     case 'checkout_session':
       return checkoutSessionObject(session, ctx);
     case 'charge':
-      return chargeObject(session);
+      return chargeObject(session, await wasDisputed(tx, session));
     case 'refund': {
       if (!refundId) return null;
       const [refund] = await tx.select().from(refunds).where(eq(refunds.id, refundId));

@@ -140,7 +140,10 @@ export function checkoutRoutes(router: StripeRouter, deps: StripeDeps): void {
   router.get('/v1/checkout/sessions/:id', async (c) => {
     allowOnly(c.env.params, []);
     const s = await stripeSession(database, c.env.merchant.id, c.req.param('id'), 'cs');
-    return c.json(checkoutSessionExpanded(s, { publicUrl: deps.publicUrl() }, expand(c.env.params)), 200);
+    return c.json(
+      await checkoutSessionExpanded(database.db, s, { publicUrl: deps.publicUrl() }, expand(c.env.params)),
+      200,
+    );
   });
 
   router.post('/v1/checkout/sessions/:id/expire', async (c) => {

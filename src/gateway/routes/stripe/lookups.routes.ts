@@ -3,6 +3,8 @@
 // and the expansions asked for on retrieve: a PaymentIntent's `latest_charge`, a Checkout Session's
 // `payment_intent` (and `payment_intent.latest_charge`), a Charge's `payment_intent`. A charge exists
 // once the bank answered; before that `ch_X` is 404, as for an id that does not exist.
+import type { Executor } from '../../../platform/db/database.ts';
+import { wasDisputed } from '../../storage/disputes.ts';
 import { findSession } from '../../storage/sessions.ts';
 import type { SessionRow } from '../../storage/tables.ts';
 import { stripeSession, type StripeDeps, type StripeRouter } from './context.ts';
@@ -11,30 +13,35 @@ import { allowOnly, expand, str } from './form.ts';
 import { listLimit } from './list-params.ts';
 import { chargeObject, checkoutSessionObject, paymentIntentObject, stripeIds, type RenderContext } from './objects.ts';
 
-/** A PaymentIntent with its `latest_charge` expanded when asked (`prefix` is the path to it, e.g. `payment_intent.`). */
-export function paymentIntentExpanded(
+/**
+ * A PaymentIntent with its `latest_charge` expanded when asked (`prefix` is the path to it, e.g.
+ * `payment_intent.`); the charge's `disputed` is read from `db` only then.
+ */
+export async function paymentIntentExpanded(
+  db: Executor,
   s: SessionRow,
   ctx: RenderContext,
   expansions: readonly string[],
   prefix = '',
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const pi = paymentIntentObject(s, ctx);
-  const charge = expansions.includes(`${prefix}latest_charge`) ? chargeObject(s) : null;
+  const charge = expansions.includes(`${prefix}latest_charge`) ? chargeObject(s, await wasDisputed(db, s)) : null;
   return charge ? { ...pi, latest_charge: charge } : pi;
 }
 
 /** A Checkout Session with `payment_intent` (and its `latest_charge`) expanded when asked; `prefix` as above. */
-export function checkoutSessionExpanded(
+export async function checkoutSessionExpanded(
+  db: Executor,
   s: SessionRow,
   ctx: RenderContext,
   expansions: readonly string[],
   prefix = '',
-): Record<string, unknown> | null {
+): Promise<Record<string, unknown> | null> {
   const cs = checkoutSessionObject(s, ctx);
   if (!cs) return null;
   const deep = expansions.includes(`${prefix}payment_intent.latest_charge`);
   if (!deep && !expansions.includes(`${prefix}payment_intent`)) return cs;
-  return { ...cs, payment_intent: paymentIntentExpanded(s, ctx, expansions, `${prefix}payment_intent.`) };
+  return { ...cs, payment_intent: await paymentIntentExpanded(db, s, ctx, expansions, `${prefix}payment_intent.`) };
 }
 
 /** Registers the Charge route and the Checkout Session list. */
@@ -55,7 +62,7 @@ export function lookupRoutes(router: StripeRouter, deps: StripeDeps): void {
     const ctx = { publicUrl: deps.publicUrl() };
     return c.json({
       object: 'list',
-      data: found.map((x) => checkoutSessionExpanded(x, ctx, expand(p), 'data.')),
+      data: await Promise.all(found.map((x) => checkoutSessionExpanded(database.db, x, ctx, expand(p), 'data.'))),
       has_more: false,
       url: '/v1/checkout/sessions',
     });
@@ -65,7 +72,7 @@ export function lookupRoutes(router: StripeRouter, deps: StripeDeps): void {
     allowOnly(c.env.params, []);
     const id = c.req.param('id');
     const s = await stripeSession(database, c.env.merchant.id, id, 'ch');
-    const charge = chargeObject(s);
+    const charge = chargeObject(s, await wasDisputed(database.db, s));
     if (!charge) throw resourceMissing('charge', id, 'id');
     const ctx = { publicUrl: deps.publicUrl() };
     return c.json(

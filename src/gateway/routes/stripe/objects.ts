@@ -253,8 +253,11 @@ export function checkoutSessionObject(s: SessionRow, ctx: RenderContext): Record
   };
 }
 
-/** The session's Charge (the attempt at the bank), or null before the bank answered. */
-export function chargeObject(s: SessionRow): Record<string, unknown> | null {
+/**
+ * The session's Charge (the attempt at the bank), or null before the bank answered. `disputed`: whether
+ * the payment was ever disputed (storage/disputes.ts `wasDisputed`), which the session row does not hold.
+ */
+export function chargeObject(s: SessionRow, disputed: boolean): Record<string, unknown> | null {
   if (!hasCharge(s)) return null;
   const failed = s.status === 'declined';
   const error = lastPaymentError(s);
@@ -280,7 +283,7 @@ export function chargeObject(s: SessionRow): Record<string, unknown> | null {
     currency: s.currency.toLowerCase(),
     customer: null,
     description: extras(s).description,
-    disputed: false,
+    disputed,
     failure_balance_transaction: null,
     failure_code: failed ? ((error?.code as string | undefined) ?? 'card_declined') : null,
     failure_message: failed ? ((error?.message as string | undefined) ?? null) : null,

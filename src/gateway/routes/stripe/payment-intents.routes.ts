@@ -152,7 +152,10 @@ export function paymentIntentRoutes(router: StripeRouter, deps: StripeDeps): voi
   router.get('/v1/payment_intents/:id', async (c) => {
     allowOnly(c.env.params, []);
     const s = await stripeSession(database, c.env.merchant.id, c.req.param('id'), 'pi');
-    return c.json(paymentIntentExpanded(s, { publicUrl: deps.publicUrl() }, expand(c.env.params)), 200);
+    return c.json(
+      await paymentIntentExpanded(database.db, s, { publicUrl: deps.publicUrl() }, expand(c.env.params)),
+      200,
+    );
   });
 
   router.post('/v1/payment_intents/:id/confirm', async (c) => {
