@@ -304,5 +304,39 @@ for (const engine of testEngines()) {
       assert.equal(unsigned.status, 401);
       assert.equal(await credited(), before);
     });
+
+    it('the bank refuses a new payout above what it holds for the gateway, and pays one up to it', async () => {
+      const held = async () => {
+        const [r] = await rows<{ v: string }>(
+          bank.bank.database.db,
+          sql`select coalesce(sum(credits_posted - debits_posted), 0)::text as v from bank_ledger_accounts where kind = 'settlement' and currency = 'EUR'`,
+        );
+        return BigInt(r!.v);
+      };
+      const credited = async () =>
+        (await bankLedgerAccount(bank.bank.database.db, `merchant:${b.id}:EUR`))!.creditsPosted;
+      const position = await held();
+      assert.ok(position > 0n, 'captured payments are held for the gateway');
+      const before = await credited();
+      const payout = (id: string, minor: bigint) =>
+        bank.gateway('POST', '/api/v1/payouts', {
+          payout_id: id,
+          merchant_id: b.id,
+          amount_minor: minor.toString(),
+          currency: 'EUR',
+        });
+      const above = await payout('po_7ZZZZZZZZZZZZZZZZZZZZZZZZA', position + 1n);
+      assert.equal(above.status, 422);
+      assert.equal(above.body.error.code, 'payout.refused');
+      assert.deepEqual(above.body.error.details, { reason: 'exceeds_settlement' });
+      assert.equal(await credited(), before, 'nothing paid');
+      assert.equal(await held(), position);
+      const upTo = await payout('po_7ZZZZZZZZZZZZZZZZZZZZZZZZB', position);
+      assert.equal(upTo.status, 201);
+      assert.equal(await credited(), before + position);
+      assert.equal(await held(), 0n);
+      // Asked again once nothing is left: a retry of a payout already made, answered as paid.
+      assert.equal((await payout('po_7ZZZZZZZZZZZZZZZZZZZZZZZZB', position)).status, 200);
+    });
   });
 }

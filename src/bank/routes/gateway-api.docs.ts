@@ -195,7 +195,7 @@ function documentAuthorizationActions(registry: OpenAPIRegistry): void {
     method: 'post',
     path: '/api/v1/payouts',
     summary: "Pay a payout into the merchant's account at the bank (created on the first payout)",
-    description: `${SIGNED} Idempotent on payout_id: the same payout again answers 200 and pays nothing more; the same id with other fields is refused (409 ledger.transfer_exists). A merchant whose account is closed is refused (422 payout.refused).`,
+    description: `${SIGNED} Idempotent on payout_id: the same payout again answers 200 and pays nothing more; the same id with other fields is refused (409 ledger.transfer_exists). A merchant whose account is closed, or a new payout above what the bank holds for the gateway in that currency, is refused (422 payout.refused, details.reason account_closed or exceeds_settlement).`,
     request: { headers: signedHeaders, body: { content: { 'application/json': { schema: payout } } } },
     responses: {
       201: {
