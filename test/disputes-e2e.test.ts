@@ -237,6 +237,43 @@ for (const engine of testEngines()) {
       await ledgerClean();
     });
 
+    it('a won dispute whose credit was spent takes back what the balance allows; the bank bears the rest, the books stay whole', async () => {
+      const holder = await createTestCardholderIn(t.bankUrl, t.bank, { balanceMinor: 3000n });
+      const accountId = holder.created.accountIds[0]!;
+      const balance = async () => {
+        const [r] = await rows<{ b: string }>(
+          t.bank.database.db,
+          sql`select balance_minor::text as b from accounts where id = ${accountId}`,
+        );
+        return BigInt(r!.b);
+      };
+      const sessionId = await t.capturedNativePayment(2500, holder.cardNumber);
+      const reserved = await reserve();
+      assert.equal((await t.dispute(holder, sessionId, 'product_not_received')).status, 303);
+      const d = await t.gatewayDispute(sessionId);
+      assert.equal(await balance(), 3000n, '500 left, and 2,500 credited provisionally');
+      // The cardholder spends most of the credit before the dispute is decided.
+      await t.capturedNativePayment(2800, holder.cardNumber);
+      assert.equal(await balance(), 200n);
+      assert.equal((await evidence(d.id, { text: 'Delivered and signed for. winning_evidence' })).status, 200);
+      await t.disputeIs(d.id, 'won');
+      assert.equal((await bankDispute(sessionId))?.status, 'won');
+      assert.equal(await reserve(), reserved, "the merchant's reserve came back");
+      assert.equal(await balance(), 0n, 'what was left is taken back; the account is not overdrawn');
+      const transfers = await rows<{ kind: string; amount_minor: string }>(
+        t.bank.database.db,
+        sql`select kind, amount_minor::text as amount_minor from bank_ledger_transfers
+             where ref = (select id from disputes where authorization_id =
+                           (select id from authorizations where gateway_ref = ${sessionId}))
+             order by kind`,
+      );
+      assert.deepEqual(
+        transfers.map((x) => `${x.kind} ${x.amount_minor}`),
+        ['chargeback 2500', 'chargeback_reversal 200', 'chargeback_writeoff 2300'],
+      );
+      await ledgerClean();
+    });
+
     it('a forged, replayed or re-sent bank callback changes nothing', async () => {
       const sessionId = await t.capturedNativePayment(700);
       const holder = await t.cardholder();
@@ -346,6 +383,23 @@ for (const engine of testEngines()) {
       const found = (await verifyLedger(t.gw.database.db)).findings.filter((f) => f.subject === id).map((f) => f.check);
       assert.deepEqual(found.sort(), ['dispute_not_closed', 'dispute_not_reserved']);
       await t.gw.database.db.execute(sql`delete from disputes where id = ${id}`);
+
+      // The bank's side: a won dispute with no chargeback, reversal or write-off.
+      const [a] = await rows<{ id: string; cardholder_id: string }>(
+        t.bank.database.db,
+        sql`select a.id, acc.cardholder_id from authorizations a join accounts acc on acc.id = a.account_id
+             where a.captured_minor > 0 and not exists (select 1 from disputes d where d.authorization_id = a.id) limit 1`,
+      );
+      const bankId = `bdsp_BROKEN${engine.toUpperCase()}`;
+      await t.bank.database.db.execute(sql`insert into disputes (id, authorization_id, cardholder_id, amount_minor, currency,
+        reason, status, evidence_due_by, created_at, updated_at)
+        values (${bankId}, ${a!.id}, ${a!.cardholder_id}, 100, 'EUR', 'general', 'won', now(), now(), now())`);
+      const books = await verifyBooks({ gateway: t.gw.database.db, bank: t.bank.database.db });
+      assert.deepEqual(
+        books.findings.filter((f) => f.subject === bankId).map((f) => f.check),
+        ['chargeback_not_settled'],
+      );
+      await t.bank.database.db.execute(sql`delete from disputes where id = ${bankId}`);
       await ledgerClean();
     });
   });

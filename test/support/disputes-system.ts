@@ -97,7 +97,8 @@ export async function startDisputeSystem(engine: Engine, options: { windowSecond
     api,
     sessionRow,
     /** A native payment of `minor` EUR cents, paid on the hosted page and captured (the shop acknowledges). */
-    async capturedNativePayment(minor: number): Promise<string> {
+    /** A native payment of `minor` EUR cents, paid on the hosted page with `card` (the demo card by default) and captured. */
+    async capturedNativePayment(minor: number, card?: string): Promise<string> {
       const res = await api('/v1/payment_sessions', {
         body: {
           amount: { minor: String(minor), currency: 'EUR' },
@@ -105,7 +106,7 @@ export async function startDisputeSystem(engine: Engine, options: { windowSecond
         },
       });
       const s = (await res.json()) as { id: string };
-      await payOnPage(gw.url, s.id);
+      await payOnPage(gw.url, s.id, card);
       await eventually(
         async () => ((await sessionRow(s.id)).status === 'captured' ? true : undefined),
         15_000,

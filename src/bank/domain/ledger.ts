@@ -23,6 +23,9 @@
  *   capture                post     cardholder → settlement   capture_<bauth> (≤ the hold; the rest goes back)
  *   void, decline, expiry  void     cardholder → settlement   release_<bauth>
  *   refund                 single   settlement → cardholder   refund_<bref>
+ *   chargeback             single   settlement → cardholder   chargeback_<dispute>
+ *   its reversal (won)     single   cardholder → settlement   chargeback_reversal_<dispute> (what the balance allows)
+ *   the rest written off   single   opening → settlement      chargeback_writeoff_<dispute> (the bank bears it)
  *   payout                 single   settlement (payouts) → merchant   payout_<po>
  *   opening balance        single   opening → cardholder      opening_<account>
  */
@@ -47,6 +50,7 @@ export const BANK_TRANSFER_KINDS = [
   'payout',
   'chargeback',
   'chargeback_reversal',
+  'chargeback_writeoff',
 ] as const;
 export type BankTransferKind = (typeof BANK_TRANSFER_KINDS)[number];
 
@@ -112,6 +116,21 @@ export const bankTransfers = {
   /** A chargeback undone (the merchant won after the cardholder was credited): the amount goes back. */
   chargebackReversal: (a: CardPayment, disputeRef: string, amount: bigint): BankTransfer => ({
     ...cardTransfer(a, `chargeback_reversal_${disputeRef}`, 'chargeback_reversal', 'single', amount, null),
+    ref: disputeRef,
+  }),
+  /**
+   * The part of a reversal the cardholder had already spent: the bank bears it from its equity, so the
+   * gateway's settlement is made whole without overdrawing the cardholder.
+   */
+  chargebackWriteoff: (a: CardPayment, disputeRef: string, amount: bigint): BankTransfer => ({
+    id: `chargeback_writeoff_${disputeRef}`,
+    debitAccountId: bankAccountId('opening', 'bank', a.currency),
+    creditAccountId: bankAccountId('settlement', a.accountId, a.currency),
+    amount,
+    currency: a.currency,
+    kind: 'chargeback_writeoff',
+    phase: 'single',
+    pendingId: null,
     ref: disputeRef,
   }),
   payout: (p: { payoutId: string; merchantId: string; amount: bigint; currency: string }): BankTransfer => ({

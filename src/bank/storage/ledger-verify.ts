@@ -8,6 +8,8 @@
 //   capture_not_posted     an authorisation's captured amount differs from its posted capture
 //   hold_left_open         an authorisation that holds nothing while its hold is still reserved, or the reverse
 //   refund_not_recorded    a refund without its transfer of its amount
+//   chargeback_not_settled a dispute without its chargeback of its amount, a won one whose reversal and
+//                          write-off do not make up that amount, or a dispute not won with either
 import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
 import { bookChecks, runChecks, type LedgerFinding } from '../../platform/ledger/verify.ts';
@@ -35,6 +37,17 @@ const checks: Record<string, SQL> = {
     from authorizations a
     left join bank_ledger_transfers p on p.id = 'hold_' || a.id and ${open}
     where a.held_minor <> coalesce(p.amount_minor, 0)`,
+  chargeback_not_settled: sql`
+    select d.id as subject,
+      d.status || ' dispute of ' || d.amount_minor || ': chargeback ' || coalesce(c.amount_minor, 0) ||
+      ', taken back ' || coalesce(r.amount_minor, 0) || ', written off ' || coalesce(w.amount_minor, 0) as detail
+    from disputes d
+    left join bank_ledger_transfers c on c.id = 'chargeback_' || d.id
+    left join bank_ledger_transfers r on r.id = 'chargeback_reversal_' || d.id
+    left join bank_ledger_transfers w on w.id = 'chargeback_writeoff_' || d.id
+    where coalesce(c.amount_minor, 0) <> d.amount_minor
+       or case when d.status = 'won' then coalesce(r.amount_minor, 0) + coalesce(w.amount_minor, 0) <> d.amount_minor
+               else r.id is not null or w.id is not null end`,
   refund_not_recorded: sql`
     select r.id as subject, 'refund of ' || r.amount_minor || ', transfer ' || coalesce(t.amount_minor, 0) as detail
     from bank_refunds r left join bank_ledger_transfers t on t.id = 'refund_' || r.id
