@@ -371,6 +371,45 @@ for (const engine of testEngines()) {
       assert.ok(!theirs.includes(won.id));
     });
 
+    it('an acceptance the bank cannot hear records nothing (502); a withdrawal racing it closes the dispute won at both ends', async () => {
+      const sessionId = await t.capturedNativePayment(700);
+      const holder = await t.cardholder();
+      assert.equal((await t.dispute(holder, sessionId)).status, 303);
+      const d = await t.gatewayDispute(sessionId);
+      const before = { available: await available(), reserve: await reserve() };
+      const [bd] = await rows<{ id: string }>(
+        t.bank.database.db,
+        sql`select d.id from disputes d join authorizations a on a.id = d.authorization_id where a.gateway_ref = ${sessionId}`,
+      );
+      t.link.down = true;
+      try {
+        const accepted = await t.api(`/v1/disputes/${d.id}/accept`, { body: {} });
+        assert.equal(accepted.status, 502, 'the bank decides an acceptance: unreachable, nothing is recorded');
+        assert.equal(((await accepted.json()) as { error: { code: string } }).error.code, 'upstream.unavailable');
+        assert.equal((await t.disputeIs(d.id, 'needs_response')).status, 'needs_response');
+        assert.equal(await reserve(), before.reserve);
+        // Meanwhile the cardholder withdraws the dispute in the bank app.
+        const withdrawn = await fetch(`${t.bankUrl}/app/disputes/${bd!.id}/withdraw`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie: holder.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf: holder.csrf }),
+        });
+        assert.equal(withdrawn.status, 303);
+      } finally {
+        t.link.down = false;
+      }
+      await t.disputeIs(d.id, 'won');
+      assert.equal((await bankDispute(sessionId))?.status, 'won');
+      // The merchant's acceptance again, now the bank is back: the dispute is closed, won.
+      const late = await t.api(`/v1/disputes/${d.id}/accept`, { body: {} });
+      assert.equal(late.status, 409);
+      assert.equal(((await late.json()) as { error: { code: string } }).error.code, 'dispute.not_open');
+      assert.equal(await reserve(), before.reserve - 700n, "the merchant's reserve is back");
+      assert.equal(await available(), before.available + 700n);
+      await ledgerClean();
+    });
+
     it('ledger verify names a dispute whose transfers are missing', async () => {
       const [s] = await rows<{ id: string; merchant_id: string }>(
         t.gw.database.db,

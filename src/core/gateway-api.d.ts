@@ -317,7 +317,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept the dispute: lost at once, the disputed amount goes back to the cardholder */
+        /**
+         * Accept the dispute: the bank records it, and it is lost (the disputed amount goes back to the cardholder)
+         * @description The bank is asked first. It answers lost, or won when the cardholder had already withdrawn the dispute; the dispute is closed as it answered. When the bank cannot be reached nothing is recorded (502 upstream.unavailable): try again.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -329,7 +332,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The dispute, lost */
+                /** @description The dispute, closed: lost (or won when already withdrawn) */
                 200: {
                     headers: {
                         [name: string]: unknown;

@@ -1,5 +1,6 @@
 // Forwards the merchant's answer to a dispute to the bank (inline after it is recorded, and by a job
-// until done): evidence when some was submitted, else the acceptance. The bank takes either once per
+// until done): evidence when some was submitted, else the acceptance (an acceptance is now asked of the
+// bank before it is recorded, respond-to-dispute.ts; the job still carries one recorded before that). The bank takes either once per
 // dispute and answers a repeat as the first, so the inline call and the job may both reach it.
 import { DomainError } from '../../core/errors.ts';
 import type { DisputeRow } from '../storage/dispute-tables.ts';

@@ -112,7 +112,11 @@ export function createBankAdapter(options: BankAdapterOptions): IssuerPort {
     },
     async acceptDispute(disputeRef: string) {
       const path = `/api/v1/disputes/${encodeURIComponent(disputeRef)}/accept`;
-      failIfNot2xx(await call('POST', path, {}), path);
+      const r = await call('POST', path, {});
+      failIfNot2xx(r, path);
+      // The bank closes an open dispute on acceptance; a closed one it answers as it stands.
+      if (r.json.status === 'lost' || r.json.status === 'won') return r.json.status;
+      throw new DomainError('upstream.unavailable', { upstream: 'bank', path, reason: 'dispute_not_closed' });
     },
     async payout(request: PayoutRequest): Promise<PayoutOutcome> {
       const path = '/api/v1/payouts';

@@ -62,8 +62,11 @@ export interface IssuerPort {
   journey?(gatewayRef: string): Promise<readonly unknown[]>;
   /** Forwards the merchant's evidence on a dispute to the bank. Idempotent at the bank. */
   submitDisputeEvidence?(disputeRef: string, evidence: Evidence): Promise<void>;
-  /** Tells the bank the merchant accepts a dispute. Idempotent at the bank. */
-  acceptDispute?(disputeRef: string): Promise<void>;
+  /**
+   * Tells the bank the merchant accepts a dispute; answers how the bank closed it: `lost` (accepted,
+   * now or before), or `won` when the cardholder had already withdrawn it. Idempotent at the bank.
+   */
+  acceptDispute?(disputeRef: string): Promise<'won' | 'lost'>;
   /**
    * Pays a payout into the merchant's account at the bank, idempotent by the payout's id: `paid`, or
    * `refused` with the bank's reason (nothing was paid). Optional: an issuer without payouts has none.

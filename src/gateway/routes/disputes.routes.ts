@@ -105,9 +105,14 @@ export const acceptDisputeRoute = createRoute({
   method: 'post',
   path: '/disputes/{id}/accept',
   security,
-  summary: 'Accept the dispute: lost at once, the disputed amount goes back to the cardholder',
+  summary: 'Accept the dispute: the bank records it, and it is lost (the disputed amount goes back to the cardholder)',
+  description:
+    'The bank is asked first. It answers lost, or won when the cardholder had already withdrawn the dispute; the dispute is closed as it answered. When the bank cannot be reached nothing is recorded (502 upstream.unavailable): try again.',
   request: { params: idParam },
-  responses: { 200: { description: 'The dispute, lost', content: json(disputeSchema) }, ...errors },
+  responses: {
+    200: { description: 'The dispute, closed: lost (or won when already withdrawn)', content: json(disputeSchema) },
+    ...errors,
+  },
 });
 
 /** Adds the dispute routes to the /v1 router. */

@@ -100,7 +100,9 @@ export async function acceptDispute(
   await deps.database.transaction(async (tx) => {
     const locked = await lockDispute(tx, row);
     const event = disputeEventTo(locked.status, answer.status);
-    if (event) await moveDispute(tx, locked, event, input.staffId, now, { acceptedAt: now, acceptedBy: input.staffId });
+    // Won: the cardholder had withdrawn it before the acceptance reached the bank; nothing was accepted.
+    const accepted = answer.status === 'lost' ? { acceptedAt: now, acceptedBy: input.staffId } : {};
+    if (event) await moveDispute(tx, locked, event, input.staffId, now, accepted);
   });
   await applyDisputeEvent(deps.database, disputeNewsFromSnapshot(answer), deps.clock);
   return (await getDispute(deps.database.db, row.id))!;
