@@ -551,6 +551,37 @@ for (const engine of testEngines()) {
         assert.match(await res.text(), /class="error"/);
       }
     });
+
+    it('"My orders" pages through every order, 50 at a time, newest first, and shows no one else\'s', async () => {
+      const client = new ShopClient(app);
+      const email = `many-orders-${engine}@shop.test`;
+      const registered = await client.send('/register', {
+        form: { name: 'Many Orders', email, password: 'long-enough-password' },
+      });
+      assert.equal(registered.status, 303);
+      const mine: string[] = [];
+      for (let i = 0; i < 51; i++) {
+        clock.advance(1000);
+        mine.push((await buy(client, [[productIds[0]!, '1']])).orderId);
+      }
+      const foreign = (await buy(await other(), [[productIds[1]!, '1']])).orderId;
+      const idsOn = (html: string) => [...html.matchAll(/<a href="\/orders\/(ord_\w+)">/g)].map((m) => m[1]!);
+      const first = await (await client.send('/orders')).text();
+      assert.deepEqual(idsOn(first), mine.slice(1).reverse(), 'the newest 50, newest first');
+      const older = /href="(\/orders\?before=[\w-]+)"/.exec(first)?.[1];
+      assert.ok(older, 'an "Older" link');
+      assert.doesNotMatch(first, /\/orders\?after=/, 'no "Newer" link on the first page');
+      const second = await (await client.send(older)).text();
+      assert.deepEqual(idsOn(second), [mine[0]!], 'the oldest on the next page');
+      const newer = /href="(\/orders\?after=[\w-]+)"/.exec(second)?.[1];
+      assert.ok(newer, 'a "Newer" link back');
+      assert.doesNotMatch(second, /\/orders\?before=/);
+      assert.deepEqual(idsOn(await (await client.send(newer)).text()), mine.slice(1).reverse());
+      for (const page of [first, second]) assert.ok(!page.includes(foreign), "another customer's order is not listed");
+      const damaged = await client.send('/orders?before=not-a-cursor');
+      assert.equal(damaged.status, 303);
+      assert.equal(damaged.headers.get('location'), '/orders');
+    });
   });
 }
 

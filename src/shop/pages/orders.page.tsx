@@ -5,6 +5,7 @@ import type { Child } from 'hono/jsx';
 import type { DeliveryOption } from '../domain/checkout.ts';
 import { shownInvoiceStatus, type InvoiceRow, type OrderDetail, type OrderRow } from '../storage/orders.ts';
 import { formatWhen } from './format.ts';
+import { Pager } from './staff-list.tsx';
 import { invoiceNumber, orderLabel } from './words.ts';
 import { CsrfField, Layout, Notice, Status, showMoney, type PageCtx } from './layout.tsx';
 
@@ -56,12 +57,16 @@ export const OrderLines = ({ d }: { d: OrderDetail }) => (
 export const OrdersPage = (p: {
   ctx: PageCtx;
   rows: ReadonlyArray<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; invoiceCount: number }>;
+  /** Links to the next older and newer pages, when there are any. */
+  older?: string | undefined;
+  newer?: string | undefined;
+  limit: number;
   now: Date;
   canCheckPayment: boolean;
 }) => (
   <Layout ctx={p.ctx} title="My orders">
     <h1>My orders</h1>
-    {p.rows.length === 0 ? (
+    {p.rows.length === 0 && !p.newer ? (
       <p>
         No orders yet. <a href="/">Browse the catalog</a>.
       </p>
@@ -115,6 +120,7 @@ export const OrdersPage = (p: {
         </table>
       </div>
     )}
+    {p.older || p.newer ? <Pager older={p.older} newer={p.newer} shown={p.rows.length} limit={p.limit} /> : null}
   </Layout>
 );
 

@@ -14,11 +14,13 @@ import { changeOrderDelivery } from '../commands/change-order-delivery.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { denied, pageCtx, readForm, requireUser } from './helpers.tsx';
 import { orderJson } from './order-json.ts';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from './staff-list-query.ts';
 
 /** Mounts the owner-only order routes. */
 export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   const { database, clock, settings } = deps;
   const db = database.db;
+  myOrdersRoute(app, deps);
 
   async function renderOrder(c: ShopContext, d: OrderDetail, error?: string, status: 200 | 409 = 200) {
     const notices = <RefundNotices db={db} userId={d.order.userId} orderId={d.order.id} />;
@@ -34,20 +36,6 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     );
     return c.html(page, status);
   }
-
-  app.get('/orders', async (c) => {
-    const user = requireUser(c);
-    if (user instanceof Response) return user;
-    const rows = await listOrders(db, { userId: user.id });
-    return c.html(
-      <OrdersPage
-        ctx={await pageCtx(c, deps)}
-        rows={rows}
-        now={clock.now()}
-        canCheckPayment={deps.gateway !== undefined}
-      />,
-    );
-  });
 
   app.get('/orders/:id', async (c) => {
     const user = requireUser(c);
@@ -134,5 +122,33 @@ export function orderRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     const d = await visibleOrder(db, user, c.req.param('id'));
     if (!d) return denied(c, deps);
     return c.json({ order: orderJson(d, clock.now()) });
+  });
+}
+
+/** "My orders": the customer's orders, a page at a time. */
+function myOrdersRoute(app: Hono<ShopEnv>, deps: ShopDeps): void {
+  const { clock } = deps;
+  const db = deps.database.db;
+  app.get('/orders', async (c) => {
+    const user = requireUser(c);
+    if (user instanceof Response) return user;
+    // "Older" / "Newer" carry the key of the last / first order shown; a damaged one starts again at the newest.
+    const before = c.req.query('before');
+    const after = c.req.query('after');
+    const beforeKey = before === undefined ? undefined : decodeCursor(before);
+    const afterKey = after === undefined ? undefined : decodeCursor(after);
+    if ((before !== undefined && !beforeKey) || (after !== undefined && !afterKey)) return c.redirect('/orders', 303);
+    const page = await listOrders(db, user.id, { limit: DEFAULT_PAGE_SIZE, before: beforeKey, after: afterKey });
+    return c.html(
+      <OrdersPage
+        ctx={await pageCtx(c, deps)}
+        rows={page.rows}
+        older={page.older ? `/orders?before=${encodeCursor(page.older)}` : undefined}
+        newer={page.newer ? `/orders?after=${encodeCursor(page.newer)}` : undefined}
+        limit={DEFAULT_PAGE_SIZE}
+        now={clock.now()}
+        canCheckPayment={deps.gateway !== undefined}
+      />,
+    );
   });
 }

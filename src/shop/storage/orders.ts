@@ -4,7 +4,8 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import { money, parseCurrency, type Money } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
-import { invoices, orderLines, orders, users } from './tables.ts';
+import { finishPage, keyOf, keysetOrder, keysetWhere, type ListPage, type ListQuery } from './keyset.ts';
+import { invoices, orderLines, orders } from './tables.ts';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderLineRow = typeof orderLines.$inferSelect;
@@ -55,23 +56,31 @@ export async function getInvoice(db: Executor, invoiceId: string): Promise<Invoi
   return row;
 }
 
-/** Orders (of one user, or all for staff), newest first, each with its latest invoice. */
+/**
+ * One customer's orders, a page at a time, newest first (keyset by creation time and id, never an
+ * offset), each with its latest invoice and how many it has.
+ */
 export async function listOrders(
   db: Executor,
-  options: { userId?: string } = {},
-): Promise<Array<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; invoiceCount: number; email: string }>> {
-  const q = db.select({ order: orders, email: users.email }).from(orders).innerJoin(users, eq(users.id, orders.userId));
-  const rows = await (options.userId ? q.where(eq(orders.userId, options.userId)) : q)
-    .orderBy(desc(orders.createdAt), desc(orders.id))
-    .limit(200);
-  if (rows.length === 0) return [];
+  userId: string,
+  query: ListQuery,
+): Promise<ListPage<{ order: OrderRow; latestInvoice: InvoiceRow | undefined; invoiceCount: number }>> {
+  const cols = { at: orders.createdAt, id: orders.id };
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.userId, userId), keysetWhere(cols, query)))
+    .orderBy(...keysetOrder(cols, query))
+    .limit(query.limit + 1);
+  const page = finishPage(rows, query, (o) => keyOf(o.createdAt, o.id));
+  if (page.rows.length === 0) return { ...page, rows: [] };
   const invs = await db
     .select()
     .from(invoices)
     .where(
       inArray(
         invoices.orderId,
-        rows.map((r) => r.order.id),
+        page.rows.map((o) => o.id),
       ),
     )
     .orderBy(desc(invoices.createdAt), desc(invoices.id));
@@ -81,12 +90,14 @@ export async function listOrders(
     if (!latest.has(inv.orderId)) latest.set(inv.orderId, inv);
     count.set(inv.orderId, (count.get(inv.orderId) ?? 0) + 1);
   }
-  return rows.map((r) => ({
-    order: r.order,
-    email: r.email,
-    latestInvoice: latest.get(r.order.id),
-    invoiceCount: count.get(r.order.id) ?? 0,
-  }));
+  return {
+    ...page,
+    rows: page.rows.map((order) => ({
+      order,
+      latestInvoice: latest.get(order.id),
+      invoiceCount: count.get(order.id) ?? 0,
+    })),
+  };
 }
 
 /** Orders paid or refunded, most recently changed first (staff refund overview). */
