@@ -1,9 +1,15 @@
-// The watcher process (forked by Watchers in bench/push.ts): holds the watcher sockets, so that
-// their frames are stamped on arrival by an event loop that does nothing else.
-import { SocketWatchers, type WatcherCustomer } from './push.ts';
+// The watcher process (forked by Watchers in bench/push-watchers.ts): holds its share of the watcher
+// sockets, so that their frames are stamped on arrival by an event loop that does nothing else.
+import { SocketWatchers, type Placement, type WatcherCustomer } from './push.ts';
 
 type Command =
-  | { type: 'open'; shop: string; customers: WatcherCustomer[]; count: number; fanout: number }
+  | {
+      type: 'open';
+      shops: string[];
+      customers: WatcherCustomer[];
+      placements: Placement[];
+      fanout: number;
+    }
   | { type: 'watch'; seq: number; customer: number; invoiceId: string }
   | { type: 'record'; on: boolean }
   | { type: 'stats' };
@@ -14,7 +20,7 @@ const reply = (m: unknown) => process.send!(m);
 process.on('message', (raw) => {
   const m = raw as Command;
   if (m.type === 'open') {
-    SocketWatchers.open(m.shop, m.customers, m.count, m.fanout).then(
+    SocketWatchers.open(m.shops, m.customers, m.placements, m.fanout).then(
       (w) => {
         watchers = w;
         reply({ type: 'opened', size: w.size });

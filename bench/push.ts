@@ -1,14 +1,19 @@
-// Issue 7, item 4: push latency with 1,000 WebSocket watchers on invoices while the flow runs.
+// Issue 7, item 4: push latency with 1,000 WebSocket watchers on invoices while the flow runs (issue
+// 19: 10,000 over 3 shop nodes).
 //
 // Every watcher is a socket of one of the virtual customers, opened with that customer's
-// `shop_session` cookie and the shop's own Origin, exactly like the invoice page's socket; the shop's
-// hub authorises each join (`invoice:<id>` of the owner) the same way. Watchers are dealt round-robin
-// to the customers; whenever a customer's "Pay now" issues an invoice, `fanout` of that customer's
+// `shop_session` cookie and, as Origin, the URL of the shop node it connects to (an invoice page
+// loaded from that node: the shop's room authoriser refuses an Origin whose host is not the socket's
+// own), exactly like the invoice page's socket; the shop's hub authorises each join (`invoice:<id>`
+// of the owner) the same way. Watchers are dealt round-robin to the customers, and each customer's in
+// turn to the shop nodes (`--shop-nodes`: processes on one database, whose hubs fan out through
+// LISTEN/NOTIFY). Whenever a customer's "Pay now" issues an invoice, `fanout` of that customer's
 // watchers join its room (leaving their oldest room when they hold the hub's per-socket maximum), so
 // all watchers stay open on invoices and the newest invoices have live watchers. Each watcher joins
 // one invoice of its customer as soon as it connects (every customer has paid one order by then).
 //
-// The sockets live in their own process (bench/push-process.ts forks this module), so that the
+// The sockets live in their own processes (bench/push-process.ts, driven by bench/push-watchers.ts;
+// several with `--watcher-processes`, each a share of every customer's watchers), so that the
 // customers' work in the bench process does not delay the stamping of arrivals.
 //
 // Latency = when the frame arrives here − when the change committed on the server: the commit
@@ -16,11 +21,8 @@
 // which `npm run bench` turns on in its own cluster), else the row's `created_at` (taken in the same
 // transaction, just before the commit: then the figure includes the rest of the commit, so it is an
 // upper bound). Both clocks are this machine's.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import type { Customer } from './flow.ts';
 import { idle, summarize, type Summary } from './stats.ts';
 
 const ROOMS_PER_SOCKET = 20; // the hub's default limit
@@ -33,8 +35,15 @@ export interface WatcherCustomer {
   readonly invoiceId?: string;
 }
 
+/** Where one watcher goes: its customer (by index) and its shop node (an index into the nodes' URLs). */
+export interface Placement {
+  readonly customer: number;
+  readonly node: number;
+}
+
 interface Watcher {
   readonly ws: WebSocket;
+  readonly node: number;
   readonly customer: WatcherCustomer;
   readonly rooms: string[];
   readonly joining: Map<string, { resolve: () => void; reject: (e: Error) => void }>;
@@ -53,6 +62,15 @@ export interface PushResult {
   readonly latency: Summary;
   /** Where the commit time came from. */
   readonly commitTimeSource: 'commit_timestamp' | 'created_at' | 'none';
+  /** Per shop node (in the order of `--shop-nodes`: the launcher's shop first): its watchers and what they received. */
+  readonly byNode: ReadonlyArray<{
+    /** `shop` (the launcher's), `shop-2`, … */
+    readonly node: string;
+    readonly url: string;
+    readonly watchers: number;
+    readonly messages: number;
+    readonly latency: Summary;
+  }>;
 }
 
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -62,27 +80,32 @@ export class SocketWatchers {
   private readonly all: Watcher[] = [];
   private readonly byCustomer = new Map<number, Watcher[]>();
   private readonly next = new Map<number, number>();
-  readonly received: Array<{ id: string; at: number }> = [];
+  readonly received: Array<{ id: string; at: number; node: number }> = [];
   recording = false;
   dropped = 0;
   joinsRefused = 0;
   private closing = false;
 
-  private constructor(readonly fanout: number) {}
+  private constructor(
+    readonly fanout: number,
+    private readonly nodes: number,
+  ) {}
 
-  /** Opens `count` sockets (in batches, so that the upgrades do not all queue at once). */
+  /**
+   * Opens one socket per placement, 50 at a time (each open and its first join confirmed before the
+   * next batch), so that the upgrades and their authorisations do not all queue at the shop at once.
+   */
   static async open(
-    shop: string,
+    shops: readonly string[],
     customers: readonly WatcherCustomer[],
-    count: number,
+    placements: readonly Placement[],
     fanout: number,
   ): Promise<SocketWatchers> {
-    const w = new SocketWatchers(fanout);
-    for (let i = 0; i < count; i += 50) {
+    const w = new SocketWatchers(fanout, shops.length);
+    const byIndex = new Map(customers.map((c) => [c.index, c]));
+    for (let i = 0; i < placements.length; i += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, (_, k) =>
-          w.connect(shop, customers[(i + k) % customers.length]!),
-        ),
+        placements.slice(i, i + 50).map((p) => w.connect(shops[p.node]!, p.node, byIndex.get(p.customer)!)),
       );
     }
     return w;
@@ -92,12 +115,12 @@ export class SocketWatchers {
     return this.all.length;
   }
 
-  private async connect(shop: string, customer: WatcherCustomer): Promise<void> {
+  private async connect(shop: string, node: number, customer: WatcherCustomer): Promise<void> {
     const ws = new WebSocket(`${shop.replace(/^http/, 'ws')}/ws`, {
       headers: { cookie: customer.cookie, origin: shop },
       perMessageDeflate: false,
     });
-    const watcher: Watcher = { ws, customer, rooms: [], joining: new Map() };
+    const watcher: Watcher = { ws, node, customer, rooms: [], joining: new Map() };
     ws.on('message', (data) => {
       const at = epochMs();
       const frame = JSON.parse(String(data)) as {
@@ -108,7 +131,7 @@ export class SocketWatchers {
         message?: string;
       };
       if (frame.type === 'message' && frame.id) {
-        if (this.recording) this.received.push({ id: frame.id, at });
+        if (this.recording) this.received.push({ id: frame.id, at, node });
       } else if (frame.type === 'joined' && frame.room) {
         watcher.joining.get(frame.room)?.resolve();
         watcher.joining.delete(frame.room);
@@ -176,6 +199,8 @@ export class SocketWatchers {
   stats(): WatcherStats {
     const watching = this.all.filter((w) => w.rooms.length > 0).length;
     const rooms = this.all.reduce((n, w) => n + w.rooms.length, 0);
+    const perNode = Array.from({ length: this.nodes }, () => 0);
+    for (const w of this.all) perNode[w.node]!++;
     return {
       watchers: this.all.length,
       watching,
@@ -184,6 +209,7 @@ export class SocketWatchers {
       dropped: this.dropped,
       joinsRefused: this.joinsRefused,
       received: this.received,
+      perNode,
     };
   }
 }
@@ -196,11 +222,32 @@ export interface WatcherStats {
   readonly fanout: number;
   readonly dropped: number;
   readonly joinsRefused: number;
-  readonly received: ReadonlyArray<{ id: string; at: number }>;
+  readonly received: ReadonlyArray<{ id: string; at: number; node: number }>;
+  /** Watchers on each shop node. */
+  readonly perNode: readonly number[];
+}
+
+/** The stats of several watcher processes as one. */
+export function mergeStats(all: readonly WatcherStats[]): WatcherStats {
+  const sum = (f: (s: WatcherStats) => number) => all.reduce((n, s) => n + f(s), 0);
+  return {
+    watchers: sum((s) => s.watchers),
+    watching: sum((s) => s.watching),
+    rooms: sum((s) => s.rooms),
+    fanout: all[0]!.fanout,
+    dropped: sum((s) => s.dropped),
+    joinsRefused: sum((s) => s.joinsRefused),
+    received: all.flatMap((s) => s.received),
+    perNode: all[0]!.perNode.map((_, i) => all.reduce((n, s) => n + s.perNode[i]!, 0)),
+  };
 }
 
 /** Matches the received frames with their rows in the shop's database and summarises the latency. */
-export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Promise<PushResult> {
+export async function pushResult(
+  w: WatcherStats,
+  shopDatabaseUrl: string,
+  shops: readonly string[],
+): Promise<PushResult> {
   const ids = [...new Set(w.received.map((r) => r.id))];
   const commitMs = new Map<string, number>();
   let source: PushResult['commitTimeSource'] = 'none';
@@ -224,9 +271,12 @@ export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Prom
     }
   }
   const samples: number[] = [];
+  const nodeSamples = shops.map((): number[] => []);
   for (const r of w.received) {
     const c = commitMs.get(r.id);
-    if (c !== undefined) samples.push(r.at - c);
+    if (c === undefined) continue;
+    samples.push(r.at - c);
+    nodeSamples[r.node]?.push(r.at - c);
   }
   return {
     watchers: w.watchers,
@@ -238,98 +288,12 @@ export async function pushResult(w: WatcherStats, shopDatabaseUrl: string): Prom
     messages: samples.length,
     latency: summarize(samples),
     commitTimeSource: source,
+    byNode: shops.map((url, i) => ({
+      node: i ? `shop-${i + 1}` : 'shop',
+      url,
+      watchers: w.perNode[i] ?? 0,
+      messages: nodeSamples[i]!.length,
+      latency: summarize(nodeSamples[i]!),
+    })),
   };
-}
-
-type Reply =
-  | { type: 'opened'; size: number }
-  | { type: 'watched'; seq: number; error?: string }
-  | { type: 'stats'; stats: WatcherStats }
-  | { type: 'failed'; error: string };
-
-/** The watchers, driven from the bench process; the sockets live in a child process (bench/push-process.ts). */
-export class Watchers {
-  private seq = 0;
-  private readonly waiting = new Map<number, (r: Reply) => void>();
-  private onceReply: ((r: Reply) => void) | undefined;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly size: number,
-  ) {}
-
-  static async open(
-    shop: string,
-    customers: readonly Customer[],
-    count: number,
-    fanout: number,
-    firstInvoices: ReadonlyMap<number, string> = new Map(),
-  ): Promise<Watchers> {
-    const child = fork(fileURLToPath(new URL('./push-process.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const first = await new Promise<Reply>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as Reply));
-      child.once('exit', (code) =>
-        reject(new Error(`the watcher process exited (${code}) before its sockets were open`)),
-      );
-      child.send({
-        type: 'open',
-        shop,
-        fanout,
-        count,
-        customers: customers.map((c) => ({
-          index: c.index,
-          cookie: c.browser.cookieHeader(),
-          invoiceId: firstInvoices.get(c.index),
-        })),
-      });
-    });
-    if (first.type !== 'opened') {
-      child.kill('SIGKILL');
-      throw new Error(`watchers: ${first.type === 'failed' ? first.error : JSON.stringify(first)}`);
-    }
-    const w = new Watchers(child, first.size);
-    child.on('message', (m) => w.onMessage(m as Reply));
-    return w;
-  }
-
-  private onMessage(r: Reply): void {
-    if (r.type === 'watched') {
-      this.waiting.get(r.seq)?.(r);
-      this.waiting.delete(r.seq);
-    } else this.onceReply?.(r);
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  set recording(on: boolean) {
-    this.child.send({ type: 'record', on });
-  }
-
-  /** `fanout` of this customer's watchers join the invoice's room; resolves when the hub confirmed every join. */
-  async watch(customer: Customer, invoiceId: string): Promise<void> {
-    const seq = ++this.seq;
-    const r = await new Promise<Reply>((resolve) => {
-      this.waiting.set(seq, resolve);
-      this.child.send({ type: 'watch', seq, customer: customer.index, invoiceId });
-    });
-    if (r.type === 'watched' && r.error) throw new Error(r.error);
-  }
-
-  async result(shopDatabaseUrl: string): Promise<PushResult> {
-    const r = await new Promise<Reply>((resolve) => {
-      this.onceReply = resolve;
-      this.child.send({ type: 'stats' });
-    });
-    if (r.type !== 'stats') throw new Error(`watchers: ${JSON.stringify(r)}`);
-    return pushResult(r.stats, shopDatabaseUrl);
-  }
-
-  close(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
 }

@@ -4,6 +4,7 @@ import { formatSummaries, type ProfileSummary } from './flame.ts';
 import type { FlowResult } from './flow.ts';
 import type { IntakeResult } from './intake.ts';
 import type { PushResult } from './push.ts';
+import type { LoopResult } from './loop.ts';
 import type { CpuResult, DatabaseCounters, MemoryResult, PerParty } from './system.ts';
 
 /** One row of the webhook-intake scenario (bench/intake.ts). */
@@ -43,6 +44,8 @@ export interface BenchResults {
   readonly finishedAt: string;
   readonly machine: { cpus: number; cpuModel: string; loadAverageAtStart: number[]; node: string; postgres: string };
   readonly settings: Record<string, unknown>;
+  /** Shop processes on the shop's database (`--shop-nodes`; absent in results from before it: 1). */
+  readonly shopNodes?: number;
   readonly flow: FlowResult;
   readonly sql: {
     readonly statementsTracked: boolean;
@@ -53,9 +56,12 @@ export interface BenchResults {
     readonly singleOrder: SingleOrder | null;
   };
   readonly push: PushResult | null;
-  readonly memory: PerParty<MemoryResult>;
+  /** Per service process: shop, gateway, bank, and the extra shop nodes (shop-2, shop-3, …). */
+  readonly memory: PerParty<MemoryResult> & Record<string, MemoryResult>;
   /** Where the CPU went during the measured window (the machine's cores bound the throughput). */
   readonly cpu: CpuResult;
+  /** Each service and watcher process's event loop over the measured window (bench/loop-probe.mjs). */
+  readonly loop?: Record<string, LoopResult>;
   readonly intake: { readonly rows: IntakeRow[]; readonly note?: string };
   /** `--cpu-prof`: where each party's CPU went over its whole run (start, set-up, warm-up and window). */
   readonly profile?: ProfileSummary[];
@@ -177,13 +183,30 @@ export function formatReport(r: BenchResults): string {
       `${r.push.watchers} watchers (fan-out ${r.push.fanout}; ${r.push.watching} on ${r.push.rooms} invoice rooms at the end), ${r.push.messages} messages: p50 ${f(r.push.latency.p50Ms)} ms, p90 ${f(r.push.latency.p90Ms)} ms, p99 ${f(r.push.latency.p99Ms)} ms, max ${f(r.push.latency.maxMs)} ms` +
         ` (commit time from ${r.push.commitTimeSource}; dropped sockets ${r.push.dropped}, refused joins ${r.push.joinsRefused})`,
     );
+    if (r.push.byNode && r.push.byNode.length > 1)
+      out.push(
+        table(
+          ['shop node', 'url', 'watchers', 'messages', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+          r.push.byNode.map((n) => [
+            n.node,
+            n.url,
+            String(n.watchers),
+            String(n.messages),
+            f(n.latency.p50Ms),
+            f(n.latency.p90Ms),
+            f(n.latency.p99Ms),
+            f(n.latency.maxMs),
+          ]),
+          2,
+        ),
+      );
   } else out.push('not run (--watchers 0)');
 
   out.push('', '== resident memory (VmRSS) ==');
   out.push(
     table(
       ['service', 'idle MB', 'peak MB', 'high-water MB'],
-      parties.map((p) => [p, f(r.memory[p].idleMb), f(r.memory[p].peakMb), f(r.memory[p].hwmMb)]),
+      Object.entries(r.memory).map(([p, m]) => [p, f(m.idleMb), f(m.peakMb), f(m.hwmMb)]),
     ),
   );
 
@@ -193,6 +216,28 @@ export function formatReport(r: BenchResults): string {
   );
   const cpuKeys = Object.keys(r.cpu.perPaidOrderMs);
   out.push(table(cpuKeys, [cpuKeys.map((k) => f(r.cpu.perPaidOrderMs[k]))], 0));
+  if (r.cpu.byProcess) {
+    const procs = Object.entries(r.cpu.byProcess);
+    out.push(
+      '(shop and watchers above are the sum of their processes:)',
+      table(
+        ['process', 'ms/order', 'share of one core'],
+        procs.map(([k, v]) => [k, f(v.perPaidOrderMs), `${Math.round(v.coreShare * 100)}%`]),
+      ),
+    );
+  }
+  if (r.loop && Object.keys(r.loop).length) {
+    out.push(
+      '',
+      "== event loop per process (measured window; worst second's p99 delay, longest delay, mean utilisation) ==",
+    );
+    out.push(
+      table(
+        ['process', 'p99 ms', 'max ms', 'utilisation'],
+        Object.entries(r.loop).map(([k, l]) => [k, f(l.p99Ms), f(l.maxMs), `${Math.round(l.utilisation * 100)}%`]),
+      ),
+    );
+  }
 
   out.push('', '== webhook intake ==');
   if (r.intake.rows.length) {

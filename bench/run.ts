@@ -2,6 +2,7 @@
 //
 //   npm run bench                                   defaults: 8 customers, 10 s warm-up, 60 s measured, 1,000 watchers
 //   npm run bench -- --duration 60 --warmup 10 --customers 8 --watchers 1000 --fanout 1
+//   npm run bench -- --shop-nodes 3 --watchers 10000 [--watcher-processes 2]   push over several shop nodes (issue 19)
 //   npm run bench -- --customers 8,32               one full run per count, into <out>/customers-<n>/
 //   npm run bench -- --baseline <git-ref> [--rounds 2]   the same runs on both trees, interleaved (bench/baseline.ts)
 //   npm run bench -- --database-url postgres://postgres@host/postgres   (or BENCH_DATABASE_URL; a superuser URL)
@@ -10,13 +11,14 @@
 //   npm run bench -- --scale [10k,100k,1m]           how cost grows with the data (bench/scale.ts)
 //
 // Phases: a throwaway PostgreSQL 15 (pg_stat_statements preloaded, commit timestamps on) unless a URL
-// is given; one database per party; src/main.ts runs the shop, gateway and bank as processes; idle
+// is given; one database per party; src/main.ts runs the shop, gateway and bank as processes (and
+// `--shop-nodes` − 1 more shop processes on the shop's database); idle
 // memory; N customers register and log in; the watchers connect; one order alone (its SQL cost); the
 // flow (warm-up, then the measured window, counters read at its start and end); the services stop; the
 // webhook-intake scenario (bench/intake.ts). Then a table on the terminal, <out>/<timestamp>.json,
 // <out>/latest.json and <out>/latest.svg. bench/README.md says what every figure means.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +28,9 @@ import { renderChart } from './chart.ts';
 import { flameGraphs, type ProfileSummary } from './flame.ts';
 import { runIntakeBench } from './intake.ts';
 import { newCustomer, oneOrder, runFlow, type Customer } from './flow.ts';
-import { Watchers } from './push.ts';
+import { loopResults } from './loop.ts';
+import { Watchers } from './push-watchers.ts';
+import { startShopNodes } from './shop-nodes.ts';
 import {
   checkTargets,
   formatReport,
@@ -51,6 +55,7 @@ import {
   withDatabase,
   type CpuSnapshot,
   type DatabaseCounters,
+  type MemoryResult,
   type PerParty,
   type RunningBenchSystem,
 } from './system.ts';
@@ -66,6 +71,10 @@ export interface BenchOptions {
   customerCounts: number[];
   watchers: number;
   fanout: number;
+  /** Shop processes on the one shop database (the launcher's and `shopNodes` − 1 more); watchers are dealt over them. */
+  shopNodes: number;
+  /** Processes the watcher sockets are spread over. */
+  watcherProcesses: number;
   databaseUrl?: string;
   out: string;
   intake: boolean;
@@ -93,6 +102,8 @@ export const BENCH_ARG_OPTIONS = {
   customers: { type: 'string', default: '8' },
   watchers: { type: 'string', default: '1000' },
   fanout: { type: 'string', default: '1' },
+  'shop-nodes': { type: 'string', default: '1' },
+  'watcher-processes': { type: 'string', default: '1' },
   'database-url': { type: 'string' },
   out: { type: 'string', default: join(ROOT, 'bench', 'results') },
   'no-intake': { type: 'boolean', default: false },
@@ -127,6 +138,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     customerCounts,
     watchers: n('watchers', values.watchers, 0),
     fanout: n('fanout', values.fanout, 1),
+    shopNodes: n('shop-nodes', values['shop-nodes'], 1),
+    watcherProcesses: n('watcher-processes', values['watcher-processes'], 1),
     databaseUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL,
     out: resolve(values.out),
     intake: !values['no-intake'],
@@ -317,18 +330,36 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const profileDir = o.cpuProf
       ? mkdtempSync(join(os.tmpdir(), 'countersign-cpu-prof-'))
       : process.env.COUNTERSIGN_CPU_PROF_DIR;
+    // Every service and watcher process writes its event loop's delay here once a second (bench/loop-probe.mjs).
+    const loopDir = mkdtempSync(join(os.tmpdir(), 'countersign-loop-'));
+    cleanups.push(async () => rmSync(loopDir, { recursive: true, force: true }));
     say('starting shop, gateway and bank (src/main.ts)…');
     const sys: RunningBenchSystem = await startBenchSystem(dbUrls, {
       LOG_LEVEL: o.logLevel,
       ...(profileDir ? { COUNTERSIGN_CPU_PROF_DIR: profileDir } : {}),
+      BENCH_LOOP_DIR: loopDir,
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(ROOT, 'bench', 'loop-probe.mjs')).href}`.trim(),
     });
     cleanups.push(() => sys.stop());
     say(
       `ready in ${(sys.system.startedMs / 1000).toFixed(1)} s: shop ${sys.urls.shop} (pid ${sys.pids.shop}), gateway ${sys.urls.gateway} (pid ${sys.pids.gateway}), bank ${sys.urls.bank} (pid ${sys.pids.bank})`,
     );
+    const shopNodes =
+      o.shopNodes > 1 ? await startShopNodes(sys.pids.shop, o.shopNodes - 1, join(sys.system.dataDir, 'logs')) : [];
+    cleanups.push(async () => void (await Promise.all(shopNodes.map((node) => node.stop()))));
+    for (const node of shopNodes) say(`${node.name} ${node.url} (pid ${node.pid}), on the shop's database`);
+    const servicePids: PerParty<number> & Record<string, number> = {
+      ...sys.pids,
+      ...Object.fromEntries(shopNodes.map((node) => [node.name, node.pid])),
+    };
     await sleep(2000);
-    const memory = new MemorySampler(sys.pids);
-    say(`idle memory: ${PARTIES.map((p) => `${p} ${memory.idle[p]} MB`).join(', ')}`);
+    const memory = new MemorySampler<string>(servicePids);
+    say(
+      `idle memory: ${Object.entries(memory.idle)
+        .map(([p, mb]) => `${p} ${mb} MB`)
+        .join(', ')}`,
+    );
 
     const products = (await (await fetch(`${sys.urls.shop}/api/products`)).json()) as {
       products: Array<{ id: string; price: { minor: string } }>;
@@ -353,10 +384,25 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     );
     let watchers: Watchers | undefined;
     if (o.watchers > 0) {
-      say(`opening ${o.watchers} watcher sockets, each on an invoice of its customer…`);
-      watchers = await Watchers.open(sys.urls.shop, customers, o.watchers, o.fanout, firstInvoices);
+      const shops = [sys.urls.shop, ...shopNodes.map((node) => node.url)];
+      say(
+        `opening ${o.watchers} watcher sockets${shops.length > 1 ? ` over ${shops.length} shop nodes` : ''}${o.watcherProcesses > 1 ? ` from ${o.watcherProcesses} processes` : ''}, each on an invoice of its customer…`,
+      );
+      const t0 = performance.now();
+      watchers = await Watchers.open(
+        {
+          shops,
+          count: o.watchers,
+          fanout: o.fanout,
+          processes: o.watcherProcesses,
+          firstInvoices,
+          loopDir,
+        },
+        customers,
+      );
       const w = watchers;
       cleanups.push(async () => w.close());
+      say(`  open in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
 
     let singleOrder: SingleOrder | null = null;
@@ -375,10 +421,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     let cpu0: CpuSnapshot | undefined;
     let cpu1: CpuSnapshot | undefined;
     const cpuPids: Record<string, number> = {
-      ...sys.pids,
+      ...servicePids,
       launcher: sys.system.launcher.pid!,
-      ...(watchers ? { watchers: watchers.pid } : {}),
+      ...(watchers ? watchers.pids : {}),
     };
+    let windowFrom = 0;
+    let windowTo = 0;
     const flow = await runFlow({
       customers,
       productId: product.id,
@@ -390,9 +438,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         w0 = await stats.read();
         cpu0 = await cpuSnapshot(adminUrl, names, cpuPids);
         if (watchers) watchers.recording = true;
+        windowFrom = Date.now();
       },
       onMeasureEnd: async () => {
         if (watchers) watchers.recording = false;
+        windowTo = Date.now();
         cpu1 = await cpuSnapshot(adminUrl, names, cpuPids);
         w1 = await stats.read();
       },
@@ -400,7 +450,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         let rss = '';
         try {
           const m = memory.current();
-          rss = ` | RSS ${PARTIES.map((x) => `${x} ${Math.round(m[x])}`).join(' ')} MB`;
+          rss = ` | RSS ${Object.entries(m)
+            .map(([x, mb]) => `${x} ${Math.round(mb)}`)
+            .join(' ')} MB`;
         } catch {
           // a service is gone; the run reports it
         }
@@ -412,12 +464,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const memoryResult = memory.stop();
     const window = diffCounters(w0!, w1!);
     const push = watchers ? await watchers.result(dbUrls.shop) : null;
+    const loop = loopResults(loopDir, { ...servicePids, ...(watchers ? watchers.pids : {}) }, windowFrom, windowTo);
     say(`flow done: ${flow.paidOrders} paid in ${o.durationS} s (${flow.paidPerSecond}/s), ${flow.errors} errors`);
     await cleanup(); // services, sockets and their databases; the cluster stays for the intake scenario
     let profile: ProfileSummary[] | null = null;
     if (profileDir) {
       mkdirSync(o.out, { recursive: true });
-      profile = flameGraphs(profileDir, PARTIES, o.out);
+      profile = flameGraphs(profileDir, [...PARTIES, ...shopNodes.map((node) => node.name)], o.out);
       say(`CPU profiles: ${profileDir}; flame graphs: ${profile.map((p) => p.svg).join(', ')}`);
     }
 
@@ -456,6 +509,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         postgres: postgresVersion,
       },
       settings: { ...o, databaseUrl: o.databaseUrl ? '(given)' : '(throwaway)' },
+      shopNodes: o.shopNodes,
       flow,
       sql: {
         statementsTracked: stats.statementsTracked,
@@ -464,8 +518,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         singleOrder,
       },
       push,
-      memory: memoryResult,
+      // The sampler was given every party's pid (and the extra shop nodes').
+      memory: memoryResult as PerParty<MemoryResult> & Record<string, MemoryResult>,
       cpu: cpuResult(cpu0!, cpu1!, flow.paidOrders, os.cpus().length),
+      loop,
       intake: { rows: intakeRows, ...(intakeNote ? { note: intakeNote } : {}) },
       ...(profile ? { profile } : {}),
     };

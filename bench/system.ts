@@ -98,14 +98,16 @@ export interface MemoryResult {
   readonly hwmMb: number;
 }
 
-/** Samples the services' RSS every `everyMs` while running; `idle` is read at construction. */
-export class MemorySampler {
-  readonly idle: PerParty<number>;
-  private readonly peak: PerParty<number>;
+/** Samples the services' RSS (every process named: the parties and any extra shop node) every `everyMs` while running; `idle` is read at construction. */
+export class MemorySampler<K extends string = Party> {
+  readonly idle: Record<K, number>;
+  private readonly peak: Record<K, number>;
+  private readonly names: K[];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pids: PerParty<number>) {
-    this.idle = Object.fromEntries(PARTIES.map((p) => [p, residentMb(pids[p]).rssMb])) as PerParty<number>;
+  constructor(private readonly pids: Record<K, number>) {
+    this.names = Object.keys(pids) as K[];
+    this.idle = this.current();
     this.peak = { ...this.idle };
   }
 
@@ -114,7 +116,7 @@ export class MemorySampler {
   }
 
   sample(): void {
-    for (const p of PARTIES) {
+    for (const p of this.names) {
       try {
         this.peak[p] = Math.max(this.peak[p], residentMb(this.pids[p]).rssMb);
       } catch {
@@ -123,15 +125,15 @@ export class MemorySampler {
     }
   }
 
-  current(): PerParty<number> {
-    return Object.fromEntries(PARTIES.map((p) => [p, residentMb(this.pids[p]).rssMb])) as PerParty<number>;
+  current(): Record<K, number> {
+    return Object.fromEntries(this.names.map((p) => [p, residentMb(this.pids[p]).rssMb])) as Record<K, number>;
   }
 
-  stop(): PerParty<MemoryResult> {
+  stop(): Record<K, MemoryResult> {
     clearInterval(this.timer);
     this.sample();
     return Object.fromEntries(
-      PARTIES.map((p) => {
+      this.names.map((p) => {
         let hwmMb = Number.NaN;
         try {
           hwmMb = residentMb(this.pids[p]).hwmMb;
@@ -140,7 +142,7 @@ export class MemorySampler {
         }
         return [p, { idleMb: this.idle[p], peakMb: this.peak[p], hwmMb }];
       }),
-    ) as PerParty<MemoryResult>;
+    ) as Record<K, MemoryResult>;
   }
 }
 
@@ -287,22 +289,41 @@ export async function cpuSnapshot(
 }
 
 export interface CpuResult {
-  /** CPU ms per paid order by process group (postgres = the backends of the three databases). */
+  /** CPU ms per paid order by process group (postgres = the backends of the three databases; shop = every shop node). */
   readonly perPaidOrderMs: Record<string, number>;
   /** CPU seconds used in the window ÷ (window seconds × CPUs): how busy the machine was with this run. */
   readonly utilisation: number;
+  /**
+   * With several processes of a group (shop, shop-2, shop-3; watchers, watchers-2): each one's CPU ms
+   * per paid order and its share of one core over the window (1 = a core busy the whole time).
+   */
+  readonly byProcess?: Record<string, { readonly perPaidOrderMs: number; readonly coreShare: number }>;
 }
 
+/** `shop-2` belongs to `shop`, `watchers-3` to `watchers`. */
+const groupOf = (name: string) => name.replace(/-\d+$/, '');
+
 export function cpuResult(a: CpuSnapshot, b: CpuSnapshot, paidOrders: number, cpus: number): CpuResult {
+  const perOrder = (ms: number) => (paidOrders ? Math.round((ms / paidOrders) * 10) / 10 : Number.NaN);
+  const windowMs = b.at - a.at;
   const used: Record<string, number> = {};
-  for (const k of Object.keys(b.byProcess)) used[k] = b.byProcess[k]! - (a.byProcess[k] ?? 0);
+  const byProcess: Record<string, { perPaidOrderMs: number; coreShare: number }> = {};
+  const keys = Object.keys(b.byProcess);
+  for (const k of keys) {
+    const ms = b.byProcess[k]! - (a.byProcess[k] ?? 0);
+    used[groupOf(k)] = (used[groupOf(k)] ?? 0) + ms;
+    if (keys.some((other) => other !== k && groupOf(other) === groupOf(k)))
+      byProcess[k] = { perPaidOrderMs: perOrder(ms), coreShare: Math.round((ms / windowMs) * 100) / 100 };
+  }
   let postgres = 0;
   for (const [pid, ms] of b.backends) postgres += ms - (a.backends.get(pid) ?? 0);
   used.postgres = postgres;
   const total = Object.values(used).reduce((x, y) => x + y, 0);
-  const perPaidOrderMs = Object.fromEntries(
-    Object.entries(used).map(([k, v]) => [k, paidOrders ? Math.round((v / paidOrders) * 10) / 10 : Number.NaN]),
-  );
-  perPaidOrderMs.total = paidOrders ? Math.round((total / paidOrders) * 10) / 10 : Number.NaN;
-  return { perPaidOrderMs, utilisation: Math.round((total / ((b.at - a.at) * cpus)) * 100) / 100 };
+  const perPaidOrderMs = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, perOrder(v)]));
+  perPaidOrderMs.total = perOrder(total);
+  return {
+    perPaidOrderMs,
+    utilisation: Math.round((total / (windowMs * cpus)) * 100) / 100,
+    ...(Object.keys(byProcess).length ? { byProcess } : {}),
+  };
 }

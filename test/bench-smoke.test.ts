@@ -4,7 +4,9 @@
 // and PGlite, on 150 seeded invoices per batch instead of thousands, with the parties under the CPU
 // profiler (--cpu-prof) so the flame graphs are drawn from real profiles. It proves the harness works end
 // to end — an order is paid, every delivery is accepted, every figure of the results file is there
-// and the chart is written — not how fast anything is.
+// and the chart is written — not how fast anything is. Then `--shop-nodes 2` for 3 s without the
+// intake: a second shop process on the same database, whose sockets get their messages through the
+// hubs' LISTEN/NOTIFY fan-out.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +16,42 @@ import { after, before, describe, it } from 'node:test';
 import { adminUrl } from '../src/platform/db/testing.ts';
 import type { BenchResults } from '../bench/report.ts';
 
+/** Runs bench/run.ts as its own process with `args`; resolves with its exit code, its output and latest.json. */
+async function runBench(
+  args: readonly string[],
+  onChild: (child: ChildProcess) => void,
+): Promise<{ exitCode: number | null; output: string; results: BenchResults | undefined; out: string }> {
+  const out = args[args.indexOf('--out') + 1]!;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onChild(child);
+  let output = '';
+  child.stdout!.on('data', (d) => (output += String(d)));
+  child.stderr!.on('data', (d) => (output += String(d)));
+  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const results = existsSync(join(out, 'latest.json'))
+    ? (JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults)
+    : undefined;
+  return { exitCode, output, results, out };
+}
+
+/** Stops a bench still running (SIGTERM: it stops the services and drops its databases), SIGKILL after 15 s. */
+async function stopBench(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, 15_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8)', () => {
   const out = mkdtempSync(join(tmpdir(), 'cs-bench-smoke-'));
   let child: ChildProcess | undefined;
@@ -22,12 +60,8 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
   let results: BenchResults;
 
   before(async () => {
-    child = spawn(
-      process.execPath,
+    const run = await runBench(
       [
-        '--import',
-        'tsx',
-        'bench/run.ts',
         '--duration',
         '3',
         '--warmup',
@@ -52,29 +86,14 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
         out,
         '--cpu-prof',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      (c) => (child = c),
     );
-    child.stdout!.on('data', (d) => (output += String(d)));
-    child.stderr!.on('data', (d) => (output += String(d)));
-    exitCode = await new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    if (existsSync(join(out, 'latest.json')))
-      results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+    ({ exitCode, output } = run);
+    if (run.results) results = run.results;
   });
 
   after(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM'); // the harness stops the services and drops its databases on SIGTERM
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          child!.kill('SIGKILL');
-          resolve();
-        }, 15_000);
-        child!.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await stopBench(child);
     rmSync(out, { recursive: true, force: true });
     const profiles = /CPU profiles: (\S+);/.exec(output)?.[1];
     if (profiles?.includes('countersign-cpu-prof-')) rmSync(profiles, { recursive: true, force: true });
@@ -191,5 +210,41 @@ describe('npm run bench (smoke: 3 s, 2 customers, 20 watchers; intake 1 s at c=8
     const opened = (svg.match(/<(?!\/|\?)[a-z]+[^>]*[^/]>/g) ?? []).length;
     const closed = (svg.match(/<\/[a-z]+>/g) ?? []).length;
     assert.equal(opened, closed);
+  });
+});
+
+describe('npm run bench --shop-nodes 2 (3 s, 2 customers, 20 watchers dealt over two shop processes)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'cs-bench-nodes-'));
+  let child: ChildProcess | undefined;
+  let run: Awaited<ReturnType<typeof runBench>>;
+
+  before(async () => {
+    run = await runBench(
+      [
+        ...['--shop-nodes', '2', '--duration', '3', '--warmup', '1', '--customers', '2', '--watchers', '20'],
+        ...['--settle-ms', '1000', '--no-intake', '--database-url', adminUrl(), '--out', out],
+      ],
+      (c) => (child = c),
+    );
+  });
+
+  after(async () => {
+    await stopBench(child);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("delivers to the second node's watchers: its hub gets the first node's commits through LISTEN/NOTIFY", () => {
+    assert.equal(run.exitCode, 0, `bench exited ${run.exitCode}:\n${run.output}`);
+    const r = run.results!;
+    assert.equal(r.shopNodes, 2);
+    const [first, second] = r.push!.byNode;
+    assert.equal(r.push!.byNode.length, 2);
+    assert.notEqual(second!.url, first!.url, 'the second node is its own process on its own port');
+    assert.deepEqual([first!.watchers, second!.watchers], [10, 10], 'the watchers are dealt over both nodes');
+    assert.ok(second!.messages >= 1, `the second node's sockets received nothing: ${JSON.stringify(r.push)}`);
+    assert.equal(r.push!.dropped, 0);
+    assert.equal(r.push!.joinsRefused, 0, "every join on either node passes the shop's room authoriser");
+    assert.ok(r.memory['shop-2']!.idleMb > 20, `memory of shop-2: ${JSON.stringify(r.memory)}`);
+    assert.ok(r.cpu.byProcess?.['shop-2'], `CPU of shop-2: ${JSON.stringify(r.cpu)}`);
   });
 });
