@@ -366,12 +366,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     };
     const product = products.products[0];
     if (!product) throw new Error('the shop has no products (SHOP_DEMO_DATA off?)');
-    say(`${o.customers} customers register and log in…`);
+    // Customers are dealt over the shop nodes as a load balancer would: each node serves a share of the
+    // pages, not only its watchers' sockets.
+    const shops = [sys.urls.shop, ...shopNodes.map((node) => node.url)];
+    say(`${o.customers} customers register and log in${shops.length > 1 ? `, over ${shops.length} shop nodes` : ''}…`);
     const customers: Customer[] = [];
     for (let i = 0; i < o.customers; i += 4)
       customers.push(
         ...(await Promise.all(
-          Array.from({ length: Math.min(4, o.customers - i) }, (_, k) => newCustomer(sys.urls.shop, runId, i + k)),
+          Array.from({ length: Math.min(4, o.customers - i) }, (_, k) =>
+            newCustomer(shops[(i + k) % shops.length]!, runId, i + k),
+          ),
         )),
       );
     cleanups.push(async () => customers.forEach((c) => c.socket.close()));
@@ -384,7 +389,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     );
     let watchers: Watchers | undefined;
     if (o.watchers > 0) {
-      const shops = [sys.urls.shop, ...shopNodes.map((node) => node.url)];
       say(
         `opening ${o.watchers} watcher sockets${shops.length > 1 ? ` over ${shops.length} shop nodes` : ''}${o.watcherProcesses > 1 ? ` from ${o.watcherProcesses} processes` : ''}, each on an invoice of its customer…`,
       );
