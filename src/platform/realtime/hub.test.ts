@@ -383,6 +383,28 @@ for (const engine of testEngines()) {
       }
     });
 
+    test('the heartbeat reaches every socket when they are more than one ping batch', { timeout: 60_000 }, async () => {
+      // The beat pings 250 sockets at a time and lets the loop run between batches; a socket past the
+      // first batches must still be checked, and none of the healthy ones dropped.
+      const beating = await startTestHub(database, { authorize: cookieOwnerAuthorize, heartbeatMs: 1000 });
+      const healthy: TestSocket[] = [];
+      try {
+        for (let i = 0; i < 520; i += 40)
+          healthy.push(...(await Promise.all(Array.from({ length: 40 }, () => beating.connect(asUser('alice'))))));
+        const dead = await beating.connect({ ...asUser('alice'), autoPong: false });
+        assert.equal(await dead.closed, 1006);
+        assert.deepEqual(
+          healthy.filter((s) => s.ws.readyState !== WebSocket.OPEN).length,
+          0,
+          'a healthy socket was dropped',
+        );
+        assert.equal(beating.hub.stats().sockets, healthy.length);
+      } finally {
+        await Promise.all(healthy.map((s) => s.close()));
+        await beating.stop();
+      }
+    });
+
     test('upgrades on other paths, before start and from an unlisted origin are refused', async () => {
       const base = hub.url.replace(/\/ws$/, '');
       await assert.rejects(connectTestSocket(`${base}/elsewhere`), /upgrade refused: 404/);
