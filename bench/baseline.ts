@@ -60,7 +60,11 @@ function describeArgv(argv: string[]): string {
  * bench does not know is an error when the user gave it, and otherwise passed to neither side (each
  * then uses its own default, which the report says).
  */
-function sharedArgs(o: BenchOptions, explicit: Set<string>, tree: BaselineTree): { args: string[]; dropped: string[] } {
+export function sharedArgs(
+  o: BenchOptions,
+  explicit: Set<string>,
+  tree: BaselineTree,
+): { args: string[]; dropped: string[] } {
   for (const name of ['customers', 'out', 'no-intake'])
     if (!benchSupportsOption(tree.runSource, name))
       throw new BaselineError(
@@ -74,6 +78,8 @@ function sharedArgs(o: BenchOptions, explicit: Set<string>, tree: BaselineTree):
     ['settle-ms', String(o.settleMs)],
     ['progress-every', String(o.progressEveryS)],
     ['log-level', o.logLevel],
+    ['shop-nodes', String(o.shopNodes)],
+    ['watcher-processes', String(o.watcherProcesses)],
   ];
   if (o.intake) {
     wanted.push(['intake-seconds', String(o.intakeSeconds)], ['intake-concurrency', o.intakeConcurrencies.join(',')]);

@@ -8,7 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { planRuns } from '../bench/baseline.ts';
+import { planRuns, sharedArgs } from '../bench/baseline.ts';
+import type { BaselineTree } from '../bench/baseline-tree.ts';
+import { parseBenchArgs } from '../bench/run.ts';
 import { compareRuns, median, type LooseResults, type RunRecord } from '../bench/compare.ts';
 import { bench, git, ROOT } from './support/bench-cli.ts';
 
@@ -137,5 +139,39 @@ describe('npm run bench -- --baseline: the intake figures', () => {
     // A run without a figure has no value for it, and a side without any has no ratio.
     assert.deepEqual(f('flow.c8.paidPerSecond').current, { values: [null, null, null], median: null, spread: null });
     assert.equal(f('flow.c8.paidPerSecond').ratio, null);
+  });
+});
+
+describe('npm run bench -- --baseline: the options both trees get', () => {
+  const tree = (runSource: string): BaselineTree => ({
+    ref: 'old',
+    sha: '0123456789abcdef',
+    subject: 'an older bench',
+    dir: '/nowhere',
+    modules: 'shared with the working tree',
+    runSource,
+    remove: () => undefined,
+  });
+  const knows = (...names: string[]) =>
+    tree(['customers', 'out', 'no-intake', 'duration', ...names].map((n) => `'${n}': { type: 'string' },`).join('\n'));
+
+  it('passes --shop-nodes and --watcher-processes on, so both trees run the same push scenario', () => {
+    const o = parseBenchArgs(['--shop-nodes', '3', '--watcher-processes', '2', '--watchers', '10000']);
+    const { args } = sharedArgs(
+      o,
+      new Set(['shop-nodes', 'watcher-processes', 'watchers']),
+      knows('shop-nodes', 'watcher-processes', 'watchers'),
+    );
+    const flag = (name: string) => args[args.indexOf(`--${name}`) + 1];
+    assert.equal(flag('shop-nodes'), '3');
+    assert.equal(flag('watcher-processes'), '2');
+    assert.equal(flag('watchers'), '10000');
+  });
+
+  it('refuses --shop-nodes for a baseline whose bench has no such option rather than run it on one node', () => {
+    const o = parseBenchArgs(['--shop-nodes', '3']);
+    assert.throws(() => sharedArgs(o, new Set(['shop-nodes']), knows()), /has no --shop-nodes/);
+    const { dropped } = sharedArgs(parseBenchArgs([]), new Set(), knows());
+    assert.ok(dropped.includes('--shop-nodes'), "not given: left to each side's default, and reported");
   });
 });
