@@ -99,6 +99,31 @@ function closeSocket(ws: WebSocket): Promise<void> {
   });
 }
 
+/**
+ * One heartbeat round: drops each socket that did not answer the last ping, pings the others. Sockets
+ * are pinged PING_BATCH at a time with the event loop free in between: at 5,000 sockets a single pass
+ * held the loop for 50–90 ms, and every message committed meanwhile waited.
+ */
+async function pingRound(clients: Set<Client>, running: () => boolean): Promise<void> {
+  let sent = 0;
+  for (const client of [...clients]) {
+    if (sent > 0 && sent % PING_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (!running()) return;
+    sent++;
+    if (!clients.has(client)) continue; // closed while the round yielded
+    if (!client.alive) {
+      client.ws.terminate();
+      continue;
+    }
+    client.alive = false;
+    try {
+      client.ws.ping();
+    } catch {
+      client.ws.terminate();
+    }
+  }
+}
+
 /** Creates a node's hub over its party's database; wire it in the service's main.ts. */
 export function createHub(options: HubOptions): Hub {
   const { database, authorize } = options;
@@ -132,31 +157,13 @@ export function createHub(options: HubOptions): Hub {
     },
   });
 
-  // One beat pings every socket, PING_BATCH at a time with the event loop free in between: at 5,000
-  // sockets a single pass held the loop for 50–90 ms, and every message committed meanwhile waited.
   let beating = false;
   async function onHeartbeat(): Promise<void> {
     void listener.check();
     if (beating) return; // the last round is still going (a very busy node): it covers this one
     beating = true;
     try {
-      let sent = 0;
-      for (const client of [...clients]) {
-        if (sent > 0 && sent % PING_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (mode !== 'running') return;
-        sent++;
-        if (!clients.has(client)) continue; // closed while the round yielded
-        if (!client.alive) {
-          client.ws.terminate();
-          continue;
-        }
-        client.alive = false;
-        try {
-          client.ws.ping();
-        } catch {
-          client.ws.terminate();
-        }
-      }
+      await pingRound(clients, () => mode === 'running');
     } finally {
       beating = false;
     }
