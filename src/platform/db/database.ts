@@ -147,9 +147,10 @@ export async function openExistingDatabase(spec: DatabaseSpec, location: Databas
 }
 
 // PGlite's cluster keeps initdb's 128 MB of shared buffers, which an embedded service touches as it
-// reads: a reopened database sat near 400 MB resident after a little work, 260 MB with 16 MB (8 MB
-// saved only 4 MB more). Pages beyond them come from the files through the operating system's cache.
-const PGLITE_SHARED_BUFFERS = '16MB';
+// reads: a reopened database sat near 400 MB resident after a little work, 260 MB with 16 MB. Under
+// load 8 MB keeps each party 6-11 MB lower again (WebAssembly memory, once touched, is never given
+// back). Pages beyond them come from the files through the operating system's cache.
+const PGLITE_SHARED_BUFFERS = '8MB';
 
 function pgliteOptions(dataDir: string | undefined) {
   return {
