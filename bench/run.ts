@@ -9,6 +9,7 @@
 //   npm run bench -- --no-intake | --intake-seconds 10 --intake-concurrency 8,32 --intake-invoices N --no-pglite
 //   npm run bench -- --out /tmp/bench                (where results go; default bench/results)
 //   npm run bench -- --scale [10k,100k,1m]           how cost grows with the data (bench/scale.ts)
+//   npm run bench -- --embedded [--baseline <ref>]   npm start on PGlite: ready and memory (bench/embedded.ts)
 //
 // Phases: a throwaway PostgreSQL 15 (pg_stat_statements preloaded, commit timestamps on) unless a URL
 // is given; one database per party; src/main.ts runs the shop, gateway and bank as processes (and
@@ -556,6 +557,12 @@ async function main(): Promise<void> {
     // `--scale [10k,100k,1m]`: how cost grows with the data (bench/scale.ts), its own options.
     const { scaleMain } = await import('./scale.ts');
     await scaleMain(argv);
+    return;
+  }
+  if (argv.includes('--embedded')) {
+    // `--embedded`: `countersign start` on PGlite, ready times and memory (bench/embedded.ts), its own options.
+    const { embeddedMain } = await import('./embedded.ts');
+    process.exitCode = await embeddedMain(argv);
     return;
   }
   const options = parseBenchArgs(argv);

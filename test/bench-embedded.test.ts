@@ -1,0 +1,90 @@
+// `npm run bench -- --embedded` in miniature: `countersign start` on PGlite three times on one new data
+// directory (a first start and two warm ones), one customer paying for 4 s during the last. It proves
+// the scenario measures what it says — every process `npm start` runs, RSS and PSS, ready times, orders
+// paid — and leaves nothing running or on disk, not how much memory anything takes.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { EmbeddedReport } from '../bench/embedded-report.ts';
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const scratchDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('countersign-embedded-'));
+
+describe('npm run bench --embedded (smoke: idle 2 s, 1 customer for 4 s)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'cs-bench-embedded-'));
+  let exitCode: number | null = null;
+  let output = '';
+  let report: EmbeddedReport;
+  let dirsBefore: string[];
+
+  before(async () => {
+    dirsBefore = scratchDirs();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/run.ts',
+        '--embedded',
+        '--idle-seconds',
+        '2',
+        '--load-seconds',
+        '4',
+        '--customers',
+        '1',
+        '--out',
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.on('data', (d) => (output += String(d)));
+    child.stderr.on('data', (d) => (output += String(d)));
+    exitCode = await new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    report = JSON.parse(readFileSync(join(out, 'embedded-latest.json'), 'utf8')) as EmbeddedReport;
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('starts three times, each ready with all five processes measured, and pays orders in the last', () => {
+    assert.equal(exitCode, 0, output);
+    const [round] = report.rounds;
+    assert.deepEqual(
+      round!.current.starts.map((s) => s.kind),
+      ['first', 'warm', 'warm'],
+    );
+    for (const start of round!.current.starts) {
+      assert.ok(start.readyS > 0 && start.wallS >= start.readyS, JSON.stringify(start));
+      assert.deepEqual(start.idle.map((p) => p.role).sort(), ['bank', 'gateway', 'launcher', 'mail-catcher', 'shop']);
+      for (const p of start.idle) assert.ok(p.rssMb > 20 && p.pssMb > 0 && p.pssMb <= p.rssMb, JSON.stringify(p));
+    }
+    assert.ok(round!.current.load.paidOrders >= 1, output);
+    assert.equal(round!.current.peak.length, 5);
+    assert.ok(round!.current.peakTotal.rssMb >= round!.current.peak.reduce((a, p) => Math.max(a, p.rssMb), 0));
+  });
+
+  it('reports each target with its verdict, in the output and in embedded-latest.md', () => {
+    const md = readFileSync(join(out, 'embedded-latest.md'), 'utf8');
+    for (const row of [
+      /\| ready, first start \(s\) \| ≤ 8 \|/,
+      /\| ready, warm \(s\) \| ≤ 4 \|/,
+      /\| shop idle \| ≤ 120 \|/,
+      /\| bank peak \| ≤ 150 \|/,
+      /\| all together, idle \| ≤ 600 \|/,
+    ]) {
+      assert.match(md, row);
+      assert.match(output, row);
+    }
+  });
+
+  it('leaves no process running and removes its data directory', () => {
+    const pids = report.rounds[0]!.current.starts.flatMap((s) => s.idle.map((p) => p.pid));
+    assert.deepEqual(pids.filter(alive), []);
+    assert.deepEqual(
+      scratchDirs().filter((d) => !dirsBefore.includes(d)),
+      [],
+    );
+  });
+});
