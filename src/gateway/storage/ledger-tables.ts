@@ -3,7 +3,7 @@
 // (src/platform/ledger/tables.ts) and the gateway's own: an account's merchant, kind and flags; a
 // transfer's session and refund. Amounts are bigint minor units of the row's currency. An account's
 // "never negative" flag is checked on the total it guards, by the code and again by a CHECK here.
-import { type AnyPgColumn, boolean, check, index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, boolean, check, index, pgTable, text } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import {
   accountColumns,
@@ -28,7 +28,15 @@ export const ledgerAccounts = pgTable(
     creditsMustNotExceedDebits: boolean('credits_must_not_exceed_debits').notNull(),
   },
   (t) => [
-    uniqueIndex('ledger_accounts_merchant_currency_kind').on(t.merchantId, t.currency, t.kind),
+    // One account per merchant, currency and kind: the id is made of the three (CHECK below), so the
+    // primary key holds it. A second unique index did too, but INSERT ... ON CONFLICT (id) arbitrates
+    // on the primary key alone: two transactions opening the same new accounts at once both passed
+    // its check, and the second failed on this index with a unique violation (seen in npm test).
+    index('ledger_accounts_merchant_currency_kind').on(t.merchantId, t.currency, t.kind),
+    check(
+      'ledger_accounts_id_of_merchant_currency_kind',
+      sql`${t.id} = 'acct_' || ${t.merchantId} || '_' || ${t.currency} || '_' || ${t.kind}`,
+    ),
     ...accountConstraints('ledger_accounts', t),
     check(
       'ledger_accounts_debits_limit',

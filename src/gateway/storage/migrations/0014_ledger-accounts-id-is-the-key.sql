@@ -1,0 +1,3 @@
+DROP INDEX "ledger_accounts_merchant_currency_kind";--> statement-breakpoint
+CREATE INDEX "ledger_accounts_merchant_currency_kind" ON "ledger_accounts" USING btree ("merchant_id","currency","kind");--> statement-breakpoint
+ALTER TABLE "ledger_accounts" ADD CONSTRAINT "ledger_accounts_id_of_merchant_currency_kind" CHECK ("ledger_accounts"."id" = 'acct_' || "ledger_accounts"."merchant_id" || '_' || "ledger_accounts"."currency" || '_' || "ledger_accounts"."kind");
