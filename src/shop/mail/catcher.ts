@@ -177,4 +177,7 @@ if (isMain(import.meta.url)) {
   const stop = () => void catcher.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Started by `npm start` (with an IPC channel): a launcher that dies without stopping it (SIGKILL,
+  // a crash) closes the channel, and the catcher goes with it instead of holding its ports for ever.
+  process.on('disconnect', stop);
 }
