@@ -14,7 +14,8 @@
 // Memory is given two ways per process: RSS (what `ps` shows; it counts Node's own binary, ~45 MB of
 // pages shared by all five processes, in each) and PSS (those shared pages divided among the processes
 // that map them: the processes' PSS add up to what they hold together). Nothing is left behind: the
-// data directories are removed and every process is stopped, the whole group killed if it hangs.
+// data directories are removed and every process is stopped, the whole group killed if it hangs or the
+// bench is interrupted. The parties log at LOG_LEVEL=warn (npm start's default is info).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ import { freePort } from '../test/support/harness/wiring.ts';
 import { prepareBaselineTree, type BaselineTree } from './baseline-tree.ts';
 import { newCustomer, runFlow } from './flow.ts';
 import { formatEmbedded, type EmbeddedReport, type StartFigures, type TreeFigures } from './embedded-report.ts';
-import { type ProcessMemory, sampleTree, sum } from './embedded-memory.ts';
+import { type ProcessMemory, processTree, sampleTree, sum } from './embedded-memory.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -94,9 +95,14 @@ async function start(root: string, dataDir: string): Promise<Started> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  running.add(launcher);
+  launcher.once('exit', () => running.delete(launcher));
   let output = '';
   return new Promise<Started>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not ready in 120 s:\n${output.slice(-2000)}`)), 120_000);
+    const timer = setTimeout(() => {
+      killGroup(launcher);
+      fail(new Error(`not ready in 120 s:\n${output.slice(-2000)}`));
+    }, 120_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const m = /ready in ([\d.]+) s/.exec(output);
@@ -114,16 +120,33 @@ async function start(root: string, dataDir: string): Promise<Started> {
   });
 }
 
-/** Ctrl-C's SIGINT to the launcher; the whole group is killed if it has not exited in 30 s. */
+// The launchers running now and the data directories in use: a bench stopped by SIGINT or SIGTERM
+// kills the launchers' groups and removes the directories before it exits.
+const running = new Set<ChildProcess>();
+const scratch = new Set<string>();
+/** SIGKILL to the launcher and every process under it (the parties run in process groups of their own). */
+function killGroup(launcher: ChildProcess): void {
+  for (const pid of processTree(launcher.pid!).reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const launcher of running) killGroup(launcher);
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+
+/** Ctrl-C's SIGINT to the launcher; it and everything under it are killed if it has not exited in 30 s. */
 async function stop(launcher: ChildProcess): Promise<void> {
   if (launcher.exitCode !== null || launcher.signalCode !== null) return;
   const exited = new Promise<void>((r) => launcher.once('exit', () => r()));
   launcher.kill('SIGINT');
   const timeout = sleep(30_000).then(() => 'timeout' as const);
   if ((await Promise.race([exited, timeout])) === 'timeout') {
-    try {
-      process.kill(-launcher.pid!, 'SIGKILL');
-    } catch {}
+    killGroup(launcher);
     await exited;
     throw new Error('countersign start did not stop within 30 s of SIGINT (killed)');
   }
@@ -166,6 +189,7 @@ async function load(
 /** One tree's three starts on a fresh data directory; the last one under load. */
 async function measureTree(o: EmbeddedOptions, root: string, label: string): Promise<TreeFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-embedded-'));
+  scratch.add(dataDir);
   const starts: StartFigures[] = [];
   const peak = new Map<string, ProcessMemory>();
   const peakTotal = { rssMb: 0, pssMb: 0 };
@@ -193,6 +217,7 @@ async function measureTree(o: EmbeddedOptions, root: string, label: string): Pro
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+    scratch.delete(dataDir);
   }
   return { starts, peak: [...peak.values()], peakTotal, after, load: loadResult! };
 }

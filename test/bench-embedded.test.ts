@@ -88,3 +88,48 @@ describe('npm run bench --embedded (smoke: idle 2 s, 1 customer for 4 s)', () =>
     );
   });
 });
+
+describe('npm run bench --embedded, interrupted while the system idles', () => {
+  it('kills every process of the running system and removes its data directory on SIGTERM', async () => {
+    const dirsBefore = scratchDirs();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--embedded', '--idle-seconds', '30', '--out', join(tmpdir(), 'unused')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += String(d)));
+    child.stderr.on('data', (d) => (output += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Ready, then idle for 30 s: the launcher, its mail catcher and the three parties are up.
+    const systemPids = await new Promise<number[]>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no system started:\n${output}`)), 60_000);
+      const poll = setInterval(() => {
+        const dirs = scratchDirs().filter((d) => !dirsBefore.includes(d));
+        const pids = readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              const env = readFileSync(`/proc/${p}/environ`, 'utf8');
+              return dirs.some((d) => env.includes(`DATA_DIR=${join(tmpdir(), d)}`));
+            } catch {
+              return false;
+            }
+          });
+        if (pids.length >= 5) {
+          clearInterval(poll);
+          clearTimeout(t);
+          resolve(pids.map(Number));
+        }
+      }, 200);
+    });
+    child.kill('SIGTERM');
+    assert.notEqual(await exited, 0);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(systemPids.filter(alive), [], output);
+    assert.deepEqual(
+      scratchDirs().filter((d) => !dirsBefore.includes(d)),
+      [],
+    );
+  });
+});
