@@ -14,10 +14,10 @@
 // Memory is given two ways per process: RSS (what `ps` shows; it counts Node's own binary, ~45 MB of
 // pages shared by all five processes, in each) and PSS (those shared pages divided among the processes
 // that map them: the processes' PSS add up to what they hold together). Nothing is left behind: the
-// data directories are removed and every process is stopped, the whole group killed if it hangs or the
-// bench is interrupted. The parties log at LOG_LEVEL=warn (npm start's default is info).
+// data directories are removed and every process is stopped, all of them killed if the launcher hangs
+// or the bench is interrupted. The parties log at LOG_LEVEL=warn (npm start's default is info).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,15 +98,19 @@ async function start(root: string, dataDir: string): Promise<Started> {
   running.add(launcher);
   launcher.once('exit', () => running.delete(launcher));
   let output = '';
+  let ready = false;
   return new Promise<Started>((done, fail) => {
     const timer = setTimeout(() => {
-      killGroup(launcher);
+      killTree(launcher);
       fail(new Error(`not ready in 120 s:\n${output.slice(-2000)}`));
     }, 120_000);
+    // Read to the end (a full pipe would block the launcher), kept only until the ready line.
     const onData = (chunk: Buffer) => {
+      if (ready) return;
       output += chunk.toString();
       const m = /ready in ([\d.]+) s/.exec(output);
       if (!m) return;
+      ready = true;
       clearTimeout(timer);
       const wallS = (performance.now() - t0) / 1000;
       done({ launcher, shopUrl: `http://127.0.0.1:${shop}`, readyS: Number(m[1]), wallS });
@@ -121,11 +125,11 @@ async function start(root: string, dataDir: string): Promise<Started> {
 }
 
 // The launchers running now and the data directories in use: a bench stopped by SIGINT or SIGTERM
-// kills the launchers' groups and removes the directories before it exits.
+// kills every process under the launchers and removes the directories before it exits.
 const running = new Set<ChildProcess>();
 const scratch = new Set<string>();
 /** SIGKILL to the launcher and every process under it (the parties run in process groups of their own). */
-function killGroup(launcher: ChildProcess): void {
+function killTree(launcher: ChildProcess): void {
   for (const pid of processTree(launcher.pid!).reverse()) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -134,7 +138,7 @@ function killGroup(launcher: ChildProcess): void {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
-    for (const launcher of running) killGroup(launcher);
+    for (const launcher of running) killTree(launcher);
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
     process.exit(130);
   });
@@ -146,7 +150,7 @@ async function stop(launcher: ChildProcess): Promise<void> {
   launcher.kill('SIGINT');
   const timeout = sleep(30_000).then(() => 'timeout' as const);
   if ((await Promise.race([exited, timeout])) === 'timeout') {
-    killGroup(launcher);
+    killTree(launcher);
     await exited;
     throw new Error('countersign start did not stop within 30 s of SIGINT (killed)');
   }
@@ -259,8 +263,3 @@ export async function embeddedMain(argv: string[]): Promise<number> {
     baseline?.remove();
   }
 }
-
-// Read by the smoke test to find the run's files.
-export const EMBEDDED_FILES = ['embedded-latest.json', 'embedded-latest.md'] as const;
-export const readEmbeddedReport = (out: string): EmbeddedReport =>
-  JSON.parse(readFileSync(join(out, 'embedded-latest.json'), 'utf8')) as EmbeddedReport;

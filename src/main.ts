@@ -30,7 +30,7 @@ const PARTIES = [
 // on two cores, the CPU that a starting system needs (a bare PGlite idle 180 -> 131 MB; `npm start`
 // warm ready in 2.1-2.9 s instead of 4.8; 40,000 statements as fast either way, bench/README.md). A
 // party on PostgreSQL runs no WebAssembly: the flag changes nothing there.
-export const PARTY_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192', '--liftoff-only'];
+export const PARTY_V8_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=192', '--liftoff-only'];
 
 // glibc raises its mmap threshold to the size of the largest block freed (up to 32 MB), after which
 // the 16 MB blocks of each scrypt password check come from malloc arenas that never shrink: a burst of
@@ -163,7 +163,7 @@ function forkParty(
     env: { ...PARTY_MALLOC_ENV, ...env },
     // A small young generation and a bounded old one keep each service's resident memory near
     // its live heap (default V8 sizing let an idle shop sit near 200 MB); see bench/README.md.
-    execArgv: [...entry.execArgv, ...PARTY_HEAP_FLAGS, ...profileFlags(name, env)],
+    execArgv: [...entry.execArgv, ...PARTY_V8_FLAGS, ...profileFlags(name, env)],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Ctrl-C reaches the launcher, which stops the children in order; they must not die first.
     detached: true,

@@ -174,7 +174,9 @@ if (isMain(import.meta.url)) {
   const catcher = await startCatcher();
   console.log(`mail     smtp://127.0.0.1:${catcher.smtpPort} inbox ${catcher.httpUrl}`);
   process.send?.({ type: 'ready', smtpPort: catcher.smtpPort, url: catcher.httpUrl });
-  const stop = () => void catcher.close().then(() => process.exit(0));
+  // Once: a launcher that stops the catcher and then exits sends a signal and a disconnect.
+  let stopping: Promise<void> | undefined;
+  const stop = () => void (stopping ??= catcher.close().then(() => process.exit(0)));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // Started by `npm start` (with an IPC channel): a launcher that dies without stopping it (SIGKILL,
