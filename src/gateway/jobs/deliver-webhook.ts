@@ -14,7 +14,7 @@ import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
 import { findDeliveryForAttempt, insertAttempt, moveDelivery } from '../storage/deliveries.ts';
 import { nextDraw } from '../storage/faults.ts';
-import { activeSecrets, setWebhookEnabled } from '../storage/merchants.ts';
+import { inForceAt, setWebhookEnabled, type UnretiredSecret } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
 import type { EventRow, MerchantRow } from '../storage/tables.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
@@ -92,10 +92,12 @@ function settle(
 }
 
 /** The native endpoint's message: the merchant's URL, Standard Webhooks headers, our event JSON. */
-function nativeTarget(
-  db: Executor,
-  found: { event: EventRow | null; merchant: MerchantRow | null; faultsOn: boolean },
-): DeliveryTarget | null {
+function nativeTarget(found: {
+  event: EventRow | null;
+  merchant: MerchantRow | null;
+  faultsOn: boolean;
+  secrets: UnretiredSecret[];
+}): DeliveryTarget | null {
   const { event, merchant } = found;
   if (!event || !merchant?.webhookUrl || !merchant.webhookEnabled) return null;
   const body = JSON.stringify(event.payload);
@@ -110,8 +112,9 @@ function nativeTarget(
     merchantId: merchant.id,
     endpointId: null,
     faultsOn: found.faultsOn,
+    // Read with the delivery; those in force at the signing moment sign.
     sign: async (at) => ({
-      ...signWebhook({ id: event.id, timestamp: at, body, secrets: await activeSecrets(db, merchant.id, at) }),
+      ...signWebhook({ id: event.id, timestamp: at, body, secrets: inForceAt(found.secrets, at) }),
     }),
     disableEndpoint: (tx) => setWebhookEnabled(tx, merchant.id, false),
   };
@@ -242,7 +245,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     if (!delivery || delivery.status !== 'pending' || delivery.attempts >= job.attempt) return;
     const target = delivery.webhookEndpointId
       ? await stripeDeliveryTarget(database.db, delivery, clock)
-      : nativeTarget(database.db, found);
+      : nativeTarget(found);
     if (!target) return settle(deps, job, 'disable', null);
     if (target.type === 'payment.authorized' && !target.stripe && job.attempt > 1) {
       // The question is moot once the payment was refused or timed out: stop asking.

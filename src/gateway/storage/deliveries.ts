@@ -4,7 +4,7 @@ import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { deliveryMachine, type DeliveryEvent } from '../domain/delivery.machine.ts';
-import { merchantFaultsOn } from './merchants.ts';
+import { merchantFaultsOn, merchantUnretiredSecrets, type UnretiredSecret } from './merchants.ts';
 import {
   events,
   merchants,
@@ -17,22 +17,36 @@ import {
 
 /**
  * A delivery with what its native attempt needs, in one statement: the event and the merchant (with
- * its fault switch). Both are null for a Stripe-format endpoint's delivery (its event is elsewhere).
+ * its fault switch and its unretired signing secrets). Event and merchant are null, and the secrets
+ * empty, for a Stripe-format endpoint's delivery (its event is elsewhere).
  */
 export async function findDeliveryForAttempt(
   db: Executor,
   id: string,
 ): Promise<
-  { delivery: DeliveryRow; event: EventRow | null; merchant: MerchantRow | null; faultsOn: boolean } | undefined
+  | {
+      delivery: DeliveryRow;
+      event: EventRow | null;
+      merchant: MerchantRow | null;
+      faultsOn: boolean;
+      secrets: UnretiredSecret[];
+    }
+  | undefined
 > {
   const native = isNull(webhookDeliveries.webhookEndpointId);
   const [row] = await db
-    .select({ delivery: webhookDeliveries, event: events, merchant: merchants, faultsOn: merchantFaultsOn() })
+    .select({
+      delivery: webhookDeliveries,
+      event: events,
+      merchant: merchants,
+      faultsOn: merchantFaultsOn(),
+      secrets: merchantUnretiredSecrets(),
+    })
     .from(webhookDeliveries)
     .leftJoin(events, and(native, eq(events.id, webhookDeliveries.eventId)))
     .leftJoin(merchants, and(native, eq(merchants.id, webhookDeliveries.merchantId)))
     .where(eq(webhookDeliveries.id, id));
-  return row && { ...row, faultsOn: row.faultsOn === true };
+  return row && { ...row, faultsOn: row.faultsOn === true, secrets: row.merchant ? row.secrets : [] };
 }
 
 /** Reads and row-locks a delivery for the rest of the transaction. */

@@ -9,11 +9,10 @@ import type { Executor } from '../../platform/db/database.ts';
 import { disputeView } from '../routes/dispute-view.ts';
 import { disputeObject } from '../routes/stripe/dispute-object.ts';
 import type { DisputeRow } from './dispute-tables.ts';
-import { ringEventBell } from './event-bell.ts';
-import { queueNativeDelivery } from './events.ts';
-import { insertStripeEvent, lockMerchantEvents } from './stripe-events.ts';
+import { insertFeedEvent, queueNativeDelivery } from './events.ts';
+import { insertStripeEvent } from './stripe-events.ts';
 import { STRIPE_API_VERSION } from './stripe-projection.ts';
-import { events, type SessionRow } from './tables.ts';
+import type { SessionRow } from './tables.ts';
 
 export type DisputeEventType = 'dispute.created' | 'dispute.updated' | 'dispute.closed';
 
@@ -39,8 +38,7 @@ export async function appendDisputeEvent(
       object: disputeView(dispute),
     },
   };
-  await lockMerchantEvents(tx, session.merchantId);
-  await tx.insert(events).values({
+  await insertFeedEvent(tx, {
     id,
     merchantId: session.merchantId,
     type: input.type,
@@ -49,7 +47,6 @@ export async function appendDisputeEvent(
     payload,
     createdAt: now,
   });
-  await ringEventBell(tx, session.merchantId);
   if (session.api !== 'stripe') {
     await queueNativeDelivery(tx, session.merchantId, id, clock);
     return;

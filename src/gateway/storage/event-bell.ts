@@ -1,16 +1,14 @@
-// The event bell: a committed event rings its merchant's bell (PostgreSQL NOTIFY, sent at commit, so
-// a rolled-back event never rings), and an open event stream waits on it instead of polling. Across
-// nodes the NOTIFY reaches every gateway process. A lost ring costs latency only: a waiting stream
-// also looks again after its heartbeat interval.
-import { sql } from 'drizzle-orm';
-import type { Database, Executor, Unlisten } from '../../platform/db/database.ts';
+// The event bell: a committed event rings its merchant's bell (a PostgreSQL NOTIFY in the event's own
+// insert, storage/events.ts; sent at commit, so a rolled-back event never rings), and an open event
+// stream waits on it instead of polling. Across nodes the NOTIFY reaches every gateway process. A lost
+// ring costs latency only: a waiting stream also looks again after its heartbeat interval.
+import type { Database, Unlisten } from '../../platform/db/database.ts';
 
-const CHANNEL = 'gateway_events';
+/** The NOTIFY channel of the bell; the payload is the merchant's id. */
+export const EVENT_BELL_CHANNEL = 'gateway_events';
 
-/** In the event's transaction: rings the merchant's bell when (and only if) it commits. */
-export async function ringEventBell(tx: Executor, merchantId: string): Promise<void> {
-  await tx.execute(sql`select pg_notify(${CHANNEL}, ${merchantId})`);
-}
+/** The advisory lock that serialises a merchant's feed appends to commit, so cursors become visible in order. */
+export const feedLockKey = (merchantId: string) => `gateway:events:${merchantId}`;
 
 export interface EventBell {
   /** Resolves when the merchant's bell rings, after `ms`, or at close, whichever comes first. */
@@ -34,7 +32,7 @@ export function createEventBell(database: Database): EventBell {
       return closed;
     },
     async start() {
-      unlisten = await database.listen(CHANNEL, ring);
+      unlisten = await database.listen(EVENT_BELL_CHANNEL, ring);
     },
     wait(merchantId, ms) {
       if (closed) return Promise.resolve();

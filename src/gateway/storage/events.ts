@@ -10,7 +10,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { rows, type Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
-import { ringEventBell } from './event-bell.ts';
+import { EVENT_BELL_CHANNEL, feedLockKey } from './event-bell.ts';
 import { projectStripeEvents } from './stripe-projection.ts';
 import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
 
@@ -57,9 +57,7 @@ export async function appendEvent(
       ...(input.refund ? { refund: input.refund } : {}),
     },
   };
-  // Feed cursors must become visible in order: serialise this merchant's appends until commit.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`gateway:events:${session.merchantId}`}, 0))`);
-  await tx.insert(events).values({
+  await insertFeedEvent(tx, {
     id,
     merchantId: session.merchantId,
     type: input.type,
@@ -68,7 +66,6 @@ export async function appendEvent(
     payload,
     createdAt: now,
   });
-  await ringEventBell(tx, session.merchantId);
   // A Stripe session's news goes out as Stripe events, to its merchant's Stripe endpoints only.
   if (session.api === 'stripe') {
     await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);
@@ -76,6 +73,27 @@ export async function appendEvent(
   }
   await queueNativeDelivery(tx, session.merchantId, id, clock);
   return payload;
+}
+
+/**
+ * Appends an event to its merchant's feed, in one statement: the merchant's feed lock first (held to
+ * commit: cursors are drawn, and become visible, in order), then the row, then the bell (a NOTIFY,
+ * sent only if the transaction commits).
+ */
+export async function insertFeedEvent(
+  tx: Executor,
+  e: typeof events.$inferInsert & { payload: object },
+): Promise<void> {
+  await tx.execute(sql`
+    with feed_lock as (select pg_advisory_xact_lock(hashtextextended(${feedLockKey(e.merchantId)}, 0))),
+    appended as (
+      insert into ${events} (id, merchant_id, type, session_id, sequence, payload, created_at)
+      select ${e.id}, ${e.merchantId}, ${e.type}, ${e.sessionId}, ${e.sequence}, ${JSON.stringify(e.payload)}::jsonb,
+             ${e.createdAt.toISOString()}::timestamptz
+        from feed_lock
+      returning merchant_id
+    )
+    select pg_notify(${EVENT_BELL_CHANNEL}, merchant_id) from appended`);
 }
 
 /** Queues the delivery of a native event to its merchant's webhook URL, if the merchant has one. */

@@ -99,6 +99,28 @@ export async function upsertMerchant(
 export const merchantFaultsOn = () =>
   sql<boolean>`exists (select 1 from fault_settings f where f.merchant_id = ${merchants.id} and f.enabled)`;
 
+/** A signing secret not retired, with its expiry (epoch ms, or null): in force until then. */
+export interface UnretiredSecret {
+  readonly secret: string;
+  readonly expiresAtMs: number | null;
+}
+
+/**
+ * The merchant's unretired signing secrets, oldest first, as a column of a query on merchants (a
+ * delivery reads them with its merchant instead of in a statement of their own); `inForceAt` picks
+ * those that sign at a given moment, as activeSecrets does.
+ */
+export const merchantUnretiredSecrets = () =>
+  sql<
+    UnretiredSecret[]
+  >`(select coalesce(json_agg(json_build_object('secret', s.secret, 'expiresAtMs', (extract(epoch from s.expires_at) * 1000)::float8) order by s.created_at), '[]'::json)
+        from signing_secrets s where s.merchant_id = ${merchants.id} and s.retired_at is null)`;
+
+/** Of the unretired secrets, those in force at `at` (the ones activeSecrets would read then). */
+export function inForceAt(secrets: readonly UnretiredSecret[], at: Date): string[] {
+  return secrets.filter((s) => s.expiresAtMs === null || s.expiresAtMs > at.getTime()).map((s) => s.secret);
+}
+
 /** The merchant owning an active key and the dialect the key speaks, or null. */
 export async function findApiKeyOwner(
   db: Executor,
