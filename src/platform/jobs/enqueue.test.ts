@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { fakeClock } from '../clock.ts';
-import type { Database } from '../db/database.ts';
+import { rows, type Database } from '../db/database.ts';
 import { freshDatabase, testEngines } from '../db/testing.ts';
-import { enqueue } from './jobs.ts';
+import { enqueue, enqueueAlong } from './jobs.ts';
 import { jobById, platformSpec, scalar } from './fixtures/support.ts';
 
 for (const engine of testEngines()) {
@@ -13,6 +13,7 @@ for (const engine of testEngines()) {
     const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
     before(async () => {
       database = await freshDatabase(platformSpec, engine);
+      await database.db.execute(sql`create table along_rows (id text primary key)`);
     });
     after(async () => {
       await database.close();
@@ -66,10 +67,65 @@ for (const engine of testEngines()) {
       assert.equal(await scalar(database.db, sql`select count(*)::int as n from jobs where key = 'expire:inv_2'`), 1);
     });
 
+    // enqueueAlong: a write and its job in one statement.
+    const writeRow = (id: string) =>
+      sql`insert into along_rows (id) values (${id}) on conflict do nothing returning id`;
+    const count = (where: ReturnType<typeof sql>) => scalar(database.db, sql`select count(*)::int as n from ${where}`);
+
+    test('enqueueAlong: the row and its job land together, the job pending with its payload, key and runAt', async () => {
+      const runAt = new Date(clock.now().getTime() + 5_000);
+      const r = await database.transaction((tx) =>
+        enqueueAlong(tx, writeRow('a1'), { task: 'send', payload: { row: 'a1' }, key: 'along:a1', runAt }, clock),
+      );
+      assert.deepEqual(r, { wrote: true, queued: true });
+      assert.equal(await count(sql`along_rows where id = 'a1'`), 1);
+      const [job] = await rows<{ id: string }>(database.db, sql`select id from jobs where key = 'along:a1'`);
+      const row = await jobById(database.db, job!.id);
+      assert.equal(row.status, 'pending');
+      assert.equal(row.task, 'send');
+      assert.deepEqual(row.payload, { row: 'a1' });
+      assert.equal(row.runAt.getTime(), runAt.getTime());
+      assert.equal(row.maxAttempts, 10);
+    });
+
+    test('enqueueAlong: a write that returns no row adds no job', async () => {
+      await enqueueAlong(database.db, writeRow('a2'), { task: 'send', key: 'along:a2' }, clock);
+      const again = await enqueueAlong(database.db, writeRow('a2'), { task: 'send', key: 'along:a2b' }, clock);
+      assert.deepEqual(again, { wrote: false, queued: false });
+      assert.equal(await count(sql`jobs where key = 'along:a2b'`), 0);
+    });
+
+    test('enqueueAlong: a job key already taken keeps the first job, the row is still written', async () => {
+      const first = await enqueue(database.db, { task: 'send', key: 'along:a3', payload: { v: 1 } }, clock);
+      const r = await enqueueAlong(
+        database.db,
+        writeRow('a3'),
+        { task: 'send', key: 'along:a3', payload: { v: 2 } },
+        clock,
+      );
+      assert.deepEqual(r, { wrote: true, queued: false });
+      assert.deepEqual((await jobById(database.db, first!)).payload, { v: 1 });
+      assert.equal(await count(sql`along_rows where id = 'a3'`), 1);
+    });
+
+    test('enqueueAlong: in a transaction that rolls back, neither the row nor the job exists', async () => {
+      await assert.rejects(
+        database.transaction(async (tx) => {
+          await enqueueAlong(tx, writeRow('a4'), { task: 'send', key: 'along:a4' }, clock);
+          throw new Error('the state change failed');
+        }),
+        /the state change failed/,
+      );
+      assert.equal(await count(sql`along_rows where id = 'a4'`), 0);
+      assert.equal(await count(sql`jobs where key = 'along:a4'`), 0);
+    });
+
     test('invalid input is refused before anything is written', async () => {
       await assert.rejects(enqueue(database.db, { task: '' }, clock), RangeError);
       await assert.rejects(enqueue(database.db, { task: 'x', maxAttempts: 0 }, clock), RangeError);
+      await assert.rejects(enqueueAlong(database.db, writeRow('a5'), { task: '' }, clock), RangeError);
       assert.equal(await scalar(database.db, sql`select count(*)::int as n from jobs where task in ('', 'x')`), 0);
+      assert.equal(await count(sql`along_rows where id = 'a5'`), 0);
     });
   });
 }

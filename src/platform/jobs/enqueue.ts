@@ -1,8 +1,9 @@
 // Enqueue: inserts a pending job with the caller's executor, so that a state change and the job it
 // implies commit (or roll back) together.
+import { sql, type SQLWrapper } from 'drizzle-orm';
 import { newId, type Id } from '../../core/ids.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import type { Executor } from '../db/database.ts';
+import { rows, type Executor } from '../db/database.ts';
 import { jobs } from './jobs.schema.ts';
 
 export interface EnqueueInput {
@@ -17,16 +18,21 @@ export interface EnqueueInput {
   readonly maxAttempts?: number;
 }
 
+function checked(input: EnqueueInput): number {
+  if (input.task.length === 0) throw new RangeError('enqueue: task must not be empty');
+  const maxAttempts = input.maxAttempts ?? 10;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+  return maxAttempts;
+}
+
 /** Adds a job in the caller's transaction; returns its id, or null when a job with this key exists. */
 export async function enqueue(
   executor: Executor,
   input: EnqueueInput,
   clock: Clock = systemClock,
 ): Promise<Id<'job'> | null> {
-  if (input.task.length === 0) throw new RangeError('enqueue: task must not be empty');
-  const maxAttempts = input.maxAttempts ?? 10;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
-    throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+  const maxAttempts = checked(input);
   const now = clock.now();
   const id = newId('job', now);
   const inserted = await executor
@@ -45,4 +51,36 @@ export async function enqueue(
     .onConflictDoNothing({ target: jobs.key })
     .returning({ id: jobs.id });
   return inserted.length === 1 ? id : null;
+}
+
+/**
+ * Runs `write` (an insert, update or delete with a RETURNING clause) and, when it returned a row, adds
+ * the job it implies, in ONE statement: `write` is a data-modifying CTE the job's insert depends on.
+ * Both land or neither does, as two statements in one transaction would, for one round trip instead
+ * of two. `wrote`: the write returned a row; `queued`: the job was added (not when its key exists).
+ */
+export async function enqueueAlong(
+  executor: Executor,
+  write: SQLWrapper,
+  input: EnqueueInput,
+  clock: Clock = systemClock,
+): Promise<{ wrote: boolean; queued: boolean }> {
+  const maxAttempts = checked(input);
+  const now = clock.now();
+  const at = now.toISOString();
+  const [r] = await rows<{ wrote: number; queued: number }>(
+    executor,
+    sql`with along as (${write.getSQL()}),
+        queued as (
+          insert into ${jobs} (id, task, payload, status, run_at, max_attempts, key, created_at, updated_at)
+          select ${newId('job', now)}, ${input.task}, ${JSON.stringify(input.payload ?? {})}::jsonb, 'pending',
+                 ${input.runAt?.toISOString() ?? at}::timestamptz, ${maxAttempts}, ${input.key ?? null},
+                 ${at}::timestamptz, ${at}::timestamptz
+           where exists (select 1 from along)
+          on conflict (key) do nothing
+          returning id
+        )
+        select (select count(*) from along)::int as wrote, (select count(*) from queued)::int as queued`,
+  );
+  return { wrote: Number(r?.wrote) > 0, queued: Number(r?.queued) > 0 };
 }

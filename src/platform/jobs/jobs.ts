@@ -44,7 +44,7 @@ export {
   type JobStatus,
   type RetryPolicy,
 } from './job-state.ts';
-export { enqueue, type EnqueueInput } from './enqueue.ts';
+export { enqueue, enqueueAlong, type EnqueueInput } from './enqueue.ts';
 export { registerRecurring, recurringKey, type RecurringJob } from './register-recurring.ts';
 export { claimJobs, type ClaimOptions } from './claim.ts';
 export { extendLease } from './heartbeat.ts';

@@ -4,9 +4,9 @@
 // second cause of the same mail (the same webhook delivered twice, a feed replay) writes nothing.
 import { sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
-import { rows, type Executor } from '../../platform/db/database.ts';
+import type { Executor } from '../../platform/db/database.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
-import { enqueue } from '../../platform/jobs/jobs.ts';
+import { enqueueAlong } from '../../platform/jobs/jobs.ts';
 import { orders, users } from '../storage/tables.ts';
 import { shopMails, type MailKind } from './mail.schema.ts';
 
@@ -32,9 +32,10 @@ export const mailJobKey = (kind: MailKind, subjectId: string) => `mail:${kind}:$
 /** Records a mail and its send job in the caller's transaction; returns its id, or null when this mail was already owed. */
 export async function enqueueMail(tx: Executor, cause: MailCause, now: Date): Promise<string | null> {
   const id = newId('mail', now);
-  // The recipient is read from the order's owner in the insert itself (one statement): no owner, or a
-  // mail of this kind already owed for this subject, and nothing is written.
-  const inserted = await rows<{ id: string }>(
+  // The recipient is read from the order's owner in the insert itself, and the send job is added in
+  // the same statement (when the mail row was): no owner, or a mail of this kind already owed for this
+  // subject, and nothing is written.
+  const { wrote } = await enqueueAlong(
     tx,
     sql`insert into ${shopMails} (id, kind, subject_id, order_id, invoice_id, recipient, status, message_id, created_at, updated_at)
         select ${id}, ${cause.kind}, ${cause.subjectId}, ${orders.id}, ${cause.invoiceId ?? null}, ${users.email}, 'queued',
@@ -43,10 +44,6 @@ export async function enqueueMail(tx: Executor, cause: MailCause, now: Date): Pr
          where ${orders.id} = ${cause.orderId}
         on conflict (kind, subject_id) do nothing
         returning id`,
-  );
-  if (inserted.length === 0) return null;
-  await enqueue(
-    tx,
     {
       task: MAIL_SEND_TASK,
       payload: { mailId: id },
@@ -55,6 +52,7 @@ export async function enqueueMail(tx: Executor, cause: MailCause, now: Date): Pr
     },
     { now: () => now },
   );
+  if (!wrote) return null;
   crashPoint('shop.mail.after_enqueue');
   return id;
 }

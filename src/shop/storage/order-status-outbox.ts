@@ -2,7 +2,7 @@
 // so that warehouse and CRM learn of exactly the changes that committed (the integrations job signs and sends them).
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { enqueue } from '../../platform/jobs/jobs.ts';
+import { enqueueAlong } from '../../platform/jobs/jobs.ts';
 import type { OrderStatus } from '../domain/order.machine.ts';
 import { orderStatusEvents } from './tables.ts';
 
@@ -35,17 +35,22 @@ export async function recordOrderStatusChange(
     total: { minor: change.totalMinor.toString(), currency: change.currency },
     occurredAt: now.toISOString(),
   };
-  await tx.insert(orderStatusEvents).values({
-    id,
-    orderId: change.orderId,
-    invoiceId: change.invoiceId,
-    fromStatus: change.from,
-    toStatus: change.to,
-    occurredAt: now,
-    payload,
-  });
-  await enqueue(
+  // The event row and its delivery job in one statement.
+  const event = tx
+    .insert(orderStatusEvents)
+    .values({
+      id,
+      orderId: change.orderId,
+      invoiceId: change.invoiceId,
+      fromStatus: change.from,
+      toStatus: change.to,
+      occurredAt: now,
+      payload,
+    })
+    .returning({ id: orderStatusEvents.id });
+  await enqueueAlong(
     tx,
+    event,
     { task: ORDER_STATUS_TASK, payload: { eventId: id }, key: `order-status:${id}` },
     { now: () => now },
   );
