@@ -91,14 +91,16 @@ export async function freshDatabase(spec: DatabaseSpec, engine: Engine): Promise
     const template = await ensureTemplate(`migrated-${spec.name}-${migrationsHash(spec)}`, async (dir) => {
       await (await openDatabase(spec, { engine: 'pglite', dataDir: dir })).close();
     });
-    const dataDir = join(mkdtempSync(join(tmpdir(), `cs-test-${spec.name}-`)), 'db');
+    const tempDir = mkdtempSync(join(tmpdir(), `cs-test-${spec.name}-`));
+    const dataDir = join(tempDir, 'db');
     copyCluster(template, dataDir);
     const database = await openDatabase(spec, { engine: 'pglite', dataDir });
     return {
       ...database,
       close: async () => {
         await database.close();
-        rmSync(dataDir, { recursive: true, force: true });
+        // The whole temporary directory: removing only `db` left an empty directory behind per test file.
+        rmSync(tempDir, { recursive: true, force: true });
       },
     };
   }
