@@ -46,7 +46,8 @@ export async function findDeliveryForAttempt(
     .leftJoin(events, and(native, eq(events.id, webhookDeliveries.eventId)))
     .leftJoin(merchants, and(native, eq(merchants.id, webhookDeliveries.merchantId)))
     .where(eq(webhookDeliveries.id, id));
-  return row && { ...row, faultsOn: row.faultsOn === true, secrets: row.merchant ? row.secrets : [] };
+  // No merchant joined (a Stripe-format delivery): the secrets' subquery finds none, '[]'.
+  return row && { ...row, faultsOn: row.faultsOn === true };
 }
 
 /** Reads and row-locks a delivery for the rest of the transaction. */

@@ -2,13 +2,18 @@
 // insert, storage/events.ts; sent at commit, so a rolled-back event never rings), and an open event
 // stream waits on it instead of polling. Across nodes the NOTIFY reaches every gateway process. A lost
 // ring costs latency only: a waiting stream also looks again after its heartbeat interval.
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database, Unlisten } from '../../platform/db/database.ts';
 
 /** The NOTIFY channel of the bell; the payload is the merchant's id. */
 export const EVENT_BELL_CHANNEL = 'gateway_events';
 
-/** The advisory lock that serialises a merchant's feed appends to commit, so cursors become visible in order. */
-export const feedLockKey = (merchantId: string) => `gateway:events:${merchantId}`;
+/**
+ * Takes the advisory lock that serialises a merchant's feed appends until commit, so cursors become
+ * visible in order: a statement of its own, or the first CTE of the append's statement.
+ */
+export const feedLock = (merchantId: string): SQL =>
+  sql`select pg_advisory_xact_lock(hashtextextended(${`gateway:events:${merchantId}`}, 0))`;
 
 export interface EventBell {
   /** Resolves when the merchant's bell rings, after `ms`, or at close, whichever comes first. */

@@ -10,7 +10,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { rows, type Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
-import { EVENT_BELL_CHANNEL, feedLockKey } from './event-bell.ts';
+import { EVENT_BELL_CHANNEL, feedLock } from './event-bell.ts';
 import { projectStripeEvents } from './stripe-projection.ts';
 import { events, merchants, webhookDeliveries, type EventRow, type SessionRow } from './tables.ts';
 
@@ -85,7 +85,7 @@ export async function insertFeedEvent(
   e: typeof events.$inferInsert & { payload: object },
 ): Promise<void> {
   await tx.execute(sql`
-    with feed_lock as (select pg_advisory_xact_lock(hashtextextended(${feedLockKey(e.merchantId)}, 0))),
+    with feed_lock as (${feedLock(e.merchantId)}),
     appended as (
       insert into ${events} (id, merchant_id, type, session_id, sequence, payload, created_at)
       select ${e.id}, ${e.merchantId}, ${e.type}, ${e.sessionId}, ${e.sequence}, ${JSON.stringify(e.payload)}::jsonb,

@@ -9,7 +9,7 @@ import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
 import { stripeEvents, type StripeEventRow, type WebhookEndpointRow } from './stripe-tables.ts';
 import { webhookDeliveries } from './tables.ts';
-import { feedLockKey } from './event-bell.ts';
+import { feedLock } from './event-bell.ts';
 import { enabledWebhookEndpoints } from './webhook-endpoints.ts';
 
 /** Whether an endpoint's `enabled_events` asks for a type. */
@@ -136,7 +136,7 @@ export function stripeEventsOfSession(db: Executor, sessionId: string): Promise<
 
 /** Takes the merchant's event lock (the native feed's), so cursors become visible in order. */
 export async function lockMerchantEvents(tx: Executor, merchantId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${feedLockKey(merchantId)}, 0))`);
+  await tx.execute(feedLock(merchantId));
 }
 
 /** For each event, how many of its deliveries have not (yet) succeeded: Stripe's `pending_webhooks`. */

@@ -1,6 +1,6 @@
 // Enqueue: inserts a pending job with the caller's executor, so that a state change and the job it
 // implies commit (or roll back) together.
-import { sql, type SQLWrapper } from 'drizzle-orm';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { newId, type Id } from '../../core/ids.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { rows, type Executor } from '../db/database.ts';
@@ -18,12 +18,26 @@ export interface EnqueueInput {
   readonly maxAttempts?: number;
 }
 
-function checked(input: EnqueueInput): number {
+/**
+ * The job's insert, the one way both enqueue functions write a job: at most one per key (ON CONFLICT
+ * DO NOTHING), returning its id. `onlyIf` makes it conditional on a subquery (enqueueAlong's write).
+ */
+function jobInsert(input: EnqueueInput, clock: Clock, onlyIf?: SQL): { id: Id<'job'>; query: SQL } {
   if (input.task.length === 0) throw new RangeError('enqueue: task must not be empty');
   const maxAttempts = input.maxAttempts ?? 10;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
     throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
-  return maxAttempts;
+  const now = clock.now();
+  const id = newId('job', now);
+  const at = now.toISOString();
+  const query = sql`insert into ${jobs} (id, task, payload, status, run_at, max_attempts, key, created_at, updated_at)
+    select ${id}, ${input.task}, ${JSON.stringify(input.payload ?? {})}::jsonb, 'pending',
+           ${input.runAt?.toISOString() ?? at}::timestamptz, ${maxAttempts}, ${input.key ?? null},
+           ${at}::timestamptz, ${at}::timestamptz
+    ${onlyIf ? sql`where exists (${onlyIf})` : sql``}
+    on conflict (key) do nothing
+    returning id`;
+  return { id, query };
 }
 
 /** Adds a job in the caller's transaction; returns its id, or null when a job with this key exists. */
@@ -32,24 +46,8 @@ export async function enqueue(
   input: EnqueueInput,
   clock: Clock = systemClock,
 ): Promise<Id<'job'> | null> {
-  const maxAttempts = checked(input);
-  const now = clock.now();
-  const id = newId('job', now);
-  const inserted = await executor
-    .insert(jobs)
-    .values({
-      id,
-      task: input.task,
-      payload: input.payload ?? {},
-      status: 'pending',
-      runAt: input.runAt ?? now,
-      maxAttempts,
-      key: input.key ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing({ target: jobs.key })
-    .returning({ id: jobs.id });
+  const { id, query } = jobInsert(input, clock);
+  const inserted = await rows<{ id: string }>(executor, query);
   return inserted.length === 1 ? id : null;
 }
 
@@ -65,21 +63,10 @@ export async function enqueueAlong(
   input: EnqueueInput,
   clock: Clock = systemClock,
 ): Promise<{ wrote: boolean; queued: boolean }> {
-  const maxAttempts = checked(input);
-  const now = clock.now();
-  const at = now.toISOString();
+  const { query } = jobInsert(input, clock, sql`select 1 from along`);
   const [r] = await rows<{ wrote: number; queued: number }>(
     executor,
-    sql`with along as (${write.getSQL()}),
-        queued as (
-          insert into ${jobs} (id, task, payload, status, run_at, max_attempts, key, created_at, updated_at)
-          select ${newId('job', now)}, ${input.task}, ${JSON.stringify(input.payload ?? {})}::jsonb, 'pending',
-                 ${input.runAt?.toISOString() ?? at}::timestamptz, ${maxAttempts}, ${input.key ?? null},
-                 ${at}::timestamptz, ${at}::timestamptz
-           where exists (select 1 from along)
-          on conflict (key) do nothing
-          returning id
-        )
+    sql`with along as (${write.getSQL()}), queued as (${query})
         select (select count(*) from along)::int as wrote, (select count(*) from queued)::int as queued`,
   );
   return { wrote: Number(r?.wrote) > 0, queued: Number(r?.queued) > 0 };
