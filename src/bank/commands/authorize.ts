@@ -11,10 +11,9 @@ import { enqueue } from '../../platform/jobs/jobs.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import type { DeclineReason } from '../domain/authorization.machine.ts';
 import { declineForRefusedHold, decideAuthorization, type PresentedCard } from '../domain/issuer-decision.ts';
-import { accountCurrency, placeHold } from '../storage/accounts.ts';
-import { findByGatewayRef, type AuthorizationRow } from '../storage/authorizations.ts';
+import { placeHold } from '../storage/accounts.ts';
+import { authorizationOrCard, type AuthorizationRow, type CardRow } from '../storage/authorizations.ts';
 import { BANK_TASKS, cardholderRoom, type IssuerSettings } from '../storage/bank-settings.ts';
-import { findCardByNumber, type CardRow } from '../storage/cards.ts';
 import { approvalRequests, authorizations } from '../storage/tables.ts';
 
 export interface AuthorizationRequest {
@@ -65,11 +64,10 @@ export async function createAuthorization(
   settings: IssuerSettings,
   clock: Clock,
 ): Promise<{ authorization: AuthorizationRow; created: boolean }> {
-  const existing = await findByGatewayRef(tx, request.gatewayRef);
+  const { existing, card, accountCurrency } = await authorizationOrCard(tx, request.gatewayRef, request.card.number);
   if (existing) return { authorization: existing, created: false };
 
   const now = clock.now();
-  const card = await findCardByNumber(tx, request.card.number);
   const decision = decideAuthorization(card, request.card, now);
   const base = {
     id: newId('bauth', now),
@@ -93,7 +91,7 @@ export async function createAuthorization(
   if (decision.kind === 'decline') return decline(decision.reason);
   if (card === undefined) return decline('unknown_card'); // unreachable: the decision declines unknown cards
   if (!(await placeHold(tx, card.accountId, request.amount, { authorizationId: base.id, now }))) {
-    return decline(declineForRefusedHold(await accountCurrency(tx, card.accountId), request.amount.currency));
+    return decline(declineForRefusedHold(accountCurrency, request.amount.currency));
   }
   const held = { ...base, heldMinor: request.amount.minor };
   switch (decision.then) {

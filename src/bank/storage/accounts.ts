@@ -45,15 +45,6 @@ function cardPayment(row: AuthorizationRow): CardPayment {
   return { id: row.id, accountId: row.accountId!, currency: row.currency, heldMinor: row.heldMinor };
 }
 
-/** The account's currency, if the account exists. */
-export async function accountCurrency(executor: Executor, accountId: string): Promise<string | undefined> {
-  const [account] = await executor
-    .select({ currency: accounts.currency })
-    .from(accounts)
-    .where(eq(accounts.id, accountId));
-  return account?.currency;
-}
-
 /** Releases what an authorisation holds on its account (the hold's pending transfer is voided). */
 export async function releaseHold(tx: Executor, row: AuthorizationRow, now: Date): Promise<void> {
   if (row.heldMinor === 0n || row.accountId === null) return;
