@@ -5,11 +5,11 @@ import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { chooseDelivery, freezeLines, orderTotals, type FrozenLine } from '../domain/checkout.ts';
 import { appendAudit } from '../storage/audit.ts';
-import { listDeliveryMethods, productsById } from '../storage/catalog.ts';
+import { cartContents } from '../storage/cart.ts';
 import { cartMachine } from '../domain/cart.machine.ts';
 import { recordOrderStatusChange } from '../storage/order-status-outbox.ts';
 import type { OrderRow } from '../storage/orders.ts';
-import { addresses, cartLines, carts, orderLines, orders } from '../storage/tables.ts';
+import { carts, orderLines, orders } from '../storage/tables.ts';
 
 /**
  * Turns the user's open cart into an order with frozen lines, at catalog prices read now. The cart
@@ -27,26 +27,16 @@ export async function placeOrderIn(tx: Executor, userId: string, now: Date): Pro
     .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
     .for('update');
   if (!cart) throw new DomainError('cart.empty');
-  const items = await tx
-    .select()
-    .from(cartLines)
-    .where(eq(cartLines.cartId, cart.id))
-    .orderBy(cartLines.addedAt, cartLines.productId);
+  const contents = await cartContents(tx, cart.id, userId);
+  const { items } = contents;
   if (items.length === 0) throw new DomainError('cart.empty');
   if (!cart.deliveryMethodId) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
   if (!cart.addressId) throw new DomainError('checkout.incomplete', { field: 'address' });
-  const [address] = await tx
-    .select()
-    .from(addresses)
-    .where(and(eq(addresses.id, cart.addressId), eq(addresses.userId, userId)));
+  const { address } = contents;
   if (!address) throw new DomainError('checkout.incomplete', { field: 'address' });
 
-  const catalog = await productsById(
-    tx,
-    items.map((i) => i.productId),
-  );
-  const lines = freezeLines(items, catalog);
-  const delivery = chooseDelivery(cart.deliveryMethodId, await listDeliveryMethods(tx));
+  const lines = freezeLines(items, contents.products);
+  const delivery = chooseDelivery(cart.deliveryMethodId, contents.delivery ? [contents.delivery] : []);
   const totals = orderTotals(lines, delivery.price);
 
   const [order] = await tx

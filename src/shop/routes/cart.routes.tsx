@@ -7,15 +7,15 @@ import type { Executor } from '../../platform/db/database.ts';
 import { MAX_QUANTITY } from '../domain/checkout.ts';
 import { CartPage } from '../pages/cart.page.tsx';
 import { ProductPage } from '../pages/catalog.page.tsx';
-import { addToCart, removeFromCart, setCartQuantity } from '../storage/cart.ts';
+import { addToCart, removeFromCart, setCartQuantity, type CartView } from '../storage/cart.ts';
 import { pricedCart } from '../storage/cart-views.ts';
 import { getProduct } from '../storage/catalog.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 import { errorPage, pageCtx, readForm, requireUser } from './helpers.tsx';
 
 /** The cart as the JSON API answers it. */
-async function cartJson(db: Executor, userId: string, now: Date) {
-  const { lines, subtotal } = await pricedCart(db, userId, now);
+async function cartJson(db: Executor, userId: string, now: Date, known?: CartView) {
+  const { lines, subtotal } = await pricedCart(db, userId, now, known);
   return {
     lines: lines.map((l) => ({
       productId: l.product.id,
@@ -33,7 +33,7 @@ export function cartRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   const db = database.db;
 
   async function renderCart(c: ShopContext, userId: string, error?: string, status: 200 | 422 = 200) {
-    const { lines, subtotal, mixed } = await pricedCart(db, userId, clock.now());
+    const { lines, subtotal, mixed } = await pricedCart(db, userId, clock.now(), c.get('cartView'));
     return c.html(
       <CartPage ctx={await pageCtx(c, deps)} lines={lines} subtotal={subtotal} mixed={mixed} error={error} />,
       status,
@@ -103,6 +103,6 @@ export function cartRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   app.get('/api/cart', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
-    return c.json(await cartJson(db, user.id, clock.now()));
+    return c.json(await cartJson(db, user.id, clock.now(), c.get('cartView')));
   });
 }

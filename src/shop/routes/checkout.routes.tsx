@@ -46,7 +46,7 @@ function registerReviewAndDeliveryRoutes(app: Hono<ShopEnv>, deps: ShopDeps): vo
   app.get('/checkout', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
-    const priced = await pricedCart(db, user.id, clock.now());
+    const priced = await pricedCart(db, user.id, clock.now(), c.get('cartView'));
     if (priced.lines.length === 0) return c.redirect('/cart', 303);
     const blocked = priced.unavailable.length > 0 || priced.mixed;
     return c.html(
@@ -55,7 +55,7 @@ function registerReviewAndDeliveryRoutes(app: Hono<ShopEnv>, deps: ShopDeps): vo
   });
 
   async function renderDelivery(c: ShopContext, userId: string, error?: string, status: 200 | 422 = 200) {
-    const { cart, lines } = await pricedCart(db, userId, clock.now());
+    const { cart, lines } = await pricedCart(db, userId, clock.now(), c.get('cartView'));
     if (lines.length === 0) return c.redirect('/cart', 303);
     const methods = await deliveryMethodsForDisplay(db);
     return c.html(
@@ -97,7 +97,7 @@ function registerAddressRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
     errors: Errors = {},
     status: 200 | 422 = 200,
   ) {
-    const { lines, address } = await pricedCart(db, userId, clock.now());
+    const { lines, address } = await pricedCart(db, userId, clock.now(), c.get('cartView'));
     if (lines.length === 0) return c.redirect('/cart', 303);
     const prefill: Partial<Record<AddressField, string>> = values ?? (await addressPrefill(db, userId, address)) ?? {};
     return c.html(<AddressPage ctx={await pageCtx(c, deps)} values={prefill} errors={errors} />, status);
@@ -134,7 +134,7 @@ function registerPayRoutes(app: Hono<ShopEnv>, deps: ShopDeps): void {
   app.get('/checkout/pay', async (c) => {
     const user = requireUser(c);
     if (user instanceof Response) return user;
-    const summary = await checkoutSummary(db, user.id, clock.now());
+    const summary = await checkoutSummary(db, user.id, clock.now(), c.get('cartView'));
     if (summary.missing) return c.redirect(STEP_FOR_MISSING[summary.missing], 303);
     const { priced, method, address, total } = summary;
     return c.html(

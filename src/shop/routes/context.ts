@@ -8,6 +8,7 @@ import type { Logger } from '../../platform/log.ts';
 import type { LoginLimits } from '../domain/login-limit.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
 import type { User } from '../storage/accounts.ts';
+import type { CartView } from '../storage/cart.ts';
 import type { RetentionConfig } from '../jobs/retention.ts';
 
 /** The shop's settings the routes need (parsed once in main.ts). */
@@ -44,6 +45,8 @@ export type ShopEnv = AppEnv<{
   csrfToken: string;
   /** Items in the open cart, read with the session on GET requests (absent otherwise). */
   cartCount: number | undefined;
+  /** The open cart, read with the session on GET requests for the pages that show it (absent otherwise). */
+  cartView: CartView | undefined;
 }>;
 
 export type ShopContext = Context<ShopEnv>;

@@ -14,7 +14,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { DomainError } from '../../core/errors.ts';
 import { forwardedClient } from '../domain/login-limit.ts';
-import { userAndCartCountForSession, userForSession } from '../storage/accounts.ts';
+import { userAndCartCountForSession, userAndCartViewForSession, userForSession } from '../storage/accounts.ts';
 import type { ShopContext, ShopDeps, ShopEnv } from './context.ts';
 
 export const SESSION_COOKIE = 'shop_session';
@@ -25,6 +25,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Server-to-server endpoints authenticate by signature, not by cookie (the gateway's webhook intake).
 const CSRF_EXEMPT = [/^\/webhooks\//];
+// The pages that show the cart (cart.routes, checkout.routes): their GET reads the cart with the session.
+const CART_PAGES = /^\/(?:cart|checkout|checkout\/(?:delivery|address|pay)|api\/cart)$/;
 
 function secure(deps: ShopDeps): boolean {
   return deps.settings.publicUrl.startsWith('https:');
@@ -82,7 +84,15 @@ export function sessionMiddleware(deps: ShopDeps): MiddlewareHandler<ShopEnv> {
   return async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
     let user: Awaited<ReturnType<typeof userForSession>>;
-    if (token && SAFE_METHODS.has(c.req.method)) {
+    if (token && SAFE_METHODS.has(c.req.method) && CART_PAGES.test(c.req.path)) {
+      // A page that shows the cart: read it, and the badge, with the session.
+      const found = await userAndCartViewForSession(deps.database.db, token, deps.clock.now());
+      user = found?.user;
+      if (found) {
+        c.set('cartCount', found.cartCount);
+        c.set('cartView', found.cart);
+      }
+    } else if (token && SAFE_METHODS.has(c.req.method)) {
       // A page view shows the cart badge: read it with the session (nothing a GET does changes it).
       const found = await userAndCartCountForSession(deps.database.db, token, deps.clock.now());
       user = found?.user;

@@ -1,14 +1,15 @@
 // Users and login sessions. Session tokens are random and only their sha256 is stored. (The
 // failed-login counter is login-attempts.ts.)
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { Role } from '../domain/access.ts';
 import { appendAudit } from './audit.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../platform/passwords.ts';
-import { loginFailures, loginSessions, users } from './tables.ts';
+import { cartViewColumns, cartViewOfRows, type CartView } from './cart.ts';
+import { addresses, cartLines, carts, loginFailures, loginSessions, products, users } from './tables.ts';
 
 export type User = typeof users.$inferSelect;
 
@@ -104,6 +105,35 @@ export async function userAndCartCountForSession(
     .innerJoin(users, eq(users.id, loginSessions.userId))
     .where(and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now)));
   return row ? { user: row.user, cartCount: Number(row.cartCount) } : undefined;
+}
+
+/**
+ * The session's user with their open cart as the cart and checkout pages show it, in one statement
+ * (those pages would otherwise read the session and then the cart). `cart` is undefined when the user
+ * has no open cart yet; the badge's count is the lines' quantities, as userAndCartCountForSession's.
+ */
+export async function userAndCartViewForSession(
+  db: Executor,
+  token: string,
+  now: Date,
+): Promise<{ user: User; cartCount: number; cart: CartView | undefined } | undefined> {
+  if (token.length === 0 || token.length > 100) return undefined;
+  const rows = await db
+    .select({ user: users, ...cartViewColumns })
+    .from(loginSessions)
+    .innerJoin(users, eq(users.id, loginSessions.userId))
+    .leftJoin(carts, and(eq(carts.userId, users.id), eq(carts.status, 'open')))
+    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
+    .leftJoin(products, eq(products.id, cartLines.productId))
+    .leftJoin(addresses, eq(addresses.id, carts.addressId))
+    .where(and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now)))
+    .orderBy(asc(cartLines.addedAt), asc(products.id));
+  const first = rows[0];
+  if (!first) return undefined;
+  const { cart } = first;
+  if (!cart) return { user: first.user, cartCount: 0, cart: undefined };
+  const view = cartViewOfRows(rows.map((r) => ({ ...r, cart })));
+  return { user: first.user, cartCount: view.lines.reduce((n, l) => n + l.quantity, 0), cart: view };
 }
 
 /** Ends a login session (log out, or the old session at login: no fixation). */

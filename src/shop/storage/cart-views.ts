@@ -3,7 +3,7 @@
 import { multiply, sum, type Money } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { DeliveryOption } from '../domain/checkout.ts';
-import { cartView, lastAddress, type Address, type Cart, type CartLineView } from './cart.ts';
+import { cartView, lastAddress, type Address, type Cart, type CartLineView, type CartView } from './cart.ts';
 import { deliveryMethodsForDisplay } from './catalog.ts';
 
 export interface PricedCart {
@@ -37,9 +37,9 @@ export function priceCart(
   return { available, unavailable, subtotal, mixed };
 }
 
-/** The user's open cart with its lines priced now. */
-export async function pricedCart(db: Executor, userId: string, now: Date): Promise<PricedCart> {
-  const view = await cartView(db, userId, now);
+/** The user's open cart with its lines priced now; `known` is the view read with the session, if it was. */
+export async function pricedCart(db: Executor, userId: string, now: Date, known?: CartView): Promise<PricedCart> {
+  const view = known?.cart.userId === userId ? known : await cartView(db, userId, now);
   return { ...view, ...priceCart(view.lines) };
 }
 
@@ -64,8 +64,13 @@ export type CheckoutSummary =
     };
 
 /** The cart, its delivery method and address, and the total at today's prices. */
-export async function checkoutSummary(db: Executor, userId: string, now: Date): Promise<CheckoutSummary> {
-  const priced = await pricedCart(db, userId, now);
+export async function checkoutSummary(
+  db: Executor,
+  userId: string,
+  now: Date,
+  known?: CartView,
+): Promise<CheckoutSummary> {
+  const priced = await pricedCart(db, userId, now, known);
   if (priced.lines.length === 0) return { missing: 'lines' };
   const methods = await deliveryMethodsForDisplay(db);
   const method = methods.find((m) => m.id === priced.cart.deliveryMethodId);

@@ -6,7 +6,8 @@ import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { MAX_QUANTITY, parseQuantity } from '../domain/checkout.ts';
-import { toProduct, type Product } from './catalog.ts';
+import type { DeliveryOption } from '../domain/checkout.ts';
+import { toDeliveryOption, toProduct, type Product } from './catalog.ts';
 import { addresses, cartLines, carts, deliveryMethods, products, type FrozenAddress } from './tables.ts';
 
 export type Cart = typeof carts.$inferSelect;
@@ -91,16 +92,37 @@ export interface CartLineView {
   readonly quantity: number;
 }
 
+/** The open cart as every cart and checkout page shows it: the cart, its lines and the chosen address. */
+export interface CartView {
+  readonly cart: Cart;
+  readonly lines: CartLineView[];
+  readonly address: Address | undefined;
+}
+
+/** The columns of a cart view's rows: one per line, in order (or one with no line, for an empty cart). */
+export const cartViewColumns = { cart: carts, product: products, quantity: cartLines.quantity, address: addresses };
+
+/** Turns the rows of `cartViewColumns` (joined as cartView joins them) into the view. */
+export function cartViewOfRows(
+  rows: readonly {
+    cart: Cart;
+    product: typeof products.$inferSelect | null;
+    quantity: number | null;
+    address: Address | null;
+  }[],
+): CartView {
+  const lines: CartLineView[] = [];
+  for (const r of rows)
+    if (r.product && r.quantity !== null) lines.push({ product: toProduct(r.product), quantity: r.quantity });
+  return { cart: rows[0]!.cart, lines, address: rows[0]!.address ?? undefined };
+}
+
 /** The open cart with its lines and products. */
-export async function cartView(
-  db: Executor,
-  userId: string,
-  now: Date,
-): Promise<{ cart: Cart; lines: CartLineView[]; address: Address | undefined }> {
+export async function cartView(db: Executor, userId: string, now: Date): Promise<CartView> {
   // One statement for the cart, its lines with their products and the chosen address (every checkout
   // page shows them); a user without an open cart gets one created, empty.
   const rows = await db
-    .select({ cart: carts, product: products, quantity: cartLines.quantity, address: addresses })
+    .select(cartViewColumns)
     .from(carts)
     .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
     .leftJoin(products, eq(products.id, cartLines.productId))
@@ -108,10 +130,49 @@ export async function cartView(
     .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
     .orderBy(asc(cartLines.addedAt), asc(products.id));
   if (rows.length === 0) return { cart: await openCart(db, userId, now), lines: [], address: undefined };
-  const lines: CartLineView[] = [];
-  for (const r of rows)
-    if (r.product && r.quantity !== null) lines.push({ product: toProduct(r.product), quantity: r.quantity });
-  return { cart: rows[0]!.cart, lines, address: rows[0]!.address ?? undefined };
+  return cartViewOfRows(rows);
+}
+
+/** What placing an order reads of a cart it has locked. */
+export interface CartContents {
+  readonly items: { productId: string; quantity: number }[];
+  /** The lines' products as the catalog has them now. */
+  readonly products: Map<string, Product>;
+  /** The chosen address, only when it is this user's. */
+  readonly address: Address | undefined;
+  /** The chosen delivery method, active or not. */
+  readonly delivery: DeliveryOption | undefined;
+}
+
+/**
+ * The lines of a cart with their products, its address and its delivery method, in one statement.
+ * Read after the cart's lock is taken (not in the locking statement), so that it sees every line
+ * committed before the lock was granted.
+ */
+export async function cartContents(db: Executor, cartId: string, userId: string): Promise<CartContents> {
+  const rows = await db
+    .select({ line: cartLines, product: products, address: addresses, method: deliveryMethods })
+    .from(carts)
+    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
+    .leftJoin(products, eq(products.id, cartLines.productId))
+    .leftJoin(addresses, and(eq(addresses.id, carts.addressId), eq(addresses.userId, userId)))
+    .leftJoin(deliveryMethods, eq(deliveryMethods.id, carts.deliveryMethodId))
+    .where(eq(carts.id, cartId))
+    .orderBy(asc(cartLines.addedAt), asc(cartLines.productId));
+  const items: CartContents['items'] = [];
+  const found = new Map<string, Product>();
+  for (const { line, product } of rows) {
+    if (!line) continue;
+    items.push({ productId: line.productId, quantity: line.quantity });
+    if (product) found.set(product.id, toProduct(product));
+  }
+  const method = rows[0]?.method;
+  return {
+    items,
+    products: found,
+    address: rows[0]?.address ?? undefined,
+    delivery: method ? toDeliveryOption(method) : undefined,
+  };
 }
 
 /** Number of items in the open cart (for the header badge). */

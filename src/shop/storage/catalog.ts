@@ -1,6 +1,6 @@
 // Products and delivery methods. Products are archived, never deleted; a price edit changes the
 // catalog only — order lines carry their own frozen price.
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { money, parseCurrency, type Money } from '../../core/money.ts';
@@ -44,16 +44,6 @@ export async function listProducts(db: Executor, options: { includeArchived?: bo
 export async function getProduct(db: Executor, id: string): Promise<Product | undefined> {
   const [row] = await db.select().from(products).where(eq(products.id, id));
   return row ? toProduct(row) : undefined;
-}
-
-/** Several products by id, as a map for freezing order lines. */
-export async function productsById(db: Executor, ids: readonly string[]): Promise<Map<string, Product>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db
-    .select()
-    .from(products)
-    .where(inArray(products.id, [...ids]));
-  return new Map(rows.map((r) => [r.id, toProduct(r)]));
 }
 
 /** Adds a product to the catalog. */
@@ -160,13 +150,16 @@ export async function listDeliveryMethods(
   options: { includeInactive?: boolean } = {},
 ): Promise<DeliveryOption[]> {
   const rows = await db.select().from(deliveryMethods).orderBy(asc(deliveryMethods.position));
-  return rows
-    .filter((r) => options.includeInactive || r.active)
-    .map((r) => ({
-      id: r.id,
-      name: r.name,
-      description: r.description,
-      price: money(r.priceMinor, parseCurrency(r.currency)),
-      active: r.active,
-    }));
+  return rows.filter((r) => options.includeInactive || r.active).map(toDeliveryOption);
+}
+
+/** Maps a delivery method's row to the domain's option, its price as Money. */
+export function toDeliveryOption(r: typeof deliveryMethods.$inferSelect): DeliveryOption {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    price: money(r.priceMinor, parseCurrency(r.currency)),
+    active: r.active,
+  };
 }
