@@ -12,7 +12,7 @@ import * as accounts from '../src/shop/storage/accounts.ts';
 import { addToCart, cartView, chooseCartDelivery, saveCartAddress } from '../src/shop/storage/cart.ts';
 import { archiveProduct, listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { ensureDemoData } from '../src/shop/storage/demo-data.ts';
-import { users } from '../src/shop/storage/tables.ts';
+import { carts, users } from '../src/shop/storage/tables.ts';
 import { address } from './support/factories.ts';
 
 for (const engine of testEngines()) {
@@ -82,6 +82,7 @@ for (const engine of testEngines()) {
       assert.equal(found?.user.id, fresh.id);
       assert.equal(found?.cartCount, 0);
       assert.equal(found?.cart, undefined);
+      assert.equal((await db.select().from(carts).where(eq(carts.userId, fresh.id))).length, 0);
     });
 
     it('finds nothing for an expired, logged-out or unknown session', async () => {
