@@ -26,7 +26,11 @@ export interface ClaimOptions {
 /** Claims due jobs (and jobs whose lease expired) for this worker; returns them as now held. */
 export async function claimJobs(executor: Executor, options: ClaimOptions, clock: Clock = systemClock): Promise<Job[]> {
   if (options.limit < 1) return [];
-  const now = clock.now();
+  return claimStatement(executor, options, clock.now());
+}
+
+/** The claim's one statement, with every column returned (complete.ts runs it beside a completion). */
+export function claimStatement(executor: Executor, options: ClaimOptions, now: Date) {
   const due = executor
     .select({ id: jobs.id })
     .from(jobs)

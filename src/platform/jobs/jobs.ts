@@ -10,7 +10,8 @@
  *   (register)        -> pending      recurring job, key 'recurring:<task>', run_at = now; a repeat
  *                                     registration only updates repeat_seconds
  *   pending           -> running      claim: run_at <= now; attempts + 1, locked_by = worker,
- *                                     locked_until = now + lease
+ *                                     locked_until = now + lease (a worker claims when it polls,
+ *                                     and in the statement that completes a job, for its freed slot)
  *   running (expired) -> running      claim: locked_until < now (the holder crashed or stalled);
  *                                     another worker takes it over, attempts + 1
  *   running           -> running      heartbeat: the holder pushes locked_until forward

@@ -2,7 +2,7 @@
 // settled through the claim guard (complete or fail). Used by the worker for every job it claims.
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
-import { completeJob } from './complete.ts';
+import { completeJobAndClaim } from './complete.ts';
 import { failJob, type FailOptions } from './fail.ts';
 import { extendLease } from './heartbeat.ts';
 import type { Job, JobClaim } from './job-state.ts';
@@ -19,8 +19,21 @@ export interface JobRunner {
   readonly failOptions: FailOptions;
 }
 
-/** Runs one claimed job to a settled outcome; never rejects. */
-export async function runJob(runner: JobRunner, job: Job): Promise<void> {
+/** What a run's settling statement did besides: whether it handed the slot over, and the jobs it claimed. */
+export interface HandOver {
+  /** A successful run's completion claimed for the freed slot (false: failed, lost, or nothing asked). */
+  readonly ran: boolean;
+  /** Jobs now held by this worker, to run next. */
+  readonly claimed: Job[];
+}
+
+const NO_HAND_OVER: HandOver = Object.freeze({ ran: false, claimed: [] });
+
+/**
+ * Runs one claimed job to a settled outcome; never rejects. On success the completion also claims
+ * up to `slots()` due jobs (asked at the moment of the completion), returned for the caller to run.
+ */
+export async function runJob(runner: JobRunner, job: Job, slots: () => number = () => 0): Promise<HandOver> {
   const { database, tasks, workerId: id, clock, log } = runner;
   const claim = { id: job.id, lockedBy: id, attempts: job.attempts };
   const lease = new AbortController();
@@ -40,9 +53,11 @@ export async function runJob(runner: JobRunner, job: Job): Promise<void> {
   const fields = { jobId: job.id, task: job.task, attempt: job.attempts, workerId: id };
   try {
     if (failure === undefined) {
-      if (!(await completeJob(database.db, job, clock)))
+      const next = { workerId: id, limit: slots(), leaseSeconds: runner.leaseSeconds };
+      const { completed, claimed } = await completeJobAndClaim(database.db, job, next, clock);
+      if (!completed)
         log.warn(fields, 'jobs: lease lost before completion; another worker holds the job, success not recorded');
-      return;
+      return { ran: next.limit > 0, claimed };
     }
     const outcome = await failJob(database.db, job, failure.error, runner.failOptions, clock);
     if (outcome === null)
@@ -61,6 +76,7 @@ export async function runJob(runner: JobRunner, job: Job): Promise<void> {
     // The lease will expire and another run will settle it: at-least-once, never lost.
     log.error({ ...fields, err }, 'jobs: could not record the outcome; the job runs again after its lease expires');
   }
+  return NO_HAND_OVER;
 }
 
 /** Extends the lease every third of it while the handler runs; returns the function that stops it. */

@@ -13,7 +13,19 @@ export async function settleJob(
   lastError: string | null,
   now: Date,
 ): Promise<boolean> {
-  const settled = await writeJobState(executor, settleTransition(outcome), heldBy(claim), {
+  const settled = await settleStatement(executor, claim, outcome, lastError, now);
+  return settled.length === 1;
+}
+
+/** The settling UPDATE, returning the id when the claim still held (complete.ts runs it beside a claim). */
+export function settleStatement(
+  executor: Executor,
+  claim: JobClaim,
+  outcome: JobOutcome,
+  lastError: string | null,
+  now: Date,
+) {
+  return writeJobState(executor, settleTransition(outcome), heldBy(claim), {
     runAt: outcome.runAt,
     attempts: outcome.attempts,
     lockedBy: null,
@@ -21,7 +33,6 @@ export async function settleJob(
     lastError,
     updatedAt: now,
   }).returning({ id: jobs.id });
-  return settled.length === 1;
 }
 
 /** The guard of every write by a job's holder: still running, still ours, still the same attempt. */

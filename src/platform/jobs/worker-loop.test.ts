@@ -5,16 +5,8 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.ts';
 import { freshDatabase, testEngines } from '../db/testing.ts';
 import { createWorker, enqueue } from './jobs.ts';
-import { jobById, memoryLog, platformSpec } from './fixtures/support.ts';
+import { jobById, memoryLog, platformSpec, until } from './fixtures/support.ts';
 import { jobs } from './jobs.schema.ts';
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 for (const engine of testEngines()) {
   describe(`worker loop (${engine})`, () => {

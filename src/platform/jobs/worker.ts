@@ -88,13 +88,21 @@ export function createWorker(options: WorkerOptions): Worker {
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
   let pollAgain = false;
+  // A poll found every slot busy: the next finished job polls, whatever its hand-over found.
+  let wakeMissed = false;
   const runner: JobRunner = { database, tasks, workerId: id, leaseSeconds, clock, log, failOptions };
 
   function track(job: Job): void {
-    const run = runJob(runner, job).finally(() => {
+    // A completion hands its slot to the next due job in the same statement (only while running).
+    const run = runJob(runner, job, () => (state === 'running' ? 1 : 0)).then((handOver) => {
       running.delete(run);
-      // A slot is free: look for more work at once rather than at the next interval.
-      if (state === 'running') void poll();
+      for (const next of handOver.claimed) track(next);
+      if (state !== 'running') return;
+      // Look for more at once, rather than at the next interval, unless the hand-over found nothing
+      // due (or took the one job due into the freed slot, with no other slot free), and no wake found
+      // every slot busy meanwhile.
+      const settledByHandOver = handOver.ran && (handOver.claimed.length === 0 || running.size >= concurrency);
+      if (!settledByHandOver || wakeMissed) void poll();
     });
     running.add(run);
   }
@@ -105,6 +113,7 @@ export function createWorker(options: WorkerOptions): Worker {
       do {
         pollAgain = false;
         const free = concurrency - running.size;
+        wakeMissed = free <= 0;
         if (free <= 0) return;
         const claimed = await claimJobs(database.db, { workerId: id, limit: free, leaseSeconds }, clock);
         for (const job of claimed) track(job);
