@@ -11,7 +11,7 @@
 //
 // The status write is job-state.ts's (the `claim` transition). `now` comes from the clock (a
 // parameter, not the database's now()) so tests can move time.
-import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Executor } from '../db/database.ts';
 import { writeJobState, type Job } from './job-state.ts';
@@ -29,15 +29,21 @@ export async function claimJobs(executor: Executor, options: ClaimOptions, clock
   return claimStatement(executor, options, clock.now());
 }
 
-/** The claim's one statement, with every column returned (complete.ts runs it beside a completion). */
-export function claimStatement(executor: Executor, options: ClaimOptions, now: Date) {
+/**
+ * The claim's one statement, with every column returned. complete.ts runs it beside a completion and
+ * names that job in `except`: its lease may have run out, and one statement must not update a row twice.
+ */
+export function claimStatement(executor: Executor, options: ClaimOptions, now: Date, except?: string) {
   const due = executor
     .select({ id: jobs.id })
     .from(jobs)
     .where(
-      or(
-        and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)),
-        and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now)),
+      and(
+        or(
+          and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)),
+          and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now)),
+        ),
+        except === undefined ? undefined : ne(jobs.id, except),
       ),
     )
     .orderBy(asc(jobs.runAt))

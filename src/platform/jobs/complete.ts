@@ -3,12 +3,13 @@
 // due job are one round trip, and when nothing is due the claim costs nothing more than the completion.
 //
 //   with settled as (update jobs set status = 'succeeded', … where <held by this claim> returning id),
-//        claimed as (update jobs set status = 'running', … where id in (<due, skip locked, limit n>) returning *),
+//        claimed as (update jobs set status = 'running', … where id in (<due, not this job, skip locked, limit n>) returning *),
 //        settled_count as (select count(*) as n from settled)
 //   select n, claimed.* from claimed right join settled_count on true
 //
-// Both updates see the statement's one snapshot, in which the completed job is still running under
-// a live lease, so the claim can never take the job it completes.
+// Both updates see the statement's one snapshot. The claim leaves out the job being completed by
+// name: its lease may have run out, and two updates of one row in one statement have no defined
+// outcome in PostgreSQL.
 import { getTableColumns, sql } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Executor } from '../db/database.ts';
@@ -47,7 +48,7 @@ export async function completeJobAndClaim(
   const now = clock.now();
   const claim = { id: job.id, lockedBy: job.lockedBy, attempts: job.attempts };
   const settled = executor.$with('settled').as(settleStatement(executor, claim, outcomeOnSuccess(job, now), null, now));
-  const claimed = executor.$with('claimed').as(claimStatement(executor, next, now));
+  const claimed = executor.$with('claimed').as(claimStatement(executor, next, now, job.id));
   const count = executor
     .$with('settled_count')
     .as(executor.select({ n: sql<number>`count(*)::int`.as('n') }).from(settled));

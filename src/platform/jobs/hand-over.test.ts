@@ -62,6 +62,25 @@ for (const engine of testEngines()) {
       for (const id of [first, older, newer]) assert.equal((await jobById(db, id!)).status, 'succeeded');
     });
 
+    test('a job completed after its lease ran out, not yet taken over, completes and is not claimed again', async () => {
+      const clock = fakeClock(Date.UTC(2026, 5, 1, 12));
+      const db = database.db;
+      const late = await enqueue(db, { task: 'a' }, clock);
+      const [mine] = await claimJobs(db, { workerId: 'w1', limit: 1, leaseSeconds: 5 }, clock);
+      clock.advance(1000);
+      const waiting = await enqueue(db, { task: 'b' }, clock);
+      clock.advance(10_000); // the lease ran out; no other worker polled meanwhile
+
+      const result = await completeJobAndClaim(db, mine!, { workerId: 'w1', limit: 2, leaseSeconds: 60 }, clock);
+      assert.equal(result.completed, true);
+      assert.deepEqual(
+        result.claimed.map((j) => j.id),
+        [waiting],
+      );
+      const after = await jobById(db, late!);
+      assert.deepEqual([after.status, after.attempts], ['succeeded', 1]);
+    });
+
     test('a lost lease completes nothing, and the jobs it claimed are still returned to run', async () => {
       const clock = fakeClock(Date.UTC(2026, 5, 1, 12));
       const db = database.db;

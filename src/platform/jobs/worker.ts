@@ -8,7 +8,7 @@ import type { Database } from '../db/database.ts';
 import { claimJobs } from './claim.ts';
 import { DEFAULT_RETRY, type Job, type RetryPolicy } from './job-state.ts';
 import { registerRecurring, type RecurringJob } from './register-recurring.ts';
-import { runJob, type JobRunner } from './run-job.ts';
+import { runJob, type HandOver, type JobRunner } from './run-job.ts';
 
 /** What a handler learns about the run it serves. */
 export interface JobContext {
@@ -94,16 +94,19 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function track(job: Job): void {
     // A completion hands its slot to the next due job in the same statement (only while running).
-    const run = runJob(runner, job, () => (state === 'running' ? 1 : 0)).then((handOver) => {
-      running.delete(run);
-      for (const next of handOver.claimed) track(next);
-      if (state !== 'running') return;
-      // Look for more at once, rather than at the next interval, unless the hand-over found nothing
-      // due (or took the one job due into the freed slot, with no other slot free), and no wake found
-      // every slot busy meanwhile.
-      const settledByHandOver = handOver.ran && (handOver.claimed.length === 0 || running.size >= concurrency);
-      if (!settledByHandOver || wakeMissed) void poll();
-    });
+    const run = runJob(runner, job, () => (state === 'running' ? 1 : 0))
+      // runJob never rejects; were it to, the slot is still freed and polled for.
+      .catch((): HandOver => ({ ran: false, claimed: [] }))
+      .then((handOver) => {
+        running.delete(run);
+        for (const next of handOver.claimed) track(next);
+        if (state !== 'running') return;
+        // Look for more at once, rather than at the next interval, unless the hand-over found nothing
+        // due (or took the one job due into the freed slot, with no other slot free), and no wake found
+        // every slot busy meanwhile.
+        const settledByHandOver = handOver.ran && (handOver.claimed.length === 0 || running.size >= concurrency);
+        if (!settledByHandOver || wakeMissed) void poll();
+      });
     running.add(run);
   }
 
