@@ -13,6 +13,7 @@
 //     await browser.close();
 //   }
 
+import { existsSync } from 'node:fs';
 import {
   chromium,
   type Browser,
@@ -42,10 +43,18 @@ export function chromiumPath(): string {
 /** Launch headless Chromium. Extra `args` are appended to CHROMIUM_ARGS. */
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const { args = [], ...rest } = options;
+  const executablePath = chromiumPath();
+  // `npm test` installs Chromium before any test; one browser test run on its own, on a fresh
+  // machine, meets a missing binary first: say how to get it rather than Playwright's download advice.
+  if (!existsSync(executablePath))
+    throw new Error(
+      `Chromium is not at ${executablePath}. \`npm test\` installs it; before running a browser test on its own, ` +
+        'run `node scripts/ensure-chromium.mjs` once (or set CHROMIUM_PATH to a Chromium binary).',
+    );
   return chromium.launch({
     timeout: 60_000,
     ...rest,
-    executablePath: chromiumPath(),
+    executablePath,
     headless: true,
     args: [...CHROMIUM_ARGS, ...args],
   });
