@@ -27,16 +27,14 @@ export async function placeOrderIn(tx: Executor, userId: string, now: Date): Pro
     .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
     .for('update');
   if (!cart) throw new DomainError('cart.empty');
-  const contents = await cartContents(tx, cart.id, userId);
-  const { items } = contents;
+  const { items, products, address, delivery: chosen } = await cartContents(tx, cart.id, userId);
   if (items.length === 0) throw new DomainError('cart.empty');
   if (!cart.deliveryMethodId) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
   if (!cart.addressId) throw new DomainError('checkout.incomplete', { field: 'address' });
-  const { address } = contents;
   if (!address) throw new DomainError('checkout.incomplete', { field: 'address' });
 
-  const lines = freezeLines(items, contents.products);
-  const delivery = chooseDelivery(cart.deliveryMethodId, contents.delivery ? [contents.delivery] : []);
+  const lines = freezeLines(items, products);
+  const delivery = chooseDelivery(cart.deliveryMethodId, chosen ? [chosen] : []);
   const totals = orderTotals(lines, delivery.price);
 
   const [order] = await tx

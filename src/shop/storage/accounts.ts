@@ -75,6 +75,11 @@ export async function createLoginSession(db: Executor, userId: string, now: Date
   return token;
 }
 
+/** The session with this token, while it has not expired: the one test every session lookup makes. */
+function liveSession(token: string, now: Date) {
+  return and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now));
+}
+
 /** The user behind a session token, when the session exists and has not expired. */
 export async function userForSession(db: Executor, token: string, now: Date): Promise<User | undefined> {
   if (token.length === 0 || token.length > 100) return undefined;
@@ -82,7 +87,7 @@ export async function userForSession(db: Executor, token: string, now: Date): Pr
     .select({ user: users })
     .from(loginSessions)
     .innerJoin(users, eq(users.id, loginSessions.userId))
-    .where(and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now)));
+    .where(liveSession(token, now));
   return row?.user;
 }
 
@@ -103,7 +108,7 @@ export async function userAndCartCountForSession(
     })
     .from(loginSessions)
     .innerJoin(users, eq(users.id, loginSessions.userId))
-    .where(and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now)));
+    .where(liveSession(token, now));
   return row ? { user: row.user, cartCount: Number(row.cartCount) } : undefined;
 }
 
@@ -126,7 +131,7 @@ export async function userAndCartViewForSession(
     .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
     .leftJoin(products, eq(products.id, cartLines.productId))
     .leftJoin(addresses, eq(addresses.id, carts.addressId))
-    .where(and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now)))
+    .where(liveSession(token, now))
     .orderBy(asc(cartLines.addedAt), asc(products.id));
   const first = rows[0];
   if (!first) return undefined;
