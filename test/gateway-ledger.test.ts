@@ -5,9 +5,7 @@
 // Balance card show each merchant its own money only, and `ledger verify` (the operator's command,
 // run as a process on PostgreSQL) is clean after a mixed run and names deliberately corrupted rows.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
@@ -31,6 +29,7 @@ import { eventually, startTestGateway, TEST_STRIPE_API_KEY, webhookReceiver } fr
 import { countersign } from './support/cli.ts';
 import { DashboardClient } from './support/dashboard-client.ts';
 import { sessionHelpers } from './support/gateway-sessions.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 type Balance = {
   currency: string;
@@ -312,7 +311,7 @@ for (const engine of testEngines()) {
       const url = engine === 'postgres' ? (gw.database.raw as pg.Pool).options.connectionString! : null;
       if (!url) {
         // Pointed at a directory without a gateway database, it cannot check (exit 3) and creates nothing.
-        const empty = mkdtempSync(join(tmpdir(), 'cs-ledger-'));
+        const empty = tempDir('cs-ledger-');
         const run = await countersign(['ledger', 'verify', '--data-dir', empty]);
         assert.equal(run.code, 3, run.stdout + run.stderr);
         assert.match(run.stderr, /no gateway database/);

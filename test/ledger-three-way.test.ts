@@ -6,8 +6,6 @@
 // unreachable is exit 3. With PGlite, the data directory's layout (npm start) is found on its own.
 // The match itself, every kind of difference, is checked on its pure function.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
@@ -21,6 +19,7 @@ import { eventually } from '../src/gateway/testing.ts';
 import { countersign } from './support/cli.ts';
 import { startProofSystem, type ProofSystem } from './support/harness/in-process.ts';
 import type { ShopClient } from './support/shop-client.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 describe('the three-way match (pure)', () => {
   const cap = (sessionId: string, minor: bigint, merchantId = 'mer_A') => ({
@@ -150,7 +149,7 @@ describe('countersign ledger verify across shop, gateway and bank (PostgreSQL)',
 
 describe('countersign ledger verify in a data directory (PGlite, the npm start layout)', () => {
   it("finds the bank's and the shop's databases beside the gateway's", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cs-books-'));
+    const dir = tempDir('cs-books-');
     for (const [party, spec] of [
       ['gateway', gatewayDatabaseSpec],
       ['bank', bankDatabaseSpec],
@@ -164,7 +163,7 @@ describe('countersign ledger verify in a data directory (PGlite, the npm start l
     assert.match(run.stdout, /bank: checked 0 account\(s\)/);
     assert.match(run.stdout, /shop: 0 paid invoice\(s\)/);
     // Only the gateway's there: the others are not checked, and that is said.
-    const alone = mkdtempSync(join(tmpdir(), 'cs-books-'));
+    const alone = tempDir('cs-books-');
     await (await openDatabase(gatewayDatabaseSpec, { engine: 'pglite', dataDir: join(alone, 'gateway') })).close();
     const one = await countersign(['ledger', 'verify', '--data-dir', alone]);
     assert.equal(one.code, 0, one.stdout + one.stderr);

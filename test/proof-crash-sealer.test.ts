@@ -7,9 +7,6 @@
 // `countersign audit verify` finds the chain intact with nothing waiting.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +18,7 @@ import { shopDatabaseSpec } from '../src/shop/main.ts';
 import { appendAudit, verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized } from './support/proof.ts';
 import { verifyInProcess } from './support/audit.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 const SCRIPT = fileURLToPath(new URL('./support/sealer-process.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -187,10 +185,9 @@ describe('crash matrix: the audit sealer killed mid-batch', () => {
     assert.equal(end.n, committed, 'every committed entry is there, none more');
     assert.equal(end.rolled, 0, 'no entry of a rolled-back transaction');
     assert.equal(await assertSealedWhole(database, 'at the end'), committed, 'every committed entry sealed once');
-    const verdict = await verifyInProcess(
-      { SHOP_DATABASE_URL: url, DATA_DIR: mkdtempSync(join(tmpdir(), 'cs-seal-')) },
-      ['--allow-no-checkpoint'],
-    );
+    const verdict = await verifyInProcess({ SHOP_DATABASE_URL: url, DATA_DIR: tempDir('cs-seal-') }, [
+      '--allow-no-checkpoint',
+    ]);
     assert.equal(verdict.code, 0, verdict.out);
     assert.match(verdict.out, new RegExp(`^OK: audit chain intact, ${committed} entries`, 'm'));
     assert.doesNotMatch(verdict.out, /not sealed yet|PROBLEM/);

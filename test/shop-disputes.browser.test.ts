@@ -3,8 +3,7 @@
 // evidence, attach a file and submit — the card issuer decides at once (`winning_evidence`) and the
 // order is paid again; on another order, accepting needs the box ticked and ends in "dispute lost".
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
@@ -21,9 +20,10 @@ import { invoices } from '../src/shop/storage/tables.ts';
 import { launchBrowser, shopLogin, withPage } from './support/browser.ts';
 import { checkoutForm, DEMO } from './support/factories.ts';
 import { ShopClient } from './support/shop-client.ts';
+import { screenshotDir } from './support/temp-dir.ts';
 
 const SECRET = newWebhookSecret();
-const SHOTS = process.env.COUNTERSIGN_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'staff-disputes-'));
+const SHOTS = screenshotDir('staff-disputes-');
 
 describe('the staff dispute screen in Chromium', () => {
   let shop: ServiceHandle;

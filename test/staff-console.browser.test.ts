@@ -4,8 +4,7 @@
 // and the fully refunded order says what was captured and refunded. Screenshots are written to
 // COUNTERSIGN_SCREENSHOTS (else a temporary directory) to be looked at.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -20,9 +19,10 @@ import { launchBrowser, shopLogin, withPage } from './support/browser.ts';
 import { DEMO } from './support/factories.ts';
 import { ShopClient } from './support/shop-client.ts';
 import { refundedOrder, type RefundedOrder } from './support/staff-console.ts';
+import { screenshotDir } from './support/temp-dir.ts';
 
 const WEBHOOK_SECRET = newWebhookSecret();
-const SHOTS = process.env.COUNTERSIGN_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'staff-console-'));
+const SHOTS = screenshotDir('staff-console-');
 
 describe('the staff console in Chromium', () => {
   let shop: ServiceHandle;
