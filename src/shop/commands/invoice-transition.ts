@@ -1,6 +1,6 @@
 // The one writer of invoice and order status: an invoice moves by its machine, and the order follows
 // through the one rule, with the outbox event and the audit entry in the same transaction.
-import { eq } from 'drizzle-orm';
+import { eq, getTableColumns } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { invoiceMachine, isValidStatus, type InvoiceEvent } from '../domain/invoice.machine.ts';
@@ -30,35 +30,49 @@ export async function applyInvoiceEvent(
       : await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for('update');
   if (!invoice) throw new DomainError('invoice.unknown');
   const next = invoiceMachine.apply(invoice.status, event).state;
-  const [updatedInvoice] = await tx
-    .update(invoices)
-    .set({
-      status: next,
-      valid: isValidStatus(next),
-      closedAt: next === 'open' ? null : (invoice.closedAt ?? now),
-      // Back to paid after a won dispute keeps the time it was first paid.
-      paidAt: next === 'paid' ? (invoice.paidAt ?? now) : invoice.paidAt,
-    })
-    .where(eq(invoices.id, invoiceId))
-    .returning();
-  const [order] = await tx.select().from(orders).where(eq(orders.id, invoice.orderId)).for('update');
-  const follow = followInvoice(order!.status, next);
-  let updatedOrder = order!;
+  // The invoice written and its order read FOR UPDATE in one statement. The order's lock is taken
+  // after the invoice's (held already), as before; a row locked FOR UPDATE is returned as last
+  // committed, even when the statement had to wait for it.
+  const written = tx.$with('written').as(
+    tx
+      .update(invoices)
+      .set({
+        status: next,
+        valid: isValidStatus(next),
+        closedAt: next === 'open' ? null : (invoice.closedAt ?? now),
+        // Back to paid after a won dispute keeps the time it was first paid.
+        paidAt: next === 'paid' ? (invoice.paidAt ?? now) : invoice.paidAt,
+      })
+      .where(eq(invoices.id, invoiceId))
+      .returning(),
+  );
+  const invoiceColumns = Object.fromEntries(
+    Object.keys(getTableColumns(invoices)).map((name) => [name, written[name as keyof InvoiceRow]]),
+  ) as { [K in keyof InvoiceRow]: (typeof written)[K] };
+  const [both] = await tx
+    .with(written)
+    .select({ invoice: invoiceColumns, order: orders })
+    .from(written)
+    .innerJoin(orders, eq(orders.id, written.orderId))
+    .for('update', { of: orders });
+  const { invoice: updatedInvoice, order } = both!;
+  const follow = followInvoice(order.status, next);
+  let updatedOrder: OrderRow = order;
   if (follow.changed) {
     [updatedOrder] = (await tx
       .update(orders)
       .set({ status: follow.status, updatedAt: now })
-      .where(eq(orders.id, order!.id))
+      .where(eq(orders.id, order.id))
       .returning()) as [OrderRow];
     await recordOrderStatusChange(
       tx,
       {
-        orderId: order!.id,
+        orderId: order.id,
         invoiceId,
-        from: order!.status,
+        from: order.status,
         to: follow.status,
-        totalMinor: order!.totalMinor,
-        currency: order!.currency,
+        totalMinor: order.totalMinor,
+        currency: order.currency,
       },
       now,
     );
@@ -69,9 +83,9 @@ export async function applyInvoiceEvent(
       actor,
       action: `invoice.${event}`,
       subject: invoiceId,
-      data: { from: invoice.status, to: next, orderId: order!.id, orderStatus: follow.status },
+      data: { from: invoice.status, to: next, orderId: order.id, orderStatus: follow.status },
     },
     now,
   );
-  return { invoice: updatedInvoice!, order: updatedOrder };
+  return { invoice: updatedInvoice as InvoiceRow, order: updatedOrder };
 }
