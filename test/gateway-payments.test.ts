@@ -36,6 +36,26 @@ for (const engine of testEngines()) {
 
     const { newSession, pay, session, settled } = sessionHelpers(() => gw, engine);
 
+    /** The bank's callback that approves an authorisation, and its signed headers. */
+    const approvedCallback = (sessionId: string, authorizationId: string) =>
+      JSON.stringify({
+        callback_id: `bcb_${sessionId}`,
+        type: 'authorization.approved',
+        authorization_id: authorizationId,
+        gateway_ref: sessionId,
+      });
+    const signedCallback = (body: string, requestId: string, timestamp = new Date()) => ({
+      'content-type': 'application/json',
+      ...signRequest({
+        method: 'POST',
+        target: '/bank/callbacks',
+        id: requestId,
+        timestamp,
+        body,
+        secrets: [gw.bankCallbackSecret],
+      }),
+    });
+
     it('every delivery verifies with the standardwebhooks package, with each of two active secrets, over the bytes received', async () => {
       const second = newWebhookSecret();
       await rotateSecret(gw.database.db, DEMO_MERCHANT_ID, systemClock, second);
@@ -130,23 +150,8 @@ for (const engine of testEngines()) {
       assert.equal(((await res.json()) as { status: string }).status, 'requires_approval');
       const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === id)!;
       gw.issuer.decide(auth.id, 'approved');
-      const body = JSON.stringify({
-        callback_id: `bcb_${id}`,
-        type: 'authorization.approved',
-        authorization_id: auth.id,
-        gateway_ref: id,
-      });
-      const signed = (requestId: string, timestamp = new Date()) => ({
-        'content-type': 'application/json',
-        ...signRequest({
-          method: 'POST',
-          target: '/bank/callbacks',
-          id: requestId,
-          timestamp,
-          body,
-          secrets: [gw.bankCallbackSecret],
-        }),
-      });
+      const body = approvedCallback(id, auth.id);
+      const signed = (requestId: string, timestamp = new Date()) => signedCallback(body, requestId, timestamp);
       const headers = signed(`sreq_cb_${id}`);
       const forged = await fetch(`${gw.url}/bank/callbacks`, {
         method: 'POST',
@@ -172,6 +177,46 @@ for (const engine of testEngines()) {
       const stale = signed('sreq_old', new Date(Date.now() - 3600_000));
       assert.equal((await fetch(`${gw.url}/bank/callbacks`, { method: 'POST', headers: stale, body })).status, 401);
       assert.equal(shop.eventsFor(id).filter((e) => e.type === 'payment.authorized').length, 1);
+    });
+
+    it("a bank callback that lands while the card submit waits for the bank's answer: the approval is applied once, and the payer sees it", async () => {
+      const id = await newSession();
+      const authorize = gw.issuer.authorize;
+      // The bank approves, and its callback reaches the gateway before the answer to the submit does.
+      gw.issuer.authorize = async function (this: typeof gw.issuer, request) {
+        const decision = await authorize.call(this, request);
+        const body = approvedCallback(request.gatewayRef, decision.authorizationId!);
+        const cb = await fetch(`${gw.url}/bank/callbacks`, {
+          method: 'POST',
+          headers: signedCallback(body, `sreq_race_${request.gatewayRef}`),
+          body,
+        });
+        assert.equal(cb.status, 200, await cb.text());
+        return decision;
+      };
+      let res: Response;
+      try {
+        res = await pay(id);
+      } finally {
+        gw.issuer.authorize = authorize;
+      }
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { status: string }).status, 'authorized');
+      assert.equal((await settled(id)).status, 'captured');
+      // Once: one authorised event, and the books hold what a payment with no race holds.
+      const plain = await newSession();
+      await pay(plain);
+      await settled(plain);
+      const count = async (sessionId: string) => {
+        const [r] = await rows<{ events: number; transfers: number }>(
+          gw.database.db,
+          sql`select (select count(*)::int from events where session_id = ${sessionId} and type = 'payment.authorized') as events,
+                     (select count(*)::int from ledger_transfers where session_id = ${sessionId}) as transfers`,
+        );
+        return r!;
+      };
+      assert.deepEqual(await count(id), await count(plain));
+      assert.equal((await count(id)).events, 1);
     });
 
     it('a lost callback is made up for by polling the bank', async () => {

@@ -1,5 +1,6 @@
 // The bank's decision on an authorisation, however it arrives: the answer to the card submit, a
 // callback, a poll, or recovery after a crash.
+import { DomainError } from '../../core/errors.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { SETTLE_TASK } from '../jobs/task-names.ts';
@@ -7,11 +8,26 @@ import type { Executor } from '../../platform/db/database.ts';
 import type { IssuerDecision } from '../issuer/issuer.port.ts';
 import { authorizationTransfers } from '../domain/ledger.payment.ts';
 import { postTransfers } from '../storage/ledger.ts';
-import { lockSessionWithMerchant, moveSession } from '../storage/sessions.ts';
+import { lockSessionWithMerchant, moveSession, type SessionMerchant } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
 type Deps = Pick<GatewayDeps, 'database' | 'clock' | 'log'>;
+
+/**
+ * The session as the caller left it in its own committed transaction (the card submit's move to
+ * `processing`), with its merchant. Given it, the decision is applied without reading and locking the
+ * row first: moveSession's update is guarded by the status and sequence, so it writes only when the
+ * row is still exactly this one (every other change of a session in `processing` bumps the sequence),
+ * and it takes the row's lock itself. The merchant's acknowledgement window is the one read then.
+ */
+export interface KnownSession {
+  readonly session: SessionRow;
+  readonly merchant: SessionMerchant;
+}
+
+const changedConcurrently = (err: unknown) =>
+  err instanceof DomainError && err.code === 'conflict' && err.details?.reason === 'session_changed_concurrently';
 
 /** Applies a bank decision to a session inside the caller's transaction; stale or repeated ones change nothing. */
 export async function applyDecisionTx(
@@ -19,9 +35,14 @@ export async function applyDecisionTx(
   tx: Executor,
   sessionId: string,
   decision: IssuerDecision,
+  known?: KnownSession,
 ): Promise<SessionRow> {
   const { clock } = deps;
-  const { session: s, merchant } = await lockSessionWithMerchant(tx, sessionId);
+  // A known row is used only as the card submit leaves it (processing, no authorisation yet): every
+  // decision then writes through the guarded update, and none returns the known row unwritten.
+  const usable =
+    known?.session.id === sessionId && known.session.status === 'processing' && !known.session.bankAuthorizationId;
+  const { session: s, merchant } = usable ? known : await lockSessionWithMerchant(tx, sessionId);
   if (s.bankAuthorizationId && decision.authorizationId && s.bankAuthorizationId !== decision.authorizationId) {
     deps.log?.warn(
       { sessionId, authorizationId: decision.authorizationId },
@@ -72,11 +93,28 @@ export async function applyDecisionTx(
   return acknowledged;
 }
 
-/** Applies a bank decision in its own transaction. */
-export function applyDecision(deps: Deps, sessionId: string, decision: IssuerDecision): Promise<SessionRow> {
-  return deps.database.transaction(async (tx) => {
-    const s = await applyDecisionTx(deps, tx, sessionId, decision);
-    if (s.status === 'authorized') crashPoint('gateway.authorize.before_commit');
-    return s;
-  });
+/**
+ * Applies a bank decision in its own transaction. With `known`, the row is not read first; when it
+ * has changed since (a callback or a poll applied a decision meanwhile), that transaction rolls back
+ * having written nothing and the decision is applied again on the row read and locked.
+ */
+export async function applyDecision(
+  deps: Deps,
+  sessionId: string,
+  decision: IssuerDecision,
+  known?: KnownSession,
+): Promise<SessionRow> {
+  const apply = (from?: KnownSession) =>
+    deps.database.transaction(async (tx) => {
+      const s = await applyDecisionTx(deps, tx, sessionId, decision, from);
+      if (s.status === 'authorized') crashPoint('gateway.authorize.before_commit');
+      return s;
+    });
+  if (!known) return apply();
+  try {
+    return await apply(known);
+  } catch (err) {
+    if (!changedConcurrently(err)) throw err;
+    return apply();
+  }
 }

@@ -81,7 +81,7 @@ export async function submitCard(
   }
   if (outcome.status === 'failed') return failAttempt(deps, sessionId, outcome.reason);
   crashPoint('gateway.bank.after_authorize');
-  const s = await applyDecision(deps, sessionId, outcome);
+  const s = await applyDecision(deps, sessionId, outcome, attempt);
   if (s.status === 'authorized') crashPoint('gateway.authorize.after_commit');
   return s;
 }
