@@ -162,6 +162,20 @@ for (const engine of testEngines()) {
       assert.equal((await accountOf(cardOf('approved'))).balanceMinor, before.balanceMinor + 3000n);
       const [row] = await t.bank.database.db.select().from(authorizations).where(eq(authorizations.id, auth.body.id));
       assert.equal(row!.refundedMinor, 3000n);
+      // Each refund a credit movement on the account, as the capture was a debit; a repeat books nothing.
+      const booked = await t.bank.database.db
+        .select()
+        .from(movements)
+        .where(eq(movements.authorizationId, auth.body.id))
+        .orderBy(movements.amountMinor);
+      assert.deepEqual(
+        booked.map((m) => [m.kind, m.amountMinor, m.currency, m.accountId, m.description.startsWith('Refund: ')]),
+        [
+          ['capture', -3000n, 'EUR', row!.accountId, false],
+          ['refund', 1000n, 'EUR', row!.accountId, true],
+          ['refund', 2000n, 'EUR', row!.accountId, true],
+        ],
+      );
     });
 
     it('refuses to refund an authorisation that was never captured', async () => {

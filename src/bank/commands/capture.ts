@@ -5,7 +5,7 @@ import { DomainError } from '../../core/errors.ts';
 import type { Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { debitCapture, recordMovement } from '../storage/accounts.ts';
+import { debitCapture } from '../storage/accounts.ts';
 import type { AuthorizationRow } from '../storage/authorizations.ts';
 import { moveAuthorization } from './authorization-status.ts';
 import { checkAmount, lockedAuthorization } from './locked-authorization.ts';
@@ -29,6 +29,5 @@ export async function captureAuthorization(
     updatedAt: now,
   });
   await debitCapture(tx, row, amount.minor, now);
-  await recordMovement(tx, row, { kind: 'capture', amountMinor: -amount.minor, description: row.merchantName }, now);
   return updated;
 }

@@ -7,7 +7,7 @@ import type { Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { authorizationMachine, type AuthorizationStatus } from '../domain/authorization.machine.ts';
-import { creditRefund, recordMovement } from '../storage/accounts.ts';
+import { creditRefund } from '../storage/accounts.ts';
 import type { AuthorizationRow } from '../storage/authorizations.ts';
 import { bankRefunds } from '../storage/tables.ts';
 import { moveAuthorization } from './authorization-status.ts';
@@ -49,11 +49,5 @@ export async function refundAuthorization(
     createdAt: now,
   });
   await creditRefund(tx, row, { id: refundId, minor: input.amount.minor }, now);
-  await recordMovement(
-    tx,
-    row,
-    { kind: 'refund', amountMinor: input.amount.minor, description: `Refund: ${row.merchantName}` },
-    now,
-  );
   return { refundId, authorization: updated };
 }

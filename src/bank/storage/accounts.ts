@@ -55,47 +55,75 @@ export async function releaseHold(tx: Executor, row: AuthorizationRow, now: Date
   await recordBankTransfers(tx, [bankTransfers.release(cardPayment(row))], now);
 }
 
-/** Debits a capture: the balance goes down by `minor`, and the whole hold is released (the hold is posted). */
-export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: bigint, now: Date): Promise<void> {
+/**
+ * Changes the authorisation's account and books the movement in one statement (the update a
+ * data-modifying CTE, the movement inserted from its row): both land or neither does.
+ */
+async function moveAccount(
+  tx: Executor,
+  row: AuthorizationRow,
+  change: { balanceMinor: bigint; releasedMinor: bigint },
+  movement: { kind: 'capture' | 'refund'; description: string },
+  now: Date,
+): Promise<void> {
+  const moved = tx.$with('moved').as(
+    tx
+      .update(accounts)
+      .set({
+        balanceMinor: sql`${accounts.balanceMinor} + ${change.balanceMinor}`,
+        heldMinor: sql`${accounts.heldMinor} - ${change.releasedMinor}`,
+      })
+      .where(eq(accounts.id, row.accountId!))
+      .returning({ id: accounts.id }),
+  );
   await tx
-    .update(accounts)
-    .set({
-      balanceMinor: sql`${accounts.balanceMinor} - ${minor}`,
-      heldMinor: sql`${accounts.heldMinor} - ${row.heldMinor}`,
-    })
-    .where(eq(accounts.id, row.accountId!));
+    .with(moved)
+    .insert(movements)
+    .select(
+      tx
+        .select({
+          id: sql`${newId('txn', now)}`.as('id'),
+          accountId: moved.id,
+          authorizationId: sql`${row.id}`.as('authorization_id'),
+          kind: sql`${movement.kind}`.as('kind'),
+          // Signed: debits negative, credits positive.
+          amountMinor: sql`${change.balanceMinor}::bigint`.as('amount_minor'),
+          currency: sql`${row.currency}`.as('currency'),
+          description: sql`${movement.description}`.as('description'),
+          createdAt: sql`${now.toISOString()}::timestamptz`.as('created_at'),
+        })
+        .from(moved),
+    );
+}
+
+/**
+ * Debits a capture: the balance goes down by `minor`, the whole hold is released (the hold is
+ * posted), and the debit is booked as a movement.
+ */
+export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: bigint, now: Date): Promise<void> {
+  await moveAccount(
+    tx,
+    row,
+    { balanceMinor: -minor, releasedMinor: row.heldMinor },
+    { kind: 'capture', description: row.merchantName },
+    now,
+  );
   await recordBankTransfers(tx, [bankTransfers.capture(cardPayment(row), minor)], now);
 }
 
-/** Credits a refund to the balance (a transfer back from the settlement with the gateway). */
+/** Credits a refund to the balance (a transfer back from the settlement with the gateway), booked as a movement. */
 export async function creditRefund(
   tx: Executor,
   row: AuthorizationRow,
   refund: { id: string; minor: bigint },
   now: Date,
 ): Promise<void> {
-  await tx
-    .update(accounts)
-    .set({ balanceMinor: sql`${accounts.balanceMinor} + ${refund.minor}` })
-    .where(eq(accounts.id, row.accountId!));
+  await moveAccount(
+    tx,
+    row,
+    { balanceMinor: refund.minor, releasedMinor: 0n },
+    { kind: 'refund', description: `Refund: ${row.merchantName}` },
+    now,
+  );
   await recordBankTransfers(tx, [bankTransfers.refund(cardPayment(row), refund.id, refund.minor)], now);
-}
-
-/** Books a movement on the authorisation's account (signed: debits negative, credits positive). */
-export async function recordMovement(
-  tx: Executor,
-  row: AuthorizationRow,
-  movement: { kind: 'capture' | 'refund'; amountMinor: bigint; description: string },
-  now: Date,
-): Promise<void> {
-  await tx.insert(movements).values({
-    id: newId('txn', now),
-    accountId: row.accountId!,
-    authorizationId: row.id,
-    kind: movement.kind,
-    amountMinor: movement.amountMinor,
-    currency: row.currency,
-    description: movement.description,
-    createdAt: now,
-  });
 }
