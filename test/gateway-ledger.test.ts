@@ -166,6 +166,38 @@ for (const engine of testEngines()) {
       await assert.rejects(gw.database.db.execute(sql`delete from ledger_transfers where id = ${`auth_${s.id}`}`));
     });
 
+    it('a batch recorded as unrecorded posts without the lookup; recorded all the same, it is refused and moves nothing', async () => {
+      const s = { id: `ps_unrec_${engine}`, merchantId: DEMO_MERCHANT_ID, amountMinor: 700n, currency: 'SEK' };
+      const pendingSek = async () =>
+        (
+          await rows<{ credits: string }>(
+            gw.database.db,
+            sql`select credits_pending::text as credits from ledger_accounts where id = ${`acct_${DEMO_MERCHANT_ID}_SEK_pending`}`,
+          )
+        )[0]?.credits ?? '0';
+      const before = BigInt(await pendingSek());
+      const written = await gw.database.transaction((tx) =>
+        postTransfers(tx, authorizationTransfers(s), new Date(), { unrecorded: true }),
+      );
+      assert.deepEqual(written, [`auth_${s.id}`]);
+      assert.equal(BigInt(await pendingSek()), before + 700n);
+      // Without the option a repeat is a no-op; with it, the primary key refuses the copy and the
+      // whole transaction rolls back: no second row, no amount moved twice.
+      assert.deepEqual(
+        await gw.database.transaction((tx) => postTransfers(tx, authorizationTransfers(s), new Date())),
+        [],
+      );
+      await assert.rejects(
+        gw.database.transaction((tx) => postTransfers(tx, authorizationTransfers(s), new Date(), { unrecorded: true })),
+      );
+      assert.deepEqual(await transfers(s.id), ['pending:authorization:700']);
+      assert.equal(BigInt(await pendingSek()), before + 700n);
+      // A batch that resolves a pending transfer is always read: the option changes nothing for it.
+      await gw.database.transaction((tx) => postTransfers(tx, voidTransfers(s), new Date(), { unrecorded: true }));
+      assert.equal(BigInt(await pendingSek()), before);
+      assert.deepEqual(await transfers(s.id), ['pending:authorization:700', 'void:void:700']);
+    });
+
     it('authorisations racing to open the same new accounts all post, and the accounts add up', async () => {
       // Currencies nobody has used: in each, eight transfers create (or find just created) the same two
       // accounts and lock them; none may fail, deadlock or lose another's amount. The window in which

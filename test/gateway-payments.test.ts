@@ -201,7 +201,8 @@ for (const engine of testEngines()) {
         gw.issuer.authorize = authorize;
       }
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { status: string }).status, 'authorized');
+      // The callback's approval; the shop's acknowledgement may already have had it captured.
+      assert.ok(['authorized', 'captured'].includes(((await res.json()) as { status: string }).status));
       assert.equal((await settled(id)).status, 'captured');
       // Once: one authorised event, and the books hold what a payment with no race holds.
       const plain = await newSession();

@@ -36,7 +36,8 @@ export async function placeHold(
     .returning({ id: accounts.id });
   if (held.length === 0) return false;
   const payment = { id: hold.authorizationId, accountId, currency: amount.currency, heldMinor: amount.minor };
-  await recordBankTransfers(tx, [bankTransfers.hold(payment)], hold.now);
+  // The hold's id is the new authorisation's: it cannot be recorded yet.
+  await recordBankTransfers(tx, [bankTransfers.hold(payment)], hold.now, { unrecorded: true });
   return true;
 }
 

@@ -5,7 +5,7 @@
 // transaction rolls back.
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
-import { recordTransfers, type LedgerBook } from '../../platform/ledger/record.ts';
+import { recordTransfers, type LedgerBook, type RecordOptions } from '../../platform/ledger/record.ts';
 import { bankAccountFlags, neverNegative, parseBankAccountId, type BankTransfer } from '../domain/ledger.ts';
 import { bankLedgerAccounts } from './ledger-tables.ts';
 
@@ -24,8 +24,13 @@ const BOOK: LedgerBook<BankTransfer> = {
  * Records transfers, in order, in the caller's transaction; those already recorded with the same fields
  * are skipped. Returns the ids written. The function other bank commands (a chargeback too) call.
  */
-export function recordBankTransfers(tx: Executor, batch: readonly BankTransfer[], now: Date): Promise<string[]> {
-  return recordTransfers(BOOK, tx, batch, now);
+export function recordBankTransfers(
+  tx: Executor,
+  batch: readonly BankTransfer[],
+  now: Date,
+  options?: RecordOptions,
+): Promise<string[]> {
+  return recordTransfers(BOOK, tx, batch, now, options);
 }
 
 /** One account's totals (tests and the app), or undefined before its first transfer. */

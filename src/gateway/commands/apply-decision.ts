@@ -84,7 +84,8 @@ export async function applyDecisionTx(
     })
   ).session;
   // The books: the authorised amount reserved for the merchant, in the transaction that authorises.
-  await postTransfers(tx, authorizationTransfers(authorized), now);
+  // The guarded move to authorized happens once per session, so its transfer is not recorded yet.
+  await postTransfers(tx, authorizationTransfers(authorized), now, { unrecorded: true });
   // Stripe's capture_method=automatic: acknowledged at authorisation, so captured at once.
   if (authorized.captureMethod !== 'automatic') return authorized;
   const acknowledged = (await moveSession(tx, authorized, 'acknowledge', clock, { patch: { acknowledgedAt: now } }))

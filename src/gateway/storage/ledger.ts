@@ -3,7 +3,7 @@
 // created if new and locked in id order, each transfer decided by the rules, totals moved with it).
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/database.ts';
-import { recordTransfers, type LedgerBook } from '../../platform/ledger/record.ts';
+import { recordTransfers, type LedgerBook, type RecordOptions } from '../../platform/ledger/record.ts';
 import { ACCOUNT_FLAGS, parseAccountId } from '../domain/ledger.account.ts';
 import type { Transfer } from '../domain/ledger.transfer.ts';
 import { ledgerAccounts, ledgerTransfers, type LedgerAccountRow, type LedgerTransferRow } from './ledger-tables.ts';
@@ -33,8 +33,13 @@ const BOOK: LedgerBook<Transfer> = {
  * fields are skipped; a conflicting one, an unbalanced one, or one that would break an account's
  * flag throws a DomainError (and the caller's whole transaction rolls back). Returns the ids written.
  */
-export function postTransfers(tx: Executor, batch: readonly Transfer[], now: Date): Promise<string[]> {
-  return recordTransfers(BOOK, tx, batch, now);
+export function postTransfers(
+  tx: Executor,
+  batch: readonly Transfer[],
+  now: Date,
+  options?: RecordOptions,
+): Promise<string[]> {
+  return recordTransfers(BOOK, tx, batch, now, options);
 }
 
 /** A merchant's accounts, every currency (the balance answer and the dashboard's card). */

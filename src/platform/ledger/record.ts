@@ -154,6 +154,18 @@ async function store<T extends LedgerTransfer>(
      where a.id = v.id`);
 }
 
+/** How a batch is recorded. */
+export interface RecordOptions {
+  /**
+   * The caller knows that none of the batch is recorded yet: its ids were made in this transaction,
+   * or the state change that records it is guarded to happen once (a session authorised once). The
+   * read of known transfers is then left out. A batch that resolves a pending transfer is always
+   * read, for the pending one. If a transfer was recorded all the same, its insert fails on the
+   * primary key and the caller's transaction rolls back: never a second copy.
+   */
+  readonly unrecorded?: boolean;
+}
+
 /**
  * Records transfers, in order, in the caller's transaction: those already recorded with the same
  * fields are skipped; a conflicting one, an unbalanced one, or one that would break an account's
@@ -164,6 +176,7 @@ export async function recordTransfers<T extends LedgerTransfer>(
   tx: Executor,
   batch: readonly T[],
   now: Date,
+  options: RecordOptions = {},
 ): Promise<string[]> {
   if (batch.length === 0) return [];
   const accounts = await lockAccounts(
@@ -172,7 +185,10 @@ export async function recordTransfers<T extends LedgerTransfer>(
     batch.flatMap((t) => [t.debitAccountId, t.creditAccountId]),
     now,
   );
-  const { byId, resolvedBy } = await knownTransfers(book, tx, batch);
+  const { byId, resolvedBy } =
+    options.unrecorded && batch.every((t) => !t.pendingId)
+      ? { byId: new Map<string, T>(), resolvedBy: new Map<string, string>() }
+      : await knownTransfers(book, tx, batch);
   const totals = new Map<string, Balances>([...accounts.values()].map((a) => [a.id, a]));
   const written: T[] = [];
   for (const t of batch) {
