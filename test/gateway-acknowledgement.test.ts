@@ -6,7 +6,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rows } from '../src/platform/db/database.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
+import { acknowledgeSession } from '../src/gateway/commands/acknowledge-session.ts';
+import { refuseSession } from '../src/gateway/commands/refuse-session.ts';
 import { DEMO_MERCHANT_ID } from '../src/gateway/storage/merchants.ts';
+import { findSession } from '../src/gateway/storage/sessions.ts';
+import { systemClock } from '../src/platform/clock.ts';
 import { eventually, startTestGateway, webhookReceiver } from '../src/gateway/testing.ts';
 import { sessionHelpers } from './support/gateway-sessions.ts';
 
@@ -104,6 +108,52 @@ for (const engine of testEngines()) {
       assert.equal(late.status, 409);
       assert.equal((await session(refused)).status, 'voided');
       assert.equal((await gw.api('/v1/payment_sessions/ps_nope/acknowledge', { method: 'POST' })).status, 404);
+    });
+
+    it('a 2xx acted on with the session as the delivery read it: acknowledges and schedules one capture; when the session changed since, it writes nothing and answers from the locked row', async () => {
+      // The endpoint answers 500, so the delivery job itself acknowledges nothing here.
+      shop.setRespond((_r, res) => void res.writeHead(500).end());
+      const deps = { database: gw.database, clock: systemClock };
+      const settleJobs = async (id: string) =>
+        (
+          await rows<{ n: number }>(
+            gw.database.db,
+            sql`select count(*)::int as n from jobs where key = ${`settle:${id}`}`,
+          )
+        )[0]!.n;
+
+      const fresh = await newSession();
+      await pay(fresh);
+      const asRead = (await findSession(gw.database.db, fresh))!;
+      assert.equal(await acknowledgeSession(deps, fresh, asRead), true);
+      assert.equal((await session(fresh)).acknowledgement, 'acknowledged');
+      assert.equal(await settleJobs(fresh), 1);
+      assert.equal((await settled(fresh)).status, 'captured');
+
+      // Read, then acknowledged through the API before the 2xx is acted on: the stale row's guarded
+      // write changes nothing, the locked row says it is acknowledged already, and one capture is scheduled.
+      const raced = await newSession();
+      await pay(raced);
+      const stale = (await findSession(gw.database.db, raced))!;
+      assert.equal((await gw.api(`/v1/payment_sessions/${raced}/acknowledge`, { method: 'POST' })).status, 200);
+      assert.equal(await acknowledgeSession(deps, raced, stale), false);
+      assert.equal(await settleJobs(raced), 1);
+      assert.equal((await settled(raced)).status, 'captured');
+      const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === raced)!;
+      assert.equal(gw.issuer.count(`capture:${auth.id}`), 1);
+
+      // Read, then refused (the shop's 409 to a later attempt of the delivery): nothing acknowledged.
+      const voided = await newSession();
+      await pay(voided);
+      const before = (await findSession(gw.database.db, voided))!;
+      await refuseSession(deps, voided, 'invoice.expired');
+      assert.equal(await acknowledgeSession(deps, voided, before), false);
+      assert.equal(await settleJobs(voided), 1, "the refusal's void, and no other");
+      const end = await settled(voided);
+      assert.equal(end.status, 'voided');
+      assert.equal(end.acknowledgement, 'refused');
+      const refusedAuth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === voided)!;
+      assert.equal(gw.issuer.count(`capture:${refusedAuth.id}`), 0);
     });
 
     it('refusal with 422 voids too', async () => {

@@ -2,10 +2,10 @@
 // API when the webhook never arrived. Either way the capture is scheduled in the same transaction.
 import { DomainError } from '../../core/errors.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { enqueue } from '../../platform/jobs/enqueue.ts';
+import { enqueue, enqueueAlong } from '../../platform/jobs/enqueue.ts';
 import { decideAcknowledgement } from '../domain/session.machine.ts';
 import { SETTLE_TASK } from '../jobs/task-names.ts';
-import { lockSession, moveSession } from '../storage/sessions.ts';
+import { acknowledgementUpdate, lockSession, moveSession } from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
@@ -16,12 +16,28 @@ async function acknowledgeLocked(deps: Deps, tx: Executor, s: SessionRow): Promi
   const now = deps.clock.now();
   if (!decideAcknowledgement(s, 'acknowledge', now).ok) return false;
   await moveSession(tx, s, 'acknowledge', deps.clock, { patch: { acknowledgedAt: now } });
-  await enqueue(tx, { task: SETTLE_TASK, payload: { sessionId: s.id }, key: `settle:${s.id}` }, deps.clock);
+  await enqueue(tx, settleJob(s.id), deps.clock);
   return true;
 }
 
-/** The shop answered 2xx to payment.authorized: acknowledged if still awaited and in time; false otherwise. */
-export async function acknowledgeSession(deps: Deps, sessionId: string): Promise<boolean> {
+/** The settle job an acknowledgement schedules (one per session, ever). */
+const settleJob = (sessionId: string) => ({ task: SETTLE_TASK, payload: { sessionId }, key: `settle:${sessionId}` });
+
+/**
+ * The shop answered 2xx to payment.authorized: acknowledged if still awaited and in time; false otherwise.
+ * `known`: the session as the delivery read it, unlocked. When the machine accepts the acknowledgement
+ * on it, the write and its settle job are one statement, guarded so that it changes nothing unless the
+ * row is still as read; otherwise (or when the guard finds it changed) the row is read and locked and
+ * decided on again, as without it.
+ */
+export async function acknowledgeSession(deps: Deps, sessionId: string, known?: SessionRow): Promise<boolean> {
+  if (known?.id === sessionId && known.api !== 'stripe') {
+    const now = deps.clock.now();
+    if (decideAcknowledgement(known, 'acknowledge', now).ok) {
+      const write = acknowledgementUpdate(deps.database.db, known, 'acknowledge', now, { acknowledgedAt: now });
+      if ((await enqueueAlong(deps.database.db, write, settleJob(sessionId), deps.clock)).wrote) return true;
+    }
+  }
   return deps.database.transaction(async (tx) => {
     const s = await lockSession(tx, sessionId);
     // A Stripe session is acknowledged by its capture (or at authorisation), never by a webhook's 2xx.

@@ -16,7 +16,7 @@ import { findDeliveryForAttempt, insertAttempt, moveDelivery } from '../storage/
 import { nextDraw } from '../storage/faults.ts';
 import { inForceAt, setWebhookEnabled, type UnretiredSecret } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
-import type { EventRow, MerchantRow } from '../storage/tables.ts';
+import type { EventRow, MerchantRow, SessionRow } from '../storage/tables.ts';
 import type { DeliveryTarget } from './delivery-target.ts';
 import { stripeDeliveryTarget } from './stripe-delivery-target.ts';
 import { DELIVER_WEBHOOK_TASK } from './task-names.ts';
@@ -95,6 +95,7 @@ function settle(
 function nativeTarget(found: {
   event: EventRow | null;
   merchant: MerchantRow | null;
+  session: SessionRow | null;
   faultsOn: boolean;
   secrets: UnretiredSecret[];
 }): DeliveryTarget | null {
@@ -109,6 +110,7 @@ function nativeTarget(found: {
     eventId: event.id,
     type: event.type,
     sessionId: event.sessionId,
+    session: found.session,
     merchantId: merchant.id,
     endpointId: null,
     faultsOn: found.faultsOn,
@@ -213,7 +215,7 @@ async function actOnAnswer(
   // shop had accepted.
   crashPoint('gateway.webhook.before_acknowledge');
   if (verdict === 'delivered') {
-    if (asksAcknowledgement) await acknowledgeSession(deps, target.sessionId);
+    if (asksAcknowledgement) await acknowledgeSession(deps, target.sessionId, target.session ?? undefined);
     return settle(deps, job, 'deliver', status);
   }
   if (verdict === 'refused') {
@@ -249,7 +251,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     if (!target) return settle(deps, job, 'disable', null);
     if (target.type === 'payment.authorized' && !target.stripe && job.attempt > 1) {
       // The question is moot once the payment was refused or timed out: stop asking.
-      const s = await findSession(database.db, target.sessionId);
+      const s = target.session ?? (await findSession(database.db, target.sessionId));
       if (s && (s.acknowledgement === 'refused' || s.acknowledgement === 'timed_out'))
         return settle(deps, job, 'give_up', delivery.lastStatusCode);
     }

@@ -2,6 +2,7 @@
 // Webhooks headers) or a Stripe-format endpoint's (its URL, Stripe-Signature with its secret). The
 // delivery job (jobs/deliver-webhook.ts) runs the same schedule, faults and attempt log for both.
 import type { Executor } from '../../platform/db/database.ts';
+import type { SessionRow } from '../storage/tables.ts';
 
 export interface DeliveryTarget {
   /** A Stripe-format delivery: its answer never acknowledges anything. */
@@ -16,6 +17,8 @@ export interface DeliveryTarget {
   readonly sessionId: string;
   readonly merchantId: string;
   readonly endpointId: string | null;
+  /** A native payment.authorized: its session as read with the delivery (not locked), which the answer acknowledges. */
+  readonly session?: SessionRow | null;
   /** The merchant's fault switch when it was read with the target (off: the attempt draws nothing); unknown: draw. */
   readonly faultsOn?: boolean;
   /** The signature headers of an attempt made now. */

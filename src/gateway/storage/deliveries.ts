@@ -8,17 +8,21 @@ import { merchantFaultsOn, merchantUnretiredSecrets, type UnretiredSecret } from
 import {
   events,
   merchants,
+  paymentSessions,
   webhookAttempts,
   webhookDeliveries,
   type DeliveryRow,
   type EventRow,
   type MerchantRow,
+  type SessionRow,
 } from './tables.ts';
 
 /**
  * A delivery with what its native attempt needs, in one statement: the event and the merchant (with
- * its fault switch and its unretired signing secrets). Event and merchant are null, and the secrets
- * empty, for a Stripe-format endpoint's delivery (its event is elsewhere).
+ * its fault switch and its unretired signing secrets), and for payment.authorized the session as it
+ * is now (not locked: what the answer acknowledges is written under a guard). Event, merchant and
+ * session are null, and the secrets empty, for a Stripe-format endpoint's delivery (its event is
+ * elsewhere).
  */
 export async function findDeliveryForAttempt(
   db: Executor,
@@ -28,6 +32,7 @@ export async function findDeliveryForAttempt(
       delivery: DeliveryRow;
       event: EventRow | null;
       merchant: MerchantRow | null;
+      session: SessionRow | null;
       faultsOn: boolean;
       secrets: UnretiredSecret[];
     }
@@ -39,12 +44,14 @@ export async function findDeliveryForAttempt(
       delivery: webhookDeliveries,
       event: events,
       merchant: merchants,
+      session: paymentSessions,
       faultsOn: merchantFaultsOn(),
       secrets: merchantUnretiredSecrets(),
     })
     .from(webhookDeliveries)
     .leftJoin(events, and(native, eq(events.id, webhookDeliveries.eventId)))
     .leftJoin(merchants, and(native, eq(merchants.id, webhookDeliveries.merchantId)))
+    .leftJoin(paymentSessions, and(eq(events.type, 'payment.authorized'), eq(paymentSessions.id, events.sessionId)))
     .where(eq(webhookDeliveries.id, id));
   // No merchant joined (a Stripe-format delivery): the secrets' subquery finds none, '[]'.
   return row && { ...row, faultsOn: row.faultsOn === true };

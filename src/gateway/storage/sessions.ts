@@ -119,6 +119,15 @@ type SessionPatch = Partial<
   Omit<typeof paymentSessions.$inferInsert, 'id' | 'merchantId' | 'status' | 'acknowledgement' | 'sequence'>
 >;
 
+/** The guard of every session write: the row still has the status and sequence it was read with. */
+function unchanged(session: SessionRow) {
+  return and(
+    eq(paymentSessions.id, session.id),
+    eq(paymentSessions.status, session.status),
+    eq(paymentSessions.sequence, session.sequence),
+  );
+}
+
 /**
  * The one writer of a session's `status` and `acknowledgement`. Applies an event to a session the
  * caller has locked: asks the machines (`decideSessionEvent`, `decideAcknowledgement`), and throws
@@ -134,19 +143,9 @@ export async function moveSession(
   options: { patch?: SessionPatch; reason?: string | null; refund?: EventPayload['data']['refund'] } = {},
 ): Promise<{ session: SessionRow; event: EventPayload | null }> {
   const now = clock.now();
-  const guard = and(
-    eq(paymentSessions.id, session.id),
-    eq(paymentSessions.status, session.status),
-    eq(paymentSessions.sequence, session.sequence),
-  );
+  const guard = unchanged(session);
   if (isAcknowledgementEvent(event)) {
-    const verdict = decideAcknowledgement(session, event, now);
-    if (!verdict.ok) throw verdict.error;
-    const [updated] = await tx
-      .update(paymentSessions)
-      .set({ ...options.patch, acknowledgement: verdict.state, updatedAt: now })
-      .where(and(guard, isNull(paymentSessions.acknowledgement)))
-      .returning();
+    const [updated] = await acknowledgementUpdate(tx, session, event, now, options.patch);
     if (!updated) throw new DomainError('conflict', { reason: 'session_changed_concurrently' });
     return { session: updated, event: null };
   }
@@ -168,6 +167,28 @@ export async function moveSession(
     );
   }
   return { session: updated, event: written };
+}
+
+/**
+ * moveSession's write of an acknowledgement event, as a statement not yet run: the machine decides
+ * (state.illegal_transition when it says no), and the update is guarded by the session's status and
+ * sequence and by no acknowledgement yet, so it changes nothing (returns no row) when the session is
+ * not as read. Run by moveSession, or with the job it implies (enqueueAlong) on a row read unlocked.
+ */
+export function acknowledgementUpdate(
+  db: Executor,
+  session: SessionRow,
+  event: AcknowledgementEvent,
+  now: Date,
+  patch?: SessionPatch,
+) {
+  const verdict = decideAcknowledgement(session, event, now);
+  if (!verdict.ok) throw verdict.error;
+  return db
+    .update(paymentSessions)
+    .set({ ...patch, acknowledgement: verdict.state, updatedAt: now })
+    .where(and(unchanged(session), isNull(paymentSessions.acknowledgement)))
+    .returning();
 }
 
 /** Ids of unpaid sessions in `created` whose expiry has passed. */
