@@ -231,6 +231,35 @@ for (const engine of testEngines()) {
       // Nothing acknowledged it: the window closes it as a void (made short here).
       await gw.database.db.execute(sql`update payment_sessions set ack_deadline = now() where id = ${id}`);
       assert.equal((await settled(id)).status, 'voided');
+      // The 410's delivery ends disabled. The void's event is in the feed, and its delivery is kept,
+      // disabled, with no job to send it.
+      const deliveries = async (sessionId: string) =>
+        rows<{ type: string; status: string | null; jobs: number }>(
+          gw.database.db,
+          sql`select e.type, d.status,
+                     (select count(*)::int from jobs j where j.key = d.id || ':1') as jobs
+                from events e left join webhook_deliveries d on d.event_id = e.id
+               where e.session_id = ${sessionId} order by e.cursor`,
+        );
+      assert.deepEqual(await deliveries(id), [
+        { type: 'payment.authorized', status: 'disabled', jobs: 1 },
+        { type: 'payment.voided', status: 'disabled', jobs: 0 },
+      ]);
+      // A merchant with no URL: the events are in the feed, and no delivery is written.
+      const [{ url }] = (await rows<{ url: string }>(
+        gw.database.db,
+        sql`select webhook_url as url from merchants where id = ${DEMO_MERCHANT_ID}`,
+      )) as [{ url: string }];
+      await gw.database.db.execute(
+        sql`update merchants set webhook_url = '', webhook_enabled = true where id = ${DEMO_MERCHANT_ID}`,
+      );
+      try {
+        const quiet = await newSession();
+        await pay(quiet);
+        assert.deepEqual(await deliveries(quiet), [{ type: 'payment.authorized', status: null, jobs: 0 }]);
+      } finally {
+        await gw.database.db.execute(sql`update merchants set webhook_url = ${url} where id = ${DEMO_MERCHANT_ID}`);
+      }
     });
   });
 }

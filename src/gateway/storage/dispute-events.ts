@@ -9,7 +9,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import { disputeView } from '../routes/dispute-view.ts';
 import { disputeObject } from '../routes/stripe/dispute-object.ts';
 import type { DisputeRow } from './dispute-tables.ts';
-import { insertFeedEvent, queueNativeDelivery } from './events.ts';
+import { appendNativeEvent, insertFeedEvent } from './events.ts';
 import { insertStripeEvent } from './stripe-events.ts';
 import { STRIPE_API_VERSION } from './stripe-projection.ts';
 import type { SessionRow } from './tables.ts';
@@ -38,7 +38,7 @@ export async function appendDisputeEvent(
       object: disputeView(dispute),
     },
   };
-  await insertFeedEvent(tx, {
+  const event = {
     id,
     merchantId: session.merchantId,
     type: input.type,
@@ -46,11 +46,12 @@ export async function appendDisputeEvent(
     sequence: session.sequence,
     payload,
     createdAt: now,
-  });
+  };
   if (session.api !== 'stripe') {
-    await queueNativeDelivery(tx, session.merchantId, id, clock);
+    await appendNativeEvent(tx, event, clock);
     return;
   }
+  await insertFeedEvent(tx, event);
   const type = `charge.${input.type}`;
   const object = disputeObject(dispute, now, session.cardBrand);
   await insertStripeEvent(

@@ -3,12 +3,12 @@
 // always has its event and a rolled-back one has none. A session opened through the Stripe API keeps
 // its native event (the dashboard's history) but gets no native delivery: its Stripe events and their
 // deliveries are written instead (storage/stripe-projection.ts).
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { toJSON, money, type Currency } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { rows, type Executor } from '../../platform/db/database.ts';
-import { enqueue } from '../../platform/jobs/enqueue.ts';
+import { type Executor } from '../../platform/db/database.ts';
+import { jobInsert } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
 import { EVENT_BELL_CHANNEL, feedLock } from './event-bell.ts';
 import { projectStripeEvents } from './stripe-projection.ts';
@@ -57,7 +57,7 @@ export async function appendEvent(
       ...(input.refund ? { refund: input.refund } : {}),
     },
   };
-  await insertFeedEvent(tx, {
+  const event = {
     id,
     merchantId: session.merchantId,
     type: input.type,
@@ -65,67 +65,76 @@ export async function appendEvent(
     sequence: session.sequence,
     payload,
     createdAt: now,
-  });
-  // A Stripe session's news goes out as Stripe events, to its merchant's Stripe endpoints only.
-  if (session.api === 'stripe') {
-    await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);
+  };
+  if (session.api !== 'stripe') {
+    await appendNativeEvent(tx, event, clock);
     return payload;
   }
-  await queueNativeDelivery(tx, session.merchantId, id, clock);
+  // A Stripe session's news goes out as Stripe events, to its merchant's Stripe endpoints only.
+  await insertFeedEvent(tx, event);
+  await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);
   return payload;
 }
 
-/**
- * Appends an event to its merchant's feed, in one statement: the merchant's feed lock first (held to
- * commit: cursors are drawn, and become visible, in order), then the row, then the bell (a NOTIFY,
- * sent only if the transaction commits).
- */
-export async function insertFeedEvent(
-  tx: Executor,
-  e: typeof events.$inferInsert & { payload: object },
-): Promise<void> {
-  await tx.execute(sql`
-    with feed_lock as (${feedLock(e.merchantId)}),
+/** The feed's append as CTEs: the merchant's feed lock first, then the row (`appended`). */
+function feedAppend(e: typeof events.$inferInsert & { payload: object }): SQL {
+  return sql`feed_lock as (${feedLock(e.merchantId)}),
     appended as (
       insert into ${events} (id, merchant_id, type, session_id, sequence, payload, created_at)
       select ${e.id}, ${e.merchantId}, ${e.type}, ${e.sessionId}, ${e.sequence}, ${JSON.stringify(e.payload)}::jsonb,
              ${e.createdAt.toISOString()}::timestamptz
         from feed_lock
       returning merchant_id
-    )
-    select pg_notify(${EVENT_BELL_CHANNEL}, merchant_id) from appended`);
+    )`;
 }
 
-/** Queues the delivery of a native event to its merchant's webhook URL, if the merchant has one. */
-export async function queueNativeDelivery(
+/** The bell for what was appended: a NOTIFY, sent only if the transaction commits. */
+const RING = sql`select pg_notify(${EVENT_BELL_CHANNEL}, merchant_id) from appended`;
+
+/**
+ * Appends an event to its merchant's feed, in one statement: the merchant's feed lock first (held to
+ * commit: cursors are drawn, and become visible, in order), then the row, then the bell.
+ */
+export async function insertFeedEvent(
   tx: Executor,
-  merchantId: string,
-  eventId: string,
+  e: typeof events.$inferInsert & { payload: object },
+): Promise<void> {
+  await tx.execute(sql`with ${feedAppend(e)} ${RING}`);
+}
+
+/**
+ * Appends a native event and queues its delivery to the merchant's webhook URL, in one statement: the
+ * feed's append (as insertFeedEvent), the delivery, written only when the merchant has a URL (pending
+ * when the endpoint is on, disabled when it is off: kept, to be sent if it is switched back on), and
+ * for a pending delivery the job of its first attempt.
+ */
+export async function appendNativeEvent(
+  tx: Executor,
+  e: typeof events.$inferInsert & { payload: object },
   clock: Clock,
 ): Promise<void> {
   const now = clock.now();
   const deliveryId = newId('whd', now);
   const at = now.toISOString();
-  // One statement: the delivery is written only when the merchant has a URL, pending when the endpoint
-  // is on and disabled when it is off (kept, to be sent if it is switched back on).
-  const [queued] = await rows<{ status: string }>(
-    tx,
-    sql`insert into ${webhookDeliveries} (id, merchant_id, event_id, status, next_attempt_at, created_at, updated_at)
-        select ${deliveryId}, ${merchants.id}, ${eventId},
-               case when ${merchants.webhookEnabled} then 'pending' else 'disabled' end,
-               case when ${merchants.webhookEnabled} then ${at}::timestamptz end,
-               ${at}::timestamptz, ${at}::timestamptz
-          from ${merchants}
-         where ${merchants.id} = ${merchantId} and ${merchants.webhookUrl} <> ''
-        returning status`,
+  const job = jobInsert(
+    { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 },
+    clock,
+    sql`select 1 from delivery where status = 'pending'`,
   );
-  if (queued?.status === 'pending') {
-    await enqueue(
-      tx,
-      { task: DELIVER_WEBHOOK_TASK, payload: { deliveryId, attempt: 1 }, key: `${deliveryId}:1`, maxAttempts: 3 },
-      clock,
-    );
-  }
+  await tx.execute(sql`
+    with ${feedAppend(e)},
+    delivery as (
+      insert into ${webhookDeliveries} (id, merchant_id, event_id, status, next_attempt_at, created_at, updated_at)
+      select ${deliveryId}, ${merchants.id}, ${e.id},
+             case when ${merchants.webhookEnabled} then 'pending' else 'disabled' end,
+             case when ${merchants.webhookEnabled} then ${at}::timestamptz end,
+             ${at}::timestamptz, ${at}::timestamptz
+        from ${merchants}
+       where ${merchants.id} = ${e.merchantId} and ${merchants.webhookUrl} <> ''
+      returning status
+    ),
+    queued as (${job.query})
+    ${RING}`);
 }
 
 /** An event by id. */

@@ -19,10 +19,11 @@ export interface EnqueueInput {
 }
 
 /**
- * The job's insert, the one way both enqueue functions write a job: at most one per key (ON CONFLICT
- * DO NOTHING), returning its id. `onlyIf` makes it conditional on a subquery (enqueueAlong's write).
+ * The job's insert, the one way every enqueue writes a job: at most one per key (ON CONFLICT DO
+ * NOTHING), returning its id. `onlyIf` makes it conditional on a subquery (enqueueAlong's write).
+ * Exported for a statement that writes several rows with the job as one of its CTEs.
  */
-function jobInsert(input: EnqueueInput, clock: Clock, onlyIf?: SQL): { id: Id<'job'>; query: SQL } {
+export function jobInsert(input: EnqueueInput, clock: Clock, onlyIf?: SQL): { id: Id<'job'>; query: SQL } {
   if (input.task.length === 0) throw new RangeError('enqueue: task must not be empty');
   const maxAttempts = input.maxAttempts ?? 10;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
