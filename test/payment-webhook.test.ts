@@ -163,6 +163,33 @@ for (const engine of testEngines()) {
       assert.equal((await attemptOf(sessionId)).status, 'captured');
     });
 
+    it('a second click while the first waits for its session asks for the same one; the attempt moves to session_created once', async () => {
+      const create = gateway.createSession;
+      let second: Response | undefined;
+      // The gateway is slow to answer the first click; meanwhile the payer clicks "Pay now" on the order.
+      gateway.createSession = async function (this: FakeGateway, request) {
+        gateway.createSession = create;
+        const [invoice] = await database.db.select().from(invoices).where(eq(invoices.id, request.invoiceId));
+        second = await client.send(`/orders/${invoice!.orderId}/pay`, { form: {} });
+        return create.call(this, request);
+      };
+      let paid: Awaited<ReturnType<typeof payNow>>;
+      try {
+        paid = await payNow();
+      } finally {
+        gateway.createSession = create;
+      }
+      assert.equal(second?.status, 303);
+      assert.equal(second?.headers.get('location'), `http://gateway.test/pay/${paid.sessionId}`);
+      const attempt = await attemptOf(paid.sessionId);
+      assert.equal(attempt.status, 'session_created');
+      assert.equal(
+        (await database.db.select().from(paymentAttempts).where(eq(paymentAttempts.invoiceId, paid.invoice.id))).length,
+        1,
+      );
+      assert.equal(await audits('attempt.session_created', attempt.id), 1, 'the later click moves nothing');
+    });
+
     it('applies a duplicate delivery once: the second answers 200 and changes nothing', async () => {
       const { sessionId, invoice } = await payNow();
       const event = gateway.move(sessionId, 'authorized');

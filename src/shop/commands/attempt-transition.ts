@@ -15,9 +15,10 @@ export type AttemptPatch = Partial<Pick<AttemptRow, 'gatewaySessionId' | 'redire
  * status with `patch` and the audit entry. Returns the updated row, or undefined (nothing written) when
  * the attempt is unknown or the machine does not allow the event from its current status.
  *
- * `locked` is the attempt as this transaction already read it FOR UPDATE (the webhook intake locks it
- * to decide): it is not read again. The write still names the status it moves from, so a stale row
- * moves nothing.
+ * `locked` is the attempt as the caller knows it: read FOR UPDATE in this transaction (the webhook
+ * intake locks it to decide), or the status every move it makes starts from (Pay now's moves, from
+ * `created`). It is not read again. The write names the status it moves from, so a stale one moves
+ * nothing.
  */
 export async function transitionAttempt(
   tx: Executor,
@@ -25,7 +26,7 @@ export async function transitionAttempt(
   event: AttemptEvent,
   audit: { actor: string; now: Date; data: Record<string, unknown>; action?: string },
   patch: AttemptPatch = {},
-  locked?: AttemptRow,
+  locked?: Pick<AttemptRow, 'id' | 'status'>,
 ): Promise<AttemptRow | undefined> {
   const [current] =
     locked?.id === attemptId

@@ -111,7 +111,9 @@ async function requestSession(
 ): Promise<StartedPayment> {
   const { database, gateway, clock } = deps;
   const db = database.db;
-  // Only from `created`: a click that already moved on (another tab, a webhook) is left as it is.
+  // Only from `created` (the machine allows these two events from nowhere else): the write is guarded
+  // by it, so the attempt is not read first, and a click that already moved on (another tab, a
+  // webhook) is left as it is.
   const move = (event: AttemptEvent, to: string, patch: AttemptPatch, data: Record<string, unknown>) =>
     database.transaction((tx) =>
       transitionAttempt(
@@ -120,6 +122,7 @@ async function requestSession(
         event,
         { actor: userId, now: clock.now(), action: `attempt.${to}`, data: { invoiceId: invoice.id, ...data } },
         patch,
+        { id: attemptId, status: 'created' },
       ),
     );
 
