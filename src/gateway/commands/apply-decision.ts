@@ -1,6 +1,5 @@
 // The bank's decision on an authorisation, however it arrives: the answer to the card submit, a
 // callback, a poll, or recovery after a crash.
-import { DomainError } from '../../core/errors.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import { SETTLE_TASK } from '../jobs/task-names.ts';
@@ -8,7 +7,12 @@ import type { Executor } from '../../platform/db/database.ts';
 import type { IssuerDecision } from '../issuer/issuer.port.ts';
 import { authorizationTransfers } from '../domain/ledger.payment.ts';
 import { postTransfers } from '../storage/ledger.ts';
-import { lockSessionWithMerchant, moveSession, type SessionMerchant } from '../storage/sessions.ts';
+import {
+  isSessionChangedConcurrently,
+  lockSessionWithMerchant,
+  moveSession,
+  type SessionMerchant,
+} from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import type { GatewayDeps } from './deps.ts';
 
@@ -25,9 +29,6 @@ export interface KnownSession {
   readonly session: SessionRow;
   readonly merchant: SessionMerchant;
 }
-
-const changedConcurrently = (err: unknown) =>
-  err instanceof DomainError && err.code === 'conflict' && err.details?.reason === 'session_changed_concurrently';
 
 /** Applies a bank decision to a session inside the caller's transaction; stale or repeated ones change nothing. */
 export async function applyDecisionTx(
@@ -115,7 +116,7 @@ export async function applyDecision(
   try {
     return await apply(known);
   } catch (err) {
-    if (!changedConcurrently(err)) throw err;
+    if (!isSessionChangedConcurrently(err)) throw err;
     return apply();
   }
 }

@@ -5,12 +5,26 @@ import { money, type Currency } from '../../core/money.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { cardInputSchema, parseCard, summariseCard, type CardInput } from '../domain/card.ts';
 import type { AuthorizeOutcome } from '../issuer/issuer.port.ts';
-import { lockSession, lockSessionWithMerchant, moveSession, type SessionMerchant } from '../storage/sessions.ts';
+import {
+  findSessionWithMerchant,
+  isSessionChangedConcurrently,
+  lockSession,
+  lockSessionWithMerchant,
+  moveSession,
+  type SessionMerchant,
+} from '../storage/sessions.ts';
 import type { SessionRow } from '../storage/tables.ts';
 import { applyDecision } from './apply-decision.ts';
 import type { GatewayDeps } from './deps.ts';
 
-/** Moves a payable session to `processing` with the card's summary; null when it has expired. */
+/**
+ * Moves a payable session to `processing` with the card's summary; null when it has expired.
+ *
+ * The common case is two statements and no transaction: the session read with its merchant, then the
+ * move, whose update is guarded by the status and sequence read (the move has no event to write with
+ * it). Of two submits at once the guard lets one through; the other, and every case that is not a
+ * payable session in time, takes the locked path: read FOR UPDATE, decide, write, in one transaction.
+ */
 async function startAttempt(
   deps: GatewayDeps,
   sessionId: string,
@@ -19,6 +33,22 @@ async function startAttempt(
   const { clock } = deps;
   const now = clock.now();
   const summary = summariseCard(card, deps.fingerprintSecret);
+  const patch = {
+    cardLast4: summary.last4,
+    cardBrand: summary.brand,
+    cardFingerprint: summary.fingerprint,
+    cardSubmittedAt: now,
+    lastError: null,
+  };
+  const found = await findSessionWithMerchant(deps.database.db, sessionId);
+  if (found?.session.status === 'created' && found.session.expiresAt.getTime() > now.getTime()) {
+    try {
+      const moved = await moveSession(deps.database.db, found.session, 'submit_card', clock, { patch });
+      return { session: moved.session, merchant: found.merchant };
+    } catch (err) {
+      if (!isSessionChangedConcurrently(err)) throw err;
+    }
+  }
   return deps.database.transaction(async (tx) => {
     const { session: s, merchant } = await lockSessionWithMerchant(tx, sessionId);
     if (s.status === 'created' && s.expiresAt.getTime() <= now.getTime()) {
@@ -27,16 +57,7 @@ async function startAttempt(
     }
     if (s.status === 'expired') return null;
     if (s.status !== 'created') throw new DomainError('session.not_payable', { status: s.status });
-    const moved = await moveSession(tx, s, 'submit_card', clock, {
-      patch: {
-        cardLast4: summary.last4,
-        cardBrand: summary.brand,
-        cardFingerprint: summary.fingerprint,
-        cardSubmittedAt: now,
-        lastError: null,
-      },
-    });
-    return { session: moved.session, merchant };
+    return { session: (await moveSession(tx, s, 'submit_card', clock, { patch })).session, merchant };
   });
 }
 

@@ -119,6 +119,13 @@ type SessionPatch = Partial<
   Omit<typeof paymentSessions.$inferInsert, 'id' | 'merchantId' | 'status' | 'acknowledgement' | 'sequence'>
 >;
 
+/** Whether moveSession refused because the row was no longer as read (its guard matched nothing). */
+export function isSessionChangedConcurrently(err: unknown): boolean {
+  return (
+    err instanceof DomainError && err.code === 'conflict' && err.details?.reason === 'session_changed_concurrently'
+  );
+}
+
 /** The guard of every session write: the row still has the status and sequence it was read with. */
 function unchanged(session: SessionRow) {
   return and(
