@@ -97,6 +97,16 @@ export async function applyGatewayEvent(
       .onConflictDoNothing()
       .returning({ eventId: gatewayEvents.eventId });
     let result: ApplyOutcome;
+    /** The delivery's receipt as kept: its verdict and reason are the outcome's. */
+    const receipt = (r: ApplyOutcome) => ({
+      receivedAt: now,
+      eventId: event.id,
+      eventType: receiptType(event),
+      sessionId: event.sessionId,
+      invoiceId: event.invoiceId,
+      verdict: r.verdict,
+      reason: r.code ?? r.reason ?? null,
+    });
     if (claimed.length === 0) {
       const [first] = await tx.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id));
       const firstVerdict = FIRST_VERDICTS.includes(first!.verdict) ? (first!.verdict as FirstVerdict) : undefined;
@@ -108,31 +118,25 @@ export async function applyGatewayEvent(
         invoiceId: event.invoiceId,
         firstSource: first!.source,
       };
+      // Whoever saw one signed delivery can replay it within the tolerance: its copies are kept up to a bound.
+      if (options.receipt && (await receiptCopies(tx, event)) < MAX_RECEIPTS_PER_EVENT)
+        await tx.insert(webhookReceipts).values(receipt(result));
     } else {
       // Refund news first (idempotent per refund, whatever the session's sequence), then the session's state.
       await applyRefundEvent(tx, event, now);
       result = await decide(tx, event, now, clock);
-      await tx
+      const verdict = tx
         .update(gatewayEvents)
         .set({ verdict: result.verdict, code: result.code ?? null, reason: result.reason ?? null })
         .where(eq(gatewayEvents.eventId, event.id));
+      if (options.receipt) {
+        // The verdict and the delivery's receipt in one statement: the update a data-modifying CTE.
+        const decided = tx.$with('decided').as(verdict.returning({ eventId: gatewayEvents.eventId }));
+        await tx.with(decided).insert(webhookReceipts).values(receipt(result));
+      } else await verdict;
       if (options.explicit) await enqueueVerdictCall(tx, event, result, clock);
     }
-    if (options.receipt) {
-      // Whoever saw one signed delivery can replay it within the tolerance: its copies are kept up to a bound.
-      if (result.verdict !== 'duplicate' || (await receiptCopies(tx, event)) < MAX_RECEIPTS_PER_EVENT) {
-        await tx.insert(webhookReceipts).values({
-          receivedAt: now,
-          eventId: event.id,
-          eventType: receiptType(event),
-          sessionId: event.sessionId,
-          invoiceId: event.invoiceId,
-          verdict: result.verdict,
-          reason: result.code ?? result.reason ?? null,
-        });
-      }
-      crashPoint('shop.webhook.before_commit');
-    }
+    if (options.receipt) crashPoint('shop.webhook.before_commit');
     return result;
   });
   return outcome;
