@@ -3,7 +3,7 @@
 // and reissued, the order following its invoice with an outbox event and job, and the audit chain.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { isDomainError } from '../src/core/errors.ts';
 import { money } from '../src/core/money.ts';
 import { fakeClock } from '../src/platform/clock.ts';
@@ -31,7 +31,17 @@ import { changeOrderDelivery } from '../src/shop/commands/change-order-delivery.
 import { invoiceForPayment } from '../src/shop/commands/invoice-for-payment.ts';
 import { orderDetail } from '../src/shop/storage/orders.ts';
 import { placeOrder } from '../src/shop/commands/place-order.ts';
-import { auditLog, invoices, orderLines, orderStatusEvents, products, users } from '../src/shop/storage/tables.ts';
+import {
+  addresses,
+  auditLog,
+  carts,
+  deliveryMethods,
+  invoices,
+  orderLines,
+  orderStatusEvents,
+  products,
+  users,
+} from '../src/shop/storage/tables.ts';
 import { address as factoryAddress } from './support/factories.ts';
 
 const address = factoryAddress({ country: 'DE' });
@@ -189,6 +199,63 @@ for (const engine of testEngines()) {
       await addToCart(database.db, customerId, p!.id, 1, clock.now());
       await assert.rejects(placeOrder(database.db, customerId, clock.now()), (e) =>
         isDomainError(e, 'checkout.incomplete'),
+      );
+    });
+
+    it('delivery and address steps: set on the open cart, or on a cart they open; an unknown or inactive method changes nothing', async () => {
+      const [shopper] = await database.db
+        .insert(users)
+        .values({
+          id: `usr_steps${engine}`,
+          email: `steps-${engine}@shop.test`,
+          name: 'Steps',
+          passwordHash: 'x',
+          role: 'customer',
+          createdAt: clock.now(),
+        })
+        .returning();
+      const id = shopper!.id;
+      const openCart = async () =>
+        (
+          await database.db
+            .select()
+            .from(carts)
+            .where(and(eq(carts.userId, id), eq(carts.status, 'open')))
+        )[0];
+      const book = async () => database.db.select().from(addresses).where(eq(addresses.userId, id));
+      const [first, second] = await listDeliveryMethods(database.db);
+      // No cart yet: each step opens one (one open cart, ever), and the address is in the book.
+      await saveCartAddress(database.db, id, address, clock.now());
+      const saved = await book();
+      assert.equal(saved.length, 1);
+      assert.equal((await openCart())?.addressId, saved[0]!.id);
+      await chooseCartDelivery(database.db, id, first!.id, clock.now());
+      assert.equal((await openCart())?.deliveryMethodId, first!.id);
+      // With the cart: a second address is saved and selected; the method changes.
+      await saveCartAddress(database.db, id, { ...address, line1: 'Zweite Straße 2' }, clock.now());
+      const both = await book();
+      assert.equal(both.length, 2);
+      const chosen = both.find((a) => a.line1 === 'Zweite Straße 2')!;
+      assert.equal((await openCart())?.addressId, chosen.id);
+      await chooseCartDelivery(database.db, id, second!.id, clock.now());
+      assert.equal((await openCart())?.deliveryMethodId, second!.id);
+      // Unknown or inactive: refused, and the cart keeps its method.
+      await assert.rejects(chooseCartDelivery(database.db, id, 'dlv_nope', clock.now()), (e) =>
+        isDomainError(e, 'checkout.incomplete'),
+      );
+      await database.db.update(deliveryMethods).set({ active: false }).where(eq(deliveryMethods.id, first!.id));
+      try {
+        await assert.rejects(chooseCartDelivery(database.db, id, first!.id, clock.now()), (e) =>
+          isDomainError(e, 'checkout.incomplete'),
+        );
+      } finally {
+        await database.db.update(deliveryMethods).set({ active: true }).where(eq(deliveryMethods.id, first!.id));
+      }
+      assert.equal((await openCart())?.deliveryMethodId, second!.id);
+      assert.equal(
+        (await database.db.select().from(carts).where(eq(carts.userId, id))).length,
+        1,
+        'one cart for all the steps',
       );
     });
 

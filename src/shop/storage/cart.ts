@@ -1,7 +1,7 @@
 // The customer's cart: one open cart per user, lines of (product, quantity), and the checkout choices
 // made so far (delivery method, address). It holds no prices: prices are read from the catalog when
 // shown and frozen into the order at "Pay now".
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -185,13 +185,27 @@ export async function cartCount(db: Executor, userId: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Records the chosen delivery method on the open cart (only an active one). */
+/**
+ * Records the chosen delivery method on the open cart (only an active one). One statement when the
+ * user has an open cart: the update is conditional on the method being active. When it changes
+ * nothing, the method is read to say why, and a cart is opened if that was what was missing.
+ */
 export async function chooseCartDelivery(
   db: Executor,
   userId: string,
   deliveryMethodId: string,
   now: Date,
 ): Promise<void> {
+  const active = db
+    .select({ id: deliveryMethods.id })
+    .from(deliveryMethods)
+    .where(and(eq(deliveryMethods.id, deliveryMethodId), eq(deliveryMethods.active, true)));
+  const chosen = await db
+    .update(carts)
+    .set({ deliveryMethodId, updatedAt: now })
+    .where(and(eq(carts.userId, userId), eq(carts.status, 'open'), exists(active)))
+    .returning({ id: carts.id });
+  if (chosen.length > 0) return;
   const [method] = await db.select().from(deliveryMethods).where(eq(deliveryMethods.id, deliveryMethodId));
   if (!method || !method.active) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
   await updateOpenCart(db, userId, { deliveryMethodId, updatedAt: now }, now);
@@ -214,10 +228,43 @@ async function updateOpenCart(
   await db.update(carts).set(set).where(eq(carts.id, cart.id));
 }
 
-/** Saves a delivery address to the user's address book and selects it for the open cart. */
+/**
+ * Saves a delivery address to the user's address book and selects it for the open cart, both or
+ * neither. When the user has an open cart that is one statement: the cart's update is a
+ * data-modifying CTE and the address is inserted only if it updated a cart (the cart's reference to
+ * the address is checked at the statement's end, when the address is there). Without an open cart,
+ * one is opened in a transaction with the address.
+ */
 export async function saveCartAddress(db: Executor, userId: string, address: FrozenAddress, now: Date): Promise<void> {
+  const id = newId('adr', now);
+  const chosen = db.$with('chosen').as(
+    db
+      .update(carts)
+      .set({ addressId: id, updatedAt: now })
+      .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
+      .returning({ id: carts.id }),
+  );
+  const saved = await db
+    .with(chosen)
+    .insert(addresses)
+    .select(
+      db
+        .select({
+          id: sql`${id}`.as('id'),
+          userId: sql`${userId}`.as('user_id'),
+          fullName: sql`${address.fullName}`.as('full_name'),
+          line1: sql`${address.line1}`.as('line1'),
+          line2: sql`${address.line2}`.as('line2'),
+          postalCode: sql`${address.postalCode}`.as('postal_code'),
+          city: sql`${address.city}`.as('city'),
+          country: sql`${address.country}`.as('country'),
+          createdAt: sql`${now.toISOString()}::timestamptz`.as('created_at'),
+        })
+        .from(chosen),
+    )
+    .returning({ id: addresses.id });
+  if (saved.length > 0) return;
   await db.transaction(async (tx) => {
-    const id = newId('adr', now);
     await tx.insert(addresses).values({ id, userId, ...address, createdAt: now });
     await updateOpenCart(tx, userId, { addressId: id, updatedAt: now }, now);
   });
