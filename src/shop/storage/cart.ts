@@ -45,16 +45,29 @@ export async function addToCart(
   const [product] =
     known?.id === productId ? [known] : await db.select().from(products).where(eq(products.id, productId));
   if (!product || product.archived) throw new DomainError('product.unavailable', { field: 'productId' });
-  // The open cart, created or touched in one statement (its partial unique index is the conflict target).
-  const [cart] = await db
-    .insert(carts)
-    .values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: carts.userId, targetWhere: sql`status = 'open'`, set: { updatedAt: now } })
-    .returning({ id: carts.id });
-  // The line added to in one statement; a total above the maximum changes nothing and is refused.
+  // One statement: the open cart created or touched (its partial unique index is the conflict
+  // target) as a data-modifying CTE, and the line added to; a total above the maximum changes no line
+  // and is refused.
+  const cart = db.$with('cart').as(
+    db
+      .insert(carts)
+      .values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: carts.userId, targetWhere: sql`status = 'open'`, set: { updatedAt: now } })
+      .returning({ id: carts.id }),
+  );
   const added = await db
+    .with(cart)
     .insert(cartLines)
-    .values({ cartId: cart!.id, productId, quantity, addedAt: now })
+    .select(
+      db
+        .select({
+          cartId: cart.id,
+          productId: sql`${productId}`.as('product_id'),
+          quantity: sql`${quantity}::int`.as('quantity'),
+          addedAt: sql`${now.toISOString()}::timestamptz`.as('added_at'),
+        })
+        .from(cart),
+    )
     .onConflictDoUpdate({
       target: [cartLines.cartId, cartLines.productId],
       set: { quantity: sql`cart_lines.quantity + excluded.quantity` },
