@@ -5,19 +5,24 @@ import { newId } from '../../core/ids.ts';
 import { money, parseCurrency } from '../../core/money.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { invoiceTerms, planInvoice } from '../domain/invoice.ts';
-import { appendAudit } from '../storage/audit.ts';
+import { appendAudit, type AuditInput } from '../storage/audit.ts';
 import { invoiceAmount, type InvoiceRow, type OrderRow } from '../storage/orders.ts';
 import { invoices, orders } from '../storage/tables.ts';
 import { applyInvoiceEvent } from './invoice-transition.ts';
 
-/** Issues a new open invoice for the order's current total (the only insert of an invoice). */
-export async function issueInvoice(
-  tx: Executor,
-  order: OrderRow,
+/** What an invoice is issued from: the order's id, owner, version and total. */
+export type InvoicedOrder = Pick<OrderRow, 'id' | 'userId' | 'version' | 'totalMinor' | 'currency'>;
+
+/**
+ * A new open invoice for the order's current total, not yet written: the row as it will be stored and
+ * its audit entry (issueInvoice writes them; "Pay now" on the cart writes them with the order).
+ */
+export function newInvoice(
+  order: InvoicedOrder,
   actor: string,
   now: Date,
   ttlSeconds: number,
-): Promise<InvoiceRow> {
+): { row: InvoiceRow; audit: AuditInput } {
   const terms = invoiceTerms({
     orderId: order.id,
     ownerId: order.userId,
@@ -25,32 +30,36 @@ export async function issueInvoice(
     now,
     ttlSeconds,
   });
-  const [row] = await tx
-    .insert(invoices)
-    .values({
-      id: newId('inv', now),
-      orderId: terms.orderId,
-      orderVersion: order.version,
-      userId: terms.ownerId,
-      amountMinor: terms.amount.minor,
-      currency: terms.amount.currency,
-      status: 'open',
-      valid: true,
-      createdAt: terms.createdAt,
-      expiresAt: terms.expiresAt,
-    })
-    .returning();
-  await appendAudit(
-    tx,
-    {
-      actor,
-      action: 'invoice.issued',
-      subject: row!.id,
-      data: { orderId: order.id, amountMinor: row!.amountMinor.toString(), currency: row!.currency },
-    },
-    now,
-  );
-  return row!;
+  const row: InvoiceRow = {
+    id: newId('inv', now),
+    orderId: terms.orderId,
+    orderVersion: order.version,
+    userId: terms.ownerId,
+    amountMinor: terms.amount.minor,
+    currency: terms.amount.currency,
+    status: 'open',
+    valid: true,
+    createdAt: terms.createdAt,
+    expiresAt: terms.expiresAt,
+    closedAt: null,
+    paidAt: null,
+  };
+  const data = { orderId: order.id, amountMinor: row.amountMinor.toString(), currency: row.currency };
+  return { row, audit: { actor, action: 'invoice.issued', subject: row.id, data } };
+}
+
+/** Issues a new open invoice for the order's current total (with the order, see newInvoice). */
+export async function issueInvoice(
+  tx: Executor,
+  order: InvoicedOrder,
+  actor: string,
+  now: Date,
+  ttlSeconds: number,
+): Promise<InvoiceRow> {
+  const { row, audit } = newInvoice(order, actor, now, ttlSeconds);
+  await tx.insert(invoices).values(row);
+  await appendAudit(tx, audit, now);
+  return row;
 }
 
 /** The order's open invoice, read FOR UPDATE. */

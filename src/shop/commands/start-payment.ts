@@ -15,8 +15,8 @@ import { appendAudit } from '../storage/audit.ts';
 import { invoiceAmount, type InvoiceRow } from '../storage/orders.ts';
 import { orders, paymentAttempts, invoices } from '../storage/tables.ts';
 import { transitionAttempt, type AttemptPatch } from './attempt-transition.ts';
-import { invoiceForPayment, issueInvoice } from './invoice-for-payment.ts';
-import { placeOrderIn } from './place-order.ts';
+import { invoiceForPayment, newInvoice } from './invoice-for-payment.ts';
+import { placeOrderWith, type WrittenWithOrder } from './place-order.ts';
 
 // How long an attempt may sit in `created` (its session being requested) before a new click gives up on it.
 const IN_FLIGHT_MS = 60_000;
@@ -82,22 +82,41 @@ export async function placeOrderAndStartPayment(
   userId: string,
 ): Promise<StartedPayment & { orderId: string }> {
   const now = deps.clock.now();
-  const placed = await deps.database.transaction(async (tx) => {
-    const order = await placeOrderIn(tx, userId, now);
-    const invoice = await issueInvoice(tx, order, userId, now, deps.invoiceTtlSeconds);
-    return { order, invoice, attemptId: await openAttempt(tx, invoice.id, userId, now) };
-  });
-  const { order, invoice, attemptId } = placed;
-  return { orderId: order.id, ...(await requestSession(deps, invoice, attemptId, order.number, userId)) };
+  // The order, its invoice and the attempt written in one statement (placeOrderWith's).
+  const placed = await deps.database.transaction((tx) =>
+    placeOrderWith(tx, userId, now, (order) => {
+      const invoice = newInvoice(order, userId, now, deps.invoiceTtlSeconds);
+      const attempt = newAttempt(tx, invoice.row.id, userId, now);
+      return {
+        writes: [{ write: tx.insert(invoices).values(invoice.row), audit: invoice.audit }, attempt],
+        with: { invoice: invoice.row, attemptId: attempt.id },
+      };
+    }),
+  );
+  const { order, with: opened } = placed;
+  return {
+    orderId: order.id,
+    ...(await requestSession(deps, opened.invoice, opened.attemptId, order.number, userId)),
+  };
+}
+
+/** A new attempt on the invoice, in `created` until its session is known: its insert (not yet run) and audit entry. */
+function newAttempt(tx: Executor, invoiceId: string, userId: string, now: Date): WrittenWithOrder & { id: string } {
+  const id = newId('att', now);
+  return {
+    id,
+    write: tx
+      .insert(paymentAttempts)
+      .values({ id, invoiceId, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now }),
+    audit: { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId } },
+  };
 }
 
 /** A new attempt on the invoice, in `created` until its session is known. */
 async function openAttempt(tx: Executor, invoiceId: string, userId: string, now: Date): Promise<string> {
-  const id = newId('att', now);
-  await tx
-    .insert(paymentAttempts)
-    .values({ id, invoiceId, status: 'created', lastSequence: -1, createdAt: now, updatedAt: now });
-  await appendAudit(tx, { actor: userId, action: 'attempt.created', subject: id, data: { invoiceId } }, now);
+  const { id, write, audit } = newAttempt(tx, invoiceId, userId, now);
+  await tx.execute(write.getSQL());
+  await appendAudit(tx, audit, now);
   return id;
 }
 
@@ -217,9 +236,11 @@ export async function placeOrderAndPay(
 ): Promise<{ orderId: string; redirectUrl: string }> {
   if (deps.gateway) return placeOrderAndStartPayment(startDeps(deps, deps.gateway), userId);
   const now = deps.clock.now();
-  return deps.database.transaction(async (tx) => {
-    const order = await placeOrderIn(tx, userId, now);
-    const invoice = await issueInvoice(tx, order, userId, now, deps.settings.invoiceTtlSeconds);
-    return { orderId: order.id, redirectUrl: `/invoices/${invoice.id}` };
-  });
+  const { order, with: invoice } = await deps.database.transaction((tx) =>
+    placeOrderWith(tx, userId, now, (placed) => {
+      const { row, audit } = newInvoice(placed, userId, now, deps.settings.invoiceTtlSeconds);
+      return { writes: [{ write: tx.insert(invoices).values(row), audit }], with: row };
+    }),
+  );
+  return { orderId: order.id, redirectUrl: `/invoices/${invoice.id}` };
 }

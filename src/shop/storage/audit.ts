@@ -4,7 +4,7 @@
 // order it finds them committed: each gets the next position and a hash over its position, its
 // content and the previous entry's hash, so editing, deleting or reordering a sealed row is detectable.
 import { hash } from 'node:crypto';
-import { asc, inArray, or, sql } from 'drizzle-orm';
+import { asc, inArray, or, sql, type SQLWrapper } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
@@ -117,16 +117,31 @@ export async function appendAudit(tx: Executor, input: AuditInput, now: Date): P
 
 async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; now: Date }>): Promise<void> {
   queued.delete(tx);
-  await tx.insert(auditLog).values(
-    entries.map(({ input, now }) => ({
-      id: newId('aud', now),
-      at: now,
-      actor: input.actor,
-      action: input.action,
-      subject: input.subject,
-      data: input.data ?? {},
-    })),
-  );
+  await tx.insert(auditLog).values(entries.map(({ input, now }) => auditValues(input, now)));
+  announceAppend();
+}
+
+function auditValues(input: AuditInput, now: Date): typeof auditLog.$inferInsert {
+  return {
+    id: newId('aud', now),
+    at: now,
+    actor: input.actor,
+    action: input.action,
+    subject: input.subject,
+    data: input.data ?? {},
+  };
+}
+
+/**
+ * The insert of `inputs` as unsealed entries at `now`, not yet run: for a statement that writes the
+ * audited rows and their entries together (as a CTE). Call `announceAppend()` once it ran.
+ */
+export function auditInsert(db: Executor, inputs: readonly AuditInput[], now: Date): SQLWrapper {
+  return db.insert(auditLog).values(inputs.map((input) => auditValues(input, now)));
+}
+
+/** Tells this process's sealers that entries were inserted here (auditInsert's caller, after running it). */
+export function announceAppend(): void {
   for (const listener of appendListeners) listener();
 }
 

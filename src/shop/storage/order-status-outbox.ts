@@ -2,7 +2,8 @@
 // so that warehouse and CRM learn of exactly the changes that committed (the integrations job signs and sends them).
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { enqueueAlong } from '../../platform/jobs/jobs.ts';
+import type { SQLWrapper } from 'drizzle-orm';
+import { enqueueAlong, type EnqueueInput } from '../../platform/jobs/jobs.ts';
 import type { OrderStatus } from '../domain/order.machine.ts';
 import { orderStatusEvents } from './tables.ts';
 
@@ -11,19 +12,25 @@ export const ORDER_STATUS_TASK = 'shop.order_status.deliver';
 /** The per-endpoint delivery task the fan-out enqueues: `{ eventId, endpoint }` (the endpoint's configured name). */
 export const ENDPOINT_DELIVERY_TASK = 'shop.order_status.deliver_endpoint';
 
-/** Records an order-status change (event row + delivery job) in the caller's transaction. */
-export async function recordOrderStatusChange(
-  tx: Executor,
-  change: {
-    orderId: string;
-    invoiceId: string | null;
-    from: OrderStatus | null;
-    to: OrderStatus;
-    totalMinor: bigint;
-    currency: string;
-  },
+/** An order-status change: the order, the invoice it concerns (if any), from and to, its total. */
+export interface OrderStatusChange {
+  orderId: string;
+  invoiceId: string | null;
+  from: OrderStatus | null;
+  to: OrderStatus;
+  totalMinor: bigint;
+  currency: string;
+}
+
+/**
+ * The change's event row (an insert returning its id, not yet run) and the delivery job that must go
+ * with it: for recordOrderStatusChange, or for a statement that writes them with other rows.
+ */
+export function orderStatusChange(
+  db: Executor,
+  change: OrderStatusChange,
   now: Date,
-): Promise<string> {
+): { event: SQLWrapper; job: EnqueueInput } {
   const id = newId('out', now);
   const payload = {
     type: 'order.status_changed',
@@ -35,8 +42,7 @@ export async function recordOrderStatusChange(
     total: { minor: change.totalMinor.toString(), currency: change.currency },
     occurredAt: now.toISOString(),
   };
-  // The event row and its delivery job in one statement.
-  const event = tx
+  const event = db
     .insert(orderStatusEvents)
     .values({
       id,
@@ -48,11 +54,11 @@ export async function recordOrderStatusChange(
       payload,
     })
     .returning({ id: orderStatusEvents.id });
-  await enqueueAlong(
-    tx,
-    event,
-    { task: ORDER_STATUS_TASK, payload: { eventId: id }, key: `order-status:${id}` },
-    { now: () => now },
-  );
-  return id;
+  return { event, job: { task: ORDER_STATUS_TASK, payload: { eventId: id }, key: `order-status:${id}` } };
+}
+
+/** Records an order-status change (event row + delivery job) in the caller's transaction, in one statement. */
+export async function recordOrderStatusChange(tx: Executor, change: OrderStatusChange, now: Date): Promise<void> {
+  const { event, job } = orderStatusChange(tx, change, now);
+  await enqueueAlong(tx, event, job, { now: () => now });
 }
