@@ -190,6 +190,38 @@ for (const engine of testEngines()) {
       assert.equal(await audits('attempt.session_created', attempt.id), 1, 'the later click moves nothing');
     });
 
+    it('a webhook that adopted the session before Pay now recorded it: the adopted attempt gets the page, the clicked one fails', async () => {
+      const create = gateway.createSession;
+      let early: Response | undefined;
+      // The session's first event lands after the gateway made it and before the shop records it.
+      gateway.createSession = async function (this: FakeGateway, request) {
+        gateway.createSession = create;
+        const made = await create.call(this, request);
+        early = await deliver(gateway.move(made.sessionId, 'processing'));
+        return made;
+      };
+      let paid: Awaited<ReturnType<typeof payNow>>;
+      try {
+        paid = await payNow();
+      } finally {
+        gateway.createSession = create;
+      }
+      assert.equal(early?.status, 200);
+      const holder = await attemptOf(paid.sessionId);
+      assert.equal(holder.redirectUrl, `http://gateway.test/pay/${paid.sessionId}`, 'the adopted attempt has the page');
+      assert.equal(await audits('attempt.adopted', holder.id), 1);
+      const all = await database.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.invoiceId, paid.invoice.id));
+      assert.equal(all.length, 2);
+      const clicked = all.find((a) => a.id !== holder.id)!;
+      assert.equal(clicked.status, 'failed');
+      assert.equal(clicked.gatewaySessionId, null, "the session stays the adopted attempt's");
+      assert.equal(await audits('attempt.failed', clicked.id), 1);
+      assert.equal(await audits('attempt.session_created', clicked.id), 0);
+    });
+
     it('applies a duplicate delivery once: the second answers 200 and changes nothing', async () => {
       const { sessionId, invoice } = await payNow();
       const event = gateway.move(sessionId, 'authorized');

@@ -3,7 +3,7 @@
  * at the gateway. An attempt whose session can still be paid is reused, so repeated clicks do not
  * pile up sessions; a declined or expired one leaves room for a new attempt on the same invoice.
  */
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { isDomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -14,7 +14,7 @@ import type { GatewayPort } from '../domain/gateway.port.ts';
 import { appendAudit } from '../storage/audit.ts';
 import { invoiceAmount, type InvoiceRow } from '../storage/orders.ts';
 import { orders, paymentAttempts, invoices } from '../storage/tables.ts';
-import { transitionAttempt, type AttemptPatch } from './attempt-transition.ts';
+import { moveAttemptFrom, type AttemptPatch } from './attempt-transition.ts';
 import { invoiceForPayment, newInvoice } from './invoice-for-payment.ts';
 import { placeOrderWith, type WrittenWithOrder } from './place-order.ts';
 
@@ -130,19 +130,18 @@ async function requestSession(
 ): Promise<StartedPayment> {
   const { database, gateway, clock } = deps;
   const db = database.db;
-  // Only from `created` (the machine allows these two events from nowhere else): the write is guarded
-  // by it, so the attempt is not read first, and a click that already moved on (another tab, a
-  // webhook) is left as it is.
-  const move = (event: AttemptEvent, to: string, patch: AttemptPatch, data: Record<string, unknown>) =>
-    database.transaction((tx) =>
-      transitionAttempt(
-        tx,
-        attemptId,
-        event,
-        { actor: userId, now: clock.now(), action: `attempt.${to}`, data: { invoiceId: invoice.id, ...data } },
-        patch,
-        { id: attemptId, status: 'created' },
-      ),
+  // Only from `created` (the machine allows these two events from nowhere else): each move is one
+  // statement guarded by it, so the attempt is not read first, and a click that already moved on
+  // (another tab, a webhook) is left as it is.
+  const move = (event: AttemptEvent, to: string, patch: AttemptPatch, data: Record<string, unknown>, guard?: SQL) =>
+    moveAttemptFrom(
+      db,
+      attemptId,
+      'created',
+      event,
+      { actor: userId, now: clock.now(), action: `attempt.${to}`, data: { invoiceId: invoice.id, ...data } },
+      patch,
+      guard,
     );
 
   try {
@@ -156,30 +155,29 @@ async function requestSession(
       description: orderNumber ? `Order ${orderNumber}` : 'Order',
     });
     crashPoint('shop.payment.after_create_session');
-    // A webhook may already have adopted this session (it arrives before we store it): then only fill in the page.
-    const adopted = await db
+    const created = { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl };
+    const sessionData = { sessionId: session.sessionId };
+    // The session recorded, unless another attempt holds it already (the guard; without it the
+    // session's unique index would refuse the write).
+    const heldElsewhere = sql`exists (select 1 from ${paymentAttempts} as other
+      where other.gateway_session_id = ${session.sessionId} and other.id <> ${attemptId})`;
+    if (await move('session_created', 'session_created', created, sessionData, sql`not ${heldElsewhere}`))
+      return { invoice, attemptId, redirectUrl: session.redirectUrl, reused: false };
+    // A webhook may already have adopted this session for another attempt (it arrives before we
+    // store it): then this attempt fails and the other's page is filled in.
+    const [adopted] = await db
       .select()
       .from(paymentAttempts)
       .where(eq(paymentAttempts.gatewaySessionId, session.sessionId));
-    if (adopted.length && adopted[0]!.id !== attemptId) {
-      await move(
-        'session_failed',
-        'failed',
-        {},
-        { reason: 'session adopted by another attempt', sessionId: session.sessionId },
-      );
+    if (adopted && adopted.id !== attemptId) {
+      await move('session_failed', 'failed', {}, { reason: 'session adopted by another attempt', ...sessionData });
       await db
         .update(paymentAttempts)
         .set({ redirectUrl: session.redirectUrl })
-        .where(eq(paymentAttempts.id, adopted[0]!.id));
-      return { invoice, attemptId: adopted[0]!.id, redirectUrl: session.redirectUrl, reused: true };
+        .where(eq(paymentAttempts.id, adopted.id));
+      return { invoice, attemptId: adopted.id, redirectUrl: session.redirectUrl, reused: true };
     }
-    await move(
-      'session_created',
-      'session_created',
-      { gatewaySessionId: session.sessionId, redirectUrl: session.redirectUrl },
-      { sessionId: session.sessionId },
-    );
+    // Otherwise this attempt left `created` meanwhile (a webhook moved it on): nothing to record.
     return { invoice, attemptId, redirectUrl: session.redirectUrl, reused: false };
   } catch (err) {
     const code = isDomainError(err) ? err.code : 'error';

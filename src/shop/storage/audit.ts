@@ -4,7 +4,7 @@
 // order it finds them committed: each gets the next position and a hash over its position, its
 // content and the previous entry's hash, so editing, deleting or reordering a sealed row is detectable.
 import { hash } from 'node:crypto';
-import { asc, inArray, or, sql, type SQLWrapper } from 'drizzle-orm';
+import { asc, inArray, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
@@ -138,6 +138,22 @@ function auditValues(input: AuditInput, now: Date): typeof auditLog.$inferInsert
  */
 export function auditInsert(db: Executor, inputs: readonly AuditInput[], now: Date): SQLWrapper {
   return db.insert(auditLog).values(inputs.map((input) => auditValues(input, now)));
+}
+
+/**
+ * auditInsert, written only when `onlyIf` (a subquery, such as a CTE's update) returns a row: for a
+ * statement whose audited write may change nothing. Call `announceAppend()` once it wrote.
+ */
+export function auditInsertIf(inputs: readonly AuditInput[], now: Date, onlyIf: SQL): SQL {
+  const entries = sql.join(
+    inputs.map((input) => {
+      const v = auditValues(input, now);
+      return sql`(${v.id}, ${now.toISOString()}::timestamptz, ${v.actor}, ${v.action}, ${v.subject}, ${JSON.stringify(v.data)}::jsonb)`;
+    }),
+    sql`, `,
+  );
+  return sql`insert into ${auditLog} (id, at, actor, action, subject, data)
+    select * from (values ${entries}) as e where exists (${onlyIf})`;
 }
 
 /** Tells this process's sealers that entries were inserted here (auditInsert's caller, after running it). */
