@@ -287,9 +287,7 @@ export async function seedAudit(c: pg.Client, tpl: Template, from: number, to: n
   if (tpl.audit.length === 0) return 0;
   // Inserted sealed, as the sealer would seal them, after the sealed tip (the system is stopped, so
   // no sealer runs and every entry of the template is sealed already).
-  const tip = await c.query<{ pos: string; hash: string }>(
-    'select chain_pos::text as pos, hash from audit_log where chain_pos is not null order by chain_pos desc limit 1',
-  );
+  const tip = await c.query<{ pos: string; hash: string }>('select pos::text as pos, hash from audit_chain_tip');
   let prev = tip.rows[0]?.hash ?? GENESIS;
   let pos = Number(tip.rows[0]?.pos ?? 0);
   let written = 0;
@@ -353,6 +351,8 @@ export async function seedAudit(c: pg.Client, tpl: Template, from: number, to: n
     );
     written += cols.id.length;
   }
+  // Where the sealer will go on from.
+  await c.query('update audit_chain_tip set pos = $1, hash = $2', [pos, prev]);
   return written;
 }
 

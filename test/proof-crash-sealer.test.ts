@@ -1,10 +1,11 @@
 // Crash matrix, the audit sealer (one of the crash files, reporting as suite "crash"): the sealer runs
-// in its own process (test/support/sealer-process.ts) and is killed with SIGKILL inside its sealing
-// transaction (crash point 'shop.audit.before_seal_commit', after the batch's UPDATE, before COMMIT)
-// and at random moments, again and again, while transactions keep appending (some rolling back). After
-// every kill the sealed chain is whole (positions 1..n, every link holds); a restarted sealer seals the
-// rest; in the end every committed entry is sealed exactly once, none rolled back is there, and
-// `countersign audit verify` finds the chain intact with nothing waiting.
+// in its own process (test/support/sealer-process.ts) and is killed with SIGKILL mid-seal (crash point
+// 'shop.audit.before_seal_commit': the batch's positions and hashes made, not yet written) and at
+// random moments (a kill while the sealing statement runs leaves its batch whole or not at all), again
+// and again, while transactions keep appending (some rolling back). After every kill the sealed chain
+// is whole (positions 1..n, every link holds); a restarted sealer seals the rest; in the end every
+// committed entry is sealed exactly once, none rolled back is there, and `countersign audit verify`
+// finds the chain intact with nothing waiting.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';

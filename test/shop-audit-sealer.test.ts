@@ -3,7 +3,8 @@
 // sealed exactly once at contiguous positions and the chain verifies, and no rolled-back entry is there;
 // the database refuses to reseal, edit or delete a sealed entry; a sealed entry edited, deleted, or two
 // swapped is named by the verifier; entries left unsealed past the threshold are reported (no sealer
-// running), not as a break. The sealer killed mid-batch: test/proof-crash-sealer.test.ts; entries
+// running), not as a break. Sealers racing from the same end of the chain: one extends it, the others
+// write nothing and read again. The sealer killed mid-batch: test/proof-crash-sealer.test.ts; entries
 // chained before the sealer existed: test/shop-audit-legacy.test.ts.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -12,11 +13,11 @@ import { fakeClock } from '../src/platform/clock.ts';
 import { rows, type Database } from '../src/platform/db/database.ts';
 import { freshDatabase, testEngines } from '../src/platform/db/testing.ts';
 import { createLogger } from '../src/platform/log.ts';
-import { auditSealer, sealAll } from '../src/shop/audit/sealer.ts';
+import { auditSealer, planSeal, sealAll, writeSeal } from '../src/shop/audit/sealer.ts';
 import { verifyShopAudit } from '../src/shop/audit/verify.ts';
 import { shopDatabaseSpec } from '../src/shop/main.ts';
-import { appendAudit, verifyAuditChain } from '../src/shop/storage/audit.ts';
-import { auditLog } from '../src/shop/storage/tables.ts';
+import { appendAudit, GENESIS, verifyAuditChain } from '../src/shop/storage/audit.ts';
+import { auditChainTip, auditLog } from '../src/shop/storage/tables.ts';
 import { tamper } from './support/audit.ts';
 
 const log = createLogger('test', 'silent');
@@ -116,6 +117,83 @@ for (const engine of testEngines()) {
           `transaction ${key}: its entries in the order appended`,
         );
       }
+    });
+
+    const appendEach = async (database: Database, subjects: readonly string[]) => {
+      for (const subject of subjects)
+        await database.transaction((tx) => appendAudit(tx, { actor: 't', action: 'x', subject }, clock.now()));
+    };
+    const chainEnd = async (database: Database) => {
+      const [end] = await database.db.select().from(auditChainTip);
+      return end && { pos: end.pos, hash: end.hash };
+    };
+
+    it('of two sealers that read the same end, the one that writes second writes nothing; the chain goes on from the first', async () => {
+      const database = await fresh();
+      // An entry whose seq was taken first but which commits after the first sealer read: the two
+      // sealers see different batches from the same end.
+      const [{ early } = { early: 0 }] = await rows<{ early: number }>(
+        database.db,
+        sql`select nextval(pg_get_serial_sequence('audit_log', 'seq'))::int as early`,
+      );
+      await appendEach(database, ['b']);
+      const first = await planSeal(database);
+      await database.db
+        .insert(auditLog)
+        .values({ seq: early, id: 'aud_early', at: clock.now(), actor: 't', action: 'x', subject: 'a', data: {} });
+      const second = await planSeal(database);
+      assert.deepEqual(
+        [first, second].map((p) => p!.entries.map((e) => [e.seq, e.pos])),
+        [
+          [[early + 1, 1]],
+          [
+            [early, 1],
+            [early + 1, 2],
+          ],
+        ],
+      );
+      assert.equal(await writeSeal(database, second!), 2);
+      assert.equal(await writeSeal(database, first!), 'lost', 'its end moved: nothing written');
+      assert.equal(await assertSealedContiguous(database), 2);
+      const [last] = await database.db.select().from(auditLog).where(eq(auditLog.chainPos, 2));
+      assert.deepEqual(await chainEnd(database), { pos: 2, hash: last!.hash }, 'the end is the last sealed entry');
+      await appendEach(database, ['c']);
+      assert.equal(await sealAll(database), 1);
+      assert.equal(await assertSealedContiguous(database), 3);
+      assert.equal(await verifyAuditChain(database.db), null);
+    });
+
+    it('writes nothing when an entry of its batch was sealed without moving the end, and says so', async () => {
+      const database = await fresh();
+      await appendEach(database, ['a', 'b', 'c']);
+      const plan = await planSeal(database);
+      // Sealed behind the sealer's back (the trigger allows sealing an unsealed entry); the end stays.
+      await database.db
+        .update(auditLog)
+        .set({ chainPos: 1000, chainVersion: 2, prevHash: GENESIS, hash: 'f'.repeat(64) })
+        .where(eq(auditLog.seq, plan!.entries[1]!.seq));
+      await assert.rejects(writeSeal(database, plan!));
+      const [c] = await rows<{ sealed: number }>(database.db, sql`select count(hash)::int as sealed from audit_log`);
+      assert.equal(c!.sealed, 1, 'only the entry sealed behind its back');
+      assert.deepEqual(await chainEnd(database), { pos: 0, hash: GENESIS }, 'the end did not move');
+    });
+
+    it('three sealers racing over the same entries seal each once, in one chain', async () => {
+      const database = await fresh();
+      const n = engine === 'postgres' ? 120 : 40;
+      await appendEach(
+        database,
+        Array.from({ length: n }, (_, i) => `r${i}`),
+      );
+      const sealed = await Promise.all([sealAll(database, 7), sealAll(database, 7), sealAll(database, 7)]);
+      assert.equal(
+        sealed.reduce((a, b) => a + b, 0),
+        n,
+        `each entry counted by the one sealer that sealed it (${sealed})`,
+      );
+      assert.equal(await assertSealedContiguous(database), n);
+      assert.equal(await verifyAuditChain(database.db), null);
+      assert.equal((await chainEnd(database))!.pos, n);
     });
 
     it('refuses in the database to reseal, edit or delete a sealed entry, or to change an unsealed one but by sealing it', async () => {

@@ -25,7 +25,7 @@ export const CRASH_POINTS = {
   'shop.mail.after_send':
     'the SMTP server accepted the mail, `sent` not yet recorded (a retry resends it, same Message-ID)',
   'shop.audit.before_seal_commit':
-    'audit sealer: a batch of entries given positions and hashes, the sealing transaction not committed',
+    'audit sealer: a batch of entries given positions and hashes, the statement that seals them not yet sent',
   'shop.rotate_secret.after_gateway':
     'secret rotation: the gateway made the new secret and answered it, the shop has not yet stored it',
   // gateway

@@ -8,7 +8,7 @@ import type { Database } from '../../src/platform/db/database.ts';
 import { adminUrl } from '../../src/platform/db/testing.ts';
 import { verifyAuditCommand } from '../../src/shop/audit/verify-command.ts';
 import { CHAIN_VERSION, GENESIS, sealedHash } from '../../src/shop/storage/audit.ts';
-import { auditLog } from '../../src/shop/storage/tables.ts';
+import { auditChainTip, auditLog } from '../../src/shop/storage/tables.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -55,7 +55,8 @@ export async function tamper(database: Database, change: () => Promise<unknown>)
 
 /**
  * Recomputes every sealed entry's position and hash from the first one: a rewritten chain whose links
- * all hold again (positions renumbered 1..n, each in turn, so the unique index never sees a duplicate).
+ * all hold again (positions renumbered 1..n, each in turn, so the unique index never sees a duplicate),
+ * and the chain's end (audit_chain_tip) set to its last entry.
  */
 export async function rehashChain(database: Database): Promise<void> {
   let prev = GENESIS;
@@ -73,6 +74,8 @@ export async function rehashChain(database: Database): Promise<void> {
       .where(eq(auditLog.seq, e.seq));
     prev = hash;
   }
+  // The chain's end too, as a rewrite that wants the sealer to go on from it would.
+  await database.db.update(auditChainTip).set({ pos, hash: prev });
 }
 
 /** Runs one statement on the throwaway PostgreSQL cluster as its superuser (create or drop a database). */

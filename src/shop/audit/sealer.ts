@@ -1,62 +1,109 @@
 // The audit chain's sealer: business transactions insert their audit entries unsealed, without any
 // lock; the sealer chains the committed ones shortly after, as a transparency log merges its entries.
-// One sealing transaction: take the chain's lock (transaction-scoped, so a sealer that dies releases
-// it and every node may run a sealer safely), read the tip, take the unsealed entries visible now in
-// seq order, give them the next positions and their hashes, update them (only while still unsealed),
-// commit. The chain's order is this SEAL order: an entry whose transaction committed after a later
-// seq's simply gets a later position. A sealer killed mid-batch rolls back; the next run seals again.
+// One seal is two statements and no transaction. The first reads the chain's end (audit_chain_tip)
+// and the unsealed entries visible now, in seq order. The sealer gives them the next positions and
+// their hashes. The second writes them, in one statement that
+//   - locks the tip's row only while it is still the end that was read (FOR UPDATE: a sealer that
+//     committed meanwhile moved it, and then nothing is written: the race is lost, read again);
+//   - updates the entries (only while still unsealed) and moves the tip to the last of them;
+//   - fails whole if any entry of the batch was not updated (the tip would be set to null).
+// So two sealers never extend the chain from the same end, every node may run one, and a sealer that
+// dies writes its batch whole or not at all. The chain's order is this SEAL order: an entry whose
+// transaction committed after a later seq's simply gets a later position.
 import { asc, isNull, sql } from 'drizzle-orm';
 import { crashPoint } from '../../platform/crash-points.ts';
 import { rows, type Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
-import { CHAIN_VERSION, GENESIS, onAuditAppend, sealedHash } from '../storage/audit.ts';
-import { auditLog } from '../storage/tables.ts';
+import { CHAIN_VERSION, onAuditAppend, sealedHash } from '../storage/audit.ts';
+import { auditChainTip, auditLog } from '../storage/tables.ts';
 
-/** Entries sealed per transaction at most. */
+/** Entries sealed per statement at most. */
 export const SEAL_BATCH = 500;
 
-/** Seals one batch of committed unsealed entries; resolves with how many it sealed (0: none waiting). */
+/** How many times a seal reads again after another sealer extended the chain first. */
+const LOST_RACES = 5;
+
+/**
+ * Seals one batch of committed unsealed entries; resolves with how many it sealed (0: none waiting).
+ * Another sealer extending the chain first costs a read and a write that changes nothing, then again.
+ */
 export async function sealAuditBatch(database: Database, limit = SEAL_BATCH): Promise<number> {
-  return database.transaction(async (tx) => {
-    // The lock first, in its own statement: the read next must see every seal committed before it.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('countersign:shop:audit'))`);
-    // The batch and, in the same statement (evaluated once), the chain's tip as "<position> <hash>".
-    const batch = await tx
-      .select({
-        entry: auditLog,
-        tip: sql<string | null>`(select chain_pos || ' ' || hash from audit_log
-          where chain_pos is not null order by chain_pos desc limit 1)`,
-      })
-      .from(auditLog)
-      .where(isNull(auditLog.hash))
-      .orderBy(asc(auditLog.seq))
-      .limit(limit);
-    if (batch.length === 0) return 0;
-    const tip = batch[0]!.tip?.split(' ');
-    let prev = { pos: tip ? Number(tip[0]) : 0, hash: tip?.[1] ?? GENESIS };
-    const sealed = batch.map(({ entry: e }) => {
-      const pos = prev.pos + 1;
-      const row = { seq: e.seq, pos, prevHash: prev.hash, hash: sealedHash(prev.hash, pos, e) };
-      prev = { pos, hash: row.hash };
-      return row;
-    });
-    const values = sql.join(
-      sealed.map((r) => sql`(${r.seq}::bigint, ${r.pos}::bigint, ${r.prevHash}::text, ${r.hash}::text)`),
-      sql`, `,
-    );
-    const updated = await rows<{ seq: string }>(
-      tx,
-      sql`update audit_log set chain_pos = v.pos, chain_version = ${CHAIN_VERSION}, prev_hash = v.prev, hash = v.hash
-          from (values ${values}) as v(seq, pos, prev, hash)
-          where audit_log.seq = v.seq and audit_log.hash is null
-          returning audit_log.seq`,
-    );
-    // Under the lock nobody else seals, so this holds; if it ever did not, nothing is committed.
-    if (updated.length !== sealed.length)
-      throw new Error(`audit sealer: ${sealed.length - updated.length} entries of the batch were sealed meanwhile`);
-    crashPoint('shop.audit.before_seal_commit');
-    return sealed.length;
+  for (let race = 0; ; race++) {
+    const sealed = await trySeal(database, limit);
+    if (sealed !== 'lost') return sealed;
+    if (race === LOST_RACES) return 0; // still waiting: the next pass (or the sealer that won) takes them
+  }
+}
+
+async function trySeal(database: Database, limit: number): Promise<number | 'lost'> {
+  const plan = await planSeal(database, limit);
+  return plan ? writeSeal(database, plan) : 0;
+}
+
+/** A batch given its positions and hashes, chained from the end `from` that was read with it. */
+export interface SealPlan {
+  readonly from: { readonly pos: number; readonly hash: string };
+  readonly entries: ReadonlyArray<{ seq: number; pos: number; prevHash: string; hash: string }>;
+}
+
+/** Reads the chain's end and up to `limit` unsealed entries (one statement), and chains them; null: none waiting. */
+export async function planSeal(database: Database, limit = SEAL_BATCH): Promise<SealPlan | null> {
+  const batch = await database.db
+    .select({
+      entry: auditLog,
+      tip: sql<string>`(select ${auditChainTip.pos} || ' ' || ${auditChainTip.hash} from ${auditChainTip})`,
+    })
+    .from(auditLog)
+    .where(isNull(auditLog.hash))
+    .orderBy(asc(auditLog.seq))
+    .limit(limit);
+  if (batch.length === 0) return null;
+  const [pos, hash] = batch[0]!.tip.split(' ') as [string, string];
+  const from = { pos: Number(pos), hash };
+  let prev = from;
+  const entries = batch.map(({ entry: e }) => {
+    const at = prev.pos + 1;
+    const row = { seq: e.seq, pos: at, prevHash: prev.hash, hash: sealedHash(prev.hash, at, e) };
+    prev = { pos: at, hash: row.hash };
+    return row;
   });
+  return { from, entries };
+}
+
+/**
+ * Writes a plan in one statement: its entries sealed and the chain's end moved to the last of them,
+ * only while the end is still the one the plan was read with ('lost' otherwise, nothing written).
+ * Throws, writing nothing, if an entry of the plan was sealed meanwhile although the end did not move.
+ */
+export async function writeSeal(database: Database, plan: SealPlan): Promise<number | 'lost'> {
+  const { from, entries } = plan;
+  const last = entries[entries.length - 1]!;
+  const values = sql.join(
+    entries.map((r) => sql`(${r.seq}::bigint, ${r.pos}::bigint, ${r.prevHash}::text, ${r.hash}::text)`),
+    sql`, `,
+  );
+  crashPoint('shop.audit.before_seal_commit');
+  const [written] = await rows<{ sealed: number }>(
+    database.db,
+    sql`with tip as (
+          select 1 from ${auditChainTip} where pos = ${from.pos} and hash = ${from.hash} for update
+        ),
+        sealed as (
+          update audit_log set chain_pos = v.pos, chain_version = ${CHAIN_VERSION}, prev_hash = v.prev, hash = v.hash
+            from (values ${values}) as v(seq, pos, prev, hash), tip
+           where audit_log.seq = v.seq and audit_log.hash is null
+          returning audit_log.seq
+        ),
+        moved as (
+          update ${auditChainTip}
+             set pos = case when (select count(*) from sealed) = ${entries.length} then ${last.pos}::bigint end,
+                 hash = ${last.hash}
+           where exists (select 1 from tip)
+          returning pos
+        )
+        select (select count(*) from sealed)::int as sealed`,
+  );
+  return Number(written?.sealed) === entries.length ? entries.length : 'lost';
 }
 
 /** Seals until no committed entry is left unsealed (a batch at a time); resolves with how many it sealed. */
@@ -64,12 +111,6 @@ export async function sealAll(database: Database, limit = SEAL_BATCH): Promise<n
   let total = 0;
   for (let n = await sealAuditBatch(database, limit); n > 0; n = await sealAuditBatch(database, limit)) total += n;
   return total;
-}
-
-/** Whether any committed entry waits to be sealed (a cheap read on the partial index, no lock). */
-async function anyUnsealed(database: Database): Promise<boolean> {
-  const [row] = await database.db.select({ seq: auditLog.seq }).from(auditLog).where(isNull(auditLog.hash)).limit(1);
-  return row !== undefined;
 }
 
 /** The sealer as a node runs it: started with the shop, stopped (after a last pass) at its shutdown. */
@@ -108,9 +149,10 @@ export function auditSealer(deps: {
 
   async function tick(): Promise<void> {
     try {
-      if (await anyUnsealed(deps.database)) {
-        activeAt = Date.now();
-        for (let n = batch; n === batch && running; ) n = await sealAuditBatch(deps.database, batch);
+      // The seal's first read is the check: with nothing waiting it is the one statement of the pass.
+      for (let n = batch; n === batch && running; ) {
+        n = await sealAuditBatch(deps.database, batch);
+        if (n > 0) activeAt = Date.now();
       }
     } catch (err) {
       deps.log.error({ err }, 'audit sealer: sealing failed; the entries stay unsealed and are retried');

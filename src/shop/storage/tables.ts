@@ -294,6 +294,21 @@ export const auditLog = pgTable(
   ],
 );
 
+/**
+ * Where the sealed chain ends: one row, the last sealed position and its hash. Every seal moves it
+ * from the position it read, in the statement that seals (a compare-and-set under its row lock), so
+ * two sealers can never both extend the chain from the same end.
+ */
+export const auditChainTip = pgTable(
+  'audit_chain_tip',
+  {
+    one: boolean('one').primaryKey().default(true),
+    pos: bigint('pos', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [check('audit_chain_tip_one_row', sql`${t.one}`)],
+);
+
 /** What the shop tells a customer about their orders (shown on "my orders" and the order page). */
 export const customerNotifications = pgTable(
   'customer_notifications',
