@@ -23,29 +23,47 @@ insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", 
 -- decide: the invoice and the session's attempt, locked
 select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
 select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update;
--- applyInvoiceEvent(pay), given the invoice row locked above: invoice paid, order follows, outbox
--- event + job (its audit entry is queued)
-update "invoices" set "status" = 'paid', "valid" = true, "closed_at" = now(), "paid_at" = now() where "invoices"."id" = 'inv_' || :tag::text || :n::text
-  returning "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at";
-select "id", "number", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at" from "orders" where "orders"."id" = 'ord_' || :tag::text || :n::text for update;
+-- applyInvoiceEvent(pay), given the invoice row locked above: the invoice paid and its order locked
+-- in one statement, the order follows, its outbox event and job in one statement (its audit entry
+-- is queued)
+with "written" as (
+  update "invoices" set "status" = 'paid', "valid" = true, "closed_at" = now(), "paid_at" = now() where "invoices"."id" = 'inv_' || :tag::text || :n::text
+  returning "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at"
+)
+select "written"."id", "written"."order_id", "written"."order_version", "written"."user_id", "written"."amount_minor", "written"."currency", "written"."status", "written"."valid", "written"."created_at", "written"."expires_at", "written"."closed_at", "written"."paid_at",
+       "orders"."id", "orders"."number", "orders"."user_id", "orders"."cart_id", "orders"."status", "orders"."currency", "orders"."subtotal_minor", "orders"."delivery_method_id", "orders"."delivery_name", "orders"."delivery_minor", "orders"."total_minor", "orders"."address", "orders"."version", "orders"."created_at", "orders"."updated_at"
+  from "written" inner join "orders" on "orders"."id" = "written"."order_id" for update of "orders";
 update "orders" set "status" = 'paid', "updated_at" = now() where "orders"."id" = 'ord_' || :tag::text || :n::text
-  returning "id", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at";
-insert into "order_status_events" ("id", "seq", "order_id", "invoice_id", "from_status", "to_status", "occurred_at", "payload")
+  returning "id", "number", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at";
+with along as (
+  insert into "order_status_events" ("id", "seq", "order_id", "invoice_id", "from_status", "to_status", "occurred_at", "payload")
   values ('out_' || :evt::text, default, 'ord_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'awaiting_payment', 'paid', now(),
-          jsonb_build_object('type', 'order.status_changed', 'id', 'out_' || :evt::text, 'orderId', 'ord_' || :tag::text || :n::text, 'invoiceId', 'inv_' || :tag::text || :n::text, 'from', 'awaiting_payment', 'to', 'paid', 'total', jsonb_build_object('minor', :amount::text, 'currency', :currency::text), 'occurredAt', now()));
-insert into "jobs" ("id", "task", "payload", "status", "run_at", "attempts", "max_attempts", "repeat_seconds", "key", "locked_by", "locked_until", "last_error", "created_at", "updated_at")
-  values ('job_' || :evt::text, 'shop.order_status.deliver', jsonb_build_object('eventId', 'out_' || :evt::text), 'pending', now(), default, 10, default, 'order-status' || ':' || 'out_' || :evt::text, default, default, default, now(), now())
-  on conflict ("key") do nothing returning "id";
--- the receipt owed to the customer: the recipient, the outbox row, its send job
-select "users"."email" from "orders" inner join "users" on "users"."id" = "orders"."user_id" where "orders"."id" = 'ord_' || :tag::text || :n::text;
-insert into "shop_mails" ("id", "kind", "subject_id", "order_id", "invoice_id", "recipient", "status", "attempts", "last_error", "message_id", "created_at", "updated_at", "sent_at")
-  values ('mail_' || :evt::text, 'receipt', 'inv_' || :tag::text || :n::text, 'ord_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'customer@shop.test', 'queued', default, default, '<mail_' || :evt::text || '@mail.countersign.shop>', now(), now(), default)
-  on conflict ("kind", "subject_id") do nothing returning "id";
-insert into "jobs" ("id", "task", "payload", "status", "run_at", "attempts", "max_attempts", "repeat_seconds", "key", "locked_by", "locked_until", "last_error", "created_at", "updated_at")
-  values ('job_m' || :evt::text, 'shop.mail.send', jsonb_build_object('mailId', 'mail_' || :evt::text), 'pending', now(), default, 30, default, 'mail' || ':' || 'receipt' || ':' || 'inv_' || :tag::text || :n::text, default, default, default, now(), now())
-  on conflict ("key") do nothing returning "id";
+          jsonb_build_object('type', 'order.status_changed', 'id', 'out_' || :evt::text, 'orderId', 'ord_' || :tag::text || :n::text, 'invoiceId', 'inv_' || :tag::text || :n::text, 'from', 'awaiting_payment', 'to', 'paid', 'total', jsonb_build_object('minor', :amount::text, 'currency', :currency::text), 'occurredAt', now()))
+  returning "id"
+), queued as (
+  insert into "jobs" (id, task, payload, status, run_at, max_attempts, key, created_at, updated_at)
+  select 'job_' || :evt::text, 'shop.order_status.deliver', jsonb_build_object('eventId', 'out_' || :evt::text), 'pending', now(), 10, 'order-status' || ':' || 'out_' || :evt::text, now(), now()
+  where exists (select 1 from along)
+  on conflict (key) do nothing returning id
+)
+select (select count(*) from along)::int as wrote, (select count(*) from queued)::int as queued;
+-- the receipt owed to the customer: the outbox row (its recipient read from the order's customer) and
+-- its send job, in one statement
+with along as (
+  insert into "shop_mails" (id, kind, subject_id, order_id, invoice_id, recipient, status, message_id, created_at, updated_at)
+  select 'mail_' || :evt::text, 'receipt', 'inv_' || :tag::text || :n::text, "orders"."id", 'inv_' || :tag::text || :n::text, "users"."email", 'queued', '<mail_' || :evt::text || '@mail.countersign.shop>', now(), now()
+    from "orders" join "users" on "users"."id" = "orders"."user_id" where "orders"."id" = 'ord_' || :tag::text || :n::text
+  on conflict (kind, subject_id) do nothing returning id
+), queued as (
+  insert into "jobs" (id, task, payload, status, run_at, max_attempts, key, created_at, updated_at)
+  select 'job_m' || :evt::text, 'shop.mail.send', jsonb_build_object('mailId', 'mail_' || :evt::text), 'pending', now(), 30, 'mail' || ':' || 'receipt' || ':' || 'inv_' || :tag::text || :n::text, now(), now()
+  where exists (select 1 from along)
+  on conflict (key) do nothing returning id
+)
+select (select count(*) from along)::int as wrote, (select count(*) from queued)::int as queued;
 -- the attempt accepted (its audit entry is queued with the invoice's, see the end)
-update "payment_attempts" set "status" = 'paid', "last_sequence" = 3, "updated_at" = now() where ("payment_attempts"."id" = 'att_' || :tag::text || :n::text and "payment_attempts"."status" = 'session_created');
+update "payment_attempts" set "status" = 'paid', "last_sequence" = 3, "updated_at" = now() where ("payment_attempts"."id" = 'att_' || :tag::text || :n::text and "payment_attempts"."status" = 'session_created')
+  returning "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "created_at", "updated_at";
 -- the real-time message for the invoice's room (its own advisory lock, NOTIFY at commit)
 with room_lock as (
   select pg_advisory_xact_lock(hashtextextended('countersign' || ':' || 'realtime' || ':' || 'invoice' || ':' || 'inv_' || :tag::text || :n::text, 0))
@@ -57,8 +75,10 @@ with room_lock as (
   select id, json_build_object('id', id::text, 'room', room, 'payload', payload)::text as inline_body, json_build_object('id', id::text, 'room', room)::text as reference_body from message
 )
 select id::text as id, pg_notify('countersign_realtime', case when octet_length(inline_body) <= 7900 then inline_body else reference_body end) as notified from notification;
--- the dedupe row's verdict, and the delivery's receipt
-update "gateway_events" set "verdict" = 'accepted', "code" = null, "reason" = null where "gateway_events"."event_id" = :evt::text;
+-- the dedupe row's verdict, and the delivery's receipt, in one statement
+with "decided" as (
+  update "gateway_events" set "verdict" = 'accepted', "code" = null, "reason" = null where "gateway_events"."event_id" = :evt::text returning "event_id"
+)
 insert into "webhook_receipts" ("id", "received_at", "event_id", "event_type", "session_id", "invoice_id", "verdict", "reason")
   values (default, now(), :evt::text, 'authorized', 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'accepted', null);
 -- the audit entries, last (appendAudit queues a transaction's entries and inserts them just before the
