@@ -31,11 +31,13 @@ interface Table {
 }
 
 // Columns a background process fills in after a commit, whatever a case did: the shop's audit sealer
-// gives each committed entry its position and hashes moments later (a trigger allows nothing else).
-// Left out of the rows compared, so that sealing is not taken for a change; the entries' content
-// still is, and the chain itself is checked by `audit verify`.
+// gives each committed entry its position and hashes moments later (a trigger allows nothing else),
+// and moves the chain's end to the last of them. Left out of the rows compared, so that sealing is
+// not taken for a change; the entries' content still is, and the chain itself is checked by
+// `audit verify`.
 const FILLED_AFTER_COMMIT: Readonly<Record<string, readonly string[]>> = {
   audit_log: ['chain_pos', 'chain_version', 'prev_hash', 'hash'],
+  audit_chain_tip: ['pos', 'hash'],
 };
 
 /**
