@@ -29,15 +29,12 @@ const LOST_RACES = 5;
  */
 export async function sealAuditBatch(database: Database, limit = SEAL_BATCH): Promise<number> {
   for (let race = 0; ; race++) {
-    const sealed = await trySeal(database, limit);
+    const plan = await planSeal(database, limit);
+    if (!plan) return 0;
+    const sealed = await writeSeal(database, plan);
     if (sealed !== 'lost') return sealed;
     if (race === LOST_RACES) return 0; // still waiting: the next pass (or the sealer that won) takes them
   }
-}
-
-async function trySeal(database: Database, limit: number): Promise<number | 'lost'> {
-  const plan = await planSeal(database, limit);
-  return plan ? writeSeal(database, plan) : 0;
 }
 
 /** A batch given its positions and hashes, chained from the end `from` that was read with it. */

@@ -1,5 +1,6 @@
-// The one writer of a payment attempt's status: every change goes through the attempt's machine,
-// under the attempt's row lock, with its audit entry in the same transaction.
+// The one writer of a payment attempt's status: every change goes through the attempt's machine and
+// is guarded by the status it moves from, with its audit entry in the same transaction
+// (transitionAttempt, under the attempt's row lock) or the same statement (moveAttemptFrom).
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { rows, type Executor } from '../../platform/db/database.ts';
 import { attemptMachine, type AttemptEvent, type AttemptStatus } from '../domain/attempt.machine.ts';
