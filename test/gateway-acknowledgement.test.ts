@@ -156,6 +156,42 @@ for (const engine of testEngines()) {
       assert.equal(gw.issuer.count(`capture:${refusedAuth.id}`), 0);
     });
 
+    it('a delivery acknowledged in one statement is settled with its one attempt; one whose session moved meanwhile is settled after the locked answer, its attempt logged once', async () => {
+      const authorizedDelivery = async (id: string) =>
+        eventually(async () => {
+          const [d] = await rows<{ status: string; attempts: number; logged: number; settle_jobs: number }>(
+            gw.database.db,
+            sql`select d.status, d.attempts,
+                       (select count(*)::int from webhook_attempts a where a.delivery_id = d.id) as logged,
+                       (select count(*)::int from jobs where key = ${`settle:${id}`}) as settle_jobs
+                from webhook_deliveries d join events e on e.id = d.event_id
+                where e.session_id = ${id} and e.type = 'payment.authorized'`,
+          );
+          return d?.status === 'pending' ? undefined : d;
+        });
+      const expected = { status: 'delivered', attempts: 1, logged: 1, settle_jobs: 1 };
+
+      const plain = await newSession();
+      await pay(plain);
+      assert.deepEqual(await authorizedDelivery(plain), expected);
+      assert.equal((await settled(plain)).status, 'captured');
+
+      // The shop acknowledges through the API, then answers 2xx: the session the delivery read is
+      // stale, so the one statement writes the attempt only; the locked way finds it acknowledged.
+      shop.setRespond(async (r, res) => {
+        const event = JSON.parse(r.body.toString()) as { type: string; data: { session_id: string } };
+        if (event.type === 'payment.authorized')
+          await gw.api(`/v1/payment_sessions/${event.data.session_id}/acknowledge`, { method: 'POST' });
+        res.writeHead(200).end('{}');
+      });
+      const raced = await newSession();
+      await pay(raced);
+      assert.deepEqual(await authorizedDelivery(raced), expected);
+      assert.equal((await settled(raced)).status, 'captured');
+      const auth = [...gw.issuer.authorizations.values()].find((a) => a.request.gatewayRef === raced)!;
+      assert.equal(gw.issuer.count(`capture:${auth.id}`), 1);
+    });
+
     it('refusal with 422 voids too', async () => {
       shop.setRespond(
         (_r, res) => void res.writeHead(422).end('{"error":{"code":"invoice.amount_mismatch","message":"x"}}'),

@@ -1,8 +1,8 @@
 // The shop accepts an authorisation: by a 2xx to payment.authorized (the delivery job), or through the
 // API when the webhook never arrived. Either way the capture is scheduled in the same transaction.
 import { DomainError } from '../../core/errors.ts';
-import type { Executor } from '../../platform/db/database.ts';
-import { enqueue, enqueueAlong } from '../../platform/jobs/enqueue.ts';
+import { rows, type Executor } from '../../platform/db/database.ts';
+import { enqueue, enqueueAlong, type AlongWrites } from '../../platform/jobs/enqueue.ts';
 import { decideAcknowledgement } from '../domain/session.machine.ts';
 import { SETTLE_TASK } from '../jobs/task-names.ts';
 import { acknowledgementUpdate, lockSession, moveSession } from '../storage/sessions.ts';
@@ -31,19 +31,39 @@ const settleJob = (sessionId: string) => ({ task: SETTLE_TASK, payload: { sessio
  * decided on again, as without it.
  */
 export async function acknowledgeSession(deps: Deps, sessionId: string, known?: SessionRow): Promise<boolean> {
+  return (await acknowledgeDelivered(deps, sessionId, known)).acknowledged;
+}
+
+/**
+ * acknowledgeSession with the delivery's own writes (AlongWrites): in the guarded statement when there
+ * is one, its attempt (`first`) whatever the guard finds and its settling (`then`) only with the
+ * acknowledgement; else the attempt alone, before the locked way. `settled`: `then` ran, so the
+ * delivery is settled; otherwise the caller settles it.
+ */
+export async function acknowledgeDelivered(
+  deps: Deps,
+  sessionId: string,
+  known?: SessionRow,
+  delivery: AlongWrites = {},
+): Promise<{ acknowledged: boolean; settled: boolean }> {
+  let recorded = false;
   if (known?.id === sessionId && known.api !== 'stripe') {
     const now = deps.clock.now();
     if (decideAcknowledgement(known, 'acknowledge', now).ok) {
       const write = acknowledgementUpdate(deps.database.db, known, 'acknowledge', now, { acknowledgedAt: now });
-      if ((await enqueueAlong(deps.database.db, write, settleJob(sessionId), deps.clock)).wrote) return true;
+      const along = await enqueueAlong(deps.database.db, write, settleJob(sessionId), deps.clock, delivery);
+      if (along.wrote) return { acknowledged: true, settled: delivery.then !== undefined };
+      recorded = true;
     }
   }
-  return deps.database.transaction(async (tx) => {
+  if (!recorded && delivery.first) await rows(deps.database.db, delivery.first.getSQL());
+  const acknowledged = await deps.database.transaction(async (tx) => {
     const s = await lockSession(tx, sessionId);
     // A Stripe session is acknowledged by its capture (or at authorisation), never by a webhook's 2xx.
     if (s.api === 'stripe') return false;
     return acknowledgeLocked(deps, tx, s);
   });
+  return { acknowledged, settled: false };
 }
 
 /**

@@ -2,17 +2,25 @@
 // exact bytes sent, the attempt logged (status, latency, excerpt), and the answer acted on: 2xx to
 // payment.authorized acknowledges it, 409/422 refuses it, 410 disables the endpoint, anything else
 // is retried on the documented schedule (WEBHOOK_RETRY_SCHEDULE_SECONDS) with jitter.
+import { sql } from 'drizzle-orm';
 import { signWebhook } from '../../core/webhook-signature.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
-import type { Database, Executor } from '../../platform/db/database.ts';
+import { rows, type Database, type Executor } from '../../platform/db/database.ts';
 import { enqueue } from '../../platform/jobs/enqueue.ts';
 import type { Logger } from '../../platform/log.ts';
-import { acknowledgeSession } from '../commands/acknowledge-session.ts';
+import { acknowledgeDelivered } from '../commands/acknowledge-session.ts';
 import { refuseSession } from '../commands/refuse-session.ts';
 import type { DeliveryEvent } from '../domain/delivery.machine.ts';
 import { classifyAnswer, nextRetryDelayMs } from '../domain/webhook.schedule.ts';
-import { findDeliveryForAttempt, insertAttempt, moveDelivery } from '../storage/deliveries.ts';
+import {
+  attemptInsert,
+  deliveryMove,
+  findDeliveryForAttempt,
+  insertAttempt,
+  moveDelivery,
+  type AttemptValues,
+} from '../storage/deliveries.ts';
 import { nextDraw } from '../storage/faults.ts';
 import { inForceAt, setWebhookEnabled, type UnretiredSecret } from '../storage/merchants.ts';
 import { findSession } from '../storage/sessions.ts';
@@ -58,20 +66,41 @@ function refusalReason(text: string, status: number): string {
   return `refused_with_${status}`;
 }
 
-/** Moves a still-pending delivery by an event; a delivery another attempt already settled is left alone. */
-function settle(
+/** The delivery's patch when an attempt settles it: the attempt counted, the answer's status, when next. */
+const settledPatch = (job: Job, code: number | null, nextAttemptAt: Date | null = null) => ({
+  attempts: job.attempt,
+  lastStatusCode: code,
+  nextAttemptAt,
+});
+
+/**
+ * Moves a still-pending delivery by an event; a delivery another attempt already settled is left alone.
+ * `record`: the attempt's row, written with the move (in its statement when the move is one).
+ */
+async function settle(
   deps: DeliveryDeps,
   job: Job,
   event: DeliveryEvent,
   code: number | null,
-  options: { nextAttemptAt?: Date; also?: (tx: Executor) => Promise<void> } = {},
+  options: { nextAttemptAt?: Date; also?: (tx: Executor) => Promise<void>; record?: AttemptValues } = {},
 ): Promise<void> {
   const nextAttemptAt = options.nextAttemptAt ?? null;
   const retry = event === 'retry' && nextAttemptAt !== null;
-  const move = async (tx: Executor) => {
+  const pending = { id: job.deliveryId, status: 'pending' } as const;
+  const patch = settledPatch(job, code, nextAttemptAt);
+  const { record } = options;
+  // The move alone (with its attempt) is one statement: no transaction around it.
+  if (!options.also && !retry) {
+    const { db } = deps.database;
+    const move = deliveryMove(db, pending, event, patch, deps.clock);
+    if (record) await rows(db, sql`with recorded as (${attemptInsert(db, record).getSQL()}) ${move.getSQL()}`);
+    else await move;
+    return;
+  }
+  await deps.database.transaction(async (tx) => {
+    if (record) await insertAttempt(tx, record);
     await options.also?.(tx);
-    const patch = { attempts: job.attempt, lastStatusCode: code, nextAttemptAt };
-    const moved = await moveDelivery(tx, { id: job.deliveryId, status: 'pending' }, event, patch, deps.clock);
+    const moved = await moveDelivery(tx, pending, event, patch, deps.clock);
     if (!moved || !retry) return;
     const next = job.attempt + 1;
     await enqueue(
@@ -85,10 +114,7 @@ function settle(
       },
       deps.clock,
     );
-  };
-  // The move alone is one statement: no transaction around it.
-  if (!options.also && !retry) return move(deps.database.db);
-  return deps.database.transaction(move);
+  });
 }
 
 /** The native endpoint's message: the merchant's URL, Standard Webhooks headers, our event JSON. */
@@ -198,32 +224,43 @@ async function send(deps: DeliveryDeps, job: Job, target: DeliveryTarget, fault:
   return answer;
 }
 
-/** Acts on the merchant's answer, then settles the delivery (or schedules its next attempt). */
+/**
+ * Acts on the merchant's answer, then settles the delivery (or schedules its next attempt); `record`,
+ * the attempt's row, is written first or with the settling, never after the answer is acted on.
+ */
 async function actOnAnswer(
   deps: DeliveryDeps,
   job: Job,
   target: DeliveryTarget,
   answer: Answer,
   fault: Fault | null,
+  record: AttemptValues,
 ): Promise<void> {
   const asksAcknowledgement = target.type === 'payment.authorized' && !target.stripe;
   const { status } = answer;
   const verdict = classifyAnswer(status, asksAcknowledgement);
-  // The shop's answer is acted on BEFORE the delivery is settled: a crash in between leaves the
-  // delivery pending, so it is sent again and the shop's dedupe answers the same (acknowledge and
-  // refuse are idempotent). Settled first, a crash lost a 2xx for good and voided a payment the
-  // shop had accepted.
+  // The shop's answer is acted on BEFORE the delivery is settled (or with it, in one statement): a
+  // crash in between leaves the delivery pending, so it is sent again and the shop's dedupe answers
+  // the same (acknowledge and refuse are idempotent). Settled first, a crash lost a 2xx for good and
+  // voided a payment the shop had accepted.
   crashPoint('gateway.webhook.before_acknowledge');
-  if (verdict === 'delivered') {
-    if (asksAcknowledgement) await acknowledgeSession(deps, target.sessionId, target.session ?? undefined);
-    return settle(deps, job, 'deliver', status);
+  if (verdict === 'delivered' && asksAcknowledgement) {
+    const { db } = deps.database;
+    const pending = { id: job.deliveryId, status: 'pending' } as const;
+    const { settled } = await acknowledgeDelivered(deps, target.sessionId, target.session ?? undefined, {
+      first: attemptInsert(db, record),
+      then: (wrote) => deliveryMove(db, pending, 'deliver', settledPatch(job, status), deps.clock, wrote),
+    });
+    return settled ? undefined : settle(deps, job, 'deliver', status);
   }
+  if (verdict === 'delivered') return settle(deps, job, 'deliver', status, { record });
   if (verdict === 'refused') {
+    await insertAttempt(deps.database.db, record);
     await refuseSession(deps, target.sessionId, refusalReason(answer.text, status!));
     return settle(deps, job, 'refuse', status);
   }
   if (verdict === 'gone') {
-    await settle(deps, job, 'disable', status, { also: target.disableEndpoint });
+    await settle(deps, job, 'disable', status, { also: target.disableEndpoint, record });
     deps.log?.warn(
       { merchantId: target.merchantId, endpoint: target.endpointId },
       'webhook endpoint answered 410: disabled',
@@ -232,8 +269,11 @@ async function actOnAnswer(
   }
   const delay =
     answer.dropped && fault!.config.webhooks.drop_permanently ? null : nextRetryDelayMs(job.attempt, deps.random);
-  if (delay === null) return settle(deps, job, 'give_up', status);
-  return settle(deps, job, 'retry', status, { nextAttemptAt: new Date(deps.clock.now().getTime() + delay) });
+  if (delay === null) return settle(deps, job, 'give_up', status, { record });
+  return settle(deps, job, 'retry', status, {
+    nextAttemptAt: new Date(deps.clock.now().getTime() + delay),
+    record,
+  });
 }
 
 /** Creates the delivery job handler. */
@@ -261,7 +301,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
     const answer = await send(deps, job, target, fault);
     crashPoint('gateway.webhook.after_send');
     const latencyMs = Math.round(performance.now() - started);
-    await insertAttempt(database.db, {
+    const record: AttemptValues = {
       deliveryId: job.deliveryId,
       attempt: job.attempt,
       url: target.url,
@@ -270,7 +310,7 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       responseExcerpt: answer.text.slice(0, EXCERPT),
       error: answer.error,
       createdAt: clock.now(),
-    });
+    };
     deps.log?.info(
       {
         deliveryId: job.deliveryId,
@@ -282,6 +322,6 @@ export function createDeliverWebhook(deps: DeliveryDeps) {
       },
       'webhook attempt',
     );
-    await actOnAnswer(deps, job, target, answer, fault);
+    await actOnAnswer(deps, job, target, answer, fault, record);
   };
 }

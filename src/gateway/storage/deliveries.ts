@@ -1,6 +1,6 @@
 // Webhook deliveries and their attempts. `moveDelivery` is the one writer of
 // `webhook_deliveries.status`; a delivery is inserted with its event (storage/events.ts).
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { deliveryMachine, type DeliveryEvent } from '../domain/delivery.machine.ts';
@@ -67,10 +67,34 @@ type DeliveryPatch = Partial<Pick<DeliveryRow, 'attempts' | 'lastStatusCode' | '
 
 /**
  * The one writer of a delivery's status: applies an event to a delivery in the status the caller
- * read (or locked), as the machine allows. The UPDATE holds only while the delivery is still in that
- * status, so a caller that did not lock it (the attempt settling a pending delivery) needs no read
- * first; undefined when it has moved meanwhile.
+ * read (or locked), as the machine allows, as a statement not yet run. The UPDATE holds only while
+ * the delivery is still in that status, so a caller that did not lock it (the attempt settling a
+ * pending delivery) needs no read first; it returns no row when the delivery has moved meanwhile, or
+ * when `onlyIf` (a subquery of the same statement) finds nothing.
  */
+export function deliveryMove(
+  db: Executor,
+  from: Pick<DeliveryRow, 'id' | 'status'>,
+  event: DeliveryEvent,
+  patch: DeliveryPatch,
+  clock: Clock,
+  onlyIf?: SQL,
+) {
+  const { state } = deliveryMachine.apply(from.status, event);
+  return db
+    .update(webhookDeliveries)
+    .set({ ...patch, status: state, updatedAt: clock.now() })
+    .where(
+      and(
+        eq(webhookDeliveries.id, from.id),
+        eq(webhookDeliveries.status, from.status),
+        onlyIf ? sql`exists (${onlyIf})` : undefined,
+      ),
+    )
+    .returning();
+}
+
+/** Runs deliveryMove: the delivery as moved, or undefined when it had moved meanwhile. */
 export async function moveDelivery(
   db: Executor,
   from: Pick<DeliveryRow, 'id' | 'status'>,
@@ -78,18 +102,18 @@ export async function moveDelivery(
   patch: DeliveryPatch,
   clock: Clock,
 ): Promise<DeliveryRow | undefined> {
-  const { state } = deliveryMachine.apply(from.status, event);
-  const [row] = await db
-    .update(webhookDeliveries)
-    .set({ ...patch, status: state, updatedAt: clock.now() })
-    .where(and(eq(webhookDeliveries.id, from.id), eq(webhookDeliveries.status, from.status)))
-    .returning();
+  const [row] = await deliveryMove(db, from, event, patch, clock);
   return row;
 }
 
-/** Records one attempt of a delivery (what was sent where, and what came back). */
-export async function insertAttempt(db: Executor, attempt: typeof webhookAttempts.$inferInsert): Promise<void> {
-  await db.insert(webhookAttempts).values(attempt);
+export type AttemptValues = typeof webhookAttempts.$inferInsert;
+
+/** One attempt of a delivery (what was sent where, and what came back), as an insert not yet run. */
+export const attemptInsert = (db: Executor, attempt: AttemptValues) => db.insert(webhookAttempts).values(attempt);
+
+/** Records one attempt of a delivery. */
+export async function insertAttempt(db: Executor, attempt: AttemptValues): Promise<void> {
+  await attemptInsert(db, attempt);
 }
 
 /** Every attempt of these deliveries, oldest first (none asked, none read). */

@@ -52,22 +52,34 @@ export async function enqueue(
   return inserted.length === 1 ? id : null;
 }
 
+/** Writes that ride in enqueueAlong's statement: `first` whatever the write finds; `then(wrote)` only if it wrote. */
+export interface AlongWrites {
+  readonly first?: SQLWrapper;
+  /** Given the subquery that finds a row only when `write` returned one: put it in an EXISTS. */
+  readonly then?: (wrote: SQL) => SQLWrapper;
+}
+
 /**
  * Runs `write` (an insert, update or delete with a RETURNING clause) and, when it returned a row, adds
  * the job it implies, in ONE statement: `write` is a data-modifying CTE the job's insert depends on.
  * Both land or neither does, as two statements in one transaction would, for one round trip instead
  * of two. `wrote`: the write returned a row; `queued`: the job was added (not when its key exists).
+ * `also` adds the caller's writes to the same statement (AlongWrites).
  */
 export async function enqueueAlong(
   executor: Executor,
   write: SQLWrapper,
   input: EnqueueInput,
   clock: Clock = systemClock,
+  also: AlongWrites = {},
 ): Promise<{ wrote: boolean; queued: boolean }> {
-  const { query } = jobInsert(input, clock, sql`select 1 from along`);
+  const wrote = sql`select 1 from along`;
+  const { query } = jobInsert(input, clock, wrote);
+  const first = also.first ? sql`first_write as (${also.first.getSQL()}), ` : sql``;
+  const then = also.then ? sql`, then_write as (${also.then(wrote).getSQL()})` : sql``;
   const [r] = await rows<{ wrote: number; queued: number }>(
     executor,
-    sql`with along as (${write.getSQL()}), queued as (${query})
+    sql`with ${first}along as (${write.getSQL()}), queued as (${query})${then}
         select (select count(*) from along)::int as wrote, (select count(*) from queued)::int as queued`,
   );
   return { wrote: Number(r?.wrote) > 0, queued: Number(r?.queued) > 0 };
