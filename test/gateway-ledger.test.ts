@@ -198,11 +198,57 @@ for (const engine of testEngines()) {
       assert.deepEqual(await transfers(s.id), ['pending:authorization:700', 'void:void:700']);
     });
 
+    it('an unrecorded batch on accounts that exist moves every total by its delta; one a flag forbids is ledger.limit_exceeded and moves nothing', async () => {
+      const s = { id: `ps_unread_${engine}`, merchantId: DEMO_MERCHANT_ID, amountMinor: 900n, currency: 'SEK' };
+      const account = (kind: string) => `acct_${DEMO_MERCHANT_ID}_SEK_${kind}`;
+      const totals = async () =>
+        rows<{ id: string; dpend: string; dpost: string; cpend: string; cpost: string }>(
+          gw.database.db,
+          sql`select id, debits_pending::text as dpend, debits_posted::text as dpost, credits_pending::text as cpend,
+                     credits_posted::text as cpost
+                from ledger_accounts where id in (${account('settlement')}, ${account('pending')})
+               order by id`,
+        );
+      // The accounts exist (the first batch opens them if this runs alone).
+      await gw.database.transaction((tx) =>
+        postTransfers(tx, authorizationTransfers({ ...s, id: `${s.id}_open` }), new Date()),
+      );
+      const before = await totals();
+      await gw.database.transaction((tx) =>
+        postTransfers(tx, authorizationTransfers(s), new Date(), { unrecorded: true }),
+      );
+      const moved = (id: string, field: 'dpend' | 'cpend', by: bigint) =>
+        before.map((r) => (r.id === id ? { ...r, [field]: String(BigInt(r[field]) + by) } : r));
+      const expected = moved(account('settlement'), 'dpend', 900n).map((r) =>
+        r.id === account('pending') ? { ...r, cpend: String(BigInt(r.cpend) + 900n) } : r,
+      );
+      assert.deepEqual(await totals(), expected);
+
+      // pending must not be debited past what was posted to it: a single transfer out of it that is
+      // far larger is refused, in a batch with a good one, and neither moves anything.
+      const overdraw = {
+        ...authorizationTransfers({ ...s, id: `${s.id}_over` })[0]!,
+        id: `over_${s.id}`,
+        debitAccountId: account('pending'),
+        creditAccountId: account('settlement'),
+        amount: 10n ** 12n,
+        kind: 'capture' as const,
+        phase: 'single' as const,
+      };
+      const good = authorizationTransfers({ ...s, id: `${s.id}_good` })[0]!;
+      await assert.rejects(
+        gw.database.transaction((tx) => postTransfers(tx, [good, overdraw], new Date(), { unrecorded: true })),
+        (e) => isDomainError(e, 'ledger.limit_exceeded'),
+      );
+      assert.deepEqual(await totals(), expected);
+      assert.deepEqual(await transfers(`${s.id}_good`), []);
+    });
+
     it('authorisations racing to open the same new accounts all post, and the accounts add up', async () => {
       // Currencies nobody has used: in each, eight transfers create (or find just created) the same two
-      // accounts and lock them; none may fail, deadlock or lose another's amount. The window in which
-      // two of them both find no account is narrow, so the race runs in every currency the other
-      // tests leave unused.
+      // accounts and lock them (or, unrecorded, move them in one statement once they exist); none may
+      // fail, deadlock or lose another's amount. The window in which two of them both find no account
+      // is narrow, so the race runs in every currency the other tests leave unused.
       const currencies = CURRENCIES.filter((c) => !['EUR', 'SEK'].includes(c));
       const failures: string[] = [];
       for (const currency of currencies) {
@@ -213,8 +259,11 @@ for (const engine of testEngines()) {
           currency,
         }));
         const results = await Promise.allSettled(
-          sessions.map((s) =>
-            gw.database.transaction((tx) => postTransfers(tx, authorizationTransfers(s), new Date())),
+          // Half as the authorisation writes them (unrecorded: one statement once the accounts exist).
+          sessions.map((s, i) =>
+            gw.database.transaction((tx) =>
+              postTransfers(tx, authorizationTransfers(s), new Date(), { unrecorded: i % 2 === 0 }),
+            ),
           ),
         );
         // The database's own error (drizzle's wraps it as `cause`) says why a transfer failed.

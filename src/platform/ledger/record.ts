@@ -4,15 +4,18 @@
 // decided by the rules (a no-op when the same id exists with the same fields), and the account totals
 // move with it. Two racing resolutions of one pending transfer serialise on the accounts' locks; the
 // second sees the first's post or void and is refused — and the unique index on pending_id refuses it
-// regardless. Any refusal throws a DomainError and the caller's whole transaction rolls back.
+// regardless. Any refusal throws a DomainError and the caller's whole transaction rolls back. A batch
+// known to be unrecorded that resolves nothing skips the reads: one statement locks, moves and inserts.
 //
 // Both ledgers (the gateway's, the bank's) write through here; each describes its two tables with a
 // LedgerBook. The SQL is written out rather than built by drizzle from the tables because it is the
 // same for both books, which differ only in their own columns.
 import { sql } from 'drizzle-orm';
+import { DomainError } from '../../core/errors.ts';
 import {
   applyDelta,
   decideTransfer,
+  EMPTY_BALANCES,
   transferDeltas,
   type AccountFlags,
   type Balances,
@@ -109,6 +112,32 @@ async function knownTransfers<T extends LedgerTransfer>(book: LedgerBook<T>, tx:
   };
 }
 
+/** The transfers' insert: its columns, and a row of values each (typed, so that a SELECT of them inserts too). */
+function transferInsert<T extends LedgerTransfer>(book: LedgerBook<T>, written: readonly T[], now: Date) {
+  const refs = Object.entries(book.references) as [keyof T & string, string][];
+  const text = (v: Value) => sql`${v}::text`;
+  return {
+    columns: sql`(id, debit_account_id, credit_account_id, amount_minor, currency, kind, phase, pending_id, created_at${refs.length ? sql`, ${list(refs.map(([, c]) => id(c)))}` : sql``})`,
+    rows: list(
+      written.map(
+        (t) =>
+          sql`(${list([
+            text(t.id),
+            text(t.debitAccountId),
+            text(t.creditAccountId),
+            sql`${t.amount.toString()}::bigint`,
+            text(t.currency),
+            text(t.kind),
+            text(t.phase),
+            text(t.pendingId),
+            sql`${now.toISOString()}::timestamptz`,
+            ...refs.map(([field]) => text(t[field] as Value)),
+          ])})`,
+      ),
+    ),
+  };
+}
+
 /**
  * Inserts the transfers written and sets the new totals of every account they touched, in one
  * statement: the insert is a data-modifying CTE beside the update, so both land or neither does, and
@@ -121,37 +150,103 @@ async function store<T extends LedgerTransfer>(
   totals: ReadonlyMap<string, Balances>,
   now: Date,
 ) {
-  const refs = Object.entries(book.references) as [keyof T & string, string][];
   const touched = [...new Set(written.flatMap((t) => [t.debitAccountId, t.creditAccountId]))].sort();
   const values = touched.map((accountId) => {
     const b = totals.get(accountId)!;
     return sql`(${accountId}, ${b.debitsPending}::bigint, ${b.debitsPosted}::bigint, ${b.creditsPending}::bigint, ${b.creditsPosted}::bigint)`;
   });
+  const insert = transferInsert(book, written, now);
   await tx.execute(sql`
-    with written as (
-      insert into ${id(book.transfers)}
-        (id, debit_account_id, credit_account_id, amount_minor, currency, kind, phase, pending_id, created_at${refs.length ? sql`, ${list(refs.map(([, c]) => id(c)))}` : sql``})
-      values ${list(
-        written.map((t) =>
-          tuple([
-            t.id,
-            t.debitAccountId,
-            t.creditAccountId,
-            t.amount.toString(),
-            t.currency,
-            t.kind,
-            t.phase,
-            t.pendingId,
-            now.toISOString(),
-            ...refs.map(([field]) => t[field] as Value),
-          ]),
-        ),
-      )}
-    )
+    with written as (insert into ${id(book.transfers)} ${insert.columns} values ${insert.rows})
     update ${id(book.accounts)} as a
        set debits_pending = v.dpend, debits_posted = v.dpost, credits_pending = v.cpend, credits_posted = v.cpost
       from (values ${list(values)}) as v(id, dpend, dpost, cpend, cpost)
      where a.id = v.id`);
+}
+
+/** The accounts' CHECK that refused a moved total, as the rules' refusal (ledger.limit_exceeded); else undefined. */
+function limitRefusal(err: unknown): DomainError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown };
+    if (code !== '23514' || typeof message !== 'string') continue;
+    const reason = /_(debits_limit|never_negative)"/.test(message)
+      ? 'debits_exceed_credits'
+      : /_credits_limit"/.test(message)
+        ? 'credits_exceed_debits'
+        : undefined;
+    if (!reason) return undefined;
+    const account = typeof detail === 'string' ? /^Failing row contains \(([^,]+),/.exec(detail)?.[1] : undefined;
+    return new DomainError('ledger.limit_exceeded', { account: account ?? 'unknown', reason }, { cause: err });
+  }
+  return undefined;
+}
+
+/**
+ * A batch that is not recorded yet and resolves no pending transfer moves its accounts' totals by
+ * amounts known without reading them. So, in ONE statement: its accounts are locked in id order, each
+ * total moved by its delta, and its transfers inserted, if every account exists in its currency;
+ * otherwise nothing is written and the batch goes the locked way (which creates a new account). The
+ * rules decide each transfer first (an account's currency is its id's, as a new account gets it), and
+ * the accounts' CHECK constraints hold the flags on the moved totals: a total a flag forbids fails the
+ * statement as ledger.limit_exceeded, as the rules would have refused it. True when written.
+ */
+async function storeUnread<T extends LedgerTransfer>(
+  book: LedgerBook<T>,
+  tx: Executor,
+  batch: readonly T[],
+  now: Date,
+): Promise<boolean> {
+  if (new Set(batch.map((t) => t.id)).size !== batch.length) return false;
+  const currencyOf = (accountId: string) => book.newAccount(accountId).currency;
+  const deltas = new Map<string, Balances>();
+  const add = (accountId: string, d: Balances) => {
+    const b = deltas.get(accountId) ?? EMPTY_BALANCES;
+    deltas.set(accountId, {
+      debitsPending: b.debitsPending + d.debitsPending,
+      debitsPosted: b.debitsPosted + d.debitsPosted,
+      creditsPending: b.creditsPending + d.creditsPending,
+      creditsPosted: b.creditsPosted + d.creditsPosted,
+    });
+  };
+  for (const t of batch) {
+    decideTransfer(t, { existing: undefined, currencyOf });
+    const d = transferDeltas(t);
+    add(t.debitAccountId, d.debit);
+    add(t.creditAccountId, d.credit);
+  }
+  const touched = [...deltas.keys()].sort();
+  const values = touched.map((accountId) => {
+    const d = deltas.get(accountId)!;
+    return sql`(${accountId}::text, ${currencyOf(accountId)}::text, ${d.debitsPending}::bigint, ${d.debitsPosted}::bigint, ${d.creditsPending}::bigint, ${d.creditsPosted}::bigint)`;
+  });
+  const accounts = id(book.accounts);
+  const insert = transferInsert(book, batch, now);
+  const all = touched.length;
+  try {
+    const [r] = await rows<{ moved: number }>(
+      tx,
+      sql`with v(id, currency, dpend, dpost, cpend, cpost) as (values ${list(values)}),
+        locked as (
+          select a.id from ${accounts} as a join v on a.id = v.id and a.currency = v.currency order by a.id for update of a
+        ),
+        moved as (
+          update ${accounts} as a
+             set debits_pending = a.debits_pending + v.dpend, debits_posted = a.debits_posted + v.dpost,
+                 credits_pending = a.credits_pending + v.cpend, credits_posted = a.credits_posted + v.cpost
+            from v
+           where a.id = v.id and (select count(*) from locked) = ${all}
+          returning a.id
+        ),
+        written as (
+          insert into ${id(book.transfers)} ${insert.columns}
+          select * from (values ${insert.rows}) as t where (select count(*) from moved) = ${all}
+        )
+      select (select count(*) from moved)::int as moved`,
+    );
+    return Number(r?.moved) === all;
+  } catch (err) {
+    throw limitRefusal(err) ?? err;
+  }
 }
 
 /** How a batch is recorded. */
@@ -159,8 +254,9 @@ export interface RecordOptions {
   /**
    * The caller knows that none of the batch is recorded yet: its ids were made in this transaction,
    * or the state change that records it is guarded to happen once (a session authorised once). The
-   * read of known transfers is then left out. A batch that resolves a pending transfer is always
-   * read, for the pending one. If a transfer was recorded all the same, its insert fails on the
+   * read of known transfers is then left out, and on accounts that exist the batch is written in one
+   * statement (storeUnread). A batch that resolves a pending transfer is always read, for the pending
+   * one. If a transfer was recorded all the same, its insert fails on the
    * primary key and the caller's transaction rolls back: never a second copy.
    */
   readonly unrecorded?: boolean;
@@ -179,6 +275,8 @@ export async function recordTransfers<T extends LedgerTransfer>(
   options: RecordOptions = {},
 ): Promise<string[]> {
   if (batch.length === 0) return [];
+  if (options.unrecorded && batch.every((t) => !t.pendingId) && (await storeUnread(book, tx, batch, now)))
+    return batch.map((t) => t.id);
   const accounts = await lockAccounts(
     book,
     tx,
