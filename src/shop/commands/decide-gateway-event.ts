@@ -4,7 +4,7 @@
  * newer than the attempt's last applied sequence changes nothing, then an authorisation is refused or
  * accepted and other news moves the attempt (the invoice following). See apply-gateway-event.ts.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, sql, type Table } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -79,13 +79,12 @@ function refuserFor(event: PaymentEvent): RefuseOrIgnore {
 export async function decide(tx: Executor, event: PaymentEvent, now: Date, clock: Clock): Promise<ApplyOutcome> {
   const refuseOrIgnore = refuserFor(event);
 
-  const [invoice] = /^inv_[0-9A-Za-z]{1,60}$/.test(event.invoiceId)
-    ? await tx.select().from(invoices).where(eq(invoices.id, event.invoiceId)).for('update')
-    : [];
-  if (!invoice)
+  const locked = /^inv_[0-9A-Za-z]{1,60}$/.test(event.invoiceId) ? await lockInvoiceAndAttempt(tx, event) : undefined;
+  if (!locked)
     return refuseOrIgnore(new DomainError('invoice.unknown'), "reference is not one of this shop's invoices");
+  const { invoice } = locked;
 
-  const found = await attemptOf(tx, event, invoice, now, refuseOrIgnore);
+  const found = await attemptOf(tx, event, locked, now, refuseOrIgnore);
   if ('outcome' in found) return found.outcome;
   const current = found.attempt;
 
@@ -95,19 +94,48 @@ export async function decide(tx: Executor, event: PaymentEvent, now: Date, clock
   return isAuthorisation(event.status) ? decideAuthorisation(ctx) : decideOtherNews(ctx);
 }
 
+/** A table's columns as read from `source` (a CTE or subquery of it), for a select's nested object. */
+function columnsOf<T extends Table>(source: object, table: T) {
+  const fields = source as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(getTableColumns(table)).map((k) => [k, fields[k]])) as T['_']['columns'];
+}
+
+/**
+ * The invoice the event names and the attempt holding its session, both locked, in one statement: the
+ * invoice first (a CTE, fetched as the nested loop's outer row), then the attempt (the lateral side,
+ * run once the invoice is locked), the order every intake locks them in. Undefined: no such invoice.
+ */
+async function lockInvoiceAndAttempt(
+  tx: Executor,
+  event: PaymentEvent,
+): Promise<{ invoice: InvoiceRow; attempt: AttemptRow | undefined } | undefined> {
+  const invoice = tx
+    .$with('invoice')
+    .as(tx.select().from(invoices).where(eq(invoices.id, event.invoiceId)).for('update'));
+  const attempt = tx
+    .select()
+    .from(paymentAttempts)
+    .where(eq(paymentAttempts.gatewaySessionId, event.sessionId))
+    .for('update')
+    .as('attempt');
+  const [row] = await tx
+    .with(invoice)
+    .select({ invoice: columnsOf(invoice, invoices), attempt: columnsOf(attempt, paymentAttempts) })
+    .from(invoice)
+    .leftJoinLateral(attempt, sql`true`);
+  return row && { invoice: row.invoice as InvoiceRow, attempt: (row.attempt as AttemptRow | null) ?? undefined };
+}
+
 /** The session's attempt (locked), adopted when its id was never stored; or the outcome when the session is not ours. */
 async function attemptOf(
   tx: Executor,
   event: PaymentEvent,
-  invoice: InvoiceRow,
+  locked: { invoice: InvoiceRow; attempt: AttemptRow | undefined },
   now: Date,
   refuseOrIgnore: RefuseOrIgnore,
 ): Promise<{ attempt: AttemptRow } | { outcome: ApplyOutcome }> {
-  let [attempt] = await tx
-    .select()
-    .from(paymentAttempts)
-    .where(eq(paymentAttempts.gatewaySessionId, event.sessionId))
-    .for('update');
+  const { invoice } = locked;
+  let { attempt } = locked;
   if (attempt && attempt.invoiceId !== invoice.id)
     return { outcome: refuseOrIgnore(new DomainError('invoice.unknown'), 'session belongs to another invoice') };
   if (!attempt) {
