@@ -45,6 +45,19 @@ for (const engine of testEngines()) {
       );
       return BigInt(r!.held);
     };
+    /** What one payment's disputes hold in reserve (its own transfers): other tests' disputes may close meanwhile. */
+    const reserveOf = async (sessionId: string): Promise<bigint> => {
+      const [r] = await rows<{ held: string }>(
+        t.gw.database.db,
+        sql`select coalesce(sum(case when c.kind = 'dispute_reserve' then t.amount_minor else 0 end)
+                          - sum(case when d.kind = 'dispute_reserve' then t.amount_minor else 0 end), 0)::text as held
+              from ledger_transfers t
+              join ledger_accounts c on c.id = t.credit_account_id
+              join ledger_accounts d on d.id = t.debit_account_id
+             where t.session_id = ${sessionId} and t.phase in ('single', 'post')`,
+      );
+      return BigInt(r!.held);
+    };
     const bankBalance = async (): Promise<bigint> => {
       const [r] = await rows<{ b: string }>(
         t.bank.database.db,
@@ -248,7 +261,6 @@ for (const engine of testEngines()) {
         return BigInt(r!.b);
       };
       const sessionId = await t.capturedNativePayment(2500, holder.cardNumber);
-      const reserved = await reserve();
       assert.equal((await t.dispute(holder, sessionId, 'product_not_received')).status, 303);
       const d = await t.gatewayDispute(sessionId);
       assert.equal(await balance(), 3000n, '500 left, and 2,500 credited provisionally');
@@ -258,7 +270,7 @@ for (const engine of testEngines()) {
       assert.equal((await evidence(d.id, { text: 'Delivered and signed for. winning_evidence' })).status, 200);
       await t.disputeIs(d.id, 'won');
       assert.equal((await bankDispute(sessionId))?.status, 'won');
-      assert.equal(await reserve(), reserved, "the merchant's reserve came back");
+      assert.equal(await reserveOf(sessionId), 0n, "the merchant's reserve came back");
       assert.equal(await balance(), 0n, 'what was left is taken back; the account is not overdrawn');
       const transfers = await rows<{ kind: string; amount_minor: string }>(
         t.bank.database.db,
@@ -376,7 +388,7 @@ for (const engine of testEngines()) {
       const holder = await t.cardholder();
       assert.equal((await t.dispute(holder, sessionId)).status, 303);
       const d = await t.gatewayDispute(sessionId);
-      const before = { available: await available(), reserve: await reserve() };
+      const before = { available: await available(), reserve: await reserveOf(sessionId) };
       const [bd] = await rows<{ id: string }>(
         t.bank.database.db,
         sql`select d.id from disputes d join authorizations a on a.id = d.authorization_id where a.gateway_ref = ${sessionId}`,
@@ -387,7 +399,7 @@ for (const engine of testEngines()) {
         assert.equal(accepted.status, 502, 'the bank decides an acceptance: unreachable, nothing is recorded');
         assert.equal(((await accepted.json()) as { error: { code: string } }).error.code, 'upstream.unavailable');
         assert.equal((await t.disputeIs(d.id, 'needs_response')).status, 'needs_response');
-        assert.equal(await reserve(), before.reserve);
+        assert.equal(await reserveOf(sessionId), before.reserve);
         // Meanwhile the cardholder withdraws the dispute in the bank app.
         const withdrawn = await fetch(`${t.bankUrl}/app/disputes/${bd!.id}/withdraw`, {
           method: 'POST',
@@ -405,7 +417,8 @@ for (const engine of testEngines()) {
       const late = await t.api(`/v1/disputes/${d.id}/accept`, { body: {} });
       assert.equal(late.status, 409);
       assert.equal(((await late.json()) as { error: { code: string } }).error.code, 'dispute.not_open');
-      assert.equal(await reserve(), before.reserve - 700n, "the merchant's reserve is back");
+      assert.equal(before.reserve, 700n, 'the dispute reserved its amount');
+      assert.equal(await reserveOf(sessionId), 0n, "the merchant's reserve is back");
       assert.equal(await available(), before.available + 700n);
       await ledgerClean();
     });
