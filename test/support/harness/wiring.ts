@@ -1,6 +1,8 @@
 // What every way of starting the three parties shares: free ports, a fresh migrated PostgreSQL database
 // per party, and the environment that wires them to each other exactly as `npm start` does
 // (src/main.ts partyEnvironments), so a test starts the system the product starts, not a lookalike.
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { newSecrets, partyEnvironments, type Secrets } from '../../../src/main.ts';
 import { bankDatabaseSpec } from '../../../src/bank/main.ts';
@@ -18,15 +20,43 @@ export function perParty<T>(fn: (party: Party) => T): PerParty<T> {
   return Object.fromEntries(PARTIES.map((p) => [p, fn(p)])) as PerParty<T>;
 }
 
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
+/** The low end of the kernel's ephemeral range, whence outbound connections take their local ports. */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const LOWEST_PORT = 10_000;
+const handedOut = new Set<number>();
+
+/** True when `port` can be listened on at loopback now (it is closed again before this returns). */
+function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on loopback, for a process that listens on it later. Not listen(0)'s: that is an
+ * ephemeral port, which any outbound connection (to PostgreSQL, between the parties, of another
+ * test file) may take as its local port before the process listens, and the process then fails with
+ * EADDRINUSE (seen in npm test). So: a random port below the ephemeral range, which the kernel never
+ * hands out by itself, checked free, and never twice from this process.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow();
+  for (let tries = 0; tries < 100; tries++) {
+    const port = LOWEST_PORT + randomInt(high - LOWEST_PORT);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${LOWEST_PORT} and ${high} in 100 tries`);
 }
 
 /** One free port per party. */
