@@ -5,7 +5,7 @@ import { DomainError } from '../../core/errors.ts';
 import type { Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { debitCapture } from '../storage/accounts.ts';
+import { captureMove, captureTransfer } from '../storage/accounts.ts';
 import type { AuthorizationRow } from '../storage/authorizations.ts';
 import { moveAuthorization } from './authorization-status.ts';
 import { checkAmount, lockedAuthorization } from './locked-authorization.ts';
@@ -23,11 +23,14 @@ export async function captureAuthorization(
   if (amount.minor > row.amountMinor)
     throw new DomainError('validation.failed', { reason: 'capture_exceeds_authorized' });
   const now = clock.now();
-  const updated = await moveAuthorization(tx, row, 'capture', {
-    heldMinor: 0n,
-    capturedMinor: amount.minor,
-    updatedAt: now,
-  });
-  await debitCapture(tx, row, amount.minor, now);
+  // The authorisation's move and the account's (its balance, its hold, the movement): one statement.
+  const updated = await moveAuthorization(
+    tx,
+    row,
+    'capture',
+    { heldMinor: 0n, capturedMinor: amount.minor, updatedAt: now },
+    captureMove(tx, row, amount.minor, now),
+  );
+  await captureTransfer(tx, row, amount.minor, now);
   return updated;
 }

@@ -57,16 +57,17 @@ export async function releaseHold(tx: Executor, row: AuthorizationRow, now: Date
 }
 
 /**
- * Changes the authorisation's account and books the movement in one statement (the update a
- * data-modifying CTE, the movement inserted from its row): both land or neither does.
+ * Changes the authorisation's account and books the movement: the update and the movement's insert
+ * (from the update's row) as CTEs not yet run, so that both land or neither does, in a statement of
+ * their own (moveAccount) or with the authorisation's own move (moveAuthorization's `along`).
  */
-async function moveAccount(
+export function accountMove(
   tx: Executor,
   row: AuthorizationRow,
   change: { balanceMinor: bigint; releasedMinor: bigint },
   movement: { kind: 'capture' | 'refund'; description: string },
   now: Date,
-): Promise<void> {
+) {
   const moved = tx.$with('moved').as(
     tx
       .update(accounts)
@@ -77,38 +78,45 @@ async function moveAccount(
       .where(eq(accounts.id, row.accountId!))
       .returning({ id: accounts.id }),
   );
-  await tx
-    .with(moved)
-    .insert(movements)
-    .select(
-      tx
-        .select({
-          id: sql`${newId('txn', now)}`.as('id'),
-          accountId: moved.id,
-          authorizationId: sql`${row.id}`.as('authorization_id'),
-          kind: sql`${movement.kind}`.as('kind'),
-          // Signed: debits negative, credits positive.
-          amountMinor: sql`${change.balanceMinor}::bigint`.as('amount_minor'),
-          currency: sql`${row.currency}`.as('currency'),
-          description: sql`${movement.description}`.as('description'),
-          createdAt: sql`${now.toISOString()}::timestamptz`.as('created_at'),
-        })
-        .from(moved),
-    );
+  const booked = tx.$with('booked').as(
+    tx
+      .insert(movements)
+      .select(
+        tx
+          .select({
+            id: sql`${newId('txn', now)}`.as('id'),
+            accountId: moved.id,
+            authorizationId: sql`${row.id}`.as('authorization_id'),
+            kind: sql`${movement.kind}`.as('kind'),
+            // Signed: debits negative, credits positive.
+            amountMinor: sql`${change.balanceMinor}::bigint`.as('amount_minor'),
+            currency: sql`${row.currency}`.as('currency'),
+            description: sql`${movement.description}`.as('description'),
+            createdAt: sql`${now.toISOString()}::timestamptz`.as('created_at'),
+          })
+          .from(moved),
+      )
+      .returning({ id: movements.id }),
+  );
+  return [moved, booked] as const;
 }
 
 /**
- * Debits a capture: the balance goes down by `minor`, the whole hold is released (the hold is
- * posted), and the debit is booked as a movement.
+ * A capture's account move (accountMove): the balance goes down by `minor`, the whole hold is released
+ * (the hold is posted), the debit booked as a movement. Its ledger transfer is captureTransfer's.
  */
-export async function debitCapture(tx: Executor, row: AuthorizationRow, minor: bigint, now: Date): Promise<void> {
-  await moveAccount(
+export function captureMove(tx: Executor, row: AuthorizationRow, minor: bigint, now: Date) {
+  return accountMove(
     tx,
     row,
     { balanceMinor: -minor, releasedMinor: row.heldMinor },
     { kind: 'capture', description: row.merchantName },
     now,
   );
+}
+
+/** Records a capture's ledger transfer (the hold posted for `minor`), in the capture's transaction. */
+export async function captureTransfer(tx: Executor, row: AuthorizationRow, minor: bigint, now: Date): Promise<void> {
   await recordBankTransfers(tx, [bankTransfers.capture(cardPayment(row), minor)], now);
 }
 
@@ -119,12 +127,13 @@ export async function creditRefund(
   refund: { id: string; minor: bigint },
   now: Date,
 ): Promise<void> {
-  await moveAccount(
+  const [moved, booked] = accountMove(
     tx,
     row,
     { balanceMinor: refund.minor, releasedMinor: 0n },
     { kind: 'refund', description: `Refund: ${row.merchantName}` },
     now,
   );
+  await tx.with(moved, booked).select({ id: booked.id }).from(booked);
   await recordBankTransfers(tx, [bankTransfers.refund(cardPayment(row), refund.id, refund.minor)], now);
 }
