@@ -3,11 +3,11 @@
 // always has its event and a rolled-back one has none. A session opened through the Stripe API keeps
 // its native event (the dashboard's history) but gets no native delivery: its Stripe events and their
 // deliveries are written instead (storage/stripe-projection.ts).
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { toJSON, money, type Currency } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { type Executor } from '../../platform/db/database.ts';
+import { rows, type Executor } from '../../platform/db/database.ts';
 import { jobInsert } from '../../platform/jobs/enqueue.ts';
 import { DELIVER_WEBHOOK_TASK } from '../jobs/task-names.ts';
 import { EVENT_BELL_CHANNEL, feedLock } from './event-bell.ts';
@@ -34,13 +34,13 @@ export interface EventPayload {
   };
 }
 
-/** Appends an event for a session (already updated to its new status and sequence) and its outbox row. */
-export async function appendEvent(
-  tx: Executor,
+type FeedEvent = typeof events.$inferInsert & { payload: EventPayload };
+
+/** The event a session (as updated to its new status and sequence) emits: its feed row and its JSON. */
+export function sessionEvent(
   input: { session: SessionRow; type: string; reason?: string | null; refund?: EventPayload['data']['refund'] },
-  clock: Clock,
-): Promise<EventPayload> {
-  const now = clock.now();
+  now: Date,
+): FeedEvent {
   const { session } = input;
   const id = newId('evt', now);
   const payload: EventPayload = {
@@ -57,7 +57,7 @@ export async function appendEvent(
       ...(input.refund ? { refund: input.refund } : {}),
     },
   };
-  const event = {
+  return {
     id,
     merchantId: session.merchantId,
     type: input.type,
@@ -66,24 +66,38 @@ export async function appendEvent(
     payload,
     createdAt: now,
   };
+}
+
+/** Appends an event for a session (already updated to its new status and sequence) and its outbox row. */
+export async function appendEvent(
+  tx: Executor,
+  input: { session: SessionRow; type: string; reason?: string | null; refund?: EventPayload['data']['refund'] },
+  clock: Clock,
+): Promise<EventPayload> {
+  const event = sessionEvent(input, clock.now());
+  const { session } = input;
   if (session.api !== 'stripe') {
     await appendNativeEvent(tx, event, clock);
-    return payload;
+    return event.payload;
   }
   // A Stripe session's news goes out as Stripe events, to its merchant's Stripe endpoints only.
   await insertFeedEvent(tx, event);
   await projectStripeEvents(tx, { session, type: input.type, refundId: input.refund?.id }, clock);
-  return payload;
+  return event.payload;
 }
 
-/** The feed's append as CTEs: the merchant's feed lock first, then the row (`appended`). */
-function feedAppend(e: typeof events.$inferInsert & { payload: object }): SQL {
+/**
+ * The feed's append as CTEs: the merchant's feed lock first, then the row (`appended`); `onlyIf`, a
+ * condition on the statement's other CTEs, must hold for the row to be written.
+ */
+function feedAppend(e: typeof events.$inferInsert & { payload: object }, onlyIf?: SQL): SQL {
   return sql`feed_lock as (${feedLock(e.merchantId)}),
     appended as (
       insert into ${events} (id, merchant_id, type, session_id, sequence, payload, created_at)
       select ${e.id}, ${e.merchantId}, ${e.type}, ${e.sessionId}, ${e.sequence}, ${JSON.stringify(e.payload)}::jsonb,
              ${e.createdAt.toISOString()}::timestamptz
         from feed_lock
+       ${onlyIf ? sql`where ${onlyIf}` : sql``}
       returning merchant_id
     )`;
 }
@@ -106,13 +120,16 @@ export async function insertFeedEvent(
  * Appends a native event and queues its delivery to the merchant's webhook URL, in one statement: the
  * feed's append (as insertFeedEvent), the delivery, written only when the merchant has a URL (pending
  * when the endpoint is on, disabled when it is off: kept, to be sent if it is switched back on), and
- * for a pending delivery the job of its first attempt.
+ * for a pending delivery the job of its first attempt. `first`: the state change the event reports
+ * (an update returning its row), in the same statement; nothing is appended unless it wrote. True
+ * when the event was appended.
  */
 export async function appendNativeEvent(
   tx: Executor,
   e: typeof events.$inferInsert & { payload: object },
   clock: Clock,
-): Promise<void> {
+  first?: SQLWrapper,
+): Promise<boolean> {
   const now = clock.now();
   const deliveryId = newId('whd', now);
   const at = now.toISOString();
@@ -121,8 +138,10 @@ export async function appendNativeEvent(
     clock,
     sql`select 1 from delivery where status = 'pending'`,
   );
-  await tx.execute(sql`
-    with ${feedAppend(e)},
+  const rang = await rows(
+    tx,
+    sql`
+    with ${first ? sql`moved as (${first.getSQL()}), ` : sql``}${feedAppend(e, first ? sql`exists (select 1 from moved)` : undefined)},
     delivery as (
       insert into ${webhookDeliveries} (id, merchant_id, event_id, status, next_attempt_at, created_at, updated_at)
       select ${deliveryId}, ${merchants.id}, ${e.id},
@@ -130,11 +149,13 @@ export async function appendNativeEvent(
              case when ${merchants.webhookEnabled} then ${at}::timestamptz end,
              ${at}::timestamptz, ${at}::timestamptz
         from ${merchants}
-       where ${merchants.id} = ${e.merchantId} and ${merchants.webhookUrl} <> ''
+       where ${merchants.id} = ${e.merchantId} and ${merchants.webhookUrl} <> '' and exists (select 1 from appended)
       returning status
     ),
     queued as (${job.query})
-    ${RING}`);
+    ${RING}`,
+  );
+  return rang.length > 0;
 }
 
 /** An event by id. */

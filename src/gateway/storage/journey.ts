@@ -110,7 +110,7 @@ function acknowledgementStep(s: SessionRow): JourneyStep | undefined {
   return gw(at, { from: 'gateway', to: 'gateway', label, verdict: 'refused' });
 }
 
-/** The session's own steps: creation, the card, the acknowledgement. */
+/** The session's own steps: creation and the card (its acknowledgement is placed after the answers). */
 function sessionSteps(s: SessionRow): JourneyStep[] {
   const steps = [
     gw(s.createdAt, {
@@ -130,8 +130,6 @@ function sessionSteps(s: SessionRow): JourneyStep[] {
         ref: s.id,
       }),
     );
-  const ack = acknowledgementStep(s);
-  if (ack) steps.push(ack);
   return steps;
 }
 
@@ -183,6 +181,10 @@ export async function gatewayJourney(db: Executor, s: SessionRow): Promise<{ ste
       });
     }
   }
+  // Last given, so first after the answer that carried it when both have the same millisecond (the
+  // answer's attempt and the acknowledgement are written in one statement).
+  const ack = acknowledgementStep(s);
+  if (ack) steps.push(ack);
   const settled = SETTLED.includes(s.status) && !deliveries.some((d) => d.status === 'pending');
   return { steps, settled };
 }

@@ -16,7 +16,7 @@ import {
   type SessionStatus,
 } from '../domain/session.machine.ts';
 import type { ApiDialect, CaptureMethod, StripeSessionExtras } from '../domain/stripe.ts';
-import { appendEvent, type EventPayload } from './events.ts';
+import { appendEvent, appendNativeEvent, sessionEvent, type EventPayload } from './events.ts';
 import { merchants, paymentSessions, type MerchantRow, type SessionRow } from './tables.ts';
 
 export interface NewSession {
@@ -158,11 +158,24 @@ export async function moveSession(
   }
   const verdict = decideSessionEvent(session, event);
   if (!verdict.ok) throw verdict.error;
-  const [updated] = await tx
-    .update(paymentSessions)
-    .set({ ...options.patch, status: verdict.state, sequence: session.sequence + 1, updatedAt: now })
-    .where(guard)
-    .returning();
+  const set = { ...options.patch, status: verdict.state, sequence: session.sequence + 1, updatedAt: now };
+  const [only, ...more] = verdict.effects;
+  if (session.api !== 'stripe' && only !== undefined && more.length === 0) {
+    // A native session's one event: the update and the event's append (with its delivery) in one
+    // statement. The row as updated is the read one with what was set: the guard pins every other
+    // column, and no trigger writes this table.
+    const defined = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
+    const updated = { ...session, ...defined } as SessionRow;
+    const e = sessionEvent(
+      { session: updated, type: only, reason: options.reason ?? null, refund: options.refund },
+      now,
+    );
+    const write = tx.update(paymentSessions).set(set).where(guard).returning({ id: paymentSessions.id });
+    if (!(await appendNativeEvent(tx, e, clock, write)))
+      throw new DomainError('conflict', { reason: 'session_changed_concurrently' });
+    return { session: updated, event: e.payload };
+  }
+  const [updated] = await tx.update(paymentSessions).set(set).where(guard).returning();
   // The guard fails only when the caller did not lock the row: a bug, not a user error.
   if (!updated) throw new DomainError('conflict', { reason: 'session_changed_concurrently' });
   let written: EventPayload | null = null;
