@@ -70,14 +70,19 @@ function limitBroken(flags: AccountFlags, b: Balances): 'debits_exceed_credits' 
   return null;
 }
 
-/** Adds `delta` to `b`, refusing (ledger.limit_exceeded) a result the account's flags forbid. */
-export function applyDelta(account: { id: string; flags: AccountFlags }, b: Balances, delta: Balances): Balances {
-  const next: Balances = {
+/** `b` moved by `delta`, total by total (no flag checked). */
+export function addBalances(b: Balances, delta: Balances): Balances {
+  return {
     debitsPending: b.debitsPending + delta.debitsPending,
     debitsPosted: b.debitsPosted + delta.debitsPosted,
     creditsPending: b.creditsPending + delta.creditsPending,
     creditsPosted: b.creditsPosted + delta.creditsPosted,
   };
+}
+
+/** Adds `delta` to `b`, refusing (ledger.limit_exceeded) a result the account's flags forbid. */
+export function applyDelta(account: { id: string; flags: AccountFlags }, b: Balances, delta: Balances): Balances {
+  const next = addBalances(b, delta);
   const broken = limitBroken(account.flags, next);
   if (broken) throw new DomainError('ledger.limit_exceeded', { account: account.id, reason: broken });
   return next;

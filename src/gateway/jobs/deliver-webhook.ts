@@ -66,6 +66,9 @@ function refusalReason(text: string, status: number): string {
   return `refused_with_${status}`;
 }
 
+/** The job's delivery as its attempt settles it: still pending (else another attempt settled it). */
+const pendingOf = (job: Job) => ({ id: job.deliveryId, status: 'pending' }) as const;
+
 /** The delivery's patch when an attempt settles it: the attempt counted, the answer's status, when next. */
 const settledPatch = (job: Job, code: number | null, nextAttemptAt: Date | null = null) => ({
   attempts: job.attempt,
@@ -86,7 +89,7 @@ async function settle(
 ): Promise<void> {
   const nextAttemptAt = options.nextAttemptAt ?? null;
   const retry = event === 'retry' && nextAttemptAt !== null;
-  const pending = { id: job.deliveryId, status: 'pending' } as const;
+  const pending = pendingOf(job);
   const patch = settledPatch(job, code, nextAttemptAt);
   const { record } = options;
   // The move alone (with its attempt) is one statement: no transaction around it.
@@ -246,10 +249,9 @@ async function actOnAnswer(
   crashPoint('gateway.webhook.before_acknowledge');
   if (verdict === 'delivered' && asksAcknowledgement) {
     const { db } = deps.database;
-    const pending = { id: job.deliveryId, status: 'pending' } as const;
     const { settled } = await acknowledgeDelivered(deps, target.sessionId, target.session ?? undefined, {
       first: attemptInsert(db, record),
-      then: (wrote) => deliveryMove(db, pending, 'deliver', settledPatch(job, status), deps.clock, wrote),
+      then: (wrote) => deliveryMove(db, pendingOf(job), 'deliver', settledPatch(job, status), deps.clock, wrote),
     });
     return settled ? undefined : settle(deps, job, 'deliver', status);
   }

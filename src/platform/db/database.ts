@@ -8,7 +8,7 @@ import { copyBlankCluster } from './pglite-template.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { sql, type SQL } from 'drizzle-orm';
+import { getTableColumns, sql, type SQL, type Table } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -92,6 +92,15 @@ function withCommitHooks(db: Db): Db {
       return result;
     }, config);
   return Object.assign(db, { transaction });
+}
+
+/**
+ * `table`'s columns as read from `source` (a CTE or subquery that selects them all), keyed as the
+ * table's: a select's nested object whose rows come out typed as the table's.
+ */
+export function tableFieldsOf<T extends Table>(source: object, table: T): T['_']['columns'] {
+  const fields = source as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(getTableColumns(table)).map((k) => [k, fields[k]])) as T['_']['columns'];
 }
 
 /** Rows of a raw SQL query on any executor. */

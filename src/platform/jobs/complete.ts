@@ -10,9 +10,9 @@
 // Both updates see the statement's one snapshot. The claim leaves out the job being completed by
 // name: its lease may have run out, and two updates of one row in one statement have no defined
 // outcome in PostgreSQL.
-import { getTableColumns, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
-import type { Executor } from '../db/database.ts';
+import { tableFieldsOf, type Executor } from '../db/database.ts';
 import { claimStatement, type ClaimOptions } from './claim.ts';
 import { outcomeOnSuccess, type Job } from './job-state.ts';
 import { jobs } from './jobs.schema.ts';
@@ -52,12 +52,9 @@ export async function completeJobAndClaim(
   const count = executor
     .$with('settled_count')
     .as(executor.select({ n: sql<number>`count(*)::int`.as('n') }).from(settled));
-  const columns = Object.fromEntries(
-    Object.keys(getTableColumns(jobs)).map((name) => [name, claimed[name as keyof Job]]),
-  ) as { [K in keyof Job]: (typeof claimed)[K] };
   const rows = await executor
     .with(settled, claimed, count)
-    .select({ n: count.n, job: columns })
+    .select({ n: count.n, job: tableFieldsOf(claimed, jobs) })
     .from(claimed)
     .rightJoin(count, sql`true`);
   return {

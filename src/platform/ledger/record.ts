@@ -13,6 +13,7 @@
 import { sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import {
+  addBalances,
   applyDelta,
   decideTransfer,
   EMPTY_BALANCES,
@@ -21,6 +22,7 @@ import {
   type Balances,
   type LedgerTransfer,
 } from '../../core/ledger.ts';
+import { databaseError } from '../db/database-error.ts';
 import { rows, type Executor } from '../db/database.ts';
 
 /** A ledger's two tables and what is its own in them. Table and column names are constants, never input. */
@@ -166,19 +168,16 @@ async function store<T extends LedgerTransfer>(
 
 /** The accounts' CHECK that refused a moved total, as the rules' refusal (ledger.limit_exceeded); else undefined. */
 function limitRefusal(err: unknown): DomainError | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message, detail } = e as { code?: unknown; message?: unknown; detail?: unknown };
-    if (code !== '23514' || typeof message !== 'string') continue;
-    const reason = /_(debits_limit|never_negative)"/.test(message)
-      ? 'debits_exceed_credits'
-      : /_credits_limit"/.test(message)
-        ? 'credits_exceed_debits'
-        : undefined;
-    if (!reason) return undefined;
-    const account = typeof detail === 'string' ? /^Failing row contains \(([^,]+),/.exec(detail)?.[1] : undefined;
-    return new DomainError('ledger.limit_exceeded', { account: account ?? 'unknown', reason }, { cause: err });
-  }
-  return undefined;
+  const refused = databaseError(err);
+  if (refused?.code !== '23514') return undefined;
+  const reason = /_(debits_limit|never_negative)"/.test(refused.message)
+    ? 'debits_exceed_credits'
+    : /_credits_limit"/.test(refused.message)
+      ? 'credits_exceed_debits'
+      : undefined;
+  if (!reason) return undefined;
+  const account = refused.detail && /^Failing row contains \(([^,]+),/.exec(refused.detail)?.[1];
+  return new DomainError('ledger.limit_exceeded', { account: account || 'unknown', reason }, { cause: err });
 }
 
 /**
@@ -199,15 +198,8 @@ async function storeUnread<T extends LedgerTransfer>(
   if (new Set(batch.map((t) => t.id)).size !== batch.length) return false;
   const currencyOf = (accountId: string) => book.newAccount(accountId).currency;
   const deltas = new Map<string, Balances>();
-  const add = (accountId: string, d: Balances) => {
-    const b = deltas.get(accountId) ?? EMPTY_BALANCES;
-    deltas.set(accountId, {
-      debitsPending: b.debitsPending + d.debitsPending,
-      debitsPosted: b.debitsPosted + d.debitsPosted,
-      creditsPending: b.creditsPending + d.creditsPending,
-      creditsPosted: b.creditsPosted + d.creditsPosted,
-    });
-  };
+  const add = (accountId: string, d: Balances) =>
+    deltas.set(accountId, addBalances(deltas.get(accountId) ?? EMPTY_BALANCES, d));
   for (const t of batch) {
     decideTransfer(t, { existing: undefined, currencyOf });
     const d = transferDeltas(t);

@@ -4,11 +4,11 @@
  * newer than the attempt's last applied sequence changes nothing, then an authorisation is refused or
  * accepted and other news moves the attempt (the invoice following). See apply-gateway-event.ts.
  */
-import { and, eq, getTableColumns, isNull, sql, type Table } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Executor } from '../../platform/db/database.ts';
+import { tableFieldsOf, type Executor } from '../../platform/db/database.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import type { AttemptEvent } from '../domain/attempt.machine.ts';
 import type { PaymentEvent, SessionState } from '../domain/gateway.port.ts';
@@ -94,12 +94,6 @@ export async function decide(tx: Executor, event: PaymentEvent, now: Date, clock
   return isAuthorisation(event.status) ? decideAuthorisation(ctx) : decideOtherNews(ctx);
 }
 
-/** A table's columns as read from `source` (a CTE or subquery of it), for a select's nested object. */
-function columnsOf<T extends Table>(source: object, table: T) {
-  const fields = source as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(getTableColumns(table)).map((k) => [k, fields[k]])) as T['_']['columns'];
-}
-
 /**
  * The invoice the event names and the attempt holding its session, both locked, in one statement: the
  * invoice first (a CTE, fetched as the nested loop's outer row), then the attempt (the lateral side,
@@ -120,7 +114,7 @@ async function lockInvoiceAndAttempt(
     .as('attempt');
   const [row] = await tx
     .with(invoice)
-    .select({ invoice: columnsOf(invoice, invoices), attempt: columnsOf(attempt, paymentAttempts) })
+    .select({ invoice: tableFieldsOf(invoice, invoices), attempt: tableFieldsOf(attempt, paymentAttempts) })
     .from(invoice)
     .leftJoinLateral(attempt, sql`true`);
   return row && { invoice: row.invoice as InvoiceRow, attempt: (row.attempt as AttemptRow | null) ?? undefined };

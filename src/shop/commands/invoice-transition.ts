@@ -1,8 +1,8 @@
 // The one writer of invoice and order status: an invoice moves by its machine, and the order follows
 // through the one rule, with the outbox event and the audit entry in the same transaction.
-import { eq, getTableColumns } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
-import type { Executor } from '../../platform/db/database.ts';
+import { tableFieldsOf, type Executor } from '../../platform/db/database.ts';
 import { invoiceMachine, isValidStatus, type InvoiceEvent } from '../domain/invoice.machine.ts';
 import { followInvoice } from '../domain/order-status.rule.ts';
 import { appendAudit } from '../storage/audit.ts';
@@ -46,12 +46,9 @@ export async function applyInvoiceEvent(
       .where(eq(invoices.id, invoiceId))
       .returning(),
   );
-  const invoiceColumns = Object.fromEntries(
-    Object.keys(getTableColumns(invoices)).map((name) => [name, written[name as keyof InvoiceRow]]),
-  ) as { [K in keyof InvoiceRow]: (typeof written)[K] };
   const [both] = await tx
     .with(written)
-    .select({ invoice: invoiceColumns, order: orders })
+    .select({ invoice: tableFieldsOf(written, invoices), order: orders })
     .from(written)
     .innerJoin(orders, eq(orders.id, written.orderId))
     .for('update', { of: orders });
