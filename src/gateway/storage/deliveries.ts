@@ -3,6 +3,7 @@
 import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import { deliveryMachine, type DeliveryEvent } from '../domain/delivery.machine.ts';
 import { merchantFaultsOn, merchantUnretiredSecrets, type UnretiredSecret } from './merchants.ts';
 import {
@@ -16,6 +17,26 @@ import {
   type MerchantRow,
   type SessionRow,
 } from './tables.ts';
+
+// Every delivery attempt reads this first: built once, the delivery's id its one value.
+const native = isNull(webhookDeliveries.webhookEndpointId);
+const deliveryForAttempt = builtOnce((on) =>
+  on
+    .select({
+      delivery: webhookDeliveries,
+      event: events,
+      merchant: merchants,
+      session: paymentSessions,
+      faultsOn: merchantFaultsOn(),
+      secrets: merchantUnretiredSecrets(),
+    })
+    .from(webhookDeliveries)
+    .leftJoin(events, and(native, eq(events.id, webhookDeliveries.eventId)))
+    .leftJoin(merchants, and(native, eq(merchants.id, webhookDeliveries.merchantId)))
+    .leftJoin(paymentSessions, and(eq(events.type, 'payment.authorized'), eq(paymentSessions.id, events.sessionId)))
+    .where(eq(webhookDeliveries.id, slot('id', webhookDeliveries.id)))
+    .prepare('delivery_for_attempt'),
+);
 
 /**
  * A delivery with what its native attempt needs, in one statement: the event and the merchant (with
@@ -38,21 +59,7 @@ export async function findDeliveryForAttempt(
     }
   | undefined
 > {
-  const native = isNull(webhookDeliveries.webhookEndpointId);
-  const [row] = await db
-    .select({
-      delivery: webhookDeliveries,
-      event: events,
-      merchant: merchants,
-      session: paymentSessions,
-      faultsOn: merchantFaultsOn(),
-      secrets: merchantUnretiredSecrets(),
-    })
-    .from(webhookDeliveries)
-    .leftJoin(events, and(native, eq(events.id, webhookDeliveries.eventId)))
-    .leftJoin(merchants, and(native, eq(merchants.id, webhookDeliveries.merchantId)))
-    .leftJoin(paymentSessions, and(eq(events.type, 'payment.authorized'), eq(paymentSessions.id, events.sessionId)))
-    .where(eq(webhookDeliveries.id, id));
+  const [row] = await deliveryForAttempt(db).execute({ id });
   // No merchant joined (a Stripe-format delivery): the secrets' subquery finds none, '[]'.
   return row && { ...row, faultsOn: row.faultsOn === true };
 }

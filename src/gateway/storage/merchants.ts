@@ -5,6 +5,7 @@ import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { ApiDialect } from '../domain/stripe.ts';
 import { apiKeys, merchants, signingSecrets, type MerchantRow } from './tables.ts';
 
@@ -121,13 +122,9 @@ export function inForceAt(secrets: readonly UnretiredSecret[], at: Date): string
   return secrets.filter((s) => s.expiresAtMs === null || s.expiresAtMs > at.getTime()).map((s) => s.secret);
 }
 
-/** The merchant owning an active key and the dialect the key speaks, or null. */
-export async function findApiKeyOwner(
-  db: Executor,
-  key: string,
-): Promise<{ merchant: MerchantRow; api: ApiDialect; faultsOn: boolean } | null> {
-  const hash = hashApiKey(key);
-  const [row] = await db
+// Every API request reads its key's owner: built once (builtOnce), the key's hash its one value.
+const apiKeyOwner = builtOnce((on) =>
+  on
     .select({
       merchant: merchants,
       hash: apiKeys.hash,
@@ -140,11 +137,21 @@ export async function findApiKeyOwner(
     // A rolled key works until its expiry (the database's clock, as every request's).
     .where(
       and(
-        eq(apiKeys.hash, hash),
+        eq(apiKeys.hash, slot('hash', apiKeys.hash)),
         isNull(apiKeys.revokedAt),
         or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
       ),
-    );
+    )
+    .prepare('api_key_owner'),
+);
+
+/** The merchant owning an active key and the dialect the key speaks, or null. */
+export async function findApiKeyOwner(
+  db: Executor,
+  key: string,
+): Promise<{ merchant: MerchantRow; api: ApiDialect; faultsOn: boolean } | null> {
+  const hash = hashApiKey(key);
+  const [row] = await apiKeyOwner(db).execute({ hash });
   // The index finds the row by hash; the comparison that decides is still constant-time.
   if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return null;
   return { merchant: row.merchant, api: row.api, faultsOn: row.faultsOn === true };

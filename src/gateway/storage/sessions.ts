@@ -7,6 +7,7 @@ import { newId } from '../../core/ids.ts';
 import type { Money } from '../../core/money.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import {
   decideAcknowledgement,
   decideSessionEvent,
@@ -102,16 +103,22 @@ export async function lockSessionWithMerchant(
   return { session: row.session, merchant: { name: row.name, ackWindowSeconds: row.ackWindowSeconds } };
 }
 
+// Read on every hosted-page view and card submission: built once, the session's id its one value.
+const sessionWithMerchant = builtOnce((on) =>
+  on
+    .select({ session: paymentSessions, merchant: merchants })
+    .from(paymentSessions)
+    .innerJoin(merchants, eq(merchants.id, paymentSessions.merchantId))
+    .where(eq(paymentSessions.id, slot('id', paymentSessions.id)))
+    .prepare('session_with_merchant'),
+);
+
 /** A session and its merchant (the hosted page shows the merchant's name), in one statement. */
 export async function findSessionWithMerchant(
   db: Executor,
   id: string,
 ): Promise<{ session: SessionRow; merchant: MerchantRow } | undefined> {
-  const [row] = await db
-    .select({ session: paymentSessions, merchant: merchants })
-    .from(paymentSessions)
-    .innerJoin(merchants, eq(merchants.id, paymentSessions.merchantId))
-    .where(eq(paymentSessions.id, id));
+  const [row] = await sessionWithMerchant(db).execute({ id });
   return row;
 }
 

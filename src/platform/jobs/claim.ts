@@ -11,7 +11,7 @@
 //
 // The status write is job-state.ts's (the `claim` transition). `now` comes from the clock (a
 // parameter, not the database's now()) so tests can move time.
-import { and, asc, eq, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, ne, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Executor } from '../db/database.ts';
 import { writeJobState, type Job } from './job-state.ts';
@@ -30,29 +30,49 @@ export async function claimJobs(executor: Executor, options: ClaimOptions, clock
 }
 
 /**
- * The claim's one statement, with every column returned. complete.ts runs it beside a completion and
- * names that job in `except`: its lease may have run out, and one statement must not update a row twice.
+ * The claim's one statement, with every column returned. complete.ts runs it beside a completion,
+ * with placeholders for the values, and names that job in `except`: its lease may have run out, and
+ * one statement must not update a row twice.
  */
-export function claimStatement(executor: Executor, options: ClaimOptions, now: Date, except?: string) {
+export function claimStatement(executor: Executor, options: ClaimOptions, now: Date) {
+  return claimWrite(executor, {
+    workerId: options.workerId,
+    limit: options.limit,
+    now,
+    lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
+  });
+}
+
+/** The claim's values: each one, or SQL standing for it. */
+export interface ClaimValues {
+  readonly workerId: string | SQL;
+  readonly limit: number | Placeholder;
+  readonly now: Date | SQL;
+  readonly lockedUntil: Date | SQL;
+  readonly except?: string | SQL;
+}
+
+/** The claim's UPDATE (returning every column) from its values. */
+export function claimWrite(executor: Executor, v: ClaimValues) {
   const due = executor
     .select({ id: jobs.id })
     .from(jobs)
     .where(
       and(
         or(
-          and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)),
-          and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, now)),
+          and(eq(jobs.status, 'pending'), lte(jobs.runAt, v.now)),
+          and(eq(jobs.status, 'running'), lt(jobs.lockedUntil, v.now)),
         ),
-        except === undefined ? undefined : ne(jobs.id, except),
+        v.except === undefined ? undefined : ne(jobs.id, v.except),
       ),
     )
     .orderBy(asc(jobs.runAt))
-    .limit(options.limit)
+    .limit(v.limit)
     .for('update', { skipLocked: true });
   return writeJobState(executor, 'claim', inArray(jobs.id, due), {
-    lockedBy: options.workerId,
-    lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
+    lockedBy: v.workerId,
+    lockedUntil: v.lockedUntil,
     attempts: sql`${jobs.attempts} + 1`,
-    updatedAt: now,
+    updatedAt: v.now,
   }).returning();
 }

@@ -12,11 +12,12 @@
 // outcome in PostgreSQL.
 import { sql } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
+import { builtOnce, slot } from '../db/built-once.ts';
 import { tableFieldsOf, type Executor } from '../db/database.ts';
-import { claimStatement, type ClaimOptions } from './claim.ts';
-import { outcomeOnSuccess, type Job } from './job-state.ts';
+import { claimWrite, type ClaimOptions } from './claim.ts';
+import { outcomeOnSuccess, settleTransition, type Job } from './job-state.ts';
 import { jobs } from './jobs.schema.ts';
-import { settleJob, settleStatement } from './settle.ts';
+import { settleJob, settleWrite } from './settle.ts';
 
 type Completed = Pick<Job, 'id' | 'lockedBy' | 'attempts' | 'runAt' | 'repeatSeconds'>;
 
@@ -33,6 +34,46 @@ export async function completeJob(executor: Executor, job: Completed, clock: Clo
   );
 }
 
+// The completion and claim run after every job (about five an order across the parties): built once
+// per transition a success can make (done, or the next recurrence), every value a placeholder.
+function completeAndClaimStatement(on: Executor, transition: 'succeed' | 'reschedule') {
+  const settled = on.$with('settled').as(
+    settleWrite(
+      on,
+      transition,
+      {
+        id: slot('id', jobs.id),
+        lockedBy: slot('lockedBy', jobs.lockedBy),
+        attempts: slot('attempts', jobs.attempts),
+      },
+      { runAt: slot('runAt', jobs.runAt), attempts: slot('nextAttempts', jobs.attempts) },
+      null,
+      slot('now', jobs.updatedAt),
+    ),
+  );
+  const claimed = on.$with('claimed').as(
+    claimWrite(on, {
+      workerId: slot('workerId', jobs.lockedBy),
+      limit: sql.placeholder('limit'),
+      now: slot('now', jobs.runAt),
+      lockedUntil: slot('lockedUntil', jobs.lockedUntil),
+      except: slot('id', jobs.id),
+    }),
+  );
+  const count = on.$with('settled_count').as(on.select({ n: sql<number>`count(*)::int`.as('n') }).from(settled));
+  return on
+    .with(settled, claimed, count)
+    .select({ n: count.n, job: tableFieldsOf(claimed, jobs) })
+    .from(claimed)
+    .rightJoin(count, sql`true`)
+    .prepare(`complete_and_claim_${transition}`);
+}
+
+const completeAndClaim = {
+  succeed: builtOnce((on) => completeAndClaimStatement(on, 'succeed')),
+  reschedule: builtOnce((on) => completeAndClaimStatement(on, 'reschedule')),
+};
+
 /**
  * Marks a held job done and, in the same statement, claims up to `next.limit` due jobs for the
  * worker. `completed` is completeJob's answer; the claimed jobs are held whether or not it completed.
@@ -46,17 +87,20 @@ export async function completeJobAndClaim(
   if (next.limit < 1 || job.lockedBy === null)
     return { completed: await completeJob(executor, job, clock), claimed: [] };
   const now = clock.now();
-  const claim = { id: job.id, lockedBy: job.lockedBy, attempts: job.attempts };
-  const settled = executor.$with('settled').as(settleStatement(executor, claim, outcomeOnSuccess(job, now), null, now));
-  const claimed = executor.$with('claimed').as(claimStatement(executor, next, now, job.id));
-  const count = executor
-    .$with('settled_count')
-    .as(executor.select({ n: sql<number>`count(*)::int`.as('n') }).from(settled));
-  const rows = await executor
-    .with(settled, claimed, count)
-    .select({ n: count.n, job: tableFieldsOf(claimed, jobs) })
-    .from(claimed)
-    .rightJoin(count, sql`true`);
+  const outcome = outcomeOnSuccess(job, now);
+  const transition = settleTransition(outcome);
+  if (transition === 'fail') throw new Error('a success does not fail a job');
+  const rows = await completeAndClaim[transition](executor).execute({
+    id: job.id,
+    lockedBy: job.lockedBy,
+    attempts: job.attempts,
+    runAt: outcome.runAt,
+    nextAttempts: outcome.attempts,
+    now,
+    workerId: next.workerId,
+    limit: next.limit,
+    lockedUntil: new Date(now.getTime() + next.leaseSeconds * 1000),
+  });
   return {
     completed: Number(rows[0]?.n ?? 0) === 1,
     // The right join gives one row of nulls when nothing was claimed.

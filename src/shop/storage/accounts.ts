@@ -5,6 +5,7 @@ import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Role } from '../domain/access.ts';
 import { appendAudit } from './audit.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../platform/passwords.ts';
@@ -75,21 +76,44 @@ export async function createLoginSession(db: Executor, userId: string, now: Date
   return token;
 }
 
+// The session lookups run on every request (ten an order), so each is built once (builtOnce): the
+// token's hash and the time are its only values.
+
 /** The session with this token, while it has not expired: the one test every session lookup makes. */
-function liveSession(token: string, now: Date) {
-  return and(eq(loginSessions.tokenHash, sha256(token)), gt(loginSessions.expiresAt, now));
-}
+const liveSession = and(
+  eq(loginSessions.tokenHash, slot('tokenHash', loginSessions.tokenHash)),
+  gt(loginSessions.expiresAt, slot('now', loginSessions.expiresAt)),
+);
+
+const liveSessionValues = (token: string, now: Date) => ({ tokenHash: sha256(token), now });
+
+const sessionUser = builtOnce((on) =>
+  on
+    .select({ user: users })
+    .from(loginSessions)
+    .innerJoin(users, eq(users.id, loginSessions.userId))
+    .where(liveSession)
+    .prepare('session_user'),
+);
 
 /** The user behind a session token, when the session exists and has not expired. */
 export async function userForSession(db: Executor, token: string, now: Date): Promise<User | undefined> {
   if (token.length === 0 || token.length > 100) return undefined;
-  const [row] = await db
-    .select({ user: users })
-    .from(loginSessions)
-    .innerJoin(users, eq(users.id, loginSessions.userId))
-    .where(liveSession(token, now));
+  const [row] = await sessionUser(db).execute(liveSessionValues(token, now));
   return row?.user;
 }
+
+const sessionUserAndCartCount = builtOnce((on) =>
+  on
+    .select({
+      user: users,
+      cartCount: sql<number>`(select coalesce(sum(cl.quantity), 0)::int from cart_lines cl join carts c on c.id = cl.cart_id where c.user_id = ${users.id} and c.status = 'open')`,
+    })
+    .from(loginSessions)
+    .innerJoin(users, eq(users.id, loginSessions.userId))
+    .where(liveSession)
+    .prepare('session_user_cart_count'),
+);
 
 /**
  * The session's user and, in the same statement, the number of items in their open cart (the page
@@ -101,16 +125,23 @@ export async function userAndCartCountForSession(
   now: Date,
 ): Promise<{ user: User; cartCount: number } | undefined> {
   if (token.length === 0 || token.length > 100) return undefined;
-  const [row] = await db
-    .select({
-      user: users,
-      cartCount: sql<number>`(select coalesce(sum(cl.quantity), 0)::int from cart_lines cl join carts c on c.id = cl.cart_id where c.user_id = ${users.id} and c.status = 'open')`,
-    })
-    .from(loginSessions)
-    .innerJoin(users, eq(users.id, loginSessions.userId))
-    .where(liveSession(token, now));
+  const [row] = await sessionUserAndCartCount(db).execute(liveSessionValues(token, now));
   return row ? { user: row.user, cartCount: Number(row.cartCount) } : undefined;
 }
+
+const sessionUserAndCartView = builtOnce((on) =>
+  on
+    .select({ user: users, ...cartViewColumns })
+    .from(loginSessions)
+    .innerJoin(users, eq(users.id, loginSessions.userId))
+    .leftJoin(carts, and(eq(carts.userId, users.id), eq(carts.status, 'open')))
+    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
+    .leftJoin(products, eq(products.id, cartLines.productId))
+    .leftJoin(addresses, eq(addresses.id, carts.addressId))
+    .where(liveSession)
+    .orderBy(asc(cartLines.addedAt), asc(products.id))
+    .prepare('session_user_cart_view'),
+);
 
 /**
  * The session's user with their open cart as the cart and checkout pages show it, in one statement
@@ -123,16 +154,7 @@ export async function userAndCartViewForSession(
   now: Date,
 ): Promise<{ user: User; cartCount: number; cart: CartView | undefined } | undefined> {
   if (token.length === 0 || token.length > 100) return undefined;
-  const rows = await db
-    .select({ user: users, ...cartViewColumns })
-    .from(loginSessions)
-    .innerJoin(users, eq(users.id, loginSessions.userId))
-    .leftJoin(carts, and(eq(carts.userId, users.id), eq(carts.status, 'open')))
-    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
-    .leftJoin(products, eq(products.id, cartLines.productId))
-    .leftJoin(addresses, eq(addresses.id, carts.addressId))
-    .where(liveSession(token, now))
-    .orderBy(asc(cartLines.addedAt), asc(products.id));
+  const rows = await sessionUserAndCartView(db).execute(liveSessionValues(token, now));
   const first = rows[0];
   if (!first) return undefined;
   const { cart } = first;

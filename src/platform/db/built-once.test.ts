@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { jobs } from '../jobs/jobs.schema.ts';
+import { builtOnce, slot } from './built-once.ts';
+import type { Database } from './database.ts';
+import { freshDatabase, testEngines } from './testing.ts';
+
+const spec = { name: 'platform', migrationsFolder: fileURLToPath(new URL('./migrations', import.meta.url)) };
+const T0 = new Date('2026-12-01T00:00:00.000Z');
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+
+for (const engine of testEngines()) {
+  describe(`builtOnce on ${engine}`, () => {
+    let database: Database;
+    let other: Database;
+    before(async () => {
+      [database, other] = await Promise.all([freshDatabase(spec, engine), freshDatabase(spec, engine)]);
+      for (const [d, tasks] of [
+        [database, ['a', 'b', 'c']],
+        [other, ['x']],
+      ] as const)
+        await d.db.insert(jobs).values(
+          tasks.map((task, i) => ({
+            id: `job_${task}`,
+            task,
+            runAt: at(i * 10),
+            key: i === 0 ? null : `after_${tasks[i - 1]}`,
+            createdAt: T0,
+            updatedAt: T0,
+          })),
+        );
+    });
+    after(() => Promise.all([database.close(), other.close()]));
+
+    // A job, the job its key names as run before it (a left join), due after a time given at each run.
+    let builds = 0;
+    const before_ = alias(jobs, 'before');
+    const dueAfter = builtOnce((on) => {
+      builds++;
+      return on
+        .select({ task: jobs.task, runAt: jobs.runAt, before: before_ })
+        .from(jobs)
+        .leftJoin(before_, eq(jobs.key, sql`'after_' || ${before_.task}`))
+        .where(and(gt(jobs.runAt, slot('after', jobs.runAt)), eq(jobs.status, 'pending')))
+        .orderBy(asc(jobs.runAt))
+        .prepare('due_after');
+    });
+    const tasks = (r: { task: string }[]) => r.map((x) => x.task);
+
+    it('renders once, and each run binds its own values (a Date through the column)', async () => {
+      builds = 0;
+      assert.deepEqual(tasks(await dueAfter(database.db).execute({ after: at(-1) })), ['a', 'b', 'c']);
+      assert.deepEqual(tasks(await dueAfter(database.db).execute({ after: at(5) })), ['b', 'c']);
+      assert.deepEqual(tasks(await dueAfter(database.db).execute({ after: at(25) })), []);
+      assert.deepEqual(
+        tasks(await dueAfter(other.db).execute({ after: at(-1) })),
+        ['x'],
+        'another database, same text',
+      );
+      assert.equal(builds, 1, 'rendered once for this engine');
+    });
+
+    it('maps rows as drizzle does: dates as Dates, a left join that found nothing as null', async () => {
+      const [a, b] = await dueAfter(database.db).execute({ after: at(-1) });
+      assert.ok(a!.runAt instanceof Date && a!.runAt.getTime() === T0.getTime());
+      assert.equal(a!.before, null);
+      assert.equal(b!.before?.task, 'a');
+      assert.ok(b!.before?.createdAt instanceof Date);
+    });
+
+    it("runs on the transaction's own connection: its writes seen inside, gone after a rollback", async () => {
+      await assert.rejects(
+        database.transaction(async (tx) => {
+          await tx.update(jobs).set({ status: 'succeeded' }).where(eq(jobs.id, 'job_b'));
+          assert.deepEqual(tasks(await dueAfter(tx).execute({ after: at(-1) })), ['a', 'c']);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.deepEqual(tasks(await dueAfter(database.db).execute({ after: at(-1) })), ['a', 'b', 'c']);
+    });
+
+    it('refuses a run without a value for every placeholder', async () => {
+      await assert.rejects(dueAfter(database.db).execute({}), /No value for placeholder "after"/);
+    });
+  });
+}
