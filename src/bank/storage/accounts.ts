@@ -6,11 +6,29 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import type { Money } from '../../core/money.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { bankTransfers, type CardPayment } from '../domain/ledger.ts';
 import type { AuthorizationRow } from './authorizations.ts';
 import { recordBankTransfers } from './ledger.ts';
 import { accounts, movements } from './tables.ts';
+
+// Every authorisation places one: built once (builtOnce), the account, currency and amount its values.
+const holdOn = builtOnce((on) => {
+  const minor = slot('minor', accounts.heldMinor);
+  return on
+    .update(accounts)
+    .set({ heldMinor: sql`${accounts.heldMinor} + ${minor}` })
+    .where(
+      and(
+        eq(accounts.id, slot('accountId', accounts.id)),
+        eq(accounts.currency, slot('currency', accounts.currency)),
+        gte(sql`${accounts.balanceMinor} - ${accounts.heldMinor}`, minor),
+      ),
+    )
+    .returning({ id: accounts.id })
+    .prepare('place_hold');
+});
 
 /**
  * Reserves `amount` on the account if it is in that currency and has that much available: one
@@ -23,17 +41,7 @@ export async function placeHold(
   amount: Money,
   hold: { authorizationId: string; now: Date },
 ): Promise<boolean> {
-  const held = await tx
-    .update(accounts)
-    .set({ heldMinor: sql`${accounts.heldMinor} + ${amount.minor}` })
-    .where(
-      and(
-        eq(accounts.id, accountId),
-        eq(accounts.currency, amount.currency),
-        gte(sql`${accounts.balanceMinor} - ${accounts.heldMinor}`, amount.minor),
-      ),
-    )
-    .returning({ id: accounts.id });
+  const held = await holdOn(tx).execute({ accountId, currency: amount.currency, minor: amount.minor });
   if (held.length === 0) return false;
   const payment = { id: hold.authorizationId, accountId, currency: amount.currency, heldMinor: amount.minor };
   // The hold's id is the new authorisation's: it cannot be recorded yet.

@@ -4,6 +4,7 @@
 import { and, eq, lt } from 'drizzle-orm';
 import { idempotencyKeyMachine } from '../domain/idempotency-key.machine.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { idempotencyKeys } from './tables.ts';
 
@@ -15,6 +16,51 @@ export type IdempotencyClaim =
   | { readonly kind: 'in_progress' }
   | { readonly kind: 'mismatch' }
   | { readonly kind: 'replay'; readonly status: number; readonly body: string };
+
+// Every API write claims and completes a key: both built once (builtOnce), every value a placeholder.
+const claim = builtOnce((on) => {
+  const requestHash = slot('requestHash', idempotencyKeys.requestHash);
+  const now = slot('now', idempotencyKeys.createdAt);
+  return on
+    .insert(idempotencyKeys)
+    .values({
+      merchantId: slot('merchantId', idempotencyKeys.merchantId),
+      key: slot('key', idempotencyKeys.key),
+      requestHash,
+      state: 'in_progress',
+      createdAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.merchantId, idempotencyKeys.key],
+      // Still in progress (the condition): the state stays; the claim is this request's from now.
+      set: { requestHash, responseStatus: null, responseBody: null, createdAt: now },
+      setWhere: and(
+        eq(idempotencyKeys.state, 'in_progress'),
+        lt(idempotencyKeys.createdAt, slot('abandonedBefore', idempotencyKeys.createdAt)),
+      ),
+    })
+    .returning({ key: idempotencyKeys.key })
+    .prepare('claim_idempotency_key');
+});
+
+// Only a claim still in progress completes; the machine names the state it moves to.
+const complete = builtOnce((on) =>
+  on
+    .update(idempotencyKeys)
+    .set({
+      state: idempotencyKeyMachine.apply('in_progress', 'complete').state,
+      responseStatus: slot('status', idempotencyKeys.responseStatus),
+      responseBody: slot('body', idempotencyKeys.responseBody),
+    })
+    .where(
+      and(
+        eq(idempotencyKeys.merchantId, slot('merchantId', idempotencyKeys.merchantId)),
+        eq(idempotencyKeys.key, slot('key', idempotencyKeys.key)),
+        eq(idempotencyKeys.state, 'in_progress'),
+      ),
+    )
+    .prepare('complete_idempotency_key'),
+);
 
 /** Claims a key for a request hash, or reports what the earlier request with this key left. */
 export async function claimIdempotencyKey(
@@ -29,19 +75,13 @@ export async function claimIdempotencyKey(
   // same statement as the claim. Two retries at once: the row lock lets one through, and the other
   // sees the fresh claim in progress.
   const now = clock.now();
-  const inserted = await db
-    .insert(idempotencyKeys)
-    .values({ merchantId, key, requestHash, state: 'in_progress', createdAt: now })
-    .onConflictDoUpdate({
-      target: [idempotencyKeys.merchantId, idempotencyKeys.key],
-      // Still in progress (the condition): the state stays; the claim is this request's from now.
-      set: { requestHash, responseStatus: null, responseBody: null, createdAt: now },
-      setWhere: and(
-        eq(idempotencyKeys.state, 'in_progress'),
-        lt(idempotencyKeys.createdAt, new Date(now.getTime() - ABANDONED_AFTER_MS)),
-      ),
-    })
-    .returning({ key: idempotencyKeys.key });
+  const inserted = await claim(db).execute({
+    merchantId,
+    key,
+    requestHash,
+    now,
+    abandonedBefore: new Date(now.getTime() - ABANDONED_AFTER_MS),
+  });
   if (inserted.length === 1) return { kind: 'claimed' };
   const [row] = await db
     .select()
@@ -62,21 +102,7 @@ export async function completeIdempotencyKey(
   status: number,
   body: string,
 ): Promise<void> {
-  // Only a claim still in progress completes; the machine names the state it moves to.
-  await db
-    .update(idempotencyKeys)
-    .set({
-      state: idempotencyKeyMachine.apply('in_progress', 'complete').state,
-      responseStatus: status,
-      responseBody: body,
-    })
-    .where(
-      and(
-        eq(idempotencyKeys.merchantId, merchantId),
-        eq(idempotencyKeys.key, key),
-        eq(idempotencyKeys.state, 'in_progress'),
-      ),
-    );
+  await complete(db).execute({ merchantId, key, status, body });
 }
 
 /** Forgets a claim whose request failed on our side (5xx), so that a retry with the key runs again. */

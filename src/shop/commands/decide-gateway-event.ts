@@ -8,6 +8,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import { tableFieldsOf, type Executor } from '../../platform/db/database.ts';
 import { publish } from '../../platform/realtime/index.ts';
 import type { AttemptEvent } from '../domain/attempt.machine.ts';
@@ -94,6 +95,29 @@ export async function decide(tx: Executor, event: PaymentEvent, now: Date, clock
   return isAuthorisation(event.status) ? decideAuthorisation(ctx) : decideOtherNews(ctx);
 }
 
+// Every webhook runs it: built once (builtOnce), the invoice's and the session's ids its values.
+const invoiceAndAttempt = builtOnce((on) => {
+  const invoice = on.$with('invoice').as(
+    on
+      .select()
+      .from(invoices)
+      .where(eq(invoices.id, slot('invoiceId', invoices.id)))
+      .for('update'),
+  );
+  const attempt = on
+    .select()
+    .from(paymentAttempts)
+    .where(eq(paymentAttempts.gatewaySessionId, slot('sessionId', paymentAttempts.gatewaySessionId)))
+    .for('update')
+    .as('attempt');
+  return on
+    .with(invoice)
+    .select({ invoice: tableFieldsOf(invoice, invoices), attempt: tableFieldsOf(attempt, paymentAttempts) })
+    .from(invoice)
+    .leftJoinLateral(attempt, sql`true`)
+    .prepare('lock_invoice_and_attempt');
+});
+
 /**
  * The invoice the event names and the attempt holding its session, both locked, in one statement: the
  * invoice first (a CTE, fetched as the nested loop's outer row), then the attempt (the lateral side,
@@ -103,20 +127,7 @@ async function lockInvoiceAndAttempt(
   tx: Executor,
   event: PaymentEvent,
 ): Promise<{ invoice: InvoiceRow; attempt: AttemptRow | undefined } | undefined> {
-  const invoice = tx
-    .$with('invoice')
-    .as(tx.select().from(invoices).where(eq(invoices.id, event.invoiceId)).for('update'));
-  const attempt = tx
-    .select()
-    .from(paymentAttempts)
-    .where(eq(paymentAttempts.gatewaySessionId, event.sessionId))
-    .for('update')
-    .as('attempt');
-  const [row] = await tx
-    .with(invoice)
-    .select({ invoice: tableFieldsOf(invoice, invoices), attempt: tableFieldsOf(attempt, paymentAttempts) })
-    .from(invoice)
-    .leftJoinLateral(attempt, sql`true`);
+  const [row] = await invoiceAndAttempt(tx).execute({ invoiceId: event.invoiceId, sessionId: event.sessionId });
   return row && { invoice: row.invoice as InvoiceRow, attempt: (row.attempt as AttemptRow | null) ?? undefined };
 }
 

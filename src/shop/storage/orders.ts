@@ -2,6 +2,7 @@
 // commands/ (place-order, invoice-for-payment, change-order-delivery, invoice-transition).
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { money, parseCurrency, type Money } from '../../core/money.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { InvoiceStatus } from '../domain/invoice.machine.ts';
 import { finishPage, keyOf, keysetOrder, keysetWhere, type ListPage, type ListQuery } from './keyset.ts';
@@ -50,9 +51,18 @@ export async function orderDetail(db: Executor, orderId: string): Promise<OrderD
   return { order, lines, invoices: invs };
 }
 
+// Read on every watcher's join and invoice page: built once (builtOnce), the id its one value.
+const invoiceById = builtOnce((on) =>
+  on
+    .select()
+    .from(invoices)
+    .where(eq(invoices.id, slot('id', invoices.id)))
+    .prepare('invoice_by_id'),
+);
+
 /** An invoice row, or undefined; the caller checks who may see it. */
 export async function getInvoice(db: Executor, invoiceId: string): Promise<InvoiceRow | undefined> {
-  const [row] = await db.select().from(invoices).where(eq(invoices.id, invoiceId));
+  const [row] = await invoiceById(db).execute({ id: invoiceId });
   return row;
 }
 
