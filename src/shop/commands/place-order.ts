@@ -2,6 +2,7 @@
 import { and, eq, sql, type SQLWrapper } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import { rows, type Executor } from '../../platform/db/database.ts';
 import { jobInsert } from '../../platform/jobs/enqueue.ts';
 import { chooseDelivery, freezeLines, orderTotals, type FrozenLine } from '../domain/checkout.ts';
@@ -39,6 +40,16 @@ export async function placeOrderIn(tx: Executor, userId: string, now: Date): Pro
   return (await placeOrderWith(tx, userId, now, () => ({ writes: [], with: undefined }))).order;
 }
 
+// The user's open cart, locked: built once (builtOnce), the user its one value.
+const openCartLocked = builtOnce((on) =>
+  on
+    .select()
+    .from(carts)
+    .where(and(eq(carts.userId, slot('userId', carts.userId)), eq(carts.status, 'open')))
+    .for('update')
+    .prepare('open_cart_locked'),
+);
+
 /** placeOrderIn with rows `along` makes for the new order written in the same statement; returns what it made. */
 export async function placeOrderWith<T>(
   tx: Executor,
@@ -46,11 +57,7 @@ export async function placeOrderWith<T>(
   now: Date,
   along: (order: NewOrder) => { writes: readonly WrittenWithOrder[]; with: T },
 ): Promise<{ order: OrderRow; with: T }> {
-  const [cart] = await tx
-    .select()
-    .from(carts)
-    .where(and(eq(carts.userId, userId), eq(carts.status, 'open')))
-    .for('update');
+  const [cart] = await openCartLocked(tx).execute({ userId });
   if (!cart) throw new DomainError('cart.empty');
   // A statement of its own, after the lock: it must see every line committed before the lock was granted.
   const { items, products, address, delivery: chosen } = await cartContents(tx, cart.id, userId);

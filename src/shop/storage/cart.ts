@@ -4,6 +4,7 @@
 import { and, asc, eq, exists, sql } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { MAX_QUANTITY, parseQuantity } from '../domain/checkout.ts';
 import type { DeliveryOption } from '../domain/checkout.ts';
@@ -31,6 +32,40 @@ export async function openCart(db: Executor, userId: string, now: Date): Promise
   return created!;
 }
 
+// One statement: the open cart created or touched (its partial unique index is the conflict target)
+// as a data-modifying CTE, and the line added to; a total above the maximum changes no line and is
+// refused. Built once (builtOnce): every value a placeholder.
+const addLine = builtOnce((on) => {
+  const now = slot('now', carts.updatedAt);
+  const cart = on.$with('cart').as(
+    on
+      .insert(carts)
+      .values({ id: slot('cartId', carts.id), userId: slot('userId', carts.userId), createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: carts.userId, targetWhere: sql`status = 'open'`, set: { updatedAt: now } })
+      .returning({ id: carts.id }),
+  );
+  return on
+    .with(cart)
+    .insert(cartLines)
+    .select(
+      on
+        .select({
+          cartId: cart.id,
+          productId: sql`${sql.placeholder('productId')}::text`.as('product_id'),
+          quantity: sql`${sql.placeholder('quantity')}::int`.as('quantity'),
+          addedAt: sql`${sql.placeholder('addedAt')}::timestamptz`.as('added_at'),
+        })
+        .from(cart),
+    )
+    .onConflictDoUpdate({
+      target: [cartLines.cartId, cartLines.productId],
+      set: { quantity: sql`cart_lines.quantity + excluded.quantity` },
+      setWhere: sql`cart_lines.quantity + excluded.quantity <= ${MAX_QUANTITY}`,
+    })
+    .returning({ quantity: cartLines.quantity })
+    .prepare('add_to_cart');
+});
+
 /** Adds `quantity` of a product (its price comes from the catalog, never from the request). */
 export async function addToCart(
   db: Executor,
@@ -45,35 +80,14 @@ export async function addToCart(
   const [product] =
     known?.id === productId ? [known] : await db.select().from(products).where(eq(products.id, productId));
   if (!product || product.archived) throw new DomainError('product.unavailable', { field: 'productId' });
-  // One statement: the open cart created or touched (its partial unique index is the conflict
-  // target) as a data-modifying CTE, and the line added to; a total above the maximum changes no line
-  // and is refused.
-  const cart = db.$with('cart').as(
-    db
-      .insert(carts)
-      .values({ id: newId('cart', now), userId, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: carts.userId, targetWhere: sql`status = 'open'`, set: { updatedAt: now } })
-      .returning({ id: carts.id }),
-  );
-  const added = await db
-    .with(cart)
-    .insert(cartLines)
-    .select(
-      db
-        .select({
-          cartId: cart.id,
-          productId: sql`${productId}`.as('product_id'),
-          quantity: sql`${quantity}::int`.as('quantity'),
-          addedAt: sql`${now.toISOString()}::timestamptz`.as('added_at'),
-        })
-        .from(cart),
-    )
-    .onConflictDoUpdate({
-      target: [cartLines.cartId, cartLines.productId],
-      set: { quantity: sql`cart_lines.quantity + excluded.quantity` },
-      setWhere: sql`cart_lines.quantity + excluded.quantity <= ${MAX_QUANTITY}`,
-    })
-    .returning({ quantity: cartLines.quantity });
+  const added = await addLine(db).execute({
+    cartId: newId('cart', now),
+    userId,
+    now,
+    productId,
+    quantity,
+    addedAt: now.toISOString(),
+  });
   if (added.length === 0) throw new DomainError('cart.quantity_invalid', { field: 'quantity', max: MAX_QUANTITY });
 }
 
@@ -157,21 +171,27 @@ export interface CartContents {
   readonly delivery: DeliveryOption | undefined;
 }
 
+// Placing an order reads it: built once (builtOnce), the cart and its owner its values.
+const contentsOf = builtOnce((on) =>
+  on
+    .select({ line: cartLines, product: products, address: addresses, method: deliveryMethods })
+    .from(carts)
+    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
+    .leftJoin(products, eq(products.id, cartLines.productId))
+    .leftJoin(addresses, and(eq(addresses.id, carts.addressId), eq(addresses.userId, slot('userId', addresses.userId))))
+    .leftJoin(deliveryMethods, eq(deliveryMethods.id, carts.deliveryMethodId))
+    .where(eq(carts.id, slot('cartId', carts.id)))
+    .orderBy(asc(cartLines.addedAt), asc(cartLines.productId))
+    .prepare('cart_contents'),
+);
+
 /**
  * The lines of a cart with their products, its address and its delivery method, in one statement.
  * Read after the cart's lock is taken (not in the locking statement), so that it sees every line
  * committed before the lock was granted.
  */
 export async function cartContents(db: Executor, cartId: string, userId: string): Promise<CartContents> {
-  const rows = await db
-    .select({ line: cartLines, product: products, address: addresses, method: deliveryMethods })
-    .from(carts)
-    .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
-    .leftJoin(products, eq(products.id, cartLines.productId))
-    .leftJoin(addresses, and(eq(addresses.id, carts.addressId), eq(addresses.userId, userId)))
-    .leftJoin(deliveryMethods, eq(deliveryMethods.id, carts.deliveryMethodId))
-    .where(eq(carts.id, cartId))
-    .orderBy(asc(cartLines.addedAt), asc(cartLines.productId));
+  const rows = await contentsOf(db).execute({ cartId, userId });
   const items: CartContents['items'] = [];
   const found = new Map<string, Product>();
   for (const { line, product } of rows) {
