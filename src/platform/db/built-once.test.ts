@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { jobs } from '../jobs/jobs.schema.ts';
-import { builtOnce, slot } from './built-once.ts';
+import { builtOnce, slot, sqlOnce } from './built-once.ts';
 import type { Database } from './database.ts';
 import { freshDatabase, testEngines } from './testing.ts';
 
@@ -81,6 +81,25 @@ for (const engine of testEngines()) {
         /roll back/,
       );
       assert.deepEqual(tasks(await dueAfter(database.db).execute({ after: at(-1) })), ['a', 'b', 'c']);
+    });
+
+    it('renders a statement written as SQL once, and runs it for its rows with each run’s values', async () => {
+      let renders = 0;
+      const tasksAfter = sqlOnce<{ task: string }>(() => {
+        renders++;
+        return sql`select task from jobs where run_at > ${sql.placeholder('after')}::timestamptz order by run_at`;
+      });
+      assert.deepEqual(tasks(await tasksAfter(database.db, { after: at(5).toISOString() })), ['b', 'c']);
+      await database.transaction(async (tx) => {
+        await tx
+          .update(jobs)
+          .set({ runAt: at(30) })
+          .where(eq(jobs.id, 'job_a'));
+        assert.deepEqual(tasks(await tasksAfter(tx, { after: at(15).toISOString() })), ['c', 'a']);
+      });
+      assert.deepEqual(tasks(await tasksAfter(other.db, { after: at(-1).toISOString() })), ['x']);
+      assert.equal(renders, 1);
+      await database.db.update(jobs).set({ runAt: T0 }).where(eq(jobs.id, 'job_a'));
     });
 
     it('refuses a run without a value for every placeholder', async () => {

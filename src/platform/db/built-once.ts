@@ -9,7 +9,7 @@
 // each executor's session for a prepared query of that text (PgSession.prepareQuery), which is how
 // drizzle's builders run themselves. Written here because drizzle has no such cache.
 import { sql, type Column, type SQL } from 'drizzle-orm';
-import type { PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
+import { PgDialect, type PgPreparedQuery, type PreparedQueryConfig } from 'drizzle-orm/pg-core';
 import type { Executor } from './database.ts';
 
 type Prepared = PgPreparedQuery<PreparedQueryConfig>;
@@ -70,5 +70,19 @@ export function builtOnce<Q extends Prepared>(build: (on: Executor) => Q): (on: 
     const q = session.prepareQuery(r.query, r.fields, undefined, r.arrayMode, r.customResultMapper);
     (q as unknown as PreparedInternals).joinsNotNullableMap = r.joinsNotNullableMap;
     return q as unknown as Q;
+  };
+}
+
+/**
+ * A statement written as SQL (sql`…`, its values as sql.placeholder(name)) rendered once, then run
+ * for its rows with each run's values. Both engines' databases use drizzle's PostgreSQL dialect as
+ * configured here (no casing option), so one rendering serves both.
+ */
+export function sqlOnce<R>(statement: () => SQL): (on: Executor, values: Record<string, unknown>) => Promise<R[]> {
+  let query: PrepareQueryArgs[0] | undefined;
+  return async (on, values) => {
+    query ??= new PgDialect().sqlToQuery(statement());
+    const result = await on._.session.prepareQuery(query, undefined, undefined, false).execute(values);
+    return (result as unknown as { rows: R[] }).rows;
   };
 }

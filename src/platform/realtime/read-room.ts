@@ -1,5 +1,6 @@
 // Reading a room's messages after a cursor: the hub's resume on join, and the polling fallback.
 import { sql } from 'drizzle-orm';
+import { sqlOnce } from '../db/built-once.ts';
 import { rows, type Executor } from '../db/database.ts';
 import { isValidCursor, type JsonValue, type RealtimeMessage } from './room.ts';
 
@@ -15,6 +16,11 @@ export interface RoomCatchUp {
 
 /** Default and ceiling of messages replayed per read. */
 export const REPLAY_LIMIT = 100;
+
+// Every watcher's join reads it (sqlOnce: rendered once).
+const roomHead = sqlOnce<{ head: string | null }>(
+  () => sql`select max(id)::text as head from realtime_messages where room = ${sql.placeholder('room')}`,
+);
 
 /**
  * Messages of `room` with id > `after` (none when `after` is undefined: only the cursor), bounded.
@@ -33,10 +39,7 @@ export async function readRoom(
   if (after !== undefined && !isValidCursor(after))
     throw new Error(`realtime: invalid cursor ${JSON.stringify(after)}`);
   const bound = Math.max(1, Math.min(limit, REPLAY_LIMIT * 10));
-  const head = await rows<{ head: string | null }>(
-    executor,
-    sql`select max(id)::text as head from realtime_messages where room = ${room}`,
-  );
+  const head = await roomHead(executor, { room });
   const cursor = head[0]?.head ?? '0';
   if (after === undefined || BigInt(after) >= BigInt(cursor)) return { messages: [], cursor, gap: false };
   const found = await rows<{ id: string; payload: JsonValue }>(

@@ -12,6 +12,7 @@
 // transaction committed after a later seq's simply gets a later position.
 import { asc, isNull, sql } from 'drizzle-orm';
 import { crashPoint } from '../../platform/crash-points.ts';
+import { builtOnce } from '../../platform/db/built-once.ts';
 import { rows, type Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/log.ts';
 import { CHAIN_VERSION, onAuditAppend, sealedHash } from '../storage/audit.ts';
@@ -43,9 +44,9 @@ export interface SealPlan {
   readonly entries: ReadonlyArray<{ seq: number; pos: number; prevHash: string; hash: string }>;
 }
 
-/** Reads the chain's end and up to `limit` unsealed entries (one statement), and chains them; null: none waiting. */
-export async function planSeal(database: Database, limit = SEAL_BATCH): Promise<SealPlan | null> {
-  const batch = await database.db
+// Read after every audited commit: built once (builtOnce), the batch's size its one value.
+const unsealed = builtOnce((on) =>
+  on
     .select({
       entry: auditLog,
       tip: sql<string>`(select ${auditChainTip.pos} || ' ' || ${auditChainTip.hash} from ${auditChainTip})`,
@@ -53,7 +54,13 @@ export async function planSeal(database: Database, limit = SEAL_BATCH): Promise<
     .from(auditLog)
     .where(isNull(auditLog.hash))
     .orderBy(asc(auditLog.seq))
-    .limit(limit);
+    .limit(sql.placeholder('limit'))
+    .prepare('unsealed_audit_entries'),
+);
+
+/** Reads the chain's end and up to `limit` unsealed entries (one statement), and chains them; null: none waiting. */
+export async function planSeal(database: Database, limit = SEAL_BATCH): Promise<SealPlan | null> {
+  const batch = await unsealed(database.db).execute({ limit });
   if (batch.length === 0) return null;
   const [pos, hash] = batch[0]!.tip.split(' ') as [string, string];
   const from = { pos: Number(pos), hash };
