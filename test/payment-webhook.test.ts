@@ -323,6 +323,16 @@ for (const engine of testEngines()) {
         const attempt = await attemptOf(sessionId);
         assert.equal(attempt.status, 'refused');
         assert.equal(attempt.reason, 'invoice.amount_mismatch');
+        // The event keeps the code and the reason apart; the delivery's receipt names the code.
+        const [decided] = await database.db.select().from(gatewayEvents).where(eq(gatewayEvents.eventId, event.id));
+        assert.deepEqual(
+          [decided!.verdict, decided!.code, decided!.reason],
+          ['refused', 'invoice.amount_mismatch', 'The amount or currency does not match the invoice.'],
+        );
+        assert.deepEqual(
+          (await receiptsFor(event.id)).map((r) => [r.verdict, r.reason]),
+          [['refused', 'invoice.amount_mismatch']],
+        );
         assert.equal(
           (await deliver(event)).status,
           409,

@@ -35,29 +35,51 @@ export interface NewSession {
   readonly stripe?: StripeSessionExtras | null;
 }
 
-/** Inserts a session in `created`. */
-export async function insertSession(db: Executor, input: NewSession, clock: Clock): Promise<SessionRow> {
-  const now = clock.now();
-  const [row] = await db
+// Every payment starts with it: built once (builtOnce), every value a placeholder.
+const newSession = builtOnce((on) => {
+  const v = <C extends keyof typeof paymentSessions._.columns>(name: C) => slot(name, paymentSessions[name]);
+  const now = slot('now', paymentSessions.createdAt);
+  return on
     .insert(paymentSessions)
     .values({
-      id: input.id ?? newId('ps', now),
-      merchantId: input.merchantId,
+      id: v('id'),
+      merchantId: v('merchantId'),
       status: 'created',
-      amountMinor: input.amount.minor,
-      currency: input.amount.currency,
-      merchantReference: input.merchantReference,
-      description: input.description,
-      expiresAt: input.expiresAt,
-      returnUrl: input.returnUrl,
-      cancelUrl: input.cancelUrl,
-      api: input.api ?? 'native',
-      captureMethod: input.captureMethod ?? 'on_acknowledgement',
-      stripe: input.stripe ?? null,
+      amountMinor: v('amountMinor'),
+      currency: v('currency'),
+      merchantReference: v('merchantReference'),
+      description: v('description'),
+      expiresAt: v('expiresAt'),
+      returnUrl: v('returnUrl'),
+      cancelUrl: v('cancelUrl'),
+      api: v('api'),
+      captureMethod: v('captureMethod'),
+      stripe: v('stripe'),
       createdAt: now,
       updatedAt: now,
     })
-    .returning();
+    .returning()
+    .prepare('insert_session');
+});
+
+/** Inserts a session in `created`. */
+export async function insertSession(db: Executor, input: NewSession, clock: Clock): Promise<SessionRow> {
+  const now = clock.now();
+  const [row] = await newSession(db).execute({
+    id: input.id ?? newId('ps', now),
+    merchantId: input.merchantId,
+    amountMinor: input.amount.minor,
+    currency: input.amount.currency,
+    merchantReference: input.merchantReference,
+    description: input.description,
+    expiresAt: input.expiresAt,
+    returnUrl: input.returnUrl,
+    cancelUrl: input.cancelUrl,
+    api: input.api ?? 'native',
+    captureMethod: input.captureMethod ?? 'on_acknowledgement',
+    stripe: input.stripe ?? null,
+    now,
+  });
   return row!;
 }
 

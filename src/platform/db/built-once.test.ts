@@ -2,13 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { alias, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { jobs } from '../jobs/jobs.schema.ts';
 import { builtOnce, slot, sqlOnce } from './built-once.ts';
-import type { Database } from './database.ts';
+import { rows, type Database } from './database.ts';
 import { freshDatabase, testEngines } from './testing.ts';
 
 const spec = { name: 'platform', migrationsFolder: fileURLToPath(new URL('./migrations', import.meta.url)) };
+const notes = pgTable('notes', {
+  id: text('id').primaryKey(),
+  at: timestamp('at', { withTimezone: true }),
+  body: jsonb('body'),
+});
 const T0 = new Date('2026-12-01T00:00:00.000Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
 
@@ -100,6 +105,35 @@ for (const engine of testEngines()) {
       assert.deepEqual(tasks(await tasksAfter(other.db, { after: at(-1).toISOString() })), ['x']);
       assert.equal(renders, 1);
       await database.db.update(jobs).set({ runAt: T0 }).where(eq(jobs.id, 'job_a'));
+    });
+
+    it('writes a null as NULL, as drizzle does, whatever the column encodes (a timestamp, json)', async () => {
+      await database.db.execute(sql`create table notes (id text primary key, at timestamptz, body jsonb)`);
+      const write = builtOnce((on) =>
+        on
+          .insert(notes)
+          .values({ id: slot('id', notes.id), at: slot('at', notes.at), body: slot('body', notes.body) })
+          .returning()
+          .prepare('note'),
+      );
+      assert.deepEqual(await write(database.db).execute({ id: 'n1', at: at(60), body: { n: 1 } }), [
+        { id: 'n1', at: at(60), body: { n: 1 } },
+      ]);
+      assert.deepEqual(await write(database.db).execute({ id: 'n2', at: null, body: null }), [
+        { id: 'n2', at: null, body: null },
+      ]);
+      const stored = await rows<{ id: string; at_null: boolean; body_null: boolean }>(
+        database.db,
+        sql`select id, at is null as at_null, body is null as body_null from notes order by id`,
+      );
+      assert.deepEqual(
+        stored,
+        [
+          { id: 'n1', at_null: false, body_null: false },
+          { id: 'n2', at_null: true, body_null: true },
+        ],
+        'SQL NULL, not the JSON value null',
+      );
     });
 
     it('refuses a run without a value for every placeholder', async () => {

@@ -33,11 +33,14 @@ interface PreparedInternals {
 
 /**
  * A value filled in at each run, encoded as `column` encodes its values (a Date for a timestamp
- * column, say): in a condition, or as the value an insert or update sets. Placeholders are the only
+ * column, say), null as NULL: in a condition, or as the value an insert or update sets. Placeholders are the only
  * way a run's values reach a builtOnce query.
  */
 export function slot(name: string, column: Column): SQL {
-  return sql`${sql.param(sql.placeholder(name), column)}`;
+  // A null goes as NULL, as drizzle's own parameters do: the column's encoder is not asked (a json
+  // column's would write the JSON value null, a timestamp's would throw).
+  const encoder = { mapToDriverValue: (value: unknown) => (value === null ? null : column.mapToDriverValue(value)) };
+  return sql`${sql.param(sql.placeholder(name), encoder)}`;
 }
 
 /**

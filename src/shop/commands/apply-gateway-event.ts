@@ -13,6 +13,7 @@
  */
 import { and, count, eq } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Database, Executor } from '../../platform/db/database.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 import type { PaymentEvent } from '../domain/gateway.port.ts';
@@ -73,6 +74,55 @@ export function receiptType(event: Pick<PaymentEvent, 'status' | 'amount' | 'ref
   return event.refund.refundedTotal.minor >= event.amount.minor ? 'refunded' : 'partially_refunded';
 }
 
+// Every webhook runs these: built once (builtOnce), every value a placeholder.
+const claimEvent = builtOnce((on) =>
+  on
+    .insert(gatewayEvents)
+    .values({
+      eventId: slot('eventId', gatewayEvents.eventId),
+      sessionId: slot('sessionId', gatewayEvents.sessionId),
+      invoiceId: slot('invoiceId', gatewayEvents.invoiceId),
+      status: slot('status', gatewayEvents.status),
+      sequence: slot('sequence', gatewayEvents.sequence),
+      source: slot('source', gatewayEvents.source),
+      verdict: 'pending',
+      appliedAt: slot('now', gatewayEvents.appliedAt),
+    })
+    .onConflictDoNothing()
+    .returning({ eventId: gatewayEvents.eventId })
+    .prepare('claim_gateway_event'),
+);
+
+const verdictWrite = (on: Executor) =>
+  on
+    .update(gatewayEvents)
+    .set({
+      verdict: slot('verdict', gatewayEvents.verdict),
+      code: slot('code', gatewayEvents.code),
+      reason: slot('reason', gatewayEvents.reason),
+    })
+    .where(eq(gatewayEvents.eventId, slot('eventId', gatewayEvents.eventId)));
+
+const decided = builtOnce((on) => verdictWrite(on).prepare('decide_gateway_event'));
+
+// The verdict and the delivery's receipt in one statement: the update a data-modifying CTE.
+const decidedAndReceived = builtOnce((on) => {
+  const written = on.$with('decided').as(verdictWrite(on).returning({ eventId: gatewayEvents.eventId }));
+  return on
+    .with(written)
+    .insert(webhookReceipts)
+    .values({
+      receivedAt: slot('receivedAt', webhookReceipts.receivedAt),
+      eventId: slot('eventId', webhookReceipts.eventId),
+      eventType: slot('eventType', webhookReceipts.eventType),
+      sessionId: slot('sessionId', webhookReceipts.sessionId),
+      invoiceId: slot('invoiceId', webhookReceipts.invoiceId),
+      verdict: slot('verdict', webhookReceipts.verdict),
+      reason: slot('receiptReason', webhookReceipts.reason),
+    })
+    .prepare('decide_gateway_event_with_receipt');
+});
+
 /** Applies one gateway event exactly once (see the file header); throws only for failures before the commit. */
 export async function applyGatewayEvent(
   database: Database,
@@ -82,20 +132,15 @@ export async function applyGatewayEvent(
 ): Promise<ApplyOutcome> {
   const now = clock.now();
   const outcome = await database.transaction(async (tx) => {
-    const claimed = await tx
-      .insert(gatewayEvents)
-      .values({
-        eventId: event.id,
-        sessionId: event.sessionId,
-        invoiceId: event.invoiceId,
-        status: event.status,
-        sequence: event.sequence,
-        source: event.source,
-        verdict: 'pending',
-        appliedAt: now,
-      })
-      .onConflictDoNothing()
-      .returning({ eventId: gatewayEvents.eventId });
+    const claimed = await claimEvent(tx).execute({
+      eventId: event.id,
+      sessionId: event.sessionId,
+      invoiceId: event.invoiceId,
+      status: event.status,
+      sequence: event.sequence,
+      source: event.source,
+      now,
+    });
     let result: ApplyOutcome;
     /** The delivery's receipt as kept: its verdict and reason are the outcome's. */
     const receipt = (r: ApplyOutcome) => ({
@@ -125,15 +170,17 @@ export async function applyGatewayEvent(
       // Refund news first (idempotent per refund, whatever the session's sequence), then the session's state.
       await applyRefundEvent(tx, event, now);
       result = await decide(tx, event, now, clock);
-      const verdict = tx
-        .update(gatewayEvents)
-        .set({ verdict: result.verdict, code: result.code ?? null, reason: result.reason ?? null })
-        .where(eq(gatewayEvents.eventId, event.id));
+      const decision = {
+        eventId: event.id,
+        verdict: result.verdict,
+        code: result.code ?? null,
+        reason: result.reason ?? null,
+      };
       if (options.receipt) {
-        // The verdict and the delivery's receipt in one statement: the update a data-modifying CTE.
-        const decided = tx.$with('decided').as(verdict.returning({ eventId: gatewayEvents.eventId }));
-        await tx.with(decided).insert(webhookReceipts).values(receipt(result));
-      } else await verdict;
+        // The receipt's reason is the code when there is one; the event keeps code and reason apart.
+        const { reason: receiptReason, ...received } = receipt(result);
+        await decidedAndReceived(tx).execute({ ...received, ...decision, receiptReason });
+      } else await decided(tx).execute(decision);
       if (options.explicit) await enqueueVerdictCall(tx, event, result, clock);
     }
     if (options.receipt) crashPoint('shop.webhook.before_commit');
