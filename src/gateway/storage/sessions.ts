@@ -83,23 +83,32 @@ export async function insertSession(db: Executor, input: NewSession, clock: Cloc
   return row!;
 }
 
+// A session by id, read or locked, with or without its merchant's scope: the gateway's most frequent
+// reads, each built once (builtOnce).
+const byId = eq(paymentSessions.id, slot('id', paymentSessions.id));
+const byIdOfMerchant = and(byId, eq(paymentSessions.merchantId, slot('merchantId', paymentSessions.merchantId)));
+const sessionById = {
+  read: builtOnce((on) => on.select().from(paymentSessions).where(byId).prepare('session')),
+  ofMerchant: builtOnce((on) => on.select().from(paymentSessions).where(byIdOfMerchant).prepare('merchant_session')),
+  locked: builtOnce((on) => on.select().from(paymentSessions).where(byId).for('update').prepare('lock_session')),
+  lockedOfMerchant: builtOnce((on) =>
+    on.select().from(paymentSessions).where(byIdOfMerchant).for('update').prepare('lock_merchant_session'),
+  ),
+};
+
 /** A session by id, optionally scoped to its merchant (another merchant's session is not found). */
 export async function findSession(db: Executor, id: string, merchantId?: string): Promise<SessionRow | undefined> {
-  const where =
-    merchantId === undefined
-      ? eq(paymentSessions.id, id)
-      : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
-  const [row] = await db.select().from(paymentSessions).where(where);
+  const [row] = await (merchantId === undefined
+    ? sessionById.read(db).execute({ id })
+    : sessionById.ofMerchant(db).execute({ id, merchantId }));
   return row;
 }
 
 /** Reads and row-locks a session for the rest of the transaction; not_found when absent. */
 export async function lockSession(tx: Executor, id: string, merchantId?: string): Promise<SessionRow> {
-  const where =
-    merchantId === undefined
-      ? eq(paymentSessions.id, id)
-      : and(eq(paymentSessions.id, id), eq(paymentSessions.merchantId, merchantId));
-  const [row] = await tx.select().from(paymentSessions).where(where).for('update');
+  const [row] = await (merchantId === undefined
+    ? sessionById.locked(tx).execute({ id })
+    : sessionById.lockedOfMerchant(tx).execute({ id, merchantId }));
   if (!row) throw new DomainError('not_found', { resource: 'payment_session' });
   return row;
 }

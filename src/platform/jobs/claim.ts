@@ -13,6 +13,7 @@
 // parameter, not the database's now()) so tests can move time.
 import { and, asc, eq, inArray, lt, lte, ne, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
+import { builtOnce, slot } from '../db/built-once.ts';
 import type { Executor } from '../db/database.ts';
 import { writeJobState, type Job } from './job-state.ts';
 import { jobs } from './jobs.schema.ts';
@@ -26,22 +27,24 @@ export interface ClaimOptions {
 /** Claims due jobs (and jobs whose lease expired) for this worker; returns them as now held. */
 export async function claimJobs(executor: Executor, options: ClaimOptions, clock: Clock = systemClock): Promise<Job[]> {
   if (options.limit < 1) return [];
-  return claimStatement(executor, options, clock.now());
-}
-
-/**
- * The claim's one statement, with every column returned. complete.ts runs it beside a completion,
- * with placeholders for the values, and names that job in `except`: its lease may have run out, and
- * one statement must not update a row twice.
- */
-export function claimStatement(executor: Executor, options: ClaimOptions, now: Date) {
-  return claimWrite(executor, {
+  const now = clock.now();
+  return claim(executor).execute({
     workerId: options.workerId,
     limit: options.limit,
     now,
     lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
   });
 }
+
+// Every worker's poll runs it: built once (builtOnce), every value a placeholder.
+const claim = builtOnce((on) =>
+  claimWrite(on, {
+    workerId: slot('workerId', jobs.lockedBy),
+    limit: sql.placeholder('limit'),
+    now: slot('now', jobs.runAt),
+    lockedUntil: slot('lockedUntil', jobs.lockedUntil),
+  }).prepare('claim_jobs'),
+);
 
 /** The claim's values: each one, or SQL standing for it. */
 export interface ClaimValues {
@@ -52,7 +55,11 @@ export interface ClaimValues {
   readonly except?: string | SQL;
 }
 
-/** The claim's UPDATE (returning every column) from its values. */
+/**
+ * The claim's one statement, returning every column, from its values. complete.ts runs it beside a
+ * completion and names that job in `except`: its lease may have run out, and one statement must not
+ * update a row twice.
+ */
 export function claimWrite(executor: Executor, v: ClaimValues) {
   const due = executor
     .select({ id: jobs.id })

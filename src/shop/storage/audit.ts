@@ -6,6 +6,7 @@
 import { hash } from 'node:crypto';
 import { asc, inArray, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
@@ -117,9 +118,26 @@ export async function appendAudit(tx: Executor, input: AuditInput, now: Date): P
 
 async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; now: Date }>): Promise<void> {
   queued.delete(tx);
-  await tx.insert(auditLog).values(entries.map(({ input, now }) => auditValues(input, now)));
+  const [only] = entries;
+  if (entries.length === 1 && only) await oneEntry(tx).execute(auditValues(only.input, only.now));
+  else await tx.insert(auditLog).values(entries.map(({ input, now }) => auditValues(input, now)));
   announceAppend();
 }
+
+// Most audited transactions write one entry: its insert is built once (builtOnce).
+const oneEntry = builtOnce((on) =>
+  on
+    .insert(auditLog)
+    .values({
+      id: slot('id', auditLog.id),
+      at: slot('at', auditLog.at),
+      actor: slot('actor', auditLog.actor),
+      action: slot('action', auditLog.action),
+      subject: slot('subject', auditLog.subject),
+      data: slot('data', auditLog.data),
+    })
+    .prepare('audit_entry'),
+);
 
 function auditValues(input: AuditInput, now: Date): typeof auditLog.$inferInsert {
   return {
