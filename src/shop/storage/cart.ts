@@ -218,6 +218,21 @@ export async function cartCount(db: Executor, userId: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+// The delivery step's one statement when the cart exists: built once (builtOnce).
+const chooseActive = builtOnce((on) => {
+  const methodId = slot('deliveryMethodId', carts.deliveryMethodId);
+  const active = on
+    .select({ id: deliveryMethods.id })
+    .from(deliveryMethods)
+    .where(and(eq(deliveryMethods.id, methodId), eq(deliveryMethods.active, true)));
+  return on
+    .update(carts)
+    .set({ deliveryMethodId: methodId, updatedAt: slot('now', carts.updatedAt) })
+    .where(and(eq(carts.userId, slot('userId', carts.userId)), eq(carts.status, 'open'), exists(active)))
+    .returning({ id: carts.id })
+    .prepare('choose_cart_delivery');
+});
+
 /**
  * Records the chosen delivery method on the open cart (only an active one). One statement when the
  * user has an open cart: the update is conditional on the method being active. When it changes
@@ -229,15 +244,7 @@ export async function chooseCartDelivery(
   deliveryMethodId: string,
   now: Date,
 ): Promise<void> {
-  const active = db
-    .select({ id: deliveryMethods.id })
-    .from(deliveryMethods)
-    .where(and(eq(deliveryMethods.id, deliveryMethodId), eq(deliveryMethods.active, true)));
-  const chosen = await db
-    .update(carts)
-    .set({ deliveryMethodId, updatedAt: now })
-    .where(and(eq(carts.userId, userId), eq(carts.status, 'open'), exists(active)))
-    .returning({ id: carts.id });
+  const chosen = await chooseActive(db).execute({ userId, deliveryMethodId, now });
   if (chosen.length > 0) return;
   const [method] = await db.select().from(deliveryMethods).where(eq(deliveryMethods.id, deliveryMethodId));
   if (!method || !method.active) throw new DomainError('checkout.incomplete', { field: 'deliveryMethodId' });
@@ -303,13 +310,19 @@ export async function saveCartAddress(db: Executor, userId: string, address: Fro
   });
 }
 
-/** The user's most recent address, to prefill the form. */
-export async function lastAddress(db: Executor, userId: string): Promise<Address | undefined> {
-  const [row] = await db
+// The address page reads it on every checkout: built once (builtOnce).
+const latestAddress = builtOnce((on) =>
+  on
     .select()
     .from(addresses)
-    .where(eq(addresses.userId, userId))
+    .where(eq(addresses.userId, slot('userId', addresses.userId)))
     .orderBy(sql`${addresses.createdAt} desc`)
-    .limit(1);
+    .limit(1)
+    .prepare('latest_address'),
+);
+
+/** The user's most recent address, to prefill the form. */
+export async function lastAddress(db: Executor, userId: string): Promise<Address | undefined> {
+  const [row] = await latestAddress(db).execute({ userId });
   return row;
 }

@@ -4,6 +4,7 @@ import { asc, eq } from 'drizzle-orm';
 import { DomainError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { money, parseCurrency, type Money } from '../../core/money.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { CatalogProduct, DeliveryOption } from '../domain/checkout.ts';
 import { appendAudit } from './audit.ts';
@@ -40,9 +41,18 @@ export async function listProducts(db: Executor, options: { includeArchived?: bo
   return rows.map(toProduct);
 }
 
+// Every product page and add to cart reads it: built once (builtOnce).
+const productById = builtOnce((on) =>
+  on
+    .select()
+    .from(products)
+    .where(eq(products.id, slot('id', products.id)))
+    .prepare('product_by_id'),
+);
+
 /** One product, archived or not. */
 export async function getProduct(db: Executor, id: string): Promise<Product | undefined> {
-  const [row] = await db.select().from(products).where(eq(products.id, id));
+  const [row] = await productById(db).execute({ id });
   return row ? toProduct(row) : undefined;
 }
 
