@@ -71,6 +71,16 @@ describe('gateway Stripe events', () => {
     assert.deepEqual(future.data, []);
     const since = await sys.stripe.events.list({ created: { gte: all.data.at(-1)!.created }, limit: 100 });
     assert.equal(since.data.length, all.data.length);
+    // created is whole seconds: an event of second C is in lte C and in C itself, not in gt C nor lt C,
+    // at whatever millisecond of C it was written.
+    const newest = all.data[0]!;
+    const ids = async (created: Stripe.RangeQueryParam | number) =>
+      (await sys.stripe.events.list({ created, limit: 100 })).data.map((e) => e.id);
+    assert.ok((await ids({ lte: newest.created })).includes(newest.id), 'lte its own created');
+    assert.ok((await ids(newest.created)).includes(newest.id), 'its own created');
+    assert.ok((await ids({ gte: newest.created, lte: newest.created })).includes(newest.id), 'gte and lte its created');
+    assert.ok(!(await ids({ gt: newest.created })).includes(newest.id), 'gt its own created');
+    assert.ok(!(await ids({ lt: newest.created })).includes(newest.id), 'lt its own created');
     const bad = await stripeError(sys.stripe.events.list({ limit: 101 }));
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.param, 'limit');

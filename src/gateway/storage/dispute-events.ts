@@ -60,11 +60,11 @@ export async function appendDisputeEvent(
       merchantId: session.merchantId,
       sessionId: session.id,
       type,
-      build: (eventId, pending) => ({
+      build: (eventId, pending, created) => ({
         id: eventId,
         object: 'event',
         api_version: STRIPE_API_VERSION,
-        created: Math.floor(now.getTime() / 1000),
+        created,
         data: { object },
         livemode: false,
         pending_webhooks: pending,

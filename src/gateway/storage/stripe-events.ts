@@ -1,7 +1,7 @@
 // Stripe-format events (`evt_…`) and their outbox: each event row, and one delivery (plus its job)
 // per enabled endpoint that asked for its type, all in the caller's transaction, the state change's.
 // Read back by GET /v1/events with Stripe's list semantics (newest first, cursors by event id).
-import { and, asc, desc, eq, gt, gte, inArray, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, like, lt, or, sql, type SQL } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -23,7 +23,13 @@ export function endpointWants(endpoint: Pick<WebhookEndpointRow, 'enabledEvents'
  */
 export async function insertStripeEvent(
   tx: Executor,
-  input: { merchantId: string; sessionId: string; type: string; build: (id: string, pending: number) => object },
+  input: {
+    merchantId: string;
+    sessionId: string;
+    type: string;
+    /** The payload, given its id, its pending deliveries and its `created` (the row's time, in seconds). */
+    build: (id: string, pending: number, created: number) => object;
+  },
   clock: Clock,
 ): Promise<StripeEventRow> {
   const now = clock.now();
@@ -36,7 +42,7 @@ export async function insertStripeEvent(
       merchantId: input.merchantId,
       type: input.type,
       sessionId: input.sessionId,
-      payload: input.build(id, endpoints.length),
+      payload: input.build(id, endpoints.length, Math.floor(now.getTime() / 1000)),
       createdAt: now,
     })
     .returning();
@@ -85,7 +91,8 @@ export interface StripeEventQuery {
   readonly startingAfter?: bigint;
   readonly endingBefore?: bigint;
   readonly types?: readonly string[];
-  readonly created?: { gt?: Date; gte?: Date; lt?: Date; lte?: Date };
+  /** The instants covered, half-open: from `gte`, before `lt` (list-params.ts turns seconds into it). */
+  readonly created?: { gte?: Date; lt?: Date };
 }
 
 function typeFilter(types: readonly string[]): SQL | undefined {
@@ -111,10 +118,8 @@ export async function listStripeEvents(
   const where = and(
     eq(stripeEvents.merchantId, q.merchantId),
     q.types?.length ? typeFilter(q.types) : undefined,
-    c.gt ? gt(stripeEvents.createdAt, c.gt) : undefined,
     c.gte ? gte(stripeEvents.createdAt, c.gte) : undefined,
     c.lt ? lt(stripeEvents.createdAt, c.lt) : undefined,
-    c.lte ? lte(stripeEvents.createdAt, c.lte) : undefined,
     q.startingAfter !== undefined ? lt(stripeEvents.cursor, q.startingAfter) : undefined,
     q.endingBefore !== undefined ? gt(stripeEvents.cursor, q.endingBefore) : undefined,
   );

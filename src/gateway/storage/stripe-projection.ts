@@ -86,11 +86,11 @@ export async function projectStripeEvents(
         merchantId: session.merchantId,
         sessionId: session.id,
         type: plan.type,
-        build: (id, pending) => ({
+        build: (id, pending, created) => ({
           id,
           object: 'event',
           api_version: STRIPE_API_VERSION,
-          created: Math.floor(clock.now().getTime() / 1000),
+          created,
           data: { object },
           livemode: false,
           pending_webhooks: pending,

@@ -26,20 +26,32 @@ const unixParam = (v: unknown, path: string): Date => {
   return new Date(Number(v) * 1000);
 };
 
-/** `created`: an exact unix time, or a hash of `gt`, `gte`, `lt`, `lte`. */
-export function createdRange(params: Params): { gt?: Date; gte?: Date; lt?: Date; lte?: Date } | undefined {
+/**
+ * `created`: an exact unix time, or a hash of `gt`, `gte`, `lt`, `lte`, as the half-open range of
+ * instants it covers. A `created` is whole seconds and the events' times are not: `created[lte]=X`
+ * must keep an event of second X (at X.5 s), and `created[gt]=X` must leave it out.
+ */
+export function createdRange(params: Params): { gte?: Date; lt?: Date } | undefined {
   const v = params.created;
   if (v === undefined || v === '') return undefined;
+  const nextSecond = (at: Date) => new Date(at.getTime() + 1000);
   if (typeof v === 'string') {
     const at = unixParam(v, 'created');
-    return { gte: at, lt: new Date(at.getTime() + 1000) };
+    return { gte: at, lt: nextSecond(at) };
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParam('created', 'Invalid created');
-  const out: { gt?: Date; gte?: Date; lt?: Date; lte?: Date } = {};
+  let gte: Date | undefined;
+  let lt: Date | undefined;
+  const from = (at: Date) => (gte = gte === undefined || at > gte ? at : gte);
+  const until = (at: Date) => (lt = lt === undefined || at < lt ? at : lt);
   for (const [key, value] of Object.entries(v as Params)) {
     if (key !== 'gt' && key !== 'gte' && key !== 'lt' && key !== 'lte')
       throw invalidParam(`created[${key.slice(0, 20)}]`, 'Received unknown parameter');
-    out[key] = unixParam(value, `created[${key}]`);
+    const at = unixParam(value, `created[${key}]`);
+    if (key === 'gt') from(nextSecond(at));
+    else if (key === 'gte') from(at);
+    else if (key === 'lt') until(at);
+    else until(nextSecond(at));
   }
-  return out;
+  return { ...(gte ? { gte } : {}), ...(lt ? { lt } : {}) };
 }
