@@ -33,8 +33,8 @@ interface PreparedInternals {
 
 /**
  * A value filled in at each run, encoded as `column` encodes its values (a Date for a timestamp
- * column, say), null as NULL: in a condition, or as the value an insert or update sets. Placeholders are the only
- * way a run's values reach a builtOnce query.
+ * column, say), null as NULL: in a condition, or as the value an insert or update sets.
+ * Placeholders are the only way a run's values reach a builtOnce query.
  */
 export function slot(name: string, column: Column): SQL {
   // A null goes as NULL, as drizzle's own parameters do: the column's encoder is not asked (a json
@@ -47,9 +47,9 @@ export function slot(name: string, column: Column): SQL {
  * Wraps the build of a prepared query (`(on) => on.select()….prepare(name)`) so that it runs once
  * per driver: later calls, on any database or transaction of that driver, reuse the rendered text and
  * mapping. The name is drizzle's and goes unused: on PostgreSQL every statement is prepared by name
- * on its connection anyway (auto-prepare.ts). `build` must take every value from placeholders (slot(), sql.placeholder()): anything else
- * it reads is rendered into the text for good. Define it at module level, where no run's value is in
- * scope.
+ * on its connection anyway (auto-prepare.ts). `build` must take every value from placeholders
+ * (slot(), sql.placeholder()): anything else it reads is rendered into the text for good. Define it
+ * at module level, where no run's value is in scope.
  */
 export function builtOnce<Q extends Prepared>(build: (on: Executor) => Q): (on: Executor) => Q {
   // Keyed by the session's class: PGlite and node-postgres each render once. Only the rendered text

@@ -27,24 +27,29 @@ export interface ClaimOptions {
 /** Claims due jobs (and jobs whose lease expired) for this worker; returns them as now held. */
 export async function claimJobs(executor: Executor, options: ClaimOptions, clock: Clock = systemClock): Promise<Job[]> {
   if (options.limit < 1) return [];
-  const now = clock.now();
-  return claim(executor).execute({
+  return claim(executor).execute(claimValues(options, clock.now()));
+}
+
+/** The claim's placeholders (claimValues fills them): the poll's claim and complete.ts's share them. */
+export const CLAIM_SLOTS = {
+  workerId: slot('workerId', jobs.lockedBy),
+  limit: sql.placeholder('limit'),
+  now: slot('now', jobs.runAt),
+  lockedUntil: slot('lockedUntil', jobs.lockedUntil),
+} as const;
+
+/** The values of CLAIM_SLOTS for a claim at `now`. */
+export function claimValues(options: ClaimOptions, now: Date) {
+  return {
     workerId: options.workerId,
     limit: options.limit,
     now,
     lockedUntil: new Date(now.getTime() + options.leaseSeconds * 1000),
-  });
+  };
 }
 
 // Every worker's poll runs it: built once (builtOnce), every value a placeholder.
-const claim = builtOnce((on) =>
-  claimWrite(on, {
-    workerId: slot('workerId', jobs.lockedBy),
-    limit: sql.placeholder('limit'),
-    now: slot('now', jobs.runAt),
-    lockedUntil: slot('lockedUntil', jobs.lockedUntil),
-  }).prepare('claim_jobs'),
-);
+const claim = builtOnce((on) => claimWrite(on, CLAIM_SLOTS).prepare('claim_jobs'));
 
 /** The claim's values: each one, or SQL standing for it. */
 export interface ClaimValues {

@@ -14,7 +14,7 @@ import { sql } from 'drizzle-orm';
 import { systemClock, type Clock } from '../clock.ts';
 import { builtOnce, slot } from '../db/built-once.ts';
 import { tableFieldsOf, type Executor } from '../db/database.ts';
-import { claimWrite, type ClaimOptions } from './claim.ts';
+import { CLAIM_SLOTS, claimValues, claimWrite, type ClaimOptions } from './claim.ts';
 import { outcomeOnSuccess, settleTransition, type Job } from './job-state.ts';
 import { jobs } from './jobs.schema.ts';
 import { settleJob, settleWrite } from './settle.ts';
@@ -51,15 +51,7 @@ function completeAndClaimStatement(on: Executor, transition: 'succeed' | 'resche
       slot('now', jobs.updatedAt),
     ),
   );
-  const claimed = on.$with('claimed').as(
-    claimWrite(on, {
-      workerId: slot('workerId', jobs.lockedBy),
-      limit: sql.placeholder('limit'),
-      now: slot('now', jobs.runAt),
-      lockedUntil: slot('lockedUntil', jobs.lockedUntil),
-      except: slot('id', jobs.id),
-    }),
-  );
+  const claimed = on.$with('claimed').as(claimWrite(on, { ...CLAIM_SLOTS, except: slot('id', jobs.id) }));
   const count = on.$with('settled_count').as(on.select({ n: sql<number>`count(*)::int`.as('n') }).from(settled));
   return on
     .with(settled, claimed, count)
@@ -96,10 +88,7 @@ export async function completeJobAndClaim(
     attempts: job.attempts,
     runAt: outcome.runAt,
     nextAttempts: outcome.attempts,
-    now,
-    workerId: next.workerId,
-    limit: next.limit,
-    lockedUntil: new Date(now.getTime() + next.leaseSeconds * 1000),
+    ...claimValues(next, now),
   });
   return {
     completed: Number(rows[0]?.n ?? 0) === 1,
