@@ -34,13 +34,16 @@ describe('SMTP with STARTTLS and AUTH', () => {
 
   const send = (url: string, ca?: string, timeoutMs = 5000) => {
     const config = loadMailConfig({ SHOP_SMTP_URL: url, SHOP_SMTP_TIMEOUT_MS: String(timeoutMs) });
-    return smtpTransport(config, ca)!.sendMail({
-      from: config.from,
-      to: 'customer@shop.test',
-      subject: `tls check ${url.length}`,
-      text: 'hello',
-      messageId: '<tls-check@mail.countersign.shop>',
-    });
+    const transport = smtpTransport(config, ca)!;
+    return transport
+      .sendMail({
+        from: config.from,
+        to: 'customer@shop.test',
+        subject: `tls check ${url.length}`,
+        text: 'hello',
+        messageId: '<tls-check@mail.countersign.shop>',
+      })
+      .finally(() => transport.close?.());
   };
 
   it('delivers over STARTTLS with the right credentials, trusting the configured CA', async () => {

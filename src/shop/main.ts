@@ -243,6 +243,8 @@ export async function startShop(
       const accountsPrune = {
         [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds),
       };
+      // Pooled: its connections stay open between mails and are closed at stop, after the worker.
+      const mailTransport = (deps.jobs ?? true) ? smtpTransport(config.mail, config.base.tls.ca) : undefined;
       const worker =
         (deps.jobs ?? true)
           ? createShopWorker({
@@ -259,7 +261,7 @@ export async function startShop(
                   clock,
                   config: config.mail,
                   publicUrl: config.base.publicUrl,
-                  transport: smtpTransport(config.mail, config.base.tls.ca),
+                  transport: mailTransport,
                   gateway,
                   log,
                 }),
@@ -308,6 +310,7 @@ export async function startShop(
         onStop: async () => {
           await hub.stop();
           await worker?.stop();
+          mailTransport?.close?.();
           await sealer.stop();
           // A clean stop seals and anchors everything written so far; a failure here must not keep the shop from stopping.
           if (a.signingKey)

@@ -45,6 +45,9 @@ export interface WorkerTiming {
   readonly jobLeaseSeconds?: number | undefined;
 }
 
+/** Jobs a shop process runs at a time (a mail send holds one SMTP connection: mail/send.ts). */
+export const SHOP_JOB_CONCURRENCY = 2;
+
 /** Creates the shop's worker; nothing runs until its start(). Without a gateway there is nothing to reconcile or cancel. */
 export function createShopWorker(input: {
   database: Database;
@@ -63,7 +66,7 @@ export function createShopWorker(input: {
     database,
     clock,
     log,
-    concurrency: 2,
+    concurrency: SHOP_JOB_CONCURRENCY,
     pollIntervalMs: timing.jobPollMs,
     ...(timing.jobLeaseSeconds ? { leaseSeconds: timing.jobLeaseSeconds } : {}),
     recurring: [
