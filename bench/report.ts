@@ -3,6 +3,7 @@
 import { formatSummaries, type ProfileSummary } from './flame.ts';
 import type { FlowResult } from './flow.ts';
 import type { IntakeResult } from './intake.ts';
+import type { MailResult } from './mail.ts';
 import type { PushResult } from './push.ts';
 import type { LoopResult } from './loop.ts';
 import type { CpuResult, DatabaseCounters, MemoryResult, PerParty } from './system.ts';
@@ -56,6 +57,8 @@ export interface BenchResults {
     readonly singleOrder: SingleOrder | null;
   };
   readonly push: PushResult | null;
+  /** The receipts of the window: sent in it, or left for after it (absent in results from before it). */
+  readonly mail?: MailResult;
   /** Per service process: shop, gateway, bank, and the extra shop nodes (shop-2, shop-3, …). */
   readonly memory: PerParty<MemoryResult> & Record<string, MemoryResult>;
   /** Where the CPU went during the measured window (the machine's cores bound the throughput). */

@@ -30,6 +30,7 @@ import { flameGraphs, type ProfileSummary } from './flame.ts';
 import { runIntakeBench } from './intake.ts';
 import { newCustomer, oneOrder, runFlow, type Customer } from './flow.ts';
 import { loopResults } from './loop.ts';
+import { mailResult } from './mail.ts';
 import { Watchers } from './push-watchers.ts';
 import { startShopNodes } from './shop-nodes.ts';
 import {
@@ -469,8 +470,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     const memoryResult = memory.stop();
     const window = diffCounters(w0!, w1!);
     const push = watchers ? await watchers.result(dbUrls.shop) : null;
+    const mail = await mailResult(dbUrls.shop, new Date(windowFrom), new Date(windowTo));
     const loop = loopResults(loopDir, { ...servicePids, ...(watchers ? watchers.pids : {}) }, windowFrom, windowTo);
     say(`flow done: ${flow.paidOrders} paid in ${o.durationS} s (${flow.paidPerSecond}/s), ${flow.errors} errors`);
+    say(
+      `receipts: ${mail.sentInWindow} of ${mail.queuedInWindow} queued in the window sent in it, ${mail.backlogAtEnd} waiting at its end`,
+    );
     await cleanup(); // services, sockets and their databases; the cluster stays for the intake scenario
     let profile: ProfileSummary[] | null = null;
     if (profileDir) {
@@ -523,6 +528,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         singleOrder,
       },
       push,
+      mail,
       // The sampler was given every party's pid (and the extra shop nodes').
       memory: memoryResult as PerParty<MemoryResult> & Record<string, MemoryResult>,
       cpu: cpuResult(cpu0!, cpu1!, flow.paidOrders, os.cpus().length),
