@@ -45,8 +45,14 @@ export interface WorkerTiming {
   readonly jobLeaseSeconds?: number | undefined;
 }
 
-/** Jobs a shop process runs at a time (a mail send holds one SMTP connection: mail/send.ts). */
-export const SHOP_JOB_CONCURRENCY = 2;
+/**
+ * Jobs a shop process runs at a time (a mail send holds one SMTP connection: mail/send.ts). Each paid
+ * order owes a receipt, whose job waits on the database, the gateway (the card) and SMTP: at two, the
+ * receipts fell behind the payments under the bench's load (22 paid orders/s on 2 cores: 13 receipts/s
+ * sent, 293 waiting after 30 s, p50 6.9 s from payment to sent); at six they keep pace (8 waiting,
+ * p50 0.33 s, p99 0.84 s). bench/README.md, "Receipts in the window".
+ */
+export const SHOP_JOB_CONCURRENCY = 6;
 
 /** Creates the shop's worker; nothing runs until its start(). Without a gateway there is nothing to reconcile or cancel. */
 export function createShopWorker(input: {
