@@ -33,7 +33,7 @@ export interface MailTransport {
  * Pooled: a mail goes out on a connection kept open from the one before (nodemailer's pool, at most
  * MAX_CONNECTIONS, each closed after IDLE_MS without a mail), not on a new connection with its own
  * greeting, EHLO, STARTTLS and AUTH. Against the mail catcher that took a mail from ~105 ms and
- * ~3 ms of the shop's CPU to ~3.6 ms and ~1.6 ms (bench/README.md, "SMTP connections kept open").
+ * ~3 ms of the shop's CPU to ~3.6 ms and ~1.6 ms (bench/README.md, "Receipts in the window").
  * nodemailer does not queue a mail again itself (maxRequeues 0): a connection lost during a send
  * fails that attempt, and the send job retries it with its backoff, as a refusal does.
  */
