@@ -1,6 +1,7 @@
 // The card that paid an invoice, as the gateway keeps it (brand and last four). The shop never sees
 // card details itself, so the receipt asks the gateway for the session that paid.
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { GatewayPort } from '../domain/gateway.port.ts';
 import { paymentAttempts } from '../storage/tables.ts';
@@ -10,6 +11,22 @@ export interface CardShown {
   readonly brand: string;
   readonly last4: string;
 }
+
+// Every receipt runs it: built once (builtOnce).
+const paidAttempt = builtOnce((on) =>
+  on
+    .select({ sessionId: paymentAttempts.gatewaySessionId })
+    .from(paymentAttempts)
+    .where(
+      and(
+        eq(paymentAttempts.invoiceId, slot('invoiceId', paymentAttempts.invoiceId)),
+        inArray(paymentAttempts.status, ['paid', 'captured', 'refunded']),
+        isNotNull(paymentAttempts.gatewaySessionId),
+      ),
+    )
+    .limit(1)
+    .prepare('receipt_paid_attempt'),
+);
 
 /**
  * The brand and last four of the card that paid the invoice; undefined without a gateway or when no
@@ -22,17 +39,7 @@ export async function cardThatPaid(
   invoiceId: string,
 ): Promise<CardShown | undefined> {
   if (!gateway) return undefined;
-  const [attempt] = await db
-    .select({ sessionId: paymentAttempts.gatewaySessionId })
-    .from(paymentAttempts)
-    .where(
-      and(
-        eq(paymentAttempts.invoiceId, invoiceId),
-        inArray(paymentAttempts.status, ['paid', 'captured', 'refunded']),
-        isNotNull(paymentAttempts.gatewaySessionId),
-      ),
-    )
-    .limit(1);
+  const [attempt] = await paidAttempt(db).execute({ invoiceId });
   if (!attempt?.sessionId) return undefined;
   const session = await gateway.getSession(attempt.sessionId);
   return session.card ? { brand: session.card.brand, last4: session.card.last4 } : undefined;

@@ -3,6 +3,7 @@
 import { customerRefundText } from '../domain/refund.rule.ts';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { formatMoney, money, parseCurrency } from '../../core/money.ts';
+import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { refunds } from '../storage/tables.ts';
 import { invoices, orderLines, orders, paymentAttempts } from '../storage/tables.ts';
@@ -32,6 +33,27 @@ export interface MailContent {
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 const show = (minor: bigint, currency: string) => formatMoney(money(minor, parseCurrency(currency)));
 
+// Every receipt reads these (the mail, its PDF, the receipt page): built once (builtOnce).
+const orderWithInvoice = builtOnce((on) =>
+  on
+    .select({ order: orders, invoice: invoices })
+    .from(invoices)
+    .innerJoin(orders, eq(orders.id, invoices.orderId))
+    .where(
+      and(eq(invoices.id, slot('invoiceId', invoices.id)), eq(invoices.orderId, slot('orderId', invoices.orderId))),
+    )
+    .prepare('receipt_order_invoice'),
+);
+
+const linesOf = builtOnce((on) =>
+  on
+    .select()
+    .from(orderLines)
+    .where(eq(orderLines.orderId, slot('orderId', orderLines.orderId)))
+    .orderBy(asc(orderLines.position))
+    .prepare('receipt_lines'),
+);
+
 /** The receipt's facts for a paid invoice, or undefined when the order or invoice is gone. */
 export async function receiptFacts(
   db: Executor,
@@ -39,17 +61,10 @@ export async function receiptFacts(
   invoiceId: string,
   card?: CardShown,
 ): Promise<ReceiptFacts | undefined> {
-  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
-  const [invoice] = await db
-    .select()
-    .from(invoices)
-    .where(and(eq(invoices.id, invoiceId), eq(invoices.orderId, orderId)));
-  if (!order || !invoice) return undefined;
-  const lines = await db
-    .select()
-    .from(orderLines)
-    .where(eq(orderLines.orderId, orderId))
-    .orderBy(asc(orderLines.position));
+  const [row] = await orderWithInvoice(db).execute({ invoiceId, orderId });
+  if (!row) return undefined;
+  const { order, invoice } = row;
+  const lines = await linesOf(db).execute({ orderId });
   const a = order.address;
   return {
     orderId,
@@ -125,14 +140,15 @@ export async function mailContent(
   cardOf: (invoiceId: string) => Promise<CardShown | undefined> = async () => undefined,
 ): Promise<{ content: MailContent; receipt?: ReceiptFacts } | undefined> {
   const orderUrl = `${publicUrl}/orders/${mail.orderId}`;
+  if (mail.kind === 'receipt') {
+    // The receipt reads its order with the invoice: not read twice.
+    const facts = await receiptFacts(db, mail.orderId, mail.subjectId, await cardOf(mail.subjectId));
+    return facts ? { content: receiptContent(facts, `${orderUrl}/receipt`), receipt: facts } : undefined;
+  }
   const [order] = await db.select().from(orders).where(eq(orders.id, mail.orderId));
   if (!order) return undefined;
   const total = show(order.totalMinor, order.currency);
   switch (mail.kind) {
-    case 'receipt': {
-      const facts = await receiptFacts(db, mail.orderId, mail.subjectId, await cardOf(mail.subjectId));
-      return facts ? { content: receiptContent(facts, `${orderUrl}/receipt`), receipt: facts } : undefined;
-    }
     case 'attempt_failed': {
       const [attempt] = await db.select().from(paymentAttempts).where(eq(paymentAttempts.id, mail.subjectId));
       const why =
