@@ -84,7 +84,9 @@ describe('SMTP connections kept open', () => {
     const delivered = subjects.length;
     const before = connections;
     await assert.rejects(send('drop'));
-    // Not queued again by the transport: the send job's retry (with its backoff) is the only retry.
+    // Nothing sent again behind the job's back: the send job's retry (with its backoff) is the only
+    // retry. (nodemailer's requeue, off in smtpTransport, would not fire here either: the lost
+    // connection reaches it as an error, which fails the send. This checks the outcome, not the option.)
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(connections, before, 'no connection opened to send the failed mail again');
     await send('after-drop');
