@@ -243,39 +243,39 @@ export async function startShop(
       const accountsPrune = {
         [ACCOUNTS_PRUNE_TASK]: () => pruneAccountRecords(database.db, clock.now(), config.settings.login.windowSeconds),
       };
+      const runsJobs = deps.jobs ?? true;
       // Pooled: its connections stay open between mails and are closed at stop, after the worker.
-      const mailTransport = (deps.jobs ?? true) ? smtpTransport(config.mail, config.base.tls.ca) : undefined;
-      const worker =
-        (deps.jobs ?? true)
-          ? createShopWorker({
-              database,
-              clock,
-              log,
-              timing: p,
-              gateway,
-              refusalLimits,
-              retention: config.retention,
-              tasks: {
-                ...mailTasks({
-                  database,
-                  clock,
-                  config: config.mail,
-                  publicUrl: config.base.publicUrl,
-                  transport: mailTransport,
-                  gateway,
-                  log,
-                }),
-                ...integrationTasks({ database, clock, config: config.integrations, fetch }),
-                ...refundTasks({ database, clock, gateway }),
-                ...accountsPrune,
-                [AUDIT_CHECKPOINT_TASK]: checkpoint,
-              },
-              recurring: [
-                { task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 },
-                ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : []),
-              ],
-            })
-          : undefined;
+      const mailTransport = runsJobs ? smtpTransport(config.mail, config.base.tls.ca) : undefined;
+      const worker = runsJobs
+        ? createShopWorker({
+            database,
+            clock,
+            log,
+            timing: p,
+            gateway,
+            refusalLimits,
+            retention: config.retention,
+            tasks: {
+              ...mailTasks({
+                database,
+                clock,
+                config: config.mail,
+                publicUrl: config.base.publicUrl,
+                transport: mailTransport,
+                gateway,
+                log,
+              }),
+              ...integrationTasks({ database, clock, config: config.integrations, fetch }),
+              ...refundTasks({ database, clock, gateway }),
+              ...accountsPrune,
+              [AUDIT_CHECKPOINT_TASK]: checkpoint,
+            },
+            recurring: [
+              { task: ACCOUNTS_PRUNE_TASK, everySeconds: 15 * 60 },
+              ...(a.signingKey ? [{ task: AUDIT_CHECKPOINT_TASK, everySeconds: a.everySeconds }] : []),
+            ],
+          })
+        : undefined;
       // Beside the webhook intake: machine-to-machine, behind its own bearer token, no session.
       // /ops/status shows the secrets the intake verifies with now: configured and learnt by rotation.
       const ops = { ...operatorDeps(config, { database, clock, gateway }), webhookSecrets: keyring.current };
