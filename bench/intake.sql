@@ -22,7 +22,7 @@ insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", 
   on conflict do nothing returning "event_id" as evt \gset
 -- decide: the invoice and the session's attempt, locked
 select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
-select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update;
+select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "card_brand", "card_last4", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update;
 -- applyInvoiceEvent(pay), given the invoice row locked above: the invoice paid and its order locked
 -- in one statement, the order follows, its outbox event and job in one statement (its audit entry
 -- is queued)
@@ -62,8 +62,8 @@ with along as (
 )
 select (select count(*) from along)::int as wrote, (select count(*) from queued)::int as queued;
 -- the attempt accepted (its audit entry is queued with the invoice's, see the end)
-update "payment_attempts" set "status" = 'paid', "last_sequence" = 3, "updated_at" = now() where ("payment_attempts"."id" = 'att_' || :tag::text || :n::text and "payment_attempts"."status" = 'session_created')
-  returning "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "created_at", "updated_at";
+update "payment_attempts" set "last_sequence" = 3, "card_brand" = 'visa', "card_last4" = '4242', "status" = 'paid', "updated_at" = now() where ("payment_attempts"."id" = 'att_' || :tag::text || :n::text and "payment_attempts"."status" = 'session_created')
+  returning "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "card_brand", "card_last4", "created_at", "updated_at";
 -- the real-time message for the invoice's room (its own advisory lock, NOTIFY at commit)
 with room_lock as (
   select pg_advisory_xact_lock(hashtextextended('countersign' || ':' || 'realtime' || ':' || 'invoice' || ':' || 'inv_' || :tag::text || :n::text, 0))

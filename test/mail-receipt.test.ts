@@ -53,6 +53,9 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
       assert.ok(receipt!.text.includes(`Subtotal: €${subtotal}`), receipt!.text);
       assert.ok(receipt!.text.includes(`Delivery (${order.deliveryName})`), receipt!.text);
       assert.match(receipt!.text, /2 × .+ at €/);
+      // The card comes from the news the intake kept on the attempt: the gateway is not asked for it.
+      assert.ok(receipt!.text.includes('Paid with visa ending in 4242.'), receipt!.text);
+      assert.ok(!m.gateway.calls.includes(`get:${sessionId}`), m.gateway.calls.join(' '));
       assert.ok(receipt!.html.includes(`href="http://shop.test/orders/${order.id}/receipt"`), receipt!.html);
 
       const [attachment] = receipt!.attachments;
@@ -78,6 +81,19 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
 
       const staffPage = await (await m.staff.send(`/staff/orders/${order.id}`)).text();
       assert.match(staffPage, /data-testid="staff-order-mail" data-kind="receipt" data-status="sent"/);
+    });
+
+    it('names the card on the receipt when the news did not carry it, by asking the gateway once', async () => {
+      const { sessionId, order } = await payNow();
+      m.gateway.cardInNews = false;
+      try {
+        assert.equal((await deliver(m.gateway.move(sessionId, 'authorized'))).status, 200);
+      } finally {
+        m.gateway.cardInNews = true;
+      }
+      const [receipt] = about(order.id)(await m.catcher.waitFor((m) => about(order.id)(m).length >= 1));
+      assert.ok(receipt!.text.includes('Paid with visa ending in 4242.'), receipt!.text);
+      assert.equal(m.gateway.calls.filter((c) => c === `get:${sessionId}`).length, 1);
     });
 
     it('sends a notice with a link to try again for a declined attempt, and one when the invoice expires unpaid', async () => {

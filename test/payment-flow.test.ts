@@ -126,6 +126,13 @@ for (const engine of testEngines()) {
         5000,
         'attempt captured',
       );
+      // The signed news named the card (brand and last four, nothing more): the receipt reads it here.
+      const [attempt] = await shopDb.db
+        .select()
+        .from(paymentAttempts)
+        .where(eq(paymentAttempts.gatewaySessionId, sessionId));
+      const { card } = (await gwSession(sessionId)) as unknown as { card: { brand: string; last4: string } };
+      assert.deepEqual([attempt!.cardBrand, attempt!.cardLast4], [card.brand, '4242']);
       const pays = await shopDb.db
         .select()
         .from(auditLog)

@@ -8,7 +8,8 @@ import { isDomainError } from '../src/core/errors.ts';
 import { money } from '../src/core/money.ts';
 import { testEngines } from '../src/platform/db/testing.ts';
 import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
-import { createGatewayAdapter } from '../src/shop/adapters/gateway.native.ts';
+import { createGatewayAdapter, parseGatewayEvent } from '../src/shop/adapters/gateway.native.ts';
+import { wireEvent } from '../src/shop/adapters/gateway.fake.ts';
 
 // One expiry for all: the same attempt must send the same body (else the gateway says key_reused).
 const expiresAt = new Date(Date.now() + 20 * 60_000);
@@ -174,5 +175,43 @@ describe('gateway adapter faults (stub server)', () => {
       dead.getSession('ps_x'),
       (e) => isDomainError(e, 'upstream.unavailable') && (e.details as { tries: number }).tries === 3,
     );
+  });
+});
+
+describe("the gateway's news and the card that paid", () => {
+  const withCard = (card: unknown) => {
+    const e = wireEvent({
+      sessionId: 'ps_1',
+      invoiceId: 'inv_1',
+      amount: money(2599n, 'EUR'),
+      status: 'authorized',
+      sequence: 3,
+    });
+    return { ...e, data: { ...e.data, card } };
+  };
+  const news = (card: unknown) => parseGatewayEvent(withCard(card), 'webhook');
+
+  it('keeps a brand and four digits, and leaves out a card of any other shape (the event itself still applies)', () => {
+    assert.deepEqual(news({ brand: 'visa', last4: '4242' }).card, { brand: 'visa', last4: '4242' });
+    assert.deepEqual(news({ brand: 'cartes_bancaires', last4: '0005' }).card, {
+      brand: 'cartes_bancaires',
+      last4: '0005',
+    });
+    for (const bad of [
+      undefined,
+      null,
+      'visa 4242',
+      { brand: 'visa' },
+      { brand: 'visa', last4: 4242 },
+      { brand: 'visa', last4: '42424' },
+      { brand: 'visa', last4: '4x42' },
+      { brand: '<script>', last4: '4242' },
+      { brand: 'v'.repeat(33), last4: '4242' },
+      { brand: '', last4: '4242' },
+    ]) {
+      const e = news(bad);
+      assert.equal(e.card, undefined, JSON.stringify(bad));
+      assert.equal(e.status, 'authorized');
+    }
   });
 });

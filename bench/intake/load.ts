@@ -46,6 +46,8 @@ export function authorizedBody(batch: SeededBatch, index: number, now: Date): { 
       amount: { minor: batch.amount.minor, currency: batch.amount.currency },
       status: 'authorized',
       sequence: AUTHORIZED_SEQUENCE,
+      // As the gateway's news names the card that paid (kept on the attempt for the receipt).
+      card: { brand: 'visa', last4: '4242' },
     },
   };
   return { id, body: JSON.stringify(payload) };

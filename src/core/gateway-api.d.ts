@@ -1502,6 +1502,11 @@ export interface webhooks {
                         created_at: string;
                         data: {
                             amount: components["schemas"]["Money"];
+                            /** @description The card entered on the hosted page (brand and last four only), once there is one. */
+                            card?: {
+                                brand: string;
+                                last4: string;
+                            };
                             merchant_reference: string;
                             /** @description dispute.* events: the Dispute (as GET /v1/disputes/{id}); status is the dispute's */
                             object?: {
@@ -1645,6 +1650,11 @@ export interface components {
             cursor: string;
             data: {
                 amount: components["schemas"]["Money"];
+                /** @description The card entered on the hosted page (brand and last four only), once there is one. */
+                card?: {
+                    brand: string;
+                    last4: string;
+                };
                 merchant_reference: string;
                 /** @description dispute.* events: the Dispute (as GET /v1/disputes/{id}); status is the dispute's */
                 object?: {

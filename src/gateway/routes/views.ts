@@ -124,6 +124,10 @@ export const eventSchema = z
       status: z.string(),
       sequence: z.number().int(),
       reason: z.string().optional(),
+      card: z
+        .object({ brand: z.string(), last4: z.string() })
+        .optional()
+        .openapi({ description: 'The card entered on the hosted page (brand and last four only), once there is one.' }),
       refund: z.object({ id: z.string(), amount: moneySchema, refunded_total: moneySchema }).optional(),
       object: z
         .record(z.string(), z.unknown())

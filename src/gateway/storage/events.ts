@@ -26,6 +26,8 @@ export interface EventPayload {
     readonly status: string;
     readonly sequence: number;
     readonly reason?: string;
+    /** The card entered on the hosted page (brand and last four only), once there is one. */
+    readonly card?: { brand: string; last4: string };
     readonly refund?: {
       id: string;
       amount: { minor: string; currency: string };
@@ -54,6 +56,7 @@ export function sessionEvent(
       status: session.status,
       sequence: session.sequence,
       ...(input.reason ? { reason: input.reason } : {}),
+      ...(session.cardLast4 ? { card: { brand: session.cardBrand ?? 'unknown', last4: session.cardLast4 } } : {}),
       ...(input.refund ? { refund: input.refund } : {}),
     },
   };

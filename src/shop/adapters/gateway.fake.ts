@@ -23,7 +23,12 @@ interface FakeSession {
   request: PaymentSessionRequest;
   status: string;
   sequence: number;
+  /** Set when the payer submits (any move but to canceled or expired), as the gateway keeps it. */
+  card?: { brand: string; last4: string };
 }
+
+/** The card every fake payer enters. */
+export const FAKE_CARD = { brand: 'visa', last4: '4242' } as const;
 
 /** An in-memory gateway: sessions keyed by attempt id (idempotent), statuses moved by the test. */
 export class FakeGateway implements GatewayPort {
@@ -31,6 +36,8 @@ export class FakeGateway implements GatewayPort {
   readonly calls: string[] = [];
   readonly feed: Array<PaymentEvent & { cursor: string }> = [];
   failCreate = false;
+  /** Whether the news names the card that paid (our gateway's does; a Stripe webhook does not). */
+  cardInNews = true;
   private n = 0;
 
   async createSession(request: PaymentSessionRequest): Promise<PaymentSession> {
@@ -57,6 +64,7 @@ export class FakeGateway implements GatewayPort {
       amount: s.request.amount,
       invoiceId: s.request.invoiceId,
       sequence: s.sequence,
+      card: s.card,
     };
   }
 
@@ -139,6 +147,8 @@ export class FakeGateway implements GatewayPort {
     const s = this.sessions.get(sessionId)!;
     s.status = status;
     s.sequence += 1;
+    if (!['created', 'canceled', 'expired'].includes(status)) s.card ??= { ...FAKE_CARD };
+    const card = this.cardInNews ? s.card : undefined;
     const wire = wireEvent({
       sessionId,
       invoiceId: s.request.invoiceId,
@@ -146,6 +156,7 @@ export class FakeGateway implements GatewayPort {
       status,
       sequence: s.sequence,
       ...(reason ? { reason } : {}),
+      ...(card ? { card } : {}),
     });
     this.feed.push({
       id: wire.id,
@@ -155,6 +166,7 @@ export class FakeGateway implements GatewayPort {
       amount: s.request.amount,
       sequence: s.sequence,
       reason,
+      card,
       source: 'feed',
       cursor: `c${this.feed.length + 1}`,
     });
@@ -175,6 +187,7 @@ export function wireEvent(e: {
   status: string;
   sequence: number;
   reason?: string;
+  card?: { brand: string; last4: string };
   id?: string;
 }) {
   return {
@@ -188,6 +201,7 @@ export function wireEvent(e: {
       status: e.status,
       sequence: e.sequence,
       ...(e.reason ? { reason: e.reason } : {}),
+      ...(e.card ? { card: e.card } : {}),
     },
   };
 }

@@ -9,7 +9,9 @@ import type { AttemptRow } from '../storage/payments.ts';
 import { paymentAttempts } from '../storage/tables.ts';
 
 /** Columns that may change together with the status. */
-export type AttemptPatch = Partial<Pick<AttemptRow, 'gatewaySessionId' | 'redirectUrl' | 'lastSequence' | 'reason'>>;
+export type AttemptPatch = Partial<
+  Pick<AttemptRow, 'gatewaySessionId' | 'redirectUrl' | 'lastSequence' | 'reason' | 'cardBrand' | 'cardLast4'>
+>;
 
 /**
  * Moves an attempt by one event of its machine: reads it FOR UPDATE, asks the machine, writes the new

@@ -247,7 +247,11 @@ function decisionContext(
         current.id,
         ev,
         { actor: 'gateway', now, data },
-        { lastSequence: event.sequence, ...(reason ? { reason } : {}) },
+        {
+          lastSequence: event.sequence,
+          ...(reason ? { reason } : {}),
+          ...(event.card ? { cardBrand: event.card.brand, cardLast4: event.card.last4 } : {}),
+        },
         latest,
       );
       if (updated) {

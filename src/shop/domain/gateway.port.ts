@@ -68,6 +68,8 @@ export interface PaymentEvent {
   readonly amount: Money;
   readonly sequence: number;
   readonly reason?: string | undefined;
+  /** The card that paid (brand and last four), when the news carries it: kept on the attempt for the receipt. */
+  readonly card?: PaymentSessionStatus['card'];
   /** On refund news: the gateway's refund, and the session's refunded total after it (the refund module applies it). */
   readonly refund?: { readonly id: string; readonly amount: Money; readonly refundedTotal: Money } | undefined;
   /** Where it came from, for the staff console and the audit trail. */
@@ -228,6 +230,7 @@ export function eventFromSnapshot(s: PaymentSessionStatus): PaymentEvent {
     amount: s.amount,
     sequence: s.sequence,
     reason: s.reason,
+    card: s.card,
     source: 'status_check',
   };
 }

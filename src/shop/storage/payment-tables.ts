@@ -23,6 +23,9 @@ export const paymentAttempts = pgTable(
     lastSequence: bigint('last_sequence', { mode: 'number' }).notNull().default(-1),
     // Why it was refused, declined or failed (an error code or the gateway's reason).
     reason: text('reason'),
+    // The card that paid, as the gateway's news named it (brand and last four only), for the receipt.
+    cardBrand: text('card_brand'),
+    cardLast4: text('card_last4'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
