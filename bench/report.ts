@@ -53,6 +53,8 @@ export interface BenchResults {
     /** Counter deltas over the measured window ÷ paid orders in it. */
     readonly perPaidOrder: PerParty<PerOrder> | null;
     readonly window: PerParty<DatabaseCounters>;
+    /** Each party's statements in the measured window, calls ÷ paid orders, most called first (absent before it). */
+    readonly underLoad?: PerParty<Array<{ perOrder: number; query: string }>>;
     /** One order from cart to paid with nothing else running. */
     readonly singleOrder: SingleOrder | null;
   };

@@ -424,6 +424,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     memory.start(500);
     let w0: PerParty<DatabaseCounters> | undefined;
     let w1: PerParty<DatabaseCounters> | undefined;
+    // Per statement, read before the window's counters open and after they close (outside the figures).
+    let q0: Array<Map<string, { calls: number; query: string }>> = [];
+    let q1: typeof q0 = [];
     let cpu0: CpuSnapshot | undefined;
     let cpu1: CpuSnapshot | undefined;
     const cpuPids: Record<string, number> = {
@@ -441,6 +444,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       progressEveryS: o.progressEveryS,
       hooks: watchers ? { beforePay: (c, invoiceId) => watchers.watch(c, invoiceId) } : {},
       onMeasureStart: async () => {
+        q0 = await Promise.all(PARTIES.map((p) => stats.queries(p)));
         w0 = await stats.read();
         cpu0 = await cpuSnapshot(adminUrl, names, cpuPids);
         if (watchers) watchers.recording = true;
@@ -451,6 +455,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         windowTo = Date.now();
         cpu1 = await cpuSnapshot(adminUrl, names, cpuPids);
         w1 = await stats.read();
+        q1 = await Promise.all(PARTIES.map((p) => stats.queries(p)));
       },
       progress: (p) => {
         let rss = '';
@@ -525,6 +530,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         statementsTracked: stats.statementsTracked,
         perPaidOrder: perOrder(window, flow.paidOrders),
         window,
+        underLoad: Object.fromEntries(
+          PARTIES.map((p, i) => [
+            p,
+            queriesBetween(q0[i] ?? new Map(), q1[i] ?? new Map())
+              .slice(0, 40)
+              .map((x) => ({
+                perOrder: Math.round((x.calls / Math.max(1, flow.paidOrders)) * 100) / 100,
+                query: x.query,
+              })),
+          ]),
+        ) as PerParty<Array<{ perOrder: number; query: string }>>,
         singleOrder,
       },
       push,
