@@ -17,7 +17,13 @@ import type { ServiceHandle } from '../src/platform/service.ts';
 import { loadShopConfig, shopDatabaseSpec, startShop } from '../src/shop/main.ts';
 import { gatewayEvents, webhookReceipts, webhookRefusals } from '../src/shop/storage/tables.ts';
 import { CANCEL_SESSION_TASK, expireInvoices } from '../src/shop/commands/expire-invoice.ts';
-import { cancelGatewaySession, readEventFeed, reconcilePendingAttempts } from '../src/shop/jobs/reconcile.ts';
+import {
+  cancelGatewaySession,
+  FEED_CURSOR_KEY,
+  readEventFeed,
+  reconcilePendingAttempts,
+} from '../src/shop/jobs/reconcile.ts';
+import { readPaymentState, savePaymentState } from '../src/shop/storage/payments.ts';
 import { FakeGateway, signedDelivery, wireEvent } from '../src/shop/adapters/gateway.fake.ts';
 import { listDeliveryMethods, listProducts } from '../src/shop/storage/catalog.ts';
 import { auditLog, invoices, orders, orderStatusEvents, paymentAttempts } from '../src/shop/storage/tables.ts';
@@ -465,6 +471,46 @@ for (const engine of testEngines()) {
       } finally {
         clock.set(Date.now());
       }
+    });
+
+    it('reads past feed news the webhooks already applied without a transaction each; news applied first from the feed goes through again and is acknowledged again', async () => {
+      const acknowledged: string[] = [];
+      // Our gateway's adapter acknowledges news that did not come as a webhook; the fake, as a test double, records it.
+      const acking = Object.create(gateway, {
+        acknowledgeSession: { value: async (id: string) => (acknowledged.push(id), true) },
+      }) as FakeGateway & { acknowledgeSession(id: string): Promise<boolean> };
+      let transactions = 0;
+      const counting = Object.create(database, {
+        transaction: {
+          value: (fn: Parameters<Database['transaction']>[0]) => (transactions++, database.transaction(fn)),
+        },
+      }) as Database;
+      const deps = { database: counting, gateway: acking, clock };
+      await readEventFeed(deps); // what earlier cases left in the feed
+
+      const delivered = await payNow();
+      assert.equal((await deliver(gateway.move(delivered.sessionId, 'authorized'))).status, 200);
+      assert.equal((await deliver(gateway.move(delivered.sessionId, 'captured'))).status, 200);
+      const dropped = await payNow();
+      gateway.move(dropped.sessionId, 'authorized'); // never delivered
+      const cursor = await readPaymentState(database.db, FEED_CURSOR_KEY);
+      transactions = 0;
+      acknowledged.length = 0;
+      assert.equal(await readEventFeed(deps), 3, 'all three are read');
+      assert.equal(transactions, 1, 'only the news no webhook brought is applied');
+      assert.equal((await invoiceRow(dropped.invoice.id)).status, 'paid');
+      assert.deepEqual(acknowledged, [dropped.sessionId]);
+
+      // A crash before the cursor was saved: the page is read again. The webhooks' news is passed over; the
+      // authorisation the feed applied is applied again as a duplicate and acknowledged again (the
+      // gateway may not have received the first acknowledgement).
+      await savePaymentState(database.db, FEED_CURSOR_KEY, cursor!, clock.now());
+      transactions = 0;
+      acknowledged.length = 0;
+      assert.equal(await readEventFeed(deps), 3);
+      assert.equal(transactions, 1);
+      assert.deepEqual(acknowledged, [dropped.sessionId]);
+      assert.equal(await audits('invoice.pay', dropped.invoice.id), 1, 'paid once');
     });
 
     it('expiry expires the invoice and its order follows, queues the session cancellation, and the cancel job closes the attempt', async () => {

@@ -9,8 +9,8 @@ import { acknowledgeAccepted, checkSession, type CheckPaymentDeps } from '../com
 import { applyDisputeEvent } from '../commands/apply-dispute-event.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
 import { reconcileOpenDisputes } from './reconcile-disputes.ts';
-import { acknowledgesExplicitly } from '../domain/gateway.port.ts';
-import { readPaymentState, savePaymentState, staleOpenAttempts } from '../storage/payments.ts';
+import { acknowledgesExplicitly, type PaymentEvent } from '../domain/gateway.port.ts';
+import { appliedEventSources, readPaymentState, savePaymentState, staleOpenAttempts } from '../storage/payments.ts';
 
 export type ReconcileDeps = CheckPaymentDeps;
 
@@ -37,12 +37,18 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
   let read = 0;
   for (let page = 0; page < maxPages; page++) {
     const result = await deps.gateway.listEvents(cursor);
-    for (const event of result.events)
+    const applied = await appliedEventSources(
+      db,
+      result.events.map((e) => e.id),
+    );
+    for (const event of result.events) {
+      if (changesNothing(event, applied.get(event.id))) continue;
       await acknowledgeAccepted(
         deps,
         event,
         await applyGatewayEvent(deps.database, event, deps.clock, { explicit: acknowledgesExplicitly(deps.gateway) }),
       );
+    }
     for (const news of result.disputes ?? []) await applyDisputeEvent(deps.database, news, deps.clock);
     if (result.events.length) crashPoint('shop.reconcile.after_apply');
     read += result.events.length + (result.disputes?.length ?? 0);
@@ -54,6 +60,16 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
     if (!result.hasMore) break;
   }
   return read;
+}
+
+/**
+ * True when the feed's event was applied already and applying it again (a duplicate) would do nothing:
+ * most of the feed is news the webhooks brought first. Skipped without a transaction of its own. The
+ * one duplicate that still acts is an authorisation first applied from a poll or the feed, which
+ * acknowledges it to the gateway again (acknowledgeAccepted): that one goes through.
+ */
+function changesNothing(event: PaymentEvent, firstSource: string | undefined): boolean {
+  return firstSource !== undefined && (event.status !== 'authorized' || firstSource === 'webhook');
 }
 
 /** Events waiting in the feed after the stored cursor (one page, nothing applied, the cursor kept): what a dry run reports. */

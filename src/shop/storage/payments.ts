@@ -4,7 +4,7 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, sql, type SQL } f
 import { deleteInBatches } from '../../platform/db/batched-delete.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { INVOICE_STATUSES, type InvoiceStatus } from '../domain/invoice.machine.ts';
-import { invoices, paymentAttempts, paymentState, webhookReceipts } from './tables.ts';
+import { gatewayEvents, invoices, paymentAttempts, paymentState, webhookReceipts } from './tables.ts';
 
 export type AttemptRow = typeof paymentAttempts.$inferSelect;
 export type ReceiptRow = typeof webhookReceipts.$inferSelect;
@@ -178,6 +178,20 @@ export async function attemptsWithInvoices(db: Executor, ids: readonly string[])
 /** How many open attempts have not changed since `before` (what the next cycle would poll, up to its limit). */
 export async function countStaleOpenAttempts(db: Executor, before: Date, limit: number): Promise<number> {
   return (await staleOpenAttempts(db, before, limit)).length;
+}
+
+/**
+ * Which of these gateway events the shop has applied (committed), each with where it was first
+ * applied from; one statement for a page of the event feed. An event claimed by a transaction not yet
+ * committed is not among them.
+ */
+export async function appliedEventSources(db: Executor, eventIds: readonly string[]): Promise<Map<string, string>> {
+  if (eventIds.length === 0) return new Map();
+  const found = await db
+    .select({ eventId: gatewayEvents.eventId, source: gatewayEvents.source })
+    .from(gatewayEvents)
+    .where(inArray(gatewayEvents.eventId, [...eventIds]));
+  return new Map(found.map((r) => [r.eventId, r.source]));
 }
 
 /** A small durable value of background work (the event feed's cursor), or null. */
