@@ -82,9 +82,14 @@ export const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
  * hono/body-limit: it answers before the body is read, which is what makes the client see a reset.
  */
 async function limitBody(c: Context, next: Next): Promise<void> {
-  const body = c.req.raw.body;
   const declared = c.req.header('content-length');
-  if (!body || (declared !== undefined && /^\d+$/.test(declared) && Number(declared) <= MAX_BODY_BYTES)) return next();
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) <= MAX_BODY_BYTES) return next();
+  // No Content-Length and no Transfer-Encoding: no body (RFC 9112, 6.3), and Node's parser reads none.
+  // Asked first because `raw.body` makes @hono/node-server build a whole web Request and stream for
+  // the request, which it otherwise skips (most requests are GETs; bodies are read from Node directly).
+  if (declared === undefined && c.req.header('transfer-encoding') === undefined) return next();
+  const body = c.req.raw.body;
+  if (!body) return next();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
