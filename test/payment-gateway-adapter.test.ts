@@ -10,6 +10,7 @@ import { testEngines } from '../src/platform/db/testing.ts';
 import { startTestGateway, TEST_API_KEY } from '../src/gateway/testing.ts';
 import { createGatewayAdapter, parseGatewayEvent } from '../src/shop/adapters/gateway.native.ts';
 import { wireEvent } from '../src/shop/adapters/gateway.fake.ts';
+import { eventFromSnapshot } from '../src/shop/domain/gateway.port.ts';
 
 // One expiry for all: the same attempt must send the same body (else the gateway says key_reused).
 const expiresAt = new Date(Date.now() + 20 * 60_000);
@@ -213,5 +214,20 @@ describe("the gateway's news and the card that paid", () => {
       assert.equal(e.card, undefined, JSON.stringify(bad));
       assert.equal(e.status, 'authorized');
     }
+  });
+
+  it('holds a status read to the same shape (the reconciliation keeps the card it names on the attempt too)', () => {
+    const read = (card: unknown) =>
+      eventFromSnapshot({
+        sessionId: 'cs_1',
+        status: 'captured',
+        amount: money(2599n, 'EUR'),
+        invoiceId: 'inv_1',
+        sequence: 7,
+        card: card as { brand: string; last4: string },
+      }).card;
+    assert.deepEqual(read({ brand: 'mastercard', last4: '4444' }), { brand: 'mastercard', last4: '4444' });
+    assert.equal(read({ brand: 'visa<img>', last4: '4242' }), undefined);
+    assert.equal(read(undefined), undefined);
   });
 });

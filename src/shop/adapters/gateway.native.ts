@@ -26,6 +26,7 @@ import type {
   SecretRotationRequest,
   SessionState,
 } from '../domain/gateway.port.ts';
+import { wellFormedCard } from '../domain/gateway.port.ts';
 import { isDisputeEventType, nativeDisputeCalls, parseDisputeEvent } from './gateway-disputes.native.ts';
 
 export interface GatewayAdapterOptions {
@@ -104,18 +105,6 @@ export function parseGatewayEvent(raw: unknown, source: PaymentEvent['source']):
         : undefined,
     source,
   };
-}
-
-/**
- * A card as news may carry it, or undefined when absent or not the short brand and four digits a
- * receipt shows (the card is for display: ill-formed, it is left out and the receipt asks the gateway).
- */
-function wellFormedCard(card: unknown): PaymentEvent['card'] {
-  const c = card as { brand?: unknown; last4?: unknown } | null | undefined;
-  if (typeof c?.brand !== 'string' || typeof c.last4 !== 'string') return undefined;
-  return /^[A-Za-z0-9_ -]{1,32}$/.test(c.brand) && /^[0-9]{4}$/.test(c.last4)
-    ? { brand: c.brand, last4: c.last4 }
-    : undefined;
 }
 
 function snapshot(s: WireSession): PaymentSessionStatus {

@@ -220,6 +220,18 @@ export function acknowledgesExplicitly(gateway: Pick<GatewayPort, 'acknowledgeme
   return gateway?.acknowledgement === 'explicit';
 }
 
+/**
+ * A card as news may carry it, or undefined when absent or not the short brand and four digits a
+ * receipt shows (the card is for display: ill-formed, it is left out and the receipt asks the gateway).
+ */
+export function wellFormedCard(card: unknown): PaymentEvent['card'] {
+  const c = card as { brand?: unknown; last4?: unknown } | null | undefined;
+  if (typeof c?.brand !== 'string' || typeof c.last4 !== 'string') return undefined;
+  return /^[A-Za-z0-9_ -]{1,32}$/.test(c.brand) && /^[0-9]{4}$/.test(c.last4)
+    ? { brand: c.brand, last4: c.last4 }
+    : undefined;
+}
+
 /** A synthetic, trusted event built from an authoritative status read (applied like a webhook). */
 export function eventFromSnapshot(s: PaymentSessionStatus): PaymentEvent {
   return {
@@ -230,7 +242,7 @@ export function eventFromSnapshot(s: PaymentSessionStatus): PaymentEvent {
     amount: s.amount,
     sequence: s.sequence,
     reason: s.reason,
-    card: s.card,
+    card: wellFormedCard(s.card),
     source: 'status_check',
   };
 }
