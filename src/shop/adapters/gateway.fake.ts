@@ -5,6 +5,7 @@ import { DomainError } from '../../core/errors.ts';
 import { toJSON, type Money } from '../../core/money.ts';
 import { signWebhook } from '../../core/webhook-signature.ts';
 import type {
+  CardShown,
   DisputeEvidence,
   DisputeSnapshot,
   EventPage,
@@ -24,7 +25,7 @@ interface FakeSession {
   status: string;
   sequence: number;
   /** Set when the payer submits (any move but to canceled or expired), as the gateway keeps it. */
-  card?: { brand: string; last4: string };
+  card?: CardShown;
 }
 
 /** The card every fake payer enters. */
@@ -187,7 +188,7 @@ export function wireEvent(e: {
   status: string;
   sequence: number;
   reason?: string;
-  card?: { brand: string; last4: string };
+  card?: CardShown;
   id?: string;
 }) {
   return {

@@ -12,21 +12,21 @@ import { DomainError } from '../../core/errors.ts';
 import type { components, paths } from '../../core/gateway-api.d.ts';
 import { parseJourneyStep, type JourneyStep } from '../../core/journey.ts';
 import { fromJSON, toJSON } from '../../core/money.ts';
-import type {
-  EventPage,
-  GatewayJourney,
-  GatewayPort,
-  PaymentEvent,
-  PaymentSession,
-  PaymentSessionRequest,
-  PaymentSessionStatus,
-  RefundRequest,
-  RefundResult,
-  SecretRotation,
-  SecretRotationRequest,
-  SessionState,
+import {
+  type EventPage,
+  type GatewayJourney,
+  type GatewayPort,
+  type PaymentEvent,
+  type PaymentSession,
+  type PaymentSessionRequest,
+  type PaymentSessionStatus,
+  type RefundRequest,
+  type RefundResult,
+  type SecretRotation,
+  type SecretRotationRequest,
+  type SessionState,
+  wellFormedCard,
 } from '../domain/gateway.port.ts';
-import { wellFormedCard } from '../domain/gateway.port.ts';
 import { isDisputeEventType, nativeDisputeCalls, parseDisputeEvent } from './gateway-disputes.native.ts';
 
 export interface GatewayAdapterOptions {

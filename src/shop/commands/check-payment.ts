@@ -40,6 +40,16 @@ export async function acknowledgeAccepted(
   if (ours) await deps.gateway.acknowledgeSession(event.sessionId);
 }
 
+/**
+ * True when applying an event already applied (committed, first from `firstSource`) would do nothing,
+ * so a reader may pass over it without a transaction: a duplicate changes nothing in the shop
+ * (applyGatewayEvent), and the one thing done after it is acknowledgeAccepted above, for an
+ * authorisation not first applied by a webhook. Kept beside it so that the two stay one rule.
+ */
+export function duplicateChangesNothing(event: PaymentEvent, firstSource: string | undefined): boolean {
+  return firstSource !== undefined && (event.status !== 'authorized' || firstSource === 'webhook');
+}
+
 /** Reads one session at the gateway and applies what it says as a trusted, synthetic event. */
 export async function checkSession(deps: CheckPaymentDeps, sessionId: string): Promise<ApplyOutcome> {
   const snapshot = await deps.gateway.getSession(sessionId);

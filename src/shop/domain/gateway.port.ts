@@ -44,6 +44,12 @@ export type SessionState =
   | 'voided'
   | 'refunded';
 
+/** A card as the shop may show it: brand and last four, never more. */
+export interface CardShown {
+  readonly brand: string;
+  readonly last4: string;
+}
+
 /** The gateway's authoritative view of a session (return URL, "check payment status", reconciliation). */
 export interface PaymentSessionStatus {
   readonly sessionId: string;
@@ -55,7 +61,7 @@ export interface PaymentSessionStatus {
   readonly reason?: string | undefined;
   readonly redirectUrl?: string | undefined;
   /** The card that paid, as the gateway keeps it (brand and last four only), once one was entered. */
-  readonly card?: { readonly brand: string; readonly last4: string } | undefined;
+  readonly card?: CardShown | undefined;
 }
 
 /** One piece of payment news: delivered by webhook, read from the feed, or synthesised from a status read. */
@@ -69,7 +75,7 @@ export interface PaymentEvent {
   readonly sequence: number;
   readonly reason?: string | undefined;
   /** The card that paid (brand and last four), when the news carries it: kept on the attempt for the receipt. */
-  readonly card?: PaymentSessionStatus['card'];
+  readonly card?: CardShown | undefined;
   /** On refund news: the gateway's refund, and the session's refunded total after it (the refund module applies it). */
   readonly refund?: { readonly id: string; readonly amount: Money; readonly refundedTotal: Money } | undefined;
   /** Where it came from, for the staff console and the audit trail. */
@@ -224,7 +230,7 @@ export function acknowledgesExplicitly(gateway: Pick<GatewayPort, 'acknowledgeme
  * A card as news may carry it, or undefined when absent or not the short brand and four digits a
  * receipt shows (the card is for display: ill-formed, it is left out and the receipt asks the gateway).
  */
-export function wellFormedCard(card: unknown): PaymentEvent['card'] {
+export function wellFormedCard(card: unknown): CardShown | undefined {
   const c = card as { brand?: unknown; last4?: unknown } | null | undefined;
   if (typeof c?.brand !== 'string' || typeof c.last4 !== 'string') return undefined;
   return /^[A-Za-z0-9_ -]{1,32}$/.test(c.brand) && /^[0-9]{4}$/.test(c.last4)

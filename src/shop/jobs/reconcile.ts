@@ -5,11 +5,16 @@
  * the same change fulfil the order exactly once.
  */
 import { crashPoint } from '../../platform/crash-points.ts';
-import { acknowledgeAccepted, checkSession, type CheckPaymentDeps } from '../commands/check-payment.ts';
+import {
+  acknowledgeAccepted,
+  checkSession,
+  duplicateChangesNothing,
+  type CheckPaymentDeps,
+} from '../commands/check-payment.ts';
 import { applyDisputeEvent } from '../commands/apply-dispute-event.ts';
 import { applyGatewayEvent } from '../commands/apply-gateway-event.ts';
 import { reconcileOpenDisputes } from './reconcile-disputes.ts';
-import { acknowledgesExplicitly, type PaymentEvent } from '../domain/gateway.port.ts';
+import { acknowledgesExplicitly } from '../domain/gateway.port.ts';
 import { appliedEventSources, readPaymentState, savePaymentState, staleOpenAttempts } from '../storage/payments.ts';
 
 export type ReconcileDeps = CheckPaymentDeps;
@@ -42,7 +47,8 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
       result.events.map((e) => e.id),
     );
     for (const event of result.events) {
-      if (changesNothing(event, applied.get(event.id))) continue;
+      // Most of the feed is news the webhooks brought first: passed over without a transaction of its own.
+      if (duplicateChangesNothing(event, applied.get(event.id))) continue;
       await acknowledgeAccepted(
         deps,
         event,
@@ -60,16 +66,6 @@ export async function readEventFeed(deps: ReconcileDeps, maxPages = 20): Promise
     if (!result.hasMore) break;
   }
   return read;
-}
-
-/**
- * True when the feed's event was applied already and applying it again (a duplicate) would do nothing:
- * most of the feed is news the webhooks brought first. Skipped without a transaction of its own. The
- * one duplicate that still acts is an authorisation first applied from a poll or the feed, which
- * acknowledges it to the gateway again (acknowledgeAccepted): that one goes through.
- */
-function changesNothing(event: PaymentEvent, firstSource: string | undefined): boolean {
-  return firstSource !== undefined && (event.status !== 'authorized' || firstSource === 'webhook');
 }
 
 /** Events waiting in the feed after the stored cursor (one page, nothing applied, the cursor kept): what a dry run reports. */

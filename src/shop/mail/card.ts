@@ -5,14 +5,10 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { builtOnce, slot } from '../../platform/db/built-once.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import type { GatewayPort } from '../domain/gateway.port.ts';
+import type { CardShown, GatewayPort } from '../domain/gateway.port.ts';
 import { paymentAttempts } from '../storage/tables.ts';
 
-/** A card as a receipt shows it. */
-export interface CardShown {
-  readonly brand: string;
-  readonly last4: string;
-}
+export type { CardShown } from '../domain/gateway.port.ts';
 
 // Every receipt runs it: built once (builtOnce).
 const paidAttempt = builtOnce((on) =>
