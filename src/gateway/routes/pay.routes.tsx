@@ -2,6 +2,7 @@
 // bits, is the capability: whoever the shop sent here may see the session's public status and pay.
 import { DomainError } from '../../core/errors.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { setAnswerHeader } from '../../platform/http/answer-header.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
 import type { GatewayDeps } from '../commands/deps.ts';
 import { submitCard } from '../commands/submit-card.ts';
@@ -50,7 +51,7 @@ export function payRoutes(deps: { gateway: GatewayDeps; wake?: () => void }) {
   router.use('*', secure);
   router.use('*', async (c, next) => {
     await next();
-    c.header('cache-control', 'no-store');
+    setAnswerHeader(c, 'cache-control', 'no-store');
   });
   router.get('/assets/pay.js', (c) => c.body(PAY_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   router.get('/assets/pay.css', (c) => c.body(PAY_STYLES, 200, { 'content-type': 'text/css; charset=utf-8' }));

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { createRoute, z } from '@hono/zod-openapi';
 import { DomainError } from '../../core/errors.ts';
 import { createLogger } from '../log.ts';
+import { setAnswerHeader } from './answer-header.ts';
 import { createServiceApp, MAX_BODY_BYTES } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { listen } from './server.ts';
@@ -42,6 +43,13 @@ function makeApp(ready = async () => true) {
     throw new Error('database password is hunter2');
   });
   return { app, lines };
+}
+
+/** A form's fields in order, as [name, value] pairs. */
+function pairsOf(form: FormData): string[][] {
+  const pairs: string[][] = [];
+  form.forEach((value, name) => pairs.push([name, String(value)]));
+  return pairs;
 }
 
 /** A request body that arrives as a stream of `size`-byte chunks, so it has no Content-Length. */
@@ -197,6 +205,105 @@ describe('the service edge', () => {
       });
       assert.equal(over.status, 413);
       await over.body?.cancel();
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it("gives every reader of a body what the web platform's readers give, over real HTTP: text, JSON, form and the exact bytes", async () => {
+    const { app } = makeApp();
+    // Each route reads the body twice, in the orders the parties do (bytes for a signature, then text
+    // or JSON or the form), after the edge has already read it.
+    app.post('/read/text', async (c) =>
+      c.json({ text: await c.req.text(), bytes: [...new Uint8Array(await c.req.arrayBuffer())] }),
+    );
+    app.post('/read/json', async (c) => c.json({ value: await c.req.json(), text: await c.req.text() }));
+    app.post('/read/form', async (c) =>
+      c.json({
+        all: await c.req.parseBody({ all: true }),
+        pairs: pairsOf(await c.req.formData()),
+        text: await c.req.text(),
+        bytes: [...new Uint8Array(await c.req.arrayBuffer())],
+      }),
+    );
+    const server = await listen(app.fetch, 0, '127.0.0.1');
+    try {
+      const post = async (path: string, type: string, body: Uint8Array<ArrayBuffer>) =>
+        (await (
+          await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body })
+        ).json()) as Record<string, unknown>;
+      const bytes = (...parts: Array<string | number[]>) =>
+        new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))));
+      const BOM = [0xef, 0xbb, 0xbf];
+      const INVALID = [0xff, 0xfe];
+      const texts = [bytes('{"a":"é"}'), bytes(BOM, '{"a":1}'), bytes('{"a":"', INVALID, '"}'), bytes('not json')];
+      for (const body of texts) {
+        const got = await post('/read/text', 'application/json', body);
+        assert.equal(got.text, await new Response(body).text());
+        // The bytes stay the bytes sent (a signature is checked over them), invalid UTF-8 included.
+        assert.deepEqual(got.bytes, [...body]);
+      }
+      const json = await post('/read/json', 'application/json; charset=utf-8', bytes(BOM, '{"n":"∑","k":[1,2]}'));
+      assert.deepEqual(json.value, { n: '∑', k: [1, 2] });
+      assert.equal(json.text, '{"n":"∑","k":[1,2]}');
+      const forms = [
+        bytes('a=1&b=two&a=3'),
+        bytes('name=J%C3%BCrgen+M%C3%BCller&empty=&=x&flag'),
+        bytes(BOM, 'x=1'),
+        bytes('%EF%BB%BFx=2'),
+        bytes('a=%ZZ&b=%&c=', INVALID),
+        bytes('k=v=w;z&line_items%5B0%5D%5Bquantity%5D=2'),
+      ];
+      for (const body of forms) {
+        const type = 'application/x-www-form-urlencoded';
+        const got = await post('/read/form', type, body);
+        const platform = await new Response(body, { headers: { 'content-type': type } }).formData();
+        assert.deepEqual(got.pairs, pairsOf(platform));
+        assert.equal(got.text, await new Response(body).text());
+        assert.deepEqual(got.bytes, [...body]);
+      }
+      assert.deepEqual((await post('/read/form', 'application/x-www-form-urlencoded', bytes('a=1&b=2&a=3'))).all, {
+        a: ['1', '3'],
+        b: '2',
+      });
+      // A NUL in a form field is still refused at the edge.
+      const nul = await fetch(`${server.url}/read/form`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a=%00',
+      });
+      assert.equal(nul.status, 400);
+    } finally {
+      await server.close(100);
+    }
+  });
+
+  it('adds a header after the handler to every kind of answer it made, immutable headers included', async () => {
+    const { app } = makeApp();
+    app.use('/after/*', async (c, next) => {
+      await next();
+      setAnswerHeader(c, 'cache-control', 'no-store');
+    });
+    app.get('/after/html', (c) => c.html('<p>hi</p>'));
+    app.get('/after/json', (c) => c.json({ ok: true }, 201));
+    app.get('/after/redirect', (c) => c.redirect('/elsewhere', 303));
+    // Response.redirect()'s headers are immutable: set in place throws, so the header goes on a copy.
+    app.get('/after/immutable', () => Response.redirect('http://127.0.0.1/elsewhere', 302));
+    const server = await listen(app.fetch, 0, '127.0.0.1');
+    try {
+      for (const [path, status, body] of [
+        ['/after/html', 200, '<p>hi</p>'],
+        ['/after/json', 201, '{"ok":true}'],
+        ['/after/redirect', 303, ''],
+        ['/after/immutable', 302, ''],
+      ] as const) {
+        const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+        assert.equal(res.status, status, path);
+        assert.equal(res.headers.get('cache-control'), 'no-store', path);
+        assert.equal(await res.text(), body, path);
+        // The request id, set before the handler, is kept too (Hono drops it from a Response made outside the app).
+        if (path !== '/after/immutable') assert.match(res.headers.get('x-request-id') ?? '', /^req_/, path);
+      }
     } finally {
       await server.close(100);
     }

@@ -1,6 +1,7 @@
 // Strict-Transport-Security for a party whose public URL is https: a browser that reached it once over
 // https refuses plain http to it from then on, so a network attacker cannot downgrade later visits.
 import type { Context, Next } from 'hono';
+import { setAnswerHeader } from './answer-header.ts';
 
 /** One year. Not includeSubDomains: a party does not know what else runs under its domain. */
 export const HSTS_VALUE = 'max-age=31536000';
@@ -11,5 +12,5 @@ export const HSTS_VALUE = 'max-age=31536000';
  */
 export async function strictTransportSecurity(c: Context, next: Next): Promise<void> {
   await next();
-  c.header('Strict-Transport-Security', HSTS_VALUE);
+  setAnswerHeader(c, 'Strict-Transport-Security', HSTS_VALUE);
 }

@@ -2,6 +2,7 @@
 // but this origin's own files, never framed, forms only to this origin) that each party widens only
 // where a page legitimately needs it, plus the headers old browsers and content sniffing need.
 import type { Context, Env, MiddlewareHandler } from 'hono';
+import { setAnswerHeader } from './answer-header.ts';
 
 /** The CSP directives a party may widen; every source list replaces the default one. */
 export type CspDirectives = Partial<
@@ -56,6 +57,6 @@ export function securityHeaders<E extends Env>(opts: {
     await next();
     const csp = typeof opts.csp === 'string' ? opts.csp : opts.csp(c);
     for (const [name, value] of Object.entries(pageSecurityHeaders(csp, opts.referrerPolicy)))
-      c.res.headers.set(name, value);
+      setAnswerHeader(c, name, value);
   };
 }

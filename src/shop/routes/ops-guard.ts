@@ -14,6 +14,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Env, MiddlewareHandler } from 'hono';
 import { DomainError, toHttpError } from '../../core/errors.ts';
 import { createRouter, type AppEnv } from '../../platform/http/app.ts';
+import { setAnswerHeader } from '../../platform/http/answer-header.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
 
 export const OPS_PREFIX = '/ops';
@@ -50,7 +51,7 @@ export function operatorGuard<E extends Env>(token: string): MiddlewareHandler<E
 
 const noStore: MiddlewareHandler = async (c, next) => {
   await next();
-  c.res.headers.set('cache-control', 'no-store');
+  setAnswerHeader(c, 'cache-control', 'no-store');
 };
 
 /**

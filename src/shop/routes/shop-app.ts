@@ -3,6 +3,7 @@
 // browsers and JSON for /api.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { errorResponse } from '../../platform/http/app.ts';
+import { setAnswerHeader } from '../../platform/http/answer-header.ts';
 import { contentSecurityPolicy, securityHeaders } from '../../platform/http/security-headers.ts';
 import { INVOICE_JS } from '../pages/invoice-script.ts';
 import { SHOP_CSS } from '../pages/style.ts';
@@ -76,7 +77,7 @@ export function createShopApp(deps: ShopDeps): Hono<ShopEnv> {
   const noStore: MiddlewareHandler<ShopEnv> = async (c, next) => {
     await next();
     // Pages carry personal data: never cached by shared caches.
-    if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
+    if (!c.res.headers.has('cache-control')) setAnswerHeader(c, 'cache-control', 'no-store');
   };
   for (const path of SHOP_PATHS) app.use(path, secure, noStore, session, csrf);
   app.onError(async (err, c) => {
