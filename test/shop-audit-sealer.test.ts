@@ -285,6 +285,56 @@ for (const engine of testEngines()) {
       }
     });
 
+    it('reads when entries committed here, once for all committed meanwhile, and not while nothing was', async () => {
+      const database = await fresh();
+      // Count the sealer's reads of unsealed entries: its statements do not run in a transaction, so
+      // they go through the client's own query().
+      const client = database.raw as unknown as { query: (...args: unknown[]) => unknown };
+      const query = client.query.bind(client);
+      let reads = 0;
+      client.query = (...args: unknown[]) => {
+        const q = args[0] as string | { text?: string };
+        if (/^select .*audit_chain_tip/s.test(typeof q === 'string' ? q : (q.text ?? ''))) reads++;
+        return query(...args);
+      };
+      // The idle poll is a minute away: only the news of a commit makes it read within this test.
+      const sealer = auditSealer({ database, log, intervalMs: 20, idleIntervalMs: 60_000 });
+      sealer.start();
+      try {
+        await pause(150);
+        assert.equal(reads, 0, 'no reads while nothing was committed');
+        await appendEach(database, ['one']);
+        const unsealed = async () =>
+          (await rows<{ n: number }>(database.db, sql`select count(*)::int as n from audit_log where hash is null`))[0]!
+            .n;
+        const sealedSoon = async () => {
+          for (let i = 0; i < 100 && (await unsealed()) > 0; i++) await pause(10);
+          return unsealed();
+        };
+        assert.equal(await sealedSoon(), 0, 'the committed entry is sealed without waiting for the idle poll');
+        await pause(150);
+        assert.equal(reads, 1, 'one read for one commit, none after it');
+        // A transaction rolled back announces nothing.
+        await database
+          .transaction(async (tx) => {
+            await appendAudit(tx, { actor: 't', action: 'x', subject: 'gone' }, clock.now());
+            throw new Error('roll back');
+          })
+          .catch(() => undefined);
+        await pause(150);
+        assert.equal(reads, 1, 'a rolled-back append brings no read');
+        // Ten commits in a burst: sealed in one or two passes, not one each.
+        await Promise.all(Array.from({ length: 10 }, (_, i) => appendEach(database, [`burst-${i}`])));
+        assert.equal(await sealedSoon(), 0);
+        await pause(100);
+        assert.ok(reads - 1 <= 3, `${reads - 1} reads for a burst of ten commits`);
+      } finally {
+        await sealer.stop();
+        client.query = query;
+      }
+      assert.equal(await assertSealedContiguous(database), 11);
+    });
+
     it('reports entries left unsealed past the threshold as a sealer not running, not as a break', async () => {
       const database = await fresh();
       await database.transaction((tx) => appendAudit(tx, { actor: 't', action: 'x', subject: 'sealed' }, clock.now()));

@@ -78,19 +78,46 @@ export function beforeCommit(tx: Executor, hook: () => Promise<void>): boolean {
   return true;
 }
 
+// Notices a transaction gives once it has committed (the audit sealer's "entries committed here").
+const committedHooks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Registers `notice` to be called once `tx` has committed (never if it rolls back). For notices only:
+ * it runs outside the transaction and what it throws is ignored. Returns false when `tx` is not a
+ * top-level transaction of an openDatabase() database: the caller then gives the notice at once.
+ */
+export function afterCommit(tx: Executor, notice: () => void): boolean {
+  const notices = committedHooks.get(tx);
+  if (!notices) return false;
+  notices.push(notice);
+  return true;
+}
+
 // Every top-level transaction on `db` (Database.transaction and db.transaction alike) runs its hooks.
 function withCommitHooks(db: Db): Db {
   const begin = db.transaction.bind(db);
-  const transaction: Db['transaction'] = (fn, config) =>
-    begin(async (tx) => {
+  const transaction: Db['transaction'] = async (fn, config) => {
+    const notices: Array<() => void> = [];
+    const result = await begin(async (tx) => {
       const hooks: Array<() => Promise<void>> = [];
       commitHooks.set(tx, hooks);
+      committedHooks.set(tx, notices);
       const result = await fn(tx);
       // A hook may register another one; each runs once, in order.
       for (let i = 0; i < hooks.length; i++) await hooks[i]!();
       commitHooks.delete(tx);
+      committedHooks.delete(tx);
       return result;
     }, config);
+    for (const notice of notices) {
+      try {
+        notice();
+      } catch {
+        // A notice is advisory: the transaction has committed whatever a listener does.
+      }
+    }
+    return result;
+  };
   return Object.assign(db, { transaction });
 }
 

@@ -127,11 +127,12 @@ export interface AuditSealer {
 
 /**
  * A loop that looks for unsealed entries and seals them (at once again while batches come back full):
- * every `intervalMs` for a while after this process appended or sealed something, every
- * `idleIntervalMs` otherwise (entries appended by another node while this one is idle), so an idle
- * shop does not query 20 times a second. Errors are logged and retried at the next tick: the entries
- * stay unsealed, never lost, and `countersign audit verify` reports them once they wait longer than
- * its threshold.
+ * within `intervalMs` after entries inserted by this process were committed (one pass for all that
+ * commit meanwhile), and every `idleIntervalMs` otherwise (entries of another node, or of a savepoint,
+ * announced before their commit), so an idle shop does not query 20 times a second and a shop at work
+ * reads only when there is news. Errors are logged and retried at the next tick: the entries stay
+ * unsealed, never lost, and `countersign audit verify` reports them once they wait longer than its
+ * threshold.
  */
 export function auditSealer(deps: {
   database: Database;
@@ -142,31 +143,29 @@ export function auditSealer(deps: {
 }): AuditSealer {
   const batch = deps.batch ?? SEAL_BATCH;
   const idleMs = Math.max(deps.intervalMs, deps.idleIntervalMs ?? 1000);
-  /** How long after the last append or seal in this process the loop keeps the short interval. */
-  const activeForMs = Math.max(2000, deps.intervalMs * 10);
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   let waitingIdle = false;
   let ticking = false;
-  let activeAt = 0;
+  /** Entries committed here since the pass under way (or the last one) began. */
+  let news = false;
   let pass: Promise<void> = Promise.resolve();
   let unsubscribe: (() => void) | undefined;
 
   async function tick(): Promise<void> {
     try {
       // The seal's first read is the check: with nothing waiting it is the one statement of the pass.
-      for (let n = batch; n === batch && running; ) {
-        n = await sealAuditBatch(deps.database, batch);
-        if (n > 0) activeAt = Date.now();
-      }
+      for (let n = batch; n === batch && running; ) n = await sealAuditBatch(deps.database, batch);
     } catch (err) {
       deps.log.error({ err }, 'audit sealer: sealing failed; the entries stay unsealed and are retried');
     }
   }
 
   function arm(ms: number): void {
+    waitingIdle = ms === idleMs && ms !== deps.intervalMs;
     timer = setTimeout(() => {
       ticking = true;
+      news = false;
       pass = tick().finally(schedule);
     }, ms);
     timer.unref();
@@ -174,17 +173,14 @@ export function auditSealer(deps: {
 
   function schedule(): void {
     ticking = false;
-    if (!running) return;
-    waitingIdle = Date.now() - activeAt > activeForMs;
-    arm(waitingIdle ? idleMs : deps.intervalMs);
+    if (running) arm(news ? deps.intervalMs : idleMs);
   }
 
-  /** An append here: back to the short interval, now if the loop waits the idle one. */
+  /** Entries committed here: a pass within the short interval (sooner than the idle one it waits). */
   function nudge(): void {
-    activeAt = Date.now();
+    news = true;
     if (!running || !waitingIdle || ticking) return;
     clearTimeout(timer);
-    waitingIdle = false;
     arm(deps.intervalMs);
   }
 

@@ -84,7 +84,7 @@ export async function moveAttemptFrom(
       select count(*)::int as moved from moved`,
   );
   const moved = Number(r?.moved) > 0;
-  if (moved) announceAppend();
+  if (moved) announceAppend(db);
   return moved;
 }
 

@@ -146,6 +146,6 @@ export async function placeOrderWith<T>(
       audit as (${auditInsert(tx, [placedAudit, ...extra.map((w) => w.audit)], now).getSQL()})${written}
       select number from placed`,
   );
-  announceAppend();
+  announceAppend(tx);
   return { order: { ...order, number: Number(placed!.number) }, with: made.with };
 }

@@ -7,7 +7,7 @@ import { hash } from 'node:crypto';
 import { asc, inArray, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import { newId } from '../../core/ids.ts';
 import { builtOnce, slot } from '../../platform/db/built-once.ts';
-import { beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
+import { afterCommit, beforeCommit, rows, type Executor } from '../../platform/db/database.ts';
 import { auditLog } from './tables.ts';
 
 /** The hash the first entry chains from. */
@@ -87,12 +87,11 @@ export function sealedHash(
   return hash('sha256', `countersign:audit:v2\n${position}\n${prevHash}\n${entryBody(e)}`);
 }
 
-// This process's sealers, told when entries are inserted here so they look again soon (the entries are
-// committed a moment later); entries inserted by another node are found by its own sealer, or by the
-// idle poll of this one.
+// This process's sealers, told when entries inserted here are committed, so they look again soon;
+// entries inserted by another node are found by its own sealer, or by the idle poll of this one.
 const appendListeners = new Set<() => void>();
 
-/** Calls `listener` after each insert of audit entries in this process; returns the unsubscribe. */
+/** Calls `listener` after each commit of audit entries inserted in this process; returns the unsubscribe. */
 export function onAuditAppend(listener: () => void): () => void {
   appendListeners.add(listener);
   return () => appendListeners.delete(listener);
@@ -121,7 +120,7 @@ async function writeEntries(tx: Executor, entries: Array<{ input: AuditInput; no
   const [only] = entries;
   if (entries.length === 1 && only) await oneEntry(tx).execute(auditValues(only.input, only.now));
   else await tx.insert(auditLog).values(entries.map(({ input, now }) => auditValues(input, now)));
-  announceAppend();
+  announceAppend(tx);
 }
 
 // Most audited transactions write one entry: its insert is built once (builtOnce).
@@ -152,7 +151,7 @@ function auditValues(input: AuditInput, now: Date): typeof auditLog.$inferInsert
 
 /**
  * The insert of `inputs` as unsealed entries at `now`, not yet run: for a statement that writes the
- * audited rows and their entries together (as a CTE). Call `announceAppend()` once it ran.
+ * audited rows and their entries together (as a CTE). Call `announceAppend(tx)` once it ran.
  */
 export function auditInsert(db: Executor, inputs: readonly AuditInput[], now: Date): SQLWrapper {
   return db.insert(auditLog).values(inputs.map((input) => auditValues(input, now)));
@@ -160,7 +159,7 @@ export function auditInsert(db: Executor, inputs: readonly AuditInput[], now: Da
 
 /**
  * auditInsert, written only when `onlyIf` (a subquery, such as a CTE's update) returns a row: for a
- * statement whose audited write may change nothing. Call `announceAppend()` once it wrote.
+ * statement whose audited write may change nothing. Call `announceAppend(tx)` once it wrote.
  */
 export function auditInsertIf(inputs: readonly AuditInput[], now: Date, onlyIf: SQL): SQL {
   const entries = sql.join(
@@ -174,8 +173,16 @@ export function auditInsertIf(inputs: readonly AuditInput[], now: Date, onlyIf: 
     select * from (values ${entries}) as e where exists (${onlyIf})`;
 }
 
-/** Tells this process's sealers that entries were inserted here (auditInsert's caller, after running it). */
-export function announceAppend(): void {
+/**
+ * Tells this process's sealers that entries were inserted in `tx` (auditInsert's caller, after running
+ * it): once `tx` commits, or at once outside a top-level transaction (a savepoint's entries are then
+ * announced before they are committed, and may wait for the sealer's idle poll).
+ */
+export function announceAppend(tx: Executor): void {
+  if (!afterCommit(tx, tellSealers)) tellSealers();
+}
+
+function tellSealers(): void {
   for (const listener of appendListeners) listener();
 }
 
