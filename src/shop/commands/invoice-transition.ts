@@ -56,11 +56,9 @@ export async function applyInvoiceEvent(
   const follow = followInvoice(order.status, next);
   let updatedOrder: OrderRow = order;
   if (follow.changed) {
-    [updatedOrder] = (await tx
-      .update(orders)
-      .set({ status: follow.status, updatedAt: now })
-      .where(eq(orders.id, order.id))
-      .returning()) as [OrderRow];
+    // The order's row is locked (above) and has no trigger: these two columns are all the update
+    // changes, so it rides in the outbox's statement, with the event and its job (one round trip).
+    updatedOrder = { ...order, status: follow.status, updatedAt: now };
     await recordOrderStatusChange(
       tx,
       {
@@ -72,6 +70,7 @@ export async function applyInvoiceEvent(
         currency: order.currency,
       },
       now,
+      tx.update(orders).set({ status: follow.status, updatedAt: now }).where(eq(orders.id, order.id)),
     );
   }
   await appendAudit(

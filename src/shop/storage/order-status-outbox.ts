@@ -57,8 +57,16 @@ export function orderStatusChange(
   return { event, job: { task: ORDER_STATUS_TASK, payload: { eventId: id }, key: `order-status:${id}` } };
 }
 
-/** Records an order-status change (event row + delivery job) in the caller's transaction, in one statement. */
-export async function recordOrderStatusChange(tx: Executor, change: OrderStatusChange, now: Date): Promise<void> {
+/**
+ * Records an order-status change (event row + delivery job) in the caller's transaction, in one
+ * statement; `alongside` (the order's own update, say) rides in the same statement, before them.
+ */
+export async function recordOrderStatusChange(
+  tx: Executor,
+  change: OrderStatusChange,
+  now: Date,
+  alongside?: SQLWrapper,
+): Promise<void> {
   const { event, job } = orderStatusChange(tx, change, now);
-  await enqueueAlong(tx, event, job, { now: () => now });
+  await enqueueAlong(tx, event, job, { now: () => now }, alongside ? { first: alongside } : {});
 }
