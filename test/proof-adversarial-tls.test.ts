@@ -131,6 +131,7 @@ describe('adversarial: an impostor with a certificate the party does not trust h
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body,
+        redirect: 'manual',
       });
     },
   };

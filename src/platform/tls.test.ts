@@ -132,13 +132,17 @@ describe('TLS', () => {
     });
 
     it('the outbound client trusts the configured CA and refuses a certificate from any other', async () => {
-      assert.equal(await (await outboundFetch(readFileSync(ours.caFile, 'utf8'))(`${secure.url}/`)).text(), 'hello');
-      const wrong = outboundFetch(readFileSync(theirs.caFile, 'utf8'));
-      await assert.rejects(wrong(`${secure.url}/`), (err: Error) =>
-        /certificate|issuer/i.test(String((err.cause as Error | undefined)?.message ?? err.message)),
-      );
-      // Without a CA it is Node's fetch: the public roots only.
-      await assert.rejects(outboundFetch(undefined)(`${secure.url}/`));
+      // Both ways out: fetch, and node:http for what fits it (redirects not followed).
+      for (const init of [{}, { redirect: 'manual' } as const]) {
+        const trusting = outboundFetch(readFileSync(ours.caFile, 'utf8'));
+        assert.equal(await (await trusting(`${secure.url}/`, init)).text(), 'hello');
+        const wrong = outboundFetch(readFileSync(theirs.caFile, 'utf8'));
+        await assert.rejects(wrong(`${secure.url}/`, init), (err: Error) =>
+          /certificate|issuer/i.test(String((err.cause as Error | undefined)?.message ?? err.message)),
+        );
+        // Without a CA: the public roots only.
+        await assert.rejects(outboundFetch(undefined)(`${secure.url}/`, init));
+      }
     });
   });
 });

@@ -44,6 +44,8 @@ export async function deliverCallback(
       headers: { 'content-type': 'application/json', ...headers },
       body,
       signal: AbortSignal.timeout((target.timeoutSeconds ?? 10) * 1000),
+      // Signed for its URL only: a redirect is not followed, and is not a 2xx.
+      redirect: 'manual',
     });
     await response.body?.cancel().catch(() => undefined);
     if (!response.ok) failure = `gateway answered ${response.status}`;

@@ -35,6 +35,8 @@ function createBankCall(options: BankAdapterOptions) {
         headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
         ...(method === 'POST' ? { body } : {}),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        // A signed request is for its URL only: the bank never redirects, and a redirect is its answer.
+        redirect: 'manual',
       });
     } catch (err) {
       throw new DomainError('upstream.unavailable', { upstream: 'bank', path }, { cause: err });

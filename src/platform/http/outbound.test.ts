@@ -42,16 +42,21 @@ describe('guarded outbound requests', () => {
     const port = (server.address() as { port: number }).port;
     try {
       const refusing = guardedFetch(undefined, onlyPublic);
-      for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]) {
-        await assert.rejects(refusing(url, { method: 'POST', body: 'x' }), (err: unknown) => {
-          assert.equal((err as { cause?: { code?: string } }).cause?.code, 'EADDRBLOCKED', url);
-          return true;
-        });
+      // Both ways out: through fetch, and over node:http (a string body, redirects not followed).
+      for (const redirect of ['follow', 'manual'] as const) {
+        for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]) {
+          await assert.rejects(refusing(url, { method: 'POST', body: 'x', redirect }), (err: unknown) => {
+            assert.equal((err as { cause?: { code?: string } }).cause?.code, 'EADDRBLOCKED', `${url} ${redirect}`);
+            return true;
+          });
+        }
       }
       assert.equal(reached, 0);
       const allowing = guardedFetch(undefined, () => true);
       assert.equal(await (await allowing(`http://localhost:${port}/`)).text(), 'ok');
-      assert.equal(reached, 1);
+      const post = { method: 'POST', body: 'x', redirect: 'manual' } as const;
+      assert.equal(await (await allowing(`http://localhost:${port}/`, post)).text(), 'ok');
+      assert.equal(reached, 2);
     } finally {
       server.close();
     }

@@ -11,30 +11,47 @@
 //
 // The package is loaded only when a CA is configured: it costs each process about 20 MB resident,
 // which a party on the public roots alone (Node's own fetch) need not pay.
+//
+// A request with a string body and `redirect: 'manual'` (every call between the parties, and every
+// webhook) does not go through fetch at all: buffered-fetch.ts sends it over node:http, on agents that
+// trust the same CA and guard the same addresses.
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type * as Undici from 'undici';
+import { bufferedFetch, keepAliveAgents } from './buffered-fetch.ts';
 
 const clients = new Map<string, typeof fetch>();
 
 /** A fetch that trusts the public roots plus `ca` (PEM) when given; verification is never turned off. */
 export function outboundFetch(ca: string | undefined): typeof fetch {
-  if (ca === undefined) return globalThis.fetch;
-  let client = clients.get(ca);
+  const key = ca ?? '';
+  let client = clients.get(key);
   if (client === undefined) {
-    const { Agent, fetch: undiciFetch } = createRequire(import.meta.url)('undici') as typeof Undici;
-    // `ca` replaces Node's store for this agent, so the public roots are listed with it.
-    const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ca], rejectUnauthorized: true } });
-    client = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-      undiciFetch(
-        input as Parameters<typeof undiciFetch>[0],
-        { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1],
-      )) as unknown as typeof fetch;
-    clients.set(ca, client);
+    // `ca` replaces Node's store for an agent, so the public roots are listed with it.
+    const connect = { ...(ca === undefined ? {} : { ca: [...rootCertificates, ca] }), rejectUnauthorized: true };
+    let viaUndici: typeof fetch | undefined;
+    const fallback: typeof fetch = (input, init) => {
+      if (ca === undefined) return globalThis.fetch(input, init);
+      viaUndici ??= undiciFetch(connect);
+      return viaUndici(input, init);
+    };
+    client = bufferedFetch(fallback, keepAliveAgents(connect));
+    clients.set(key, client);
   }
   return client;
+}
+
+/** The undici package's fetch over its own Agent (see above for why not Node's), loaded when first called. */
+function undiciFetch(connect: Undici.Agent.Options['connect']): typeof fetch {
+  const undici = createRequire(import.meta.url)('undici') as typeof Undici;
+  const dispatcher = new undici.Agent({ connect });
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undici.fetch(
+      input as Parameters<typeof Undici.fetch>[0],
+      { ...(init as object), dispatcher } as Parameters<typeof Undici.fetch>[1],
+    )) as unknown as typeof fetch;
 }
 
 /** Decides whether an outbound request may connect to an address (IPv4 or IPv6, as resolved). */
@@ -74,19 +91,17 @@ export function guardedLookup(allowed: AddressPolicy, resolve: Resolver = dnsLoo
  * endpoint), so that they cannot make this process reach its own internal network.
  */
 export function guardedFetch(ca: string | undefined, allowed: AddressPolicy): typeof fetch {
-  // Loaded at the first such request, not at start (see the package's cost above).
-  let client: { fetch: typeof Undici.fetch; dispatcher: Undici.Agent } | undefined;
-  const load = () => {
-    const { Agent, fetch: undiciFetch } = createRequire(import.meta.url)('undici') as typeof Undici;
-    const dispatcher = new Agent({
-      connect: {
-        ...(ca ? { ca: [...rootCertificates, ca] } : {}),
-        rejectUnauthorized: true,
-        lookup: guardedLookup(allowed) as never,
-      },
-    });
-    return { fetch: undiciFetch, dispatcher };
+  const connect = {
+    ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+    rejectUnauthorized: true,
+    lookup: guardedLookup(allowed) as never,
   };
+  // The package is loaded at the first request that does not fit buffered-fetch.ts (its cost: above).
+  let viaUndici: typeof fetch | undefined;
+  const buffered = bufferedFetch((input, init) => {
+    viaUndici ??= undiciFetch(connect);
+    return viaUndici(input, init);
+  }, keepAliveAgents(connect));
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -96,10 +111,6 @@ export function guardedFetch(ca: string | undefined, allowed: AddressPolicy): ty
           code: 'EADDRBLOCKED',
         }),
       });
-    client ??= load();
-    return client.fetch(
-      input as Parameters<typeof Undici.fetch>[0],
-      { ...(init as object), dispatcher: client.dispatcher } as Parameters<typeof Undici.fetch>[1],
-    );
+    return buffered(input, init);
   }) as unknown as typeof fetch;
 }

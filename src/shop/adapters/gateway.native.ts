@@ -163,6 +163,8 @@ function retryingFetch(options: GatewayAdapterOptions): (request: Request) => Pr
       method: request.method,
       headers: request.headers,
       ...(body === undefined ? {} : { body }),
+      // The gateway's API never redirects; a redirect is its answer, never followed with the key.
+      redirect: 'manual',
     };
     let last: unknown;
     for (let attempt = 0; attempt < maxTries; attempt++) {
