@@ -39,7 +39,7 @@ export function keepAliveAgents(connect: https.AgentOptions = {}): Agents {
 const NULL_BODY = new Set([204, 205, 304]);
 
 /** fetch's failure: a TypeError whose cause is what went wrong on the wire. */
-function fetchFailed(cause: unknown): TypeError {
+export function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause });
 }
 

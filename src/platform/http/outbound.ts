@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type * as Undici from 'undici';
-import { bufferedFetch, keepAliveAgents } from './buffered-fetch.ts';
+import { bufferedFetch, fetchFailed, keepAliveAgents } from './buffered-fetch.ts';
 
 const clients = new Map<string, typeof fetch>();
 
@@ -31,27 +31,27 @@ export function outboundFetch(ca: string | undefined): typeof fetch {
   if (client === undefined) {
     // `ca` replaces Node's store for an agent, so the public roots are listed with it.
     const connect = { ...(ca === undefined ? {} : { ca: [...rootCertificates, ca] }), rejectUnauthorized: true };
-    let viaUndici: typeof fetch | undefined;
-    const fallback: typeof fetch = (input, init) => {
-      if (ca === undefined) return globalThis.fetch(input, init);
-      viaUndici ??= undiciFetch(connect);
-      return viaUndici(input, init);
-    };
+    const fallback: typeof fetch =
+      ca === undefined ? (input, init) => globalThis.fetch(input, init) : undiciFetch(connect);
     client = bufferedFetch(fallback, keepAliveAgents(connect));
     clients.set(key, client);
   }
   return client;
 }
 
-/** The undici package's fetch over its own Agent (see above for why not Node's), loaded when first called. */
+/** The undici package's fetch over its own Agent (see above for why not Node's); the package is loaded at the first call. */
 function undiciFetch(connect: Undici.Agent.Options['connect']): typeof fetch {
-  const undici = createRequire(import.meta.url)('undici') as typeof Undici;
-  const dispatcher = new undici.Agent({ connect });
-  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-    undici.fetch(
+  let loaded: { fetch: typeof Undici.fetch; dispatcher: Undici.Agent } | undefined;
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    if (loaded === undefined) {
+      const undici = createRequire(import.meta.url)('undici') as typeof Undici;
+      loaded = { fetch: undici.fetch, dispatcher: new undici.Agent({ connect }) };
+    }
+    return loaded.fetch(
       input as Parameters<typeof Undici.fetch>[0],
-      { ...(init as object), dispatcher } as Parameters<typeof Undici.fetch>[1],
-    )) as unknown as typeof fetch;
+      { ...(init as object), dispatcher: loaded.dispatcher } as Parameters<typeof Undici.fetch>[1],
+    );
+  }) as unknown as typeof fetch;
 }
 
 /** Decides whether an outbound request may connect to an address (IPv4 or IPv6, as resolved). */
@@ -97,20 +97,14 @@ export function guardedFetch(ca: string | undefined, allowed: AddressPolicy): ty
     lookup: guardedLookup(allowed) as never,
   };
   // The package is loaded at the first request that does not fit buffered-fetch.ts (its cost: above).
-  let viaUndici: typeof fetch | undefined;
-  const buffered = bufferedFetch((input, init) => {
-    viaUndici ??= undiciFetch(connect);
-    return viaUndici(input, init);
-  }, keepAliveAgents(connect));
+  const buffered = bufferedFetch(undiciFetch(connect), keepAliveAgents(connect));
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host) && !allowed(host))
-      throw Object.assign(new TypeError('fetch failed'), {
-        cause: Object.assign(new Error(`${host} is an address outgoing requests may not reach`), {
-          code: 'EADDRBLOCKED',
-        }),
-      });
+      throw fetchFailed(
+        Object.assign(new Error(`${host} is an address outgoing requests may not reach`), { code: 'EADDRBLOCKED' }),
+      );
     return buffered(input, init);
   }) as unknown as typeof fetch;
 }
