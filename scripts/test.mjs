@@ -12,7 +12,8 @@
 //                    ESLint starts alongside the typecheck (both are single-threaded).
 //   4. chromium      /usr/bin/chromium or $CHROMIUM_PATH; apt-get installs it when root
 //   5. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
-//   6. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file
+//   6. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file, and
+//                    the ten slowest files at the end (scripts/test-file-times.mjs)
 //
 // Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000).
 //
@@ -187,6 +188,22 @@ function parseTap(text, testFiles) {
   return { counters, complete, lists };
 }
 
+/** The ten test files whose tests took longest (scripts/test-file-times.mjs wrote them). */
+function printSlowestFiles(timesFile) {
+  if (!existsSync(timesFile)) return;
+  const slowest = readFileSync(timesFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'))
+    .map(([ms, file]) => [Number(ms), path.relative(ROOT, file)])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 10);
+  if (!slowest.length) return;
+  say('');
+  say(`slowest test files (time in their tests; ${TEST_CONCURRENCY} files run at a time):`);
+  for (const [ms, file] of slowest) say(`  ${secs(ms).padStart(8)}  ${file}`);
+}
+
 async function main() {
   const filters = parseArgs(process.argv.slice(2));
   say(`countersign tests (node ${process.version}, ${os.cpus().length} cores)`);
@@ -282,6 +299,7 @@ async function main() {
   // 6. tests
   tapDir = await mkdtemp(path.join(os.tmpdir(), 'countersign-tap-'));
   const tapFile = path.join(tapDir, 'report.tap');
+  const timesFile = path.join(tapDir, 'file-times.tsv');
   const runnerCode = await stage('tests (node --test)', () =>
     runInherited(
       process.execPath,
@@ -295,6 +313,8 @@ async function main() {
         '--test-reporter-destination=stdout',
         '--test-reporter=tap',
         `--test-reporter-destination=${tapFile}`,
+        `--test-reporter=${path.join(ROOT, 'scripts', 'test-file-times.mjs')}`,
+        `--test-reporter-destination=${timesFile}`,
         ...files.map((f) => path.relative(ROOT, f)),
       ],
       {
@@ -319,6 +339,7 @@ async function main() {
   const failed = counters.fail + counters.cancelled + counters.skipped + counters.todo + empty;
   summaryLine = `tests: ${passed} passed, ${failed} failed`;
 
+  printSlowestFiles(timesFile);
   say('');
   say(
     `results: pass ${passed}, fail ${counters.fail}, cancelled ${counters.cancelled}, ` +
