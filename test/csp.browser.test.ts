@@ -180,7 +180,10 @@ describe('every page in Chromium under its Content-Security-Policy', () => {
         s.textContent = 'window.injected = true';
         document.body.appendChild(s);
       });
-      await page.waitForTimeout(200);
+      // The report reaches this process asynchronously (through Chromium and CDP): wait for it.
+      for (let waited = 0; waited < 10_000 && !violations.some((v) => /script-src/.test(v)); waited += 50) {
+        await page.waitForTimeout(50);
+      }
       assert.equal(
         await page.evaluate(() => (window as unknown as { injected?: boolean }).injected),
         undefined,

@@ -127,11 +127,14 @@ describe('gateway Stripe webhook endpoints and deliveries', () => {
         arrivals[1]!.at - arrivals[0]!.at >= 3_500,
         `backoff of ~5 s (was ${arrivals[1]!.at - arrivals[0]!.at} ms)`,
       );
-      await new Promise((r) => setTimeout(r, 1500));
-      const attempts = await rows<{ status_code: number; status: string }>(
-        sys.gw.database.db,
-        sql`select a.status_code, d.status from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id where d.event_id = ${arrivals[0]!.event.id} order by a.attempt`,
-      );
+      // The second attempt's row is written after the receiver answered: wait until it is.
+      const attempts = await eventually(async () => {
+        const found = await rows<{ status_code: number; status: string }>(
+          sys.gw.database.db,
+          sql`select a.status_code, d.status from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id where d.event_id = ${arrivals[0]!.event.id} order by a.attempt`,
+        );
+        return found.length >= 2 && found[0]!.status === 'delivered' ? found : undefined;
+      }, 20_000);
       assert.deepEqual(
         attempts.map((a) => a.status_code),
         [500, 200],

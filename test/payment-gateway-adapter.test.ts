@@ -160,9 +160,10 @@ describe('gateway adapter faults (stub server)', () => {
     seen.length = 0;
     answer = () => 'hang';
     const started = Date.now();
-    await assert.rejects(adapter(150).getSession('ps_stub'), (e) => isDomainError(e, 'upstream.unavailable'));
+    // A second per try: long enough that every try reaches the stub however loaded the machine.
+    await assert.rejects(adapter(1000).getSession('ps_stub'), (e) => isDomainError(e, 'upstream.unavailable'));
     assert.equal(seen.length, 4);
-    assert.ok(Date.now() - started < 3000);
+    assert.ok(Date.now() - started < 30_000, 'it gave up instead of waiting on the hung answers');
   });
 
   it('retries a refused connection (network error)', async () => {

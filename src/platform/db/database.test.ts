@@ -58,7 +58,7 @@ for (const engine of testEngines()) {
           await new Promise((r) => setTimeout(r, 50));
           assert.deepEqual(got, [], 'a notification escaped before commit');
         });
-        for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+        for (let i = 0; i < 500 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
         assert.deepEqual(got, ['inside']);
       } finally {
         await off();

@@ -128,7 +128,7 @@ for (const engine of testEngines()) {
         await sleep(50); // the first poll found nothing; the next is a minute away
         await enqueue(database.db, { task: 'fan' });
         worker.wake();
-        await until('the fan-out and its three leaves ran', () => ran.length === 4, 2_000);
+        await until('the fan-out and its three leaves ran', () => ran.length === 4, 15_000);
         assert.deepEqual(ran.slice().sort(), ['fan', 'leaf 1', 'leaf 2', 'leaf 3']);
       } finally {
         await worker.stop();

@@ -51,7 +51,7 @@ describe('realtime across processes on postgres', () => {
   before(async () => {
     url = databaseUrl(await freshPostgresDatabaseName(platformSpec));
     database = await openDatabase(platformSpec, { engine: 'postgres', url });
-    node = await startTestHub(database, { authorize: cookieOwnerAuthorize, heartbeatMs: 200 });
+    node = await startTestHub(database, { authorize: cookieOwnerAuthorize, listenerCheckMs: 200 });
   });
   after(async () => {
     await node.stop();

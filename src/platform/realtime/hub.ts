@@ -46,6 +46,8 @@ export interface HubOptions {
   readonly allowedOrigins?: readonly string[];
   /** Ping interval; a socket that misses a pong for a whole interval is dropped. Default 30 s. */
   readonly heartbeatMs?: number;
+  /** How often the LISTEN connection is checked (and listened again if lost). Default: heartbeatMs. */
+  readonly listenerCheckMs?: number;
   readonly limits?: Partial<HubLimits>;
 }
 
@@ -131,6 +133,7 @@ export function createHub(options: HubOptions): Hub {
   const log = options.log ?? silentLog;
   const limits: HubLimits = { ...DEFAULT_HUB_LIMITS, ...options.limits };
   const heartbeatMs = options.heartbeatMs ?? 30_000;
+  const listenerCheckMs = options.listenerCheckMs ?? heartbeatMs;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -142,6 +145,7 @@ export function createHub(options: HubOptions): Hub {
   const upgradeListeners = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   let mode: 'idle' | 'running' | 'stopped' = 'idle';
   let heartbeat: NodeJS.Timeout | undefined;
+  let listenerCheck: NodeJS.Timeout | undefined;
 
   if (!authorize) log.warn({}, 'realtime hub has no authorize callback: every join will be refused');
   const rooms = createHubRooms({ database, authorize, limits, log });
@@ -159,7 +163,6 @@ export function createHub(options: HubOptions): Hub {
 
   let beating = false;
   async function onHeartbeat(): Promise<void> {
-    void listener.check();
     if (beating) return; // the last round is still going (a very busy node): it covers this one
     beating = true;
     try {
@@ -220,12 +223,15 @@ export function createHub(options: HubOptions): Hub {
       mode = 'running';
       heartbeat = setInterval(() => void onHeartbeat(), heartbeatMs);
       heartbeat.unref();
+      listenerCheck = setInterval(() => void listener.check(), listenerCheckMs);
+      listenerCheck.unref();
     },
 
     async stop() {
       if (mode === 'stopped') return;
       mode = 'stopped';
       clearInterval(heartbeat);
+      clearInterval(listenerCheck);
       for (const [server, onServerUpgrade] of upgradeListeners) server.off('upgrade', onServerUpgrade);
       upgradeListeners.clear();
       await Promise.all([...clients].map((client) => closeSocket(client.ws)));
