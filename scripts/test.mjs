@@ -12,8 +12,8 @@
 //                    ESLint starts alongside the typecheck (both are single-threaded).
 //   4. chromium      /usr/bin/chromium or $CHROMIUM_PATH; apt-get installs it when root
 //   5. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
-//   6. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file, and
-//                    the ten slowest files at the end (scripts/test-file-times.mjs)
+//   6. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file (with
+//                    each file's time: scripts/test-file-times.mjs), the ten slowest files at the end
 //
 // Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000).
 //
@@ -311,14 +311,17 @@ async function main() {
         `--test-timeout=${TEST_TIMEOUT_MS}`,
         '--test-reporter=spec',
         '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
+        `--test-reporter=${path.join(ROOT, 'scripts', 'test-file-times.mjs')}`, // TAP, and each file's time
         `--test-reporter-destination=${tapFile}`,
-        `--test-reporter=${path.join(ROOT, 'scripts', 'test-file-times.mjs')}`,
-        `--test-reporter-destination=${timesFile}`,
         ...files.map((f) => path.relative(ROOT, f)),
       ],
       {
-        env: { ...process.env, CHROMIUM_PATH: chromiumPath, COUNTERSIGN_TEST_PG_URL: pgUrl },
+        env: {
+          ...process.env,
+          CHROMIUM_PATH: chromiumPath,
+          COUNTERSIGN_TEST_PG_URL: pgUrl,
+          COUNTERSIGN_TEST_FILE_TIMES: timesFile,
+        },
         track: true,
       },
     ),
