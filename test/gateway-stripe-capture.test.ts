@@ -28,8 +28,11 @@ describe('the gateway never captures a Stripe payment the merchant did not captu
     await t?.stop();
   });
 
-  /** An authorised PaymentIntent (confirmed with pm_card_visa), its session id, and when it was authorised. */
+  /** An authorised PaymentIntent (confirmed with pm_card_visa), its session id, and a time just before it was authorised. */
   async function authorised() {
+    // Taken before the call: the window starts later than this, so "not before its end" measured from
+    // here is sound however long the call took to answer.
+    const at = Date.now();
     const pi = await t.stripe.paymentIntents.create({
       amount: 4200,
       currency: 'eur',
@@ -39,7 +42,7 @@ describe('the gateway never captures a Stripe payment the merchant did not captu
     });
     assert.equal(pi.status, 'requires_capture');
     assert.equal(pi.amount_capturable, 4200);
-    return { pi, sessionId: `ps_${pi.id.slice(3)}`, at: Date.now() };
+    return { pi, sessionId: `ps_${pi.id.slice(3)}`, at };
   }
 
   it('uncaptured, it stays requires_capture while its webhooks are answered 200, then is canceled at its expiry: never captured', async () => {

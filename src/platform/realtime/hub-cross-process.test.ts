@@ -51,7 +51,9 @@ describe('realtime across processes on postgres', () => {
   before(async () => {
     url = databaseUrl(await freshPostgresDatabaseName(platformSpec));
     database = await openDatabase(platformSpec, { engine: 'postgres', url });
-    node = await startTestHub(database, { authorize: cookieOwnerAuthorize, listenerCheckMs: 200 });
+    // A lost LISTEN is noticed within a check or two; the pings keep their default 30 s, so a stall of
+    // this process cannot drop a healthy socket.
+    node = await startTestHub(database, { authorize: cookieOwnerAuthorize, listenerCheckMs: 1000 });
   });
   after(async () => {
     await node.stop();
