@@ -28,7 +28,7 @@ export interface HubListenerDeps {
 export interface HubListener {
   /** Starts listening; resolves false (nothing left listening) when `wanted()` turned false meanwhile. */
   start(wanted: () => boolean): Promise<boolean>;
-  /** The heartbeat's check: listens again if the last probe never came back, then sends a new one. */
+  /** The hub's periodic check (listenerCheckMs): listens again if the last probe never came back, then sends a new one. */
   check(): Promise<void>;
   /** Whether a LISTEN is in place (upgrades are refused without one). */
   listening(): boolean;
