@@ -67,6 +67,12 @@ export interface Hub {
   /** Closes every socket (1001), stops listening; final. */
   stop(): Promise<void>;
   stats(): HubStats;
+  /**
+   * One heartbeat round now, as the interval runs it: drops each socket that did not answer the last
+   * ping and pings the others. Resolves when every ping is sent. For tests that must not depend on
+   * how fast a loaded machine answers within an interval.
+   */
+  beat(): Promise<void>;
 }
 
 export const DEFAULT_HUB_LIMITS: HubLimits = Object.freeze({
@@ -242,5 +248,7 @@ export function createHub(options: HubOptions): Hub {
     stats() {
       return { sockets: clients.size, rooms: rooms.count() };
     },
+
+    beat: onHeartbeat,
   };
 }
