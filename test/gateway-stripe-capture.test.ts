@@ -52,12 +52,18 @@ describe('the gateway never captures a Stripe payment the merchant did not captu
       10_000,
       'the authorisation delivered and answered 200',
     );
-    // Halfway through the window: nothing captured, by the gateway or the bank.
+    // Halfway through the window: nothing captured, by the gateway or the bank. An answer counts only
+    // if it came back before the window could have ended (it started after `at`): a machine that
+    // stalled past the end has nothing to say about the middle, and the checks below still hold.
     await sleep(Math.max(0, (WINDOW_S * 1000) / 2 - (Date.now() - at)));
+    const inWindow = () => Date.now() - at < WINDOW_S * 1000;
     const waiting = await t.stripe.paymentIntents.retrieve(pi.id);
-    assert.equal(waiting.status, 'requires_capture');
-    assert.equal(waiting.amount_received, 0);
-    assert.equal(await t.bankStatus(sessionId), 'approved', 'held at the bank, not captured');
+    if (inWindow()) {
+      assert.equal(waiting.status, 'requires_capture');
+      assert.equal(waiting.amount_received, 0);
+    }
+    const held = await t.bankStatus(sessionId);
+    if (inWindow()) assert.equal(held, 'approved', 'held at the bank, not captured');
 
     const canceled = await eventually(
       async () => {
