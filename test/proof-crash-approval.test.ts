@@ -292,8 +292,9 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       );
       // The payments that reached the bank: each has an approval request, answered now while the gateway is down.
       const ids = bought.flatMap((p) => (p.sessionId ? [p.sessionId] : []));
-      // The bank finishes a request whose caller died: read until a second passes with no new authorisation,
-      // or a request nobody answers waits out its two minutes and the case never settles.
+      // The bank finishes a request whose caller died: read until three seconds pass with no new
+      // authorisation, or a request nobody answers waits out its two minutes and the case never settles
+      // (one second was too short for a bank stalled by a loaded machine).
       const readAtBank = async () =>
         (
           await system.query<{ gateway_ref: string }>(
@@ -305,7 +306,7 @@ describe('crash matrix (approval): a party SIGKILLed while payments wait for the
       let atBank = await readAtBank();
       for (let before = ''; before !== atBank.join(); ) {
         before = atBank.join();
-        await new Promise((res) => setTimeout(res, 1_000));
+        await new Promise((res) => setTimeout(res, 3_000));
         atBank = await readAtBank();
       }
       const statuses = await sessionStatuses(system, atBank);

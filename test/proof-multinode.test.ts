@@ -375,18 +375,28 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
     };
     const until = Date.now() + 60_000;
     while (!(await settled()) && Date.now() < until) await sleep(250);
-    // The dead node's leases have expired by now (they are 5 s): nothing may still sit on them.
-    await sleep(Math.max(0, LEASE_SECONDS * 1000 + 1500 - (Date.now() - killTime)));
-    const stuck = await rows<{ id: string; task: string; locked_by: string }>(
-      shopDb.db,
-      sql`select id, task, locked_by from jobs where status = 'running' and locked_until < now()`,
-    );
-    const takenOver = heldByVictim.length
-      ? await rows<{ id: string }>(
-          shopDb.db,
-          sql`select id from jobs where id = any(${textArray(heldByVictim.map((j) => j.id))}) and (status <> 'running' or locked_by not like ${`%:${victim.child.pid}:%`})`,
-        )
-      : [];
+    // The dead node's leases end 5 s after the kill; then a surviving node's poll takes each of its jobs
+    // over. Read until nothing sits on an ended lease and every job it held is taken over, or until
+    // 30 s past the leases' end: a loaded machine may run the poll late, but it must run it.
+    const readLeases = async () => ({
+      stuck: await rows<{ id: string; task: string; locked_by: string }>(
+        shopDb.db,
+        sql`select id, task, locked_by from jobs where status = 'running' and locked_until < now()`,
+      ),
+      takenOver: heldByVictim.length
+        ? await rows<{ id: string }>(
+            shopDb.db,
+            sql`select id from jobs where id = any(${textArray(heldByVictim.map((j) => j.id))}) and (status <> 'running' or locked_by not like ${`%:${victim.child.pid}:%`})`,
+          )
+        : [],
+    });
+    await sleep(Math.max(0, LEASE_SECONDS * 1000 - (Date.now() - killTime)));
+    const leasesDeadline = killTime + LEASE_SECONDS * 1000 + 30_000;
+    let { stuck, takenOver } = await readLeases();
+    while ((stuck.length > 0 || takenOver.length < heldByVictim.length) && Date.now() < leasesDeadline) {
+      await sleep(250);
+      ({ stuck, takenOver } = await readLeases());
+    }
 
     // The model: every payment authorised at the gateway is captured once there, debited once at the bank, paid once at the shop.
     const shop = new Map(
