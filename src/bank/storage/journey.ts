@@ -121,16 +121,24 @@ function callbackSteps(callbacks: readonly Callback[]): JourneyStep[] {
 export async function bankJourney(db: Executor, gatewayRef: string): Promise<JourneyStep[]> {
   const a = await findByGatewayRef(db, gatewayRef);
   if (!a) return [];
-  const [approvals, callbacks, moves, refunds] = await Promise.all([
-    db.select().from(approvalRequests).where(eq(approvalRequests.authorizationId, a.id)),
-    db
-      .select()
-      .from(gatewayCallbacks)
-      .where(eq(gatewayCallbacks.authorizationId, a.id))
-      .orderBy(asc(gatewayCallbacks.createdAt)),
-    db.select().from(movements).where(eq(movements.authorizationId, a.id)).orderBy(asc(movements.createdAt)),
-    db.select().from(bankRefunds).where(eq(bankRefunds.authorizationId, a.id)).orderBy(asc(bankRefunds.createdAt)),
-  ]);
+  // One after another: `db` is the signed request's transaction, one connection, which runs one
+  // statement at a time (pg queues a second query on a busy client, and warns that pg 9 will not).
+  const approvals = await db.select().from(approvalRequests).where(eq(approvalRequests.authorizationId, a.id));
+  const callbacks = await db
+    .select()
+    .from(gatewayCallbacks)
+    .where(eq(gatewayCallbacks.authorizationId, a.id))
+    .orderBy(asc(gatewayCallbacks.createdAt));
+  const moves = await db
+    .select()
+    .from(movements)
+    .where(eq(movements.authorizationId, a.id))
+    .orderBy(asc(movements.createdAt));
+  const refunds = await db
+    .select()
+    .from(bankRefunds)
+    .where(eq(bankRefunds.authorizationId, a.id))
+    .orderBy(asc(bankRefunds.createdAt));
   const approval = approvals[0];
   const steps = [...requestSteps(a, approval), ...approvalSteps(approval), ...callbackSteps(callbacks)];
   for (const m of moves.filter((x) => x.kind === 'capture'))
