@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EmbeddedReport } from '../bench/embedded-report.ts';
+import { waitFor } from './support/proof-crash-approval.ts';
 
 const alive = (pid: number) =>
   existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -126,9 +127,12 @@ describe('npm run bench --embedded, interrupted while the system idles', () => {
     child.kill('SIGTERM');
     assert.notEqual(await exited, 0);
     // The processes it stopped may take a moment to go on a loaded machine: up to 10 s, not a fixed wait.
-    for (let deadline = Date.now() + 10_000; systemPids.some(alive) && Date.now() < deadline; )
-      await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(systemPids.filter(alive), [], output);
+    const left = await waitFor(
+      async () => systemPids.filter(alive),
+      (pids) => pids.length === 0,
+      10_000,
+    );
+    assert.deepEqual(left, [], output);
     assert.deepEqual(
       scratchDirs().filter((d) => !dirsBefore.includes(d)),
       [],

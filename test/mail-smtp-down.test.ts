@@ -15,6 +15,7 @@ import {
   payNow as payNowIn,
   useMailShop,
 } from './support/mail-shop.ts';
+import { waitFor } from './support/proof-crash-approval.ts';
 
 // PGlite only: the outbox's one engine-specific part (the unique key) is the same SQL on both, and each run is a minute of real SMTP.
 for (const engine of testEngines().filter((e) => e === 'pglite')) {
@@ -47,23 +48,22 @@ for (const engine of testEngines().filter((e) => e === 'pglite')) {
         const [paid] = await m.database.db.select().from(orders).where(eq(orders.id, order.id));
         assert.equal(paid!.status, 'paid');
 
-        const failed = (pattern: RegExp) => async () => {
-          for (let i = 0; ; i++) {
-            const [row] = await mailRows(order.id);
-            if (row?.lastError && pattern.test(row.lastError)) {
-              assert.equal(row.status, 'queued');
-              return;
-            }
-            assert.ok(i < 300, `an attempt failed with ${pattern} (last error: ${row?.lastError})`);
-            await new Promise((r) => setTimeout(r, 100));
-          }
+        /** Waits up to 30 s for an attempt that failed with `pattern`; the mail stays queued. */
+        const failed = async (pattern: RegExp) => {
+          const [row] = await waitFor(
+            () => mailRows(order.id),
+            ([r]) => r?.lastError != null && pattern.test(r.lastError),
+            30_000,
+          );
+          assert.match(row?.lastError ?? '', pattern, 'an attempt failed so');
+          assert.equal(row?.status, 'queued');
         };
-        await failed(/greeting|timeout/i)();
+        await failed(/greeting|timeout/i);
         assert.ok(held.size >= 1, 'the send job connected to the silent server');
 
         // Then nothing listens: the next attempt is refused at once.
         await closeSilent();
-        await failed(/ECONNREFUSED|connect/i)();
+        await failed(/ECONNREFUSED|connect/i);
         const page = await (await m.staff.send(`/staff/orders/${order.id}`)).text();
         assert.match(page, /data-kind="receipt" data-status="queued"/);
         assert.match(page, /data-testid="staff-order-mail-error">[^<]*(ECONNREFUSED|connect)/i);

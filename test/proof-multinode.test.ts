@@ -38,6 +38,7 @@ import { forkParty } from './support/harness/processes.ts';
 import { freePort } from './support/harness/wiring.ts';
 import { APPROVED_CARD, DEMO, cardDetails } from './support/factories.ts';
 import { settledBooks } from './support/books.ts';
+import { waitFor } from './support/proof-crash-approval.ts';
 
 const SUITE = 'multinode';
 const NODES = 3;
@@ -391,12 +392,11 @@ describe('proof: three shop nodes on one database behind a round-robin proxy', (
         : [],
     });
     await sleep(Math.max(0, LEASE_SECONDS * 1000 - (Date.now() - killTime)));
-    const leasesDeadline = killTime + LEASE_SECONDS * 1000 + 30_000;
-    let { stuck, takenOver } = await readLeases();
-    while ((stuck.length > 0 || takenOver.length < heldByVictim.length) && Date.now() < leasesDeadline) {
-      await sleep(250);
-      ({ stuck, takenOver } = await readLeases());
-    }
+    const { stuck, takenOver } = await waitFor(
+      readLeases,
+      (l) => l.stuck.length === 0 && l.takenOver.length === heldByVictim.length,
+      30_000,
+    );
 
     // The model: every payment authorised at the gateway is captured once there, debited once at the bank, paid once at the shop.
     const shop = new Map(

@@ -69,8 +69,8 @@ export interface Hub {
   stats(): HubStats;
   /**
    * One heartbeat round now, as the interval runs it: drops each socket that did not answer the last
-   * ping and pings the others. Resolves when every ping is sent. For tests that must not depend on
-   * how fast a loaded machine answers within an interval.
+   * ping and pings the others. Resolves when every ping is sent, or at once if a round is already
+   * running. For tests that must not depend on how fast a loaded machine answers within an interval.
    */
   beat(): Promise<void>;
 }
