@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
@@ -33,8 +33,9 @@ import {
 } from './compare.ts';
 import { renderComparisonChart } from './compare-chart.ts';
 import { BENCH_ARG_OPTIONS, type BenchOptions } from './run.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = projectRoot();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 /** The options given on the command line (not defaulted), by name. */

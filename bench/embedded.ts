@@ -26,8 +26,9 @@ import { prepareBaselineTree, type BaselineTree } from './baseline-tree.ts';
 import { newCustomer, runFlow } from './flow.ts';
 import { formatEmbedded, type EmbeddedReport, type StartFigures, type TreeFigures } from './embedded-report.ts';
 import { type ProcessMemory, processTree, sampleTree, sum } from './embedded-memory.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = projectRoot();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,11 +1,12 @@
 // The watchers as the bench process drives them (bench/push.ts has the sockets and the figures): where
 // each watcher goes (customer, shop node, watcher process), the watcher processes themselves
 // (bench/push-process.ts, forked), and the joins and stats asked of them.
+import { join } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Customer } from './flow.ts';
 import { mergeStats, pushResult, type Placement, type PushResult, type WatcherStats } from './push.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
 type Reply =
   | { type: 'opened'; size: number }
@@ -40,7 +41,7 @@ export interface WatcherOptions {
   readonly loopDir?: string;
 }
 
-const PROBE = fileURLToPath(new URL('./loop-probe.mjs', import.meta.url));
+const PROBE = join(projectRoot(), 'bench/loop-probe.mjs');
 
 /** One watcher process: forks bench/push-process.ts and opens its share of the sockets. */
 async function openProcess(
@@ -48,7 +49,7 @@ async function openProcess(
   customers: readonly Customer[],
   placements: readonly Placement[],
 ): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(new URL('./push-process.ts', import.meta.url)), [], {
+  const child = fork(join(projectRoot(), 'bench/push-process.ts'), [], {
     execArgv: ['--import', 'tsx', ...(o.loopDir ? ['--import', PROBE] : [])],
     env: { ...process.env, ...(o.loopDir ? { BENCH_LOOP_DIR: o.loopDir } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -61,8 +61,9 @@ import {
   type PerParty,
   type RunningBenchSystem,
 } from './system.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = projectRoot();
 
 export interface BenchOptions {
   durationS: number;

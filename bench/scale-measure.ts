@@ -4,13 +4,13 @@
 // `countersign audit verify`, `countersign ledger verify`), the merchant's event feed from the start,
 // and the databases' bytes on disk.
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import pg from 'pg';
 import { Browser } from './flow.ts';
 import { summarize } from './stats.ts';
 import { PARTIES, type PerParty } from './system.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = projectRoot();
 const PASSWORD = 'bench-customer-password';
 
 export interface PageTiming {

@@ -35,8 +35,9 @@ import {
   type PerParty,
   type RunningBenchSystem,
 } from './system.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = projectRoot();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 export interface ScaleOptions {

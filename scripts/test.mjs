@@ -10,12 +10,20 @@
 //   3. lint          `npm run lint`: biome ci (format + lint rules, biome.json) and eslint's
 //                    type-aware promise rules (eslint.config.mjs); always the whole project.
 //                    ESLint starts alongside the typecheck (both are single-threaded).
-//   4. chromium      /usr/bin/chromium or $CHROMIUM_PATH; apt-get installs it when root
-//   5. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
-//   6. tests         node --test (tsx loader), spec report on stdout, TAP to a temp file (with
-//                    each file's time: scripts/test-file-times.mjs), the ten slowest files at the end
+//   4. compile       src/, test/, bench/ and scripts/ transpiled by esbuild into .build/<hash>/ (src/platform/
+//                    compiled.ts, the same build the services run from), so that no test file pays
+//                    for the tsx loader: that was ~1.5 s of CPU per file. Source maps map stack traces
+//                    back to the .ts files.
+//   5. chromium      /usr/bin/chromium or $CHROMIUM_PATH; apt-get installs it when root
+//   6. postgres      a throwaway PostgreSQL 15 cluster, unless COUNTERSIGN_TEST_PG_URL is set
+//   7. tests         node --test on the compiled files, spec report on stdout, TAP to a temp file
+//                    (with each file's time: scripts/test-file-times.mjs), the ten slowest files at
+//                    the end. V8 runs WebAssembly (PGlite) on its baseline compiler only, as the
+//                    embedded services do (src/main.ts): a test file's PGlite is short-lived, and
+//                    optimising its code cost more CPU than it saved.
 //
-// Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000).
+// Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000);
+// COUNTERSIGN_RUN_TS=1 runs the test files through tsx instead of compiled (as the services, then).
 //
 // Environment given to the tests:
 //   CHROMIUM_PATH            path of the Chromium binary (test/support/browser.ts uses it)
@@ -35,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './ensure-chromium.mjs';
+import { loadCompiled } from './load-compiled.mjs';
 import { startThrowawayPostgres } from './pg-cluster.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -175,7 +184,7 @@ function parseTap(text, testFiles) {
       if (res[4] === 'SKIP') lists.skipped.push(full);
       else if (res[4] === 'TODO') lists.todo.push(full);
       else if (res[2] === 'not ok') last = { full };
-      else if (depth === 0 && files.has(name) && !hasChildren[0]) lists.empty.push(path.relative(ROOT, name));
+      else if (depth === 0 && files.has(name) && !hasChildren[0]) lists.empty.push(sourceOf(name));
       continue;
     }
     const ft = /^ +failureType: '(\w+)'$/.exec(line);
@@ -188,6 +197,9 @@ function parseTap(text, testFiles) {
   return { counters, complete, lists };
 }
 
+/** The test file (path relative to the repo) that a file run by the runner was compiled from. */
+let sourceOf = (file) => path.relative(ROOT, file);
+
 /** The ten test files whose tests took longest (scripts/test-file-times.mjs wrote them). */
 function printSlowestFiles(timesFile) {
   if (!existsSync(timesFile)) return;
@@ -195,7 +207,7 @@ function printSlowestFiles(timesFile) {
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split('\t'))
-    .map(([ms, file]) => [Number(ms), path.relative(ROOT, file)])
+    .map(([ms, file]) => [Number(ms), sourceOf(file)])
     .sort((a, b) => b[0] - a[0])
     .slice(0, 10);
   if (!slowest.length) return;
@@ -270,7 +282,26 @@ async function main() {
     say('    biome and eslint: no findings');
   });
 
-  // 4. chromium
+  // 4. compile
+  const runTs = process.env.COUNTERSIGN_RUN_TS === '1';
+  const runFiles = runTs
+    ? files
+    : await stage('compile (esbuild)', async () => {
+        let tree;
+        try {
+          tree = await (await loadCompiled()).compiledTree('tests');
+        } catch (err) {
+          throw new StageError(`could not compile the sources for the tests: ${err.message}`);
+        }
+        say(`    ${path.relative(ROOT, tree)}`);
+        const compiled = new Map(
+          files.map((f) => [path.join(tree, path.relative(ROOT, f)).replace(/\.ts$/, '.js'), f]),
+        );
+        sourceOf = (file) => path.relative(ROOT, compiled.get(path.resolve(ROOT, file)) ?? file);
+        return [...compiled.keys()];
+      });
+
+  // 5. chromium
   const chromiumPath = await stage('chromium', async () => {
     try {
       const p = await ensureChromium({ log: (l) => say(`    ${l}`) });
@@ -281,7 +312,7 @@ async function main() {
     }
   });
 
-  // 5. postgres
+  // 6. postgres
   const pgUrl = await stage('postgres', async () => {
     if (process.env.COUNTERSIGN_TEST_PG_URL) {
       say('    using COUNTERSIGN_TEST_PG_URL from the environment');
@@ -296,7 +327,7 @@ async function main() {
     return cluster.url;
   });
 
-  // 6. tests
+  // 7. tests
   tapDir = await mkdtemp(path.join(os.tmpdir(), 'countersign-tap-'));
   const tapFile = path.join(tapDir, 'report.tap');
   const timesFile = path.join(tapDir, 'file-times.tsv');
@@ -304,8 +335,8 @@ async function main() {
     runInherited(
       process.execPath,
       [
-        '--import',
-        'tsx',
+        '--liftoff-only',
+        ...(runTs ? ['--import', 'tsx'] : ['--enable-source-maps']),
         '--test',
         `--test-concurrency=${TEST_CONCURRENCY}`,
         `--test-timeout=${TEST_TIMEOUT_MS}`,
@@ -313,7 +344,7 @@ async function main() {
         '--test-reporter-destination=stdout',
         `--test-reporter=${path.join(ROOT, 'scripts', 'test-file-times.mjs')}`, // TAP, and each file's time
         `--test-reporter-destination=${tapFile}`,
-        ...files.map((f) => path.relative(ROOT, f)),
+        ...runFiles.map((f) => path.relative(ROOT, f)),
       ],
       {
         env: {
@@ -328,9 +359,9 @@ async function main() {
   );
   runner = undefined;
 
-  // 7. verdict
+  // 8. verdict
   const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
-  const { counters, complete, lists } = parseTap(tap, files);
+  const { counters, complete, lists } = parseTap(tap, runFiles);
   if (!complete) {
     throw new StageError(
       `the test runner (exit ${runnerCode}) left no result counts in its TAP report; ` +
@@ -352,7 +383,7 @@ async function main() {
   const show = (title, names) => {
     if (!names.length) return;
     say(`${title}:`);
-    for (const n of names) say(`  - ${n}`);
+    for (const n of names) say(`  - ${runFiles.includes(n) ? sourceOf(n) : n}`);
   };
   if (counters.fail > 0) {
     problems.push(`${counters.fail} test(s) failed`);
@@ -361,7 +392,7 @@ async function main() {
   if (counters.cancelled > 0) {
     problems.push(`${counters.cancelled} test(s) cancelled (timed out after ${TEST_TIMEOUT_MS} ms, or cut short)`);
     show('cancelled', lists.cancelled);
-    const fileTimeouts = lists.cancelled.filter((n) => files.includes(n));
+    const fileTimeouts = lists.cancelled.filter((n) => runFiles.includes(n));
     if (fileTimeouts.length) {
       say(
         `  note: a cancelled entry named after a test file means that file's process ran longer than ${TEST_TIMEOUT_MS} ms.\n` +

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = projectRoot();
 const SRC = path.join(ROOT, 'src');
 const MAX_FUNCTION_LINES = 120;
 const MAX_FILE_LINES = 350;

@@ -6,11 +6,11 @@
 // is whole (positions 1..n, every link holds); a restarted sealer seals the rest; in the end every
 // committed entry is sealed exactly once, none rolled back is there, and `countersign audit verify`
 // finds the chain intact with nothing waiting.
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { openDatabase, rows, type Database } from '../src/platform/db/database.ts';
 import { SEAL_BATCH } from '../src/shop/audit/sealer.ts';
@@ -20,9 +20,10 @@ import { appendAudit, verifyAuditChain } from '../src/shop/storage/audit.ts';
 import { proofRandom, proofSeed, proofSize, recordProof, replayHint, sized } from './support/proof.ts';
 import { verifyInProcess } from './support/audit.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
-const SCRIPT = fileURLToPath(new URL('./support/sealer-process.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ROOT = projectRoot();
+const SCRIPT = join(ROOT, 'test/support/sealer-process.ts');
 const POINT = 'shop.audit.before_seal_commit';
 const BATCH = 7; // the child's batch size
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CRASH_POINTS } from '../src/platform/crash-points.ts';
 import { crashMatrixSuite } from './support/proof-crash-suite.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
 crashMatrixSuite('shop', [
   'shop.payment.before_create_session',
@@ -19,7 +19,7 @@ crashMatrixSuite('shop', [
 // whole table, or a new point would never be tested.
 describe('crash matrix coverage', () => {
   it('the crash matrix files together run every point of CRASH_POINTS', () => {
-    const dir = fileURLToPath(new URL('.', import.meta.url));
+    const dir = join(projectRoot(), 'test');
     const files = readdirSync(dir).filter((f) => /^proof-crash-[a-z]+\.test\.ts$/.test(f));
     const named = files.flatMap((f) =>
       [...readFileSync(join(dir, f), 'utf8').matchAll(/'((?:shop|gateway)\.[a-z_]+\.[a-z_]+)'/g)].map((m) => m[1]),

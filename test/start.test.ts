@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { launchBrowser } from './support/browser.ts';
 import { launchSystem, PARTIES, type LaunchedSystem } from './support/harness/processes.ts';
 import { freePorts } from './support/harness/wiring.ts';
+import { projectRoot } from '../src/platform/project-root.ts';
 
 describe('npm start', () => {
   let system: LaunchedSystem;
@@ -67,7 +68,7 @@ describe('npm start', () => {
     const logBefore = statSync(shopLog).size;
     const ports = await freePorts();
     const second = spawnSync(process.execPath, ['bin/countersign.mjs', 'start'], {
-      cwd: join(import.meta.dirname, '..'),
+      cwd: projectRoot(),
       env: {
         ...process.env,
         DATA_DIR: system.dataDir,

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { openSync, closeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { projectRoot } from '../../src/platform/project-root.ts';
 
 /** A free TCP port on 127.0.0.1 (bind port 0, read it, close). */
 export function findFreePort(): Promise<number> {
@@ -23,7 +23,7 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = projectRoot();
 
 /** A gateway URL that counts what it was asked: an empty event feed, 503 for everything else. */
 export interface CountingGateway {

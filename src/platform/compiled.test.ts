@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { compiledTree, runnable } from './compiled.ts';
+import { projectRoot } from './project-root.ts';
 
-const SRC = fileURLToPath(new URL('..', import.meta.url));
+const SRC = join(projectRoot(), 'src');
 
 function files(dir: string, into: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -40,6 +40,21 @@ describe('the compiled tree the services run from', () => {
     const source = await runnable('gateway/main.ts', { COUNTERSIGN_RUN_TS: '1' });
     assert.equal(source.file, join(SRC, 'gateway/main.ts'));
     assert.deepEqual(source.execArgv, ['--import', 'tsx']);
+  });
+
+  it("npm test's tree also holds test/, bench/ and scripts/ with their test files; the services' holds no test", async () => {
+    const tests = await compiledTree('tests');
+    for (const file of ['test/architecture.test.js', 'src/platform/compiled.test.js', 'bench/run.js']) {
+      assert.ok(existsSync(join(tests, file)), `missing ${file} in the tests' tree`);
+    }
+    assert.ok(existsSync(join(tests, 'scripts/client-generate.js')) && existsSync(join(tests, 'scripts/test.mjs')));
+    const services = await compiledTree();
+    assert.notEqual(services, tests);
+    assert.equal(existsSync(join(services, 'test')), false);
+    assert.deepEqual(
+      files(join(services, 'src')).filter((f) => /\.test\.js$/.test(f)),
+      [],
+    );
   });
 
   it('returns the same tree while the sources are unchanged', async () => {

@@ -3,10 +3,13 @@
 // before it serves (measured: gateway import 3.2 s / 160 MB with tsx, 0.8 s / 89 MB compiled).
 //
 // `compiledTree()` transpiles src/ with esbuild (one file in, one file out, imports left as imports
-// with `.ts` turned into `.js`) into `.build/<hash of src>/src/`, next to a copy of every other file
-// of src/ (migrations, static assets), so paths taken from `import.meta.url` resolve exactly as in
-// src/. The hash covers esbuild's version and every file's path and content: a changed source makes a new tree, never a
-// stale one. Concurrent starters build apart and rename into place; the first rename wins.
+// with `.ts` turned into `.js`) into `.build/<hash>/src/`, next to a copy of every other file of src/
+// (migrations, static assets), so paths taken from `import.meta.url` resolve exactly as in src/.
+// `npm test` runs its test files from a tree of the same kind that also holds test/, bench/ and
+// scripts/ (`compiledTree('tests')`); code there finds the project's files through projectRoot(),
+// not by `../` from itself. The hash covers esbuild's version and every file's path and content: a
+// changed source makes a new tree, never a stale one. Concurrent starters build apart and rename
+// into place; the first rename wins.
 import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
@@ -32,18 +35,26 @@ const KEEP_OLD_TREES_MS = 86_400_000;
 const isSource = (name: string) => /\.tsx?$/.test(name) && !name.endsWith('.d.ts');
 const isTest = (name: string) => /\.test\.tsx?$/.test(name);
 
-function listFiles(dir: string, into: string[] = []): string[] {
+/** What a tree holds: the services' `src/` alone, or with the tests and the benchmarks (`npm test`). */
+export type TreeKind = 'services' | 'tests';
+const TREE_ROOTS: Record<TreeKind, readonly string[]> = {
+  services: ['src'],
+  tests: ['src', 'test', 'bench', 'scripts'],
+};
+
+function listFiles(dir: string, withTests: boolean, into: string[] = []): string[] {
+  if (!existsSync(dir)) return into;
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) listFiles(path, into);
-    else if (!isTest(name)) into.push(path);
+    if (statSync(path).isDirectory()) listFiles(path, withTests, into);
+    else if (withTests || !isTest(name)) into.push(path);
   }
   return into;
 }
 
 function treeHash(files: readonly string[], compilerVersion: string): string {
   const hash = createHash('sha256').update(compilerVersion).update('\0');
-  for (const file of files) hash.update(relative(SRC, file)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of files) hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -51,8 +62,8 @@ async function build(files: readonly string[], into: string): Promise<void> {
   const sources = files.filter((f) => isSource(f));
   await esbuild({
     entryPoints: sources,
-    outdir: join(into, 'src'),
-    outbase: SRC,
+    outdir: into,
+    outbase: ROOT,
     // "Bundle" each file alone with every import external: esbuild then rewrites the specifiers
     // through the plugin below and leaves the module graph to Node, as in src/.
     bundle: true,
@@ -96,9 +107,12 @@ function pruneOldTrees(keep: string): void {
   }
 }
 
-/** The compiled tree for the current src/ (built now if missing); its root holds `src/`. */
-export async function compiledTree(): Promise<string> {
-  const files = listFiles(SRC);
+/**
+ * The compiled tree for the current sources (built now if missing): its root holds `src/`, and for
+ * `tests` also `test/` and `bench/`, each laid out as in the project.
+ */
+export async function compiledTree(kind: TreeKind = 'services'): Promise<string> {
+  const files = TREE_ROOTS[kind].flatMap((dir) => listFiles(join(ROOT, dir), kind === 'tests'));
   const tree = join(OUT, treeHash(files, esbuildVersion));
   if (!existsSync(join(tree, 'src'))) {
     const scratch = join(OUT, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

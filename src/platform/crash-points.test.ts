@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { CRASH_POINTS, crashPointParty, parseCrashAt } from './crash-points.ts';
+import { projectRoot } from './project-root.ts';
 
-const MODULE = fileURLToPath(new URL('./crash-points.ts', import.meta.url));
+const MODULE = join(projectRoot(), 'src/platform/crash-points.ts');
 
 /** Runs a child that reaches `shop.webhook.after_commit` three times, printing after each; returns how it ended. */
 function runChild(crashAt: string | undefined) {

@@ -1,7 +1,6 @@
 // Tests of the audit log: the verifier run as the operator runs it, and what someone with the
 // database's owner rights can do to the log (edit, delete, cut, rewrite with every hash recomputed).
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../src/platform/db/database.ts';
@@ -9,8 +8,9 @@ import { adminUrl } from '../../src/platform/db/testing.ts';
 import { verifyAuditCommand } from '../../src/shop/audit/verify-command.ts';
 import { CHAIN_VERSION, GENESIS, sealedHash } from '../../src/shop/storage/audit.ts';
 import { auditChainTip, auditLog } from '../../src/shop/storage/tables.ts';
+import { projectRoot } from '../../src/platform/project-root.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = projectRoot();
 
 /**
  * Runs `countersign audit verify` as the operator would (the real command line, its own process, none

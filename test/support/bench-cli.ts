@@ -1,8 +1,8 @@
 // `npm run bench` as a child process, for the tests of its --baseline option: what it printed and how it exited.
 import { spawn, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { projectRoot } from '../../src/platform/project-root.ts';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = projectRoot();
 
 /** A git command in this repository; its trimmed stdout. */
 export const git = (...args: string[]) => spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' }).stdout.trim();

@@ -1,9 +1,9 @@
 // Runs the real `countersign` command line as a user does (its bin, bin/countersign.mjs …) and
 // collects what it printed and how it exited.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../src/platform/project-root.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = projectRoot();
 
 export interface CliRun {
   readonly code: number | null;

@@ -7,17 +7,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { DataDirInUseError } from './data-dir-lock.ts';
 import { openDatabase, openExistingDatabase, rows } from './database.ts';
+import { projectRoot } from '../project-root.ts';
 
 const spec = { name: 'platform', migrationsFolder: fileURLToPath(new URL('./migrations', import.meta.url)) };
 
 /** Opens the directory from another process and reads the rooms back; its exit code and output. */
 function openFromAnotherProcess(dataDir: string): { status: number | null; out: string } {
   const script = `
-    import { openExistingDatabase, rows } from ${JSON.stringify(new URL('./database.ts', import.meta.url).href)};
+    import { openExistingDatabase, rows } from ${JSON.stringify(pathToFileURL(join(projectRoot(), 'src/platform/db/database.ts')).href)};
     import { sql } from 'drizzle-orm';
     const spec = { name: 'platform', migrationsFolder: ${JSON.stringify(spec.migrationsFolder)} };
     try {

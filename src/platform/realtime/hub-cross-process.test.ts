@@ -1,8 +1,8 @@
 // Across nodes: PostgreSQL LISTEN/NOTIFY carries a message committed by one process to the hub of
 // another, and the hub survives losing its LISTEN connection without losing messages.
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { openDatabase, rows, type Database } from '../db/database.ts';
@@ -11,9 +11,10 @@ import { systemClock } from '../clock.ts';
 import type { ServerFrame } from './protocol.ts';
 import { publish } from './publish.ts';
 import { asUser, cookieOwnerAuthorize, platformSpec, startTestHub, type TestHub } from './testing.ts';
+import { projectRoot } from '../project-root.ts';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const fixture = fileURLToPath(new URL('./fixtures/publish-from-another-process.ts', import.meta.url));
+const repoRoot = projectRoot();
+const fixture = join(repoRoot, 'src/platform/realtime/fixtures/publish-from-another-process.ts');
 
 /** Runs the fixture in a child node process; resolves with what it printed. */
 function publishFromAnotherProcess(

@@ -12,14 +12,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { spkiHash } from '../../../src/platform/dev-certificates.ts';
 import { outboundFetch } from '../../../src/platform/http/outbound.ts';
 import { freePorts, freshPartyDatabases, PARTIES, perParty, wire, type Party, type PerParty } from './wiring.ts';
+import { projectRoot } from '../../../src/platform/project-root.ts';
 
 export { PARTIES, type Party, type PerParty } from './wiring.ts';
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = projectRoot();
 
 export interface SystemProcesses {
   readonly urls: PerParty<string>;
