@@ -67,6 +67,12 @@ export interface IntakeOptions {
   cpuProfDir?: string;
   /** Seed exactly this many invoices per batch instead of sizing from the rate (the smoke run in `npm test`). */
   invoices?: number;
+  /**
+   * How long the commit counter must stay quiet before and after each window (`--settle-ms`; 11 s
+   * by default: PostgreSQL flushes an idle backend's counts up to ~10 s late). Shorter is for smoke
+   * runs, whose commits per delivery may then miss the last second's.
+   */
+  quietMs?: number;
 }
 
 const WARMUP_SECONDS = 3;
@@ -161,7 +167,7 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
       );
       // The counter must have stopped moving (seeding and warm-up flushed) before the window opens;
       // with the jobs paused it then stays still, so what the window adds is the intake's own commits.
-      const before = await commits.settled(SHOP_IDLE_BACKGROUND);
+      const before = await commits.settled({ ...SHOP_IDLE_BACKGROUND, quietMs: opts.quietMs });
       if (!before.quiet)
         progress(
           `intake/postgres: the shop's database did not get quiet before the window (${fmt(before.perSecond, 2)} commits/s)`,
@@ -183,7 +189,7 @@ async function postgresRun(opts: IntakeOptions, secret: string, work: string): P
         amountMinor: pgBatch.amount.minor,
         currency: pgBatch.amount.currency,
       });
-      const after = await commits.settled(SHOP_IDLE_BACKGROUND);
+      const after = await commits.settled({ ...SHOP_IDLE_BACKGROUND, quietMs: opts.quietMs });
       const sessions = (await commits.sessions()) - sessionsBefore;
       checkVerdicts(load);
       const ran = await statements.read();

@@ -504,6 +504,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
           seconds: o.intakeSeconds,
           pglite: o.pglite,
           ...(o.intakeInvoices ? { invoices: o.intakeInvoices } : {}),
+          quietMs: o.settleMs,
           progress: (line) => say(`  ${line}`),
         });
       } catch (err) {
