@@ -4,6 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { inflateSync } from 'node:zlib';
 import { createInterface } from 'node:readline';
+import { runnable } from '../../src/platform/compiled.ts';
+import { projectRoot } from '../../src/platform/project-root.ts';
 
 export interface InboxMail {
   id: string;
@@ -32,12 +34,15 @@ export interface CatcherProcess {
 async function spawnCatcher(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; smtpPort: number; inboxUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/shop/mail/catcher.ts'], {
+  // Compiled, as `npm start` runs it (COUNTERSIGN_RUN_TS=1: the source through tsx).
+  const entry = await runnable('shop/mail/catcher.ts');
+  const child = spawn(process.execPath, [...entry.execArgv, entry.file], {
+    cwd: projectRoot(),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    // Generous: on a loaded 2-core machine compiling the catcher alone can take a while.
+    // Generous: on a loaded 2-core machine starting the catcher can take a while.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('mail catcher not ready in 120 s'));
