@@ -23,7 +23,7 @@
 //                    optimising its code cost more CPU than it saved.
 //
 // Optional input: COUNTERSIGN_TEST_TIMEOUT_MS (per-test timeout, default 300000);
-// COUNTERSIGN_RUN_TS=1 runs the test files through tsx instead of compiled (as the services, then).
+// COUNTERSIGN_RUN_TS=1 runs the test files, and the services they start, through tsx instead of compiled.
 //
 // Environment given to the tests:
 //   CHROMIUM_PATH            path of the Chromium binary (test/support/browser.ts uses it)

@@ -109,7 +109,7 @@ function pruneOldTrees(keep: string): void {
 
 /**
  * The compiled tree for the current sources (built now if missing): its root holds `src/`, and for
- * `tests` also `test/` and `bench/`, each laid out as in the project.
+ * `tests` also `test/`, `bench/` and `scripts/`, each laid out as in the project.
  */
 export async function compiledTree(kind: TreeKind = 'services'): Promise<string> {
   const files = TREE_ROOTS[kind].flatMap((dir) => listFiles(join(ROOT, dir), kind === 'tests'));
