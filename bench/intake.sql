@@ -20,12 +20,18 @@ BEGIN;
 insert into "gateway_events" ("event_id", "session_id", "invoice_id", "status", "sequence", "source", "verdict", "code", "reason", "applied_at")
   values ('evt_' || replace(gen_random_uuid()::text, '-', ''), 'ps_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'authorized', 3, 'webhook', 'pending', default, default, now())
   on conflict do nothing returning "event_id" as evt \gset
--- decide: the invoice and the session's attempt, locked
-select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update;
-select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "card_brand", "card_last4", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update;
+-- decide: the invoice and the session's attempt, locked, in one statement
+with "invoice" as (
+  select "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at" from "invoices" where "invoices"."id" = 'inv_' || :tag::text || :n::text for update
+)
+select "invoice"."id", "invoice"."order_id", "invoice"."order_version", "invoice"."user_id", "invoice"."amount_minor", "invoice"."currency", "invoice"."status", "invoice"."valid", "invoice"."created_at", "invoice"."expires_at", "invoice"."closed_at", "invoice"."paid_at",
+       "attempt"."id", "attempt"."invoice_id", "attempt"."status", "attempt"."gateway_session_id", "attempt"."redirect_url", "attempt"."last_sequence", "attempt"."reason", "attempt"."card_brand", "attempt"."card_last4", "attempt"."created_at", "attempt"."updated_at"
+  from "invoice" left join lateral (
+    select "id", "invoice_id", "status", "gateway_session_id", "redirect_url", "last_sequence", "reason", "card_brand", "card_last4", "created_at", "updated_at" from "payment_attempts" where "payment_attempts"."gateway_session_id" = 'ps_' || :tag::text || :n::text for update
+  ) "attempt" on true;
 -- applyInvoiceEvent(pay), given the invoice row locked above: the invoice paid and its order locked
--- in one statement, the order follows, its outbox event and job in one statement (its audit entry
--- is queued)
+-- in one statement; then the order's new status, its outbox event and its job in one (its audit
+-- entry is queued)
 with "written" as (
   update "invoices" set "status" = 'paid', "valid" = true, "closed_at" = now(), "paid_at" = now() where "invoices"."id" = 'inv_' || :tag::text || :n::text
   returning "id", "order_id", "order_version", "user_id", "amount_minor", "currency", "status", "valid", "created_at", "expires_at", "closed_at", "paid_at"
@@ -33,9 +39,9 @@ with "written" as (
 select "written"."id", "written"."order_id", "written"."order_version", "written"."user_id", "written"."amount_minor", "written"."currency", "written"."status", "written"."valid", "written"."created_at", "written"."expires_at", "written"."closed_at", "written"."paid_at",
        "orders"."id", "orders"."number", "orders"."user_id", "orders"."cart_id", "orders"."status", "orders"."currency", "orders"."subtotal_minor", "orders"."delivery_method_id", "orders"."delivery_name", "orders"."delivery_minor", "orders"."total_minor", "orders"."address", "orders"."version", "orders"."created_at", "orders"."updated_at"
   from "written" inner join "orders" on "orders"."id" = "written"."order_id" for update of "orders";
-update "orders" set "status" = 'paid', "updated_at" = now() where "orders"."id" = 'ord_' || :tag::text || :n::text
-  returning "id", "number", "user_id", "cart_id", "status", "currency", "subtotal_minor", "delivery_method_id", "delivery_name", "delivery_minor", "total_minor", "address", "version", "created_at", "updated_at";
-with along as (
+with first_write as (
+  update "orders" set "status" = 'paid', "updated_at" = now() where "orders"."id" = 'ord_' || :tag::text || :n::text
+), along as (
   insert into "order_status_events" ("id", "seq", "order_id", "invoice_id", "from_status", "to_status", "occurred_at", "payload")
   values ('out_' || :evt::text, default, 'ord_' || :tag::text || :n::text, 'inv_' || :tag::text || :n::text, 'awaiting_payment', 'paid', now(),
           jsonb_build_object('type', 'order.status_changed', 'id', 'out_' || :evt::text, 'orderId', 'ord_' || :tag::text || :n::text, 'invoiceId', 'inv_' || :tag::text || :n::text, 'from', 'awaiting_payment', 'to', 'paid', 'total', jsonb_build_object('minor', :amount::text, 'currency', :currency::text), 'occurredAt', now()))
