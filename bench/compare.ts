@@ -88,38 +88,31 @@ export function median(values: ReadonlyArray<number | null>): number | null {
   return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
 }
 
-interface FigureSpec {
-  key: string;
-  group: string;
-  label: string;
-  unit: string;
-  better: 'higher' | 'lower';
+/** What a figure is, without its values. */
+export type FigureHead = Pick<Figure, 'key' | 'group' | 'label' | 'unit' | 'better'>;
+
+interface FigureSpec extends FigureHead {
   /** Which runs the figure is read from. */
   runs: (r: RunRecord) => boolean;
   read: (r: LooseResults) => number | null;
 }
 
-function figure(spec: FigureSpec, runs: readonly RunRecord[]): Figure {
-  const side = (s: Side): SideFigures => {
-    const values = runs.filter((r) => r.side === s && spec.runs(r)).map((r) => spec.read(r.results));
-    return { values, median: median(values), spread: spread(values) };
-  };
+/** A figure from each side's values (one per run or round): their medians and the ratio. */
+export function figureOf(head: FigureHead, values: Record<Side, Array<number | null>>): Figure {
+  const side = (s: Side): SideFigures => ({ values: values[s], median: median(values[s]), spread: spread(values[s]) });
   const baseline = side('baseline');
   const current = side('current');
   const ratio =
     baseline.median !== null && current.median !== null && baseline.median !== 0
       ? current.median / baseline.median
       : null;
-  return {
-    key: spec.key,
-    group: spec.group,
-    label: spec.label,
-    unit: spec.unit,
-    better: spec.better,
-    baseline,
-    current,
-    ratio,
-  };
+  const { key, group, label, unit, better } = head;
+  return { key, group, label, unit, better, baseline, current, ratio };
+}
+
+function figure(spec: FigureSpec, runs: readonly RunRecord[]): Figure {
+  const of = (s: Side) => runs.filter((r) => r.side === s && spec.runs(r)).map((r) => spec.read(r.results));
+  return figureOf(spec, { baseline: of('baseline'), current: of('current') });
 }
 
 /** CPU keys in the order the issue lists them; "system" = the three services and PostgreSQL. */

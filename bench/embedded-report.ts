@@ -1,5 +1,6 @@
 // The report of `npm run bench -- --embedded` (bench/embedded.ts): ready times and memory per process
 // against issue 19's targets for the embedded default, and against the baseline when one ran.
+import { type Figure, type FigureHead, figureOf } from './compare.ts';
 import type { EmbeddedOptions } from './embedded.ts';
 import { type ProcessMemory, sum } from './embedded-memory.ts';
 
@@ -87,6 +88,48 @@ export function summarise(trees: readonly TreeFigures[]): Summary {
     },
     paidOrders: trees.reduce((a, t) => a + t.load.paidOrders, 0),
   };
+}
+
+/**
+ * The comparison with the baseline as figures for bench/compare-chart.ts: each round's worst figure
+ * of each tree, their medians and ratio, RSS for memory. None when no baseline ran.
+ */
+export function embeddedFigures(r: EmbeddedReport): Figure[] {
+  if (!r.baseline) return [];
+  const rounds = {
+    current: r.rounds.map((x) => summarise([x.current])),
+    baseline: r.rounds.map((x) => summarise([x.baseline!])),
+  };
+  const figure = (head: FigureHead, read: (s: Summary) => number) =>
+    figureOf(head, { current: rounds.current.map(read), baseline: rounds.baseline.map(read) });
+  const memory = (kind: 'idle' | 'peak') => [
+    ...ROLES.map((role) =>
+      figure(
+        { key: `${kind}.${role}`, group: `resident memory, ${kind}`, label: role, unit: 'MB', better: 'lower' },
+        (s) => s[kind][role]!.rssMb,
+      ),
+    ),
+    figure(
+      { key: `${kind}.total`, group: `resident memory, ${kind}`, label: 'all together', unit: 'MB', better: 'lower' },
+      (s) => s[`${kind}Total`].rssMb,
+    ),
+  ];
+  return [
+    figure(
+      { key: 'ready.first', group: 'ready', label: 'first start', unit: 's', better: 'lower' },
+      (s) => s.firstReadyS,
+    ),
+    figure(
+      { key: 'ready.warm', group: 'ready', label: 'warm start (the slower)', unit: 's', better: 'lower' },
+      (s) => s.warmReadyS[1],
+    ),
+    ...memory('idle'),
+    ...memory('peak'),
+    figure(
+      { key: 'paid', group: 'under load', label: 'orders paid', unit: 'orders', better: 'higher' },
+      (s) => s.paidOrders,
+    ),
+  ];
 }
 
 const mb = (m: { rssMb: number; pssMb: number }) => `${Math.round(m.rssMb)} / ${Math.round(m.pssMb)}`;

@@ -24,7 +24,14 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../test/support/harness/wiring.ts';
 import { prepareBaselineTree, type BaselineTree } from './baseline-tree.ts';
 import { newCustomer, runFlow } from './flow.ts';
-import { formatEmbedded, type EmbeddedReport, type StartFigures, type TreeFigures } from './embedded-report.ts';
+import { renderComparisonChart } from './compare-chart.ts';
+import {
+  embeddedFigures,
+  formatEmbedded,
+  type EmbeddedReport,
+  type StartFigures,
+  type TreeFigures,
+} from './embedded-report.ts';
 import { type ProcessMemory, processTree, sampleTree, sum } from './embedded-memory.ts';
 import { projectRoot } from '../src/platform/project-root.ts';
 
@@ -256,9 +263,15 @@ export async function embeddedMain(argv: string[]): Promise<number> {
     say('');
     say(text);
     mkdirSync(o.out, { recursive: true });
-    writeFileSync(join(o.out, 'embedded-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(o.out, 'embedded-latest.md'), `${text}\n`);
-    say(`written: ${join(o.out, 'embedded-latest.json')}, ${join(o.out, 'embedded-latest.md')}`);
+    const file = (ext: string) => join(o.out, `embedded-latest.${ext}`);
+    writeFileSync(file('json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(file('md'), `${text}\n`);
+    // With a baseline, its ratios as a chart too (one panel per kind of figure).
+    if (baseline) {
+      const title = `npm start on PGlite: this tree against ${o.baseline} (${o.rounds} rounds)`;
+      writeFileSync(file('svg'), renderComparisonChart(embeddedFigures(report), title));
+    }
+    say(`written: ${['json', 'md', ...(baseline ? ['svg'] : [])].map(file).join(', ')}`);
     return report.rounds.every((r) => r.current.load.paidOrders > 0) ? 0 : 1;
   } finally {
     baseline?.remove();
