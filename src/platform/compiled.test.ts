@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { compiledTree, runnable } from './compiled.ts';
@@ -55,6 +55,23 @@ describe('the compiled tree the services run from', () => {
       files(join(services, 'src')).filter((f) => /\.test\.js$/.test(f)),
       [],
     );
+  });
+
+  it("leaves out what the bench keeps in bench/.baseline: a baseline's checkout and its packages", async () => {
+    // Left there by `npm run bench -- --baseline <ref>` when the ref's lockfile differs: packages that
+    // ship TypeScript esbuild cannot compile alone (this line is @redocly/ajv's), and a whole src/.
+    const kept = join(projectRoot(), 'bench', '.baseline', `compiled-test-${process.pid}`);
+    const broken = "import equal from 'somewhere';\n(equal as { code?: string }).code = 'x';\n";
+    try {
+      for (const dir of ['node_modules/some-package/lib', 'src']) mkdirSync(join(kept, dir), { recursive: true });
+      writeFileSync(join(kept, 'node_modules/some-package/lib/equal.ts'), broken);
+      writeFileSync(join(kept, 'src/main.ts'), broken);
+      const tests = await compiledTree('tests');
+      assert.equal(existsSync(join(tests, 'bench', '.baseline')), false);
+      assert.ok(existsSync(join(tests, 'bench', 'run.js')));
+    } finally {
+      rmSync(kept, { recursive: true, force: true });
+    }
   });
 
   it('returns the same tree while the sources are unchanged', async () => {

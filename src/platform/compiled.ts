@@ -42,12 +42,18 @@ const TREE_ROOTS: Record<TreeKind, readonly string[]> = {
   tests: ['src', 'test', 'bench', 'scripts'],
 };
 
+/**
+ * Every file under `dir`, but for directories named `node_modules` or starting with a dot: what tools
+ * keep there is not ours to compile (the bench's `bench/.baseline/`: a baseline's checkout and its
+ * installed packages, TypeScript sources among them).
+ */
 function listFiles(dir: string, withTests: boolean, into: string[] = []): string[] {
   if (!existsSync(dir)) return into;
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) listFiles(path, withTests, into);
-    else if (withTests || !isTest(name)) into.push(path);
+    if (statSync(path).isDirectory()) {
+      if (!name.startsWith('.') && name !== 'node_modules') listFiles(path, withTests, into);
+    } else if (withTests || !isTest(name)) into.push(path);
   }
   return into;
 }
